@@ -1,0 +1,62 @@
+// The reconciler's proof: the source side (extracted records and each one's
+// fate in the audit store) against the actual target.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/connector.h"
+#include "common/plan.h"
+#include "common/status.h"
+
+namespace sluice {
+
+// What the audit store says must be in the target for one entity.
+struct ExpectedLoad {
+  std::string source;
+  std::string key;
+  uint64_t content_hash = 0;
+  int64_t target_id = 0;
+};
+
+struct ReconcileInput {
+  std::string run_id;
+  int wave = 0;
+  std::string entity;
+  // Per source: extracted count and key checksum (from the ledger) ...
+  std::map<std::string, uint64_t> extracted;
+  std::map<std::string, uint64_t> extracted_checksum;
+  // ... and each terminal fate as recorded (kind per source key).
+  std::map<std::string, std::map<std::string, uint64_t>> fate_counts;  // source -> kind -> n
+  std::map<std::string, uint64_t> fate_checksum;  // source -> sum KeyHash over fates
+  std::vector<ExpectedLoad> loaded;             // every LOADED fate
+  std::map<std::string, int64_t> decimal_sums;  // field -> expected sum of loaded units
+};
+
+struct FieldDifference {
+  std::string source, key, failure;  // "missing", "hash mismatch", "unexpected"
+  std::string expected, actual;
+};
+
+struct EntityReconciliation {
+  std::string entity;
+  bool passed = false;
+  std::map<std::string, bool> conservation;  // source -> extracted == sum of fates
+  uint64_t expected_rows = 0;
+  uint64_t matched_rows = 0;
+  std::vector<FieldDifference> differences;  // capped in the JSON, counted in full
+  uint64_t difference_count = 0;
+  std::map<std::string, std::pair<int64_t, int64_t>> decimal_sums;  // field -> expected, actual
+};
+
+// Compares `input` with what `target` holds for `entity`.
+Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
+                                             Target* target);
+
+// The wave's JSON report.
+std::string ReconciliationJson(const std::string& run_id, int wave,
+                               const std::vector<EntityReconciliation>& entities);
+
+}  // namespace sluice
