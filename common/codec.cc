@@ -4,28 +4,44 @@ namespace sluice {
 
 v1::FieldType ToProto(FieldType type) {
   switch (type) {
-    case FieldType::kString: return v1::FIELD_TYPE_STRING;
-    case FieldType::kInt: return v1::FIELD_TYPE_INT;
-    case FieldType::kDecimal: return v1::FIELD_TYPE_DECIMAL;
-    case FieldType::kDate: return v1::FIELD_TYPE_DATE;
-    case FieldType::kTimestamp: return v1::FIELD_TYPE_TIMESTAMP;
-    case FieldType::kBool: return v1::FIELD_TYPE_BOOL;
-    case FieldType::kEnum: return v1::FIELD_TYPE_ENUM;
-    case FieldType::kReference: return v1::FIELD_TYPE_REFERENCE;
+    case FieldType::kString:
+      return v1::FIELD_TYPE_STRING;
+    case FieldType::kInt:
+      return v1::FIELD_TYPE_INT;
+    case FieldType::kDecimal:
+      return v1::FIELD_TYPE_DECIMAL;
+    case FieldType::kDate:
+      return v1::FIELD_TYPE_DATE;
+    case FieldType::kTimestamp:
+      return v1::FIELD_TYPE_TIMESTAMP;
+    case FieldType::kBool:
+      return v1::FIELD_TYPE_BOOL;
+    case FieldType::kEnum:
+      return v1::FIELD_TYPE_ENUM;
+    case FieldType::kReference:
+      return v1::FIELD_TYPE_REFERENCE;
   }
   return v1::FIELD_TYPE_UNSPECIFIED;
 }
 
 FieldType FromProto(v1::FieldType type) {
   switch (type) {
-    case v1::FIELD_TYPE_INT: return FieldType::kInt;
-    case v1::FIELD_TYPE_DECIMAL: return FieldType::kDecimal;
-    case v1::FIELD_TYPE_DATE: return FieldType::kDate;
-    case v1::FIELD_TYPE_TIMESTAMP: return FieldType::kTimestamp;
-    case v1::FIELD_TYPE_BOOL: return FieldType::kBool;
-    case v1::FIELD_TYPE_ENUM: return FieldType::kEnum;
-    case v1::FIELD_TYPE_REFERENCE: return FieldType::kReference;
-    default: return FieldType::kString;
+    case v1::FIELD_TYPE_INT:
+      return FieldType::kInt;
+    case v1::FIELD_TYPE_DECIMAL:
+      return FieldType::kDecimal;
+    case v1::FIELD_TYPE_DATE:
+      return FieldType::kDate;
+    case v1::FIELD_TYPE_TIMESTAMP:
+      return FieldType::kTimestamp;
+    case v1::FIELD_TYPE_BOOL:
+      return FieldType::kBool;
+    case v1::FIELD_TYPE_ENUM:
+      return FieldType::kEnum;
+    case v1::FIELD_TYPE_REFERENCE:
+      return FieldType::kReference;
+    default:
+      return FieldType::kString;
   }
 }
 

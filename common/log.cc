@@ -19,10 +19,14 @@ std::string& Role() {
 
 spdlog::level::level_enum ToSpd(LogLevel l) {
   switch (l) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -53,14 +57,10 @@ void Log(LogLevel level, const LogContext& ctx, const std::string& message) {
   static const char* kNames[] = {"debug", "info", "warn", "error"};
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  nlohmann::json j{{"ts_ms", ms},
-                   {"level", kNames[static_cast<int>(level)]},
-                   {"process", Role()},
-                   {"run", ctx.run},
-                   {"wave", ctx.wave},
-                   {"entity", ctx.entity},
-                   {"batch", ctx.batch},
-                   {"stage", ctx.stage},
+  nlohmann::json j{{"ts_ms", ms},        {"level", kNames[static_cast<int>(level)]},
+                   {"process", Role()},  {"run", ctx.run},
+                   {"wave", ctx.wave},   {"entity", ctx.entity},
+                   {"batch", ctx.batch}, {"stage", ctx.stage},
                    {"msg", message}};
   logger->log(ToSpd(level), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }

@@ -1,1 +1,390 @@
-// placeholder: being written
+// The plan: top-level keys, the model reference, sources, target and waves.
+// The per-entity sections live in plan_entities.cc, the model in model.cc.
+
+#include "common/plan.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "common/hash.h"
+#include "common/plan_yaml.h"
+
+namespace sluice {
+
+using plan_yaml::AddIssue;
+using plan_yaml::Child;
+using plan_yaml::Get;
+using plan_yaml::Item;
+using plan_yaml::Need;
+using plan_yaml::PlanContext;
+
+namespace fs = std::filesystem;
+
+std::string SourceSpec::Option(const std::string& name, const std::string& fallback) const {
+  auto it = options.find(name);
+  return it == options.end() ? fallback : it->second;
+}
+
+const SourceSpec* Plan::FindSource(const std::string& name) const {
+  for (const SourceSpec& s : sources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const Mapping* Plan::FindMapping(const std::string& entity, const std::string& source) const {
+  for (const Mapping& m : mappings) {
+    if (m.entity == entity && m.source == source) return &m;
+  }
+  return nullptr;
+}
+
+std::vector<const Mapping*> Plan::MappingsFor(const std::string& entity) const {
+  std::vector<const Mapping*> out;
+  for (const Mapping& m : mappings) {
+    if (m.entity == entity) out.push_back(&m);
+  }
+  return out;
+}
+
+namespace {
+
+// Connector settings a source may carry, whatever its kind: those the
+// connectors in this build read. A connector that reads a new setting adds
+// its name here, so that typos stay detectable. Every kind in this build
+// reads a file, so `path` is required; a server kind would add its
+// connection setting here and make `path` optional for itself.
+constexpr std::string_view kSourceKeys[] = {"kind",   "path",  "key",   "delimiter", "quote",
+                                            "header", "table", "query", "encoding"};
+constexpr std::string_view kTargetKeys[] = {"kind", "path"};
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  fs::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Copies the scalar settings of `node` other than kind and path into
+// `options`, as written.
+void ReadOptions(const YAML::Node& node, const std::string& path,
+                 std::map<std::string, std::string>* options, std::vector<PlanIssue>* issues) {
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) continue;  // reported by CheckKeys
+    const std::string& key = kv.first.Scalar();
+    if (key == "kind" || key == "path" || kv.second.IsNull() || options->count(key)) continue;
+    if (!kv.second.IsScalar()) {
+      AddIssue(issues, Child(path, key), "must be text");
+      continue;
+    }
+    options->emplace(key, kv.second.Scalar());
+  }
+}
+
+// The settings every connector shares the meaning of. Only scalar values are
+// looked at: ReadOptions reported the others.
+void CheckSourceOptions(const YAML::Node& node, const std::string& path,
+                        std::map<std::string, std::string>* options,
+                        std::vector<PlanIssue>* issues) {
+  if (!Get(node, "key").IsDefined()) {
+    AddIssue(issues, Child(path, "key"), "missing");
+  } else if (options->count("key") && options->at("key").empty()) {
+    AddIssue(issues, Child(path, "key"), "must not be empty");
+  }
+  for (const char* key : {"delimiter", "quote"}) {
+    auto it = options->find(key);
+    if (it != options->end() && it->second.size() != 1) {
+      AddIssue(issues, Child(path, key), "must be a single character");
+    }
+  }
+  // Written back as "true"/"false", the spelling connectors read.
+  if (auto it = options->find("header"); it != options->end()) {
+    bool header = false;
+    if (YAML::convert<bool>::decode(Get(node, "header"), header)) {
+      it->second = header ? "true" : "false";
+    } else {
+      AddIssue(issues, Child(path, "header"), "must be true or false");
+    }
+  }
+}
+
+// Reads `model:`, a file path or an inline mapping. Returns the model's text.
+std::string ParseModelKey(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
+  YAML::Node node = Get(root, "model");
+  std::vector<PlanIssue>* issues = ctx->issues;
+  std::string text;
+  YAML::Node model_node;
+  bool have_node = false;
+  if (!node.IsDefined()) {
+    AddIssue(issues, "model", "missing");
+  } else if (node.IsScalar()) {
+    const std::string path = Resolve(base_dir, node.Scalar());
+    if (std::optional<std::string> read = ReadFile(path)) {
+      text = std::move(*read);
+      try {
+        model_node = YAML::Load(text);
+        have_node = true;
+      } catch (const YAML::Exception& e) {
+        issues->push_back(plan_yaml::YamlErrorIssue(e, "model"));
+      }
+    } else {
+      AddIssue(issues, "model", "file not found: " + path);
+    }
+  } else if (node.IsMap()) {
+    model_node = node;
+    have_node = true;
+    text = YAML::Dump(node);
+  } else {
+    AddIssue(issues, "model", "must be a file path or a mapping");
+  }
+  if (have_node) {
+    ctx->plan->model = plan_yaml::ParseModelNode(model_node, "model", &ctx->untyped, issues);
+    // With no readable entities at all, mentions of entities are not checked.
+    ctx->model_loaded = Get(model_node, "entities").IsMap();
+  }
+  ctx->plan->model.content_hash = plan_yaml::Hex64(Hash64(text));
+  return text;
+}
+
+void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
+  std::vector<PlanIssue>* issues = ctx->issues;
+  YAML::Node sources = Get(root, "sources");
+  if (!sources.IsDefined()) {
+    AddIssue(issues, "sources", "missing");
+    return;
+  }
+  if (!plan_yaml::ExpectMap(sources, "sources", issues)) return;
+  ctx->sources_loaded = true;
+  if (sources.size() == 0) AddIssue(issues, "sources", "must not be empty");
+  for (const auto& kv : sources) {
+    if (!kv.first.IsScalar()) {
+      AddIssue(issues, "sources", "keys must be text");
+      continue;
+    }
+    SourceSpec spec;
+    spec.name = kv.first.Scalar();
+    spec.yaml_path = Child("sources", spec.name);
+    const std::string& path = spec.yaml_path;
+    if (ctx->plan->FindSource(spec.name) != nullptr) {
+      AddIssue(issues, "sources", "duplicate key '" + spec.name + "'");
+      continue;
+    }
+    if (!plan_yaml::IsPlainName(spec.name)) {
+      AddIssue(issues, path, \"not a valid source name (letters, digits and '_', not starting with a digit)\");
+    }
+    const YAML::Node& node = kv.second;
+    if (!plan_yaml::ExpectMap(node, path, issues)) {
+      ctx->plan->sources.push_back(std::move(spec));
+      continue;
+    }
+    plan_yaml::CheckKeys(node, path, kSourceKeys, issues);
+    spec.kind = plan_yaml::ReadText(node, "kind", path, Need::kRequired, issues).value_or("");
+    if (auto p = plan_yaml::ReadText(node, "path", path, Need::kRequired, issues)) {
+      spec.path = Resolve(base_dir, *p);
+      std::error_code ec;
+      if (!fs::exists(spec.path, ec)) {
+        AddIssue(issues, Child(path, "path"), "file not found: " + spec.path);
+      }
+    }
+    ReadOptions(node, path, &spec.options, issues);
+    CheckSourceOptions(node, path, &spec.options, issues);
+    if (spec.kind == "sqlite") {
+      const bool table = spec.options.count("table") > 0;
+      const bool query = spec.options.count("query") > 0;
+      if (!table && !query) AddIssue(issues, path, "needs 'table' or 'query'");
+      if (table && query) AddIssue(issues, path, "use 'table' or 'query', not both");
+    }
+    ctx->plan->sources.push_back(std::move(spec));
+  }
+}
+
+void ParseTarget(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
+  std::vector<PlanIssue>* issues = ctx->issues;
+  TargetSpec& target = ctx->plan->target;
+  YAML::Node node = Get(root, "target");
+  if (!node.IsDefined()) {
+    AddIssue(issues, "target", "missing");
+    return;
+  }
+  if (!plan_yaml::ExpectMap(node, "target", issues)) return;
+  plan_yaml::CheckKeys(node, "target", kTargetKeys, issues);
+  target.kind = plan_yaml::ReadText(node, "kind", "target", Need::kRequired, issues).value_or("");
+  if (auto p = plan_yaml::ReadText(node, "path", "target", Need::kRequired, issues)) {
+    target.path = Resolve(base_dir, *p);
+  }
+  ReadOptions(node, "target", &target.options, issues);
+}
+
+void ParseWaves(const YAML::Node& root, PlanContext* ctx) {
+  std::vector<PlanIssue>* issues = ctx->issues;
+  Plan& plan = *ctx->plan;
+  YAML::Node waves = Get(root, "waves");
+  if (!waves.IsDefined()) {
+    AddIssue(issues, "waves", "missing");
+    return;
+  }
+  if (!plan_yaml::ExpectList(waves, "waves", issues)) return;
+  if (waves.size() == 0) {
+    AddIssue(issues, "waves", "must list at least one wave");
+    return;
+  }
+  std::map<std::string, size_t> wave_of;       // entity -> wave index
+  std::map<std::string, std::string> path_of;  // entity -> its yaml path in waves
+  std::set<std::string> names;
+  for (size_t i = 0; i < waves.size(); ++i) {
+    const std::string path = Item("waves", i);
+    WaveSpec wave;
+    wave.name = "wave" + std::to_string(i + 1);
+    const YAML::Node& node = waves[i];
+    if (plan_yaml::ExpectMap(node, path, issues)) {
+      plan_yaml::CheckKeys(node, path, {"name", "entities"}, issues);
+      wave.name =
+          plan_yaml::ReadText(node, "name", path, Need::kOptional, issues).value_or(wave.name);
+      auto entities =
+          plan_yaml::ReadTextList(node, "entities", path, Need::kRequired, false, issues);
+      if (entities && entities->empty()) {
+        AddIssue(issues, Child(path, "entities"), "must not be empty");
+      }
+      for (size_t j = 0; entities && j < entities->size(); ++j) {
+        const std::string& e = (*entities)[j];
+        const std::string at = Item(Child(path, "entities"), j);
+        auto [it, fresh] = wave_of.emplace(e, i);
+        if (!fresh) {
+          AddIssue(issues, at,
+                   "entity '" + e + "' is already in wave '" + plan.waves[it->second].name + "'");
+          continue;
+        }
+        path_of.emplace(e, at);
+        ctx->FindEntity(e, at);
+        wave.entities.push_back(e);
+      }
+    }
+    if (!names.insert(wave.name).second) {
+      AddIssue(issues, Child(path, "name"), "duplicate wave name '" + wave.name + "'");
+    }
+    plan.waves.push_back(std::move(wave));
+  }
+  // Parents load before children: a reference may point to the same or an
+  // earlier wave (the order inside a wave follows the references).
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    for (const std::string& name : plan.waves[i].entities) {
+      const Entity* entity = plan.model.Find(name);
+      for (size_t k = 0; entity != nullptr && k < entity->fields.size(); ++k) {
+        const ModelField& f = entity->fields[k];
+        auto parent = wave_of.find(f.references);
+        if (f.type == FieldType::kReference && parent != wave_of.end() && parent->second > i) {
+          AddIssue(issues, path_of[name],
+                   "entity '" + name + "' references '" + f.references +
+                       "', which loads in a later wave");
+        }
+      }
+    }
+  }
+  std::set<std::string> reported;
+  for (const Mapping& m : plan.mappings) {
+    if (m.entity.empty() || wave_of.count(m.entity) || !reported.insert(m.entity).second) continue;
+    if (ctx->model_loaded && plan.model.Find(m.entity) == nullptr) continue;  // reported
+    AddIssue(issues, "waves", "entity '" + m.entity + "' has mappings but is in no wave");
+  }
+}
+
+// The default plan name: the plan's folder ("examples/quickstart" ->
+// "quickstart").
+std::string DefaultName(const std::string& base_dir) {
+  std::string name = fs::path(base_dir).lexically_normal().filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    name = fs::path(base_dir).lexically_normal().parent_path().filename().string();
+  }
+  return name.empty() || name == "." || name == ".." ? "plan" : name;
+}
+
+void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
+  std::vector<PlanIssue>* issues = ctx->issues;
+  Plan& plan = *ctx->plan;
+  plan_yaml::CheckKeys(root, "",
+                       {"name", "version", "batch_size", "state_dir", "model", "sources",
+                        "mappings", "dedup", "validation", "target", "waves"},
+                       issues);
+  plan.name = plan_yaml::ReadText(root, "name", "", Need::kOptional, issues)
+                  .value_or(DefaultName(base_dir));
+  if (plan.name.empty()) AddIssue(issues, "name", "must not be empty");
+  if (auto v = plan_yaml::ReadInt(root, "version", "", Need::kOptional, issues); v && *v != 1) {
+    AddIssue(issues, "version", "unsupported version " + std::to_string(*v) + " (only 1)");
+  }
+  if (auto n = plan_yaml::ReadInt(root, "batch_size", "", Need::kOptional, issues)) {
+    if (*n < 1 || *n > 1000000) {
+      AddIssue(issues, "batch_size", "must be between 1 and 1000000");
+    } else {
+      plan.batch_size = *n;
+    }
+  }
+  std::string state_dir =
+      plan_yaml::ReadText(root, "state_dir", "", Need::kOptional, issues).value_or(".sluice");
+  if (state_dir.empty()) AddIssue(issues, "state_dir", "must not be empty");
+  plan.state_dir = Resolve(base_dir, state_dir.empty() ? ".sluice" : state_dir);
+}
+
+}  // namespace
+
+Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
+               std::vector<PlanIssue>* issues) {
+  Plan plan;
+  plan.base_dir = base_dir;
+  plan.yaml_text = yaml_text;
+  PlanContext ctx;
+  ctx.plan = &plan;
+  ctx.issues = issues;
+  std::string model_text;
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    if (!root.IsMap()) {
+      AddIssue(issues, "", "a plan must be a yaml mapping");
+    } else {
+      ParseTopLevel(root, base_dir, &ctx);
+      model_text = ParseModelKey(root, base_dir, &ctx);
+      ParseSources(root, base_dir, &ctx);
+      plan_yaml::ParseMappings(root, &ctx);
+      plan_yaml::ParseDedup(root, &ctx);
+      plan_yaml::ParseValidation(root, &ctx);
+      ParseTarget(root, base_dir, &ctx);
+      ParseWaves(root, &ctx);
+    }
+  } catch (const YAML::Exception& e) {
+    issues->push_back(plan_yaml::YamlErrorIssue(e, ""));
+  }
+  plan.content_hash = plan_yaml::Hex64(Hash64(yaml_text + model_text));
+  return plan;
+}
+
+Result<Plan> LoadPlan(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return Status::NotFound(path + ": file not found");
+  std::optional<std::string> text = ReadFile(path);
+  if (!text) return Status::IoError(path + ": cannot read the file");
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) abs = fs::path(path);
+  std::vector<PlanIssue> issues;
+  Plan plan = ParsePlan(*text, abs.lexically_normal().parent_path().string(), &issues);
+  plan.path = path;
+  if (issues.empty()) return plan;
+  std::string message;
+  for (const PlanIssue& issue : issues) {
+    if (!message.empty()) message += '\n';
+    message += path + ": " + (issue.path.empty() ? issue.message : issue.ToString());
+  }
+  return Status::InvalidArgument(message);
+}
+
+}  // namespace sluice

@@ -25,14 +25,22 @@ bool IsIntegral(FieldType type) {
 
 const char* FieldTypeName(FieldType type) {
   switch (type) {
-    case FieldType::kString: return "string";
-    case FieldType::kInt: return "int";
-    case FieldType::kDecimal: return "decimal";
-    case FieldType::kDate: return "date";
-    case FieldType::kTimestamp: return "timestamp";
-    case FieldType::kBool: return "bool";
-    case FieldType::kEnum: return "enum";
-    case FieldType::kReference: return "reference";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kInt:
+      return "int";
+    case FieldType::kDecimal:
+      return "decimal";
+    case FieldType::kDate:
+      return "date";
+    case FieldType::kTimestamp:
+      return "timestamp";
+    case FieldType::kBool:
+      return "bool";
+    case FieldType::kEnum:
+      return "enum";
+    case FieldType::kReference:
+      return "reference";
   }
   return "unknown";
 }
@@ -115,7 +123,9 @@ Result<int64_t> ParseDecimalUnits(std::string_view text, int scale, char decimal
       any_digit = true;
       if (seen_point) {
         if (++frac_digits > scale) {
-          if (c != '0') return Status::InvalidArgument("more than " + std::to_string(scale) + " decimal places");
+          if (c != '0')
+            return Status::InvalidArgument("more than " + std::to_string(scale) +
+                                           " decimal places");
           continue;
         }
       }
@@ -173,12 +183,18 @@ std::string FormatTimestamp(int64_t micros) {
 std::optional<std::string> FormatValue(const FieldSpec& field, const Value& value) {
   if (value.is_null) return std::nullopt;
   switch (field.type) {
-    case FieldType::kInt: return std::to_string(value.i);
-    case FieldType::kDecimal: return FormatDecimalUnits(value.i, field.scale);
-    case FieldType::kDate: return FormatDate(value.i);
-    case FieldType::kTimestamp: return FormatTimestamp(value.i);
-    case FieldType::kBool: return value.i ? "true" : "false";
-    default: return value.s;
+    case FieldType::kInt:
+      return std::to_string(value.i);
+    case FieldType::kDecimal:
+      return FormatDecimalUnits(value.i, field.scale);
+    case FieldType::kDate:
+      return FormatDate(value.i);
+    case FieldType::kTimestamp:
+      return FormatTimestamp(value.i);
+    case FieldType::kBool:
+      return value.i ? "true" : "false";
+    default:
+      return value.s;
   }
 }
 

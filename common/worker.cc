@@ -1,1 +1,317 @@
-// placeholder: being written
+#include "common/worker.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "common/codec.h"
+#include "common/transport.h"
+
+namespace sluice {
+
+void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
+  v1::DataMessage msg;
+  EncodeBatch(batch, msg.mutable_batch());
+  batches_.emplace_back(shard, msg.SerializeAsString());
+}
+
+void StageEmitter::Commit(v1::Commit commit) {
+  v1::Envelope env;
+  *env.mutable_commit() = std::move(commit);
+  messages_.push_back(std::move(env));
+}
+
+void StageEmitter::Send(v1::Envelope message) { messages_.push_back(std::move(message)); }
+
+Status StageLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
+  return Status::FailedPrecondition(stage() + " takes no input batches");
+}
+
+Status StageLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
+  return Status::FailedPrecondition(stage() + " takes no leases");
+}
+
+std::string JoinKey(const std::string& source, const std::string& key) {
+  std::string s;
+  s.reserve(source.size() + key.size() + 1);
+  s.append(source).push_back('\x1f');
+  s.append(key);
+  return s;
+}
+
+v1::Commit MakeCommit(const std::string& stage, const RecordBatch& in,
+                      const std::vector<Record>& passed, const std::vector<v1::Fate>& fates) {
+  v1::Commit c;
+  c.set_stage(stage);
+  *c.mutable_batch() = in.id;
+  c.set_epoch(in.epoch);
+  *c.mutable_range() = in.range;
+  auto* counts = c.mutable_counts();
+  counts->set_in(in.records.size());
+  counts->set_in_checksum(in.KeyChecksumValue());
+  KeyChecksum out;
+  c.mutable_out_keys()->Reserve(static_cast<int>(passed.size()));
+  for (const auto& r : passed) {
+    out.Add(r.source, r.key);
+    c.add_out_keys(JoinKey(r.source, r.key));
+  }
+  counts->set_out(passed.size());
+  counts->set_out_checksum(out.value());
+  for (const auto& f : fates) {
+    switch (f.kind()) {
+      case v1::FATE_MERGED:
+        counts->set_merged(counts->merged() + 1);
+        break;
+      case v1::FATE_REJECTED:
+        counts->set_rejected(counts->rejected() + 1);
+        break;
+      case v1::FATE_REVIEW:
+        counts->set_review(counts->review() + 1);
+        break;
+      default:
+        break;
+    }
+    *c.add_fates() = f;
+  }
+  return c;
+}
+
+namespace {
+
+class WorkerRuntime {
+ public:
+  WorkerRuntime(const WorkerOptions& options, StageLogic& logic)
+      : options_(options), logic_(logic) {
+    log_.stage = logic.stage();
+  }
+
+  int Run() {
+    Status st = Setup();
+    if (!st.ok()) {
+      LogError(log_, "worker setup failed: " + st.ToString());
+      return 1;
+    }
+    st = Loop();
+    if (!st.ok()) {
+      LogError(log_, "worker stopped: " + st.ToString());
+      return 1;
+    }
+    LogInfo(log_, "worker shut down");
+    return 0;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  Status Setup() {
+    SLUICE_ASSIGN_OR_RETURN(control_,
+                            ControlClient::Create(options_.coordinator, options_.identity()));
+    if (logic_.produces()) {
+      SLUICE_ASSIGN_OR_RETURN(producer_, DataProducer::Create(options_.bind));
+    }
+    v1::Envelope reg;
+    auto* r = reg.mutable_register_();
+    r->set_role(options_.role);
+    r->set_ordinal(options_.ordinal);
+    r->set_pid(static_cast<uint32_t>(getpid()));
+    if (producer_) r->set_data_endpoint(producer_->endpoint());
+    // Register, retrying until the coordinator answers (it may start later).
+    auto deadline = Clock::now() + options_.coordinator_timeout;
+    std::optional<v1::Envelope> reply;
+    while (!reply) {
+      SLUICE_RETURN_IF_ERROR(control_->Send(reg));
+      auto until = Clock::now() + std::chrono::seconds(2);
+      while (Clock::now() < until) {
+        SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(200)));
+        if (msg && msg->has_register_reply()) {
+          reply = std::move(msg);
+          break;
+        }
+        if (msg && msg->has_shutdown()) return Status::Cancelled("shut down before registration");
+      }
+      if (!reply && Clock::now() > deadline) {
+        return Status::Unavailable("no answer from coordinator at " + options_.coordinator);
+      }
+    }
+    const auto& rr = reply->register_reply();
+    ctx_.run_id = rr.run_id();
+    ctx_.shard = rr.shard();
+    ctx_.shard_count = rr.shard_count();
+    ctx_.state_dir = rr.state_dir();
+    ctx_.fault = rr.fault();
+    ctx_.identity = options_.identity();
+    std::vector<PlanIssue> issues;
+    ctx_.plan = ParsePlan(rr.plan_yaml(), rr.base_dir(), &issues);
+    if (!issues.empty()) return Status::InvalidArgument("plan: " + issues.front().ToString());
+    ctx_.plan.state_dir = rr.state_dir();
+    log_.run = ctx_.run_id;
+    SLUICE_RETURN_IF_ERROR(logic_.Start(ctx_));
+    if (logic_.consumes()) {
+      if (rr.upstream_endpoints().empty()) return Status::FailedPrecondition("no upstream given");
+      SLUICE_ASSIGN_OR_RETURN(consumer_, DataConsumer::Create(rr.upstream_endpoints(0),
+                                                              options_.identity(), ctx_.shard));
+      for (int i = 1; i < rr.upstream_endpoints_size(); ++i) {
+        consumer_->socket().connect(rr.upstream_endpoints(i));
+      }
+      SLUICE_RETURN_IF_ERROR(consumer_->Grant(options_.credits));
+      in_hand_ = 0;
+    }
+    LogInfo(log_, "registered as " + options_.identity() +
+                      (producer_ ? " serving " + producer_->endpoint() : std::string()));
+    return Status::Ok();
+  }
+
+  Status Flush(StageEmitter& out) {
+    // Commits first: the ledger hears of a batch before its consumer does.
+    for (auto& m : out.messages()) SLUICE_RETURN_IF_ERROR(control_->Send(m));
+    out.messages().clear();
+    for (auto& [shard, msg] : out.batches()) producer_->Enqueue(shard, std::move(msg));
+    out.batches().clear();
+    if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
+    return Status::Ok();
+  }
+
+  void ReportError(const Status& st, const v1::BatchId* batch, bool fatal) {
+    LogError(log_, st.ToString());
+    v1::Envelope env;
+    auto* e = env.mutable_error();
+    e->set_stage(logic_.stage());
+    if (batch) *e->mutable_batch() = *batch;
+    e->set_message(st.message());
+    e->set_fatal(fatal);
+    (void)control_->Send(env);
+  }
+
+  Status Loop() {
+    auto last_heartbeat = Clock::now();
+    auto last_from_coordinator = Clock::now();
+    auto last_input = Clock::now();
+    uint64_t heartbeat_seq = 0;
+    bool more_to_produce = false;
+    for (;;) {
+      std::vector<zmq::pollitem_t> items;
+      items.push_back({control_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      if (consumer_) items.push_back({consumer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      bool busy = more_to_produce && !halted_ && producer_->queued() < options_.max_queued;
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(busy ? 0 : 50));
+
+      // Control messages first: a halt must win over pending input.
+      for (;;) {
+        SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(0)));
+        if (!msg) break;
+        last_from_coordinator = Clock::now();
+        if (msg->has_shutdown()) return Status::Ok();
+        if (msg->has_halt()) {
+          if (!halted_) LogWarn(log_, "halted by coordinator: " + msg->halt().reason());
+          halted_ = true;
+          logic_.OnHalt(msg->halt().reason());
+          more_to_produce = false;
+        } else if (msg->has_lease() && !halted_) {
+          StageEmitter out;
+          Status st = logic_.OnLease(msg->lease(), out);
+          if (!st.ok()) ReportError(st, &msg->lease().batch(), true);
+          SLUICE_RETURN_IF_ERROR(Flush(out));
+          more_to_produce = true;  // a lease may start production
+        }
+      }
+
+      if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
+
+      // Input, as long as our output queue has room.
+      if (consumer_) {
+        while (!producer_ || producer_->queued() < options_.max_queued) {
+          SLUICE_ASSIGN_OR_RETURN(auto pb, consumer_->Receive(std::chrono::milliseconds(0)));
+          if (!pb) break;
+          last_input = Clock::now();
+          ++in_hand_;
+          if (!halted_) {
+            auto batch = DecodeBatch(*pb);
+            StageEmitter out;
+            if (!batch.ok()) {
+              ReportError(batch.status(), &pb->id(), false);
+            } else {
+              log_.entity = batch->id.entity();
+              log_.wave = static_cast<int>(batch->id.wave());
+              log_.batch = BatchName(batch->id);
+              Status st = logic_.OnBatch(std::move(batch).value(), out);
+              if (!st.ok()) ReportError(st, &pb->id(), true);
+            }
+            SLUICE_RETURN_IF_ERROR(Flush(out));
+          }
+          --in_hand_;
+          SLUICE_RETURN_IF_ERROR(consumer_->Grant(1));
+        }
+        // A restarted producer has forgotten our credit: resynchronise when idle.
+        if (Clock::now() - last_input > std::chrono::seconds(1)) {
+          SLUICE_RETURN_IF_ERROR(consumer_->Resync(options_.credits));
+          last_input = Clock::now();
+        }
+      }
+
+      if (more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued) {
+        StageEmitter out;
+        auto more = logic_.Produce(out);
+        if (!more.ok()) {
+          ReportError(more.status(), nullptr, true);
+          more_to_produce = false;
+        } else {
+          more_to_produce = *more;
+        }
+        SLUICE_RETURN_IF_ERROR(Flush(out));
+      }
+
+      auto now = Clock::now();
+      if (now - last_heartbeat >= options_.heartbeat) {
+        v1::Envelope hb;
+        hb.mutable_heartbeat()->set_sequence(++heartbeat_seq);
+        SLUICE_RETURN_IF_ERROR(control_->Send(hb));
+        last_heartbeat = now;
+      }
+      if (now - last_from_coordinator > options_.coordinator_timeout) {
+        return Status::Unavailable("coordinator silent for " +
+                                   std::to_string(options_.coordinator_timeout.count()) + "s");
+      }
+    }
+  }
+
+  WorkerOptions options_;
+  StageLogic& logic_;
+  WorkerContext ctx_;
+  LogContext log_;
+  std::unique_ptr<ControlClient> control_;
+  std::unique_ptr<DataProducer> producer_;
+  std::unique_ptr<DataConsumer> consumer_;
+  uint32_t in_hand_ = 0;
+  bool halted_ = false;
+};
+
+}  // namespace
+
+int RunWorker(const WorkerOptions& options, StageLogic& logic) {
+  WorkerRuntime runtime(options, logic);
+  return runtime.Run();
+}
+
+WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
+  WorkerOptions o;
+  o.role = role;
+  std::string log_level = "info";
+  CLI::App app{"sluice-" + role + ": a sluice pipeline worker"};
+  app.add_option("--coordinator", o.coordinator, "coordinator control endpoint")->required();
+  app.add_option("--ordinal", o.ordinal, "replica or shard number");
+  app.add_option("--bind", o.bind, "data endpoint this worker serves (stable across restarts)");
+  app.add_option("--credits", o.credits, "input batches requested at a time");
+  app.add_option("--log-level", log_level, "debug, info, warn, error");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
+  }
+  InitLogging(o.identity(), ParseLogLevel(log_level));
+  return o;
+}
+
+}  // namespace sluice

@@ -1,1 +1,436 @@
-// placeholder: being written
+#include "deduper/dedup.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <unordered_set>
+
+#include "common/codec.h"
+#include "deduper/shard_log.h"
+#include "deduper/survivorship.h"
+
+namespace sluice {
+
+std::string ShardLogReplay::ToString() const {
+  std::string s = "replayed " + std::to_string(batches) + " batches (" + std::to_string(records) +
+                  " records)";
+  if (truncated_bytes > 0) {
+    s += "; truncated a torn tail of " + std::to_string(truncated_bytes) + " bytes";
+  }
+  return s;
+}
+
+namespace {
+
+constexpr char kStage[] = "dedup";
+
+// Where a record arrived from. Orders two occurrences of one (source, key)
+// independently of arrival: by batch stream and sequence, then position.
+struct Origin {
+  uint32_t batch = 0;
+  uint32_t position = 0;
+};
+
+struct IngestedBatch {
+  v1::BatchId id;
+  std::string name;
+};
+
+class UnionFind {
+ public:
+  explicit UnionFind(size_t n) : parent_(n), size_(n, 1) {
+    std::iota(parent_.begin(), parent_.end(), 0u);
+  }
+  uint32_t Find(uint32_t x) {
+    while (parent_[x] != x) {
+      parent_[x] = parent_[parent_[x]];  // path halving
+      x = parent_[x];
+    }
+    return x;
+  }
+  void Union(uint32_t a, uint32_t b) {
+    a = Find(a);
+    b = Find(b);
+    if (a == b) return;
+    if (size_[a] < size_[b]) std::swap(a, b);
+    parent_[b] = a;
+    size_[a] += size_[b];
+  }
+
+ private:
+  std::vector<uint32_t> parent_;
+  std::vector<uint32_t> size_;
+};
+
+// A record's part in the resolution.
+enum class Part : uint8_t { kSingleton, kSurvivor, kMerged, kRejected };
+
+v1::Fate DuplicateKeyFate(const Record& dup, const Record& first, const IngestedBatch& first_batch) {
+  v1::Fate f;
+  f.set_kind(v1::FATE_REJECTED);
+  f.set_source(dup.source);
+  f.set_key(dup.key);
+  f.set_stage(kStage);
+  f.set_rule("duplicate_source_key");
+  f.set_value(dup.key);
+  f.set_line(dup.line);
+  std::string where = first.line > 0 ? "line " + std::to_string(first.line)
+                                      : "batch " + first_batch.name;
+  f.set_reason("key " + dup.key + " appears more than once in source " + dup.source +
+               " (first at " + where + ")");
+  f.set_suggestion("make the key unique in source " + dup.source +
+                   " (or map a unique key column) and extract again");
+  return f;
+}
+
+v1::Fate MergedFate(const Record& member, const Record& survivor, const std::string& rule) {
+  v1::Fate f;
+  f.set_kind(v1::FATE_MERGED);
+  f.set_source(member.source);
+  f.set_key(member.key);
+  f.set_stage(kStage);
+  f.set_rule(rule);
+  f.set_line(member.line);
+  f.set_survivor_source(survivor.source);
+  f.set_survivor_key(survivor.key);
+  return f;
+}
+
+class LoggedDedupShard : public DedupShard {
+ public:
+  LoggedDedupShard(std::string entity, std::optional<DedupSpec> spec)
+      : entity_(std::move(entity)), spec_(std::move(spec)) {}
+
+  // Opens the log and replays its batches.
+  Status Open(const std::string& log_path) {
+    ShardLog::Recovery recovery;
+    auto on_frame = [this](std::string_view payload) { return ReplayFrame(payload); };
+    SLUICE_ASSIGN_OR_RETURN(log_, ShardLog::Open(log_path, on_frame, &recovery));
+    replay_.batches = batches_.size();
+    replay_.records = record_count_;
+    replay_.truncated_bytes = recovery.truncated_bytes;
+    return Status::Ok();
+  }
+
+  Result<bool> Ingest(const RecordBatch& batch) override {
+    std::string name = BatchName(batch.id);
+    if (batch_names_.count(name) > 0) return false;
+    SLUICE_RETURN_IF_ERROR(Check(batch, name));
+    v1::RecordBatch wire;
+    EncodeBatch(batch, &wire);
+    std::string payload;
+    if (!wire.SerializeToString(&payload)) {
+      return Status::Internal("batch " + name + ": cannot serialize for the shard log");
+    }
+    SLUICE_RETURN_IF_ERROR(log_->Append(payload).WithContext("batch " + name));
+    if (handed_over_) {
+      // The next Resolve re-reads the whole log, this batch included.
+      batch_names_.insert(std::move(name));
+      record_count_ += batch.records.size();
+    } else {
+      Adopt(batch.id, std::move(name), batch.schema, batch.records);
+    }
+    return true;
+  }
+
+  Result<Resolution> Resolve(const v1::BatchId& id_template, size_t batch_size) override;
+
+  size_t record_count() const override { return record_count_; }
+  const ShardLogReplay& replay() const override { return replay_; }
+
+ private:
+  // Refuses a batch of another entity, with ragged values or another schema.
+  Status Check(const RecordBatch& batch, const std::string& name) const {
+    if (!batch.id.entity().empty() && batch.id.entity() != entity_) {
+      return Status::InvalidArgument("batch " + name + " is of entity " + batch.id.entity() +
+                                     ", this shard dedups " + entity_);
+    }
+    if (batch.records.empty()) return Status::Ok();
+    if (schema_ && !(batch.schema == *schema_)) {
+      return Status::Corruption("batch " + name + ": schema differs from the one of entity " +
+                                entity_ + " in earlier batches");
+    }
+    for (const Record& r : batch.records) {
+      if (r.values.size() != batch.schema.fields.size()) {
+        return Status::InvalidArgument("batch " + name + ": record " + r.source + "/" + r.key +
+                                       " has " + std::to_string(r.values.size()) +
+                                       " values for " +
+                                       std::to_string(batch.schema.fields.size()) + " fields");
+      }
+    }
+    if (record_count_ + batch.records.size() > UINT32_MAX) {
+      return Status::InvalidArgument("batch " + name + ": shard is full");
+    }
+    return Status::Ok();
+  }
+
+  Status ReplayFrame(std::string_view payload) {
+    v1::RecordBatch wire;
+    if (!wire.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      return Status::Corruption("not a record batch");
+    }
+    SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(wire));
+    std::string name = BatchName(batch.id);
+    if (batch_names_.count(name) > 0) return Status::Ok();  // appended twice: keep one
+    Status st = Check(batch, name);
+    if (!st.ok()) return Status::Corruption(st.message());
+    Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records));
+    return Status::Ok();
+  }
+
+  // Reads the records back from the log after a Resolve handed them over.
+  Status Reload() {
+    records_.clear();
+    origins_.clear();
+    batches_.clear();
+    batch_names_.clear();
+    record_count_ = 0;
+    canonical_ = true;
+    SLUICE_RETURN_IF_ERROR(
+        log_->ReadAll([this](std::string_view payload) { return ReplayFrame(payload); }));
+    handed_over_ = false;
+    return Status::Ok();
+  }
+
+  void Adopt(const v1::BatchId& id, std::string name, const Schema& schema,
+             std::vector<Record> records) {
+    const uint32_t b = static_cast<uint32_t>(batches_.size());
+    batches_.push_back({id, name});
+    batch_names_.insert(std::move(name));
+    if (records.empty()) return;
+    if (!schema_) schema_ = schema;
+    record_count_ += records.size();
+    for (size_t i = 0; i < records.size(); ++i) {
+      records_.push_back(std::move(records[i]));
+      origins_.push_back({b, static_cast<uint32_t>(i)});
+    }
+    canonical_ = false;
+  }
+
+  // Builds the matcher and the survivorship once the schema is known.
+  Status PrepareRules() {
+    if (!spec_ || matcher_) return Status::Ok();
+    const std::string path = spec_->yaml_path.empty() ? "dedup." + entity_ : spec_->yaml_path;
+    if (spec_->key_fields.empty()) return Status::InvalidArgument(path + ".key_fields: empty");
+    for (const std::string& f : spec_->key_fields) {
+      if (schema_->IndexOf(f) < 0) {
+        return Status::InvalidArgument(path + ".key_fields: no field " + f + " in entity " +
+                                       entity_);
+      }
+    }
+    if (!spec_->most_recent_field.empty() && schema_->IndexOf(spec_->most_recent_field) < 0) {
+      return Status::InvalidArgument(path + ".most_recent_field: no field " +
+                                     spec_->most_recent_field + " in entity " + entity_);
+    }
+    matcher_ = MakeExactKeyMatcher(*spec_, *schema_);
+    survivorship_ = MakePrioritySurvivorship(*spec_, *schema_);
+    return Status::Ok();
+  }
+
+  // Sorts the records by (source, key, origin): every later step then
+  // depends only on the records, never on their arrival order.
+  void Canonicalize() {
+    if (canonical_) return;
+    std::vector<uint32_t> by_stream(batches_.size());
+    std::iota(by_stream.begin(), by_stream.end(), 0u);
+    std::sort(by_stream.begin(), by_stream.end(), [&](uint32_t a, uint32_t b) {
+      const v1::BatchId &x = batches_[a].id, &y = batches_[b].id;
+      if (x.source() != y.source()) return x.source() < y.source();
+      if (x.sequence() != y.sequence()) return x.sequence() < y.sequence();
+      return batches_[a].name < batches_[b].name;
+    });
+    std::vector<uint32_t> rank(batches_.size());
+    for (uint32_t i = 0; i < by_stream.size(); ++i) rank[by_stream[i]] = i;
+
+    std::vector<uint32_t> perm(records_.size());
+    std::iota(perm.begin(), perm.end(), 0u);
+    std::sort(perm.begin(), perm.end(), [&](uint32_t a, uint32_t b) {
+      const Record &x = records_[a], &y = records_[b];
+      if (int c = x.source.compare(y.source); c != 0) return c < 0;
+      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      const Origin &ox = origins_[a], &oy = origins_[b];
+      if (ox.batch != oy.batch) return rank[ox.batch] < rank[oy.batch];
+      return ox.position < oy.position;
+    });
+    std::vector<Record> records(records_.size());
+    std::vector<Origin> origins(origins_.size());
+    for (size_t i = 0; i < perm.size(); ++i) {
+      records[i] = std::move(records_[perm[i]]);
+      origins[i] = origins_[perm[i]];
+    }
+    records_ = std::move(records);
+    origins_ = std::move(origins);
+    canonical_ = true;
+  }
+
+  std::string entity_;
+  std::optional<DedupSpec> spec_;  // none: nothing merges
+  std::unique_ptr<ShardLog> log_;
+  std::optional<Schema> schema_;  // of the first non-empty batch
+  std::vector<Record> records_;
+  std::vector<Origin> origins_;  // parallel to records_
+  std::vector<IngestedBatch> batches_;
+  std::unordered_set<std::string> batch_names_;
+  size_t record_count_ = 0;
+  bool canonical_ = true;
+  bool handed_over_ = false;  // records_ moved into the last Resolution
+  std::unique_ptr<Matcher> matcher_;
+  std::unique_ptr<SurvivorshipRule> survivorship_;
+  ShardLogReplay replay_;
+};
+
+Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, size_t batch_size) {
+  if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
+  if (handed_over_) SLUICE_RETURN_IF_ERROR(Reload());
+  Resolution out;
+  if (records_.empty()) return out;
+  SLUICE_RETURN_IF_ERROR(PrepareRules());
+  Canonicalize();
+  const uint32_t n = static_cast<uint32_t>(records_.size());
+  std::vector<Part> part(n, Part::kSingleton);
+
+  // (a) A source that repeats a primary key: the first occurrence goes on,
+  // every later one (adjacent after Canonicalize) is rejected and takes no
+  // further part.
+  size_t fate_count = 0;
+  for (uint32_t i = 1; i < n; ++i) {
+    if (records_[i].key == records_[i - 1].key && records_[i].source == records_[i - 1].source) {
+      part[i] = Part::kRejected;
+      ++fate_count;
+    }
+  }
+
+  // (b) Match, then cluster the linked records.
+  std::vector<MatchEdge> edges;
+  if (matcher_) edges = matcher_->Match(*schema_, records_);
+  std::vector<bool> live(edges.size(), false);
+  UnionFind clusters(n);
+  for (size_t e = 0; e < edges.size(); ++e) {
+    const MatchEdge& edge = edges[e];
+    if (edge.a >= n || edge.b >= n) return Status::Internal("dedup: matcher edge out of range");
+    if (edge.a == edge.b || part[edge.a] == Part::kRejected || part[edge.b] == Part::kRejected) {
+      continue;
+    }
+    live[e] = true;
+    clusters.Union(static_cast<uint32_t>(edge.a), static_cast<uint32_t>(edge.b));
+  }
+
+  // Members of each cluster, grouped by root in record order (counting sort).
+  std::vector<uint32_t> root(n), offset(n + 1, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (part[i] == Part::kRejected) continue;
+    root[i] = clusters.Find(i);
+    ++offset[root[i] + 1];
+  }
+  std::partial_sum(offset.begin(), offset.end(), offset.begin());
+  std::vector<uint32_t> members(offset[n]);
+  {
+    std::vector<uint32_t> fill(offset.begin(), offset.end() - 1);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (part[i] != Part::kRejected) members[fill[root[i]]++] = i;
+    }
+  }
+  auto cluster_of = [&](uint32_t i) {
+    return std::span<const uint32_t>(members.data() + offset[root[i]],
+                                     offset[root[i] + 1] - offset[root[i]]);
+  };
+
+  // (c) One survivor per cluster.
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> survivor_of(n, kNone);
+  for (uint32_t r = 0; r < n; ++r) {
+    const uint32_t size = offset[r + 1] - offset[r];
+    if (size < 2) continue;
+    std::span<const uint32_t> cluster(members.data() + offset[r], size);
+    const uint32_t s = survivorship_->ChooseSurvivor(records_, cluster);
+    for (uint32_t m : cluster) {
+      survivor_of[m] = s;
+      part[m] = m == s ? Part::kSurvivor : Part::kMerged;
+    }
+    fate_count += size - 1;
+  }
+
+  // The rule behind each merge: an edge straight to the survivor when there
+  // is one, else the smallest rule among the member's own edges.
+  std::vector<int64_t> rule_edge(n, -1);
+  std::vector<bool> direct(n, false);
+  for (size_t e = 0; e < edges.size(); ++e) {
+    if (!live[e]) continue;
+    for (auto [x, y] : {std::pair{edges[e].a, edges[e].b}, std::pair{edges[e].b, edges[e].a}}) {
+      if (part[x] != Part::kMerged) continue;
+      const bool d = y == survivor_of[x];
+      const int64_t cur = rule_edge[x];
+      if (cur < 0 || (d && !direct[x]) ||
+          (d == direct[x] && edges[e].rule < edges[static_cast<size_t>(cur)].rule)) {
+        rule_edge[x] = static_cast<int64_t>(e);
+        direct[x] = d;
+      }
+    }
+  }
+
+  // Fates in record order, which is (source, key) order: a key's first
+  // occurrence, then its rejected repeats.
+  out.fates.reserve(fate_count);
+  std::map<std::string, std::string, std::less<>> rules;  // edge rule + reason, built once
+  std::string rule_key;
+  for (uint32_t i = 0, first = 0; i < n; ++i) {
+    if (part[i] != Part::kRejected) first = i;
+    if (part[i] == Part::kRejected) {
+      out.fates.push_back(
+          DuplicateKeyFate(records_[i], records_[first], batches_[origins_[first].batch]));
+    } else if (part[i] == Part::kMerged) {
+      const Record& s = records_[survivor_of[i]];
+      rule_key = rule_edge[i] >= 0 ? edges[static_cast<size_t>(rule_edge[i])].rule : "linked";
+      rule_key += "; survivor by ";
+      rule_key += survivorship_->Reason(s, records_[i]);
+      auto it = rules.find(rule_key);
+      if (it == rules.end()) it = rules.emplace(rule_key, rule_key).first;
+      out.fates.push_back(MergedFate(records_[i], s, it->second));
+    }
+  }
+
+  // (d) Survivors and singletons, in (source, key) order, cut into batches.
+  // The records move into the output: the shard keeps no second copy.
+  for (uint32_t i = 0; i < n; ++i) {
+    if (part[i] == Part::kRejected || part[i] == Part::kMerged) continue;
+    std::vector<SourceKey> merged;
+    if (part[i] == Part::kSurvivor) {
+      for (uint32_t m : cluster_of(i)) {
+        // Keys merged upstream travel on with their survivor.
+        merged.insert(merged.end(), records_[m].merged.begin(), records_[m].merged.end());
+        if (m != i) merged.push_back({records_[m].source, records_[m].key});
+      }
+      std::sort(merged.begin(), merged.end());
+      merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+    }
+    if (out.batches.empty() || out.batches.back().records.size() == batch_size) {
+      RecordBatch& b = out.batches.emplace_back();
+      b.id = id_template;
+      b.id.set_sequence(out.batches.size() - 1);
+      b.epoch = 0;
+      b.schema = *schema_;
+      b.records.reserve(std::min<size_t>(batch_size, n - i));
+    }
+    Record& r = out.batches.back().records.emplace_back(std::move(records_[i]));
+    if (part[i] == Part::kSurvivor) r.merged = std::move(merged);
+  }
+  records_ = {};
+  origins_ = {};
+  handed_over_ = true;
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DedupShard>> DedupShard::Create(const Plan& plan,
+                                                       const std::string& entity,
+                                                       const std::string& log_path) {
+  std::optional<DedupSpec> spec;
+  if (auto it = plan.dedup.find(entity); it != plan.dedup.end()) spec = it->second;
+  auto shard = std::make_unique<LoggedDedupShard>(entity, std::move(spec));
+  SLUICE_RETURN_IF_ERROR(shard->Open(log_path).WithContext("dedup " + entity));
+  return std::unique_ptr<DedupShard>(std::move(shard));
+}
+
+}  // namespace sluice

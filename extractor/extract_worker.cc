@@ -1,1 +1,86 @@
-// placeholder
+#include "extractor/extract_worker.h"
+
+namespace sluice {
+
+Status ExtractLogic::Start(const WorkerContext& ctx) {
+  ctx_ = ctx;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Source>> ExtractLogic::Open(const v1::BatchId& id) {
+  const SourceSpec* spec = ctx_.plan.FindSource(id.source());
+  if (spec == nullptr) return Status::NotFound("source " + id.source() + " is not in the plan");
+  auto source = OpenSource(*spec);
+  if (!source.ok()) return source.status().WithContext("source " + id.source());
+  return source;
+}
+
+Status ExtractLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
+  SLUICE_ASSIGN_OR_RETURN(auto source, Open(lease.batch()));
+  if (lease.kind() == v1::Lease::KIND_EXTRACT_BATCH) {
+    SLUICE_RETURN_IF_ERROR(source->Seek(lease.range()));
+    SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(*source, lease.batch(), lease.epoch(), out));
+    if (!got) return Status::Corruption("batch " + BatchName(lease.batch()) + " is gone from the source");
+    return Status::Ok();
+  }
+  if (lease.kind() != v1::Lease::KIND_EXTRACT_SOURCE) {
+    return Status::InvalidArgument("extractor cannot take this lease");
+  }
+  if (lease.range().begin_offset() > 0) SLUICE_RETURN_IF_ERROR(source->Seek(lease.range()));
+  Stream s;
+  s.lease = lease;
+  s.source = std::move(source);
+  s.next_sequence = lease.next_sequence();
+  streams_.push_back(std::move(s));
+  return Status::Ok();
+}
+
+Result<bool> ExtractLogic::ExtractOne(Source& source, const v1::BatchId& id, uint64_t epoch,
+                                      StageEmitter& out) {
+  RecordBatch batch;
+  std::vector<v1::Fate> rejects;
+  SLUICE_ASSIGN_OR_RETURN(bool got,
+                          source.Next(static_cast<size_t>(ctx_.plan.batch_size), &batch, &rejects));
+  if (!got) return false;
+  batch.id = id;
+  batch.epoch = epoch;
+  for (auto& f : rejects) {
+    f.set_stage("extract");
+    if (f.source().empty()) f.set_source(id.source());
+  }
+  // Extraction is where records are born: `in` counts every row read,
+  // records passed on and malformed rows rejected here.
+  v1::Commit commit = MakeCommit(stage(), batch, batch.records, rejects);
+  KeyChecksum all;
+  all.AddHash(commit.counts().out_checksum());
+  for (const auto& f : rejects) all.Add(f.source(), f.key());
+  commit.mutable_counts()->set_in(batch.records.size() + rejects.size());
+  commit.mutable_counts()->set_in_checksum(all.value());
+  out.Commit(std::move(commit));
+  out.Emit(0, batch);
+  return true;
+}
+
+Result<bool> ExtractLogic::Produce(StageEmitter& out) {
+  if (streams_.empty()) return false;
+  Stream& s = streams_.front();
+  v1::BatchId id = s.lease.batch();
+  id.set_sequence(s.next_sequence);
+  SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(*s.source, id, s.lease.epoch(), out));
+  if (got) {
+    ++s.next_sequence;
+  } else {
+    v1::Envelope env;
+    auto* done = env.mutable_stream_done();
+    done->set_stage(stage());
+    *done->mutable_last() = s.lease.batch();
+    done->mutable_last()->set_sequence(s.next_sequence);
+    done->set_epoch(s.lease.epoch());
+    done->set_batches(s.next_sequence);
+    out.Send(std::move(env));
+    streams_.erase(streams_.begin());
+  }
+  return !streams_.empty();
+}
+
+}  // namespace sluice

@@ -29,7 +29,8 @@ const std::map<std::string, TargetFactory>& Targets() {
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec) {
   auto it = Sources().find(spec.kind);
   if (it == Sources().end()) {
-    return Status::InvalidArgument(spec.yaml_path + ".kind: unknown source kind '" + spec.kind + "'");
+    return Status::InvalidArgument(spec.yaml_path + ".kind: unknown source kind '" + spec.kind +
+                                   "'");
   }
   return it->second(spec);
 }
@@ -37,7 +38,8 @@ Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec) {
 Result<std::unique_ptr<Target>> OpenTarget(const TargetSpec& spec) {
   auto it = Targets().find(spec.kind);
   if (it == Targets().end()) {
-    return Status::InvalidArgument(spec.yaml_path + ".kind: unknown target kind '" + spec.kind + "'");
+    return Status::InvalidArgument(spec.yaml_path + ".kind: unknown target kind '" + spec.kind +
+                                   "'");
   }
   return it->second(spec);
 }

@@ -1,0 +1,93 @@
+// The worker runtime shared by every stage executable: registration with the
+// coordinator, heartbeats, the credit-based input and output channels, and
+// the dispatch of batches and leases to the stage's logic.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/plan.h"
+#include "common/record.h"
+#include "common/status.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice {
+
+struct WorkerOptions {
+  std::string role;           // "transformer"
+  uint32_t ordinal = 0;       // replicas and shards: 0, 1, ...
+  std::string coordinator;    // control endpoint, e.g. tcp://10.0.0.5:5570
+  std::string bind = "tcp://127.0.0.1:*";  // this worker's data endpoint (producers)
+  uint32_t credits = 4;       // input batches requested at a time
+  uint32_t max_queued = 6;    // output batches buffered before input pauses
+  std::chrono::milliseconds heartbeat{500};
+  std::chrono::seconds coordinator_timeout{20};  // silence before giving up
+  std::string identity() const { return role + "-" + std::to_string(ordinal); }
+};
+
+// What a worker learns when it registers.
+struct WorkerContext {
+  std::string run_id;
+  Plan plan;
+  uint32_t shard = 0;
+  uint32_t shard_count = 1;
+  std::string state_dir;
+  std::string fault;  // test-only fault injection ("" normally)
+  std::string identity;
+};
+
+// Collects a stage's effects for the runtime to send.
+class StageEmitter {
+ public:
+  // Queues a batch for downstream consumers of `shard`.
+  void Emit(uint32_t shard, const RecordBatch& batch);
+  void Commit(v1::Commit commit);
+  void Send(v1::Envelope message);
+
+  // For the runtime: what the stage emitted, in order.
+  std::vector<std::pair<uint32_t, std::string>>& batches() { return batches_; }
+  std::vector<v1::Envelope>& messages() { return messages_; }
+
+ private:
+  std::vector<std::pair<uint32_t, std::string>> batches_;
+  std::vector<v1::Envelope> messages_;
+};
+
+// One stage's logic. Implementations live in the stage's library.
+class StageLogic {
+ public:
+  virtual ~StageLogic() = default;
+  virtual std::string stage() const = 0;
+  virtual bool consumes() const { return true; }
+  virtual bool produces() const { return true; }
+  // Called once after registration.
+  virtual Status Start(const WorkerContext& ctx) = 0;
+  // One input batch from upstream.
+  virtual Status OnBatch(RecordBatch batch, StageEmitter& out);
+  // A lease or command from the coordinator.
+  virtual Status OnLease(const v1::Lease& lease, StageEmitter& out);
+  // Called while output has room; returns true while more remains to produce.
+  virtual Result<bool> Produce(StageEmitter& out) { return false; }
+  // The run halted: drop input, produce nothing more.
+  virtual void OnHalt(const std::string& reason) {}
+};
+
+// Fills the counts, checksums and key lists of a commit from a stage's input
+// batch, its passed-on records and its fates.
+v1::Commit MakeCommit(const std::string& stage, const RecordBatch& in,
+                      const std::vector<Record>& passed, const std::vector<v1::Fate>& fates);
+// "source\x1fkey", the form of out_keys.
+std::string JoinKey(const std::string& source, const std::string& key);
+
+// Runs a worker until shutdown; returns the process exit code.
+int RunWorker(const WorkerOptions& options, StageLogic& logic);
+
+// Parses the common worker flags (--coordinator, --ordinal, --bind,
+// --log-level) for a stage main; exits with usage on error.
+WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv);
+
+}  // namespace sluice

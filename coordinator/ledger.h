@@ -1,0 +1,95 @@
+// The ledger: the coordinator's accounting of every batch at every stage.
+//
+// Each accepted commit is checked on arrival: inside the stage,
+// in = out + terminal fates (merged, rejected, review, loaded) with matching
+// key checksums; across stages, a stage's input equals its upstream's output
+// for the same batch. The first violation is returned as a Corruption status
+// naming the batch, the stages and, when the key lists allow, the keys.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/hash.h"
+#include "common/status.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice {
+
+// Terminal fates of one source within one commit (or a total).
+struct FateTally {
+  uint64_t merged = 0, rejected = 0, review = 0, loaded = 0;
+  uint64_t inserted = 0, updated = 0, unchanged = 0;
+  KeyChecksum checksum;
+  void Add(const FateTally& o);
+};
+
+// Totals of one (entity, source) in one wave.
+struct SourceTotals {
+  uint64_t extracted = 0;
+  KeyChecksum extracted_checksum;
+  FateTally fates;
+  bool Balanced() const;
+  uint64_t Accounted() const;
+};
+
+class Ledger {
+ public:
+  // Stage order of the two phases: raw batches, then deduper output batches.
+  static const std::vector<std::string>& IngestStages();  // extract, transform, dedup_ingest
+  static const std::vector<std::string>& OutputStages();  // dedup, validate, load
+
+  // Starts tracking `batch` at `epoch`, forgetting earlier commits of it from
+  // `from_stage` on (a batch leased again is accounted afresh).
+  void Lease(const std::string& batch, uint64_t epoch, const std::string& from_stage = "");
+  // The epoch a commit for `batch` must carry; 0 when untracked.
+  uint64_t Epoch(const std::string& batch) const;
+  // Whether `batch` has an accepted commit at `stage`.
+  bool Has(const std::string& batch, const std::string& stage) const;
+  // Checks and stores a commit. Refuses (FailedPrecondition) a stale epoch;
+  // returns Corruption when conservation breaks.
+  Status Apply(const v1::Commit& commit);
+  // The extraction range recorded for a batch.
+  const v1::BatchRange* Range(const std::string& batch) const;
+
+  // Entity-level check of a deduper: everything ingested came out of
+  // resolution (as survivors or decisions) and the emitted output batches
+  // add up to what resolution reported.
+  Status CheckResolution(const std::string& entity_prefix, const std::vector<std::string>& ingest,
+                         const std::vector<std::string>& output) const;
+
+  // Totals per source over the given batches (ingest and output batches of
+  // one entity): extraction from the ingest batches, fates from every stage.
+  // `resolutions` names the deduper resolutions whose decisions count.
+  std::map<std::string, SourceTotals> Totals(const std::vector<std::string>& batches,
+                                             const std::vector<std::string>& resolutions) const;
+  std::map<std::string, int64_t> DecimalSums(const std::vector<std::string>& batches) const;
+
+ private:
+  struct StageEntry {
+    uint64_t in = 0, out = 0;
+    uint64_t in_checksum = 0, out_checksum = 0;
+    std::map<std::string, FateTally> fates;  // by source
+    std::vector<std::string> out_keys;       // kept until the next stage checks them
+    std::set<std::string> fate_keys;         // likewise
+    std::map<std::string, int64_t> decimal_sums;
+    std::string source;  // the batch's source (extraction)
+  };
+  struct BatchEntry {
+    uint64_t epoch = 0;
+    v1::BatchRange range;
+    bool has_range = false;
+    std::map<std::string, StageEntry> stages;
+  };
+  Status CheckAgainstUpstream(const std::string& batch, const std::string& stage,
+                              const BatchEntry& entry, const StageEntry& current) const;
+  static std::string NameMissing(const StageEntry& upstream, const StageEntry& current);
+
+  std::map<std::string, BatchEntry> batches_;
+  std::map<std::string, v1::Commit> resolutions_;  // dedup_resolve commits by entity prefix
+};
+
+}  // namespace sluice

@@ -1,0 +1,766 @@
+#include "coordinator/run_controller.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <deque>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "common/audit_store.h"
+#include "common/log.h"
+#include "common/record.h"
+#include "common/transport.h"
+#include "coordinator/launcher.h"
+#include "coordinator/ledger.h"
+
+namespace sluice {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string>& Roles() {
+  static const std::vector<std::string> kRoles = {"extractor", "transformer", "deduper",
+                                                  "validator", "loader",      "reconciler"};
+  return kRoles;
+}
+
+std::string UpstreamRole(const std::string& role) {
+  if (role == "transformer") return "extractor";
+  if (role == "deduper") return "transformer";
+  if (role == "validator") return "deduper";
+  if (role == "loader") return "validator";
+  return "";
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string NewRunId() {
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof suffix, "%04x", rd() & 0xffff);
+  return std::string("run-") + buf + "-" + suffix;
+}
+
+struct Worker {
+  std::string identity;
+  std::string role;
+  uint32_t ordinal = 0;
+  std::string endpoint;
+  uint32_t pid = 0;
+  bool alive = false;
+  bool replied = false;
+  int generation = 0;
+  Clock::time_point last_seen;
+};
+
+// The extraction stream of one source for the entity in progress.
+struct Stream {
+  std::string source;
+  bool done = false;
+  uint64_t batches = 0;  // known when done
+  // Epoch of the stream lease that produced batches from `first_sequence` on.
+  std::vector<std::pair<uint64_t, uint64_t>> segments;  // (first_sequence, epoch)
+  uint64_t EpochFor(uint64_t seq) const {
+    uint64_t e = 0;
+    for (const auto& [first, epoch] : segments) {
+      if (seq >= first) e = epoch;
+    }
+    return e;
+  }
+};
+
+enum class Phase { kIngest, kResolve, kOutput, kReconcile };
+
+class Coordinator {
+ public:
+  Coordinator(const Plan& plan, const RunOptions& options)
+      : plan_(plan), options_(options),
+        launcher_(options.bin_dir.empty() ? Launcher::SelfDir() : options.bin_dir) {}
+
+  Result<RunSummary> Run() {
+    started_ = Clock::now();
+    summary_.run_id = NewRunId();
+    log_.run = summary_.run_id;
+    log_.stage = "coordinator";
+    SLUICE_RETURN_IF_ERROR(Setup());
+    Status st = Loop();
+    if (!st.ok()) Halt("coordinator error: " + st.ToString());
+    Finish();
+    return summary_;
+  }
+
+ private:
+  // ---- setup and teardown ----
+
+  Status Setup() {
+    SLUICE_ASSIGN_OR_RETURN(audit_, AuditStore::Open(
+        (std::filesystem::path(plan_.state_dir) / "audit.db").string()));
+    RunRecord rec;
+    rec.run_id = summary_.run_id;
+    rec.plan_name = plan_.name;
+    rec.plan_path = plan_.path;
+    rec.plan_hash = plan_.content_hash;
+    rec.model_hash = plan_.model.content_hash;
+    rec.environment = options_.environment;
+    rec.started_ms = NowMs();
+    rec.status = "running";
+    SLUICE_RETURN_IF_ERROR(audit_->BeginRun(rec));
+    SLUICE_ASSIGN_OR_RETURN(control_, ControlServer::Create(options_.control_bind));
+    LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +
+                      " (hash " + plan_.content_hash + ", model " + plan_.model.content_hash + ")");
+    for (const auto& role : Roles()) {
+      uint32_t n = options_.replicas.count(role) ? options_.replicas.at(role) : 1;
+      if (role == "deduper" || role == "reconciler") n = 1;  // one shard for now
+      for (uint32_t i = 0; i < n; ++i) {
+        Worker w;
+        w.role = role;
+        w.ordinal = i;
+        w.identity = role + "-" + std::to_string(i);
+        workers_[w.identity] = w;
+      }
+    }
+    if (options_.local) {
+      for (auto& [id, w] : workers_) SLUICE_RETURN_IF_ERROR(StartLocal(w));
+    }
+    return Status::Ok();
+  }
+
+  Status StartLocal(Worker& w) {
+    LaunchSpec spec;
+    spec.role = w.role;
+    spec.ordinal = w.ordinal;
+    spec.coordinator = control_->endpoint();
+    spec.bind = w.endpoint;  // a replacement serves where its predecessor did
+    spec.log_level = options_.log_level;
+    spec.log_path = (std::filesystem::path(plan_.state_dir) / "logs" / summary_.run_id /
+                     (w.identity + ".log")).string();
+    SLUICE_ASSIGN_OR_RETURN(pid_t pid, launcher_.Start(spec));
+    w.pid = static_cast<uint32_t>(pid);
+    return Status::Ok();
+  }
+
+  void Finish() {
+    summary_.status = halted_ ? "halted" : "completed";
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    v1::Envelope bye;
+    bye.mutable_shutdown();
+    for (auto& [id, w] : workers_) {
+      if (w.alive) (void)control_->Send(id, bye);
+    }
+    launcher_.StopAll(2000);
+    Status st = audit_->EndRun(summary_.run_id, summary_.status, summary_.halt_reason,
+                               SummaryJson(summary_), NowMs());
+    if (!st.ok()) LogError(log_, "cannot close the run in the audit store: " + st.ToString());
+  }
+
+  void Halt(const std::string& reason) {
+    if (halted_) return;
+    halted_ = true;
+    summary_.halt_reason = reason;
+    LogError(log_, "HALT: " + reason);
+    v1::Envelope h;
+    h.mutable_halt()->set_reason(reason);
+    for (auto& [id, w] : workers_) {
+      if (w.alive) (void)control_->Send(id, h);
+    }
+  }
+
+  // ---- the main loop ----
+
+  Status Loop() {
+    auto register_deadline = Clock::now() + options_.register_timeout;
+    last_progress_ = Clock::now();
+    while (!halted_ && !finished_) {
+      SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(20)));
+      if (msg) SLUICE_RETURN_IF_ERROR(Handle(msg->first, msg->second));
+      // Drain what else is waiting before housekeeping.
+      for (int i = 0; i < 256 && !halted_; ++i) {
+        SLUICE_ASSIGN_OR_RETURN(auto more, control_->Receive(std::chrono::milliseconds(0)));
+        if (!more) break;
+        SLUICE_RETURN_IF_ERROR(Handle(more->first, more->second));
+      }
+      if (halted_) break;
+      SLUICE_RETURN_IF_ERROR(CheckWorkers());
+      if (!started_run_) {
+        if (AllRegistered()) {
+          SLUICE_RETURN_IF_ERROR(StartRun());
+        } else if (Clock::now() > register_deadline) {
+          return Status::Unavailable("workers did not register within " +
+                                     std::to_string(options_.register_timeout.count()) + "s: " +
+                                     MissingWorkers());
+        }
+        continue;
+      }
+      SLUICE_RETURN_IF_ERROR(DispatchLeases());
+      SLUICE_RETURN_IF_ERROR(Advance());
+      if (Clock::now() - last_progress_ > options_.stall_timeout) {
+        Halt("no progress for " + std::to_string(options_.stall_timeout.count()) +
+             "s while " + Waiting());
+      }
+    }
+    // Let the halt reach every worker before shutting them down.
+    if (halted_) {
+      auto until = Clock::now() + std::chrono::milliseconds(300);
+      while (Clock::now() < until) {
+        auto msg = control_->Receive(std::chrono::milliseconds(20));
+        if (msg.ok() && *msg) {
+          auto it = workers_.find((*msg)->first);
+          if (it != workers_.end()) it->second.last_seen = Clock::now();
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  bool AllRegistered() const {
+    for (const auto& [id, w] : workers_) {
+      if (!w.alive) return false;
+    }
+    return true;
+  }
+
+  std::string MissingWorkers() const {
+    std::string s;
+    for (const auto& [id, w] : workers_) {
+      if (!w.alive) s += (s.empty() ? "" : ", ") + id;
+    }
+    return s;
+  }
+
+  Status Reply(Worker& w) {
+    v1::Envelope env;
+    auto* r = env.mutable_register_reply();
+    r->set_run_id(summary_.run_id);
+    r->set_plan_yaml(plan_.yaml_text);
+    r->set_base_dir(plan_.base_dir);
+    r->set_state_dir(plan_.state_dir);
+    r->set_shard(w.ordinal);
+    r->set_shard_count(1);
+    std::string up = UpstreamRole(w.role);
+    for (const auto& [id, other] : workers_) {
+      if (other.role == up && !other.endpoint.empty()) r->add_upstream_endpoints(other.endpoint);
+    }
+    // Faults hit the first incarnation only, so the replacement can finish.
+    auto fault = options_.faults.find(w.role);
+    if (fault != options_.faults.end() && w.generation == 0) r->set_fault(fault->second);
+    w.replied = true;
+    return control_->Send(w.identity, env);
+  }
+
+  Status OnRegister(const std::string& identity, const v1::Register& reg) {
+    auto it = workers_.find(identity);
+    if (it == workers_.end()) {
+      LogWarn(log_, "refusing unknown worker " + identity);
+      return Status::Ok();
+    }
+    Worker& w = it->second;
+    bool restarted = w.alive && w.pid != reg.pid();
+    if (w.replied && w.pid == reg.pid() && w.alive) return Reply(w);  // a retried register
+    if (restarted) OnDeath(w, "replaced by a new process");
+    if (w.generation > 0 || restarted) ++summary_.restarts;
+    w.pid = reg.pid();
+    w.alive = true;
+    w.replied = false;
+    w.last_seen = Clock::now();
+    if (!reg.data_endpoint().empty()) w.endpoint = reg.data_endpoint();
+    LogInfo(log_, "worker " + identity + " registered (pid " + std::to_string(reg.pid()) +
+                      (w.endpoint.empty() ? "" : ", serving " + w.endpoint) + ")");
+    if (started_run_) return Reply(w);
+    return Status::Ok();
+  }
+
+  Status StartRun() {
+    for (auto& [id, w] : workers_) SLUICE_RETURN_IF_ERROR(Reply(w));
+    started_run_ = true;
+    last_progress_ = Clock::now();
+    wave_ = 0;
+    entity_index_ = 0;
+    if (plan_.waves.empty()) {
+      finished_ = true;
+      return Status::Ok();
+    }
+    return StartEntity();
+  }
+
+  // ---- worker liveness and recovery ----
+
+  Status CheckWorkers() {
+    for (const auto& [identity, how] : launcher_.Reap()) {
+      auto it = workers_.find(identity);
+      if (it == workers_.end()) continue;
+      LogWarn(log_, "worker " + identity + " " + how);
+      OnDeath(it->second, how);
+      if (options_.local && !halted_) {
+        ++it->second.generation;
+        SLUICE_RETURN_IF_ERROR(StartLocal(it->second));
+      }
+    }
+    auto now = Clock::now();
+    for (auto& [id, w] : workers_) {
+      if (w.alive && now - w.last_seen > options_.worker_timeout) {
+        LogWarn(log_, "worker " + id + " missed its heartbeats");
+        OnDeath(w, "heartbeat timeout");
+        ++w.generation;
+      }
+    }
+    return Status::Ok();
+  }
+
+  void OnDeath(Worker& w, const std::string& how) {
+    if (!w.alive) return;
+    w.alive = false;
+    w.replied = false;
+    if (!started_run_ || halted_ || finished_) return;
+    // Whatever the dead worker held or had in flight is leased again.
+    Recover(w.role);
+  }
+
+  uint64_t NextEpoch() { return ++epoch_counter_; }
+
+  void Recover(const std::string& role) {
+    LogWarn(log_, "recovering from the loss of a " + role);
+    if (phase_ == Phase::kIngest) {
+      if (role == "extractor") {
+        for (auto& [source, stream] : streams_) {
+          if (stream.done) continue;
+          // Resume after the last batch whose extraction was committed.
+          uint64_t seq = 0;
+          v1::BatchRange resume;
+          while (const v1::BatchRange* r = ledger_.Range(IngestBatch(source, seq))) {
+            resume.set_begin_offset(r->end_offset());
+            ++seq;
+          }
+          if (seq > 0) {
+            const v1::BatchRange* last = ledger_.Range(IngestBatch(source, seq - 1));
+            resume.set_first_line(last->first_line());  // refined by the source on Seek
+          }
+          uint64_t epoch = NextEpoch();
+          stream.segments.emplace_back(seq, epoch);
+          LeaseStream(source, epoch, resume, seq);
+        }
+      }
+      if (role == "extractor" || role == "transformer" || role == "deduper") {
+        for (auto& [source, stream] : streams_) {
+          for (uint64_t seq = 0;; ++seq) {
+            std::string name = IngestBatch(source, seq);
+            const v1::BatchRange* range = ledger_.Range(name);
+            if (range == nullptr) break;
+            if (ledger_.Has(name, "dedup_ingest")) continue;
+            uint64_t epoch = NextEpoch();
+            reissued_[name] = epoch;
+            ledger_.Lease(name, epoch, "extract");
+            Status st = audit_->DeleteBatchFates(summary_.run_id, name);
+            if (!st.ok()) LogError(log_, st.ToString());
+            v1::Lease lease;
+            lease.set_kind(v1::Lease::KIND_EXTRACT_BATCH);
+            *lease.mutable_batch() = IngestId(source, seq);
+            lease.set_epoch(epoch);
+            *lease.mutable_range() = *range;
+            pending_.push_back({"extractor", lease});
+          }
+        }
+      }
+    } else if (phase_ == Phase::kResolve || phase_ == Phase::kOutput) {
+      if (!resolved_ && role == "deduper") {
+        LeaseResolve();
+      } else if (resolved_ && (role == "deduper" || role == "validator" || role == "loader")) {
+        for (uint64_t seq = 0; seq < output_batches_; ++seq) {
+          std::string name = OutputBatch(seq);
+          if (ledger_.Has(name, "load")) continue;
+          uint64_t epoch = NextEpoch();
+          reissued_[name] = epoch;
+          ledger_.Lease(name, epoch, "dedup");
+          Status st = audit_->DeleteBatchFates(summary_.run_id, name);
+          if (!st.ok()) LogError(log_, st.ToString());
+          v1::Lease lease;
+          lease.set_kind(v1::Lease::KIND_RESEND);
+          *lease.mutable_batch() = OutputId(seq);
+          lease.set_epoch(epoch);
+          pending_.push_back({"deduper", lease});
+        }
+      }
+    } else if (phase_ == Phase::kReconcile && role == "reconciler") {
+      LeaseReconcile();
+    }
+  }
+
+  // ---- leases ----
+
+  Status DispatchLeases() {
+    std::deque<std::pair<std::string, v1::Lease>> waiting;
+    while (!pending_.empty()) {
+      auto [role, lease] = pending_.front();
+      pending_.pop_front();
+      Worker* target = nullptr;
+      // Round-robin over the live workers of the role.
+      std::vector<Worker*> live;
+      for (auto& [id, w] : workers_) {
+        if (w.role == role && w.alive && w.replied) live.push_back(&w);
+      }
+      if (!live.empty()) target = live[round_robin_++ % live.size()];
+      if (target == nullptr) {
+        waiting.emplace_back(role, lease);
+        continue;
+      }
+      v1::Envelope env;
+      *env.mutable_lease() = lease;
+      SLUICE_RETURN_IF_ERROR(control_->Send(target->identity, env));
+    }
+    pending_ = std::move(waiting);
+    return Status::Ok();
+  }
+
+  void LeaseStream(const std::string& source, uint64_t epoch, const v1::BatchRange& from,
+                   uint64_t first_sequence) {
+    v1::Lease lease;
+    lease.set_kind(v1::Lease::KIND_EXTRACT_SOURCE);
+    *lease.mutable_batch() = IngestId(source, 0);
+    lease.set_epoch(epoch);
+    *lease.mutable_range() = from;
+    lease.set_next_sequence(first_sequence);
+    pending_.push_back({"extractor", lease});
+  }
+
+  void LeaseResolve() {
+    resolve_epoch_ = NextEpoch();
+    v1::Lease lease;
+    lease.set_kind(v1::Lease::KIND_RESOLVE);
+    *lease.mutable_batch() = OutputId(0);
+    lease.mutable_batch()->set_source("");
+    lease.set_epoch(resolve_epoch_);
+    pending_.push_back({"deduper", lease});
+  }
+
+  void LeaseReconcile() {
+    v1::Lease lease;
+    lease.set_kind(v1::Lease::KIND_RECONCILE);
+    lease.mutable_batch()->set_run_id(summary_.run_id);
+    lease.mutable_batch()->set_wave(static_cast<uint32_t>(wave_));
+    lease.set_epoch(NextEpoch());
+    pending_.push_back({"reconciler", lease});
+  }
+
+  // ---- batch names ----
+
+  const std::string& Entity() const { return plan_.waves[wave_].entities[entity_index_]; }
+
+  v1::BatchId IngestId(const std::string& source, uint64_t seq) const {
+    v1::BatchId id;
+    id.set_run_id(summary_.run_id);
+    id.set_wave(static_cast<uint32_t>(wave_));
+    id.set_entity(Entity());
+    id.set_source(source);
+    id.set_sequence(seq);
+    return id;
+  }
+  std::string IngestBatch(const std::string& source, uint64_t seq) const {
+    return BatchName(IngestId(source, seq));
+  }
+  v1::BatchId OutputId(uint64_t seq) const { return IngestId("dedup/0", seq); }
+  std::string OutputBatch(uint64_t seq) const { return BatchName(OutputId(seq)); }
+
+  // ---- the wave state machine ----
+
+  Status StartEntity() {
+    phase_ = Phase::kIngest;
+    streams_.clear();
+    resolved_ = false;
+    output_known_ = false;
+    output_batches_ = 0;
+    log_.wave = wave_;
+    log_.entity = Entity();
+    for (const Mapping* m : plan_.MappingsFor(Entity())) {
+      Stream s;
+      s.source = m->source;
+      uint64_t epoch = NextEpoch();
+      s.segments.emplace_back(0, epoch);
+      streams_[m->source] = s;
+      LeaseStream(m->source, epoch, v1::BatchRange(), 0);
+    }
+    LogInfo(log_, "wave " + plan_.waves[wave_].name + ": entity " + Entity() + " from " +
+                      std::to_string(streams_.size()) + " source(s)");
+    return Status::Ok();
+  }
+
+  Status Advance() {
+    if (phase_ == Phase::kIngest) {
+      for (const auto& [source, s] : streams_) {
+        if (!s.done) return Status::Ok();
+        for (uint64_t seq = 0; seq < s.batches; ++seq) {
+          if (!ledger_.Has(IngestBatch(source, seq), "dedup_ingest")) return Status::Ok();
+        }
+      }
+      phase_ = Phase::kResolve;
+      LeaseResolve();
+      return Status::Ok();
+    }
+    if (phase_ == Phase::kResolve || phase_ == Phase::kOutput) {
+      if (!resolved_ || !output_known_) return Status::Ok();
+      for (uint64_t seq = 0; seq < output_batches_; ++seq) {
+        if (!ledger_.Has(OutputBatch(seq), "load")) return Status::Ok();
+      }
+      return FinishEntity();
+    }
+    return Status::Ok();
+  }
+
+  Status FinishEntity() {
+    std::vector<std::string> ingest, output;
+    for (const auto& [source, s] : streams_) {
+      for (uint64_t seq = 0; seq < s.batches; ++seq) ingest.push_back(IngestBatch(source, seq));
+    }
+    for (uint64_t seq = 0; seq < output_batches_; ++seq) output.push_back(OutputBatch(seq));
+    std::string resolution = BatchName(resolution_id_);
+    Status st = ledger_.CheckResolution(resolution, ingest, output);
+    if (!st.ok()) {
+      Halt(st.message());
+      return Status::Ok();
+    }
+    std::vector<std::string> all = ingest;
+    all.insert(all.end(), output.begin(), output.end());
+    auto totals = ledger_.Totals(all, {resolution});
+    std::vector<LedgerRow> rows;
+    std::string unbalanced;
+    for (const auto& [source, t] : totals) {
+      LedgerRow r;
+      r.run_id = summary_.run_id;
+      r.wave = wave_;
+      r.entity = Entity();
+      r.source = source;
+      r.extracted = t.extracted;
+      r.merged = t.fates.merged;
+      r.rejected = t.fates.rejected;
+      r.review = t.fates.review;
+      r.loaded = t.fates.loaded;
+      r.inserted = t.fates.inserted;
+      r.updated = t.fates.updated;
+      r.unchanged = t.fates.unchanged;
+      r.extracted_checksum = t.extracted_checksum.value();
+      r.fate_checksum = t.fates.checksum.value();
+      rows.push_back(r);
+      EntitySourceSummary s;
+      s.entity = Entity();
+      s.source = source;
+      s.wave = wave_;
+      s.extracted = r.extracted;
+      s.merged = r.merged;
+      s.rejected = r.rejected;
+      s.review = r.review;
+      s.loaded = r.loaded;
+      s.inserted = r.inserted;
+      s.updated = r.updated;
+      s.unchanged = r.unchanged;
+      summary_.rows.push_back(s);
+      if (!t.Balanced()) {
+        unbalanced += source + ": extracted " + std::to_string(t.extracted) + " but accounted for " +
+                      std::to_string(t.Accounted()) + "; ";
+      }
+    }
+    std::map<std::string, std::map<std::string, int64_t>> sums;
+    sums[Entity()] = ledger_.DecimalSums(output);
+    SLUICE_RETURN_IF_ERROR(audit_->WriteLedger(rows, sums));
+    if (!unbalanced.empty()) {
+      Halt("conservation broken for " + Entity() + ": " + unbalanced);
+      return Status::Ok();
+    }
+    LogInfo(log_, "entity " + Entity() + " loaded and balanced");
+    if (entity_index_ + 1 < plan_.waves[wave_].entities.size()) {
+      ++entity_index_;
+      return StartEntity();
+    }
+    phase_ = Phase::kReconcile;
+    LeaseReconcile();
+    return Status::Ok();
+  }
+
+  Status OnReconciled(const v1::ReconcileResult& r) {
+    if (phase_ != Phase::kReconcile || static_cast<int>(r.wave()) != wave_) return Status::Ok();
+    summary_.reports.push_back(r.report_path());
+    summary_.reconciliation.push_back("wave " + plan_.waves[wave_].name + ": " +
+                                      (r.passed() ? "PASS" : "FAIL") + " " + r.summary());
+    for (auto& row : summary_.rows) {
+      if (row.wave == wave_) row.reconciled = r.passed();
+    }
+    if (!r.passed()) {
+      Halt("reconciliation failed in wave " + plan_.waves[wave_].name + ": " + r.summary() +
+           "see " + r.report_path());
+      return Status::Ok();
+    }
+    LogInfo(log_, "wave " + plan_.waves[wave_].name + " reconciled: " + r.summary());
+    if (wave_ + 1 < static_cast<int>(plan_.waves.size())) {
+      ++wave_;
+      entity_index_ = 0;
+      return StartEntity();
+    }
+    finished_ = true;
+    return Status::Ok();
+  }
+
+  // ---- messages ----
+
+  uint64_t ExpectedEpoch(const v1::BatchId& id) const {
+    std::string name = BatchName(id);
+    auto it = reissued_.find(name);
+    if (it != reissued_.end()) return it->second;
+    auto s = streams_.find(id.source());
+    if (s != streams_.end()) return s->second.EpochFor(id.sequence());
+    return resolve_epoch_;  // deduper output
+  }
+
+  bool Current(const v1::BatchId& id) const {
+    return static_cast<int>(id.wave()) == wave_ && id.run_id() == summary_.run_id &&
+           id.entity() == Entity();
+  }
+
+  Status OnCommit(const std::string& from, const v1::Commit& c) {
+    if (!Current(c.batch())) return Status::Ok();  // a straggler from a finished entity
+    if (c.stage() == "dedup_resolve") {
+      if (c.epoch() != resolve_epoch_ || resolved_) return Status::Ok();
+      Status st = ledger_.Apply(c);
+      if (!st.ok()) {
+        Halt(st.message());
+        return Status::Ok();
+      }
+      SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, wave_, c));
+      resolved_ = true;
+      resolution_id_ = c.batch();
+      phase_ = Phase::kOutput;
+      uint64_t size = static_cast<uint64_t>(plan_.batch_size);
+      output_batches_ = (c.counts().out() + size - 1) / size;
+      output_known_ = true;
+      last_progress_ = Clock::now();
+      return Status::Ok();
+    }
+    std::string name = BatchName(c.batch());
+    uint64_t expected = ExpectedEpoch(c.batch());
+    if (c.epoch() != expected) {
+      LogInfo(log_, "refused stale commit of " + name + " at " + c.stage() + " from " + from);
+      return Status::Ok();
+    }
+    if (ledger_.Epoch(name) == 0) ledger_.Lease(name, expected);
+    if (ledger_.Has(name, c.stage())) return Status::Ok();  // a duplicate
+    Status st = ledger_.Apply(c);
+    if (st.code() == StatusCode::kFailedPrecondition) {
+      LogInfo(log_, st.message());
+      return Status::Ok();
+    }
+    if (!st.ok()) {
+      Halt(st.message());
+      return Status::Ok();
+    }
+    SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, wave_, c));
+    last_progress_ = Clock::now();
+    return Status::Ok();
+  }
+
+  Status OnStreamDone(const v1::StreamDone& d) {
+    if (!Current(d.last())) return Status::Ok();
+    if (d.stage() == "extract") {
+      auto it = streams_.find(d.last().source());
+      if (it == streams_.end()) return Status::Ok();
+      // Only the latest stream lease can end the stream.
+      if (it->second.segments.empty() || it->second.segments.back().second != d.epoch()) {
+        return Status::Ok();
+      }
+      it->second.done = true;
+      it->second.batches = d.batches();
+      LogInfo(log_, "source " + d.last().source() + " extracted in " +
+                        std::to_string(d.batches()) + " batch(es)");
+    }
+    last_progress_ = Clock::now();
+    return Status::Ok();
+  }
+
+  Status Handle(const std::string& from, const v1::Envelope& env) {
+    auto it = workers_.find(from);
+    if (it != workers_.end()) it->second.last_seen = Clock::now();
+    switch (env.body_case()) {
+      case v1::Envelope::kRegister:
+        return OnRegister(from, env.register_());
+      case v1::Envelope::kHeartbeat: {
+        v1::Envelope echo;
+        echo.mutable_heartbeat()->set_sequence(env.heartbeat().sequence());
+        if (it != workers_.end() && it->second.alive) (void)control_->Send(from, echo);
+        return Status::Ok();
+      }
+      case v1::Envelope::kCommit:
+        return OnCommit(from, env.commit());
+      case v1::Envelope::kStreamDone:
+        return OnStreamDone(env.stream_done());
+      case v1::Envelope::kReconcileResult:
+        return OnReconciled(env.reconcile_result());
+      case v1::Envelope::kError: {
+        const auto& e = env.error();
+        Halt(from + " (" + e.stage() + "): " + e.message());
+        return Status::Ok();
+      }
+      default:
+        return Status::Ok();
+    }
+  }
+
+  std::string Waiting() const {
+    switch (phase_) {
+      case Phase::kIngest: {
+        std::string s = "ingesting " + Entity() + ": ";
+        for (const auto& [source, st] : streams_) {
+          s += source + (st.done ? " extracted" : " extracting") + "; ";
+        }
+        return s;
+      }
+      case Phase::kResolve: return "waiting for the deduper to resolve " + Entity();
+      case Phase::kOutput: return "loading " + Entity();
+      case Phase::kReconcile: return "reconciling wave " + plan_.waves[wave_].name;
+    }
+    return "";
+  }
+
+  const Plan& plan_;
+  RunOptions options_;
+  Launcher launcher_;
+  LogContext log_;
+  std::unique_ptr<AuditStore> audit_;
+  std::unique_ptr<ControlServer> control_;
+  std::map<std::string, Worker> workers_;
+  Ledger ledger_;
+  RunSummary summary_;
+  Clock::time_point started_;
+  Clock::time_point last_progress_;
+  bool started_run_ = false;
+  bool halted_ = false;
+  bool finished_ = false;
+
+  int wave_ = 0;
+  size_t entity_index_ = 0;
+  Phase phase_ = Phase::kIngest;
+  std::map<std::string, Stream> streams_;
+  std::map<std::string, uint64_t> reissued_;  // batch -> epoch of its re-lease
+  bool resolved_ = false;
+  bool output_known_ = false;
+  uint64_t output_batches_ = 0;
+  uint64_t resolve_epoch_ = 0;
+  v1::BatchId resolution_id_;
+  uint64_t epoch_counter_ = 0;
+  size_t round_robin_ = 0;
+  std::deque<std::pair<std::string, v1::Lease>> pending_;  // (role, lease) not yet sent
+};
+
+}  // namespace
+
+Result<RunSummary> RunPlan(const Plan& plan, const RunOptions& options) {
+  Coordinator c(plan, options);
+  return c.Run();
+}
+
+}  // namespace sluice

@@ -1,0 +1,60 @@
+// The coordinator's run: registers workers, leases work wave by wave, keeps
+// the ledger, recovers from dead workers and halts on the first record that
+// cannot be accounted for.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/plan.h"
+#include "common/status.h"
+
+namespace sluice {
+
+struct RunOptions {
+  bool local = true;                         // start the workers as child processes
+  std::string control_bind = "tcp://127.0.0.1:*";  // where workers register
+  std::string bin_dir;                       // worker executables ("" = beside sluice)
+  std::map<std::string, uint32_t> replicas;  // role -> count (default 1 each)
+  std::map<std::string, std::string> faults; // test-only: role -> fault spec
+  std::chrono::seconds stall_timeout{120};   // no progress for this long halts the run
+  std::chrono::seconds register_timeout{60}; // workers must register within this
+  std::chrono::milliseconds worker_timeout{5000};  // heartbeat silence = dead worker
+  std::string log_level = "info";
+  std::string environment = "default";
+};
+
+// One row of the summary: an entity from one source.
+struct EntitySourceSummary {
+  std::string entity;
+  std::string source;
+  int wave = 0;
+  uint64_t extracted = 0, merged = 0, rejected = 0, review = 0, loaded = 0;
+  uint64_t inserted = 0, updated = 0, unchanged = 0;
+  bool reconciled = false;
+};
+
+struct RunSummary {
+  std::string run_id;
+  std::string status;  // completed | halted
+  std::string halt_reason;
+  std::vector<EntitySourceSummary> rows;
+  std::vector<std::string> reports;  // reconciliation report paths
+  std::vector<std::string> reconciliation;  // per wave, human-readable verdicts
+  double seconds = 0;
+  int restarts = 0;
+};
+
+// Runs `plan` to completion or halt. Errors are setup failures (the audit
+// store cannot be opened, workers never register); a halted run is a
+// summary with status "halted", not an error.
+Result<RunSummary> RunPlan(const Plan& plan, const RunOptions& options);
+
+// The summary as a readable table, and as the `--json` object.
+std::string SummaryText(const RunSummary& summary);
+std::string SummaryJson(const RunSummary& summary);
+
+}  // namespace sluice

@@ -1,0 +1,17 @@
+// `sluice trace`: where did a record go, and why.
+#pragma once
+
+#include <string>
+
+#include "common/audit_store.h"
+#include "common/status.h"
+
+namespace sluice {
+
+// The readable history of (entity, source, key) across runs: every fate with
+// its stage, rule, field, value and reason, and the batch it was decided in
+// with that batch's recorded stage commits and checksums.
+Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
+                                const std::string& source, const std::string& key);
+
+}  // namespace sluice

@@ -1,0 +1,107 @@
+#include "deduper/dedup_worker.h"
+
+#include <filesystem>
+
+namespace sluice {
+
+Status DedupLogic::Start(const WorkerContext& ctx) {
+  ctx_ = ctx;
+  return Status::Ok();
+}
+
+Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
+  std::string name = std::to_string(id.wave()) + "-" + id.entity();
+  auto it = shards_.find(name);
+  if (it != shards_.end()) return it->second.get();
+  std::filesystem::path log = std::filesystem::path(ctx_.state_dir) / "shards" / ctx_.run_id /
+                              (name + "-shard" + std::to_string(ctx_.shard) + ".log");
+  SLUICE_ASSIGN_OR_RETURN(auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string()));
+  DedupShard* raw = shard.get();
+  shards_.emplace(name, std::move(shard));
+  return raw;
+}
+
+Status DedupLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
+  SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(batch.id));
+  // Acknowledged only once the shard log is synced: a replay keeps one copy.
+  SLUICE_RETURN_IF_ERROR(shard->Ingest(batch).status());
+  out.Commit(MakeCommit("dedup_ingest", batch, batch.records, {}));
+  return Status::Ok();
+}
+
+Status DedupLogic::EmitResolution(const v1::Lease& lease, const Resolution& res,
+                                  StageEmitter& out, std::optional<uint64_t> only_sequence) {
+  for (const RecordBatch& b : res.batches) {
+    if (only_sequence && b.id.sequence() != *only_sequence) continue;
+    RecordBatch copy = b;
+    copy.epoch = lease.epoch();
+    // The dedup commit of an output batch: `in` is what leaves the shard.
+    out.Commit(MakeCommit(stage(), copy, copy.records, {}));
+    out.Emit(0, copy);
+  }
+  return Status::Ok();
+}
+
+Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
+  std::string name = std::to_string(lease.batch().wave()) + "-" + lease.batch().entity();
+  if (lease.kind() == v1::Lease::KIND_RESOLVE) {
+    SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(lease.batch()));
+    v1::BatchId id = lease.batch();
+    id.set_source("dedup/" + std::to_string(ctx_.shard));
+    SLUICE_ASSIGN_OR_RETURN(Resolution res,
+                            shard->Resolve(id, static_cast<size_t>(ctx_.plan.batch_size)));
+    // The resolve commit carries the decisions; in = everything ingested.
+    v1::Commit c;
+    c.set_stage("dedup_resolve");
+    *c.mutable_batch() = id;
+    c.mutable_batch()->set_source(id.source() + "/resolve");
+    c.set_epoch(lease.epoch());
+    KeyChecksum out_sum, fate_sum;
+    uint64_t out_n = 0;
+    for (const auto& b : res.batches) {
+      out_n += b.records.size();
+      out_sum.AddHash(b.KeyChecksumValue());
+    }
+    auto* counts = c.mutable_counts();
+    for (const auto& f : res.fates) {
+      *c.add_fates() = f;
+      fate_sum.Add(f.source(), f.key());
+      if (f.kind() == v1::FATE_MERGED) counts->set_merged(counts->merged() + 1);
+      if (f.kind() == v1::FATE_REJECTED) counts->set_rejected(counts->rejected() + 1);
+    }
+    counts->set_in(shard->record_count());
+    counts->set_out(out_n);
+    counts->set_out_checksum(out_sum.value());
+    KeyChecksum in_sum = out_sum;
+    in_sum.Merge(fate_sum);
+    counts->set_in_checksum(in_sum.value());
+    out.Commit(std::move(c));
+    SLUICE_RETURN_IF_ERROR(EmitResolution(lease, res, out, std::nullopt));
+    v1::Envelope env;
+    auto* done = env.mutable_stream_done();
+    done->set_stage(stage());
+    *done->mutable_last() = id;
+    done->set_epoch(lease.epoch());
+    done->set_batches(res.batches.size());
+    out.Send(std::move(env));
+    resolved_[name] = std::move(res);
+    return Status::Ok();
+  }
+  if (lease.kind() == v1::Lease::KIND_RESEND) {
+    auto it = resolved_.find(name);
+    if (it == resolved_.end()) {
+      // A replacement shard: decide again from the log (deterministic).
+      SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(lease.batch()));
+      v1::BatchId id = lease.batch();
+      id.set_source("dedup/" + std::to_string(ctx_.shard));
+      id.set_sequence(0);
+      SLUICE_ASSIGN_OR_RETURN(Resolution res,
+                              shard->Resolve(id, static_cast<size_t>(ctx_.plan.batch_size)));
+      it = resolved_.emplace(name, std::move(res)).first;
+    }
+    return EmitResolution(lease, it->second, out, lease.batch().sequence());
+  }
+  return Status::InvalidArgument("deduper cannot take this lease");
+}
+
+}  // namespace sluice

@@ -1,0 +1,111 @@
+#include "examples/sample/generator.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "examples/sample/person.h"
+
+namespace sluice::sample {
+namespace {
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class SampleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sluice_sample_test_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SampleTest, QuickstartIsByteIdenticalForTheSameSeed) {
+  QuickstartOptions options{.out_dir = (dir_ / "a").string(), .crm_rows = 2000, .erp_rows = 1000};
+  QuickstartCounts counts;
+  ASSERT_TRUE(WriteQuickstart(options, &counts).ok());
+  options.out_dir = (dir_ / "b").string();
+  ASSERT_TRUE(WriteQuickstart(options, &counts).ok());
+  options.out_dir = (dir_ / "c").string();
+  options.seed = 2;
+  ASSERT_TRUE(WriteQuickstart(options, &counts).ok());
+  for (const char* file : {"hcp_crm.csv", "erp.db"}) {
+    EXPECT_EQ(ReadFile(dir_ / "a" / file), ReadFile(dir_ / "b" / file)) << file;
+    EXPECT_NE(ReadFile(dir_ / "a" / file), ReadFile(dir_ / "c" / file)) << file;
+  }
+}
+
+TEST_F(SampleTest, QuickstartCountsMatchTheFiles) {
+  QuickstartOptions options{.out_dir = dir_.string()};
+  QuickstartCounts c;
+  ASSERT_TRUE(WriteQuickstart(options, &c).ok());
+  EXPECT_EQ(c.crm_rows, 40000);
+  EXPECT_EQ(c.crm_duplicates, 200);
+  EXPECT_EQ(c.erp_duplicates, 75);
+  EXPECT_EQ(c.erp_shared, 1800);
+
+  const std::string csv = ReadFile(dir_ / "hcp_crm.csv");
+  int64_t lines = 0;
+  for (char ch : csv) lines += ch == '\n';
+  EXPECT_EQ(lines, c.crm_rows + 1);  // the header
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "erp.db").string().c_str(), &db), SQLITE_OK);
+  auto count = [db](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    const int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM doctors"), c.erp_rows);
+  EXPECT_EQ(count("SELECT count(*) FROM doctors WHERE spec_code = 99"), c.erp_unknown_spec_code);
+  EXPECT_EQ(count("SELECT count(*) FROM doctors WHERE nat_id IS NULL"), c.erp_null_national_id);
+  EXPECT_EQ(count("SELECT count(*) FROM doctors WHERE mail NOT LIKE '%@%'"),
+            c.erp_email_without_at);
+  EXPECT_EQ(count("SELECT count(*) FROM doctors WHERE turnover LIKE '-%'"), c.erp_negative_revenue);
+  EXPECT_EQ(count("SELECT count(nat_id) - count(DISTINCT nat_id) FROM doctors"), c.erp_duplicates);
+  sqlite3_close(db);
+}
+
+TEST(PersonTest, DistinctPersonsHaveDistinctNationalIds) {
+  std::set<uint64_t> ids;
+  for (uint64_t i = 0; i < 200000; ++i) ids.insert(MakePerson(7, i).national_id);
+  EXPECT_EQ(ids.size(), 200000u);
+}
+
+TEST(PersonTest, DatesAndAmountsAreFormattedWithoutLocale) {
+  std::string s;
+  AppendDayMonthYear(18321, &s);  // 2020-02-29
+  EXPECT_EQ(s, "29/02/2020");
+  EXPECT_EQ(IsoDate(18321), "2020-02-29");
+  EXPECT_EQ(IsoTimestamp(18321LL * 86400 + 3661), "2020-02-29T01:01:01");
+  s.clear();
+  AppendCents(1234507, &s);
+  EXPECT_EQ(s, "12345.07");
+}
+
+TEST_F(SampleTest, BenchIsAboutTheDesignSize) {
+  int64_t bytes = 0;
+  ASSERT_TRUE(WriteBenchCsv({.out_path = (dir_.string() + ".csv"), .rows = 20000}, &bytes).ok());
+  std::filesystem::remove(dir_.string() + ".csv");
+  EXPECT_GT(bytes / 20000, 130);
+  EXPECT_LT(bytes / 20000, 145);
+}
+
+}  // namespace
+}  // namespace sluice::sample

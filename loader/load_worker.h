@@ -1,0 +1,34 @@
+// The loader stage: upserts validated batches into the target and reports
+// each record's target id once the database has committed.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/connector.h"
+#include "common/worker.h"
+
+namespace sluice {
+
+class LoadLogic : public StageLogic {
+ public:
+  std::string stage() const override { return "load"; }
+  bool produces() const override { return false; }
+  Status Start(const WorkerContext& ctx) override;
+  Status OnBatch(RecordBatch batch, StageEmitter& out) override;
+  void OnHalt(const std::string& reason) override { halted_ = true; }
+
+  // The commit for a loaded batch: LOADED fates with target ids and content
+  // hashes, target rejections, and the sums of every decimal field.
+  static v1::Commit MakeLoadCommit(const Entity& entity, const RecordBatch& batch,
+                                   const LoadOutcome& outcome);
+
+ private:
+  WorkerContext ctx_;
+  std::unique_ptr<Target> target_;
+  std::set<std::string> prepared_;
+  bool halted_ = false;
+};
+
+}  // namespace sluice

@@ -1,0 +1,89 @@
+#include "reconciler/reconcile_worker.h"
+
+#include <filesystem>
+#include <fstream>
+
+namespace sluice {
+
+Result<ReconcileInput> ReadReconcileInput(AuditStore& audit, const std::string& run_id, int wave,
+                                          const std::string& entity) {
+  ReconcileInput in;
+  in.run_id = run_id;
+  in.wave = wave;
+  in.entity = entity;
+  SLUICE_ASSIGN_OR_RETURN(auto ledger, audit.Ledger(run_id, wave));
+  for (const auto& row : ledger) {
+    if (row.entity != entity) continue;
+    in.extracted[row.source] = row.extracted;
+    in.extracted_checksum[row.source] = row.extracted_checksum;
+  }
+  // The fates are counted here again, independently of the coordinator.
+  std::map<std::string, KeyChecksum> sums;
+  SLUICE_RETURN_IF_ERROR(audit.ForEachFate(run_id, wave, entity, [&](const FateRow& row) {
+    const v1::Fate& f = row.fate;
+    const char* kind = nullptr;
+    switch (f.kind()) {
+      case v1::FATE_LOADED: kind = "loaded"; break;
+      case v1::FATE_MERGED: kind = "merged"; break;
+      case v1::FATE_REJECTED: kind = "rejected"; break;
+      case v1::FATE_REVIEW: kind = "review"; break;
+      default: return;  // warnings are not fates of their own
+    }
+    in.fate_counts[f.source()][kind]++;
+    sums[f.source()].Add(f.source(), f.key());
+    if (f.kind() == v1::FATE_LOADED) {
+      in.loaded.push_back({f.source(), f.key(), f.content_hash(), f.target_id()});
+    }
+  }));
+  for (const auto& [source, sum] : sums) in.fate_checksum[source] = sum.value();
+  SLUICE_ASSIGN_OR_RETURN(in.decimal_sums, audit.DecimalSums(run_id, wave, entity));
+  return in;
+}
+
+Status ReconcileLogic::Start(const WorkerContext& ctx) {
+  ctx_ = ctx;
+  return Status::Ok();
+}
+
+Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
+  if (lease.kind() != v1::Lease::KIND_RECONCILE) {
+    return Status::InvalidArgument("reconciler cannot take this lease");
+  }
+  const int wave = static_cast<int>(lease.batch().wave());
+  if (wave < 0 || wave >= static_cast<int>(ctx_.plan.waves.size())) {
+    return Status::InvalidArgument("no wave " + std::to_string(wave));
+  }
+  auto audit_path = std::filesystem::path(ctx_.state_dir) / "audit.db";
+  SLUICE_ASSIGN_OR_RETURN(auto audit, AuditStore::Open(audit_path.string(), /*readonly=*/true));
+  SLUICE_ASSIGN_OR_RETURN(auto target, OpenTarget(ctx_.plan.target));
+  std::vector<EntityReconciliation> results;
+  bool passed = true;
+  std::string summary;
+  for (const auto& name : ctx_.plan.waves[wave].entities) {
+    const Entity* entity = ctx_.plan.model.Find(name);
+    if (entity == nullptr) return Status::NotFound("entity " + name);
+    SLUICE_RETURN_IF_ERROR(target->Prepare(*entity));
+    SLUICE_ASSIGN_OR_RETURN(ReconcileInput input,
+                            ReadReconcileInput(*audit, lease.batch().run_id(), wave, name));
+    SLUICE_ASSIGN_OR_RETURN(EntityReconciliation r, ReconcileEntity(*entity, input, target.get()));
+    passed = passed && r.passed;
+    summary += name + ": " + (r.passed ? "PASS" : "FAIL") + " (" + std::to_string(r.matched_rows) +
+               "/" + std::to_string(r.expected_rows) + " rows matched, " +
+               std::to_string(r.difference_count) + " differences); ";
+    results.push_back(std::move(r));
+  }
+  auto dir = std::filesystem::path(ctx_.state_dir) / "reports" / lease.batch().run_id();
+  std::filesystem::create_directories(dir);
+  auto path = dir / ("wave-" + std::to_string(wave) + ".json");
+  std::ofstream(path) << ReconciliationJson(lease.batch().run_id(), wave, results) << "\n";
+  v1::Envelope env;
+  auto* res = env.mutable_reconcile_result();
+  res->set_wave(static_cast<uint32_t>(wave));
+  res->set_passed(passed);
+  res->set_report_path(path.string());
+  res->set_summary(summary);
+  out.Send(std::move(env));
+  return Status::Ok();
+}
+
+}  // namespace sluice

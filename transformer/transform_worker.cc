@@ -1,0 +1,39 @@
+#include "transformer/transform_worker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+namespace sluice {
+
+Status TransformLogic::Start(const WorkerContext& ctx) {
+  ctx_ = ctx;
+  return Status::Ok();
+}
+
+Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
+  // Test-only faults, set by `sluice run --test-fault transformer:...`.
+  if (ctx_.fault.rfind("sigkill_after=", 0) == 0 &&
+      ++batches_seen_ > std::stoull(ctx_.fault.substr(14))) {
+    kill(getpid(), SIGKILL);
+  }
+  auto key = std::make_pair(batch.id.entity(), batch.id.source());
+  auto it = mappers_.find(key);
+  if (it == mappers_.end()) {
+    SLUICE_ASSIGN_OR_RETURN(auto mapper, EntityTransformer::Create(ctx_.plan, key.first, key.second,
+                                                                   batch.schema));
+    it = mappers_.emplace(key, std::move(mapper)).first;
+  }
+  RecordBatch mapped;
+  std::vector<v1::Fate> fates;
+  it->second->Apply(batch, &mapped, &fates);
+  out.Commit(MakeCommit(stage(), batch, mapped.records, fates));
+  if (ctx_.fault.rfind("drop_key=", 0) == 0) {
+    // Loses one record between this stage and the next without saying so.
+    std::string victim = ctx_.fault.substr(9);
+    std::erase_if(mapped.records, [&](const Record& r) { return r.key == victim; });
+  }
+  out.Emit(0, mapped);
+  return Status::Ok();
+}
+
+}  // namespace sluice
