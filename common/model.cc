@@ -82,7 +82,8 @@ ModelField ParseField(const std::string& entity, const std::string& name, const 
   ModelField f;
   f.name = name;
   if (!plan_yaml::IsPlainName(name)) {
-    AddIssue(issues, path, \"not a valid field name (letters, digits and '_', not starting with a digit)\");
+    AddIssue(issues, path,
+             "not a valid field name (letters, digits and '_', not starting with a digit)");
   }
   std::optional<std::string> type;
   YAML::Node map;  // stays undefined for the shorthand
@@ -164,7 +165,8 @@ Entity ParseEntity(const std::string& name, const YAML::Node& node, const std::s
   Entity e;
   e.name = name;
   if (!plan_yaml::IsPlainName(name)) {
-    AddIssue(issues, path, \"not a valid entity name (letters, digits and '_', not starting with a digit)\");
+    AddIssue(issues, path,
+             "not a valid entity name (letters, digits and '_', not starting with a digit)");
   }
   if (!plan_yaml::ExpectMap(node, path, issues)) return e;
   plan_yaml::CheckKeys(node, path, {"description", "fields"}, issues);

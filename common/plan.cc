@@ -182,7 +182,8 @@ void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanConte
       continue;
     }
     if (!plan_yaml::IsPlainName(spec.name)) {
-      AddIssue(issues, path, \"not a valid source name (letters, digits and '_', not starting with a digit)\");
+      AddIssue(issues, path,
+               "not a valid source name (letters, digits and '_', not starting with a digit)");
     }
     const YAML::Node& node = kv.second;
     if (!plan_yaml::ExpectMap(node, path, issues)) {

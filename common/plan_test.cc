@@ -452,7 +452,8 @@ TEST_F(PlanTest, PlanReportsEachMistakeAtItsPath) {
       {"model", "model: {entities: {hcp: {fields: {a: string, a: int}}}}\n",
        "model.entities.hcp.fields", "duplicate field 'a'"},
       {"model", "model: {entities: {'bad name': {fields: {a: string}}}}\n",
-       "model.entities.bad name", \"not a valid entity name (letters, digits and '_', not starting with a digit)\"},
+       "model.entities.bad name",
+       "not a valid entity name (letters, digits and '_', not starting with a digit)"},
       {"model",
        "model: {entities: {a: {fields: {b_id: {type: reference, entity: b}}}, "
        "b: {fields: {a_id: {type: reference, entity: a}}}}}\n",

@@ -1,5 +1,6 @@
 // Reading YAML nodes with every mistake recorded as a PlanIssue at its YAML
-// path. Shared by plan.cc and model.cc; not part of sluice's interface.
+// path. Shared by plan.cc, plan_entities.cc and model.cc; not part of sluice's
+// interface.
 //
 // The readers never throw: they check a node's shape before touching it, so a
 // wrong type is an issue ("batch_size: must be an integer") and parsing goes

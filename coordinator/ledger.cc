@@ -135,7 +135,7 @@ Status Ledger::Apply(const v1::Commit& c) {
     KeyChecksum sum;
     sum.AddHash(n.out_checksum());
     sum.Merge(fates);
-    if (n.in != n.out() + n.merged() + n.rejected() + n.review() ||
+    if (n.in() != n.out() + n.merged() + n.rejected() + n.review() ||
         n.in_checksum() != sum.value()) {
       return Status::Corruption("dedup resolution of " + batch + " does not add up: in " +
                                 std::to_string(n.in()) + ", out " + std::to_string(n.out()) +

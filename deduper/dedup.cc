@@ -1,6 +1,9 @@
 #include "deduper/dedup.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#define TP(name) do { auto _n = std::chrono::steady_clock::now(); std::fprintf(stderr, "%s %.0f ms\n", name, std::chrono::duration<double, std::milli>(_n - _t).count()); _t = _n; } while (0)
 #include <map>
 #include <numeric>
 #include <optional>
@@ -66,8 +69,9 @@ class UnionFind {
 // A record's part in the resolution.
 enum class Part : uint8_t { kSingleton, kSurvivor, kMerged, kRejected };
 
-v1::Fate DuplicateKeyFate(const Record& dup, const Record& first, const IngestedBatch& first_batch) {
-  v1::Fate f;
+void FillDuplicateKeyFate(const Record& dup, const Record& first, const IngestedBatch& first_batch,
+                          v1::Fate* fate) {
+  v1::Fate& f = *fate;
   f.set_kind(v1::FATE_REJECTED);
   f.set_source(dup.source);
   f.set_key(dup.key);
@@ -81,11 +85,11 @@ v1::Fate DuplicateKeyFate(const Record& dup, const Record& first, const Ingested
                " (first at " + where + ")");
   f.set_suggestion("make the key unique in source " + dup.source +
                    " (or map a unique key column) and extract again");
-  return f;
 }
 
-v1::Fate MergedFate(const Record& member, const Record& survivor, const std::string& rule) {
-  v1::Fate f;
+void FillMergedFate(const Record& member, const Record& survivor, const std::string& rule,
+                    v1::Fate* fate) {
+  v1::Fate& f = *fate;
   f.set_kind(v1::FATE_MERGED);
   f.set_source(member.source);
   f.set_key(member.key);
@@ -94,7 +98,6 @@ v1::Fate MergedFate(const Record& member, const Record& survivor, const std::str
   f.set_line(member.line);
   f.set_survivor_source(survivor.source);
   f.set_survivor_key(survivor.key);
-  return f;
 }
 
 class LoggedDedupShard : public DedupShard {
@@ -243,9 +246,32 @@ class LoggedDedupShard : public DedupShard {
     std::vector<uint32_t> rank(batches_.size());
     for (uint32_t i = 0; i < by_stream.size(); ++i) rank[by_stream[i]] = i;
 
-    std::vector<uint32_t> perm(records_.size());
-    std::iota(perm.begin(), perm.end(), 0u);
-    std::sort(perm.begin(), perm.end(), [&](uint32_t a, uint32_t b) {
+    // Sorted on a 64-bit prefix (source rank, first six key bytes) that
+    // agrees with the full order, which only breaks ties: most comparisons
+    // then stay in one cache line.
+    std::map<std::string_view, uint64_t> source_rank;
+    for (const Record& r : records_) source_rank.emplace(r.source, 0);
+    uint64_t next = 0;
+    for (auto& [source, r] : source_rank) r = next++;
+    const bool ranked = source_rank.size() < (1u << 16);
+    std::vector<std::pair<uint64_t, uint32_t>> order(records_.size());
+    const std::string* last_source = nullptr;
+    uint64_t last_rank = 0;
+    for (uint32_t i = 0; i < records_.size(); ++i) {
+      const Record& r = records_[i];
+      if (last_source == nullptr || *last_source != r.source) {
+        last_source = &r.source;
+        last_rank = source_rank[r.source];
+      }
+      uint64_t prefix = last_rank << 48;
+      for (size_t b = 0; b < 6 && b < r.key.size(); ++b) {
+        prefix |= static_cast<uint64_t>(static_cast<uint8_t>(r.key[b])) << (40 - 8 * b);
+      }
+      order[i] = {ranked ? prefix : 0, i};
+    }
+    std::sort(order.begin(), order.end(), [&](const auto& pa, const auto& pb) {
+      if (pa.first != pb.first) return pa.first < pb.first;
+      const uint32_t a = pa.second, b = pb.second;
       const Record &x = records_[a], &y = records_[b];
       if (int c = x.source.compare(y.source); c != 0) return c < 0;
       if (int c = x.key.compare(y.key); c != 0) return c < 0;
@@ -253,6 +279,9 @@ class LoggedDedupShard : public DedupShard {
       if (ox.batch != oy.batch) return rank[ox.batch] < rank[oy.batch];
       return ox.position < oy.position;
     });
+    std::vector<uint32_t> perm(records_.size());
+    for (size_t i = 0; i < order.size(); ++i) perm[i] = order[i].second;
+    auto _t = std::chrono::steady_clock::now();
     std::vector<Record> records(records_.size());
     std::vector<Origin> origins(origins_.size());
     for (size_t i = 0; i < perm.size(); ++i) {
@@ -261,6 +290,7 @@ class LoggedDedupShard : public DedupShard {
     }
     records_ = std::move(records);
     origins_ = std::move(origins);
+    TP("  canon-move");
     canonical_ = true;
   }
 
@@ -285,8 +315,10 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   if (handed_over_) SLUICE_RETURN_IF_ERROR(Reload());
   Resolution out;
   if (records_.empty()) return out;
+  auto _t = std::chrono::steady_clock::now();
   SLUICE_RETURN_IF_ERROR(PrepareRules());
   Canonicalize();
+  TP("canon");
   const uint32_t n = static_cast<uint32_t>(records_.size());
   std::vector<Part> part(n, Part::kSingleton);
 
@@ -301,9 +333,11 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     }
   }
 
+  TP("dups");
   // (b) Match, then cluster the linked records.
   std::vector<MatchEdge> edges;
   if (matcher_) edges = matcher_->Match(*schema_, records_);
+  TP("match");
   std::vector<bool> live(edges.size(), false);
   UnionFind clusters(n);
   for (size_t e = 0; e < edges.size(); ++e) {
@@ -316,6 +350,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     clusters.Union(static_cast<uint32_t>(edge.a), static_cast<uint32_t>(edge.b));
   }
 
+  TP("uf");
   // Members of each cluster, grouped by root in record order (counting sort).
   std::vector<uint32_t> root(n), offset(n + 1, 0);
   for (uint32_t i = 0; i < n; ++i) {
@@ -336,6 +371,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
                                      offset[root[i] + 1] - offset[root[i]]);
   };
 
+  TP("group");
   // (c) One survivor per cluster.
   constexpr uint32_t kNone = UINT32_MAX;
   std::vector<uint32_t> survivor_of(n, kNone);
@@ -351,6 +387,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     fate_count += size - 1;
   }
 
+  TP("survive");
   // The rule behind each merge: an edge straight to the survivor when there
   // is one, else the smallest rule among the member's own edges.
   std::vector<int64_t> rule_edge(n, -1);
@@ -369,27 +406,38 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     }
   }
 
+  TP("ruleedge");
   // Fates in record order, which is (source, key) order: a key's first
   // occurrence, then its rejected repeats.
   out.fates.reserve(fate_count);
-  std::map<std::string, std::string, std::less<>> rules;  // edge rule + reason, built once
-  std::string rule_key;
+  struct MergeRule {
+    std::string_view edge_rule, reason;  // reason: owned by the survivorship rule
+    std::string text;
+  };
+  std::vector<MergeRule> merge_rules;  // a handful: built once, reused
   for (uint32_t i = 0, first = 0; i < n; ++i) {
     if (part[i] != Part::kRejected) first = i;
     if (part[i] == Part::kRejected) {
-      out.fates.push_back(
-          DuplicateKeyFate(records_[i], records_[first], batches_[origins_[first].batch]));
+      FillDuplicateKeyFate(records_[i], records_[first], batches_[origins_[first].batch],
+                           &out.fates.emplace_back());
     } else if (part[i] == Part::kMerged) {
       const Record& s = records_[survivor_of[i]];
-      rule_key = rule_edge[i] >= 0 ? edges[static_cast<size_t>(rule_edge[i])].rule : "linked";
-      rule_key += "; survivor by ";
-      rule_key += survivorship_->Reason(s, records_[i]);
-      auto it = rules.find(rule_key);
-      if (it == rules.end()) it = rules.emplace(rule_key, rule_key).first;
-      out.fates.push_back(MergedFate(records_[i], s, it->second));
+      const std::string_view edge_rule =
+          rule_edge[i] >= 0 ? std::string_view(edges[static_cast<size_t>(rule_edge[i])].rule)
+                            : std::string_view("linked");
+      const std::string_view reason = survivorship_->Reason(s, records_[i]);
+      auto rule = std::find_if(merge_rules.begin(), merge_rules.end(), [&](const MergeRule& m) {
+        return m.reason == reason && m.edge_rule == edge_rule;
+      });
+      if (rule == merge_rules.end()) {
+        std::string text = std::string(edge_rule) + "; survivor by " + std::string(reason);
+        rule = merge_rules.insert(merge_rules.end(), {edge_rule, reason, std::move(text)});
+      }
+      FillMergedFate(records_[i], s, rule->text, &out.fates.emplace_back());
     }
   }
 
+  TP("fates");
   // (d) Survivors and singletons, in (source, key) order, cut into batches.
   // The records move into the output: the shard keeps no second copy.
   for (uint32_t i = 0; i < n; ++i) {
@@ -415,9 +463,11 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     Record& r = out.batches.back().records.emplace_back(std::move(records_[i]));
     if (part[i] == Part::kSurvivor) r.merged = std::move(merged);
   }
+  TP("output");
   records_ = {};
   origins_ = {};
   handed_over_ = true;
+  TP("free");
   return out;
 }
 

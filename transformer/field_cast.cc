@@ -108,8 +108,7 @@ Result<FieldCaster> FieldCaster::Create(const ModelField& field, const FieldMapp
   for (const auto& [from, to] : mapping.value_map) {
     Value v = c.default_;  // an empty output means "no value": default or NULL
     if (!to.empty() && !c.Cast(to, &v, &failure)) {
-      return Status::InvalidArgument(mapping.yaml_path + ".value_map." + from + ": " +
-                                     failure.reason);
+      return Status::InvalidArgument(mapping.yaml_path + ".map." + from + ": " + failure.reason);
     }
     c.value_map_.emplace(from, std::move(v));
   }
@@ -134,7 +133,7 @@ bool FieldCaster::Apply(bool null, std::string_view text, Value* out, std::strin
       failure->rule = "value_map";
       failure->reason = "unmapped value '" + std::string(t) + "' in map of " + field_name_ +
                         " (source " + source_ + ")";
-      failure->suggestion = "add '" + std::string(t) + "' to " + yaml_path_ + ".value_map";
+      failure->suggestion = "add '" + std::string(t) + "' to " + yaml_path_ + ".map";
       return false;
     }
     *out = it->second;

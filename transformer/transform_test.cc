@@ -42,15 +42,25 @@ ModelField ParseModelField(const YAML::Node& n) {
   return f;
 }
 
-FieldMapping ParseFieldMapping(const YAML::Node& n, const std::string& mapping_path) {
+// One entry of a mapping's `fields`, written as in the plan: a column name,
+// or {from, trim, format(s), map, default, true_values, false_values,
+// decimal_point, group_separator}.
+FieldMapping ParseFieldMapping(const std::string& target, const YAML::Node& n,
+                               const std::string& mapping_path) {
   FieldMapping m;
-  m.target = n["target"].as<std::string>();
+  m.target = target;
+  m.yaml_path = mapping_path + ".fields." + target;
+  if (n.IsScalar()) {
+    m.from = n.as<std::string>();
+    return m;
+  }
   m.from = n["from"].as<std::string>("");
   m.trim = n["trim"].as<bool>(true);
+  if (n["format"]) m.formats = {n["format"].as<std::string>()};
   if (n["formats"]) m.formats = n["formats"].as<std::vector<std::string>>();
-  if (n["value_map"]) {
+  if (n["map"]) {
     m.has_value_map = true;
-    for (const auto& kv : n["value_map"]) {
+    for (const auto& kv : n["map"]) {
       m.value_map[kv.first.as<std::string>()] = kv.second.as<std::string>();
     }
   }
@@ -59,7 +69,6 @@ FieldMapping ParseFieldMapping(const YAML::Node& n, const std::string& mapping_p
   if (n["false_values"]) m.false_values = n["false_values"].as<std::vector<std::string>>();
   if (n["decimal_point"]) m.decimal_point = n["decimal_point"].as<std::string>().at(0);
   if (n["group_separator"]) m.group_separator = n["group_separator"].as<std::string>().at(0);
-  m.yaml_path = mapping_path + ".fields." + m.target;
   return m;
 }
 
@@ -100,8 +109,9 @@ TEST_P(TransformGoldenTest, Case) {
   mapping.entity = entity.name;
   mapping.source = source;
   mapping.yaml_path = "mappings[0]";
-  for (const auto& f : doc["mapping"]["fields"]) {
-    mapping.fields.push_back(ParseFieldMapping(f, mapping.yaml_path));
+  for (const auto& kv : doc["mapping"]["fields"]) {
+    mapping.fields.push_back(
+        ParseFieldMapping(kv.first.as<std::string>(), kv.second, mapping.yaml_path));
   }
   plan.mappings.push_back(mapping);
 

@@ -174,6 +174,28 @@ TEST_F(SqliteTargetTest, MergedKeysPointAtTheSurvivor) {
   EXPECT_EQ(again->target_ids, out->target_ids);
 }
 
+TEST_F(SqliteTargetTest, AFormerlyMergedKeyLoadedOnItsOwnGetsItsOwnRow) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"crm", "5"}};
+  auto first = (*target)->Load("run1", hcp, Batch(0, {survivor}));
+  ASSERT_TRUE(first.ok());
+  // A later run decides 5 is distinct after all.
+  auto second = (*target)->Load("run2", hcp, Batch(0, {Rec("1", "ann", 1), Rec("5", "eve", 2)}));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->unchanged, 1u);
+  EXPECT_EQ(second->inserted, 1u);
+  EXPECT_EQ(second->target_ids[0], first->target_ids[0]);
+  EXPECT_NE(second->target_ids[1], first->target_ids[0]);
+  std::map<std::string, TargetRow> rows;
+  ASSERT_TRUE((*target)->ScanRows(hcp, [&](const TargetRow& r) { rows[r.key] = r; }).ok());
+  EXPECT_FALSE(rows["5"].merged);
+  EXPECT_EQ(rows["5"].values[0].s, "eve");
+  EXPECT_EQ(rows["1"].values[0].s, "ann");  // the survivor's row is untouched
+}
+
 TEST_F(SqliteTargetTest, PrepareRefusesAMismatchedTable) {
   fs::create_directories(dir_ / "sub");
   {

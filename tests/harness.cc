@@ -1,0 +1,119 @@
+#include "tests/harness.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/hash.h"
+#include "common/sqlite_util.h"
+
+namespace sluice::testing {
+
+CommandResult Shell(const std::string& command) {
+  CommandResult r;
+  std::string err_path = std::filesystem::temp_directory_path() /
+                         ("sluice-stderr-" + std::to_string(getpid()) + ".txt");
+  std::string full = command + " 2>" + err_path;
+  FILE* pipe = popen(full.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 8192> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = ReadFile(err_path);
+  std::filesystem::remove(err_path);
+  auto end = r.out.find_last_not_of('\n');
+  if (end != std::string::npos) {
+    auto start = r.out.rfind('\n', end);
+    std::string last = r.out.substr(start == std::string::npos ? 0 : start + 1, end - start);
+    r.json = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
+  }
+  return r;
+}
+
+ScratchDir::ScratchDir(const std::string& name) {
+  std::random_device rd;
+  path_ = (std::filesystem::temp_directory_path() /
+           ("sluice-" + name + "-" + std::to_string(getpid()) + "-" + std::to_string(rd() % 100000)))
+              .string();
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  if (std::getenv("SLUICE_KEEP_TEST_DIRS") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+}
+
+std::string BinDir() { return SLUICE_BIN_DIR; }
+std::string SourceDir() { return SLUICE_SOURCE_DIR; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+void PrepareQuickstart(const std::string& dir, int crm_rows, int erp_rows,
+                       const std::string& plan_prefix) {
+  std::string q = SourceDir() + "/examples/quickstart/";
+  WriteFile(dir + "/plan.yaml", plan_prefix + ReadFile(q + "plan.yaml"));
+  WriteFile(dir + "/model.yaml", ReadFile(q + "model.yaml"));
+  Shell(BinDir() + "/sluice-sample quickstart --out " + dir + "/data --crm-rows " +
+        std::to_string(crm_rows) + " --erp-rows " + std::to_string(erp_rows));
+}
+
+CommandResult RunPlan(const std::string& dir, const std::string& extra) {
+  return Shell(BinDir() + "/sluice run " + dir + "/plan.yaml --local --json --state-dir " + dir +
+               "/state " + extra);
+}
+
+std::vector<std::string> Query(const std::string& db, const std::string& sql) {
+  std::vector<std::string> rows;
+  auto conn = SqliteDb::Open(db, /*readonly=*/true);
+  if (!conn.ok()) return rows;
+  auto st = (*conn)->Prepare(sql);
+  if (!st.ok()) return rows;
+  for (;;) {
+    auto more = st->Step();
+    if (!more.ok() || !*more) break;
+    std::string row;
+    for (int c = 0; c < st->ColumnCount(); ++c) {
+      if (c) row += "|";
+      row += st->ColumnIsNull(c) ? "NULL" : std::string(st->ColumnText(c));
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string TargetDigest(const std::string& db) {
+  auto cols = Query(db, "SELECT name FROM pragma_table_info('hcp') WHERE name != 'sluice_id'");
+  std::string select;
+  for (const auto& c : cols) select += ", h." + c;
+  auto rows = Query(db, "SELECT x.source, x.key" + select +
+                            " FROM sluice_xref x JOIN hcp h ON h.sluice_id = x.target_id "
+                            "WHERE x.kind = 'loaded' ORDER BY x.source, x.key");
+  std::string all;
+  for (const auto& r : rows) all += r + "\n";
+  char hex[32];
+  std::snprintf(hex, sizeof hex, "%zu rows, %016llx", rows.size(),
+                static_cast<unsigned long long>(Hash64(all)));
+  return hex;
+}
+
+}  // namespace sluice::testing

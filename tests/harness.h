@@ -1,0 +1,55 @@
+// Test harness for the integration tests: a scratch folder with a copy of a
+// plan and its data, the real `sluice` binary, and readers for its output.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sluice::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+  nlohmann::json json;  // the last stdout line, when it parses
+};
+
+// Runs `command` through the shell, capturing stdout and stderr.
+CommandResult Shell(const std::string& command);
+
+// A fresh folder under the system temp dir, removed on destruction unless
+// SLUICE_KEEP_TEST_DIRS is set.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name);
+  ~ScratchDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+std::string BinDir();
+std::string SourceDir();
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, const std::string& text);
+
+// Copies examples/quickstart/{plan,model}.yaml into `dir` (with `plan_prefix`
+// put in front of the plan text) and generates its data with sluice-sample.
+void PrepareQuickstart(const std::string& dir, int crm_rows, int erp_rows,
+                       const std::string& plan_prefix = "");
+
+// `sluice run PLAN --local --json --state-dir DIR/state` plus `extra`.
+CommandResult RunPlan(const std::string& dir, const std::string& extra = "");
+
+// Rows of a query on a SQLite file, each row's columns joined by '|'.
+std::vector<std::string> Query(const std::string& db, const std::string& sql);
+// A digest of the target's content: every loaded row's values with its
+// source key, in key order (target ids excluded, they depend on load order).
+std::string TargetDigest(const std::string& db);
+
+}  // namespace sluice::testing
