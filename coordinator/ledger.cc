@@ -112,16 +112,14 @@ std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& cu
   return out;
 }
 
-Status Ledger::CheckAgainstUpstream(const std::string& batch, const std::string& stage,
-                                    const BatchEntry& entry, const StageEntry& current) const {
-  std::string up = UpstreamOf(stage);
-  auto it = entry.stages.find(up);
-  if (up.empty() || it == entry.stages.end()) return Status::Ok();
-  const StageEntry& u = it->second;
-  if (u.out == current.in && u.out_checksum == current.in_checksum) return Status::Ok();
-  std::string detail = NameMissing(u, current);
-  return Status::Corruption("batch " + batch + ": " + up + " passed on " + std::to_string(u.out) +
-                            " record(s) but " + stage + " received " + std::to_string(current.in) +
+Status Ledger::CheckPair(const std::string& batch, const std::string& up_stage,
+                         const StageEntry& up, const std::string& stage,
+                         const StageEntry& current) {
+  if (up.out == current.in && up.out_checksum == current.in_checksum) return Status::Ok();
+  std::string detail = NameMissing(up, current);
+  return Status::Corruption("batch " + batch + ": " + up_stage + " passed on " +
+                            std::to_string(up.out) + " record(s) but " + stage + " received " +
+                            std::to_string(current.in) +
                             (detail.empty() ? " (key checksums differ)" : "; " + detail));
 }
 
@@ -198,10 +196,14 @@ Status Ledger::Apply(const v1::Commit& c) {
                               std::to_string(s.out + terminal) +
                               (detail.empty() ? "" : "; " + detail));
   }
-  SLUICE_RETURN_IF_ERROR(CheckAgainstUpstream(batch, c.stage(), entry, s));
+  // Across stages, whichever of two neighbouring commits arrives last.
+  auto up = entry.stages.find(UpstreamOf(c.stage()));
+  if (up != entry.stages.end()) {
+    SLUICE_RETURN_IF_ERROR(CheckPair(batch, up->first, up->second, c.stage(), s));
+  }
   auto down = entry.stages.find(DownstreamOf(c.stage()));
   if (down != entry.stages.end()) {
-    SLUICE_RETURN_IF_ERROR(CheckAgainstUpstream(batch, down->first, entry, down->second));
+    SLUICE_RETURN_IF_ERROR(CheckPair(batch, c.stage(), s, down->first, down->second));
   }
   entry.stages[c.stage()] = std::move(s);
   // Key lists are only needed until both neighbours have been checked.

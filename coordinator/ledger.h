@@ -84,8 +84,9 @@ class Ledger {
     bool has_range = false;
     std::map<std::string, StageEntry> stages;
   };
-  Status CheckAgainstUpstream(const std::string& batch, const std::string& stage,
-                              const BatchEntry& entry, const StageEntry& current) const;
+  static Status CheckPair(const std::string& batch, const std::string& up_stage,
+                          const StageEntry& up, const std::string& stage,
+                          const StageEntry& current);
   static std::string NameMissing(const StageEntry& upstream, const StageEntry& current);
 
   std::map<std::string, BatchEntry> batches_;

@@ -1,1 +1,136 @@
+#include "coordinator/ledger.h"
+
 #include <gtest/gtest.h>
+
+#include "common/record.h"
+#include "common/worker.h"
+
+namespace sluice {
+namespace {
+
+v1::BatchId Id(const std::string& source = "crm", uint64_t seq = 0) {
+  v1::BatchId id;
+  id.set_run_id("r");
+  id.set_wave(0);
+  id.set_entity("hcp");
+  id.set_source(source);
+  id.set_sequence(seq);
+  return id;
+}
+
+RecordBatch Batch(const std::vector<std::string>& keys, const std::string& source = "crm") {
+  RecordBatch b;
+  b.id = Id(source);
+  b.epoch = 1;
+  for (const auto& k : keys) b.records.push_back(Record{source, k, 0, 0, {}, {}});
+  return b;
+}
+
+v1::Fate Rejected(const std::string& key) {
+  v1::Fate f;
+  f.set_kind(v1::FATE_REJECTED);
+  f.set_source("crm");
+  f.set_key(key);
+  return f;
+}
+
+std::vector<Record> Keep(const RecordBatch& b, const std::vector<std::string>& keys) {
+  std::vector<Record> out;
+  for (const auto& r : b.records) {
+    if (std::find(keys.begin(), keys.end(), r.key) != keys.end()) out.push_back(r);
+  }
+  return out;
+}
+
+TEST(LedgerTest, BalancedStagesPassAndTotalsAddUp) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a", "b", "c"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, Keep(in, {"a", "b"}), {Rejected("c")})).ok());
+  RecordBatch mapped = Batch({"a", "b"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", mapped, mapped.records, {})).ok());
+  auto totals = ledger.Totals({BatchName(in.id)}, {});
+  EXPECT_EQ(totals["crm"].extracted, 3u);
+  EXPECT_EQ(totals["crm"].fates.rejected, 1u);
+}
+
+TEST(LedgerTest, RecordMissingBetweenStagesIsNamed) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a", "b", "c"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, in.records, {})).ok());
+  RecordBatch arrived = Batch({"a", "c"});  // "b" vanished in transit
+  Status st = ledger.Apply(MakeCommit("dedup_ingest", arrived, arrived.records, {}));
+  ASSERT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("crm:b"), std::string::npos) << st.message();
+}
+
+TEST(LedgerTest, StageThatLosesARecordInsideIsCaught) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a", "b"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+  // The transformer took in two records and accounted for one.
+  Status st = ledger.Apply(MakeCommit("transform", in, Keep(in, {"a"}), {}));
+  ASSERT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("crm:b"), std::string::npos) << st.message();
+}
+
+TEST(LedgerTest, CommitsMayArriveOutOfOrder) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a", "b"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, in.records, {})).ok());
+  RecordBatch short_in = Batch({"a"});
+  v1::Commit extract = MakeCommit("extract", in, in.records, {});
+  ASSERT_TRUE(ledger.Apply(extract).ok());
+  // A downstream stage that saw less than the upstream passed on fails
+  // whichever commit arrives last.
+  Ledger other;
+  ASSERT_TRUE(other.Apply(MakeCommit("transform", short_in, short_in.records, {})).ok());
+  EXPECT_EQ(other.Apply(extract).code(), StatusCode::kCorruption);
+}
+
+TEST(LedgerTest, StaleEpochIsRefusedAndReleaseForgetsLaterStages) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a"});
+  std::string name = BatchName(in.id);
+  ledger.Lease(name, 1);
+  ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Has(name, "extract"));
+  ledger.Lease(name, 2, "extract");
+  EXPECT_FALSE(ledger.Has(name, "extract"));
+  EXPECT_EQ(ledger.Apply(MakeCommit("extract", in, in.records, {})).code(),
+            StatusCode::kFailedPrecondition);
+  in.epoch = 2;
+  EXPECT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+}
+
+TEST(LedgerTest, ResolutionMustCoverWhatWasIngested) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a", "b"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", in, in.records, {})).ok());
+  RecordBatch out = Batch({"a"}, "crm");
+  out.id = Id("dedup/0", 0);
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup", out, out.records, {})).ok());
+  v1::Commit resolve;
+  resolve.set_stage("dedup_resolve");
+  *resolve.mutable_batch() = Id("dedup/0/resolve", 0);
+  v1::Fate merged;
+  merged.set_kind(v1::FATE_MERGED);
+  merged.set_source("crm");
+  merged.set_key("b");
+  *resolve.add_fates() = merged;
+  auto* n = resolve.mutable_counts();
+  n->set_in(2);
+  n->set_out(1);
+  n->set_merged(1);
+  n->set_out_checksum(out.KeyChecksumValue());
+  n->set_in_checksum(in.KeyChecksumValue());
+  ASSERT_TRUE(ledger.Apply(resolve).ok());
+  std::string res = BatchName(resolve.batch());
+  EXPECT_TRUE(ledger.CheckResolution(res, {BatchName(in.id)}, {BatchName(out.id)}).ok());
+  auto totals = ledger.Totals({BatchName(in.id), BatchName(out.id)}, {res});
+  EXPECT_EQ(totals["crm"].fates.merged, 1u);
+}
+
+}  // namespace
+}  // namespace sluice

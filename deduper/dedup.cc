@@ -1,9 +1,6 @@
 #include "deduper/dedup.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
-#define TP(name) do { auto _n = std::chrono::steady_clock::now(); std::fprintf(stderr, "%s %.0f ms\n", name, std::chrono::duration<double, std::milli>(_n - _t).count()); _t = _n; } while (0)
 #include <map>
 #include <numeric>
 #include <optional>
@@ -16,8 +13,8 @@
 namespace sluice {
 
 std::string ShardLogReplay::ToString() const {
-  std::string s = "replayed " + std::to_string(batches) + " batches (" + std::to_string(records) +
-                  " records)";
+  std::string s =
+      "replayed " + std::to_string(batches) + " batches (" + std::to_string(records) + " records)";
   if (truncated_bytes > 0) {
     s += "; truncated a torn tail of " + std::to_string(truncated_bytes) + " bytes";
   }
@@ -79,8 +76,8 @@ void FillDuplicateKeyFate(const Record& dup, const Record& first, const Ingested
   f.set_rule("duplicate_source_key");
   f.set_value(dup.key);
   f.set_line(dup.line);
-  std::string where = first.line > 0 ? "line " + std::to_string(first.line)
-                                      : "batch " + first_batch.name;
+  std::string where =
+      first.line > 0 ? "line " + std::to_string(first.line) : "batch " + first_batch.name;
   f.set_reason("key " + dup.key + " appears more than once in source " + dup.source +
                " (first at " + where + ")");
   f.set_suggestion("make the key unique in source " + dup.source +
@@ -157,8 +154,7 @@ class LoggedDedupShard : public DedupShard {
     for (const Record& r : batch.records) {
       if (r.values.size() != batch.schema.fields.size()) {
         return Status::InvalidArgument("batch " + name + ": record " + r.source + "/" + r.key +
-                                       " has " + std::to_string(r.values.size()) +
-                                       " values for " +
+                                       " has " + std::to_string(r.values.size()) + " values for " +
                                        std::to_string(batch.schema.fields.size()) + " fields");
       }
     }
@@ -281,7 +277,6 @@ class LoggedDedupShard : public DedupShard {
     });
     std::vector<uint32_t> perm(records_.size());
     for (size_t i = 0; i < order.size(); ++i) perm[i] = order[i].second;
-    auto _t = std::chrono::steady_clock::now();
     std::vector<Record> records(records_.size());
     std::vector<Origin> origins(origins_.size());
     for (size_t i = 0; i < perm.size(); ++i) {
@@ -290,7 +285,6 @@ class LoggedDedupShard : public DedupShard {
     }
     records_ = std::move(records);
     origins_ = std::move(origins);
-    TP("  canon-move");
     canonical_ = true;
   }
 
@@ -315,10 +309,8 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   if (handed_over_) SLUICE_RETURN_IF_ERROR(Reload());
   Resolution out;
   if (records_.empty()) return out;
-  auto _t = std::chrono::steady_clock::now();
   SLUICE_RETURN_IF_ERROR(PrepareRules());
   Canonicalize();
-  TP("canon");
   const uint32_t n = static_cast<uint32_t>(records_.size());
   std::vector<Part> part(n, Part::kSingleton);
 
@@ -333,11 +325,9 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     }
   }
 
-  TP("dups");
   // (b) Match, then cluster the linked records.
   std::vector<MatchEdge> edges;
   if (matcher_) edges = matcher_->Match(*schema_, records_);
-  TP("match");
   std::vector<bool> live(edges.size(), false);
   UnionFind clusters(n);
   for (size_t e = 0; e < edges.size(); ++e) {
@@ -350,7 +340,6 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     clusters.Union(static_cast<uint32_t>(edge.a), static_cast<uint32_t>(edge.b));
   }
 
-  TP("uf");
   // Members of each cluster, grouped by root in record order (counting sort).
   std::vector<uint32_t> root(n), offset(n + 1, 0);
   for (uint32_t i = 0; i < n; ++i) {
@@ -371,7 +360,6 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
                                      offset[root[i] + 1] - offset[root[i]]);
   };
 
-  TP("group");
   // (c) One survivor per cluster.
   constexpr uint32_t kNone = UINT32_MAX;
   std::vector<uint32_t> survivor_of(n, kNone);
@@ -387,26 +375,39 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     fate_count += size - 1;
   }
 
-  TP("survive");
   // The rule behind each merge: an edge straight to the survivor when there
-  // is one, else the smallest rule among the member's own edges.
-  std::vector<int64_t> rule_edge(n, -1);
+  // is one, else the smallest rule among the member's own edges. Rules are
+  // interned first (a handful of texts), ranked in text order.
+  std::vector<std::string_view> rule_texts;
+  std::vector<uint32_t> edge_rule(edges.size());
+  {
+    std::map<std::string_view, uint32_t> ranks;
+    for (const MatchEdge& edge : edges) ranks.emplace(edge.rule, 0);
+    for (auto& [text, rank] : ranks) {
+      rank = static_cast<uint32_t>(rule_texts.size());
+      rule_texts.push_back(text);
+    }
+    for (size_t e = 0; e < edges.size(); ++e) {
+      edge_rule[e] =
+          e > 0 && edges[e].rule == edges[e - 1].rule ? edge_rule[e - 1] : ranks[edges[e].rule];
+    }
+  }
+  constexpr uint32_t kNoRule = UINT32_MAX;
+  std::vector<uint32_t> rule_of(n, kNoRule);
   std::vector<bool> direct(n, false);
   for (size_t e = 0; e < edges.size(); ++e) {
     if (!live[e]) continue;
     for (auto [x, y] : {std::pair{edges[e].a, edges[e].b}, std::pair{edges[e].b, edges[e].a}}) {
       if (part[x] != Part::kMerged) continue;
       const bool d = y == survivor_of[x];
-      const int64_t cur = rule_edge[x];
-      if (cur < 0 || (d && !direct[x]) ||
-          (d == direct[x] && edges[e].rule < edges[static_cast<size_t>(cur)].rule)) {
-        rule_edge[x] = static_cast<int64_t>(e);
+      if (rule_of[x] == kNoRule || (d && !direct[x]) ||
+          (d == direct[x] && edge_rule[e] < rule_of[x])) {
+        rule_of[x] = edge_rule[e];
         direct[x] = d;
       }
     }
   }
 
-  TP("ruleedge");
   // Fates in record order, which is (source, key) order: a key's first
   // occurrence, then its rejected repeats.
   out.fates.reserve(fate_count);
@@ -423,8 +424,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     } else if (part[i] == Part::kMerged) {
       const Record& s = records_[survivor_of[i]];
       const std::string_view edge_rule =
-          rule_edge[i] >= 0 ? std::string_view(edges[static_cast<size_t>(rule_edge[i])].rule)
-                            : std::string_view("linked");
+          rule_of[i] != kNoRule ? rule_texts[rule_of[i]] : std::string_view("linked");
       const std::string_view reason = survivorship_->Reason(s, records_[i]);
       auto rule = std::find_if(merge_rules.begin(), merge_rules.end(), [&](const MergeRule& m) {
         return m.reason == reason && m.edge_rule == edge_rule;
@@ -437,7 +437,6 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     }
   }
 
-  TP("fates");
   // (d) Survivors and singletons, in (source, key) order, cut into batches.
   // The records move into the output: the shard keeps no second copy.
   for (uint32_t i = 0; i < n; ++i) {
@@ -463,18 +462,15 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     Record& r = out.batches.back().records.emplace_back(std::move(records_[i]));
     if (part[i] == Part::kSurvivor) r.merged = std::move(merged);
   }
-  TP("output");
   records_ = {};
   origins_ = {};
   handed_over_ = true;
-  TP("free");
   return out;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<DedupShard>> DedupShard::Create(const Plan& plan,
-                                                       const std::string& entity,
+Result<std::unique_ptr<DedupShard>> DedupShard::Create(const Plan& plan, const std::string& entity,
                                                        const std::string& log_path) {
   std::optional<DedupSpec> spec;
   if (auto it = plan.dedup.find(entity); it != plan.dedup.end()) spec = it->second;

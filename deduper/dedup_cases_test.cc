@@ -27,14 +27,14 @@ struct DedupCase {
   std::vector<RecordBatch> batches;
   size_t batch_size = 1000;
   std::vector<std::pair<std::string, std::vector<std::string>>> output;  // id, merged ids
-  std::vector<size_t> batch_sizes;  // empty: not checked
+  std::vector<size_t> batch_sizes;                                       // empty: not checked
   std::vector<ExpectedFate> fates;
 };
 
 FieldType ParseType(const std::string& t) {
   static const std::map<std::string, FieldType> kTypes = {
-      {"string", FieldType::kString}, {"int", FieldType::kInt},
-      {"decimal", FieldType::kDecimal}, {"date", FieldType::kDate},
+      {"string", FieldType::kString},       {"int", FieldType::kInt},
+      {"decimal", FieldType::kDecimal},     {"date", FieldType::kDate},
       {"timestamp", FieldType::kTimestamp}, {"bool", FieldType::kBool}};
   auto it = kTypes.find(t);
   if (it == kTypes.end()) throw std::runtime_error("unknown type " + t);
@@ -138,7 +138,8 @@ std::string Fingerprint(const Resolution& res) {
   return out;
 }
 
-Resolution ResolveCase(const DedupCase& c, const std::vector<size_t>& order, const std::string& log) {
+Resolution ResolveCase(const DedupCase& c, const std::vector<size_t>& order,
+                       const std::string& log) {
   auto shard = DedupShard::Create(c.plan, "hcp", log);
   EXPECT_TRUE(shard.ok()) << shard.status().ToString();
   if (!shard.ok()) return {};

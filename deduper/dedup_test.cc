@@ -135,7 +135,7 @@ TEST_F(DedupShardTest, RecreatedShardResolvesTheSame) {
   for (const auto& b : SampleBatches()) ASSERT_TRUE(*shard->Ingest(b));
   const Resolution before = Resolve(shard.get());
   ASSERT_EQ(before.fates.size(), 3u);  // b1 and b3 merged, the second b2 rejected
-  shard.reset();  // as if the process had been killed after the last sync
+  shard.reset();                       // as if the process had been killed after the last sync
 
   shard = Open();
   EXPECT_EQ(shard->replay().batches, 3u);
@@ -346,8 +346,8 @@ TEST_F(DedupShardTest, ArrivalOrderDoesNotMatter) {
         std::optional<std::string> id = "N" + std::to_string(nid);
         if (nid % 37 == 0) id.reset();
         if (nid % 41 == 0) id = "";
-        records.push_back(Rec(source, std::to_string(k), id, seq * 150 + i + 2,
-                              static_cast<int64_t>(rng() % 5)));
+        records.push_back(
+            Rec(source, std::to_string(k), id, seq * 150 + i + 2, static_cast<int64_t>(rng() % 5)));
       }
       total += records.size();
       batches.push_back(Batch(source, seq, std::move(records)));

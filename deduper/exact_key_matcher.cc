@@ -42,9 +42,8 @@ class ExactKeyMatcher : public Matcher {
       firsts.assign(1, keyed[begin].second);
       for (size_t j = begin + 1; j < end; ++j) {
         const uint32_t r = keyed[j].second;
-        auto first = std::find_if(firsts.begin(), firsts.end(), [&](uint32_t f) {
-          return SameKey(records[f], records[r]);
-        });
+        auto first = std::find_if(firsts.begin(), firsts.end(),
+                                  [&](uint32_t f) { return SameKey(records[f], records[r]); });
         if (first == firsts.end()) {
           firsts.push_back(r);  // a hash collision, not a match
         } else {

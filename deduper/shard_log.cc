@@ -25,7 +25,8 @@ void PutLe(uint64_t v, int bytes, char* out) {
 
 uint64_t GetLe(const char* in, int bytes) {
   uint64_t v = 0;
-  for (int b = 0; b < bytes; ++b) v |= static_cast<uint64_t>(static_cast<uint8_t>(in[b])) << (8 * b);
+  for (int b = 0; b < bytes; ++b)
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(in[b])) << (8 * b);
   return v;
 }
 
@@ -167,8 +168,8 @@ Status ShardLog::Append(std::string_view payload) {
 
   size_t done = 0;
   while (done < frame.size()) {
-    ssize_t w = ::pwrite(fd_, frame.data() + done, frame.size() - done,
-                         static_cast<off_t>(size_ + done));
+    ssize_t w =
+        ::pwrite(fd_, frame.data() + done, frame.size() - done, static_cast<off_t>(size_ + done));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       Status st = Status::IoError(ErrnoText("cannot append", path_));

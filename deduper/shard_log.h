@@ -50,7 +50,8 @@ class ShardLog {
   uint64_t size() const { return size_; }
 
  private:
-  ShardLog(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {}
+  ShardLog(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
 
   std::string path_;
   int fd_ = -1;

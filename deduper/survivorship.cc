@@ -1,6 +1,6 @@
 #include "deduper/survivorship.h"
 
-#include <map>
+#include <algorithm>
 
 namespace sluice {
 namespace {
@@ -14,8 +14,11 @@ struct Verdict {
 class PrioritySurvivorship : public SurvivorshipRule {
  public:
   PrioritySurvivorship(const DedupSpec& spec, const Schema& schema) {
-    for (size_t i = 0; i < spec.source_priority.size(); ++i) {
-      rank_.emplace(spec.source_priority[i], static_cast<int>(i));  // first listing counts
+    for (const std::string& source : spec.source_priority) {
+      // The first listing counts.
+      if (std::find(priority_.begin(), priority_.end(), source) == priority_.end()) {
+        priority_.push_back(source);
+      }
     }
     if (!spec.most_recent_field.empty()) {
       recent_index_ = schema.IndexOf(spec.most_recent_field);
@@ -41,7 +44,7 @@ class PrioritySurvivorship : public SurvivorshipRule {
 
  private:
   Verdict Compare(const Record& a, const Record& b) const {
-    if (!rank_.empty() && a.source != b.source) {
+    if (!priority_.empty() && a.source != b.source) {
       int ra = Rank(a.source), rb = Rank(b.source);
       if (ra != rb) return {ra < rb ? -1 : 1, "source_priority"};
       // Both unlisted: by name.
@@ -63,13 +66,16 @@ class PrioritySurvivorship : public SurvivorshipRule {
     return a.s == b.s ? 0 : (a.s > b.s ? -1 : 1);
   }
 
+  // A linear scan: priority lists are short, and this runs per comparison.
   int Rank(const std::string& source) const {
-    auto it = rank_.find(source);
-    return it == rank_.end() ? kUnlisted : it->second;
+    for (size_t i = 0; i < priority_.size(); ++i) {
+      if (priority_[i] == source) return static_cast<int>(i);
+    }
+    return kUnlisted;
   }
 
   static constexpr int kUnlisted = 1 << 30;
-  std::map<std::string, int> rank_;
+  std::vector<std::string> priority_;  // source_priority without repeats
   int recent_index_ = -1;
   bool recent_integral_ = false;
   std::string recent_criterion_;

@@ -1,1 +1,266 @@
-// placeholder: being written
+#include "reconciler/reconcile.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <queue>
+#include <set>
+#include <unordered_map>
+
+#include "common/value.h"
+
+namespace sluice {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// "FATE_LOADED", "loaded" and "Loaded" all name the terminal kind "loaded";
+// anything else (warnings) is not a terminal fate and gives "".
+std::string TerminalKind(const std::string& kind) {
+  std::string k;
+  for (char c : kind) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (k.rfind("fate_", 0) == 0) k.erase(0, 5);
+  if (k == "loaded" || k == "merged" || k == "rejected" || k == "review") return k;
+  return "";
+}
+
+template <typename V>
+V ValueOr(const std::map<std::string, V>& m, const std::string& key, V fallback) {
+  auto it = m.find(key);
+  return it == m.end() ? fallback : it->second;
+}
+
+bool DifferenceBefore(const FieldDifference& a, const FieldDifference& b) {
+  if (a.source != b.source) return a.source < b.source;
+  if (a.key != b.key) return a.key < b.key;
+  return a.failure < b.failure;
+}
+
+// Counts every difference and keeps the smallest kMaxReportedDifferences by
+// (source, key, failure), so that the report does not depend on the order
+// in which the target hands its rows over.
+class DifferenceLog {
+ public:
+  void Add(FieldDifference d) {
+    ++count_;
+    if (kept_.size() == kMaxReportedDifferences) {
+      if (!DifferenceBefore(d, kept_.top())) return;
+      kept_.pop();
+    }
+    kept_.push(std::move(d));
+  }
+  uint64_t count() const { return count_; }
+  std::vector<FieldDifference> Sorted() {
+    std::vector<FieldDifference> out;
+    out.reserve(kept_.size());
+    while (!kept_.empty()) {
+      out.push_back(kept_.top());
+      kept_.pop();
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  struct Later {
+    bool operator()(const FieldDifference& a, const FieldDifference& b) const {
+      return DifferenceBefore(a, b);
+    }
+  };
+  std::priority_queue<FieldDifference, std::vector<FieldDifference>, Later> kept_;  // max-heap
+  uint64_t count_ = 0;
+};
+
+void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
+  std::set<std::string> sources;
+  for (const auto& [s, n] : input.extracted) sources.insert(s);
+  for (const auto& [s, n] : input.extracted_checksum) sources.insert(s);
+  for (const auto& [s, kinds] : input.fate_counts) sources.insert(s);
+  for (const auto& [s, sum] : input.fate_checksum) sources.insert(s);
+  for (const std::string& source : sources) {
+    SourceBalance b;
+    b.extracted = ValueOr<uint64_t>(input.extracted, source, 0);
+    b.extracted_checksum = ValueOr<uint64_t>(input.extracted_checksum, source, 0);
+    b.fate_checksum = ValueOr<uint64_t>(input.fate_checksum, source, 0);
+    if (auto it = input.fate_counts.find(source); it != input.fate_counts.end()) {
+      for (const auto& [kind, n] : it->second) {
+        const std::string terminal = TerminalKind(kind);
+        if (terminal.empty()) continue;
+        b.fates[terminal] += n;
+        b.accounted += n;
+      }
+    }
+    r->conservation[source] = b.extracted == b.accounted && b.extracted_checksum == b.fate_checksum;
+    r->balances[source] = std::move(b);
+  }
+}
+
+}  // namespace
+
+Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
+                                             Target* target) {
+  if (target == nullptr) return Status::InvalidArgument("reconcile " + entity.name + ": no target");
+  EntityReconciliation r;
+  r.entity = entity.name;
+  BalanceSources(input, &r);
+
+  DifferenceLog differences;
+  // The expected loads by (source, key). The audit store holds one LOADED
+  // fate per record; a repeat that disagrees is itself a difference.
+  std::unordered_map<std::string, size_t> expected;
+  expected.reserve(input.loaded.size());
+  std::vector<const ExpectedLoad*> loads;
+  std::string id;
+  for (const ExpectedLoad& load : input.loaded) {
+    id.assign(load.source).push_back('\x1f');
+    id.append(load.key);
+    auto [it, inserted] = expected.emplace(id, loads.size());
+    if (inserted) {
+      loads.push_back(&load);
+      continue;
+    }
+    const ExpectedLoad& first = *loads[it->second];
+    if (first.content_hash != load.content_hash || first.target_id != load.target_id) {
+      differences.Add({load.source, load.key, "conflicting loaded fates",
+                       Hex(first.content_hash) + " id " + std::to_string(first.target_id),
+                       Hex(load.content_hash) + " id " + std::to_string(load.target_id)});
+    }
+  }
+  r.expected_rows = loads.size();
+
+  const Schema schema = entity.ToSchema();
+  std::vector<size_t> decimals;
+  for (size_t f = 0; f < schema.fields.size(); ++f) {
+    if (schema.fields[f].type == FieldType::kDecimal) decimals.push_back(f);
+  }
+  // Wrapping sums: both sides wrap alike, so equality still means equality.
+  std::vector<uint64_t> sums(decimals.size(), 0);
+  std::vector<bool> seen(loads.size(), false);
+
+  Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
+    if (row.merged) return;  // a merged key points at its survivor's row
+    id.assign(row.source).push_back('\x1f');
+    id.append(row.key);
+    auto it = expected.find(id);
+    if (it == expected.end()) return;  // loaded by another run: not ours to judge
+    const ExpectedLoad& want = *loads[it->second];
+    if (seen[it->second]) {
+      differences.Add({row.source, row.key, "duplicate target row", "1 row", "more than 1"});
+      return;
+    }
+    seen[it->second] = true;
+    if (row.values.size() != schema.fields.size()) {
+      differences.Add({row.source, row.key, "malformed row",
+                       std::to_string(schema.fields.size()) + " fields",
+                       std::to_string(row.values.size()) + " fields"});
+      return;
+    }
+    bool equal = true;
+    const uint64_t actual = ContentHash(schema, row.values);
+    if (actual != want.content_hash) {
+      equal = false;
+      differences.Add({row.source, row.key, "hash mismatch", Hex(want.content_hash), Hex(actual)});
+    }
+    if (row.recorded_hash != want.content_hash) {
+      equal = false;
+      differences.Add({row.source, row.key, "xref hash mismatch", Hex(want.content_hash),
+                       Hex(row.recorded_hash)});
+    }
+    if (want.target_id != 0 && row.target_id != want.target_id) {
+      equal = false;
+      differences.Add({row.source, row.key, "target id mismatch", std::to_string(want.target_id),
+                       std::to_string(row.target_id)});
+    }
+    if (equal) ++r.matched_rows;
+    for (size_t d = 0; d < decimals.size(); ++d) {
+      const Value& v = row.values[decimals[d]];
+      if (!v.is_null) sums[d] += static_cast<uint64_t>(v.i);
+    }
+  });
+  SLUICE_RETURN_IF_ERROR(scanned.WithContext("reconcile " + entity.name + ": reading the target"));
+
+  for (size_t i = 0; i < loads.size(); ++i) {
+    if (!seen[i]) {
+      differences.Add(
+          {loads[i]->source, loads[i]->key, "missing", Hex(loads[i]->content_hash), "absent"});
+    }
+  }
+  r.difference_count = differences.count();
+  r.differences = differences.Sorted();
+
+  bool sums_equal = true;
+  for (size_t d = 0; d < decimals.size(); ++d) {
+    const FieldSpec& field = schema.fields[decimals[d]];
+    const int64_t want = ValueOr<int64_t>(input.decimal_sums, field.name, 0);
+    const int64_t got = static_cast<int64_t>(sums[d]);
+    r.decimal_sums[field.name] = {want, got};
+    r.decimal_scales[field.name] = field.scale;
+    sums_equal = sums_equal && want == got;
+  }
+
+  r.passed = sums_equal && r.difference_count == 0 &&
+             std::all_of(r.conservation.begin(), r.conservation.end(),
+                         [](const auto& c) { return c.second; });
+  return r;
+}
+
+std::string ReconciliationJson(const std::string& run_id, int wave,
+                               const std::vector<EntityReconciliation>& entities) {
+  using Json = nlohmann::ordered_json;
+  bool passed = true;
+  Json list = Json::array();
+  for (const EntityReconciliation& e : entities) {
+    passed = passed && e.passed;
+    Json conservation = Json::object();
+    for (const auto& [source, ok] : e.conservation) conservation[source] = ok;
+    Json balances = Json::object();
+    for (const auto& [source, b] : e.balances) {
+      Json fates = Json::object();
+      for (const auto& [kind, n] : b.fates) fates[kind] = n;
+      balances[source] = {{"extracted", b.extracted},
+                          {"accounted", b.accounted},
+                          {"fates", fates},
+                          {"extracted_checksum", Hex(b.extracted_checksum)},
+                          {"fate_checksum", Hex(b.fate_checksum)}};
+    }
+    Json differences = Json::array();
+    for (const FieldDifference& d : e.differences) {
+      differences.push_back({{"source", d.source},
+                             {"key", d.key},
+                             {"failure", d.failure},
+                             {"expected", d.expected},
+                             {"actual", d.actual}});
+    }
+    Json sums = Json::object();
+    for (const auto& [field, pair] : e.decimal_sums) {
+      Json sum = {
+          {"expected", pair.first}, {"actual", pair.second}, {"equal", pair.first == pair.second}};
+      if (auto it = e.decimal_scales.find(field); it != e.decimal_scales.end()) {
+        sum["expected_text"] = FormatDecimalUnits(pair.first, it->second);
+        sum["actual_text"] = FormatDecimalUnits(pair.second, it->second);
+      }
+      sums[field] = sum;
+    }
+    list.push_back({{"entity", e.entity},
+                    {"passed", e.passed},
+                    {"conservation", conservation},
+                    {"balances", balances},
+                    {"expected_rows", e.expected_rows},
+                    {"matched_rows", e.matched_rows},
+                    {"difference_count", e.difference_count},
+                    {"differences", differences},
+                    {"decimal_sums", sums}});
+  }
+  Json doc = {{"run_id", run_id},
+              {"wave", wave},
+              {"verdict", passed ? "PASS" : "FAIL"},
+              {"entities", list}};
+  return doc.dump(2);
+}
+
+}  // namespace sluice

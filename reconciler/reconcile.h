@@ -40,6 +40,19 @@ struct FieldDifference {
   std::string expected, actual;
 };
 
+// How one source's extracted records are accounted for by their fates.
+struct SourceBalance {
+  uint64_t extracted = 0;
+  std::map<std::string, uint64_t> fates;  // terminal kind ("loaded", ...) -> n
+  uint64_t accounted = 0;                 // sum of the terminal fates
+  uint64_t extracted_checksum = 0;
+  uint64_t fate_checksum = 0;
+};
+
+// Differences kept (and reported) per entity: the smallest by (source, key,
+// failure). All of them are counted.
+inline constexpr size_t kMaxReportedDifferences = 1000;
+
 struct EntityReconciliation {
   std::string entity;
   bool passed = false;
@@ -49,13 +62,23 @@ struct EntityReconciliation {
   std::vector<FieldDifference> differences;  // capped in the JSON, counted in full
   uint64_t difference_count = 0;
   std::map<std::string, std::pair<int64_t, int64_t>> decimal_sums;  // field -> expected, actual
+  std::map<std::string, SourceBalance> balances;  // source -> the numbers behind conservation
+  std::map<std::string, int> decimal_scales;      // field -> scale, for the report
 };
 
-// Compares `input` with what `target` holds for `entity`.
+// Compares `input` with what `target` holds for `entity`: per source,
+// extracted == loaded + merged + rejected + review (counts and key
+// checksums; fate kinds are read case-insensitively, with or without the
+// "FATE_" prefix, and warnings are ignored); every expected load present in
+// the target with its content hash, cross-reference hash and target id; and
+// the sums of every decimal field. Rows of other runs in the target are not
+// differences. Fails only when the target cannot be read.
 Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
                                              Target* target);
 
-// The wave's JSON report.
+// The wave's JSON report (pretty-printed): run_id, wave, verdict "PASS" or
+// "FAIL", and per entity its conservation, row matching, differences (at
+// most kMaxReportedDifferences) and decimal sums.
 std::string ReconciliationJson(const std::string& run_id, int wave,
                                const std::vector<EntityReconciliation>& entities);
 

@@ -118,7 +118,7 @@ TEST(EndToEnd, KilledTransformerIsReplacedAndTheTargetMatchesACleanRun) {
 // A one-source plan over a small CSV, for bad-input cases.
 void WriteItemPlan(const std::string& dir, const std::string& csv) {
   WriteFile(dir + "/items.csv", csv);
-  WriteFile(dir + "/plan.yaml", R"(name: items
+  WriteFile(dir + "/plan.yaml", R"yaml(name: items
 model:
   entities:
     item:
@@ -136,7 +136,7 @@ mappings:
 target: {kind: sqlite, path: out/target.db}
 waves:
   - {name: items, entities: [item]}
-)");
+)yaml");
 }
 
 TEST(BadInput, MalformedRowsAreRejectedWithTheirLineAndTheRestLoads) {

@@ -103,7 +103,12 @@ TEST_P(TransformGoldenTest, Case) {
   const std::string source = doc["source"]["name"].as<std::string>("crm");
   Schema source_schema;
   for (const auto& col : doc["source"]["columns"]) {
-    source_schema.fields.push_back({col.as<std::string>(), FieldType::kString, 0, 0});
+    if (col.IsScalar()) {
+      source_schema.fields.push_back({col.as<std::string>(), FieldType::kString, 0, 0});
+    } else {  // a typed column, as an SQLite source may give: {name: BEDS, type: int}
+      ModelField typed = ParseModelField(col);
+      source_schema.fields.push_back({typed.name, typed.type, typed.precision, typed.scale});
+    }
   }
   Mapping mapping;
   mapping.entity = entity.name;
@@ -136,8 +141,15 @@ TEST_P(TransformGoldenTest, Case) {
     r.source = source;
     r.key = row[0].as<std::string>();
     r.line = ++line;  // a CSV with a header line
+    ASSERT_EQ(row.size(), source_schema.fields.size() + 1) << "input row has wrong width";
     for (size_t i = 1; i < row.size(); ++i) {
-      r.values.push_back(row[i].IsNull() ? Value::Null() : Value::Str(row[i].as<std::string>()));
+      if (row[i].IsNull()) {
+        r.values.push_back(Value::Null());
+        continue;
+      }
+      auto v = ParseCanonical(source_schema.fields[i - 1], row[i].as<std::string>());
+      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      r.values.push_back(*v);
     }
     in.records.push_back(std::move(r));
   }
