@@ -167,6 +167,7 @@ class WorkerRuntime {
     // Commits first: the ledger hears of a batch before its consumer does.
     for (auto& m : out.messages()) SLUICE_RETURN_IF_ERROR(control_->Send(m));
     out.messages().clear();
+    if (!out.batches().empty() && !producer_) return Status::Internal(logic_.stage() + " emitted batches but has no downstream");
     for (auto& [shard, msg] : out.batches()) producer_->Enqueue(shard, std::move(msg));
     out.batches().clear();
     if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
@@ -195,7 +196,7 @@ class WorkerRuntime {
       items.push_back({control_->socket().handle(), 0, ZMQ_POLLIN, 0});
       if (consumer_) items.push_back({consumer_->socket().handle(), 0, ZMQ_POLLIN, 0});
       if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
-      bool busy = more_to_produce && !halted_ && producer_->queued() < options_.max_queued;
+      bool busy = more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(busy ? 0 : 50));
 
       // Control messages first: a halt must win over pending input.
@@ -214,7 +215,7 @@ class WorkerRuntime {
           Status st = logic_.OnLease(msg->lease(), out);
           if (!st.ok()) ReportError(st, &msg->lease().batch(), true);
           SLUICE_RETURN_IF_ERROR(Flush(out));
-          more_to_produce = true;  // a lease may start production
+          more_to_produce = producer_ != nullptr;  // a lease may start production
         }
       }
 

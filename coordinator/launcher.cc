@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,7 @@
 
 namespace sluice {
 
-Launcher::~Launcher() { StopAll(500); }
+Launcher::~Launcher() { StopAll(0); }
 
 std::string Launcher::SelfDir() {
   std::error_code ec;
@@ -57,12 +58,18 @@ std::vector<std::pair<std::string, std::string>> Launcher::Reap() {
   std::vector<std::pair<std::string, std::string>> out;
   for (;;) {
     int status = 0;
-    pid_t pid = waitpid(-1, &status, WNOHANG);
+    struct rusage usage {};
+    pid_t pid = wait4(-1, &status, WNOHANG, &usage);
     if (pid <= 0) break;
     auto it = children_.find(pid);
     if (it == children_.end()) continue;
     std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                           : "exited with code " + std::to_string(WEXITSTATUS(status));
+    char cpu[96];
+    std::snprintf(cpu, sizeof cpu, " after %.2fs user, %.2fs system cpu",
+                  usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,
+                  usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6);
+    how += cpu;
     out.emplace_back(it->second, how);
     children_.erase(it);
   }
@@ -70,20 +77,20 @@ std::vector<std::pair<std::string, std::string>> Launcher::Reap() {
 }
 
 void Launcher::StopAll(int grace_ms) {
-  if (children_.empty()) return;
+  // Workers were told to shut down: give them `grace_ms` to exit on their
+  // own, then SIGTERM, then SIGKILL.
+  auto wait_for = [this](int ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!children_.empty() && std::chrono::steady_clock::now() < deadline) {
+      for (const auto& [id, how] : Reap()) exited_.emplace_back(id, how);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  };
+  wait_for(grace_ms);
   for (const auto& [pid, id] : children_) kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
-  while (!children_.empty() && std::chrono::steady_clock::now() < deadline) {
-    Reap();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  wait_for(500);
   for (const auto& [pid, id] : children_) kill(pid, SIGKILL);
-  while (!children_.empty()) {
-    int status;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid <= 0) break;
-    children_.erase(pid);
-  }
+  wait_for(2000);
 }
 
 }  // namespace sluice

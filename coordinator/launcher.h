@@ -35,10 +35,13 @@ class Launcher {
   void StopAll(int grace_ms);
   // The folder of the running executable (for finding the workers).
   static std::string SelfDir();
+  // Children reaped by StopAll, with how they ended and their CPU time.
+  const std::vector<std::pair<std::string, std::string>>& exited() const { return exited_; }
 
  private:
   std::string bin_dir_;
   std::map<pid_t, std::string> children_;  // pid -> identity
+  std::vector<std::pair<std::string, std::string>> exited_;
 };
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #include "coordinator/run_controller.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -159,6 +160,11 @@ class Coordinator {
       if (w.alive) (void)control_->Send(id, bye);
     }
     launcher_.StopAll(2000);
+    for (const auto& [id, how] : launcher_.exited()) LogInfo(log_, "worker " + id + " " + how);
+    struct rusage self {};
+    getrusage(RUSAGE_SELF, &self);
+    LogInfo(log_, "coordinator used " + std::to_string(self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6) +
+                      "s user cpu");
     Status st = audit_->EndRun(summary_.run_id, summary_.status, summary_.halt_reason,
                                SummaryJson(summary_), NowMs());
     if (!st.ok()) LogError(log_, "cannot close the run in the audit store: " + st.ToString());

@@ -118,7 +118,7 @@ TEST_F(ReconcileTest, ConsistentWavePasses) {
   EXPECT_EQ(r.matched_rows, 3u);
   EXPECT_EQ(r.difference_count, 0u);
   EXPECT_TRUE(r.differences.empty());
-  EXPECT_EQ(r.decimal_sums.at("revenue"), std::make_pair<int64_t, int64_t>(126050, 126050));
+  EXPECT_EQ(r.decimal_sums.at("revenue"), (std::pair<int64_t, int64_t>{126050, 126050}));
   EXPECT_EQ(r.balances.at("sheet").accounted, 1u);  // the warnings are not fates
   EXPECT_EQ(r.balances.at("crm").fates.at("merged"), 1u);
 }
@@ -177,7 +177,7 @@ TEST_F(ReconcileTest, DecimalSumMismatchFails) {
   const EntityReconciliation r = Reconcile();
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.difference_count, 0u);
-  EXPECT_EQ(r.decimal_sums.at("revenue"), std::make_pair<int64_t, int64_t>(126049, 126050));
+  EXPECT_EQ(r.decimal_sums.at("revenue"), (std::pair<int64_t, int64_t>{126049, 126050}));
 }
 
 TEST_F(ReconcileTest, MissingDecimalSumExpectsZero) {
@@ -204,6 +204,8 @@ TEST_F(ReconcileTest, ConservationFailsOnCountsOrChecksums) {
   EXPECT_EQ(r.balances.at("crm").extracted, 5u);
   EXPECT_EQ(r.balances.at("crm").accounted, 4u);
 
+  input_ = {};
+  target_.rows.clear();
   SetUp();  // counts right, but another key took a lost record's place
   input_.fate_checksum["sheet"] = KeyHash("sheet", "s9");
   r = Reconcile();

@@ -122,13 +122,14 @@ size_t FindInvalidUtf8(std::string_view text) {
       }
       i += 16;
     }
-#endif
+#else
     while (i + 8 <= n) {  // ASCII fast path, eight bytes at a time
       uint64_t w;
       std::memcpy(&w, s + i, 8);
       if ((w & 0x8080808080808080ull) != 0) break;
       i += 8;
     }
+#endif
     if (i >= n) break;
     size_t len = Utf8SeqLen(s, i, n);
     if (len == 0) return i;
