@@ -41,6 +41,10 @@ struct LoadOutcome {
   uint64_t updated = 0;
   uint64_t unchanged = 0;
   std::vector<int64_t> target_ids;  // per input record; 0 for a rejected one
+  // Per input record, what the load did: kInserted, kUpdated or kUnchanged
+  // (kept with the batch so that a replay reports the same).
+  static constexpr char kInserted = 'i', kUpdated = 'u', kUnchanged = '=';
+  std::string actions;
   std::vector<v1::Fate> rejects;    // rows the target refused, with its message
   bool replayed = false;  // the batch was already applied in this run
 };

@@ -26,6 +26,12 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
     f.set_line(r.line);
     f.set_target_id(i < outcome.target_ids.size() ? outcome.target_ids[i] : 0);
     f.set_content_hash(r.content_hash);
+    if (i < outcome.actions.size()) {
+      char a = outcome.actions[i];
+      f.set_rule(a == LoadOutcome::kInserted  ? "inserted"
+                 : a == LoadOutcome::kUpdated ? "updated"
+                                              : "unchanged");
+    }
     fates.push_back(std::move(f));
     for (size_t c = 0; c < batch.schema.fields.size(); ++c) {
       if (batch.schema.fields[c].type == FieldType::kDecimal && !r.values[c].is_null) {

@@ -56,13 +56,13 @@ class SqliteTarget : public Target {
         " target_id INTEGER NOT NULL, content_hash INTEGER, kind TEXT NOT NULL, run_id TEXT,"
         " PRIMARY KEY(entity, source, key)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS sluice_batches(run_id TEXT, batch TEXT, inserted INTEGER,"
-        " updated INTEGER, unchanged INTEGER, PRIMARY KEY(run_id, batch));"));
+        " updated INTEGER, unchanged INTEGER, actions TEXT, PRIMARY KEY(run_id, batch));"));
     SLUICE_ASSIGN_OR_RETURN(find_batch_,
-                            db_->Prepare("SELECT inserted, updated, unchanged FROM sluice_batches"
+                            db_->Prepare("SELECT inserted, updated, unchanged, actions FROM sluice_batches"
                                          " WHERE run_id = ?1 AND batch = ?2"));
     SLUICE_ASSIGN_OR_RETURN(
         insert_batch_, db_->Prepare("INSERT INTO sluice_batches(run_id, batch, inserted, updated,"
-                                    " unchanged) VALUES(?1, ?2, ?3, ?4, ?5)"));
+                                    " unchanged, actions) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
     return Status::Ok();
   }
 
@@ -266,6 +266,7 @@ class SqliteTarget : public Target {
       if (db_->Changes() == 1) {  // a new key: its entry now points at next_id
         SLUICE_RETURN_IF_ERROR(InsertRow(st, r));
         ++out->inserted;
+        out->actions.push_back(LoadOutcome::kInserted);
         return AddMerged(st, entity, run_id, r, st->next_id++, out);
       }
     }
@@ -279,8 +280,10 @@ class SqliteTarget : public Target {
       SLUICE_RETURN_IF_ERROR(
           UpsertXref(st, entity, r.source, r.key, target_id, r.content_hash, "loaded", run_id));
       ++out->inserted;
+      out->actions.push_back(LoadOutcome::kInserted);
     } else if (e.hash == r.content_hash) {
       ++out->unchanged;
+      out->actions.push_back(LoadOutcome::kUnchanged);
     } else {
       SLUICE_RETURN_IF_ERROR(st->update_row.Reset());
       SLUICE_RETURN_IF_ERROR(BindValues(st->schema, r, &st->update_row));
@@ -289,6 +292,7 @@ class SqliteTarget : public Target {
       SLUICE_RETURN_IF_ERROR(
           UpsertXref(st, entity, r.source, r.key, target_id, r.content_hash, "loaded", run_id));
       ++out->updated;
+      out->actions.push_back(LoadOutcome::kUpdated);
     }
     return AddMerged(st, entity, run_id, r, target_id, out);
   }
@@ -335,6 +339,7 @@ class SqliteTarget : public Target {
       out.inserted = static_cast<uint64_t>(find_batch_.ColumnInt64(0));
       out.updated = static_cast<uint64_t>(find_batch_.ColumnInt64(1));
       out.unchanged = static_cast<uint64_t>(find_batch_.ColumnInt64(2));
+      out.actions = std::string(find_batch_.ColumnText(3));
       SLUICE_RETURN_IF_ERROR(find_batch_.Reset());
       for (const Record& r : batch.records) {
         SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity.name, r.source, r.key));
@@ -360,6 +365,7 @@ class SqliteTarget : public Target {
     SLUICE_RETURN_IF_ERROR(insert_batch_.Bind(3, static_cast<int64_t>(out.inserted)));
     SLUICE_RETURN_IF_ERROR(insert_batch_.Bind(4, static_cast<int64_t>(out.updated)));
     SLUICE_RETURN_IF_ERROR(insert_batch_.Bind(5, static_cast<int64_t>(out.unchanged)));
+    SLUICE_RETURN_IF_ERROR(insert_batch_.BindView(6, out.actions));
     SLUICE_RETURN_IF_ERROR(insert_batch_.Run());
     SLUICE_RETURN_IF_ERROR(tx.Commit());
     if (!batch.records.empty()) st->claim_first = out.inserted * 2 >= batch.records.size();
