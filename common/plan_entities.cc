@@ -3,10 +3,10 @@
 
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <set>
 #include <utility>
 
+#include "common/pattern.h"
 #include "common/plan_yaml.h"
 
 namespace sluice::plan_yaml {
@@ -265,10 +265,12 @@ RuleSpec ParseRule(const YAML::Node& node, const std::string& path, const Entity
 
   if (rule.kind == "regex") {
     rule.pattern = ReadText(node, "pattern", path, Need::kRequired, issues).value_or("");
-    try {
-      if (!rule.pattern.empty()) std::regex re(rule.pattern);
-    } catch (const std::regex_error&) {
-      AddIssue(issues, Child(path, "pattern"), "invalid regular expression");
+    if (!rule.pattern.empty()) {
+      // The validator compiles it again with the same engine; this reports
+      // a bad pattern with its YAML path before any worker starts.
+      if (auto p = Pattern::Compile(rule.pattern); !p.ok()) {
+        AddIssue(issues, Child(path, "pattern"), p.status().message());
+      }
     }
   } else if (rule.kind == "max_length") {
     // Without `max`, the model field's max_length applies.

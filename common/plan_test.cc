@@ -565,7 +565,7 @@ TEST_F(PlanTest, PlanReportsEachMistakeAtItsPath) {
       {"validation", kRule + "{name: a, kind: regex, field: email}\n", "validation.hcp[0].pattern",
        "missing"},
       {"validation", kRule + "{name: a, kind: regex, field: email, pattern: '(a'}\n",
-       "validation.hcp[0].pattern", "invalid regular expression"},
+       "validation.hcp[0].pattern", "bad regex '(a': missing closing parenthesis at offset 2"},
       {"validation", kRule + "{name: a, kind: max_length, field: email}\n", "validation.hcp[0].max",
        "missing; field 'email' has no max_length in the model"},
       {"validation", kRule + "{name: a, kind: type, field: email, type: enum}\n",

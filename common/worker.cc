@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
@@ -158,6 +160,20 @@ class WorkerRuntime {
       SLUICE_RETURN_IF_ERROR(consumer_->Grant(options_.credits));
       in_hand_ = 0;
     }
+    // Heartbeats come from their own thread and socket, so that a long
+    // resolution or reconciliation never makes a live worker look dead.
+    std::string hb_identity = options_.identity() + "/hb";
+    heartbeat_ = std::jthread([this, hb_identity](std::stop_token stop) {
+      auto client = ControlClient::Create(options_.coordinator, hb_identity);
+      if (!client.ok()) return;
+      uint64_t seq = 0;
+      while (!stop.stop_requested()) {
+        v1::Envelope hb;
+        hb.mutable_heartbeat()->set_sequence(++seq);
+        if (!(*client)->Send(hb).ok()) return;
+        std::this_thread::sleep_for(options_.heartbeat);
+      }
+    });
     LogInfo(log_, "registered as " + options_.identity() +
                       (producer_ ? " serving " + producer_->endpoint() : std::string()));
     return Status::Ok();
@@ -186,10 +202,8 @@ class WorkerRuntime {
   }
 
   Status Loop() {
-    auto last_heartbeat = Clock::now();
     auto last_from_coordinator = Clock::now();
     auto last_input = Clock::now();
-    uint64_t heartbeat_seq = 0;
     bool more_to_produce = false;
     for (;;) {
       std::vector<zmq::pollitem_t> items;
@@ -265,12 +279,6 @@ class WorkerRuntime {
       }
 
       auto now = Clock::now();
-      if (now - last_heartbeat >= options_.heartbeat) {
-        v1::Envelope hb;
-        hb.mutable_heartbeat()->set_sequence(++heartbeat_seq);
-        SLUICE_RETURN_IF_ERROR(control_->Send(hb));
-        last_heartbeat = now;
-      }
       if (now - last_from_coordinator > options_.coordinator_timeout) {
         return Status::Unavailable("coordinator silent for " +
                                    std::to_string(options_.coordinator_timeout.count()) + "s");
@@ -283,6 +291,7 @@ class WorkerRuntime {
   WorkerContext ctx_;
   LogContext log_;
   std::unique_ptr<ControlClient> control_;
+  std::jthread heartbeat_;
   std::unique_ptr<DataProducer> producer_;
   std::unique_ptr<DataConsumer> consumer_;
   uint32_t in_hand_ = 0;

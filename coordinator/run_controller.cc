@@ -688,7 +688,10 @@ class Coordinator {
     return Status::Ok();
   }
 
-  Status Handle(const std::string& from, const v1::Envelope& env) {
+  Status Handle(const std::string& sender, const v1::Envelope& env) {
+    // Heartbeats arrive from each worker's "<identity>/hb" socket.
+    const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
+    const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
     auto it = workers_.find(from);
     if (it != workers_.end()) it->second.last_seen = Clock::now();
     switch (env.body_case()) {

@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
   libxxhash-dev libcli11-dev nlohmann-json3-dev
+  libpcre2-dev
   libhowardhinnant-date-dev tzdata
 )
 

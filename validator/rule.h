@@ -11,8 +11,8 @@
 #include "common/plan.h"
 #include "common/status.h"
 #include "common/value.h"
+#include "common/pattern.h"
 #include "sluice/v1/control.pb.h"
-#include "validator/pattern.h"
 
 namespace sluice {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "validator/pattern.h"
+#include "common/pattern.h"
 #include "validator/suggest.h"
 
 namespace sluice {
