@@ -237,7 +237,9 @@ class WorkerRuntime {
 
       // Input, as long as our output queue has room.
       if (consumer_) {
-        while (!producer_ || producer_->queued() < options_.max_queued) {
+        // One batch per turn, so control messages (a halt) are read between batches.
+        for (int taken = 0; taken < 1 && (!producer_ || producer_->queued() < options_.max_queued);
+             ++taken) {
           SLUICE_ASSIGN_OR_RETURN(auto pb, consumer_->Receive(std::chrono::milliseconds(0)));
           if (!pb) break;
           last_input = Clock::now();
