@@ -208,7 +208,12 @@ class WorkerRuntime {
     for (;;) {
       std::vector<zmq::pollitem_t> items;
       items.push_back({control_->socket().handle(), 0, ZMQ_POLLIN, 0});
-      if (consumer_) items.push_back({consumer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      // While our output is full, input waits unread: leave it out of the
+      // poll, or poll would return at once and spin.
+      bool output_full = producer_ && producer_->queued() >= options_.max_queued;
+      if (consumer_ && !output_full) {
+        items.push_back({consumer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      }
       if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
       bool busy = more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(busy ? 0 : 50));
