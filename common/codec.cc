@@ -1,5 +1,9 @@
 #include "common/codec.h"
 
+#include <cstring>
+#include <string>
+#include <vector>
+
 namespace sluice {
 
 v1::FieldType ToProto(FieldType type) {
@@ -66,45 +70,137 @@ Result<Schema> DecodeSchema(const v1::Schema& in) {
   return s;
 }
 
+namespace {
+
+using google::protobuf::RepeatedField;
+
+// Bit i of a column's NULL mask, as the wire format lays it out.
+bool NullBit(const std::string& nulls, size_t i) {
+  return (static_cast<unsigned char>(nulls[i / 8]) >> (i % 8)) & 1;
+}
+
+// Encodes field `f` of every record into `col`. Strings are sized first so
+// that the column's data is allocated once and filled with plain copies.
+void EncodeColumn(const std::vector<Record>& records, size_t f, bool integral, v1::Column* col) {
+  const size_t n = records.size();
+  std::string* nulls = nullptr;  // allocated on the first NULL only
+  auto mark_null = [&](size_t i) {
+    if (nulls == nullptr) {
+      nulls = col->mutable_nulls();
+      nulls->assign((n + 7) / 8, '\0');
+    }
+    (*nulls)[i / 8] = static_cast<char>((*nulls)[i / 8] | (1 << (i % 8)));
+  };
+  if (integral) {
+    RepeatedField<int64_t>* ints = col->mutable_ints();
+    ints->Reserve(static_cast<int>(n));
+    for (size_t i = 0; i < n; ++i) {
+      const Value& v = records[i].values[f];
+      if (v.is_null) mark_null(i);
+      ints->AddAlreadyReserved(v.is_null ? 0 : v.i);
+    }
+    return;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Value& v = records[i].values[f];
+    if (v.is_null) {
+      mark_null(i);
+    } else {
+      total += v.s.size();
+    }
+  }
+  std::string* data = col->mutable_string_data();
+  data->resize(total);
+  char* p = data->data();
+  RepeatedField<uint32_t>* ends = col->mutable_string_ends();
+  ends->Reserve(static_cast<int>(n));
+  uint32_t end = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Value& v = records[i].values[f];
+    if (!v.is_null) {
+      std::memcpy(p + end, v.s.data(), v.s.size());
+      end += static_cast<uint32_t>(v.s.size());
+    }
+    ends->AddAlreadyReserved(end);
+  }
+}
+
+// True when `ends` are valid cumulative end offsets into `data_size` bytes:
+// never decreasing, the last one (or 0 when there are none) at the end.
+bool ValidEnds(const RepeatedField<uint32_t>& ends, size_t data_size) {
+  uint32_t prev = 0;
+  for (uint32_t e : ends) {
+    if (e < prev) return false;
+    prev = e;
+  }
+  return prev == data_size;
+}
+
+// One column of a batch being decoded, read record by record.
+struct ColumnReader {
+  bool integral = false;
+  const int64_t* ints = nullptr;
+  const char* data = nullptr;
+  const uint32_t* ends = nullptr;
+  const std::string* nulls = nullptr;  // null: the column has no NULL
+};
+
+}  // namespace
+
 void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out) {
   *out->mutable_id() = batch.id;
   out->set_epoch(batch.epoch);
   *out->mutable_range() = batch.range;
   EncodeSchema(batch.schema, out->mutable_schema());
-  const size_t n = batch.records.size();
+  const std::vector<Record>& records = batch.records;
+  const size_t n = records.size();
   const size_t nf = batch.schema.fields.size();
+  const int ni = static_cast<int>(n);
+
+  // Record identity. Source names are looked up linearly, the last hit
+  // first: they come from the plan, a batch holds very few of them.
+  auto* source_names = out->mutable_source_names();
+  auto* source_index = out->mutable_source_index();
+  auto* hashes = out->mutable_content_hashes();
+  auto* lines = out->mutable_lines();
+  source_index->Reserve(ni);
+  hashes->Reserve(ni);
+  lines->Reserve(ni);
+  size_t key_total = 0;
   bool any_merged = false;
-  out->mutable_sources()->Reserve(static_cast<int>(n));
-  out->mutable_keys()->Reserve(static_cast<int>(n));
-  for (const auto& r : batch.records) {
-    out->add_sources(r.source);
-    out->add_keys(r.key);
-    out->add_content_hashes(r.content_hash);
-    out->add_lines(r.line);
+  int last = -1;
+  for (const Record& r : records) {
+    if (last < 0 || source_names->Get(last) != r.source) {
+      last = 0;
+      while (last < source_names->size() && source_names->Get(last) != r.source) ++last;
+      if (last == source_names->size()) out->add_source_names(r.source);
+    }
+    source_index->AddAlreadyReserved(static_cast<uint32_t>(last));
+    hashes->AddAlreadyReserved(r.content_hash);
+    lines->AddAlreadyReserved(r.line);
+    key_total += r.key.size();
     any_merged |= !r.merged.empty();
   }
+  std::string* key_data = out->mutable_key_data();
+  key_data->resize(key_total);
+  char* p = key_data->data();
+  auto* key_ends = out->mutable_key_ends();
+  key_ends->Reserve(ni);
+  uint32_t end = 0;
+  for (const Record& r : records) {
+    std::memcpy(p + end, r.key.data(), r.key.size());
+    end += static_cast<uint32_t>(r.key.size());
+    key_ends->AddAlreadyReserved(end);
+  }
+
+  out->mutable_columns()->Reserve(static_cast<int>(nf));
   for (size_t f = 0; f < nf; ++f) {
-    auto* col = out->add_columns();
-    bool integral = IsIntegral(batch.schema.fields[f].type);
-    std::string nulls((n + 7) / 8, '\0');
-    bool any_null = false;
-    if (integral) col->mutable_ints()->Reserve(static_cast<int>(n));
-    for (size_t i = 0; i < n; ++i) {
-      const Value& v = batch.records[i].values[f];
-      if (v.is_null) {
-        nulls[i / 8] = static_cast<char>(nulls[i / 8] | (1 << (i % 8)));
-        any_null = true;
-      }
-      if (integral) {
-        col->add_ints(v.is_null ? 0 : v.i);
-      } else {
-        col->add_strings(v.is_null ? std::string() : v.s);
-      }
-    }
-    if (any_null) col->set_nulls(std::move(nulls));
+    EncodeColumn(records, f, IsIntegral(batch.schema.fields[f].type), out->add_columns());
   }
   if (any_merged) {
-    for (const auto& r : batch.records) {
+    out->mutable_merged()->Reserve(ni);
+    for (const Record& r : records) {
       auto* m = out->add_merged();
       for (const auto& k : r.merged) {
         auto* mk = m->add_keys();
@@ -117,57 +213,87 @@ void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out) {
 }
 
 Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
+  auto corrupt = [&in](const std::string& what) {
+    return Status::Corruption("batch " + BatchName(in.id()) + ": " + what);
+  };
   RecordBatch b;
   b.id = in.id();
   b.epoch = in.epoch();
   b.range = in.range();
   SLUICE_ASSIGN_OR_RETURN(b.schema, DecodeSchema(in.schema()));
-  const int n = in.keys_size();
-  if (in.sources_size() != n || in.content_hashes_size() != n || in.lines_size() != n) {
-    return Status::Corruption("batch " + BatchName(in.id()) + ": ragged record identity");
+
+  // Validate everything before touching a byte, so that no offset read below
+  // can fall outside its buffer.
+  const int n = in.key_ends_size();
+  if (in.source_index_size() != n || in.content_hashes_size() != n || in.lines_size() != n) {
+    return corrupt("ragged record identity");
   }
-  if (in.columns_size() != static_cast<int>(b.schema.fields.size())) {
-    return Status::Corruption("batch " + BatchName(in.id()) + ": column count differs from schema");
+  if (!ValidEnds(in.key_ends(), in.key_data().size())) return corrupt("bad key offsets");
+  const uint32_t source_count = static_cast<uint32_t>(in.source_names_size());
+  for (uint32_t s : in.source_index()) {
+    if (s >= source_count) return corrupt("source index out of range");
   }
-  if (in.merged_size() != 0 && in.merged_size() != n) {
-    return Status::Corruption("batch " + BatchName(in.id()) + ": ragged merged keys");
-  }
-  b.records.resize(n);
   const size_t nf = b.schema.fields.size();
+  if (in.columns_size() != static_cast<int>(nf)) {
+    return corrupt("column count differs from schema");
+  }
+  if (in.merged_size() != 0 && in.merged_size() != n) return corrupt("ragged merged keys");
+  const size_t mask_size = (static_cast<size_t>(n) + 7) / 8;
+  std::vector<ColumnReader> readers(nf);
+  for (size_t f = 0; f < nf; ++f) {
+    const v1::Column& col = in.columns(static_cast<int>(f));
+    ColumnReader& c = readers[f];
+    c.integral = IsIntegral(b.schema.fields[f].type);
+    const std::string& name = b.schema.fields[f].name;
+    if (c.integral ? col.ints_size() != n || col.string_ends_size() != 0 ||
+                         !col.string_data().empty()
+                   : col.string_ends_size() != n || col.ints_size() != 0) {
+      return corrupt("column " + name + " has the wrong length");
+    }
+    if (!c.integral && !ValidEnds(col.string_ends(), col.string_data().size())) {
+      return corrupt("column " + name + " has bad string offsets");
+    }
+    if (!col.nulls().empty()) {
+      if (col.nulls().size() != mask_size) return corrupt("column " + name + " has a bad null mask");
+      c.nulls = &col.nulls();
+    }
+    c.ints = col.ints().data();
+    c.data = col.string_data().data();
+    c.ends = col.string_ends().data();
+  }
+
+  // Record by record, so that each record's values are filled while hot.
+  b.records.resize(n);
+  const char* keys = in.key_data().data();
+  const uint32_t* key_ends = in.key_ends().data();
+  const bool has_merged = in.merged_size() == n && n > 0;
   for (int i = 0; i < n; ++i) {
     Record& r = b.records[i];
-    r.source = in.sources(i);
-    r.key = in.keys(i);
+    r.source = in.source_names(static_cast<int>(in.source_index(i)));
+    const uint32_t key_begin = i == 0 ? 0 : key_ends[i - 1];
+    r.key.assign(keys + key_begin, key_ends[i] - key_begin);
     r.content_hash = in.content_hashes(i);
     r.line = in.lines(i);
     r.values.resize(nf);
-    if (in.merged_size() == n) {
-      for (const auto& mk : in.merged(i).keys()) r.merged.push_back({mk.source(), mk.key()});
-    }
-  }
-  for (size_t f = 0; f < nf; ++f) {
-    const auto& col = in.columns(static_cast<int>(f));
-    bool integral = IsIntegral(b.schema.fields[f].type);
-    if ((integral ? col.ints_size() : col.strings_size()) != n) {
-      return Status::Corruption("batch " + BatchName(in.id()) + ": column " +
-                                b.schema.fields[f].name + " has the wrong length");
-    }
-    const std::string& nulls = col.nulls();
-    for (int i = 0; i < n; ++i) {
-      Value& v = b.records[i].values[f];
-      bool is_null = !nulls.empty() && (static_cast<unsigned char>(nulls[i / 8]) >> (i % 8)) & 1;
-      v.is_null = is_null;
-      if (is_null) continue;
-      if (integral) {
-        v.i = col.ints(i);
+    for (size_t f = 0; f < nf; ++f) {
+      const ColumnReader& c = readers[f];
+      if (c.nulls != nullptr && NullBit(*c.nulls, i)) continue;  // stays Value::Null()
+      Value& v = r.values[f];
+      v.is_null = false;
+      if (c.integral) {
+        v.i = c.ints[i];
       } else {
-        v.s = col.strings(i);
+        const uint32_t begin = i == 0 ? 0 : c.ends[i - 1];
+        v.s.assign(c.data + begin, c.ends[i] - begin);
       }
     }
+    if (has_merged) {
+      const auto& merged = in.merged(i).keys();
+      r.merged.reserve(merged.size());
+      for (const auto& mk : merged) r.merged.push_back({mk.source(), mk.key()});
+    }
   }
-  if (b.KeyChecksumValue() != in.key_checksum()) {
-    return Status::Corruption("batch " + BatchName(in.id()) + ": key checksum mismatch");
-  }
+  if (b.KeyChecksumValue() != in.key_checksum()) return corrupt("key checksum mismatch");
   return b;
 }
 

@@ -90,11 +90,15 @@ const v1::BatchRange* Ledger::Range(const std::string& batch) const {
 }
 
 std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& current) {
-  std::set<std::string> seen(current.out_keys.begin(), current.out_keys.end());
-  seen.insert(current.fate_keys.begin(), current.fate_keys.end());
+  if (!upstream.commit || !current.commit) return "";
+  std::set<std::string> seen(current.commit->out_keys().begin(), current.commit->out_keys().end());
+  for (const auto& f : current.commit->fates()) {
+    if (f.kind() != v1::FATE_WARNING) seen.insert(JoinKey(f.source(), f.key()));
+  }
   std::vector<std::string> missing, extra;
-  std::set<std::string> sent(upstream.out_keys.begin(), upstream.out_keys.end());
-  for (const auto& k : upstream.out_keys) {
+  const auto& up_keys = upstream.commit->out_keys();
+  std::set<std::string> sent(up_keys.begin(), up_keys.end());
+  for (const auto& k : up_keys) {
     if (!seen.count(k)) missing.push_back(Readable(k));
   }
   for (const auto& k : seen) {
@@ -124,6 +128,11 @@ Status Ledger::CheckPair(const std::string& batch, const std::string& up_stage,
 }
 
 Status Ledger::Apply(const v1::Commit& c) {
+  return Apply(std::make_shared<const v1::Commit>(c));
+}
+
+Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
+  const v1::Commit& c = *commit;
   const std::string batch = BatchName(c.batch());
   if (c.stage() == "dedup_resolve") {
     resolutions_[batch] = c;
@@ -150,13 +159,13 @@ Status Ledger::Apply(const v1::Commit& c) {
   }
   if (entry.epoch == 0) entry.epoch = c.epoch();
   StageEntry s;
+  s.commit = commit;
   const auto& n = c.counts();
   s.in = n.in();
   s.out = n.out();
   s.in_checksum = n.in_checksum();
   s.out_checksum = n.out_checksum();
   s.source = c.batch().source();
-  s.out_keys.assign(c.out_keys().begin(), c.out_keys().end());
   uint64_t terminal = 0;
   KeyChecksum terminal_sum;
   for (const auto& f : c.fates()) {
@@ -175,7 +184,6 @@ Status Ledger::Apply(const v1::Commit& c) {
     }
     t.checksum.Add(f.source(), f.key());
     terminal_sum.Add(f.source(), f.key());
-    s.fate_keys.insert(JoinKey(f.source(), f.key()));
     ++terminal;
   }
   for (const auto& [field, units] : c.decimal_sums()) s.decimal_sums[field] = units;
@@ -211,9 +219,7 @@ Status Ledger::Apply(const v1::Commit& c) {
     bool up_done = UpstreamOf(name).empty() || entry.stages.count(UpstreamOf(name));
     bool down_done = DownstreamOf(name).empty() || entry.stages.count(DownstreamOf(name));
     if (up_done && down_done) {
-      st.out_keys.clear();
-      st.out_keys.shrink_to_fit();
-      st.fate_keys.clear();
+      st.commit.reset();
     }
   }
   return Status::Ok();

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,6 +53,7 @@ class Ledger {
   // Checks and stores a commit. Refuses (FailedPrecondition) a stale epoch;
   // returns Corruption when conservation breaks.
   Status Apply(const v1::Commit& commit);
+  Status Apply(std::shared_ptr<const v1::Commit> commit);
   // The extraction range recorded for a batch.
   const v1::BatchRange* Range(const std::string& batch) const;
 
@@ -73,8 +75,9 @@ class Ledger {
     uint64_t in = 0, out = 0;
     uint64_t in_checksum = 0, out_checksum = 0;
     std::map<std::string, FateTally> fates;  // by source
-    std::vector<std::string> out_keys;       // kept until the next stage checks them
-    std::set<std::string> fate_keys;         // likewise
+    // The commit itself, kept (shared, not copied) until both neighbouring
+    // stages have been checked: its key lists name missing keys on a mismatch.
+    std::shared_ptr<const v1::Commit> commit;
     std::map<std::string, int64_t> decimal_sums;
     std::string source;  // the batch's source (extraction)
   };

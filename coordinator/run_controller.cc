@@ -629,7 +629,9 @@ class Coordinator {
            id.entity() == Entity();
   }
 
-  Status OnCommit(const std::string& from, const v1::Commit& c) {
+  Status OnCommit(const std::string& from, v1::Commit&& moved) {
+    auto shared = std::make_shared<const v1::Commit>(std::move(moved));
+    const v1::Commit& c = *shared;
     if (!Current(c.batch())) return Status::Ok();  // a straggler from a finished entity
     if (c.stage() == "dedup_resolve") {
       if (c.epoch() != resolve_epoch_ || resolved_) return Status::Ok();
@@ -656,7 +658,7 @@ class Coordinator {
     }
     if (ledger_.Epoch(name) == 0) ledger_.Lease(name, expected);
     if (ledger_.Has(name, c.stage())) return Status::Ok();  // a duplicate
-    Status st = ledger_.Apply(c);
+    Status st = ledger_.Apply(shared);
     if (st.code() == StatusCode::kFailedPrecondition) {
       LogInfo(log_, st.message());
       return Status::Ok();
@@ -688,7 +690,7 @@ class Coordinator {
     return Status::Ok();
   }
 
-  Status Handle(const std::string& sender, const v1::Envelope& env) {
+  Status Handle(const std::string& sender, v1::Envelope& env) {
     // Heartbeats arrive from each worker's "<identity>/hb" socket.
     const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
     const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
@@ -704,7 +706,7 @@ class Coordinator {
         return Status::Ok();
       }
       case v1::Envelope::kCommit:
-        return OnCommit(from, env.commit());
+        return OnCommit(from, std::move(*env.mutable_commit()));
       case v1::Envelope::kStreamDone:
         return OnStreamDone(env.stream_done());
       case v1::Envelope::kReconcileResult:

@@ -29,17 +29,27 @@ Status DedupLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   return Status::Ok();
 }
 
-Status DedupLogic::EmitResolution(const v1::Lease& lease, const Resolution& res,
-                                  StageEmitter& out, std::optional<uint64_t> only_sequence) {
+void DedupLogic::Schedule(const std::string& name, uint64_t epoch,
+                          std::optional<uint64_t> only_sequence) {
+  const Resolution& res = resolved_.at(name);
   for (const RecordBatch& b : res.batches) {
     if (only_sequence && b.id.sequence() != *only_sequence) continue;
-    RecordBatch copy = b;
-    copy.epoch = lease.epoch();
-    // The dedup commit of an output batch: `in` is what leaves the shard.
-    out.Commit(MakeCommit(stage(), copy, copy.records, {}));
-    out.Emit(0, copy);
+    to_emit_.push_back({name, static_cast<size_t>(&b - res.batches.data()), epoch});
   }
-  return Status::Ok();
+}
+
+Result<bool> DedupLogic::Produce(StageEmitter& out) {
+  // One output batch per call: downstream starts while the rest waits.
+  if (!to_emit_.empty()) {
+    Pending p = to_emit_.front();
+    to_emit_.pop_front();
+    RecordBatch& b = resolved_.at(p.resolution).batches.at(p.index);
+    b.epoch = p.epoch;
+    // The dedup commit of an output batch: `in` is what leaves the shard.
+    out.Commit(MakeCommit(stage(), b, b.records, {}));
+    out.Emit(0, b);
+  }
+  return !to_emit_.empty();
 }
 
 Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
@@ -76,15 +86,8 @@ Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     in_sum.Merge(fate_sum);
     counts->set_in_checksum(in_sum.value());
     out.Commit(std::move(c));
-    SLUICE_RETURN_IF_ERROR(EmitResolution(lease, res, out, std::nullopt));
-    v1::Envelope env;
-    auto* done = env.mutable_stream_done();
-    done->set_stage(stage());
-    *done->mutable_last() = id;
-    done->set_epoch(lease.epoch());
-    done->set_batches(res.batches.size());
-    out.Send(std::move(env));
     resolved_[name] = std::move(res);
+    Schedule(name, lease.epoch(), std::nullopt);
     return Status::Ok();
   }
   if (lease.kind() == v1::Lease::KIND_RESEND) {
@@ -99,7 +102,8 @@ Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
                               shard->Resolve(id, static_cast<size_t>(ctx_.plan.batch_size)));
       it = resolved_.emplace(name, std::move(res)).first;
     }
-    return EmitResolution(lease, it->second, out, lease.batch().sequence());
+    Schedule(name, lease.epoch(), lease.batch().sequence());
+    return Status::Ok();
   }
   return Status::InvalidArgument("deduper cannot take this lease");
 }

@@ -2,6 +2,7 @@
 // then, on the coordinator's RESOLVE lease, decides and emits survivors.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,11 +19,18 @@ class DedupLogic : public StageLogic {
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override;
+  Result<bool> Produce(StageEmitter& out) override;
 
  private:
   Result<DedupShard*> ShardFor(const v1::BatchId& id);
-  Status EmitResolution(const v1::Lease& lease, const Resolution& res, StageEmitter& out,
-                        std::optional<uint64_t> only_sequence);
+  // Queues output batches of a resolution for Produce.
+  void Schedule(const std::string& name, uint64_t epoch, std::optional<uint64_t> only_sequence);
+  struct Pending {
+    std::string resolution;
+    size_t index;
+    uint64_t epoch;
+  };
+  std::deque<Pending> to_emit_;
 
   WorkerContext ctx_;
   std::map<std::string, std::unique_ptr<DedupShard>> shards_;  // by wave/entity
