@@ -16,7 +16,9 @@ namespace sluice {
 void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
   v1::DataMessage msg;
   EncodeBatch(batch, msg.mutable_batch());
-  batches_.emplace_back(shard, msg.SerializeAsString());
+  // Serialized straight into the queued string: the runtime moves it on.
+  auto& queued = batches_.emplace_back(shard, std::string()).second;
+  msg.SerializeToString(&queued);
 }
 
 void StageEmitter::Commit(v1::Commit commit) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <thread>
 
 #include "tests/harness.h"
 
@@ -188,6 +189,44 @@ TEST(BadInput, InvalidPlanExitsTwoNamingTheYamlPath) {
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("sources.shop"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("delimter"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace sluice::testing
+
+namespace sluice::testing {
+namespace {
+
+// Workers started by hand, as an operator does on other machines: the
+// coordinator waits for them to register over TCP.
+TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
+  ScratchDir dir("remote");
+  PrepareQuickstart(dir.path(), 2000, 1000);
+  int port = 20000 + static_cast<int>(std::hash<std::string>{}(dir.path()) % 30000);
+  std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+  std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() + "/plan.yaml --json --bind " +
+                            endpoint + " --state-dir " + dir.path() + "/state > " + dir.path() +
+                            "/out.txt 2> " + dir.path() + "/err.txt; echo $? > " + dir.path() +
+                            "/rc.txt) &";
+  ASSERT_EQ(std::system(coordinator.c_str()), 0);
+  for (const char* role : {"extractor", "transformer", "deduper", "validator", "loader", "reconciler"}) {
+    std::string worker = BinDir() + "/sluice-" + role + " --coordinator " + endpoint +
+                         " --ordinal 0 2>> " + dir.path() + "/workers.log &";
+    ASSERT_EQ(std::system(worker.c_str()), 0);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(dir / "rc.txt"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(std::filesystem::exists(dir / "rc.txt")) << ReadFile(dir / "err.txt");
+  EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n") << ReadFile(dir / "err.txt") << ReadFile(dir / "workers.log");
+  std::string out = ReadFile(dir / "out.txt");
+  auto last_line = out.substr(out.rfind('\n', out.size() - 2) + 1);
+  auto summary = nlohmann::json::parse(last_line, nullptr, false);
+  ExpectConservation(summary);
+  EXPECT_EQ(Sum(summary, "extracted"), 3000u);
+  EXPECT_EQ(std::stoull(Query(dir / "out/target.db", "SELECT count(*) FROM hcp")[0]),
+            Sum(summary, "loaded"));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 #include "common/hash.h"
 #include "common/sqlite_util.h"
@@ -73,8 +74,10 @@ void PrepareQuickstart(const std::string& dir, int crm_rows, int erp_rows,
   std::string q = SourceDir() + "/examples/quickstart/";
   WriteFile(dir + "/plan.yaml", plan_prefix + ReadFile(q + "plan.yaml"));
   WriteFile(dir + "/model.yaml", ReadFile(q + "model.yaml"));
-  Shell(BinDir() + "/sluice-sample quickstart --out " + dir + "/data --crm-rows " +
-        std::to_string(crm_rows) + " --erp-rows " + std::to_string(erp_rows));
+  auto gen = Shell(BinDir() + "/sluice-sample quickstart --out " + dir + "/data --crm-rows " +
+                   std::to_string(crm_rows) + " --erp-rows " + std::to_string(erp_rows));
+  // gtest reports an exception thrown by a test body as a failure.
+  if (gen.exit_code != 0) throw std::runtime_error("sluice-sample failed: " + gen.err);
 }
 
 CommandResult RunPlan(const std::string& dir, const std::string& extra) {
