@@ -79,52 +79,17 @@ bool NullBit(const std::string& nulls, size_t i) {
   return (static_cast<unsigned char>(nulls[i / 8]) >> (i % 8)) & 1;
 }
 
-// Encodes field `f` of every record into `col`. Strings are sized first so
-// that the column's data is allocated once and filled with plain copies.
-void EncodeColumn(const std::vector<Record>& records, size_t f, bool integral, v1::Column* col) {
-  const size_t n = records.size();
+// One column of a batch being encoded, written record by record.
+struct ColumnWriter {
+  bool integral = false;
+  v1::Column* col = nullptr;
   std::string* nulls = nullptr;  // allocated on the first NULL only
-  auto mark_null = [&](size_t i) {
-    if (nulls == nullptr) {
-      nulls = col->mutable_nulls();
-      nulls->assign((n + 7) / 8, '\0');
-    }
-    (*nulls)[i / 8] = static_cast<char>((*nulls)[i / 8] | (1 << (i % 8)));
-  };
-  if (integral) {
-    RepeatedField<int64_t>* ints = col->mutable_ints();
-    ints->Reserve(static_cast<int>(n));
-    for (size_t i = 0; i < n; ++i) {
-      const Value& v = records[i].values[f];
-      if (v.is_null) mark_null(i);
-      ints->AddAlreadyReserved(v.is_null ? 0 : v.i);
-    }
-    return;
-  }
-  size_t total = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const Value& v = records[i].values[f];
-    if (v.is_null) {
-      mark_null(i);
-    } else {
-      total += v.s.size();
-    }
-  }
-  std::string* data = col->mutable_string_data();
-  data->resize(total);
-  char* p = data->data();
-  RepeatedField<uint32_t>* ends = col->mutable_string_ends();
-  ends->Reserve(static_cast<int>(n));
+  size_t string_bytes = 0;       // sum of the non-NULL string sizes
+  int64_t* ints = nullptr;
+  char* data = nullptr;
+  uint32_t* ends = nullptr;
   uint32_t end = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const Value& v = records[i].values[f];
-    if (!v.is_null) {
-      std::memcpy(p + end, v.s.data(), v.s.size());
-      end += static_cast<uint32_t>(v.s.size());
-    }
-    ends->AddAlreadyReserved(end);
-  }
-}
+};
 
 // True when `ends` are valid cumulative end offsets into `data_size` bytes:
 // never decreasing, the last one (or 0 when there are none) at the end.
@@ -158,46 +123,92 @@ void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out) {
   const size_t nf = batch.schema.fields.size();
   const int ni = static_cast<int>(n);
 
-  // Record identity. Source names are looked up linearly, the last hit
-  // first: they come from the plan, a batch holds very few of them.
+  // Two passes, both record by record (a batch's values do not fit in the
+  // cache, going column by column would fetch them once per column): the
+  // first sizes every buffer, the second fills them with plain copies.
+  std::vector<ColumnWriter> columns(nf);
+  out->mutable_columns()->Reserve(static_cast<int>(nf));
+  for (size_t f = 0; f < nf; ++f) {
+    columns[f].integral = IsIntegral(batch.schema.fields[f].type);
+    columns[f].col = out->add_columns();
+  }
+  // Source names are looked up linearly, the last hit first: they come from
+  // the plan, a batch holds very few of them.
   auto* source_names = out->mutable_source_names();
   auto* source_index = out->mutable_source_index();
+  source_index->Resize(ni, 0);
   auto* hashes = out->mutable_content_hashes();
+  hashes->Resize(ni, 0);
   auto* lines = out->mutable_lines();
-  source_index->Reserve(ni);
-  hashes->Reserve(ni);
-  lines->Reserve(ni);
-  size_t key_total = 0;
+  lines->Resize(ni, 0);
+  size_t key_bytes = 0;
   bool any_merged = false;
   int last = -1;
-  for (const Record& r : records) {
+  for (size_t i = 0; i < n; ++i) {
+    const Record& r = records[i];
     if (last < 0 || source_names->Get(last) != r.source) {
       last = 0;
       while (last < source_names->size() && source_names->Get(last) != r.source) ++last;
       if (last == source_names->size()) out->add_source_names(r.source);
     }
-    source_index->AddAlreadyReserved(static_cast<uint32_t>(last));
-    hashes->AddAlreadyReserved(r.content_hash);
-    lines->AddAlreadyReserved(r.line);
-    key_total += r.key.size();
+    source_index->Set(static_cast<int>(i), static_cast<uint32_t>(last));
+    hashes->Set(static_cast<int>(i), r.content_hash);
+    lines->Set(static_cast<int>(i), r.line);
+    key_bytes += r.key.size();
     any_merged |= !r.merged.empty();
-  }
-  std::string* key_data = out->mutable_key_data();
-  key_data->resize(key_total);
-  char* p = key_data->data();
-  auto* key_ends = out->mutable_key_ends();
-  key_ends->Reserve(ni);
-  uint32_t end = 0;
-  for (const Record& r : records) {
-    std::memcpy(p + end, r.key.data(), r.key.size());
-    end += static_cast<uint32_t>(r.key.size());
-    key_ends->AddAlreadyReserved(end);
+    for (size_t f = 0; f < nf; ++f) {
+      const Value& v = r.values[f];
+      ColumnWriter& c = columns[f];
+      if (v.is_null) {
+        if (c.nulls == nullptr) {
+          c.nulls = c.col->mutable_nulls();
+          c.nulls->assign((n + 7) / 8, '\0');
+        }
+        (*c.nulls)[i / 8] = static_cast<char>((*c.nulls)[i / 8] | (1 << (i % 8)));
+      } else if (!c.integral) {
+        c.string_bytes += v.s.size();
+      }
+    }
   }
 
-  out->mutable_columns()->Reserve(static_cast<int>(nf));
-  for (size_t f = 0; f < nf; ++f) {
-    EncodeColumn(records, f, IsIntegral(batch.schema.fields[f].type), out->add_columns());
+  std::string* key_data = out->mutable_key_data();
+  key_data->resize(key_bytes);
+  char* keys = key_data->data();
+  auto* key_ends = out->mutable_key_ends();
+  key_ends->Resize(ni, 0);
+  uint32_t* key_end = key_ends->mutable_data();
+  for (ColumnWriter& c : columns) {
+    if (c.integral) {
+      c.col->mutable_ints()->Resize(ni, 0);
+      c.ints = c.col->mutable_ints()->mutable_data();
+    } else {
+      c.col->mutable_string_data()->resize(c.string_bytes);
+      c.data = c.col->mutable_string_data()->data();
+      c.col->mutable_string_ends()->Resize(ni, 0);
+      c.ends = c.col->mutable_string_ends()->mutable_data();
+    }
   }
+  uint32_t keys_end = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Record& r = records[i];
+    std::memcpy(keys + keys_end, r.key.data(), r.key.size());
+    keys_end += static_cast<uint32_t>(r.key.size());
+    key_end[i] = keys_end;
+    for (size_t f = 0; f < nf; ++f) {
+      const Value& v = r.values[f];
+      ColumnWriter& c = columns[f];
+      if (c.integral) {
+        c.ints[i] = v.is_null ? 0 : v.i;  // a NULL keeps its slot as 0
+      } else {
+        if (!v.is_null) {
+          std::memcpy(c.data + c.end, v.s.data(), v.s.size());
+          c.end += static_cast<uint32_t>(v.s.size());
+        }
+        c.ends[i] = c.end;  // a NULL keeps its slot as ""
+      }
+    }
+  }
+
   if (any_merged) {
     out->mutable_merged()->Reserve(ni);
     for (const Record& r : records) {

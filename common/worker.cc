@@ -1,5 +1,6 @@
 #include "common/worker.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <thread>
@@ -203,6 +204,15 @@ class WorkerRuntime {
     (void)control_->Send(env);
   }
 
+  // Test-only fault (`--test-fault ROLE:sigkill_after=N`): kill -9 of this
+  // worker as it starts its N+1th batch (taken in or produced).
+  void MaybeCrash() {
+    if (ctx_.fault.rfind("sigkill_after=", 0) == 0 &&
+        ++batches_seen_ > std::stoull(ctx_.fault.substr(14))) {
+      kill(getpid(), SIGKILL);
+    }
+  }
+
   Status Loop() {
     auto last_from_coordinator = Clock::now();
     auto last_input = Clock::now();
@@ -260,6 +270,7 @@ class WorkerRuntime {
               log_.entity = batch->id.entity();
               log_.wave = static_cast<int>(batch->id.wave());
               log_.batch = BatchName(batch->id);
+              MaybeCrash();
               Status st = logic_.OnBatch(std::move(batch).value(), out);
               if (!st.ok()) ReportError(st, &pb->id(), true);
             }
@@ -277,6 +288,7 @@ class WorkerRuntime {
 
       if (more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued) {
         StageEmitter out;
+        MaybeCrash();
         auto more = logic_.Produce(out);
         if (!more.ok()) {
           ReportError(more.status(), nullptr, true);
@@ -304,6 +316,7 @@ class WorkerRuntime {
   std::unique_ptr<DataProducer> producer_;
   std::unique_ptr<DataConsumer> consumer_;
   uint32_t in_hand_ = 0;
+  uint64_t batches_seen_ = 0;
   bool halted_ = false;
 };
 

@@ -116,6 +116,30 @@ TEST(EndToEnd, KilledTransformerIsReplacedAndTheTargetMatchesACleanRun) {
   EXPECT_EQ(Sum(b.json, "rejected"), Sum(a.json, "rejected"));
 }
 
+// kill -9 of a stateful stage: the deduper (its shard log is replayed by the
+// replacement) and the loader (unloaded output batches are emitted again).
+class KilledWorker : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(KilledWorker, RunCompletesWithTheSameTarget) {
+  ScratchDir clean("clean");
+  ScratchDir crash("crash");
+  PrepareQuickstart(clean.path(), 4000, 1500, "batch_size: 400\n");
+  PrepareQuickstart(crash.path(), 4000, 1500, "batch_size: 400\n");
+  auto a = RunPlan(clean.path());
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = RunPlan(crash.path(), std::string("--test-fault ") + GetParam() + ":sigkill_after=5");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_GE(b.json["restarts"].get<int>(), 1) << b.out;
+  ExpectConservation(b.json);
+  EXPECT_EQ(TargetDigest(crash / "out/target.db"), TargetDigest(clean / "out/target.db"));
+  EXPECT_EQ(Sum(b.json, "merged"), Sum(a.json, "merged"));
+  EXPECT_EQ(Sum(b.json, "rejected"), Sum(a.json, "rejected"));
+  for (const auto& e : b.json["entities"]) EXPECT_TRUE(e["reconciled"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(EndToEnd, KilledWorker,
+                         ::testing::Values("deduper", "validator", "loader", "extractor"));
+
 // A one-source plan over a small CSV, for bad-input cases.
 void WriteItemPlan(const std::string& dir, const std::string& csv) {
   WriteFile(dir + "/items.csv", csv);

@@ -1,7 +1,5 @@
 #include "transformer/transform_worker.h"
 
-#include <signal.h>
-#include <unistd.h>
 
 namespace sluice {
 
@@ -11,11 +9,6 @@ Status TransformLogic::Start(const WorkerContext& ctx) {
 }
 
 Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
-  // Test-only faults, set by `sluice run --test-fault transformer:...`.
-  if (ctx_.fault.rfind("sigkill_after=", 0) == 0 &&
-      ++batches_seen_ > std::stoull(ctx_.fault.substr(14))) {
-    kill(getpid(), SIGKILL);
-  }
   auto key = std::make_pair(batch.id.entity(), batch.id.source());
   auto it = mappers_.find(key);
   if (it == mappers_.end()) {
@@ -27,6 +20,7 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   std::vector<v1::Fate> fates;
   it->second->Apply(batch, &mapped, &fates);
   out.Commit(MakeCommit(stage(), batch, mapped.records, fates));
+  // Test-only fault, set by `sluice run --test-fault transformer:drop_key=K`.
   if (ctx_.fault.rfind("drop_key=", 0) == 0) {
     // Loses one record between this stage and the next without saying so.
     std::string victim = ctx_.fault.substr(9);

@@ -18,7 +18,6 @@ class TransformLogic : public StageLogic {
 
  private:
   WorkerContext ctx_;
-  uint64_t batches_seen_ = 0;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<EntityTransformer>> mappers_;
 };
 

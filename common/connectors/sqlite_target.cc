@@ -57,6 +57,7 @@ class SqliteTarget : public Target {
         " PRIMARY KEY(entity, source, key)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS sluice_batches(run_id TEXT, batch TEXT, inserted INTEGER,"
         " updated INTEGER, unchanged INTEGER, actions TEXT, PRIMARY KEY(run_id, batch));"));
+    if (const char* x = getenv("SLUICE_EXP_PRAGMAS")) SLUICE_RETURN_IF_ERROR(db_->Exec(x));  // EXPERIMENT
     SLUICE_ASSIGN_OR_RETURN(find_batch_,
                             db_->Prepare("SELECT inserted, updated, unchanged, actions FROM sluice_batches"
                                          " WHERE run_id = ?1 AND batch = ?2"));
