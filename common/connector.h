@@ -76,6 +76,14 @@ class Target {
   // points to (for merged keys, the survivor's row).
   virtual Status ScanRows(const Entity& entity,
                           const std::function<void(const TargetRow&)>& fn) = 0;
+  // Restores the entity's rows and cross-reference entries to their state
+  // before `run_id`, from the rollback data Load recorded in the same
+  // transaction as each batch: rows the run inserted are deleted, rows it
+  // updated get their before-image back. Idempotent; works for halted runs.
+  // Targets that keep no rollback data return FailedPrecondition.
+  virtual Status Rollback(const std::string& run_id, const Entity& entity) {
+    return Status::FailedPrecondition("this target keeps no rollback data");
+  }
 };
 
 using SourceFactory = std::function<Result<std::unique_ptr<Source>>(const SourceSpec&)>;
