@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "common/audit_store.h"
+#include "common/connector.h"
 #include "common/log.h"
 #include "common/plan.h"
 #include "coordinator/run_controller.h"
@@ -129,6 +130,70 @@ int CmdTrace(const std::string& entity, const std::string& source_key,
   return kExitOk;
 }
 
+int CmdRollback(const std::string& run_id, const std::string& plan_arg,
+                const std::string& state_dir) {
+  // The run's own plan, unless another is given (e.g. after a move).
+  std::string plan_path = plan_arg;
+  if (plan_path.empty()) {
+    auto audit = OpenAudit("", state_dir);
+    if (!audit.ok()) {
+      std::cerr << "sluice: " << audit.status().message() << " (give --plan or --state-dir)\n";
+      return kExitError;
+    }
+    auto run = (*audit)->Run(run_id);
+    if (!run.ok()) {
+      std::cerr << "sluice: " << run.status().message() << "\n";
+      return kExitError;
+    }
+    plan_path = run->plan_path;
+  }
+  auto plan = LoadPlan(plan_path);
+  if (!plan.ok()) {
+    std::cerr << "sluice: the plan is invalid:\n" << plan.status().message() << "\n";
+    return kExitInvalidPlan;
+  }
+  if (!state_dir.empty()) plan->state_dir = std::filesystem::absolute(state_dir).string();
+  auto audit_path = std::filesystem::path(plan->state_dir) / "audit.db";
+  auto audit = AuditStore::Open(audit_path.string());
+  if (!audit.ok()) {
+    std::cerr << "sluice: " << audit.status().message() << "\n";
+    return kExitError;
+  }
+  auto run = (*audit)->Run(run_id);
+  if (!run.ok()) {
+    std::cerr << "sluice: " << run.status().message() << "\n";
+    return kExitError;
+  }
+  auto target = OpenTarget(plan->target);
+  if (!target.ok()) {
+    std::cerr << "sluice: " << target.status().message() << "\n";
+    return kExitError;
+  }
+  // Children before parents: the reverse of the load order.
+  std::vector<std::string> entities;
+  for (const auto& wave : plan->waves) {
+    for (const auto& e : wave.entities) entities.push_back(e);
+  }
+  for (auto it = entities.rbegin(); it != entities.rend(); ++it) {
+    const Entity* entity = plan->model.Find(*it);
+    if (entity == nullptr) continue;
+    Status st = (*target)->Rollback(run_id, *entity);
+    if (!st.ok()) {
+      std::cerr << "sluice: rollback of " << *it << " failed: " << st.message() << "\n";
+      return kExitError;
+    }
+    std::cout << "rolled back " << *it << " of run " << run_id << "\n";
+  }
+  Status st = (*audit)->EndRun(run_id, "rolled_back", run->halt_reason, run->summary_json,
+                               run->ended_ms);
+  if (!st.ok()) {
+    std::cerr << "sluice: " << st.message() << "\n";
+    return kExitError;
+  }
+  std::cout << "run " << run_id << " rolled back: the target is as it was before the run\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -167,6 +232,12 @@ int RunCli(int argc, char** argv) {
   trace->add_option("--plan", trace_plan, "the plan whose state dir to read");
   trace->add_option("--state-dir", trace_state, "the state dir to read (default .sluice)");
 
+  std::string rb_run, rb_plan, rb_state;
+  auto* rollback = app.add_subcommand("rollback", "restore the target to its state before a run");
+  rollback->add_option("run", rb_run, "the run id (see `sluice runs`)")->required();
+  rollback->add_option("--plan", rb_plan, "the plan (default: the one the run used)");
+  rollback->add_option("--state-dir", rb_state, "the state dir holding the audit store");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -177,6 +248,7 @@ int RunCli(int argc, char** argv) {
   if (*check) return CmdPlanCheck(check_path);
   if (*runs) return CmdRuns(runs_plan, runs_state);
   if (*trace) return CmdTrace(trace_entity, trace_key, trace_plan, trace_state);
+  if (*rollback) return CmdRollback(rb_run, rb_plan, rb_state);
   return kExitInvalidPlan;
 }
 

@@ -308,7 +308,11 @@ class Coordinator {
       LogWarn(log_, "worker " + identity + " " + how);
       OnDeath(it->second, how);
       if (options_.local && !halted_) {
-        ++it->second.generation;
+        if (++it->second.generation > options_.max_restarts) {
+          Halt("worker " + identity + " keeps dying (" + how + "); gave up after " +
+               std::to_string(options_.max_restarts) + " restarts");
+          return Status::Ok();
+        }
         SLUICE_RETURN_IF_ERROR(StartLocal(it->second));
       }
     }

@@ -23,6 +23,7 @@ struct RunOptions {
   std::chrono::seconds stall_timeout{120};   // no progress for this long halts the run
   std::chrono::seconds register_timeout{60}; // workers must register within this
   std::chrono::milliseconds worker_timeout{5000};  // heartbeat silence = dead worker
+  int max_restarts = 5;                      // per worker, before the run halts
   std::string log_level = "info";
   std::string environment = "default";
 };

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sluice needs to build, test and run; installs
 # only what is missing. Run as root (or with sudo available).
+#
+#   scripts/setup.sh           build, test and run (PostgreSQL server included:
+#                              the tests start one, see scripts/pg.sh)
+#   scripts/setup.sh --bench   also the peers the benchmarks measure against
 set -euo pipefail
 
 PACKAGES=(
@@ -13,7 +17,19 @@ PACKAGES=(
   libxxhash-dev libcli11-dev nlohmann-json3-dev
   libpcre2-dev
   libhowardhinnant-date-dev tzdata
+  postgresql libpq-dev
 )
+
+# Peers of bench/postgres_compare: pgloader and a pandas + SQLAlchemy script.
+BENCH_PACKAGES=(
+  pgloader python3 python3-pandas python3-sqlalchemy python3-psycopg2
+)
+
+case "${1:-}" in
+  "") ;;
+  --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+  *) echo "usage: scripts/setup.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
