@@ -347,6 +347,28 @@ Status AuditStore::ForEachFate(const std::string& run_id, int wave, const std::s
   return Status::Ok();
 }
 
+Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
+                                      const std::string& entity,
+                                      const std::function<void(const FateSummary&)>& fn) {
+  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT source, key, kind, target_id, content_hash"
+                                                " FROM fates WHERE run_id=? AND wave=? AND entity=?"));
+  SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+  SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
+  SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
+  FateSummary f;
+  for (;;) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    f.source = st.ColumnText(0);
+    f.key = st.ColumnText(1);
+    f.kind = st.ColumnText(2);
+    f.target_id = st.ColumnInt64(3);
+    f.content_hash = static_cast<uint64_t>(st.ColumnInt64(4));
+    fn(f);
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<FateRow>> AuditStore::FatesOf(const std::string& entity,
                                                  const std::string& source,
                                                  const std::string& key) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/sqlite_util.h"
@@ -57,6 +58,16 @@ struct FateRow {
   v1::Fate fate;
 };
 
+// The columns of a fate that reconciliation reads. The views are valid only
+// during the callback that receives them.
+struct FateSummary {
+  std::string_view source;
+  std::string_view key;
+  std::string_view kind;  // "loaded", "merged", "rejected", "review" or "warning"
+  int64_t target_id = 0;
+  uint64_t content_hash = 0;
+};
+
 class AuditStore {
  public:
   // Opens (creating when writable) the store at `path`.
@@ -83,6 +94,11 @@ class AuditStore {
   // Calls `fn` for every fate of a run's entity in a wave.
   Status ForEachFate(const std::string& run_id, int wave, const std::string& entity,
                      const std::function<void(const FateRow&)>& fn);
+  // Calls `fn` for every fate of a run's entity in a wave, like ForEachFate,
+  // with only the columns of a FateSummary and without copying them: for
+  // reading millions of fates.
+  Status ForEachFateSummary(const std::string& run_id, int wave, const std::string& entity,
+                            const std::function<void(const FateSummary&)>& fn);
   // Every fate ever recorded for (entity, source, key), oldest run first.
   Result<std::vector<FateRow>> FatesOf(const std::string& entity, const std::string& source,
                                        const std::string& key);

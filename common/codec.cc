@@ -256,16 +256,17 @@ Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
     ColumnReader& c = readers[f];
     c.integral = IsIntegral(b.schema.fields[f].type);
     const std::string& name = b.schema.fields[f].name;
-    if (c.integral ? col.ints_size() != n || col.string_ends_size() != 0 ||
-                         !col.string_data().empty()
-                   : col.string_ends_size() != n || col.ints_size() != 0) {
-      return corrupt("column " + name + " has the wrong length");
-    }
+    const bool right_length = c.integral ? col.ints_size() == n && col.string_ends_size() == 0 &&
+                                               col.string_data().empty()
+                                         : col.string_ends_size() == n && col.ints_size() == 0;
+    if (!right_length) return corrupt("column " + name + " has the wrong length");
     if (!c.integral && !ValidEnds(col.string_ends(), col.string_data().size())) {
       return corrupt("column " + name + " has bad string offsets");
     }
     if (!col.nulls().empty()) {
-      if (col.nulls().size() != mask_size) return corrupt("column " + name + " has a bad null mask");
+      if (col.nulls().size() != mask_size) {
+        return corrupt("column " + name + " has a bad null mask");
+      }
       c.nulls = &col.nulls();
     }
     c.ints = col.ints().data();

@@ -3,6 +3,7 @@
 
 #include "common/plan.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -54,12 +55,35 @@ namespace {
 
 // Connector settings a source may carry, whatever its kind: those the
 // connectors in this build read. A connector that reads a new setting adds
-// its name here, so that typos stay detectable. Every kind in this build
-// reads a file, so `path` is required; a server kind would add its
-// connection setting here and make `path` optional for itself.
+// its name here, so that typos stay detectable. File kinds need `path`;
+// server kinds (IsServerKind) need the libpq connection string `dsn` instead.
 constexpr std::string_view kSourceKeys[] = {"kind",   "path",  "key",   "delimiter", "quote",
-                                            "header", "table", "query", "encoding"};
-constexpr std::string_view kTargetKeys[] = {"kind", "path"};
+                                            "header", "table", "query", "encoding",  "dsn"};
+// Likewise for the target. All but `kind` and `path` are read by the
+// postgres target only (IsServerKind); the sqlite target reads `path` alone.
+constexpr std::string_view kTargetKeys[] = {
+    "kind",         "path",          "dsn",         "schema", "max_rows_per_second",
+    "max_attempts", "retry_base_ms", "retry_max_ms"};
+
+// Kinds that connect to a database server (`dsn`) rather than read a file.
+bool IsServerKind(const std::string& kind) { return kind == "postgres"; }
+
+// The connection string of a server kind: required and not empty; `path`
+// has no meaning there. `what` is "source" or "target".
+void CheckServerConnection(const YAML::Node& node, const std::string& path, const std::string& kind,
+                           const char* what, const std::map<std::string, std::string>& options,
+                           std::vector<PlanIssue>* issues) {
+  if (Get(node, "path").IsDefined()) {
+    AddIssue(issues, Child(path, "path"),
+             std::string("not used by a ") + kind + " " + what + " (it connects with 'dsn')");
+  }
+  if (!Get(node, "dsn").IsDefined()) {
+    AddIssue(issues, Child(path, "dsn"),
+             "missing (a libpq connection string, e.g. 'host=db1 port=5432 dbname=crm')");
+  } else if (options.count("dsn") && options.at("dsn").empty()) {
+    AddIssue(issues, Child(path, "dsn"), "must not be empty");
+  }
+}
 
 std::string Resolve(const std::string& base_dir, const std::string& path) {
   fs::path p(path);
@@ -192,7 +216,10 @@ void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanConte
     }
     plan_yaml::CheckKeys(node, path, kSourceKeys, issues);
     spec.kind = plan_yaml::ReadText(node, "kind", path, Need::kRequired, issues).value_or("");
-    if (auto p = plan_yaml::ReadText(node, "path", path, Need::kRequired, issues)) {
+    const bool server = IsServerKind(spec.kind);
+    if (server) {
+      // Checked below, once the options are read.
+    } else if (auto p = plan_yaml::ReadText(node, "path", path, Need::kRequired, issues)) {
       spec.path = Resolve(base_dir, *p);
       std::error_code ec;
       if (!fs::exists(spec.path, ec)) {
@@ -201,13 +228,51 @@ void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanConte
     }
     ReadOptions(node, path, &spec.options, issues);
     CheckSourceOptions(node, path, &spec.options, issues);
-    if (spec.kind == "sqlite") {
+    if (server) {
+      CheckServerConnection(node, path, spec.kind, "source", spec.options, issues);
+    } else if (Get(node, "dsn").IsDefined()) {
+      AddIssue(issues, Child(path, "dsn"), "only for postgres sources");
+    }
+    if (spec.kind == "sqlite" || server) {
       const bool table = spec.options.count("table") > 0;
       const bool query = spec.options.count("query") > 0;
       if (!table && !query) AddIssue(issues, path, "needs 'table' or 'query'");
       if (table && query) AddIssue(issues, path, "use 'table' or 'query', not both");
     }
     ctx->plan->sources.push_back(std::move(spec));
+  }
+}
+
+// The rate limit (rows per second, 0 for none) and the retry bounds (whole
+// numbers: at least 1 attempt, backoffs of 0 ms or more). Connectors read
+// them from `options` with std::strtod and std::stoll, so the whole numbers
+// are written back in decimal as YAML read them ("0x10" -> "16").
+void CheckTargetLimits(const YAML::Node& node, std::map<std::string, std::string>* options,
+                       std::vector<PlanIssue>* issues) {
+  if (options->count("max_rows_per_second")) {
+    double rate = 0;
+    if (!YAML::convert<double>::decode(Get(node, "max_rows_per_second"), rate) ||
+        !std::isfinite(rate) || rate < 0) {
+      AddIssue(issues, "target.max_rows_per_second",
+               "must be a number of rows per second, 0 or more (0: no limit)");
+    }
+  }
+  std::map<std::string, int64_t> read;
+  for (const auto& [key, min] : {std::pair<const char*, int64_t>{"max_attempts", 1},
+                                 {"retry_base_ms", 0},
+                                 {"retry_max_ms", 0}}) {
+    auto n = plan_yaml::ReadInt(node, key, "target", Need::kOptional, issues);
+    if (!n) continue;
+    if (*n < min) {
+      AddIssue(issues, Child("target", key), "must be " + std::to_string(min) + " or more");
+      continue;
+    }
+    read[key] = *n;
+    (*options)[key] = std::to_string(*n);
+  }
+  if (read.count("retry_base_ms") && read.count("retry_max_ms") &&
+      read["retry_base_ms"] > read["retry_max_ms"]) {
+    AddIssue(issues, "target", "retry_base_ms is greater than retry_max_ms");
   }
 }
 
@@ -222,10 +287,29 @@ void ParseTarget(const YAML::Node& root, const std::string& base_dir, PlanContex
   if (!plan_yaml::ExpectMap(node, "target", issues)) return;
   plan_yaml::CheckKeys(node, "target", kTargetKeys, issues);
   target.kind = plan_yaml::ReadText(node, "kind", "target", Need::kRequired, issues).value_or("");
-  if (auto p = plan_yaml::ReadText(node, "path", "target", Need::kRequired, issues)) {
-    target.path = Resolve(base_dir, *p);
+  const bool server = IsServerKind(target.kind);
+  if (!server) {
+    if (auto p = plan_yaml::ReadText(node, "path", "target", Need::kRequired, issues)) {
+      target.path = Resolve(base_dir, *p);
+    }
   }
   ReadOptions(node, "target", &target.options, issues);
+  if (server) {
+    CheckServerConnection(node, "target", target.kind, "target", target.options, issues);
+    if (auto it = target.options.find("schema"); it != target.options.end()) {
+      if (!plan_yaml::IsPlainName(it->second)) {
+        AddIssue(issues, "target.schema",
+                 "not a valid schema name (letters, digits and '_', not starting with a digit)");
+      }
+    }
+    CheckTargetLimits(node, &target.options, issues);
+  } else {
+    for (const std::string_view key : kTargetKeys) {
+      if (key != "kind" && key != "path" && Get(node, key).IsDefined()) {
+        AddIssue(issues, Child("target", key), "only for postgres targets");
+      }
+    }
+  }
 }
 
 void ParseWaves(const YAML::Node& root, PlanContext* ctx) {

@@ -1,5 +1,8 @@
 #include "loader/load_worker.h"
 
+#include <map>
+#include <string_view>
+
 namespace sluice {
 
 Status LoadLogic::Start(const WorkerContext& ctx) {
@@ -10,44 +13,49 @@ Status LoadLogic::Start(const WorkerContext& ctx) {
 
 v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& batch,
                                      const LoadOutcome& outcome) {
-  std::vector<v1::Fate> fates = outcome.rejects;
-  std::vector<Record> loaded;
-  std::set<std::pair<std::string, std::string>> refused;
-  for (const auto& f : outcome.rejects) refused.insert({f.source(), f.key()});
-  std::map<std::string, int64_t> sums;
+  // Passed on = loaded; LOADED fates are terminal, so `out` stays 0 and the
+  // ledger's in = out + loaded + rejected holds at this stage. The LOADED
+  // fates are built in place, after the rejections, rather than copied.
+  v1::Commit c = MakeCommit("load", batch, {}, outcome.rejects);
+  std::set<std::pair<std::string_view, std::string_view>> refused;
+  for (const auto& f : outcome.rejects) refused.emplace(f.source(), f.key());
+  std::vector<size_t> decimals;
+  for (size_t col = 0; col < batch.schema.fields.size(); ++col) {
+    if (batch.schema.fields[col].type == FieldType::kDecimal) decimals.push_back(col);
+  }
+  std::vector<int64_t> sums(decimals.size(), 0);
+  auto* fates = c.mutable_fates();
+  fates->Reserve(static_cast<int>(outcome.rejects.size() + batch.records.size()));
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const Record& r = batch.records[i];
-    if (refused.count({r.source, r.key})) continue;
-    v1::Fate f;
-    f.set_kind(v1::FATE_LOADED);
-    f.set_source(r.source);
-    f.set_key(r.key);
-    f.set_stage("load");
-    f.set_line(r.line);
-    f.set_target_id(i < outcome.target_ids.size() ? outcome.target_ids[i] : 0);
-    f.set_content_hash(r.content_hash);
+    if (!refused.empty() && refused.count({r.source, r.key})) continue;
+    v1::Fate* f = fates->Add();
+    f->set_kind(v1::FATE_LOADED);
+    f->set_source(r.source);
+    f->set_key(r.key);
+    f->set_stage("load");
+    f->set_line(r.line);
+    f->set_target_id(i < outcome.target_ids.size() ? outcome.target_ids[i] : 0);
+    f->set_content_hash(r.content_hash);
     if (i < outcome.actions.size()) {
       char a = outcome.actions[i];
-      f.set_rule(a == LoadOutcome::kInserted  ? "inserted"
-                 : a == LoadOutcome::kUpdated ? "updated"
-                                              : "unchanged");
+      f->set_rule(a == LoadOutcome::kInserted  ? "inserted"
+                  : a == LoadOutcome::kUpdated ? "updated"
+                                               : "unchanged");
     }
-    fates.push_back(std::move(f));
-    for (size_t c = 0; c < batch.schema.fields.size(); ++c) {
-      if (batch.schema.fields[c].type == FieldType::kDecimal && !r.values[c].is_null) {
-        sums[batch.schema.fields[c].name] += r.values[c].i;
-      }
+    for (size_t d = 0; d < decimals.size(); ++d) {
+      const Value& v = r.values[decimals[d]];
+      if (!v.is_null) sums[d] += v.i;
     }
   }
-  // Passed on = loaded; LOADED fates are terminal, so `out` stays 0 and the
-  // ledger's in = out + loaded + rejected holds at this stage.
-  v1::Commit c = MakeCommit("load", batch, {}, fates);
   auto* counts = c.mutable_counts();
   counts->set_inserted(outcome.inserted);
   counts->set_updated(outcome.updated);
   counts->set_unchanged(outcome.unchanged);
+  std::map<std::string, int64_t> by_name;
+  for (size_t d = 0; d < decimals.size(); ++d) by_name[batch.schema.fields[decimals[d]].name] = sums[d];
   for (const auto& f : entity.fields) {
-    if (f.type == FieldType::kDecimal) (*c.mutable_decimal_sums())[f.name] = sums[f.name];
+    if (f.type == FieldType::kDecimal) (*c.mutable_decimal_sums())[f.name] = by_name[f.name];
   }
   return c;
 }

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <set>
-#include <unordered_map>
+#include <string_view>
 
 #include "common/value.h"
 
@@ -76,6 +76,67 @@ class DifferenceLog {
   uint64_t count_ = 0;
 };
 
+// Orders (source, key) pairs as the target's ORDER BY source, key does:
+// bytewise.
+int CompareKeys(std::string_view source_a, std::string_view key_a, std::string_view source_b,
+                std::string_view key_b) {
+  const int c = source_a.compare(source_b);
+  return c != 0 ? c : key_a.compare(key_b);
+}
+
+// Finds target rows among the sorted expected loads. Rows that come in the
+// same order cost a comparison or two each; a row out of order is found by
+// binary search, so any order gives the same answer.
+class ExpectedCursor {
+ public:
+  static constexpr size_t kAbsent = static_cast<size_t>(-1);
+  explicit ExpectedCursor(const std::vector<const ExpectedLoad*>& loads) : loads_(loads) {}
+
+  // The index of (source, key) in the loads, or kAbsent.
+  size_t Find(std::string_view source, std::string_view key) {
+    auto less = [&](size_t i) { return Compare(i, source, key) < 0; };
+    const size_t size = loads_.size();
+    size_t at = next_;
+    if (next_ > 0 && !less(next_ - 1)) {
+      at = LowerBound(0, next_, less);  // out of order: behind the cursor
+    } else if (next_ < size && less(next_)) {
+      // Ahead of the cursor: gallop while the loads are less, then search
+      // the last stride. Everything up to `low` is less.
+      size_t low = next_, step = 1;
+      while (low + step < size && less(low + step)) {
+        low += step;
+        step *= 2;
+      }
+      at = LowerBound(low + 1, std::min(size, low + step), less);
+    }
+    if (at >= next_) next_ = at;
+    if (at == size || Compare(at, source, key) != 0) return kAbsent;
+    if (at == next_) ++next_;
+    return at;
+  }
+
+ private:
+  int Compare(size_t i, std::string_view source, std::string_view key) const {
+    return CompareKeys(loads_[i]->source, loads_[i]->key, source, key);
+  }
+  // The first index in [low, high) whose load is not less(), or high.
+  template <typename Less>
+  static size_t LowerBound(size_t low, size_t high, const Less& less) {
+    while (low < high) {
+      const size_t mid = low + (high - low) / 2;
+      if (less(mid)) {
+        low = mid + 1;
+      } else {
+        high = mid;
+      }
+    }
+    return low;
+  }
+
+  const std::vector<const ExpectedLoad*>& loads_;
+  size_t next_ = 0;  // where the next row in order is expected
+};
+
 void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
   std::set<std::string> sources;
   for (const auto& [s, n] : input.extracted) sources.insert(s);
@@ -110,27 +171,31 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   BalanceSources(input, &r);
 
   DifferenceLog differences;
-  // The expected loads by (source, key). The audit store holds one LOADED
-  // fate per record; a repeat that disagrees is itself a difference.
-  std::unordered_map<std::string, size_t> expected;
-  expected.reserve(input.loaded.size());
+  // The expected loads sorted by (source, key): the target hands its rows
+  // over in that order too, so matching them is a merge rather than a hash
+  // table of every key. The audit store holds one LOADED fate per record; a
+  // repeat that disagrees with the first recorded is itself a difference.
   std::vector<const ExpectedLoad*> loads;
-  std::string id;
-  for (const ExpectedLoad& load : input.loaded) {
-    id.assign(load.source).push_back('\x1f');
-    id.append(load.key);
-    auto [it, inserted] = expected.emplace(id, loads.size());
-    if (inserted) {
-      loads.push_back(&load);
-      continue;
-    }
-    const ExpectedLoad& first = *loads[it->second];
-    if (first.content_hash != load.content_hash || first.target_id != load.target_id) {
-      differences.Add({load.source, load.key, "conflicting loaded fates",
-                       Hex(first.content_hash) + " id " + std::to_string(first.target_id),
-                       Hex(load.content_hash) + " id " + std::to_string(load.target_id)});
+  loads.reserve(input.loaded.size());
+  for (const ExpectedLoad& load : input.loaded) loads.push_back(&load);
+  auto before = [](const ExpectedLoad* a, const ExpectedLoad* b) {
+    return CompareKeys(a->source, a->key, b->source, b->key) < 0;
+  };
+  if (!std::is_sorted(loads.begin(), loads.end(), before)) {
+    std::stable_sort(loads.begin(), loads.end(), before);
+  }
+  size_t unique = 0;
+  for (const ExpectedLoad* load : loads) {
+    const ExpectedLoad* first = unique > 0 ? loads[unique - 1] : nullptr;
+    if (first == nullptr || CompareKeys(first->source, first->key, load->source, load->key) != 0) {
+      loads[unique++] = load;
+    } else if (first->content_hash != load->content_hash || first->target_id != load->target_id) {
+      differences.Add({load->source, load->key, "conflicting loaded fates",
+                       Hex(first->content_hash) + " id " + std::to_string(first->target_id),
+                       Hex(load->content_hash) + " id " + std::to_string(load->target_id)});
     }
   }
+  loads.resize(unique);
   r.expected_rows = loads.size();
 
   const Schema schema = entity.ToSchema();
@@ -141,19 +206,18 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   // Wrapping sums: both sides wrap alike, so equality still means equality.
   std::vector<uint64_t> sums(decimals.size(), 0);
   std::vector<bool> seen(loads.size(), false);
+  ExpectedCursor cursor(loads);
 
   Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
     if (row.merged) return;  // a merged key points at its survivor's row
-    id.assign(row.source).push_back('\x1f');
-    id.append(row.key);
-    auto it = expected.find(id);
-    if (it == expected.end()) return;  // loaded by another run: not ours to judge
-    const ExpectedLoad& want = *loads[it->second];
-    if (seen[it->second]) {
+    const size_t at = cursor.Find(row.source, row.key);
+    if (at == ExpectedCursor::kAbsent) return;  // loaded by another run: not ours to judge
+    const ExpectedLoad& want = *loads[at];
+    if (seen[at]) {
       differences.Add({row.source, row.key, "duplicate target row", "1 row", "more than 1"});
       return;
     }
-    seen[it->second] = true;
+    seen[at] = true;
     if (row.values.size() != schema.fields.size()) {
       differences.Add({row.source, row.key, "malformed row",
                        std::to_string(schema.fields.size()) + " fields",

@@ -1,5 +1,6 @@
 #include "reconciler/reconcile_worker.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -17,25 +18,41 @@ Result<ReconcileInput> ReadReconcileInput(AuditStore& audit, const std::string& 
     in.extracted[row.source] = row.extracted;
     in.extracted_checksum[row.source] = row.extracted_checksum;
   }
-  // The fates are counted here again, independently of the coordinator.
-  std::map<std::string, KeyChecksum> sums;
-  SLUICE_RETURN_IF_ERROR(audit.ForEachFate(run_id, wave, entity, [&](const FateRow& row) {
-    const v1::Fate& f = row.fate;
-    const char* kind = nullptr;
-    switch (f.kind()) {
-      case v1::FATE_LOADED: kind = "loaded"; break;
-      case v1::FATE_MERGED: kind = "merged"; break;
-      case v1::FATE_REJECTED: kind = "rejected"; break;
-      case v1::FATE_REVIEW: kind = "review"; break;
-      default: return;  // warnings are not fates of their own
+  // The fates are counted here again, independently of the coordinator,
+  // per source in a small table: fates come in long runs of one source.
+  struct SourceFates {
+    std::string source;
+    uint64_t counts[4] = {0, 0, 0, 0};  // kTerminalKinds
+    KeyChecksum checksum;
+  };
+  static constexpr const char* kTerminalKinds[4] = {"loaded", "merged", "rejected", "review"};
+  std::vector<SourceFates> sources;
+  SourceFates* last = nullptr;
+  SLUICE_RETURN_IF_ERROR(audit.ForEachFateSummary(run_id, wave, entity, [&](const FateSummary& f) {
+    int kind = 0;
+    while (kind < 4 && f.kind != kTerminalKinds[kind]) ++kind;
+    if (kind == 4) return;  // warnings are not fates of their own
+    if (last == nullptr || last->source != f.source) {
+      auto it = std::find_if(sources.begin(), sources.end(),
+                             [&](const SourceFates& s) { return s.source == f.source; });
+      if (it == sources.end()) {
+        it = sources.insert(sources.end(), SourceFates{});
+        it->source.assign(f.source);
+      }
+      last = &*it;
     }
-    in.fate_counts[f.source()][kind]++;
-    sums[f.source()].Add(f.source(), f.key());
-    if (f.kind() == v1::FATE_LOADED) {
-      in.loaded.push_back({f.source(), f.key(), f.content_hash(), f.target_id()});
+    ++last->counts[kind];
+    last->checksum.Add(f.source, f.key);
+    if (kind == 0) {
+      in.loaded.push_back({std::string(f.source), std::string(f.key), f.content_hash, f.target_id});
     }
   }));
-  for (const auto& [source, sum] : sums) in.fate_checksum[source] = sum.value();
+  for (const SourceFates& s : sources) {
+    for (int kind = 0; kind < 4; ++kind) {
+      if (s.counts[kind] > 0) in.fate_counts[s.source][kTerminalKinds[kind]] = s.counts[kind];
+    }
+    in.fate_checksum[s.source] = s.checksum.value();
+  }
   SLUICE_ASSIGN_OR_RETURN(in.decimal_sums, audit.DecimalSums(run_id, wave, entity));
   return in;
 }

@@ -13,8 +13,10 @@
 # as root), as the calling user otherwise; its superuser is `postgres` either way, with
 # trust authentication on 127.0.0.1 only. The port is asked of the kernel and the start is
 # retried on another port when it was taken meanwhile, so several runs (several build
-# dirs, CI and a developer) can each have their own server at once. The Unix socket stays
-# inside DIR. Without --durable, fsync is off: the data is thrown away anyway.
+# dirs, CI and a developer) can each have their own server at once. The cluster, its log
+# and its Unix socket stay inside DIR, or in a folder /tmp/sluice-pg.* named by DIR/home
+# when the postgres user cannot reach DIR (a 0700 parent) or DIR's path is too long for a
+# socket. Without --durable, fsync is off: the data is thrown away anyway.
 # PostgreSQL is installed from Debian through scripts/setup.sh when missing.
 set -euo pipefail
 
@@ -22,7 +24,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 marker=.sluice-pg  # a DIR this script made; the only kind it will ever remove
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/status DIR/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 die() { echo "pg.sh: $*" >&2; exit 1; }
@@ -60,12 +62,11 @@ as_owner() {
 
 # A TCP port free on loopback right now, asked of the kernel (bind to port 0).
 free_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  local p
-  for _ in $(seq 200); do
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' \
+    2>/dev/null && return
+  # No usable python3: probe random ports for one nobody listens on.
+  local p i
+  for ((i = 0; i < 200; i++)); do
     p=$((20000 + RANDOM % 40000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
@@ -75,8 +76,14 @@ free_port() {
   return 1
 }
 
+# Where the server's own files are: DIR, or the folder DIR/home names.
+home_dir() {
+  if [[ -f "$dir/home" ]]; then cat "$dir/home"; else echo "$dir"; fi
+}
+home=$(home_dir)
+
 server_pid() {
-  [[ -f "$dir/data/postmaster.pid" ]] && head -n 1 "$dir/data/postmaster.pid" 2>/dev/null || true
+  if [[ -f "$home/data/postmaster.pid" ]]; then head -n 1 "$home/data/postmaster.pid"; fi
 }
 
 # Stops the server of DIR if one runs; the data stays.
@@ -86,35 +93,36 @@ stop_server() {
   [[ -n "$pid" ]] || return 0
   # Only a live postmaster: a stale pid file may name a reused pid.
   if [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == postgres ]]; then
-    as_owner "$bin/pg_ctl" stop -D "$dir/data" -m fast -w -t 30 >/dev/null 2>&1 ||
-      as_owner "$bin/pg_ctl" stop -D "$dir/data" -m immediate -w -t 30 >/dev/null 2>&1 ||
+    as_owner "$bin/pg_ctl" stop -D "$home/data" -m fast -w -t 30 >/dev/null 2>&1 ||
+      as_owner "$bin/pg_ctl" stop -D "$home/data" -m immediate -w -t 30 >/dev/null 2>&1 ||
       { kill -9 "$pid" 2>/dev/null || true; }
   fi
-  rm -f "$dir/data/postmaster.pid"
+  rm -f "$home/data/postmaster.pid"
 }
 
-# Removes DIR (and the short socket dir, when one was needed), only if this script made it.
+# Removes DIR (and the folder DIR/home names), only if this script made it.
 remove_dir() {
   [[ -e "$dir" ]] || return 0
   if [[ ! -f "$dir/$marker" ]]; then
     [[ -z "$(ls -A "$dir")" ]] || die "$dir was not made by pg.sh (no $marker): not removing it"
   fi
-  if [[ -f "$dir/sockdir" ]]; then
-    local s
-    s=$(cat "$dir/sockdir")
-    [[ "$s" == /tmp/sluice-pg.* ]] && rm -rf "$s"
+  if [[ -f "$dir/home" ]]; then
+    local h
+    h=$(cat "$dir/home")
+    if [[ "$h" == /tmp/sluice-pg.* ]]; then rm -rf "$h"; fi
   fi
   rm -rf "$dir"
 }
 
 # Starts the server of DIR on `port`; returns 3 when the port was taken.
 start_on() {
-  local bin=$1 port=$2 sock=$3
-  if as_owner "$bin/pg_ctl" start -D "$dir/data" -l "$dir/log/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$sock" >/dev/null 2>&1; then
+  local bin=$1 port=$2
+  if as_owner "$bin/pg_ctl" start -D "$home/data" -l "$home/log/server.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$home/sock" \
+    >/dev/null 2>&1; then
     return 0
   fi
-  if grep -q "Address already in use" "$dir/log/server.log" 2>/dev/null; then
+  if grep -q "Address already in use" "$home/log/server.log" 2>/dev/null; then
     stop_server "$bin"
     return 3
   fi
@@ -131,8 +139,8 @@ wait_ready() {
 }
 
 fail_with_log() {
-  echo "pg.sh: $1; server log $dir/log/server.log:" >&2
-  tail -n 20 "$dir/log/server.log" >&2 2>/dev/null || true
+  echo "pg.sh: $1; server log $home/log/server.log:" >&2
+  tail -n 20 "$home/log/server.log" >&2 2>/dev/null || true
   exit 1
 }
 
@@ -153,32 +161,32 @@ do_start() {
   mkdir -p "$dir"
   chmod 755 "$dir"
   touch "$dir/$marker"
-  mkdir -p "$dir/data" "$dir/log" "$dir/sock"
-  chmod 700 "$dir/data"
-  local sock="$dir/sock"
-  # Unix socket paths are limited to 107 bytes: fall back to a short dir in /tmp.
-  if [[ ${#sock} -gt 90 ]]; then
-    sock=$(mktemp -d /tmp/sluice-pg.XXXXXX)
-    chmod 755 "$sock"
-    echo "$sock" >"$dir/sockdir"
+  home=$dir
+  # Unix socket paths are limited to 107 bytes, and the server's owner must reach its
+  # files: otherwise they go to a short folder in /tmp.
+  if [[ ${#dir} -gt 80 ]] || { [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$dir"; }; then
+    home=$(mktemp -d /tmp/sluice-pg.XXXXXX)
+    chmod 755 "$home"
+    echo "$home" >"$dir/home"
   fi
+  mkdir -p "$home/data" "$home/log" "$home/sock"
+  chmod 700 "$home/data"
   if [[ $(id -u) -eq 0 ]]; then
-    chown postgres:postgres "$dir/data" "$dir/log" "$sock"
-    runuser -u postgres -- test -w "$dir/data" ||
-      die "the postgres user cannot reach $dir (make its parent folders world-searchable: chmod o+x)"
+    chown postgres:postgres "$home/data" "$home/log" "$home/sock"
+    runuser -u postgres -- test -w "$home/data" || die "the postgres user cannot write to $home/data"
   fi
-  as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync \
-    >"$dir/log/initdb.log" 2>&1 || { cat "$dir/log/initdb.log" >&2; die "initdb failed"; }
+  as_owner "$bin/initdb" -D "$home/data" -U postgres --auth=trust -E UTF8 --locale=C --no-sync \
+    >"$home/log/initdb.log" 2>&1 || { cat "$home/log/initdb.log" >&2; die "initdb failed"; }
   if [[ $durable -eq 0 ]]; then
     printf '%s\n' "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
-      >>"$dir/data/postgresql.conf"
+      >>"$home/data/postgresql.conf"
   fi
   local port rc
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$(free_port) || die "no free TCP port found on 127.0.0.1"
     rc=0
-    rm -f "$dir/log/server.log"
-    start_on "$bin" "$port" "$sock" || rc=$?
+    rm -f "$home/log/server.log"
+    start_on "$bin" "$port" || rc=$?
     [[ $rc -eq 0 ]] && break
     [[ $rc -eq 3 ]] || fail_with_log "the server did not start"
     say "port $port was taken meanwhile (attempt $attempt), trying another"
@@ -190,19 +198,17 @@ do_start() {
     -c "CREATE DATABASE sluice_test" >/dev/null || fail_with_log "CREATE DATABASE failed"
   echo "host=127.0.0.1 port=$port user=postgres dbname=sluice_test" >"$dir/dsn.tmp"
   mv "$dir/dsn.tmp" "$dir/dsn"
-  say "PostgreSQL $("$bin/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port, data in $dir"
+  say "PostgreSQL $("$bin/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$port, data in $home"
   cat "$dir/dsn"
 }
 
 do_restart() {
-  local bin port sock
+  local bin port
   bin=$(find_bin) || die "PostgreSQL is not installed"
   [[ -f "$dir/$marker" && -f "$dir/port" ]] || die "no server was started in $dir"
   port=$(cat "$dir/port")
-  sock="$dir/sock"
-  [[ -f "$dir/sockdir" ]] && sock=$(cat "$dir/sockdir")
   stop_server "$bin"
-  start_on "$bin" "$port" "$sock" || fail_with_log "the server did not start again on port $port"
+  start_on "$bin" "$port" || fail_with_log "the server did not start again on port $port"
   wait_ready "$bin" "$port" || fail_with_log "the server on port $port is not ready"
   say "restarted on 127.0.0.1:$port"
 }

@@ -3,6 +3,8 @@
 
 #include "common/connector.h"
 #include "common/connectors/csv_source.h"
+#include "common/connectors/postgres_source.h"
+#include "common/connectors/postgres_target.h"
 #include "common/connectors/sqlite_source.h"
 #include "common/connectors/sqlite_target.h"
 
@@ -12,6 +14,7 @@ namespace {
 const std::map<std::string, SourceFactory>& Sources() {
   static const std::map<std::string, SourceFactory> kSources = {
       {"csv", OpenCsvSource},
+      {"postgres", OpenPostgresSource},
       {"sqlite", OpenSqliteSource},
   };
   return kSources;
@@ -19,6 +22,7 @@ const std::map<std::string, SourceFactory>& Sources() {
 
 const std::map<std::string, TargetFactory>& Targets() {
   static const std::map<std::string, TargetFactory> kTargets = {
+      {"postgres", OpenPostgresTarget},
       {"sqlite", OpenSqliteTarget},
   };
   return kTargets;

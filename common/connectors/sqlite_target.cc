@@ -3,12 +3,23 @@
 //
 // Every Load is one transaction: rows, cross-reference entries and the
 // batch record commit together, so a replayed batch is recognised and a
-// crash mid-batch leaves nothing behind.
+// crash mid-batch leaves nothing behind. Durability is SQLite's WAL with
+// synchronous=NORMAL: a committed batch survives a crash of any process;
+// after a power loss the last batches may roll back, and are then loaded
+// again because their commit never reached the ledger.
+//
+// Rows and cross-reference entries are written with multi-row statements
+// and read with multi-key lookups, which spreads SQLite's per-statement cost
+// (bind, step, reset) over many rows; the order of the writes is that of
+// the batch, so the result is the one of loading record after record.
 #include "common/connectors/sqlite_target.h"
 
+#include <algorithm>
 #include <bit>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <string_view>
 
 #include "common/sqlite_util.h"
 
@@ -28,20 +39,67 @@ std::string ColumnList(const std::vector<std::pair<std::string, std::string>>& c
   return "(" + out + ")";
 }
 
+// Rows or cross-reference entries written by one multi-row statement, and
+// keys read by one lookup (fewer when SQLite allows fewer parameters).
+constexpr size_t kRowsPerStatement = 32;
+constexpr size_t kKeysPerLookup = 64;
+
 // Prepared statements of one entity, reused across batches.
 struct EntityStatements {
   Schema schema;
+  std::string insert_rows_sql;  // INSERT INTO table(columns..., sluice_id) VALUES
   Statement lookup;       // xref entry of (entity, source, key)
-  Statement insert_row;   // new target row with a given sluice_id
+  Statement lookup_keys;  // xref entries of (entity, source) and up to kKeysPerLookup keys
+  Statement any_in_range;  // whether (entity, source) has an xref key in [?3, ?4]
   Statement update_row;   // overwrite the row by sluice_id
-  Statement upsert_xref;  // insert or repoint an xref entry
-  Statement claim_xref;   // insert an xref entry unless the key has one
   Statement max_id;       // highest sluice_id in use
-  // While most records of a batch are new, claiming the xref entry first
-  // saves a lookup per record; once most exist, looking up first is cheaper.
-  bool claim_first = true;
-  int64_t next_id = 1;  // the next sluice_id, valid inside a Load transaction
+  // [n - 1] inserts n rows / upserts n xref entries; prepared on first use.
+  std::vector<Statement> insert_rows;
+  std::vector<Statement> upsert_xref;
+  size_t rows_per_insert = 1;  // rows per statement within SQLite's parameter limit
+  int64_t next_id = 1;         // the next sluice_id, valid inside a Load transaction
 };
+
+struct XrefEntry {
+  bool found = false;
+  int64_t target_id = 0;
+  uint64_t hash = 0;
+  bool merged = false;
+};
+
+// A cross-reference entry waiting for the next multi-row upsert.
+struct XrefWrite {
+  std::string_view source;
+  std::string_view key;
+  int64_t target_id = 0;
+  uint64_t hash = 0;
+  const char* kind = "loaded";
+};
+
+// Flags the records whose key the same batch writes before them (as a
+// record's key or a merged key): they must read their cross-reference entry
+// after those writes. Empty when no key repeats, the usual case, which a
+// sort of key hashes shows without building a set of strings.
+std::vector<bool> KeysWrittenBefore(const RecordBatch& batch) {
+  std::vector<uint64_t> hashes;
+  hashes.reserve(batch.records.size());
+  for (const Record& r : batch.records) {
+    hashes.push_back(KeyHash(r.source, r.key));
+    for (const SourceKey& m : r.merged) hashes.push_back(KeyHash(m.source, m.key));
+  }
+  std::sort(hashes.begin(), hashes.end());
+  if (std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()) return {};
+  std::vector<bool> repeated(batch.records.size(), false);
+  std::set<std::pair<std::string_view, std::string_view>> written;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const Record& r = batch.records[i];
+    repeated[i] = !written.emplace(r.source, r.key).second;
+    for (const SourceKey& m : r.merged) written.emplace(m.source, m.key);
+  }
+  return repeated;
+}
+
+std::string RecordName(const Record& r) { return r.source + "/" + r.key; }
 
 class SqliteTarget : public Target {
  public:
@@ -49,15 +107,25 @@ class SqliteTarget : public Target {
       : spec_(std::move(spec)), db_(std::move(db)) {}
 
   Status Init() {
+    // A new file gets 16 KiB pages, which cost about 12% less CPU per loaded
+    // row than SQLite's 4 KiB (fewer page splits, WAL frames and writes). An
+    // existing file keeps its page size: SQLite ignores the pragma then.
     SLUICE_RETURN_IF_ERROR(db_->Exec(
+        "PRAGMA page_size=16384;"
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
-        "PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=16384;"
+        "PRAGMA temp_store=MEMORY;"
         "CREATE TABLE IF NOT EXISTS sluice_xref(entity TEXT, source TEXT, key TEXT,"
         " target_id INTEGER NOT NULL, content_hash INTEGER, kind TEXT NOT NULL, run_id TEXT,"
         " PRIMARY KEY(entity, source, key)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS sluice_batches(run_id TEXT, batch TEXT, inserted INTEGER,"
         " updated INTEGER, unchanged INTEGER, actions TEXT, PRIMARY KEY(run_id, batch));"));
-    if (const char* x = getenv("SLUICE_EXP_PRAGMAS")) SLUICE_RETURN_IF_ERROR(db_->Exec(x));  // EXPERIMENT
+    // Checkpoint the WAL into the file when it holds 64 MiB, whatever the
+    // page size.
+    SLUICE_ASSIGN_OR_RETURN(Statement page_size, db_->Prepare("PRAGMA page_size"));
+    SLUICE_ASSIGN_OR_RETURN(bool known, page_size.Step());
+    const int64_t page_bytes = known && page_size.ColumnInt64(0) > 0 ? page_size.ColumnInt64(0) : 4096;
+    SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint=" +
+                                     std::to_string((int64_t{64} << 20) / page_bytes)));
     SLUICE_ASSIGN_OR_RETURN(find_batch_,
                             db_->Prepare("SELECT inserted, updated, unchanged, actions FROM sluice_batches"
                                          " WHERE run_id = ?1 AND batch = ?2"));
@@ -116,42 +184,39 @@ class SqliteTarget : public Target {
     }
     auto st = std::make_unique<EntityStatements>();
     st->schema = entity.ToSchema();
-    std::string cols, params, sets;
+    std::string cols, sets;
     for (size_t i = 0; i < entity.fields.size(); ++i) {
       std::string col = QuoteIdentifier(entity.fields[i].name);
       std::string param = "?" + std::to_string(i + 1);
-      cols += (i ? ", " : "") + col;
-      params += (i ? ", " : "") + param;
+      cols += col + ", ";
       sets += (i ? ", " : "") + col + " = " + param;
     }
     std::string id_param = "?" + std::to_string(entity.fields.size() + 1);
+    st->insert_rows_sql = "INSERT INTO " + table + "(" + cols + "sluice_id) VALUES";
+    const size_t params_per_row = entity.fields.size() + 1;
+    const size_t max_params =
+        static_cast<size_t>(sqlite3_limit(db_->raw(), SQLITE_LIMIT_VARIABLE_NUMBER, -1));
+    st->rows_per_insert = std::clamp<size_t>(max_params / params_per_row, 1, kRowsPerStatement);
+    st->insert_rows.resize(st->rows_per_insert);
+    st->upsert_xref.resize(kRowsPerStatement);
     SLUICE_ASSIGN_OR_RETURN(st->lookup,
                             db_->Prepare("SELECT target_id, content_hash, kind FROM sluice_xref"
                                          " WHERE entity = ?1 AND source = ?2 AND key = ?3"));
-    const std::string sep = entity.fields.empty() ? "" : ", ";
-    SLUICE_ASSIGN_OR_RETURN(st->insert_row,
-                            db_->Prepare("INSERT INTO " + table + "(" + cols + sep +
-                                         "sluice_id) VALUES(" + params + sep + id_param + ")"));
+    std::string keys;
+    for (size_t k = 0; k < kKeysPerLookup; ++k) keys += (k ? ", ?" : "?") + std::to_string(k + 3);
+    SLUICE_ASSIGN_OR_RETURN(
+        st->lookup_keys,
+        db_->Prepare("SELECT key, target_id, content_hash, kind FROM sluice_xref"
+                     " WHERE entity = ?1 AND source = ?2 AND key IN (" + keys + ")"));
+    SLUICE_ASSIGN_OR_RETURN(st->any_in_range,
+                            db_->Prepare("SELECT 1 FROM sluice_xref WHERE entity = ?1"
+                                         " AND source = ?2 AND key >= ?3 AND key <= ?4 LIMIT 1"));
     SLUICE_ASSIGN_OR_RETURN(
         st->update_row, db_->Prepare(entity.fields.empty() ? "SELECT " + id_param
                                                            : "UPDATE " + table + " SET " + sets +
                                                                  " WHERE sluice_id = " + id_param));
     SLUICE_ASSIGN_OR_RETURN(st->max_id,
                             db_->Prepare("SELECT coalesce(max(sluice_id), 0) FROM " + table));
-    SLUICE_ASSIGN_OR_RETURN(
-        st->claim_xref,
-        db_->Prepare("INSERT INTO sluice_xref(entity, source, key, target_id, content_hash, kind,"
-                     " run_id) VALUES(?1, ?2, ?3, ?4, ?5, 'loaded', ?6)"
-                     " ON CONFLICT(entity, source, key) DO NOTHING"));
-    SLUICE_ASSIGN_OR_RETURN(
-        st->upsert_xref,
-        db_->Prepare("INSERT INTO sluice_xref(entity, source, key, target_id, content_hash, kind,"
-                     " run_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-                     " ON CONFLICT(entity, source, key) DO UPDATE SET"
-                     " target_id = excluded.target_id, content_hash = excluded.content_hash,"
-                     " kind = excluded.kind, run_id = excluded.run_id"
-                     " WHERE target_id IS NOT excluded.target_id"
-                     " OR content_hash IS NOT excluded.content_hash OR kind IS NOT excluded.kind"));
     entities_[entity.name] = std::move(st);
     return Status::Ok();
   }
@@ -176,13 +241,24 @@ class SqliteTarget : public Target {
     return out.empty() ? "columns in a different order" : out;
   }
 
-  // Binds the record's values as parameters 1..n of `stmt`.
-  Status BindValues(const Schema& schema, const Record& r, Statement* stmt) {
-    scratch_.resize(schema.fields.size());
-    for (size_t i = 0; i < schema.fields.size(); ++i) {
+  // Makes room for the formatted values of `rows` records. Bound values
+  // point into scratch_, so it must not grow while a statement is bound.
+  void ReserveScratch(const Schema& schema, size_t rows) {
+    if (scratch_.size() < rows * schema.fields.size()) {
+      scratch_.resize(rows * schema.fields.size());
+    }
+  }
+
+  // Binds the record's values as parameters first..first+n-1 of `stmt`;
+  // formatted values are kept in scratch_[slot * n ...] (room made by
+  // ReserveScratch) until the next bind.
+  Status BindValues(const Schema& schema, const Record& r, Statement* stmt, int first,
+                    size_t slot) {
+    const size_t n = schema.fields.size();
+    for (size_t i = 0; i < n; ++i) {
       const FieldSpec& f = schema.fields[i];
       const Value& v = r.values[i];
-      int idx = static_cast<int>(i + 1);
+      int idx = first + static_cast<int>(i);
       if (v.is_null) {
         SLUICE_RETURN_IF_ERROR(stmt->BindNull(idx));
         continue;
@@ -194,10 +270,12 @@ class SqliteTarget : public Target {
           break;
         case FieldType::kDecimal:
         case FieldType::kDate:
-        case FieldType::kTimestamp:
-          scratch_[i] = *FormatValue(f, v);
-          SLUICE_RETURN_IF_ERROR(stmt->BindView(idx, scratch_[i]));
+        case FieldType::kTimestamp: {
+          std::string& text = scratch_[slot * n + i];
+          text = *FormatValue(f, v);
+          SLUICE_RETURN_IF_ERROR(stmt->BindView(idx, text));
           break;
+        }
         default:
           SLUICE_RETURN_IF_ERROR(stmt->BindView(idx, v.s));
           break;
@@ -206,27 +284,100 @@ class SqliteTarget : public Target {
     return Status::Ok();
   }
 
-  Status UpsertXref(EntityStatements* st, const std::string& entity, const std::string& source,
-                    const std::string& key, int64_t target_id, uint64_t hash, const char* kind,
-                    const std::string& run_id) {
-    Statement& s = st->upsert_xref;
-    SLUICE_RETURN_IF_ERROR(s.Reset());
-    SLUICE_RETURN_IF_ERROR(s.BindView(1, entity));
-    SLUICE_RETURN_IF_ERROR(s.BindView(2, source));
-    SLUICE_RETURN_IF_ERROR(s.BindView(3, key));
-    SLUICE_RETURN_IF_ERROR(s.Bind(4, target_id));
-    SLUICE_RETURN_IF_ERROR(s.Bind(5, std::bit_cast<int64_t>(hash)));
-    SLUICE_RETURN_IF_ERROR(s.BindView(6, kind));
-    SLUICE_RETURN_IF_ERROR(s.BindView(7, run_id));
-    return s.Run();
+  // The statement writing `n` rows (or xref entries) at once, prepared on
+  // first use.
+  Result<Statement*> InsertRows(EntityStatements* st, size_t n) {
+    Statement& s = st->insert_rows[n - 1];
+    if (s.raw() == nullptr) {
+      std::string row = "(?";
+      for (size_t i = 0; i < st->schema.fields.size(); ++i) row += ", ?";
+      row += ")";
+      std::string sql = st->insert_rows_sql;
+      for (size_t k = 0; k < n; ++k) sql += (k ? ", " : " ") + row;
+      SLUICE_ASSIGN_OR_RETURN(s, db_->Prepare(sql));
+    }
+    return &s;
   }
 
-  struct XrefEntry {
-    bool found = false;
-    int64_t target_id = 0;
-    uint64_t hash = 0;
-    bool merged = false;
-  };
+  Result<Statement*> UpsertXref(EntityStatements* st, size_t n) {
+    Statement& s = st->upsert_xref[n - 1];
+    if (s.raw() == nullptr) {
+      // ?1 is the entity and ?2 the run for every entry.
+      std::string sql =
+          "INSERT INTO sluice_xref(entity, source, key, target_id, content_hash, kind, run_id)"
+          " VALUES";
+      for (size_t k = 0; k < n; ++k) {
+        sql += k ? ", (?1" : " (?1";
+        for (size_t p = 0; p < 5; ++p) sql += ", ?" + std::to_string(3 + 5 * k + p);
+        sql += ", ?2)";
+      }
+      sql +=
+          " ON CONFLICT(entity, source, key) DO UPDATE SET"
+          " target_id = excluded.target_id, content_hash = excluded.content_hash,"
+          " kind = excluded.kind, run_id = excluded.run_id"
+          " WHERE target_id IS NOT excluded.target_id"
+          " OR content_hash IS NOT excluded.content_hash OR kind IS NOT excluded.kind";
+      SLUICE_ASSIGN_OR_RETURN(s, db_->Prepare(sql));
+    }
+    return &s;
+  }
+
+  // Writes the pending new rows with multi-row INSERTs.
+  Status FlushRows(EntityStatements* st, const RecordBatch& batch) {
+    const size_t n = st->schema.fields.size();
+    ReserveScratch(st->schema, st->rows_per_insert);
+    for (size_t done = 0; done < pending_rows_.size();) {
+      const size_t count = std::min(st->rows_per_insert, pending_rows_.size() - done);
+      SLUICE_ASSIGN_OR_RETURN(Statement * s, InsertRows(st, count));
+      SLUICE_RETURN_IF_ERROR(s->Reset());
+      for (size_t k = 0; k < count; ++k) {
+        const auto& [index, id] = pending_rows_[done + k];
+        const int first = static_cast<int>(k * (n + 1) + 1);
+        SLUICE_RETURN_IF_ERROR(BindValues(st->schema, batch.records[index], s, first, k));
+        SLUICE_RETURN_IF_ERROR(s->Bind(first + static_cast<int>(n), id));
+      }
+      Status written = s->Run();
+      if (!written.ok()) {
+        return written.WithContext(
+            "records " + RecordName(batch.records[pending_rows_[done].first]) + " to " +
+            RecordName(batch.records[pending_rows_[done + count - 1].first]));
+      }
+      done += count;
+    }
+    pending_rows_.clear();
+    return Status::Ok();
+  }
+
+  // Writes the pending cross-reference entries with multi-row upserts.
+  Status FlushXref(EntityStatements* st, const std::string& entity, const std::string& run_id) {
+    for (size_t done = 0; done < pending_xref_.size();) {
+      const size_t count = std::min(kRowsPerStatement, pending_xref_.size() - done);
+      SLUICE_ASSIGN_OR_RETURN(Statement * s, UpsertXref(st, count));
+      SLUICE_RETURN_IF_ERROR(s->Reset());
+      SLUICE_RETURN_IF_ERROR(s->BindView(1, entity));
+      SLUICE_RETURN_IF_ERROR(s->BindView(2, run_id));
+      for (size_t k = 0; k < count; ++k) {
+        const XrefWrite& w = pending_xref_[done + k];
+        const int first = static_cast<int>(3 + 5 * k);
+        SLUICE_RETURN_IF_ERROR(s->BindView(first, w.source));
+        SLUICE_RETURN_IF_ERROR(s->BindView(first + 1, w.key));
+        SLUICE_RETURN_IF_ERROR(s->Bind(first + 2, w.target_id));
+        SLUICE_RETURN_IF_ERROR(s->Bind(first + 3, std::bit_cast<int64_t>(w.hash)));
+        SLUICE_RETURN_IF_ERROR(s->BindView(first + 4, w.kind));
+      }
+      Status written = s->Run();
+      if (!written.ok()) {
+        const XrefWrite& a = pending_xref_[done];
+        const XrefWrite& b = pending_xref_[done + count - 1];
+        return written.WithContext("cross-reference of " + std::string(a.source) + "/" +
+                                   std::string(a.key) + " to " + std::string(b.source) + "/" +
+                                   std::string(b.key));
+      }
+      done += count;
+    }
+    pending_xref_.clear();
+    return Status::Ok();
+  }
 
   Result<XrefEntry> Lookup(EntityStatements* st, const std::string& entity,
                            const std::string& source, const std::string& key) {
@@ -246,74 +397,65 @@ class SqliteTarget : public Target {
     return e;
   }
 
-  // Upserts one record and its merged keys (inside the batch transaction).
-  Status LoadRecord(EntityStatements* st, const std::string& entity, const std::string& run_id,
-                    const Record& r, LoadOutcome* out) {
-    const size_t n = st->schema.fields.size();
-    if (r.values.size() != n) {
-      return Status::InvalidArgument("has " + std::to_string(r.values.size()) +
-                                     " values, expected " + std::to_string(n));
-    }
-    if (st->claim_first) {
-      Statement& c = st->claim_xref;
-      SLUICE_RETURN_IF_ERROR(c.Reset());
-      SLUICE_RETURN_IF_ERROR(c.BindView(1, entity));
-      SLUICE_RETURN_IF_ERROR(c.BindView(2, r.source));
-      SLUICE_RETURN_IF_ERROR(c.BindView(3, r.key));
-      SLUICE_RETURN_IF_ERROR(c.Bind(4, st->next_id));
-      SLUICE_RETURN_IF_ERROR(c.Bind(5, std::bit_cast<int64_t>(r.content_hash)));
-      SLUICE_RETURN_IF_ERROR(c.BindView(6, run_id));
-      SLUICE_RETURN_IF_ERROR(c.Run());
-      if (db_->Changes() == 1) {  // a new key: its entry now points at next_id
-        SLUICE_RETURN_IF_ERROR(InsertRow(st, r));
-        ++out->inserted;
-        out->actions.push_back(LoadOutcome::kInserted);
-        return AddMerged(st, entity, run_id, r, st->next_id++, out);
+  // Whether any xref entry of (entity, source) has a key in [low, high].
+  Result<bool> AnyInRange(EntityStatements* st, const std::string& entity,
+                          const std::string& source, std::string_view low, std::string_view high) {
+    Statement& s = st->any_in_range;
+    SLUICE_RETURN_IF_ERROR(s.Reset());
+    SLUICE_RETURN_IF_ERROR(s.BindView(1, entity));
+    SLUICE_RETURN_IF_ERROR(s.BindView(2, source));
+    SLUICE_RETURN_IF_ERROR(s.BindView(3, low));
+    SLUICE_RETURN_IF_ERROR(s.BindView(4, high));
+    SLUICE_ASSIGN_OR_RETURN(bool any, s.Step());
+    SLUICE_RETURN_IF_ERROR(s.Reset());
+    return any;
+  }
+
+  // Reads the xref entries of records [begin, end) into entries_[i - begin],
+  // up to kKeysPerLookup keys of one source per statement. New keys in key
+  // order (a first load) cost one range probe for all of them.
+  Status LookupRange(EntityStatements* st, const std::string& entity,
+                     const std::vector<Record>& records, size_t begin, size_t end) {
+    entries_.assign(end - begin, XrefEntry{});
+    looked_up_.assign(end - begin, false);
+    Statement& s = st->lookup_keys;
+    for (size_t first = begin; first < end; ++first) {
+      if (looked_up_[first - begin]) continue;
+      const std::string& source = records[first].source;
+      // The keys of this source, sorted so that each answer finds its records.
+      keys_.clear();
+      for (size_t i = first; i < end; ++i) {
+        if (looked_up_[i - begin] || records[i].source != source) continue;
+        looked_up_[i - begin] = true;
+        keys_.emplace_back(records[i].key, i - begin);
       }
-    }
-    SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity, r.source, r.key));
-    int64_t target_id = e.target_id;
-    // A key that was merged into a survivor in an earlier run and now
-    // arrives on its own gets its own row: never overwrite the survivor.
-    if (!e.found || e.merged) {
-      SLUICE_RETURN_IF_ERROR(InsertRow(st, r));
-      target_id = st->next_id++;
-      SLUICE_RETURN_IF_ERROR(
-          UpsertXref(st, entity, r.source, r.key, target_id, r.content_hash, "loaded", run_id));
-      ++out->inserted;
-      out->actions.push_back(LoadOutcome::kInserted);
-    } else if (e.hash == r.content_hash) {
-      ++out->unchanged;
-      out->actions.push_back(LoadOutcome::kUnchanged);
-    } else {
-      SLUICE_RETURN_IF_ERROR(st->update_row.Reset());
-      SLUICE_RETURN_IF_ERROR(BindValues(st->schema, r, &st->update_row));
-      SLUICE_RETURN_IF_ERROR(st->update_row.Bind(static_cast<int>(n + 1), target_id));
-      SLUICE_RETURN_IF_ERROR(st->update_row.Run());
-      SLUICE_RETURN_IF_ERROR(
-          UpsertXref(st, entity, r.source, r.key, target_id, r.content_hash, "loaded", run_id));
-      ++out->updated;
-      out->actions.push_back(LoadOutcome::kUpdated);
-    }
-    return AddMerged(st, entity, run_id, r, target_id, out);
-  }
-
-  // Inserts the record's row with sluice_id = next_id.
-  Status InsertRow(EntityStatements* st, const Record& r) {
-    SLUICE_RETURN_IF_ERROR(st->insert_row.Reset());
-    SLUICE_RETURN_IF_ERROR(BindValues(st->schema, r, &st->insert_row));
-    SLUICE_RETURN_IF_ERROR(
-        st->insert_row.Bind(static_cast<int>(st->schema.fields.size() + 1), st->next_id));
-    return st->insert_row.Run();
-  }
-
-  // Records the record's target id and points its merged keys at it.
-  Status AddMerged(EntityStatements* st, const std::string& entity, const std::string& run_id,
-                   const Record& r, int64_t target_id, LoadOutcome* out) {
-    out->target_ids.push_back(target_id);
-    for (const SourceKey& m : r.merged) {
-      SLUICE_RETURN_IF_ERROR(
-          UpsertXref(st, entity, m.source, m.key, target_id, 0, "merged", run_id));
+      std::sort(keys_.begin(), keys_.end());
+      SLUICE_ASSIGN_OR_RETURN(
+          bool any, AnyInRange(st, entity, source, keys_.front().first, keys_.back().first));
+      if (!any) continue;
+      for (size_t from = 0; from < keys_.size(); from += kKeysPerLookup) {
+        const size_t to = std::min(keys_.size(), from + kKeysPerLookup);
+        SLUICE_RETURN_IF_ERROR(s.Reset());  // unbound keys stay NULL and match nothing
+        SLUICE_RETURN_IF_ERROR(s.BindView(1, entity));
+        SLUICE_RETURN_IF_ERROR(s.BindView(2, source));
+        for (size_t k = from; k < to; ++k) {
+          SLUICE_RETURN_IF_ERROR(s.BindView(static_cast<int>(3 + k - from), keys_[k].first));
+        }
+        while (true) {
+          SLUICE_ASSIGN_OR_RETURN(bool row, s.Step());
+          if (!row) break;
+          XrefEntry e;
+          e.found = true;
+          e.target_id = s.ColumnInt64(1);
+          e.hash = std::bit_cast<uint64_t>(s.ColumnInt64(2));
+          e.merged = s.ColumnText(3) == "merged";
+          const std::string_view key = s.ColumnText(0);
+          auto it = std::lower_bound(keys_.begin() + from, keys_.begin() + to,
+                                     std::make_pair(key, size_t{0}));
+          for (; it != keys_.begin() + to && it->first == key; ++it) entries_[it->second] = e;
+        }
+      }
+      SLUICE_RETURN_IF_ERROR(s.Reset());
     }
     return Status::Ok();
   }
@@ -327,8 +469,12 @@ class SqliteTarget : public Target {
                                      entity.name + "'");
     }
     const std::string name = BatchName(batch.id);
+    const std::vector<Record>& records = batch.records;
     LoadOutcome out;
-    out.target_ids.reserve(batch.records.size());
+    out.target_ids.reserve(records.size());
+    out.actions.reserve(records.size());
+    pending_rows_.clear();
+    pending_xref_.clear();
     SLUICE_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
 
     SLUICE_RETURN_IF_ERROR(find_batch_.Reset());
@@ -342,9 +488,10 @@ class SqliteTarget : public Target {
       out.unchanged = static_cast<uint64_t>(find_batch_.ColumnInt64(2));
       out.actions = std::string(find_batch_.ColumnText(3));
       SLUICE_RETURN_IF_ERROR(find_batch_.Reset());
-      for (const Record& r : batch.records) {
-        SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity.name, r.source, r.key));
-        out.target_ids.push_back(e.target_id);
+      for (size_t begin = 0; begin < records.size(); begin += kKeysPerLookup) {
+        const size_t end = std::min(records.size(), begin + kKeysPerLookup);
+        SLUICE_RETURN_IF_ERROR(LookupRange(st, entity.name, records, begin, end));
+        for (const XrefEntry& e : entries_) out.target_ids.push_back(e.target_id);
       }
       SLUICE_RETURN_IF_ERROR(tx.Commit());
       return out;
@@ -355,10 +502,64 @@ class SqliteTarget : public Target {
     SLUICE_ASSIGN_OR_RETURN(bool has_max, st->max_id.Step());
     st->next_id = (has_max ? st->max_id.ColumnInt64(0) : 0) + 1;
     SLUICE_RETURN_IF_ERROR(st->max_id.Reset());
-    for (const Record& r : batch.records) {
-      Status st_record = LoadRecord(st, entity.name, run_id, r, &out);
-      if (!st_record.ok()) return st_record.WithContext("record " + r.source + "/" + r.key);
+
+    const std::vector<bool> repeated = KeysWrittenBefore(batch);
+    const size_t n = st->schema.fields.size();
+    for (size_t begin = 0; begin < records.size(); begin += kKeysPerLookup) {
+      const size_t end = std::min(records.size(), begin + kKeysPerLookup);
+      SLUICE_RETURN_IF_ERROR(LookupRange(st, entity.name, records, begin, end));
+      for (size_t i = begin; i < end; ++i) {
+        const Record& r = records[i];
+        if (r.values.size() != n) {
+          return Status::InvalidArgument("has " + std::to_string(r.values.size()) +
+                                         " values, expected " + std::to_string(n))
+              .WithContext("record " + RecordName(r));
+        }
+        XrefEntry e = entries_[i - begin];
+        if (!repeated.empty() && repeated[i]) {
+          // Its entry is among this batch's writes: make them, then read it.
+          SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
+          SLUICE_RETURN_IF_ERROR(FlushXref(st, entity.name, run_id));
+          SLUICE_ASSIGN_OR_RETURN(e, Lookup(st, entity.name, r.source, r.key));
+        }
+        int64_t target_id = e.target_id;
+        // A key that was merged into a survivor in an earlier run and now
+        // arrives on its own gets its own row: never overwrite the survivor.
+        if (!e.found || e.merged) {
+          target_id = st->next_id++;
+          pending_rows_.emplace_back(i, target_id);
+          pending_xref_.push_back({r.source, r.key, target_id, r.content_hash, "loaded"});
+          ++out.inserted;
+          out.actions.push_back(LoadOutcome::kInserted);
+        } else if (e.hash == r.content_hash) {
+          ++out.unchanged;
+          out.actions.push_back(LoadOutcome::kUnchanged);
+        } else {
+          Statement& u = st->update_row;
+          SLUICE_RETURN_IF_ERROR(u.Reset());
+          ReserveScratch(st->schema, 1);
+          SLUICE_RETURN_IF_ERROR(BindValues(st->schema, r, &u, 1, 0));
+          SLUICE_RETURN_IF_ERROR(u.Bind(static_cast<int>(n + 1), target_id));
+          Status updated = u.Run();
+          if (!updated.ok()) return updated.WithContext("record " + RecordName(r));
+          pending_xref_.push_back({r.source, r.key, target_id, r.content_hash, "loaded"});
+          ++out.updated;
+          out.actions.push_back(LoadOutcome::kUpdated);
+        }
+        out.target_ids.push_back(target_id);
+        for (const SourceKey& m : r.merged) {
+          pending_xref_.push_back({m.source, m.key, target_id, 0, "merged"});
+        }
+        if (pending_rows_.size() >= st->rows_per_insert) {
+          SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
+        }
+        if (pending_xref_.size() >= kRowsPerStatement) {
+          SLUICE_RETURN_IF_ERROR(FlushXref(st, entity.name, run_id));
+        }
+      }
     }
+    SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
+    SLUICE_RETURN_IF_ERROR(FlushXref(st, entity.name, run_id));
 
     SLUICE_RETURN_IF_ERROR(insert_batch_.Reset());
     SLUICE_RETURN_IF_ERROR(insert_batch_.BindView(1, run_id));
@@ -369,7 +570,6 @@ class SqliteTarget : public Target {
     SLUICE_RETURN_IF_ERROR(insert_batch_.BindView(6, out.actions));
     SLUICE_RETURN_IF_ERROR(insert_batch_.Run());
     SLUICE_RETURN_IF_ERROR(tx.Commit());
-    if (!batch.records.empty()) st->claim_first = out.inserted * 2 >= batch.records.size();
     return out;
   }
 
@@ -392,28 +592,37 @@ class SqliteTarget : public Target {
       row.target_id = s.ColumnInt64(2);
       row.recorded_hash = std::bit_cast<uint64_t>(s.ColumnInt64(3));
       row.merged = s.ColumnText(4) == "merged";
-      row.values.clear();
       // A missing target row (a dangling entry) comes back with no values.
-      if (!s.ColumnIsNull(5)) {
+      // The values are overwritten in place: their strings keep their
+      // buffers from one row to the next.
+      if (s.ColumnIsNull(5)) {
+        row.values.clear();
+      } else {
+        row.values.resize(schema.fields.size());
         for (size_t i = 0; i < schema.fields.size(); ++i) {
           const FieldSpec& f = schema.fields[i];
-          int col = kFirstValue + static_cast<int>(i);
-          if (s.ColumnIsNull(col)) {
-            row.values.push_back(Value::Null());
-          } else if ((f.type == FieldType::kInt || f.type == FieldType::kBool) &&
-                     sqlite3_column_type(s.raw(), col) == SQLITE_INTEGER) {
-            row.values.push_back(Value::Int(s.ColumnInt64(col)));
+          const int col = kFirstValue + static_cast<int>(i);
+          Value& v = row.values[i];
+          const int type = sqlite3_column_type(s.raw(), col);
+          v.is_null = type == SQLITE_NULL;
+          v.i = 0;
+          v.s.clear();
+          if (v.is_null) continue;
+          if ((f.type == FieldType::kInt || f.type == FieldType::kBool) && type == SQLITE_INTEGER) {
+            v.i = s.ColumnInt64(col);
           } else if (IsIntegral(f.type)) {
-            auto v = ParseCanonical(f, s.ColumnText(col));
-            if (!v.ok()) {
+            auto parsed = ParseCanonical(f, s.ColumnText(col));
+            if (!parsed.ok()) {
               return Status::Corruption("row " + std::to_string(row.target_id) + " field '" +
                                         f.name + "': cannot read '" +
                                         std::string(s.ColumnText(col)) +
-                                        "': " + v.status().message());
+                                        "': " + parsed.status().message());
             }
-            row.values.push_back(std::move(v).value());
+            v.is_null = parsed->is_null;
+            v.i = parsed->i;
+            v.s.assign(parsed->s);
           } else {
-            row.values.push_back(Value::Str(std::string(s.ColumnText(col))));
+            v.s.assign(s.ColumnText(col));
           }
         }
       }
@@ -427,7 +636,13 @@ class SqliteTarget : public Target {
   Statement find_batch_;
   Statement insert_batch_;
   std::map<std::string, std::unique_ptr<EntityStatements>> entities_;
+  // Per Load, reused for their capacity:
   std::vector<std::string> scratch_;  // formatted values bound without copying
+  std::vector<std::pair<size_t, int64_t>> pending_rows_;  // (record, sluice_id) to insert
+  std::vector<XrefWrite> pending_xref_;                  // xref entries to upsert, in order
+  std::vector<XrefEntry> entries_;                       // LookupRange's answer
+  std::vector<bool> looked_up_;
+  std::vector<std::pair<std::string_view, size_t>> keys_;
 };
 
 }  // namespace

@@ -196,6 +196,138 @@ TEST_F(SqliteTargetTest, AFormerlyMergedKeyLoadedOnItsOwnGetsItsOwnRow) {
   EXPECT_EQ(rows["1"].values[0].s, "ann");  // the survivor's row is untouched
 }
 
+// Many records with distinct values of every type, some NULL: written with
+// multi-row statements and read back exactly.
+TEST_F(SqliteTargetTest, ManyRecordsRoundTrip) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  std::vector<Record> records;
+  for (int i = 0; i < 1000; ++i) {
+    Record r = Rec("k" + std::to_string(i), "name " + std::to_string(i) + std::string(i % 40, 'x'),
+                   i * 1001 - 500000);
+    r.values[1] = i % 7 == 0 ? Value::Null() : Value::Int(i * 3 - 1000);  // dates around 1970
+    r.values[3] = Value::Int(i % 2);
+    r.values[4] = i % 5 == 0 ? Value::Null() : Value::Int(i);
+    records.push_back(std::move(r));
+  }
+  RecordBatch b = Batch(0, records);
+  auto out = (*target)->Load("run", hcp, b);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->inserted, 1000u);
+  ASSERT_EQ(out->target_ids.size(), 1000u);
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < records.size(); ++i) {
+    index[records[i].key] = i;
+    if (i > 0) {
+      EXPECT_EQ(out->target_ids[i], out->target_ids[i - 1] + 1);
+    }
+  }
+  size_t n = 0;
+  ASSERT_TRUE((*target)
+                  ->ScanRows(hcp,
+                             [&](const TargetRow& row) {
+                               ++n;
+                               const size_t i = index.at(row.key);
+                               EXPECT_EQ(row.values, b.records[i].values) << row.key;
+                               EXPECT_EQ(row.recorded_hash, b.records[i].content_hash);
+                               EXPECT_EQ(row.target_id, out->target_ids[i]);
+                             })
+                  .ok());
+  EXPECT_EQ(n, 1000u);
+}
+
+// Loading a batch gives the same target and outcome as loading its records
+// one batch each, whatever mix of new, unchanged, updated, repeated and
+// merged keys it holds.
+TEST_F(SqliteTargetTest, ABatchLoadsAsItsRecordsOneByOne) {
+  Entity hcp = Hcp();
+  auto make_run = [](int run) {
+    std::vector<Record> records;
+    for (int i = 0; i < 300; ++i) {
+      // Run 1 loads keys 0..299; run 2 keys 150..449, with new values for
+      // every third one, some keys twice and some merged into others.
+      const int k = run == 1 ? i : 150 + i;
+      Record r = Rec(std::to_string(k), "n" + std::to_string(k), k);
+      if (run == 2 && k % 3 == 0) r.values[0] = Value::Str("changed " + std::to_string(k));
+      if (k % 37 == 0) r.merged.push_back({"erp", "m" + std::to_string(k)});
+      if (run == 2 && k % 50 == 0) r.merged.push_back({"crm", std::to_string(k + 7)});
+      records.push_back(std::move(r));
+      if (k % 41 == 0) {
+        Record again = Rec(std::to_string(k), "again " + std::to_string(k), -k);
+        records.push_back(std::move(again));
+      }
+    }
+    return records;
+  };
+  auto scan = [&](Target* t) {
+    std::map<std::string, TargetRow> rows;
+    EXPECT_TRUE(t->ScanRows(hcp, [&](const TargetRow& r) { rows[r.source + "/" + r.key] = r; })
+                    .ok());
+    return rows;
+  };
+
+  const fs::path batched_path = dir_ / "batched.db";
+  const fs::path single_path = dir_ / "single.db";
+  fs::create_directories(dir_);
+  TargetSpec batched_spec = spec_, single_spec = spec_;
+  batched_spec.path = batched_path.string();
+  single_spec.path = single_path.string();
+  auto batched = OpenSqliteTarget(batched_spec);
+  auto single = OpenSqliteTarget(single_spec);
+  ASSERT_TRUE(batched.ok() && single.ok());
+  for (int run = 1; run <= 2; ++run) {
+    const std::string run_id = "run" + std::to_string(run);
+    RecordBatch b = Batch(0, make_run(run));
+    auto whole = (*batched)->Load(run_id, hcp, b);
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    LoadOutcome one_by_one;
+    for (size_t i = 0; i < b.records.size(); ++i) {
+      auto one = (*single)->Load(run_id, hcp, Batch(i, {b.records[i]}));
+      ASSERT_TRUE(one.ok()) << one.status().ToString();
+      one_by_one.inserted += one->inserted;
+      one_by_one.updated += one->updated;
+      one_by_one.unchanged += one->unchanged;
+      one_by_one.actions += one->actions;
+      one_by_one.target_ids.push_back(one->target_ids.at(0));
+    }
+    EXPECT_EQ(whole->inserted, one_by_one.inserted);
+    EXPECT_EQ(whole->updated, one_by_one.updated);
+    EXPECT_EQ(whole->unchanged, one_by_one.unchanged);
+    EXPECT_EQ(whole->actions, one_by_one.actions);
+    EXPECT_EQ(whole->target_ids, one_by_one.target_ids);
+    if (run == 2) {
+      EXPECT_GT(whole->inserted, 0u);
+      EXPECT_GT(whole->updated, 0u);
+      EXPECT_GT(whole->unchanged, 0u);
+    }
+
+    const auto got = scan(batched->get());
+    const auto want = scan(single->get());
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [name, row] : want) {
+      auto it = got.find(name);
+      ASSERT_NE(it, got.end()) << name;
+      EXPECT_EQ(it->second.target_id, row.target_id) << name;
+      EXPECT_EQ(it->second.recorded_hash, row.recorded_hash) << name;
+      EXPECT_EQ(it->second.merged, row.merged) << name;
+      EXPECT_EQ(it->second.values, row.values) << name;
+    }
+
+    // Replaying the batch reports the same and changes nothing.
+    auto replay = (*batched)->Load(run_id, hcp, b);
+    ASSERT_TRUE(replay.ok());
+    EXPECT_TRUE(replay->replayed);
+    EXPECT_EQ(replay->actions, whole->actions);
+    const auto after = scan(batched->get());
+    ASSERT_EQ(after.size(), got.size());
+    for (const auto& [name, row] : got) {
+      EXPECT_EQ(after.at(name).target_id, row.target_id) << name;
+      EXPECT_EQ(after.at(name).values, row.values) << name;
+    }
+  }
+}
+
 TEST_F(SqliteTargetTest, PrepareRefusesAMismatchedTable) {
   fs::create_directories(dir_ / "sub");
   {
