@@ -350,8 +350,9 @@ Status AuditStore::ForEachFate(const std::string& run_id, int wave, const std::s
 Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
                                       const std::string& entity,
                                       const std::function<void(const FateSummary&)>& fn) {
-  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT source, key, kind, target_id, content_hash"
-                                                " FROM fates WHERE run_id=? AND wave=? AND entity=?"));
+  SLUICE_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("SELECT source, key, kind, target_id, content_hash"
+                                       " FROM fates WHERE run_id=? AND wave=? AND entity=?"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));

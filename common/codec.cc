@@ -114,6 +114,7 @@ struct ColumnReader {
 }  // namespace
 
 void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out) {
+  out->Clear();
   *out->mutable_id() = batch.id;
   out->set_epoch(batch.epoch);
   *out->mutable_range() = batch.range;

@@ -15,9 +15,9 @@ FieldType FromProto(v1::FieldType type);
 void EncodeSchema(const Schema& schema, v1::Schema* out);
 Result<Schema> DecodeSchema(const v1::Schema& in);
 
-// Fills `out`, which should be empty, from `batch`, including its key
-// checksum. Every record must hold one value per schema field. Equal batches
-// give equal messages (source names are listed in order of first use).
+// Replaces the contents of `out` by `batch`, including its key checksum.
+// Every record must hold one value per schema field. Equal batches give equal
+// messages (source names are listed in order of first use).
 void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out);
 // Rebuilds a batch. Any inconsistency (ragged columns or record identity, bad
 // string or key offsets, a source index or null mask out of range, unknown

@@ -53,7 +53,8 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
   counts->set_updated(outcome.updated);
   counts->set_unchanged(outcome.unchanged);
   std::map<std::string, int64_t> by_name;
-  for (size_t d = 0; d < decimals.size(); ++d) by_name[batch.schema.fields[decimals[d]].name] = sums[d];
+  for (size_t d = 0; d < decimals.size(); ++d)
+    by_name[batch.schema.fields[decimals[d]].name] = sums[d];
   for (const auto& f : entity.fields) {
     if (f.type == FieldType::kDecimal) (*c.mutable_decimal_sums())[f.name] = by_name[f.name];
   }
@@ -63,7 +64,8 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
 Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   if (halted_) return Status::Ok();  // nothing more is loaded after a halt
   const Entity* entity = ctx_.plan.model.Find(batch.id.entity());
-  if (entity == nullptr) return Status::NotFound("entity " + batch.id.entity() + " is not in the model");
+  if (entity == nullptr)
+    return Status::NotFound("entity " + batch.id.entity() + " is not in the model");
   if (!prepared_.count(entity->name)) {
     SLUICE_RETURN_IF_ERROR(target_->Prepare(*entity));
     prepared_.insert(entity->name);

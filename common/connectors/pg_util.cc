@@ -5,9 +5,18 @@
 namespace sluice {
 namespace {
 
+// libpq's messages may span lines ("server closed the connection
+// unexpectedly\n\tThis probably means..."): one line each, for logs.
 std::string Trimmed(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  for (const char* p = text ? text : ""; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\t' || *p == '\r') {
+      if (!s.empty() && s.back() != ' ') s += ' ';
+    } else {
+      s += *p;
+    }
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 

@@ -41,23 +41,24 @@ std::string ColumnList(const std::vector<std::pair<std::string, std::string>>& c
 
 // Rows or cross-reference entries written by one multi-row statement, and
 // keys read by one lookup (fewer when SQLite allows fewer parameters).
-constexpr size_t kRowsPerStatement = 32;
+constexpr size_t kRowsPerStatement = 64;
 constexpr size_t kKeysPerLookup = 64;
 
 // Prepared statements of one entity, reused across batches.
 struct EntityStatements {
   Schema schema;
   std::string insert_rows_sql;  // INSERT INTO table(columns..., sluice_id) VALUES
-  Statement lookup;       // xref entry of (entity, source, key)
-  Statement lookup_keys;  // xref entries of (entity, source) and up to kKeysPerLookup keys
-  Statement any_in_range;  // whether (entity, source) has an xref key in [?3, ?4]
-  Statement update_row;   // overwrite the row by sluice_id
-  Statement max_id;       // highest sluice_id in use
+  Statement lookup;             // xref entry of (entity, source, key)
+  Statement lookup_keys;        // xref entries of (entity, source) and up to kKeysPerLookup keys
+  Statement any_in_range;       // whether (entity, source) has an xref key in [?3, ?4]
+  Statement update_row;         // overwrite the row by sluice_id
+  Statement max_id;             // highest sluice_id in use
   // [n - 1] inserts n rows / upserts n xref entries; prepared on first use.
   std::vector<Statement> insert_rows;
   std::vector<Statement> upsert_xref;
-  size_t rows_per_insert = 1;  // rows per statement within SQLite's parameter limit
-  int64_t next_id = 1;         // the next sluice_id, valid inside a Load transaction
+  size_t rows_per_insert = 1;     // rows per statement within SQLite's parameter limit
+  size_t entries_per_upsert = 1;  // xref entries per statement, likewise
+  int64_t next_id = 1;            // the next sluice_id, valid inside a Load transaction
 };
 
 struct XrefEntry {
@@ -123,12 +124,13 @@ class SqliteTarget : public Target {
     // page size.
     SLUICE_ASSIGN_OR_RETURN(Statement page_size, db_->Prepare("PRAGMA page_size"));
     SLUICE_ASSIGN_OR_RETURN(bool known, page_size.Step());
-    const int64_t page_bytes = known && page_size.ColumnInt64(0) > 0 ? page_size.ColumnInt64(0) : 4096;
-    SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA wal_autocheckpoint=" +
-                                     std::to_string((int64_t{64} << 20) / page_bytes)));
-    SLUICE_ASSIGN_OR_RETURN(find_batch_,
-                            db_->Prepare("SELECT inserted, updated, unchanged, actions FROM sluice_batches"
-                                         " WHERE run_id = ?1 AND batch = ?2"));
+    const int64_t page_bytes =
+        known && page_size.ColumnInt64(0) > 0 ? page_size.ColumnInt64(0) : 4096;
+    SLUICE_RETURN_IF_ERROR(
+        db_->Exec("PRAGMA wal_autocheckpoint=" + std::to_string((int64_t{64} << 20) / page_bytes)));
+    SLUICE_ASSIGN_OR_RETURN(
+        find_batch_, db_->Prepare("SELECT inserted, updated, unchanged, actions FROM sluice_batches"
+                                  " WHERE run_id = ?1 AND batch = ?2"));
     SLUICE_ASSIGN_OR_RETURN(
         insert_batch_, db_->Prepare("INSERT INTO sluice_batches(run_id, batch, inserted, updated,"
                                     " unchanged, actions) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -197,17 +199,18 @@ class SqliteTarget : public Target {
     const size_t max_params =
         static_cast<size_t>(sqlite3_limit(db_->raw(), SQLITE_LIMIT_VARIABLE_NUMBER, -1));
     st->rows_per_insert = std::clamp<size_t>(max_params / params_per_row, 1, kRowsPerStatement);
+    st->entries_per_upsert = std::clamp<size_t>((max_params - 2) / 5, 1, kRowsPerStatement);
     st->insert_rows.resize(st->rows_per_insert);
-    st->upsert_xref.resize(kRowsPerStatement);
+    st->upsert_xref.resize(st->entries_per_upsert);
     SLUICE_ASSIGN_OR_RETURN(st->lookup,
                             db_->Prepare("SELECT target_id, content_hash, kind FROM sluice_xref"
                                          " WHERE entity = ?1 AND source = ?2 AND key = ?3"));
     std::string keys;
     for (size_t k = 0; k < kKeysPerLookup; ++k) keys += (k ? ", ?" : "?") + std::to_string(k + 3);
     SLUICE_ASSIGN_OR_RETURN(
-        st->lookup_keys,
-        db_->Prepare("SELECT key, target_id, content_hash, kind FROM sluice_xref"
-                     " WHERE entity = ?1 AND source = ?2 AND key IN (" + keys + ")"));
+        st->lookup_keys, db_->Prepare("SELECT key, target_id, content_hash, kind FROM sluice_xref"
+                                      " WHERE entity = ?1 AND source = ?2 AND key IN (" +
+                                      keys + ")"));
     SLUICE_ASSIGN_OR_RETURN(st->any_in_range,
                             db_->Prepare("SELECT 1 FROM sluice_xref WHERE entity = ?1"
                                          " AND source = ?2 AND key >= ?3 AND key <= ?4 LIMIT 1"));
@@ -351,7 +354,7 @@ class SqliteTarget : public Target {
   // Writes the pending cross-reference entries with multi-row upserts.
   Status FlushXref(EntityStatements* st, const std::string& entity, const std::string& run_id) {
     for (size_t done = 0; done < pending_xref_.size();) {
-      const size_t count = std::min(kRowsPerStatement, pending_xref_.size() - done);
+      const size_t count = std::min(st->entries_per_upsert, pending_xref_.size() - done);
       SLUICE_ASSIGN_OR_RETURN(Statement * s, UpsertXref(st, count));
       SLUICE_RETURN_IF_ERROR(s->Reset());
       SLUICE_RETURN_IF_ERROR(s->BindView(1, entity));
@@ -501,6 +504,7 @@ class SqliteTarget : public Target {
     SLUICE_RETURN_IF_ERROR(st->max_id.Reset());
     SLUICE_ASSIGN_OR_RETURN(bool has_max, st->max_id.Step());
     st->next_id = (has_max ? st->max_id.ColumnInt64(0) : 0) + 1;
+    const int64_t first_new_id = st->next_id;
     SLUICE_RETURN_IF_ERROR(st->max_id.Reset());
 
     const std::vector<bool> repeated = KeysWrittenBefore(batch);
@@ -535,6 +539,9 @@ class SqliteTarget : public Target {
           ++out.unchanged;
           out.actions.push_back(LoadOutcome::kUnchanged);
         } else {
+          // An entry left pointing past the last row (its row was removed)
+          // names a row this batch inserts: write that row first.
+          if (target_id >= first_new_id) SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
           Statement& u = st->update_row;
           SLUICE_RETURN_IF_ERROR(u.Reset());
           ReserveScratch(st->schema, 1);
@@ -553,7 +560,7 @@ class SqliteTarget : public Target {
         if (pending_rows_.size() >= st->rows_per_insert) {
           SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
         }
-        if (pending_xref_.size() >= kRowsPerStatement) {
+        if (pending_xref_.size() >= st->entries_per_upsert) {
           SLUICE_RETURN_IF_ERROR(FlushXref(st, entity.name, run_id));
         }
       }
@@ -637,10 +644,10 @@ class SqliteTarget : public Target {
   Statement insert_batch_;
   std::map<std::string, std::unique_ptr<EntityStatements>> entities_;
   // Per Load, reused for their capacity:
-  std::vector<std::string> scratch_;  // formatted values bound without copying
+  std::vector<std::string> scratch_;                      // formatted values bound without copying
   std::vector<std::pair<size_t, int64_t>> pending_rows_;  // (record, sluice_id) to insert
-  std::vector<XrefWrite> pending_xref_;                  // xref entries to upsert, in order
-  std::vector<XrefEntry> entries_;                       // LookupRange's answer
+  std::vector<XrefWrite> pending_xref_;                   // xref entries to upsert, in order
+  std::vector<XrefEntry> entries_;                        // LookupRange's answer
   std::vector<bool> looked_up_;
   std::vector<std::pair<std::string_view, size_t>> keys_;
 };

@@ -262,8 +262,8 @@ TEST_F(SqliteTargetTest, ABatchLoadsAsItsRecordsOneByOne) {
   };
   auto scan = [&](Target* t) {
     std::map<std::string, TargetRow> rows;
-    EXPECT_TRUE(t->ScanRows(hcp, [&](const TargetRow& r) { rows[r.source + "/" + r.key] = r; })
-                    .ok());
+    EXPECT_TRUE(
+        t->ScanRows(hcp, [&](const TargetRow& r) { rows[r.source + "/" + r.key] = r; }).ok());
     return rows;
   };
 
