@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "common/hash.h"
 
@@ -232,6 +234,77 @@ TEST_F(ReconcileTest, DifferencesAreCappedSortedAndCountedInFull) {
   EXPECT_EQ(r.differences.front().key, "k0000");
   EXPECT_EQ(r.differences.back().key, "k0999");
   EXPECT_EQ(r.expected_rows, 1503u);
+}
+
+TEST_F(ReconcileTest, RepeatedLoadedFateThatDisagreesIsADifference) {
+  input_.loaded.push_back(input_.loaded[0]);  // the same fate twice: fine
+  EXPECT_TRUE(Reconcile().passed);
+  input_.loaded.push_back(input_.loaded[1]);
+  input_.loaded.back().target_id = 555;
+  const EntityReconciliation r = Reconcile();
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.expected_rows, 3u);
+  EXPECT_EQ(r.matched_rows, 3u);  // checked against the first recorded
+  ASSERT_EQ(r.differences.size(), 1u);
+  EXPECT_EQ(r.differences[0].key, "c2");
+  EXPECT_EQ(r.differences[0].failure, "conflicting loaded fates");
+  EXPECT_EQ(r.differences[0].actual.substr(17), "id 555");
+}
+
+// The target may hand its rows over in any order, and the audit store its
+// fates: the verdict and the report are the same.
+TEST_F(ReconcileTest, AnyOrderOfRowsAndFatesGivesTheSameReport) {
+  input_ = {};
+  target_.rows.clear();
+  const Schema schema = Hcp().ToSchema();
+  for (int i = 0; i < 500; ++i) {
+    const std::string key = "k" + std::to_string(i * 7919 % 1000);
+    AddLoaded(i % 3 ? "crm" : "erp", key, Values("N" + key, "name", i), 1000 + i);
+  }
+  input_.decimal_sums["revenue"] = 500 * 499 / 2;
+  // Differences of every kind: a missing row, a changed row, rows of other
+  // runs before, between and after ours.
+  target_.rows.erase(target_.rows.begin() + 10);
+  target_.rows[20].values[1] = Value::Str("changed");
+  for (const char* key : {"a", "k5000", "zz"}) {
+    TargetRow other;
+    other.source = "crm";
+    other.key = key;
+    other.values = Values("N", "other", 1);
+    other.recorded_hash = ContentHash(schema, other.values);
+    target_.rows.push_back(other);
+  }
+  const EntityReconciliation want = Reconcile();
+  EXPECT_FALSE(want.passed);
+  EXPECT_EQ(want.expected_rows, 500u);
+  EXPECT_EQ(want.matched_rows, 498u);
+  EXPECT_EQ(want.difference_count, 2u);
+
+  auto same = [&](const EntityReconciliation& got) {
+    EXPECT_EQ(got.matched_rows, want.matched_rows);
+    EXPECT_EQ(got.difference_count, want.difference_count);
+    ASSERT_EQ(got.differences.size(), want.differences.size());
+    for (size_t i = 0; i < got.differences.size(); ++i) {
+      EXPECT_EQ(got.differences[i].key, want.differences[i].key);
+      EXPECT_EQ(got.differences[i].failure, want.differences[i].failure);
+    }
+    EXPECT_EQ(got.decimal_sums, want.decimal_sums);
+  };
+  auto by_key = [](const auto& a, const auto& b) {
+    return a.source != b.source ? a.source < b.source : a.key < b.key;
+  };
+  std::sort(target_.rows.begin(), target_.rows.end(), by_key);  // as the SQLite target does
+  same(Reconcile());
+  std::sort(input_.loaded.begin(), input_.loaded.end(), by_key);
+  same(Reconcile());
+  std::reverse(target_.rows.begin(), target_.rows.end());
+  same(Reconcile());
+  std::mt19937 rng(7);
+  for (int round = 0; round < 3; ++round) {
+    std::shuffle(target_.rows.begin(), target_.rows.end(), rng);
+    std::shuffle(input_.loaded.begin(), input_.loaded.end(), rng);
+    same(Reconcile());
+  }
 }
 
 TEST_F(ReconcileTest, TargetRowSeenTwiceIsADifference) {

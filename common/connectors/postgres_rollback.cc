@@ -7,8 +7,11 @@ namespace sluice {
 Status RollbackRun(PgConn* conn, const PgEntity& e, const std::string& run_id) {
   const std::vector<std::string> params = {e.entity.name, run_id};
   const std::string of_run = " FROM sluice.rollback WHERE entity = $1 AND run_id = $2";
+  // The ids the run inserted, as one multirange: `id <@` it is a binary
+  // search per row (a list of a million ids made the planner probe the
+  // index a million times: 7 s).
   const std::string inserted_ids =
-      "(SELECT generate_series(lower(r), upper(r) - 1) FROM sluice.rollback b, unnest(b.ids) r"
+      "(SELECT coalesce(range_agg(r), '{}') FROM sluice.rollback b, unnest(b.ids) r"
       " WHERE b.entity = $1 AND b.run_id = $2 AND b.op = 'insert')";
   // The earliest before-image of a row or an entry is its state before the
   // run; later ones were written by the run itself. Restoring those and
@@ -30,12 +33,12 @@ Status RollbackRun(PgConn* conn, const PgEntity& e, const std::string& run_id) {
             .status());
   }
   SLUICE_RETURN_IF_ERROR(
-      conn->Query("DELETE FROM " + e.table + " WHERE sluice_id IN " + inserted_ids, params)
+      conn->Query("DELETE FROM " + e.table + " WHERE sluice_id <@ " + inserted_ids, params)
           .status());
   // Entries pointing at deleted rows were created by the run (those it
   // changed come back from their before-images below).
   SLUICE_RETURN_IF_ERROR(
-      conn->Query("DELETE FROM sluice.xref WHERE entity = $1 AND target_id IN " + inserted_ids,
+      conn->Query("DELETE FROM sluice.xref WHERE entity = $1 AND target_id <@ " + inserted_ids,
                   params)
           .status());
   const std::string first_images =

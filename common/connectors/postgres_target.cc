@@ -271,16 +271,16 @@ class PostgresTarget : public Target {
     std::vector<std::pair<size_t, std::string>> rejected;
     std::vector<size_t> all(batch.records.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    if (!bisect) {
-      if (!all.empty())
-        SLUICE_RETURN_IF_ERROR(ApplyRecords(conn_.get(), e, run_id, batch, all, true, &applied));
-    } else {
+    if (bisect) {
       SLUICE_RETURN_IF_ERROR(
           Bisect(run_id, e, batch, all, /*known_bad=*/true, &applied, &rejected));
+    } else if (!all.empty()) {
+      SLUICE_RETURN_IF_ERROR(ApplyRecords(conn_.get(), e, run_id, batch, all, true, &applied));
     }
     nlohmann::json rejects = nlohmann::json::array();
-    for (const auto& [ord, reason] : rejected)
+    for (const auto& [ord, reason] : rejected) {
       rejects.push_back({{"ord", ord}, {"reason", reason}});
+    }
     SLUICE_RETURN_IF_ERROR(
         conn_
             ->Query("INSERT INTO sluice.batches(run_id, batch, entity, inserted, updated,"
@@ -297,8 +297,9 @@ class PostgresTarget : public Target {
     out.unchanged = applied.unchanged;
     out.target_ids = std::move(applied.target_ids);
     out.actions = std::move(applied.actions);
-    for (const auto& [ord, reason] : rejected)
+    for (const auto& [ord, reason] : rejected) {
       out.rejects.push_back(Reject(batch.records[ord], reason));
+    }
     return out;
   }
 

@@ -120,6 +120,22 @@ TEST_F(PgTargetTest, MergedKeysPointAtTheirSurvivor) {
   EXPECT_EQ(rows["crm/1"].values, survivor.values);
 }
 
+TEST_F(PgTargetTest, KeysSpreadOverManyEntriesAreProbedOneByOne) {
+  Open();
+  Entity hcp = Hcp();
+  std::vector<Record> many;
+  for (int i = 100; i < 200; ++i) many.push_back(Rec("k" + std::to_string(i), "n", i));
+  auto first = target_->Load("run-a", hcp, Batch(0, many));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // Three keys whose span holds 100 entries: looked up key by key.
+  auto out = target_->Load(
+      "run-b", hcp, Batch(1, {Rec("k199", "n", 199), Rec("k150x", "x", 1), Rec("k100", "m", 100)}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->actions, "=iu");
+  EXPECT_EQ(out->target_ids[0], first->target_ids[99]);
+  EXPECT_EQ(out->target_ids[2], first->target_ids[0]);
+}
+
 TEST_F(PgTargetTest, BadRowIsRejectedWithTheServersMessageAndTheRestLoads) {
   Open();
   Entity hcp = Hcp();
@@ -156,6 +172,17 @@ TEST_F(PgTargetTest, BadRowIsRejectedWithTheServersMessageAndTheRestLoads) {
   EXPECT_EQ(out->target_ids[23], 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM public.hcp"), "35");
   EXPECT_EQ(Scalar("SELECT count(*) FROM sluice.xref WHERE key IN ('23', '30')"), "0");
+
+  // Rows refused only together: the second of two equal names.
+  ASSERT_TRUE(
+      conn_->Exec("CREATE UNIQUE INDEX hcp_name ON public.hcp(name) WHERE name <> 'n'").ok());
+  auto pair = target_->Load("run-a", hcp, Batch(1, {Rec("a", "same", 1), Rec("b", "same", 2)}));
+  ASSERT_TRUE(pair.ok()) << pair.status().ToString();
+  EXPECT_EQ(pair->actions, "i-");
+  ASSERT_EQ(pair->rejects.size(), 1u);
+  EXPECT_NE(pair->rejects[0].reason().find("duplicate key value violates unique constraint"),
+            std::string::npos)
+      << pair->rejects[0].reason();
 
   // A replay reports the same rejects.
   auto replay = target_->Load("run-a", hcp, b);
