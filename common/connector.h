@@ -45,8 +45,8 @@ struct LoadOutcome {
   // (kept with the batch so that a replay reports the same).
   static constexpr char kInserted = 'i', kUpdated = 'u', kUnchanged = '=';
   std::string actions;
-  std::vector<v1::Fate> rejects;    // rows the target refused, with its message
-  bool replayed = false;  // the batch was already applied in this run
+  std::vector<v1::Fate> rejects;  // rows the target refused, with its message
+  bool replayed = false;          // the batch was already applied in this run
 };
 
 // A row read back from the target, for reconciliation.

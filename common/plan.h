@@ -28,7 +28,7 @@ struct PlanIssue {
 struct ModelField {
   std::string name;
   FieldType type = FieldType::kString;
-  int precision = 0;                     // decimal(p,s)
+  int precision = 0;  // decimal(p,s)
   int scale = 0;
   bool required = false;
   std::optional<int64_t> max_length;
@@ -58,20 +58,20 @@ struct Model {
 // (scalar YAML values as text); the connector named by `kind` validates them.
 struct SourceSpec {
   std::string name;
-  std::string kind;  // csv, sqlite, ...
-  std::string path;  // resolved against the plan's folder
+  std::string kind;                            // csv, sqlite, ...
+  std::string path;                            // resolved against the plan's folder
   std::map<std::string, std::string> options;  // delimiter, table, key, ...
-  std::string yaml_path;  // "sources.crm"
+  std::string yaml_path;                       // "sources.crm"
   // The option's value, or `fallback`.
   std::string Option(const std::string& name, const std::string& fallback = "") const;
 };
 
 // How one model field is filled from one source.
 struct FieldMapping {
-  std::string target;                    // model field name
-  std::string from;                      // source column; empty: default only
-  bool trim = true;                      // strip leading/trailing whitespace
-  std::vector<std::string> formats;      // date/timestamp formats, tried in order
+  std::string target;                // model field name
+  std::string from;                  // source column; empty: default only
+  bool trim = true;                  // strip leading/trailing whitespace
+  std::vector<std::string> formats;  // date/timestamp formats, tried in order
   bool has_value_map = false;
   std::map<std::string, std::string> value_map;  // source value -> model value
   std::optional<std::string> default_value;      // used when the source value is NULL/empty
@@ -92,10 +92,10 @@ struct Mapping {
 // Exact-key deduplication of one entity across its sources.
 struct DedupSpec {
   std::string entity;
-  std::vector<std::string> key_fields;      // records with equal, non-NULL keys merge
-  std::vector<std::string> source_priority; // first listed wins
-  std::string most_recent_field;            // then the latest value of this field wins
-  std::string yaml_path;                    // "dedup.hcp"
+  std::vector<std::string> key_fields;       // records with equal, non-NULL keys merge
+  std::vector<std::string> source_priority;  // first listed wins
+  std::string most_recent_field;             // then the latest value of this field wins
+  std::string yaml_path;                     // "dedup.hcp"
 };
 
 // One validation rule. Kinds: required, type, max_length, regex, picklist,
@@ -107,11 +107,11 @@ struct RuleSpec {
   std::string severity = "error";  // error | warning | review
   std::optional<std::string> min;  // range/date_range bounds, as text
   std::optional<std::string> max;
-  std::string pattern;             // regex
-  std::vector<std::string> values; // picklist; empty: the model enum's values
-  int64_t max_length = 0;          // max_length
+  std::string pattern;                  // regex
+  std::vector<std::string> values;      // picklist; empty: the model enum's values
+  int64_t max_length = 0;               // max_length
   FieldType type = FieldType::kString;  // type
-  std::string yaml_path;           // "validation.hcp[2]"
+  std::string yaml_path;                // "validation.hcp[2]"
 };
 
 struct TargetSpec {
@@ -128,9 +128,9 @@ struct WaveSpec {
 
 struct Plan {
   std::string name;
-  std::string path;      // the plan file
-  std::string base_dir;  // folder relative paths resolve against
-  std::string yaml_text; // the plan as read, for shipping to workers
+  std::string path;       // the plan file
+  std::string base_dir;   // folder relative paths resolve against
+  std::string yaml_text;  // the plan as read, for shipping to workers
   std::string content_hash;
   Model model;
   std::vector<SourceSpec> sources;

@@ -22,11 +22,11 @@ struct SourceKey {
 };
 
 struct Record {
-  std::string source;         // source system name, as in the plan
-  std::string key;            // stable source primary key
-  uint64_t content_hash = 0;  // ContentHash of `values` under the batch schema
-  uint64_t line = 0;          // origin line in the source, 0 when not known
-  std::vector<Value> values;  // positional, following the batch schema
+  std::string source;             // source system name, as in the plan
+  std::string key;                // stable source primary key
+  uint64_t content_hash = 0;      // ContentHash of `values` under the batch schema
+  uint64_t line = 0;              // origin line in the source, 0 when not known
+  std::vector<Value> values;      // positional, following the batch schema
   std::vector<SourceKey> merged;  // keys merged into this survivor (deduper output)
 };
 

@@ -7,13 +7,12 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-#include <deque>
-
 #include <zmq.hpp>
 
 #include "common/status.h"
@@ -100,8 +99,7 @@ class DataProducer {
 class DataConsumer {
  public:
   static Result<std::unique_ptr<DataConsumer>> Create(const std::string& endpoint,
-                                                      const std::string& identity,
-                                                      uint32_t shard);
+                                                      const std::string& identity, uint32_t shard);
   zmq::socket_t& socket() { return socket_; }
   // Grants `n` more batches; the first grant after Create resets the
   // producer's view of this consumer.

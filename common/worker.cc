@@ -3,11 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "common/codec.h"
 #include "common/transport.h"
@@ -186,7 +185,8 @@ class WorkerRuntime {
     // Commits first: the ledger hears of a batch before its consumer does.
     for (auto& m : out.messages()) SLUICE_RETURN_IF_ERROR(control_->Send(m));
     out.messages().clear();
-    if (!out.batches().empty() && !producer_) return Status::Internal(logic_.stage() + " emitted batches but has no downstream");
+    if (!out.batches().empty() && !producer_)
+      return Status::Internal(logic_.stage() + " emitted batches but has no downstream");
     for (auto& [shard, msg] : out.batches()) producer_->Enqueue(shard, std::move(msg));
     out.batches().clear();
     if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
@@ -227,7 +227,8 @@ class WorkerRuntime {
         items.push_back({consumer_->socket().handle(), 0, ZMQ_POLLIN, 0});
       }
       if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
-      bool busy = more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
+      bool busy =
+          more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
       zmq::poll(items.data(), items.size(), std::chrono::milliseconds(busy ? 0 : 50));
 
       // Control messages first: a halt must win over pending input.

@@ -1,10 +1,10 @@
 #include "coordinator/cli.h"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "common/audit_store.h"
 #include "common/connector.h"
@@ -43,17 +43,22 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
   if (!plan.ok()) {
     std::cerr << "sluice: the plan is invalid:\n" << plan.status().message() << "\n";
     if (json) {
-      std::cout << nlohmann::json({{"run_id", nullptr}, {"status", "invalid"},
+      std::cout << nlohmann::json({{"run_id", nullptr},
+                                   {"status", "invalid"},
                                    {"halt_reason", plan.status().message()},
-                                   {"entities", nlohmann::json::array()}}).dump() << "\n";
+                                   {"entities", nlohmann::json::array()}})
+                       .dump()
+                << "\n";
     }
     return kExitInvalidPlan;
   }
   if (!state_dir.empty()) plan->state_dir = std::filesystem::absolute(state_dir).string();
   RunOptions options;
   options.local = local;
-  if (!bind.empty()) options.control_bind = bind;
-  else if (!local) options.control_bind = "tcp://0.0.0.0:5570";
+  if (!bind.empty())
+    options.control_bind = bind;
+  else if (!local)
+    options.control_bind = "tcp://0.0.0.0:5570";
   options.log_level = log_level;
   options.stall_timeout = std::chrono::seconds(stall_timeout);
   for (const auto& f : faults) {
@@ -82,9 +87,8 @@ int CmdPlanCheck(const std::string& plan_path) {
     return kExitInvalidPlan;
   }
   std::cout << plan_path << ": ok (" << plan->sources.size() << " sources, "
-            << plan->mappings.size() << " mappings, " << plan->waves.size()
-            << " waves; plan hash " << plan->content_hash << ", model hash "
-            << plan->model.content_hash << ")\n";
+            << plan->mappings.size() << " mappings, " << plan->waves.size() << " waves; plan hash "
+            << plan->content_hash << ", model hash " << plan->model.content_hash << ")\n";
   return kExitOk;
 }
 
@@ -109,8 +113,8 @@ int CmdRuns(const std::string& plan_path, const std::string& state_dir) {
   return kExitOk;
 }
 
-int CmdTrace(const std::string& entity, const std::string& source_key,
-             const std::string& plan_path, const std::string& state_dir) {
+int CmdTrace(const std::string& entity, const std::string& source_key, const std::string& plan_path,
+             const std::string& state_dir) {
   auto colon = source_key.find(':');
   if (colon == std::string::npos) {
     std::cerr << "sluice: trace takes SOURCE:KEY, got '" << source_key << "'\n";
@@ -121,7 +125,8 @@ int CmdTrace(const std::string& entity, const std::string& source_key,
     std::cerr << "sluice: " << audit.status().message() << "\n";
     return kExitError;
   }
-  auto text = TraceRecord(**audit, entity, source_key.substr(0, colon), source_key.substr(colon + 1));
+  auto text =
+      TraceRecord(**audit, entity, source_key.substr(0, colon), source_key.substr(colon + 1));
   if (!text.ok()) {
     std::cerr << "sluice: " << text.status().message() << "\n";
     return kExitError;
@@ -184,8 +189,8 @@ int CmdRollback(const std::string& run_id, const std::string& plan_arg,
     }
     std::cout << "rolled back " << *it << " of run " << run_id << "\n";
   }
-  Status st = (*audit)->EndRun(run_id, "rolled_back", run->halt_reason, run->summary_json,
-                               run->ended_ms);
+  Status st =
+      (*audit)->EndRun(run_id, "rolled_back", run->halt_reason, run->summary_json, run->ended_ms);
   if (!st.ok()) {
     std::cerr << "sluice: " << st.message() << "\n";
     return kExitError;
@@ -208,7 +213,8 @@ int RunCli(int argc, char** argv) {
   run->add_option("plan", plan_path, "the plan YAML")->required();
   run->add_flag("--local", local, "start the coordinator and one of each worker on this machine");
   run->add_flag("--json", json, "print the summary as one JSON object on the last line");
-  run->add_option("--state-dir", state_dir, "audit store, shard logs and reports (default: the plan's)");
+  run->add_option("--state-dir", state_dir,
+                  "audit store, shard logs and reports (default: the plan's)");
   run->add_option("--bind", bind, "control endpoint workers register with");
   run->add_option("--log-level", log_level, "coordinator and worker log level");
   run->add_option("--stall-timeout", stall_timeout, "seconds without progress before halting");
@@ -244,7 +250,8 @@ int RunCli(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitInvalidPlan;
   }
-  if (*run) return CmdRun(plan_path, local, json, state_dir, bind, faults, log_level, stall_timeout);
+  if (*run)
+    return CmdRun(plan_path, local, json, state_dir, bind, faults, log_level, stall_timeout);
   if (*check) return CmdPlanCheck(check_path);
   if (*runs) return CmdRuns(runs_plan, runs_state);
   if (*trace) return CmdTrace(trace_entity, trace_key, trace_plan, trace_state);

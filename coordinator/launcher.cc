@@ -24,8 +24,9 @@ std::string Launcher::SelfDir() {
 Result<pid_t> Launcher::Start(const LaunchSpec& spec) {
   std::string exe = bin_dir_ + "/sluice-" + spec.role;
   if (access(exe.c_str(), X_OK) != 0) return Status::NotFound("worker executable " + exe);
-  std::vector<std::string> args = {exe, "--coordinator", spec.coordinator, "--ordinal",
-                                   std::to_string(spec.ordinal), "--log-level", spec.log_level};
+  std::vector<std::string> args = {
+      exe,           "--coordinator", spec.coordinator, "--ordinal", std::to_string(spec.ordinal),
+      "--log-level", spec.log_level};
   if (!spec.bind.empty()) {
     args.push_back("--bind");
     args.push_back(spec.bind);
@@ -63,8 +64,9 @@ std::vector<std::pair<std::string, std::string>> Launcher::Reap() {
     if (pid <= 0) break;
     auto it = children_.find(pid);
     if (it == children_.end()) continue;
-    std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
-                                          : "exited with code " + std::to_string(WEXITSTATUS(status));
+    std::string how = WIFSIGNALED(status)
+                          ? "killed by signal " + std::to_string(WTERMSIG(status))
+                          : "exited with code " + std::to_string(WEXITSTATUS(status));
     char cpu[96];
     std::snprintf(cpu, sizeof cpu, " after %.2fs user, %.2fs system cpu",
                   usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,

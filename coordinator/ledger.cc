@@ -127,9 +127,7 @@ Status Ledger::CheckPair(const std::string& batch, const std::string& up_stage,
                             (detail.empty() ? " (key checksums differ)" : "; " + detail));
 }
 
-Status Ledger::Apply(const v1::Commit& c) {
-  return Apply(std::make_shared<const v1::Commit>(c));
-}
+Status Ledger::Apply(const v1::Commit& c) { return Apply(std::make_shared<const v1::Commit>(c)); }
 
 Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   const v1::Commit& c = *commit;
@@ -171,16 +169,23 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   for (const auto& f : c.fates()) {
     FateTally& t = s.fates[f.source()];
     switch (f.kind()) {
-      case v1::FATE_MERGED: ++t.merged; break;
-      case v1::FATE_REJECTED: ++t.rejected; break;
-      case v1::FATE_REVIEW: ++t.review; break;
+      case v1::FATE_MERGED:
+        ++t.merged;
+        break;
+      case v1::FATE_REJECTED:
+        ++t.rejected;
+        break;
+      case v1::FATE_REVIEW:
+        ++t.review;
+        break;
       case v1::FATE_LOADED:
         ++t.loaded;
         if (f.rule() == "inserted") ++t.inserted;
         if (f.rule() == "updated") ++t.updated;
         if (f.rule() == "unchanged") ++t.unchanged;
         break;
-      default: continue;  // warnings are not terminal
+      default:
+        continue;  // warnings are not terminal
     }
     t.checksum.Add(f.source(), f.key());
     terminal_sum.Add(f.source(), f.key());
@@ -225,10 +230,12 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   return Status::Ok();
 }
 
-Status Ledger::CheckResolution(const std::string& resolution, const std::vector<std::string>& ingest,
+Status Ledger::CheckResolution(const std::string& resolution,
+                               const std::vector<std::string>& ingest,
                                const std::vector<std::string>& output) const {
   auto it = resolutions_.find(resolution);
-  if (it == resolutions_.end()) return Status::FailedPrecondition("no resolution for " + resolution);
+  if (it == resolutions_.end())
+    return Status::FailedPrecondition("no resolution for " + resolution);
   const auto& n = it->second.counts();
   uint64_t in = 0, out = 0;
   KeyChecksum in_sum, out_sum;
@@ -272,10 +279,14 @@ std::map<std::string, SourceTotals> Ledger::Totals(
     if (it == resolutions_.end()) continue;
     for (const auto& f : it->second.fates()) {
       FateTally& t = totals[f.source()].fates;
-      if (f.kind() == v1::FATE_MERGED) ++t.merged;
-      else if (f.kind() == v1::FATE_REJECTED) ++t.rejected;
-      else if (f.kind() == v1::FATE_REVIEW) ++t.review;
-      else continue;
+      if (f.kind() == v1::FATE_MERGED)
+        ++t.merged;
+      else if (f.kind() == v1::FATE_REJECTED)
+        ++t.rejected;
+      else if (f.kind() == v1::FATE_REVIEW)
+        ++t.review;
+      else
+        continue;
       t.checksum.Add(f.source(), f.key());
     }
   }

@@ -46,7 +46,8 @@ TEST(LedgerTest, BalancedStagesPassAndTotalsAddUp) {
   Ledger ledger;
   RecordBatch in = Batch({"a", "b", "c"});
   ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
-  ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, Keep(in, {"a", "b"}), {Rejected("c")})).ok());
+  ASSERT_TRUE(
+      ledger.Apply(MakeCommit("transform", in, Keep(in, {"a", "b"}), {Rejected("c")})).ok());
   RecordBatch mapped = Batch({"a", "b"});
   ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", mapped, mapped.records, {})).ok());
   auto totals = ledger.Totals({BatchName(in.id)}, {});

@@ -86,7 +86,8 @@ enum class Phase { kIngest, kResolve, kOutput, kReconcile };
 class Coordinator {
  public:
   Coordinator(const Plan& plan, const RunOptions& options)
-      : plan_(plan), options_(options),
+      : plan_(plan),
+        options_(options),
         launcher_(options.bin_dir.empty() ? Launcher::SelfDir() : options.bin_dir) {}
 
   Result<RunSummary> Run() {
@@ -105,8 +106,8 @@ class Coordinator {
   // ---- setup and teardown ----
 
   Status Setup() {
-    SLUICE_ASSIGN_OR_RETURN(audit_, AuditStore::Open(
-        (std::filesystem::path(plan_.state_dir) / "audit.db").string()));
+    SLUICE_ASSIGN_OR_RETURN(
+        audit_, AuditStore::Open((std::filesystem::path(plan_.state_dir) / "audit.db").string()));
     RunRecord rec;
     rec.run_id = summary_.run_id;
     rec.plan_name = plan_.name;
@@ -144,8 +145,9 @@ class Coordinator {
     spec.coordinator = control_->endpoint();
     spec.bind = w.endpoint;  // a replacement serves where its predecessor did
     spec.log_level = options_.log_level;
-    spec.log_path = (std::filesystem::path(plan_.state_dir) / "logs" / summary_.run_id /
-                     (w.identity + ".log")).string();
+    spec.log_path =
+        (std::filesystem::path(plan_.state_dir) / "logs" / summary_.run_id / (w.identity + ".log"))
+            .string();
     SLUICE_ASSIGN_OR_RETURN(pid_t pid, launcher_.Start(spec));
     w.pid = static_cast<uint32_t>(pid);
     return Status::Ok();
@@ -163,7 +165,8 @@ class Coordinator {
     for (const auto& [id, how] : launcher_.exited()) LogInfo(log_, "worker " + id + " " + how);
     struct rusage self {};
     getrusage(RUSAGE_SELF, &self);
-    LogInfo(log_, "coordinator used " + std::to_string(self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6) +
+    LogInfo(log_, "coordinator used " +
+                      std::to_string(self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6) +
                       "s user cpu");
     Status st = audit_->EndRun(summary_.run_id, summary_.status, summary_.halt_reason,
                                SummaryJson(summary_), NowMs());
@@ -203,16 +206,16 @@ class Coordinator {
           SLUICE_RETURN_IF_ERROR(StartRun());
         } else if (Clock::now() > register_deadline) {
           return Status::Unavailable("workers did not register within " +
-                                     std::to_string(options_.register_timeout.count()) + "s: " +
-                                     MissingWorkers());
+                                     std::to_string(options_.register_timeout.count()) +
+                                     "s: " + MissingWorkers());
         }
         continue;
       }
       SLUICE_RETURN_IF_ERROR(DispatchLeases());
       SLUICE_RETURN_IF_ERROR(Advance());
       if (Clock::now() - last_progress_ > options_.stall_timeout) {
-        Halt("no progress for " + std::to_string(options_.stall_timeout.count()) +
-             "s while " + Waiting());
+        Halt("no progress for " + std::to_string(options_.stall_timeout.count()) + "s while " +
+             Waiting());
       }
     }
     // Let the halt reach every worker before shutting them down.
@@ -573,8 +576,8 @@ class Coordinator {
       s.unchanged = r.unchanged;
       summary_.rows.push_back(s);
       if (!t.Balanced()) {
-        unbalanced += source + ": extracted " + std::to_string(t.extracted) + " but accounted for " +
-                      std::to_string(t.Accounted()) + "; ";
+        unbalanced += source + ": extracted " + std::to_string(t.extracted) +
+                      " but accounted for " + std::to_string(t.Accounted()) + "; ";
       }
     }
     std::map<std::string, std::map<std::string, int64_t>> sums;
@@ -687,8 +690,8 @@ class Coordinator {
       }
       it->second.done = true;
       it->second.batches = d.batches();
-      LogInfo(log_, "source " + d.last().source() + " extracted in " +
-                        std::to_string(d.batches()) + " batch(es)");
+      LogInfo(log_, "source " + d.last().source() + " extracted in " + std::to_string(d.batches()) +
+                        " batch(es)");
     }
     last_progress_ = Clock::now();
     return Status::Ok();
@@ -734,9 +737,12 @@ class Coordinator {
         }
         return s;
       }
-      case Phase::kResolve: return "waiting for the deduper to resolve " + Entity();
-      case Phase::kOutput: return "loading " + Entity();
-      case Phase::kReconcile: return "reconciling wave " + plan_.waves[wave_].name;
+      case Phase::kResolve:
+        return "waiting for the deduper to resolve " + Entity();
+      case Phase::kOutput:
+        return "loading " + Entity();
+      case Phase::kReconcile:
+        return "reconciling wave " + plan_.waves[wave_].name;
     }
     return "";
   }

@@ -15,15 +15,15 @@
 namespace sluice {
 
 struct RunOptions {
-  bool local = true;                         // start the workers as child processes
+  bool local = true;                               // start the workers as child processes
   std::string control_bind = "tcp://127.0.0.1:*";  // where workers register
-  std::string bin_dir;                       // worker executables ("" = beside sluice)
-  std::map<std::string, uint32_t> replicas;  // role -> count (default 1 each)
-  std::map<std::string, std::string> faults; // test-only: role -> fault spec
-  std::chrono::seconds stall_timeout{120};   // no progress for this long halts the run
-  std::chrono::seconds register_timeout{60}; // workers must register within this
+  std::string bin_dir;                             // worker executables ("" = beside sluice)
+  std::map<std::string, uint32_t> replicas;        // role -> count (default 1 each)
+  std::map<std::string, std::string> faults;       // test-only: role -> fault spec
+  std::chrono::seconds stall_timeout{120};         // no progress for this long halts the run
+  std::chrono::seconds register_timeout{60};       // workers must register within this
   std::chrono::milliseconds worker_timeout{5000};  // heartbeat silence = dead worker
-  int max_restarts = 5;                      // per worker, before the run halts
+  int max_restarts = 5;                            // per worker, before the run halts
   std::string log_level = "info";
   std::string environment = "default";
 };
@@ -43,7 +43,7 @@ struct RunSummary {
   std::string status;  // completed | halted
   std::string halt_reason;
   std::vector<EntitySourceSummary> rows;
-  std::vector<std::string> reports;  // reconciliation report paths
+  std::vector<std::string> reports;         // reconciliation report paths
   std::vector<std::string> reconciliation;  // per wave, human-readable verdicts
   double seconds = 0;
   int restarts = 0;

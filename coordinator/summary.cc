@@ -8,35 +8,35 @@ namespace sluice {
 std::string SummaryText(const RunSummary& s) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line, "run %s: %s in %.1fs%s\n", s.run_id.c_str(),
-                s.status == "completed" ? "COMPLETED" : "HALTED", s.seconds,
-                s.restarts ? (" (" + std::to_string(s.restarts) + " worker restart(s))").c_str()
-                           : "");
+  std::snprintf(
+      line, sizeof line, "run %s: %s in %.1fs%s\n", s.run_id.c_str(),
+      s.status == "completed" ? "COMPLETED" : "HALTED", s.seconds,
+      s.restarts ? (" (" + std::to_string(s.restarts) + " worker restart(s))").c_str() : "");
   out += line;
   if (!s.halt_reason.empty()) out += "halt reason: " + s.halt_reason + "\n";
   out += "\n";
-  std::snprintf(line, sizeof line, "%-14s %-10s %10s %8s %9s %7s %9s %9s %8s %10s  %s\n",
-                "entity", "source", "extracted", "merged", "rejected", "review", "loaded",
-                "inserted", "updated", "unchanged", "reconciled");
+  std::snprintf(line, sizeof line, "%-14s %-10s %10s %8s %9s %7s %9s %9s %8s %10s  %s\n", "entity",
+                "source", "extracted", "merged", "rejected", "review", "loaded", "inserted",
+                "updated", "unchanged", "reconciled");
   out += line;
   uint64_t tot[8] = {0};
   for (const auto& r : s.rows) {
-    std::snprintf(line, sizeof line,
-                  "%-14s %-10s %10llu %8llu %9llu %7llu %9llu %9llu %8llu %10llu  %s\n",
-                  r.entity.c_str(), r.source.c_str(), (unsigned long long)r.extracted,
-                  (unsigned long long)r.merged, (unsigned long long)r.rejected,
-                  (unsigned long long)r.review, (unsigned long long)r.loaded,
-                  (unsigned long long)r.inserted, (unsigned long long)r.updated,
-                  (unsigned long long)r.unchanged, r.reconciled ? "yes" : "no");
+    std::snprintf(
+        line, sizeof line, "%-14s %-10s %10llu %8llu %9llu %7llu %9llu %9llu %8llu %10llu  %s\n",
+        r.entity.c_str(), r.source.c_str(), (unsigned long long)r.extracted,
+        (unsigned long long)r.merged, (unsigned long long)r.rejected, (unsigned long long)r.review,
+        (unsigned long long)r.loaded, (unsigned long long)r.inserted, (unsigned long long)r.updated,
+        (unsigned long long)r.unchanged, r.reconciled ? "yes" : "no");
     out += line;
-    uint64_t v[8] = {r.extracted, r.merged, r.rejected, r.review,
-                     r.loaded,    r.inserted, r.updated, r.unchanged};
+    uint64_t v[8] = {r.extracted, r.merged,   r.rejected, r.review,
+                     r.loaded,    r.inserted, r.updated,  r.unchanged};
     for (int i = 0; i < 8; ++i) tot[i] += v[i];
   }
-  std::snprintf(line, sizeof line, "%-14s %-10s %10llu %8llu %9llu %7llu %9llu %9llu %8llu %10llu\n",
-                "total", "", (unsigned long long)tot[0], (unsigned long long)tot[1],
-                (unsigned long long)tot[2], (unsigned long long)tot[3], (unsigned long long)tot[4],
-                (unsigned long long)tot[5], (unsigned long long)tot[6], (unsigned long long)tot[7]);
+  std::snprintf(line, sizeof line,
+                "%-14s %-10s %10llu %8llu %9llu %7llu %9llu %9llu %8llu %10llu\n", "total", "",
+                (unsigned long long)tot[0], (unsigned long long)tot[1], (unsigned long long)tot[2],
+                (unsigned long long)tot[3], (unsigned long long)tot[4], (unsigned long long)tot[5],
+                (unsigned long long)tot[6], (unsigned long long)tot[7]);
   out += line;
   bool balanced = tot[0] == tot[1] + tot[2] + tot[3] + tot[4];
   out += std::string("\nconservation: extracted = merged + rejected + review + loaded: ") +
@@ -53,7 +53,8 @@ std::string SummaryJson(const RunSummary& s) {
   nlohmann::json j;
   j["run_id"] = s.run_id;
   j["status"] = s.status;
-  j["halt_reason"] = s.halt_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.halt_reason);
+  j["halt_reason"] =
+      s.halt_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.halt_reason);
   j["seconds"] = s.seconds;
   j["restarts"] = s.restarts;
   j["reports"] = s.reports;

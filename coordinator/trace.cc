@@ -7,12 +7,18 @@ namespace {
 
 const char* KindName(v1::FateKind k) {
   switch (k) {
-    case v1::FATE_LOADED: return "LOADED";
-    case v1::FATE_MERGED: return "MERGED";
-    case v1::FATE_REJECTED: return "REJECTED";
-    case v1::FATE_REVIEW: return "HELD FOR REVIEW";
-    case v1::FATE_WARNING: return "WARNING";
-    default: return "?";
+    case v1::FATE_LOADED:
+      return "LOADED";
+    case v1::FATE_MERGED:
+      return "MERGED";
+    case v1::FATE_REJECTED:
+      return "REJECTED";
+    case v1::FATE_REVIEW:
+      return "HELD FOR REVIEW";
+    case v1::FATE_WARNING:
+      return "WARNING";
+    default:
+      return "?";
   }
 }
 
@@ -45,7 +51,8 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
     }
     if (f.kind() == v1::FATE_LOADED) {
       char hash[32];
-      std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(f.content_hash()));
+      std::snprintf(hash, sizeof hash, "%016llx",
+                    static_cast<unsigned long long>(f.content_hash()));
       out += "    target id: " + std::to_string(f.target_id()) + ", content hash " + hash + "\n";
     }
     out += "    batch:     " + row.batch + "\n";

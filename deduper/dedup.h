@@ -28,7 +28,8 @@ struct MatchEdge {
 class Matcher {
  public:
   virtual ~Matcher() = default;
-  virtual std::vector<MatchEdge> Match(const Schema& schema, const std::vector<Record>& records) = 0;
+  virtual std::vector<MatchEdge> Match(const Schema& schema,
+                                       const std::vector<Record>& records) = 0;
 };
 
 // Exact equality on the plan's key fields; NULL and empty keys never match.

@@ -20,7 +20,8 @@ Status ExtractLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   if (lease.kind() == v1::Lease::KIND_EXTRACT_BATCH) {
     SLUICE_RETURN_IF_ERROR(source->Seek(lease.range()));
     SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(*source, lease.batch(), lease.epoch(), out));
-    if (!got) return Status::Corruption("batch " + BatchName(lease.batch()) + " is gone from the source");
+    if (!got)
+      return Status::Corruption("batch " + BatchName(lease.batch()) + " is gone from the source");
     return Status::Ok();
   }
   if (lease.kind() != v1::Lease::KIND_EXTRACT_SOURCE) {

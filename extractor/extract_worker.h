@@ -29,8 +29,7 @@ class ExtractLogic : public StageLogic {
   };
   Result<std::unique_ptr<Source>> Open(const v1::BatchId& id);
   // Reads one batch from `source`; false when the source is exhausted.
-  Result<bool> ExtractOne(Source& source, const v1::BatchId& id, uint64_t epoch,
-                          StageEmitter& out);
+  Result<bool> ExtractOne(Source& source, const v1::BatchId& id, uint64_t epoch, StageEmitter& out);
 
   WorkerContext ctx_;
   std::vector<Stream> streams_;

@@ -31,8 +31,8 @@ struct ReconcileInput {
   // ... and each terminal fate as recorded (kind per source key).
   std::map<std::string, std::map<std::string, uint64_t>> fate_counts;  // source -> kind -> n
   std::map<std::string, uint64_t> fate_checksum;  // source -> sum KeyHash over fates
-  std::vector<ExpectedLoad> loaded;             // every LOADED fate
-  std::map<std::string, int64_t> decimal_sums;  // field -> expected sum of loaded units
+  std::vector<ExpectedLoad> loaded;               // every LOADED fate
+  std::map<std::string, int64_t> decimal_sums;    // field -> expected sum of loaded units
 };
 
 struct FieldDifference {

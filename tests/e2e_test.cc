@@ -53,15 +53,21 @@ TEST(EndToEnd, QuickstartConsolidatesTwoSourcesAndReconciles) {
   EXPECT_EQ(std::stoull(Query(db, "SELECT count(*) FROM sluice_xref WHERE kind='loaded'")[0]),
             Sum(r.json, "loaded"));
   // Values arrive in canonical form: ISO dates, mapped specialties, exact decimals.
-  EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp WHERE registered NOT GLOB "
-                      "'[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'")[0], "0");
-  EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp WHERE specialty NOT IN ('cardiology', "
-                      "'general_practice', 'dermatology', 'oncology', 'pediatrics', 'neurology', "
-                      "'psychiatry', 'radiology')")[0], "0");
+  EXPECT_EQ(Query(db,
+                  "SELECT count(*) FROM hcp WHERE registered NOT GLOB "
+                  "'[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'")[0],
+            "0");
+  EXPECT_EQ(Query(db,
+                  "SELECT count(*) FROM hcp WHERE specialty NOT IN ('cardiology', "
+                  "'general_practice', 'dermatology', 'oncology', 'pediatrics', 'neurology', "
+                  "'psychiatry', 'radiology')")[0],
+            "0");
   EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp WHERE revenue NOT GLOB '*.[0-9][0-9]'")[0], "0");
   // No national id appears twice in the consolidated target.
-  EXPECT_EQ(Query(db, "SELECT count(*) FROM (SELECT national_id FROM hcp WHERE national_id IS "
-                      "NOT NULL GROUP BY national_id HAVING count(*) > 1)")[0], "0");
+  EXPECT_EQ(Query(db,
+                  "SELECT count(*) FROM (SELECT national_id FROM hcp WHERE national_id IS "
+                  "NOT NULL GROUP BY national_id HAVING count(*) > 1)")[0],
+            "0");
   // The reconciliation report exists and says PASS.
   ASSERT_FALSE(r.json["reports"].empty());
   auto report = nlohmann::json::parse(ReadFile(r.json["reports"][0]), nullptr, false);
@@ -90,7 +96,8 @@ TEST(EndToEnd, RecordLostBetweenStagesHaltsAndNamesIt) {
   auto r = RunPlan(dir.path(), "--test-fault transformer:drop_key=CRM0000042");
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_EQ(r.json["status"], "halted");
-  std::string reason = r.json["halt_reason"].is_string() ? r.json["halt_reason"].get<std::string>() : "";
+  std::string reason =
+      r.json["halt_reason"].is_string() ? r.json["halt_reason"].get<std::string>() : "";
   EXPECT_NE(reason.find("crm:CRM0000042"), std::string::npos) << reason;
   // Nothing was loaded after the halt: the entity never reached the loader.
   std::string db = dir / "out/target.db";
@@ -170,9 +177,9 @@ TEST(BadInput, MalformedRowsAreRejectedWithTheirLineAndTheRestLoads) {
       "id,name,amount\n"
       "1,apple,1.50\n"
       "2,\"pear, green\",2.00\n"
-      "3,too,many,columns\n"   // line 4: wrong column count
+      "3,too,many,columns\n"        // line 4: wrong column count
       "4,\xff\xfe bad utf8,3.00\n"  // line 5: invalid UTF-8
-      "5,\"unterminated,4.00\n"  // line 6: unbalanced quote
+      "5,\"unterminated,4.00\n"     // line 6: unbalanced quote
       "6,plum,5.25\n";
   WriteItemPlan(dir.path(), csv);
   auto r = RunPlan(dir.path());
@@ -189,9 +196,12 @@ TEST(BadInput, MalformedRowsAreRejectedWithTheirLineAndTheRestLoads) {
   EXPECT_NE(trace.out.find("REJECTED"), std::string::npos) << trace.out;
   EXPECT_NE(trace.out.find("column count"), std::string::npos) << trace.out;
   EXPECT_NE(trace.out.find("line/row 4"), std::string::npos) << trace.out;
-  auto utf = Shell(BinDir() + "/sluice trace item shop:line:5 --state-dir " + dir.path() + "/state");
-  auto utf_by_key = Shell(BinDir() + "/sluice trace item shop:4 --state-dir " + dir.path() + "/state");
-  EXPECT_NE((utf.out + utf_by_key.out).find("utf-8"), std::string::npos) << utf.out << utf_by_key.out;
+  auto utf =
+      Shell(BinDir() + "/sluice trace item shop:line:5 --state-dir " + dir.path() + "/state");
+  auto utf_by_key =
+      Shell(BinDir() + "/sluice trace item shop:4 --state-dir " + dir.path() + "/state");
+  EXPECT_NE((utf.out + utf_by_key.out).find("utf-8"), std::string::npos)
+      << utf.out << utf_by_key.out;
 }
 
 TEST(BadInput, EmptyFileIsAClearErrorNotACrash) {
@@ -199,7 +209,8 @@ TEST(BadInput, EmptyFileIsAClearErrorNotACrash) {
   WriteItemPlan(dir.path(), "");
   auto r = RunPlan(dir.path());
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  std::string reason = r.json["halt_reason"].is_string() ? r.json["halt_reason"].get<std::string>() : "";
+  std::string reason =
+      r.json["halt_reason"].is_string() ? r.json["halt_reason"].get<std::string>() : "";
   EXPECT_NE(reason.find("empty file"), std::string::npos) << reason;
 }
 
@@ -228,12 +239,13 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
   PrepareQuickstart(dir.path(), 2000, 1000);
   int port = 20000 + static_cast<int>(std::hash<std::string>{}(dir.path()) % 30000);
   std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
-  std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() + "/plan.yaml --json --bind " +
-                            endpoint + " --state-dir " + dir.path() + "/state > " + dir.path() +
-                            "/out.txt 2> " + dir.path() + "/err.txt; echo $? > " + dir.path() +
-                            "/rc.txt) &";
+  std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() +
+                            "/plan.yaml --json --bind " + endpoint + " --state-dir " + dir.path() +
+                            "/state > " + dir.path() + "/out.txt 2> " + dir.path() +
+                            "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
   ASSERT_EQ(std::system(coordinator.c_str()), 0);
-  for (const char* role : {"extractor", "transformer", "deduper", "validator", "loader", "reconciler"}) {
+  for (const char* role :
+       {"extractor", "transformer", "deduper", "validator", "loader", "reconciler"}) {
     std::string worker = BinDir() + "/sluice-" + role + " --coordinator " + endpoint +
                          " --ordinal 0 2>> " + dir.path() + "/workers.log &";
     ASSERT_EQ(std::system(worker.c_str()), 0);
@@ -243,7 +255,8 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_TRUE(std::filesystem::exists(dir / "rc.txt")) << ReadFile(dir / "err.txt");
-  EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n") << ReadFile(dir / "err.txt") << ReadFile(dir / "workers.log");
+  EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n")
+      << ReadFile(dir / "err.txt") << ReadFile(dir / "workers.log");
   std::string out = ReadFile(dir / "out.txt");
   auto last_line = out.substr(out.rfind('\n', out.size() - 2) + 1);
   auto summary = nlohmann::json::parse(last_line, nullptr, false);

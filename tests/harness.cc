@@ -41,9 +41,10 @@ CommandResult Shell(const std::string& command) {
 
 ScratchDir::ScratchDir(const std::string& name) {
   std::random_device rd;
-  path_ = (std::filesystem::temp_directory_path() /
-           ("sluice-" + name + "-" + std::to_string(getpid()) + "-" + std::to_string(rd() % 100000)))
-              .string();
+  path_ =
+      (std::filesystem::temp_directory_path() /
+       ("sluice-" + name + "-" + std::to_string(getpid()) + "-" + std::to_string(rd() % 100000)))
+          .string();
   std::filesystem::create_directories(path_);
 }
 

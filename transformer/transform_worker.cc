@@ -1,6 +1,5 @@
 #include "transformer/transform_worker.h"
 
-
 namespace sluice {
 
 Status TransformLogic::Start(const WorkerContext& ctx) {
@@ -12,8 +11,8 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   auto key = std::make_pair(batch.id.entity(), batch.id.source());
   auto it = mappers_.find(key);
   if (it == mappers_.end()) {
-    SLUICE_ASSIGN_OR_RETURN(auto mapper, EntityTransformer::Create(ctx_.plan, key.first, key.second,
-                                                                   batch.schema));
+    SLUICE_ASSIGN_OR_RETURN(
+        auto mapper, EntityTransformer::Create(ctx_.plan, key.first, key.second, batch.schema));
     it = mappers_.emplace(key, std::move(mapper)).first;
   }
   RecordBatch mapped;

@@ -8,10 +8,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/pattern.h"
 #include "common/plan.h"
 #include "common/status.h"
 #include "common/value.h"
-#include "common/pattern.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
