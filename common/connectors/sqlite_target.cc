@@ -53,6 +53,8 @@ struct EntityStatements {
   Statement any_in_range;       // whether (entity, source) has an xref key in [?3, ?4]
   Statement update_row;         // overwrite the row by sluice_id
   Statement max_id;             // highest sluice_id in use
+  Statement save_row;           // records the before-image of row ?3 (run ?1, entity ?2)
+  Statement restore_row;        // restores row ?2 from the before-image ?1
   // [n - 1] inserts n rows / upserts n xref entries; prepared on first use.
   std::vector<Statement> insert_rows;
   std::vector<Statement> upsert_xref;
@@ -75,6 +77,10 @@ struct XrefWrite {
   int64_t target_id = 0;
   uint64_t hash = 0;
   const char* kind = "loaded";
+  // Whether the entry may exist and change: its before-image is recorded
+  // for rollback. New keys of inserted rows need none (rollback deletes the
+  // entries of the run pointing at the rows it inserted).
+  bool save = false;
 };
 
 // Flags the records whose key the same batch writes before them (as a
@@ -129,7 +135,16 @@ class SqliteTarget : public Target {
         " target_id INTEGER NOT NULL, content_hash INTEGER, kind TEXT NOT NULL, run_id TEXT,"
         " PRIMARY KEY(entity, source, key)) WITHOUT ROWID;"
         "CREATE TABLE IF NOT EXISTS sluice_batches(run_id TEXT, batch TEXT, inserted INTEGER,"
-        " updated INTEGER, unchanged INTEGER, actions TEXT, PRIMARY KEY(run_id, batch));"));
+        " updated INTEGER, unchanged INTEGER, actions TEXT, PRIMARY KEY(run_id, batch));"
+        // Rollback data, written in each Load's transaction. op: 'insert'
+        // (rows target_id..last_id), 'update' (before: the row's before-image),
+        // 'xref_update' (before: the entry's before-image), 'xref_insert' (a
+        // merged key that had no entry; before: its source and key) or
+        // 'batch' (before: the name of an applied batch).
+        "CREATE TABLE IF NOT EXISTS sluice_rollback(run_id TEXT, entity TEXT,"
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT, target_id INTEGER, op TEXT, before TEXT,"
+        " last_id INTEGER);"
+        "CREATE INDEX IF NOT EXISTS sluice_rollback_run ON sluice_rollback(run_id, entity, seq);"));
     // Checkpoint the WAL into the file when it holds 64 MiB, whatever the
     // page size.
     SLUICE_ASSIGN_OR_RETURN(Statement page_size, db_->Prepare("PRAGMA page_size"));
@@ -149,6 +164,26 @@ class SqliteTarget : public Target {
     SLUICE_ASSIGN_OR_RETURN(
         insert_batch_, db_->Prepare("INSERT INTO sluice_batches(run_id, batch, inserted, updated,"
                                     " unchanged, actions) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+    SLUICE_ASSIGN_OR_RETURN(
+        insert_rollback_, db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id,"
+                                       " last_id, op, before) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+    // ?1 run, ?2 entity, ?3 source, ?4 key; ?5..?7 the entry about to be
+    // written: an existing entry that differs gets its before-image saved,
+    // a missing one is noted for deletion.
+    SLUICE_ASSIGN_OR_RETURN(
+        save_xref_,
+        db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id, op, before)"
+                     " SELECT ?1, ?2, target_id, 'xref_update', json_object('source', source,"
+                     " 'key', key, 'target_id', target_id, 'content_hash', content_hash,"
+                     " 'kind', kind, 'run_id', run_id) FROM sluice_xref"
+                     " WHERE entity = ?2 AND source = ?3 AND key = ?4 AND (target_id IS NOT ?5"
+                     " OR content_hash IS NOT ?6 OR kind IS NOT ?7)"));
+    SLUICE_ASSIGN_OR_RETURN(
+        save_new_xref_,
+        db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, op, before)"
+                     " SELECT ?1, ?2, 'xref_insert', json_object('source', ?3, 'key', ?4)"
+                     " WHERE NOT EXISTS (SELECT 1 FROM sluice_xref"
+                     " WHERE entity = ?2 AND source = ?3 AND key = ?4)"));
     return Status::Ok();
   }
 
@@ -164,6 +199,12 @@ class SqliteTarget : public Target {
       return out.status().WithContext(spec_.yaml_path + ": load " + BatchName(batch.id));
     }
     return out;
+  }
+
+  Status Rollback(const std::string& run_id, const Entity& entity) override {
+    Status st = RollbackRun(run_id, entity);
+    return st.WithContext(spec_.yaml_path + ": rollback of run '" + run_id + "' entity '" +
+                          entity.name + "'");
   }
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override {
@@ -201,12 +242,16 @@ class SqliteTarget : public Target {
     }
     auto st = std::make_unique<EntityStatements>();
     st->schema = entity.ToSchema();
-    std::string cols, sets;
+    std::string cols, sets, image, restore;
     for (size_t i = 0; i < entity.fields.size(); ++i) {
       std::string col = QuoteIdentifier(entity.fields[i].name);
       std::string param = "?" + std::to_string(i + 1);
       cols += col + ", ";
       sets += (i ? ", " : "") + col + " = " + param;
+      const std::string name = SqlString(entity.fields[i].name);
+      const std::string path = SqlString("$.\"" + entity.fields[i].name + "\"");
+      image += ", " + name + ", " + col;
+      restore += (i ? ", " : "") + col + " = json_extract(?1, " + path + ")";
     }
     std::string id_param = "?" + std::to_string(entity.fields.size() + 1);
     st->insert_rows_sql = "INSERT INTO " + table + "(" + cols + "sluice_id) VALUES";
@@ -235,8 +280,26 @@ class SqliteTarget : public Target {
                                                                  " WHERE sluice_id = " + id_param));
     SLUICE_ASSIGN_OR_RETURN(st->max_id,
                             db_->Prepare("SELECT coalesce(max(sluice_id), 0) FROM " + table));
+    SLUICE_ASSIGN_OR_RETURN(
+        st->save_row,
+        db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id, op, before)"
+                     " SELECT ?1, ?2, sluice_id, 'update', json_object(" +
+                     (image.empty() ? std::string() : image.substr(2)) + ") FROM " + table +
+                     " WHERE sluice_id = ?3"));
+    SLUICE_ASSIGN_OR_RETURN(
+        st->restore_row,
+        db_->Prepare(entity.fields.empty()
+                         ? "SELECT ?1, ?2"
+                         : "UPDATE " + table + " SET " + restore + " WHERE sluice_id = ?2"));
     entities_[entity.name] = std::move(st);
     return Status::Ok();
+  }
+
+  // `text` as an SQL string literal.
+  static std::string SqlString(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
   }
 
   static std::string Difference(const std::vector<std::pair<std::string, std::string>>& want,
@@ -370,6 +433,10 @@ class SqliteTarget : public Target {
   Status FlushXref(EntityStatements* st, const std::string& entity, const std::string& run_id) {
     for (size_t done = 0; done < pending_xref_.size();) {
       const size_t count = std::min(st->entries_per_upsert, pending_xref_.size() - done);
+      for (size_t k = 0; k < count; ++k) {
+        const XrefWrite& w = pending_xref_[done + k];
+        if (w.save) SLUICE_RETURN_IF_ERROR(SaveXref(entity, run_id, w));
+      }
       SLUICE_ASSIGN_OR_RETURN(Statement * s, UpsertXref(st, count));
       SLUICE_RETURN_IF_ERROR(s->Reset());
       SLUICE_RETURN_IF_ERROR(s->BindView(1, entity));
@@ -395,6 +462,40 @@ class SqliteTarget : public Target {
     }
     pending_xref_.clear();
     return Status::Ok();
+  }
+
+  // Records the state of the xref entry `w` is about to overwrite.
+  Status SaveXref(const std::string& entity, const std::string& run_id, const XrefWrite& w) {
+    Statement& s = save_xref_;
+    SLUICE_RETURN_IF_ERROR(s.Reset());
+    SLUICE_RETURN_IF_ERROR(s.BindView(1, run_id));
+    SLUICE_RETURN_IF_ERROR(s.BindView(2, entity));
+    SLUICE_RETURN_IF_ERROR(s.BindView(3, w.source));
+    SLUICE_RETURN_IF_ERROR(s.BindView(4, w.key));
+    SLUICE_RETURN_IF_ERROR(s.Bind(5, w.target_id));
+    SLUICE_RETURN_IF_ERROR(s.Bind(6, std::bit_cast<int64_t>(w.hash)));
+    SLUICE_RETURN_IF_ERROR(s.BindView(7, w.kind));
+    SLUICE_RETURN_IF_ERROR(s.Run());
+    Statement& n = save_new_xref_;
+    SLUICE_RETURN_IF_ERROR(n.Reset());
+    SLUICE_RETURN_IF_ERROR(n.BindView(1, run_id));
+    SLUICE_RETURN_IF_ERROR(n.BindView(2, entity));
+    SLUICE_RETURN_IF_ERROR(n.BindView(3, w.source));
+    SLUICE_RETURN_IF_ERROR(n.BindView(4, w.key));
+    return n.Run();
+  }
+
+  Status AddRollback(const std::string& run_id, const std::string& entity, int64_t target_id,
+                     int64_t last_id, const char* op, std::string_view before) {
+    Statement& s = insert_rollback_;
+    SLUICE_RETURN_IF_ERROR(s.Reset());
+    SLUICE_RETURN_IF_ERROR(s.BindView(1, run_id));
+    SLUICE_RETURN_IF_ERROR(s.BindView(2, entity));
+    SLUICE_RETURN_IF_ERROR(s.Bind(3, target_id));
+    SLUICE_RETURN_IF_ERROR(s.Bind(4, last_id));
+    SLUICE_RETURN_IF_ERROR(s.BindView(5, op));
+    SLUICE_RETURN_IF_ERROR(s.BindView(6, before));
+    return s.Run();
   }
 
   Result<XrefEntry> Lookup(EntityStatements* st, const std::string& entity,
@@ -549,7 +650,7 @@ class SqliteTarget : public Target {
         if (!e.found || e.merged) {
           target_id = st->next_id++;
           pending_rows_.emplace_back(i, target_id);
-          pending_xref_.push_back({r.source, r.key, target_id, r.content_hash, "loaded"});
+          pending_xref_.push_back({r.source, r.key, target_id, r.content_hash, "loaded", e.found});
           ++out.inserted;
           out.actions.push_back(LoadOutcome::kInserted);
         } else if (e.hash == r.content_hash) {
@@ -559,6 +660,12 @@ class SqliteTarget : public Target {
           // An entry left pointing past the last row (its row was removed)
           // names a row this batch inserts: write that row first.
           if (target_id >= first_new_id) SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
+          Statement& save = st->save_row;
+          SLUICE_RETURN_IF_ERROR(save.Reset());
+          SLUICE_RETURN_IF_ERROR(save.BindView(1, run_id));
+          SLUICE_RETURN_IF_ERROR(save.BindView(2, entity.name));
+          SLUICE_RETURN_IF_ERROR(save.Bind(3, target_id));
+          SLUICE_RETURN_IF_ERROR(save.Run());
           Statement& u = st->update_row;
           SLUICE_RETURN_IF_ERROR(u.Reset());
           ReserveScratch(st->schema, 1);
@@ -566,13 +673,13 @@ class SqliteTarget : public Target {
           SLUICE_RETURN_IF_ERROR(u.Bind(static_cast<int>(n + 1), target_id));
           Status updated = u.Run();
           if (!updated.ok()) return updated.WithContext("record " + RecordName(r));
-          pending_xref_.push_back({r.source, r.key, target_id, r.content_hash, "loaded"});
+          pending_xref_.push_back({r.source, r.key, target_id, r.content_hash, "loaded", true});
           ++out.updated;
           out.actions.push_back(LoadOutcome::kUpdated);
         }
         out.target_ids.push_back(target_id);
         for (const SourceKey& m : r.merged) {
-          pending_xref_.push_back({m.source, m.key, target_id, 0, "merged"});
+          pending_xref_.push_back({m.source, m.key, target_id, 0, "merged", true});
         }
         if (pending_rows_.size() >= st->rows_per_insert) {
           SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
@@ -584,6 +691,12 @@ class SqliteTarget : public Target {
     }
     SLUICE_RETURN_IF_ERROR(FlushRows(st, batch));
     SLUICE_RETURN_IF_ERROR(FlushXref(st, entity.name, run_id));
+    // The batch's new rows are the ids first_new_id..next_id - 1.
+    if (st->next_id > first_new_id) {
+      SLUICE_RETURN_IF_ERROR(
+          AddRollback(run_id, entity.name, first_new_id, st->next_id - 1, "insert", {}));
+    }
+    SLUICE_RETURN_IF_ERROR(AddRollback(run_id, entity.name, 0, 0, "batch", name));
 
     SLUICE_RETURN_IF_ERROR(insert_batch_.Reset());
     SLUICE_RETURN_IF_ERROR(insert_batch_.BindView(1, run_id));
@@ -595,6 +708,98 @@ class SqliteTarget : public Target {
     SLUICE_RETURN_IF_ERROR(insert_batch_.Run());
     SLUICE_RETURN_IF_ERROR(tx.Commit());
     return out;
+  }
+
+  // Replays the run's rollback rows of the entity in reverse order.
+  Status RollbackRun(const std::string& run_id, const Entity& entity) {
+    SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+    EntityStatements* st = entities_[entity.name].get();
+    const std::string table = QuoteIdentifier(entity.name);
+    SLUICE_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
+    struct Step {
+      int64_t target_id;
+      int64_t last_id;
+      std::string op;
+      std::string before;
+    };
+    std::vector<Step> steps;
+    {
+      SLUICE_ASSIGN_OR_RETURN(
+          Statement q, db_->Prepare("SELECT target_id, last_id, op, before FROM sluice_rollback"
+                                    " WHERE run_id = ?1 AND entity = ?2 ORDER BY seq DESC"));
+      SLUICE_RETURN_IF_ERROR(q.BindView(1, run_id));
+      SLUICE_RETURN_IF_ERROR(q.BindView(2, entity.name));
+      while (true) {
+        SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        steps.push_back({q.ColumnInt64(0), q.ColumnInt64(1), std::string(q.ColumnText(2)),
+                         std::string(q.ColumnText(3))});
+      }
+    }
+    if (steps.empty()) return tx.Commit();
+    SLUICE_ASSIGN_OR_RETURN(Statement delete_rows,
+                            db_->Prepare("DELETE FROM " + table +
+                                         " WHERE sluice_id BETWEEN ?1 AND ?2"));
+    // Entries of the run pointing at rows it inserted are the new keys' (the
+    // ones it changed come back from their before-images).
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement delete_entries,
+        db_->Prepare("DELETE FROM sluice_xref WHERE entity = ?1 AND run_id = ?2"
+                     " AND target_id BETWEEN ?3 AND ?4"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement delete_entry,
+        db_->Prepare("DELETE FROM sluice_xref WHERE entity = ?1"
+                     " AND source = json_extract(?2, '$.source') AND key = json_extract(?2, '$.key')"));
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement restore_entry,
+        db_->Prepare("INSERT OR REPLACE INTO sluice_xref(entity, source, key, target_id,"
+                     " content_hash, kind, run_id) VALUES(?1, json_extract(?2, '$.source'),"
+                     " json_extract(?2, '$.key'), json_extract(?2, '$.target_id'),"
+                     " json_extract(?2, '$.content_hash'), json_extract(?2, '$.kind'),"
+                     " json_extract(?2, '$.run_id'))"));
+    SLUICE_ASSIGN_OR_RETURN(Statement delete_batch,
+                            db_->Prepare("DELETE FROM sluice_batches WHERE run_id = ?1"
+                                         " AND batch = ?2"));
+    for (const Step& s : steps) {
+      if (s.op == "insert") {
+        SLUICE_RETURN_IF_ERROR(delete_rows.Reset());
+        SLUICE_RETURN_IF_ERROR(delete_rows.Bind(1, s.target_id));
+        SLUICE_RETURN_IF_ERROR(delete_rows.Bind(2, s.last_id));
+        SLUICE_RETURN_IF_ERROR(delete_rows.Run());
+        SLUICE_RETURN_IF_ERROR(delete_entries.Reset());
+        SLUICE_RETURN_IF_ERROR(delete_entries.BindView(1, entity.name));
+        SLUICE_RETURN_IF_ERROR(delete_entries.BindView(2, run_id));
+        SLUICE_RETURN_IF_ERROR(delete_entries.Bind(3, s.target_id));
+        SLUICE_RETURN_IF_ERROR(delete_entries.Bind(4, s.last_id));
+        SLUICE_RETURN_IF_ERROR(delete_entries.Run());
+      } else if (s.op == "update") {
+        Statement& u = st->restore_row;
+        SLUICE_RETURN_IF_ERROR(u.Reset());
+        SLUICE_RETURN_IF_ERROR(u.BindView(1, s.before));
+        SLUICE_RETURN_IF_ERROR(u.Bind(2, s.target_id));
+        SLUICE_RETURN_IF_ERROR(u.Run());
+      } else if (s.op == "xref_update" || s.op == "xref_insert") {
+        Statement& x = s.op == "xref_update" ? restore_entry : delete_entry;
+        SLUICE_RETURN_IF_ERROR(x.Reset());
+        SLUICE_RETURN_IF_ERROR(x.BindView(1, entity.name));
+        SLUICE_RETURN_IF_ERROR(x.BindView(2, s.before));
+        SLUICE_RETURN_IF_ERROR(x.Run());
+      } else if (s.op == "batch") {
+        SLUICE_RETURN_IF_ERROR(delete_batch.Reset());
+        SLUICE_RETURN_IF_ERROR(delete_batch.BindView(1, run_id));
+        SLUICE_RETURN_IF_ERROR(delete_batch.BindView(2, s.before));
+        SLUICE_RETURN_IF_ERROR(delete_batch.Run());
+      } else {
+        return Status::Corruption("sluice_rollback: unknown op '" + s.op + "'");
+      }
+    }
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement done,
+        db_->Prepare("DELETE FROM sluice_rollback WHERE run_id = ?1 AND entity = ?2"));
+    SLUICE_RETURN_IF_ERROR(done.BindView(1, run_id));
+    SLUICE_RETURN_IF_ERROR(done.BindView(2, entity.name));
+    SLUICE_RETURN_IF_ERROR(done.Run());
+    return tx.Commit();
   }
 
   Status Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn) {
@@ -663,6 +868,9 @@ class SqliteTarget : public Target {
   std::unique_ptr<SqliteDb> db_;
   Statement find_batch_;
   Statement insert_batch_;
+  Statement insert_rollback_;  // one rollback row: ?1 run ... ?6 before
+  Statement save_xref_;        // before-image of an xref entry about to change
+  Statement save_new_xref_;    // notes a merged key that had no entry
   std::map<std::string, std::unique_ptr<EntityStatements>> entities_;
   bool bytewise_keys_ = false;  // SQLite orders keys as std::string_view does
   // Per Load, reused for their capacity:
