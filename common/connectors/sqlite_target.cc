@@ -164,9 +164,9 @@ class SqliteTarget : public Target {
     SLUICE_ASSIGN_OR_RETURN(
         insert_batch_, db_->Prepare("INSERT INTO sluice_batches(run_id, batch, inserted, updated,"
                                     " unchanged, actions) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-    SLUICE_ASSIGN_OR_RETURN(
-        insert_rollback_, db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id,"
-                                       " last_id, op, before) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+    SLUICE_ASSIGN_OR_RETURN(insert_rollback_,
+                            db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id,"
+                                         " last_id, op, before) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
     // ?1 run, ?2 entity, ?3 source, ?4 key; ?5..?7 the entry about to be
     // written: an existing entry that differs gets its before-image saved,
     // a missing one is noted for deletion.
@@ -737,19 +737,14 @@ class SqliteTarget : public Target {
       }
     }
     if (steps.empty()) return tx.Commit();
-    SLUICE_ASSIGN_OR_RETURN(Statement delete_rows,
-                            db_->Prepare("DELETE FROM " + table +
-                                         " WHERE sluice_id BETWEEN ?1 AND ?2"));
-    // Entries of the run pointing at rows it inserted are the new keys' (the
-    // ones it changed come back from their before-images).
     SLUICE_ASSIGN_OR_RETURN(
-        Statement delete_entries,
-        db_->Prepare("DELETE FROM sluice_xref WHERE entity = ?1 AND run_id = ?2"
-                     " AND target_id BETWEEN ?3 AND ?4"));
+        Statement delete_rows,
+        db_->Prepare("DELETE FROM " + table + " WHERE sluice_id BETWEEN ?1 AND ?2"));
     SLUICE_ASSIGN_OR_RETURN(
         Statement delete_entry,
-        db_->Prepare("DELETE FROM sluice_xref WHERE entity = ?1"
-                     " AND source = json_extract(?2, '$.source') AND key = json_extract(?2, '$.key')"));
+        db_->Prepare(
+            "DELETE FROM sluice_xref WHERE entity = ?1"
+            " AND source = json_extract(?2, '$.source') AND key = json_extract(?2, '$.key')"));
     SLUICE_ASSIGN_OR_RETURN(
         Statement restore_entry,
         db_->Prepare("INSERT OR REPLACE INTO sluice_xref(entity, source, key, target_id,"
@@ -766,12 +761,6 @@ class SqliteTarget : public Target {
         SLUICE_RETURN_IF_ERROR(delete_rows.Bind(1, s.target_id));
         SLUICE_RETURN_IF_ERROR(delete_rows.Bind(2, s.last_id));
         SLUICE_RETURN_IF_ERROR(delete_rows.Run());
-        SLUICE_RETURN_IF_ERROR(delete_entries.Reset());
-        SLUICE_RETURN_IF_ERROR(delete_entries.BindView(1, entity.name));
-        SLUICE_RETURN_IF_ERROR(delete_entries.BindView(2, run_id));
-        SLUICE_RETURN_IF_ERROR(delete_entries.Bind(3, s.target_id));
-        SLUICE_RETURN_IF_ERROR(delete_entries.Bind(4, s.last_id));
-        SLUICE_RETURN_IF_ERROR(delete_entries.Run());
       } else if (s.op == "update") {
         Statement& u = st->restore_row;
         SLUICE_RETURN_IF_ERROR(u.Reset());
@@ -793,6 +782,15 @@ class SqliteTarget : public Target {
         return Status::Corruption("sluice_rollback: unknown op '" + s.op + "'");
       }
     }
+    // Entries still naming the run were written by it and had no entry
+    // before it (the new keys of the rows it inserted: Load saves no image
+    // of those); every entry it changed is back at its earlier state.
+    SLUICE_ASSIGN_OR_RETURN(
+        Statement new_entries,
+        db_->Prepare("DELETE FROM sluice_xref WHERE entity = ?1 AND run_id = ?2"));
+    SLUICE_RETURN_IF_ERROR(new_entries.BindView(1, entity.name));
+    SLUICE_RETURN_IF_ERROR(new_entries.BindView(2, run_id));
+    SLUICE_RETURN_IF_ERROR(new_entries.Run());
     SLUICE_ASSIGN_OR_RETURN(
         Statement done,
         db_->Prepare("DELETE FROM sluice_rollback WHERE run_id = ?1 AND entity = ?2"));

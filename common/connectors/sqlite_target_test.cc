@@ -39,6 +39,33 @@ Record Rec(const std::string& key, const std::string& name, int64_t balance) {
   return r;
 }
 
+// Every row of the entity table and of sluice_xref, in order, each value
+// with its SQLite type (quote()), and the applied batches.
+std::string Checksum(const std::string& path) {
+  auto db = SqliteDb::Open(path, /*readonly=*/true);
+  if (!db.ok()) return db.status().ToString();
+  std::string out;
+  for (const char* sql :
+       {"SELECT quote(sluice_id) || ',' || quote(name) || ',' || quote(dob) || ',' ||"
+        " quote(balance) || ',' || quote(active) || ',' || quote(visits) FROM hcp"
+        " ORDER BY sluice_id",
+        "SELECT quote(entity) || ',' || quote(source) || ',' || quote(key) || ',' ||"
+        " quote(target_id) || ',' || quote(content_hash) || ',' || quote(kind) || ',' ||"
+        " quote(run_id) FROM sluice_xref ORDER BY entity, source, key",
+        "SELECT quote(run_id) || ',' || quote(batch) FROM sluice_batches ORDER BY 1"}) {
+    auto s = (*db)->Prepare(sql);
+    if (!s.ok()) return s.status().ToString();
+    while (true) {
+      auto row = s->Step();
+      if (!row.ok()) return row.status().ToString();
+      if (!*row) break;
+      out += std::string(s->ColumnText(0)) + "\n";
+    }
+    out += "--\n";
+  }
+  return out;
+}
+
 class SqliteTargetTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -276,6 +303,7 @@ TEST_F(SqliteTargetTest, ABatchLoadsAsItsRecordsOneByOne) {
   auto batched = OpenSqliteTarget(batched_spec);
   auto single = OpenSqliteTarget(single_spec);
   ASSERT_TRUE(batched.ok() && single.ok());
+  std::string batched_after_run1, single_after_run1;
   for (int run = 1; run <= 2; ++run) {
     const std::string run_id = "run" + std::to_string(run);
     RecordBatch b = Batch(0, make_run(run));
@@ -325,7 +353,16 @@ TEST_F(SqliteTargetTest, ABatchLoadsAsItsRecordsOneByOne) {
       EXPECT_EQ(after.at(name).target_id, row.target_id) << name;
       EXPECT_EQ(after.at(name).values, row.values) << name;
     }
+    if (run == 1) {
+      batched_after_run1 = Checksum(batched_spec.path);
+      single_after_run1 = Checksum(single_spec.path);
+    }
   }
+  // Rolling back run 2 (repeated keys, merges, updates) restores run 1's state.
+  ASSERT_TRUE((*batched)->Rollback("run2", hcp).ok());
+  ASSERT_TRUE((*single)->Rollback("run2", hcp).ok());
+  EXPECT_EQ(Checksum(batched_spec.path), batched_after_run1);
+  EXPECT_EQ(Checksum(single_spec.path), single_after_run1);
 }
 
 TEST_F(SqliteTargetTest, PrepareRefusesAMismatchedTable) {
@@ -367,6 +404,73 @@ TEST_F(SqliteTargetTest, RefusedRowFailsTheWholeBatch) {
   auto ok = (*target)->Load("run", hcp, Batch(0, {Rec("1", "one", 1), Rec("2", "two", 2)}));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->inserted, 2u);
+}
+
+TEST_F(SqliteTargetTest, RollbackRestoresTheStateBeforeTheRun) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  // Run A inserts five rows, key 5 merged into 1.
+  Record a1 = Rec("1", "ann", 1);
+  a1.merged = {{"crm", "5"}};
+  auto a = (*target)->Load(
+      "run-a", hcp, Batch(0, {a1, Rec("2", "bob", 2), Rec("3", "cy", 3), Rec("4", "dee", 4)}));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_EQ(a->inserted, 4u);
+  const std::string after_a = Checksum(spec_.path);
+
+  // Rolling back a run that loaded nothing changes nothing.
+  ASSERT_TRUE((*target)->Rollback("run-none", hcp).ok());
+  EXPECT_EQ(Checksum(spec_.path), after_a);
+
+  // Run B, in two batches: inserts, updates (a NULL becomes a value, text
+  // changes), merges key 4 into survivor 2 and a new erp key into 1, and
+  // gives the formerly merged key 5 its own row.
+  Record b2 = Rec("2", "bob2", 20);
+  b2.values[4] = Value::Int(7);
+  b2.merged = {{"crm", "4"}};
+  Record b1 = Rec("1", "ann", 1);
+  b1.merged = {{"erp", "X-1"}};
+  auto b = (*target)->Load("run-b", hcp, Batch(1, {b1, b2, Rec("6", "fay", 6)}));
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->inserted, 1u);
+  EXPECT_EQ(b->updated, 1u);
+  Record b3 = Rec("3", "cy3", 30);
+  b3.values[4] = Value::Int(9);
+  auto b_second = (*target)->Load(
+      "run-b", hcp, Batch(2, {b3, Rec("5", "eve", 5), Rec("6", "fay6", 60), Rec("7", "gus", 7)}));
+  ASSERT_TRUE(b_second.ok()) << b_second.status().ToString();
+  EXPECT_EQ(b_second->inserted, 2u);
+  EXPECT_EQ(b_second->updated, 2u);
+  ASSERT_NE(Checksum(spec_.path), after_a);
+
+  Status st = (*target)->Rollback("run-b", hcp);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Checksum(spec_.path), after_a);
+  {
+    auto db = SqliteDb::Open(spec_.path, /*readonly=*/true);
+    ASSERT_TRUE(db.ok());
+    auto left = (*db)->Prepare("SELECT count(*) FROM sluice_rollback WHERE run_id = 'run-b'");
+    ASSERT_TRUE(left.ok());
+    ASSERT_TRUE(*left->Step());
+    EXPECT_EQ(left->ColumnInt64(0), 0);
+  }
+  // Idempotent.
+  ASSERT_TRUE((*target)->Rollback("run-b", hcp).ok());
+  EXPECT_EQ(Checksum(spec_.path), after_a);
+
+  // The run can be loaded again: its batches are no longer applied.
+  auto again = (*target)->Load("run-b", hcp, Batch(1, {b1, b2, Rec("6", "fay", 6)}));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->replayed);
+  EXPECT_EQ(again->inserted, 1u);
+  EXPECT_EQ(again->updated, 1u);
+  ASSERT_TRUE((*target)->Rollback("run-b", hcp).ok());
+  EXPECT_EQ(Checksum(spec_.path), after_a);
+
+  // Rolling back run A empties the target.
+  ASSERT_TRUE((*target)->Rollback("run-a", hcp).ok());
+  EXPECT_EQ(Checksum(spec_.path), "--\n--\n--\n");
 }
 
 }  // namespace
