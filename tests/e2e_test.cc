@@ -268,3 +268,34 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
 
 }  // namespace
 }  // namespace sluice::testing
+
+namespace sluice::testing {
+namespace {
+
+// `sluice rollback RUN` restores the target exactly as it was before the run,
+// also after a run that inserted and updated rows.
+TEST(EndToEnd, RollbackRestoresThePreRunTarget) {
+  ScratchDir dir("rollback");
+  PrepareQuickstart(dir.path(), 2000, 1000);
+  auto first = RunPlan(dir.path());
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  std::string before = TargetDigest(dir / "out/target.db");
+  // New source data: more rows (inserts) and a different seed (updates).
+  auto gen = Shell(BinDir() + "/sluice-sample quickstart --out " + dir.path() +
+                   "/data --crm-rows 2500 --erp-rows 1000 --seed 2");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto second = RunPlan(dir.path());
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  ASSERT_GT(Sum(second.json, "inserted") + Sum(second.json, "updated"), 0u);
+  ASSERT_NE(TargetDigest(dir / "out/target.db"), before);
+  std::string run = second.json["run_id"];
+  auto rb = Shell(BinDir() + "/sluice rollback " + run + " --plan " + dir.path() +
+                  "/plan.yaml --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(rb.exit_code, 0) << rb.out << rb.err;
+  EXPECT_EQ(TargetDigest(dir / "out/target.db"), before);
+  auto runs = Shell(BinDir() + "/sluice runs --state-dir " + dir.path() + "/state");
+  EXPECT_NE(runs.out.find("rolled_back"), std::string::npos) << runs.out;
+}
+
+}  // namespace
+}  // namespace sluice::testing
