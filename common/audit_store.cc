@@ -417,4 +417,26 @@ Result<std::vector<std::map<std::string, std::string>>> AuditStore::BatchCommits
   return out;
 }
 
+Result<std::map<std::string, std::string>> AuditStore::ExtractionBatchOf(const std::string& run_id,
+                                                                         const std::string& entity,
+                                                                         const std::string& source,
+                                                                         uint64_t line) {
+  SLUICE_ASSIGN_OR_RETURN(
+      auto st, db_->Prepare("SELECT batch, stage, epoch, range_begin, range_end, first_line, n_in, "
+                            "n_out, in_checksum, out_checksum FROM batches WHERE run_id=? AND "
+                            "entity=? AND source=? AND stage='extract' AND first_line<=? "
+                            "ORDER BY first_line DESC LIMIT 1"));
+  SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+  SLUICE_RETURN_IF_ERROR(st.Bind(2, entity));
+  SLUICE_RETURN_IF_ERROR(st.Bind(3, source));
+  SLUICE_RETURN_IF_ERROR(st.Bind(4, static_cast<int64_t>(line)));
+  std::map<std::string, std::string> out;
+  SLUICE_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (row) {
+    for (int i = 0; i < st.ColumnCount(); ++i)
+      out[st.ColumnName(i)] = std::string(st.ColumnText(i));
+  }
+  return out;
+}
+
 }  // namespace sluice

@@ -102,6 +102,13 @@ class AuditStore {
   // Every fate ever recorded for (entity, source, key), oldest run first.
   Result<std::vector<FateRow>> FatesOf(const std::string& entity, const std::string& source,
                                        const std::string& key);
+  // The extraction batch of a run that read source line/row `line` of
+  // (entity, source): the one with the highest first line not after it.
+  // Columns as in BatchCommits plus "batch"; empty when none is recorded.
+  Result<std::map<std::string, std::string>> ExtractionBatchOf(const std::string& run_id,
+                                                               const std::string& entity,
+                                                               const std::string& source,
+                                                               uint64_t line);
   // The extraction commit of a batch (its range and checksum), if recorded.
   Result<std::vector<std::map<std::string, std::string>>> BatchCommits(const std::string& run_id,
                                                                        const std::string& batch);

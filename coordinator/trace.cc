@@ -22,6 +22,15 @@ const char* KindName(v1::FateKind k) {
   }
 }
 
+// A checksum stored as a signed SQLite integer, shown as 16 hex digits.
+std::string Hex(const std::string& signed_text) {
+  char hex[20];
+  std::snprintf(
+      hex, sizeof hex, "%016llx",
+      static_cast<unsigned long long>(std::stoll(signed_text.empty() ? "0" : signed_text)));
+  return hex;
+}
+
 }  // namespace
 
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
@@ -55,15 +64,21 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
                     static_cast<unsigned long long>(f.content_hash()));
       out += "    target id: " + std::to_string(f.target_id()) + ", content hash " + hash + "\n";
     }
-    out += "    batch:     " + row.batch + "\n";
+    if (f.line() > 0) {
+      // Where the record was born: the extraction batch that read its line.
+      auto ex = audit.ExtractionBatchOf(row.run_id, row.entity, f.source(), f.line());
+      if (ex.ok() && !ex->empty()) {
+        out += "    extracted: batch " + ex->at("batch") + " (from line/row " +
+               ex->at("first_line") + ", " + ex->at("n_in") + " rows read, key checksum " +
+               Hex(ex->at("in_checksum")) + ")\n";
+      }
+    }
+    out += "    decided:   batch " + row.batch + "\n";
     auto commits = audit.BatchCommits(row.run_id, row.batch);
     if (commits.ok()) {
       for (const auto& c : *commits) {
-        char cs[40];
-        std::snprintf(cs, sizeof cs, "%016llx",
-                      static_cast<unsigned long long>(std::stoll(c.at("out_checksum"))));
         out += "      " + c.at("stage") + ": in " + c.at("n_in") + ", out " + c.at("n_out") +
-               ", out key checksum " + cs + "\n";
+               ", out key checksum " + Hex(c.at("out_checksum")) + "\n";
       }
     }
   }

@@ -196,6 +196,7 @@ TEST(BadInput, MalformedRowsAreRejectedWithTheirLineAndTheRestLoads) {
   EXPECT_NE(trace.out.find("REJECTED"), std::string::npos) << trace.out;
   EXPECT_NE(trace.out.find("column count"), std::string::npos) << trace.out;
   EXPECT_NE(trace.out.find("line/row 4"), std::string::npos) << trace.out;
+  EXPECT_NE(trace.out.find("extracted: batch "), std::string::npos) << trace.out;
   auto utf =
       Shell(BinDir() + "/sluice trace item shop:line:5 --state-dir " + dir.path() + "/state");
   auto utf_by_key =
