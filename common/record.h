@@ -43,6 +43,35 @@ struct RecordBatch {
   void RehashAll();
 };
 
+// Fills the next record of `out` from one source row of text cells, reusing
+// a record left from an earlier batch when there is one (`*used` records are
+// taken so far; the caller trims `out->records` to it at the end).
+// `is_null(c)` and `text(c)` read cell c; the key is column `key_index`.
+template <typename IsNull, typename Text>
+void AppendTextRecord(RecordBatch* out, size_t* used, const Schema& schema,
+                      const std::string& source, uint64_t line, size_t key_index, IsNull is_null,
+                      Text text) {
+  if (*used == out->records.size()) out->records.emplace_back();
+  Record& r = out->records[(*used)++];
+  r.source = source;
+  r.line = line;
+  r.merged.clear();
+  const size_t n = schema.fields.size();
+  r.values.resize(n);
+  for (size_t c = 0; c < n; ++c) {
+    Value& v = r.values[c];
+    v.i = 0;
+    v.is_null = is_null(static_cast<int>(c));
+    if (v.is_null) {
+      v.s.clear();
+    } else {
+      v.s.assign(text(static_cast<int>(c)));
+    }
+  }
+  r.key = r.values[key_index].s;
+  r.content_hash = ContentHash(schema, r.values);
+}
+
 // "run/wave/entity/source/sequence": a readable, stable batch name for logs.
 std::string BatchName(const v1::BatchId& id);
 

@@ -110,7 +110,6 @@ class PostgresSource : public Source {
     if (n < max_rows) done_ = true;
     if (n == 0) return false;
     const uint64_t begin = rank_;
-    const int ncols = static_cast<int>(schema_.fields.size());
     size_t n_records = 0;
     for (size_t i = 0; i < n; ++i) {
       const int row = static_cast<int>(i);
@@ -119,24 +118,10 @@ class PostgresSource : public Source {
         rejects->push_back(MissingKey(rows, row, line));
         continue;
       }
-      if (n_records == out->records.size()) out->records.emplace_back();
-      Record& r = out->records[n_records++];
-      r.source = spec_.name;
-      r.line = line;
-      r.merged.clear();
-      r.values.resize(ncols);
-      for (int c = 0; c < ncols; ++c) {
-        Value& v = r.values[c];
-        v.i = 0;
-        v.is_null = rows.IsNull(row, c);
-        if (v.is_null) {
-          v.s.clear();
-        } else {
-          v.s.assign(rows.Text(row, c));
-        }
-      }
-      r.key = r.values[key_index_].s;
-      r.content_hash = ContentHash(schema_, r.values);
+      AppendTextRecord(
+          out, &n_records, schema_, spec_.name, line, key_index_,
+          [&rows, row](int c) { return rows.IsNull(row, c); },
+          [&rows, row](int c) { return rows.Text(row, c); });
     }
     out->records.resize(n_records);
     out->schema = schema_;

@@ -72,7 +72,6 @@ class SqliteSource : public Source {
     const uint64_t begin = rank_;
     size_t n_records = 0;
     size_t rows = 0;
-    const int ncols = static_cast<int>(schema_.fields.size());
     while (rows < max_rows) {
       auto row = stmt_.Step();
       if (!row.ok()) return row.status().WithContext(spec_.yaml_path);
@@ -96,24 +95,10 @@ class SqliteSource : public Source {
         rejects->push_back(std::move(fate));
         continue;
       }
-      if (n_records == out->records.size()) out->records.emplace_back();
-      Record& r = out->records[n_records++];
-      r.source = spec_.name;
-      r.line = line;
-      r.merged.clear();
-      r.values.resize(ncols);
-      for (int c = 0; c < ncols; ++c) {
-        Value& v = r.values[c];
-        v.i = 0;
-        v.is_null = stmt_.ColumnIsNull(c);
-        if (v.is_null) {
-          v.s.clear();
-        } else {
-          v.s.assign(stmt_.ColumnText(c));
-        }
-      }
-      r.key = r.values[key_index_].s;
-      r.content_hash = ContentHash(schema_, r.values);
+      AppendTextRecord(
+          out, &n_records, schema_, spec_.name, line, key_index_,
+          [this](int c) { return stmt_.ColumnIsNull(c); },
+          [this](int c) { return stmt_.ColumnText(c); });
     }
     if (rows == 0) return false;
     out->records.resize(n_records);
