@@ -90,6 +90,8 @@ class Coordinator {
   uint64_t NextEpoch() { return ++epoch_counter_; }
 
   void Recover(const std::string& role);
+  // A lease of `kind` for batch `id` under a new epoch.
+  v1::Lease Reissue(const v1::BatchId& id, const std::string& from_stage, v1::Lease::Kind kind);
 
   // ---- leases ----
 

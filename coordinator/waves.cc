@@ -37,6 +37,23 @@ void Coordinator::OnDeath(Worker& w, const std::string& how) {
   Recover(w.role);
 }
 
+v1::Lease Coordinator::Reissue(const v1::BatchId& id, const std::string& from_stage,
+                               v1::Lease::Kind kind) {
+  // The batch is accounted afresh from `from_stage` on, under a new epoch:
+  // what the old epoch recorded is forgotten and its late commits refused.
+  const std::string name = BatchName(id);
+  uint64_t epoch = NextEpoch();
+  reissued_[name] = epoch;
+  ledger_.Lease(name, epoch, from_stage);
+  Status st = audit_->DeleteBatchFates(summary_.run_id, name);
+  if (!st.ok()) LogError(log_, st.ToString());
+  v1::Lease lease;
+  lease.set_kind(kind);
+  *lease.mutable_batch() = id;
+  lease.set_epoch(epoch);
+  return lease;
+}
+
 void Coordinator::Recover(const std::string& role) {
   LogWarn(log_, "recovering from the loss of a " + role);
   if (phase_ == Phase::kIngest) {
@@ -66,15 +83,8 @@ void Coordinator::Recover(const std::string& role) {
           const v1::BatchRange* range = ledger_.Range(name);
           if (range == nullptr) break;
           if (ledger_.Has(name, "dedup_ingest")) continue;
-          uint64_t epoch = NextEpoch();
-          reissued_[name] = epoch;
-          ledger_.Lease(name, epoch, "extract");
-          Status st = audit_->DeleteBatchFates(summary_.run_id, name);
-          if (!st.ok()) LogError(log_, st.ToString());
-          v1::Lease lease;
-          lease.set_kind(v1::Lease::KIND_EXTRACT_BATCH);
-          *lease.mutable_batch() = IngestId(source, seq);
-          lease.set_epoch(epoch);
+          v1::Lease lease =
+              Reissue(IngestId(source, seq), "extract", v1::Lease::KIND_EXTRACT_BATCH);
           *lease.mutable_range() = *range;
           pending_.push_back({"extractor", lease});
         }
@@ -87,16 +97,7 @@ void Coordinator::Recover(const std::string& role) {
       for (uint64_t seq = 0; seq < output_batches_; ++seq) {
         std::string name = OutputBatch(seq);
         if (ledger_.Has(name, "load")) continue;
-        uint64_t epoch = NextEpoch();
-        reissued_[name] = epoch;
-        ledger_.Lease(name, epoch, "dedup");
-        Status st = audit_->DeleteBatchFates(summary_.run_id, name);
-        if (!st.ok()) LogError(log_, st.ToString());
-        v1::Lease lease;
-        lease.set_kind(v1::Lease::KIND_RESEND);
-        *lease.mutable_batch() = OutputId(seq);
-        lease.set_epoch(epoch);
-        pending_.push_back({"deduper", lease});
+        pending_.push_back({"deduper", Reissue(OutputId(seq), "dedup", v1::Lease::KIND_RESEND)});
       }
     }
   } else if (phase_ == Phase::kReconcile && role == "reconciler") {
