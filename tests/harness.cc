@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,8 +19,11 @@ namespace sluice::testing {
 
 CommandResult Shell(const std::string& command) {
   CommandResult r;
+  // One file per call: tests run commands from several threads at once.
+  static std::atomic<int> calls{0};
   std::string err_path = std::filesystem::temp_directory_path() /
-                         ("sluice-stderr-" + std::to_string(getpid()) + ".txt");
+                         ("sluice-stderr-" + std::to_string(getpid()) + "-" +
+                          std::to_string(calls.fetch_add(1)) + ".txt");
   std::string full = command + " 2>" + err_path;
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) return r;

@@ -1,0 +1,146 @@
+// End-to-end tests on a PostgreSQL target: the real coordinator and workers,
+// a real server. The restart test starts a server of its own (restarting the
+// shared fixture server would disturb the tests running beside it); the
+// rollback test uses the fixture server with a database of its own.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <string>
+#include <thread>
+
+#include "common/connectors/pg_test_server.h"
+#include "tests/harness.h"
+
+namespace sluice::testing {
+namespace {
+
+uint64_t Sum(const nlohmann::json& summary, const char* field) {
+  uint64_t total = 0;
+  for (const auto& e : summary["entities"]) total += e[field].get<uint64_t>();
+  return total;
+}
+
+// The quickstart plan with its SQLite target replaced by `target`.
+void UsePostgresTarget(const std::string& dir, const std::string& target) {
+  std::string plan = ReadFile(dir + "/plan.yaml");
+  const std::string sqlite = "target: {kind: sqlite, path: out/target.db}";
+  auto at = plan.find(sqlite);
+  ASSERT_NE(at, std::string::npos) << "the quickstart plan's target line changed";
+  plan.replace(at, sqlite.size(), "target: " + target);
+  WriteFile(dir + "/plan.yaml", plan);
+}
+
+// One value from psql (first column of the first row), trimmed.
+std::string Psql(const std::string& dsn, const std::string& sql) {
+  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
+  std::string out = r.exit_code == 0 ? r.out : "error: " + r.err;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// The DSN with its dbname replaced.
+std::string WithDatabase(const std::string& dsn, const std::string& db) {
+  auto at = dsn.find("dbname=");
+  std::string out = at == std::string::npos ? dsn + " " : dsn.substr(0, at);
+  return out + "dbname=" + db;
+}
+
+// A digest of everything the target holds for the plan: the entity table and
+// sluice's cross-reference, in a fixed order.
+std::string TargetMd5(const std::string& dsn, const std::string& schema) {
+  return Psql(dsn,
+              "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY sluice_id), ''))"
+              " || '/' || (SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY entity,"
+              " source, key), '')) FROM sluice.xref x) FROM " +
+                  schema + ".hcp t");
+}
+
+// The server goes away while the loader is writing and comes back on the
+// same port: the loader retries with backoff, logs each retry, and the run
+// completes and reconciles with every record accounted for.
+TEST(PostgresEndToEnd, ServerRestartedMidRunIsRetriedAndTheRunCompletes) {
+  ScratchDir dir("pg-restart");
+  const std::string pg = dir / "pg";
+  auto start = Shell(SourceDir() + "/scripts/pg.sh start " + pg);
+  ASSERT_EQ(start.exit_code, 0) << start.err;
+  struct Stop {
+    std::string pg;
+    ~Stop() { Shell(SourceDir() + "/scripts/pg.sh stop " + pg); }
+  } stop{pg};
+  const std::string dsn = ReadFile(pg + "/dsn").substr(0, ReadFile(pg + "/dsn").find('\n'));
+  PrepareQuickstart(dir.path(), 20000, 5000);
+  // Slow enough (about 5 s of loading) for the restart to land mid-load;
+  // enough attempts to outlast the server's absence.
+  UsePostgresTarget(dir.path(), "{kind: postgres, dsn: \"" + dsn +
+                                    "\", schema: restart, max_rows_per_second: 5000,"
+                                    " max_attempts: 40, retry_base_ms: 100, retry_max_ms: 500}");
+  auto run = std::async(std::launch::async, [&] { return RunPlan(dir.path()); });
+  // Restart once the load is under way but far from done.
+  bool restarted = false;
+  for (int i = 0; i < 600 && !restarted; ++i) {
+    if (run.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) break;
+    std::string n = Psql(dsn, "SELECT count(*) FROM sluice.xref");
+    if (n.find_first_not_of("0123456789") == std::string::npos && !n.empty() &&
+        std::stoll(n) > 2000) {
+      auto restart = Shell(SourceDir() + "/scripts/pg.sh restart " + pg);
+      ASSERT_EQ(restart.exit_code, 0) << restart.err;
+      restarted = true;
+    }
+  }
+  CommandResult r = run.get();
+  ASSERT_TRUE(restarted) << "the run ended before the load got under way:\n" << r.out << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.json["status"], "completed");
+  std::string run_id = r.json["run_id"];
+  std::string loader_log = ReadFile(dir.path() + "/state/logs/" + run_id + "/loader-0.log");
+  EXPECT_NE(loader_log.find("failed, retrying"), std::string::npos)
+      << "no retry in the loader's log:\n"
+      << loader_log;
+  const uint64_t loaded = Sum(r.json, "loaded");
+  EXPECT_EQ(Sum(r.json, "extracted"),
+            loaded + Sum(r.json, "merged") + Sum(r.json, "rejected") + Sum(r.json, "review"));
+  EXPECT_EQ(Psql(dsn, "SELECT count(*) FROM restart.hcp"), std::to_string(loaded));
+  EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+}
+
+// `sluice rollback RUN` on a PostgreSQL target gives back the exact
+// pre-run content of the entity table and the cross-reference, after a run
+// that inserted, updated and merged rows.
+TEST(PostgresEndToEnd, RollbackRestoresThePreRunTarget) {
+  const std::string server = PgTestDsn();
+  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
+  const std::string db = "e2e_rollback_" + std::to_string(getpid());
+  ASSERT_EQ(Psql(server, "CREATE DATABASE " + db), "");
+  struct Drop {
+    std::string server, db;
+    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"); }
+  } drop{server, db};
+  const std::string dsn = WithDatabase(server, db);
+
+  ScratchDir dir("pg-rollback");
+  PrepareQuickstart(dir.path(), 2000, 1000);
+  UsePostgresTarget(dir.path(), "{kind: postgres, dsn: \"" + dsn + "\", schema: rb}");
+  auto first = RunPlan(dir.path());
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::string before = TargetMd5(dsn, "rb");
+  ASSERT_EQ(before.size(), 65u) << before;
+  auto gen = Shell(BinDir() + "/sluice-sample quickstart --out " + dir.path() +
+                   "/data --crm-rows 2500 --erp-rows 1000 --seed 2");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto second = RunPlan(dir.path());
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  ASSERT_GT(Sum(second.json, "inserted"), 0u);
+  ASSERT_GT(Sum(second.json, "updated"), 0u);
+  ASSERT_NE(TargetMd5(dsn, "rb"), before);
+  std::string run = second.json["run_id"];
+  auto rb = Shell(BinDir() + "/sluice rollback " + run + " --plan " + dir.path() +
+                  "/plan.yaml --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(rb.exit_code, 0) << rb.out << rb.err;
+  EXPECT_EQ(TargetMd5(dsn, "rb"), before);
+}
+
+}  // namespace
+}  // namespace sluice::testing
