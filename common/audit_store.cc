@@ -78,6 +78,10 @@ Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path, bo
 Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   SLUICE_RETURN_IF_ERROR(db_->Exec(kSchema));
+  SLUICE_RETURN_IF_ERROR(InitReview());
+  SLUICE_RETURN_IF_ERROR(InitLineage());
+  SLUICE_RETURN_IF_ERROR(InitWaves());
+  SLUICE_RETURN_IF_ERROR(InitMatches());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_, db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   SLUICE_ASSIGN_OR_RETURN(
@@ -165,6 +169,9 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
     SLUICE_RETURN_IF_ERROR(s.Bind(18, batch));
     SLUICE_RETURN_IF_ERROR(s.Run());
   }
+  SLUICE_RETURN_IF_ERROR(RecordReviewItems(run_id, wave, c));
+  SLUICE_RETURN_IF_ERROR(RecordLineage(run_id, c));
+  SLUICE_RETURN_IF_ERROR(RecordMatchDecisions(run_id, wave, c));
   return tx.Commit();
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/lineage.h"
 #include "common/sqlite_util.h"
 #include "common/status.h"
 #include "sluice/v1/control.pb.h"
@@ -68,6 +69,34 @@ struct FateSummary {
   uint64_t content_hash = 0;
 };
 
+// A stored review item with the run it was held in.
+struct ReviewItemRow {
+  std::string run_id;
+  int wave = 0;
+  v1::ReviewItem item;
+};
+
+// A stored match decision with the run it was taken in.
+struct MatchDecisionRow {
+  std::string run_id;
+  int wave = 0;
+  v1::MatchDecision decision;
+};
+
+// How often a rule failed in a run.
+struct ErrorCount {
+  std::string entity;
+  std::string rule;
+  std::string kind;  // rejected | review | warning
+  uint64_t count = 0;
+};
+
+// The failures of one rule in a wave, with a few examples.
+struct RuleFailures {
+  ErrorCount count;
+  std::vector<v1::Fate> examples;
+};
+
 class AuditStore {
  public:
   // Opens (creating when writable) the store at `path`.
@@ -113,9 +142,79 @@ class AuditStore {
   Result<std::vector<std::map<std::string, std::string>>> BatchCommits(const std::string& run_id,
                                                                        const std::string& batch);
 
+  // ---- waves and resumes (issue 3, common/audit_waves.cc; docs/consolidation.md) ----
+  // What `sluice resume` needs: each wave's outcome per run, and which run a
+  // resumed run continues.
+
+  // Records (replaces) the outcome of a wave: "completed" (reconciled, here
+  // or in the run this one resumed), "halted" or "paused".
+  Status RecordWave(const std::string& run_id, int wave, const std::string& name,
+                    const std::string& status, const std::string& note = "");
+  // The run's waves by index: (name, status).
+  Result<std::map<int, std::pair<std::string, std::string>>> Waves(const std::string& run_id);
+  // Records that `run_id` continues `resumed_from` from wave `start_wave`.
+  Status RecordResume(const std::string& run_id, const std::string& resumed_from, int start_wave);
+
+  // ---- the review store (issue 6, common/audit_review.cc; docs/review.md) ----
+  // Items held for a steward are stored per run; steward decisions per plan
+  // name, so that they apply to every later run of the plan.
+
+  // Stores a commit's review items (called by RecordCommit, in its
+  // transaction). An item replayed under a later epoch replaces the earlier.
+  Status RecordReviewItems(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Calls `fn` for every review item of a run, in (entity, kind, source, key,
+  // other_source, other_key) order.
+  Status ForEachReviewItem(const std::string& run_id,
+                           const std::function<void(const ReviewItemRow&)>& fn);
+  // Stores (replaces) a steward's decision for plan `plan`.
+  Status SaveRecordDecision(const std::string& plan, const v1::RecordDecision& decision);
+  Status SavePairDecision(const std::string& plan, const v1::PairDecision& decision);
+  // Every decision of a plan, for shipping to the workers.
+  Result<v1::ReviewDecisions> ReviewDecisionsOf(const std::string& plan);
+
+  // ---- the error log (issue 6, common/audit_errors.cc; docs/validation.md) ----
+
+  // Calls `fn` for every failure (rejected, review and warning fates) of a
+  // run, optionally only of `rule` and/or `entity` (empty: all), in
+  // (entity, source, key) order. Nothing is capped.
+  Status ForEachError(const std::string& run_id, const std::string& rule,
+                      const std::string& entity, const std::function<void(const FateRow&)>& fn);
+  // Failure counts of a run per (entity, rule, kind).
+  Result<std::vector<ErrorCount>> ErrorCounts(const std::string& run_id);
+  // The failures of one wave grouped by (entity, rule, kind), with up to
+  // `examples` of each, for the run report.
+  Result<std::vector<RuleFailures>> FailuresByRule(const std::string& run_id, int wave,
+                                                   size_t examples);
+
+  // ---- lineage (issue 4, common/audit_lineage.cc; docs/transformations.md) ----
+
+  // Stores the transformer commit's packed lineage blob, one row per batch
+  // (called by RecordCommit, in its transaction); a replay replaces it.
+  Status RecordLineage(const std::string& run_id, const v1::Commit& commit);
+  // The value changes recorded for `key` in batch `batch` of a run, in the
+  // order they were made; empty when none.
+  Result<std::vector<LineageChange>> LineageOf(const std::string& run_id,
+                                               const std::string& batch,
+                                               const std::string& key);
+
+  // ---- match decisions (issue 5, common/audit_matches.cc; docs/dedup.md) ----
+
+  // Stores a dedup_resolve commit's match decisions and summary (called by
+  // RecordCommit, in its transaction); a resolution recorded again for the
+  // same run, wave and entity replaces the earlier one.
+  Status RecordMatchDecisions(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Every match decision naming (entity, source, key), oldest first.
+  Result<std::vector<MatchDecisionRow>> MatchDecisionsOf(const std::string& entity,
+                                                         const std::string& source,
+                                                         const std::string& key);
+
  private:
+  Status InitLineage();  // creates the lineage table
   explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Init();
+  Status InitWaves();  // audit_waves.cc
+  Status InitReview();  // creates the review and error-log tables
+  Status InitMatches();  // audit_matches.cc
 
   std::unique_ptr<SqliteDb> db_;
   Statement insert_fate_;

@@ -72,6 +72,15 @@ class Target {
   // applied in `run_id`. Replaying a batch already applied changes nothing.
   virtual Result<LoadOutcome> Load(const std::string& run_id, const Entity& entity,
                                    const RecordBatch& batch) = 0;
+  // The target id of each of `keys` of (entity, source) in the
+  // cross-reference: the record's own row, or its survivor's when it was
+  // merged; 0 for a key the cross-reference does not hold. Used to rewrite
+  // a child's references to its parents' target ids.
+  virtual Result<std::vector<int64_t>> ResolveKeys(const std::string& entity,
+                                                   const std::string& source,
+                                                   const std::vector<std::string>& keys) {
+    return Status::FailedPrecondition("this target cannot resolve references");
+  }
   // Calls `fn` for every cross-reference entry of the entity with the row it
   // points to (for merged keys, the survivor's row).
   virtual Status ScanRows(const Entity& entity,

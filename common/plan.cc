@@ -11,7 +11,9 @@
 #include <sstream>
 
 #include "common/hash.h"
+#include "common/plan_env.h"
 #include "common/plan_yaml.h"
+#include "common/sqlite_util.h"
 
 namespace sluice {
 
@@ -57,8 +59,11 @@ namespace {
 // connectors in this build read. A connector that reads a new setting adds
 // its name here, so that typos stay detectable. File kinds need `path`;
 // server kinds (IsServerKind) need the libpq connection string `dsn` instead.
-constexpr std::string_view kSourceKeys[] = {"kind",   "path",  "key",   "delimiter", "quote",
-                                            "header", "table", "query", "encoding",  "dsn"};
+constexpr std::string_view kSourceKeys[] = {"kind",           "path",   "key",   "delimiter",
+                                            "quote",          "header", "table", "query",
+                                            "encoding",       "dsn",
+                                            "region",  // region: phone numbers (issue 4)
+                                            "references_from"};
 // Likewise for the target. All but `kind` and `path` are read by the
 // postgres target only (IsServerKind); the sqlite target reads `path` alone.
 constexpr std::string_view kTargetKeys[] = {
@@ -182,6 +187,37 @@ std::string ParseModelKey(const YAML::Node& root, const std::string& base_dir, P
   return text;
 }
 
+// A SQLite source's table must exist: a typo there would otherwise surface
+// only when the extractor starts. The file's absence is reported elsewhere.
+void CheckSqliteTable(const SourceSpec& spec, std::vector<PlanIssue>* issues) {
+  std::error_code ec;
+  if (spec.path.empty() || !fs::is_regular_file(spec.path, ec)) return;
+  auto db = SqliteDb::Open(spec.path, /*readonly=*/true);
+  if (!db.ok()) {
+    AddIssue(issues, Child(spec.yaml_path, "path"),
+             "cannot open the SQLite database: " + db.status().message());
+    return;
+  }
+  auto st =
+      (*db)->Prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1");
+  if (!st.ok()) {
+    AddIssue(issues, Child(spec.yaml_path, "path"),
+             "not a readable SQLite database: " + st.status().message());
+    return;
+  }
+  std::string table = spec.Option("table");
+  if (auto dot = table.find('.'); dot != std::string::npos) table = table.substr(dot + 1);
+  Status bound = st->Bind(1, std::string_view(table));
+  Result<bool> found = bound.ok() ? st->Step() : Result<bool>(bound);
+  if (!found.ok()) {
+    AddIssue(issues, Child(spec.yaml_path, "path"),
+             "not a readable SQLite database: " + found.status().message());
+  } else if (!*found) {
+    AddIssue(issues, Child(spec.yaml_path, "table"),
+             "table '" + spec.Option("table") + "' not found in " + spec.path);
+  }
+}
+
 void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
   std::vector<PlanIssue>* issues = ctx->issues;
   YAML::Node sources = Get(root, "sources");
@@ -238,8 +274,18 @@ void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanConte
       const bool query = spec.options.count("query") > 0;
       if (!table && !query) AddIssue(issues, path, "needs 'table' or 'query'");
       if (table && query) AddIssue(issues, path, "use 'table' or 'query', not both");
+      if (spec.kind == "sqlite" && table && !query) CheckSqliteTable(spec, issues);
     }
     ctx->plan->sources.push_back(std::move(spec));
+  }
+  // Reference keys in a source name records of the source given here (its
+  // own by default): a child table exported apart from its parents' table.
+  for (const SourceSpec& s : ctx->plan->sources) {
+    auto it = s.options.find("references_from");
+    if (it != s.options.end() && ctx->plan->FindSource(it->second) == nullptr) {
+      AddIssue(issues, Child(s.yaml_path, "references_from"),
+               "unknown source '" + it->second + "'");
+    }
   }
 }
 
@@ -312,6 +358,50 @@ void ParseTarget(const YAML::Node& root, const std::string& base_dir, PlanContex
   }
 }
 
+// Orders a wave's entities parents first, in dependency levels (Kahn's
+// algorithm, the plan's order within a level). Self-references do not order
+// anything; a cycle (reported with the model) leaves its entities in plan
+// order, in one last group.
+void OrderWave(const Model& model, WaveSpec* wave) {
+  const std::vector<std::string>& listed = wave->entities;
+  std::set<std::string> in_wave(listed.begin(), listed.end());
+  std::map<std::string, std::set<std::string>> parents;  // entity -> parents in this wave
+  for (const std::string& name : listed) {
+    parents[name];
+    const Entity* entity = model.Find(name);
+    for (size_t k = 0; entity != nullptr && k < entity->fields.size(); ++k) {
+      const ModelField& f = entity->fields[k];
+      if (f.type == FieldType::kReference && f.references != name && in_wave.count(f.references)) {
+        parents[name].insert(f.references);
+      }
+    }
+  }
+  std::vector<std::string> order;
+  std::vector<std::vector<std::string>> groups;
+  std::set<std::string> placed;
+  while (placed.size() < listed.size()) {
+    std::vector<std::string> level;
+    for (const std::string& name : listed) {
+      if (placed.count(name)) continue;
+      bool ready = true;
+      for (const std::string& p : parents[name]) ready = ready && placed.count(p);
+      if (ready) level.push_back(name);
+    }
+    if (level.empty()) {  // a cycle
+      for (const std::string& name : listed) {
+        if (!placed.count(name)) level.push_back(name);
+      }
+    }
+    for (const std::string& name : level) {
+      placed.insert(name);
+      order.push_back(name);
+    }
+    groups.push_back(std::move(level));
+  }
+  wave->entities = std::move(order);
+  wave->groups = std::move(groups);
+}
+
 void ParseWaves(const YAML::Node& root, PlanContext* ctx) {
   std::vector<PlanIssue>* issues = ctx->issues;
   Plan& plan = *ctx->plan;
@@ -377,6 +467,7 @@ void ParseWaves(const YAML::Node& root, PlanContext* ctx) {
       }
     }
   }
+  for (WaveSpec& wave : plan.waves) OrderWave(plan.model, &wave);
   std::set<std::string> reported;
   for (const Mapping& m : plan.mappings) {
     if (m.entity.empty() || wave_of.count(m.entity) || !reported.insert(m.entity).second) continue;
@@ -398,10 +489,11 @@ std::string DefaultName(const std::string& base_dir) {
 void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
   std::vector<PlanIssue>* issues = ctx->issues;
   Plan& plan = *ctx->plan;
-  plan_yaml::CheckKeys(root, "",
-                       {"name", "version", "batch_size", "state_dir", "model", "sources",
-                        "mappings", "dedup", "validation", "target", "waves"},
-                       issues);
+  plan_yaml::CheckKeys(
+      root, "",
+      {"name", "version", "batch_size", "state_dir", "model", "sources", "mappings", "dedup",
+       "validation", "target", "waves", "environments", "window"},
+      issues);
   plan.name = plan_yaml::ReadText(root, "name", "", Need::kOptional, issues)
                   .value_or(DefaultName(base_dir));
   if (plan.name.empty()) AddIssue(issues, "name", "must not be empty");
@@ -424,7 +516,7 @@ void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanCont
 }  // namespace
 
 Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
-               std::vector<PlanIssue>* issues) {
+               std::vector<PlanIssue>* issues, const std::string& environment) {
   Plan plan;
   plan.base_dir = base_dir;
   plan.yaml_text = yaml_text;
@@ -437,7 +529,19 @@ Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
     if (!root.IsMap()) {
       AddIssue(issues, "", "a plan must be a yaml mapping");
     } else {
+      if (!environment.empty() || Get(root, "environments").IsDefined()) {
+        root = plan_yaml::ApplyEnvironment(root, environment, &ctx);
+        // Workers parse the plan as it applies here, environment included,
+        // with the secrets still unresolved.
+        if (!environment.empty()) {
+          YAML::Emitter out;
+          out << root;
+          plan.yaml_text = std::string(out.c_str()) + "\n";
+        }
+      }
+      plan_yaml::ResolveNodeSecrets(root, "", base_dir, &ctx);
       ParseTopLevel(root, base_dir, &ctx);
+      plan_yaml::ParseWindow(root, &ctx);
       model_text = ParseModelKey(root, base_dir, &ctx);
       ParseSources(root, base_dir, &ctx);
       plan_yaml::ParseMappings(root, &ctx);
@@ -449,11 +553,11 @@ Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
   } catch (const YAML::Exception& e) {
     issues->push_back(plan_yaml::YamlErrorIssue(e, ""));
   }
-  plan.content_hash = plan_yaml::Hex64(Hash64(yaml_text + model_text));
+  plan.content_hash = plan_yaml::Hex64(Hash64(plan.yaml_text + model_text));
   return plan;
 }
 
-Result<Plan> LoadPlan(const std::string& path) {
+Result<Plan> LoadPlan(const std::string& path, const std::string& environment) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return Status::NotFound(path + ": file not found");
   std::optional<std::string> text = ReadFile(path);
@@ -461,13 +565,15 @@ Result<Plan> LoadPlan(const std::string& path) {
   fs::path abs = fs::absolute(path, ec);
   if (ec) abs = fs::path(path);
   std::vector<PlanIssue> issues;
-  Plan plan = ParsePlan(*text, abs.lexically_normal().parent_path().string(), &issues);
+  Plan plan = ParsePlan(*text, abs.lexically_normal().parent_path().string(), &issues, environment);
   plan.path = path;
   if (issues.empty()) return plan;
   std::string message;
   for (const PlanIssue& issue : issues) {
     if (!message.empty()) message += '\n';
-    message += path + ": " + (issue.path.empty() ? issue.message : issue.ToString());
+    message +=
+        path + ": " +
+        RedactSecrets(issue.path.empty() ? issue.message : issue.ToString(), plan.secret_values);
   }
   return Status::InvalidArgument(message);
 }

@@ -1,11 +1,15 @@
-// The per-entity sections of a plan: mappings, dedup and validation. Each
-// name they mention is checked against the model and the sources.
+// The per-entity sections of a plan: mappings and validation (dedup is in
+// plan_dedup.cc). Each name they mention is checked against the model and
+// the sources.
 
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <utility>
 
+#include "common/datetime.h"
 #include "common/pattern.h"
 #include "common/plan_yaml.h"
 
@@ -43,6 +47,170 @@ void CheckEnumValue(const ModelField& field, const std::string& value, const std
   AddIssue(issues, path, "'" + value + "' is not a value of enum '" + field.name + "'");
 }
 
+bool IsTextLike(FieldType t) {
+  return t == FieldType::kString || t == FieldType::kEnum || t == FieldType::kReference;
+}
+
+// "a|b|c" -> true when `value` is one of them.
+bool OneOf(const std::string& value, std::initializer_list<std::string_view> allowed) {
+  for (auto a : allowed) {
+    if (value == a) return true;
+  }
+  return false;
+}
+
+std::string ResolvePath(const std::string& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+// A file the transformer will read: resolved against the plan's folder and
+// checked to exist, so that a typo shows at `sluice check`.
+std::string ReadFilePath(const YAML::Node& node, std::string_view key, const std::string& path,
+                         Need need, const PlanContext& ctx) {
+  auto text = ReadText(node, key, path, need, ctx.issues);
+  if (!text || text->empty()) return "";
+  std::string resolved = ResolvePath(ctx.plan->base_dir, *text);
+  std::error_code ec;
+  if (!std::filesystem::exists(resolved, ec)) {
+    AddIssue(ctx.issues, Child(path, key), "file not found: " + resolved);
+  }
+  return resolved;
+}
+
+// The transformations of docs/transformations.md beyond casts. `field` is
+// null when its type is unknown: type checks are then skipped.
+void ParseTransformKeys(const YAML::Node& node, const std::string& path, const ModelField* field,
+                        const PlanContext& ctx, FieldMapping* fm) {
+  std::vector<PlanIssue>* issues = ctx.issues;
+  auto only_text = [&](const char* key) {
+    if (field != nullptr && !IsTextLike(field->type)) {
+      AddIssue(issues, Child(path, key), "only for string, enum and reference fields");
+    }
+  };
+  if (auto concat = ReadTextList(node, "concat", path, Need::kOptional, false, issues)) {
+    if (concat->empty()) AddIssue(issues, Child(path, "concat"), "must not be empty");
+    if (!fm->from.empty()) AddIssue(issues, path, "use 'from' or 'concat', not both");
+    fm->concat = std::move(*concat);
+  }
+  auto separator = ReadText(node, "separator", path, Need::kOptional, issues);
+  if (YAML::Node sep = Get(node, "separator"); sep.IsDefined() && sep.IsScalar()) {
+    separator = sep.Scalar();  // keep blanks: " " is the usual separator
+  }
+  if (separator) fm->separator = *separator;
+  fm->split = ReadText(node, "split", path, Need::kOptional, issues).value_or("");
+  fm->part = ReadText(node, "part", path, Need::kOptional, issues).value_or("");
+  if (!fm->split.empty()) {
+    const std::string part_path = Child(path, "part");
+    if (fm->from.empty()) AddIssue(issues, Child(path, "split"), "needs 'from'");
+    if (fm->split == "name") {
+      if (!OneOf(fm->part, {"first", "last"})) AddIssue(issues, part_path, "must be first or last");
+    } else if (fm->split == "address") {
+      if (!OneOf(fm->part, {"street", "postcode", "city"})) {
+        AddIssue(issues, part_path, "must be street, postcode or city");
+      }
+    } else if (fm->split == "separator") {
+      if (!separator || separator->empty()) {
+        AddIssue(issues, Child(path, "separator"), "missing (split: separator needs it)");
+      }
+      bool digits = !fm->part.empty() && fm->part.size() < 6;
+      for (char c : fm->part) digits = digits && c >= '0' && c <= '9';
+      if (!digits) AddIssue(issues, part_path, "must be a piece number: 0, 1, ...");
+    } else {
+      AddIssue(issues, Child(path, "split"), "must be name, address or separator");
+    }
+    only_text("split");
+  } else if (!fm->part.empty()) {
+    AddIssue(issues, Child(path, "part"), "only with 'split'");
+  }
+  if (separator && fm->concat.empty() && fm->split != "separator") {
+    AddIssue(issues, Child(path, "separator"), "only with 'concat' or 'split: separator'");
+  }
+  fm->extract = ReadText(node, "extract", path, Need::kOptional, issues).value_or("");
+  if (!fm->extract.empty()) {
+    if (auto p = Pattern::Compile(fm->extract); !p.ok()) {
+      AddIssue(issues, Child(path, "extract"), p.status().message());
+    }
+  }
+  if (auto group = ReadInt(node, "group", path, Need::kOptional, issues)) {
+    if (fm->extract.empty()) AddIssue(issues, Child(path, "group"), "only with 'extract'");
+    if (*group < 0 || *group > 99) AddIssue(issues, Child(path, "group"), "must be 0 to 99");
+    fm->extract_group = static_cast<int>(*group);
+  }
+  fm->normalize = ReadText(node, "normalize", path, Need::kOptional, issues).value_or("");
+  if (!fm->normalize.empty()) {
+    if (!OneOf(fm->normalize, {"nfc", "nfkc"})) {
+      AddIssue(issues, Child(path, "normalize"), "must be nfc or nfkc");
+    }
+    only_text("normalize");
+  }
+  for (const char* key : {"match_key", "email", "phone"}) {
+    if (!ReadBool(node, key, path, issues).value_or(false)) continue;
+    only_text(key);
+    (std::string_view(key) == "match_key" ? fm->match_key
+     : std::string_view(key) == "email"   ? fm->email
+                                          : fm->phone) = true;
+  }
+  if ((fm->email ? 1 : 0) + (fm->phone ? 1 : 0) + (fm->match_key ? 1 : 0) > 1) {
+    AddIssue(issues, path, "use one of phone, email and match_key");
+  }
+  fm->region = ReadText(node, "region", path, Need::kOptional, issues).value_or("");
+  fm->region_from = ReadText(node, "region_from", path, Need::kOptional, issues).value_or("");
+  if (!fm->region.empty() && (fm->region.size() != 2 || !std::isupper(fm->region[0]) ||
+                              !std::isupper(fm->region[1]))) {
+    AddIssue(issues, Child(path, "region"), "must be an ISO 3166 code such as FR");
+  }
+  for (const char* key : {"region", "region_from"}) {
+    if (Get(node, key).IsDefined() && !fm->phone) {
+      AddIssue(issues, Child(path, key), "only with 'phone: true'");
+    }
+  }
+  fm->map_file = ReadFilePath(node, "map_file", path, Need::kOptional, ctx);
+  fm->null_policy = ReadText(node, "null_policy", path, Need::kOptional, issues).value_or("");
+  if (!fm->null_policy.empty()) {
+    if (!OneOf(fm->null_policy, {"null", "empty", "keep"})) {
+      AddIssue(issues, Child(path, "null_policy"), "must be null, empty or keep");
+    } else if (fm->null_policy != "null") {
+      only_text("null_policy");
+    }
+  }
+  fm->timezone = ReadText(node, "timezone", path, Need::kOptional, issues).value_or("");
+  if (!fm->timezone.empty()) {
+    if (field != nullptr && field->type != FieldType::kTimestamp) {
+      AddIssue(issues, Child(path, "timezone"), "only for timestamp fields");
+    } else if (auto t = ParseTimestamp("2000-01-01", "%Y-%m-%d", fm->timezone); !t.ok()) {
+      AddIssue(issues, Child(path, "timezone"), "unknown time zone '" + fm->timezone + "'");
+    }
+  }
+  if (auto amb = ReadText(node, "ambiguous", path, Need::kOptional, issues)) {
+    if (!OneOf(*amb, {"reject", "first"})) {
+      AddIssue(issues, Child(path, "ambiguous"), "must be reject or first");
+    } else if (field != nullptr && !IsDateLike(field->type)) {
+      AddIssue(issues, Child(path, "ambiguous"), "only for date and timestamp fields");
+    }
+    fm->ambiguous_first = *amb == "first";
+  }
+  fm->locale = ReadText(node, "locale", path, Need::kOptional, issues).value_or("");
+  if (!fm->locale.empty() && field != nullptr && field->type != FieldType::kDecimal) {
+    AddIssue(issues, Child(path, "locale"), "only for decimal fields");
+  }
+  YAML::Node enrich = Get(node, "enrich");
+  if (enrich.IsDefined()) {
+    const std::string at = Child(path, "enrich");
+    if (ExpectMap(enrich, at, issues)) {
+      CheckKeys(enrich, at, {"file", "table", "key", "by", "column"}, issues);
+      FieldMapping::Enrichment e;
+      e.file = ReadFilePath(enrich, "file", at, Need::kRequired, ctx);
+      e.table = ReadText(enrich, "table", at, Need::kOptional, issues).value_or("");
+      e.key = ReadText(enrich, "key", at, Need::kRequired, issues).value_or("");
+      e.by = ReadText(enrich, "by", at, Need::kRequired, issues).value_or("");
+      e.column = ReadText(enrich, "column", at, Need::kRequired, issues).value_or("");
+      fm->enrich = std::move(e);
+    }
+  }
+}
+
 FieldMapping ParseFieldMapping(const std::string& name, const YAML::Node& node,
                                const std::string& path, const Entity* entity,
                                const PlanContext& ctx) {
@@ -63,12 +231,18 @@ FieldMapping ParseFieldMapping(const std::string& name, const YAML::Node& node,
   }
   CheckKeys(node, path,
             {"from", "trim", "format", "formats", "map", "default", "true_values", "false_values",
-             "decimal_point", "group_separator"},
+             "decimal_point", "group_separator", "concat", "separator", "split", "part",
+             "extract", "group", "normalize", "match_key", "email", "phone", "region",
+             "region_from", "map_file", "enrich", "null_policy", "timezone", "ambiguous",
+             "locale"},
             issues);
   fm.from = ReadText(node, "from", path, Need::kOptional, issues).value_or("");
   fm.trim = ReadBool(node, "trim", path, issues).value_or(true);
   fm.default_value = ReadText(node, "default", path, Need::kOptional, issues);
-  if (fm.from.empty() && !fm.default_value) AddIssue(issues, path, "needs 'from' or 'default'");
+  ParseTransformKeys(node, path, field, ctx, &fm);
+  if (fm.from.empty() && !fm.default_value && fm.concat.empty() && !fm.enrich) {
+    AddIssue(issues, path, "needs 'from' or 'default' (or 'concat', 'enrich')");
+  }
   if (field != nullptr && fm.default_value) {
     CheckEnumValue(*field, *fm.default_value, Child(path, "default"), issues);
   }
@@ -113,6 +287,9 @@ FieldMapping ParseFieldMapping(const std::string& name, const YAML::Node& node,
     AddIssue(issues, Child(path, point ? "decimal_point" : "group_separator"),
              "only for decimal fields");
   }
+  if ((point || group) && !fm.locale.empty()) {
+    AddIssue(issues, Child(path, "locale"), "use 'locale' or decimal_point/group_separator");
+  }
   if (point) fm.decimal_point = *point;
   if (group) fm.group_separator = *group;
   if (fm.decimal_point == fm.group_separator) {
@@ -144,6 +321,7 @@ Mapping ParseMapping(const YAML::Node& node, const std::string& path, PlanContex
   }
   if (!ExpectMap(fields, fields_path, issues)) return m;
   std::set<std::string> seen;
+  const SourceSpec* source = ctx->plan->FindSource(m.source);
   for (const auto& kv : fields) {
     if (!kv.first.IsScalar()) {
       AddIssue(issues, fields_path, "keys must be text");
@@ -155,13 +333,15 @@ Mapping ParseMapping(const YAML::Node& node, const std::string& path, PlanContex
       continue;
     }
     m.fields.push_back(ParseFieldMapping(name, kv.second, Child(fields_path, name), entity, *ctx));
+    if (source != nullptr) m.fields.back().source_region = source->Option("region");
   }
   if (entity == nullptr) return m;
   for (const ModelField& f : entity->fields) {
     if (!f.required) continue;
     bool filled = false;
     for (const FieldMapping& fm : m.fields) {
-      filled = filled || (fm.target == f.name && (!fm.from.empty() || fm.default_value));
+      filled = filled || (fm.target == f.name && (!fm.from.empty() || fm.default_value ||
+                                                   !fm.concat.empty() || fm.enrich));
     }
     if (!filled) {
       AddIssue(issues, fields_path,
@@ -169,156 +349,6 @@ Mapping ParseMapping(const YAML::Node& node, const std::string& path, PlanContex
     }
   }
   return m;
-}
-
-// Validation rules.
-
-constexpr const char* kRuleKinds[] = {"required", "type",  "max_length", "regex",
-                                      "picklist", "range", "date_range"};
-
-// Which kinds read each optional key.
-bool KindUses(const std::string& kind, const std::string& key) {
-  if (key == "min") return kind == "range" || kind == "date_range";
-  if (key == "max") return kind == "range" || kind == "date_range" || kind == "max_length";
-  if (key == "pattern") return kind == "regex";
-  if (key == "values") return kind == "picklist";
-  if (key == "type") return kind == "type";
-  return true;
-}
-
-// "int", "decimal(12,2)", "date (YYYY-MM-DD)": how a bound must be written.
-std::string BoundType(const FieldSpec& bound) {
-  if (bound.type == FieldType::kDecimal) {
-    return "decimal(" + std::to_string(bound.precision) + "," + std::to_string(bound.scale) + ")";
-  }
-  if (bound.type == FieldType::kDate) return "date (YYYY-MM-DD)";
-  return FieldTypeName(bound.type);
-}
-
-// min/max of a range or date_range rule. Like the validator, bounds are
-// canonical text of `bound` (the field's type; dates for date_range); with no
-// `bound` (the field is unknown) they need only be numbers.
-void CheckBounds(const YAML::Node& node, const FieldSpec* bound, RuleSpec* rule,
-                 std::vector<PlanIssue>* issues) {
-  const std::string& path = rule->yaml_path;
-  auto read = [&](const char* key, std::optional<std::string>* text) -> std::optional<double> {
-    *text = ReadText(node, key, path, Need::kOptional, issues);
-    if (!*text) return std::nullopt;
-    if (bound != nullptr) {
-      Result<Value> v = ParseCanonical(*bound, **text);
-      if (v.ok()) return static_cast<double>(v->i);
-      AddIssue(issues, Child(path, key), "'" + **text + "' is not a valid " + BoundType(*bound));
-      return std::nullopt;
-    }
-    char* end = nullptr;
-    double v = std::strtod((*text)->c_str(), &end);
-    if (!(*text)->empty() && end == (*text)->c_str() + (*text)->size()) return v;
-    AddIssue(issues, Child(path, key), "must be a number");
-    return std::nullopt;
-  };
-  std::optional<double> lo = read("min", &rule->min);
-  std::optional<double> hi = read("max", &rule->max);
-  if (!rule->min && !rule->max) AddIssue(issues, path, rule->kind + " needs min or max");
-  if (lo && hi && *lo > *hi) AddIssue(issues, path, "min is greater than max");
-}
-
-RuleSpec ParseRule(const YAML::Node& node, const std::string& path, const Entity* entity,
-                   const PlanContext& ctx, std::set<std::string>* names) {
-  std::vector<PlanIssue>* issues = ctx.issues;
-  RuleSpec rule;
-  rule.yaml_path = path;
-  if (!ExpectMap(node, path, issues)) return rule;
-  CheckKeys(node, path,
-            {"name", "kind", "field", "severity", "min", "max", "pattern", "values", "type"},
-            issues);
-  rule.kind = ReadText(node, "kind", path, Need::kRequired, issues).value_or("");
-  bool known = false;
-  for (const char* k : kRuleKinds) known = known || rule.kind == k;
-  if (!rule.kind.empty() && !known) {
-    AddIssue(issues, Child(path, "kind"),
-             "unknown rule kind '" + rule.kind +
-                 "' (required, type, max_length, regex, picklist, range, date_range)");
-  }
-  const ModelField* field = nullptr;
-  if (auto name = ReadText(node, "field", path, Need::kRequired, issues)) {
-    rule.field = *name;
-    field = ctx.FindField(entity, *name, Child(path, "field"));
-    if (field != nullptr && !ctx.Typed(*entity, *field)) field = nullptr;
-  }
-  if (auto sev = ReadText(node, "severity", path, Need::kOptional, issues)) {
-    if (*sev != "error" && *sev != "warning" && *sev != "review") {
-      AddIssue(issues, Child(path, "severity"), "must be error, warning or review");
-    }
-    rule.severity = *sev;
-  }
-  rule.name =
-      ReadText(node, "name", path, Need::kOptional, issues).value_or(rule.kind + "_" + rule.field);
-  if (!names->insert(rule.name).second) {
-    AddIssue(issues, Child(path, "name"), "duplicate rule name '" + rule.name + "'");
-  }
-  if (!known) return rule;
-  for (const char* key : {"min", "max", "pattern", "values", "type"}) {
-    if (Get(node, key).IsDefined() && !KindUses(rule.kind, key)) {
-      AddIssue(issues, Child(path, key), "not used by kind '" + rule.kind + "'");
-    }
-  }
-
-  if (rule.kind == "regex") {
-    rule.pattern = ReadText(node, "pattern", path, Need::kRequired, issues).value_or("");
-    if (!rule.pattern.empty()) {
-      // The validator compiles it again with the same engine; this reports
-      // a bad pattern with its YAML path before any worker starts.
-      if (auto p = Pattern::Compile(rule.pattern); !p.ok()) {
-        AddIssue(issues, Child(path, "pattern"), p.status().message());
-      }
-    }
-  } else if (rule.kind == "max_length") {
-    // Without `max`, the model field's max_length applies.
-    const bool from_model = field == nullptr || field->max_length.has_value();
-    if (auto max = ReadInt(node, "max", path, Need::kOptional, issues)) {
-      if (*max < 1) AddIssue(issues, Child(path, "max"), "must be at least 1");
-      rule.max_length = *max;
-    } else if (!Get(node, "max").IsDefined() && !from_model) {
-      AddIssue(issues, Child(path, "max"),
-               "missing; field '" + field->name + "' has no max_length in the model");
-    }
-  } else if (rule.kind == "type") {
-    if (auto type = ReadText(node, "type", path, Need::kRequired, issues)) {
-      ModelField parsed;
-      Status st = ParseFieldType(*type, &parsed);
-      const bool text_like = parsed.type == FieldType::kString || parsed.type == FieldType::kEnum ||
-                             parsed.type == FieldType::kReference;
-      if (!st.ok()) {
-        AddIssue(issues, Child(path, "type"), st.message());
-      } else if (text_like) {
-        AddIssue(issues, Child(path, "type"), "must be int, decimal, date, timestamp or bool");
-      }
-      rule.type = parsed.type;
-    }
-  } else if (rule.kind == "picklist") {
-    auto values = ReadTextList(node, "values", path, Need::kOptional, false, issues);
-    if (values) rule.values = std::move(*values);
-    if (rule.values.empty() && field != nullptr && field->type != FieldType::kEnum) {
-      AddIssue(issues, Child(path, "values"),
-               "missing; field '" + field->name + "' is not an enum");
-    }
-  } else if (rule.kind == "range") {
-    const bool numeric =
-        field != nullptr && (field->type == FieldType::kInt || field->type == FieldType::kDecimal);
-    if (field != nullptr && !numeric) {
-      AddIssue(issues, Child(path, "field"), "range needs an int or decimal field");
-    }
-    FieldSpec bound;
-    if (numeric) bound = {field->name, field->type, field->precision, field->scale};
-    CheckBounds(node, numeric ? &bound : nullptr, &rule, issues);
-  } else if (rule.kind == "date_range") {
-    if (field != nullptr && !IsDateLike(field->type)) {
-      AddIssue(issues, Child(path, "field"), "date_range needs a date or timestamp field");
-    }
-    FieldSpec bound{rule.field, FieldType::kDate};
-    CheckBounds(node, &bound, &rule, issues);
-  }
-  return rule;
 }
 
 }  // namespace
@@ -346,93 +376,6 @@ void ParseMappings(const YAML::Node& root, PlanContext* ctx) {
   }
 }
 
-void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
-  std::vector<PlanIssue>* issues = ctx->issues;
-  YAML::Node dedup = Get(root, "dedup");
-  if (!dedup.IsDefined() || !ExpectMap(dedup, "dedup", issues)) return;
-  for (const auto& kv : dedup) {
-    if (!kv.first.IsScalar()) {
-      AddIssue(issues, "dedup", "keys must be text");
-      continue;
-    }
-    DedupSpec spec;
-    spec.entity = kv.first.Scalar();
-    spec.yaml_path = Child("dedup", spec.entity);
-    const std::string& path = spec.yaml_path;
-    if (ctx->plan->dedup.count(spec.entity)) {
-      AddIssue(issues, "dedup", "duplicate key '" + spec.entity + "'");
-      continue;
-    }
-    const Entity* entity = ctx->FindEntity(spec.entity, path);
-    const YAML::Node& node = kv.second;
-    if (!ExpectMap(node, path, issues)) continue;
-    CheckKeys(node, path, {"key", "survivorship"}, issues);
-    if (auto keys = ReadTextList(node, "key", path, Need::kRequired, true, issues)) {
-      spec.key_fields = *keys;
-      if (keys->empty()) AddIssue(issues, Child(path, "key"), "must not be empty");
-      const bool scalar = Get(node, "key").IsScalar();
-      for (size_t i = 0; i < keys->size(); ++i) {
-        ctx->FindField(entity, (*keys)[i],
-                       scalar ? Child(path, "key") : Item(Child(path, "key"), i));
-      }
-    }
-    const std::string surv_path = Child(path, "survivorship");
-    YAML::Node surv = Get(node, "survivorship");
-    if (surv.IsDefined() && ExpectMap(surv, surv_path, issues)) {
-      CheckKeys(surv, surv_path, {"source_priority", "most_recent"}, issues);
-      auto sources =
-          ReadTextList(surv, "source_priority", surv_path, Need::kOptional, false, issues);
-      if (sources) {
-        std::set<std::string> seen;
-        for (size_t i = 0; i < sources->size(); ++i) {
-          const std::string& s = (*sources)[i];
-          const std::string at = Item(Child(surv_path, "source_priority"), i);
-          if (!seen.insert(s).second) {
-            AddIssue(issues, at, "source '" + s + "' is listed twice");
-          } else {
-            ctx->FindSource(s, at);
-          }
-        }
-        spec.source_priority = std::move(*sources);
-      }
-      auto recent = ReadText(surv, "most_recent", surv_path, Need::kOptional, issues);
-      if (recent) {
-        spec.most_recent_field = *recent;
-        const std::string at = Child(surv_path, "most_recent");
-        const ModelField* f = ctx->FindField(entity, *recent, at);
-        if (f != nullptr && ctx->Typed(*entity, *f) && !IsDateLike(f->type) &&
-            f->type != FieldType::kInt) {
-          AddIssue(issues, at, "must be a date, timestamp or int field");
-        }
-      }
-    }
-    ctx->plan->dedup.emplace(spec.entity, std::move(spec));
-  }
-}
-
-void ParseValidation(const YAML::Node& root, PlanContext* ctx) {
-  std::vector<PlanIssue>* issues = ctx->issues;
-  YAML::Node validation = Get(root, "validation");
-  if (!validation.IsDefined() || !ExpectMap(validation, "validation", issues)) return;
-  for (const auto& kv : validation) {
-    if (!kv.first.IsScalar()) {
-      AddIssue(issues, "validation", "keys must be text");
-      continue;
-    }
-    const std::string& name = kv.first.Scalar();
-    const std::string path = Child("validation", name);
-    if (ctx->plan->rules.count(name)) {
-      AddIssue(issues, "validation", "duplicate key '" + name + "'");
-      continue;
-    }
-    const Entity* entity = ctx->FindEntity(name, path);
-    std::vector<RuleSpec>& rules = ctx->plan->rules[name];
-    if (!ExpectList(kv.second, path, issues)) continue;
-    std::set<std::string> names;
-    for (size_t i = 0; i < kv.second.size(); ++i) {
-      rules.push_back(ParseRule(kv.second[i], Item(path, i), entity, *ctx, &names));
-    }
-  }
-}
+// ParseDedup is in plan_dedup.cc, ParseValidation in plan_validation.cc.
 
 }  // namespace sluice::plan_yaml

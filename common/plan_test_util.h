@@ -13,6 +13,7 @@
 
 #include "common/hash.h"
 #include "common/plan.h"
+#include "common/sqlite_util.h"
 
 namespace sluice {
 namespace plan_testing {
@@ -29,7 +30,9 @@ class PlanTest : public ::testing::Test {
                                         std::to_string(counter++) + "_" + info->name());
     fs::create_directories(dir_ / "data");
     Write("data/crm.csv", "hcp_id,nat_id\n1,A\n");
-    Write("data/erp.db", "");
+    // A real database: plan check looks the sources' tables up.
+    auto db = SqliteDb::Open(At("data/erp.db"));
+    if (db.ok()) (void)(*db)->Exec("CREATE TABLE doctors(doc_id TEXT); CREATE TABLE t(k TEXT);");
   }
   void TearDown() override {
     std::error_code ec;

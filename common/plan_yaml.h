@@ -121,7 +121,7 @@ struct PlanContext {
   }
 };
 
-// The per-entity sections (plan_entities.cc). They run after the model and
+// The per-entity sections (plan_entities.cc; dedup in plan_dedup.cc). They run after the model and
 // the sources are parsed.
 void ParseMappings(const YAML::Node& root, PlanContext* ctx);
 void ParseDedup(const YAML::Node& root, PlanContext* ctx);

@@ -145,6 +145,7 @@ class WorkerRuntime {
     ctx_.shard_count = rr.shard_count();
     ctx_.state_dir = rr.state_dir();
     ctx_.fault = rr.fault();
+    ctx_.review_decisions = rr.review_decisions();
     ctx_.identity = options_.identity();
     std::vector<PlanIssue> issues;
     ctx_.plan = ParsePlan(rr.plan_yaml(), rr.base_dir(), &issues);
@@ -248,6 +249,12 @@ class WorkerRuntime {
           if (!st.ok()) ReportError(st, &msg->lease().batch(), true);
           SLUICE_RETURN_IF_ERROR(Flush(out));
           more_to_produce = producer_ != nullptr;  // a lease may start production
+        } else if (msg->has_validation_release() && !halted_) {
+          StageEmitter out;
+          Status st = logic_.OnControl(*msg, out);
+          if (!st.ok()) ReportError(st, nullptr, true);
+          SLUICE_RETURN_IF_ERROR(Flush(out));
+          more_to_produce = producer_ != nullptr;
         }
       }
 

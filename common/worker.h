@@ -38,6 +38,7 @@ struct WorkerContext {
   std::string state_dir;
   std::string fault;  // test-only fault injection ("" normally)
   std::string identity;
+  v1::ReviewDecisions review_decisions;  // steward decisions of the plan (docs/review.md)
 };
 
 // Collects a stage's effects for the runtime to send.
@@ -72,6 +73,9 @@ class StageLogic {
   virtual Status OnLease(const v1::Lease& lease, StageEmitter& out);
   // Called while output has room; returns true while more remains to produce.
   virtual Result<bool> Produce(StageEmitter& out) { return false; }
+  // A control message the runtime does not handle itself (e.g. a
+  // ValidationRelease); Produce is called afterwards.
+  virtual Status OnControl(const v1::Envelope& message, StageEmitter& out) { return Status::Ok(); }
   // The run halted: drop input, produce nothing more.
   virtual void OnHalt(const std::string& reason) {}
 };

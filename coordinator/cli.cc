@@ -10,6 +10,12 @@
 #include "common/connector.h"
 #include "common/log.h"
 #include "common/plan.h"
+#include "coordinator/errors_cmd.h"
+#include "coordinator/model_cmd.h"
+#include "coordinator/dedup_cmd.h"
+#include "coordinator/profile_cmd.h"
+#include "coordinator/review_cmd.h"
+#include "coordinator/resume_cmd.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/trace.h"
 
@@ -37,9 +43,10 @@ Result<std::unique_ptr<AuditStore>> OpenAudit(const std::string& plan_path,
 
 int CmdRun(const std::string& plan_path, bool local, bool json, const std::string& state_dir,
            const std::string& bind, const std::vector<std::string>& faults,
-           const std::string& log_level, int stall_timeout) {
+           const std::string& log_level, int stall_timeout, const std::string& env,
+           bool ignore_window) {
   InitLogging("coordinator", ParseLogLevel(log_level));
-  auto plan = LoadPlan(plan_path);
+  auto plan = LoadPlan(plan_path, env);
   if (!plan.ok()) {
     std::cerr << "sluice: the plan is invalid:\n" << plan.status().message() << "\n";
     if (json) {
@@ -69,6 +76,7 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
     }
     options.faults[f.substr(0, colon)] = f.substr(colon + 1);
   }
+  if (int code = GuardWindow(*plan, ignore_window, &options); code != 0) return code;
   auto summary = RunPlan(*plan, options);
   if (!summary.ok()) {
     std::cerr << "sluice: run failed: " << summary.status().ToString() << "\n";
@@ -77,11 +85,12 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
   std::cout << SummaryText(*summary);
   if (json) std::cout << SummaryJson(*summary) << "\n";
   std::cout.flush();
+  if (summary->status == "paused") return kExitOutsideWindow;
   return summary->status == "completed" ? kExitOk : kExitHalted;
 }
 
-int CmdPlanCheck(const std::string& plan_path) {
-  auto plan = LoadPlan(plan_path);
+int CmdPlanCheck(const std::string& plan_path, const std::string& env) {
+  auto plan = LoadPlan(plan_path, env);
   if (!plan.ok()) {
     std::cout << plan.status().message() << "\n";
     return kExitInvalidPlan;
@@ -89,9 +98,21 @@ int CmdPlanCheck(const std::string& plan_path) {
   std::cout << plan_path << ": ok (" << plan->sources.size() << " sources, "
             << plan->mappings.size() << " mappings, " << plan->waves.size() << " waves; plan hash "
             << plan->content_hash << ", model hash " << plan->model.content_hash << ")\n";
+  // The load order: per wave, its dependency levels (entities of a level do
+  // not reference each other).
+  for (const auto& wave : plan->waves) {
+    std::string levels;
+    for (const auto& group : wave.groups) {
+      std::string names;
+      for (const auto& e : group) names += (names.empty() ? "" : ", ") + e;
+      levels += (levels.empty() ? "" : " -> ") + std::string("[") + names + "]";
+    }
+    std::cout << "  wave " << wave.name << ": " << levels << "\n";
+  }
   return kExitOk;
 }
 
+// The run history: one line per run with its counts from the run summary.
 int CmdRuns(const std::string& plan_path, const std::string& state_dir) {
   auto audit = OpenAudit(plan_path, state_dir);
   if (!audit.ok()) {
@@ -103,12 +124,36 @@ int CmdRuns(const std::string& plan_path, const std::string& state_dir) {
     std::cerr << "sluice: " << runs.status().message() << "\n";
     return kExitError;
   }
-  std::printf("%-28s %-14s %-10s %-10s %10s  %s\n", "run", "plan", "env", "status", "seconds",
-              "halt reason");
+  auto when = [](int64_t ms) -> std::string {
+    if (ms <= 0) return "-";
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+  };
+  std::printf("%-28s %-14s %-8s %-19s %-19s %-11s %9s %9s %8s %8s %7s  %-16s  %s\n", "run",
+              "plan", "env", "start (UTC)", "end (UTC)", "status", "extracted", "loaded", "merged",
+              "rejected", "review", "model hash", "halt reason");
   for (const auto& r : *runs) {
-    double secs = r.ended_ms > 0 ? (r.ended_ms - r.started_ms) / 1000.0 : 0;
-    std::printf("%-28s %-14s %-10s %-10s %10.1f  %s\n", r.run_id.c_str(), r.plan_name.c_str(),
-                r.environment.c_str(), r.status.c_str(), secs, r.halt_reason.c_str());
+    uint64_t n[5] = {0, 0, 0, 0, 0};
+    auto summary = nlohmann::json::parse(r.summary_json, nullptr, false);
+    if (summary.is_object() && summary["entities"].is_array()) {
+      const char* fields[5] = {"extracted", "loaded", "merged", "rejected", "review"};
+      for (const auto& e : summary["entities"]) {
+        for (int i = 0; i < 5; ++i) {
+          if (e.contains(fields[i]) && e[fields[i]].is_number()) n[i] += e[fields[i]].get<uint64_t>();
+        }
+      }
+    }
+    std::printf("%-28s %-14s %-8s %-19s %-19s %-11s %9llu %9llu %8llu %8llu %7llu  %-16s  %s\n",
+                r.run_id.c_str(), r.plan_name.c_str(),
+                r.environment.empty() ? "-" : r.environment.c_str(), when(r.started_ms).c_str(),
+                when(r.ended_ms).c_str(), r.status.c_str(), static_cast<unsigned long long>(n[0]),
+                static_cast<unsigned long long>(n[1]), static_cast<unsigned long long>(n[2]),
+                static_cast<unsigned long long>(n[3]), static_cast<unsigned long long>(n[4]),
+                r.model_hash.empty() ? "-" : r.model_hash.c_str(), r.halt_reason.c_str());
   }
   return kExitOk;
 }
@@ -219,12 +264,30 @@ int RunCli(int argc, char** argv) {
   run->add_option("--log-level", log_level, "coordinator and worker log level");
   run->add_option("--stall-timeout", stall_timeout, "seconds without progress before halting");
   run->add_option("--test-fault", faults, "test only: ROLE:SPEC fault injection")->group("");
+  std::string env;
+  bool ignore_window = false;
+  run->add_option("--env", env, "the plan environment to run in (environments: in the plan)");
+  run->add_flag("--ignore-window", ignore_window, "run outside the production window");
 
   auto* plan = app.add_subcommand("plan", "work with plans");
   plan->require_subcommand(1);
   std::string check_path;
   auto* check = plan->add_subcommand("check", "validate a plan without running it");
   check->add_option("plan", check_path, "the plan YAML")->required();
+  std::string check_env;
+  check->add_option("--env", check_env, "check the plan as it applies in this environment");
+
+  ResumeArgs resume_args;
+  auto* resume = app.add_subcommand("resume", "continue a halted or paused run");
+  resume->add_option("run", resume_args.run_id, "the run id (see `sluice runs`)")->required();
+  resume->add_option("--plan", resume_args.plan_path, "the plan (default: the one the run used)");
+  resume->add_option("--state-dir", resume_args.state_dir, "the state dir holding the audit store");
+  resume->add_flag("--json", resume_args.json, "print the summary as one JSON object last");
+  resume->add_flag("--ignore-window", resume_args.ignore_window,
+                   "run outside the production window");
+  resume->add_option("--log-level", resume_args.log_level, "coordinator and worker log level");
+  resume->add_option("--stall-timeout", resume_args.stall_timeout,
+                     "seconds without progress before halting");
 
   std::string runs_plan, runs_state;
   auto* runs = app.add_subcommand("runs", "list the runs recorded in the audit store");
@@ -244,6 +307,58 @@ int RunCli(int argc, char** argv) {
   rollback->add_option("--plan", rb_plan, "the plan (default: the one the run used)");
   rollback->add_option("--state-dir", rb_state, "the state dir holding the audit store");
 
+  // Issue 6: the error log and the steward's review round trip.
+  std::string err_run, err_csv, err_plan, err_state;
+  ErrorFilter err_filter;
+  bool err_trend = false;
+  auto* errors = app.add_subcommand("errors", "list every failure of a run, or the trend per rule");
+  errors->add_option("run", err_run, "the run id (see `sluice runs`)");
+  errors->add_option("--rule", err_filter.rule, "only this rule");
+  errors->add_option("--entity", err_filter.entity, "only this entity");
+  errors->add_option("--csv", err_csv, "write every failure to this CSV file");
+  errors->add_flag("--trend", err_trend, "failures per rule across the runs of the plan");
+  errors->add_option("--plan", err_plan, "the plan (its state dir and name)");
+  errors->add_option("--state-dir", err_state, "the state dir to read (default .sluice)");
+  std::string rv_run, rv_out, rv_file, rv_plan, rv_state;
+  auto* review = app.add_subcommand("review", "the data steward's review of held records");
+  review->require_subcommand(1);
+  review->add_option("--plan", rv_plan, "the plan (its state dir)");
+  review->add_option("--state-dir", rv_state, "the state dir holding the audit store");
+  auto* rv_export = review->add_subcommand("export", "write a run's held items to CSV");
+  rv_export->add_option("run", rv_run, "the run id")->required();
+  rv_export->add_option("--out", rv_out, "the CSV file to write")->required();
+  rv_export->add_option("--plan", rv_plan, "the plan (its state dir)");
+  rv_export->add_option("--state-dir", rv_state, "the state dir holding the audit store");
+  auto* rv_import = review->add_subcommand("import", "store a steward's decisions from CSV");
+  rv_import->add_option("file", rv_file, "the CSV file, as exported and filled in")->required();
+  rv_import->add_option("--plan", rv_plan, "the plan (default: the one the file's run used)");
+  rv_import->add_option("--state-dir", rv_state, "the state dir holding the audit store");
+
+  // Issue 4: the model's DDL and source profiling (coordinator/model_cmd.cc, profile_cmd.cc).
+  std::string ddl_model, ddl_target = "sqlite", ddl_schema = "public";
+  auto* model = app.add_subcommand("model", "work with the canonical model");
+  model->require_subcommand(1);
+  auto* ddl = model->add_subcommand("ddl", "print the target tables the model creates");
+  ddl->add_option("model", ddl_model, "the model YAML (or a plan, for its model)")->required();
+  ddl->add_option("--target", ddl_target, "sqlite or postgres")->check(
+      CLI::IsMember({"sqlite", "postgres"}));
+  ddl->add_option("--schema", ddl_schema, "postgres: the schema of the tables");
+  ProfileArgs profile_args;
+  auto* profile = app.add_subcommand("profile", "profile every source of a plan");
+  profile->add_option("plan", profile_args.plan_path, "the plan YAML")->required();
+  profile->add_flag("--json", profile_args.json, "print the profile as one JSON object");
+  profile->add_option("--html", profile_args.html_path, "also write a self-contained HTML page");
+  profile->add_option("--limit", profile_args.max_rows, "read at most this many rows per source");
+
+  // Issue 5: expected comparisons per blocking rule (coordinator/dedup_cmd.cc).
+  std::string de_plan, de_env;
+  auto* dedup = app.add_subcommand("dedup", "fuzzy deduplication tools");
+  dedup->require_subcommand(1);
+  auto* de_estimate =
+      dedup->add_subcommand("estimate", "candidate pairs per blocking rule, before a run");
+  de_estimate->add_option("plan", de_plan, "the plan YAML")->required();
+  de_estimate->add_option("--env", de_env, "the environment whose overrides apply");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -251,11 +366,19 @@ int RunCli(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitInvalidPlan;
   }
   if (*run)
-    return CmdRun(plan_path, local, json, state_dir, bind, faults, log_level, stall_timeout);
-  if (*check) return CmdPlanCheck(check_path);
+    return CmdRun(plan_path, local, json, state_dir, bind, faults, log_level, stall_timeout, env,
+                  ignore_window);
+  if (*check) return CmdPlanCheck(check_path, check_env);
+  if (*resume) return CmdResume(resume_args);
   if (*runs) return CmdRuns(runs_plan, runs_state);
   if (*trace) return CmdTrace(trace_entity, trace_key, trace_plan, trace_state);
   if (*rollback) return CmdRollback(rb_run, rb_plan, rb_state);
+  if (*errors) return CmdErrors(err_run, err_filter, err_csv, err_trend, err_plan, err_state);
+  if (*rv_export) return CmdReviewExport(rv_run, rv_out, rv_plan, rv_state);
+  if (*rv_import) return CmdReviewImport(rv_file, rv_plan, rv_state);
+  if (*ddl) return CmdModelDdl(ddl_model, ddl_target, ddl_schema);
+  if (*profile) return CmdProfile(profile_args);
+  if (*de_estimate) return CmdDedupEstimate(de_plan, de_env);
   return kExitInvalidPlan;
 }
 

@@ -46,6 +46,10 @@ std::string NewRunId() {
 Result<RunSummary> Coordinator::Run() {
   started_ = Clock::now();
   summary_.run_id = NewRunId();
+  summary_.environment = plan_.environment.empty() ? options_.environment : plan_.environment;
+  summary_.resumed_from = options_.resumed_from;
+  summary_.start_wave = options_.start_wave;
+  SLUICE_ASSIGN_OR_RETURN(clock_, RunClock::FromEnvironment());
   log_.run = summary_.run_id;
   log_.stage = "coordinator";
   SLUICE_RETURN_IF_ERROR(Setup());
@@ -64,10 +68,22 @@ Status Coordinator::Setup() {
   rec.plan_path = plan_.path;
   rec.plan_hash = plan_.content_hash;
   rec.model_hash = plan_.model.content_hash;
-  rec.environment = options_.environment;
+  rec.environment = summary_.environment;
   rec.started_ms = NowMs();
   rec.status = "running";
   SLUICE_RETURN_IF_ERROR(audit_->BeginRun(rec));
+  if (!options_.resumed_from.empty()) {
+    SLUICE_RETURN_IF_ERROR(
+        audit_->RecordResume(summary_.run_id, options_.resumed_from, options_.start_wave));
+    // The waves before the start reconciled in the run resumed: recorded as
+    // completed here too, so that a resume of this run skips them as well.
+    for (int w = 0; w < options_.start_wave && w < static_cast<int>(plan_.waves.size()); ++w) {
+      SLUICE_RETURN_IF_ERROR(audit_->RecordWave(summary_.run_id, w, plan_.waves[w].name,
+                                                "completed", "in " + options_.resumed_from));
+    }
+  }
+  // Steward decisions of earlier runs of the plan, shipped at registration.
+  SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
   SLUICE_ASSIGN_OR_RETURN(control_, ControlServer::Create(options_.control_bind));
   LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +
                     " (hash " + plan_.content_hash + ", model " + plan_.model.content_hash + ")");
@@ -104,7 +120,15 @@ Status Coordinator::StartLocal(Worker& w) {
 }
 
 void Coordinator::Finish() {
-  summary_.status = halted_ ? "halted" : "completed";
+  summary_.status = paused_ ? "paused" : halted_ ? "halted" : "completed";
+  // Secrets resolved into the plan never leave the process in a reason.
+  summary_.halt_reason = RedactSecrets(summary_.halt_reason, plan_.secret_values);
+  for (auto& r : summary_.reconciliation) r = RedactSecrets(r, plan_.secret_values);
+  if (halted_ && started_run_ && wave_ < static_cast<int>(plan_.waves.size())) {
+    Status st = audit_->RecordWave(summary_.run_id, wave_, plan_.waves[wave_].name,
+                                   summary_.status, summary_.halt_reason);
+    if (!st.ok()) LogError(log_, "cannot record the wave's halt: " + st.ToString());
+  }
   summary_.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   v1::Envelope bye;
   bye.mutable_shutdown();
@@ -126,13 +150,24 @@ void Coordinator::Finish() {
 void Coordinator::Halt(const std::string& reason) {
   if (halted_) return;
   halted_ = true;
-  summary_.halt_reason = reason;
-  LogError(log_, "HALT: " + reason);
+  summary_.halt_reason = RedactSecrets(reason, plan_.secret_values);
+  LogError(log_, (paused_ ? "PAUSE: " : "HALT: ") + summary_.halt_reason);
   v1::Envelope h;
-  h.mutable_halt()->set_reason(reason);
+  h.mutable_halt()->set_reason(summary_.halt_reason);
   for (auto& [id, w] : workers_) {
     if (w.alive) (void)control_->Send(id, h);
   }
+}
+
+void Coordinator::Pause() {
+  paused_ = true;
+  const std::string wave = wave_ < static_cast<int>(plan_.waves.size())
+                               ? plan_.waves[wave_].name
+                               : std::to_string(wave_);
+  Halt("the production window " + options_.window_text + " closed at " +
+       FormatInZone(*options_.window_closes_at, plan_.window ? plan_.window->tz : "UTC") +
+       "; paused in wave " + wave + " at a batch boundary; continue in the next window with "
+       "`sluice resume " + summary_.run_id + "`");
 }
 
 Status Coordinator::Loop() {
@@ -161,6 +196,10 @@ Status Coordinator::Loop() {
     }
     SLUICE_RETURN_IF_ERROR(DispatchLeases());
     SLUICE_RETURN_IF_ERROR(Advance());
+    if (!finished_ && options_.window_closes_at && clock_.Now() >= *options_.window_closes_at) {
+      Pause();
+      break;
+    }
     if (Clock::now() - last_progress_ > options_.stall_timeout) {
       Halt("no progress for " + std::to_string(options_.stall_timeout.count()) + "s while " +
            Waiting());
@@ -204,6 +243,7 @@ Status Coordinator::Reply(Worker& w) {
   r->set_state_dir(plan_.state_dir);
   r->set_shard(w.ordinal);
   r->set_shard_count(1);
+  *r->mutable_review_decisions() = review_decisions_;
   std::string up = UpstreamRole(w.role);
   for (const auto& [id, other] : workers_) {
     if (other.role == up && !other.endpoint.empty()) r->add_upstream_endpoints(other.endpoint);
@@ -241,9 +281,9 @@ Status Coordinator::StartRun() {
   for (auto& [id, w] : workers_) SLUICE_RETURN_IF_ERROR(Reply(w));
   started_run_ = true;
   last_progress_ = Clock::now();
-  wave_ = 0;
+  wave_ = options_.start_wave;
   entity_index_ = 0;
-  if (plan_.waves.empty()) {
+  if (wave_ >= static_cast<int>(plan_.waves.size())) {
     finished_ = true;
     return Status::Ok();
   }

@@ -10,6 +10,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "coordinator/launcher.h"
 #include "coordinator/ledger.h"
 #include "coordinator/run_controller.h"
+#include "coordinator/window.h"
 
 namespace sluice::coordination {
 
@@ -73,6 +75,20 @@ class Coordinator {
   Status StartLocal(Worker& w);
   void Finish();
   void Halt(const std::string& reason);
+
+  // ---- validation thresholds (issue 6, validation_gate.cc) ----
+
+  // For an entity with validation.<entity>.halt: once every output batch is
+  // validated, halts when a rate is over its threshold, else releases the
+  // validators' held batches to the loader.
+  Status CheckValidationGate();
+  // A validate commit arriving after the release (a batch replayed to a
+  // validator that restarted): tell that validator the gate is open.
+  void OnValidateCommit(const std::string& from, const v1::Commit& c);
+  std::string GateKey() const { return std::to_string(wave_) + "/" + Entity(); }
+  // Stops at the batch boundary when the production window closes: like a
+  // halt, but the run is "paused" and `sluice resume` continues it.
+  void Pause();
 
   // ---- the main loop ----
 
@@ -130,6 +146,8 @@ class Coordinator {
   Launcher launcher_;
   LogContext log_;
   std::unique_ptr<AuditStore> audit_;
+  v1::ReviewDecisions review_decisions_;  // the plan's steward decisions (issue 6)
+  std::set<std::string> validation_released_;  // GateKey()s released to the loader
   std::unique_ptr<ControlServer> control_;
   std::map<std::string, Worker> workers_;
   Ledger ledger_;
@@ -138,7 +156,9 @@ class Coordinator {
   Clock::time_point last_progress_;
   bool started_run_ = false;
   bool halted_ = false;
+  bool paused_ = false;
   bool finished_ = false;
+  RunClock clock_;  // the window's clock (a test clock under SLUICE_TEST_CLOCK)
   int wave_ = 0;
   size_t entity_index_ = 0;
   Phase phase_ = Phase::kIngest;

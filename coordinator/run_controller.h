@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,15 @@ struct RunOptions {
   std::chrono::milliseconds worker_timeout{5000};  // heartbeat silence = dead worker
   int max_restarts = 5;                            // per worker, before the run halts
   std::string log_level = "info";
-  std::string environment = "default";
+  std::string environment = "default";  // recorded when the plan names none
+  // `sluice resume`: the run this one continues, and its first wave to run
+  // (the waves before it reconciled in that run).
+  std::string resumed_from;
+  int start_wave = 0;
+  // The end of the production window the run started in: the run pauses at
+  // the first batch boundary after it. Unset: no window (or --ignore-window).
+  std::optional<std::chrono::system_clock::time_point> window_closes_at;
+  std::string window_text;  // "03:00-06:00 America/New_York", for the pause reason
 };
 
 // One row of the summary: an entity from one source.
@@ -36,11 +45,16 @@ struct EntitySourceSummary {
   uint64_t extracted = 0, merged = 0, rejected = 0, review = 0, loaded = 0;
   uint64_t inserted = 0, updated = 0, unchanged = 0;
   bool reconciled = false;
+  std::string ri_check = "n/a";        // the entity's reference check: PASS, FAIL or n/a
+  uint64_t unresolved_references = 0;  // of the entity, in the whole target
 };
 
 struct RunSummary {
   std::string run_id;
-  std::string status;  // completed | halted
+  std::string status;  // completed | halted | paused (the production window closed)
+  std::string environment;
+  std::string resumed_from;  // the run this one continues, if any
+  int start_wave = 0;
   std::string halt_reason;
   std::vector<EntitySourceSummary> rows;
   std::vector<std::string> reports;         // reconciliation report paths

@@ -44,6 +44,13 @@ std::string SummaryText(const RunSummary& s) {
   if (s.status == "completed" && tot[5] == 0 && tot[6] == 0 && tot[4] > 0) {
     out += "target already up to date: nothing inserted or updated\n";
   }
+  std::string ri;
+  for (const auto& r : s.rows) {
+    if (r.ri_check == "n/a" || ri.find(" " + r.entity + ": ") != std::string::npos) continue;
+    ri += " " + r.entity + ": " + r.ri_check + " (" + std::to_string(r.unresolved_references) +
+          " unresolved);";
+  }
+  if (!ri.empty()) out += "ri_check:" + ri + "\n";
   for (const auto& r : s.reconciliation) out += "reconciliation " + r + "\n";
   for (const auto& r : s.reports) out += "report: " + r + "\n";
   return out;
@@ -71,7 +78,9 @@ std::string SummaryJson(const RunSummary& s) {
                              {"inserted", r.inserted},
                              {"updated", r.updated},
                              {"unchanged", r.unchanged},
-                             {"reconciled", r.reconciled}});
+                             {"reconciled", r.reconciled},
+                             {"ri_check", r.ri_check},
+                             {"unresolved_references", r.unresolved_references}});
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

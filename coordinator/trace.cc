@@ -31,6 +31,52 @@ std::string Hex(const std::string& signed_text) {
   return hex;
 }
 
+// The transformer's value changes of `key` in extraction batch `batch`
+// (issue 4): "    changed:   field: 'before' -> 'after' (rule)".
+void AppendLineage(AuditStore& audit, const std::string& run, const std::string& batch,
+                   const std::string& key, std::string* out) {
+  auto changes = audit.LineageOf(run, batch, key);
+  if (!changes.ok()) {
+    *out += "    changed:   (lineage unreadable: " + changes.status().message() + ")\n";
+    return;
+  }
+  auto show = [](const std::optional<std::string>& v) { return v ? "'" + *v + "'" : "NULL"; };
+  for (const LineageChange& c : *changes) {
+    *out += "    changed:   " + c.field + ": " + show(c.before) + " -> " + show(c.after) + " (" +
+            c.rule + ")\n";
+  }
+}
+
+// The dedup decisions on pairs that name the record in run `run` (issue 5):
+// the other record, rule or score with each comparison, band and outcome.
+void AppendMatchDecisions(const std::vector<MatchDecisionRow>& rows, const std::string& run,
+                          const std::string& source, const std::string& key, std::string* out) {
+  for (const MatchDecisionRow& row : rows) {
+    if (row.run_id != run) continue;
+    const v1::MatchDecision& d = row.decision;
+    const bool first = d.a_source() == source && d.a_key() == key;
+    const std::string other =
+        first ? d.b_source() + ":" + d.b_key() : d.a_source() + ":" + d.a_key();
+    char score[48] = "";
+    if (d.scored()) std::snprintf(score, sizeof score, ", weight %+.2f", d.score());
+    *out += "  MATCH DECISION with " + other + ": " + d.band() + " by " + d.rule() + score + "\n";
+    for (const v1::MatchComparison& c : d.comparisons()) {
+      char w[32];
+      std::snprintf(w, sizeof w, "%+.2f", c.weight());
+      *out += "    " + c.name() + ": " + c.label() + " " + w + "\n";
+    }
+    if (!d.scored() && !d.detail().empty()) *out += "    criteria:  " + d.detail() + "\n";
+    if (!d.cluster().empty()) {
+      *out += "    cluster:   " + d.cluster() + " (" + std::to_string(d.cluster_size()) +
+              " records)\n";
+    }
+    *out += "    outcome:   " + d.outcome() + "\n";
+    if (!d.survivor_key().empty()) {
+      *out += "    survivor:  " + d.survivor_source() + ":" + d.survivor_key() + "\n";
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
@@ -40,11 +86,13 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
     return Status::NotFound("no recorded fate for " + entity + " " + source + ":" + key);
   }
   std::string out = entity + " " + source + ":" + key + "\n";
+  auto decisions = audit.MatchDecisionsOf(entity, source, key);
   std::string run;
   for (const auto& row : rows) {
     if (row.run_id != run) {
       run = row.run_id;
       out += "\nrun " + run + "\n";
+      if (decisions.ok()) AppendMatchDecisions(*decisions, run, source, key, &out);
     }
     const v1::Fate& f = row.fate;
     out += std::string("  ") + KindName(f.kind()) + " at " + f.stage();
@@ -71,6 +119,7 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
         out += "    extracted: batch " + ex->at("batch") + " (from line/row " +
                ex->at("first_line") + ", " + ex->at("n_in") + " rows read, key checksum " +
                Hex(ex->at("in_checksum")) + ")\n";
+        AppendLineage(audit, row.run_id, ex->at("batch"), key, &out);
       }
     }
     out += "    decided:   batch " + row.batch + "\n";

@@ -208,6 +208,8 @@ Status Coordinator::Advance() {
   }
   if (phase_ == Phase::kResolve || phase_ == Phase::kOutput) {
     if (!resolved_ || !output_known_) return Status::Ok();
+    SLUICE_RETURN_IF_ERROR(CheckValidationGate());
+    if (halted_) return Status::Ok();
     for (uint64_t seq = 0; seq < output_batches_; ++seq) {
       if (!ledger_.Has(OutputBatch(seq), "load")) return Status::Ok();
     }
@@ -291,7 +293,13 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
   summary_.reconciliation.push_back("wave " + plan_.waves[wave_].name + ": " +
                                     (r.passed() ? "PASS" : "FAIL") + " " + r.summary());
   for (auto& row : summary_.rows) {
-    if (row.wave == wave_) row.reconciled = r.passed();
+    if (row.wave != wave_) continue;
+    row.reconciled = r.passed();
+    for (const auto& check : r.reference_checks()) {
+      if (check.entity() != row.entity) continue;
+      row.ri_check = check.verdict();
+      row.unresolved_references = check.unresolved();
+    }
   }
   if (!r.passed()) {
     Halt("reconciliation failed in wave " + plan_.waves[wave_].name + ": " + r.summary() + "see " +
@@ -299,6 +307,8 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
     return Status::Ok();
   }
   LogInfo(log_, "wave " + plan_.waves[wave_].name + " reconciled: " + r.summary());
+  SLUICE_RETURN_IF_ERROR(
+      audit_->RecordWave(summary_.run_id, wave_, plan_.waves[wave_].name, "completed"));
   if (wave_ + 1 < static_cast<int>(plan_.waves.size())) {
     ++wave_;
     entity_index_ = 0;
@@ -343,6 +353,7 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     last_progress_ = Clock::now();
     return Status::Ok();
   }
+  if (c.stage() == "validate") OnValidateCommit(from, c);
   std::string name = BatchName(c.batch());
   uint64_t expected = ExpectedEpoch(c.batch());
   if (c.epoch() != expected) {
@@ -361,6 +372,7 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     return Status::Ok();
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, wave_, c));
+  if (c.stage() == "load") clock_.OnBatchLoaded();  // a test clock moves on
   last_progress_ = Clock::now();
   return Status::Ok();
 }

@@ -6,6 +6,8 @@
 #include <optional>
 #include <unordered_set>
 
+#include <nlohmann/json.hpp>
+
 #include "common/codec.h"
 #include "deduper/shard_log.h"
 #include "deduper/survivorship.h"
@@ -64,7 +66,7 @@ class UnionFind {
 };
 
 // A record's part in the resolution.
-enum class Part : uint8_t { kSingleton, kSurvivor, kMerged, kRejected };
+enum class Part : uint8_t { kSingleton, kSurvivor, kMerged, kRejected, kReview };
 
 void FillDuplicateKeyFate(const Record& dup, const Record& first, const IngestedBatch& first_batch,
                           v1::Fate* fate) {
@@ -97,10 +99,95 @@ void FillMergedFate(const Record& member, const Record& survivor, const std::str
   f.set_survivor_key(survivor.key);
 }
 
+constexpr char kReviewSuggestion[] =
+    "decide the pairs (match or distinct) with sluice review export/import; the decisions "
+    "apply on the next run";
+
+std::string RecordJson(const Schema& schema, const Record& r) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t f = 0; f < schema.fields.size() && f < r.values.size(); ++f) {
+    std::optional<std::string> text = FormatValue(schema.fields[f], r.values[f]);
+    j[schema.fields[f].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
+  }
+  return j.dump();
+}
+
+void FillReviewFate(const Record& member, std::span<const uint32_t> cluster,
+                    const std::vector<Record>& records, const std::string& why, v1::Fate* fate) {
+  v1::Fate& f = *fate;
+  f.set_kind(v1::FATE_REVIEW);
+  f.set_source(member.source);
+  f.set_key(member.key);
+  f.set_stage(kStage);
+  f.set_rule("dedup_review");
+  f.set_line(member.line);
+  std::string others;
+  size_t shown = 0;
+  for (uint32_t m : cluster) {
+    if (records[m].source == member.source && records[m].key == member.key) continue;
+    if (shown++ == 8) {
+      others += ", ...";
+      break;
+    }
+    others += (others.empty() ? "" : ", ") + records[m].source + ":" + records[m].key;
+  }
+  f.set_value(records[cluster[0]].source + ":" + records[cluster[0]].key);
+  f.set_reason("held with " + std::to_string(cluster.size() - 1) + " possible duplicate(s) (" +
+               others + "): " + why);
+  f.set_suggestion(kReviewSuggestion);
+}
+
+void FillDecision(const MatchEdge& edge, const Record& a, const Record& b, v1::MatchDecision* d) {
+  d->set_a_source(a.source);
+  d->set_a_key(a.key);
+  d->set_b_source(b.source);
+  d->set_b_key(b.key);
+  d->set_rule(edge.rule);
+  d->set_band(BandName(edge.band));
+  d->set_scored(edge.scored);
+  d->set_score(edge.score);
+  d->set_detail(edge.detail);
+  if (!edge.scored) return;
+  // "first_name=jw>=0.92:+6.10; surname=exact:+8.31" back into parts.
+  std::string_view rest = edge.detail;
+  while (!rest.empty()) {
+    size_t end = rest.find("; ");
+    std::string_view item = rest.substr(0, end);
+    size_t eq = item.find('='), colon = item.rfind(':');
+    if (eq != std::string_view::npos && colon != std::string_view::npos && colon > eq) {
+      v1::MatchComparison* c = d->add_comparisons();
+      c->set_name(std::string(item.substr(0, eq)));
+      c->set_label(std::string(item.substr(eq + 1, colon - eq - 1)));
+      c->set_weight(std::strtod(std::string(item.substr(colon + 1)).c_str(), nullptr));
+    }
+    if (end == std::string_view::npos) break;
+    rest = rest.substr(end + 2);
+  }
+}
+
+void FillPairReviewItem(const std::string& entity, const Schema& schema, const Record& a,
+                        const Record& b, const MatchEdge& edge, v1::ReviewItem* item) {
+  item->set_kind("pair");
+  item->set_entity(entity);
+  item->set_source(a.source);
+  item->set_key(a.key);
+  item->set_other_source(b.source);
+  item->set_other_key(b.key);
+  item->set_score(edge.score);
+  item->set_stage(kStage);
+  item->set_rule(edge.rule);
+  item->set_reasons(edge.scored ? "match weight " + std::to_string(edge.score) + " in the review band: " + edge.detail
+                                : "rule " + edge.rule + ": " + edge.detail);
+  item->set_suggestion(kReviewSuggestion);
+  item->set_record_json(RecordJson(schema, a));
+  item->set_other_record_json(RecordJson(schema, b));
+}
+
 class LoggedDedupShard : public DedupShard {
  public:
-  LoggedDedupShard(std::string entity, std::optional<DedupSpec> spec)
-      : entity_(std::move(entity)), spec_(std::move(spec)) {}
+  LoggedDedupShard(std::string entity, std::optional<DedupSpec> spec,
+                   std::vector<ForcedPair> forced)
+      : entity_(std::move(entity)), spec_(std::move(spec)), forced_(std::move(forced)) {}
 
   // Opens the log and replays its batches.
   Status Open(const std::string& log_path) {
@@ -211,19 +298,25 @@ class LoggedDedupShard : public DedupShard {
   Status PrepareRules() {
     if (!spec_ || matcher_) return Status::Ok();
     const std::string path = spec_->yaml_path.empty() ? "dedup." + entity_ : spec_->yaml_path;
-    if (spec_->key_fields.empty()) return Status::InvalidArgument(path + ".key_fields: empty");
+    if (spec_->key_fields.empty() && !spec_->fuzzy()) {
+      return Status::InvalidArgument(path + ".key: empty");
+    }
     for (const std::string& f : spec_->key_fields) {
       if (schema_->IndexOf(f) < 0) {
-        return Status::InvalidArgument(path + ".key_fields: no field " + f + " in entity " +
-                                       entity_);
+        return Status::InvalidArgument(path + ".key: no field " + f + " in entity " + entity_);
       }
     }
     if (!spec_->most_recent_field.empty() && schema_->IndexOf(spec_->most_recent_field) < 0) {
       return Status::InvalidArgument(path + ".most_recent_field: no field " +
                                      spec_->most_recent_field + " in entity " + entity_);
     }
-    matcher_ = MakeExactKeyMatcher(*spec_, *schema_);
+    if (spec_->fuzzy()) {
+      SLUICE_ASSIGN_OR_RETURN(matcher_, MakeFuzzyMatcher(*spec_, *schema_, forced_));
+    } else {
+      matcher_ = MakeExactKeyMatcher(*spec_, *schema_);
+    }
     survivorship_ = MakePrioritySurvivorship(*spec_, *schema_);
+    golden_ = std::make_unique<GoldenRecordBuilder>(*spec_, *schema_);
     return Status::Ok();
   }
 
@@ -301,6 +394,8 @@ class LoggedDedupShard : public DedupShard {
   bool handed_over_ = false;  // records_ moved into the last Resolution
   std::unique_ptr<Matcher> matcher_;
   std::unique_ptr<SurvivorshipRule> survivorship_;
+  std::unique_ptr<GoldenRecordBuilder> golden_;
+  std::vector<ForcedPair> forced_;  // steward decisions on pairs
   ShardLogReplay replay_;
 };
 
@@ -325,19 +420,34 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
     }
   }
 
-  // (b) Match, then cluster the linked records.
+  // (b) Match, then cluster the linked records: merge and review edges
+  // join components; only strong merge edges join `strong`, so a component
+  // that `strong` splits is held together by a weak link.
   std::vector<MatchEdge> edges;
   if (matcher_) edges = matcher_->Match(*schema_, records_);
+  if (matcher_) out.stats = matcher_->stats();
+  const double weak_below = spec_ ? spec_->weak_link_threshold : 0;
   std::vector<bool> live(edges.size(), false);
-  UnionFind clusters(n);
+  UnionFind clusters(n), strong(n);
+  std::vector<bool> has_review(n, false);
   for (size_t e = 0; e < edges.size(); ++e) {
     const MatchEdge& edge = edges[e];
     if (edge.a >= n || edge.b >= n) return Status::Internal("dedup: matcher edge out of range");
-    if (edge.a == edge.b || part[edge.a] == Part::kRejected || part[edge.b] == Part::kRejected) {
+    if (edge.a == edge.b || part[edge.a] == Part::kRejected || part[edge.b] == Part::kRejected ||
+        edge.band == Band::kDistinct) {
       continue;
     }
     live[e] = true;
-    clusters.Union(static_cast<uint32_t>(edge.a), static_cast<uint32_t>(edge.b));
+    const uint32_t ea = static_cast<uint32_t>(edge.a), eb = static_cast<uint32_t>(edge.b);
+    clusters.Union(ea, eb);
+    if (edge.band == Band::kMerge && (!edge.scored || edge.score >= weak_below)) {
+      strong.Union(ea, eb);
+    }
+  }
+  for (size_t e = 0; e < edges.size(); ++e) {
+    if (live[e] && edges[e].band == Band::kReview) {
+      has_review[clusters.Find(static_cast<uint32_t>(edges[e].a))] = true;
+    }
   }
 
   // Members of each cluster, grouped by root in record order (counting sort).
@@ -360,13 +470,41 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
                                      offset[root[i] + 1] - offset[root[i]]);
   };
 
-  // (c) One survivor per cluster.
+  // (c) One survivor per cluster, or the whole cluster held for review: it
+  // holds a review-band pair, is larger than max_cluster_size, or hangs
+  // together by a weak link.
   constexpr uint32_t kNone = UINT32_MAX;
   std::vector<uint32_t> survivor_of(n, kNone);
+  std::map<uint32_t, std::string> why_held;
+  const int64_t max_cluster = spec_ ? spec_->max_cluster_size : 0;
   for (uint32_t r = 0; r < n; ++r) {
     const uint32_t size = offset[r + 1] - offset[r];
     if (size < 2) continue;
     std::span<const uint32_t> cluster(members.data() + offset[r], size);
+    std::string why;
+    if (has_review[r]) {
+      why = "a pair in the cluster is in the review band";
+    } else if (spec_ && spec_->fuzzy() && max_cluster > 0 && size > max_cluster) {
+      why = "cluster of " + std::to_string(size) + " records is larger than max_cluster_size " +
+            std::to_string(max_cluster);
+    } else if (size >= 3) {
+      // A pair is merged on its own edge; a chain of three or more must
+      // not hang on a borderline one.
+      const uint32_t first = strong.Find(cluster[0]);
+      for (uint32_t m : cluster) {
+        if (strong.Find(m) != first) {
+          why = "cluster is held together by a weak link (a merge below weak_link " +
+                std::to_string(weak_below) + ")";
+          break;
+        }
+      }
+    }
+    if (!why.empty()) {
+      for (uint32_t m : cluster) part[m] = Part::kReview;
+      why_held[r] = std::move(why);
+      fate_count += size;
+      continue;
+    }
     const uint32_t s = survivorship_->ChooseSurvivor(records_, cluster);
     for (uint32_t m : cluster) {
       survivor_of[m] = s;
@@ -434,13 +572,88 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
         rule = merge_rules.insert(merge_rules.end(), {edge_rule, reason, std::move(text)});
       }
       FillMergedFate(records_[i], s, rule->text, &out.fates.emplace_back());
+    } else if (part[i] == Part::kReview) {
+      FillReviewFate(records_[i], cluster_of(i), records_, why_held[root[i]],
+                     &out.fates.emplace_back());
     }
+  }
+
+  // The decisions on pairs, for the audit store, and the items a steward
+  // decides: review-band pairs, and every member of a cluster held whole.
+  std::map<uint32_t, std::string> golden_fields;  // by survivor
+  for (uint32_t r = 0; r < n; ++r) {
+    const uint32_t size = offset[r + 1] - offset[r];
+    if (size < 2 || part[members[offset[r]]] == Part::kReview) continue;
+    std::span<const uint32_t> cluster(members.data() + offset[r], size);
+    if (golden_->trivial()) continue;
+    std::vector<uint32_t> ranked = survivorship_->Rank(records_, cluster);
+    std::vector<std::string> taken = golden_->Build(records_, ranked);
+    std::string text;
+    for (const std::string& t : taken) text += (text.empty() ? "" : ", ") + t;
+    if (!text.empty()) golden_fields[ranked[0]] = std::move(text);
+  }
+  for (size_t e = 0; e < edges.size(); ++e) {
+    const MatchEdge& edge = edges[e];
+    const bool forced_distinct = edge.band == Band::kDistinct && edge.rule == "steward";
+    if (!live[e] && !forced_distinct) continue;
+    const uint32_t a = static_cast<uint32_t>(edge.a), b = static_cast<uint32_t>(edge.b);
+    v1::MatchDecision& d = out.decisions.emplace_back();
+    FillDecision(edge, records_[a], records_[b], &d);
+    if (forced_distinct) {
+      d.set_outcome("distinct");
+      continue;
+    }
+    std::span<const uint32_t> cluster = cluster_of(a);
+    d.set_cluster(records_[cluster[0]].source + ":" + records_[cluster[0]].key);
+    d.set_cluster_size(static_cast<uint32_t>(cluster.size()));
+    if (part[a] == Part::kReview) {
+      d.set_outcome("held_for_review: " + why_held[root[a]]);
+      if (edge.band == Band::kReview) {
+        FillPairReviewItem(entity_, *schema_, records_[a], records_[b], edge,
+                           &out.review_items.emplace_back());
+      }
+    } else {
+      const Record& s = records_[survivor_of[a]];
+      d.set_outcome("merged");
+      d.set_survivor_source(s.source);
+      d.set_survivor_key(s.key);
+      auto g = golden_fields.find(survivor_of[a]);
+      if (g != golden_fields.end()) d.set_outcome("merged; golden record fields " + g->second);
+    }
+  }
+  // In record order, whatever order the matcher found the pairs in.
+  std::sort(out.decisions.begin(), out.decisions.end(),
+            [](const v1::MatchDecision& x, const v1::MatchDecision& y) {
+              return std::tie(x.a_source(), x.a_key(), x.b_source(), x.b_key()) <
+                     std::tie(y.a_source(), y.a_key(), y.b_source(), y.b_key());
+            });
+  std::sort(out.review_items.begin(), out.review_items.end(),
+            [](const v1::ReviewItem& x, const v1::ReviewItem& y) {
+              return std::tie(x.source(), x.key(), x.other_source(), x.other_key()) <
+                     std::tie(y.source(), y.key(), y.other_source(), y.other_key());
+            });
+  for (uint32_t i = 0; i < n; ++i) {
+    if (part[i] != Part::kReview) continue;
+    std::span<const uint32_t> cluster = cluster_of(i);
+    v1::ReviewItem& item = out.review_items.emplace_back();
+    item.set_kind("cluster");
+    item.set_entity(entity_);
+    item.set_source(records_[i].source);
+    item.set_key(records_[i].key);
+    item.set_cluster(records_[cluster[0]].source + ":" + records_[cluster[0]].key);
+    item.set_stage(kStage);
+    item.set_rule("dedup_review");
+    item.set_reasons(why_held[root[i]]);
+    item.set_suggestion(kReviewSuggestion);
+    item.set_record_json(RecordJson(*schema_, records_[i]));
   }
 
   // (d) Survivors and singletons, in (source, key) order, cut into batches.
   // The records move into the output: the shard keeps no second copy.
   for (uint32_t i = 0; i < n; ++i) {
-    if (part[i] == Part::kRejected || part[i] == Part::kMerged) continue;
+    if (part[i] == Part::kRejected || part[i] == Part::kMerged || part[i] == Part::kReview) {
+      continue;
+    }
     std::vector<SourceKey> merged;
     if (part[i] == Part::kSurvivor) {
       for (uint32_t m : cluster_of(i)) {
@@ -471,10 +684,11 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
 }  // namespace
 
 Result<std::unique_ptr<DedupShard>> DedupShard::Create(const Plan& plan, const std::string& entity,
-                                                       const std::string& log_path) {
+                                                       const std::string& log_path,
+                                                       std::vector<ForcedPair> forced) {
   std::optional<DedupSpec> spec;
   if (auto it = plan.dedup.find(entity); it != plan.dedup.end()) spec = it->second;
-  auto shard = std::make_unique<LoggedDedupShard>(entity, std::move(spec));
+  auto shard = std::make_unique<LoggedDedupShard>(entity, std::move(spec), std::move(forced));
   SLUICE_RETURN_IF_ERROR(shard->Open(log_path).WithContext("dedup " + entity));
   return std::unique_ptr<DedupShard>(std::move(shard));
 }

@@ -17,23 +17,70 @@
 
 namespace sluice {
 
-// A decision that records a and b are the same real-world entity.
+// How a compared pair was decided.
+enum class Band : uint8_t { kMerge, kReview, kDistinct };
+const char* BandName(Band band);  // "merge", "review", "distinct"
+
+// A decision that records a and b are (or may be) the same real-world
+// entity. Distinct pairs are counted in MatchStats, not returned.
 struct MatchEdge {
   size_t a = 0;  // indexes into the shard's records
   size_t b = 0;
-  std::string rule;  // "exact:national_id"
+  std::string rule;  // "exact:national_id", a rule's name, "fellegi_sunter"
+  Band band = Band::kMerge;
+  bool scored = false;  // decided by Fellegi-Sunter weights
+  double score = 0;     // total match weight (log2), when scored
+  // Each comparison's level and weight, "first_name=1(jw>=0.92):+6.10; ...",
+  // or the deterministic rule as written.
+  std::string detail;
 };
 
-// Finds merge edges among a shard's records.
+// What a matcher did, for the operator and the audit store.
+struct MatchStats {
+  uint64_t comparisons = 0;     // candidate pairs compared (each pair once)
+  double compare_seconds = 0;   // wall time of the comparison pass
+  struct Rule {
+    std::string name;
+    uint64_t blocked = 0;           // records with a usable key
+    uint64_t blocks = 0;            // blocks of two or more
+    uint64_t pairs = 0;             // new candidate pairs (not blocked by an earlier rule)
+    uint64_t oversize_blocks = 0;   // blocks above max_block_size, not compared
+    uint64_t oversize_records = 0;
+  };
+  std::vector<Rule> blocking;
+  uint64_t merge = 0, review = 0, distinct = 0;  // pairs per band
+  std::vector<std::string> notes;  // oversize blocks, estimated m/u, ...
+};
+
+// A steward's decision on a pair, from the review store: applies before any
+// rule or score.
+struct ForcedPair {
+  SourceKey a, b;
+  bool link = false;     // true: match, false: distinct
+  std::string decided_by;
+};
+
+// Finds merge (and review) edges among a shard's records.
 class Matcher {
  public:
   virtual ~Matcher() = default;
   virtual std::vector<MatchEdge> Match(const Schema& schema,
                                        const std::vector<Record>& records) = 0;
+  // What the last Match did.
+  virtual const MatchStats& stats() const {
+    static const MatchStats kNone;
+    return kNone;
+  }
 };
 
 // Exact equality on the plan's key fields; NULL and empty keys never match.
 std::unique_ptr<Matcher> MakeExactKeyMatcher(const DedupSpec& spec, const Schema& schema);
+
+// Blocking, deterministic rules and Fellegi-Sunter scoring as the plan's
+// dedup section says (docs/dedup.md); `forced` pairs override both. Fails
+// with InvalidArgument when the spec names fields `schema` lacks.
+Result<std::unique_ptr<Matcher>> MakeFuzzyMatcher(const DedupSpec& spec, const Schema& schema,
+                                                  std::vector<ForcedPair> forced = {});
 
 // What DedupShard::Create found in an existing shard log, for the caller to
 // log: a torn tail is the normal trace of a crash mid-append, not an error.
@@ -47,7 +94,13 @@ struct ShardLogReplay {
 
 struct Resolution {
   std::vector<RecordBatch> batches;  // survivors (and singletons), with merged keys
-  std::vector<v1::Fate> fates;       // MERGED per merged record, REJECTED per duplicate key
+  // MERGED per merged record, REVIEW per held record, REJECTED per duplicate key.
+  std::vector<v1::Fate> fates;
+  // Every merge and review decision on a pair, with its cluster and outcome.
+  std::vector<v1::MatchDecision> decisions;
+  // Review-band pairs and the members of clusters held whole, for a steward.
+  std::vector<v1::ReviewItem> review_items;
+  MatchStats stats;
 };
 
 // One shard's state for one entity in one run, backed by an append-only log
@@ -58,8 +111,11 @@ class DedupShard {
   // folders when missing. A torn last frame is cut away and reported in
   // replay(); a damaged frame before it fails with Corruption. Not
   // thread-safe: one shard is driven by one thread.
+  // `forced`: steward decisions on pairs of this entity (match or distinct),
+  // applied before rules and scores.
   static Result<std::unique_ptr<DedupShard>> Create(const Plan& plan, const std::string& entity,
-                                                    const std::string& log_path);
+                                                    const std::string& log_path,
+                                                    std::vector<ForcedPair> forced = {});
   virtual ~DedupShard() = default;
 
   // Appends the batch durably (fsync) unless a batch with the same id was

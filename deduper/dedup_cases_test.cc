@@ -21,8 +21,14 @@ struct ExpectedFate {
   std::string kind, id, survivor, rule, reason;
 };
 
+struct ExpectedDecision {
+  std::string a, b, rule, band, outcome;
+};
+
 struct DedupCase {
   std::string name;
+  std::vector<ExpectedDecision> decisions;
+  std::map<std::string, std::map<std::string, std::string>> values;  // output id -> field -> text
   Plan plan;
   std::vector<RecordBatch> batches;
   size_t batch_size = 1000;
@@ -52,6 +58,29 @@ DedupCase LoadCase(const fs::path& file) {
   DedupCase c;
   c.name = file.stem().string();
   const std::string entity = "hcp";
+  if (doc["plan"]) {
+    // The entity's dedup section exactly as a plan writes it, parsed by the
+    // plan parser against a model made of the case's fields.
+    YAML::Emitter yaml;
+    yaml << YAML::BeginMap << YAML::Key << "model" << YAML::Value << YAML::BeginMap << YAML::Key
+         << "entities" << YAML::Value << YAML::BeginMap << YAML::Key << entity << YAML::Value
+         << YAML::BeginMap << YAML::Key << "fields" << YAML::Value << YAML::BeginMap;
+    for (const auto& f : doc["fields"]) {
+      yaml << YAML::Key << f["name"].as<std::string>() << YAML::Value
+           << f["type"].as<std::string>();
+    }
+    yaml << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
+    yaml << YAML::Key << "dedup" << YAML::Value << YAML::BeginMap << YAML::Key << entity
+         << YAML::Value << doc["plan"] << YAML::EndMap << YAML::EndMap;
+    std::vector<PlanIssue> issues;
+    Plan parsed = ParsePlan(yaml.c_str(), ".", &issues);
+    for (const PlanIssue& issue : issues) {
+      if (issue.path.rfind("dedup", 0) == 0) {
+        throw std::runtime_error(c.name + ": " + issue.ToString());
+      }
+    }
+    c.plan.dedup = parsed.dedup;
+  }
   if (doc["dedup"]) {
     DedupSpec spec;
     spec.entity = entity;
@@ -105,6 +134,17 @@ DedupCase LoadCase(const fs::path& file) {
     std::vector<std::string> merged;
     if (o["merged"]) merged = Strings(o["merged"]);
     c.output.emplace_back(o["id"].as<std::string>(), merged);
+    if (o["values"]) {
+      for (const auto& kv : o["values"]) {
+        c.values[o["id"].as<std::string>()][kv.first.as<std::string>()] =
+            kv.second.IsNull() ? "~" : kv.second.as<std::string>();
+      }
+    }
+  }
+  for (const auto& d : expect["decisions"]) {
+    c.decisions.push_back({d["a"].as<std::string>(), d["b"].as<std::string>(),
+                           d["rule"].as<std::string>(""), d["band"].as<std::string>(""),
+                           d["outcome"].as<std::string>("")});
   }
   if (expect["batch_sizes"]) {
     for (const auto& n : expect["batch_sizes"]) c.batch_sizes.push_back(n.as<size_t>());
@@ -135,6 +175,7 @@ std::string Fingerprint(const Resolution& res) {
     out += wire.SerializeAsString();
   }
   for (const auto& f : res.fates) out += f.SerializeAsString();
+  for (const auto& d : res.decisions) out += d.SerializeAsString();
   return out;
 }
 
@@ -180,6 +221,33 @@ TEST_P(DedupCaseTest, GivesExpectedSurvivorsAndFatesInAnyOrder) {
     }
   }
   EXPECT_EQ(output, c.output);
+  for (const auto& b : res.batches) {
+    for (const auto& r : b.records) {
+      auto want = c.values.find(Id(r.source, r.key));
+      if (want == c.values.end()) continue;
+      for (const auto& [field, text] : want->second) {
+        const int f = b.schema.IndexOf(field);
+        ASSERT_GE(f, 0) << field;
+        EXPECT_EQ(FormatValue(b.schema.fields[f], r.values[f]).value_or("~"), text)
+            << Id(r.source, r.key) << " " << field;
+      }
+      EXPECT_EQ(r.content_hash, ContentHash(b.schema, r.values));
+    }
+  }
+  if (!c.decisions.empty()) {
+    ASSERT_EQ(res.decisions.size(), c.decisions.size());
+    for (size_t i = 0; i < c.decisions.size(); ++i) {
+      const v1::MatchDecision& got = res.decisions[i];
+      const ExpectedDecision& want = c.decisions[i];
+      SCOPED_TRACE("decision " + std::to_string(i) + " " + got.detail());
+      EXPECT_EQ(Id(got.a_source(), got.a_key()), want.a);
+      EXPECT_EQ(Id(got.b_source(), got.b_key()), want.b);
+      if (!want.rule.empty()) EXPECT_EQ(got.rule(), want.rule);
+      if (!want.band.empty()) EXPECT_EQ(got.band(), want.band);
+      if (!want.outcome.empty()) EXPECT_EQ(got.outcome().rfind(want.outcome, 0), 0u)
+          << got.outcome();
+    }
+  }
   if (!c.batch_sizes.empty()) {
     EXPECT_EQ(sizes, c.batch_sizes);
   }

@@ -319,7 +319,7 @@ TEST_F(DedupShardTest, UnknownKeyFieldIsReported) {
   ASSERT_TRUE(*shard->Ingest(SampleBatches()[0]));
   auto res = shard->Resolve(OutputId(), 10);
   ASSERT_FALSE(res.ok());
-  EXPECT_EQ(res.status().message(), "dedup.hcp.key_fields: no field npi in entity hcp");
+  EXPECT_EQ(res.status().message(), "dedup.hcp.key: no field npi in entity hcp");
 }
 
 TEST_F(DedupShardTest, EmptyShardResolvesToNothing) {

@@ -15,7 +15,16 @@ Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
   if (it != shards_.end()) return it->second.get();
   std::filesystem::path log = std::filesystem::path(ctx_.state_dir) / "shards" / ctx_.run_id /
                               (name + "-shard" + std::to_string(ctx_.shard) + ".log");
-  SLUICE_ASSIGN_OR_RETURN(auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string()));
+  // Steward decisions on pairs of this entity become forced links and
+  // non-links (docs/review.md).
+  std::vector<ForcedPair> forced;
+  for (const v1::PairDecision& d : ctx_.review_decisions.pairs()) {
+    if (d.entity() != id.entity()) continue;
+    forced.push_back({{d.source(), d.key()}, {d.other_source(), d.other_key()},
+                      d.decision() == "match", d.steward()});
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string(),
+                                                         std::move(forced)));
   DedupShard* raw = shard.get();
   shards_.emplace(name, std::move(shard));
   return raw;
@@ -78,7 +87,19 @@ Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
       fate_sum.Add(f.source(), f.key());
       if (f.kind() == v1::FATE_MERGED) counts->set_merged(counts->merged() + 1);
       if (f.kind() == v1::FATE_REJECTED) counts->set_rejected(counts->rejected() + 1);
+      if (f.kind() == v1::FATE_REVIEW) counts->set_review(counts->review() + 1);
     }
+    // Every merge and review decision, and the items held for a steward.
+    for (auto& d : res.decisions) *c.add_match_decisions() = std::move(d);
+    res.decisions.clear();
+    for (auto& item : res.review_items) *c.add_review_items() = std::move(item);
+    res.review_items.clear();
+    v1::MatchSummary* summary = c.mutable_match_summary();
+    summary->set_comparisons(res.stats.comparisons);
+    summary->set_merge_pairs(res.stats.merge);
+    summary->set_review_pairs(res.stats.review);
+    summary->set_distinct_pairs(res.stats.distinct);
+    for (const std::string& note : res.stats.notes) summary->add_notes(note);
     counts->set_in(shard->record_count());
     counts->set_out(out_n);
     counts->set_out_checksum(out_sum.value());

@@ -47,7 +47,10 @@ class ExactKeyMatcher : public Matcher {
         if (first == firsts.end()) {
           firsts.push_back(r);  // a hash collision, not a match
         } else {
-          edges.push_back({*first, r, rule_});
+          MatchEdge& edge = edges.emplace_back();
+          edge.a = *first;
+          edge.b = r;
+          edge.rule = rule_;
         }
       }
       begin = end;

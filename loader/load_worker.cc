@@ -1,5 +1,7 @@
 #include "loader/load_worker.h"
 
+#include "loader/references.h"
+
 #include <map>
 #include <string_view>
 
@@ -70,7 +72,37 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     SLUICE_RETURN_IF_ERROR(target_->Prepare(*entity));
     prepared_.insert(entity->name);
   }
-  SLUICE_ASSIGN_OR_RETURN(LoadOutcome outcome, target_->Load(ctx_.run_id, *entity, batch));
+  // Parents' target ids replace the children's source keys; orphans are
+  // rejected here and the rest of the batch loads without them.
+  SLUICE_ASSIGN_OR_RETURN(ReferenceOutcome refs,
+                          ResolveReferences(ctx_.plan, *entity, target_.get(), &batch));
+  if (refs.orphans.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(LoadOutcome outcome, target_->Load(ctx_.run_id, *entity, batch));
+    out.Commit(MakeLoadCommit(*entity, batch, outcome));
+    return Status::Ok();
+  }
+  RecordBatch kept;
+  kept.id = batch.id;
+  kept.epoch = batch.epoch;
+  kept.range = batch.range;
+  kept.schema = batch.schema;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    if (!refs.orphaned[i]) kept.records.push_back(batch.records[i]);
+  }
+  SLUICE_ASSIGN_OR_RETURN(LoadOutcome loaded, target_->Load(ctx_.run_id, *entity, kept));
+  // The outcome again per record of the whole batch, orphans included.
+  LoadOutcome outcome = loaded;
+  outcome.target_ids.clear();
+  outcome.actions.clear();
+  for (size_t i = 0, k = 0; i < batch.records.size(); ++i) {
+    const bool orphan = refs.orphaned[i];
+    outcome.target_ids.push_back(orphan || k >= loaded.target_ids.size() ? 0
+                                                                         : loaded.target_ids[k]);
+    outcome.actions.push_back(orphan || k >= loaded.actions.size() ? LoadOutcome::kUnchanged
+                                                                   : loaded.actions[k]);
+    if (!orphan) ++k;
+  }
+  for (v1::Fate& f : refs.orphans) outcome.rejects.push_back(std::move(f));
   out.Commit(MakeLoadCommit(*entity, batch, outcome));
   return Status::Ok();
 }

@@ -318,7 +318,12 @@ std::string ReconciliationJson(const std::string& run_id, int wave,
                     {"matched_rows", e.matched_rows},
                     {"difference_count", e.difference_count},
                     {"differences", differences},
-                    {"decimal_sums", sums}});
+                    {"decimal_sums", sums},
+                    {"ri_check", e.ri.Verdict()},
+                    {"references", e.ri.references},
+                    {"unresolved_references", e.ri.unresolved},
+                    {"unresolved_by_field", e.ri.unresolved_by_field},
+                    {"unresolved_examples", e.ri.examples}});
   }
   Json doc = {{"run_id", run_id},
               {"wave", wave},

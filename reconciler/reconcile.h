@@ -10,6 +10,7 @@
 #include "common/connector.h"
 #include "common/plan.h"
 #include "common/status.h"
+#include "reconciler/ri_check.h"
 
 namespace sluice {
 
@@ -64,6 +65,7 @@ struct EntityReconciliation {
   std::map<std::string, std::pair<int64_t, int64_t>> decimal_sums;  // field -> expected, actual
   std::map<std::string, SourceBalance> balances;  // source -> the numbers behind conservation
   std::map<std::string, int> decimal_scales;      // field -> scale, for the report
+  ReferenceCheck ri;  // every reference resolves (filled by the caller; FAIL fails the entity)
 };
 
 // Compares `input` with what `target` holds for `entity`: per source,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace sluice {
 
@@ -74,6 +75,7 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   SLUICE_ASSIGN_OR_RETURN(auto audit, AuditStore::Open(audit_path.string(), /*readonly=*/true));
   SLUICE_ASSIGN_OR_RETURN(auto target, OpenTarget(ctx_.plan.target));
   std::vector<EntityReconciliation> results;
+  google::protobuf::RepeatedPtrField<v1::ReferenceCheck> res_checks;
   bool passed = true;
   std::string summary;
   for (const auto& name : ctx_.plan.waves[wave].entities) {
@@ -83,22 +85,50 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     SLUICE_ASSIGN_OR_RETURN(ReconcileInput input,
                             ReadReconcileInput(*audit, lease.batch().run_id(), wave, name));
     SLUICE_ASSIGN_OR_RETURN(EntityReconciliation r, ReconcileEntity(*entity, input, target.get()));
+    SLUICE_ASSIGN_OR_RETURN(r.ri, CheckReferences(ctx_.plan.model, *entity, target.get()));
+    r.passed = r.passed && r.ri.passed();
     passed = passed && r.passed;
     summary += name + ": " + (r.passed ? "PASS" : "FAIL") + " (" + std::to_string(r.matched_rows) +
                "/" + std::to_string(r.expected_rows) + " rows matched, " +
-               std::to_string(r.difference_count) + " differences); ";
+               std::to_string(r.difference_count) + " differences";
+    if (r.ri.checked) {
+      summary += ", ri_check " + r.ri.Verdict() + ": " + std::to_string(r.ri.unresolved) +
+                 " unresolved of " + std::to_string(r.ri.references) + " references";
+    }
+    summary += "); ";
+    auto* check = res_checks.Add();
+    check->set_entity(name);
+    check->set_verdict(r.ri.Verdict());
+    check->set_unresolved(r.ri.unresolved);
     results.push_back(std::move(r));
   }
   auto dir = std::filesystem::path(ctx_.state_dir) / "reports" / lease.batch().run_id();
   std::filesystem::create_directories(dir);
   auto path = dir / ("wave-" + std::to_string(wave) + ".json");
-  std::ofstream(path) << ReconciliationJson(lease.batch().run_id(), wave, results) << "\n";
+  auto report = nlohmann::json::parse(ReconciliationJson(lease.batch().run_id(), wave, results));
+  // Issue 6: the wave's failures grouped by rule, with examples.
+  report["errors_by_rule"] = nlohmann::json::array();
+  if (auto by_rule = audit->FailuresByRule(lease.batch().run_id(), wave, 3); by_rule.ok()) {
+    for (const auto& r : *by_rule) {
+      nlohmann::json examples = nlohmann::json::array();
+      for (const auto& f : r.examples) {
+        examples.push_back({{"source", f.source()}, {"key", f.key()}, {"field", f.field()},
+                            {"value", f.value()}, {"reason", f.reason()},
+                            {"suggestion", f.suggestion()}});
+      }
+      report["errors_by_rule"].push_back({{"entity", r.count.entity}, {"rule", r.count.rule},
+                                          {"kind", r.count.kind}, {"count", r.count.count},
+                                          {"examples", examples}});
+    }
+  }
+  std::ofstream(path) << report.dump(2) << "\n";
   v1::Envelope env;
   auto* res = env.mutable_reconcile_result();
   res->set_wave(static_cast<uint32_t>(wave));
   res->set_passed(passed);
   res->set_report_path(path.string());
   res->set_summary(summary);
+  *res->mutable_reference_checks() = std::move(res_checks);
   out.Send(std::move(env));
   return Status::Ok();
 }

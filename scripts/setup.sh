@@ -17,6 +17,7 @@ PACKAGES=(
   libxxhash-dev libcli11-dev nlohmann-json3-dev
   libpcre2-dev
   libhowardhinnant-date-dev tzdata
+  libicu-dev libphonenumber-dev
   postgresql libpq-dev
 )
 

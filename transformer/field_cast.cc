@@ -1,8 +1,13 @@
 #include "transformer/field_cast.h"
 
+#include <unicode/dcfmtsym.h>
+#include <unicode/locid.h>
+
+#include <filesystem>
 #include <utility>
 
 #include "common/datetime.h"
+#include "transformer/reference_data.h"
 
 namespace sluice {
 namespace {
@@ -95,6 +100,12 @@ Result<FieldCaster> FieldCaster::Create(const ModelField& field, const FieldMapp
   for (const auto& f : mapping.false_values) c.false_values_.push_back(LowerCopy(f));
   c.decimal_point_ = mapping.decimal_point;
   c.group_separator_ = mapping.group_separator;
+  if (!mapping.locale.empty()) {
+    Status st = c.ApplyLocale(mapping.locale);
+    if (!st.ok()) return Status::InvalidArgument(mapping.yaml_path + ".locale: " + st.message());
+  }
+  if (!mapping.timezone.empty()) c.timezone_ = mapping.timezone;
+  c.ambiguous_first_ = mapping.ambiguous_first;
 
   CastFailure failure;
   if (mapping.default_value) {
@@ -103,40 +114,98 @@ Result<FieldCaster> FieldCaster::Create(const ModelField& field, const FieldMapp
     if (!c.Cast(*mapping.default_value, &c.default_, &failure)) {
       return Status::InvalidArgument(mapping.yaml_path + ".default: " + failure.reason);
     }
+    c.has_default_ = true;
+    c.empty_ = c.default_;
+  } else if (mapping.null_policy == "empty") {
+    c.default_ = c.empty_ = Value::Str("");
+  } else if (mapping.null_policy == "keep") {
+    c.empty_ = Value::Str("");
   }
-  c.has_value_map_ = mapping.has_value_map;
-  for (const auto& [from, to] : mapping.value_map) {
+  c.has_value_map_ = mapping.has_value_map || !mapping.map_file.empty();
+  c.map_name_ = "map of " + field.name;
+  auto add_entry = [&](const std::string& from, const std::string& to,
+                       const std::string& at) -> Status {
     Value v = c.default_;  // an empty output means "no value": default or NULL
     if (!to.empty() && !c.Cast(to, &v, &failure)) {
-      return Status::InvalidArgument(mapping.yaml_path + ".map." + from + ": " + failure.reason);
+      return Status::InvalidArgument(at + ": " + failure.reason);
     }
-    c.value_map_.emplace(from, std::move(v));
+    c.value_map_.emplace(from, std::move(v));  // the first entry wins: inline before file
+    return Status::Ok();
+  };
+  for (const auto& [from, to] : mapping.value_map) {
+    SLUICE_RETURN_IF_ERROR(add_entry(from, to, mapping.yaml_path + ".map." + from));
+  }
+  if (!mapping.map_file.empty()) {
+    const std::string at = mapping.yaml_path + ".map_file";
+    SLUICE_ASSIGN_OR_RETURN(auto entries, LoadValueMapFile(mapping.map_file, at));
+    for (const auto& [from, to] : entries) {
+      SLUICE_RETURN_IF_ERROR(add_entry(from, to, at + " '" + from + "'"));
+    }
+    c.map_name_ += " (" + std::filesystem::path(mapping.map_file).filename().string() + ")";
   }
   return c;
 }
 
+Status FieldCaster::ApplyLocale(const std::string& locale) {
+  icu::Locale loc = icu::Locale::createFromName(locale.c_str());
+  int32_t count = 0;
+  const icu::Locale* known = icu::Locale::getAvailableLocales(count);
+  bool found = false;
+  for (int32_t i = 0; i < count && !found; ++i) found = loc == known[i];
+  if (loc.isBogus() || !found) return Status::InvalidArgument("unknown locale '" + locale + "'");
+  UErrorCode st = U_ZERO_ERROR;
+  icu::DecimalFormatSymbols symbols(loc, st);
+  if (U_FAILURE(st)) return Status::InvalidArgument("no number symbols for '" + locale + "'");
+  std::string point, group;
+  symbols.getSymbol(icu::DecimalFormatSymbols::kDecimalSeparatorSymbol).toUTF8String(point);
+  symbols.getSymbol(icu::DecimalFormatSymbols::kGroupingSeparatorSymbol).toUTF8String(group);
+  if (point.size() != 1) {
+    return Status::InvalidArgument("decimal separator '" + point + "' of '" + locale +
+                                   "' is not one character; use decimal_point");
+  }
+  decimal_point_ = point[0];
+  if (group == "\u00a0" || group == "\u202f") {  // fr_FR and others: a no-break space
+    group_separator_ = ' ';
+    nbsp_groups_ = true;
+  } else if (group.size() == 1) {
+    group_separator_ = group[0];
+  } else {
+    return Status::InvalidArgument("group separator '" + group + "' of '" + locale +
+                                   "' is not one character; use group_separator");
+  }
+  return Status::Ok();
+}
+
 bool FieldCaster::Apply(bool null, std::string_view text, Value* out, std::string_view* evaluated,
-                        CastFailure* failure) const {
+                        CastFailure* failure, const char** rule) const {
+  const char* unused = nullptr;
+  if (rule == nullptr) rule = &unused;
+  *rule = nullptr;
   if (null) {
     *out = default_;
+    if (!default_.is_null) *rule = has_default_ ? "default" : "null_policy";
     return true;
   }
   std::string_view t = trim_ ? TrimBlanks(text) : text;
   *evaluated = t;
   if (t.empty()) {
-    *out = default_;
+    *out = empty_;
+    // "" to NULL (or kept) is the same "no value", not recorded.
+    if (has_default_) *rule = "default";
     return true;
   }
   if (has_value_map_) {
     auto it = value_map_.find(t);
     if (it == value_map_.end()) {
       failure->rule = "value_map";
-      failure->reason = "unmapped value '" + std::string(t) + "' in map of " + field_name_ +
-                        " (source " + source_ + ")";
-      failure->suggestion = "add '" + std::string(t) + "' to " + yaml_path_ + ".map";
+      failure->reason =
+          "unmapped value '" + std::string(t) + "' in " + map_name_ + " (source " + source_ + ")";
+      failure->suggestion = "add '" + std::string(t) + "' to " + yaml_path_ +
+                            (map_name_.back() == ')' ? ".map_file" : ".map");
       return false;
     }
     *out = it->second;
+    if (out->is_null || IsIntegral(type_) || out->s != t) *rule = "map";
     return true;
   }
   return Cast(t, out, failure);
@@ -167,8 +236,9 @@ bool FieldCaster::Cast(std::string_view text, Value* out, CastFailure* failure) 
       return CastDecimal(text, out, failure);
     case FieldType::kDate:
     case FieldType::kTimestamp: {
+      if (formats_.size() > 1 && !ambiguous_first_) return CastDate(text, out, failure);
       Result<int64_t> v = type_ == FieldType::kDate ? ParseDateAny(text, formats_)
-                                                    : ParseTimestampAny(text, formats_, "UTC");
+                                                    : ParseTimestampAny(text, formats_, timezone_);
       if (!v.ok()) {
         failure->reason = v.status().message();
         failure->suggestion =
@@ -185,7 +255,58 @@ bool FieldCaster::Cast(std::string_view text, Value* out, CastFailure* failure) 
   return false;
 }
 
+// Several formats: every one is tried, and two that read the same text as
+// different instants make the value ambiguous (03/04/2020 with %d/%m/%Y and
+// %m/%d/%Y), which a migration must not decide silently.
+bool FieldCaster::CastDate(std::string_view text, Value* out, CastFailure* failure) const {
+  const bool date = type_ == FieldType::kDate;
+  std::optional<int64_t> first;
+  size_t first_format = 0;
+  for (size_t i = 0; i < formats_.size(); ++i) {
+    Result<int64_t> v =
+        date ? ParseDate(text, formats_[i]) : ParseTimestamp(text, formats_[i], timezone_);
+    if (!v.ok()) continue;
+    if (!first) {
+      first = *v;
+      first_format = i;
+      continue;
+    }
+    if (*v == *first) continue;
+    FieldSpec spec{field_name_, type_, 0, 0};
+    failure->rule = "ambiguous_date";
+    failure->reason = "ambiguous " + std::string(FieldTypeName(type_)) + " '" + std::string(text) +
+                      "': " + FormatValue(spec, Value::Int(*first)).value_or("") + " with " +
+                      formats_[first_format] + ", " +
+                      FormatValue(spec, Value::Int(*v)).value_or("") + " with " + formats_[i];
+    failure->suggestion = "fix the source value, or set " + yaml_path_ +
+                          ".ambiguous: first to prefer " + formats_[first_format];
+    return false;
+  }
+  if (first) {
+    *out = Value::Int(*first);
+    return true;
+  }
+  Result<int64_t> v =
+      date ? ParseDateAny(text, formats_) : ParseTimestampAny(text, formats_, timezone_);
+  failure->rule = "cast";
+  failure->reason = v.status().message();
+  failure->suggestion = "fix the source value or add its format to " + yaml_path_ + ".formats";
+  return false;
+}
+
 bool FieldCaster::CastDecimal(std::string_view text, Value* out, CastFailure* failure) const {
+  std::string spaced;
+  if (nbsp_groups_ && (text.find('\xc2') != std::string_view::npos ||
+                       text.find('\xe2') != std::string_view::npos)) {
+    // "1 234,56" written with no-break spaces, as fr_FR does.
+    spaced.assign(text.data(), text.size());
+    for (const char* nbsp : {"\u00a0", "\u202f"}) {
+      for (size_t at; (at = spaced.find(nbsp)) != std::string::npos;) {
+        spaced.replace(at, std::string_view(nbsp).size(), " ");
+      }
+    }
+    text = spaced;
+  }
   Result<int64_t> v = ParseDecimalUnits(text, scale_, decimal_point_, group_separator_);
   std::string problem;
   if (!v.ok()) {

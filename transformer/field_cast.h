@@ -17,7 +17,7 @@ namespace sluice {
 
 // Why a source value could not be mapped.
 struct CastFailure {
-  const char* rule = "";   // "value_map" or "cast"
+  const char* rule = "";   // "value_map", "cast", "ambiguous_date", ...
   std::string reason;      // "cannot parse 'x' as int: not an integer"
   std::string suggestion;  // how to resolve it, or empty
 };
@@ -35,8 +35,16 @@ class FieldCaster {
   // Maps one source text (`null` when the source value is NULL) to `*out`.
   // Returns false and fills `*failure` when the value must be rejected;
   // `*evaluated` is then the (trimmed) text that failed.
+  // `*rule` (when given) is set to the lineage rule of a step that replaced
+  // the value ("map", "default", "null_policy"), or nullptr when the value
+  // was only cast.
   bool Apply(bool null, std::string_view text, Value* out, std::string_view* evaluated,
-             CastFailure* failure) const;
+             CastFailure* failure, const char** rule = nullptr) const;
+
+  // Casts a model-side text (an enrichment value): no map, no default.
+  bool CastModelValue(std::string_view text, Value* out, CastFailure* failure) const {
+    return Cast(text, out, failure);
+  }
 
   // The value used for NULL or empty source values: the cast default, or NULL.
   const Value& default_value() const { return default_; }
@@ -54,6 +62,9 @@ class FieldCaster {
   bool Cast(std::string_view text, Value* out, CastFailure* failure) const;
   bool CastBool(std::string_view text, Value* out, CastFailure* failure) const;
   bool CastDecimal(std::string_view text, Value* out, CastFailure* failure) const;
+  bool CastDate(std::string_view text, Value* out, CastFailure* failure) const;
+  // Sets the separators from ICU's data for `locale`.
+  Status ApplyLocale(const std::string& locale);
 
   std::string field_name_;
   std::string source_;
@@ -64,6 +75,12 @@ class FieldCaster {
   int64_t decimal_limit_ = 0;  // 10^precision, or 0 when unchecked
   bool trim_ = true;
   Value default_;
+  bool has_default_ = false;
+  Value empty_;           // the value of an empty (not NULL) text without default
+  std::string map_name_;  // "map of specialty" or "map of specialty (maps/x.csv)"
+  std::string timezone_ = "UTC";
+  bool ambiguous_first_ = false;
+  bool nbsp_groups_ = false;  // the locale groups digits with (narrow) no-break spaces
   bool has_value_map_ = false;
   ValueMap value_map_;
   std::vector<std::string> formats_;       // date/timestamp

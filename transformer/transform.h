@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/lineage.h"
 #include "common/plan.h"
 #include "common/record.h"
 #include "common/status.h"
@@ -30,7 +31,15 @@ class EntityTransformer {
   // rule "value_map", reason "unmapped value 'XX' in map of specialty").
   // `out` receives the batch id/epoch/range of `in`, the entity schema and
   // the mapped records with fresh content hashes.
-  virtual void Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates) = 0;
+  //
+  // Each value a step changed (beyond trimming and casting) of a record that
+  // is passed on is added to `lineage` (when not null): key, field, before,
+  // after and the rule ("map", "split", "phone+default", ...).
+  virtual void Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates,
+                     LineageWriter* lineage) = 0;
+  void Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates) {
+    Apply(in, out, fates, nullptr);
+  }
 };
 
 }  // namespace sluice

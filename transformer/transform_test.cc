@@ -42,36 +42,6 @@ ModelField ParseModelField(const YAML::Node& n) {
   return f;
 }
 
-// One entry of a mapping's `fields`, written as in the plan: a column name,
-// or {from, trim, format(s), map, default, true_values, false_values,
-// decimal_point, group_separator}.
-FieldMapping ParseFieldMapping(const std::string& target, const YAML::Node& n,
-                               const std::string& mapping_path) {
-  FieldMapping m;
-  m.target = target;
-  m.yaml_path = mapping_path + ".fields." + target;
-  if (n.IsScalar()) {
-    m.from = n.as<std::string>();
-    return m;
-  }
-  m.from = n["from"].as<std::string>("");
-  m.trim = n["trim"].as<bool>(true);
-  if (n["format"]) m.formats = {n["format"].as<std::string>()};
-  if (n["formats"]) m.formats = n["formats"].as<std::vector<std::string>>();
-  if (n["map"]) {
-    m.has_value_map = true;
-    for (const auto& kv : n["map"]) {
-      m.value_map[kv.first.as<std::string>()] = kv.second.as<std::string>();
-    }
-  }
-  if (n["default"]) m.default_value = n["default"].as<std::string>();
-  if (n["true_values"]) m.true_values = n["true_values"].as<std::vector<std::string>>();
-  if (n["false_values"]) m.false_values = n["false_values"].as<std::vector<std::string>>();
-  if (n["decimal_point"]) m.decimal_point = n["decimal_point"].as<std::string>().at(0);
-  if (n["group_separator"]) m.group_separator = n["group_separator"].as<std::string>().at(0);
-  return m;
-}
-
 // The case files, sorted; empty when the folder is missing.
 std::vector<std::string> CaseFiles() {
   std::vector<std::string> files;
@@ -94,11 +64,9 @@ class TransformGoldenTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(TransformGoldenTest, Case) {
   const YAML::Node doc = YAML::LoadFile(GetParam());
-  Plan plan;
   Entity entity;
   entity.name = doc["model"]["name"].as<std::string>();
   for (const auto& f : doc["model"]["fields"]) entity.fields.push_back(ParseModelField(f));
-  plan.model.entities.push_back(entity);
 
   const std::string source = doc["source"]["name"].as<std::string>("crm");
   Schema source_schema;
@@ -110,18 +78,48 @@ TEST_P(TransformGoldenTest, Case) {
       source_schema.fields.push_back({typed.name, typed.type, typed.precision, typed.scale});
     }
   }
-  Mapping mapping;
-  mapping.entity = entity.name;
-  mapping.source = source;
-  mapping.yaml_path = "mappings[0]";
-  for (const auto& kv : doc["mapping"]["fields"]) {
-    mapping.fields.push_back(
-        ParseFieldMapping(kv.first.as<std::string>(), kv.second, mapping.yaml_path));
+
+  // The mapping goes through the real plan parser, so that the cases use
+  // (and check) the plan syntax itself; relative files resolve against the
+  // case folder.
+  YAML::Node plan_yaml;
+  YAML::Node fields = plan_yaml["model"]["entities"][entity.name]["fields"];
+  for (const auto& f : doc["model"]["fields"]) {
+    YAML::Node spec;
+    spec["type"] = f["type"].as<std::string>("string");
+    if (f["values"]) spec["values"] = f["values"];
+    if (f["required"]) spec["required"] = f["required"];
+    fields[f["name"].as<std::string>()] = spec;
   }
-  plan.mappings.push_back(mapping);
+  YAML::Node src;
+  src["kind"] = "csv";
+  src["path"] = std::filesystem::path(GetParam()).filename().string();  // exists; never read
+  src["key"] = source_schema.fields.at(0).name;
+  if (doc["source"]["region"]) src["region"] = doc["source"]["region"];
+  plan_yaml["sources"][source] = src;
+  YAML::Node mapping;
+  mapping["entity"] = entity.name;
+  mapping["source"] = source;
+  mapping["fields"] = doc["mapping"]["fields"];
+  plan_yaml["mappings"].push_back(mapping);
+  plan_yaml["target"]["kind"] = "sqlite";
+  plan_yaml["target"]["path"] = "out.db";
+  YAML::Node wave;
+  wave["name"] = "w";
+  wave["entities"].push_back(entity.name);
+  plan_yaml["waves"].push_back(wave);
+  std::vector<PlanIssue> issues;
+  Plan plan = ParsePlan(YAML::Dump(plan_yaml), kCaseDir, &issues);
+  const YAML::Node& expect = doc["expect"];
+  if (expect["plan_error"]) {
+    ASSERT_FALSE(issues.empty()) << "the plan should not parse";
+    EXPECT_EQ(issues.front().ToString(), expect["plan_error"].as<std::string>());
+    return;
+  }
+  for (const PlanIssue& issue : issues) ADD_FAILURE() << "plan issue: " << issue.ToString();
+  ASSERT_TRUE(issues.empty());
 
   auto transformer = EntityTransformer::Create(plan, entity.name, source, source_schema);
-  const YAML::Node& expect = doc["expect"];
   if (expect["create_error"]) {
     ASSERT_FALSE(transformer.ok()) << "Create should fail";
     EXPECT_EQ(transformer.status().message(), expect["create_error"].as<std::string>());
@@ -156,7 +154,10 @@ TEST_P(TransformGoldenTest, Case) {
 
   RecordBatch out;
   std::vector<v1::Fate> fates;
-  (*transformer)->Apply(in, &out, &fates);
+  LineageWriter lineage;
+  (*transformer)->Apply(in, &out, &fates, &lineage);
+  auto changes = DecodeLineage(lineage.Finish());
+  ASSERT_TRUE(changes.ok()) << changes.status().ToString();
 
   const Schema schema = entity.ToSchema();
   EXPECT_EQ(out.schema, schema);
@@ -204,6 +205,22 @@ TEST_P(TransformGoldenTest, Case) {
       EXPECT_EQ(got.suggestion(), want["suggestion"].as<std::string>());
     }
     EXPECT_GT(got.line(), 1u);
+  }
+
+  // Lineage, when the case lists it: every change, in order, as
+  // [key, field, before, after, rule] with ~ for NULL.
+  if (const YAML::Node& want_changes = expect["lineage"]) {
+    ASSERT_EQ(changes->size(), want_changes.size());
+    for (size_t i = 0; i < changes->size(); ++i) {
+      const LineageChange& c = (*changes)[i];
+      const YAML::Node& want = want_changes[i];
+      SCOPED_TRACE("lineage " + std::to_string(i));
+      EXPECT_EQ(c.key, want[0].as<std::string>());
+      EXPECT_EQ(c.field, want[1].as<std::string>());
+      EXPECT_EQ(c.before.value_or("~"), Text(want[2]));
+      EXPECT_EQ(c.after.value_or("~"), Text(want[3]));
+      EXPECT_EQ(c.rule, want[4].as<std::string>());
+    }
   }
 }
 

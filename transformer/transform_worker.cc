@@ -17,8 +17,10 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   }
   RecordBatch mapped;
   std::vector<v1::Fate> fates;
-  it->second->Apply(batch, &mapped, &fates);
-  out.Commit(MakeCommit(stage(), batch, mapped.records, fates));
+  it->second->Apply(batch, &mapped, &fates, &lineage_);
+  v1::Commit commit = MakeCommit(stage(), batch, mapped.records, fates);
+  commit.set_lineage(lineage_.Finish());
+  out.Commit(std::move(commit));
   // Test-only fault, set by `sluice run --test-fault transformer:drop_key=K`.
   if (ctx_.fault.rfind("drop_key=", 0) == 0) {
     // Loses one record between this stage and the next without saying so.

@@ -19,6 +19,7 @@ class TransformLogic : public StageLogic {
  private:
   WorkerContext ctx_;
   std::map<std::pair<std::string, std::string>, std::unique_ptr<EntityTransformer>> mappers_;
+  LineageWriter lineage_;  // reused per batch
 };
 
 }  // namespace sluice

@@ -74,12 +74,58 @@ Result<CompiledRule> CompiledRule::Create(const RuleSpec& spec, const Entity& en
   CompiledRule r;
   r.name_ = spec.name.empty() ? spec.kind + "_" + spec.field : spec.name;
   SLUICE_ASSIGN_OR_RETURN(r.fate_kind_, SeverityKind(spec.severity));
+  const std::string& k = spec.kind;
+  if (k == "unique" || k == "expression" || k == "reference") {
+    // Record-level kinds; `field` (optional for these) files the failures.
+    if (!spec.field.empty()) {
+      const ModelField* mf = entity.Find(spec.field);
+      if (mf == nullptr) {
+        return Status::InvalidArgument("entity " + entity.name + " has no field '" + spec.field +
+                                       "'");
+      }
+      r.field_ = {mf->name, mf->type, mf->precision, mf->scale};
+    }
+    if (k == "reference") {
+      r.kind_ = Kind::kReference;
+    } else if (k == "unique") {
+      r.kind_ = Kind::kUnique;
+      std::vector<std::string> fields = spec.fields;
+      if (fields.empty() && !spec.field.empty()) fields = {spec.field};
+      if (fields.empty()) return Status::InvalidArgument("unique without fields");
+      for (const auto& f : fields) {
+        const ModelField* mf = entity.Find(f);
+        if (mf == nullptr) {
+          return Status::InvalidArgument("entity " + entity.name + " has no field '" + f + "'");
+        }
+        r.unique_fields_.push_back(static_cast<int>(mf - entity.fields.data()));
+      }
+      if (spec.field.empty()) {
+        const ModelField& first = entity.fields[r.unique_fields_.front()];
+        r.field_ = {first.name, first.type, first.precision, first.scale};
+      }
+      if (spec.name.empty() && fields.size() > 1) {
+        r.name_ = "unique";
+        for (const auto& f : fields) r.name_ += "_" + f;
+      }
+    } else {
+      r.kind_ = Kind::kExpression;
+      if (spec.name.empty()) return Status::InvalidArgument("an expression rule needs a name");
+      Result<Expression> e = Expression::Compile(spec.expression, entity);
+      if (!e.ok()) return Status::InvalidArgument("expression: " + e.status().message());
+      r.expression_ = std::move(e).value();
+      r.message_ = spec.message;
+      if (spec.field.empty() && !r.expression_->fields().empty()) {
+        const ModelField& first = entity.fields[r.expression_->fields().front()];
+        r.field_ = {first.name, first.type, first.precision, first.scale};
+      }
+    }
+    return r;
+  }
   const ModelField* mf = entity.Find(spec.field);
   if (mf == nullptr) {
     return Status::InvalidArgument("entity " + entity.name + " has no field '" + spec.field + "'");
   }
   r.field_ = {mf->name, mf->type, mf->precision, mf->scale};
-  const std::string& k = spec.kind;
   if (k == "required") {
     r.kind_ = Kind::kRequired;
   } else if (k == "type") {
@@ -186,6 +232,10 @@ bool CompiledRule::Check(const Value& value, std::string* scratch) const {
     case Kind::kRange:
     case Kind::kDateRange:
       return (!min_ || value.i >= *min_) && (!max_ || value.i <= *max_);
+    case Kind::kUnique:
+    case Kind::kExpression:
+    case Kind::kReference:
+      return true;  // record-level: checked by the validator
   }
   return true;
 }
@@ -196,11 +246,21 @@ void CompiledRule::Describe(const Value& value, v1::Fate* fate) const {
   switch (kind_) {
     case Kind::kRequired:
       fate->set_reason("required field " + f + " is " + (value.is_null ? "missing" : "empty"));
-      fate->set_suggestion("fill " + f + " in the source, or give its mapping a default");
+      fate->set_suggestion(!fill_hint_.empty()
+                               ? fill_hint_
+                               : "fill " + f + " in the source, or give its mapping a default");
       break;
-    case Kind::kType:
+    case Kind::kType: {
       fate->set_reason("value '" + text + "' of " + f + " is not a valid " + FieldTypeName(type_));
+      if (type_ == FieldType::kDate || type_ == FieldType::kTimestamp) {
+        std::vector<std::string> formats = FormatsThatParse(text, type_);
+        fate->set_suggestion(
+            formats.empty() ? "no common " + std::string(FieldTypeName(type_)) + " format reads it"
+                            : "reads as a " + std::string(FieldTypeName(type_)) + " with format " +
+                                  Join(formats, 10) + " (give the mapping that format)");
+      }
       break;
+    }
     case Kind::kMaxLength:
       fate->set_reason("value '" + text + "' of " + f + " has " + std::to_string(CodePoints(text)) +
                        " characters, more than " + std::to_string(max_length_));
@@ -228,6 +288,10 @@ void CompiledRule::Describe(const Value& value, v1::Fate* fate) const {
       fate->set_suggestion(low ? min_text_ : max_text_);
       break;
     }
+    case Kind::kUnique:
+    case Kind::kExpression:
+    case Kind::kReference:
+      break;  // described by the validator, which knows the record
   }
 }
 

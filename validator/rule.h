@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/expression.h"
 #include "common/pattern.h"
 #include "common/plan.h"
 #include "common/status.h"
@@ -35,8 +36,33 @@ class CompiledRule {
   const FieldSpec& field_spec() const { return field_; }
   v1::FateKind fate_kind() const { return fate_kind_; }
 
+  // Record-level kinds, checked by the validator on the whole record:
+  // unique (over `unique_fields`, entity field indexes) and expression.
+  bool is_unique() const { return kind_ == Kind::kUnique; }
+  bool is_expression() const { return kind_ == Kind::kExpression; }
+  // `reference` is checked by the loader against the cross-reference; the
+  // validator passes it.
+  bool is_reference() const { return kind_ == Kind::kReference; }
+  const std::vector<int>& unique_fields() const { return unique_fields_; }
+  const Expression& expression() const { return *expression_; }
+  const std::string& message() const { return message_; }
+  // For required rules: how the field could be filled (an enrichment
+  // dataset of the plan), used as the suggestion.
+  void set_fill_hint(std::string hint) { fill_hint_ = std::move(hint); }
+
  private:
-  enum class Kind { kRequired, kType, kMaxLength, kRegex, kPicklist, kRange, kDateRange };
+  enum class Kind {
+    kRequired,
+    kType,
+    kMaxLength,
+    kRegex,
+    kPicklist,
+    kRange,
+    kDateRange,
+    kUnique,
+    kExpression,
+    kReference
+  };
 
   CompiledRule() = default;
   // The value as text: the string itself, or the canonical text of a typed
@@ -61,6 +87,10 @@ class CompiledRule {
   std::optional<int64_t> max_;  //   or microseconds (timestamp fields)
   std::string min_text_;        // the bounds as canonical text
   std::string max_text_;
+  std::vector<int> unique_fields_;        // unique
+  std::optional<Expression> expression_;  // expression
+  std::string message_;                   // expression: reason on failure
+  std::string fill_hint_;                 // required
 };
 
 }  // namespace sluice

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/datetime.h"
+
 namespace sluice {
 namespace {
 
@@ -56,6 +58,26 @@ std::string_view TruncateCodePoints(std::string_view text, size_t n) {
     if (!Continues(text[i]) && seen++ == n) return text.substr(0, i);
   }
   return text;
+}
+
+std::vector<std::string> FormatsThatParse(std::string_view text, FieldType type) {
+  static const char* const kDateFormats[] = {"%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y",
+                                             "%d-%m-%Y", "%Y/%m/%d", "%Y%m%d",   "%d/%m/%y",
+                                             "%m/%d/%y", "%d %b %Y", "%b %d %Y"};
+  static const char* const kTimestampFormats[] = {
+      "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",   "%d/%m/%Y %H:%M:%S",
+      "%m/%d/%Y %H:%M:%S",   "%d/%m/%Y %H:%M",    "%Y-%m-%d %H:%M:%S.%f"};
+  std::vector<std::string> out;
+  if (type == FieldType::kDate) {
+    for (const char* f : kDateFormats) {
+      if (ParseDate(text, f).ok()) out.push_back(f);
+    }
+  } else {
+    for (const char* f : kTimestampFormats) {
+      if (ParseTimestamp(text, f).ok()) out.push_back(f);
+    }
+  }
+  return out;
 }
 
 }  // namespace sluice

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/value.h"
+
 namespace sluice {
 
 // Levenshtein distance between `a` and `b`, ignoring ASCII case, counted in
@@ -18,6 +20,11 @@ size_t EditDistance(std::string_view a, std::string_view b);
 // length of the longer of the two. Empty otherwise.
 std::optional<std::string> NearestValue(std::string_view value,
                                         const std::vector<std::string>& candidates);
+
+// The common date (or timestamp) formats that would read `text`, in the
+// order tried: "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", ... Both "%d/%m/%Y" and
+// "%m/%d/%Y" for "03/04/2020" tell a steward the day and month are ambiguous.
+std::vector<std::string> FormatsThatParse(std::string_view text, FieldType type);
 
 // Number of UTF-8 code points in `text` (bytes that do not continue a
 // sequence).

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,12 @@ RuleSpec ParseRule(const YAML::Node& n, const std::string& path) {
   RuleSpec r;
   r.name = n["name"].as<std::string>("");
   r.kind = n["kind"].as<std::string>();
-  r.field = n["field"].as<std::string>();
+  r.field = n["field"].as<std::string>("");
+  if (n["fields"]) r.fields = n["fields"].as<std::vector<std::string>>();
+  if (r.kind == "unique" && r.fields.empty()) r.fields = {r.field};
+  if (r.kind == "unique" && r.field.empty()) r.field = r.fields.front();
+  r.expression = n["expression"].as<std::string>("");
+  r.message = n["message"].as<std::string>("");
   r.severity = n["severity"].as<std::string>("error");
   // As in the plan: a max_length rule's limit is its `max`.
   if (n["min"]) r.min = n["min"].as<std::string>();
@@ -102,7 +108,34 @@ TEST_P(ValidateGoldenTest, Case) {
         ParseRule(r, "validation." + entity.name + "[" + std::to_string(rules.size()) + "]"));
   }
 
-  auto validator = EntityValidator::Create(plan, entity.name);
+  ValidatorOptions options;
+  if (doc["today"]) {
+    auto day = ParseCanonical({"", FieldType::kDate}, doc["today"].as<std::string>());
+    ASSERT_TRUE(day.ok());
+    options.today = day->i;
+  }
+  v1::ReviewDecisions decisions;
+  std::set<std::string> corrected;
+  for (const auto& d : doc["decisions"]) {
+    auto* rd = decisions.add_records();
+    rd->set_entity(entity.name);
+    rd->set_source("crm");
+    rd->set_key(d["key"].as<std::string>());
+    rd->set_decision(d["decision"].as<std::string>("load"));
+    rd->set_steward(d["steward"].as<std::string>("alice"));
+    for (const auto& c : d["corrections"]) {
+      auto* fc = rd->add_corrections();
+      fc->set_field(c.first.as<std::string>());
+      if (c.second.IsNull()) {
+        fc->set_null(true);
+      } else {
+        fc->set_value(c.second.as<std::string>());
+      }
+      corrected.insert(rd->key());
+    }
+  }
+  options.decisions = &decisions;
+  auto validator = EntityValidator::Create(plan, entity.name, options);
   const YAML::Node& expect = doc["expect"];
   if (expect["create_error"]) {
     ASSERT_FALSE(validator.ok()) << "Create should fail";
@@ -146,7 +179,16 @@ TEST_P(ValidateGoldenTest, Case) {
 
   RecordBatch out;
   std::vector<v1::Fate> fates;
-  (*validator)->Apply(in, &out, &fates);
+  std::vector<v1::ReviewItem> items;
+  ASSERT_TRUE((*validator)->Apply(in, &out, &fates, &items).ok());
+  size_t reviews = 0;
+  for (const auto& f : fates) reviews += f.kind() == v1::FATE_REVIEW;
+  EXPECT_EQ(items.size(), reviews) << "one review item per held record";
+  for (const auto& item : items) {
+    EXPECT_EQ(item.kind(), "record");
+    EXPECT_EQ(item.entity(), entity.name);
+    EXPECT_FALSE(item.record_json().empty());
+  }
 
   EXPECT_EQ(out.schema, schema);
   EXPECT_EQ(out.id.sequence(), 5u);
@@ -158,8 +200,12 @@ TEST_P(ValidateGoldenTest, Case) {
     auto original = std::find_if(in.records.begin(), in.records.end(),
                                  [&](const Record& i) { return i.key == r.key; });
     ASSERT_NE(original, in.records.end());
-    EXPECT_EQ(r.values, original->values) << "validation must not change values";
-    EXPECT_EQ(r.content_hash, original->content_hash);
+    if (corrected.count(r.key)) {
+      EXPECT_EQ(r.content_hash, ContentHash(schema, r.values)) << "hash of the corrected values";
+    } else {
+      EXPECT_EQ(r.values, original->values) << "validation must not change values";
+      EXPECT_EQ(r.content_hash, original->content_hash);
+    }
     EXPECT_EQ(r.line, original->line);
   }
   std::vector<std::string> want_passed;
@@ -179,7 +225,7 @@ TEST_P(ValidateGoldenTest, Case) {
     SCOPED_TRACE("fate " + std::to_string(i) + " key " + got.key() + " rule " + got.rule());
     EXPECT_EQ(got.key(), want["key"].as<std::string>());
     EXPECT_EQ(got.kind(), ParseKind(want["kind"].as<std::string>("rejected")));
-    EXPECT_EQ(got.stage(), "validate");
+    EXPECT_EQ(got.stage(), want["stage"].as<std::string>("validate"));
     EXPECT_EQ(got.source(), "crm");
     EXPECT_EQ(got.rule(), want["rule"].as<std::string>());
     EXPECT_EQ(got.field(), want["field"].as<std::string>());
@@ -238,6 +284,56 @@ TEST(PatternTest, SearchSemantics) {
   EXPECT_FALSE(anchored->Matches("FR-75001"));
   EXPECT_TRUE(anchored->Matches("75001"));
   EXPECT_FALSE(Pattern::Compile("([a-z]").ok());
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A batch re-sent after a crash must not make its records duplicates of
+// themselves: the unique index knows each value's owner (source, key).
+TEST(UniqueTest, ReplayedBatchIsNotADuplicateOfItself) {
+  Plan plan;
+  Entity e;
+  e.name = "hcp";
+  e.fields.push_back({.name = "email"});
+  plan.model.entities.push_back(e);
+  RuleSpec rule;
+  rule.kind = "unique";
+  rule.field = "email";
+  rule.fields = {"email"};
+  plan.rules["hcp"].push_back(rule);
+  auto v = EntityValidator::Create(plan, "hcp");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  auto batch = [&](std::vector<std::pair<std::string, std::string>> rows) {
+    RecordBatch b;
+    b.id.set_entity("hcp");
+    b.schema = e.ToSchema();
+    for (auto& [key, email] : rows) {
+      Record r;
+      r.source = "crm";
+      r.key = key;
+      r.values = {Value::Str(email)};
+      b.records.push_back(r);
+    }
+    return b;
+  };
+  RecordBatch first = batch({{"k1", "a@x"}, {"k2", "b@x"}});
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass is the replay
+    RecordBatch out;
+    std::vector<v1::Fate> fates;
+    ASSERT_TRUE((*v)->Apply(first, &out, &fates).ok());
+    EXPECT_EQ(out.records.size(), 2u) << "pass " << pass;
+    EXPECT_TRUE(fates.empty()) << "pass " << pass << ": " << fates[0].reason();
+  }
+  RecordBatch out;
+  std::vector<v1::Fate> fates;
+  ASSERT_TRUE((*v)->Apply(batch({{"k3", "a@x"}, {"k2", "b@x"}}), &out, &fates).ok());
+  ASSERT_EQ(fates.size(), 1u);
+  EXPECT_EQ(fates[0].key(), "k3");
+  EXPECT_EQ(fates[0].reason(), "email=a@x already used by crm:k1");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // postgres_rollback.cc; this file owns the connection, the retries, bad-row
 // isolation and the Target contract.
 #include "common/connectors/postgres_target.h"
+#include "common/connectors/postgres_xref.h"
 
 #include <charconv>
 #include <cmath>
@@ -70,6 +71,16 @@ class PostgresTarget : public Target {
       return out.status().WithContext(spec_.yaml_path + ": load " + BatchName(batch.id));
     }
     return out;
+  }
+
+  // Issue 3's hook: reference lookups live in postgres_xref.cc.
+  Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
+                                           const std::vector<std::string>& keys) override {
+    LogContext ctx;
+    ctx.entity = entity;
+    ctx.stage = "load";
+    return Retrying(ctx, "resolve references",
+                    [&] { return ResolvePgXrefKeys(conn_.get(), entity, source, keys); });
   }
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override {

@@ -3,6 +3,7 @@
 
 #include "common/connector.h"
 #include "common/connectors/csv_source.h"
+#include "common/connectors/jsonl_source.h"
 #include "common/connectors/postgres_source.h"
 #include "common/connectors/postgres_target.h"
 #include "common/connectors/sqlite_source.h"
@@ -14,6 +15,7 @@ namespace {
 const std::map<std::string, SourceFactory>& Sources() {
   static const std::map<std::string, SourceFactory> kSources = {
       {"csv", OpenCsvSource},
+      {"jsonl", OpenJsonlSource},
       {"postgres", OpenPostgresSource},
       {"sqlite", OpenSqliteSource},
   };

@@ -125,10 +125,7 @@ Status SqliteTarget::PrepareEntity(const Entity& entity) {
     have.emplace_back(std::string(info.ColumnText(1)), std::string(info.ColumnText(2)));
   }
   if (have.empty()) {
-    std::string ddl = "CREATE TABLE IF NOT EXISTS " + table + "(sluice_id INTEGER PRIMARY KEY";
-    for (const auto& f : entity.fields)
-      ddl += ", " + QuoteIdentifier(f.name) + " " + SqlType(f.type);
-    SLUICE_RETURN_IF_ERROR(db_->Exec(ddl + ")"));
+    SLUICE_RETURN_IF_ERROR(db_->Exec(SqliteEntityDdl(entity)));
   } else if (have != want) {
     return Status::FailedPrecondition(
         "table " + table + " exists with different columns: " + Difference(want, have) +
@@ -189,6 +186,19 @@ Status SqliteTarget::PrepareEntity(const Entity& entity) {
 }
 
 }  // namespace sluice::sqlite_target
+
+namespace sluice {
+
+std::string SqliteEntityDdl(const Entity& entity) {
+  std::string ddl = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(entity.name) +
+                    "(sluice_id INTEGER PRIMARY KEY";
+  for (const auto& f : entity.fields) {
+    ddl += ", " + QuoteIdentifier(f.name) + " " + sqlite_target::SqlType(f.type);
+  }
+  return ddl + ")";
+}
+
+}  // namespace sluice
 
 namespace sluice {
 

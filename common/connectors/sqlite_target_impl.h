@@ -123,6 +123,9 @@ class SqliteTarget : public Target {
 
   Status Rollback(const std::string& run_id, const Entity& entity) override;
 
+  Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
+                                           const std::vector<std::string>& keys) override;
+
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override;
 
  private:
@@ -189,6 +192,7 @@ class SqliteTarget : public Target {
   Statement insert_rollback_;  // one rollback row: ?1 run ... ?6 before
   Statement save_xref_;        // before-image of an xref entry about to change
   Statement save_new_xref_;    // notes a merged key that had no entry
+  Statement resolve_key_;      // target id of (entity ?1, source ?2, key ?3); ResolveKeys
   std::map<std::string, std::unique_ptr<EntityStatements>> entities_;
   bool bytewise_keys_ = false;  // SQLite orders keys as std::string_view does
   // Per Load, reused for their capacity:

@@ -1,0 +1,200 @@
+#include "coordinator/errors_cmd.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <tuple>
+
+#include "common/plan.h"
+#include "coordinator/csv_writer.h"
+
+namespace sluice {
+namespace {
+
+const char* Severity(v1::FateKind k) {
+  switch (k) {
+    case v1::FATE_REJECTED:
+      return "error";
+    case v1::FATE_REVIEW:
+      return "review";
+    case v1::FATE_WARNING:
+      return "warning";
+    default:
+      return "?";
+  }
+}
+
+std::string SeverityOfKind(const std::string& kind) {
+  if (kind == "rejected") return "error";
+  return kind;  // review, warning
+}
+
+std::string Shorten(const std::string& s, size_t n) {
+  return s.size() <= n ? s : s.substr(0, n - 3) + "...";
+}
+
+}  // namespace
+
+Result<uint64_t> WriteErrorsCsv(AuditStore& audit, const std::string& run_id,
+                                const ErrorFilter& filter, std::ostream& out) {
+  WriteCsvRow(out, {"run", "wave", "entity", "source", "key", "line", "stage", "rule", "field",
+                    "value", "severity", "reason", "suggestion", "batch"});
+  uint64_t n = 0;
+  SLUICE_RETURN_IF_ERROR(
+      audit.ForEachError(run_id, filter.rule, filter.entity, [&](const FateRow& row) {
+        const v1::Fate& f = row.fate;
+        WriteCsvRow(out, {row.run_id, std::to_string(row.wave), row.entity, f.source(), f.key(),
+                          std::to_string(f.line()), f.stage(), f.rule(), f.field(), f.value(),
+                          Severity(f.kind()), f.reason(), f.suggestion(), row.batch});
+        ++n;
+      }));
+  return n;
+}
+
+Result<uint64_t> WriteErrorsText(AuditStore& audit, const std::string& run_id,
+                                 const ErrorFilter& filter, std::ostream& out) {
+  char line[1024];
+  std::snprintf(line, sizeof line, "%-10s %-24s %-8s %-22s %-16s %-20s %s\n", "entity", "record",
+                "severity", "rule", "field", "value", "reason / suggestion");
+  out << line;
+  uint64_t n = 0;
+  SLUICE_RETURN_IF_ERROR(
+      audit.ForEachError(run_id, filter.rule, filter.entity, [&](const FateRow& row) {
+        const v1::Fate& f = row.fate;
+        std::string record = f.source() + ":" + f.key();
+        std::string why = f.reason();
+        if (!f.suggestion().empty()) why += " (suggested: " + f.suggestion() + ")";
+        std::snprintf(line, sizeof line, "%-10s %-24s %-8s %-22s %-16s %-20s %s\n",
+                      row.entity.c_str(), Shorten(record, 24).c_str(), Severity(f.kind()),
+                      Shorten(f.rule(), 22).c_str(), Shorten(f.field(), 16).c_str(),
+                      Shorten(f.value(), 20).c_str(), why.c_str());
+        out << line;
+        ++n;
+      }));
+  return n;
+}
+
+Status WriteErrorTrend(AuditStore& audit, const std::string& plan_name, std::ostream& out) {
+  SLUICE_ASSIGN_OR_RETURN(auto runs, audit.Runs());
+  std::vector<RunRecord> mine;
+  for (auto& r : runs) {
+    if (r.plan_name == plan_name) mine.push_back(std::move(r));
+  }
+  if (mine.empty()) return Status::NotFound("no runs of plan " + plan_name);
+  using RuleKey = std::tuple<std::string, std::string, std::string>;  // entity, rule, severity
+  std::map<RuleKey, std::vector<uint64_t>> counts;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    SLUICE_ASSIGN_OR_RETURN(auto per_rule, audit.ErrorCounts(mine[i].run_id));
+    for (const auto& c : per_rule) {
+      auto& v = counts[{c.entity, c.rule, SeverityOfKind(c.kind)}];
+      v.resize(mine.size(), 0);
+      v[i] = c.count;
+    }
+  }
+  out << "failures per rule across the " << mine.size() << " run(s) of plan " << plan_name
+      << ", oldest first\n";
+  for (size_t i = 0; i < mine.size(); ++i) {
+    out << "  #" << i + 1 << " " << mine[i].run_id << " (" << mine[i].status << ")\n";
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "%-10s %-24s %-8s", "entity", "rule", "severity");
+  out << line;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    std::snprintf(line, sizeof line, " %9s", ("#" + std::to_string(i + 1)).c_str());
+    out << line;
+  }
+  out << "  trend\n";
+  for (auto& [key, v] : counts) {
+    v.resize(mine.size(), 0);
+    const auto& [entity, rule, severity] = key;
+    std::snprintf(line, sizeof line, "%-10s %-24s %-8s", entity.c_str(), Shorten(rule, 24).c_str(),
+                  severity.c_str());
+    out << line;
+    for (uint64_t n : v) {
+      std::snprintf(line, sizeof line, " %9llu", static_cast<unsigned long long>(n));
+      out << line;
+    }
+    const char* trend = "first run";
+    if (v.size() >= 2) {
+      uint64_t last = v[v.size() - 1], before = v[v.size() - 2];
+      trend = last < before ? "better" : last > before ? "worse" : "same";
+    }
+    out << "  " << trend << "\n";
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Result<std::unique_ptr<AuditStore>> OpenStore(const std::string& plan_path,
+                                              const std::string& state_dir,
+                                              std::string* plan_name) {
+  std::string dir = state_dir;
+  if (!plan_path.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(Plan plan, LoadPlan(plan_path));
+    if (dir.empty()) dir = plan.state_dir;
+    *plan_name = plan.name;
+  }
+  if (dir.empty()) dir = ".sluice";
+  auto path = std::filesystem::path(dir) / "audit.db";
+  if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
+  return AuditStore::Open(path.string());
+}
+
+}  // namespace
+
+int CmdErrors(const std::string& run_id, const ErrorFilter& filter, const std::string& csv_path,
+              bool trend, const std::string& plan_path, const std::string& state_dir) {
+  std::string plan_name;
+  auto audit = OpenStore(plan_path, state_dir, &plan_name);
+  if (!audit.ok()) {
+    std::cerr << "sluice: " << audit.status().message() << "\n";
+    return 1;
+  }
+  if (trend) {
+    if (plan_name.empty() && !run_id.empty()) {
+      auto run = (*audit)->Run(run_id);
+      if (run.ok()) plan_name = run->plan_name;
+    }
+    if (plan_name.empty()) {
+      std::cerr << "sluice: --trend needs --plan PLAN (or a run of the plan)\n";
+      return 2;
+    }
+    Status st = WriteErrorTrend(**audit, plan_name, std::cout);
+    if (!st.ok()) {
+      std::cerr << "sluice: " << st.message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  if (run_id.empty()) {
+    std::cerr << "sluice: errors takes a RUN (see `sluice runs`), or --trend --plan PLAN\n";
+    return 2;
+  }
+  auto run = (*audit)->Run(run_id);
+  if (!run.ok()) {
+    std::cerr << "sluice: " << run.status().message() << "\n";
+    return 1;
+  }
+  Result<uint64_t> n = uint64_t{0};
+  if (!csv_path.empty()) {
+    std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);
+    if (out) n = WriteErrorsCsv(**audit, run_id, filter, out);
+    out.close();
+    if (n.ok() && !out) n = Status::IoError("cannot write " + csv_path);
+    if (n.ok())
+      std::cout << "wrote " << *n << " failure(s) of run " << run_id << " to " << csv_path << "\n";
+  } else {
+    n = WriteErrorsText(**audit, run_id, filter, std::cout);
+    if (n.ok()) std::cout << *n << " failure(s)\n";
+  }
+  if (!n.ok()) {
+    std::cerr << "sluice: " << n.status().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace sluice

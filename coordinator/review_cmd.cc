@@ -1,0 +1,376 @@
+#include "coordinator/review_cmd.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/connector.h"
+#include "coordinator/csv_writer.h"
+
+namespace sluice {
+namespace {
+
+const std::vector<std::string>& Columns() {
+  static const std::vector<std::string> kColumns = {
+      "kind",        "run",          "wave",         "entity",   "source",
+      "key",         "other_source", "other_key",    "cluster",  "score",
+      "stage",       "rule",         "field",        "value",    "reasons",
+      "suggestion",  "record",       "other_record", "decision", "corrected_value",
+      "corrections", "steward",      "note"};
+  return kColumns;
+}
+
+std::string RecordKey(const std::string& entity, const std::string& source,
+                      const std::string& key) {
+  return entity + '\x1f' + source + '\x1f' + key;
+}
+
+std::string PairKey(const std::string& entity, std::string s1, std::string k1, std::string s2,
+                    std::string k2) {
+  if (std::tie(s2, k2) < std::tie(s1, k1)) {
+    std::swap(s1, s2);
+    std::swap(k1, k2);
+  }
+  return entity + '\x1f' + s1 + '\x1f' + k1 + '\x1f' + s2 + '\x1f' + k2;
+}
+
+std::string ScoreText(double score) {
+  if (score == 0) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", score);
+  return buf;
+}
+
+// One data row of the review CSV, by column name.
+struct CsvRow {
+  uint64_t line = 0;
+  std::map<std::string, std::string> cells;
+  const std::string& operator[](const std::string& column) const {
+    static const std::string kEmpty;
+    auto it = cells.find(column);
+    return it == cells.end() ? kEmpty : it->second;
+  }
+};
+
+Result<std::vector<CsvRow>> ReadReviewCsv(const std::string& path) {
+  SourceSpec spec;
+  spec.name = "review";
+  spec.kind = "csv";
+  spec.path = path;
+  spec.options["key"] = "key";
+  spec.yaml_path = path;
+  SLUICE_ASSIGN_OR_RETURN(auto source, OpenSource(spec));
+  const Schema& schema = source->schema();
+  for (const char* required : {"kind", "entity", "source", "key", "decision", "steward"}) {
+    if (schema.IndexOf(required) < 0) {
+      return Status::InvalidArgument(path + ": no column '" + required +
+                                     "' (write the file with `sluice review export`)");
+    }
+  }
+  std::vector<CsvRow> rows;
+  std::string problems;
+  for (;;) {
+    RecordBatch batch;
+    std::vector<v1::Fate> rejects;
+    SLUICE_ASSIGN_OR_RETURN(bool more, source->Next(4096, &batch, &rejects));
+    for (const auto& f : rejects) {
+      problems += path + ":" + std::to_string(f.line()) + ": " + f.reason() + "\n";
+    }
+    if (!more) break;
+    for (const Record& r : batch.records) {
+      CsvRow row;
+      row.line = r.line;
+      for (size_t i = 0; i < schema.fields.size() && i < r.values.size(); ++i) {
+        row.cells[schema.fields[i].name] = r.values[i].is_null ? "" : r.values[i].s;
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  if (!problems.empty()) {
+    problems.pop_back();
+    return Status::InvalidArgument(problems);
+  }
+  return rows;
+}
+
+// Adds the corrections of a record row to `d`; returns problems as text.
+std::string ReadCorrections(const CsvRow& row, const Entity& entity, v1::RecordDecision* d) {
+  std::string problems;
+  auto add = [&](const std::string& field, const nlohmann::json& value) {
+    const ModelField* mf = entity.Find(field);
+    if (mf == nullptr) {
+      problems += "entity " + entity.name + " has no field '" + field + "'; ";
+      return;
+    }
+    auto* c = d->add_corrections();
+    c->set_field(field);
+    if (value.is_null()) {
+      c->set_null(true);
+      return;
+    }
+    std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+    FieldSpec spec{mf->name, mf->type, mf->precision, mf->scale};
+    auto parsed = ParseCanonical(spec, text);
+    if (!parsed.ok()) {
+      problems +=
+          "corrected value '" + text + "' of " + field + ": " + parsed.status().message() + "; ";
+      return;
+    }
+    c->set_value(text);
+  };
+  if (!row["corrected_value"].empty()) {
+    if (row["field"].empty()) {
+      problems += "corrected_value without a field; ";
+    } else {
+      add(row["field"], row["corrected_value"]);
+    }
+  }
+  if (!row["corrections"].empty()) {
+    auto j = nlohmann::json::parse(row["corrections"], nullptr, false);
+    if (!j.is_object()) {
+      problems += "corrections must be a JSON object like {\"field\": \"value\"}; ";
+    } else {
+      for (const auto& [field, value] : j.items()) add(field, value);
+    }
+  }
+  return problems;
+}
+
+}  // namespace
+
+Result<uint64_t> ExportReview(AuditStore& audit, const std::string& run_id,
+                              const std::string& plan_name, std::ostream& out) {
+  SLUICE_ASSIGN_OR_RETURN(v1::ReviewDecisions decisions, audit.ReviewDecisionsOf(plan_name));
+  std::map<std::string, const v1::RecordDecision*> records;
+  for (const auto& d : decisions.records())
+    records[RecordKey(d.entity(), d.source(), d.key())] = &d;
+  std::map<std::string, const v1::PairDecision*> pairs;
+  for (const auto& d : decisions.pairs()) {
+    pairs[PairKey(d.entity(), d.source(), d.key(), d.other_source(), d.other_key())] = &d;
+  }
+  WriteCsvRow(out, Columns());
+  uint64_t n = 0;
+  SLUICE_RETURN_IF_ERROR(audit.ForEachReviewItem(run_id, [&](const ReviewItemRow& row) {
+    const v1::ReviewItem& it = row.item;
+    std::string decision, corrected, corrections, steward, note;
+    if (it.kind() == "record") {
+      auto d = records.find(RecordKey(it.entity(), it.source(), it.key()));
+      if (d != records.end()) {
+        decision = d->second->decision();
+        steward = d->second->steward();
+        note = d->second->note();
+        nlohmann::json others = nlohmann::json::object();
+        for (const auto& c : d->second->corrections()) {
+          if (c.field() == it.field() && !c.null()) {
+            corrected = c.value();
+          } else {
+            others[c.field()] = c.null() ? nlohmann::json(nullptr) : nlohmann::json(c.value());
+          }
+        }
+        if (!others.empty()) corrections = others.dump();
+      }
+    } else {
+      auto d = pairs.find(
+          PairKey(it.entity(), it.source(), it.key(), it.other_source(), it.other_key()));
+      if (d != pairs.end()) {
+        decision = d->second->decision();
+        steward = d->second->steward();
+        note = d->second->note();
+      }
+    }
+    WriteCsvRow(out, {it.kind(),
+                      row.run_id,
+                      std::to_string(row.wave),
+                      it.entity(),
+                      it.source(),
+                      it.key(),
+                      it.other_source(),
+                      it.other_key(),
+                      it.cluster(),
+                      ScoreText(it.score()),
+                      it.stage(),
+                      it.rule(),
+                      it.field(),
+                      it.value(),
+                      it.reasons(),
+                      it.suggestion(),
+                      it.record_json(),
+                      it.other_record_json(),
+                      decision,
+                      corrected,
+                      corrections,
+                      steward,
+                      note});
+    ++n;
+  }));
+  return n;
+}
+
+Result<ReviewImportSummary> ImportReview(AuditStore& audit, const Plan& plan,
+                                         const std::string& csv_path, int64_t now_ms) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<CsvRow> rows, ReadReviewCsv(csv_path));
+  ReviewImportSummary summary;
+  std::vector<v1::RecordDecision> records;
+  std::vector<v1::PairDecision> pairs;
+  std::string problems;
+  for (const CsvRow& row : rows) {
+    std::string where = csv_path + ":" + std::to_string(row.line) + ": ";
+    const std::string& kind = row["kind"];
+    const std::string& decision = row["decision"];
+    const Entity* entity = plan.model.Find(row["entity"]);
+    if (entity == nullptr) {
+      problems += where + "unknown entity '" + row["entity"] + "'\n";
+      continue;
+    }
+    if (row["source"].empty() || row["key"].empty()) {
+      problems += where + "source and key are required\n";
+      continue;
+    }
+    if (kind == "record") {
+      v1::RecordDecision d;
+      d.set_entity(entity->name);
+      d.set_source(row["source"]);
+      d.set_key(row["key"]);
+      std::string bad = ReadCorrections(row, *entity, &d);
+      if (!bad.empty()) {
+        bad.resize(bad.size() - 2);
+        problems += where + bad + "\n";
+        continue;
+      }
+      if (decision.empty() && d.corrections().empty()) {
+        ++summary.open;
+        continue;
+      }
+      if (!decision.empty() && decision != "load" && decision != "reject") {
+        problems += where + "decision '" + decision + "' for a record must be load or reject\n";
+        continue;
+      }
+      d.set_decision(decision.empty() ? "load" : decision);
+      d.set_steward(row["steward"]);
+      d.set_note(row["note"]);
+      d.set_decided_ms(now_ms);
+      if (d.steward().empty()) {
+        problems += where + "a decided row needs the steward's name\n";
+        continue;
+      }
+      records.push_back(std::move(d));
+    } else if (kind == "pair" || kind == "cluster") {
+      if (decision.empty()) {
+        ++summary.open;
+        continue;
+      }
+      if (decision != "match" && decision != "distinct") {
+        problems +=
+            where + "decision '" + decision + "' for a " + kind + " must be match or distinct\n";
+        continue;
+      }
+      if (row["other_source"].empty() || row["other_key"].empty()) {
+        problems += where + "a " + kind + " decision needs other_source and other_key\n";
+        continue;
+      }
+      v1::PairDecision d;
+      d.set_entity(entity->name);
+      d.set_source(row["source"]);
+      d.set_key(row["key"]);
+      d.set_other_source(row["other_source"]);
+      d.set_other_key(row["other_key"]);
+      d.set_decision(decision);
+      d.set_steward(row["steward"]);
+      d.set_note(row["note"]);
+      d.set_decided_ms(now_ms);
+      if (d.steward().empty()) {
+        problems += where + "a decided row needs the steward's name\n";
+        continue;
+      }
+      pairs.push_back(std::move(d));
+    } else {
+      problems += where + "unknown kind '" + kind + "' (expected record, pair or cluster)\n";
+    }
+  }
+  if (!problems.empty()) {
+    problems.pop_back();
+    return Status::InvalidArgument(problems);
+  }
+  for (const auto& d : records) SLUICE_RETURN_IF_ERROR(audit.SaveRecordDecision(plan.name, d));
+  for (const auto& d : pairs) SLUICE_RETURN_IF_ERROR(audit.SavePairDecision(plan.name, d));
+  summary.records = records.size();
+  summary.pairs = pairs.size();
+  return summary;
+}
+
+namespace {
+
+// The state dir of `plan_path`, or `state_dir` when given.
+Result<std::string> AuditPath(const std::string& plan_path, const std::string& state_dir) {
+  std::string dir = state_dir;
+  if (dir.empty() && !plan_path.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(Plan plan, LoadPlan(plan_path));
+    dir = plan.state_dir;
+  }
+  if (dir.empty()) dir = ".sluice";
+  auto path = std::filesystem::path(dir) / "audit.db";
+  if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
+  return path.string();
+}
+
+int Fail(const Status& st) {
+  std::cerr << "sluice: " << st.message() << "\n";
+  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace
+
+int CmdReviewExport(const std::string& run_id, const std::string& out_path,
+                    const std::string& plan_path, const std::string& state_dir) {
+  auto path = AuditPath(plan_path, state_dir);
+  if (!path.ok()) return Fail(path.status());
+  auto audit = AuditStore::Open(*path);
+  if (!audit.ok()) return Fail(audit.status());
+  auto run = (*audit)->Run(run_id);
+  if (!run.ok()) return Fail(run.status());
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  if (!out) return Fail(Status::IoError("cannot write " + out_path));
+  auto n = ExportReview(**audit, run_id, run->plan_name, out);
+  if (!n.ok()) return Fail(n.status());
+  out.close();
+  if (!out) return Fail(Status::IoError("cannot write " + out_path));
+  std::cout << "wrote " << *n << " review item(s) of run " << run_id << " to " << out_path << "\n";
+  return 0;
+}
+
+int CmdReviewImport(const std::string& csv_path, const std::string& plan_arg,
+                    const std::string& state_dir) {
+  auto path = AuditPath(plan_arg, state_dir);
+  if (!path.ok()) return Fail(path.status());
+  auto audit = AuditStore::Open(*path);
+  if (!audit.ok()) return Fail(audit.status());
+  // The plan: the one given, else the one the file's run used.
+  std::string plan_path = plan_arg;
+  if (plan_path.empty()) {
+    auto rows = ReadReviewCsv(csv_path);
+    if (!rows.ok()) return Fail(rows.status());
+    if (rows->empty()) {
+      std::cout << "nothing to import: " << csv_path << " has no rows\n";
+      return 0;
+    }
+    auto run = (*audit)->Run((*rows)[0]["run"]);
+    if (!run.ok()) return Fail(run.status());
+    plan_path = run->plan_path;
+  }
+  auto plan = LoadPlan(plan_path);
+  if (!plan.ok()) return Fail(plan.status());
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  auto summary = ImportReview(**audit, *plan, csv_path, now);
+  if (!summary.ok()) return Fail(summary.status());
+  std::cout << "imported " << summary->records << " record decision(s) and " << summary->pairs
+            << " pair decision(s) for plan " << plan->name << "; " << summary->open
+            << " row(s) left open\n";
+  return 0;
+}
+
+}  // namespace sluice

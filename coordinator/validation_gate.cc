@@ -1,0 +1,97 @@
+// The validation halt thresholds of issue 6 (docs/validation.md#halt): an
+// entity with `validation.<entity>.halt` loads nothing in a wave until every
+// output batch is validated and the wave's reject and review rates are under
+// the thresholds. The validators hold the batches they pass on until the
+// coordinator releases them (ValidationRelease).
+#include <cstdio>
+
+#include "coordinator/coordinator.h"
+
+namespace sluice::coordination {
+namespace {
+
+std::string Percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", fraction * 100);
+  return buf;
+}
+
+}  // namespace
+
+Status Coordinator::CheckValidationGate() {
+  auto halt = plan_.validation_halts.find(Entity());
+  if (halt == plan_.validation_halts.end() || !halt->second.any()) return Status::Ok();
+  if (validation_released_.count(GateKey())) return Status::Ok();
+  std::vector<std::string> all;
+  for (uint64_t seq = 0; seq < output_batches_; ++seq) {
+    if (!ledger_.Has(OutputBatch(seq), "validate")) return Status::Ok();  // not yet complete
+    all.push_back(OutputBatch(seq));
+  }
+  for (const auto& [source, s] : streams_) {
+    for (uint64_t seq = 0; seq < s.batches; ++seq) all.push_back(IngestBatch(source, seq));
+  }
+  // Everything is decided but the load: rejections at every stage so far,
+  // and records held for review, over what was extracted.
+  uint64_t extracted = 0, rejected = 0, review = 0;
+  for (const auto& [source, t] : ledger_.Totals(all, {BatchName(resolution_id_)})) {
+    extracted += t.extracted;
+    rejected += t.fates.rejected;
+    review += t.fates.review;
+  }
+  const ValidationHalt& h = halt->second;
+  std::string over;
+  auto check = [&](const char* what, uint64_t n, const std::optional<double>& limit,
+                   const char* key) {
+    if (!limit || extracted == 0) return;
+    double rate = static_cast<double>(n) / static_cast<double>(extracted);
+    if (rate <= *limit) return;
+    over += std::string(over.empty() ? "" : "; ") + what + " rate " + Percent(rate) + " (" +
+            std::to_string(n) + " of " + std::to_string(extracted) + ") is above " + h.yaml_path +
+            "." + key + " " + Percent(*limit);
+  };
+  check("reject", rejected, h.reject_rate, "reject_rate");
+  check("review", review, h.review_rate, "review_rate");
+  if (!over.empty()) {
+    std::string rules;
+    auto counts = audit_->ErrorCounts(summary_.run_id);
+    if (counts.ok()) {
+      for (const auto& c : *counts) {
+        if (c.entity != Entity() || c.kind == "warning") continue;
+        rules += (rules.empty() ? "" : ", ") + c.rule + " " + std::to_string(c.count);
+      }
+    }
+    Halt("wave " + plan_.waves[wave_].name + ", entity " + Entity() + ": " + over +
+         "; nothing of " + Entity() + " was loaded in this wave" +
+         (rules.empty()
+              ? ""
+              : " (failures by rule: " + rules + "; see `sluice errors " + summary_.run_id + "`)"));
+    return Status::Ok();
+  }
+  validation_released_.insert(GateKey());
+  LogInfo(log_, "validation of " + Entity() + " complete and under its thresholds (" +
+                    std::to_string(rejected) + " rejected, " + std::to_string(review) +
+                    " held of " + std::to_string(extracted) + "): releasing it to the loader");
+  v1::Envelope env;
+  auto* r = env.mutable_validation_release();
+  r->set_run_id(summary_.run_id);
+  r->set_wave(static_cast<uint32_t>(wave_));
+  r->set_entity(Entity());
+  for (auto& [id, w] : workers_) {
+    if (w.role == "validator" && w.alive) SLUICE_RETURN_IF_ERROR(control_->Send(id, env));
+  }
+  last_progress_ = Clock::now();
+  return Status::Ok();
+}
+
+void Coordinator::OnValidateCommit(const std::string& from, const v1::Commit& c) {
+  if (!validation_released_.count(GateKey())) return;
+  v1::Envelope env;
+  auto* r = env.mutable_validation_release();
+  r->set_run_id(summary_.run_id);
+  r->set_wave(static_cast<uint32_t>(wave_));
+  r->set_entity(Entity());
+  Status st = control_->Send(from, env);
+  if (!st.ok()) LogWarn(log_, "cannot release " + Entity() + " to " + from + ": " + st.ToString());
+}
+
+}  // namespace sluice::coordination

@@ -1,0 +1,128 @@
+// The dedup section of a plan (common/plan_dedup.cc): what it reads, and
+// every mistake reported at its YAML path.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "common/plan.h"
+
+namespace sluice {
+namespace {
+
+// Parses a plan made of a small model and `dedup`; returns the issues under
+// `dedup` (the rest of the plan is deliberately missing).
+std::vector<std::string> DedupIssues(const std::string& dedup, Plan* out = nullptr) {
+  const std::string text = R"y(model:
+  entities:
+    hcp:
+      fields:
+        national_id: string
+        last_name: string
+        birth_date: date
+        revenue: "decimal(10,2)"
+dedup:
+  hcp:
+)y" + dedup;
+  std::vector<PlanIssue> issues;
+  Plan plan = ParsePlan(text, ".", &issues);
+  std::vector<std::string> out_issues;
+  for (const PlanIssue& i : issues) {
+    if (i.path.rfind("dedup", 0) == 0) out_issues.push_back(i.ToString());
+  }
+  if (out) *out = plan;
+  return out_issues;
+}
+
+TEST(PlanDedup, ReadsAFuzzySection) {
+  Plan plan;
+  auto issues = DedupIssues(R"y(    blocking:
+      - {name: sx, on: ["soundex(last_name)", "year(birth_date)"]}
+      - {on: ["prefix(last_name, 3)"]}
+    placeholders: [UNKNOWN]
+    max_block_size: 300
+    rules:
+      - {name: nid, when: "national_id exact"}
+      - {name: other, when: "not national_id exact and jw(last_name) <= 0.5", decide: distinct}
+    comparisons:
+      - {field: last_name, comparator: jaro_winkler, thresholds: [0.9, 0.8], m: [0.7, 0.2, 0.05, 0.05]}
+      - {field: birth_date, comparator: date, thresholds: [31]}
+      - {name: sound, field: last_name, comparator: soundex}
+    thresholds: {merge: 12, review: 5}
+    max_cluster_size: 9
+    survivorship: {fields: {last_name: most_complete}, default: non_null}
+)y",
+                            &plan);
+  EXPECT_TRUE(issues.empty()) << ::testing::PrintToString(issues);
+  const DedupSpec& s = plan.dedup.at("hcp");
+  EXPECT_TRUE(s.fuzzy());
+  ASSERT_EQ(s.blocking.size(), 2u);
+  EXPECT_EQ(s.blocking[0].parts[1].transform, "year");
+  EXPECT_EQ(s.blocking[1].name, "block1");
+  EXPECT_EQ(s.blocking[1].parts[0].length, 3);
+  ASSERT_EQ(s.rules.size(), 2u);
+  EXPECT_EQ(s.rules[1].decide, "distinct");
+  ASSERT_EQ(s.rules[1].terms.size(), 2u);
+  EXPECT_TRUE(s.rules[1].terms[0].negate);
+  EXPECT_EQ(s.rules[1].terms[1].op, "<=");
+  EXPECT_EQ(s.comparisons[0].m.size(), 4u);
+  EXPECT_EQ(s.comparisons[2].LevelCount(), 3u);
+  EXPECT_EQ(s.merge_threshold, 12);
+  EXPECT_EQ(s.weak_link_threshold, 12);
+  EXPECT_EQ(s.max_block_size, 300);
+  EXPECT_EQ(s.max_cluster_size, 9);
+  EXPECT_EQ(s.field_rules.at("last_name"), "most_complete");
+  EXPECT_EQ(s.default_field_rule, "non_null");
+}
+
+TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
+  auto issues = DedupIssues(R"y(    blocking:
+      - {on: ["metaphone(last_name)"]}
+      - {on: [nope]}
+      - {on: ["year(last_name)"]}
+    rules:
+      - {when: "jw(last_name) > 0.9"}
+      - {when: "national_id exact", decide: maybe}
+    comparisons:
+      - {field: last_name, comparator: jaro_winkler, thresholds: [0.8, 0.9]}
+      - {field: revenue, comparator: jaro_winkler}
+      - {field: last_name, name: l2, comparator: fuzzy}
+      - {field: birth_date, name: d2, comparator: date, thresholds: [30], m: [0.5, 0.5]}
+    thresholds: {merge: 5, review: 9}
+    survivorship: {fields: {last_name: longest}}
+)y");
+  const std::vector<std::string> want = {
+      "dedup.hcp.survivorship.fields.last_name: unknown survivorship rule 'longest' (survivor, "
+      "non_null, most_complete, most_recent, source_priority)",
+      "dedup.hcp.blocking[0].on[0]: unknown blocking transform 'metaphone' (soundex, prefix, "
+      "year, digits, or the field alone)",
+      "dedup.hcp.blocking[1].on[0]: entity 'hcp' has no field 'nope'",
+      "dedup.hcp.blocking[2].on[0]: year does not apply to string field 'last_name'",
+      "dedup.hcp.rules[0].when: 'jw(last_name) > 0.9': write 'field exact' or 'fn(field) >= "
+      "number'",
+      "dedup.hcp.rules[1].decide: must be merge, review or distinct",
+      "dedup.hcp.comparisons[0].thresholds[1]: similarity thresholds must be in descending order",
+      "dedup.hcp.comparisons[1].field: jaro_winkler does not apply to decimal field 'revenue'",
+      "dedup.hcp.comparisons[2].comparator: unknown comparator 'fuzzy' (exact, jaro_winkler, "
+      "levenshtein, damerau_levenshtein, token_set, soundex, date, number)",
+      "dedup.hcp.comparisons[3].m: needs 3 probabilities, one per level (exact, each threshold, "
+      "else)",
+      "dedup.hcp.thresholds.review: must not be above merge",
+  };
+  EXPECT_EQ(issues, want);
+}
+
+TEST(PlanDedup, ExactKeyStaysRequiredWithoutBlocking) {
+  auto issues = DedupIssues("    survivorship: {source_priority: []}\n");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0], "dedup.hcp.key: missing");
+  EXPECT_EQ(DedupIssues("    comparisons:\n      - {field: last_name, comparator: exact}\n"),
+            (std::vector<std::string>{"dedup.hcp.key: missing",
+                                      "dedup.hcp.thresholds: missing: comparisons need merge (and "
+                                      "review) thresholds",
+                                      "dedup.hcp.blocking: missing: comparisons need blocking "
+                                      "rules"}));
+}
+
+}  // namespace
+}  // namespace sluice

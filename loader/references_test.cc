@@ -1,0 +1,125 @@
+#include "loader/references.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace sluice {
+namespace {
+
+// A target whose cross-reference is a map; nothing else is used.
+class FakeTarget : public Target {
+ public:
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> xref;
+  int lookups = 0;
+  Status Prepare(const Entity&) override { return Status::Ok(); }
+  Result<LoadOutcome> Load(const std::string&, const Entity&, const RecordBatch&) override {
+    return LoadOutcome{};
+  }
+  Status ScanRows(const Entity&, const std::function<void(const TargetRow&)>&) override {
+    return Status::Ok();
+  }
+  Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
+                                           const std::vector<std::string>& keys) override {
+    ++lookups;
+    std::vector<int64_t> ids;
+    for (const auto& k : keys) {
+      auto it = xref.find({entity, source, k});
+      ids.push_back(it == xref.end() ? 0 : it->second);
+    }
+    return ids;
+  }
+};
+
+Plan TwoEntityPlan() {
+  Plan plan;
+  Entity interaction;
+  interaction.name = "interaction";
+  ModelField ref;
+  ref.name = "hcp_ref";
+  ref.type = FieldType::kReference;
+  ref.references = "hcp";
+  ModelField notes;
+  notes.name = "notes";
+  interaction.fields = {ref, notes};
+  plan.model.entities.push_back(interaction);
+  SourceSpec visits;
+  visits.name = "us_visits";
+  visits.options["references_from"] = "us";
+  SourceSpec calls;
+  calls.name = "eu";
+  plan.sources = {visits, calls};
+  return plan;
+}
+
+Record Child(const std::string& source, const std::string& key, std::optional<std::string> ref) {
+  Record r;
+  r.source = source;
+  r.key = key;
+  r.values = {ref ? Value::Str(*ref) : Value::Null(), Value::Str("n")};
+  return r;
+}
+
+TEST(References, RewrittenToParentsAndSurvivorsOrphansRejected) {
+  Plan plan = TwoEntityPlan();
+  const Entity& entity = plan.model.entities[0];
+  FakeTarget target;
+  target.xref[{"hcp", "us", "US01"}] = 7;  // merged into the survivor with id 7
+  target.xref[{"hcp", "us", "US02"}] = 9;
+  target.xref[{"hcp", "eu", "EU0001"}] = 7;
+  RecordBatch batch;
+  batch.schema = entity.ToSchema();
+  batch.records = {Child("us_visits", "V1", "US01"), Child("us_visits", "V2", "US02"),
+                   Child("us_visits", "V3", "US99"), Child("eu", "C1", "EU0001"),
+                   Child("eu", "C2", "EU0000000"),   Child("eu", "C3", std::nullopt),
+                   Child("us_visits", "V4", "US02")};
+  batch.RehashAll();
+  const uint64_t before = batch.records[0].content_hash;
+  auto out = ResolveReferences(plan, entity, &target, &batch);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(target.lookups, 2);  // one per (source, field), whatever the number of children
+  EXPECT_EQ(batch.records[0].values[0].s, "7");
+  EXPECT_EQ(batch.records[1].values[0].s, "9");
+  EXPECT_EQ(batch.records[3].values[0].s, "7");
+  EXPECT_EQ(batch.records[6].values[0].s, "9");
+  EXPECT_TRUE(batch.records[5].values[0].is_null);
+  EXPECT_NE(batch.records[0].content_hash, before);
+  EXPECT_EQ(batch.records[0].content_hash, ContentHash(batch.schema, batch.records[0].values));
+  EXPECT_EQ(out->rewritten, 4u);
+  ASSERT_EQ(out->orphans.size(), 2u);
+  EXPECT_EQ(out->orphaned, (std::vector<bool>{false, false, true, false, true, false, false}));
+  EXPECT_EQ(out->orphans[0].key(), "V3");
+  EXPECT_EQ(out->orphans[0].reason(), "orphan reference: hcp US99 not found in source us");
+  EXPECT_EQ(out->orphans[0].rule(), "reference");
+  EXPECT_EQ(out->orphans[0].field(), "hcp_ref");
+  EXPECT_EQ(out->orphans[0].stage(), "load");
+  EXPECT_EQ(out->orphans[1].reason(), "orphan reference: hcp EU0000000 not found in source eu");
+  EXPECT_FALSE(out->orphans[1].suggestion().empty());
+}
+
+TEST(References, SelfReferencesAreLeftAlone) {
+  Plan plan;
+  Entity hcp;
+  hcp.name = "hcp";
+  ModelField parent;
+  parent.name = "parent_id";
+  parent.type = FieldType::kReference;
+  parent.references = "hcp";
+  hcp.fields = {parent};
+  FakeTarget target;
+  RecordBatch batch;
+  batch.schema = hcp.ToSchema();
+  Record r;
+  r.source = "crm";
+  r.key = "A";
+  r.values = {Value::Str("B")};
+  batch.records = {r};
+  auto out = ResolveReferences(plan, hcp, &target, &batch);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(target.lookups, 0);
+  EXPECT_TRUE(out->orphans.empty());
+  EXPECT_EQ(batch.records[0].values[0].s, "B");
+}
+
+}  // namespace
+}  // namespace sluice
