@@ -29,15 +29,15 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
   {
     // A resolution recorded again replaces the earlier one.
     SLUICE_ASSIGN_OR_RETURN(
-        auto del, db_->Prepare("DELETE FROM match_decisions WHERE run_id=? AND wave=? AND entity=?"));
+        auto del,
+        db_->Prepare("DELETE FROM match_decisions WHERE run_id=? AND wave=? AND entity=?"));
     SLUICE_RETURN_IF_ERROR(del.Bind(1, run_id));
     SLUICE_RETURN_IF_ERROR(del.Bind(2, wave));
     SLUICE_RETURN_IF_ERROR(del.Bind(3, entity));
     SLUICE_RETURN_IF_ERROR(del.Run());
   }
   SLUICE_ASSIGN_OR_RETURN(
-      auto ins,
-      db_->Prepare("INSERT INTO match_decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      auto ins, db_->Prepare("INSERT INTO match_decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   std::string blob;
   for (const v1::MatchDecision& d : commit.match_decisions()) {
     SLUICE_RETURN_IF_ERROR(ins.Reset());
@@ -85,10 +85,10 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
 Result<std::vector<MatchDecisionRow>> AuditStore::MatchDecisionsOf(const std::string& entity,
                                                                    const std::string& source,
                                                                    const std::string& key) {
-  SLUICE_ASSIGN_OR_RETURN(
-      auto st, db_->Prepare("SELECT run_id, wave, decision FROM match_decisions"
-                            " WHERE entity=?1 AND ((a_source=?2 AND a_key=?3) OR"
-                            " (b_source=?2 AND b_key=?3)) ORDER BY rowid"));
+  SLUICE_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("SELECT run_id, wave, decision FROM match_decisions"
+                                       " WHERE entity=?1 AND ((a_source=?2 AND a_key=?3) OR"
+                                       " (b_source=?2 AND b_key=?3)) ORDER BY rowid"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, entity));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, source));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, key));
@@ -101,8 +101,8 @@ Result<std::vector<MatchDecisionRow>> AuditStore::MatchDecisionsOf(const std::st
     r.wave = static_cast<int>(st.ColumnInt64(1));
     std::string_view blob = st.ColumnText(2);
     if (!r.decision.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-      return Status::Corruption("match decision of " + source + ":" + key + " in run " +
-                                r.run_id + " cannot be read");
+      return Status::Corruption("match decision of " + source + ":" + key + " in run " + r.run_id +
+                                " cannot be read");
     }
   }
   return out;

@@ -73,8 +73,8 @@ bool SplitCall(const std::string& text, std::string* fn, std::vector<std::string
   size_t start = 0;
   while (true) {
     size_t comma = inner.find(',', start);
-    args->push_back(Trim(inner.substr(start, comma == std::string::npos ? std::string::npos
-                                                                         : comma - start)));
+    args->push_back(
+        Trim(inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -197,9 +197,8 @@ bool ParseTerm(std::string text, RuleTerm* term, std::string* error) {
   return true;
 }
 
-MatchRuleSpec ParseMatchRule(const YAML::Node& node, const std::string& path,
-                             const Entity* entity, const PlanContext& ctx,
-                             std::set<std::string>* names) {
+MatchRuleSpec ParseMatchRule(const YAML::Node& node, const std::string& path, const Entity* entity,
+                             const PlanContext& ctx, std::set<std::string>* names) {
   std::vector<PlanIssue>* issues = ctx.issues;
   MatchRuleSpec rule;
   rule.yaml_path = path;
@@ -249,9 +248,9 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   if (auto n = ReadText(node, "name", path, Need::kOptional, issues)) c.name = *n;
   auto comparator = ReadText(node, "comparator", path, Need::kRequired, issues);
   if (comparator) c.comparator = *comparator;
-  static const std::set<std::string> kKinds = {"exact",     "jaro_winkler", "levenshtein",
-                                               "damerau_levenshtein", "token_set", "soundex",
-                                               "date",      "number"};
+  static const std::set<std::string> kKinds = {
+      "exact",     "jaro_winkler", "levenshtein", "damerau_levenshtein",
+      "token_set", "soundex",      "date",        "number"};
   const bool known = comparator && kKinds.count(*comparator);
   if (comparator && !known) {
     AddIssue(issues, Child(path, "comparator"),
@@ -383,8 +382,8 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
                "comparisons", "thresholds", "estimation", "max_cluster_size"},
               issues);
     const bool fuzzy = Get(node, "blocking").IsDefined();
-    if (auto keys = ReadTextList(node, "key", path, fuzzy ? Need::kOptional : Need::kRequired,
-                                 true, issues)) {
+    if (auto keys = ReadTextList(node, "key", path, fuzzy ? Need::kOptional : Need::kRequired, true,
+                                 issues)) {
       spec.key_fields = *keys;
       if (keys->empty()) AddIssue(issues, Child(path, "key"), "must not be empty");
       const bool scalar = Get(node, "key").IsScalar();
@@ -450,10 +449,10 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
       auto merge = ReadNumber(thresholds, "merge", tpath, issues);
       if (!merge) AddIssue(issues, Child(tpath, "merge"), "missing");
       spec.merge_threshold = merge.value_or(0);
-      spec.review_threshold = ReadNumber(thresholds, "review", tpath, issues)
-                                  .value_or(spec.merge_threshold);
-      spec.weak_link_threshold = ReadNumber(thresholds, "weak_link", tpath, issues)
-                                     .value_or(spec.merge_threshold);
+      spec.review_threshold =
+          ReadNumber(thresholds, "review", tpath, issues).value_or(spec.merge_threshold);
+      spec.weak_link_threshold =
+          ReadNumber(thresholds, "weak_link", tpath, issues).value_or(spec.merge_threshold);
       if (spec.review_threshold > spec.merge_threshold) {
         AddIssue(issues, Child(tpath, "review"), "must not be above merge");
       }

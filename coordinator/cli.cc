@@ -10,35 +10,24 @@
 #include "common/connector.h"
 #include "common/log.h"
 #include "common/plan.h"
+#include "coordinator/cli_common.h"
+#include "coordinator/dedup_cmd.h"
 #include "coordinator/errors_cmd.h"
 #include "coordinator/model_cmd.h"
-#include "coordinator/dedup_cmd.h"
 #include "coordinator/profile_cmd.h"
-#include "coordinator/review_cmd.h"
 #include "coordinator/resume_cmd.h"
+#include "coordinator/review_cmd.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/trace.h"
 
 namespace sluice {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitInvalidPlan = 2;
-constexpr int kExitHalted = 3;
-
 // The audit store of a plan (its state dir) or of an explicit state dir.
 Result<std::unique_ptr<AuditStore>> OpenAudit(const std::string& plan_path,
                                               const std::string& state_dir) {
-  std::string dir = state_dir;
-  if (dir.empty() && !plan_path.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(Plan plan, LoadPlan(plan_path));
-    dir = plan.state_dir;
-  }
-  if (dir.empty()) dir = ".sluice";
-  auto path = std::filesystem::path(dir) / "audit.db";
-  if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
-  return AuditStore::Open(path.string(), /*readonly=*/true);
+  SLUICE_ASSIGN_OR_RETURN(std::string path, FindAuditStore(plan_path, state_dir));
+  return AuditStore::Open(path, /*readonly=*/true);
 }
 
 int CmdRun(const std::string& plan_path, bool local, bool json, const std::string& state_dir,
@@ -133,8 +122,8 @@ int CmdRuns(const std::string& plan_path, const std::string& state_dir) {
     std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
     return buf;
   };
-  std::printf("%-28s %-14s %-8s %-19s %-19s %-11s %9s %9s %8s %8s %7s  %-16s  %s\n", "run",
-              "plan", "env", "start (UTC)", "end (UTC)", "status", "extracted", "loaded", "merged",
+  std::printf("%-28s %-14s %-8s %-19s %-19s %-11s %9s %9s %8s %8s %7s  %-16s  %s\n", "run", "plan",
+              "env", "start (UTC)", "end (UTC)", "status", "extracted", "loaded", "merged",
               "rejected", "review", "model hash", "halt reason");
   for (const auto& r : *runs) {
     uint64_t n[5] = {0, 0, 0, 0, 0};
@@ -143,7 +132,8 @@ int CmdRuns(const std::string& plan_path, const std::string& state_dir) {
       const char* fields[5] = {"extracted", "loaded", "merged", "rejected", "review"};
       for (const auto& e : summary["entities"]) {
         for (int i = 0; i < 5; ++i) {
-          if (e.contains(fields[i]) && e[fields[i]].is_number()) n[i] += e[fields[i]].get<uint64_t>();
+          if (e.contains(fields[i]) && e[fields[i]].is_number())
+            n[i] += e[fields[i]].get<uint64_t>();
         }
       }
     }
@@ -340,8 +330,8 @@ int RunCli(int argc, char** argv) {
   model->require_subcommand(1);
   auto* ddl = model->add_subcommand("ddl", "print the target tables the model creates");
   ddl->add_option("model", ddl_model, "the model YAML (or a plan, for its model)")->required();
-  ddl->add_option("--target", ddl_target, "sqlite or postgres")->check(
-      CLI::IsMember({"sqlite", "postgres"}));
+  ddl->add_option("--target", ddl_target, "sqlite or postgres")
+      ->check(CLI::IsMember({"sqlite", "postgres"}));
   ddl->add_option("--schema", ddl_schema, "postgres: the schema of the tables");
   ProfileArgs profile_args;
   auto* profile = app.add_subcommand("profile", "profile every source of a plan");

@@ -5,18 +5,10 @@
 
 #include "common/audit_store.h"
 #include "common/log.h"
+#include "coordinator/cli_common.h"
 #include "coordinator/window.h"
 
 namespace sluice {
-
-namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitError = 1;
-constexpr int kExitInvalidPlan = 2;
-constexpr int kExitHalted = 3;
-
-}  // namespace
 
 int GuardWindow(const Plan& plan, bool ignore_window, RunOptions* options) {
   if (!plan.window || ignore_window) return 0;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/connector.h"
+#include "coordinator/cli_common.h"
 #include "coordinator/csv_writer.h"
 
 namespace sluice {
@@ -303,19 +304,6 @@ Result<ReviewImportSummary> ImportReview(AuditStore& audit, const Plan& plan,
 
 namespace {
 
-// The state dir of `plan_path`, or `state_dir` when given.
-Result<std::string> AuditPath(const std::string& plan_path, const std::string& state_dir) {
-  std::string dir = state_dir;
-  if (dir.empty() && !plan_path.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(Plan plan, LoadPlan(plan_path));
-    dir = plan.state_dir;
-  }
-  if (dir.empty()) dir = ".sluice";
-  auto path = std::filesystem::path(dir) / "audit.db";
-  if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
-  return path.string();
-}
-
 int Fail(const Status& st) {
   std::cerr << "sluice: " << st.message() << "\n";
   return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
@@ -325,7 +313,7 @@ int Fail(const Status& st) {
 
 int CmdReviewExport(const std::string& run_id, const std::string& out_path,
                     const std::string& plan_path, const std::string& state_dir) {
-  auto path = AuditPath(plan_path, state_dir);
+  auto path = FindAuditStore(plan_path, state_dir);
   if (!path.ok()) return Fail(path.status());
   auto audit = AuditStore::Open(*path);
   if (!audit.ok()) return Fail(audit.status());
@@ -343,7 +331,7 @@ int CmdReviewExport(const std::string& run_id, const std::string& out_path,
 
 int CmdReviewImport(const std::string& csv_path, const std::string& plan_arg,
                     const std::string& state_dir) {
-  auto path = AuditPath(plan_arg, state_dir);
+  auto path = FindAuditStore(plan_arg, state_dir);
   if (!path.ok()) return Fail(path.status());
   auto audit = AuditStore::Open(*path);
   if (!audit.ok()) return Fail(audit.status());

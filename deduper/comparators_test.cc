@@ -76,7 +76,7 @@ TEST(Soundex, AmericanSoundex) {
   EXPECT_EQ(Soundex("Ashcraft"), "A261");  // h is transparent
   EXPECT_EQ(Soundex("Ashcroft"), "A261");
   EXPECT_EQ(Soundex("Tymczak"), "T522");
-  EXPECT_EQ(Soundex("Pfister"), "P236");   // first letter's code swallows f
+  EXPECT_EQ(Soundex("Pfister"), "P236");  // first letter's code swallows f
   EXPECT_EQ(Soundex("Honeyman"), "H555");
   EXPECT_EQ(Soundex("Lee"), "L000");
   EXPECT_EQ(Soundex("o'neil"), "O540");
@@ -87,13 +87,23 @@ TEST(Soundex, AmericanSoundex) {
 
 TEST(FoldText, CaseAccentsAndPunctuation) {
   std::string out;
-  FoldText("  Jos\xc3\xa9-Mar\xc3\xad" "a  O'Neil ", &out);
+  FoldText(
+      "  Jos\xc3\xa9-Mar\xc3\xad"
+      "a  O'Neil ",
+      &out);
   EXPECT_EQ(out, "jose maria o neil");
   out.clear();
-  FoldText("M\xc3\x9c" "LLER Stra\xc3\x9f" "e", &out);
+  FoldText(
+      "M\xc3\x9c"
+      "LLER Stra\xc3\x9f"
+      "e",
+      &out);
   EXPECT_EQ(out, "muller strasse");
   out.clear();
-  FoldText("\xc5\x81\xc3\xb3" "d\xc5\xba", &out);  // Łódź
+  FoldText(
+      "\xc5\x81\xc3\xb3"
+      "d\xc5\xba",
+      &out);  // Łódź
   EXPECT_EQ(out, "lodz");
   out.clear();
   FoldText("\xe5\x8c\x97\xe4\xba\xac", &out);  // CJK is kept as it is

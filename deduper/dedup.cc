@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <unordered_set>
-
-#include <nlohmann/json.hpp>
 
 #include "common/codec.h"
 #include "deduper/shard_log.h"
@@ -176,7 +175,8 @@ void FillPairReviewItem(const std::string& entity, const Schema& schema, const R
   item->set_score(edge.score);
   item->set_stage(kStage);
   item->set_rule(edge.rule);
-  item->set_reasons(edge.scored ? "match weight " + std::to_string(edge.score) + " in the review band: " + edge.detail
+  item->set_reasons(edge.scored ? "match weight " + std::to_string(edge.score) +
+                                      " in the review band: " + edge.detail
                                 : "rule " + edge.rule + ": " + edge.detail);
   item->set_suggestion(kReviewSuggestion);
   item->set_record_json(RecordJson(schema, a));

@@ -37,26 +37,26 @@ struct MatchEdge {
 
 // What a matcher did, for the operator and the audit store.
 struct MatchStats {
-  uint64_t comparisons = 0;     // candidate pairs compared (each pair once)
-  double compare_seconds = 0;   // wall time of the comparison pass
+  uint64_t comparisons = 0;    // candidate pairs compared (each pair once)
+  double compare_seconds = 0;  // wall time of the comparison pass
   struct Rule {
     std::string name;
-    uint64_t blocked = 0;           // records with a usable key
-    uint64_t blocks = 0;            // blocks of two or more
-    uint64_t pairs = 0;             // new candidate pairs (not blocked by an earlier rule)
-    uint64_t oversize_blocks = 0;   // blocks above max_block_size, not compared
+    uint64_t blocked = 0;          // records with a usable key
+    uint64_t blocks = 0;           // blocks of two or more
+    uint64_t pairs = 0;            // new candidate pairs (not blocked by an earlier rule)
+    uint64_t oversize_blocks = 0;  // blocks above max_block_size, not compared
     uint64_t oversize_records = 0;
   };
   std::vector<Rule> blocking;
   uint64_t merge = 0, review = 0, distinct = 0;  // pairs per band
-  std::vector<std::string> notes;  // oversize blocks, estimated m/u, ...
+  std::vector<std::string> notes;                // oversize blocks, estimated m/u, ...
 };
 
 // A steward's decision on a pair, from the review store: applies before any
 // rule or score.
 struct ForcedPair {
   SourceKey a, b;
-  bool link = false;     // true: match, false: distinct
+  bool link = false;  // true: match, false: distinct
   std::string decided_by;
 };
 

@@ -244,8 +244,8 @@ TEST_P(DedupCaseTest, GivesExpectedSurvivorsAndFatesInAnyOrder) {
       EXPECT_EQ(Id(got.b_source(), got.b_key()), want.b);
       if (!want.rule.empty()) EXPECT_EQ(got.rule(), want.rule);
       if (!want.band.empty()) EXPECT_EQ(got.band(), want.band);
-      if (!want.outcome.empty()) EXPECT_EQ(got.outcome().rfind(want.outcome, 0), 0u)
-          << got.outcome();
+      if (!want.outcome.empty())
+        EXPECT_EQ(got.outcome().rfind(want.outcome, 0), 0u) << got.outcome();
     }
   }
   if (!c.batch_sizes.empty()) {

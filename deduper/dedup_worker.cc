@@ -20,11 +20,13 @@ Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
   std::vector<ForcedPair> forced;
   for (const v1::PairDecision& d : ctx_.review_decisions.pairs()) {
     if (d.entity() != id.entity()) continue;
-    forced.push_back({{d.source(), d.key()}, {d.other_source(), d.other_key()},
-                      d.decision() == "match", d.steward()});
+    forced.push_back({{d.source(), d.key()},
+                      {d.other_source(), d.other_key()},
+                      d.decision() == "match",
+                      d.steward()});
   }
-  SLUICE_ASSIGN_OR_RETURN(auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string(),
-                                                         std::move(forced)));
+  SLUICE_ASSIGN_OR_RETURN(
+      auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string(), std::move(forced)));
   DedupShard* raw = shard.get();
   shards_.emplace(name, std::move(shard));
   return raw;

@@ -259,8 +259,16 @@ void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vect
   }
 }
 
-enum class Kind : uint8_t { kExact, kJaroWinkler, kLevenshtein, kDamerau, kTokenSet, kSoundex,
-                            kDate, kNumber };
+enum class Kind : uint8_t {
+  kExact,
+  kJaroWinkler,
+  kLevenshtein,
+  kDamerau,
+  kTokenSet,
+  kSoundex,
+  kDate,
+  kNumber
+};
 
 Kind KindOf(const std::string& name) {
   if (name == "jaro_winkler" || name == "jw") return Kind::kJaroWinkler;
@@ -455,9 +463,10 @@ class FuzzyMatcher : public Matcher {
     }
     schema_ = schema;
     for (const MatchRuleSpec& r : spec_.rules) {
-      Rule rule{&r, r.decide == "review"     ? Band::kReview
-                    : r.decide == "distinct" ? Band::kDistinct
-                                             : Band::kMerge,
+      Rule rule{&r,
+                r.decide == "review"     ? Band::kReview
+                : r.decide == "distinct" ? Band::kDistinct
+                                         : Band::kMerge,
                 {}};
       for (const RuleTerm& t : r.terms) {
         SLUICE_ASSIGN_OR_RETURN(size_t col, Column(t.field, r.yaml_path));
@@ -539,8 +548,8 @@ class FuzzyMatcher : public Matcher {
         break;
       }
       default: {
-        const double s = c.integral() ? (Equal(c, a, b) ? 1.0 : 0.0)
-                                      : Similarity(t.kind, c.text(a), c.text(b));
+        const double s =
+            c.integral() ? (Equal(c, a, b) ? 1.0 : 0.0) : Similarity(t.kind, c.text(a), c.text(b));
         holds = t.at_least ? s >= t.value : s <= t.value;
       }
     }
@@ -652,7 +661,8 @@ void FuzzyMatcher::EstimateU(size_t n) {
     // Add-one smoothing: a level never seen among random pairs still has
     // some chance, so that its weight stays finite.
     for (int l = 0; l < cmp.levels; ++l) {
-      cmp.u[l] = (static_cast<double>(counts[c][l]) + 1.0) / (static_cast<double>(total) + cmp.levels);
+      cmp.u[l] =
+          (static_cast<double>(counts[c][l]) + 1.0) / (static_cast<double>(total) + cmp.levels);
     }
   }
 }
@@ -792,12 +802,11 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
     uint64_t largest = 0;
     blocks.push_back(GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest));
     if (rs.oversize_blocks > 0) {
-      stats_.notes.push_back("blocking rule " + rule.name + ": " +
-                             std::to_string(rs.oversize_blocks) + " block(s) above max_block_size " +
-                             std::to_string(spec_.max_block_size) + " (" +
-                             std::to_string(rs.oversize_records) +
-                             " records, largest " + std::to_string(largest) +
-                             ") not compared under this rule");
+      stats_.notes.push_back(
+          "blocking rule " + rule.name + ": " + std::to_string(rs.oversize_blocks) +
+          " block(s) above max_block_size " + std::to_string(spec_.max_block_size) + " (" +
+          std::to_string(rs.oversize_records) + " records, largest " + std::to_string(largest) +
+          ") not compared under this rule");
     }
   }
 
@@ -805,7 +814,8 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
   std::unordered_map<std::string, uint32_t> index_of;
   std::unordered_map<uint64_t, size_t> forced_at;  // (a << 32 | b) -> forced_
   if (!forced_.empty()) {
-    for (uint32_t i = 0; i < n; ++i) index_of.emplace(records[i].source + '\x1f' + records[i].key, i);
+    for (uint32_t i = 0; i < n; ++i)
+      index_of.emplace(records[i].source + '\x1f' + records[i].key, i);
     for (size_t f = 0; f < forced_.size(); ++f) {
       auto a = index_of.find(forced_[f].a.source + '\x1f' + forced_[f].a.key);
       auto b = index_of.find(forced_[f].b.source + '\x1f' + forced_[f].b.key);
@@ -859,14 +869,13 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
     EstimateM(patterns);
     for (Comparison& cmp : comparisons_) {
       cmp.weight.assign(cmp.levels, 0);
-      std::string note = "comparison " + cmp.spec->name + " (m " +
-                         (cmp.fixed_m ? "given" : "EM") + ", u " +
-                         (cmp.fixed_u ? "given" : "random pairs") + "):";
+      std::string note = "comparison " + cmp.spec->name + " (m " + (cmp.fixed_m ? "given" : "EM") +
+                         ", u " + (cmp.fixed_u ? "given" : "random pairs") + "):";
       for (int l = 0; l < cmp.levels; ++l) {
         cmp.weight[l] = std::log2(cmp.m[l] / cmp.u[l]);
         char buf[96];
-        std::snprintf(buf, sizeof buf, " %s m=%.4f u=%.4f w=%+.2f", cmp.labels[l].c_str(),
-                      cmp.m[l], cmp.u[l], cmp.weight[l]);
+        std::snprintf(buf, sizeof buf, " %s m=%.4f u=%.4f w=%+.2f", cmp.labels[l].c_str(), cmp.m[l],
+                      cmp.u[l], cmp.weight[l]);
         note += buf;
       }
       stats_.notes.push_back(note);

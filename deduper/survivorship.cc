@@ -94,8 +94,7 @@ class PrioritySurvivorship : public SurvivorshipRule {
 
 GoldenRecordBuilder::GoldenRecordBuilder(const DedupSpec& spec, const Schema& schema)
     : schema_(schema), priority_(spec.source_priority) {
-  recent_index_ =
-      spec.most_recent_field.empty() ? -1 : schema.IndexOf(spec.most_recent_field);
+  recent_index_ = spec.most_recent_field.empty() ? -1 : schema.IndexOf(spec.most_recent_field);
   auto parse = [](const std::string& rule) {
     if (rule == "non_null") return FieldRule::kNonNull;
     if (rule == "most_complete") return FieldRule::kMostComplete;
@@ -159,8 +158,7 @@ std::vector<std::string> GoldenRecordBuilder::Build(std::vector<Record>& records
     }
     if (best < 0 || static_cast<uint32_t>(best) == ranked[0]) continue;
     golden.values[f] = records[best].values[f];
-    taken.push_back(schema_.fields[f].name + "<-" + records[best].source + ":" +
-                    records[best].key);
+    taken.push_back(schema_.fields[f].name + "<-" + records[best].source + ":" + records[best].key);
   }
   if (!taken.empty()) golden.content_hash = ContentHash(schema_, golden.values);
   return taken;

@@ -290,7 +290,9 @@ TEST(Consolidation, ProductionWindowRefusesPausesAndResumes) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   EXPECT_NE(resumed.out.find("from wave masters"), std::string::npos) << resumed.out;
   for (const auto& e : resumed.json["entities"]) {
-    if (e["entity"] == "hcp") EXPECT_EQ(e["inserted"], 0) << e.dump();  // loaded before the pause
+    if (e["entity"] == "hcp") {
+      EXPECT_EQ(e["inserted"], 0) << e.dump();  // loaded before the pause
+    }
   }
   EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp")[0], "11");
   EXPECT_EQ(Query(db, "SELECT count(*) FROM interaction")[0], "8");

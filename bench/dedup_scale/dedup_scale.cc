@@ -26,27 +26,29 @@ namespace sluice {
 namespace {
 
 const char* kFirst[] = {
-    "Jean", "José", "Zoé", "François", "Hélène", "Jürgen", "Łukasz", "Anna", "Marie", "Pierre",
-    "Paul", "Louis", "Chloé", "Léa", "Camille", "Hugo", "Lucas", "Emma", "Inès", "Noémie",
-    "Thomas", "Nicolas", "Julien", "Sébastien", "Émile", "Agnès", "Bérénice", "Céline", "Denis",
-    "Éric", "Fabienne", "Gérard", "Isabelle", "Jérôme", "Karine", "Laurent", "Michel", "Nathalie",
-    "Olivier", "Patrick", "Quentin", "Raphaël", "Sophie", "Thérèse", "Ursula", "Valérie",
-    "William", "Xavier", "Yves", "Zacharie", "Ana", "João", "Søren", "Åsa", "Björn", "Mónica",
-    "Iñaki", "Núria", "Dorothée", "Gaëlle", "Maëlle", "Joël", "Anaïs", "Loïc", "Benoît",
-    "Mathéo", "Clément", "Timothée", "Aurélie", "Stéphane", "Frédéric", "André", "Renée"};
-const char* kSyllables[] = {"mar", "tin", "ber", "nard", "du", "bois", "mo", "reau", "la",
-                            "fon", "ta", "ine", "ro", "bert", "ri", "chard", "pe", "tit",
-                            "gar", "nier", "fa", "ure", "mer", "cier", "blanc", "che", "val",
-                            "lé", "vè", "que", "gué", "rin", "bou", "cher", "ro", "ux",
-                            "hen", "ry", "sch", "mitt", "mül", "ler", "wag", "ner", "kow",
-                            "al", "ski", "gon", "za", "lez", "fer", "nán", "dez", "sil",
-                            "va", "cos", "ta", "ol", "sen", "jo", "han", "sson"};
-const char* kCities[] = {"Paris", "Lyon", "Marseille", "Toulouse", "Nice", "Nantes",
-                         "Strasbourg", "Montpellier", "Bordeaux", "Lille", "Rennes", "Reims",
-                         "Saint-Étienne", "Le Havre", "Grenoble", "Dijon", "Angers", "Nîmes",
-                         "Besançon", "Orléans"};
-const char* kSpecialties[] = {"cardiology", "general_practice", "oncology", "pediatrics",
-                              "dermatology", "neurology"};
+    "Jean",     "José",     "Zoé",      "François", "Hélène",  "Jürgen",   "Łukasz",   "Anna",
+    "Marie",    "Pierre",   "Paul",     "Louis",    "Chloé",   "Léa",      "Camille",  "Hugo",
+    "Lucas",    "Emma",     "Inès",     "Noémie",   "Thomas",  "Nicolas",  "Julien",   "Sébastien",
+    "Émile",    "Agnès",    "Bérénice", "Céline",   "Denis",   "Éric",     "Fabienne", "Gérard",
+    "Isabelle", "Jérôme",   "Karine",   "Laurent",  "Michel",  "Nathalie", "Olivier",  "Patrick",
+    "Quentin",  "Raphaël",  "Sophie",   "Thérèse",  "Ursula",  "Valérie",  "William",  "Xavier",
+    "Yves",     "Zacharie", "Ana",      "João",     "Søren",   "Åsa",      "Björn",    "Mónica",
+    "Iñaki",    "Núria",    "Dorothée", "Gaëlle",   "Maëlle",  "Joël",     "Anaïs",    "Loïc",
+    "Benoît",   "Mathéo",   "Clément",  "Timothée", "Aurélie", "Stéphane", "Frédéric", "André",
+    "Renée"};
+const char* kSyllables[] = {"mar", "tin",  "ber", "nard", "du",   "bois", "mo",    "reau", "la",
+                            "fon", "ta",   "ine", "ro",   "bert", "ri",   "chard", "pe",   "tit",
+                            "gar", "nier", "fa",  "ure",  "mer",  "cier", "blanc", "che",  "val",
+                            "lé",  "vè",   "que", "gué",  "rin",  "bou",  "cher",  "ro",   "ux",
+                            "hen", "ry",   "sch", "mitt", "mül",  "ler",  "wag",   "ner",  "kow",
+                            "al",  "ski",  "gon", "za",   "lez",  "fer",  "nán",   "dez",  "sil",
+                            "va",  "cos",  "ta",  "ol",   "sen",  "jo",   "han",   "sson"};
+const char* kCities[] = {"Paris",  "Lyon",       "Marseille",     "Toulouse", "Nice",
+                         "Nantes", "Strasbourg", "Montpellier",   "Bordeaux", "Lille",
+                         "Rennes", "Reims",      "Saint-Étienne", "Le Havre", "Grenoble",
+                         "Dijon",  "Angers",     "Nîmes",         "Besançon", "Orléans"};
+const char* kSpecialties[] = {"cardiology", "general_practice", "oncology",
+                              "pediatrics", "dermatology",      "neurology"};
 const char* kSources[] = {"crm", "erp", "sfa"};
 
 struct Person {
@@ -90,9 +92,9 @@ class Generator {
     if (P(0.4)) p.first = Ascii(p.first);
     if (P(0.4)) p.last = Ascii(p.last);
     if (P(0.3)) p.last = Upper(p.last);
-    if (P(0.5)) p.phone = "0" + p.phone.substr(3, 1) + " " + p.phone.substr(4, 2) + " " +
-                         p.phone.substr(6, 2) + " " + p.phone.substr(8, 2) + " " +
-                         p.phone.substr(10, 2);
+    if (P(0.5))
+      p.phone = "0" + p.phone.substr(3, 1) + " " + p.phone.substr(4, 2) + " " +
+                p.phone.substr(6, 2) + " " + p.phone.substr(8, 2) + " " + p.phone.substr(10, 2);
     if (P(0.2)) p.phone = "N/A";
     if (P(0.4)) p.nid = P(0.5) ? "" : "UNKNOWN";
     if (P(0.1)) p.birth += static_cast<int64_t>(U(20)) - 10;
@@ -202,8 +204,8 @@ int Main(int argc, char** argv) {
     Record r;
     r.source = kSources[source];
     r.key = std::string(1, static_cast<char>('A' + source)) + std::to_string(entity_of.size());
-    r.values = {Text(p.nid),      Text(p.first), Text(p.last),  Value::Int(p.birth),
-                Text(p.postcode), Text(p.city),  Text(p.phone), Text(p.email),
+    r.values = {Text(p.nid),       Text(p.first),        Text(p.last),  Value::Int(p.birth),
+                Text(p.postcode),  Text(p.city),         Text(p.phone), Text(p.email),
                 Text(p.specialty), Value::Int(p.updated)};
     entity_of.emplace(r.source + ":" + r.key, id);
     batches[source].records.push_back(std::move(r));
@@ -297,30 +299,31 @@ int Main(int argc, char** argv) {
   const double per_s = st.comparisons / resolve_s;
   const double compare_per_s = st.compare_seconds > 0 ? st.comparisons / st.compare_seconds : 0;
   for (const std::string& note : st.notes) std::printf("%s\n", note.c_str());
-  std::printf("records %llu (%llu duplicates, %llu true pairs), generated in %.1f s, ingested "
-              "(shard log, fsync per batch) in %.1f s\n",
-              (unsigned long long)n, (unsigned long long)duplicates,
-              (unsigned long long)true_pairs, gen_s, ingest_s);
-  std::printf("resolve %.2f s on one thread: %llu candidate pairs compared in %.2f s "
-              "(%.0f pairs/s/core in the comparison pass, %.0f over the whole resolve)\n",
-              resolve_s, (unsigned long long)st.comparisons, st.compare_seconds, compare_per_s,
-              per_s);
-  std::printf("bands: merge %llu, review %llu, distinct %llu pairs; %llu records merged, %llu "
-              "held for review\n",
-              (unsigned long long)st.merge, (unsigned long long)st.review,
-              (unsigned long long)st.distinct, (unsigned long long)merged,
-              (unsigned long long)review);
+  std::printf(
+      "records %llu (%llu duplicates, %llu true pairs), generated in %.1f s, ingested "
+      "(shard log, fsync per batch) in %.1f s\n",
+      (unsigned long long)n, (unsigned long long)duplicates, (unsigned long long)true_pairs, gen_s,
+      ingest_s);
+  std::printf(
+      "resolve %.2f s on one thread: %llu candidate pairs compared in %.2f s "
+      "(%.0f pairs/s/core in the comparison pass, %.0f over the whole resolve)\n",
+      resolve_s, (unsigned long long)st.comparisons, st.compare_seconds, compare_per_s, per_s);
+  std::printf(
+      "bands: merge %llu, review %llu, distinct %llu pairs; %llu records merged, %llu "
+      "held for review\n",
+      (unsigned long long)st.merge, (unsigned long long)st.review, (unsigned long long)st.distinct,
+      (unsigned long long)merged, (unsigned long long)review);
   std::printf("pairwise precision %.4f recall %.4f (predicted %llu, correct %llu)\n", precision,
               recall, (unsigned long long)predicted, (unsigned long long)correct);
-  std::printf("{\"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, \"resolve_s\": "
-              "%.3f, \"comparisons\": %llu, \"compare_s\": %.3f, "
-              "\"comparisons_per_s_per_core\": %.0f, \"comparisons_per_s_whole_resolve\": %.0f, "
-              "\"merged_records\": %llu, \"review_records\": %llu, \"precision\": %.4f, "
-              "\"recall\": %.4f}\n",
-              (unsigned long long)n, (unsigned long long)duplicates,
-              (unsigned long long)true_pairs, resolve_s, (unsigned long long)st.comparisons,
-              st.compare_seconds, compare_per_s, per_s, (unsigned long long)merged,
-              (unsigned long long)review, precision, recall);
+  std::printf(
+      "{\"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, \"resolve_s\": "
+      "%.3f, \"comparisons\": %llu, \"compare_s\": %.3f, "
+      "\"comparisons_per_s_per_core\": %.0f, \"comparisons_per_s_whole_resolve\": %.0f, "
+      "\"merged_records\": %llu, \"review_records\": %llu, \"precision\": %.4f, "
+      "\"recall\": %.4f}\n",
+      (unsigned long long)n, (unsigned long long)duplicates, (unsigned long long)true_pairs,
+      resolve_s, (unsigned long long)st.comparisons, st.compare_seconds, compare_per_s, per_s,
+      (unsigned long long)merged, (unsigned long long)review, precision, recall);
   return 0;
 }
 

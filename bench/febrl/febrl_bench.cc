@@ -108,17 +108,16 @@ int Main(int argc, char** argv) {
         batches.push_back(std::move(mapped));
       }
       if (!rejects.empty()) {
-        std::fprintf(stderr, "%zu record(s) rejected while reading %s, e.g. %s\n",
-                     rejects.size(), m->source.c_str(), rejects[0].reason().c_str());
+        std::fprintf(stderr, "%zu record(s) rejected while reading %s, e.g. %s\n", rejects.size(),
+                     m->source.c_str(), rejects[0].reason().c_str());
       }
       if (!*more) break;
     }
   }
 
-  const std::string log =
-      (std::filesystem::temp_directory_path() / ("sluice-febrl-" + std::to_string(getpid()) +
-                                                 ".log"))
-          .string();
+  const std::string log = (std::filesystem::temp_directory_path() /
+                           ("sluice-febrl-" + std::to_string(getpid()) + ".log"))
+                              .string();
   auto resolve = [&](const Plan& p, double* seconds) -> Result<Resolution> {
     std::filesystem::remove(log);
     SLUICE_ASSIGN_OR_RETURN(auto shard, DedupShard::Create(p, entity, log));
@@ -158,20 +157,22 @@ int Main(int argc, char** argv) {
   uint64_t review = 0;
   for (const auto& f : res->fates) review += f.kind() == v1::FATE_REVIEW;
   for (const std::string& note : res->stats.notes) std::printf("%s\n", note.c_str());
-  std::printf("records %llu, candidate pairs compared %llu, true pairs %llu, predicted %llu, "
-              "correct %llu, held for review %llu records\n",
-              (unsigned long long)records, (unsigned long long)res->stats.comparisons,
-              (unsigned long long)s.true_pairs, (unsigned long long)s.predicted,
-              (unsigned long long)s.correct, (unsigned long long)review);
+  std::printf(
+      "records %llu, candidate pairs compared %llu, true pairs %llu, predicted %llu, "
+      "correct %llu, held for review %llu records\n",
+      (unsigned long long)records, (unsigned long long)res->stats.comparisons,
+      (unsigned long long)s.true_pairs, (unsigned long long)s.predicted,
+      (unsigned long long)s.correct, (unsigned long long)review);
   std::printf("precision %.4f recall %.4f F1 %.4f in %.3f s\n", s.precision(), s.recall(), s.f1(),
               secs);
-  std::printf("{\"plan\": \"%s\", \"records\": %llu, \"comparisons\": %llu, \"true_pairs\": %llu, "
-              "\"predicted_pairs\": %llu, \"correct_pairs\": %llu, \"review_records\": %llu, "
-              "\"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"resolve_s\": %.3f}\n",
-              plan.name.c_str(), (unsigned long long)records,
-              (unsigned long long)res->stats.comparisons, (unsigned long long)s.true_pairs,
-              (unsigned long long)s.predicted, (unsigned long long)s.correct,
-              (unsigned long long)review, s.precision(), s.recall(), s.f1(), secs);
+  std::printf(
+      "{\"plan\": \"%s\", \"records\": %llu, \"comparisons\": %llu, \"true_pairs\": %llu, "
+      "\"predicted_pairs\": %llu, \"correct_pairs\": %llu, \"review_records\": %llu, "
+      "\"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"resolve_s\": %.3f}\n",
+      plan.name.c_str(), (unsigned long long)records, (unsigned long long)res->stats.comparisons,
+      (unsigned long long)s.true_pairs, (unsigned long long)s.predicted,
+      (unsigned long long)s.correct, (unsigned long long)review, s.precision(), s.recall(), s.f1(),
+      secs);
   return 0;
 }
 
