@@ -189,6 +189,8 @@ TEST_F(PlanTest, PlanReportsEachMistakeAtItsPath) {
       {"validation",
        kRule + "{name: a, kind: date_range, field: birth_date, min: 2000-01-02, max: 2000-01-01}\n",
        "validation.hcp[0]", "min is greater than max"},
+      {"validation", kRule + "{name: a, kind: reference, field: email}\n",
+       "validation.hcp[0].field", "reference needs a reference field"},
       {"validation", kRule + "{name: a, kind: range, field: revenue, min: 1, pattern: x}\n",
        "validation.hcp[0].pattern", "not used by kind 'range'"},
       {"validation",

@@ -20,7 +20,8 @@ bool IsDateLike(FieldType t) { return t == FieldType::kDate || t == FieldType::k
 // Validation rules.
 
 // `reference` (parent existence) is checked by the loader, which resolves
-// references through the cross-reference.
+// references through the cross-reference; its severity decides an orphan's
+// fate there (loader/references.cc).
 constexpr const char* kRuleKinds[] = {"required",   "type",     "max_length", "regex",
                                       "picklist",   "range",    "date_range", "unique",
                                       "expression", "reference"};
@@ -205,6 +206,11 @@ RuleSpec ParseRule(const YAML::Node& node, const std::string& path, const Entity
     FieldSpec bound;
     if (numeric) bound = {field->name, field->type, field->precision, field->scale};
     CheckBounds(node, numeric ? &bound : nullptr, &rule, issues);
+  } else if (rule.kind == "reference") {
+    if (field != nullptr && field->references.empty()) {
+      AddIssue(issues, Child(path, "field"),
+               "reference needs a reference field (type: reference, entity: ...)");
+    }
   } else if (rule.kind == "date_range") {
     if (field != nullptr && !IsDateLike(field->type)) {
       AddIssue(issues, Child(path, "field"), "date_range needs a date or timestamp field");

@@ -131,6 +131,9 @@ class HashSet {
       }
     }
   }
+  // Pulls the slot `h` starts probing at into the cache: the set outgrows
+  // the caches, and a probe is otherwise one cache miss per record.
+  void Prefetch(uint64_t h) const { __builtin_prefetch(&slots_[(h == 0 ? 1 : h) & mask_]); }
   bool Contains(uint64_t h) const {
     if (h == 0) h = 1;
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
@@ -156,28 +159,112 @@ class HashSet {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// A shape, built in place: no allocation per value.
+struct ShapeText {
+  char data[kMaxShapeLength + 1];
+  size_t size = 0;
+  uint64_t hash = 0;  // FNV-1a of data, computed while building it
+  std::string_view view() const { return {data, size}; }
+};
+
 // "99/99/9999": digits 9, ASCII letters A/a, other ASCII as is, each non-ASCII
 // character one 'a'; cut at kMaxShapeLength with a final '~'.
-void Shape(std::string_view v, std::string* out) {
-  out->clear();
+void Shape(std::string_view v, ShapeText* out) {
+  size_t n = 0;
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto put = [&](char c) {
+    out->data[n++] = c;
+    h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  };
   for (char ch : v) {
     const auto c = static_cast<unsigned char>(ch);
-    if (out->size() >= kMaxShapeLength) {
-      out->push_back('~');
-      return;
+    if (n >= kMaxShapeLength) {
+      put('~');
+      break;
     }
     if (c >= '0' && c <= '9') {
-      out->push_back('9');
+      put('9');
     } else if (c >= 'A' && c <= 'Z') {
-      out->push_back('A');
+      put('A');
     } else if (c >= 'a' && c <= 'z') {
-      out->push_back('a');
+      put('a');
     } else if (c >= 0x80) {
-      if ((c & 0xC0) != 0x80) out->push_back('a');  // a lead byte: one character
+      if ((c & 0xC0) != 0x80) put('a');  // a lead byte: one character
     } else {
-      out->push_back(static_cast<char>(c));
+      put(static_cast<char>(c));
     }
   }
+  out->size = n;
+  out->hash = h;
+}
+
+// Shape counts, up to kMaxShapes distinct shapes, in one flat open-addressed
+// table compared exactly (a std::unordered_map lookup per value was a
+// string hash and a node chase: most name columns change shape every row).
+class ShapeCounts {
+ public:
+  ShapeCounts() : slots_(kSlots) {}
+  // Counts `shape`; false when it is new and the table is full.
+  bool Add(const ShapeText& shape) {
+    const uint64_t h = shape.hash;
+    // FNV's low bits are weak: the slot comes from the mixed high bits.
+    for (size_t i = (h * 0x9e3779b97f4a7c15ull) >> (64 - kSlotBits);; i = (i + 1) & (kSlots - 1)) {
+      Slot& s = slots_[i];
+      if (s.count == 0) {
+        if (shapes_.size() >= kMaxShapes) return false;
+        s = {h, 1, static_cast<uint32_t>(shapes_.size())};
+        shapes_.emplace_back(shape.view());
+        return true;
+      }
+      if (s.hash == h && Equal(shapes_[s.index], shape)) {
+        ++s.count;
+        return true;
+      }
+    }
+  }
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (const Slot& s : slots_) {
+      if (s.count != 0) fn(shapes_[s.index], s.count);
+    }
+  }
+
+ private:
+  // Shapes are short: a byte loop beats a call to memcmp.
+  static bool Equal(const std::string& a, const ShapeText& b) {
+    if (a.size() != b.size) return false;
+    for (size_t i = 0; i < b.size; ++i) {
+      if (a[i] != b.data[i]) return false;
+    }
+    return true;
+  }
+  static constexpr int kSlotBits = 11;
+  static constexpr size_t kSlots = size_t{1} << kSlotBits;  // over twice kMaxShapes
+  static_assert(kSlots >= 2 * kMaxShapes);
+  struct Slot {
+    uint64_t hash = 0;
+    uint64_t count = 0;  // 0: empty
+    uint32_t index = 0;  // into shapes_
+  };
+  std::vector<Slot> slots_;
+  std::vector<std::string> shapes_;
+};
+
+// TrimBlanks (transformer/field_cast.h), inlined: it runs once per cell.
+inline std::string_view Trim(std::string_view text) {
+  size_t b = 0, e = text.size();
+  while (b < e && (text[b] == ' ' || text[b] == '\t')) ++b;
+  while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t')) --e;
+  return text.substr(b, e - b);
+}
+
+// a < b in text order, deciding on the first byte when it differs (most
+// values): the full comparison is a memcmp call.
+inline bool TextLess(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
 }
 
 // Reads "d[d]S d[d]S dddd" at the start of `v`; false otherwise.
@@ -219,9 +306,13 @@ bool EqualsLower(std::string_view v, std::string_view lower) {
   return true;
 }
 
-// The classes `v` belongs to; `*number` is set for ints and decimals.
-uint8_t Classify(std::string_view v, double* number) {
+// The classes `v` belongs to, among `wanted` (kDate and kTimestamp are always
+// checked: the date-order evidence needs them); `*number` is set for ints and
+// decimals, `*a` and `*b` to the first two numbers of a d/m/yyyy date.
+uint8_t Classify(std::string_view v, uint8_t wanted, double* number, int* a, int* b,
+                 bool* day_month) {
   uint8_t classes = 0;
+  if (wanted & kDecimal) {
   size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
   size_t digits = 0, points = 0;
   for (size_t k = i; k < v.size(); ++k) {
@@ -243,11 +334,12 @@ uint8_t Classify(std::string_view v, double* number) {
     const char* begin = buf[0] == '+' ? buf + 1 : buf;
     std::from_chars(begin, buf + n, *number);
   }
-  int a = 0, b = 0;
+  }
   size_t end = 0;
   bool date = false;
-  if (DayMonthPrefix(v, &a, &b, &end)) {
-    date = a >= 1 && b >= 1 && (a <= 12 || b <= 12) && a <= 31 && b <= 31;
+  *day_month = DayMonthPrefix(v, a, b, &end);
+  if (*day_month) {
+    date = *a >= 1 && *b >= 1 && (*a <= 12 || *b <= 12) && *a <= 31 && *b <= 31;
   } else if (IsoDatePrefix(v)) {
     date = true;
     end = 10;
@@ -262,7 +354,7 @@ uint8_t Classify(std::string_view v, double* number) {
   }
   static constexpr std::string_view kBoolWords[] = {"true", "false", "yes", "no",
                                                     "y",    "n",     "t",   "f"};
-  if (v.size() <= 5) {
+  if ((wanted & kBool) && v.size() <= 5) {
     for (std::string_view word : kBoolWords) {
       if (EqualsLower(v, word)) classes |= kBool;
     }
@@ -284,39 +376,28 @@ class FieldStats {
     sketch_.Add(h);
     if (counting_) Count(h, v);
     Shape(v, &shape_);
-    if (last_shape_count_ != nullptr && shape_ == last_shape_) {
-      ++*last_shape_count_;  // most columns repeat one shape: skip the lookup
-    } else if (auto it = shapes_.find(shape_); it != shapes_.end()) {
-      ++it->second;
-      last_shape_ = shape_;
-      last_shape_count_ = &it->second;
-    } else if (shapes_.size() < kMaxShapes) {
-      last_shape_count_ = &shapes_.emplace(shape_, 1).first->second;
-      last_shape_ = shape_;
-    } else {
-      ++other_shapes_;
-    }
-    if (non_empty_ == 1 || v < min_) min_.assign(v);
-    if (non_empty_ == 1 || v > max_) max_.assign(v);
+    if (!shapes_.Add(shape_)) ++other_shapes_;
+    if (non_empty_ == 1 || TextLess(v, min_)) min_.assign(v);
+    if (non_empty_ == 1 || TextLess(max_, v)) max_.assign(v);
     min_length_ = std::min<uint64_t>(non_empty_ == 1 ? v.size() : min_length_, v.size());
     max_length_ = std::max<uint64_t>(max_length_, v.size());
     total_length_ += v.size();
     double number = 0;
-    const uint8_t classes = Classify(v, &number);
+    int a = 0, b = 0;
+    bool day_month = false;
+    // Once a value is no number (or no bool), the column is none, and the
+    // numeric range is not reported: skip that work for the rest.
+    const uint8_t classes = Classify(v, all_classes_, &number, &a, &b, &day_month);
     all_classes_ &= classes;
     if (classes & kDecimal) {
       if (!any_number_ || number < numeric_min_) numeric_min_ = number;
       if (!any_number_ || number > numeric_max_) numeric_max_ = number;
       any_number_ = true;
     }
-    if (classes & (kDate | kTimestamp)) {
-      int a = 0, b = 0;
-      size_t end = 0;
-      if (DayMonthPrefix(v, &a, &b, &end)) {
-        if (a > 12 && b <= 12) ++dates_.day_first;
-        if (b > 12 && a <= 12) ++dates_.month_first;
-        if (a <= 12 && b <= 12 && a != b) ++dates_.ambiguous;
-      }
+    if ((classes & (kDate | kTimestamp)) && day_month) {
+      if (a > 12 && b <= 12) ++dates_.day_first;
+      if (b > 12 && a <= 12) ++dates_.month_first;
+      if (a <= 12 && b <= 12 && a != b) ++dates_.ambiguous;
     }
   }
 
@@ -331,7 +412,9 @@ class FieldStats {
     CountMap counts;
     counts_.ForEach([&](const std::string& v, uint64_t n) { counts.emplace(v, n); });
     p.top = Top(counts, options_.top_values);
-    p.shapes = Top(shapes_, options_.top_values);
+    CountMap shapes;
+    shapes_.ForEach([&](const std::string& s, uint64_t n) { shapes.emplace(s, n); });
+    p.shapes = Top(shapes, options_.top_values);
     if (other_shapes_ > 0) p.shapes.emplace_back("(other shapes)", other_shapes_);
     p.min = min_;
     p.max = max_;
@@ -389,11 +472,9 @@ class FieldStats {
   bool counting_ = true;
   uint64_t hits_ = 0, misses_ = 0;  // after the overflow
   DistinctSketch sketch_;
-  CountMap shapes_;
-  std::string last_shape_;
-  uint64_t* last_shape_count_ = nullptr;  // points into shapes_ (nodes are stable)
+  ShapeCounts shapes_;
   uint64_t other_shapes_ = 0;
-  std::string shape_;
+  ShapeText shape_;
   std::string min_, max_;
   uint64_t min_length_ = 0, max_length_ = 0, total_length_ = 0;
   uint8_t all_classes_ = 0xff;
@@ -424,16 +505,17 @@ struct RefCheck {
   CountMap values;
 };
 
-std::string_view CellText(const Schema& schema, const Record& r, size_t i, std::string* scratch,
-                          bool* null) {
-  *null = i >= r.values.size() || r.values[i].is_null;
-  if (*null) return {};
+// The trimmed text of cell `i`; `integral[i]`: the schema's IsIntegral of
+// column i, looked up once per source rather than once per cell.
+inline std::string_view CellText(const Schema& schema, const std::vector<char>& integral,
+                                 const Record& r, size_t i, std::string* scratch) {
+  if (i >= r.values.size() || r.values[i].is_null) return {};
   const Value& v = r.values[i];
-  if (IsIntegral(schema.fields[i].type)) {
+  if (integral[i]) {
     *scratch = FormatValue(schema.fields[i], v).value_or("");
-    return *scratch;
+    return Trim(*scratch);
   }
-  return v.s;
+  return Trim(v.s);
 }
 
 }  // namespace
@@ -466,6 +548,10 @@ Result<PlanProfile> ProfilePlan(const Plan& plan, const ProfileOptions& options)
   for (const SourceSpec& spec : plan.sources) {
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Source> source, OpenSource(spec));
     const Schema& schema = source->schema();
+    std::vector<char> integral(schema.fields.size());
+    for (size_t i = 0; i < schema.fields.size(); ++i) {
+      integral[i] = IsIntegral(schema.fields[i].type);
+    }
     SourceProfile sp;
     sp.name = spec.name;
     sp.kind = spec.kind;
@@ -526,61 +612,57 @@ Result<PlanProfile> ProfilePlan(const Plan& plan, const ProfileOptions& options)
       }
     }
 
-    RecordBatch batch;
+    // Two batches in turn: while a second thread profiles the upper columns
+    // of one batch, this thread profiles the lower columns, runs the plan
+    // checks and reads the next batch into the other buffer. The records
+    // are never cleared: the source overwrites them, reusing their strings
+    // (clearing cost a malloc and a free per cell).
+    RecordBatch batches[2];
     std::vector<v1::Fate> rejects;
     std::string scratch, key;
+    std::vector<uint64_t> key_hashes;  // per record of the batch; 0: a key part is empty
     bool more = true;
-    while (more && (options.max_rows == 0 || sp.rows < options.max_rows)) {
-      batch.records.clear();
+    uint64_t rows_read = 0;
+    // Reads the next batch into `b`; `*take`: its records to profile (0 for
+    // a batch of rejects only); `more` turns false at the end or the limit.
+    auto fetch = [&](RecordBatch* b, size_t* take) -> Status {
+      *take = 0;
+      if (options.max_rows != 0 && rows_read >= options.max_rows) more = false;
+      if (!more) return Status::Ok();
       rejects.clear();
-      SLUICE_ASSIGN_OR_RETURN(more, source->Next(4096, &batch, &rejects));
+      SLUICE_ASSIGN_OR_RETURN(more, source->Next(4096, b, &rejects));
+      if (!more) return Status::Ok();  // nothing read: `b` holds older records
       sp.rejected_rows += rejects.size();
-      size_t take = batch.records.size();
-      if (options.max_rows != 0) take = std::min<uint64_t>(take, options.max_rows - sp.rows);
-      // Columns are independent: the second half is profiled on a second
-      // thread while this one takes the first half and the plan checks.
-      auto profile_columns = [&](size_t begin, size_t end) {
-        std::string cell;
-        bool cell_null = false;
-        for (size_t k = 0; k < take; ++k) {
-          const Record& r = batch.records[k];
-          for (size_t i = begin; i < end; ++i) {
-            std::string_view v = TrimBlanks(CellText(schema, r, i, &cell, &cell_null));
-            if (v.empty()) {
-              stats[i].AddEmpty();
-            } else {
-              stats[i].Add(v);
-            }
-          }
-        }
-      };
-      const size_t half = stats.size() >= 4 ? stats.size() / 2 : stats.size();
-      std::future<void> second;
-      if (half < stats.size() && take > 256) {
-        second = std::async(std::launch::async, profile_columns, half, stats.size());
-      } else {
-        profile_columns(half, stats.size());
-      }
-      profile_columns(0, half);
+      *take = b->records.size();
+      if (options.max_rows != 0) *take = std::min<uint64_t>(*take, options.max_rows - rows_read);
+      rows_read += *take;
+      return Status::Ok();
+    };
+    auto profile_columns = [&](const RecordBatch& batch, size_t take, size_t begin, size_t end) {
+      std::string cell;
       for (size_t k = 0; k < take; ++k) {
         const Record& r = batch.records[k];
-        ++sp.rows;
-        bool null = false;
-        for (MapCheck& mc : maps) {
-          std::string_view v = TrimBlanks(CellText(schema, r, mc.column, &scratch, &null));
-          if (v.empty() || mc.keys.count(v)) continue;
-          ++mc.result.total;
-          if (auto it = mc.unmapped.find(v); it != mc.unmapped.end()) {
-            ++it->second;
+        for (size_t i = begin; i < end; ++i) {
+          std::string_view v = CellText(schema, integral, r, i, &cell);
+          if (v.empty()) {
+            stats[i].AddEmpty();
           } else {
-            mc.unmapped.emplace(std::string(v), 1);
+            stats[i].Add(v);
           }
         }
-        for (KeyCheck& kc : keys) {
+      }
+    };
+    auto check_rows = [&](const RecordBatch& batch, size_t take) {
+      for (KeyCheck& kc : keys) {
+        // Hashes first, then the inserts with the slots prefetched a few
+        // records ahead: the key set is far bigger than the caches.
+        key_hashes.assign(take, 0);
+        for (size_t k = 0; k < take; ++k) {
+          const Record& r = batch.records[k];
           key.clear();
           bool missing = false;
           for (int col : kc.columns) {
-            std::string_view v = TrimBlanks(CellText(schema, r, col, &scratch, &null));
+            std::string_view v = CellText(schema, integral, r, col, &scratch);
             missing = missing || v.empty();
             key.append(v);
             key.push_back('\x1f');
@@ -589,11 +671,33 @@ Result<PlanProfile> ProfilePlan(const Plan& plan, const ProfileOptions& options)
             ++kc.estimate->missing_key;
             continue;
           }
+          key_hashes[k] = Hash64(key);
+          if (key_hashes[k] == 0) key_hashes[k] = 1;  // the set stores 0 as 1 too
           ++kc.estimate->records;
-          if (!kc.seen->Insert(Hash64(key))) ++kc.estimate->duplicates;
+        }
+        constexpr size_t kAhead = 32;
+        for (size_t k = 0; k < take; ++k) {
+          if (k + kAhead < take && key_hashes[k + kAhead] != 0) {
+            kc.seen->Prefetch(key_hashes[k + kAhead]);
+          }
+          if (key_hashes[k] != 0 && !kc.seen->Insert(key_hashes[k])) ++kc.estimate->duplicates;
+        }
+      }
+      for (size_t k = 0; k < take; ++k) {
+        const Record& r = batch.records[k];
+        ++sp.rows;
+        for (MapCheck& mc : maps) {
+          std::string_view v = CellText(schema, integral, r, mc.column, &scratch);
+          if (v.empty() || mc.keys.count(v)) continue;
+          ++mc.result.total;
+          if (auto it = mc.unmapped.find(v); it != mc.unmapped.end()) {
+            ++it->second;
+          } else {
+            mc.unmapped.emplace(std::string(v), 1);
+          }
         }
         for (RefCheck& rc : refs) {
-          std::string_view v = TrimBlanks(CellText(schema, r, rc.column, &scratch, &null));
+          std::string_view v = CellText(schema, integral, r, rc.column, &scratch);
           if (v.empty()) continue;
           ++rc.result.references;
           if (auto it = rc.values.find(v); it != rc.values.end()) {
@@ -604,7 +708,47 @@ Result<PlanProfile> ProfilePlan(const Plan& plan, const ProfileOptions& options)
         }
         for (const std::string& p : key_parents) parent_keys[p].Insert(Hash64(r.key));
       }
-      if (second.valid()) second.get();
+    };
+    // Columns [0, split) here, [split, n) on the second thread; `split`
+    // moves a column at a time towards the side that waits (this side also
+    // reads and checks). Columns are independent: the split never changes
+    // the figures.
+    const size_t n = stats.size();
+    size_t split = n >= 4 ? n / 2 : n;
+    size_t cur = 0, take = 0;
+    SLUICE_RETURN_IF_ERROR(fetch(&batches[cur], &take));
+    while (take > 0 || more) {
+      if (take == 0) {  // a batch of rejects only
+        SLUICE_RETURN_IF_ERROR(fetch(&batches[cur], &take));
+        continue;
+      }
+      const RecordBatch& batch = batches[cur];
+      using Clock = std::chrono::steady_clock;
+      std::future<double> second;
+      const bool parallel = split < n && take > 256;
+      if (parallel) {
+        second = std::async(std::launch::async, [&, take, split] {
+          const auto t0 = Clock::now();
+          profile_columns(batch, take, split, n);
+          return std::chrono::duration<double>(Clock::now() - t0).count();
+        });
+      } else {
+        profile_columns(batch, take, split, n);
+      }
+      const auto t0 = Clock::now();
+      profile_columns(batch, take, 0, split);
+      check_rows(batch, take);
+      size_t next_take = 0;
+      const Status read = fetch(&batches[1 - cur], &next_take);
+      const double here = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (parallel) {
+        const double there = second.get();  // before any return: it reads `batch`
+        if (there > 1.1 * here && split + 1 < n) ++split;
+        if (here > 1.1 * there && split > 1) --split;
+      }
+      SLUICE_RETURN_IF_ERROR(read);
+      cur = 1 - cur;
+      take = next_take;
     }
     for (size_t i = 0; i < stats.size(); ++i) {
       sp.fields.push_back(stats[i].Finish(schema.fields[i].name));

@@ -19,8 +19,12 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
   // ledger's in = out + loaded + rejected holds at this stage. The LOADED
   // fates are built in place, after the rejections, rather than copied.
   v1::Commit c = MakeCommit("load", batch, {}, outcome.rejects);
+  // Warnings (orphans loaded with a NULL reference) are not terminal: their
+  // records still get a LOADED fate.
   std::set<std::pair<std::string_view, std::string_view>> refused;
-  for (const auto& f : outcome.rejects) refused.emplace(f.source(), f.key());
+  for (const auto& f : outcome.rejects) {
+    if (f.kind() != v1::FATE_WARNING) refused.emplace(f.source(), f.key());
+  }
   std::vector<size_t> decimals;
   for (size_t col = 0; col < batch.schema.fields.size(); ++col) {
     if (batch.schema.fields[col].type == FieldType::kDecimal) decimals.push_back(col);
@@ -73,11 +77,13 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     prepared_.insert(entity->name);
   }
   // Parents' target ids replace the children's source keys; orphans are
-  // rejected here and the rest of the batch loads without them.
+  // rejected or held here (or loaded with a NULL reference under a warning
+  // rule) and the rest of the batch loads without them.
   SLUICE_ASSIGN_OR_RETURN(ReferenceOutcome refs,
                           ResolveReferences(ctx_.plan, *entity, target_.get(), &batch));
   if (refs.orphans.empty()) {
     SLUICE_ASSIGN_OR_RETURN(LoadOutcome outcome, target_->Load(ctx_.run_id, *entity, batch));
+    for (v1::Fate& f : refs.warnings) outcome.rejects.push_back(std::move(f));
     out.Commit(MakeLoadCommit(*entity, batch, outcome));
     return Status::Ok();
   }
@@ -103,7 +109,10 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     if (!orphan) ++k;
   }
   for (v1::Fate& f : refs.orphans) outcome.rejects.push_back(std::move(f));
-  out.Commit(MakeLoadCommit(*entity, batch, outcome));
+  for (v1::Fate& f : refs.warnings) outcome.rejects.push_back(std::move(f));
+  v1::Commit commit = MakeLoadCommit(*entity, batch, outcome);
+  for (v1::ReviewItem& item : refs.review_items) *commit.add_review_items() = std::move(item);
+  out.Commit(std::move(commit));
   return Status::Ok();
 }
 

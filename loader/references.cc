@@ -1,8 +1,32 @@
 #include "loader/references.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace sluice {
+namespace {
+
+// The record's values, {"field": "text" or null}, as review items carry them.
+std::string RecordJson(const Record& rec, const Schema& schema) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < schema.fields.size() && i < rec.values.size(); ++i) {
+    auto text = FormatValue(schema.fields[i], rec.values[i]);
+    j[schema.fields[i].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
+  }
+  return j.dump();
+}
+
+}  // namespace
+
+const RuleSpec* FindReferenceRule(const Plan& plan, const std::string& entity,
+                                  const std::string& field) {
+  auto it = plan.rules.find(entity);
+  if (it == plan.rules.end()) return nullptr;
+  for (const RuleSpec& rule : it->second) {
+    if (rule.kind == "reference" && rule.field == field) return &rule;
+  }
+  return nullptr;
+}
 
 Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entity, Target* target,
                                            RecordBatch* batch) {
@@ -16,6 +40,8 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
   std::vector<bool> changed(batch->records.size(), false);
   for (size_t c : columns) {
     const ModelField& field = entity.fields[c];
+    const RuleSpec* rule = FindReferenceRule(plan, entity.name, field.name);
+    const std::string severity = rule != nullptr ? rule->severity : "error";
     // One lookup per distinct (source, key): children of one parent share it.
     std::map<std::string, std::map<std::string, int64_t>> wanted;  // source -> key -> id
     for (const Record& r : batch->records) {
@@ -39,23 +65,49 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
       if (v.is_null || v.s.empty()) continue;
       const int64_t id = wanted[r.source][v.s];
       if (id == 0) {
-        if (out.orphaned.empty()) out.orphaned.assign(batch->records.size(), false);
-        if (out.orphaned[i]) continue;  // one reason per record
-        out.orphaned[i] = true;
+        if (!out.orphaned.empty() && out.orphaned[i]) continue;  // one terminal reason per record
         v1::Fate f;
-        f.set_kind(v1::FATE_REJECTED);
         f.set_source(r.source);
         f.set_key(r.key);
         f.set_stage("load");
         f.set_line(r.line);
-        f.set_rule("reference");
+        f.set_rule(rule != nullptr ? rule->name : "reference");
         f.set_field(field.name);
         f.set_value(v.s);
         const std::string& from = parent_source[r.source];
-        f.set_reason("orphan reference: " + field.references + " " + v.s + " not found in source " +
-                     from);
+        const std::string reason =
+            "orphan reference: " + field.references + " " + v.s + " not found in source " + from;
         f.set_suggestion("correct the reference, or migrate " + field.references + " " + v.s +
                          " from " + from + " first");
+        if (severity == "warning") {
+          // Loaded all the same, without the dangling key.
+          f.set_kind(v1::FATE_WARNING);
+          f.set_reason(reason + "; loaded with " + field.name + " NULL");
+          v = Value::Null();
+          changed[i] = true;
+          out.warnings.push_back(std::move(f));
+          continue;
+        }
+        if (out.orphaned.empty()) out.orphaned.assign(batch->records.size(), false);
+        out.orphaned[i] = true;
+        f.set_reason(reason);
+        if (severity == "review") {
+          f.set_kind(v1::FATE_REVIEW);
+          v1::ReviewItem& item = out.review_items.emplace_back();
+          item.set_kind("record");
+          item.set_entity(entity.name);
+          item.set_source(r.source);
+          item.set_key(r.key);
+          item.set_stage("load");
+          item.set_rule(f.rule());
+          item.set_field(f.field());
+          item.set_value(f.value());
+          item.set_reasons(f.reason());
+          item.set_suggestion(f.suggestion());
+          item.set_record_json(RecordJson(r, batch->schema));
+        } else {
+          f.set_kind(v1::FATE_REJECTED);
+        }
         out.orphans.push_back(std::move(f));
         continue;
       }

@@ -2,8 +2,11 @@
 // parent by its key in the child's own source system; before the child is
 // loaded they are rewritten to the parent's target id through the target's
 // cross-reference (the survivor's id when the parent was merged as a
-// duplicate). A reference that resolves to nothing is an orphan: the child
-// is rejected with its reason, never loaded with a dangling key.
+// duplicate). A reference that resolves to nothing is an orphan, never loaded
+// with a dangling key. The entity's `reference` validation rule on the field,
+// when the plan has one, decides the orphan's fate by its severity: error
+// rejects the child, warning loads it with the reference NULL, review holds
+// it for a steward. Without a rule the child is rejected (rule "reference").
 #pragma once
 
 #include <vector>
@@ -15,10 +18,19 @@
 namespace sluice {
 
 struct ReferenceOutcome {
-  std::vector<v1::Fate> orphans;  // REJECTED fates, stage "load", rule "reference"
-  std::vector<bool> orphaned;     // per record of the batch; empty when none is
-  uint64_t rewritten = 0;         // reference values rewritten
+  // Terminal fates of the orphans, stage "load": REJECTED, or REVIEW under a
+  // review-severity rule. Rule: the plan rule's name, or "reference".
+  std::vector<v1::Fate> orphans;
+  // WARNING fates of orphans loaded with the reference set to NULL.
+  std::vector<v1::Fate> warnings;
+  std::vector<v1::ReviewItem> review_items;  // one per REVIEW fate
+  std::vector<bool> orphaned;  // per record: not loaded (rejected or held); empty when none is
+  uint64_t rewritten = 0;      // reference values rewritten
 };
+
+// The plan's `reference` rule of `entity` on `field`, or nullptr.
+const RuleSpec* FindReferenceRule(const Plan& plan, const std::string& entity,
+                                  const std::string& field);
 
 // Rewrites the reference fields of `batch` in place (and the content hash of
 // every record that changed) and finds the orphans. References of an entity

@@ -97,6 +97,98 @@ TEST(References, RewrittenToParentsAndSurvivorsOrphansRejected) {
   EXPECT_FALSE(out->orphans[1].suggestion().empty());
 }
 
+// One resolvable child and one orphan, under a `reference` rule of `severity`.
+struct RuleCase {
+  Plan plan = TwoEntityPlan();
+  FakeTarget target;
+  RecordBatch batch;
+  Result<ReferenceOutcome> out = Status::Internal("not run");
+  explicit RuleCase(const std::string& severity) {
+    RuleSpec rule;
+    rule.name = "hcp_known";
+    rule.kind = "reference";
+    rule.field = "hcp_ref";
+    rule.severity = severity;
+    plan.rules["interaction"] = {rule};
+    const Entity& entity = plan.model.entities[0];
+    target.xref[{"hcp", "eu", "EU0001"}] = 7;
+    batch.schema = entity.ToSchema();
+    batch.records = {Child("eu", "C1", "EU0001"), Child("eu", "C2", "EU0000000")};
+    batch.RehashAll();
+    out = ResolveReferences(plan, entity, &target, &batch);
+  }
+};
+
+TEST(References, RuleFoundByEntityAndField) {
+  RuleCase c("error");
+  ASSERT_NE(FindReferenceRule(c.plan, "interaction", "hcp_ref"), nullptr);
+  EXPECT_EQ(FindReferenceRule(c.plan, "interaction", "hcp_ref")->name, "hcp_known");
+  EXPECT_EQ(FindReferenceRule(c.plan, "interaction", "notes"), nullptr);
+  EXPECT_EQ(FindReferenceRule(c.plan, "hcp", "hcp_ref"), nullptr);
+}
+
+TEST(References, ErrorRuleRejectsTheOrphanUnderTheRulesName) {
+  RuleCase c("error");
+  ASSERT_TRUE(c.out.ok()) << c.out.status().ToString();
+  ASSERT_EQ(c.out->orphans.size(), 1u);
+  EXPECT_EQ(c.out->orphaned, (std::vector<bool>{false, true}));
+  const v1::Fate& f = c.out->orphans[0];
+  EXPECT_EQ(f.kind(), v1::FATE_REJECTED);
+  EXPECT_EQ(f.rule(), "hcp_known");
+  EXPECT_EQ(f.key(), "C2");
+  EXPECT_EQ(f.field(), "hcp_ref");
+  EXPECT_EQ(f.value(), "EU0000000");
+  EXPECT_EQ(f.reason(), "orphan reference: hcp EU0000000 not found in source eu");
+  EXPECT_TRUE(c.out->warnings.empty());
+  EXPECT_TRUE(c.out->review_items.empty());
+  EXPECT_EQ(c.batch.records[0].values[0].s, "7");
+}
+
+TEST(References, WarningRuleLoadsTheOrphanWithANullReference) {
+  RuleCase c("warning");
+  ASSERT_TRUE(c.out.ok()) << c.out.status().ToString();
+  EXPECT_TRUE(c.out->orphans.empty());
+  EXPECT_TRUE(c.out->orphaned.empty());  // nothing held back from the load
+  ASSERT_EQ(c.out->warnings.size(), 1u);
+  const v1::Fate& f = c.out->warnings[0];
+  EXPECT_EQ(f.kind(), v1::FATE_WARNING);
+  EXPECT_EQ(f.rule(), "hcp_known");
+  EXPECT_EQ(f.key(), "C2");
+  EXPECT_EQ(f.field(), "hcp_ref");
+  EXPECT_EQ(f.value(), "EU0000000");
+  EXPECT_EQ(f.reason(),
+            "orphan reference: hcp EU0000000 not found in source eu; loaded with hcp_ref NULL");
+  const Record& r = c.batch.records[1];
+  EXPECT_TRUE(r.values[0].is_null);
+  EXPECT_EQ(r.values[1].s, "n");
+  EXPECT_EQ(r.content_hash, ContentHash(c.batch.schema, r.values));
+  EXPECT_EQ(c.batch.records[0].values[0].s, "7");
+  EXPECT_EQ(c.out->rewritten, 1u);
+}
+
+TEST(References, ReviewRuleHoldsTheOrphanForASteward) {
+  RuleCase c("review");
+  ASSERT_TRUE(c.out.ok()) << c.out.status().ToString();
+  ASSERT_EQ(c.out->orphans.size(), 1u);
+  EXPECT_EQ(c.out->orphaned, (std::vector<bool>{false, true}));
+  EXPECT_EQ(c.out->orphans[0].kind(), v1::FATE_REVIEW);
+  EXPECT_EQ(c.out->orphans[0].rule(), "hcp_known");
+  EXPECT_TRUE(c.out->warnings.empty());
+  ASSERT_EQ(c.out->review_items.size(), 1u);
+  const v1::ReviewItem& item = c.out->review_items[0];
+  EXPECT_EQ(item.kind(), "record");
+  EXPECT_EQ(item.entity(), "interaction");
+  EXPECT_EQ(item.source(), "eu");
+  EXPECT_EQ(item.key(), "C2");
+  EXPECT_EQ(item.stage(), "load");
+  EXPECT_EQ(item.rule(), "hcp_known");
+  EXPECT_EQ(item.field(), "hcp_ref");
+  EXPECT_EQ(item.value(), "EU0000000");
+  EXPECT_EQ(item.record_json(), R"({"hcp_ref":"EU0000000","notes":"n"})");
+  // The held record keeps its source key: a steward's correction starts from it.
+  EXPECT_EQ(c.batch.records[1].values[0].s, "EU0000000");
+}
+
 TEST(References, SelfReferencesAreLeftAlone) {
   Plan plan;
   Entity hcp;

@@ -302,5 +302,89 @@ TEST(Consolidation, ProductionWindowRefusesPausesAndResumes) {
   EXPECT_EQ(ignored.exit_code, 0) << ignored.out << ignored.err;
 }
 
+// A plan's `reference` rule of severity warning (issue 6): orphans are loaded
+// with the reference NULL, and the warning names the rule.
+TEST(Consolidation, WarningReferenceRuleLoadsOrphansWithANullReference) {
+  ScratchDir dir("consolidation_ref_warning");
+  PrepareConsolidation(dir.path());
+  std::string plan = ReadFile(dir / "plan.yaml");
+  ASSERT_EQ(plan.find("\nvalidation:"), std::string::npos);  // else merge the rule into it
+  WriteFile(dir / "plan.yaml",
+            plan +
+                "\nvalidation:\n  interaction:\n    - {name: hcp_known, kind: reference, "
+                "field: hcp_ref, severity: warning}\n");
+  auto r = Sluice(RunArgs(dir.path()));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.json["status"], "completed") << r.out;
+  auto rows = Rows(r.json);
+  // Both eu_calls rejects of the plain run are orphans (C004, and C005 whose
+  // parent was rejected): now all five load.
+  const nlohmann::json e = rows[{"interaction", "eu_calls"}];
+  EXPECT_EQ(e["extracted"], 5) << e.dump();
+  EXPECT_EQ(e["rejected"], 0) << e.dump();
+  EXPECT_EQ(e["loaded"], 5) << e.dump();
+  EXPECT_TRUE(e["reconciled"].template get<bool>()) << e.dump();
+  EXPECT_EQ(e["unresolved_references"], 0) << e.dump();
+
+  const std::string db = dir / "out/target.db";
+  EXPECT_EQ(Query(db,
+                  "SELECT count(*) FROM interaction i JOIN sluice_xref x ON x.entity = "
+                  "'interaction' AND x.target_id = i.sluice_id WHERE x.source = 'eu_calls' AND "
+                  "x.key = 'C004' AND i.hcp_ref IS NULL")[0],
+            "1");
+  EXPECT_EQ(HcpRefOf(db, "eu_calls", "C002"), TargetId(db, "hcp", "eu", "EU0002"));
+  auto trace = Sluice("trace interaction eu_calls:C004 --state-dir " + dir.path() + "/state");
+  EXPECT_NE(trace.out.find("WARNING at load"), std::string::npos) << trace.out << trace.err;
+  EXPECT_NE(trace.out.find("rule:      hcp_known"), std::string::npos) << trace.out;
+  EXPECT_NE(trace.out.find("orphan reference: hcp EU0000000 not found in source eu; loaded with "
+                           "hcp_ref NULL"),
+            std::string::npos)
+      << trace.out;
+  EXPECT_NE(trace.out.find("LOADED at load"), std::string::npos) << trace.out;
+}
+
+// Severity review: orphans are held, listed for a steward, and a corrected
+// reference imported from the review CSV loads on the next run.
+TEST(Consolidation, ReviewReferenceRuleHoldsOrphansUntilAStewardCorrectsThem) {
+  ScratchDir dir("consolidation_ref_review");
+  PrepareConsolidation(dir.path());
+  WriteFile(dir / "plan.yaml",
+            ReadFile(dir / "plan.yaml") +
+                "\nvalidation:\n  interaction:\n    - {name: hcp_known, kind: reference, "
+                "field: hcp_ref, severity: review}\n");
+  auto r = Sluice(RunArgs(dir.path()));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.json["status"], "completed") << r.out;
+  nlohmann::json e = Rows(r.json)[{"interaction", "eu_calls"}];
+  EXPECT_EQ(e["review"], 2) << e.dump();
+  EXPECT_EQ(e["rejected"], 0) << e.dump();
+  EXPECT_EQ(e["loaded"], 3) << e.dump();
+  const std::string run_id = r.json["run_id"];
+  auto exported = Sluice("review export " + run_id + " --out " + (dir / "held.csv") +
+                         " --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  std::string csv = ReadFile(dir / "held.csv");
+  const size_t row = csv.find("eu_calls,C004,");
+  ASSERT_NE(row, std::string::npos) << csv;
+  EXPECT_NE(csv.find(",load,hcp_known,hcp_ref,EU0000000,", row), std::string::npos) << csv;
+  // decision, corrected_value, corrections, steward, note are the last columns.
+  const size_t end = csv.find('\n', row);
+  const size_t open = csv.rfind(",,,,,,", end);
+  ASSERT_TRUE(open != std::string::npos && open > row) << csv;
+  csv.replace(open, 6, ",,,EU0001,,alice,");
+  WriteFile(dir / "decided.csv", csv);
+  auto imported = Sluice("review import " + (dir / "decided.csv") + " --plan " +
+                         (dir / "plan.yaml") + " --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+
+  auto again = Sluice(RunArgs(dir.path()));
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  e = Rows(again.json)[{"interaction", "eu_calls"}];
+  EXPECT_EQ(e["review"], 1) << e.dump();  // C005's parent is still rejected
+  EXPECT_EQ(e["loaded"], 4) << e.dump();
+  const std::string db = dir / "out/target.db";
+  EXPECT_EQ(HcpRefOf(db, "eu_calls", "C004"), TargetId(db, "hcp", "eu", "EU0001"));
+}
+
 }  // namespace
 }  // namespace sluice::testing
