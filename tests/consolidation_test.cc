@@ -16,26 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Copies the example into `dir` (the plan with `replace` applied: each
-// (from, to) once) and builds its SQLite database.
-void PrepareConsolidation(const std::string& dir,
-                          const std::vector<std::pair<std::string, std::string>>& replace = {}) {
-  const std::string ex = SourceDir() + "/examples/consolidation/";
-  std::string plan = ReadFile(ex + "plan.yaml");
-  for (const auto& [from, to] : replace) {
-    auto at = plan.find(from);
-    if (at == std::string::npos) throw std::runtime_error("plan has no '" + from + "'");
-    plan.replace(at, from.size(), to);
-  }
-  WriteFile(dir + "/plan.yaml", plan);
-  WriteFile(dir + "/model.yaml", ReadFile(ex + "model.yaml"));
-  for (const char* f : {"fr.csv", "eu.jsonl", "eu_calls.jsonl", "us.sql"}) {
-    WriteFile(dir + "/data/" + f, ReadFile(ex + "data/" + f));
-  }
-  auto built = Shell("sqlite3 " + dir + "/data/us.db < " + dir + "/data/us.sql");
-  if (built.exit_code != 0) throw std::runtime_error("sqlite3 failed: " + built.err);
-}
-
 // `sluice ARGS` with `env` (NAME=value ...) in front.
 CommandResult Sluice(const std::string& args, const std::string& env = "") {
   return Shell(env + (env.empty() ? "" : " ") + BinDir() + "/sluice " + args);

@@ -21,9 +21,9 @@ CommandResult Shell(const std::string& command) {
   CommandResult r;
   // One file per call: tests run commands from several threads at once.
   static std::atomic<int> calls{0};
-  std::string err_path = std::filesystem::temp_directory_path() /
-                         ("sluice-stderr-" + std::to_string(getpid()) + "-" +
-                          std::to_string(calls.fetch_add(1)) + ".txt");
+  std::string err_path =
+      std::filesystem::temp_directory_path() / ("sluice-stderr-" + std::to_string(getpid()) + "-" +
+                                                std::to_string(calls.fetch_add(1)) + ".txt");
   std::string full = command + " 2>" + err_path;
   FILE* pipe = popen(full.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -83,6 +83,24 @@ void PrepareQuickstart(const std::string& dir, int crm_rows, int erp_rows,
                    std::to_string(crm_rows) + " --erp-rows " + std::to_string(erp_rows));
   // gtest reports an exception thrown by a test body as a failure.
   if (gen.exit_code != 0) throw std::runtime_error("sluice-sample failed: " + gen.err);
+}
+
+void PrepareConsolidation(const std::string& dir,
+                          const std::vector<std::pair<std::string, std::string>>& replace) {
+  const std::string ex = SourceDir() + "/examples/consolidation/";
+  std::string plan = ReadFile(ex + "plan.yaml");
+  for (const auto& [from, to] : replace) {
+    auto at = plan.find(from);
+    if (at == std::string::npos) throw std::runtime_error("plan has no '" + from + "'");
+    plan.replace(at, from.size(), to);
+  }
+  WriteFile(dir + "/plan.yaml", plan);
+  WriteFile(dir + "/model.yaml", ReadFile(ex + "model.yaml"));
+  for (const char* f : {"fr.csv", "eu.jsonl", "eu_calls.jsonl", "us.sql"}) {
+    WriteFile(dir + "/data/" + f, ReadFile(ex + "data/" + f));
+  }
+  auto built = Shell("sqlite3 " + dir + "/data/us.db < " + dir + "/data/us.sql");
+  if (built.exit_code != 0) throw std::runtime_error("sqlite3 failed: " + built.err);
 }
 
 CommandResult RunPlan(const std::string& dir, const std::string& extra) {

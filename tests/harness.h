@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sluice::testing {
@@ -41,6 +42,12 @@ void WriteFile(const std::string& path, const std::string& text);
 // put in front of the plan text) and generates its data with sluice-sample.
 void PrepareQuickstart(const std::string& dir, int crm_rows, int erp_rows,
                        const std::string& plan_prefix = "");
+
+// Copies examples/consolidation's plan (with `replace` applied: each
+// (from, to) once), model and data into `dir` and builds its SQLite database
+// from data/us.sql.
+void PrepareConsolidation(const std::string& dir,
+                          const std::vector<std::pair<std::string, std::string>>& replace = {});
 
 // `sluice run PLAN --local --json --state-dir DIR/state` plus `extra`.
 CommandResult RunPlan(const std::string& dir, const std::string& extra = "");

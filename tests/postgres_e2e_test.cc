@@ -142,5 +142,55 @@ TEST(PostgresEndToEnd, RollbackRestoresThePreRunTarget) {
   EXPECT_EQ(TargetMd5(dsn, "rb"), before);
 }
 
+// The consolidation example into PostgreSQL: children are rewritten to their
+// parents' target ids through sluice.xref, to the survivor's when the parent
+// was merged, and the reconciler's ri_check passes.
+TEST(PostgresEndToEnd, ConsolidationChildrenPointAtTheirParentsAndSurvivors) {
+  const std::string server = PgTestDsn();
+  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
+  const std::string db = "e2e_consolidation_" + std::to_string(getpid());
+  ASSERT_EQ(Psql(server, "CREATE DATABASE " + db), "");
+  struct Drop {
+    std::string server, db;
+    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"); }
+  } drop{server, db};
+  const std::string dsn = WithDatabase(server, db);
+
+  ScratchDir dir("pg-consolidation");
+  PrepareConsolidation(dir.path(),
+                       {{"target:\n  kind: sqlite\n  path: out/target.db",
+                         "target: {kind: postgres, dsn: \"" + dsn + "\", schema: consolidated}"}});
+  auto r = RunPlan(dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const auto& e : r.json["entities"]) {
+    if (e["entity"] == "interaction") {
+      EXPECT_EQ(e["ri_check"], "PASS") << e.dump();
+      EXPECT_EQ(e["unresolved_references"], 0) << e.dump();
+    }
+  }
+  auto id = [&](const std::string& entity, const std::string& source, const std::string& key) {
+    return Psql(dsn, "SELECT target_id FROM sluice.xref WHERE entity = '" + entity +
+                         "' AND source = '" + source + "' AND key = '" + key + "'");
+  };
+  auto ref = [&](const std::string& source, const std::string& key) {
+    return Psql(dsn,
+                "SELECT i.hcp_ref FROM consolidated.interaction i JOIN sluice.xref x ON"
+                " x.entity = 'interaction' AND x.target_id = i.sluice_id WHERE x.source = '" +
+                    source + "' AND x.key = '" + key + "'");
+  };
+  EXPECT_EQ(Psql(dsn, "SELECT count(*) FROM consolidated.hcp"), "11");
+  EXPECT_EQ(Psql(dsn, "SELECT count(*) FROM consolidated.interaction"), "8");
+  const std::string fr001 = id("hcp", "fr", "FR001");
+  ASSERT_FALSE(fr001.empty());
+  EXPECT_EQ(id("hcp", "us", "US01"), fr001);  // merged into the French survivor
+  EXPECT_EQ(ref("us_visits", "V001"), fr001);
+  EXPECT_EQ(ref("us_visits", "V002"), id("hcp", "us", "US02"));
+  EXPECT_EQ(ref("eu_calls", "C002"), id("hcp", "eu", "EU0002"));
+  EXPECT_EQ(Psql(dsn,
+                 "SELECT count(*) FROM consolidated.interaction WHERE hcp_ref::bigint NOT IN"
+                 " (SELECT sluice_id FROM consolidated.hcp)"),
+            "0");
+}
+
 }  // namespace
 }  // namespace sluice::testing
