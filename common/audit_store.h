@@ -177,8 +177,8 @@ class AuditStore {
   // Calls `fn` for every failure (rejected, review and warning fates) of a
   // run, optionally only of `rule` and/or `entity` (empty: all), in
   // (entity, source, key) order. Nothing is capped.
-  Status ForEachError(const std::string& run_id, const std::string& rule,
-                      const std::string& entity, const std::function<void(const FateRow&)>& fn);
+  Status ForEachError(const std::string& run_id, const std::string& rule, const std::string& entity,
+                      const std::function<void(const FateRow&)>& fn);
   // Failure counts of a run per (entity, rule, kind).
   Result<std::vector<ErrorCount>> ErrorCounts(const std::string& run_id);
   // The failures of one wave grouped by (entity, rule, kind), with up to
@@ -193,8 +193,7 @@ class AuditStore {
   Status RecordLineage(const std::string& run_id, const v1::Commit& commit);
   // The value changes recorded for `key` in batch `batch` of a run, in the
   // order they were made; empty when none.
-  Result<std::vector<LineageChange>> LineageOf(const std::string& run_id,
-                                               const std::string& batch,
+  Result<std::vector<LineageChange>> LineageOf(const std::string& run_id, const std::string& batch,
                                                const std::string& key);
 
   // ---- match decisions (issue 5, common/audit_matches.cc; docs/dedup.md) ----
@@ -212,8 +211,8 @@ class AuditStore {
   Status InitLineage();  // creates the lineage table
   explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Init();
-  Status InitWaves();  // audit_waves.cc
-  Status InitReview();  // creates the review and error-log tables
+  Status InitWaves();    // audit_waves.cc
+  Status InitReview();   // creates the review and error-log tables
   Status InitMatches();  // audit_matches.cc
 
   std::unique_ptr<SqliteDb> db_;

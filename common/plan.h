@@ -94,11 +94,11 @@ struct FieldMapping {
   bool match_key = false;
   bool email = false;
   bool phone = false;
-  std::string region;        // phone: default region (ISO 3166 alpha-2)
-  std::string region_from;   // phone: source column with the record's region
-  std::string map_file;      // as written; its entries are merged into value_map
-  std::string null_policy;   // "" or "null", "empty", "keep"
-  std::string timezone;      // timestamps without %z; "" is UTC
+  std::string region;            // phone: default region (ISO 3166 alpha-2)
+  std::string region_from;       // phone: source column with the record's region
+  std::string map_file;          // as written; its entries are merged into value_map
+  std::string null_policy;       // "" or "null", "empty", "keep"
+  std::string timezone;          // timestamps without %z; "" is UTC
   bool ambiguous_first = false;  // two formats disagree: take the first (else reject)
   std::string locale;            // decimal separators from ICU (as written)
   // A reference dataset filling empty values.
@@ -161,15 +161,15 @@ struct BlockingRule {
 struct RuleTerm {
   std::string function;  // exact, jw, lev, dl, token_set, soundex, date, number
   std::string field;
-  std::string op;        // ">=", "<=", "" for exact/soundex
+  std::string op;  // ">=", "<=", "" for exact/soundex
   double value = 0;
-  bool negate = false;   // "not national_id exact"
+  bool negate = false;  // "not national_id exact"
 };
 
 // An ordered deterministic rule: the first whose terms all hold decides.
 struct MatchRuleSpec {
   std::string name;
-  std::vector<RuleTerm> terms;  // all must hold; a term on a NULL value fails
+  std::vector<RuleTerm> terms;   // all must hold; a term on a NULL value fails
   std::string decide = "merge";  // merge | review | distinct
   std::string text;              // the rule as written
   std::string yaml_path;
@@ -194,14 +194,14 @@ struct DedupSpec {
   int64_t max_block_size = 1000;          // a larger block is reported and not compared
   std::vector<MatchRuleSpec> rules;
   std::vector<DedupComparison> comparisons;  // Fellegi-Sunter; empty: rules only
-  double merge_threshold = 0;        // total match weight (log2) at or above: merge
-  double review_threshold = 0;       // at or above (and below merge): review
-  double weak_link_threshold = 0;    // a merge edge below this is weak (0 = merge_threshold)
-  int64_t em_iterations = 25;        // EM iterations for m when not given
-  int64_t u_sample_pairs = 200000;   // random pairs for u when not given
-  double prior_match = 0;            // initial match proportion for EM; 0: from the data
-  int64_t max_cluster_size = 50;     // a larger cluster goes to review whole
-  std::string yaml_path;             // "dedup.hcp"
+  double merge_threshold = 0;                // total match weight (log2) at or above: merge
+  double review_threshold = 0;               // at or above (and below merge): review
+  double weak_link_threshold = 0;   // a merge edge below this is weak (0 = merge_threshold)
+  int64_t em_iterations = 25;       // EM iterations for m when not given
+  int64_t u_sample_pairs = 200000;  // random pairs for u when not given
+  double prior_match = 0;           // initial match proportion for EM; 0: from the data
+  int64_t max_cluster_size = 50;    // a larger cluster goes to review whole
+  std::string yaml_path;            // "dedup.hcp"
   // True when the plan asks for more than the exact key.
   bool fuzzy() const { return !blocking.empty(); }
 };
@@ -257,8 +257,8 @@ struct WaveSpec {
 // A production window: `sluice run` starts only inside it, and a run still
 // going when it closes pauses at a batch boundary (resumed in the next one).
 struct WindowSpec {
-  int start_minute = 0;  // minutes after local midnight ("03:00" -> 180)
-  int end_minute = 0;    // smaller than start_minute: the window spans midnight
+  int start_minute = 0;              // minutes after local midnight ("03:00" -> 180)
+  int end_minute = 0;                // smaller than start_minute: the window spans midnight
   std::string start_text, end_text;  // as written: "03:00"
   std::string tz = "UTC";            // IANA zone of the times
 };
@@ -272,8 +272,8 @@ struct Plan {
   Model model;
   std::vector<SourceSpec> sources;
   std::vector<Mapping> mappings;
-  std::map<std::string, DedupSpec> dedup;              // by entity
-  std::map<std::string, std::vector<RuleSpec>> rules;  // by entity
+  std::map<std::string, DedupSpec> dedup;                  // by entity
+  std::map<std::string, std::vector<RuleSpec>> rules;      // by entity
   std::map<std::string, ValidationHalt> validation_halts;  // by entity (issue 6)
   TargetSpec target;
   std::vector<WaveSpec> waves;

@@ -157,8 +157,8 @@ void ParseTransformKeys(const YAML::Node& node, const std::string& path, const M
   }
   fm->region = ReadText(node, "region", path, Need::kOptional, issues).value_or("");
   fm->region_from = ReadText(node, "region_from", path, Need::kOptional, issues).value_or("");
-  if (!fm->region.empty() && (fm->region.size() != 2 || !std::isupper(fm->region[0]) ||
-                              !std::isupper(fm->region[1]))) {
+  if (!fm->region.empty() &&
+      (fm->region.size() != 2 || !std::isupper(fm->region[0]) || !std::isupper(fm->region[1]))) {
     AddIssue(issues, Child(path, "region"), "must be an ISO 3166 code such as FR");
   }
   for (const char* key : {"region", "region_from"}) {
@@ -229,13 +229,14 @@ FieldMapping ParseFieldMapping(const std::string& name, const YAML::Node& node,
     AddIssue(issues, path, "must be a column name or a mapping");
     return fm;
   }
-  CheckKeys(node, path,
-            {"from", "trim", "format", "formats", "map", "default", "true_values", "false_values",
-             "decimal_point", "group_separator", "concat", "separator", "split", "part",
-             "extract", "group", "normalize", "match_key", "email", "phone", "region",
-             "region_from", "map_file", "enrich", "null_policy", "timezone", "ambiguous",
-             "locale"},
-            issues);
+  CheckKeys(
+      node, path,
+      {"from",        "trim",         "format",        "formats",         "map",       "default",
+       "true_values", "false_values", "decimal_point", "group_separator", "concat",    "separator",
+       "split",       "part",         "extract",       "group",           "normalize", "match_key",
+       "email",       "phone",        "region",        "region_from",     "map_file",  "enrich",
+       "null_policy", "timezone",     "ambiguous",     "locale"},
+      issues);
   fm.from = ReadText(node, "from", path, Need::kOptional, issues).value_or("");
   fm.trim = ReadBool(node, "trim", path, issues).value_or(true);
   fm.default_value = ReadText(node, "default", path, Need::kOptional, issues);
@@ -341,7 +342,7 @@ Mapping ParseMapping(const YAML::Node& node, const std::string& path, PlanContex
     bool filled = false;
     for (const FieldMapping& fm : m.fields) {
       filled = filled || (fm.target == f.name && (!fm.from.empty() || fm.default_value ||
-                                                   !fm.concat.empty() || fm.enrich));
+                                                  !fm.concat.empty() || fm.enrich));
     }
     if (!filled) {
       AddIssue(issues, fields_path,

@@ -125,8 +125,8 @@ void Coordinator::Finish() {
   summary_.halt_reason = RedactSecrets(summary_.halt_reason, plan_.secret_values);
   for (auto& r : summary_.reconciliation) r = RedactSecrets(r, plan_.secret_values);
   if (halted_ && started_run_ && wave_ < static_cast<int>(plan_.waves.size())) {
-    Status st = audit_->RecordWave(summary_.run_id, wave_, plan_.waves[wave_].name,
-                                   summary_.status, summary_.halt_reason);
+    Status st = audit_->RecordWave(summary_.run_id, wave_, plan_.waves[wave_].name, summary_.status,
+                                   summary_.halt_reason);
     if (!st.ok()) LogError(log_, "cannot record the wave's halt: " + st.ToString());
   }
   summary_.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
@@ -161,13 +161,14 @@ void Coordinator::Halt(const std::string& reason) {
 
 void Coordinator::Pause() {
   paused_ = true;
-  const std::string wave = wave_ < static_cast<int>(plan_.waves.size())
-                               ? plan_.waves[wave_].name
-                               : std::to_string(wave_);
+  const std::string wave = wave_ < static_cast<int>(plan_.waves.size()) ? plan_.waves[wave_].name
+                                                                        : std::to_string(wave_);
   Halt("the production window " + options_.window_text + " closed at " +
        FormatInZone(*options_.window_closes_at, plan_.window ? plan_.window->tz : "UTC") +
-       "; paused in wave " + wave + " at a batch boundary; continue in the next window with "
-       "`sluice resume " + summary_.run_id + "`");
+       "; paused in wave " + wave +
+       " at a batch boundary; continue in the next window with "
+       "`sluice resume " +
+       summary_.run_id + "`");
 }
 
 Status Coordinator::Loop() {

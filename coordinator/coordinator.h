@@ -146,7 +146,7 @@ class Coordinator {
   Launcher launcher_;
   LogContext log_;
   std::unique_ptr<AuditStore> audit_;
-  v1::ReviewDecisions review_decisions_;  // the plan's steward decisions (issue 6)
+  v1::ReviewDecisions review_decisions_;       // the plan's steward decisions (issue 6)
   std::set<std::string> validation_released_;  // GateKey()s released to the loader
   std::unique_ptr<ControlServer> control_;
   std::map<std::string, Worker> workers_;

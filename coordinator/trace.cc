@@ -67,8 +67,8 @@ void AppendMatchDecisions(const std::vector<MatchDecisionRow>& rows, const std::
     }
     if (!d.scored() && !d.detail().empty()) *out += "    criteria:  " + d.detail() + "\n";
     if (!d.cluster().empty()) {
-      *out += "    cluster:   " + d.cluster() + " (" + std::to_string(d.cluster_size()) +
-              " records)\n";
+      *out +=
+          "    cluster:   " + d.cluster() + " (" + std::to_string(d.cluster_size()) + " records)\n";
     }
     *out += "    outcome:   " + d.outcome() + "\n";
     if (!d.survivor_key().empty()) {

@@ -13,7 +13,7 @@ using std::chrono::days;
 using std::chrono::minutes;
 
 std::string Clock(int minute) {
-  char buf[8];
+  char buf[24];  // room for any int, though minutes of a day need 6
   std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60, minute % 60);
   return buf;
 }

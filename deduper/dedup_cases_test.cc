@@ -242,10 +242,15 @@ TEST_P(DedupCaseTest, GivesExpectedSurvivorsAndFatesInAnyOrder) {
       SCOPED_TRACE("decision " + std::to_string(i) + " " + got.detail());
       EXPECT_EQ(Id(got.a_source(), got.a_key()), want.a);
       EXPECT_EQ(Id(got.b_source(), got.b_key()), want.b);
-      if (!want.rule.empty()) EXPECT_EQ(got.rule(), want.rule);
-      if (!want.band.empty()) EXPECT_EQ(got.band(), want.band);
-      if (!want.outcome.empty())
+      if (!want.rule.empty()) {
+        EXPECT_EQ(got.rule(), want.rule);
+      }
+      if (!want.band.empty()) {
+        EXPECT_EQ(got.band(), want.band);
+      }
+      if (!want.outcome.empty()) {
         EXPECT_EQ(got.outcome().rfind(want.outcome, 0), 0u) << got.outcome();
+      }
     }
   }
   if (!c.batch_sizes.empty()) {

@@ -1,9 +1,9 @@
 #include "loader/load_worker.h"
 
-#include "loader/references.h"
-
 #include <map>
 #include <string_view>
+
+#include "loader/references.h"
 
 namespace sluice {
 

@@ -112,12 +112,17 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     for (const auto& r : *by_rule) {
       nlohmann::json examples = nlohmann::json::array();
       for (const auto& f : r.examples) {
-        examples.push_back({{"source", f.source()}, {"key", f.key()}, {"field", f.field()},
-                            {"value", f.value()}, {"reason", f.reason()},
+        examples.push_back({{"source", f.source()},
+                            {"key", f.key()},
+                            {"field", f.field()},
+                            {"value", f.value()},
+                            {"reason", f.reason()},
                             {"suggestion", f.suggestion()}});
       }
-      report["errors_by_rule"].push_back({{"entity", r.count.entity}, {"rule", r.count.rule},
-                                          {"kind", r.count.kind}, {"count", r.count.count},
+      report["errors_by_rule"].push_back({{"entity", r.count.entity},
+                                          {"rule", r.count.rule},
+                                          {"kind", r.count.kind},
+                                          {"count", r.count.count},
                                           {"examples", examples}});
     }
   }

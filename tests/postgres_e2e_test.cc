@@ -48,6 +48,22 @@ std::string WithDatabase(const std::string& dsn, const std::string& db) {
   return out + "dbname=" + db;
 }
 
+// A database of the test's own on the fixture server, dropped at the end:
+// `error` is empty when it was created, `dsn` connects to it.
+struct TestDatabase {
+  explicit TestDatabase(const std::string& prefix)
+      : server(PgTestDsn()), name(prefix + "_" + std::to_string(getpid())) {
+    if (server.empty()) {
+      error = kPgTestServerHelp;
+      return;
+    }
+    error = Psql(server, "CREATE DATABASE " + name);
+    dsn = WithDatabase(server, name);
+  }
+  ~TestDatabase() { Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
+  std::string server, name, dsn, error;
+};
+
 // A digest of everything the target holds for the plan: the entity table and
 // sluice's cross-reference, in a fixed order.
 std::string TargetMd5(const std::string& dsn, const std::string& schema) {
@@ -110,15 +126,9 @@ TEST(PostgresEndToEnd, ServerRestartedMidRunIsRetriedAndTheRunCompletes) {
 // pre-run content of the entity table and the cross-reference, after a run
 // that inserted, updated and merged rows.
 TEST(PostgresEndToEnd, RollbackRestoresThePreRunTarget) {
-  const std::string server = PgTestDsn();
-  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
-  const std::string db = "e2e_rollback_" + std::to_string(getpid());
-  ASSERT_EQ(Psql(server, "CREATE DATABASE " + db), "");
-  struct Drop {
-    std::string server, db;
-    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"); }
-  } drop{server, db};
-  const std::string dsn = WithDatabase(server, db);
+  TestDatabase db("e2e_rollback");
+  ASSERT_EQ(db.error, "") << db.error;
+  const std::string& dsn = db.dsn;
 
   ScratchDir dir("pg-rollback");
   PrepareQuickstart(dir.path(), 2000, 1000);
@@ -146,15 +156,9 @@ TEST(PostgresEndToEnd, RollbackRestoresThePreRunTarget) {
 // parents' target ids through sluice.xref, to the survivor's when the parent
 // was merged, and the reconciler's ri_check passes.
 TEST(PostgresEndToEnd, ConsolidationChildrenPointAtTheirParentsAndSurvivors) {
-  const std::string server = PgTestDsn();
-  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
-  const std::string db = "e2e_consolidation_" + std::to_string(getpid());
-  ASSERT_EQ(Psql(server, "CREATE DATABASE " + db), "");
-  struct Drop {
-    std::string server, db;
-    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"); }
-  } drop{server, db};
-  const std::string dsn = WithDatabase(server, db);
+  TestDatabase db("e2e_consolidation");
+  ASSERT_EQ(db.error, "") << db.error;
+  const std::string& dsn = db.dsn;
 
   ScratchDir dir("pg-consolidation");
   PrepareConsolidation(dir.path(),

@@ -76,7 +76,9 @@ TEST(ValidationEndToEnd, ErrorLogListsEveryFailureByRule) {
   auto by_rule = Shell(Sluice() + " errors " + run + " --rule email_format" + state);
   ASSERT_EQ(by_rule.exit_code, 0) << by_rule.err;
   for (const auto& line : Lines(by_rule.out)) {
-    if (line.rfind("hcp ", 0) == 0) EXPECT_NE(line.find("email_format"), std::string::npos) << line;
+    if (line.rfind("hcp ", 0) == 0) {
+      EXPECT_NE(line.find("email_format"), std::string::npos) << line;
+    }
   }
   // The trend across two runs of the plan: same data, same counts.
   ASSERT_EQ(RunPlan(dir.path()).exit_code, 0);

@@ -298,7 +298,9 @@ TEST(UniqueTest, ReplayedBatchIsNotADuplicateOfItself) {
   Plan plan;
   Entity e;
   e.name = "hcp";
-  e.fields.push_back({.name = "email"});
+  ModelField email;
+  email.name = "email";
+  e.fields.push_back(email);
   plan.model.entities.push_back(e);
   RuleSpec rule;
   rule.kind = "unique";

@@ -2,7 +2,6 @@
 // postgres_rollback.cc; this file owns the connection, the retries, bad-row
 // isolation and the Target contract.
 #include "common/connectors/postgres_target.h"
-#include "common/connectors/postgres_xref.h"
 
 #include <charconv>
 #include <cmath>
@@ -16,6 +15,7 @@
 
 #include "common/connectors/pg_util.h"
 #include "common/connectors/postgres_load.h"
+#include "common/connectors/postgres_xref.h"
 #include "common/connectors/token_bucket.h"
 #include "common/log.h"
 
