@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "common/hash.h"
+#include "deduper/blocking.h"
 #include "deduper/comparators.h"
 #include "deduper/dedup.h"
 
@@ -77,187 +78,7 @@ void FieldColumn::ComputeSoundex() {
 
 namespace {
 
-// Civil year of a count of days since 1970-01-01 (Howard Hinnant's
-// algorithm), for year() blocking.
-int64_t YearOfDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  return yoe + era * 400 + (m <= 2);
-}
-
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
-
-}  // namespace
-
-Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
-                                           const std::vector<std::string>& placeholders,
-                                           const Schema& schema,
-                                           const std::vector<Record>& records) {
-  struct Part {
-    int index;
-    FieldType type;
-    const BlockingPart* spec;
-  };
-  std::vector<Part> parts;
-  for (const BlockingPart& p : rule.parts) {
-    const int index = schema.IndexOf(p.field);
-    if (index < 0) {
-      return Status::InvalidArgument(rule.yaml_path + ": no field " + p.field + " in the entity");
-    }
-    parts.push_back({index, schema.fields[index].type, &p});
-  }
-  std::unordered_set<std::string> folded_placeholders;
-  for (const std::string& p : placeholders) {
-    std::string f;
-    similarity::FoldText(p, &f);
-    folded_placeholders.insert(f);
-    folded_placeholders.insert(p);
-  }
-  std::vector<uint64_t> keys(records.size(), 0);
-  std::string key, folded;
-  for (size_t i = 0; i < records.size(); ++i) {
-    key.clear();
-    bool usable = !parts.empty();
-    for (const Part& part : parts) {
-      const Value& v = records[i].values[part.index];
-      if (v.is_null) {
-        usable = false;
-        break;
-      }
-      folded.clear();
-      const std::string& transform = part.spec->transform;
-      if (IsIntegral(part.type)) {
-        int64_t x = v.i;
-        if (transform == "year") {
-          x = YearOfDays(part.type == FieldType::kTimestamp ? x / kMicrosPerDay : x);
-        }
-        folded = std::to_string(x);
-        if (folded_placeholders.count(folded)) usable = false;
-      } else {
-        if (folded_placeholders.count(v.s)) {
-          usable = false;
-          break;
-        }
-        similarity::FoldText(v.s, &folded);
-        if (folded.empty() || folded_placeholders.count(folded)) {
-          usable = false;
-          break;
-        }
-        if (transform == "soundex") {
-          char code[5];
-          if (!similarity::Soundex(folded, code)) {
-            usable = false;
-            break;
-          }
-          folded = code;
-        } else if (transform == "prefix") {
-          size_t cut = 0, chars = 0;  // whole code points
-          while (cut < folded.size() && chars < static_cast<size_t>(part.spec->length)) {
-            ++cut;
-            while (cut < folded.size() && (static_cast<uint8_t>(folded[cut]) & 0xC0) == 0x80) {
-              ++cut;
-            }
-            ++chars;
-          }
-          folded.resize(cut);
-        } else if (transform == "digits") {
-          folded.erase(std::remove_if(folded.begin(), folded.end(),
-                                      [](char c) { return c < '0' || c > '9'; }),
-                       folded.end());
-          if (folded.empty()) {
-            usable = false;
-            break;
-          }
-        }
-      }
-      if (!usable) break;
-      const uint32_t len = static_cast<uint32_t>(folded.size());
-      key.append(reinterpret_cast<const char*>(&len), sizeof len);
-      key.append(folded);
-    }
-    if (!usable) continue;
-    uint64_t h = Hash64(key);
-    keys[i] = h == 0 ? 1 : h;
-  }
-  return keys;
-}
-
-namespace {
-
-// Records grouped by blocking key, one rule: `members` holds the record
-// indexes of each block (ascending), blocks delimited by `starts`.
-struct Blocks {
-  std::vector<uint32_t> members;
-  std::vector<uint32_t> starts;  // block b is members[starts[b], starts[b+1])
-};
-
-// Groups records by key; blocks above `max_block` are left out, their keys
-// set to 0 (so that later rules do not count their pairs as seen) and
-// reported in `rule_stats`.
-Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::Rule* rule_stats,
-                   uint64_t* largest) {
-  std::vector<std::pair<uint64_t, uint32_t>> order;
-  for (uint32_t i = 0; i < keys->size(); ++i) {
-    if ((*keys)[i] != 0) order.emplace_back((*keys)[i], i);
-  }
-  rule_stats->blocked = order.size();
-  std::sort(order.begin(), order.end());
-  Blocks blocks;
-  for (size_t begin = 0; begin < order.size();) {
-    size_t end = begin + 1;
-    while (end < order.size() && order[end].first == order[begin].first) ++end;
-    const size_t size = end - begin;
-    if (largest) *largest = std::max<uint64_t>(*largest, size);
-    if (size > static_cast<size_t>(max_block)) {
-      ++rule_stats->oversize_blocks;
-      rule_stats->oversize_records += size;
-      for (size_t k = begin; k < end; ++k) (*keys)[order[k].second] = 0;
-    } else if (size >= 2) {
-      ++rule_stats->blocks;
-      blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
-      for (size_t k = begin; k < end; ++k) blocks.members.push_back(order[k].second);
-    }
-    begin = end;
-  }
-  blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
-  return blocks;
-}
-
-// Calls fn(a, b) (a < b) for every candidate pair, each once: a pair that
-// an earlier rule blocks together is skipped by the later ones.
-template <typename Fn>
-void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vector<Blocks>& blocks,
-                 Fn fn) {
-  // The keys of a record side by side: the "already paired" check reads one
-  // cache line per record.
-  const size_t rules = keys.size(), n = rules ? keys[0].size() : 0;
-  std::vector<uint64_t> row(n * rules);
-  for (size_t r = 0; r < rules; ++r) {
-    for (size_t i = 0; i < n; ++i) row[i * rules + r] = keys[r][i];
-  }
-  for (size_t r = 0; r < blocks.size(); ++r) {
-    const Blocks& bl = blocks[r];
-    for (size_t b = 0; b + 1 < bl.starts.size(); ++b) {
-      const uint32_t* m = bl.members.data() + bl.starts[b];
-      const size_t size = bl.starts[b + 1] - bl.starts[b];
-      for (size_t x = 0; x < size; ++x) {
-        for (size_t y = x + 1; y < size; ++y) {
-          const uint32_t a = m[x], c = m[y];
-          bool seen = false;
-          const uint64_t* ka = row.data() + a * rules;
-          const uint64_t* kc = row.data() + c * rules;
-          for (size_t e = 0; e < r && !seen; ++e) seen = ka[e] != 0 && ka[e] == kc[e];
-          if (!seen) fn(r, a, c);
-        }
-      }
-    }
-  }
-}
 
 enum class Kind : uint8_t {
   kExact,
@@ -792,7 +613,7 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
 
   // Blocking: keys per rule, blocks, oversize blocks left out.
   std::vector<std::vector<uint64_t>> keys;
-  std::vector<Blocks> blocks;
+  std::vector<blocking::Blocks> blocks;
   for (const BlockingRule& rule : spec_.blocking) {
     auto k = BlockingKeys(rule, spec_.placeholders, schema, records);
     if (!k.ok()) continue;  // checked in Init
@@ -800,7 +621,7 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
     MatchStats::Rule& rs = stats_.blocking.emplace_back();
     rs.name = rule.name;
     uint64_t largest = 0;
-    blocks.push_back(GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest));
+    blocks.push_back(blocking::GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest));
     if (rs.oversize_blocks > 0) {
       stats_.notes.push_back(
           "blocking rule " + rule.name + ": " + std::to_string(rs.oversize_blocks) +
@@ -833,7 +654,7 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
   // from the other rules' pairs.
   std::vector<std::unordered_map<uint64_t, uint64_t>> pattern_counts(blocks.size());
   const auto compare_start = std::chrono::steady_clock::now();
-  ForEachPair(keys, blocks, [&](size_t rule_index, uint32_t a, uint32_t b) {
+  blocking::ForEachPair(keys, blocks, [&](size_t rule_index, uint32_t a, uint32_t b) {
     ++stats_.blocking[rule_index].pairs;
     ++stats_.comparisons;
     uint64_t code = kRuleFlag | rules_.size();  // no rule held
@@ -924,7 +745,7 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
     if (edge.band != Band::kDistinct || forced != nullptr) edges.push_back(std::move(edge));
   };
   std::unordered_set<uint64_t> forced_done;
-  ForEachPair(keys, blocks, [&](size_t, uint32_t a, uint32_t b) {
+  blocking::ForEachPair(keys, blocks, [&](size_t, uint32_t a, uint32_t b) {
     const uint64_t code = codes[next++];
     const ForcedPair* forced = nullptr;
     if (!forced_at.empty()) {
@@ -971,7 +792,7 @@ Result<std::vector<BlockingEstimate>> EstimateBlocking(const DedupSpec& spec, co
     rules.insert(rules.begin(), key);
   }
   std::vector<std::vector<uint64_t>> keys;
-  std::vector<Blocks> blocks;
+  std::vector<blocking::Blocks> blocks;
   std::vector<BlockingEstimate> out;
   for (const BlockingRule& rule : rules) {
     SLUICE_ASSIGN_OR_RETURN(auto k, BlockingKeys(rule, spec.placeholders, schema, records));
@@ -979,13 +800,14 @@ Result<std::vector<BlockingEstimate>> EstimateBlocking(const DedupSpec& spec, co
     MatchStats::Rule rs;
     BlockingEstimate& e = out.emplace_back();
     e.rule = rule.name;
-    blocks.push_back(GroupBlocks(&keys.back(), spec.max_block_size, &rs, &e.largest_block));
+    blocks.push_back(
+        blocking::GroupBlocks(&keys.back(), spec.max_block_size, &rs, &e.largest_block));
     e.blocked = rs.blocked;
     e.blocks = rs.blocks;
     e.oversize_blocks = rs.oversize_blocks;
     e.oversize_records = rs.oversize_records;
   }
-  ForEachPair(keys, blocks, [&](size_t r, uint32_t, uint32_t) { ++out[r].pairs; });
+  blocking::ForEachPair(keys, blocks, [&](size_t r, uint32_t, uint32_t) { ++out[r].pairs; });
   return out;
 }
 

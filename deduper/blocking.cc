@@ -1,0 +1,160 @@
+#include "deduper/blocking.h"
+
+#include <algorithm>
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+#include "common/hash.h"
+#include "deduper/comparators.h"
+#include "deduper/fuzzy_matcher.h"
+
+namespace sluice {
+namespace {
+
+// Civil year of a count of days since 1970-01-01 (Howard Hinnant's
+// algorithm), for year() blocking.
+int64_t YearOfDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  return yoe + era * 400 + (m <= 2);
+}
+
+constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
+
+}  // namespace
+
+Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
+                                           const std::vector<std::string>& placeholders,
+                                           const Schema& schema,
+                                           const std::vector<Record>& records) {
+  struct Part {
+    int index;
+    FieldType type;
+    const BlockingPart* spec;
+  };
+  std::vector<Part> parts;
+  for (const BlockingPart& p : rule.parts) {
+    const int index = schema.IndexOf(p.field);
+    if (index < 0) {
+      return Status::InvalidArgument(rule.yaml_path + ": no field " + p.field + " in the entity");
+    }
+    parts.push_back({index, schema.fields[index].type, &p});
+  }
+  std::unordered_set<std::string> folded_placeholders;
+  for (const std::string& p : placeholders) {
+    std::string f;
+    similarity::FoldText(p, &f);
+    folded_placeholders.insert(f);
+    folded_placeholders.insert(p);
+  }
+  std::vector<uint64_t> keys(records.size(), 0);
+  std::string key, folded;
+  for (size_t i = 0; i < records.size(); ++i) {
+    key.clear();
+    bool usable = !parts.empty();
+    for (const Part& part : parts) {
+      const Value& v = records[i].values[part.index];
+      if (v.is_null) {
+        usable = false;
+        break;
+      }
+      folded.clear();
+      const std::string& transform = part.spec->transform;
+      if (IsIntegral(part.type)) {
+        int64_t x = v.i;
+        if (transform == "year") {
+          x = YearOfDays(part.type == FieldType::kTimestamp ? x / kMicrosPerDay : x);
+        }
+        folded = std::to_string(x);
+        if (folded_placeholders.count(folded)) usable = false;
+      } else {
+        if (folded_placeholders.count(v.s)) {
+          usable = false;
+          break;
+        }
+        similarity::FoldText(v.s, &folded);
+        if (folded.empty() || folded_placeholders.count(folded)) {
+          usable = false;
+          break;
+        }
+        if (transform == "soundex") {
+          char code[5];
+          if (!similarity::Soundex(folded, code)) {
+            usable = false;
+            break;
+          }
+          folded = code;
+        } else if (transform == "prefix") {
+          size_t cut = 0, chars = 0;  // whole code points
+          while (cut < folded.size() && chars < static_cast<size_t>(part.spec->length)) {
+            ++cut;
+            while (cut < folded.size() && (static_cast<uint8_t>(folded[cut]) & 0xC0) == 0x80) {
+              ++cut;
+            }
+            ++chars;
+          }
+          folded.resize(cut);
+        } else if (transform == "digits") {
+          folded.erase(std::remove_if(folded.begin(), folded.end(),
+                                      [](char c) { return c < '0' || c > '9'; }),
+                       folded.end());
+          if (folded.empty()) {
+            usable = false;
+            break;
+          }
+        }
+      }
+      if (!usable) break;
+      const uint32_t len = static_cast<uint32_t>(folded.size());
+      key.append(reinterpret_cast<const char*>(&len), sizeof len);
+      key.append(folded);
+    }
+    if (!usable) continue;
+    uint64_t h = Hash64(key);
+    keys[i] = h == 0 ? 1 : h;
+  }
+  return keys;
+}
+
+namespace blocking {
+
+// Groups records by key; blocks above `max_block` are left out, their keys
+// set to 0 (so that later rules do not count their pairs as seen) and
+// reported in `rule_stats`.
+Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::Rule* rule_stats,
+                   uint64_t* largest) {
+  std::vector<std::pair<uint64_t, uint32_t>> order;
+  for (uint32_t i = 0; i < keys->size(); ++i) {
+    if ((*keys)[i] != 0) order.emplace_back((*keys)[i], i);
+  }
+  rule_stats->blocked = order.size();
+  std::sort(order.begin(), order.end());
+  Blocks blocks;
+  for (size_t begin = 0; begin < order.size();) {
+    size_t end = begin + 1;
+    while (end < order.size() && order[end].first == order[begin].first) ++end;
+    const size_t size = end - begin;
+    if (largest) *largest = std::max<uint64_t>(*largest, size);
+    if (size > static_cast<size_t>(max_block)) {
+      ++rule_stats->oversize_blocks;
+      rule_stats->oversize_records += size;
+      for (size_t k = begin; k < end; ++k) (*keys)[order[k].second] = 0;
+    } else if (size >= 2) {
+      ++rule_stats->blocks;
+      blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
+      for (size_t k = begin; k < end; ++k) blocks.members.push_back(order[k].second);
+    }
+    begin = end;
+  }
+  blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
+  return blocks;
+}
+
+}  // namespace blocking
+}  // namespace sluice
