@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/codec.h"
+#include "common/endpoint.h"
 #include "common/transport.h"
 
 namespace sluice {
@@ -109,6 +110,11 @@ class WorkerRuntime {
  private:
   using Clock = std::chrono::steady_clock;
 
+  // Where consumers on other machines reach this worker's data socket.
+  std::string advertised_endpoint() const {
+    return AdvertisedEndpoint(producer_->endpoint(), options_.advertise, LocalHostName());
+  }
+
   Status Setup() {
     SLUICE_ASSIGN_OR_RETURN(control_,
                             ControlClient::Create(options_.coordinator, options_.identity()));
@@ -120,7 +126,7 @@ class WorkerRuntime {
     r->set_role(options_.role);
     r->set_ordinal(options_.ordinal);
     r->set_pid(static_cast<uint32_t>(getpid()));
-    if (producer_) r->set_data_endpoint(producer_->endpoint());
+    if (producer_) r->set_data_endpoint(advertised_endpoint());
     // Register, retrying until the coordinator answers (it may start later).
     auto deadline = Clock::now() + options_.coordinator_timeout;
     std::optional<v1::Envelope> reply;
@@ -178,7 +184,8 @@ class WorkerRuntime {
       }
     });
     LogInfo(log_, "registered as " + options_.identity() +
-                      (producer_ ? " serving " + producer_->endpoint() : std::string()));
+                      (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
+                                 : std::string()));
     return Status::Ok();
   }
 
@@ -343,6 +350,9 @@ WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
   app.add_option("--coordinator", o.coordinator, "coordinator control endpoint")->required();
   app.add_option("--ordinal", o.ordinal, "replica or shard number");
   app.add_option("--bind", o.bind, "data endpoint this worker serves (stable across restarts)");
+  app.add_option("--advertise", o.advertise,
+                 "data endpoint consumers connect to (default: --bind, a wildcard host "
+                 "replaced by this machine's host name)");
   app.add_option("--credits", o.credits, "input batches requested at a time");
   app.add_option("--log-level", log_level, "debug, info, warn, error");
   try {

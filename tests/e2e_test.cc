@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/endpoint.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {
@@ -247,8 +248,11 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
   ASSERT_EQ(std::system(coordinator.c_str()), 0);
   for (const char* role :
        {"extractor", "transformer", "deduper", "validator", "loader", "reconciler"}) {
+    // Data sockets bound to every interface, as on a machine of a cluster:
+    // consumers must be sent to this host's name, never to 0.0.0.0.
     std::string worker = BinDir() + "/sluice-" + role + " --coordinator " + endpoint +
-                         " --ordinal 0 2>> " + dir.path() + "/workers.log &";
+                         " --ordinal 0 --bind 'tcp://0.0.0.0:*' 2>> " + dir.path() +
+                         "/workers.log &";
     ASSERT_EQ(std::system(worker.c_str()), 0);
   }
   for (int i = 0; i < 600 && !std::filesystem::exists(dir / "rc.txt"); ++i) {
@@ -265,6 +269,10 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
   EXPECT_EQ(Sum(summary, "extracted"), 3000u);
   EXPECT_EQ(std::stoull(Query(dir / "out/target.db", "SELECT count(*) FROM hcp")[0]),
             Sum(summary, "loaded"));
+  std::string log = ReadFile(dir / "workers.log");
+  EXPECT_NE(log.find("serving tcp://0.0.0.0:"), std::string::npos) << log;
+  EXPECT_NE(log.find(" as tcp://" + LocalHostName() + ":"), std::string::npos) << log;
+  EXPECT_EQ(log.find(" as tcp://0.0.0.0:"), std::string::npos) << log;
 }
 
 }  // namespace
