@@ -11,12 +11,6 @@
 namespace sluice::testing {
 namespace {
 
-uint64_t Sum(const nlohmann::json& summary, const char* field) {
-  uint64_t total = 0;
-  for (const auto& e : summary["entities"]) total += e[field].get<uint64_t>();
-  return total;
-}
-
 void ExpectConservation(const nlohmann::json& summary) {
   ASSERT_TRUE(summary.is_object()) << "no JSON summary";
   ASSERT_FALSE(summary["entities"].empty());

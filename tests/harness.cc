@@ -142,4 +142,10 @@ std::string TargetDigest(const std::string& db) {
   return hex;
 }
 
+uint64_t Sum(const nlohmann::json& summary, const char* field) {
+  uint64_t total = 0;
+  for (const auto& e : summary["entities"]) total += e[field].get<uint64_t>();
+  return total;
+}
+
 }  // namespace sluice::testing

@@ -49,6 +49,10 @@ void PrepareQuickstart(const std::string& dir, int crm_rows, int erp_rows,
 void PrepareConsolidation(const std::string& dir,
                           const std::vector<std::pair<std::string, std::string>>& replace = {});
 
+// The total of `field` ("extracted", "loaded", ...) over the entities of a
+// run's JSON summary.
+uint64_t Sum(const nlohmann::json& summary, const char* field);
+
 // `sluice run PLAN --local --json --state-dir DIR/state` plus `extra`.
 CommandResult RunPlan(const std::string& dir, const std::string& extra = "");
 

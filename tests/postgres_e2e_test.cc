@@ -17,12 +17,6 @@
 namespace sluice::testing {
 namespace {
 
-uint64_t Sum(const nlohmann::json& summary, const char* field) {
-  uint64_t total = 0;
-  for (const auto& e : summary["entities"]) total += e[field].get<uint64_t>();
-  return total;
-}
-
 // The quickstart plan with its SQLite target replaced by `target`.
 void UsePostgresTarget(const std::string& dir, const std::string& target) {
   std::string plan = ReadFile(dir + "/plan.yaml");

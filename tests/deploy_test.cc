@@ -1,0 +1,77 @@
+// deploy/sluice-worker, the launcher systemd and compose start workers with:
+// a coordinator and one worker per role, each started through the launcher
+// with a fixed data port over TCP, as on the machines of a cluster.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "tests/harness.h"
+
+namespace sluice::testing {
+namespace {
+
+std::string Launcher() { return SourceDir() + "/deploy/sluice-worker"; }
+
+int FreePortBase(const std::string& seed) {
+  // Six roles x 100 ordinals above the base; a different base per test dir.
+  return 20000 + static_cast<int>(std::hash<std::string>{}(seed) % 400) * 100;
+}
+
+TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
+  ScratchDir dir("deploy");
+  PrepareQuickstart(dir.path(), 2000, 1000);
+  const int base = FreePortBase(dir.path());
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(base + 99);
+  const std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() +
+                                  "/plan.yaml --json --bind " + endpoint + " --state-dir " +
+                                  dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
+                                  dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
+  ASSERT_EQ(std::system(coordinator.c_str()), 0);
+  const std::string env = "SLUICE_COORDINATOR=" + endpoint + " SLUICE_BIN_DIR=" + BinDir() +
+                          " SLUICE_DATA_PORT_BASE=" + std::to_string(base) + " ";
+  for (const char* name : {"extractor-0", "transformer-0", "deduper-0", "validator-0", "loader-0",
+                           "reconciler-0"}) {
+    const std::string worker =
+        env + Launcher() + " " + name + " 2>> " + dir.path() + "/workers.log &";
+    ASSERT_EQ(std::system(worker.c_str()), 0);
+  }
+  for (int i = 0; i < 600 && !std::filesystem::exists(dir / "rc.txt"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(std::filesystem::exists(dir / "rc.txt")) << ReadFile(dir / "err.txt");
+  const std::string log = ReadFile(dir / "workers.log");
+  EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n") << ReadFile(dir / "err.txt") << log;
+  const std::string out = ReadFile(dir / "out.txt");
+  const auto summary = nlohmann::json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1),
+                                             nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << out;
+  EXPECT_EQ(Sum(summary, "extracted"), 3000u);
+  EXPECT_EQ(std::stoull(Query(dir / "out/target.db", "SELECT count(*) FROM hcp")[0]),
+            Sum(summary, "loaded"));
+  // The fixed ports: base + 100 x role slot + ordinal.
+  EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 200)), std::string::npos)
+      << log;  // deduper-0
+  EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 100)), std::string::npos)
+      << log;  // transformer-0
+}
+
+TEST(Deploy, TheLauncherRefusesBadNamesAndAMissingCoordinator) {
+  auto role = Shell("SLUICE_COORDINATOR=tcp://127.0.0.1:1 " + Launcher() + " dedupr-0");
+  EXPECT_EQ(role.exit_code, 2);
+  EXPECT_NE(role.err.find("unknown role 'dedupr'"), std::string::npos) << role.err;
+  auto ordinal = Shell("SLUICE_COORDINATOR=tcp://127.0.0.1:1 " + Launcher() + " deduper-x");
+  EXPECT_EQ(ordinal.exit_code, 2);
+  EXPECT_NE(ordinal.err.find("ordinal must be a number"), std::string::npos) << ordinal.err;
+  auto missing = Shell("env -u SLUICE_COORDINATOR " + Launcher() + " deduper-0");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("set SLUICE_COORDINATOR"), std::string::npos) << missing.err;
+  auto usage = Shell(Launcher());
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("usage: sluice-worker ROLE-ORDINAL"), std::string::npos) << usage.err;
+}
+
+}  // namespace
+}  // namespace sluice::testing
