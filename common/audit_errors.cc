@@ -13,9 +13,11 @@ v1::FateKind KindFrom(std::string_view s) {
 }
 
 // Steward decisions are recorded as fates of stage "steward" for the trace;
-// they are not failures.
+// they are not failures. The kind test is the WHERE term of the partial
+// index fates_failed (audit_review.cc), written identically so that SQLite
+// uses that index.
 constexpr const char* kFailures =
-    " kind IN ('rejected', 'review', 'warning') AND stage <> 'steward'";
+    " (kind = 'rejected' OR kind = 'review' OR kind = 'warning') AND stage <> 'steward'";
 
 }  // namespace
 
@@ -82,8 +84,10 @@ Result<std::vector<ErrorCount>> AuditStore::ErrorCounts(const std::string& run_i
 Result<std::vector<RuleFailures>> AuditStore::FailuresByRule(const std::string& run_id, int wave,
                                                              size_t examples) {
   SLUICE_ASSIGN_OR_RETURN(
+      // `+wave` keeps SQLite off fates_by_run (every fate of the run) and on
+      // the partial index of failures.
       auto st, db_->Prepare("SELECT entity, rule, kind, count(*) FROM fates WHERE run_id=? AND "
-                            "wave=? AND" +
+                            "+wave=? AND" +
                             std::string(kFailures) +
                             " GROUP BY entity, rule, kind ORDER BY count(*) DESC, entity, rule"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
@@ -101,8 +105,8 @@ Result<std::vector<RuleFailures>> AuditStore::FailuresByRule(const std::string& 
   }
   SLUICE_ASSIGN_OR_RETURN(
       auto ex, db_->Prepare("SELECT source, key, field, value, reason, suggestion, stage FROM "
-                            "fates WHERE run_id=? AND wave=? AND entity=? AND rule=? AND kind=? "
-                            "ORDER BY source, key LIMIT ?"));
+                            "fates WHERE run_id=? AND +wave=? AND +entity=? AND rule=? AND kind=? "
+                            "AND" + std::string(kFailures) + " ORDER BY source, key LIMIT ?"));
   for (auto& r : out) {
     SLUICE_RETURN_IF_ERROR(ex.Reset());
     SLUICE_RETURN_IF_ERROR(ex.Bind(1, run_id));

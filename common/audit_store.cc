@@ -71,12 +71,21 @@ Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path, bo
   }
   SLUICE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, readonly));
   std::unique_ptr<AuditStore> store(new AuditStore(std::move(db)));
+  // Readers (the reconciler, the CLI) go through every fate of a run: read
+  // the file through a memory map rather than a pread and copy per page.
+  if (readonly) SLUICE_RETURN_IF_ERROR(store->db_->Exec("PRAGMA mmap_size=1073741824;"));
   if (!readonly) SLUICE_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
 Status AuditStore::Init() {
-  SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  // The coordinator writes a fate row per record: checkpoint the WAL every
+  // 64 MiB rather than SQLite's 4 MB (the index pages being filled are then
+  // copied into the file once, not at every checkpoint), and keep those
+  // pages in a 32 MiB cache instead of re-reading them.
+  SLUICE_RETURN_IF_ERROR(
+      db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                " PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-32768;"));
   SLUICE_RETURN_IF_ERROR(db_->Exec(kSchema));
   SLUICE_RETURN_IF_ERROR(InitReview());
   SLUICE_RETURN_IF_ERROR(InitLineage());
@@ -146,15 +155,18 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
   SLUICE_RETURN_IF_ERROR(b.Bind(16, AsInt(n.in_checksum())));
   SLUICE_RETURN_IF_ERROR(b.Bind(17, AsInt(n.out_checksum())));
   SLUICE_RETURN_IF_ERROR(b.Run());
+  // One row per fate, the bulk of the store: the strings that every row
+  // shares (run, entity, batch) and the fate's own are bound without a copy,
+  // as they outlive the statement's step.
   Statement& s = insert_fate_;
   for (const auto& f : c.fates()) {
     SLUICE_RETURN_IF_ERROR(s.Reset());
-    SLUICE_RETURN_IF_ERROR(s.Bind(1, run_id));
+    SLUICE_RETURN_IF_ERROR(s.BindView(1, run_id));
     SLUICE_RETURN_IF_ERROR(s.Bind(2, wave));
-    SLUICE_RETURN_IF_ERROR(s.Bind(3, c.batch().entity()));
+    SLUICE_RETURN_IF_ERROR(s.BindView(3, c.batch().entity()));
     SLUICE_RETURN_IF_ERROR(s.BindView(4, f.source()));
     SLUICE_RETURN_IF_ERROR(s.BindView(5, f.key()));
-    SLUICE_RETURN_IF_ERROR(s.Bind(6, FateKindName(f.kind())));
+    SLUICE_RETURN_IF_ERROR(s.BindView(6, FateKindName(f.kind())));
     SLUICE_RETURN_IF_ERROR(s.BindView(7, f.stage()));
     SLUICE_RETURN_IF_ERROR(s.BindView(8, f.rule()));
     SLUICE_RETURN_IF_ERROR(s.BindView(9, f.field()));
@@ -166,7 +178,7 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
     SLUICE_RETURN_IF_ERROR(s.BindView(15, f.survivor_key()));
     SLUICE_RETURN_IF_ERROR(s.Bind(16, f.target_id()));
     SLUICE_RETURN_IF_ERROR(s.Bind(17, AsInt(f.content_hash())));
-    SLUICE_RETURN_IF_ERROR(s.Bind(18, batch));
+    SLUICE_RETURN_IF_ERROR(s.BindView(18, batch));
     SLUICE_RETURN_IF_ERROR(s.Run());
   }
   SLUICE_RETURN_IF_ERROR(RecordReviewItems(run_id, wave, c));

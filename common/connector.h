@@ -81,6 +81,13 @@ class Target {
                                                    const std::vector<std::string>& keys) {
     return Status::FailedPrecondition("this target cannot resolve references");
   }
+  // How many batches of `run_id` whose name starts with `prefix` the target
+  // has applied (committed), whichever loader applied them. The loader asks
+  // it to know when every batch of an entity is in (self-references).
+  virtual Result<uint64_t> CountAppliedBatches(const std::string& run_id,
+                                               const std::string& prefix) {
+    return Status::FailedPrecondition("this target does not count applied batches");
+  }
   // Calls `fn` for every cross-reference entry of the entity with the row it
   // points to (for merged keys, the survivor's row).
   virtual Status ScanRows(const Entity& entity,

@@ -400,6 +400,8 @@ void OrderWave(const Model& model, WaveSpec* wave) {
   }
   wave->entities = std::move(order);
   wave->groups = std::move(groups);
+  wave->parents.clear();
+  for (const auto& [name, of] : parents) wave->parents[name].assign(of.begin(), of.end());
 }
 
 void ParseWaves(const YAML::Node& root, PlanContext* ctx) {
@@ -515,14 +517,61 @@ void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanCont
 
 }  // namespace
 
-Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
-               std::vector<PlanIssue>* issues, const std::string& environment) {
+namespace {
+
+// `path` is `prefix` or lies under it ("target.path" under "target").
+bool Under(const std::string& path, const std::string& prefix) {
+  if (path.compare(0, prefix.size(), prefix) != 0) return false;
+  return path.size() == prefix.size() || path[prefix.size()] == '.' || path[prefix.size()] == '[';
+}
+
+// Issues from `first` on that lie under a value the environment set move
+// under `environments.<name>.`, where that value is written; issues under
+// a secret left unresolved (a note says why) are dropped.
+void LocateIssues(const PlanContext& ctx, const std::string& environment, size_t first,
+                  size_t first_note, std::vector<PlanIssue>* issues) {
+  std::vector<PlanIssue> kept(issues->begin(), issues->begin() + static_cast<long>(first));
+  for (size_t i = first; i < issues->size(); ++i) {
+    PlanIssue issue = (*issues)[i];
+    // The notes still hold paths of the merged plan here.
+    bool covered = false;
+    for (size_t n = first_note; ctx.secret_notes != nullptr && n < ctx.secret_notes->size(); ++n) {
+      covered = covered || Under(issue.path, (*ctx.secret_notes)[n].path);
+    }
+    if (covered) continue;
+    for (const std::string& set : ctx.overridden) {
+      if (!issue.path.empty() && Under(issue.path, set)) {
+        issue.path = "environments." + environment + "." + issue.path;
+        break;
+      }
+    }
+    kept.push_back(std::move(issue));
+  }
+  *issues = std::move(kept);
+  if (ctx.secret_notes == nullptr) return;
+  for (size_t n = first_note; n < ctx.secret_notes->size(); ++n) {
+    PlanIssue& note = (*ctx.secret_notes)[n];
+    for (const std::string& set : ctx.overridden) {
+      if (Under(note.path, set)) {
+        note.path = "environments." + environment + "." + note.path;
+        break;
+      }
+    }
+  }
+}
+
+Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
+                   std::vector<PlanIssue>* issues, std::vector<PlanIssue>* secret_notes,
+                   const std::string& environment) {
   Plan plan;
   plan.base_dir = base_dir;
   plan.yaml_text = yaml_text;
   PlanContext ctx;
   ctx.plan = &plan;
   ctx.issues = issues;
+  ctx.secret_notes = secret_notes;
+  const size_t first_issue = issues->size();
+  const size_t first_note = secret_notes != nullptr ? secret_notes->size() : 0;
   std::string model_text;
   try {
     YAML::Node root = YAML::Load(yaml_text);
@@ -553,8 +602,22 @@ Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
   } catch (const YAML::Exception& e) {
     issues->push_back(plan_yaml::YamlErrorIssue(e, ""));
   }
+  LocateIssues(ctx, environment, first_issue, first_note, issues);
   plan.content_hash = plan_yaml::Hex64(Hash64(plan.yaml_text + model_text));
   return plan;
+}
+
+}  // namespace
+
+Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
+               std::vector<PlanIssue>* issues, const std::string& environment) {
+  return ParsePlanWith(yaml_text, base_dir, issues, nullptr, environment);
+}
+
+Plan ParsePlanForCheck(const std::string& yaml_text, const std::string& base_dir,
+                       std::vector<PlanIssue>* issues, std::vector<PlanIssue>* secret_notes,
+                       const std::string& environment) {
+  return ParsePlanWith(yaml_text, base_dir, issues, secret_notes, environment);
 }
 
 Result<Plan> LoadPlan(const std::string& path, const std::string& environment) {

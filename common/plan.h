@@ -128,23 +128,27 @@ struct Mapping {
 // damerau_levenshtein, token_set) take thresholds in descending order
 // (level k: similarity >= thresholds[k-1]); difference comparators (date:
 // days, number: absolute difference) in ascending order (level k:
-// difference <= thresholds[k-1]); exact and soundex take none.
+// difference <= thresholds[k-1]); exact, soundex and phonetic take none.
 struct DedupComparison {
   std::string name;        // the comparison's name in decisions; defaults to the field
   std::string field;       // model field
   std::string comparator;  // exact, jaro_winkler, levenshtein, damerau_levenshtein,
-                           // token_set, soundex, date, number
+                           // token_set, soundex, phonetic (Double Metaphone), date,
+                           // number
   std::vector<double> thresholds;
   std::vector<double> m, u;  // per level (thresholds + 2); empty: estimated
   std::string yaml_path;     // "dedup.hcp.comparisons[2]"
-  // Levels: exact, one per threshold (soundex: same code), else.
-  size_t LevelCount() const { return thresholds.size() + (comparator == "soundex" ? 3 : 2); }
+  // Levels: exact, one per threshold (soundex, phonetic: same code), else.
+  size_t LevelCount() const {
+    return thresholds.size() + (comparator == "soundex" || comparator == "phonetic" ? 3 : 2);
+  }
 };
 
 // One part of a blocking key: a field, transformed.
 struct BlockingPart {
   std::string field;
-  std::string transform = "value";  // value (folded text), soundex, prefix, year, digits
+  std::string transform = "value";  // value (folded text), soundex, metaphone, prefix, year,
+                                    // digits
   int length = 0;                   // prefix: leading characters kept
 };
 
@@ -159,7 +163,7 @@ struct BlockingRule {
 // One term of a deterministic rule: "national_id exact", "jw(last_name) >= 0.92",
 // "date(birth_date) <= 31".
 struct RuleTerm {
-  std::string function;  // exact, jw, lev, dl, token_set, soundex, date, number
+  std::string function;  // exact, jw, lev, dl, token_set, soundex, metaphone, date, number
   std::string field;
   std::string op;  // ">=", "<=", "" for exact/soundex
   double value = 0;
@@ -252,6 +256,9 @@ struct WaveSpec {
   // not reference each other and may load in parallel; a group loads after
   // every group before it.
   std::vector<std::vector<std::string>> groups;
+  // Per entity, the entities of this wave it references (itself excluded):
+  // the coordinator starts an entity once all of these have loaded.
+  std::map<std::string, std::vector<std::string>> parents;
 };
 
 // A production window: `sluice run` starts only inside it, and a run still
@@ -309,6 +316,15 @@ Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
                std::vector<PlanIssue>* issues, const std::string& environment = "");
 // Reads and parses a plan file; fails with every issue, one per line.
 Result<Plan> LoadPlan(const std::string& path, const std::string& environment = "");
+
+// ParsePlan for `sluice plan check` (issue 3): a secret that cannot be
+// resolved here is recorded in `secret_notes` (at its YAML path) and left
+// unresolved instead of being an issue, and problems at that path are not
+// reported. Mistakes in a value the environment sets are reported under
+// `environments.<name>.` by ParsePlan as by this.
+Plan ParsePlanForCheck(const std::string& yaml_text, const std::string& base_dir,
+                       std::vector<PlanIssue>* issues, std::vector<PlanIssue>* secret_notes,
+                       const std::string& environment = "");
 
 // Replaces every secret reference `${env:NAME}` / `${file:PATH}` in `text`
 // (files relative to `base_dir`, one trailing newline dropped). Errors name

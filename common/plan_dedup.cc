@@ -92,7 +92,7 @@ void CheckFieldType(const PlanContext& ctx, const Entity* entity, const std::str
   if (op == "number") ok = IsNumber(t) || IsDateLike(t);
   if (op == "jaro_winkler" || op == "jw" || op == "levenshtein" || op == "lev" ||
       op == "damerau_levenshtein" || op == "dl" || op == "token_set" || op == "soundex" ||
-      op == "prefix") {
+      op == "phonetic" || op == "metaphone" || op == "prefix") {
     ok = IsText(t);
   }
   if (!ok) {
@@ -137,11 +137,12 @@ BlockingRule ParseBlockingRule(const YAML::Node& node, const std::string& path,
       AddIssue(issues, at, part.transform + " takes one field");
       continue;
     }
-    if (part.transform != "value" && part.transform != "soundex" && part.transform != "prefix" &&
-        part.transform != "year" && part.transform != "digits") {
+    if (part.transform != "value" && part.transform != "soundex" &&
+        part.transform != "metaphone" && part.transform != "prefix" && part.transform != "year" &&
+        part.transform != "digits") {
       AddIssue(issues, at,
                "unknown blocking transform '" + part.transform +
-                   "' (soundex, prefix, year, digits, or the field alone)");
+                   "' (soundex, metaphone, prefix, year, digits, or the field alone)");
       continue;
     }
     CheckFieldType(ctx, entity, part.field, part.transform, at);
@@ -185,7 +186,8 @@ bool ParseTerm(std::string text, RuleTerm* term, std::string* error) {
   term->function = fn.empty() ? "exact" : fn;
   static const std::set<std::string> kScored = {"jw", "lev", "dl", "token_set", "date", "number"};
   if (term->op.empty()) {
-    if (term->function != "exact" && term->function != "soundex") {
+    if (term->function != "exact" && term->function != "soundex" &&
+        term->function != "metaphone") {
       *error = "'" + text + "': " + term->function + " needs '>= number' or '<= number'";
       return false;
     }
@@ -249,14 +251,14 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   auto comparator = ReadText(node, "comparator", path, Need::kRequired, issues);
   if (comparator) c.comparator = *comparator;
   static const std::set<std::string> kKinds = {
-      "exact",     "jaro_winkler", "levenshtein", "damerau_levenshtein",
-      "token_set", "soundex",      "date",        "number"};
+      "exact",   "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_set",
+      "soundex", "phonetic",     "date",        "number"};
   const bool known = comparator && kKinds.count(*comparator);
   if (comparator && !known) {
     AddIssue(issues, Child(path, "comparator"),
              "unknown comparator '" + *comparator +
                  "' (exact, jaro_winkler, levenshtein, damerau_levenshtein, token_set, soundex, "
-                 "date, number)");
+                 "phonetic, date, number)");
   }
   if (known && !c.field.empty()) {
     CheckFieldType(ctx, entity, c.field, c.comparator, Child(path, "field"));
@@ -268,7 +270,10 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
                             c.comparator == "damerau_levenshtein" || c.comparator == "token_set";
     const bool difference = c.comparator == "date" || c.comparator == "number";
     if (!similarity && !difference && !c.thresholds.empty()) {
-      AddIssue(issues, tpath, c.comparator + " takes no thresholds (levels: exact, else)");
+      const bool coded = c.comparator == "soundex" || c.comparator == "phonetic";
+      AddIssue(issues, tpath,
+               c.comparator + " takes no thresholds (levels: exact, " +
+                   (coded ? "same code, " : "") + "else)");
     }
     for (size_t i = 0; i < c.thresholds.size(); ++i) {
       const double t = c.thresholds[i];

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace sluice {
@@ -97,15 +98,26 @@ const std::vector<std::string_view> kOverridableKeys = {
 
 namespace {
 
-// `overlay` merged over `base`: mappings key by key, anything else replaced.
-YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay) {
-  if (!base.IsMap() || !overlay.IsMap()) return YAML::Clone(overlay);
+// `overlay` merged over `base` (at `path` of the plan): mappings key by key,
+// anything else replaced. The paths whose value comes from `overlay` go to
+// `overridden`, so that a mistake there is reported where it was written.
+YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay, const std::string& path,
+                 std::set<std::string>* overridden) {
+  if (!base.IsMap() || !overlay.IsMap()) {
+    overridden->insert(path);
+    return YAML::Clone(overlay);
+  }
   YAML::Node out = YAML::Clone(base);
   for (const auto& kv : overlay) {
     if (!kv.first.IsScalar()) continue;
     const std::string& key = kv.first.Scalar();
     YAML::Node existing = Get(out, key);
-    out[key] = existing.IsDefined() ? Merge(existing, kv.second) : YAML::Clone(kv.second);
+    if (existing.IsDefined()) {
+      out[key] = Merge(existing, kv.second, Child(path, key), overridden);
+    } else {
+      overridden->insert(Child(path, key));
+      out[key] = YAML::Clone(kv.second);
+    }
   }
   return out;
 }
@@ -170,7 +182,12 @@ YAML::Node ApplyEnvironment(const YAML::Node& root, const std::string& environme
       if (!kv.first.IsScalar()) continue;
       const std::string& key = kv.first.Scalar();
       YAML::Node existing = Get(merged, key);
-      merged[key] = existing.IsDefined() ? Merge(existing, kv.second) : YAML::Clone(kv.second);
+      if (existing.IsDefined()) {
+        merged[key] = Merge(existing, kv.second, key, &ctx->overridden);
+      } else {
+        ctx->overridden.insert(key);
+        merged[key] = YAML::Clone(kv.second);
+      }
     }
   }
   return merged;
@@ -183,6 +200,12 @@ void ResolveNodeSecrets(YAML::Node node, const std::string& path, const std::str
     if (text.find("${") == std::string::npos) return;
     Result<std::string> resolved = ResolveSecrets(text, base_dir, &ctx->plan->secret_values);
     if (!resolved.ok()) {
+      // A secret missing on this machine (not a malformed reference) is a
+      // note when only checking: the run's machine may have it.
+      if (ctx->secret_notes != nullptr && resolved.status().code() == StatusCode::kNotFound) {
+        AddIssue(ctx->secret_notes, path, resolved.status().message());
+        return;
+      }
       AddIssue(ctx->issues, path, resolved.status().message());
       return;
     }

@@ -105,6 +105,13 @@ struct PlanContext {
   // Likewise for source names when `sources` is missing or not a mapping.
   bool sources_loaded = false;
   std::set<std::string> untyped;  // "entity.field" of fields with a bad type
+  // Issue 3: paths of the merged plan whose value the chosen environment
+  // set (ApplyEnvironment): mistakes under them are reported under
+  // `environments.<name>.`.
+  std::set<std::string> overridden;
+  // Issue 3, `plan check` without --env: a secret that cannot be resolved
+  // is a note here (at its path), not an issue, and stays unresolved.
+  std::vector<PlanIssue>* secret_notes = nullptr;
 
   // The named entity; nullptr (reporting "unknown entity" at `path` when the
   // model was loaded) when there is none.

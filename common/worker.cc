@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -20,6 +21,13 @@ void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
   // Serialized straight into the queued string: the runtime moves it on.
   auto& queued = batches_.emplace_back(shard, std::string()).second;
   msg.SerializeToString(&queued);
+}
+
+void StageEmitter::EmitToAll(uint32_t shards, const RecordBatch& batch) {
+  if (shards == 0) return;
+  Emit(0, batch);
+  const std::string encoded = batches_.back().second;
+  for (uint32_t s = 1; s < shards; ++s) batches_.emplace_back(s, encoded);
 }
 
 void StageEmitter::Commit(v1::Commit commit) {
@@ -152,6 +160,8 @@ class WorkerRuntime {
     ctx_.state_dir = rr.state_dir();
     ctx_.fault = rr.fault();
     ctx_.review_decisions = rr.review_decisions();
+    ctx_.dedup_shards = std::max<uint32_t>(1, rr.dedup_shards());
+    ctx_.dedup_shard_map.assign(rr.dedup_shard_map().begin(), rr.dedup_shard_map().end());
     ctx_.identity = options_.identity();
     std::vector<PlanIssue> issues;
     ctx_.plan = ParsePlan(rr.plan_yaml(), rr.base_dir(), &issues);
@@ -161,12 +171,17 @@ class WorkerRuntime {
     SLUICE_RETURN_IF_ERROR(logic_.Start(ctx_));
     if (logic_.consumes()) {
       if (rr.upstream_endpoints().empty()) return Status::FailedPrecondition("no upstream given");
-      SLUICE_ASSIGN_OR_RETURN(consumer_, DataConsumer::Create(rr.upstream_endpoints(0),
-                                                              options_.identity(), ctx_.shard));
-      for (int i = 1; i < rr.upstream_endpoints_size(); ++i) {
-        consumer_->socket().connect(rr.upstream_endpoints(i));
+      // One consumer per upstream producer (a validator pulls from every
+      // dedup shard): a DEALER connected to several producers would spread
+      // its credit round-robin over them, and a producer that got none
+      // would wait for the next resync.
+      for (const std::string& endpoint : rr.upstream_endpoints()) {
+        SLUICE_ASSIGN_OR_RETURN(auto consumer,
+                                DataConsumer::Create(endpoint, options_.identity(), ctx_.shard));
+        SLUICE_RETURN_IF_ERROR(consumer->Grant(options_.credits));
+        consumers_.push_back(std::move(consumer));
+        last_input_.push_back(Clock::now());
       }
-      SLUICE_RETURN_IF_ERROR(consumer_->Grant(options_.credits));
       in_hand_ = 0;
     }
     // Heartbeats come from their own thread and socket, so that a long
@@ -223,7 +238,6 @@ class WorkerRuntime {
 
   Status Loop() {
     auto last_from_coordinator = Clock::now();
-    auto last_input = Clock::now();
     bool more_to_produce = false;
     for (;;) {
       std::vector<zmq::pollitem_t> items;
@@ -231,8 +245,8 @@ class WorkerRuntime {
       // While our output is full, input waits unread: leave it out of the
       // poll, or poll would return at once and spin.
       bool output_full = producer_ && producer_->queued() >= options_.max_queued;
-      if (consumer_ && !output_full) {
-        items.push_back({consumer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      if (!output_full) {
+        for (auto& c : consumers_) items.push_back({c->socket().handle(), 0, ZMQ_POLLIN, 0});
       }
       if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
       bool busy =
@@ -268,36 +282,43 @@ class WorkerRuntime {
       if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
 
       // Input, as long as our output queue has room.
-      if (consumer_) {
-        // One batch per turn, so control messages (a halt) are read between batches.
-        for (int taken = 0; taken < 1 && (!producer_ || producer_->queued() < options_.max_queued);
-             ++taken) {
-          SLUICE_ASSIGN_OR_RETURN(auto pb, consumer_->Receive(std::chrono::milliseconds(0)));
-          if (!pb) break;
-          last_input = Clock::now();
-          ++in_hand_;
-          if (!halted_) {
-            auto batch = DecodeBatch(*pb);
-            StageEmitter out;
-            if (!batch.ok()) {
-              ReportError(batch.status(), &pb->id(), false);
-            } else {
-              log_.entity = batch->id.entity();
-              log_.wave = static_cast<int>(batch->id.wave());
-              log_.batch = BatchName(batch->id);
-              MaybeCrash();
-              Status st = logic_.OnBatch(std::move(batch).value(), out);
-              if (!st.ok()) ReportError(st, &pb->id(), true);
-            }
-            SLUICE_RETURN_IF_ERROR(Flush(out));
+      for (size_t k = 0; k < consumers_.size(); ++k) {
+        // One batch per turn, taken from the producers in rotation, so
+        // control messages (a halt) are read between batches and no
+        // upstream starves another.
+        DataConsumer& consumer = *consumers_[(next_consumer_ + k) % consumers_.size()];
+        if (producer_ && producer_->queued() >= options_.max_queued) break;
+        SLUICE_ASSIGN_OR_RETURN(auto pb, consumer.Receive(std::chrono::milliseconds(0)));
+        if (!pb) continue;
+        const size_t from = (next_consumer_ + k) % consumers_.size();
+        next_consumer_ = (from + 1) % consumers_.size();
+        last_input_[from] = Clock::now();
+        ++in_hand_;
+        if (!halted_) {
+          auto batch = DecodeBatch(*pb);
+          StageEmitter out;
+          if (!batch.ok()) {
+            ReportError(batch.status(), &pb->id(), false);
+          } else {
+            log_.entity = batch->id.entity();
+            log_.wave = static_cast<int>(batch->id.wave());
+            log_.batch = BatchName(batch->id);
+            MaybeCrash();
+            Status st = logic_.OnBatch(std::move(batch).value(), out);
+            if (!st.ok()) ReportError(st, &pb->id(), true);
           }
-          --in_hand_;
-          SLUICE_RETURN_IF_ERROR(consumer_->Grant(1));
+          SLUICE_RETURN_IF_ERROR(Flush(out));
         }
-        // A restarted producer has forgotten our credit: resynchronise when idle.
-        if (Clock::now() - last_input > std::chrono::seconds(1)) {
-          SLUICE_RETURN_IF_ERROR(consumer_->Resync(options_.credits));
-          last_input = Clock::now();
+        --in_hand_;
+        SLUICE_RETURN_IF_ERROR(consumer.Grant(1));
+        break;
+      }
+      // A restarted producer has forgotten our credit: resynchronise with a
+      // producer that has sent nothing for a while.
+      for (size_t k = 0; k < consumers_.size(); ++k) {
+        if (Clock::now() - last_input_[k] > std::chrono::seconds(1)) {
+          SLUICE_RETURN_IF_ERROR(consumers_[k]->Resync(options_.credits));
+          last_input_[k] = Clock::now();
         }
       }
 
@@ -329,7 +350,9 @@ class WorkerRuntime {
   std::unique_ptr<ControlClient> control_;
   std::jthread heartbeat_;
   std::unique_ptr<DataProducer> producer_;
-  std::unique_ptr<DataConsumer> consumer_;
+  std::vector<std::unique_ptr<DataConsumer>> consumers_;  // one per upstream producer
+  std::vector<Clock::time_point> last_input_;  // per consumer
+  size_t next_consumer_ = 0;
   uint32_t in_hand_ = 0;
   uint64_t batches_seen_ = 0;
   bool halted_ = false;

@@ -40,6 +40,10 @@ struct WorkerContext {
   std::string fault;  // test-only fault injection ("" normally)
   std::string identity;
   v1::ReviewDecisions review_decisions;  // steward decisions of the plan (docs/review.md)
+  // Dedup scale-out (docs/dedup.md#scale-out): the run's dedup shards, to
+  // which transformers send every batch, and the virtual shard map.
+  uint32_t dedup_shards = 1;
+  std::vector<uint32_t> dedup_shard_map;
 };
 
 // Collects a stage's effects for the runtime to send.
@@ -47,6 +51,9 @@ class StageEmitter {
  public:
   // Queues a batch for downstream consumers of `shard`.
   void Emit(uint32_t shard, const RecordBatch& batch);
+  // Queues one batch for the consumers of each of shards 0..shards-1
+  // (encoded once).
+  void EmitToAll(uint32_t shards, const RecordBatch& batch);
   void Commit(v1::Commit commit);
   void Send(v1::Envelope message);
 

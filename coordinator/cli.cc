@@ -14,6 +14,7 @@
 #include "coordinator/dedup_cmd.h"
 #include "coordinator/errors_cmd.h"
 #include "coordinator/model_cmd.h"
+#include "coordinator/plan_check_cmd.h"
 #include "coordinator/profile_cmd.h"
 #include "coordinator/resume_cmd.h"
 #include "coordinator/review_cmd.h"
@@ -33,7 +34,7 @@ Result<std::unique_ptr<AuditStore>> OpenAudit(const std::string& plan_path,
 int CmdRun(const std::string& plan_path, bool local, bool json, const std::string& state_dir,
            const std::string& bind, const std::vector<std::string>& faults,
            const std::string& log_level, int stall_timeout, const std::string& env,
-           bool ignore_window) {
+           bool ignore_window, uint32_t dedup_shards) {
   InitLogging("coordinator", ParseLogLevel(log_level));
   auto plan = LoadPlan(plan_path, env);
   if (!plan.ok()) {
@@ -57,6 +58,8 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
     options.control_bind = "tcp://0.0.0.0:5570";
   options.log_level = log_level;
   options.stall_timeout = std::chrono::seconds(stall_timeout);
+  // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the run.
+  options.replicas["deduper"] = dedup_shards;
   for (const auto& f : faults) {
     auto colon = f.find(':');
     if (colon == std::string::npos) {
@@ -76,29 +79,6 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
   std::cout.flush();
   if (summary->status == "paused") return kExitOutsideWindow;
   return summary->status == "completed" ? kExitOk : kExitHalted;
-}
-
-int CmdPlanCheck(const std::string& plan_path, const std::string& env) {
-  auto plan = LoadPlan(plan_path, env);
-  if (!plan.ok()) {
-    std::cout << plan.status().message() << "\n";
-    return kExitInvalidPlan;
-  }
-  std::cout << plan_path << ": ok (" << plan->sources.size() << " sources, "
-            << plan->mappings.size() << " mappings, " << plan->waves.size() << " waves; plan hash "
-            << plan->content_hash << ", model hash " << plan->model.content_hash << ")\n";
-  // The load order: per wave, its dependency levels (entities of a level do
-  // not reference each other).
-  for (const auto& wave : plan->waves) {
-    std::string levels;
-    for (const auto& group : wave.groups) {
-      std::string names;
-      for (const auto& e : group) names += (names.empty() ? "" : ", ") + e;
-      levels += (levels.empty() ? "" : " -> ") + std::string("[") + names + "]";
-    }
-    std::cout << "  wave " << wave.name << ": " << levels << "\n";
-  }
-  return kExitOk;
 }
 
 // The run history: one line per run with its counts from the run summary.
@@ -258,6 +238,10 @@ int RunCli(int argc, char** argv) {
   bool ignore_window = false;
   run->add_option("--env", env, "the plan environment to run in (environments: in the plan)");
   run->add_flag("--ignore-window", ignore_window, "run outside the production window");
+  uint32_t dedup_shards = 1;
+  run->add_option("--dedup-shards", dedup_shards,
+                  "dedup shards (processes) that split the comparisons (docs/dedup.md#scale-out)")
+      ->check(CLI::Range(1, 64));
 
   auto* plan = app.add_subcommand("plan", "work with plans");
   plan->require_subcommand(1);
@@ -357,7 +341,7 @@ int RunCli(int argc, char** argv) {
   }
   if (*run)
     return CmdRun(plan_path, local, json, state_dir, bind, faults, log_level, stall_timeout, env,
-                  ignore_window);
+                  ignore_window, dedup_shards);
   if (*check) return CmdPlanCheck(check_path, check_env);
   if (*resume) return CmdResume(resume_args);
   if (*runs) return CmdRuns(runs_plan, runs_state);

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 
@@ -121,6 +122,17 @@ Status Coordinator::StartLocal(Worker& w) {
 
 void Coordinator::Finish() {
   summary_.status = paused_ ? "paused" : halted_ ? "halted" : "completed";
+  // Entities of a wave finish in any order when they run in parallel: the
+  // summary lists them in the wave's load order.
+  auto position = [this](const EntitySourceSummary& r) {
+    const auto& order = plan_.waves[r.wave].entities;
+    return std::find(order.begin(), order.end(), r.entity) - order.begin();
+  };
+  std::stable_sort(summary_.rows.begin(), summary_.rows.end(),
+                   [&](const EntitySourceSummary& a, const EntitySourceSummary& b) {
+                     if (a.wave != b.wave) return a.wave < b.wave;
+                     return position(a) < position(b);
+                   });
   // Secrets resolved into the plan never leave the process in a reason.
   summary_.halt_reason = RedactSecrets(summary_.halt_reason, plan_.secret_values);
   for (auto& r : summary_.reconciliation) r = RedactSecrets(r, plan_.secret_values);
@@ -283,12 +295,11 @@ Status Coordinator::StartRun() {
   started_run_ = true;
   last_progress_ = Clock::now();
   wave_ = options_.start_wave;
-  entity_index_ = 0;
   if (wave_ >= static_cast<int>(plan_.waves.size())) {
     finished_ = true;
     return Status::Ok();
   }
-  return StartEntity();
+  return StartWave();
 }
 
 }  // namespace sluice::coordination

@@ -1,9 +1,13 @@
 // The coordinator's run, internal to the coordinator library: one object per
 // `sluice run`. It registers workers, leases work wave by wave, keeps the
 // ledger, recovers from dead workers and halts on the first record that
-// cannot be accounted for. coordinator.cc holds setup, the main loop and
-// registration; waves.cc the wave state machine, leases, recovery and
-// commit handling. RunPlan (run_controller.h) is the public entry point.
+// cannot be accounted for. Inside a wave, the entities that do not reference
+// each other are in flight together, each with its own EntityRun
+// (entity_run.h); messages are routed to it by BatchId.entity.
+// coordinator.cc holds setup, the main loop and registration; waves.cc the
+// wave and entity state machine and commit handling; recovery.cc worker
+// liveness, recovery and leases. RunPlan (run_controller.h) is the public
+// entry point.
 #pragma once
 
 #include <chrono>
@@ -19,6 +23,7 @@
 #include "common/plan.h"
 #include "common/record.h"
 #include "common/transport.h"
+#include "coordinator/entity_run.h"
 #include "coordinator/launcher.h"
 #include "coordinator/ledger.h"
 #include "coordinator/run_controller.h"
@@ -41,24 +46,6 @@ struct Worker {
   Clock::time_point last_seen;
 };
 
-// The extraction stream of one source for the entity in progress.
-struct Stream {
-  std::string source;
-  bool done = false;
-  uint64_t batches = 0;  // known when done
-  // Epoch of the stream lease that produced batches from `first_sequence` on.
-  std::vector<std::pair<uint64_t, uint64_t>> segments;  // (first_sequence, epoch)
-  uint64_t EpochFor(uint64_t seq) const {
-    uint64_t e = 0;
-    for (const auto& [first, epoch] : segments) {
-      if (seq >= first) e = epoch;
-    }
-    return e;
-  }
-};
-
-enum class Phase { kIngest, kResolve, kOutput, kReconcile };
-
 class Coordinator {
  public:
   Coordinator(const Plan& plan, const RunOptions& options)
@@ -80,12 +67,11 @@ class Coordinator {
 
   // For an entity with validation.<entity>.halt: once every output batch is
   // validated, halts when a rate is over its threshold, else releases the
-  // validators' held batches to the loader.
-  Status CheckValidationGate();
+  // validators' held batches of the entity to the loader.
+  Status CheckValidationGate(EntityRun& run);
   // A validate commit arriving after the release (a batch replayed to a
   // validator that restarted): tell that validator the gate is open.
-  void OnValidateCommit(const std::string& from, const v1::Commit& c);
-  std::string GateKey() const { return std::to_string(wave_) + "/" + Entity(); }
+  void OnValidateCommit(const std::string& from, const EntityRun& run, const v1::Commit& c);
   // Stops at the batch boundary when the production window closes: like a
   // halt, but the run is "paused" and `sluice resume` continues it.
   void Pause();
@@ -99,55 +85,80 @@ class Coordinator {
   Status OnRegister(const std::string& identity, const v1::Register& reg);
   Status StartRun();
 
-  // ---- worker liveness and recovery ----
+  // ---- worker liveness and recovery (recovery.cc) ----
 
   Status CheckWorkers();
   void OnDeath(Worker& w, const std::string& how);
   uint64_t NextEpoch() { return ++epoch_counter_; }
 
+  // Re-leases what a dead worker of `role` held, for every active entity
+  // (and the wave's reconciliation).
   void Recover(const std::string& role);
+  void RecoverEntity(EntityRun& run, const std::string& role);
   // A lease of `kind` for batch `id` under a new epoch.
   v1::Lease Reissue(const v1::BatchId& id, const std::string& from_stage, v1::Lease::Kind kind);
 
-  // ---- leases ----
+  // ---- leases (recovery.cc) ----
 
   Status DispatchLeases();
-  void LeaseStream(const std::string& source, uint64_t epoch, const v1::BatchRange& from,
-                   uint64_t first_sequence);
-  void LeaseResolve();
+  void LeaseStream(const EntityRun& run, const std::string& source, uint64_t epoch,
+                   const v1::BatchRange& from, uint64_t first_sequence);
+  void LeaseResolve(EntityRun& run);
   void LeaseReconcile();
 
   // ---- batch names ----
 
-  const std::string& Entity() const { return plan_.waves[wave_].entities[entity_index_]; }
+  v1::BatchId IngestId(const std::string& entity, const std::string& source, uint64_t seq) const;
+  std::string IngestBatch(const std::string& entity, const std::string& source,
+                          uint64_t seq) const {
+    return BatchName(IngestId(entity, source, seq));
+  }
+  v1::BatchId OutputId(const std::string& entity, uint64_t seq) const {
+    return IngestId(entity, "dedup/0", seq);
+  }
+  std::string OutputBatch(const std::string& entity, uint64_t seq) const {
+    return BatchName(OutputId(entity, seq));
+  }
+  // Every ingest batch of the entity, every output batch.
+  std::vector<std::string> IngestBatches(const EntityRun& run) const;
+  std::vector<std::string> OutputBatches(const EntityRun& run) const;
+  // The coordinator's log context, naming `entity`.
+  LogContext EntityLog(const std::string& entity) const {
+    LogContext c = log_;
+    c.entity = entity;
+    return c;
+  }
 
-  v1::BatchId IngestId(const std::string& source, uint64_t seq) const;
-  std::string IngestBatch(const std::string& source, uint64_t seq) const;
-  v1::BatchId OutputId(uint64_t seq) const { return IngestId("dedup/0", seq); }
-  std::string OutputBatch(uint64_t seq) const { return BatchName(OutputId(seq)); }
+  // ---- the wave state machine (waves.cc) ----
 
-  // ---- the wave state machine ----
-
-  Status StartEntity();
+  Status StartWave();
+  // Starts every entity of the wave whose parents in the wave have finished
+  // (ReadyEntities); once every entity finished, leases the reconciliation.
+  Status StartReady();
+  Status StartEntity(const std::string& entity);
   Status Advance();
-  Status FinishEntity();
+  Status AdvanceEntity(EntityRun& run);
+  // Checks the entity's totals and writes its ledger; the run leaves runs_.
+  Status FinishEntity(EntityRun& run);
   Status OnReconciled(const v1::ReconcileResult& r);
 
   // ---- messages ----
 
-  uint64_t ExpectedEpoch(const v1::BatchId& id) const;
-  bool Current(const v1::BatchId& id) const;
+  // The active entity a batch of this run and wave belongs to, or null (a
+  // straggler of a finished entity, wave or run).
+  EntityRun* RunOf(const v1::BatchId& id);
+  uint64_t ExpectedEpoch(const EntityRun& run, const v1::BatchId& id) const;
   Status OnCommit(const std::string& from, v1::Commit&& moved);
   Status OnStreamDone(const v1::StreamDone& d);
   Status Handle(const std::string& sender, v1::Envelope& env);
+  // What the run waits for: every active entity and its phase.
   std::string Waiting() const;
   const Plan& plan_;
   RunOptions options_;
   Launcher launcher_;
   LogContext log_;
   std::unique_ptr<AuditStore> audit_;
-  v1::ReviewDecisions review_decisions_;       // the plan's steward decisions (issue 6)
-  std::set<std::string> validation_released_;  // GateKey()s released to the loader
+  v1::ReviewDecisions review_decisions_;  // the plan's steward decisions (issue 6)
   std::unique_ptr<ControlServer> control_;
   std::map<std::string, Worker> workers_;
   Ledger ledger_;
@@ -160,15 +171,13 @@ class Coordinator {
   bool finished_ = false;
   RunClock clock_;  // the window's clock (a test clock under SLUICE_TEST_CLOCK)
   int wave_ = 0;
-  size_t entity_index_ = 0;
-  Phase phase_ = Phase::kIngest;
-  std::map<std::string, Stream> streams_;
+  // The current wave's entities: in flight (by entity), started (in flight
+  // or finished) and finished (loaded and balanced).
+  std::map<std::string, EntityRun> runs_;
+  std::set<std::string> started_entities_;
+  std::set<std::string> finished_entities_;
+  bool reconciling_ = false;  // every entity finished; the reconciliation is leased
   std::map<std::string, uint64_t> reissued_;  // batch -> epoch of its re-lease
-  bool resolved_ = false;
-  bool output_known_ = false;
-  uint64_t output_batches_ = 0;
-  uint64_t resolve_epoch_ = 0;
-  v1::BatchId resolution_id_;
   uint64_t epoch_counter_ = 0;
   size_t round_robin_ = 0;
   std::deque<std::pair<std::string, v1::Lease>> pending_;  // (role, lease) not yet sent

@@ -8,10 +8,15 @@
 namespace sluice {
 namespace {
 
+// A dedup shard's ingest stage: "dedup_ingest" or "dedup_ingest/<shard>".
+bool IsDedupIngest(const std::string& stage) {
+  return stage == "dedup_ingest" || stage.rfind("dedup_ingest/", 0) == 0;
+}
+
 // The stage whose output feeds `stage` within a batch, or "".
 std::string UpstreamOf(const std::string& stage) {
   if (stage == "transform") return "extract";
-  if (stage == "dedup_ingest") return "transform";
+  if (IsDedupIngest(stage)) return "transform";
   if (stage == "validate") return "dedup";
   if (stage == "load") return "validate";
   return "";
@@ -70,6 +75,10 @@ void Ledger::Lease(const std::string& batch, uint64_t epoch, const std::string& 
     auto it = std::find(stages->begin(), stages->end(), from_stage);
     if (it == stages->end()) continue;
     for (; it != stages->end(); ++it) e.stages.erase(*it);
+    // Every dedup shard's ingest goes with the shard 0 one.
+    if (stages == &IngestStages()) {
+      std::erase_if(e.stages, [](const auto& st) { return IsDedupIngest(st.first); });
+    }
   }
 }
 
@@ -80,7 +89,22 @@ uint64_t Ledger::Epoch(const std::string& batch) const {
 
 bool Ledger::Has(const std::string& batch, const std::string& stage) const {
   auto it = batches_.find(batch);
-  return it != batches_.end() && it->second.stages.count(stage) > 0;
+  if (it == batches_.end() || it->second.stages.count(stage) == 0) return false;
+  if (stage != "dedup_ingest") return true;
+  for (uint32_t s = 1; s < dedup_shards_; ++s) {
+    if (!it->second.stages.count("dedup_ingest/" + std::to_string(s))) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Ledger::DownstreamsOf(const std::string& stage) const {
+  std::vector<std::string> out;
+  const std::string down = DownstreamOf(stage);
+  if (!down.empty()) out.push_back(down);
+  if (down == "dedup_ingest") {
+    for (uint32_t s = 1; s < dedup_shards_; ++s) out.push_back("dedup_ingest/" + std::to_string(s));
+  }
+  return out;
 }
 
 const v1::BatchRange* Ledger::Range(const std::string& batch) const {
@@ -214,15 +238,18 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   if (up != entry.stages.end()) {
     SLUICE_RETURN_IF_ERROR(CheckPair(batch, up->first, up->second, c.stage(), s));
   }
-  auto down = entry.stages.find(DownstreamOf(c.stage()));
-  if (down != entry.stages.end()) {
-    SLUICE_RETURN_IF_ERROR(CheckPair(batch, c.stage(), s, down->first, down->second));
+  for (const std::string& stage : DownstreamsOf(c.stage())) {
+    auto down = entry.stages.find(stage);
+    if (down != entry.stages.end()) {
+      SLUICE_RETURN_IF_ERROR(CheckPair(batch, c.stage(), s, down->first, down->second));
+    }
   }
   entry.stages[c.stage()] = std::move(s);
   // Key lists are only needed until both neighbours have been checked.
   for (auto& [name, st] : entry.stages) {
     bool up_done = UpstreamOf(name).empty() || entry.stages.count(UpstreamOf(name));
-    bool down_done = DownstreamOf(name).empty() || entry.stages.count(DownstreamOf(name));
+    bool down_done = true;
+    for (const std::string& d : DownstreamsOf(name)) down_done = down_done && entry.stages.count(d);
     if (up_done && down_done) {
       st.commit.reset();
     }

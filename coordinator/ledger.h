@@ -48,8 +48,12 @@ class Ledger {
   void Lease(const std::string& batch, uint64_t epoch, const std::string& from_stage = "");
   // The epoch a commit for `batch` must carry; 0 when untracked.
   uint64_t Epoch(const std::string& batch) const;
-  // Whether `batch` has an accepted commit at `stage`.
+  // Whether `batch` has an accepted commit at `stage`. On N dedup shards
+  // "dedup_ingest" means every shard's ("dedup_ingest" from shard 0,
+  // "dedup_ingest/<s>" from the others, each checked against the transform).
   bool Has(const std::string& batch, const std::string& stage) const;
+  // The run's number of dedup shards (default 1).
+  void set_dedup_shards(uint32_t n) { dedup_shards_ = n == 0 ? 1 : n; }
   // Checks and stores a commit. Refuses (FailedPrecondition) a stale epoch;
   // returns Corruption when conservation breaks.
   Status Apply(const v1::Commit& commit);
@@ -92,6 +96,11 @@ class Ledger {
                           const StageEntry& current);
   static std::string NameMissing(const StageEntry& upstream, const StageEntry& current);
 
+  // The stages fed by `stage` within a batch: one per dedup shard after
+  // the transform.
+  std::vector<std::string> DownstreamsOf(const std::string& stage) const;
+
+  uint32_t dedup_shards_ = 1;
   std::map<std::string, BatchEntry> batches_;
   std::map<std::string, v1::Commit> resolutions_;  // dedup_resolve commits by entity prefix
 };

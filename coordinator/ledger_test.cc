@@ -66,6 +66,34 @@ TEST(LedgerTest, RecordMissingBetweenStagesIsNamed) {
   EXPECT_NE(st.message().find("crm:b"), std::string::npos) << st.message();
 }
 
+// Dedup scale-out: every shard ingests every batch; each shard's ingest is
+// checked against the transform, in either arrival order, and the batch
+// counts as ingested only once all shards have it.
+TEST(LedgerTest, EveryDedupShardIngestIsCheckedAgainstTheTransform) {
+  Ledger ledger;
+  ledger.set_dedup_shards(3);
+  RecordBatch in = Batch({"a", "b", "c"});
+  const std::string name = BatchName(in.id);
+  ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+  // Shard 2 commits before the transform does.
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest/2", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", in, in.records, {})).ok());
+  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));  // shard 1 still missing
+  RecordBatch arrived = Batch({"a", "c"});          // "b" never reached shard 1
+  Status st = ledger.Apply(MakeCommit("dedup_ingest/1", arrived, arrived.records, {}));
+  ASSERT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("dedup_ingest/1 received 2"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("crm:b"), std::string::npos) << st.message();
+  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest/1", in, in.records, {})).ok());
+  EXPECT_TRUE(ledger.Has(name, "dedup_ingest"));
+  // Leased again from the extraction: every shard's ingest is forgotten.
+  ledger.Lease(name, 2, "extract");
+  EXPECT_FALSE(ledger.Has(name, "dedup_ingest/1"));
+  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
+}
+
 TEST(LedgerTest, StageThatLosesARecordInsideIsCaught) {
   Ledger ledger;
   RecordBatch in = Batch({"a", "b"});

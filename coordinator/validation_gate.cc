@@ -18,22 +18,20 @@ std::string Percent(double fraction) {
 
 }  // namespace
 
-Status Coordinator::CheckValidationGate() {
-  auto halt = plan_.validation_halts.find(Entity());
+Status Coordinator::CheckValidationGate(EntityRun& run) {
+  const std::string& entity = run.entity;
+  auto halt = plan_.validation_halts.find(entity);
   if (halt == plan_.validation_halts.end() || !halt->second.any()) return Status::Ok();
-  if (validation_released_.count(GateKey())) return Status::Ok();
-  std::vector<std::string> all;
-  for (uint64_t seq = 0; seq < output_batches_; ++seq) {
-    if (!ledger_.Has(OutputBatch(seq), "validate")) return Status::Ok();  // not yet complete
-    all.push_back(OutputBatch(seq));
+  if (run.validation_released) return Status::Ok();
+  std::vector<std::string> all = OutputBatches(run);
+  for (const std::string& name : all) {
+    if (!ledger_.Has(name, "validate")) return Status::Ok();  // not yet complete
   }
-  for (const auto& [source, s] : streams_) {
-    for (uint64_t seq = 0; seq < s.batches; ++seq) all.push_back(IngestBatch(source, seq));
-  }
+  for (std::string& name : IngestBatches(run)) all.push_back(std::move(name));
   // Everything is decided but the load: rejections at every stage so far,
   // and records held for review, over what was extracted.
   uint64_t extracted = 0, rejected = 0, review = 0;
-  for (const auto& [source, t] : ledger_.Totals(all, {BatchName(resolution_id_)})) {
+  for (const auto& [source, t] : ledger_.Totals(all, {BatchName(run.resolution_id)})) {
     extracted += t.extracted;
     rejected += t.fates.rejected;
     review += t.fates.review;
@@ -56,26 +54,26 @@ Status Coordinator::CheckValidationGate() {
     auto counts = audit_->ErrorCounts(summary_.run_id);
     if (counts.ok()) {
       for (const auto& c : *counts) {
-        if (c.entity != Entity() || c.kind == "warning") continue;
+        if (c.entity != entity || c.kind == "warning") continue;
         rules += (rules.empty() ? "" : ", ") + c.rule + " " + std::to_string(c.count);
       }
     }
-    Halt("wave " + plan_.waves[wave_].name + ", entity " + Entity() + ": " + over +
-         "; nothing of " + Entity() + " was loaded in this wave" +
+    Halt("wave " + plan_.waves[wave_].name + ", entity " + entity + ": " + over +
+         "; nothing of " + entity + " was loaded in this wave" +
          (rules.empty()
               ? ""
               : " (failures by rule: " + rules + "; see `sluice errors " + summary_.run_id + "`)"));
     return Status::Ok();
   }
-  validation_released_.insert(GateKey());
-  LogInfo(log_, "validation of " + Entity() + " complete and under its thresholds (" +
+  run.validation_released = true;
+  LogInfo(EntityLog(entity), "validation of " + entity + " complete and under its thresholds (" +
                     std::to_string(rejected) + " rejected, " + std::to_string(review) +
                     " held of " + std::to_string(extracted) + "): releasing it to the loader");
   v1::Envelope env;
   auto* r = env.mutable_validation_release();
   r->set_run_id(summary_.run_id);
   r->set_wave(static_cast<uint32_t>(wave_));
-  r->set_entity(Entity());
+  r->set_entity(entity);
   for (auto& [id, w] : workers_) {
     if (w.role == "validator" && w.alive) SLUICE_RETURN_IF_ERROR(control_->Send(id, env));
   }
@@ -83,15 +81,16 @@ Status Coordinator::CheckValidationGate() {
   return Status::Ok();
 }
 
-void Coordinator::OnValidateCommit(const std::string& from, const v1::Commit& c) {
-  if (!validation_released_.count(GateKey())) return;
+void Coordinator::OnValidateCommit(const std::string& from, const EntityRun& run,
+                                   const v1::Commit& c) {
+  if (!run.validation_released) return;
   v1::Envelope env;
   auto* r = env.mutable_validation_release();
   r->set_run_id(summary_.run_id);
   r->set_wave(static_cast<uint32_t>(wave_));
-  r->set_entity(Entity());
+  r->set_entity(run.entity);
   Status st = control_->Send(from, env);
-  if (!st.ok()) LogWarn(log_, "cannot release " + Entity() + " to " + from + ": " + st.ToString());
+  if (!st.ok()) LogWarn(log_, "cannot release " + run.entity + " to " + from + ": " + st.ToString());
 }
 
 }  // namespace sluice::coordination

@@ -1,230 +1,121 @@
+// The wave and entity state machine and the handling of workers' messages.
+// Inside a wave, every entity whose parents in the wave have finished is in
+// flight at once (ReadyEntities); each entity goes ingest -> resolve ->
+// output on its own, and the wave reconciles once all of them finished.
 #include "coordinator/coordinator.h"
 
 namespace sluice::coordination {
 
-Status Coordinator::CheckWorkers() {
-  for (const auto& [identity, how] : launcher_.Reap()) {
-    auto it = workers_.find(identity);
-    if (it == workers_.end()) continue;
-    LogWarn(log_, "worker " + identity + " " + how);
-    OnDeath(it->second, how);
-    if (options_.local && !halted_) {
-      if (++it->second.generation > options_.max_restarts) {
-        Halt("worker " + identity + " keeps dying (" + how + "); gave up after " +
-             std::to_string(options_.max_restarts) + " restarts");
-        return Status::Ok();
-      }
-      SLUICE_RETURN_IF_ERROR(StartLocal(it->second));
+std::vector<std::string> Coordinator::IngestBatches(const EntityRun& run) const {
+  std::vector<std::string> names;
+  for (const auto& [source, s] : run.streams) {
+    for (uint64_t seq = 0; seq < s.batches; ++seq) {
+      names.push_back(IngestBatch(run.entity, source, seq));
     }
   }
-  auto now = Clock::now();
-  for (auto& [id, w] : workers_) {
-    if (w.alive && now - w.last_seen > options_.worker_timeout) {
-      LogWarn(log_, "worker " + id + " missed its heartbeats");
-      OnDeath(w, "heartbeat timeout");
-      ++w.generation;
-    }
+  return names;
+}
+
+std::vector<std::string> Coordinator::OutputBatches(const EntityRun& run) const {
+  std::vector<std::string> names;
+  for (uint64_t seq = 0; seq < run.output_batches; ++seq) {
+    names.push_back(OutputBatch(run.entity, seq));
   }
-  return Status::Ok();
+  return names;
 }
 
-void Coordinator::OnDeath(Worker& w, const std::string& how) {
-  if (!w.alive) return;
-  w.alive = false;
-  w.replied = false;
-  if (!started_run_ || halted_ || finished_) return;
-  // Whatever the dead worker held or had in flight is leased again.
-  Recover(w.role);
+Status Coordinator::StartWave() {
+  runs_.clear();
+  started_entities_.clear();
+  finished_entities_.clear();
+  reconciling_ = false;
+  log_.wave = wave_;
+  const WaveSpec& wave = plan_.waves[wave_];
+  std::string levels;
+  for (const auto& group : wave.groups) {
+    std::string names;
+    for (const auto& e : group) names += (names.empty() ? "" : ", ") + e;
+    levels += (levels.empty() ? "[" : " -> [") + names + "]";
+  }
+  LogInfo(log_, "wave " + wave.name + ": " + levels);
+  return StartReady();
 }
 
-v1::Lease Coordinator::Reissue(const v1::BatchId& id, const std::string& from_stage,
-                               v1::Lease::Kind kind) {
-  // The batch is accounted afresh from `from_stage` on, under a new epoch:
-  // what the old epoch recorded is forgotten and its late commits refused.
-  const std::string name = BatchName(id);
-  uint64_t epoch = NextEpoch();
-  reissued_[name] = epoch;
-  ledger_.Lease(name, epoch, from_stage);
-  Status st = audit_->DeleteBatchFates(summary_.run_id, name);
-  if (!st.ok()) LogError(log_, st.ToString());
-  v1::Lease lease;
-  lease.set_kind(kind);
-  *lease.mutable_batch() = id;
-  lease.set_epoch(epoch);
-  return lease;
-}
-
-void Coordinator::Recover(const std::string& role) {
-  LogWarn(log_, "recovering from the loss of a " + role);
-  if (phase_ == Phase::kIngest) {
-    if (role == "extractor") {
-      for (auto& [source, stream] : streams_) {
-        if (stream.done) continue;
-        // Resume after the last batch whose extraction was committed.
-        uint64_t seq = 0;
-        v1::BatchRange resume;
-        while (const v1::BatchRange* r = ledger_.Range(IngestBatch(source, seq))) {
-          resume.set_begin_offset(r->end_offset());
-          ++seq;
-        }
-        if (seq > 0) {
-          const v1::BatchRange* last = ledger_.Range(IngestBatch(source, seq - 1));
-          resume.set_first_line(last->first_line());  // refined by the source on Seek
-        }
-        uint64_t epoch = NextEpoch();
-        stream.segments.emplace_back(seq, epoch);
-        LeaseStream(source, epoch, resume, seq);
-      }
-    }
-    if (role == "extractor" || role == "transformer" || role == "deduper") {
-      for (auto& [source, stream] : streams_) {
-        for (uint64_t seq = 0;; ++seq) {
-          std::string name = IngestBatch(source, seq);
-          const v1::BatchRange* range = ledger_.Range(name);
-          if (range == nullptr) break;
-          if (ledger_.Has(name, "dedup_ingest")) continue;
-          v1::Lease lease =
-              Reissue(IngestId(source, seq), "extract", v1::Lease::KIND_EXTRACT_BATCH);
-          *lease.mutable_range() = *range;
-          pending_.push_back({"extractor", lease});
-        }
-      }
-    }
-  } else if (phase_ == Phase::kResolve || phase_ == Phase::kOutput) {
-    if (!resolved_ && role == "deduper") {
-      LeaseResolve();
-    } else if (resolved_ && (role == "deduper" || role == "validator" || role == "loader")) {
-      for (uint64_t seq = 0; seq < output_batches_; ++seq) {
-        std::string name = OutputBatch(seq);
-        if (ledger_.Has(name, "load")) continue;
-        pending_.push_back({"deduper", Reissue(OutputId(seq), "dedup", v1::Lease::KIND_RESEND)});
-      }
-    }
-  } else if (phase_ == Phase::kReconcile && role == "reconciler") {
+Status Coordinator::StartReady() {
+  const WaveSpec& wave = plan_.waves[wave_];
+  for (const std::string& entity :
+       ReadyEntities(wave, started_entities_, finished_entities_)) {
+    SLUICE_RETURN_IF_ERROR(StartEntity(entity));
+  }
+  if (runs_.empty() && !reconciling_ && finished_entities_.size() >= wave.entities.size()) {
+    reconciling_ = true;
     LeaseReconcile();
   }
-}
-
-Status Coordinator::DispatchLeases() {
-  std::deque<std::pair<std::string, v1::Lease>> waiting;
-  while (!pending_.empty()) {
-    auto [role, lease] = pending_.front();
-    pending_.pop_front();
-    Worker* target = nullptr;
-    // Round-robin over the live workers of the role.
-    std::vector<Worker*> live;
-    for (auto& [id, w] : workers_) {
-      if (w.role == role && w.alive && w.replied) live.push_back(&w);
-    }
-    if (!live.empty()) target = live[round_robin_++ % live.size()];
-    if (target == nullptr) {
-      waiting.emplace_back(role, lease);
-      continue;
-    }
-    v1::Envelope env;
-    *env.mutable_lease() = lease;
-    SLUICE_RETURN_IF_ERROR(control_->Send(target->identity, env));
-  }
-  pending_ = std::move(waiting);
   return Status::Ok();
 }
 
-void Coordinator::LeaseStream(const std::string& source, uint64_t epoch, const v1::BatchRange& from,
-                              uint64_t first_sequence) {
-  v1::Lease lease;
-  lease.set_kind(v1::Lease::KIND_EXTRACT_SOURCE);
-  *lease.mutable_batch() = IngestId(source, 0);
-  lease.set_epoch(epoch);
-  *lease.mutable_range() = from;
-  lease.set_next_sequence(first_sequence);
-  pending_.push_back({"extractor", lease});
-}
-
-void Coordinator::LeaseResolve() {
-  resolve_epoch_ = NextEpoch();
-  v1::Lease lease;
-  lease.set_kind(v1::Lease::KIND_RESOLVE);
-  *lease.mutable_batch() = OutputId(0);
-  lease.mutable_batch()->set_source("");
-  lease.set_epoch(resolve_epoch_);
-  pending_.push_back({"deduper", lease});
-}
-
-void Coordinator::LeaseReconcile() {
-  v1::Lease lease;
-  lease.set_kind(v1::Lease::KIND_RECONCILE);
-  lease.mutable_batch()->set_run_id(summary_.run_id);
-  lease.mutable_batch()->set_wave(static_cast<uint32_t>(wave_));
-  lease.set_epoch(NextEpoch());
-  pending_.push_back({"reconciler", lease});
-}
-
-v1::BatchId Coordinator::IngestId(const std::string& source, uint64_t seq) const {
-  v1::BatchId id;
-  id.set_run_id(summary_.run_id);
-  id.set_wave(static_cast<uint32_t>(wave_));
-  id.set_entity(Entity());
-  id.set_source(source);
-  id.set_sequence(seq);
-  return id;
-}
-
-std::string Coordinator::IngestBatch(const std::string& source, uint64_t seq) const {
-  return BatchName(IngestId(source, seq));
-}
-
-Status Coordinator::StartEntity() {
-  phase_ = Phase::kIngest;
-  streams_.clear();
-  resolved_ = false;
-  output_known_ = false;
-  output_batches_ = 0;
-  log_.wave = wave_;
-  log_.entity = Entity();
-  for (const Mapping* m : plan_.MappingsFor(Entity())) {
+Status Coordinator::StartEntity(const std::string& entity) {
+  started_entities_.insert(entity);
+  EntityRun& run = runs_[entity];
+  run.entity = entity;
+  for (const Mapping* m : plan_.MappingsFor(entity)) {
     Stream s;
     s.source = m->source;
     uint64_t epoch = NextEpoch();
     s.segments.emplace_back(0, epoch);
-    streams_[m->source] = s;
-    LeaseStream(m->source, epoch, v1::BatchRange(), 0);
+    run.streams[m->source] = s;
+    LeaseStream(run, m->source, epoch, v1::BatchRange(), 0);
   }
-  LogInfo(log_, "wave " + plan_.waves[wave_].name + ": entity " + Entity() + " from " +
-                    std::to_string(streams_.size()) + " source(s)");
+  std::string alongside;
+  for (const auto& [other, r] : runs_) {
+    if (other != entity) alongside += (alongside.empty() ? "" : ", ") + other;
+  }
+  LogInfo(EntityLog(entity), "wave " + plan_.waves[wave_].name + ": entity " + entity + " from " +
+                                 std::to_string(run.streams.size()) + " source(s)" +
+                                 (alongside.empty() ? "" : ", alongside " + alongside));
+  last_progress_ = Clock::now();
   return Status::Ok();
 }
 
 Status Coordinator::Advance() {
-  if (phase_ == Phase::kIngest) {
-    for (const auto& [source, s] : streams_) {
-      if (!s.done) return Status::Ok();
-      for (uint64_t seq = 0; seq < s.batches; ++seq) {
-        if (!ledger_.Has(IngestBatch(source, seq), "dedup_ingest")) return Status::Ok();
-      }
-    }
-    phase_ = Phase::kResolve;
-    LeaseResolve();
-    return Status::Ok();
-  }
-  if (phase_ == Phase::kResolve || phase_ == Phase::kOutput) {
-    if (!resolved_ || !output_known_) return Status::Ok();
-    SLUICE_RETURN_IF_ERROR(CheckValidationGate());
-    if (halted_) return Status::Ok();
-    for (uint64_t seq = 0; seq < output_batches_; ++seq) {
-      if (!ledger_.Has(OutputBatch(seq), "load")) return Status::Ok();
-    }
-    return FinishEntity();
+  std::vector<std::string> active;
+  for (const auto& [entity, run] : runs_) active.push_back(entity);
+  for (const std::string& entity : active) {
+    if (halted_) break;
+    auto it = runs_.find(entity);
+    if (it != runs_.end()) SLUICE_RETURN_IF_ERROR(AdvanceEntity(it->second));
   }
   return Status::Ok();
 }
 
-Status Coordinator::FinishEntity() {
-  std::vector<std::string> ingest, output;
-  for (const auto& [source, s] : streams_) {
-    for (uint64_t seq = 0; seq < s.batches; ++seq) ingest.push_back(IngestBatch(source, seq));
+Status Coordinator::AdvanceEntity(EntityRun& run) {
+  if (run.phase == Phase::kIngest) {
+    for (const auto& [source, s] : run.streams) {
+      if (!s.done) return Status::Ok();
+      for (uint64_t seq = 0; seq < s.batches; ++seq) {
+        if (!ledger_.Has(IngestBatch(run.entity, source, seq), "dedup_ingest")) {
+          return Status::Ok();
+        }
+      }
+    }
+    run.phase = Phase::kResolve;
+    LeaseResolve(run);
+    return Status::Ok();
   }
-  for (uint64_t seq = 0; seq < output_batches_; ++seq) output.push_back(OutputBatch(seq));
-  std::string resolution = BatchName(resolution_id_);
+  if (!run.resolved || !run.output_known) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(CheckValidationGate(run));
+  if (halted_) return Status::Ok();
+  for (uint64_t seq = 0; seq < run.output_batches; ++seq) {
+    if (!ledger_.Has(OutputBatch(run.entity, seq), "load")) return Status::Ok();
+  }
+  return FinishEntity(run);
+}
+
+Status Coordinator::FinishEntity(EntityRun& run) {
+  const std::string entity = run.entity;  // `run` is erased below
+  std::vector<std::string> ingest = IngestBatches(run);
+  std::vector<std::string> output = OutputBatches(run);
+  std::string resolution = BatchName(run.resolution_id);
   Status st = ledger_.CheckResolution(resolution, ingest, output);
   if (!st.ok()) {
     Halt(st.message());
@@ -239,7 +130,7 @@ Status Coordinator::FinishEntity() {
     LedgerRow r;
     r.run_id = summary_.run_id;
     r.wave = wave_;
-    r.entity = Entity();
+    r.entity = entity;
     r.source = source;
     r.extracted = t.extracted;
     r.merged = t.fates.merged;
@@ -253,7 +144,7 @@ Status Coordinator::FinishEntity() {
     r.fate_checksum = t.fates.checksum.value();
     rows.push_back(r);
     EntitySourceSummary s;
-    s.entity = Entity();
+    s.entity = entity;
     s.source = source;
     s.wave = wave_;
     s.extracted = r.extracted;
@@ -271,24 +162,22 @@ Status Coordinator::FinishEntity() {
     }
   }
   std::map<std::string, std::map<std::string, int64_t>> sums;
-  sums[Entity()] = ledger_.DecimalSums(output);
+  sums[entity] = ledger_.DecimalSums(output);
   SLUICE_RETURN_IF_ERROR(audit_->WriteLedger(rows, sums));
   if (!unbalanced.empty()) {
-    Halt("conservation broken for " + Entity() + ": " + unbalanced);
+    Halt("conservation broken for " + entity + ": " + unbalanced);
     return Status::Ok();
   }
-  LogInfo(log_, "entity " + Entity() + " loaded and balanced");
-  if (entity_index_ + 1 < plan_.waves[wave_].entities.size()) {
-    ++entity_index_;
-    return StartEntity();
-  }
-  phase_ = Phase::kReconcile;
-  LeaseReconcile();
-  return Status::Ok();
+  LogInfo(EntityLog(entity), "entity " + entity + " loaded and balanced");
+  finished_entities_.insert(entity);
+  runs_.erase(entity);
+  last_progress_ = Clock::now();
+  // Its children in the wave may start now; after the last entity, reconcile.
+  return StartReady();
 }
 
 Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
-  if (phase_ != Phase::kReconcile || static_cast<int>(r.wave()) != wave_) return Status::Ok();
+  if (!reconciling_ || static_cast<int>(r.wave()) != wave_) return Status::Ok();
   summary_.reports.push_back(r.report_path());
   summary_.reconciliation.push_back("wave " + plan_.waves[wave_].name + ": " +
                                     (r.passed() ? "PASS" : "FAIL") + " " + r.summary());
@@ -311,51 +200,53 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
       audit_->RecordWave(summary_.run_id, wave_, plan_.waves[wave_].name, "completed"));
   if (wave_ + 1 < static_cast<int>(plan_.waves.size())) {
     ++wave_;
-    entity_index_ = 0;
-    return StartEntity();
+    return StartWave();
   }
+  reconciling_ = false;
   finished_ = true;
   return Status::Ok();
 }
 
-uint64_t Coordinator::ExpectedEpoch(const v1::BatchId& id) const {
+EntityRun* Coordinator::RunOf(const v1::BatchId& id) {
+  if (static_cast<int>(id.wave()) != wave_ || id.run_id() != summary_.run_id) return nullptr;
+  auto it = runs_.find(id.entity());
+  return it == runs_.end() ? nullptr : &it->second;
+}
+
+uint64_t Coordinator::ExpectedEpoch(const EntityRun& run, const v1::BatchId& id) const {
   std::string name = BatchName(id);
   auto it = reissued_.find(name);
   if (it != reissued_.end()) return it->second;
-  auto s = streams_.find(id.source());
-  if (s != streams_.end()) return s->second.EpochFor(id.sequence());
-  return resolve_epoch_;  // deduper output
-}
-
-bool Coordinator::Current(const v1::BatchId& id) const {
-  return static_cast<int>(id.wave()) == wave_ && id.run_id() == summary_.run_id &&
-         id.entity() == Entity();
+  auto s = run.streams.find(id.source());
+  if (s != run.streams.end()) return s->second.EpochFor(id.sequence());
+  return run.resolve_epoch;  // deduper output
 }
 
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   auto shared = std::make_shared<const v1::Commit>(std::move(moved));
   const v1::Commit& c = *shared;
-  if (!Current(c.batch())) return Status::Ok();  // a straggler from a finished entity
+  EntityRun* run = RunOf(c.batch());
+  if (run == nullptr) return Status::Ok();  // a straggler from a finished entity
   if (c.stage() == "dedup_resolve") {
-    if (c.epoch() != resolve_epoch_ || resolved_) return Status::Ok();
+    if (c.epoch() != run->resolve_epoch || run->resolved) return Status::Ok();
     Status st = ledger_.Apply(c);
     if (!st.ok()) {
       Halt(st.message());
       return Status::Ok();
     }
     SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, wave_, c));
-    resolved_ = true;
-    resolution_id_ = c.batch();
-    phase_ = Phase::kOutput;
+    run->resolved = true;
+    run->resolution_id = c.batch();
+    run->phase = Phase::kOutput;
     uint64_t size = static_cast<uint64_t>(plan_.batch_size);
-    output_batches_ = (c.counts().out() + size - 1) / size;
-    output_known_ = true;
+    run->output_batches = (c.counts().out() + size - 1) / size;
+    run->output_known = true;
     last_progress_ = Clock::now();
     return Status::Ok();
   }
-  if (c.stage() == "validate") OnValidateCommit(from, c);
+  if (c.stage() == "validate") OnValidateCommit(from, *run, c);
   std::string name = BatchName(c.batch());
-  uint64_t expected = ExpectedEpoch(c.batch());
+  uint64_t expected = ExpectedEpoch(*run, c.batch());
   if (c.epoch() != expected) {
     LogInfo(log_, "refused stale commit of " + name + " at " + c.stage() + " from " + from);
     return Status::Ok();
@@ -378,18 +269,20 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
 }
 
 Status Coordinator::OnStreamDone(const v1::StreamDone& d) {
-  if (!Current(d.last())) return Status::Ok();
+  EntityRun* run = RunOf(d.last());
+  if (run == nullptr) return Status::Ok();
   if (d.stage() == "extract") {
-    auto it = streams_.find(d.last().source());
-    if (it == streams_.end()) return Status::Ok();
+    auto it = run->streams.find(d.last().source());
+    if (it == run->streams.end()) return Status::Ok();
     // Only the latest stream lease can end the stream.
     if (it->second.segments.empty() || it->second.segments.back().second != d.epoch()) {
       return Status::Ok();
     }
     it->second.done = true;
     it->second.batches = d.batches();
-    LogInfo(log_, "source " + d.last().source() + " extracted in " + std::to_string(d.batches()) +
-                      " batch(es)");
+    LogInfo(EntityLog(run->entity), "source " + d.last().source() + " of " + run->entity +
+                                        " extracted in " + std::to_string(d.batches()) +
+                                        " batch(es)");
   }
   last_progress_ = Clock::now();
   return Status::Ok();
@@ -427,22 +320,35 @@ Status Coordinator::Handle(const std::string& sender, v1::Envelope& env) {
 }
 
 std::string Coordinator::Waiting() const {
-  switch (phase_) {
-    case Phase::kIngest: {
-      std::string s = "ingesting " + Entity() + ": ";
-      for (const auto& [source, st] : streams_) {
-        s += source + (st.done ? " extracted" : " extracting") + "; ";
+  std::string s;
+  auto add = [&s](const std::string& what) { s += (s.empty() ? "" : "; ") + what; };
+  for (const auto& [entity, run] : runs_) {
+    switch (run.phase) {
+      case Phase::kIngest: {
+        std::string sources;
+        for (const auto& [source, st] : run.streams) {
+          sources += (sources.empty() ? "" : ", ") + source + (st.done ? " extracted" : " extracting");
+        }
+        add("ingesting " + entity + " (" + sources + ")");
+        break;
       }
-      return s;
+      case Phase::kResolve:
+        add("waiting for the deduper to resolve " + entity);
+        break;
+      case Phase::kOutput: {
+        uint64_t loaded = 0;
+        for (uint64_t seq = 0; seq < run.output_batches; ++seq) {
+          if (ledger_.Has(OutputBatch(entity, seq), "load")) ++loaded;
+        }
+        add("loading " + entity + " (" + std::to_string(loaded) + " of " +
+            std::to_string(run.output_batches) + " batch(es) loaded)");
+        break;
+      }
     }
-    case Phase::kResolve:
-      return "waiting for the deduper to resolve " + Entity();
-    case Phase::kOutput:
-      return "loading " + Entity();
-    case Phase::kReconcile:
-      return "reconciling wave " + plan_.waves[wave_].name;
   }
-  return "";
+  if (reconciling_) add("reconciling wave " + plan_.waves[wave_].name);
+  if (s.empty()) s = "nothing in flight in wave " + plan_.waves[wave_].name;
+  return s;
 }
 
 }  // namespace sluice::coordination

@@ -7,6 +7,7 @@
 
 #include "common/hash.h"
 #include "deduper/comparators.h"
+#include "deduper/metaphone.h"
 #include "deduper/fuzzy_matcher.h"
 
 namespace sluice {
@@ -90,6 +91,13 @@ Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
             break;
           }
           folded = code;
+        } else if (transform == "metaphone") {
+          // The primary Double Metaphone code: one key per record.
+          folded = similarity::DoubleMetaphone(folded).primary;
+          if (folded.empty()) {
+            usable = false;
+            break;
+          }
         } else if (transform == "prefix") {
           size_t cut = 0, chars = 0;  // whole code points
           while (cut < folded.size() && chars < static_cast<size_t>(part.spec->length)) {
@@ -124,11 +132,8 @@ Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
 
 namespace blocking {
 
-// Groups records by key; blocks above `max_block` are left out, their keys
-// set to 0 (so that later rules do not count their pairs as seen) and
-// reported in `rule_stats`.
 Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::Rule* rule_stats,
-                   uint64_t* largest) {
+                   uint64_t* largest, const ShardMap* shards) {
   std::vector<std::pair<uint64_t, uint32_t>> order;
   for (uint32_t i = 0; i < keys->size(); ++i) {
     if ((*keys)[i] != 0) order.emplace_back((*keys)[i], i);
@@ -145,7 +150,7 @@ Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::R
       ++rule_stats->oversize_blocks;
       rule_stats->oversize_records += size;
       for (size_t k = begin; k < end; ++k) (*keys)[order[k].second] = 0;
-    } else if (size >= 2) {
+    } else if (size >= 2 && (shards == nullptr || shards->OwnsBlock(order[begin].first))) {
       ++rule_stats->blocks;
       blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
       for (size_t k = begin; k < end; ++k) blocks.members.push_back(order[k].second);

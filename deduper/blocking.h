@@ -4,10 +4,12 @@
 // fuzzy_matcher.h.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "deduper/dedup.h"
+#include "deduper/shard_map.h"
 
 namespace sluice::blocking {
 
@@ -20,12 +22,25 @@ struct Blocks {
 
 // Groups records by key; blocks above `max_block` are left out, their keys
 // set to 0 (so that later rules do not count their pairs as seen) and
-// reported in `rule_stats`.
+// reported in `rule_stats`. With a shard map, only the blocks whose key the
+// shard owns are returned (and counted in rule_stats->blocks); block sizes,
+// and so the oversize blocks, are decided over all records on every shard.
 Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::Rule* rule_stats,
-                   uint64_t* largest);
+                   uint64_t* largest, const ShardMap* shards = nullptr);
+
+// Whether some rule puts a and b in one (not oversize) block: whether
+// blocking makes (a, b) a candidate pair on one of the shards.
+inline bool CoBlocked(const std::vector<std::vector<uint64_t>>& keys, uint32_t a, uint32_t b) {
+  for (const std::vector<uint64_t>& k : keys) {
+    if (k[a] != 0 && k[a] == k[b]) return true;
+  }
+  return false;
+}
 
 // Calls fn(a, b) (a < b) for every candidate pair, each once: a pair that
-// an earlier rule blocks together is skipped by the later ones.
+// an earlier rule blocks together is skipped by the later ones. With blocks
+// grouped for one shard of N, each pair is therefore given to exactly one
+// shard: the owner of its block under the first rule that pairs it.
 template <typename Fn>
 void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vector<Blocks>& blocks,
                  Fn fn) {
@@ -38,9 +53,16 @@ void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vect
   }
   for (size_t r = 0; r < blocks.size(); ++r) {
     const Blocks& bl = blocks[r];
+    size_t ahead = 0;  // members whose key rows have been prefetched
     for (size_t b = 0; b + 1 < bl.starts.size(); ++b) {
       const uint32_t* m = bl.members.data() + bl.starts[b];
       const size_t size = bl.starts[b + 1] - bl.starts[b];
+      // The members of the next blocks are scattered records: fetch their
+      // key rows while this block is compared (a miss per pair otherwise).
+      if (r > 0) {
+        const size_t want = std::min<size_t>(bl.starts[b + 1] + 16, bl.members.size());
+        for (; ahead < want; ++ahead) __builtin_prefetch(row.data() + bl.members[ahead] * rules);
+      }
       for (size_t x = 0; x < size; ++x) {
         for (size_t y = x + 1; y < size; ++y) {
           const uint32_t a = m[x], c = m[y];

@@ -165,6 +165,85 @@ int EditKernel(const T* a, size_t la, const T* b, size_t lb, bool transpose, Scr
   return prev[lb];
 }
 
+// Bit-parallel kernels for texts of at most 64 bytes (one bit per position).
+// Only the bytes present in the two texts are touched in the 256-entry
+// position tables, so nothing is cleared per call and nothing allocated.
+constexpr size_t kWord = 64;
+
+// Jaro as JaroKernel computes it (each character of `a`, in order, takes the
+// first unmatched equal character of `b` within the window), one word
+// operation per character of `a`.
+double JaroBits(const unsigned char* a, size_t la, const unsigned char* b, size_t lb) {
+  if (la == 0 && lb == 0) return 1.0;
+  if (la == 0 || lb == 0) return 0.0;
+  const size_t window = std::max(la, lb) / 2 > 0 ? std::max(la, lb) / 2 - 1 : 0;
+  uint64_t positions[256];
+  for (size_t i = 0; i < la; ++i) positions[a[i]] = 0;
+  for (size_t j = 0; j < lb; ++j) positions[b[j]] = 0;
+  for (size_t j = 0; j < lb; ++j) positions[b[j]] |= uint64_t{1} << j;
+  uint64_t fa = 0, fb = 0;
+  size_t matches = 0;
+  for (size_t i = 0; i < la; ++i) {
+    const size_t lo = i > window ? i - window : 0;
+    const size_t hi = std::min(lb, i + window + 1);
+    if (lo >= hi) break;  // later characters are further out of reach
+    const uint64_t range =
+        (hi == kWord ? ~uint64_t{0} : (uint64_t{1} << hi) - 1) & ~((uint64_t{1} << lo) - 1);
+    const uint64_t free = positions[a[i]] & range & ~fb;
+    if (free != 0) {
+      fb |= free & (~free + 1);
+      fa |= uint64_t{1} << i;
+      ++matches;
+    }
+  }
+  if (matches == 0) return 0.0;
+  size_t transpositions = 0;
+  for (uint64_t x = fa, y = fb; x != 0; x &= x - 1, y &= y - 1) {
+    transpositions += a[__builtin_ctzll(x)] != b[__builtin_ctzll(y)];
+  }
+  const double m = static_cast<double>(matches);
+  return (m / la + m / lb + (m - transpositions / 2.0) / m) / 3.0;
+}
+
+double JaroWinklerBits(const unsigned char* a, size_t la, const unsigned char* b, size_t lb) {
+  double jaro = JaroBits(a, la, b, lb);
+  if (jaro <= 0.7) return jaro;
+  size_t prefix = 0;
+  const size_t most = std::min<size_t>({4, la, lb});
+  while (prefix < most && a[prefix] == b[prefix]) ++prefix;
+  return jaro + prefix * 0.1 * (1.0 - jaro);
+}
+
+// Edit distance by Myers' (1999) bit-vector algorithm in Hyyro's
+// formulation, `a` the pattern (la <= 64); with `transpose`, Hyyro's (2003)
+// extension to optimal string alignment. Equal to EditKernel.
+int EditBits(const unsigned char* a, size_t la, const unsigned char* b, size_t lb, bool transpose) {
+  if (la == 0) return static_cast<int>(lb);
+  if (lb == 0) return static_cast<int>(la);
+  uint64_t peq[256];
+  for (size_t j = 0; j < lb; ++j) peq[b[j]] = 0;
+  for (size_t i = 0; i < la; ++i) peq[a[i]] = 0;
+  for (size_t i = 0; i < la; ++i) peq[a[i]] |= uint64_t{1} << i;
+  const uint64_t last = uint64_t{1} << (la - 1);
+  uint64_t vp = ~uint64_t{0}, vn = 0, d0 = 0, pm_old = 0;
+  int dist = static_cast<int>(la);
+  for (size_t j = 0; j < lb; ++j) {
+    const uint64_t pm = peq[b[j]];
+    // Transpositions read the previous column's diagonal (d0 before update).
+    const uint64_t tr = transpose ? (((~d0) & pm) << 1) & pm_old : 0;
+    d0 = (((pm & vp) + vp) ^ vp) | pm | vn | tr;
+    pm_old = pm;
+    uint64_t hp = vn | ~(d0 | vp);
+    const uint64_t hn = d0 & vp;
+    dist += (hp & last) != 0;
+    dist -= (hn & last) != 0;
+    hp = (hp << 1) | 1;
+    vp = (hn << 1) | ~(d0 | hp);
+    vn = d0 & hp;
+  }
+  return dist;
+}
+
 // Runs `kernel` on bytes when both texts are ASCII, else on code points.
 template <typename Kernel>
 auto Dispatch(std::string_view a, std::string_view b, Kernel kernel) {
@@ -176,6 +255,10 @@ auto Dispatch(std::string_view a, std::string_view b, Kernel kernel) {
   Decode(a, &s.a);
   Decode(b, &s.b);
   return kernel(s.a.data(), s.a.size(), s.b.data(), s.b.size(), s);
+}
+
+const unsigned char* Bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
 }
 
 size_t CodePoints(std::string_view s) {
@@ -242,6 +325,9 @@ char SoundexCode(char c) {
 
 double Jaro(std::string_view a, std::string_view b) {
   if (a == b) return 1.0;
+  if (a.size() <= kWord && b.size() <= kWord && IsAscii(a) && IsAscii(b)) {
+    return JaroBits(Bytes(a), a.size(), Bytes(b), b.size());
+  }
   return Dispatch(a, b, [](auto* x, size_t lx, auto* y, size_t ly, Scratch& s) {
     return JaroKernel(x, lx, y, ly, s);
   });
@@ -249,6 +335,9 @@ double Jaro(std::string_view a, std::string_view b) {
 
 double JaroWinkler(std::string_view a, std::string_view b) {
   if (a == b) return 1.0;
+  if (a.size() <= kWord && b.size() <= kWord && IsAscii(a) && IsAscii(b)) {
+    return JaroWinklerBits(Bytes(a), a.size(), Bytes(b), b.size());
+  }
   return Dispatch(a, b, [](auto* x, size_t lx, auto* y, size_t ly, Scratch& s) {
     return JaroWinklerKernel(x, lx, y, ly, s);
   });
@@ -256,6 +345,9 @@ double JaroWinkler(std::string_view a, std::string_view b) {
 
 int Levenshtein(std::string_view a, std::string_view b) {
   if (a == b) return 0;
+  if (a.size() <= kWord && IsAscii(a) && IsAscii(b)) {
+    return EditBits(Bytes(a), a.size(), Bytes(b), b.size(), false);
+  }
   return Dispatch(a, b, [](auto* x, size_t lx, auto* y, size_t ly, Scratch& s) {
     return EditKernel(x, lx, y, ly, false, s);
   });
@@ -263,9 +355,32 @@ int Levenshtein(std::string_view a, std::string_view b) {
 
 int DamerauLevenshtein(std::string_view a, std::string_view b) {
   if (a == b) return 0;
+  if (a.size() <= kWord && IsAscii(a) && IsAscii(b)) {
+    return EditBits(Bytes(a), a.size(), Bytes(b), b.size(), true);
+  }
   return Dispatch(a, b, [](auto* x, size_t lx, auto* y, size_t ly, Scratch& s) {
     return EditKernel(x, lx, y, ly, true, s);
   });
+}
+
+double JaroWinklerAscii(std::string_view a, std::string_view b) {
+  if (a == b) return 1.0;
+  if (a.size() <= kWord && b.size() <= kWord) {
+    return JaroWinklerBits(Bytes(a), a.size(), Bytes(b), b.size());
+  }
+  return JaroWinklerKernel(Bytes(a), a.size(), Bytes(b), b.size(), ThreadScratch());
+}
+
+int LevenshteinAscii(std::string_view a, std::string_view b) {
+  if (a == b) return 0;
+  if (a.size() <= kWord) return EditBits(Bytes(a), a.size(), Bytes(b), b.size(), false);
+  return EditKernel(Bytes(a), a.size(), Bytes(b), b.size(), false, ThreadScratch());
+}
+
+int DamerauLevenshteinAscii(std::string_view a, std::string_view b) {
+  if (a == b) return 0;
+  if (a.size() <= kWord) return EditBits(Bytes(a), a.size(), Bytes(b), b.size(), true);
+  return EditKernel(Bytes(a), a.size(), Bytes(b), b.size(), true, ThreadScratch());
 }
 
 double LevenshteinSimilarity(std::string_view a, std::string_view b) {
@@ -384,6 +499,31 @@ void FoldText(std::string_view in, std::string* out) {
   }
   if (out->size() > start && out->back() == ' ') out->pop_back();
 }
+
+namespace reference {
+
+double Jaro(std::string_view a, std::string_view b) {
+  Scratch& s = ThreadScratch();
+  Decode(a, &s.a);
+  Decode(b, &s.b);
+  return JaroKernel(s.a.data(), s.a.size(), s.b.data(), s.b.size(), s);
+}
+
+int Levenshtein(std::string_view a, std::string_view b) {
+  Scratch& s = ThreadScratch();
+  Decode(a, &s.a);
+  Decode(b, &s.b);
+  return EditKernel(s.a.data(), s.a.size(), s.b.data(), s.b.size(), false, s);
+}
+
+int DamerauLevenshtein(std::string_view a, std::string_view b) {
+  Scratch& s = ThreadScratch();
+  Decode(a, &s.a);
+  Decode(b, &s.b);
+  return EditKernel(s.a.data(), s.a.size(), s.b.data(), s.b.size(), true, s);
+}
+
+}  // namespace reference
 
 uint64_t AbsDifference(int64_t a, int64_t b) {
   return a >= b ? static_cast<uint64_t>(a) - static_cast<uint64_t>(b)

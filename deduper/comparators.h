@@ -28,6 +28,14 @@ int DamerauLevenshtein(std::string_view a, std::string_view b);
 double LevenshteinSimilarity(std::string_view a, std::string_view b);
 double DamerauLevenshteinSimilarity(std::string_view a, std::string_view b);
 
+// The same for texts known to be ASCII (not checked), as the fuzzy matcher
+// knows from folding each record once: no scan for multi-byte characters.
+// Texts of up to 64 bytes take bit-parallel kernels (Jaro: one word
+// operation per character; edit distances: Myers 1999 and Hyyro 2003).
+double JaroWinklerAscii(std::string_view a, std::string_view b);
+int LevenshteinAscii(std::string_view a, std::string_view b);
+int DamerauLevenshteinAscii(std::string_view a, std::string_view b);
+
 // Jaccard index of the sets of tokens (runs of letters and digits; any other
 // byte separates): "st james" vs "james st" = 1. 1 for two token-less texts.
 double TokenSetSimilarity(std::string_view a, std::string_view b);
@@ -46,5 +54,14 @@ void FoldText(std::string_view in, std::string* out);
 
 // |a - b| for days or any integer measure, without overflow.
 uint64_t AbsDifference(int64_t a, int64_t b);
+
+// The plain dynamic-programming kernels on code points, without the
+// bit-parallel fast paths (texts of up to 64 ASCII bytes) that the functions
+// above take: the fast paths must give exactly these results (tests).
+namespace reference {
+double Jaro(std::string_view a, std::string_view b);
+int Levenshtein(std::string_view a, std::string_view b);
+int DamerauLevenshtein(std::string_view a, std::string_view b);
+}  // namespace reference
 
 }  // namespace sluice::similarity

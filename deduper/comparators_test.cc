@@ -113,6 +113,48 @@ TEST(FoldText, CaseAccentsAndPunctuation) {
   EXPECT_EQ(out, "");
 }
 
+// The bit-parallel kernels (ASCII texts of up to 64 bytes) against the plain
+// dynamic programmes, on random texts over small alphabets (many repeats,
+// transpositions and window edge cases) and on lengths around 64.
+TEST(BitParallelKernels, AgreeWithTheDynamicProgrammes) {
+  uint64_t state = 12345;
+  auto next = [&state]() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  auto text = [&](size_t max_len, int alphabet) {
+    std::string s(next() % (max_len + 1), 'a');
+    for (char& c : s) c = static_cast<char>('a' + next() % alphabet);
+    return s;
+  };
+  int checked = 0;
+  for (int round = 0; round < 100000; ++round) {
+    const int alphabet = 2 + static_cast<int>(next() % 6);
+    const size_t max_len = round % 10 == 0 ? 70 : 12;
+    std::string a = text(max_len, alphabet), b = text(max_len, alphabet);
+    if (round % 3 == 0 && !a.empty()) {  // a near copy: swaps and edits
+      b = a;
+      for (int k = static_cast<int>(next() % 3); k >= 0; --k) {
+        const size_t i = next() % b.size();
+        if (i + 1 < b.size() && next() % 2) std::swap(b[i], b[i + 1]);
+        else b[i] = static_cast<char>('a' + next() % alphabet);
+      }
+    }
+    ASSERT_EQ(Jaro(a, b), reference::Jaro(a, b)) << a << " / " << b;
+    ASSERT_EQ(Levenshtein(a, b), reference::Levenshtein(a, b)) << a << " / " << b;
+    ASSERT_EQ(DamerauLevenshtein(a, b), reference::DamerauLevenshtein(a, b)) << a << " / " << b;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 100000);
+  // The full word and one past it (the DP fallback).
+  std::string a(64, 'x'), b(64, 'x');
+  b[63] = 'y';
+  EXPECT_EQ(Levenshtein(a, b), 1);
+  EXPECT_EQ(Jaro(a, b), reference::Jaro(a, b));
+  a += 'x';
+  EXPECT_EQ(Levenshtein(a, b), 2);
+}
+
 TEST(AbsDifference, NoOverflow) {
   EXPECT_EQ(AbsDifference(3, 10), 7u);
   EXPECT_EQ(AbsDifference(10, 3), 7u);

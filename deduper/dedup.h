@@ -13,6 +13,7 @@
 #include "common/plan.h"
 #include "common/record.h"
 #include "common/status.h"
+#include "deduper/shard_map.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -39,6 +40,7 @@ struct MatchEdge {
 struct MatchStats {
   uint64_t comparisons = 0;    // candidate pairs compared (each pair once)
   double compare_seconds = 0;  // wall time of the comparison pass
+  double compare_cpu_seconds = 0;  // CPU time of the comparison pass (its thread)
   struct Rule {
     std::string name;
     uint64_t blocked = 0;          // records with a usable key
@@ -60,17 +62,39 @@ struct ForcedPair {
   std::string decided_by;
 };
 
+// Per blocking rule, the comparison patterns of the compared pairs that no
+// deterministic rule decided, with how many pairs had each (ascending).
+using PatternCounts = std::vector<std::vector<std::pair<uint64_t, uint64_t>>>;
+// The per-rule sum of several shards' counts, in the same form.
+PatternCounts SumPatterns(const std::vector<PatternCounts>& shards);
+
 // Finds merge (and review) edges among a shard's records.
 class Matcher {
  public:
   virtual ~Matcher() = default;
+  // All of it, on the one shard of the run.
   virtual std::vector<MatchEdge> Match(const Schema& schema,
                                        const std::vector<Record>& records) = 0;
-  // What the last Match did.
+  // The same in phases, on one shard of N that all hold every record
+  // (docs/dedup.md#scale-out). Compare compares the candidate pairs that
+  // `shards` gives this shard; Patterns is what estimation needs of them;
+  // Decide, given the patterns of every shard summed, estimates m and
+  // returns the edges of this shard's pairs. Compare then Decide(Patterns())
+  // on a one-shard map is Match. The default, for a matcher that estimates
+  // nothing, matches everything and keeps the edges whose first record's
+  // home is this shard.
+  virtual Status Compare(const Schema& schema, const std::vector<Record>& records,
+                         const ShardMap& shards);
+  virtual PatternCounts Patterns() const { return {}; }
+  virtual std::vector<MatchEdge> Decide(const PatternCounts& all);
+  // What the last Match (or Compare and Decide) did.
   virtual const MatchStats& stats() const {
     static const MatchStats kNone;
     return kNone;
   }
+
+ private:
+  std::vector<MatchEdge> compared_;  // the default Compare's edges
 };
 
 // Exact equality on the plan's key fields; NULL and empty keys never match.
@@ -101,6 +125,9 @@ struct Resolution {
   // Review-band pairs and the members of clusters held whole, for a steward.
   std::vector<v1::ReviewItem> review_items;
   MatchStats stats;
+  // Records this resolution accounts for: all of the shard's on a single
+  // shard, its owned ones on N (out + fates, over every shard, is all).
+  uint64_t in = 0;
 };
 
 // One shard's state for one entity in one run, backed by an append-only log
@@ -133,6 +160,24 @@ class DedupShard {
   // Resolve again reads them back from the log first.
   virtual Result<Resolution> Resolve(const v1::BatchId& id_template, size_t batch_size) = 0;
   virtual size_t record_count() const = 0;
+
+  // The same resolution on N > 1 shards that all hold every record, in the
+  // three rounds the coordinator relays between (docs/dedup.md#scale-out):
+  // 1. compare the candidate pairs `shards` gives this shard; returns their
+  //    pattern counts and a fingerprint of the records;
+  // 2. given every shard's counts: estimate m on their sum, return the
+  //    merge/review edges of this shard's pairs (runs round 1 first if this
+  //    process has not);
+  // 3. given every shard's edges: cluster them all as Resolve does and
+  //    return what this shard owns (output batches "dedup/<shard>").
+  // Every shard computing the same from the same inputs is what makes the
+  // result independent of N. Fails with Corruption when the shards' records
+  // differ.
+  virtual Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards) = 0;
+  virtual Result<v1::DedupEdges> DecidePairs(const ShardMap& shards,
+                                             const std::vector<v1::DedupPatterns>& all) = 0;
+  virtual Result<Resolution> ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
+                                         const v1::BatchId& id_template, size_t batch_size) = 0;
   // What Create found in the existing log.
   virtual const ShardLogReplay& replay() const = 0;
 };

@@ -4,15 +4,24 @@
 
 namespace sluice {
 
+std::string DedupLogic::IngestStage(uint32_t shard) {
+  return shard == 0 ? "dedup_ingest" : "dedup_ingest/" + std::to_string(shard);
+}
+
 Status DedupLogic::Start(const WorkerContext& ctx) {
   ctx_ = ctx;
+  shards_ = ShardMap(ctx.dedup_shard_map, ctx.dedup_shards, ctx.shard);
+  if (ctx.shard >= shards_.count()) {
+    return Status::InvalidArgument("deduper " + std::to_string(ctx.shard) + " is not one of the " +
+                                   std::to_string(shards_.count()) + " dedup shards of the run");
+  }
   return Status::Ok();
 }
 
 Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
   std::string name = std::to_string(id.wave()) + "-" + id.entity();
-  auto it = shards_.find(name);
-  if (it != shards_.end()) return it->second.get();
+  auto it = shards_by_name_.find(name);
+  if (it != shards_by_name_.end()) return it->second.get();
   std::filesystem::path log = std::filesystem::path(ctx_.state_dir) / "shards" / ctx_.run_id /
                               (name + "-shard" + std::to_string(ctx_.shard) + ".log");
   // Steward decisions on pairs of this entity become forced links and
@@ -28,7 +37,7 @@ Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
   SLUICE_ASSIGN_OR_RETURN(
       auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string(), std::move(forced)));
   DedupShard* raw = shard.get();
-  shards_.emplace(name, std::move(shard));
+  shards_by_name_.emplace(name, std::move(shard));
   return raw;
 }
 
@@ -36,7 +45,9 @@ Status DedupLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(batch.id));
   // Acknowledged only once the shard log is synced: a replay keeps one copy.
   SLUICE_RETURN_IF_ERROR(shard->Ingest(batch).status());
-  out.Commit(MakeCommit("dedup_ingest", batch, batch.records, {}));
+  v1::Commit c = MakeCommit(IngestStage(ctx_.shard), batch, batch.records, {});
+  c.set_dedup_shard(ctx_.shard);
+  out.Commit(std::move(c));
   return Status::Ok();
 }
 
@@ -56,6 +67,8 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
     to_emit_.pop_front();
     RecordBatch& b = resolved_.at(p.resolution).batches.at(p.index);
     b.epoch = p.epoch;
+    // The loader settles an entity's self-references once all are loaded.
+    b.range.set_output_batches(resolved_.at(p.resolution).batches.size());
     // The dedup commit of an output batch: `in` is what leaves the shard.
     out.Commit(MakeCommit(stage(), b, b.records, {}));
     out.Emit(0, b);
@@ -63,59 +76,123 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
   return !to_emit_.empty();
 }
 
+void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id, uint64_t epoch,
+                                  Resolution res, StageEmitter& out) {
+  // The resolve commit carries the decisions; in = the records it accounts
+  // for (on N shards, those this shard owns).
+  v1::Commit c;
+  c.set_stage("dedup_resolve");
+  *c.mutable_batch() = id;
+  c.mutable_batch()->set_source(id.source() + "/resolve");
+  c.set_epoch(epoch);
+  c.set_dedup_shard(ctx_.shard);
+  KeyChecksum out_sum, fate_sum;
+  uint64_t out_n = 0;
+  for (const auto& b : res.batches) {
+    out_n += b.records.size();
+    out_sum.AddHash(b.KeyChecksumValue());
+  }
+  auto* counts = c.mutable_counts();
+  for (const auto& f : res.fates) {
+    *c.add_fates() = f;
+    fate_sum.Add(f.source(), f.key());
+    if (f.kind() == v1::FATE_MERGED) counts->set_merged(counts->merged() + 1);
+    if (f.kind() == v1::FATE_REJECTED) counts->set_rejected(counts->rejected() + 1);
+    if (f.kind() == v1::FATE_REVIEW) counts->set_review(counts->review() + 1);
+  }
+  // Every merge and review decision, and the items held for a steward.
+  for (auto& d : res.decisions) *c.add_match_decisions() = std::move(d);
+  res.decisions.clear();
+  for (auto& item : res.review_items) *c.add_review_items() = std::move(item);
+  res.review_items.clear();
+  v1::MatchSummary* summary = c.mutable_match_summary();
+  summary->set_comparisons(res.stats.comparisons);
+  summary->set_merge_pairs(res.stats.merge);
+  summary->set_review_pairs(res.stats.review);
+  summary->set_distinct_pairs(res.stats.distinct);
+  for (const std::string& note : res.stats.notes) summary->add_notes(note);
+  counts->set_in(res.in);
+  counts->set_out(out_n);
+  counts->set_out_checksum(out_sum.value());
+  KeyChecksum in_sum = out_sum;
+  in_sum.Merge(fate_sum);
+  counts->set_in_checksum(in_sum.value());
+  out.Commit(std::move(c));
+  resolved_[name] = std::move(res);
+  Schedule(name, epoch, std::nullopt);
+}
+
+Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out) {
+  const std::string name = std::to_string(lease.batch().wave()) + "-" + lease.batch().entity();
+  v1::BatchId id = lease.batch();
+  id.set_source("dedup/" + std::to_string(ctx_.shard));
+  v1::Commit c;
+  *c.mutable_batch() = id;
+  c.set_epoch(lease.epoch());
+  c.set_dedup_shard(ctx_.shard);
+  switch (lease.dedup_round()) {
+    case 1: {
+      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_patterns(), shard->ComparePairs(shards_));
+      c.set_stage("dedup_patterns");
+      c.mutable_batch()->set_source(id.source() + "/patterns");
+      break;
+    }
+    case 2: {
+      std::vector<v1::DedupPatterns> all(lease.dedup_patterns().begin(),
+                                         lease.dedup_patterns().end());
+      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_edges(), shard->DecidePairs(shards_, all));
+      c.set_stage("dedup_edges");
+      c.mutable_batch()->set_source(id.source() + "/edges");
+      break;
+    }
+    case 3: {
+      if (lease.dedup_rebuild() && resolved_.count(name)) return Status::Ok();  // still here
+      id.set_sequence(0);
+      SLUICE_ASSIGN_OR_RETURN(
+          Resolution res, shard->ResolveWith(shards_, lease.dedup_edges(), id,
+                                             static_cast<size_t>(ctx_.plan.batch_size)));
+      if (lease.dedup_rebuild()) {
+        // A replacement shard during output: RESEND leases follow.
+        resolved_[name] = std::move(res);
+        return Status::Ok();
+      }
+      CommitResolution(name, id, lease.epoch(), std::move(res), out);
+      return Status::Ok();
+    }
+    default:
+      return Status::InvalidArgument("dedup resolve round " +
+                                     std::to_string(lease.dedup_round()) + " does not exist");
+  }
+  out.Commit(std::move(c));
+  return Status::Ok();
+}
+
 Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   std::string name = std::to_string(lease.batch().wave()) + "-" + lease.batch().entity();
   if (lease.kind() == v1::Lease::KIND_RESOLVE) {
     SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(lease.batch()));
+    if (lease.dedup_round() != 0) return OnRound(lease, shard, out);
+    if (!shards_.single()) {
+      return Status::FailedPrecondition("a single-shard resolve sent to one of " +
+                                        std::to_string(shards_.count()) + " dedup shards");
+    }
     v1::BatchId id = lease.batch();
     id.set_source("dedup/" + std::to_string(ctx_.shard));
     SLUICE_ASSIGN_OR_RETURN(Resolution res,
                             shard->Resolve(id, static_cast<size_t>(ctx_.plan.batch_size)));
-    // The resolve commit carries the decisions; in = everything ingested.
-    v1::Commit c;
-    c.set_stage("dedup_resolve");
-    *c.mutable_batch() = id;
-    c.mutable_batch()->set_source(id.source() + "/resolve");
-    c.set_epoch(lease.epoch());
-    KeyChecksum out_sum, fate_sum;
-    uint64_t out_n = 0;
-    for (const auto& b : res.batches) {
-      out_n += b.records.size();
-      out_sum.AddHash(b.KeyChecksumValue());
-    }
-    auto* counts = c.mutable_counts();
-    for (const auto& f : res.fates) {
-      *c.add_fates() = f;
-      fate_sum.Add(f.source(), f.key());
-      if (f.kind() == v1::FATE_MERGED) counts->set_merged(counts->merged() + 1);
-      if (f.kind() == v1::FATE_REJECTED) counts->set_rejected(counts->rejected() + 1);
-      if (f.kind() == v1::FATE_REVIEW) counts->set_review(counts->review() + 1);
-    }
-    // Every merge and review decision, and the items held for a steward.
-    for (auto& d : res.decisions) *c.add_match_decisions() = std::move(d);
-    res.decisions.clear();
-    for (auto& item : res.review_items) *c.add_review_items() = std::move(item);
-    res.review_items.clear();
-    v1::MatchSummary* summary = c.mutable_match_summary();
-    summary->set_comparisons(res.stats.comparisons);
-    summary->set_merge_pairs(res.stats.merge);
-    summary->set_review_pairs(res.stats.review);
-    summary->set_distinct_pairs(res.stats.distinct);
-    for (const std::string& note : res.stats.notes) summary->add_notes(note);
-    counts->set_in(shard->record_count());
-    counts->set_out(out_n);
-    counts->set_out_checksum(out_sum.value());
-    KeyChecksum in_sum = out_sum;
-    in_sum.Merge(fate_sum);
-    counts->set_in_checksum(in_sum.value());
-    out.Commit(std::move(c));
-    resolved_[name] = std::move(res);
-    Schedule(name, lease.epoch(), std::nullopt);
+    CommitResolution(name, id, lease.epoch(), std::move(res), out);
     return Status::Ok();
   }
   if (lease.kind() == v1::Lease::KIND_RESEND) {
     auto it = resolved_.find(name);
     if (it == resolved_.end()) {
+      if (!shards_.single()) {
+        // Deciding needs every shard's edges: the coordinator sends them
+        // (a round-3 rebuild lease) before any RESEND to a replacement.
+        return Status::FailedPrecondition("dedup shard " + std::to_string(ctx_.shard) +
+                                          " has no resolution of " + lease.batch().entity() +
+                                          " to resend from");
+      }
       // A replacement shard: decide again from the log (deterministic).
       SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(lease.batch()));
       v1::BatchId id = lease.batch();

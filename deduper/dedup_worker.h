@@ -1,5 +1,6 @@
 // The deduper stage, one shard: ingests batches into a durable shard log,
-// then, on the coordinator's RESOLVE lease, decides and emits survivors.
+// then, on the coordinator's RESOLVE lease, decides and emits survivors. On
+// N > 1 shards a resolve is three rounds (docs/dedup.md#scale-out).
 #pragma once
 
 #include <deque>
@@ -10,6 +11,7 @@
 
 #include "common/worker.h"
 #include "deduper/dedup.h"
+#include "deduper/shard_map.h"
 
 namespace sluice {
 
@@ -21,8 +23,17 @@ class DedupLogic : public StageLogic {
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override;
   Result<bool> Produce(StageEmitter& out) override;
 
+  // The stage name of a shard's ingest commit: "dedup_ingest" for shard 0,
+  // "dedup_ingest/<shard>" for the others (the ledger checks each).
+  static std::string IngestStage(uint32_t shard);
+
  private:
   Result<DedupShard*> ShardFor(const v1::BatchId& id);
+  // RESOLVE rounds 1-3 of a multi-shard resolve.
+  Status OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
+  // The dedup_resolve commit of a resolution, then its output queued.
+  void CommitResolution(const std::string& name, const v1::BatchId& id, uint64_t epoch,
+                        Resolution res, StageEmitter& out);
   // Queues output batches of a resolution for Produce.
   void Schedule(const std::string& name, uint64_t epoch, std::optional<uint64_t> only_sequence);
   struct Pending {
@@ -33,8 +44,9 @@ class DedupLogic : public StageLogic {
   std::deque<Pending> to_emit_;
 
   WorkerContext ctx_;
-  std::map<std::string, std::unique_ptr<DedupShard>> shards_;  // by wave/entity
-  std::map<std::string, Resolution> resolved_;                 // kept for RESEND
+  ShardMap shards_;
+  std::map<std::string, std::unique_ptr<DedupShard>> shards_by_name_;  // by wave/entity
+  std::map<std::string, Resolution> resolved_;                         // kept for RESEND
 };
 
 }  // namespace sluice

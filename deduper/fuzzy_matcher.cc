@@ -21,8 +21,10 @@
 
 #include "common/hash.h"
 #include "deduper/blocking.h"
+#include "deduper/compare_pass.h"
 #include "deduper/comparators.h"
 #include "deduper/dedup.h"
+#include "deduper/shard_map.h"
 
 namespace sluice {
 
@@ -37,227 +39,13 @@ const char* BandName(Band band) {
   }
 }
 
-FieldColumn::FieldColumn(const Schema& schema, int index, const std::vector<Record>& records)
-    : type_(schema.fields[index].type),
-      scale_(schema.fields[index].scale),
-      integral_(IsIntegral(schema.fields[index].type)) {
-  const size_t n = records.size();
-  null_.assign(n, 0);
-  if (integral_) {
-    integers_.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) {
-      const Value& v = records[i].values[index];
-      null_[i] = v.is_null;
-      integers_[i] = v.i;
-    }
-    offset_.assign(n + 1, 0);
-    return;
-  }
-  offset_.reserve(n + 1);
-  offset_.push_back(0);
-  for (size_t i = 0; i < n; ++i) {
-    const Value& v = records[i].values[index];
-    if (!v.is_null) similarity::FoldText(v.s, &arena_);
-    null_[i] = v.is_null || arena_.size() == offset_.back();
-    offset_.push_back(static_cast<uint32_t>(arena_.size()));
-  }
-}
-
-void FieldColumn::ComputeSoundex() {
-  if (!soundex_.empty() || integral_) return;
-  const size_t n = null_.size();
-  soundex_.assign(n, 0);
-  for (size_t i = 0; i < n; ++i) {
-    char code[5];
-    if (null_[i] || !similarity::Soundex(text(i), code)) continue;
-    uint32_t w = 0;
-    for (int k = 0; k < 4; ++k) w = (w << 8) | static_cast<uint8_t>(code[k]);
-    soundex_[i] = w;
-  }
-}
-
 namespace {
 
-constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
-
-enum class Kind : uint8_t {
-  kExact,
-  kJaroWinkler,
-  kLevenshtein,
-  kDamerau,
-  kTokenSet,
-  kSoundex,
-  kDate,
-  kNumber
-};
-
-Kind KindOf(const std::string& name) {
-  if (name == "jaro_winkler" || name == "jw") return Kind::kJaroWinkler;
-  if (name == "levenshtein" || name == "lev") return Kind::kLevenshtein;
-  if (name == "damerau_levenshtein" || name == "dl") return Kind::kDamerau;
-  if (name == "token_set") return Kind::kTokenSet;
-  if (name == "soundex") return Kind::kSoundex;
-  if (name == "date") return Kind::kDate;
-  if (name == "number") return Kind::kNumber;
-  return Kind::kExact;
-}
-
-const char* ShortName(Kind k) {
-  switch (k) {
-    case Kind::kJaroWinkler:
-      return "jw";
-    case Kind::kLevenshtein:
-      return "lev";
-    case Kind::kDamerau:
-      return "dl";
-    case Kind::kTokenSet:
-      return "token_set";
-    case Kind::kSoundex:
-      return "soundex";
-    case Kind::kDate:
-      return "days";
-    case Kind::kNumber:
-      return "diff";
-    default:
-      return "exact";
-  }
-}
-
-double Similarity(Kind k, std::string_view a, std::string_view b) {
-  switch (k) {
-    case Kind::kJaroWinkler:
-      return similarity::JaroWinkler(a, b);
-    case Kind::kLevenshtein:
-      return similarity::LevenshteinSimilarity(a, b);
-    case Kind::kDamerau:
-      return similarity::DamerauLevenshteinSimilarity(a, b);
-    case Kind::kTokenSet:
-      return similarity::TokenSetSimilarity(a, b);
-    default:
-      return a == b ? 1.0 : 0.0;
-  }
-}
-
-// |a - b| of a column in its natural unit: days for dates and timestamps,
-// whole units for decimals.
-template <typename Column>
-double Difference(const Column& c, size_t a, size_t b) {
-  const double d = static_cast<double>(similarity::AbsDifference(c.integer(a), c.integer(b)));
-  if (c.type() == FieldType::kTimestamp) return d / kMicrosPerDay;
-  if (c.type() == FieldType::kDecimal) return d / std::pow(10.0, c.scale());
-  return d;
-}
-
-template <typename Column>
-bool Equal(const Column& c, size_t a, size_t b) {
-  return c.integral() ? c.integer(a) == c.integer(b) : c.text(a) == c.text(b);
-}
-
-std::string FormatNumber(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-// The compared fields of every record laid out record by record, so that
-// comparing a pair touches a few cache lines rather than a few per field
-// (the members of a block are scattered over the records).
-class RowStore {
- public:
-  struct Slot {
-    int64_t integer;   // integral fields; text: offset (low 32 bits) and length
-    uint32_t soundex;  // 0: none
-    uint32_t null;
-  };
-  void Build(const std::vector<FieldColumn>& columns, size_t n) {
-    cols_ = columns.size();
-    start_.assign(n + 1, 0);
-    size_t bytes = 0;
-    for (size_t i = 0; i < n; ++i) {
-      start_[i] = bytes;
-      size_t len = cols_ * sizeof(Slot);
-      for (const FieldColumn& c : columns) len += c.integral() ? 0 : c.text(i).size();
-      bytes += (len + 7) & ~size_t{7};
-    }
-    start_[n] = bytes;
-    data_.assign(bytes / 8 + 1, 0);
-    char* base = reinterpret_cast<char*>(data_.data());
-    for (size_t i = 0; i < n; ++i) {
-      Slot* slots = reinterpret_cast<Slot*>(base + start_[i]);
-      uint32_t off = static_cast<uint32_t>(cols_ * sizeof(Slot));
-      for (size_t c = 0; c < cols_; ++c) {
-        const FieldColumn& col = columns[c];
-        slots[c].null = col.null(i);
-        slots[c].soundex = col.soundex(i);
-        if (col.integral()) {
-          slots[c].integer = col.integer(i);
-        } else {
-          std::string_view t = col.text(i);
-          std::memcpy(base + start_[i] + off, t.data(), t.size());
-          slots[c].integer = static_cast<int64_t>(off) | (static_cast<int64_t>(t.size()) << 32);
-          off += static_cast<uint32_t>(t.size());
-        }
-      }
-    }
-  }
-  const Slot& slot(size_t i, size_t c) const {
-    return reinterpret_cast<const Slot*>(reinterpret_cast<const char*>(data_.data()) +
-                                         start_[i])[c];
-  }
-  std::string_view text(size_t i, size_t c) const {
-    const Slot& s = slot(i, c);
-    return std::string_view(
-        reinterpret_cast<const char*>(data_.data()) + start_[i] + (s.integer & 0xFFFFFFFF),
-        static_cast<size_t>(s.integer >> 32));
-  }
-
- private:
-  size_t cols_ = 0;
-  std::vector<uint64_t> start_;
-  std::vector<uint64_t> data_;  // 8-byte aligned
-};
-
-// One column of a RowStore with its field's type: what the comparators read.
-struct ColumnView {
-  const RowStore* rows;
-  size_t col;
-  bool is_integral;
-  FieldType field_type;
-  int field_scale;
-  bool null(size_t i) const { return rows->slot(i, col).null != 0; }
-  std::string_view text(size_t i) const { return rows->text(i, col); }
-  int64_t integer(size_t i) const { return rows->slot(i, col).integer; }
-  uint32_t soundex(size_t i) const { return rows->slot(i, col).soundex; }
-  bool integral() const { return is_integral; }
-  FieldType type() const { return field_type; }
-  int scale() const { return field_scale; }
-};
-
-struct Comparison {
-  const DedupComparison* spec;
-  Kind kind;
-  size_t column;  // into columns_
-  int levels;     // exact .. else
-  std::vector<std::string> labels;
-  std::vector<double> m, u, weight;  // per level
-  bool fixed_m = false, fixed_u = false;
-};
-
-struct Term {
-  Kind kind;
-  size_t column;
-  bool at_least;  // ">=" (else "<=")
-  double value;
-  bool negate;
-};
-
-struct Rule {
-  const MatchRuleSpec* spec;
-  Band band;
-  std::vector<Term> terms;
-};
-
-constexpr uint64_t kRuleFlag = 1ULL << 63;
+// The compiled rules and comparisons and the comparison pass live in
+// compare_pass.{h,cc}.
+using compare::Comparison;
+using compare::kRuleFlag;
+using compare::Rule;
 
 class FuzzyMatcher : public Matcher {
  public:
@@ -283,50 +71,7 @@ class FuzzyMatcher : public Matcher {
       spec_.rules.insert(spec_.rules.begin(), std::move(key_rule));
     }
     schema_ = schema;
-    for (const MatchRuleSpec& r : spec_.rules) {
-      Rule rule{&r,
-                r.decide == "review"     ? Band::kReview
-                : r.decide == "distinct" ? Band::kDistinct
-                                         : Band::kMerge,
-                {}};
-      for (const RuleTerm& t : r.terms) {
-        SLUICE_ASSIGN_OR_RETURN(size_t col, Column(t.field, r.yaml_path));
-        const Kind kind = KindOf(t.function);
-        if (kind == Kind::kSoundex) soundex_columns_.push_back(col);
-        rule.terms.push_back({kind, col, t.op == ">=", t.value, t.negate});
-      }
-      rules_.push_back(std::move(rule));
-    }
-    uint64_t radix_product = 1;
-    for (const DedupComparison& c : spec_.comparisons) {
-      Comparison cmp;
-      cmp.spec = &c;
-      cmp.kind = KindOf(c.comparator);
-      SLUICE_ASSIGN_OR_RETURN(cmp.column, Column(c.field, c.yaml_path));
-      if (cmp.kind == Kind::kSoundex) soundex_columns_.push_back(cmp.column);
-      cmp.levels = static_cast<int>(c.LevelCount());
-      cmp.labels.push_back("exact");
-      if (cmp.kind == Kind::kSoundex) cmp.labels.push_back("soundex");
-      for (double t : c.thresholds) {
-        const bool diff = cmp.kind == Kind::kDate || cmp.kind == Kind::kNumber;
-        cmp.labels.push_back(std::string(ShortName(cmp.kind)) + (diff ? "<=" : ">=") +
-                             FormatNumber(t));
-      }
-      cmp.labels.push_back("else");
-      if (static_cast<int>(cmp.labels.size()) != cmp.levels) {
-        return Status::InvalidArgument(c.yaml_path + ": level count mismatch");
-      }
-      cmp.fixed_m = c.m.size() == static_cast<size_t>(cmp.levels);
-      cmp.fixed_u = c.u.size() == static_cast<size_t>(cmp.levels);
-      if (cmp.fixed_m) cmp.m = c.m;
-      if (cmp.fixed_u) cmp.u = c.u;
-      radix_.push_back(radix_product);
-      radix_product *= static_cast<uint64_t>(cmp.levels + 1);
-      if (radix_product >= kRuleFlag) {
-        return Status::InvalidArgument(c.yaml_path + ": too many comparison levels in all");
-      }
-      comparisons_.push_back(std::move(cmp));
-    }
+    SLUICE_RETURN_IF_ERROR(comparer_.Init(spec_, schema_));
     for (const BlockingRule& b : spec_.blocking) {
       for (const BlockingPart& p : b.parts) {
         if (schema.IndexOf(p.field) < 0) {
@@ -337,96 +82,22 @@ class FuzzyMatcher : public Matcher {
     return Status::Ok();
   }
 
-  std::vector<MatchEdge> Match(const Schema& schema, const std::vector<Record>& records) override;
+  std::vector<MatchEdge> Match(const Schema& schema, const std::vector<Record>& records) override {
+    Status st = Compare(schema, records, ShardMap());
+    if (!st.ok()) return {};
+    return Decide(Patterns());
+  }
+  // The phases of Match on one shard of N (docs/dedup.md#scale-out).
+  Status Compare(const Schema& schema, const std::vector<Record>& records,
+                 const ShardMap& shards) override;
+  PatternCounts Patterns() const override { return patterns_; }
+  std::vector<MatchEdge> Decide(const PatternCounts& all) override;
   const MatchStats& stats() const override { return stats_; }
 
  private:
-  Result<size_t> Column(const std::string& field, const std::string& path) {
-    const int index = schema_.IndexOf(field);
-    if (index < 0) return Status::InvalidArgument(path + ": no field " + field + " in the entity");
-    for (size_t i = 0; i < column_fields_.size(); ++i) {
-      if (column_fields_[i] == index) return i;
-    }
-    column_fields_.push_back(index);
-    return column_fields_.size() - 1;
-  }
-
-  bool Holds(const Term& t, size_t a, size_t b) const {
-    const ColumnView& c = views_[t.column];
-    if (c.null(a) || c.null(b)) return false;  // unknown is never evidence
-    bool holds;
-    switch (t.kind) {
-      case Kind::kExact:
-        holds = Equal(c, a, b);
-        break;
-      case Kind::kSoundex:
-        holds = c.soundex(a) != 0 && c.soundex(a) == c.soundex(b);
-        break;
-      case Kind::kDate:
-      case Kind::kNumber: {
-        const double d = Difference(c, a, b);
-        holds = t.at_least ? d >= t.value : d <= t.value;
-        break;
-      }
-      default: {
-        const double s =
-            c.integral() ? (Equal(c, a, b) ? 1.0 : 0.0) : Similarity(t.kind, c.text(a), c.text(b));
-        holds = t.at_least ? s >= t.value : s <= t.value;
-      }
-    }
-    return holds != t.negate;
-  }
-
-  // The level of comparison `cmp` for (a, b); cmp.levels for NULL.
-  int Level(const Comparison& cmp, size_t a, size_t b) const {
-    const ColumnView& c = views_[cmp.column];
-    if (c.null(a) || c.null(b)) return cmp.levels;
-    if (Equal(c, a, b)) return 0;
-    const std::vector<double>& t = cmp.spec->thresholds;
-    switch (cmp.kind) {
-      case Kind::kExact:
-        return 1;
-      case Kind::kSoundex:
-        return c.soundex(a) != 0 && c.soundex(a) == c.soundex(b) ? 1 : 2;
-      case Kind::kDate:
-      case Kind::kNumber: {
-        const double d = Difference(c, a, b);
-        for (size_t k = 0; k < t.size(); ++k) {
-          if (d <= t[k]) return static_cast<int>(k) + 1;
-        }
-        return static_cast<int>(t.size()) + 1;
-      }
-      default: {
-        if (c.integral()) return cmp.levels - 1;
-        const double s = Similarity(cmp.kind, c.text(a), c.text(b));
-        for (size_t k = 0; k < t.size(); ++k) {
-          if (s >= t[k]) return static_cast<int>(k) + 1;
-        }
-        return static_cast<int>(t.size()) + 1;
-      }
-    }
-  }
-
-  uint64_t Pattern(size_t a, size_t b) const {
-    uint64_t p = 0;
-    for (size_t c = 0; c < comparisons_.size(); ++c) {
-      p += static_cast<uint64_t>(Level(comparisons_[c], a, b)) * radix_[c];
-    }
-    return p;
-  }
-
-  int LevelOf(uint64_t pattern, size_t c) const {
-    return static_cast<int>((pattern / radix_[c]) % (comparisons_[c].levels + 1));
-  }
-
-  double Score(uint64_t pattern) const {
-    double s = 0;
-    for (size_t c = 0; c < comparisons_.size(); ++c) {
-      const int l = LevelOf(pattern, c);
-      if (l < comparisons_[c].levels) s += comparisons_[c].weight[l];
-    }
-    return s;
-  }
+  int Level(const Comparison& cmp, size_t a, size_t b) const { return comparer_.Level(cmp, a, b); }
+  int LevelOf(uint64_t pattern, size_t c) const { return comparer_.LevelOf(pattern, c); }
+  double Score(uint64_t pattern) const { return comparer_.Score(pattern); }
 
   void EstimateU(size_t n);
   void EstimateM(const std::vector<std::vector<std::pair<uint64_t, uint64_t>>>& by_rule);
@@ -441,14 +112,19 @@ class FuzzyMatcher : public Matcher {
   DedupSpec spec_;
   std::vector<ForcedPair> forced_;
   Schema schema_;
-  std::vector<int> column_fields_;  // schema index of each column
-  std::vector<size_t> soundex_columns_;
-  RowStore rows_;
-  std::vector<ColumnView> views_;
-  std::vector<Rule> rules_;
-  std::vector<Comparison> comparisons_;
-  std::vector<uint64_t> radix_;
+  compare::PairComparer comparer_;
+  std::vector<Rule>& rules_ = comparer_.rules();
+  std::vector<Comparison>& comparisons_ = comparer_.comparisons();
   MatchStats stats_;
+  // Between Compare and Decide: the pairs of this shard, in pair order.
+  ShardMap shards_;
+  size_t n_ = 0;
+  std::vector<std::vector<uint64_t>> keys_;  // per blocking rule, per record
+  std::vector<blocking::Blocks> blocks_;     // this shard's blocks
+  std::vector<uint64_t> codes_;              // per compared pair: rule or pattern
+  PatternCounts patterns_;                   // per rule, sorted
+  std::unordered_map<uint64_t, size_t> forced_at_;  // (a << 32 | b) -> forced_
+  std::vector<uint32_t> forced_home_;               // per forced_: home shard of its first record
 };
 
 // u: how often each level occurs between records that are, almost all,
@@ -595,25 +271,22 @@ void FuzzyMatcher::FillScoredEdge(uint64_t pattern, MatchEdge* edge) const {
   }
 }
 
-std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
-                                           const std::vector<Record>& records) {
+Status FuzzyMatcher::Compare(const Schema& schema, const std::vector<Record>& records,
+                             const ShardMap& shards) {
   stats_ = {};
-  std::vector<MatchEdge> edges;
+  shards_ = shards;
   const size_t n = records.size();
-  {
-    std::vector<FieldColumn> columns;
-    for (int index : column_fields_) columns.emplace_back(schema, index, records);
-    for (size_t c : soundex_columns_) columns[c].ComputeSoundex();
-    rows_.Build(columns, n);
-    views_.clear();
-    for (size_t c = 0; c < columns.size(); ++c) {
-      views_.push_back({&rows_, c, columns[c].integral(), columns[c].type(), columns[c].scale()});
-    }
-  }
+  n_ = n;
+  codes_.clear();
+  forced_at_.clear();
+  forced_home_.assign(forced_.size(), 0);
+  comparer_.Prepare(schema, records);
 
   // Blocking: keys per rule, blocks, oversize blocks left out.
-  std::vector<std::vector<uint64_t>> keys;
-  std::vector<blocking::Blocks> blocks;
+  std::vector<std::vector<uint64_t>>& keys = keys_;
+  std::vector<blocking::Blocks>& blocks = blocks_;
+  keys.clear();
+  blocks.clear();
   for (const BlockingRule& rule : spec_.blocking) {
     auto k = BlockingKeys(rule, spec_.placeholders, schema, records);
     if (!k.ok()) continue;  // checked in Init
@@ -621,7 +294,8 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
     MatchStats::Rule& rs = stats_.blocking.emplace_back();
     rs.name = rule.name;
     uint64_t largest = 0;
-    blocks.push_back(blocking::GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest));
+    blocks.push_back(
+        blocking::GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest, &shards_));
     if (rs.oversize_blocks > 0) {
       stats_.notes.push_back(
           "blocking rule " + rule.name + ": " + std::to_string(rs.oversize_blocks) +
@@ -633,7 +307,7 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
 
   // Steward decisions, by record index.
   std::unordered_map<std::string, uint32_t> index_of;
-  std::unordered_map<uint64_t, size_t> forced_at;  // (a << 32 | b) -> forced_
+  std::unordered_map<uint64_t, size_t>& forced_at = forced_at_;
   if (!forced_.empty()) {
     for (uint32_t i = 0; i < n; ++i)
       index_of.emplace(records[i].source + '\x1f' + records[i].key, i);
@@ -643,51 +317,39 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
       if (a == index_of.end() || b == index_of.end() || a->second == b->second) continue;
       const uint64_t lo = std::min(a->second, b->second), hi = std::max(a->second, b->second);
       forced_at[lo << 32 | hi] = f;
+      forced_home_[f] = shards_.HomeOf(records[lo].source, records[lo].key);
     }
   }
 
   // Pass 1: compare every candidate pair once.
-  const bool scoring = !comparisons_.empty();
-  std::vector<uint64_t> codes;
+  std::vector<uint64_t>& codes = codes_;
   // Pattern counts per blocking rule: a comparison on a field a rule blocks
   // on always agrees inside that rule's blocks, so its m is learnt only
   // from the other rules' pairs.
   std::vector<std::unordered_map<uint64_t, uint64_t>> pattern_counts(blocks.size());
-  const auto compare_start = std::chrono::steady_clock::now();
-  blocking::ForEachPair(keys, blocks, [&](size_t rule_index, uint32_t a, uint32_t b) {
-    ++stats_.blocking[rule_index].pairs;
-    ++stats_.comparisons;
-    uint64_t code = kRuleFlag | rules_.size();  // no rule held
-    for (size_t r = 0; r < rules_.size(); ++r) {
-      bool all = true;
-      for (const Term& t : rules_[r].terms) {
-        if (!Holds(t, a, b)) {
-          all = false;
-          break;
-        }
-      }
-      if (all) {
-        code = kRuleFlag | r;
-        break;
-      }
-    }
-    if (code == (kRuleFlag | rules_.size()) && scoring) {
-      code = Pattern(a, b);
-      ++pattern_counts[rule_index][code];
-    }
-    codes.push_back(code);
-  });
-  stats_.compare_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count();
+  comparer_.CompareAll(keys, blocks, &stats_, &codes, &pattern_counts);
 
+  patterns_.clear();
+  for (const auto& counts : pattern_counts) {
+    patterns_.emplace_back(counts.begin(), counts.end());
+    std::sort(patterns_.back().begin(), patterns_.back().end());  // the same sums in any run
+  }
+  return Status::Ok();
+}
+
+// Given every shard's pattern counts summed (or this shard's own when it is
+// the only one): m by EM, the weights, then the bands of this shard's pairs.
+std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all) {
+  std::vector<MatchEdge> edges;
+  const size_t n = n_;
+  const bool scoring = !comparisons_.empty();
+  const std::vector<std::vector<uint64_t>>& keys = keys_;
+  const std::vector<blocking::Blocks>& blocks = blocks_;
+  const std::vector<uint64_t>& codes = codes_;
+  const std::unordered_map<uint64_t, size_t>& forced_at = forced_at_;
   if (scoring) {
     EstimateU(n);
-    std::vector<std::vector<std::pair<uint64_t, uint64_t>>> patterns;
-    for (const auto& counts : pattern_counts) {
-      patterns.emplace_back(counts.begin(), counts.end());
-      std::sort(patterns.back().begin(), patterns.back().end());  // the same sums in any run
-    }
-    EstimateM(patterns);
+    EstimateM(all);
     for (Comparison& cmp : comparisons_) {
       cmp.weight.assign(cmp.levels, 0);
       std::string note = "comparison " + cmp.spec->name + " (m " + (cmp.fixed_m ? "given" : "EM") +
@@ -762,14 +424,27 @@ std::vector<MatchEdge> FuzzyMatcher::Match(const Schema& schema,
   std::sort(rest.begin(), rest.end());
   for (const auto& [pair, f] : rest) {
     if (forced_done.count(pair)) continue;
-    emit(static_cast<uint32_t>(pair >> 32), static_cast<uint32_t>(pair & 0xFFFFFFFF), 0,
-         &forced_[f]);
+    // On N shards a forced pair that blocking pairs is decided by the
+    // shard that compares it; any other by the home shard of its first
+    // record.
+    const uint32_t a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
+    if (!shards_.single() &&
+        (blocking::CoBlocked(keys, a, b) || forced_home_[f] != shards_.self())) {
+      continue;
+    }
+    emit(a, b, 0, &forced_[f]);
   }
+  const std::string shard =
+      shards_.single() ? "" : "shard " + std::to_string(shards_.self()) + ": ";
   for (const MatchStats::Rule& r : stats_.blocking) {
-    stats_.notes.push_back("blocking rule " + r.name + ": " + std::to_string(r.blocked) +
+    stats_.notes.push_back(shard + "blocking rule " + r.name + ": " + std::to_string(r.blocked) +
                            " records blocked, " + std::to_string(r.blocks) + " blocks, " +
                            std::to_string(r.pairs) + " new candidate pairs");
   }
+  // What only this resolution needed.
+  codes_ = {};
+  keys_ = {};
+  blocks_ = {};
   return edges;
 }
 

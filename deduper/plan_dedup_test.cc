@@ -39,15 +39,18 @@ TEST(PlanDedup, ReadsAFuzzySection) {
   auto issues = DedupIssues(R"y(    blocking:
       - {name: sx, on: ["soundex(last_name)", "year(birth_date)"]}
       - {on: ["prefix(last_name, 3)"]}
+      - {name: sound, on: ["metaphone(last_name)"]}
     placeholders: [UNKNOWN]
     max_block_size: 300
     rules:
       - {name: nid, when: "national_id exact"}
       - {name: other, when: "not national_id exact and jw(last_name) <= 0.5", decide: distinct}
+      - {name: sounds, when: "metaphone(last_name) exact"}
     comparisons:
       - {field: last_name, comparator: jaro_winkler, thresholds: [0.9, 0.8], m: [0.7, 0.2, 0.05, 0.05]}
       - {field: birth_date, comparator: date, thresholds: [31]}
       - {name: sound, field: last_name, comparator: soundex}
+      - {name: dm, field: last_name, comparator: phonetic}
     thresholds: {merge: 12, review: 5}
     max_cluster_size: 9
     survivorship: {fields: {last_name: most_complete}, default: non_null}
@@ -56,17 +59,20 @@ TEST(PlanDedup, ReadsAFuzzySection) {
   EXPECT_TRUE(issues.empty()) << ::testing::PrintToString(issues);
   const DedupSpec& s = plan.dedup.at("hcp");
   EXPECT_TRUE(s.fuzzy());
-  ASSERT_EQ(s.blocking.size(), 2u);
+  ASSERT_EQ(s.blocking.size(), 3u);
+  EXPECT_EQ(s.blocking[2].parts[0].transform, "metaphone");
   EXPECT_EQ(s.blocking[0].parts[1].transform, "year");
   EXPECT_EQ(s.blocking[1].name, "block1");
   EXPECT_EQ(s.blocking[1].parts[0].length, 3);
-  ASSERT_EQ(s.rules.size(), 2u);
+  ASSERT_EQ(s.rules.size(), 3u);
+  EXPECT_EQ(s.rules[2].terms[0].function, "metaphone");
   EXPECT_EQ(s.rules[1].decide, "distinct");
   ASSERT_EQ(s.rules[1].terms.size(), 2u);
   EXPECT_TRUE(s.rules[1].terms[0].negate);
   EXPECT_EQ(s.rules[1].terms[1].op, "<=");
   EXPECT_EQ(s.comparisons[0].m.size(), 4u);
   EXPECT_EQ(s.comparisons[2].LevelCount(), 3u);
+  EXPECT_EQ(s.comparisons[3].LevelCount(), 3u);  // exact, same code, else
   EXPECT_EQ(s.merge_threshold, 12);
   EXPECT_EQ(s.weak_link_threshold, 12);
   EXPECT_EQ(s.max_block_size, 300);
@@ -77,7 +83,7 @@ TEST(PlanDedup, ReadsAFuzzySection) {
 
 TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
   auto issues = DedupIssues(R"y(    blocking:
-      - {on: ["metaphone(last_name)"]}
+      - {on: ["nysiis(last_name)"]}
       - {on: [nope]}
       - {on: ["year(last_name)"]}
     rules:
@@ -88,14 +94,16 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
       - {field: revenue, comparator: jaro_winkler}
       - {field: last_name, name: l2, comparator: fuzzy}
       - {field: birth_date, name: d2, comparator: date, thresholds: [30], m: [0.5, 0.5]}
+      - {field: last_name, name: p1, comparator: phonetic, thresholds: [0.9]}
+      - {field: birth_date, name: p2, comparator: phonetic}
     thresholds: {merge: 5, review: 9}
     survivorship: {fields: {last_name: longest}}
 )y");
   const std::vector<std::string> want = {
       "dedup.hcp.survivorship.fields.last_name: unknown survivorship rule 'longest' (survivor, "
       "non_null, most_complete, most_recent, source_priority)",
-      "dedup.hcp.blocking[0].on[0]: unknown blocking transform 'metaphone' (soundex, prefix, "
-      "year, digits, or the field alone)",
+      "dedup.hcp.blocking[0].on[0]: unknown blocking transform 'nysiis' (soundex, metaphone, "
+      "prefix, year, digits, or the field alone)",
       "dedup.hcp.blocking[1].on[0]: entity 'hcp' has no field 'nope'",
       "dedup.hcp.blocking[2].on[0]: year does not apply to string field 'last_name'",
       "dedup.hcp.rules[0].when: 'jw(last_name) > 0.9': write 'field exact' or 'fn(field) >= "
@@ -104,9 +112,12 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
       "dedup.hcp.comparisons[0].thresholds[1]: similarity thresholds must be in descending order",
       "dedup.hcp.comparisons[1].field: jaro_winkler does not apply to decimal field 'revenue'",
       "dedup.hcp.comparisons[2].comparator: unknown comparator 'fuzzy' (exact, jaro_winkler, "
-      "levenshtein, damerau_levenshtein, token_set, soundex, date, number)",
+      "levenshtein, damerau_levenshtein, token_set, soundex, phonetic, date, number)",
       "dedup.hcp.comparisons[3].m: needs 3 probabilities, one per level (exact, each threshold, "
       "else)",
+      "dedup.hcp.comparisons[4].thresholds: phonetic takes no thresholds (levels: exact, same "
+      "code, else)",
+      "dedup.hcp.comparisons[5].field: phonetic does not apply to date field 'birth_date'",
       "dedup.hcp.thresholds.review: must not be above merge",
   };
   EXPECT_EQ(issues, want);

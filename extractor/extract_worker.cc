@@ -64,7 +64,11 @@ Result<bool> ExtractLogic::ExtractOne(Source& source, const v1::BatchId& id, uin
 
 Result<bool> ExtractLogic::Produce(StageEmitter& out) {
   if (streams_.empty()) return false;
-  Stream& s = streams_.front();
+  // One batch per stream in turn: the sources of entities in flight together
+  // (parallel entities of a wave) all move, none waits for another to end.
+  if (next_stream_ >= streams_.size()) next_stream_ = 0;
+  const size_t current = next_stream_++;
+  Stream& s = streams_[current];
   v1::BatchId id = s.lease.batch();
   id.set_sequence(s.next_sequence);
   SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(*s.source, id, s.lease.epoch(), out));
@@ -79,7 +83,8 @@ Result<bool> ExtractLogic::Produce(StageEmitter& out) {
     done->set_epoch(s.lease.epoch());
     done->set_batches(s.next_sequence);
     out.Send(std::move(env));
-    streams_.erase(streams_.begin());
+    streams_.erase(streams_.begin() + static_cast<std::ptrdiff_t>(current));
+    next_stream_ = current;
   }
   return !streams_.empty();
 }

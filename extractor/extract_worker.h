@@ -33,6 +33,7 @@ class ExtractLogic : public StageLogic {
 
   WorkerContext ctx_;
   std::vector<Stream> streams_;
+  size_t next_stream_ = 0;  // round-robin over streams_
 };
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #include "loader/load_worker.h"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
 
@@ -10,6 +11,7 @@ namespace sluice {
 Status LoadLogic::Start(const WorkerContext& ctx) {
   ctx_ = ctx;
   SLUICE_ASSIGN_OR_RETURN(target_, OpenTarget(ctx_.plan.target));
+  self_refs_ = std::make_unique<SelfReferences>(&ctx_.plan, ctx_.run_id, target_.get());
   return Status::Ok();
 }
 
@@ -78,41 +80,65 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   }
   // Parents' target ids replace the children's source keys; orphans are
   // rejected or held here (or loaded with a NULL reference under a warning
-  // rule) and the rest of the batch loads without them.
+  // rule) and the rest of the batch loads without them. Records referencing
+  // their own entity wait in self_refs_ for their parents.
   SLUICE_ASSIGN_OR_RETURN(ReferenceOutcome refs,
                           ResolveReferences(ctx_.plan, *entity, target_.get(), &batch));
-  if (refs.orphans.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(LoadOutcome outcome, target_->Load(ctx_.run_id, *entity, batch));
-    for (v1::Fate& f : refs.warnings) outcome.rejects.push_back(std::move(f));
-    out.Commit(MakeLoadCommit(*entity, batch, outcome));
-    return Status::Ok();
-  }
-  RecordBatch kept;
-  kept.id = batch.id;
-  kept.epoch = batch.epoch;
-  kept.range = batch.range;
-  kept.schema = batch.schema;
-  for (size_t i = 0; i < batch.records.size(); ++i) {
-    if (!refs.orphaned[i]) kept.records.push_back(batch.records[i]);
-  }
-  SLUICE_ASSIGN_OR_RETURN(LoadOutcome loaded, target_->Load(ctx_.run_id, *entity, kept));
-  // The outcome again per record of the whole batch, orphans included.
-  LoadOutcome outcome = loaded;
-  outcome.target_ids.clear();
-  outcome.actions.clear();
-  for (size_t i = 0, k = 0; i < batch.records.size(); ++i) {
-    const bool orphan = refs.orphaned[i];
-    outcome.target_ids.push_back(orphan || k >= loaded.target_ids.size() ? 0
-                                                                         : loaded.target_ids[k]);
-    outcome.actions.push_back(orphan || k >= loaded.actions.size() ? LoadOutcome::kUnchanged
-                                                                   : loaded.actions[k]);
-    if (!orphan) ++k;
+  const std::vector<bool> deferred = SelfReferences::Deferred(*entity, batch, refs.orphaned);
+  const bool defer = std::find(deferred.begin(), deferred.end(), true) != deferred.end();
+  const v1::BatchId id = batch.id;
+  LoadOutcome outcome;
+  std::vector<Record> kept_records;
+  const std::vector<Record>* loaded = &batch.records;
+  if (refs.orphans.empty() && !defer) {
+    SLUICE_ASSIGN_OR_RETURN(outcome, target_->Load(ctx_.run_id, *entity, batch));
+  } else {
+    RecordBatch kept;
+    kept.id = batch.id;
+    kept.epoch = batch.epoch;
+    kept.range = batch.range;
+    kept.schema = batch.schema;
+    auto skipped = [&](size_t i) {
+      return (!refs.orphaned.empty() && refs.orphaned[i]) || deferred[i];
+    };
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (!skipped(i)) kept.records.push_back(batch.records[i]);
+    }
+    SLUICE_ASSIGN_OR_RETURN(LoadOutcome part, target_->Load(ctx_.run_id, *entity, kept));
+    // The outcome again per record of the whole batch, the others included.
+    outcome = part;
+    outcome.target_ids.clear();
+    outcome.actions.clear();
+    for (size_t i = 0, k = 0; i < batch.records.size(); ++i) {
+      const bool skip = skipped(i);
+      outcome.target_ids.push_back(skip || k >= part.target_ids.size() ? 0 : part.target_ids[k]);
+      outcome.actions.push_back(skip || k >= part.actions.size() ? LoadOutcome::kUnchanged
+                                                                 : part.actions[k]);
+      if (!skip) ++k;
+    }
+    kept_records = std::move(kept.records);
+    loaded = &kept_records;
   }
   for (v1::Fate& f : refs.orphans) outcome.rejects.push_back(std::move(f));
   for (v1::Fate& f : refs.warnings) outcome.rejects.push_back(std::move(f));
-  v1::Commit commit = MakeLoadCommit(*entity, batch, outcome);
-  for (v1::ReviewItem& item : refs.review_items) *commit.add_review_items() = std::move(item);
-  out.Commit(std::move(commit));
+  if (defer) {
+    self_refs_->Loaded(id, *loaded);
+    self_refs_->Hold(*entity, std::move(batch), std::move(outcome), std::move(refs.review_items),
+                     deferred);
+  } else {
+    v1::Commit commit = MakeLoadCommit(*entity, batch, outcome);
+    for (v1::ReviewItem& item : refs.review_items) *commit.add_review_items() = std::move(item);
+    out.Commit(std::move(commit));
+    if (!self_refs_->Holding(id)) return Status::Ok();
+    self_refs_->Loaded(id, *loaded);
+  }
+  // This batch may have brought the parents of held records.
+  SLUICE_ASSIGN_OR_RETURN(std::vector<SettledBatch> settled, self_refs_->Settle(*entity, id));
+  for (SettledBatch& s : settled) {
+    v1::Commit commit = MakeLoadCommit(*entity, s.batch, s.outcome);
+    for (v1::ReviewItem& item : s.review_items) *commit.add_review_items() = std::move(item);
+    out.Commit(std::move(commit));
+  }
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/connector.h"
 #include "common/worker.h"
+#include "loader/self_references.h"
 
 namespace sluice {
 
@@ -17,7 +18,10 @@ class LoadLogic : public StageLogic {
   bool produces() const override { return false; }
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
-  void OnHalt(const std::string& reason) override { halted_ = true; }
+  void OnHalt(const std::string& reason) override {
+    halted_ = true;
+    if (self_refs_) self_refs_->Clear();
+  }
 
   // The commit for a loaded batch: LOADED fates with target ids and content
   // hashes, target rejections, and the sums of every decimal field.
@@ -27,6 +31,7 @@ class LoadLogic : public StageLogic {
  private:
   WorkerContext ctx_;
   std::unique_ptr<Target> target_;
+  std::unique_ptr<SelfReferences> self_refs_;  // records waiting for their parent
   std::set<std::string> prepared_;
   bool halted_ = false;
 };

@@ -28,6 +28,63 @@ const RuleSpec* FindReferenceRule(const Plan& plan, const std::string& entity,
   return nullptr;
 }
 
+bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* rule,
+               const Record& r, const Schema& schema, const std::string& value,
+               const std::string& from, const std::string& why, ReferenceOutcome* out) {
+  const std::string severity = rule != nullptr ? rule->severity : "error";
+  v1::Fate f;
+  f.set_source(r.source);
+  f.set_key(r.key);
+  f.set_stage("load");
+  f.set_line(r.line);
+  f.set_rule(rule != nullptr ? rule->name : "reference");
+  f.set_field(field.name);
+  f.set_value(value);
+  const std::string reason = "orphan reference: " + field.references + " " + value + " " + why;
+  f.set_suggestion("correct the reference, or migrate " + field.references + " " + value +
+                   " from " + from + " first");
+  if (severity == "warning") {
+    f.set_kind(v1::FATE_WARNING);
+    f.set_reason(reason + "; loaded with " + field.name + " NULL");
+    out->warnings.push_back(std::move(f));
+    return true;
+  }
+  f.set_reason(reason);
+  if (severity == "review") {
+    f.set_kind(v1::FATE_REVIEW);
+    v1::ReviewItem& item = out->review_items.emplace_back();
+    item.set_kind("record");
+    item.set_entity(entity.name);
+    item.set_source(r.source);
+    item.set_key(r.key);
+    item.set_stage("load");
+    item.set_rule(f.rule());
+    item.set_field(f.field());
+    item.set_value(f.value());
+    item.set_reasons(f.reason());
+    item.set_suggestion(f.suggestion());
+    item.set_record_json(RecordJson(r, schema));
+  } else {
+    f.set_kind(v1::FATE_REJECTED);
+  }
+  out->orphans.push_back(std::move(f));
+  return false;
+}
+
+std::vector<size_t> SelfReferenceColumns(const Entity& entity) {
+  std::vector<size_t> columns;
+  for (size_t c = 0; c < entity.fields.size(); ++c) {
+    const ModelField& f = entity.fields[c];
+    if (f.type == FieldType::kReference && f.references == entity.name) columns.push_back(c);
+  }
+  return columns;
+}
+
+std::string ParentSource(const Plan& plan, const std::string& source) {
+  const SourceSpec* spec = plan.FindSource(source);
+  return spec != nullptr ? spec->Option("references_from", source) : source;
+}
+
 Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entity, Target* target,
                                            RecordBatch* batch) {
   ReferenceOutcome out;
@@ -41,7 +98,6 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
   for (size_t c : columns) {
     const ModelField& field = entity.fields[c];
     const RuleSpec* rule = FindReferenceRule(plan, entity.name, field.name);
-    const std::string severity = rule != nullptr ? rule->severity : "error";
     // One lookup per distinct (source, key): children of one parent share it.
     std::map<std::string, std::map<std::string, int64_t>> wanted;  // source -> key -> id
     for (const Record& r : batch->records) {
@@ -50,8 +106,7 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
     }
     std::map<std::string, std::string> parent_source;  // child's source -> parents' source
     for (auto& [source, keys] : wanted) {
-      const SourceSpec* spec = plan.FindSource(source);
-      parent_source[source] = spec != nullptr ? spec->Option("references_from", source) : source;
+      parent_source[source] = ParentSource(plan, source);
       std::vector<std::string> list;
       list.reserve(keys.size());
       for (const auto& [key, id] : keys) list.push_back(key);
@@ -66,49 +121,16 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
       const int64_t id = wanted[r.source][v.s];
       if (id == 0) {
         if (!out.orphaned.empty() && out.orphaned[i]) continue;  // one terminal reason per record
-        v1::Fate f;
-        f.set_source(r.source);
-        f.set_key(r.key);
-        f.set_stage("load");
-        f.set_line(r.line);
-        f.set_rule(rule != nullptr ? rule->name : "reference");
-        f.set_field(field.name);
-        f.set_value(v.s);
         const std::string& from = parent_source[r.source];
-        const std::string reason =
-            "orphan reference: " + field.references + " " + v.s + " not found in source " + from;
-        f.set_suggestion("correct the reference, or migrate " + field.references + " " + v.s +
-                         " from " + from + " first");
-        if (severity == "warning") {
+        if (AddOrphan(entity, field, rule, r, batch->schema, v.s, from, "not found in source " + from,
+                      &out)) {
           // Loaded all the same, without the dangling key.
-          f.set_kind(v1::FATE_WARNING);
-          f.set_reason(reason + "; loaded with " + field.name + " NULL");
           v = Value::Null();
           changed[i] = true;
-          out.warnings.push_back(std::move(f));
           continue;
         }
         if (out.orphaned.empty()) out.orphaned.assign(batch->records.size(), false);
         out.orphaned[i] = true;
-        f.set_reason(reason);
-        if (severity == "review") {
-          f.set_kind(v1::FATE_REVIEW);
-          v1::ReviewItem& item = out.review_items.emplace_back();
-          item.set_kind("record");
-          item.set_entity(entity.name);
-          item.set_source(r.source);
-          item.set_key(r.key);
-          item.set_stage("load");
-          item.set_rule(f.rule());
-          item.set_field(f.field());
-          item.set_value(f.value());
-          item.set_reasons(f.reason());
-          item.set_suggestion(f.suggestion());
-          item.set_record_json(RecordJson(r, batch->schema));
-        } else {
-          f.set_kind(v1::FATE_REJECTED);
-        }
-        out.orphans.push_back(std::move(f));
         continue;
       }
       v.s = std::to_string(id);

@@ -12,7 +12,9 @@ Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity,
   std::set<std::string> parents;
   for (size_t c = 0; c < entity.fields.size(); ++c) {
     const ModelField& f = entity.fields[c];
-    if (f.type != FieldType::kReference || f.references == entity.name) continue;
+    // Self-references (`hcp.parent_id`) too: the loader rewrites them to
+    // ids of the entity's own rows.
+    if (f.type != FieldType::kReference) continue;
     columns.push_back(c);
     parents.insert(f.references);
   }

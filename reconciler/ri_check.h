@@ -14,7 +14,7 @@
 namespace sluice {
 
 struct ReferenceCheck {
-  bool checked = false;     // the entity has references to other entities
+  bool checked = false;     // the entity has references (to itself or others)
   uint64_t references = 0;  // non-NULL reference values seen
   uint64_t unresolved = 0;  // of which point at no parent row
   std::map<std::string, uint64_t> unresolved_by_field;
@@ -25,8 +25,8 @@ struct ReferenceCheck {
 };
 
 // Reads the parents' target ids and the entity's rows from `target`.
-// Self-references are not checked (they keep the source key, see
-// loader/references.h). Fails only when the target cannot be read.
+// References of the entity to itself are checked against its own rows.
+// Fails only when the target cannot be read.
 Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity, Target* target);
 
 }  // namespace sluice

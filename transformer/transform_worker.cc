@@ -27,7 +27,9 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     std::string victim = ctx_.fault.substr(9);
     std::erase_if(mapped.records, [&](const Record& r) { return r.key == victim; });
   }
-  out.Emit(0, mapped);
+  // Every dedup shard gets every batch (docs/dedup.md#scale-out): the
+  // golden record of a cluster needs all its members in one process.
+  out.EmitToAll(ctx_.dedup_shards, mapped);
   return Status::Ok();
 }
 

@@ -83,6 +83,14 @@ class PostgresTarget : public Target {
                     [&] { return ResolvePgXrefKeys(conn_.get(), entity, source, keys); });
   }
 
+  Result<uint64_t> CountAppliedBatches(const std::string& run_id,
+                                       const std::string& prefix) override {
+    LogContext ctx;
+    ctx.stage = "load";
+    return Retrying(ctx, "count applied batches",
+                    [&] { return CountPgAppliedBatches(conn_.get(), run_id, prefix); });
+  }
+
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override {
     Status st = Scan(entity, fn);
     return st.WithContext(spec_.yaml_path + ": scan entity '" + entity.name + "'");

@@ -41,4 +41,14 @@ Result<std::vector<int64_t>> ResolvePgXrefKeys(PgConn* conn, const std::string& 
   return ids;
 }
 
+Result<uint64_t> CountPgAppliedBatches(PgConn* conn, const std::string& run_id,
+                                       const std::string& prefix) {
+  // starts_with, not a range: text ordering follows the database collation.
+  SLUICE_ASSIGN_OR_RETURN(PgResult r,
+                          conn->Query("SELECT count(*) FROM sluice.batches WHERE run_id = $1"
+                                      " AND starts_with(batch, $2)",
+                                      {run_id, prefix}));
+  return r.rows() > 0 ? static_cast<uint64_t>(r.Int(0, 0)) : 0;
+}
+
 }  // namespace sluice

@@ -16,4 +16,9 @@ Result<std::vector<int64_t>> ResolvePgXrefKeys(PgConn* conn, const std::string& 
                                                const std::string& source,
                                                const std::vector<std::string>& keys);
 
+// How many batches of `run_id` whose name starts with `prefix` sluice.batches
+// holds (applied and committed).
+Result<uint64_t> CountPgAppliedBatches(PgConn* conn, const std::string& run_id,
+                                       const std::string& prefix);
+
 }  // namespace sluice

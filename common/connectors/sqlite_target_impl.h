@@ -126,6 +126,9 @@ class SqliteTarget : public Target {
   Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
                                            const std::vector<std::string>& keys) override;
 
+  Result<uint64_t> CountAppliedBatches(const std::string& run_id,
+                                       const std::string& prefix) override;
+
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override;
 
  private:
@@ -193,6 +196,7 @@ class SqliteTarget : public Target {
   Statement save_xref_;        // before-image of an xref entry about to change
   Statement save_new_xref_;    // notes a merged key that had no entry
   Statement resolve_key_;      // target id of (entity ?1, source ?2, key ?3); ResolveKeys
+  Statement count_batches_;    // applied batches of run ?1 named in [?2, ?3); CountAppliedBatches
   std::map<std::string, std::unique_ptr<EntityStatements>> entities_;
   bool bytewise_keys_ = false;  // SQLite orders keys as std::string_view does
   // Per Load, reused for their capacity:

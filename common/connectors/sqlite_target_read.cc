@@ -93,6 +93,10 @@ Status SqliteTarget::RollbackRun(const std::string& run_id, const Entity& entity
 
 Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn) {
   SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  // The scan reads every row and entry of the entity, jumping from the
+  // cross-reference to its row: through a memory map rather than a pread
+  // and a copy per page (about a fifth of a reconciliation's CPU).
+  SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA mmap_size=4294967296;"));
   const Schema schema = entity.ToSchema();
   std::string sql = "SELECT x.source, x.key, x.target_id, x.content_hash, x.kind, t.sluice_id";
   for (const auto& f : schema.fields) sql += ", t." + QuoteIdentifier(f.name);

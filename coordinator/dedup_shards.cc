@@ -1,0 +1,190 @@
+#include "coordinator/dedup_shards.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "common/record.h"
+
+namespace sluice::coordination {
+namespace {
+
+constexpr uint32_t kVirtualShards = 256;  // deduper/shard_map.h
+
+v1::Lease RoundLease(const v1::BatchId& id, uint64_t epoch, uint32_t round) {
+  v1::Lease lease;
+  lease.set_kind(v1::Lease::KIND_RESOLVE);
+  *lease.mutable_batch() = id;
+  lease.set_epoch(epoch);
+  lease.set_dedup_round(round);
+  return lease;
+}
+
+}  // namespace
+
+DedupShards::DedupShards(uint32_t count, uint64_t batch_size)
+    : count_(count == 0 ? 1 : count), batch_size_(batch_size == 0 ? 1 : batch_size) {}
+
+uint32_t DedupShards::ShardOf(const v1::BatchId& id) {
+  const std::string& source = id.source();
+  if (source.rfind("dedup/", 0) != 0) return 0;
+  uint32_t shard = 0;
+  for (size_t i = 6; i < source.size() && source[i] >= '0' && source[i] <= '9'; ++i) {
+    shard = shard * 10 + static_cast<uint32_t>(source[i] - '0');
+  }
+  return shard;
+}
+
+void DedupShards::FillRegisterReply(v1::RegisterReply* reply) const {
+  reply->set_dedup_shards(count_);
+  reply->clear_dedup_shard_map();
+  for (uint32_t v = 0; v < kVirtualShards; ++v) reply->add_dedup_shard_map(v % count_);
+}
+
+DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t epoch) {
+  epoch_ = epoch;
+  id_ = id;
+  id_.set_source("");
+  id_.set_sequence(0);
+  patterns_.clear();
+  edges_.clear();
+  resolved_.clear();
+  all_edges_.Clear();
+  edges_sent_ = false;
+  outputs_.clear();
+  Leases leases;
+  for (uint32_t s = 0; s < count_; ++s) leases.emplace_back(Identity(s), RoundLease(id_, epoch, 1));
+  return leases;
+}
+
+bool DedupShards::IsRoundCommit(const v1::Commit& c) const {
+  return c.stage() == "dedup_patterns" || c.stage() == "dedup_edges" ||
+         (multi() && c.stage() == "dedup_resolve");
+}
+
+DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
+  Step step;
+  const uint32_t shard = c.dedup_shard();
+  if (c.epoch() != epoch_ || epoch_ == 0 || shard >= count_) return step;  // stale or stray
+  if (c.stage() == "dedup_patterns") {
+    if (patterns_.size() == count_) return step;  // round 2 already sent
+    patterns_[shard] = c.dedup_patterns();
+    if (patterns_.size() < count_) return step;
+    // Every shard's counts to every shard: each sums them and runs EM.
+    v1::Lease lease = RoundLease(id_, epoch_, 2);
+    for (const auto& [s, p] : patterns_) *lease.add_dedup_patterns() = p;
+    for (uint32_t s = 0; s < count_; ++s) step.leases.emplace_back(Identity(s), lease);
+    return step;
+  }
+  if (c.stage() == "dedup_edges") {
+    if (edges_sent_) return step;
+    edges_[shard] = c.dedup_edges();
+    if (edges_.size() < count_) return step;
+    all_edges_.Clear();
+    for (const auto& [s, e] : edges_) {
+      for (const v1::DedupEdge& edge : e.edges()) *all_edges_.add_edges() = edge;
+    }
+    edges_.clear();
+    edges_sent_ = true;
+    v1::Lease lease = RoundLease(id_, epoch_, 3);
+    *lease.mutable_dedup_edges() = all_edges_;
+    for (uint32_t s = 0; s < count_; ++s) step.leases.emplace_back(Identity(s), lease);
+    return step;
+  }
+  if (c.stage() != "dedup_resolve" || resolved_.size() == count_ || resolved_.count(shard)) {
+    return step;
+  }
+  // Each shard accounts for the records it owns: in = out + fates.
+  step.status = ledger->Apply(c);
+  if (!step.status.ok()) return step;
+  resolved_[shard] = c;
+  if (resolved_.size() < count_) return step;
+  std::vector<v1::Commit> all;
+  outputs_.clear();
+  for (const auto& [s, commit] : resolved_) {
+    all.push_back(commit);
+    const uint64_t batches = (commit.counts().out() + batch_size_ - 1) / batch_size_;
+    for (uint64_t seq = 0; seq < batches; ++seq) {
+      v1::BatchId id = id_;
+      id.set_source("dedup/" + std::to_string(s));
+      id.set_sequence(seq);
+      outputs_.push_back(id);
+    }
+  }
+  step.resolution = Combine(all);
+  step.resolution->mutable_batch()->set_source("dedup/resolve");
+  step.resolution->set_epoch(epoch_);
+  return step;
+}
+
+std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoch) const {
+  if (!edges_sent_ || shard >= count_) return std::nullopt;
+  v1::Lease lease = RoundLease(id_, epoch, 3);
+  *lease.mutable_dedup_edges() = all_edges_;
+  lease.set_dedup_rebuild(true);
+  return lease;
+}
+
+v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
+  v1::Commit out;
+  if (shards.empty()) return out;
+  out.set_stage("dedup_resolve");
+  *out.mutable_batch() = shards.front().batch();
+  out.set_epoch(shards.front().epoch());
+  v1::StageCounts& n = *out.mutable_counts();
+  KeyChecksum in_sum, out_sum;
+  std::vector<const v1::Fate*> fates;
+  std::vector<const v1::MatchDecision*> decisions;
+  std::vector<const v1::ReviewItem*> pairs, members;
+  v1::MatchSummary& summary = *out.mutable_match_summary();
+  std::set<std::string> notes;
+  for (const v1::Commit& c : shards) {
+    const v1::StageCounts& s = c.counts();
+    n.set_in(n.in() + s.in());
+    n.set_out(n.out() + s.out());
+    n.set_merged(n.merged() + s.merged());
+    n.set_rejected(n.rejected() + s.rejected());
+    n.set_review(n.review() + s.review());
+    in_sum.AddHash(s.in_checksum());
+    out_sum.AddHash(s.out_checksum());
+    for (const auto& f : c.fates()) fates.push_back(&f);
+    for (const auto& d : c.match_decisions()) decisions.push_back(&d);
+    for (const auto& item : c.review_items()) {
+      (item.kind() == "pair" ? pairs : members).push_back(&item);
+    }
+    const v1::MatchSummary& m = c.match_summary();
+    summary.set_comparisons(summary.comparisons() + m.comparisons());
+    summary.set_merge_pairs(summary.merge_pairs() + m.merge_pairs());
+    summary.set_review_pairs(summary.review_pairs() + m.review_pairs());
+    summary.set_distinct_pairs(summary.distinct_pairs() + m.distinct_pairs());
+    // Estimates are the same on every shard: each note once.
+    for (const std::string& note : m.notes()) {
+      if (notes.insert(note).second) summary.add_notes(note);
+    }
+  }
+  n.set_in_checksum(in_sum.value());
+  n.set_out_checksum(out_sum.value());
+  // The order one shard gives: fates by (source, key), a key's repeats
+  // after it (they share a home shard, so keep their shard's order).
+  std::stable_sort(fates.begin(), fates.end(), [](const v1::Fate* x, const v1::Fate* y) {
+    return std::tie(x->source(), x->key()) < std::tie(y->source(), y->key());
+  });
+  for (const v1::Fate* f : fates) *out.add_fates() = *f;
+  std::stable_sort(decisions.begin(), decisions.end(),
+                   [](const v1::MatchDecision* x, const v1::MatchDecision* y) {
+                     return std::tie(x->a_source(), x->a_key(), x->b_source(), x->b_key()) <
+                            std::tie(y->a_source(), y->a_key(), y->b_source(), y->b_key());
+                   });
+  for (const v1::MatchDecision* d : decisions) *out.add_match_decisions() = *d;
+  auto by_keys = [](const v1::ReviewItem* x, const v1::ReviewItem* y) {
+    return std::tie(x->source(), x->key(), x->other_source(), x->other_key()) <
+           std::tie(y->source(), y->key(), y->other_source(), y->other_key());
+  };
+  std::stable_sort(pairs.begin(), pairs.end(), by_keys);
+  std::stable_sort(members.begin(), members.end(), by_keys);
+  for (const v1::ReviewItem* item : pairs) *out.add_review_items() = *item;
+  for (const v1::ReviewItem* item : members) *out.add_review_items() = *item;
+  return out;
+}
+
+}  // namespace sluice::coordination

@@ -1,0 +1,86 @@
+// The coordinator's side of N dedup shards (docs/dedup.md#scale-out). It
+// starts a resolve as three rounds, relays what each round found (pattern
+// counts, then edges) to every shard, and combines the shards' resolutions
+// into the one resolve commit the ledger and the audit store take. It never
+// sees a record's values: counts, edges (record indexes) and commits only.
+// With one shard none of this runs: the resolve is the single RESOLVE lease.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "coordinator/ledger.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice::coordination {
+
+class DedupShards {
+ public:
+  // Leases for particular workers: (identity, lease).
+  using Leases = std::vector<std::pair<std::string, v1::Lease>>;
+
+  DedupShards() = default;
+  DedupShards(uint32_t count, uint64_t batch_size);
+
+  uint32_t count() const { return count_; }
+  bool multi() const { return count_ > 1; }
+  static std::string Identity(uint32_t shard) { return "deduper-" + std::to_string(shard); }
+  // The shard of an output batch ("dedup/<shard>"); 0 for anything else.
+  static uint32_t ShardOf(const v1::BatchId& id);
+
+  // The shard count and the virtual shard map, for every worker.
+  void FillRegisterReply(v1::RegisterReply* reply) const;
+
+  // Round 1 of a resolve of `id` (its source is ignored) under `epoch`, one
+  // lease per shard; forgets any earlier resolve.
+  Leases StartResolve(const v1::BatchId& id, uint64_t epoch);
+
+  // Whether `commit` is one of the rounds': dedup_patterns, dedup_edges, or
+  // a shard's dedup_resolve when there are several shards.
+  bool IsRoundCommit(const v1::Commit& commit) const;
+
+  struct Step {
+    Status status;  // a shard's resolution that does not add up
+    Leases leases;  // the next round, when every shard has reported
+    // Every shard resolved: their resolutions combined into one commit
+    // (batch source "dedup/resolve"), for the path one shard takes.
+    std::optional<v1::Commit> resolution;
+  };
+  // Takes one shard's round commit. Commits of another epoch than the
+  // current resolve's are ignored. A shard's resolve commit is checked and
+  // kept in `ledger` under its own name ("dedup/<shard>/resolve").
+  Step OnCommit(const v1::Commit& commit, Ledger* ledger);
+
+  // After the resolution: every output batch, shard by shard, each shard's
+  // numbered 0..n-1.
+  const std::vector<v1::BatchId>& outputs() const { return outputs_; }
+
+  // For a replacement of `shard` during output: round 3 again with every
+  // edge, which rebuilds its resolution without a commit; RESEND leases
+  // follow it. Empty before the resolution.
+  std::optional<v1::Lease> RebuildLease(uint32_t shard, uint64_t epoch) const;
+
+  // The shards' resolve commits combined: counts summed, fates in (source,
+  // key) order, decisions and review items sorted as one shard sorts them,
+  // the match summaries summed (notes once each).
+  static v1::Commit Combine(const std::vector<v1::Commit>& shards);
+
+ private:
+  uint32_t count_ = 1;
+  uint64_t batch_size_ = 1;
+  uint64_t epoch_ = 0;
+  v1::BatchId id_;
+  std::map<uint32_t, v1::DedupPatterns> patterns_;
+  std::map<uint32_t, v1::DedupEdges> edges_;
+  std::map<uint32_t, v1::Commit> resolved_;
+  v1::DedupEdges all_edges_;  // relayed in round 3, kept for rebuilds
+  bool edges_sent_ = false;
+  std::vector<v1::BatchId> outputs_;
+};
+
+}  // namespace sluice::coordination

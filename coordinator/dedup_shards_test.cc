@@ -1,0 +1,139 @@
+#include "coordinator/dedup_shards.h"
+
+#include <gtest/gtest.h>
+
+#include "common/hash.h"
+#include "common/record.h"
+
+namespace sluice::coordination {
+namespace {
+
+v1::BatchId Entity() {
+  v1::BatchId id;
+  id.set_run_id("r");
+  id.set_wave(0);
+  id.set_entity("hcp");
+  return id;
+}
+
+v1::Commit RoundCommit(const std::string& stage, uint32_t shard, uint64_t epoch) {
+  v1::Commit c;
+  c.set_stage(stage);
+  *c.mutable_batch() = Entity();
+  c.mutable_batch()->set_source("dedup/" + std::to_string(shard) + "/x");
+  c.set_epoch(epoch);
+  c.set_dedup_shard(shard);
+  return c;
+}
+
+// A shard's resolution: `out` survivors, and fates (MERGED) for `merged`.
+v1::Commit Resolved(uint32_t shard, uint64_t epoch, std::vector<std::string> out,
+                    std::vector<std::string> merged) {
+  v1::Commit c = RoundCommit("dedup_resolve", shard, epoch);
+  c.mutable_batch()->set_source("dedup/" + std::to_string(shard) + "/resolve");
+  KeyChecksum in, o;
+  for (const auto& k : out) {
+    o.Add("crm", k);
+    in.Add("crm", k);
+  }
+  for (const auto& k : merged) {
+    v1::Fate* f = c.add_fates();
+    f->set_kind(v1::FATE_MERGED);
+    f->set_source("crm");
+    f->set_key(k);
+    in.Add("crm", k);
+    v1::MatchDecision* d = c.add_match_decisions();
+    d->set_a_source("crm");
+    d->set_a_key(k);
+  }
+  c.mutable_counts()->set_in(out.size() + merged.size());
+  c.mutable_counts()->set_out(out.size());
+  c.mutable_counts()->set_merged(merged.size());
+  c.mutable_counts()->set_in_checksum(in.value());
+  c.mutable_counts()->set_out_checksum(o.value());
+  c.mutable_match_summary()->set_comparisons(10 + shard);
+  c.mutable_match_summary()->add_notes("EM: the same everywhere");
+  return c;
+}
+
+TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
+  DedupShards shards(2, 2);
+  Ledger ledger;
+  auto start = shards.StartResolve(Entity(), 7);
+  ASSERT_EQ(start.size(), 2u);
+  EXPECT_EQ(start[1].first, "deduper-1");
+  EXPECT_EQ(start[1].second.dedup_round(), 1u);
+
+  v1::Commit p0 = RoundCommit("dedup_patterns", 0, 7);
+  p0.mutable_dedup_patterns()->set_records(5);
+  EXPECT_TRUE(shards.OnCommit(p0, &ledger).leases.empty());
+  EXPECT_TRUE(shards.OnCommit(RoundCommit("dedup_patterns", 1, 6), &ledger).leases.empty())
+      << "a stale epoch must not count";
+  auto round2 = shards.OnCommit(RoundCommit("dedup_patterns", 1, 7), &ledger);
+  ASSERT_EQ(round2.leases.size(), 2u);
+  EXPECT_EQ(round2.leases[0].second.dedup_round(), 2u);
+  EXPECT_EQ(round2.leases[0].second.dedup_patterns_size(), 2);
+  EXPECT_EQ(round2.leases[0].second.dedup_patterns(0).records(), 5u);
+
+  v1::Commit e0 = RoundCommit("dedup_edges", 0, 7), e1 = RoundCommit("dedup_edges", 1, 7);
+  e0.mutable_dedup_edges()->add_edges()->set_a(1);
+  e1.mutable_dedup_edges()->add_edges()->set_a(2);
+  e1.mutable_dedup_edges()->add_edges()->set_a(3);
+  EXPECT_FALSE(shards.RebuildLease(1, 9).has_value());
+  EXPECT_TRUE(shards.OnCommit(e1, &ledger).leases.empty());
+  auto round3 = shards.OnCommit(e0, &ledger);
+  ASSERT_EQ(round3.leases.size(), 2u);
+  EXPECT_EQ(round3.leases[1].second.dedup_round(), 3u);
+  EXPECT_EQ(round3.leases[1].second.dedup_edges().edges_size(), 3);
+  auto rebuild = shards.RebuildLease(1, 9);
+  ASSERT_TRUE(rebuild.has_value());
+  EXPECT_TRUE(rebuild->dedup_rebuild());
+  EXPECT_EQ(rebuild->dedup_edges().edges_size(), 3);
+
+  auto first = shards.OnCommit(Resolved(1, 7, {"b", "c", "d"}, {"x"}), &ledger);
+  ASSERT_TRUE(first.status.ok()) << first.status.ToString();
+  EXPECT_FALSE(first.resolution.has_value());
+  auto done = shards.OnCommit(Resolved(0, 7, {"a"}, {"w", "y"}), &ledger);
+  ASSERT_TRUE(done.status.ok()) << done.status.ToString();
+  ASSERT_TRUE(done.resolution.has_value());
+  const v1::Commit& r = *done.resolution;
+  EXPECT_EQ(r.batch().source(), "dedup/resolve");
+  EXPECT_EQ(r.counts().in(), 7u);
+  EXPECT_EQ(r.counts().out(), 4u);
+  EXPECT_EQ(r.counts().merged(), 3u);
+  ASSERT_EQ(r.fates_size(), 3);
+  EXPECT_EQ(r.fates(0).key(), "w");  // (source, key) order across shards
+  EXPECT_EQ(r.fates(1).key(), "x");
+  EXPECT_EQ(r.match_decisions(1).a_key(), "x");
+  EXPECT_EQ(r.match_summary().comparisons(), 21u);
+  EXPECT_EQ(r.match_summary().notes_size(), 1);
+  // Shard 0: one batch of its one survivor; shard 1: two batches of two.
+  ASSERT_EQ(shards.outputs().size(), 3u);
+  EXPECT_EQ(BatchName(shards.outputs()[0]), "r/0/hcp/dedup/0/0");
+  EXPECT_EQ(BatchName(shards.outputs()[2]), "r/0/hcp/dedup/1/1");
+  EXPECT_EQ(DedupShards::ShardOf(shards.outputs()[2]), 1u);
+  EXPECT_TRUE(ledger.Totals({}, {}).empty());
+}
+
+TEST(DedupShardsTest, AShardResolutionThatDoesNotAddUpIsRefused) {
+  DedupShards shards(2, 10);
+  Ledger ledger;
+  shards.StartResolve(Entity(), 3);
+  v1::Commit bad = Resolved(0, 3, {"a"}, {"b"});
+  bad.mutable_counts()->set_in(3);  // one record unaccounted for
+  auto step = shards.OnCommit(bad, &ledger);
+  EXPECT_EQ(step.status.code(), StatusCode::kCorruption);
+  EXPECT_NE(step.status.message().find("does not add up"), std::string::npos);
+  EXPECT_FALSE(step.resolution.has_value());
+}
+
+TEST(DedupShardsTest, RegisterReplyCarriesTheShardMap) {
+  v1::RegisterReply reply;
+  DedupShards(4, 10).FillRegisterReply(&reply);
+  EXPECT_EQ(reply.dedup_shards(), 4u);
+  ASSERT_EQ(reply.dedup_shard_map_size(), 256);
+  EXPECT_EQ(reply.dedup_shard_map(6), 2u);
+}
+
+}  // namespace
+}  // namespace sluice::coordination

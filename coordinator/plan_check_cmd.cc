@@ -1,0 +1,128 @@
+#include "coordinator/plan_check_cmd.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "common/plan.h"
+#include "coordinator/cli_common.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The plan's wave lines: per wave, its dependency levels (entities of a
+// level do not reference each other).
+void AddWaves(const Plan& plan, std::vector<std::string>* lines) {
+  for (const auto& wave : plan.waves) {
+    std::string levels;
+    for (const auto& group : wave.groups) {
+      std::string names;
+      for (const auto& e : group) names += (names.empty() ? "" : ", ") + e;
+      levels += (levels.empty() ? "" : " -> ") + std::string("[") + names + "]";
+    }
+    lines->push_back("  wave " + wave.name + ": " + levels);
+  }
+}
+
+std::string OkLine(const std::string& plan_path, const Plan& plan) {
+  return plan_path + ": ok (" + std::to_string(plan.sources.size()) + " sources, " +
+         std::to_string(plan.mappings.size()) + " mappings, " + std::to_string(plan.waves.size()) +
+         " waves; plan hash " + plan.content_hash + ", model hash " + plan.model.content_hash + ")";
+}
+
+std::string Line(const PlanIssue& issue) {
+  return issue.path.empty() ? issue.message : issue.ToString();
+}
+
+}  // namespace
+
+PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& environment) {
+  PlanCheckReport report;
+  if (!environment.empty()) {
+    // The run's view: everything must resolve.
+    auto plan = LoadPlan(plan_path, environment);
+    if (!plan.ok()) {
+      std::istringstream lines(plan.status().message());
+      for (std::string line; std::getline(lines, line);) report.problems.push_back(line);
+      report.exit_code = kExitInvalidPlan;
+      return report;
+    }
+    report.summary.push_back(OkLine(plan_path, *plan) + ", environment " + environment);
+    AddWaves(*plan, &report.summary);
+    return report;
+  }
+  std::error_code ec;
+  std::ifstream in(plan_path, std::ios::binary);
+  if (!fs::is_regular_file(plan_path, ec) || !in) {
+    report.problems.push_back(plan_path + ": file not found");
+    report.exit_code = kExitInvalidPlan;
+    return report;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  fs::path abs = fs::absolute(plan_path, ec);
+  if (ec) abs = fs::path(plan_path);
+  const std::string base_dir = abs.lexically_normal().parent_path().string();
+
+  // The plan as written is what `sluice run PLAN` reads: its secrets must
+  // resolve here as for a run.
+  std::vector<PlanIssue> issues;
+  Plan base = ParsePlan(text.str(), base_dir, &issues);
+  std::vector<std::string> secrets = base.secret_values;
+  std::set<std::string> seen;  // problems and notes already listed
+  auto add = [&](std::vector<std::string>* to, const std::string& line) {
+    if (seen.insert(line).second) to->push_back(line);
+  };
+  for (const PlanIssue& issue : issues) add(&report.problems, plan_path + ": " + Line(issue));
+  std::vector<std::string> ok;
+  ok.push_back(OkLine(plan_path, base));
+  AddWaves(base, &ok);
+  // Each environment's merged plan: what `sluice run --env NAME` would read.
+  for (const std::string& name : base.environment_names) {
+    std::vector<PlanIssue> env_issues, env_notes;
+    Plan plan = ParsePlanForCheck(text.str(), base_dir, &env_issues, &env_notes, name);
+    secrets.insert(secrets.end(), plan.secret_values.begin(), plan.secret_values.end());
+    const std::string where = " (environment " + name + ")";
+    auto in_env = [&](const PlanIssue& issue) {
+      // The same problem as in the plan as written is listed once.
+      const std::string plain = plan_path + ": " + Line(issue);
+      if (seen.count(plain)) return std::string();
+      return issue.path.rfind("environments.", 0) == 0 ? plain : plain + where;
+    };
+    for (const PlanIssue& issue : env_issues) {
+      if (std::string line = in_env(issue); !line.empty()) add(&report.problems, line);
+    }
+    for (const PlanIssue& note : env_notes) {
+      // A secret of the plan's own text was checked with the plan as written.
+      if (note.path.rfind("environments.", 0) != 0) continue;
+      add(&report.notes, plan_path + ": note: " + Line(note));
+    }
+    if (env_issues.empty()) {
+      ok.push_back("  environment " + name + ": ok (plan hash " + plan.content_hash + ")");
+    }
+  }
+  // Values of the secrets that did resolve never reach the output.
+  for (auto* lines : {&report.problems, &report.notes}) {
+    for (std::string& line : *lines) line = RedactSecrets(line, secrets);
+  }
+  if (!report.problems.empty()) {
+    report.exit_code = kExitInvalidPlan;
+  } else {
+    report.summary = std::move(ok);
+  }
+  return report;
+}
+
+int CmdPlanCheck(const std::string& plan_path, const std::string& environment) {
+  PlanCheckReport report = CheckPlanFile(plan_path, environment);
+  for (const std::string& line : report.problems) std::cout << line << "\n";
+  for (const std::string& line : report.notes) std::cout << line << "\n";
+  for (const std::string& line : report.summary) std::cout << line << "\n";
+  return report.exit_code;
+}
+
+}  // namespace sluice

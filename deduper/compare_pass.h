@@ -1,0 +1,181 @@
+// The comparison pass of the fuzzy matcher (internal to the deduper): the
+// plan's deterministic rules and Fellegi-Sunter comparisons compiled against
+// the schema, the compared fields of every record prepared once, and the
+// code of each candidate pair (the rule that decided it, or its comparison
+// pattern: one level per comparison).
+//
+// Speed (docs/dedup.md, Performance): every text is folded once per record
+// (not per pair) into one row per record, beside its Soundex and Double
+// Metaphone codes and whether it is ASCII; the string kernels are the
+// bit-parallel ones of comparators.h for ASCII texts of up to 64 bytes, and a
+// similarity level is settled without running the kernel when the lengths
+// alone show that the lowest threshold cannot be reached. Candidate pairs are
+// taken in chunks, and the rows of the pairs ahead are prefetched.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/plan.h"
+#include "common/record.h"
+#include "common/status.h"
+#include "deduper/blocking.h"
+#include "deduper/dedup.h"
+
+namespace sluice::compare {
+
+enum class Kind : uint8_t {
+  kExact,
+  kJaroWinkler,
+  kLevenshtein,
+  kDamerau,
+  kTokenSet,
+  kSoundex,
+  kPhonetic,  // Double Metaphone: primary or alternate codes equal
+  kDate,
+  kNumber
+};
+
+// The kind of a comparator or rule-term function name ("jaro_winkler",
+// "jw", "phonetic", "metaphone", ...); anything unknown is kExact (the plan
+// check has refused unknown names already).
+Kind KindOf(const std::string& name);
+// The short name in level labels: "jw", "lev", "days", ...
+const char* ShortName(Kind k);
+
+// One Fellegi-Sunter comparison with its levels (exact, thresholds..., else;
+// soundex and phonetic: exact, same code, else) and, once estimated, its m,
+// u and weight per level.
+struct Comparison {
+  const DedupComparison* spec;
+  Kind kind;
+  size_t column;  // into the comparer's columns
+  int levels;     // exact .. else
+  std::vector<std::string> labels;
+  std::vector<double> m, u, weight;  // per level
+  bool fixed_m = false, fixed_u = false;
+  // Similarity comparators: the level per pair of the column's most
+  // frequent values (kCommonValues squared, -1 until computed).
+  mutable std::vector<int8_t> level_cache;
+};
+
+// One term of a deterministic rule.
+struct Term {
+  Kind kind;
+  size_t column;
+  bool at_least;  // ">=" (else "<=")
+  double value;
+  bool negate;
+};
+
+struct Rule {
+  const MatchRuleSpec* spec;
+  Band band;
+  std::vector<Term> terms;
+};
+
+// How many of a column's most frequent values have their pairwise levels
+// kept (Comparison::level_cache), and the mark of any other value.
+constexpr size_t kCommonValues = 256;
+constexpr uint16_t kNotCommon = 0xFFFF;
+
+// A pair's code with this bit set is decided by rule (code & ~kRuleFlag);
+// rule index rules().size() means no rule held and nothing is scored.
+constexpr uint64_t kRuleFlag = 1ULL << 63;
+
+// Not thread-safe: comparing fills per-comparison caches.
+class PairComparer {
+ public:
+  // Compiles spec.rules and spec.comparisons against `schema`; `spec` must
+  // outlive the comparer. Fails with the YAML path of a term or comparison
+  // that names a field the schema lacks.
+  Status Init(const DedupSpec& spec, const Schema& schema);
+
+  // Folds and lays out the compared fields of `records`, once per record.
+  void Prepare(const Schema& schema, const std::vector<Record>& records);
+
+  // Pass 1: compares every candidate pair of `blocks` once, in
+  // blocking::ForEachPair order, appending each pair's code to `codes` and
+  // counting the patterns of the pairs no rule decided per blocking rule.
+  // Counts pairs in `stats` (comparisons, per rule) and times the pass
+  // (stats->compare_seconds).
+  void CompareAll(const std::vector<std::vector<uint64_t>>& keys,
+                  const std::vector<blocking::Blocks>& blocks, MatchStats* stats,
+                  std::vector<uint64_t>* codes,
+                  std::vector<std::unordered_map<uint64_t, uint64_t>>* pattern_counts) const;
+
+  // The code of one pair: kRuleFlag | rule, or the comparison pattern.
+  uint64_t Code(uint32_t a, uint32_t b) const;
+  // The level of `cmp` for (a, b); cmp.levels when either side is NULL.
+  int Level(const Comparison& cmp, size_t a, size_t b) const;
+  uint64_t Pattern(size_t a, size_t b) const;
+  int LevelOf(uint64_t pattern, size_t c) const {
+    return static_cast<int>((pattern / radix_[c]) % (comparisons_[c].levels + 1));
+  }
+  // The total weight of a pattern (NULL levels weigh nothing).
+  double Score(uint64_t pattern) const;
+
+  std::vector<Rule>& rules() { return rules_; }
+  std::vector<Comparison>& comparisons() { return comparisons_; }
+
+ private:
+  // One compared field of one record, in the record's row.
+  struct Slot {
+    int64_t integer;  // integral fields; text: offset in the row (low 32 bits), length
+    uint32_t soundex;  // Soundex code (4 bytes), 0 for none
+    uint8_t null;      // NULL or empty text
+    uint8_t ascii;     // the folded text is ASCII
+    uint16_t common;   // rank among the column's most frequent values, or kNotCommon
+  };
+  struct Column {
+    int field;  // schema index
+    FieldType type;
+    int scale;
+    bool integral;
+    bool soundex = false, metaphone = false;  // codes needed
+    bool similarity = false;                  // compared by a similarity comparator
+  };
+  // The two records of a pair: their rows and indexes.
+  struct Rows {
+    const char* a;
+    const char* b;
+    size_t ia, ib;
+  };
+
+  Result<size_t> ColumnOf(const std::string& field, const std::string& path);
+  void RankCommonValues(size_t col, size_t n);
+  bool Holds(const Term& t, const Rows& p) const;
+  int LevelAt(const Comparison& cmp, const Rows& p) const;
+  int SimilarityLevel(const Comparison& cmp, const Rows& p) const;
+  uint64_t PatternAt(const Rows& p) const;
+  double Similarity(Kind kind, size_t col, const Rows& p) const;
+  double Difference(size_t col, const Rows& p) const;
+  bool Equal(size_t col, const Rows& p) const;
+  bool SamePhonetic(size_t col, const Rows& p) const;
+
+  const char* Row(size_t i) const { return reinterpret_cast<const char*>(data_.data()) + start_[i]; }
+  static const Slot& SlotAt(const char* row, size_t c) {
+    return reinterpret_cast<const Slot*>(row)[c];
+  }
+  static std::string_view TextAt(const char* row, size_t c) {
+    const Slot& s = SlotAt(row, c);
+    return std::string_view(row + (s.integer & 0xFFFFFFFF),
+                            static_cast<size_t>(static_cast<uint64_t>(s.integer) >> 32));
+  }
+
+  const Schema* schema_ = nullptr;
+  std::vector<Column> columns_;
+  std::vector<Rule> rules_;
+  std::vector<Comparison> comparisons_;
+  std::vector<uint64_t> radix_;
+  // Rows: record i's slots (one per column) then its texts, from start_[i].
+  std::vector<uint64_t> start_;
+  std::vector<uint64_t> data_;  // 8-byte aligned
+  // Double Metaphone codes per metaphone column, per record: primary (high
+  // 32 bits) and alternate, each up to 4 characters; 0 for none.
+  std::vector<std::vector<uint64_t>> metaphone_;
+};
+
+}  // namespace sluice::compare
