@@ -83,9 +83,9 @@ Result<std::vector<ErrorCount>> AuditStore::ErrorCounts(const std::string& run_i
 
 Result<std::vector<RuleFailures>> AuditStore::FailuresByRule(const std::string& run_id, int wave,
                                                              size_t examples) {
+  // `+wave` (and `+entity` below) keep SQLite off fates_by_run, which holds
+  // every fate of the run, and on the partial index of failures.
   SLUICE_ASSIGN_OR_RETURN(
-      // `+wave` keeps SQLite off fates_by_run (every fate of the run) and on
-      // the partial index of failures.
       auto st, db_->Prepare("SELECT entity, rule, kind, count(*) FROM fates WHERE run_id=? AND "
                             "+wave=? AND" +
                             std::string(kFailures) +

@@ -56,7 +56,8 @@ class AuditStoreTest : public ::testing::Test {
   static std::set<std::string> FateIndexes(const std::string& path) {
     auto db = SqliteDb::Open(path, /*readonly=*/true);
     EXPECT_TRUE(db.ok());
-    auto st = (*db)->Prepare("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='fates'");
+    auto st =
+        (*db)->Prepare("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='fates'");
     EXPECT_TRUE(st.ok());
     std::set<std::string> names;
     while (true) {
@@ -90,8 +91,8 @@ TEST_F(AuditStoreTest, FatesComeBackWhole) {
                                          ids += f.target_id;
                                        })
                   .ok());
-  EXPECT_EQ(seen, (std::vector<std::string>{"loaded:K0", "loaded:K1", "loaded:K2",
-                                            "rejected:BAD"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"loaded:K0", "loaded:K1", "loaded:K2", "rejected:BAD"}));
   EXPECT_EQ(ids, 1 + 2 + 3);
   auto fates = (*store)->FatesOf("hcp", "crm", "K1");
   ASSERT_TRUE(fates.ok());

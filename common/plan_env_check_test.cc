@@ -45,8 +45,7 @@ TEST_F(PlanEnvCheckTest, AMistakeInAnOverrideIsReportedUnderItsEnvironment) {
 
   std::vector<PlanIssue> prod;
   ParsePlan(text, Dir(), &prod, "prod");
-  EXPECT_TRUE(Has(prod, "environments.prod.sources.crm.path", "file not found"))
-      << Dump(prod);
+  EXPECT_TRUE(Has(prod, "environments.prod.sources.crm.path", "file not found")) << Dump(prod);
   EXPECT_TRUE(Has(prod, "environments.prod.sources.crm.delimiter", "must be a single character"))
       << Dump(prod);
   EXPECT_TRUE(Has(prod, "environments.prod.target.dsn", "must not be empty")) << Dump(prod);
@@ -98,8 +97,8 @@ TEST_F(PlanEnvCheckTest, AnUnresolvableSecretIsANoteWhenChecking) {
   // A malformed reference is a mistake even when checking.
   issues.clear();
   notes.clear();
-  ParsePlanForCheck(PlanWith({}) + "environments:\n  p:\n    name: \"${env:OOPS\"\n", Dir(), &issues,
-                    &notes, "p");
+  ParsePlanForCheck(PlanWith({}) + "environments:\n  p:\n    name: \"${env:OOPS\"\n", Dir(),
+                    &issues, &notes, "p");
   EXPECT_TRUE(Has(issues, "environments.p.name", "has no closing '}'")) << Dump(issues);
   EXPECT_TRUE(notes.empty()) << Dump(notes);
 }

@@ -90,7 +90,8 @@ Status Coordinator::Setup() {
                     " (hash " + plan_.content_hash + ", model " + plan_.model.content_hash + ")");
   for (const auto& role : Roles()) {
     uint32_t n = options_.replicas.count(role) ? options_.replicas.at(role) : 1;
-    if (role == "deduper" || role == "reconciler") n = 1;  // one shard for now
+    if (role == "reconciler") n = 1;
+    if (role == "deduper") dedup_shards_ = std::max<uint32_t>(1, n);  // --dedup-shards
     for (uint32_t i = 0; i < n; ++i) {
       Worker w;
       w.role = role;
@@ -99,6 +100,7 @@ Status Coordinator::Setup() {
       workers_[w.identity] = w;
     }
   }
+  ledger_.set_dedup_shards(dedup_shards_);
   if (options_.local) {
     for (auto& [id, w] : workers_) SLUICE_RETURN_IF_ERROR(StartLocal(w));
   }
@@ -255,14 +257,16 @@ Status Coordinator::Reply(Worker& w) {
   r->set_base_dir(plan_.base_dir);
   r->set_state_dir(plan_.state_dir);
   r->set_shard(w.ordinal);
-  r->set_shard_count(1);
+  r->set_shard_count(w.role == "deduper" ? dedup_shards_ : 1);
+  DedupShards(dedup_shards_, 1).FillRegisterReply(r);
   *r->mutable_review_decisions() = review_decisions_;
   std::string up = UpstreamRole(w.role);
   for (const auto& [id, other] : workers_) {
     if (other.role == up && !other.endpoint.empty()) r->add_upstream_endpoints(other.endpoint);
   }
   // Faults hit the first incarnation only, so the replacement can finish.
-  auto fault = options_.faults.find(w.role);
+  auto fault = options_.faults.find(w.identity);  // "deduper-1:...": that worker only
+  if (fault == options_.faults.end()) fault = options_.faults.find(w.role);
   if (fault != options_.faults.end() && w.generation == 0) r->set_fault(fault->second);
   w.replied = true;
   return control_->Send(w.identity, env);

@@ -24,6 +24,7 @@
 #include "common/record.h"
 #include "common/transport.h"
 #include "coordinator/entity_run.h"
+#include "coordinator/dedup_shards.h"
 #include "coordinator/launcher.h"
 #include "coordinator/ledger.h"
 #include "coordinator/run_controller.h"
@@ -114,6 +115,9 @@ class Coordinator {
     return BatchName(IngestId(entity, source, seq));
   }
   v1::BatchId OutputId(const std::string& entity, uint64_t seq) const {
+    // On N dedup shards each numbers its own batches (dedup_shards.h).
+    auto d = dedup_.find(entity);
+    if (d != dedup_.end() && seq < d->second.outputs().size()) return d->second.outputs()[seq];
     return IngestId(entity, "dedup/0", seq);
   }
   std::string OutputBatch(const std::string& entity, uint64_t seq) const {
@@ -181,6 +185,11 @@ class Coordinator {
   uint64_t epoch_counter_ = 0;
   size_t round_robin_ = 0;
   std::deque<std::pair<std::string, v1::Lease>> pending_;  // (role, lease) not yet sent
+  // Dedup scale-out (dedup_shards.h): the run's shard count, and per entity
+  // the resolve rounds on N > 1 shards. A pending_ lease may name a worker
+  // identity ("deduper-1") instead of a role.
+  uint32_t dedup_shards_ = 1;
+  std::map<std::string, DedupShards> dedup_;
 };
 
 }  // namespace sluice::coordination

@@ -117,6 +117,42 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   return step;
 }
 
+DedupShards::Leases DedupShards::Redrive(uint32_t shard,
+                                         std::vector<v1::BatchId>* resend) const {
+  Leases leases;
+  if (epoch_ == 0 || shard >= count_) return leases;
+  if (patterns_.size() < count_) {
+    // Round 1: its counts are missing, or they are in and round 2 will
+    // find the replacement (which compares again first).
+    if (!patterns_.count(shard)) leases.emplace_back(Identity(shard), RoundLease(id_, epoch_, 1));
+    return leases;
+  }
+  if (!edges_sent_) {
+    if (edges_.count(shard)) return leases;  // round 3 will rebuild it
+    v1::Lease lease = RoundLease(id_, epoch_, 2);
+    for (const auto& [s, p] : patterns_) *lease.add_dedup_patterns() = p;
+    leases.emplace_back(Identity(shard), std::move(lease));
+    return leases;
+  }
+  auto done = resolved_.find(shard);
+  if (done == resolved_.end()) {
+    v1::Lease lease = RoundLease(id_, epoch_, 3);
+    *lease.mutable_dedup_edges() = all_edges_;
+    leases.emplace_back(Identity(shard), std::move(lease));
+    return leases;
+  }
+  // It resolved, and may have died before emitting all its batches.
+  if (auto rebuild = RebuildLease(shard, epoch_)) leases.emplace_back(Identity(shard), *rebuild);
+  const uint64_t batches = (done->second.counts().out() + batch_size_ - 1) / batch_size_;
+  for (uint64_t seq = 0; seq < batches && resend != nullptr; ++seq) {
+    v1::BatchId id = id_;
+    id.set_source("dedup/" + std::to_string(shard));
+    id.set_sequence(seq);
+    resend->push_back(id);
+  }
+  return leases;
+}
+
 std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoch) const {
   if (!edges_sent_ || shard >= count_) return std::nullopt;
   v1::Lease lease = RoundLease(id_, epoch, 3);

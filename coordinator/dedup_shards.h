@@ -60,6 +60,15 @@ class DedupShards {
   // numbered 0..n-1.
   const std::vector<v1::BatchId>& outputs() const { return outputs_; }
 
+  // After dedup shard `shard` died before the resolution was complete: the
+  // lease that brings its replacement back into the current round under the
+  // same epoch (the other shards are not disturbed; a replacement redoes
+  // the earlier rounds from its log). A shard that had already resolved is
+  // rebuilt instead, and `resend` gets its output batches to emit again.
+  Leases Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const;
+  // Whether `shard` has committed its part of the current resolution.
+  bool Resolved(uint32_t shard) const { return resolved_.count(shard) > 0; }
+
   // For a replacement of `shard` during output: round 3 again with every
   // edge, which rebuilds its resolution without a commit; RESEND leases
   // follow it. Empty before the resolution.

@@ -115,6 +115,40 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   EXPECT_TRUE(ledger.Totals({}, {}).empty());
 }
 
+// A shard that dies mid-resolve is brought back into the round it owes,
+// under the same epoch; one that had resolved is rebuilt and resends.
+TEST(DedupShardsTest, ADeadShardIsRedrivenIntoTheCurrentRound) {
+  DedupShards shards(2, 2);
+  Ledger ledger;
+  shards.StartResolve(Entity(), 5);
+  auto r1 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r1.size(), 1u);
+  EXPECT_EQ(r1[0].first, "deduper-1");
+  EXPECT_EQ(r1[0].second.dedup_round(), 1u);
+  EXPECT_EQ(r1[0].second.epoch(), 5u);
+  shards.OnCommit(RoundCommit("dedup_patterns", 1, 5), &ledger);
+  EXPECT_TRUE(shards.Redrive(1, nullptr).empty());  // reported: round 2 will reach it
+  shards.OnCommit(RoundCommit("dedup_patterns", 0, 5), &ledger);
+  auto r2 = shards.Redrive(0, nullptr);
+  ASSERT_EQ(r2.size(), 1u);
+  EXPECT_EQ(r2[0].second.dedup_round(), 2u);
+  EXPECT_EQ(r2[0].second.dedup_patterns_size(), 2);
+  shards.OnCommit(RoundCommit("dedup_edges", 0, 5), &ledger);
+  shards.OnCommit(RoundCommit("dedup_edges", 1, 5), &ledger);
+  auto r3 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r3.size(), 1u);
+  EXPECT_EQ(r3[0].second.dedup_round(), 3u);
+  EXPECT_FALSE(r3[0].second.dedup_rebuild());
+  ASSERT_TRUE(shards.OnCommit(Resolved(1, 5, {"b", "c", "d"}, {}), &ledger).status.ok());
+  EXPECT_TRUE(shards.Resolved(1));
+  std::vector<v1::BatchId> resend;
+  auto again = shards.Redrive(1, &resend);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].second.dedup_rebuild());
+  ASSERT_EQ(resend.size(), 2u);
+  EXPECT_EQ(BatchName(resend[1]), "r/0/hcp/dedup/1/1");
+}
+
 TEST(DedupShardsTest, AShardResolutionThatDoesNotAddUpIsRefused) {
   DedupShards shards(2, 10);
   Ledger ledger;

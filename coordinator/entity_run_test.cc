@@ -13,8 +13,8 @@ WaveSpec ActivityWave() {
   WaveSpec w;
   w.name = "activity";
   w.entities = {"account", "hcp", "interaction", "note"};
-  w.parents = {{"account", {}}, {"hcp", {}}, {"interaction", {"account", "hcp"}},
-               {"note", {"interaction"}}};
+  w.parents = {
+      {"account", {}}, {"hcp", {}}, {"interaction", {"account", "hcp"}}, {"note", {"interaction"}}};
   return w;
 }
 

@@ -58,7 +58,7 @@ v1::Lease Coordinator::Reissue(const v1::BatchId& id, const std::string& from_st
 }
 
 void Coordinator::Recover(const std::string& role) {
-  LogWarn(log_, "recovering from the loss of a " + role + " (" + std::to_string(runs_.size()) +
+  LogWarn(log_, "recovering from the loss of the " + role + " (" + std::to_string(runs_.size()) +
                     " entit" + (runs_.size() == 1 ? "y" : "ies") + " in flight)");
   for (auto& [entity, run] : runs_) RecoverEntity(run, role);
   if (reconciling_ && role == "reconciler") LeaseReconcile();
@@ -101,13 +101,45 @@ void Coordinator::RecoverEntity(EntityRun& run, const std::string& role) {
       }
     }
   } else if (run.phase == Phase::kResolve || run.phase == Phase::kOutput) {
-    if (!run.resolved && role == "deduper") {
+    if (!run.resolved && dedup_.count(entity) &&
+        (role == "deduper" || role == "validator" || role == "loader")) {
+      // N dedup shards mid-resolve: bring each dead shard's replacement back
+      // into the current round; the others go on (dedup_shards.h). A shard
+      // that resolved already emits before the others: what it emitted to a
+      // dead validator or loader is emitted again.
+      for (const auto& [id, w] : workers_) {
+        if (w.role != "deduper") continue;
+        if (role == "deduper" ? w.alive : !dedup_.at(entity).Resolved(w.ordinal)) continue;
+        std::vector<v1::BatchId> resend;
+        const std::string to = DedupShards::Identity(w.ordinal);
+        for (auto& lease : dedup_.at(entity).Redrive(w.ordinal, &resend)) {
+          pending_.push_back(std::move(lease));
+        }
+        for (const v1::BatchId& b : resend) {
+          if (ledger_.Has(BatchName(b), "load")) continue;
+          pending_.push_back({to, Reissue(b, "dedup", v1::Lease::KIND_RESEND)});
+        }
+      }
+    } else if (!run.resolved && role == "deduper") {
       LeaseResolve(run);
     } else if (run.resolved && (role == "deduper" || role == "validator" || role == "loader")) {
+      // On N dedup shards a batch is resent by the shard that emitted it,
+      // which a replacement first rebuilds from every shard's edges.
+      const bool multi = dedup_shards_ > 1 && dedup_.count(entity);
+      std::set<uint32_t> rebuilt;
       for (uint64_t seq = 0; seq < run.output_batches; ++seq) {
         if (ledger_.Has(OutputBatch(entity, seq), "load")) continue;
-        pending_.push_back(
-            {"deduper", Reissue(OutputId(entity, seq), "dedup", v1::Lease::KIND_RESEND)});
+        const v1::BatchId id = OutputId(entity, seq);
+        std::string to = "deduper";
+        if (multi) {
+          const uint32_t shard = DedupShards::ShardOf(id);
+          to = DedupShards::Identity(shard);
+          auto rebuild = dedup_.at(entity).RebuildLease(shard, run.resolve_epoch);
+          if (role == "deduper" && rebuild && rebuilt.insert(shard).second) {
+            pending_.push_back({to, *rebuild});
+          }
+        }
+        pending_.push_back({to, Reissue(id, "dedup", v1::Lease::KIND_RESEND)});
       }
     }
   }
@@ -122,7 +154,7 @@ Status Coordinator::DispatchLeases() {
     // Round-robin over the live workers of the role.
     std::vector<Worker*> live;
     for (auto& [id, w] : workers_) {
-      if (w.role == role && w.alive && w.replied) live.push_back(&w);
+      if ((w.role == role || w.identity == role) && w.alive && w.replied) live.push_back(&w);
     }
     if (!live.empty()) target = live[round_robin_++ % live.size()];
     if (target == nullptr) {
@@ -149,12 +181,23 @@ void Coordinator::LeaseStream(const EntityRun& run, const std::string& source, u
 }
 
 void Coordinator::LeaseResolve(EntityRun& run) {
+  dedup_.erase(run.entity);  // an earlier resolve's rounds and output names
   run.resolve_epoch = NextEpoch();
   v1::Lease lease;
   lease.set_kind(v1::Lease::KIND_RESOLVE);
   *lease.mutable_batch() = OutputId(run.entity, 0);
   lease.mutable_batch()->set_source("");
   lease.set_epoch(run.resolve_epoch);
+  if (dedup_shards_ > 1) {
+    // Three rounds over the shards (dedup_shards.h); a resolve leased again
+    // starts over on every shard.
+    auto& shards = dedup_[run.entity] =
+        DedupShards(dedup_shards_, static_cast<uint64_t>(plan_.batch_size));
+    for (auto& [identity, round] : shards.StartResolve(lease.batch(), run.resolve_epoch)) {
+      pending_.push_back({identity, round});
+    }
+    return;
+  }
   pending_.push_back({"deduper", lease});
 }
 

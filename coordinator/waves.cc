@@ -223,10 +223,25 @@ uint64_t Coordinator::ExpectedEpoch(const EntityRun& run, const v1::BatchId& id)
 }
 
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
+  EntityRun* run = RunOf(moved.batch());
+  if (run == nullptr) return Status::Ok();  // a straggler from a finished entity
+  auto rounds = dedup_.find(run->entity);
+  if (rounds != dedup_.end() && rounds->second.IsRoundCommit(moved)) {
+    // N dedup shards: relay each round; once all resolved, go on with
+    // their combined resolution as one shard's.
+    if (moved.epoch() != run->resolve_epoch || run->resolved) return Status::Ok();
+    DedupShards::Step step = rounds->second.OnCommit(moved, &ledger_);
+    if (!step.status.ok()) {
+      Halt(step.status.message());
+      return Status::Ok();
+    }
+    for (auto& lease : step.leases) pending_.push_back(std::move(lease));
+    last_progress_ = Clock::now();
+    if (!step.resolution) return Status::Ok();
+    moved = std::move(*step.resolution);
+  }
   auto shared = std::make_shared<const v1::Commit>(std::move(moved));
   const v1::Commit& c = *shared;
-  EntityRun* run = RunOf(c.batch());
-  if (run == nullptr) return Status::Ok();  // a straggler from a finished entity
   if (c.stage() == "dedup_resolve") {
     if (c.epoch() != run->resolve_epoch || run->resolved) return Status::Ok();
     Status st = ledger_.Apply(c);
@@ -239,7 +254,8 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     run->resolution_id = c.batch();
     run->phase = Phase::kOutput;
     uint64_t size = static_cast<uint64_t>(plan_.batch_size);
-    run->output_batches = (c.counts().out() + size - 1) / size;
+    run->output_batches = rounds != dedup_.end() ? rounds->second.outputs().size()
+                                                 : (c.counts().out() + size - 1) / size;
     run->output_known = true;
     last_progress_ = Clock::now();
     return Status::Ok();
@@ -263,7 +279,14 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     return Status::Ok();
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, wave_, c));
-  if (c.stage() == "load") clock_.OnBatchLoaded();  // a test clock moves on
+  if (c.stage() == "load") {
+    clock_.OnBatchLoaded();  // a test clock moves on
+    // The window closed with this batch: pause at once, at this boundary,
+    // not after whatever other commits of the entities in flight are queued.
+    if (!halted_ && options_.window_closes_at && clock_.Now() >= *options_.window_closes_at) {
+      Pause();
+    }
+  }
   last_progress_ = Clock::now();
   return Status::Ok();
 }

@@ -136,8 +136,10 @@ TEST(BitParallelKernels, AgreeWithTheDynamicProgrammes) {
       b = a;
       for (int k = static_cast<int>(next() % 3); k >= 0; --k) {
         const size_t i = next() % b.size();
-        if (i + 1 < b.size() && next() % 2) std::swap(b[i], b[i + 1]);
-        else b[i] = static_cast<char>('a' + next() % alphabet);
+        if (i + 1 < b.size() && next() % 2)
+          std::swap(b[i], b[i + 1]);
+        else
+          b[i] = static_cast<char>('a' + next() % alphabet);
       }
     }
     ASSERT_EQ(Jaro(a, b), reference::Jaro(a, b)) << a << " / " << b;

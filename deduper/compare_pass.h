@@ -9,8 +9,9 @@
 // Metaphone codes and whether it is ASCII; the string kernels are the
 // bit-parallel ones of comparators.h for ASCII texts of up to 64 bytes, and a
 // similarity level is settled without running the kernel when the lengths
-// alone show that the lowest threshold cannot be reached. Candidate pairs are
-// taken in chunks, and the rows of the pairs ahead are prefetched.
+// alone show that the lowest threshold cannot be reached, and the levels of a
+// column's most frequent values are kept per pair of values. Candidate pairs
+// are taken in chunks, and the rows of the pairs ahead are prefetched.
 #pragma once
 
 #include <cstdint>
@@ -123,7 +124,7 @@ class PairComparer {
  private:
   // One compared field of one record, in the record's row.
   struct Slot {
-    int64_t integer;  // integral fields; text: offset in the row (low 32 bits), length
+    int64_t integer;   // integral fields; text: offset in the row (low 32 bits), length
     uint32_t soundex;  // Soundex code (4 bytes), 0 for none
     uint8_t null;      // NULL or empty text
     uint8_t ascii;     // the folded text is ASCII
@@ -155,7 +156,9 @@ class PairComparer {
   bool Equal(size_t col, const Rows& p) const;
   bool SamePhonetic(size_t col, const Rows& p) const;
 
-  const char* Row(size_t i) const { return reinterpret_cast<const char*>(data_.data()) + start_[i]; }
+  const char* Row(size_t i) const {
+    return reinterpret_cast<const char*>(data_.data()) + start_[i];
+  }
   static const Slot& SlotAt(const char* row, size_t c) {
     return reinterpret_cast<const Slot*>(row)[c];
   }

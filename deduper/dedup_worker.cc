@@ -69,6 +69,7 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
     b.epoch = p.epoch;
     // The loader settles an entity's self-references once all are loaded.
     b.range.set_output_batches(resolved_.at(p.resolution).batches.size());
+    b.range.set_output_streams(shards_.count());
     // The dedup commit of an output batch: `in` is what leaves the shard.
     out.Commit(MakeCommit(stage(), b, b.records, {}));
     out.Emit(0, b);

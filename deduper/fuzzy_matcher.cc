@@ -21,8 +21,8 @@
 
 #include "common/hash.h"
 #include "deduper/blocking.h"
-#include "deduper/compare_pass.h"
 #include "deduper/comparators.h"
+#include "deduper/compare_pass.h"
 #include "deduper/dedup.h"
 #include "deduper/shard_map.h"
 

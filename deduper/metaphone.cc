@@ -12,7 +12,8 @@ class Coder {
  public:
   explicit Coder(std::string_view text) {
     word_.reserve(text.size());
-    for (char c : text) word_.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+    for (char c : text)
+      word_.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
     length_ = static_cast<int>(word_.size());
     last_ = length_ - 1;
     slavo_germanic_ = word_.find('W') != std::string::npos ||
@@ -147,8 +148,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
       case 'M':
         // A silent B after M ("dumb", "thumb", "plumber") is skipped with it.
         Add("M");
-        at += (Is(at - 1, {"UMB"}) && (at + 1 == last_ || Is(at + 2, {"ER"}))) ||
-                      At(at + 1) == 'M'
+        at += (Is(at - 1, {"UMB"}) && (at + 1 == last_ || Is(at + 2, {"ER"}))) || At(at + 1) == 'M'
                   ? 2
                   : 1;
         break;
@@ -337,8 +337,8 @@ int Coder::G(int at) {
     return at + 2;
   }
   // -ges-, -gep-, -gel-, -gie- at the start.
-  if (at == 0 && (At(at + 1) == 'Y' || Is(at + 1, {"ES", "EP", "EB", "EL", "EY", "IB", "IL", "IN",
-                                                   "IE", "EI", "ER"}))) {
+  if (at == 0 && (At(at + 1) == 'Y' ||
+                  Is(at + 1, {"ES", "EP", "EB", "EL", "EY", "IB", "IL", "IN", "IE", "EI", "ER"}))) {
     Add("K", "J");
     return at + 2;
   }
@@ -379,7 +379,8 @@ int Coder::J(int at) {
     Add("J", "H");  // Spanish "bajador"
   } else if (at == last_) {
     Add("J", "");
-  } else if (!Is(at + 1, {"L", "T", "K", "S", "N", "M", "B", "Z"}) && !Is(at - 1, {"S", "K", "L"})) {
+  } else if (!Is(at + 1, {"L", "T", "K", "S", "N", "M", "B", "Z"}) &&
+             !Is(at - 1, {"S", "K", "L"})) {
     Add("J");
   }
   return at + (At(at + 1) == 'J' ? 2 : 1);
@@ -425,7 +426,7 @@ int Coder::S(int at) {
     return at + (Is(at + 1, {"Z"}) ? 2 : 1);
   }
   if (Is(at, {"SC"})) {
-    if (At(at + 2) == 'H') {  // Schlesinger's rule
+    if (At(at + 2) == 'H') {                                   // Schlesinger's rule
       if (Is(at + 3, {"OO", "ER", "EN", "UY", "ED", "EM"})) {  // Dutch "school", "schooner"
         if (Is(at + 3, {"ER", "EN"})) {
           Add("X", "SK");  // "schermerhorn", "schenker"

@@ -28,9 +28,9 @@ const RuleSpec* FindReferenceRule(const Plan& plan, const std::string& entity,
   return nullptr;
 }
 
-bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* rule,
-               const Record& r, const Schema& schema, const std::string& value,
-               const std::string& from, const std::string& why, ReferenceOutcome* out) {
+bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* rule, const Record& r,
+               const Schema& schema, const std::string& value, const std::string& from,
+               const std::string& why, ReferenceOutcome* out) {
   const std::string severity = rule != nullptr ? rule->severity : "error";
   v1::Fate f;
   f.set_source(r.source);
@@ -122,8 +122,8 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
       if (id == 0) {
         if (!out.orphaned.empty() && out.orphaned[i]) continue;  // one terminal reason per record
         const std::string& from = parent_source[r.source];
-        if (AddOrphan(entity, field, rule, r, batch->schema, v.s, from, "not found in source " + from,
-                      &out)) {
+        if (AddOrphan(entity, field, rule, r, batch->schema, v.s, from,
+                      "not found in source " + from, &out)) {
           // Loaded all the same, without the dangling key.
           v = Value::Null();
           changed[i] = true;

@@ -47,9 +47,9 @@ std::string ParentSource(const Plan& plan, const std::string& source);
 // REJECTED or REVIEW fate (with its review item) in `out->orphans`, or a
 // WARNING in `out->warnings`. Returns true for a warning: the record is
 // still loaded, with the reference set to NULL by the caller.
-bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* rule,
-               const Record& r, const Schema& schema, const std::string& value,
-               const std::string& from, const std::string& why, ReferenceOutcome* out);
+bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* rule, const Record& r,
+               const Schema& schema, const std::string& value, const std::string& from,
+               const std::string& why, ReferenceOutcome* out);
 
 // Rewrites the reference fields of `batch` in place (and the content hash of
 // every record that changed) and finds the orphans. References of an entity

@@ -33,12 +33,16 @@ std::string SelfReferences::StreamPrefix(const v1::BatchId& id) {
   return name.substr(0, name.rfind('/') + 1);
 }
 
+std::string SelfReferences::EntityPrefix(const v1::BatchId& id) {
+  return id.run_id() + "/" + std::to_string(id.wave()) + "/" + id.entity() + "/";
+}
+
 bool SelfReferences::Holding(const v1::BatchId& batch_id) const {
-  return streams_.count(StreamPrefix(batch_id)) > 0;
+  return streams_.count(EntityPrefix(batch_id)) > 0;
 }
 
 void SelfReferences::Loaded(const v1::BatchId& batch_id, const std::vector<Record>& records) {
-  auto it = streams_.find(StreamPrefix(batch_id));
+  auto it = streams_.find(EntityPrefix(batch_id));
   if (it == streams_.end()) return;  // nobody waits
   for (const Record& r : records) {
     it->second.recent.emplace(r.source, r.key);
@@ -72,14 +76,14 @@ void SelfReferences::Hold(const Entity& entity, RecordBatch batch, LoadOutcome o
   held.batch = std::move(batch);
   held.outcome = std::move(outcome);
   held.review_items = std::move(review_items);
-  const uint64_t seq = held.batch.id.sequence();
-  streams_[StreamPrefix(held.batch.id)].held[seq] = std::move(held);
+  const std::pair<std::string, uint64_t> at(held.batch.id.source(), held.batch.id.sequence());
+  streams_[EntityPrefix(held.batch.id)].held[at] = std::move(held);
 }
 
 Status SelfReferences::Resolve(const Entity& entity, Stream& stream, bool all) {
   // source -> key -> the pending references to it
   std::map<std::string, std::map<std::string, std::vector<Pending*>>> wanted;
-  for (auto& [seq, held] : stream.held) {
+  for (auto& [at, held] : stream.held) {
     for (Pending& p : held.pending) {
       if (p.id != 0 || p.nulled || !held.waiting[p.record]) continue;
       if (p.checked && !all && !stream.recent.count({p.source, p.key})) continue;
@@ -157,14 +161,25 @@ Result<bool> SelfReferences::LoadReady(const Entity& entity, Stream& stream, Hel
   return true;
 }
 
-Result<bool> SelfReferences::Complete(const std::string& prefix, const Stream& stream) {
-  uint64_t expected = 0;
-  for (const auto& [seq, held] : stream.held) {
-    expected = std::max<uint64_t>(expected, held.batch.range.output_batches());
+Result<bool> SelfReferences::Complete(const Stream& stream) {
+  std::map<std::string, uint64_t> expected;  // stream prefix -> its output batches
+  uint32_t streams = 0;
+  for (const auto& [at, held] : stream.held) {
+    uint64_t& n = expected[StreamPrefix(held.batch.id)];
+    n = std::max<uint64_t>(n, held.batch.range.output_batches());
+    streams = std::max(streams, held.batch.range.output_streams());
   }
-  if (expected == 0) return false;  // not a deduper output batch: never decided here
-  SLUICE_ASSIGN_OR_RETURN(uint64_t applied, target_->CountAppliedBatches(run_id_, prefix));
-  return applied >= expected;
+  // Several dedup shards each emit a stream of the entity: a parent may be
+  // in a stream still loading, which this loader cannot count. Deciding
+  // orphans then could reject a child whose parent is on its way; waiting
+  // halts the run on its stall timeout instead of loading it wrong.
+  if (streams > 1 || expected.size() > 1) return false;
+  for (const auto& [prefix, n] : expected) {
+    if (n == 0) return false;  // not a deduper output batch: never decided here
+    SLUICE_ASSIGN_OR_RETURN(uint64_t applied, target_->CountAppliedBatches(run_id_, prefix));
+    if (applied < n) return false;
+  }
+  return true;
 }
 
 void SelfReferences::Orphan(const Entity& entity, Held& held, Pending& p, const std::string& why) {
@@ -187,7 +202,7 @@ void SelfReferences::Orphan(const Entity& entity, Held& held, Pending& p, const 
 bool SelfReferences::DecideOrphans(const Entity& entity, Stream& stream) {
   // The records still to load: a reference to one of them may yet resolve.
   std::set<std::pair<std::string, std::string>> waiting;
-  for (const auto& [seq, held] : stream.held) {
+  for (const auto& [at, held] : stream.held) {
     for (size_t i = 0; i < held.batch.records.size(); ++i) {
       if (!held.waiting[i]) continue;
       const Record& r = held.batch.records[i];
@@ -196,7 +211,7 @@ bool SelfReferences::DecideOrphans(const Entity& entity, Stream& stream) {
     }
   }
   bool decided = false;
-  for (auto& [seq, held] : stream.held) {
+  for (auto& [at, held] : stream.held) {
     for (Pending& p : held.pending) {
       if (p.id != 0 || p.nulled || !held.waiting[p.record]) continue;
       if (waiting.count({p.source, p.key})) continue;
@@ -208,7 +223,7 @@ bool SelfReferences::DecideOrphans(const Entity& entity, Stream& stream) {
   // Only records waiting for each other are left: a cycle in the data.
   // Decide the first one; the others follow from its fate at the next
   // rounds (its children load, or become orphans in turn).
-  for (auto& [seq, held] : stream.held) {
+  for (auto& [at, held] : stream.held) {
     for (Pending& p : held.pending) {
       if (p.id != 0 || p.nulled || !held.waiting[p.record]) continue;
       Orphan(entity, held, p,
@@ -223,8 +238,7 @@ bool SelfReferences::DecideOrphans(const Entity& entity, Stream& stream) {
 Result<std::vector<SettledBatch>> SelfReferences::Settle(const Entity& entity,
                                                          const v1::BatchId& batch_id) {
   std::vector<SettledBatch> settled;
-  const std::string prefix = StreamPrefix(batch_id);
-  auto it = streams_.find(prefix);
+  auto it = streams_.find(EntityPrefix(batch_id));
   if (it == streams_.end()) return settled;
   Stream& stream = it->second;
   bool all = false;
@@ -232,16 +246,16 @@ Result<std::vector<SettledBatch>> SelfReferences::Settle(const Entity& entity,
     SLUICE_RETURN_IF_ERROR(Resolve(entity, stream, all));
     all = false;
     bool loaded = false;
-    for (auto& [seq, held] : stream.held) {
+    for (auto& [at, held] : stream.held) {
       if (held.waiting_count == 0) continue;
       SLUICE_ASSIGN_OR_RETURN(bool any, LoadReady(entity, stream, held));
       loaded = loaded || any;
     }
     if (loaded) continue;
     bool waiting = false;
-    for (const auto& [seq, held] : stream.held) waiting = waiting || held.waiting_count > 0;
+    for (const auto& [at, held] : stream.held) waiting = waiting || held.waiting_count > 0;
     if (!waiting) break;
-    SLUICE_ASSIGN_OR_RETURN(bool complete, Complete(prefix, stream));
+    SLUICE_ASSIGN_OR_RETURN(bool complete, Complete(stream));
     if (!complete) break;
     if (!stream.looked_at_all) {
       // Another loader may have loaded parents since: one full look first.

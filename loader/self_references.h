@@ -61,7 +61,7 @@ class SelfReferences {
   static std::vector<bool> Deferred(const Entity& entity, const RecordBatch& batch,
                                     const std::vector<bool>& refused);
 
-  // Notes the records `batch_id`'s stream just loaded: children waiting
+  // Notes the records of `batch_id`'s entity just loaded: children waiting
   // for them are looked up at the next Settle.
   void Loaded(const v1::BatchId& batch_id, const std::vector<Record>& records);
 
@@ -72,12 +72,13 @@ class SelfReferences {
   void Hold(const Entity& entity, RecordBatch batch, LoadOutcome outcome,
             std::vector<v1::ReviewItem> review_items, const std::vector<bool>& deferred);
 
-  // Loads the held records of `batch_id`'s stream whose parents are in
-  // the target, decides the orphans once the whole entity is loaded, and
-  // returns the batches now complete. Fails when the target fails.
+  // Loads the held records of `batch_id`'s entity whose parents are in the
+  // target, decides the orphans once the whole entity is loaded (from one
+  // dedup output stream; with several, orphans are not decided and wait),
+  // and returns the batches now complete. Fails when the target fails.
   Result<std::vector<SettledBatch>> Settle(const Entity& entity, const v1::BatchId& batch_id);
 
-  // Whether the stream of `batch_id` has held batches.
+  // Whether records of `batch_id`'s entity (run, wave, entity) are held.
   bool Holding(const v1::BatchId& batch_id) const;
 
   // Forgets everything held (the run halted).
@@ -87,11 +88,11 @@ class SelfReferences {
   struct Pending {
     size_t record = 0;
     size_t column = 0;
-    std::string source;  // the parent's source
-    std::string key;     // the parent's key in it
-    int64_t id = 0;      // the parent's target id, once known
+    std::string source;    // the parent's source
+    std::string key;       // the parent's key in it
+    int64_t id = 0;        // the parent's target id, once known
     bool checked = false;  // looked up at least once
-    bool nulled = false;  // an orphan under a warning rule: loaded NULL
+    bool nulled = false;   // an orphan under a warning rule: loaded NULL
   };
   struct Held {
     RecordBatch batch;
@@ -102,7 +103,9 @@ class SelfReferences {
     size_t waiting_count = 0;
   };
   struct Stream {
-    std::map<uint64_t, Held> held;  // by batch sequence
+    // By (source, sequence): one entity's batches, from one dedup output
+    // stream (`dedup/0`) or several.
+    std::map<std::pair<std::string, uint64_t>, Held> held;
     // Keys (and merged keys) loaded since the last lookup: only references
     // to them can have become resolvable.
     std::set<std::pair<std::string, std::string>> recent;
@@ -111,22 +114,25 @@ class SelfReferences {
 
   // "run/wave/entity/source/": the names of the stream's batches start so.
   static std::string StreamPrefix(const v1::BatchId& id);
+  // "run/wave/entity/": the records held for one entity, whatever stream.
+  static std::string EntityPrefix(const v1::BatchId& id);
 
   // Looks up the open references never looked up, or to recently loaded
   // keys (`all`: every open reference).
   Status Resolve(const Entity& entity, Stream& stream, bool all);
   // Loads the waiting records of `held` whose references are all known.
   Result<bool> LoadReady(const Entity& entity, Stream& stream, Held& held);
-  // Whether the target holds every output batch of the stream.
-  Result<bool> Complete(const std::string& prefix, const Stream& stream);
-  // Decides the orphans of a complete stream; true when some were decided.
+  // Whether the target holds every output batch of the entity (from one
+  // dedup output stream: several are never called complete here).
+  Result<bool> Complete(const Stream& stream);
+  // Decides the orphans of a complete entity; true when some were decided.
   bool DecideOrphans(const Entity& entity, Stream& stream);
   void Orphan(const Entity& entity, Held& held, Pending& p, const std::string& why);
 
   const Plan* plan_;
   std::string run_id_;
   Target* target_;
-  std::map<std::string, Stream> streams_;  // by StreamPrefix
+  std::map<std::string, Stream> streams_;  // by EntityPrefix
 };
 
 }  // namespace sluice

@@ -124,7 +124,8 @@ class SelfReferenceTest : public ::testing::Test {
   }
 
   // key -> its fates over all commits ("LOADED", "REJECTED", ...).
-  static std::map<std::string, std::vector<v1::Fate>> Fates(const std::vector<v1::Commit>& commits) {
+  static std::map<std::string, std::vector<v1::Fate>> Fates(
+      const std::vector<v1::Commit>& commits) {
     std::map<std::string, std::vector<v1::Fate>> fates;
     for (const v1::Commit& c : commits) {
       for (const v1::Fate& f : c.fates()) fates[f.key()].push_back(f);
@@ -148,14 +149,13 @@ TEST_F(SelfReferenceTest, ParentsLaterInTheLoadMergedParentsAndAnOrphan) {
   Start(loader);
   // Children come first: A1's parent P9 and A3's parent M1 (merged into S1)
   // are in the next batch, A2's parent A1 in the same batch.
-  auto first = Load(loader, {Batch(0, 2,
-                                   {Rec("A1", "P9"), Rec("A2", "A1"), Rec("A3", "M1"),
-                                    Rec("R1", std::nullopt)})});
+  auto first = Load(
+      loader,
+      {Batch(0, 2, {Rec("A1", "P9"), Rec("A2", "A1"), Rec("A3", "M1"), Rec("R1", std::nullopt)})});
   EXPECT_TRUE(first.empty()) << "batch 0 waits for its children's parents";
-  auto second =
-      Load(loader, {Batch(1, 2,
-                          {Rec("O1", "ZZ"), Rec("P9", std::nullopt),
-                           Rec("S1", std::nullopt, {{"crm", "M1"}})})});
+  auto second = Load(loader, {Batch(1, 2,
+                                    {Rec("O1", "ZZ"), Rec("P9", std::nullopt),
+                                     Rec("S1", std::nullopt, {{"crm", "M1"}})})});
   ASSERT_EQ(second.size(), 2u) << "both batches complete once the entity is loaded";
   auto rows = Rows();
   EXPECT_EQ(rows.size(), 6u);
@@ -273,6 +273,24 @@ TEST_F(SelfReferenceTest, ARestartedLoaderAndASecondRunChangeNothing) {
   }
   EXPECT_EQ(Rows().size(), 3u);
   EXPECT_EQ(Rows()["A1"].parent, rows["A1"].parent);
+}
+
+TEST_F(SelfReferenceTest, SeveralDedupStreamsNeverCallAChildAnOrphanTooSoon) {
+  LoadLogic loader;
+  Start(loader);
+  // This stream is complete, but another dedup shard's stream of the
+  // entity may still bring P9: C1 waits, nothing is rejected.
+  RecordBatch b = Batch(0, 1, {Rec("C1", "P9"), Rec("R1", std::nullopt)});
+  b.range.set_output_streams(2);
+  EXPECT_TRUE(Load(loader, {std::move(b)}).empty());
+  // P9 arrives from the other stream: C1 loads under it.
+  RecordBatch other = Batch(0, 1, {Rec("P9", std::nullopt)});
+  other.id.set_source("dedup/1");
+  other.range.set_output_streams(2);
+  auto commits = Load(loader, {std::move(other)});
+  ASSERT_EQ(commits.size(), 2u);
+  auto rows = Rows();
+  EXPECT_EQ(rows["C1"].parent, std::to_string(rows["P9"].id));
 }
 
 TEST(SelfReferenceColumns, OnlyReferencesToTheEntityItself) {

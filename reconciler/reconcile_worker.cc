@@ -14,11 +14,16 @@ Result<ReconcileInput> ReadReconcileInput(AuditStore& audit, const std::string& 
   in.wave = wave;
   in.entity = entity;
   SLUICE_ASSIGN_OR_RETURN(auto ledger, audit.Ledger(run_id, wave));
+  uint64_t loaded = 0;
   for (const auto& row : ledger) {
     if (row.entity != entity) continue;
     in.extracted[row.source] = row.extracted;
     in.extracted_checksum[row.source] = row.extracted_checksum;
+    loaded += row.loaded;
   }
+  // One entry per loaded record: sized once rather than regrown (and
+  // copied) about twenty times at a million records.
+  in.loaded.reserve(loaded);
   // The fates are counted here again, independently of the coordinator,
   // per source in a small table: fates come in long runs of one source.
   struct SourceFates {

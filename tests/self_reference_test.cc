@@ -3,7 +3,6 @@
 // parent merged into a survivor of another system, and an orphan, run by
 // the real executables; then `plan check` on self-references and cycles.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <map>
@@ -65,7 +64,8 @@ dedup:
   hcp:
     key: national_id
     survivorship: {source_priority: [erp, crm]}
-)" + validation + "target: " + target + R"(
+)" + validation + "target: " + target +
+                                    R"(
 waves:
   - {name: people, entities: [hcp]}
 )");
@@ -131,8 +131,7 @@ TEST(SelfReference, ParentsAfterChildrenMergedParentAndOrphan) {
             "0");
 
   auto trace = Sluice("trace hcp crm:C04 --state-dir " + dir.path() + "/state");
-  EXPECT_NE(trace.out.find("orphan reference: hcp NOPE not found in source crm"),
-            std::string::npos)
+  EXPECT_NE(trace.out.find("orphan reference: hcp NOPE not found in source crm"), std::string::npos)
       << trace.out << trace.err;
 
   // A second run changes nothing.
@@ -144,6 +143,46 @@ TEST(SelfReference, ParentsAfterChildrenMergedParentAndOrphan) {
     EXPECT_EQ(e["ri_check"], "PASS") << e.dump();
   }
   EXPECT_EQ(Parents(db), parents);
+}
+
+// child "source/key" -> its parent's "source/key" (through the parent's
+// row), so that two targets compare whatever ids they gave.
+std::map<std::string, std::string> ParentKeys(const std::string& db) {
+  std::map<std::string, std::string> out;
+  for (const std::string& row :
+       Query(db,
+             "SELECT c.source || '/' || c.key, coalesce(p.source || '/' || p.key, '') FROM hcp h"
+             " JOIN sluice_xref c ON c.entity = 'hcp' AND c.target_id = h.sluice_id AND c.kind ="
+             " 'loaded' LEFT JOIN sluice_xref p ON p.entity = 'hcp' AND p.kind = 'loaded' AND"
+             " p.target_id = CAST(h.parent_id AS INTEGER)")) {
+    auto bar = row.find('|');
+    out[row.substr(0, bar)] = row.substr(bar + 1);
+  }
+  return out;
+}
+
+// kill -9 of the loader while it holds batches waiting for their parents:
+// the coordinator sends them again and the target is the clean run's.
+TEST(SelfReference, AKilledLoaderHoldingChildrenLeavesTheSameTarget) {
+  ScratchDir clean("self-reference-clean");
+  ScratchDir crash("self-reference-crash");
+  WriteHierarchyPlan(clean.path());
+  WriteHierarchyPlan(crash.path());
+  auto a = Sluice(RunArgs(clean.path()));
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  // Batches 0 and 1 are held (their children wait for batch 2); the loader
+  // dies as batch 2 arrives.
+  auto b = Sluice(RunArgs(crash.path()) + " --test-fault loader:sigkill_after=2");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_GE(b.json["restarts"].get<int>(), 1) << b.out;
+  const auto want = ParentKeys(clean / "out/target.db");
+  EXPECT_EQ(want.at("crm/C01"), "crm/Z01");
+  EXPECT_EQ(want.at("crm/C03"), "erp/E02");
+  EXPECT_EQ(ParentKeys(crash / "out/target.db"), want);
+  for (const auto& e : b.json["entities"]) {
+    EXPECT_TRUE(e["reconciled"].get<bool>()) << e.dump();
+    EXPECT_EQ(e["ri_check"], "PASS") << e.dump();
+  }
 }
 
 TEST(SelfReference, AWarningRuleLoadsTheOrphanWithoutItsParent) {
@@ -186,8 +225,8 @@ TEST(SelfReference, PlanCheckAcceptsASelfReferenceButNotACycle) {
   EXPECT_EQ(cycle.exit_code, 2) << cycle.out << cycle.err;
   EXPECT_NE((cycle.out + cycle.err).find("reference cycle: "), std::string::npos)
       << cycle.out << cycle.err;
-  EXPECT_EQ((cycle.out + cycle.err).find("hcp -> hcp"), std::string::npos) << cycle.out
-                                                                             << cycle.err;
+  EXPECT_EQ((cycle.out + cycle.err).find("hcp -> hcp"), std::string::npos)
+      << cycle.out << cycle.err;
 }
 
 // `plan check` without --env: the plan as written and every environment,
@@ -196,8 +235,9 @@ TEST(SelfReference, PlanCheckAcceptsASelfReferenceButNotACycle) {
 TEST(PlanCheck, EveryEnvironmentIsCheckedAndItsSecretsAreNotes) {
   ScratchDir dir("plan-check-envs");
   WriteHierarchyPlan(dir.path());
-  WriteFile(dir / "slim.yaml", "entities:\n  hcp:\n    fields:\n      national_id: string\n"
-                               "      name: string\n");
+  WriteFile(dir / "slim.yaml",
+            "entities:\n  hcp:\n    fields:\n      national_id: string\n"
+            "      name: string\n");
   const std::string plan = ReadFile(dir / "plan.yaml");
   WriteFile(dir / "plan.yaml", plan + R"(environments:
   sandbox:
@@ -244,8 +284,8 @@ TEST(PlanCheck, EveryEnvironmentIsCheckedAndItsSecretsAreNotes) {
   EXPECT_NE(clean.out.find("  environment prod: ok"), std::string::npos) << clean.out;
 
   // Chosen with --env, the missing secret is a problem, as for the run.
-  auto prod = Shell("env -u SLUICE_SELFREF_SECRET " + BinDir() + "/sluice " + check +
-                    " --env prod");
+  auto prod =
+      Shell("env -u SLUICE_SELFREF_SECRET " + BinDir() + "/sluice " + check + " --env prod");
   EXPECT_EQ(prod.exit_code, 2) << prod.out << prod.err;
   EXPECT_NE(prod.out.find("environments.prod.target.dsn: secret ${env:SLUICE_SELFREF_SECRET}"),
             std::string::npos)
@@ -293,8 +333,8 @@ TEST(SelfReference, PostgresTargetSettlesTheHierarchyToo) {
                          source + "' AND key = '" + key + "'");
   };
   auto parent = [&](const std::string& source, const std::string& key) {
-    return Psql(dsn, "SELECT coalesce(parent_id, '') FROM mdm.hcp WHERE sluice_id = " +
-                         id(source, key));
+    return Psql(dsn,
+                "SELECT coalesce(parent_id, '') FROM mdm.hcp WHERE sluice_id = " + id(source, key));
   };
   EXPECT_EQ(parent("crm", "C01"), id("crm", "Z01"));
   EXPECT_EQ(parent("crm", "C02"), id("crm", "C01"));
