@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
 
 #include "common/connectors/pg_test_server.h"
@@ -202,6 +203,18 @@ TEST(SelfReference, AWarningRuleLoadsTheOrphanWithoutItsParent) {
   auto trace = Sluice("trace hcp crm:C04 --state-dir " + dir.path() + "/state");
   EXPECT_NE(trace.out.find("loaded with parent_id NULL"), std::string::npos)
       << trace.out << trace.err;
+}
+
+// The loader cannot yet count the output batches of several dedup shards,
+// which it needs to decide orphans: such a run is refused, not left to stall.
+TEST(SelfReference, SeveralDedupShardsAreRefused) {
+  ScratchDir dir("self-reference-shards");
+  WriteHierarchyPlan(dir.path());
+  auto r = Sluice(RunArgs(dir.path()) + " --dedup-shards 2");
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("entity hcp references itself (hcp.parent_id)"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/target.db")) << "nothing ran";
 }
 
 TEST(SelfReference, PlanCheckAcceptsASelfReferenceButNotACycle) {
