@@ -117,8 +117,7 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   return step;
 }
 
-DedupShards::Leases DedupShards::Redrive(uint32_t shard,
-                                         std::vector<v1::BatchId>* resend) const {
+DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const {
   Leases leases;
   if (epoch_ == 0 || shard >= count_) return leases;
   if (patterns_.size() < count_) {

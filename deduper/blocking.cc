@@ -7,8 +7,8 @@
 
 #include "common/hash.h"
 #include "deduper/comparators.h"
-#include "deduper/metaphone.h"
 #include "deduper/fuzzy_matcher.h"
+#include "deduper/metaphone.h"
 
 namespace sluice {
 namespace {

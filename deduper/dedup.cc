@@ -148,8 +148,8 @@ class LoggedDedupShard : public DedupShard {
   }
 
   dedup_internal::ClusterInput ClusterInputFor(const ShardMap& shards) {
-    return {entity_,  spec_ ? &*spec_ : nullptr, *schema_, records_, origins_, batches_,
-            survivorship_.get(), golden_.get(), shards};
+    return {entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
+            batches_, survivorship_.get(),       golden_.get(), shards};
   }
 
   // Reads the records back if a resolution took them, canonical order.
@@ -275,8 +275,8 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   compared_ = false;
   std::vector<MatchEdge> edges;
   if (matcher_) edges = matcher_->Match(*schema_, records_);
-  SLUICE_ASSIGN_OR_RETURN(out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges,
-                                                       id_template, batch_size));
+  SLUICE_ASSIGN_OR_RETURN(
+      out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
   if (matcher_) out.stats = matcher_->stats();
   records_ = {};
   origins_ = {};
@@ -307,12 +307,12 @@ Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
   std::vector<PatternCounts> counts;
   for (const v1::DedupPatterns& p : all) {
     if (p.records() != records_.size() || p.records_checksum() != sum.value()) {
-      return Status::Corruption(
-          "dedup " + entity_ + ": shard " + std::to_string(p.shard()) + " resolves " +
-          std::to_string(p.records()) + " records, shard " + std::to_string(shards.self()) +
-          " " + std::to_string(records_.size()) +
-          (p.records() == records_.size() ? " with other keys" : "") +
-          ": the shards did not ingest the same batches");
+      return Status::Corruption("dedup " + entity_ + ": shard " + std::to_string(p.shard()) +
+                                " resolves " + std::to_string(p.records()) + " records, shard " +
+                                std::to_string(shards.self()) + " " +
+                                std::to_string(records_.size()) +
+                                (p.records() == records_.size() ? " with other keys" : "") +
+                                ": the shards did not ingest the same batches");
     }
     counts.push_back(PatternsFromProto(p));
   }

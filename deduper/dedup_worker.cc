@@ -149,9 +149,9 @@ Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitt
     case 3: {
       if (lease.dedup_rebuild() && resolved_.count(name)) return Status::Ok();  // still here
       id.set_sequence(0);
-      SLUICE_ASSIGN_OR_RETURN(
-          Resolution res, shard->ResolveWith(shards_, lease.dedup_edges(), id,
-                                             static_cast<size_t>(ctx_.plan.batch_size)));
+      SLUICE_ASSIGN_OR_RETURN(Resolution res,
+                              shard->ResolveWith(shards_, lease.dedup_edges(), id,
+                                                 static_cast<size_t>(ctx_.plan.batch_size)));
       if (lease.dedup_rebuild()) {
         // A replacement shard during output: RESEND leases follow.
         resolved_[name] = std::move(res);
@@ -161,8 +161,8 @@ Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitt
       return Status::Ok();
     }
     default:
-      return Status::InvalidArgument("dedup resolve round " +
-                                     std::to_string(lease.dedup_round()) + " does not exist");
+      return Status::InvalidArgument("dedup resolve round " + std::to_string(lease.dedup_round()) +
+                                     " does not exist");
   }
   out.Commit(std::move(c));
   return Status::Ok();

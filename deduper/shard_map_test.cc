@@ -80,8 +80,8 @@ BlockingRule Rule(const std::string& name, std::vector<BlockingPart> parts) {
 // two sources; one postcode crowded enough to make an oversize block.
 std::vector<Record> People(int n, uint32_t seed) {
   static const char* kFirst[] = {"anna", "jean", "paul", "marie", "louis", "claire", "hugo"};
-  static const char* kLast[] = {"martin", "dupont", "durand", "bernard", "petit", "moreau",
-                                "laurent", "simon", "michel", "lefebvre", "leroy", "roux"};
+  static const char* kLast[] = {"martin",  "dupont", "durand", "bernard",  "petit", "moreau",
+                                "laurent", "simon",  "michel", "lefebvre", "leroy", "roux"};
   std::mt19937 rng(seed);
   std::vector<Record> out;
   auto make = [&](const std::string& source, const std::string& key, const std::string& nid,
@@ -104,8 +104,8 @@ std::vector<Record> People(int n, uint32_t seed) {
     if (rng() % 4 == 0) {  // a duplicate in the other source, with drift
       std::string typo = last;
       if (typo.size() > 3) std::swap(typo[1], typo[2]);
-      make("erp", "e" + std::to_string(i), rng() % 2 ? nid : "", first,
-           rng() % 2 ? typo : last, postcode, rng() % 3 ? day : day + 1);
+      make("erp", "e" + std::to_string(i), rng() % 2 ? nid : "", first, rng() % 2 ? typo : last,
+           postcode, rng() % 3 ? day : day + 1);
     }
   }
   return out;
@@ -160,9 +160,8 @@ TEST(ShardMapTest, EveryCandidatePairIsOwnedByExactlyOneShard) {
       *oversize += stats.oversize_blocks;
     }
     std::vector<std::pair<uint32_t, uint32_t>> pairs;
-    blocking::ForEachPair(keys, blocks, [&](size_t, uint32_t a, uint32_t b) {
-      pairs.emplace_back(a, b);
-    });
+    blocking::ForEachPair(keys, blocks,
+                          [&](size_t, uint32_t a, uint32_t b) { pairs.emplace_back(a, b); });
     return pairs;
   };
   uint64_t oversize = 0;

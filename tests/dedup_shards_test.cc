@@ -32,9 +32,9 @@ void WritePlan(const std::string& dir) {
 )");
   static const char* kFirst[] = {"Anna", "Jean", "Paul", "Marie", "Louis", "Claire",
                                  "Hugo", "Léa",  "Emma", "Jules", "Chloé", "Lucas"};
-  static const char* kLast[] = {"Martin", "Dupont",  "Durand", "Bernard", "Petit", "Moreau",
-                                "Laurent", "Simon",  "Michel", "Lefebvre", "Leroy", "Roux",
-                                "David",  "Bertrand", "Morel", "Fournier", "Girard", "Bonnet"};
+  static const char* kLast[] = {"Martin",  "Dupont",   "Durand", "Bernard",  "Petit",  "Moreau",
+                                "Laurent", "Simon",    "Michel", "Lefebvre", "Leroy",  "Roux",
+                                "David",   "Bertrand", "Morel",  "Fournier", "Girard", "Bonnet"};
   std::mt19937 rng(20261122);
   std::string crm = "id,nid,first,last,postcode,born\n";
   std::string erp = "code,nid,first,last,postcode,born\n";
@@ -64,8 +64,8 @@ void WritePlan(const std::string& dir) {
         default:
           break;
       }
-      erp += "E" + std::to_string(i) + "," + (rng() % 3 == 0 ? "" : nid) + "," + f + "," + l +
-             "," + postcode + "," + born + "\n";
+      erp += "E" + std::to_string(i) + "," + (rng() % 3 == 0 ? "" : nid) + "," + f + "," + l + "," +
+             postcode + "," + born + "\n";
     }
   }
   WriteFile(dir + "/crm.csv", crm);
