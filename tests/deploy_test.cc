@@ -1,6 +1,7 @@
 // deploy/sluice-worker, the launcher systemd and compose start workers with:
-// a coordinator and one worker per role, each started through the launcher
-// with a fixed data port over TCP, as on the machines of a cluster.
+// a coordinator, two dedup shards and one worker of every other role, each
+// started through the launcher with a fixed data port over TCP, as on the
+// machines of a cluster.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -25,14 +26,15 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
   const int base = FreePortBase(dir.path());
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(base + 99);
   const std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() +
-                                  "/plan.yaml --json --bind " + endpoint + " --state-dir " +
+                                  "/plan.yaml --json --dedup-shards 2 --bind " + endpoint +
+                                  " --state-dir " +
                                   dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
                                   dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
   ASSERT_EQ(std::system(coordinator.c_str()), 0);
   const std::string env = "SLUICE_COORDINATOR=" + endpoint + " SLUICE_BIN_DIR=" + BinDir() +
                           " SLUICE_DATA_PORT_BASE=" + std::to_string(base) + " ";
-  for (const char* name : {"extractor-0", "transformer-0", "deduper-0", "validator-0", "loader-0",
-                           "reconciler-0"}) {
+  for (const char* name : {"extractor-0", "transformer-0", "deduper-0", "deduper-1", "validator-0",
+                           "loader-0", "reconciler-0"}) {
     const std::string worker =
         env + Launcher() + " " + name + " 2>> " + dir.path() + "/workers.log &";
     ASSERT_EQ(std::system(worker.c_str()), 0);
@@ -54,6 +56,8 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
   // The fixed ports: base + 100 x role slot + ordinal.
   EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 200)), std::string::npos)
       << log;  // deduper-0
+  EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 201)), std::string::npos)
+      << log;  // deduper-1
   EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 100)), std::string::npos)
       << log;  // transformer-0
 }
