@@ -25,11 +25,10 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
   PrepareQuickstart(dir.path(), 2000, 1000);
   const int base = FreePortBase(dir.path());
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(base + 99);
-  const std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() +
-                                  "/plan.yaml --json --dedup-shards 2 --bind " + endpoint +
-                                  " --state-dir " +
-                                  dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
-                                  dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
+  const std::string coordinator =
+      "(" + BinDir() + "/sluice run " + dir.path() + "/plan.yaml --json --dedup-shards 2 --bind " +
+      endpoint + " --state-dir " + dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
+      dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
   ASSERT_EQ(std::system(coordinator.c_str()), 0);
   const std::string env = "SLUICE_COORDINATOR=" + endpoint + " SLUICE_BIN_DIR=" + BinDir() +
                           " SLUICE_DATA_PORT_BASE=" + std::to_string(base) + " ";
@@ -47,8 +46,8 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
   const std::string log = ReadFile(dir / "workers.log");
   EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n") << ReadFile(dir / "err.txt") << log;
   const std::string out = ReadFile(dir / "out.txt");
-  const auto summary = nlohmann::json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1),
-                                             nullptr, false);
+  const auto summary =
+      nlohmann::json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1), nullptr, false);
   ASSERT_FALSE(summary.is_discarded()) << out;
   EXPECT_EQ(Sum(summary, "extracted"), 3000u);
   EXPECT_EQ(std::stoull(Query(dir / "out/target.db", "SELECT count(*) FROM hcp")[0]),
