@@ -68,18 +68,7 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
     }
     options.faults[f.substr(0, colon)] = f.substr(colon + 1);
   }
-  // The loader settles an entity's self-references once it has seen every
-  // output batch of the entity; with several dedup shards it cannot count
-  // the other shards' batches yet, and the run would stall (docs/dedup.md).
-  for (const Entity& e : plan->model.entities) {
-    for (const ModelField& f : e.fields) {
-      if (dedup_shards <= 1 || f.references != e.name) continue;
-      std::cerr << "sluice: --dedup-shards " << dedup_shards << ": entity " << e.name
-                << " references itself (" << e.name << "." << f.name
-                << "); an entity with a self-reference runs on one dedup shard for now\n";
-      return kExitInvalidPlan;
-    }
-  }
+  if (int code = RefuseShardedSelfReferences(*plan, dedup_shards); code != 0) return code;
   if (int code = GuardWindow(*plan, ignore_window, &options); code != 0) return code;
   auto summary = RunPlan(*plan, options);
   if (!summary.ok()) {
@@ -272,6 +261,10 @@ int RunCli(int argc, char** argv) {
   resume->add_flag("--ignore-window", resume_args.ignore_window,
                    "run outside the production window");
   resume->add_option("--log-level", resume_args.log_level, "coordinator and worker log level");
+  resume
+      ->add_option("--dedup-shards", resume_args.dedup_shards,
+                   "dedup shards for the resumed waves (docs/dedup.md#scale-out)")
+      ->check(CLI::Range(1, 64));
   resume->add_option("--stall-timeout", resume_args.stall_timeout,
                      "seconds without progress before halting");
 

@@ -1,6 +1,7 @@
 // `sluice run`'s production window guard and `sluice resume`.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/plan.h"
@@ -24,7 +25,13 @@ struct ResumeArgs {
   bool ignore_window = false;
   std::string log_level = "warn";
   int stall_timeout = 120;
+  uint32_t dedup_shards = 1;  // as `sluice run --dedup-shards`
 };
+
+// `sluice run` and `resume` with several dedup shards: an entity that
+// references itself is refused (exit 2) until the loader can count other
+// shards' output batches; 0 to go on.
+int RefuseShardedSelfReferences(const Plan& plan, uint32_t dedup_shards);
 
 // Continues a halted or paused run from its first wave that did not
 // reconcile, as a new run linked to it: the completed waves are not loaded

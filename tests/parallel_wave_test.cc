@@ -7,6 +7,7 @@
 // halt in the wave stops both and `sluice resume` completes it.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -235,11 +236,12 @@ INSTANTIATE_TEST_SUITE_P(Workers, KilledWhileParallel,
                          ::testing::Values("deduper:sigkill_after=30", "loader:sigkill_after=10",
                                            "extractor:sigkill_after=20"));
 
-TEST(ParallelWave, AHaltStopsTheWaveAndResumeCompletesIt) {
-  // hcp's reject rate (national ids ending in 7: 10%) is over its halt
-  // threshold: the wave halts before anything of hcp loads, whatever account
-  // did meanwhile, and the child never starts.
-  ScratchDir dir("parallel_halt");
+// hcp's reject rate (national ids ending in 7: 10%) is over its halt
+// threshold: the wave halts before anything of hcp loads, whatever account
+// did meanwhile, and the child never starts. `shards`: extra flags for both
+// the run and the resume (dedup shards).
+void HaltThenResume(const std::string& name, const std::string& shards) {
+  ScratchDir dir(name);
   const std::string strict = R"(validation:
   hcp:
     halt: {reject_rate: 0.05}
@@ -247,7 +249,7 @@ TEST(ParallelWave, AHaltStopsTheWaveAndResumeCompletesIt) {
       - {name: not_seven, kind: regex, field: national_id, pattern: "[^7]$"}
 )";
   PrepareParallelPlan(dir.path(), strict);
-  auto r = RunPlan(dir.path());
+  auto r = RunPlan(dir.path(), shards);
   ASSERT_EQ(r.exit_code, 3) << r.out << r.err;
   ASSERT_EQ(r.json["status"], "halted") << r.out;
   EXPECT_NE(r.json["halt_reason"].get<std::string>().find("entity hcp: reject rate"),
@@ -264,9 +266,19 @@ TEST(ParallelWave, AHaltStopsTheWaveAndResumeCompletesIt) {
   plan.replace(plan.find("reject_rate: 0.05"), 17, "reject_rate: 0.50");
   WriteFile(dir / "plan.yaml", plan);
   const std::string run_id = r.json["run_id"];
-  auto resumed = Shell(Sluice("resume " + run_id + " --json --state-dir " + dir.path() + "/state"));
+  auto resumed =
+      Shell(Sluice("resume " + run_id + " --json --state-dir " + dir.path() + "/state" + shards));
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   ASSERT_EQ(resumed.json["status"], "completed") << resumed.out;
+  if (!shards.empty()) {
+    // The resumed run kept its two shards: each wrote its own shard log.
+    const std::string logs = dir / ("state/shards/" + resumed.json["run_id"].get<std::string>());
+    size_t second = 0;
+    for (const auto& f : std::filesystem::directory_iterator(logs)) {
+      second += f.path().filename().string().find("-shard1.log") != std::string::npos;
+    }
+    EXPECT_GT(second, 0u) << "no shard 1 log in " << logs;
+  }
   auto rows = Rows(resumed.json);
   EXPECT_EQ(rows["account"]["loaded"], kParents);
   EXPECT_EQ(rows["hcp"]["rejected"], kParents / 10);
@@ -278,6 +290,12 @@ TEST(ParallelWave, AHaltStopsTheWaveAndResumeCompletesIt) {
   EXPECT_EQ(rows["interaction"]["loaded"], kVisits - orphans);
   EXPECT_EQ(rows["interaction"]["ri_check"], "PASS");
   for (const auto& [entity, e] : rows) EXPECT_TRUE(e["reconciled"].get<bool>()) << e.dump();
+}
+
+TEST(ParallelWave, AHaltStopsTheWaveAndResumeCompletesIt) { HaltThenResume("parallel_halt", ""); }
+
+TEST(ParallelWave, AResumeKeepsItsDedupShards) {
+  HaltThenResume("parallel_halt_shards", " --dedup-shards 2");
 }
 
 TEST(ParallelWave, TheWindowPausesEveryEntityInFlightAndResumeFinishesTheWave) {
