@@ -106,7 +106,8 @@ Result<std::vector<RuleFailures>> AuditStore::FailuresByRule(const std::string& 
   SLUICE_ASSIGN_OR_RETURN(
       auto ex, db_->Prepare("SELECT source, key, field, value, reason, suggestion, stage FROM "
                             "fates WHERE run_id=? AND +wave=? AND +entity=? AND rule=? AND kind=? "
-                            "AND" + std::string(kFailures) + " ORDER BY source, key LIMIT ?"));
+                            "AND" +
+                            std::string(kFailures) + " ORDER BY source, key LIMIT ?"));
   for (auto& r : out) {
     SLUICE_RETURN_IF_ERROR(ex.Reset());
     SLUICE_RETURN_IF_ERROR(ex.Bind(1, run_id));

@@ -137,9 +137,8 @@ BlockingRule ParseBlockingRule(const YAML::Node& node, const std::string& path,
       AddIssue(issues, at, part.transform + " takes one field");
       continue;
     }
-    if (part.transform != "value" && part.transform != "soundex" &&
-        part.transform != "metaphone" && part.transform != "prefix" && part.transform != "year" &&
-        part.transform != "digits") {
+    if (part.transform != "value" && part.transform != "soundex" && part.transform != "metaphone" &&
+        part.transform != "prefix" && part.transform != "year" && part.transform != "digits") {
       AddIssue(issues, at,
                "unknown blocking transform '" + part.transform +
                    "' (soundex, metaphone, prefix, year, digits, or the field alone)");
@@ -186,8 +185,7 @@ bool ParseTerm(std::string text, RuleTerm* term, std::string* error) {
   term->function = fn.empty() ? "exact" : fn;
   static const std::set<std::string> kScored = {"jw", "lev", "dl", "token_set", "date", "number"};
   if (term->op.empty()) {
-    if (term->function != "exact" && term->function != "soundex" &&
-        term->function != "metaphone") {
+    if (term->function != "exact" && term->function != "soundex" && term->function != "metaphone") {
       *error = "'" + text + "': " + term->function + " needs '>= number' or '<= number'";
       return false;
     }
@@ -251,8 +249,8 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   auto comparator = ReadText(node, "comparator", path, Need::kRequired, issues);
   if (comparator) c.comparator = *comparator;
   static const std::set<std::string> kKinds = {
-      "exact",   "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_set",
-      "soundex", "phonetic",     "date",        "number"};
+      "exact",    "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_set", "soundex",
+      "phonetic", "date",         "number"};
   const bool known = comparator && kKinds.count(*comparator);
   if (comparator && !known) {
     AddIssue(issues, Child(path, "comparator"),

@@ -133,5 +133,7 @@ struct PlanContext {
 void ParseMappings(const YAML::Node& root, PlanContext* ctx);
 void ParseDedup(const YAML::Node& root, PlanContext* ctx);
 void ParseValidation(const YAML::Node& root, PlanContext* ctx);
+// The waves (plan_waves.cc), after the mappings.
+void ParseWaves(const YAML::Node& root, PlanContext* ctx);
 
 }  // namespace sluice::plan_yaml

@@ -198,9 +198,10 @@ class WorkerRuntime {
         std::this_thread::sleep_for(options_.heartbeat);
       }
     });
-    LogInfo(log_, "registered as " + options_.identity() +
-                      (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
-                                 : std::string()));
+    LogInfo(log_,
+            "registered as " + options_.identity() +
+                (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
+                           : std::string()));
     return Status::Ok();
   }
 
@@ -351,7 +352,7 @@ class WorkerRuntime {
   std::jthread heartbeat_;
   std::unique_ptr<DataProducer> producer_;
   std::vector<std::unique_ptr<DataConsumer>> consumers_;  // one per upstream producer
-  std::vector<Clock::time_point> last_input_;  // per consumer
+  std::vector<Clock::time_point> last_input_;             // per consumer
   size_t next_consumer_ = 0;
   uint32_t in_hand_ = 0;
   uint64_t batches_seen_ = 0;

@@ -22,9 +22,9 @@ struct WorkerOptions {
   uint32_t ordinal = 0;                    // replicas and shards: 0, 1, ...
   std::string coordinator;                 // control endpoint, e.g. tcp://10.0.0.5:5570
   std::string bind = "tcp://127.0.0.1:*";  // this worker's data endpoint (producers)
-  std::string advertise;  // the endpoint consumers connect to, when not `bind` (NAT, DNS)
-  uint32_t credits = 4;                    // input batches requested at a time
-  uint32_t max_queued = 6;                 // output batches buffered before input pauses
+  std::string advertise;    // the endpoint consumers connect to, when not `bind` (NAT, DNS)
+  uint32_t credits = 4;     // input batches requested at a time
+  uint32_t max_queued = 6;  // output batches buffered before input pauses
   std::chrono::milliseconds heartbeat{500};
   std::chrono::seconds coordinator_timeout{20};  // silence before giving up
   std::string identity() const { return role + "-" + std::to_string(ordinal); }

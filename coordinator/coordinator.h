@@ -23,8 +23,8 @@
 #include "common/plan.h"
 #include "common/record.h"
 #include "common/transport.h"
-#include "coordinator/entity_run.h"
 #include "coordinator/dedup_shards.h"
+#include "coordinator/entity_run.h"
 #include "coordinator/launcher.h"
 #include "coordinator/ledger.h"
 #include "coordinator/run_controller.h"
@@ -180,7 +180,7 @@ class Coordinator {
   std::map<std::string, EntityRun> runs_;
   std::set<std::string> started_entities_;
   std::set<std::string> finished_entities_;
-  bool reconciling_ = false;  // every entity finished; the reconciliation is leased
+  bool reconciling_ = false;                  // every entity finished; the reconciliation is leased
   std::map<std::string, uint64_t> reissued_;  // batch -> epoch of its re-lease
   uint64_t epoch_counter_ = 0;
   size_t round_robin_ = 0;

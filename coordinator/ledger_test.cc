@@ -80,7 +80,7 @@ TEST(LedgerTest, EveryDedupShardIngestIsCheckedAgainstTheTransform) {
   ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, in.records, {})).ok());
   ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", in, in.records, {})).ok());
   EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));  // shard 1 still missing
-  RecordBatch arrived = Batch({"a", "c"});          // "b" never reached shard 1
+  RecordBatch arrived = Batch({"a", "c"});         // "b" never reached shard 1
   Status st = ledger.Apply(MakeCommit("dedup_ingest/1", arrived, arrived.records, {}));
   ASSERT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_NE(st.message().find("dedup_ingest/1 received 2"), std::string::npos) << st.message();

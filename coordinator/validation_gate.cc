@@ -58,8 +58,8 @@ Status Coordinator::CheckValidationGate(EntityRun& run) {
         rules += (rules.empty() ? "" : ", ") + c.rule + " " + std::to_string(c.count);
       }
     }
-    Halt("wave " + plan_.waves[wave_].name + ", entity " + entity + ": " + over +
-         "; nothing of " + entity + " was loaded in this wave" +
+    Halt("wave " + plan_.waves[wave_].name + ", entity " + entity + ": " + over + "; nothing of " +
+         entity + " was loaded in this wave" +
          (rules.empty()
               ? ""
               : " (failures by rule: " + rules + "; see `sluice errors " + summary_.run_id + "`)"));
@@ -67,8 +67,9 @@ Status Coordinator::CheckValidationGate(EntityRun& run) {
   }
   run.validation_released = true;
   LogInfo(EntityLog(entity), "validation of " + entity + " complete and under its thresholds (" +
-                    std::to_string(rejected) + " rejected, " + std::to_string(review) +
-                    " held of " + std::to_string(extracted) + "): releasing it to the loader");
+                                 std::to_string(rejected) + " rejected, " + std::to_string(review) +
+                                 " held of " + std::to_string(extracted) +
+                                 "): releasing it to the loader");
   v1::Envelope env;
   auto* r = env.mutable_validation_release();
   r->set_run_id(summary_.run_id);
@@ -90,7 +91,8 @@ void Coordinator::OnValidateCommit(const std::string& from, const EntityRun& run
   r->set_wave(static_cast<uint32_t>(wave_));
   r->set_entity(run.entity);
   Status st = control_->Send(from, env);
-  if (!st.ok()) LogWarn(log_, "cannot release " + run.entity + " to " + from + ": " + st.ToString());
+  if (!st.ok())
+    LogWarn(log_, "cannot release " + run.entity + " to " + from + ": " + st.ToString());
 }
 
 }  // namespace sluice::coordination

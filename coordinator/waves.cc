@@ -43,8 +43,7 @@ Status Coordinator::StartWave() {
 
 Status Coordinator::StartReady() {
   const WaveSpec& wave = plan_.waves[wave_];
-  for (const std::string& entity :
-       ReadyEntities(wave, started_entities_, finished_entities_)) {
+  for (const std::string& entity : ReadyEntities(wave, started_entities_, finished_entities_)) {
     SLUICE_RETURN_IF_ERROR(StartEntity(entity));
   }
   if (runs_.empty() && !reconciling_ && finished_entities_.size() >= wave.entities.size()) {
@@ -350,7 +349,8 @@ std::string Coordinator::Waiting() const {
       case Phase::kIngest: {
         std::string sources;
         for (const auto& [source, st] : run.streams) {
-          sources += (sources.empty() ? "" : ", ") + source + (st.done ? " extracted" : " extracting");
+          sources +=
+              (sources.empty() ? "" : ", ") + source + (st.done ? " extracted" : " extracting");
         }
         add("ingesting " + entity + " (" + sources + ")");
         break;

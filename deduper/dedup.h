@@ -38,8 +38,8 @@ struct MatchEdge {
 
 // What a matcher did, for the operator and the audit store.
 struct MatchStats {
-  uint64_t comparisons = 0;    // candidate pairs compared (each pair once)
-  double compare_seconds = 0;  // wall time of the comparison pass
+  uint64_t comparisons = 0;        // candidate pairs compared (each pair once)
+  double compare_seconds = 0;      // wall time of the comparison pass
   double compare_cpu_seconds = 0;  // CPU time of the comparison pass (its thread)
   struct Rule {
     std::string name;

@@ -119,10 +119,10 @@ class FuzzyMatcher : public Matcher {
   // Between Compare and Decide: the pairs of this shard, in pair order.
   ShardMap shards_;
   size_t n_ = 0;
-  std::vector<std::vector<uint64_t>> keys_;  // per blocking rule, per record
-  std::vector<blocking::Blocks> blocks_;     // this shard's blocks
-  std::vector<uint64_t> codes_;              // per compared pair: rule or pattern
-  PatternCounts patterns_;                   // per rule, sorted
+  std::vector<std::vector<uint64_t>> keys_;         // per blocking rule, per record
+  std::vector<blocking::Blocks> blocks_;            // this shard's blocks
+  std::vector<uint64_t> codes_;                     // per compared pair: rule or pattern
+  PatternCounts patterns_;                          // per rule, sorted
   std::unordered_map<uint64_t, size_t> forced_at_;  // (a << 32 | b) -> forced_
   std::vector<uint32_t> forced_home_;               // per forced_: home shard of its first record
 };

@@ -212,8 +212,7 @@ TEST(SelfReference, SeveralDedupShardsAreRefused) {
   WriteHierarchyPlan(dir.path());
   auto r = Sluice(RunArgs(dir.path()) + " --dedup-shards 2");
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_NE(r.err.find("entity hcp references itself (hcp.parent_id)"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("entity hcp references itself (hcp.parent_id)"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out/target.db")) << "nothing ran";
 }
 

@@ -300,10 +300,10 @@ int Main(int argc, char** argv) {
   std::vector<std::string> logs;
   std::vector<std::unique_ptr<DedupShard>> shards;
   for (uint32_t k = 0; k < shard_count; ++k) {
-    logs.push_back((std::filesystem::temp_directory_path() /
-                    ("sluice-dedup-scale-" + std::to_string(getpid()) + "-" + std::to_string(k) +
-                     ".log"))
-                       .string());
+    logs.push_back(
+        (std::filesystem::temp_directory_path() /
+         ("sluice-dedup-scale-" + std::to_string(getpid()) + "-" + std::to_string(k) + ".log"))
+            .string());
     std::filesystem::remove(logs.back());
     auto shard = DedupShard::Create(plan, "hcp", logs.back());
     if (!shard.ok()) {
@@ -340,8 +340,8 @@ int Main(int argc, char** argv) {
   id.set_entity("hcp");
   id.set_source("dedup/0");
   const auto start = std::chrono::steady_clock::now();
-  Result<Resolution> res = shard_count == 1 ? shards[0]->Resolve(id, 4096)
-                                            : ResolveOnShards(shards, id, 4096);
+  Result<Resolution> res =
+      shard_count == 1 ? shards[0]->Resolve(id, 4096) : ResolveOnShards(shards, id, 4096);
   const double resolve_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::string& log : logs) std::filesystem::remove(log);
@@ -397,15 +397,17 @@ int Main(int argc, char** argv) {
   std::printf("pairwise precision %.4f recall %.4f (predicted %llu, correct %llu)\n", precision,
               recall, (unsigned long long)predicted, (unsigned long long)correct);
   std::printf(
-      "{\"shards\": %u, \"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, \"resolve_s\": "
+      "{\"shards\": %u, \"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, "
+      "\"resolve_s\": "
       "%.3f, \"comparisons\": %llu, \"compare_s\": %.3f, "
       "\"comparisons_per_s_per_core\": %.0f, \"compare_cpu_s\": %.3f, "
       "\"comparisons_per_cpu_s\": %.0f, \"comparisons_per_s_whole_resolve\": %.0f, "
       "\"merged_records\": %llu, \"review_records\": %llu, \"precision\": %.4f, "
       "\"recall\": %.4f}\n",
       shard_count, (unsigned long long)n, (unsigned long long)duplicates,
-      (unsigned long long)true_pairs, resolve_s, (unsigned long long)st.comparisons, st.compare_seconds, compare_per_s,
-      st.compare_cpu_seconds, compare_per_cpu_s, per_s, (unsigned long long)merged, (unsigned long long)review, precision, recall);
+      (unsigned long long)true_pairs, resolve_s, (unsigned long long)st.comparisons,
+      st.compare_seconds, compare_per_s, st.compare_cpu_seconds, compare_per_cpu_s, per_s,
+      (unsigned long long)merged, (unsigned long long)review, precision, recall);
   return 0;
 }
 
