@@ -22,10 +22,11 @@
 #include <cstring>
 #include <set>
 
+#include "common/connectors/utf8_text.h"
+
 namespace sluice {
 namespace {
 
-constexpr size_t kMaxRejectValue = 200;
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // The whole file, mapped read-only (or read into memory where mmap fails).
@@ -77,91 +78,6 @@ class FileView {
   size_t size_ = 0;
   std::string copy_;
 };
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when the byte there does
-// not start one (overlong forms, surrogates and values past U+10FFFF count
-// as invalid).
-inline size_t Utf8SeqLen(const unsigned char* s, size_t i, size_t n) {
-  unsigned char c = s[i];
-  if (c < 0x80) return 1;
-  size_t len;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-  } else {
-    return 0;
-  }
-  if (i + len > n) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    if ((s[i + k] & 0xC0) != 0x80) return 0;
-  }
-  unsigned char c1 = s[i + 1];
-  if (c == 0xE0 && c1 < 0xA0) return 0;
-  if (c == 0xED && c1 >= 0xA0) return 0;
-  if (c == 0xF0 && c1 < 0x90) return 0;
-  if (c == 0xF4 && c1 >= 0x90) return 0;
-  return len;
-}
-
-// Offset of the first byte that is not valid UTF-8, or npos.
-size_t FindInvalidUtf8(std::string_view text) {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-#ifdef __SSE2__
-    while (i + 16 <= n) {  // ASCII fast path, sixteen bytes at a time
-      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-      int high = _mm_movemask_epi8(v);
-      if (high != 0) {
-        i += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(high)));
-        break;
-      }
-      i += 16;
-    }
-#else
-    while (i + 8 <= n) {  // ASCII fast path, eight bytes at a time
-      uint64_t w;
-      std::memcpy(&w, s + i, 8);
-      if ((w & 0x8080808080808080ull) != 0) break;
-      i += 8;
-    }
-#endif
-    if (i >= n) break;
-    size_t len = Utf8SeqLen(s, i, n);
-    if (len == 0) return i;
-    i += len;
-  }
-  return std::string_view::npos;
-}
-
-// `text` as valid UTF-8 of at most kMaxRejectValue bytes, invalid bytes
-// replaced by U+FFFD, cut on a character boundary.
-std::string RejectValue(std::string_view text) {
-  text = text.substr(0, kMaxRejectValue);
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    size_t len = Utf8SeqLen(s, i, text.size());
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(text.substr(i, len));
-      i += len;
-    }
-  }
-  if (out.size() > kMaxRejectValue) {
-    size_t cut = kMaxRejectValue;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out.resize(cut);
-  }
-  return out;
-}
 
 struct FieldRef {
   const char* begin;
