@@ -28,6 +28,9 @@ class Coder {
     if (i < 0) return '\0';
     return i < length_ ? word_[i] : ' ';
   }
+  // The position after the letter at `at`, and after its double ("BB", "NN")
+  // too: a doubled consonant codes once.
+  int PastDouble(int at) const { return at + (At(at + 1) == At(at) ? 2 : 1); }
   bool IsVowel(int i) const {
     if (i < 0 || i >= length_) return false;
     switch (word_[i]) {
@@ -102,7 +105,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
         break;
       case 'B':
         Add("P");
-        at += At(at + 1) == 'B' ? 2 : 1;
+        at = PastDouble(at);
         break;
       case 'C':
         at = C(at);
@@ -125,7 +128,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
       case 'K':
       case 'N':
         Add(std::string_view(c == 'F' ? "F" : c == 'K' ? "K" : "N"));
-        at += At(at + 1) == c ? 2 : 1;
+        at = PastDouble(at);
         break;
       case 'G':
         at = G(at);
@@ -163,7 +166,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
         break;
       case 'Q':
         Add("K");
-        at += At(at + 1) == 'Q' ? 2 : 1;
+        at = PastDouble(at);
         break;
       case 'R':
         // French final R after IE ("rogier"), but not "hochmeier".
@@ -172,7 +175,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
         } else {
           Add("R");
         }
-        at += At(at + 1) == 'R' ? 2 : 1;
+        at = PastDouble(at);
         break;
       case 'S':
         at = S(at);
@@ -182,7 +185,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
         break;
       case 'V':
         Add("F");
-        at += At(at + 1) == 'V' ? 2 : 1;
+        at = PastDouble(at);
         break;
       case 'W':
         at = W(at);
@@ -203,7 +206,7 @@ MetaphoneCodes Coder::Run(size_t max_length) {
         } else {
           Add("S");
         }
-        at += At(at + 1) == 'Z' ? 2 : 1;
+        at = PastDouble(at);
         break;
       default:  // digits, spaces, anything else
         at += 1;
