@@ -26,6 +26,7 @@ void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
 void StageEmitter::EmitToAll(uint32_t shards, const RecordBatch& batch) {
   if (shards == 0) return;
   Emit(0, batch);
+  if (shards == 1) return;  // the usual case: no copy of the encoded batch
   const std::string encoded = batches_.back().second;
   for (uint32_t s = 1; s < shards; ++s) batches_.emplace_back(s, encoded);
 }
