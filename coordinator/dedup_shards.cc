@@ -5,11 +5,10 @@
 #include <tuple>
 
 #include "common/record.h"
+#include "deduper/shard_map.h"
 
 namespace sluice::coordination {
 namespace {
-
-constexpr uint32_t kVirtualShards = 256;  // deduper/shard_map.h
 
 v1::Lease RoundLease(const v1::BatchId& id, uint64_t epoch, uint32_t round) {
   v1::Lease lease;
@@ -37,8 +36,9 @@ uint32_t DedupShards::ShardOf(const v1::BatchId& id) {
 
 void DedupShards::FillRegisterReply(v1::RegisterReply* reply) const {
   reply->set_dedup_shards(count_);
-  reply->clear_dedup_shard_map();
-  for (uint32_t v = 0; v < kVirtualShards; ++v) reply->add_dedup_shard_map(v % count_);
+  // The deduper's own map: one definition of which shard owns what.
+  const std::vector<uint32_t>& owners = ShardMap(count_, 0).owners();
+  reply->mutable_dedup_shard_map()->Assign(owners.begin(), owners.end());
 }
 
 DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t epoch) {
@@ -103,13 +103,7 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   outputs_.clear();
   for (const auto& [s, commit] : resolved_) {
     all.push_back(commit);
-    const uint64_t batches = (commit.counts().out() + batch_size_ - 1) / batch_size_;
-    for (uint64_t seq = 0; seq < batches; ++seq) {
-      v1::BatchId id = id_;
-      id.set_source("dedup/" + std::to_string(s));
-      id.set_sequence(seq);
-      outputs_.push_back(id);
-    }
+    AddOutputIds(s, commit, &outputs_);
   }
   step.resolution = Combine(all);
   step.resolution->mutable_batch()->set_source("dedup/resolve");
@@ -142,14 +136,19 @@ DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId
   }
   // It resolved, and may have died before emitting all its batches.
   if (auto rebuild = RebuildLease(shard, epoch_)) leases.emplace_back(Identity(shard), *rebuild);
-  const uint64_t batches = (done->second.counts().out() + batch_size_ - 1) / batch_size_;
-  for (uint64_t seq = 0; seq < batches && resend != nullptr; ++seq) {
+  if (resend != nullptr) AddOutputIds(shard, done->second, resend);
+  return leases;
+}
+
+void DedupShards::AddOutputIds(uint32_t shard, const v1::Commit& resolved,
+                               std::vector<v1::BatchId>* ids) const {
+  const uint64_t batches = (resolved.counts().out() + batch_size_ - 1) / batch_size_;
+  for (uint64_t seq = 0; seq < batches; ++seq) {
     v1::BatchId id = id_;
     id.set_source("dedup/" + std::to_string(shard));
     id.set_sequence(seq);
-    resend->push_back(id);
+    ids->push_back(id);
   }
-  return leases;
 }
 
 std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoch) const {

@@ -80,6 +80,11 @@ class DedupShards {
   static v1::Commit Combine(const std::vector<v1::Commit>& shards);
 
  private:
+  // Appends the ids of the output batches `shard` emits for its resolve
+  // commit `resolved` ("dedup/<shard>", sequence 0..n-1).
+  void AddOutputIds(uint32_t shard, const v1::Commit& resolved,
+                    std::vector<v1::BatchId>* ids) const;
+
   uint32_t count_ = 1;
   uint64_t batch_size_ = 1;
   uint64_t epoch_ = 0;
