@@ -222,6 +222,7 @@ void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out) {
     }
   }
   out->set_key_checksum(batch.KeyChecksumValue());
+  out->mutable_positions()->Assign(batch.positions.begin(), batch.positions.end());
 }
 
 Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
@@ -307,6 +308,13 @@ Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
     }
   }
   if (b.KeyChecksumValue() != in.key_checksum()) return corrupt("key checksum mismatch");
+  if (in.positions_size() != 0) {
+    if (in.positions_size() != static_cast<int>(b.records.size())) {
+      return corrupt(std::to_string(in.positions_size()) + " positions for " +
+                     std::to_string(b.records.size()) + " records");
+    }
+    b.positions.assign(in.positions().begin(), in.positions().end());
+  }
   return b;
 }
 

@@ -374,8 +374,8 @@ void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanCont
   Plan& plan = *ctx->plan;
   plan_yaml::CheckKeys(
       root, "",
-      {"name", "version", "batch_size", "state_dir", "model", "sources", "mappings", "dedup",
-       "validation", "target", "waves", "environments", "window"},
+      {"name", "version", "batch_size", "dedup_shards", "state_dir", "model", "sources", "mappings",
+       "dedup", "validation", "target", "waves", "environments", "window"},
       issues);
   plan.name = plan_yaml::ReadText(root, "name", "", Need::kOptional, issues)
                   .value_or(DefaultName(base_dir));
@@ -388,6 +388,13 @@ void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanCont
       AddIssue(issues, "batch_size", "must be between 1 and 1000000");
     } else {
       plan.batch_size = *n;
+    }
+  }
+  if (auto n = plan_yaml::ReadInt(root, "dedup_shards", "", Need::kOptional, issues)) {
+    if (*n < 1 || *n > 64) {
+      AddIssue(issues, "dedup_shards", "must be between 1 and 64");
+    } else {
+      plan.dedup_shards = *n;
     }
   }
   std::string state_dir =

@@ -285,6 +285,9 @@ struct Plan {
   TargetSpec target;
   std::vector<WaveSpec> waves;
   int64_t batch_size = 4096;
+  // Dedup shards (processes) of a run (docs/dedup.md#scale-out), 1 to 64;
+  // `sluice run --dedup-shards N` overrides it.
+  int64_t dedup_shards = 1;
   std::string state_dir;  // audit store, shard logs, reports
   // The environment the plan was resolved for ("" = none chosen), the names
   // the plan defines, and its production window (from the top level or the

@@ -72,6 +72,16 @@ TEST_F(PlanConsolidationTest, WaveOrderFollowsReferencesWithParallelGroups) {
   EXPECT_EQ(p.plan.waves[0].groups[1], (std::vector<std::string>{"interaction"}));
 }
 
+TEST_F(PlanConsolidationTest, SelfReferenceOnSeveralDedupShardsIsRefused) {
+  const std::string waves = "waves:\n  - {name: all, entities: [interaction, account, hcp]}\n";
+  EXPECT_TRUE(Parse(ThreeEntityPlan(waves)).issues.empty());
+  std::string text = ThreeEntityPlan(waves);
+  text.replace(text.find("name: t\n"), 8, "name: t\ndedup_shards: 2\n");
+  Parsed p = Parse(text);
+  EXPECT_TRUE(Has(p, "dedup_shards", "entity 'hcp' references itself (hcp.parent_id)"))
+      << Dump(p.issues);
+}
+
 TEST_F(PlanConsolidationTest, ChildBeforeParentIsRefused) {
   Parsed p =
       Parse(ThreeEntityPlan("waves:\n  - {name: first, entities: [account, interaction]}\n"

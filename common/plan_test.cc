@@ -176,6 +176,7 @@ waves: [{entities: [e]}]
   ASSERT_TRUE(issues.empty()) << issues[0].ToString();
   EXPECT_EQ(plan.name, dir_.filename().string());
   EXPECT_EQ(plan.batch_size, 4096);
+  EXPECT_EQ(plan.dedup_shards, 1);
   EXPECT_EQ(plan.state_dir, At(".sluice"));
   EXPECT_EQ(plan.target.path, "/tmp/x.db");
   EXPECT_EQ(plan.waves[0].name, "wave1");
@@ -235,6 +236,26 @@ TEST_F(PlanTest, PlanListsEveryMistakeInOnePass) {
   EXPECT_EQ(got, (std::vector<std::string>{"batch_size: must be an integer",
                                            "sources.crm: unknown key 'delimter'",
                                            "sources.erp.kind: missing", "target.kind: missing"}));
+}
+
+TEST_F(PlanTest, PlanDedupShards) {
+  std::vector<PlanIssue> issues;
+  // The fixture's model has a self-reference (hcp.parent_id): refused on
+  // several shards (plan_consolidation_test.cc), the count still read.
+  Plan plan = ParsePlan(PlanWith({{"top", "dedup_shards: 4\n"}}), Dir(), &issues);
+  ASSERT_EQ(issues.size(), 1u) << Dump(issues);
+  EXPECT_NE(issues[0].ToString().find("references itself"), std::string::npos);
+  EXPECT_EQ(plan.dedup_shards, 4);
+  issues.clear();
+  plan = ParsePlan(PlanWith({{"top", "dedup_shards: 1\n"}}), Dir(), &issues);
+  EXPECT_TRUE(issues.empty()) << Dump(issues);
+  EXPECT_EQ(plan.dedup_shards, 1);
+  for (const char* bad : {"dedup_shards: 0\n", "dedup_shards: 65\n"}) {
+    issues.clear();
+    ParsePlan(PlanWith({{"top", bad}}), Dir(), &issues);
+    ASSERT_EQ(issues.size(), 1u) << bad << Dump(issues);
+    EXPECT_EQ(issues[0].ToString(), "dedup_shards: must be between 1 and 64");
+  }
 }
 
 TEST_F(PlanTest, PlanBadFieldTypeDoesNotCascade) {

@@ -36,6 +36,9 @@ struct RecordBatch {
   v1::BatchRange range;
   Schema schema;
   std::vector<Record> records;
+  // A batch routed to one dedup shard: each record's position in the
+  // transformer's whole batch (docs/dedup.md#scale-out). Empty: 0..n-1.
+  std::vector<uint32_t> positions;
 
   // Sum of KeyHash over the records.
   uint64_t KeyChecksumValue() const;

@@ -23,14 +23,6 @@ void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
   msg.SerializeToString(&queued);
 }
 
-void StageEmitter::EmitToAll(uint32_t shards, const RecordBatch& batch) {
-  if (shards == 0) return;
-  Emit(0, batch);
-  if (shards == 1) return;  // the usual case: no copy of the encoded batch
-  const std::string encoded = batches_.back().second;
-  for (uint32_t s = 1; s < shards; ++s) batches_.emplace_back(s, encoded);
-}
-
 void StageEmitter::Commit(v1::Commit commit) {
   v1::Envelope env;
   *env.mutable_commit() = std::move(commit);
@@ -136,6 +128,7 @@ class WorkerRuntime {
     r->set_ordinal(options_.ordinal);
     r->set_pid(static_cast<uint32_t>(getpid()));
     if (producer_) r->set_data_endpoint(advertised_endpoint());
+    SLUICE_RETURN_IF_ERROR(logic_.Prepare(options_, r));
     // Register, retrying until the coordinator answers (it may start later).
     auto deadline = Clock::now() + options_.coordinator_timeout;
     std::optional<v1::Envelope> reply;
@@ -378,6 +371,9 @@ WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
   app.add_option("--advertise", o.advertise,
                  "data endpoint consumers connect to (default: --bind, a wildcard host "
                  "replaced by this machine's host name)");
+  app.add_option("--member-bind", o.member_bind,
+                 "deduper: where it serves cluster members to the other dedup shards "
+                 "(default: a free port on the --bind interface)");
   app.add_option("--credits", o.credits, "input batches requested at a time");
   app.add_option("--log-level", log_level, "debug, info, warn, error");
   try {

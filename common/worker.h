@@ -22,7 +22,10 @@ struct WorkerOptions {
   uint32_t ordinal = 0;                    // replicas and shards: 0, 1, ...
   std::string coordinator;                 // control endpoint, e.g. tcp://10.0.0.5:5570
   std::string bind = "tcp://127.0.0.1:*";  // this worker's data endpoint (producers)
-  std::string advertise;    // the endpoint consumers connect to, when not `bind` (NAT, DNS)
+  std::string advertise;  // the endpoint consumers connect to, when not `bind` (NAT, DNS)
+  // A dedup shard's member socket (deduper/member_exchange.h); empty: a
+  // port of its own on the interface of `bind`.
+  std::string member_bind;
   uint32_t credits = 4;     // input batches requested at a time
   uint32_t max_queued = 6;  // output batches buffered before input pauses
   std::chrono::milliseconds heartbeat{500};
@@ -41,7 +44,7 @@ struct WorkerContext {
   std::string identity;
   v1::ReviewDecisions review_decisions;  // steward decisions of the plan (docs/review.md)
   // Dedup scale-out (docs/dedup.md#scale-out): the run's dedup shards, to
-  // which transformers send every batch, and the virtual shard map.
+  // which transformers route records by key, and the virtual shard map.
   uint32_t dedup_shards = 1;
   std::vector<uint32_t> dedup_shard_map;
 };
@@ -51,9 +54,6 @@ class StageEmitter {
  public:
   // Queues a batch for downstream consumers of `shard`.
   void Emit(uint32_t shard, const RecordBatch& batch);
-  // Queues one batch for the consumers of each of shards 0..shards-1
-  // (encoded once).
-  void EmitToAll(uint32_t shards, const RecordBatch& batch);
   void Commit(v1::Commit commit);
   void Send(v1::Envelope message);
 
@@ -73,6 +73,10 @@ class StageLogic {
   virtual std::string stage() const = 0;
   virtual bool consumes() const { return true; }
   virtual bool produces() const { return true; }
+  // Called once before registration: a stage that serves more than its
+  // data socket binds it here and says where in `reg` (a dedup shard's
+  // member socket).
+  virtual Status Prepare(const WorkerOptions& options, v1::Register* reg) { return Status::Ok(); }
   // Called once after registration.
   virtual Status Start(const WorkerContext& ctx) = 0;
   // One input batch from upstream.

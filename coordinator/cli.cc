@@ -58,7 +58,9 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
     options.control_bind = "tcp://0.0.0.0:5570";
   options.log_level = log_level;
   options.stall_timeout = std::chrono::seconds(stall_timeout);
-  // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the run.
+  // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the
+  // run; the plan's `dedup_shards` unless the command line says otherwise.
+  if (dedup_shards == 0) dedup_shards = static_cast<uint32_t>(plan->dedup_shards);
   options.replicas["deduper"] = dedup_shards;
   for (const auto& f : faults) {
     auto colon = f.find(':');
@@ -239,9 +241,10 @@ int RunCli(int argc, char** argv) {
   bool ignore_window = false;
   run->add_option("--env", env, "the plan environment to run in (environments: in the plan)");
   run->add_flag("--ignore-window", ignore_window, "run outside the production window");
-  uint32_t dedup_shards = 1;
+  uint32_t dedup_shards = 0;  // the plan's
   run->add_option("--dedup-shards", dedup_shards,
-                  "dedup shards (processes) that split the comparisons (docs/dedup.md#scale-out)")
+                  "dedup shards (processes) records are routed to by key (default: the plan's "
+                  "dedup_shards, 1; docs/dedup.md#scale-out)")
       ->check(CLI::Range(1, 64));
 
   auto* plan = app.add_subcommand("plan", "work with plans");

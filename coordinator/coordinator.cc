@@ -288,9 +288,18 @@ Status Coordinator::OnRegister(const std::string& identity, const v1::Register& 
   w.replied = false;
   w.last_seen = Clock::now();
   if (!reg.data_endpoint().empty()) w.endpoint = reg.data_endpoint();
+  w.member_endpoint = reg.dedup_peer_endpoint();
   LogInfo(log_, "worker " + identity + " registered (pid " + std::to_string(reg.pid()) +
-                    (w.endpoint.empty() ? "" : ", serving " + w.endpoint) + ")");
-  if (started_run_) return Reply(w);
+                    (w.endpoint.empty() ? "" : ", serving " + w.endpoint) +
+                    (w.member_endpoint.empty() ? "" : ", members at " + w.member_endpoint) + ")");
+  if (!started_run_) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(Reply(w));
+  if (w.role == "deduper" && dedup_shards_ > 1 && !halted_) {
+    // The other shards may be waiting for members at its old endpoint.
+    for (auto& [entity, rounds] : dedup_) {
+      for (auto& lease : rounds.MemberRoundAgain(w.ordinal)) pending_.push_back(std::move(lease));
+    }
+  }
   return Status::Ok();
 }
 

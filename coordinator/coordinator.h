@@ -40,6 +40,7 @@ struct Worker {
   std::string role;
   uint32_t ordinal = 0;
   std::string endpoint;
+  std::string member_endpoint;  // a dedup shard's (deduper/member_exchange.h)
   uint32_t pid = 0;
   bool alive = false;
   bool replied = false;

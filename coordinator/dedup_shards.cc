@@ -46,6 +46,7 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
   id_ = id;
   id_.set_source("");
   id_.set_sequence(0);
+  blocks_.clear();
   patterns_.clear();
   edges_.clear();
   resolved_.clear();
@@ -58,26 +59,51 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
 }
 
 bool DedupShards::IsRoundCommit(const v1::Commit& c) const {
-  return c.stage() == "dedup_patterns" || c.stage() == "dedup_edges" ||
-         (multi() && c.stage() == "dedup_resolve");
+  return c.stage() == "dedup_blocks" || c.stage() == "dedup_patterns" ||
+         c.stage() == "dedup_edges" || (multi() && c.stage() == "dedup_resolve");
+}
+
+v1::Lease DedupShards::Round2() const {
+  v1::Lease lease = RoundLease(id_, epoch_, 2);
+  for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
+  return lease;
+}
+
+v1::Lease DedupShards::Round3() const {
+  v1::Lease lease = RoundLease(id_, epoch_, 3);
+  for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
+  for (const auto& [s, p] : patterns_) *lease.add_dedup_patterns() = p;
+  return lease;
+}
+
+v1::Lease DedupShards::Round4() const {
+  v1::Lease lease = RoundLease(id_, epoch_, 4);
+  *lease.mutable_dedup_edges() = all_edges_;
+  return lease;
 }
 
 DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   Step step;
   const uint32_t shard = c.dedup_shard();
   if (c.epoch() != epoch_ || epoch_ == 0 || shard >= count_) return step;  // stale or stray
-  if (c.stage() == "dedup_patterns") {
-    if (patterns_.size() == count_) return step;  // round 2 already sent
-    patterns_[shard] = c.dedup_patterns();
-    if (patterns_.size() < count_) return step;
-    // Every shard's counts to every shard: each sums them and runs EM.
-    v1::Lease lease = RoundLease(id_, epoch_, 2);
-    for (const auto& [s, p] : patterns_) *lease.add_dedup_patterns() = p;
+  auto to_all = [&](const v1::Lease& lease) {
     for (uint32_t s = 0; s < count_; ++s) step.leases.emplace_back(Identity(s), lease);
+  };
+  if (c.stage() == "dedup_blocks") {
+    if (blocks_.size() == count_) return step;  // round 2 already sent
+    blocks_[shard] = c.dedup_blocks();
+    if (blocks_.size() == count_) to_all(Round2());
+    return step;
+  }
+  if (c.stage() == "dedup_patterns") {
+    if (blocks_.size() < count_ || patterns_.size() == count_) return step;
+    patterns_[shard] = c.dedup_patterns();
+    // Every shard's counts to every shard: each sums them and runs EM.
+    if (patterns_.size() == count_) to_all(Round3());
     return step;
   }
   if (c.stage() == "dedup_edges") {
-    if (edges_sent_) return step;
+    if (patterns_.size() < count_ || edges_sent_) return step;
     edges_[shard] = c.dedup_edges();
     if (edges_.size() < count_) return step;
     all_edges_.Clear();
@@ -86,9 +112,7 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
     }
     edges_.clear();
     edges_sent_ = true;
-    v1::Lease lease = RoundLease(id_, epoch_, 3);
-    *lease.mutable_dedup_edges() = all_edges_;
-    for (uint32_t s = 0; s < count_; ++s) step.leases.emplace_back(Identity(s), lease);
+    to_all(Round4());
     return step;
   }
   if (c.stage() != "dedup_resolve" || resolved_.size() == count_ || resolved_.count(shard)) {
@@ -114,30 +138,44 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
 DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const {
   Leases leases;
   if (epoch_ == 0 || shard >= count_) return leases;
+  // A replacement redoes the earlier rounds from its log, then answers the
+  // round it owes; a round it already answered is relayed to it with the
+  // next one.
+  if (blocks_.size() < count_) {
+    if (!blocks_.count(shard)) leases.emplace_back(Identity(shard), RoundLease(id_, epoch_, 1));
+    return leases;
+  }
   if (patterns_.size() < count_) {
-    // Round 1: its counts are missing, or they are in and round 2 will
-    // find the replacement (which compares again first).
-    if (!patterns_.count(shard)) leases.emplace_back(Identity(shard), RoundLease(id_, epoch_, 1));
+    if (!patterns_.count(shard)) leases.emplace_back(Identity(shard), Round2());
     return leases;
   }
   if (!edges_sent_) {
-    if (edges_.count(shard)) return leases;  // round 3 will rebuild it
-    v1::Lease lease = RoundLease(id_, epoch_, 2);
-    for (const auto& [s, p] : patterns_) *lease.add_dedup_patterns() = p;
-    leases.emplace_back(Identity(shard), std::move(lease));
+    if (!edges_.count(shard)) leases.emplace_back(Identity(shard), Round3());
     return leases;
   }
   auto done = resolved_.find(shard);
   if (done == resolved_.end()) {
-    v1::Lease lease = RoundLease(id_, epoch_, 3);
-    *lease.mutable_dedup_edges() = all_edges_;
-    leases.emplace_back(Identity(shard), std::move(lease));
+    leases.emplace_back(Identity(shard), Round4());
     return leases;
   }
   // It resolved, and may have died before emitting all its batches.
   if (auto rebuild = RebuildLease(shard, epoch_)) leases.emplace_back(Identity(shard), *rebuild);
   if (resend != nullptr) AddOutputIds(shard, done->second, resend);
   return leases;
+}
+
+DedupShards::Leases DedupShards::MemberRoundAgain(uint32_t except) const {
+  Leases leases;
+  if (epoch_ == 0 || !edges_sent_) return leases;
+  for (uint32_t s = 0; s < count_; ++s) {
+    if (s != except && !resolved_.count(s)) leases.emplace_back(Identity(s), Round4());
+  }
+  return leases;
+}
+
+void DedupShards::FillPeers(const std::vector<std::string>& endpoints, v1::Lease* lease) {
+  lease->clear_dedup_peers();
+  for (const std::string& e : endpoints) lease->add_dedup_peers(e);
 }
 
 void DedupShards::AddOutputIds(uint32_t shard, const v1::Commit& resolved,
@@ -153,8 +191,8 @@ void DedupShards::AddOutputIds(uint32_t shard, const v1::Commit& resolved,
 
 std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoch) const {
   if (!edges_sent_ || shard >= count_) return std::nullopt;
-  v1::Lease lease = RoundLease(id_, epoch, 3);
-  *lease.mutable_dedup_edges() = all_edges_;
+  v1::Lease lease = Round4();
+  lease.set_epoch(epoch);
   lease.set_dedup_rebuild(true);
   return lease;
 }

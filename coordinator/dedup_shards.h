@@ -1,9 +1,11 @@
 // The coordinator's side of N dedup shards (docs/dedup.md#scale-out). It
-// starts a resolve as three rounds, relays what each round found (pattern
-// counts, then edges) to every shard, and combines the shards' resolutions
-// into the one resolve commit the ledger and the audit store take. It never
-// sees a record's values: counts, edges (record indexes) and commits only.
-// With one shard none of this runs: the resolve is the single RESOLVE lease.
+// starts a resolve as four rounds, relays what each round found (block
+// summaries, pattern counts, then edges) to every shard, and combines the
+// shards' resolutions into the one resolve commit the ledger and the audit
+// store take. It never sees a record's values: summaries, counts, edges
+// (record names) and commits only; the members of clusters that span
+// shards go from shard to shard (deduper/member_exchange.h). With one shard
+// none of this runs: the resolve is the single RESOLVE lease.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +42,8 @@ class DedupShards {
   // lease per shard; forgets any earlier resolve.
   Leases StartResolve(const v1::BatchId& id, uint64_t epoch);
 
-  // Whether `commit` is one of the rounds': dedup_patterns, dedup_edges, or
-  // a shard's dedup_resolve when there are several shards.
+  // Whether `commit` is one of the rounds': dedup_blocks, dedup_patterns,
+  // dedup_edges, or a shard's dedup_resolve when there are several shards.
   bool IsRoundCommit(const v1::Commit& commit) const;
 
   struct Step {
@@ -68,8 +70,15 @@ class DedupShards {
   Leases Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const;
   // Whether `shard` has committed its part of the current resolution.
   bool Resolved(uint32_t shard) const { return resolved_.count(shard) > 0; }
+  // Round 4 again for every shard but `except` that has not resolved: a
+  // dedup shard registered again (at a new member endpoint) while the
+  // others may be waiting for its members. Empty outside round 4.
+  Leases MemberRoundAgain(uint32_t except) const;
+  // Fills a round-4 lease's member endpoints, by shard ordinal, as they are
+  // when it is sent (a replacement's, once it registered).
+  static void FillPeers(const std::vector<std::string>& endpoints, v1::Lease* lease);
 
-  // For a replacement of `shard` during output: round 3 again with every
+  // For a replacement of `shard` during output: round 4 again with every
   // edge, which rebuilds its resolution without a commit; RESEND leases
   // follow it. Empty before the resolution.
   std::optional<v1::Lease> RebuildLease(uint32_t shard, uint64_t epoch) const;
@@ -89,10 +98,15 @@ class DedupShards {
   uint64_t batch_size_ = 1;
   uint64_t epoch_ = 0;
   v1::BatchId id_;
+  v1::Lease Round2() const;  // every shard's block summary
+  v1::Lease Round3() const;  // and every shard's pattern counts
+  v1::Lease Round4() const;  // every edge
+
+  std::map<uint32_t, v1::DedupBlocks> blocks_;
   std::map<uint32_t, v1::DedupPatterns> patterns_;
   std::map<uint32_t, v1::DedupEdges> edges_;
   std::map<uint32_t, v1::Commit> resolved_;
-  v1::DedupEdges all_edges_;  // relayed in round 3, kept for rebuilds
+  v1::DedupEdges all_edges_;  // relayed in round 4, kept for rebuilds
   bool edges_sent_ = false;
   std::vector<v1::BatchId> outputs_;
 };

@@ -64,31 +64,54 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   EXPECT_EQ(start[1].first, "deduper-1");
   EXPECT_EQ(start[1].second.dedup_round(), 1u);
 
+  // Round 1: block summaries, relayed to every shard.
+  v1::Commit b0 = RoundCommit("dedup_blocks", 0, 7);
+  b0.mutable_dedup_blocks()->set_records(5);
+  EXPECT_TRUE(shards.OnCommit(b0, &ledger).leases.empty());
+  EXPECT_TRUE(shards.OnCommit(RoundCommit("dedup_blocks", 1, 6), &ledger).leases.empty())
+      << "a stale epoch must not count";
+  auto round2 = shards.OnCommit(RoundCommit("dedup_blocks", 1, 7), &ledger);
+  ASSERT_EQ(round2.leases.size(), 2u);
+  EXPECT_EQ(round2.leases[0].second.dedup_round(), 2u);
+  ASSERT_EQ(round2.leases[0].second.dedup_blocks_size(), 2);
+  EXPECT_EQ(round2.leases[0].second.dedup_blocks(0).records(), 5u);
+
+  // Round 2: pattern counts, relayed with the summaries.
   v1::Commit p0 = RoundCommit("dedup_patterns", 0, 7);
   p0.mutable_dedup_patterns()->set_records(5);
   EXPECT_TRUE(shards.OnCommit(p0, &ledger).leases.empty());
-  EXPECT_TRUE(shards.OnCommit(RoundCommit("dedup_patterns", 1, 6), &ledger).leases.empty())
-      << "a stale epoch must not count";
-  auto round2 = shards.OnCommit(RoundCommit("dedup_patterns", 1, 7), &ledger);
-  ASSERT_EQ(round2.leases.size(), 2u);
-  EXPECT_EQ(round2.leases[0].second.dedup_round(), 2u);
-  EXPECT_EQ(round2.leases[0].second.dedup_patterns_size(), 2);
-  EXPECT_EQ(round2.leases[0].second.dedup_patterns(0).records(), 5u);
-
-  v1::Commit e0 = RoundCommit("dedup_edges", 0, 7), e1 = RoundCommit("dedup_edges", 1, 7);
-  e0.mutable_dedup_edges()->add_edges()->set_a(1);
-  e1.mutable_dedup_edges()->add_edges()->set_a(2);
-  e1.mutable_dedup_edges()->add_edges()->set_a(3);
-  EXPECT_FALSE(shards.RebuildLease(1, 9).has_value());
-  EXPECT_TRUE(shards.OnCommit(e1, &ledger).leases.empty());
-  auto round3 = shards.OnCommit(e0, &ledger);
+  auto round3 = shards.OnCommit(RoundCommit("dedup_patterns", 1, 7), &ledger);
   ASSERT_EQ(round3.leases.size(), 2u);
   EXPECT_EQ(round3.leases[1].second.dedup_round(), 3u);
-  EXPECT_EQ(round3.leases[1].second.dedup_edges().edges_size(), 3);
+  EXPECT_EQ(round3.leases[1].second.dedup_patterns_size(), 2);
+  EXPECT_EQ(round3.leases[1].second.dedup_blocks_size(), 2);
+
+  // Round 3: edges, all of them to every shard.
+  v1::Commit e0 = RoundCommit("dedup_edges", 0, 7), e1 = RoundCommit("dedup_edges", 1, 7);
+  e0.mutable_dedup_edges()->add_edges()->set_a_key("a1");
+  e1.mutable_dedup_edges()->add_edges()->set_a_key("a2");
+  e1.mutable_dedup_edges()->add_edges()->set_a_key("a3");
+  EXPECT_FALSE(shards.RebuildLease(1, 9).has_value());
+  EXPECT_TRUE(shards.MemberRoundAgain(0).empty()) << "no round 4 before every edge is in";
+  EXPECT_TRUE(shards.OnCommit(e1, &ledger).leases.empty());
+  auto round4 = shards.OnCommit(e0, &ledger);
+  ASSERT_EQ(round4.leases.size(), 2u);
+  EXPECT_EQ(round4.leases[1].second.dedup_round(), 4u);
+  EXPECT_EQ(round4.leases[1].second.dedup_edges().edges_size(), 3);
   auto rebuild = shards.RebuildLease(1, 9);
   ASSERT_TRUE(rebuild.has_value());
   EXPECT_TRUE(rebuild->dedup_rebuild());
+  EXPECT_EQ(rebuild->dedup_round(), 4u);
   EXPECT_EQ(rebuild->dedup_edges().edges_size(), 3);
+  // A shard registering again: the others get round 4 again, for its new
+  // member endpoint (filled in as the lease is sent).
+  auto again = shards.MemberRoundAgain(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].first, "deduper-0");
+  EXPECT_EQ(again[0].second.dedup_round(), 4u);
+  DedupShards::FillPeers({"tcp://a:1", "tcp://b:2"}, &again[0].second);
+  ASSERT_EQ(again[0].second.dedup_peers_size(), 2);
+  EXPECT_EQ(again[0].second.dedup_peers(1), "tcp://b:2");
 
   auto first = shards.OnCommit(Resolved(1, 7, {"b", "c", "d"}, {"x"}), &ledger);
   ASSERT_TRUE(first.status.ok()) << first.status.ToString();
@@ -126,19 +149,25 @@ TEST(DedupShardsTest, ADeadShardIsRedrivenIntoTheCurrentRound) {
   EXPECT_EQ(r1[0].first, "deduper-1");
   EXPECT_EQ(r1[0].second.dedup_round(), 1u);
   EXPECT_EQ(r1[0].second.epoch(), 5u);
-  shards.OnCommit(RoundCommit("dedup_patterns", 1, 5), &ledger);
+  shards.OnCommit(RoundCommit("dedup_blocks", 1, 5), &ledger);
   EXPECT_TRUE(shards.Redrive(1, nullptr).empty());  // reported: round 2 will reach it
-  shards.OnCommit(RoundCommit("dedup_patterns", 0, 5), &ledger);
+  shards.OnCommit(RoundCommit("dedup_blocks", 0, 5), &ledger);
   auto r2 = shards.Redrive(0, nullptr);
   ASSERT_EQ(r2.size(), 1u);
   EXPECT_EQ(r2[0].second.dedup_round(), 2u);
-  EXPECT_EQ(r2[0].second.dedup_patterns_size(), 2);
-  shards.OnCommit(RoundCommit("dedup_edges", 0, 5), &ledger);
-  shards.OnCommit(RoundCommit("dedup_edges", 1, 5), &ledger);
+  EXPECT_EQ(r2[0].second.dedup_blocks_size(), 2);
+  shards.OnCommit(RoundCommit("dedup_patterns", 0, 5), &ledger);
+  shards.OnCommit(RoundCommit("dedup_patterns", 1, 5), &ledger);
   auto r3 = shards.Redrive(1, nullptr);
   ASSERT_EQ(r3.size(), 1u);
   EXPECT_EQ(r3[0].second.dedup_round(), 3u);
-  EXPECT_FALSE(r3[0].second.dedup_rebuild());
+  EXPECT_EQ(r3[0].second.dedup_patterns_size(), 2);
+  shards.OnCommit(RoundCommit("dedup_edges", 0, 5), &ledger);
+  shards.OnCommit(RoundCommit("dedup_edges", 1, 5), &ledger);
+  auto r4 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r4.size(), 1u);
+  EXPECT_EQ(r4[0].second.dedup_round(), 4u);
+  EXPECT_FALSE(r4[0].second.dedup_rebuild());
   ASSERT_TRUE(shards.OnCommit(Resolved(1, 5, {"b", "c", "d"}, {}), &ledger).status.ok());
   EXPECT_TRUE(shards.Resolved(1));
   std::vector<v1::BatchId> resend;

@@ -4,6 +4,7 @@
 
 #include "common/record.h"
 #include "common/worker.h"
+#include "deduper/shard_map.h"
 
 namespace sluice {
 namespace {
@@ -11,6 +12,11 @@ namespace {
 // A dedup shard's ingest stage: "dedup_ingest" or "dedup_ingest/<shard>".
 bool IsDedupIngest(const std::string& stage) {
   return stage == "dedup_ingest" || stage.rfind("dedup_ingest/", 0) == 0;
+}
+
+// The shard of a dedup ingest stage.
+uint32_t IngestShard(const std::string& stage) {
+  return stage.size() > 13 ? static_cast<uint32_t>(std::stoul(stage.substr(13))) : 0;
 }
 
 // The stage whose output feeds `stage` within a batch, or "".
@@ -113,8 +119,17 @@ const v1::BatchRange* Ledger::Range(const std::string& batch) const {
   return &it->second.range;
 }
 
-std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& current) {
+std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& current,
+                                std::optional<uint32_t> home_shard) const {
   if (!upstream.commit || !current.commit) return "";
+  const ShardMap shards(dedup_shards_, 0);
+  auto expected_here = [&](const std::string& joined) {
+    if (!home_shard) return true;
+    const size_t sep = joined.find('\x1f');
+    if (sep == std::string::npos) return true;
+    return shards.HomeOf(std::string_view(joined).substr(0, sep),
+                         std::string_view(joined).substr(sep + 1)) == *home_shard;
+  };
   std::set<std::string> seen(current.commit->out_keys().begin(), current.commit->out_keys().end());
   for (const auto& f : current.commit->fates()) {
     if (f.kind() != v1::FATE_WARNING) seen.insert(JoinKey(f.source(), f.key()));
@@ -123,7 +138,7 @@ std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& cu
   const auto& up_keys = upstream.commit->out_keys();
   std::set<std::string> sent(up_keys.begin(), up_keys.end());
   for (const auto& k : up_keys) {
-    if (!seen.count(k)) missing.push_back(Readable(k));
+    if (!seen.count(k) && expected_here(k)) missing.push_back(Readable(k));
   }
   for (const auto& k : seen) {
     if (!sent.count(k)) extra.push_back(Readable(k));
@@ -142,7 +157,21 @@ std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& cu
 
 Status Ledger::CheckPair(const std::string& batch, const std::string& up_stage,
                          const StageEntry& up, const std::string& stage,
-                         const StageEntry& current) {
+                         const StageEntry& current) const {
+  if (IsDedupIngest(stage) && !up.routes.empty()) {
+    // Records routed by key (docs/dedup.md#scale-out): each shard must get
+    // exactly what the transform sent it.
+    const uint32_t shard = IngestShard(stage);
+    auto route = up.routes.find(shard);
+    const uint64_t sent = route == up.routes.end() ? 0 : route->second.first;
+    const uint64_t sum = route == up.routes.end() ? 0 : route->second.second;
+    if (sent == current.in && sum == current.in_checksum) return Status::Ok();
+    std::string detail = NameMissing(up, current, shard);
+    return Status::Corruption("batch " + batch + ": " + up_stage + " sent " + std::to_string(sent) +
+                              " record(s) to dedup shard " + std::to_string(shard) +
+                              " but it received " + std::to_string(current.in) +
+                              (detail.empty() ? " (key checksums differ)" : "; " + detail));
+  }
   if (up.out == current.in && up.out_checksum == current.in_checksum) return Status::Ok();
   std::string detail = NameMissing(up, current);
   return Status::Corruption("batch " + batch + ": " + up_stage + " passed on " +
@@ -188,6 +217,8 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   s.in_checksum = n.in_checksum();
   s.out_checksum = n.out_checksum();
   s.source = c.batch().source();
+  for (const v1::DedupRoute& r : c.dedup_routes())
+    s.routes[r.shard()] = {r.records(), r.checksum()};
   uint64_t terminal = 0;
   KeyChecksum terminal_sum;
   for (const auto& f : c.fates()) {
@@ -227,7 +258,11 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   if (s.in != s.out + terminal || s.in_checksum != expect.value()) {
     std::string detail;
     auto up = entry.stages.find(UpstreamOf(c.stage()));
-    if (up != entry.stages.end()) detail = NameMissing(up->second, s);
+    if (up != entry.stages.end()) {
+      std::optional<uint32_t> shard;
+      if (IsDedupIngest(c.stage()) && !up->second.routes.empty()) shard = IngestShard(c.stage());
+      detail = NameMissing(up->second, s, shard);
+    }
     return Status::Corruption("batch " + batch + ": " + c.stage() + " took in " +
                               std::to_string(s.in) + " record(s) but accounted for " +
                               std::to_string(s.out + terminal) +
@@ -267,9 +302,15 @@ Status Ledger::CheckResolution(const std::string& resolution,
   uint64_t in = 0, out = 0;
   KeyChecksum in_sum, out_sum;
   for (const auto& b : ingest) {
-    const auto& st = batches_.at(b).stages.at("dedup_ingest");
-    in += st.out;
-    in_sum.AddHash(st.out_checksum);
+    // What the transform passed on: on N dedup shards each shard ingests
+    // only its part, and the shards' resolutions together account for all.
+    auto entry = batches_.find(b);
+    if (entry == batches_.end()) continue;  // counted as missing below
+    auto st = entry->second.stages.find("transform");
+    if (st == entry->second.stages.end()) st = entry->second.stages.find("dedup_ingest");
+    if (st == entry->second.stages.end()) continue;
+    in += st->second.out;
+    in_sum.AddHash(st->second.out_checksum);
   }
   for (const auto& b : output) {
     const auto& st = batches_.at(b).stages.at("dedup");

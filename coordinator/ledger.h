@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -84,6 +85,9 @@ class Ledger {
     std::shared_ptr<const v1::Commit> commit;
     std::map<std::string, int64_t> decimal_sums;
     std::string source;  // the batch's source (extraction)
+    // A transform on N > 1 dedup shards: what it sent to each shard
+    // (records, key checksum); each shard's ingest is checked against it.
+    std::map<uint32_t, std::pair<uint64_t, uint64_t>> routes;
   };
   struct BatchEntry {
     uint64_t epoch = 0;
@@ -91,10 +95,12 @@ class Ledger {
     bool has_range = false;
     std::map<std::string, StageEntry> stages;
   };
-  static Status CheckPair(const std::string& batch, const std::string& up_stage,
-                          const StageEntry& up, const std::string& stage,
-                          const StageEntry& current);
-  static std::string NameMissing(const StageEntry& upstream, const StageEntry& current);
+  Status CheckPair(const std::string& batch, const std::string& up_stage, const StageEntry& up,
+                   const std::string& stage, const StageEntry& current) const;
+  // `home_shard`: only the upstream keys whose home is that dedup shard
+  // must reach it (the others may go elsewhere).
+  std::string NameMissing(const StageEntry& upstream, const StageEntry& current,
+                          std::optional<uint32_t> home_shard = std::nullopt) const;
 
   // The stages fed by `stage` within a batch: one per dedup shard after
   // the transform.

@@ -4,6 +4,7 @@
 
 #include "common/record.h"
 #include "common/worker.h"
+#include "deduper/shard_map.h"
 
 namespace sluice {
 namespace {
@@ -92,6 +93,52 @@ TEST(LedgerTest, EveryDedupShardIngestIsCheckedAgainstTheTransform) {
   ledger.Lease(name, 2, "extract");
   EXPECT_FALSE(ledger.Has(name, "dedup_ingest/1"));
   EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
+}
+
+// Records routed by key (docs/dedup.md#scale-out): each shard gets a part,
+// checked against what the transform says it sent that shard.
+TEST(LedgerTest, RoutedDedupIngestIsCheckedPerShard) {
+  Ledger ledger;
+  ledger.set_dedup_shards(2);
+  RecordBatch in = Batch({"a", "b", "c", "d"});
+  const std::string name = BatchName(in.id);
+  const ShardMap shards(2, 0);
+  RecordBatch part[2] = {Batch({}), Batch({})};
+  for (const Record& r : in.records) {
+    part[shards.HomeOf(r.source, r.key)].records.push_back(r);
+  }
+  part[1].records.push_back(in.records[0]);  // also to shard 1 (a block it owns)
+  ASSERT_FALSE(part[0].records.empty());
+  ASSERT_GT(part[1].records.size(), 1u);
+  v1::Commit transform = MakeCommit("transform", in, in.records, {});
+  for (uint32_t s = 0; s < 2; ++s) {
+    v1::DedupRoute* route = transform.add_dedup_routes();
+    route->set_shard(s);
+    route->set_records(part[s].records.size());
+    route->set_checksum(part[s].KeyChecksumValue());
+  }
+  ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(transform).ok());
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", part[0], part[0].records, {})).ok());
+  // Shard 1 lost its first home record on the way.
+  RecordBatch lost = part[1];
+  std::string victim;
+  for (size_t i = 0; i < lost.records.size(); ++i) {
+    if (shards.HomeOf("crm", lost.records[i].key) == 1) {
+      victim = lost.records[i].key;
+      lost.records.erase(lost.records.begin() + static_cast<long>(i));
+      break;
+    }
+  }
+  Status st = ledger.Apply(MakeCommit("dedup_ingest/1", lost, lost.records, {}));
+  ASSERT_EQ(st.code(), StatusCode::kCorruption);
+  EXPECT_NE(st.message().find("to dedup shard 1"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("crm:" + victim), std::string::npos) << st.message();
+  EXPECT_EQ(st.message().find("crm:" + part[0].records[0].key + ","), std::string::npos)
+      << "a key routed only to shard 0 is not missing on shard 1: " << st.message();
+  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest/1", part[1], part[1].records, {})).ok());
+  EXPECT_TRUE(ledger.Has(name, "dedup_ingest"));
 }
 
 TEST(LedgerTest, StageThatLosesARecordInsideIsCaught) {

@@ -163,6 +163,14 @@ Status Coordinator::DispatchLeases() {
     }
     v1::Envelope env;
     *env.mutable_lease() = lease;
+    if (lease.dedup_round() == 4) {
+      // Where each dedup shard serves members now, not when leased.
+      std::vector<std::string> peers(dedup_shards_);
+      for (const auto& [id, w] : workers_) {
+        if (w.role == "deduper" && w.ordinal < peers.size()) peers[w.ordinal] = w.member_endpoint;
+      }
+      DedupShards::FillPeers(peers, env.mutable_lease());
+    }
     SLUICE_RETURN_IF_ERROR(control_->Send(target->identity, env));
   }
   pending_ = std::move(waiting);
@@ -189,7 +197,7 @@ void Coordinator::LeaseResolve(EntityRun& run) {
   lease.mutable_batch()->set_source("");
   lease.set_epoch(run.resolve_epoch);
   if (dedup_shards_ > 1) {
-    // Three rounds over the shards (dedup_shards.h); a resolve leased again
+    // Four rounds over the shards (dedup_shards.h); a resolve leased again
     // starts over on every shard.
     auto& shards = dedup_[run.entity] =
         DedupShards(dedup_shards_, static_cast<uint64_t>(plan_.batch_size));

@@ -119,8 +119,10 @@ int CmdResume(const ResumeArgs& args) {
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
   options.resumed_from = args.run_id;
   options.start_wave = start;
-  options.replicas["deduper"] = args.dedup_shards;
-  if (int code = RefuseShardedSelfReferences(*plan, args.dedup_shards); code != 0) return code;
+  const uint32_t dedup_shards =
+      args.dedup_shards != 0 ? args.dedup_shards : static_cast<uint32_t>(plan->dedup_shards);
+  options.replicas["deduper"] = dedup_shards;
+  if (int code = RefuseShardedSelfReferences(*plan, dedup_shards); code != 0) return code;
   if (int code = GuardWindow(*plan, args.ignore_window, &options); code != 0) return code;
   std::cout << "resuming run " << args.run_id << " from wave "
             << (start < static_cast<int>(plan->waves.size()) ? plan->waves[start].name

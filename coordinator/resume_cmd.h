@@ -25,7 +25,7 @@ struct ResumeArgs {
   bool ignore_window = false;
   std::string log_level = "warn";
   int stall_timeout = 120;
-  uint32_t dedup_shards = 1;  // as `sluice run --dedup-shards`
+  uint32_t dedup_shards = 0;  // as `sluice run --dedup-shards`; 0: the plan's
 };
 
 // `sluice run` and `resume` with several dedup shards: an entity that

@@ -133,32 +133,69 @@ Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
 namespace blocking {
 
 Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::Rule* rule_stats,
-                   uint64_t* largest, const ShardMap* shards) {
+                   uint64_t* largest, const ShardMap* shards, const std::vector<uint8_t>* skip,
+                   const std::vector<uint64_t>* oversize) {
   std::vector<std::pair<uint64_t, uint32_t>> order;
   for (uint32_t i = 0; i < keys->size(); ++i) {
     if ((*keys)[i] != 0) order.emplace_back((*keys)[i], i);
   }
+  const bool skipping = skip != nullptr && !skip->empty();
   rule_stats->blocked = order.size();
   std::sort(order.begin(), order.end());
   Blocks blocks;
   for (size_t begin = 0; begin < order.size();) {
     size_t end = begin + 1;
-    while (end < order.size() && order[end].first == order[begin].first) ++end;
+    const uint64_t key = order[begin].first;
+    while (end < order.size() && order[end].first == key) ++end;
     const size_t size = end - begin;
-    if (largest) *largest = std::max<uint64_t>(*largest, size);
-    if (size > static_cast<size_t>(max_block)) {
-      ++rule_stats->oversize_blocks;
-      rule_stats->oversize_records += size;
+    const bool owned = shards == nullptr || shards->OwnsBlock(key);
+    if (owned && largest) *largest = std::max<uint64_t>(*largest, size);
+    const bool listed =
+        oversize != nullptr && std::binary_search(oversize->begin(), oversize->end(), key);
+    if (listed || (owned && size > static_cast<size_t>(max_block))) {
+      if (owned) {
+        ++rule_stats->oversize_blocks;
+        rule_stats->oversize_records += size;
+      }
       for (size_t k = begin; k < end; ++k) (*keys)[order[k].second] = 0;
-    } else if (size >= 2 && (shards == nullptr || shards->OwnsBlock(order[begin].first))) {
-      ++rule_stats->blocks;
-      blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
-      for (size_t k = begin; k < end; ++k) blocks.members.push_back(order[k].second);
+    } else if (owned && size >= 2) {
+      const uint32_t start = static_cast<uint32_t>(blocks.members.size());
+      for (size_t k = begin; k < end; ++k) {
+        if (!skipping || !(*skip)[order[k].second]) blocks.members.push_back(order[k].second);
+      }
+      if (blocks.members.size() - start >= 2) {
+        ++rule_stats->blocks;
+        blocks.starts.push_back(start);
+      } else {
+        blocks.members.resize(start);
+      }
     }
     begin = end;
   }
   blocks.starts.push_back(static_cast<uint32_t>(blocks.members.size()));
+  if (skipping) {
+    for (size_t i = 0; i < keys->size(); ++i) {
+      if ((*skip)[i]) (*keys)[i] = 0;
+    }
+  }
   return blocks;
+}
+
+std::vector<uint64_t> OversizeKeys(const std::vector<uint64_t>& keys, int64_t max_block,
+                                   const ShardMap& shards) {
+  std::vector<uint64_t> owned;
+  for (uint64_t k : keys) {
+    if (k != 0 && shards.OwnsBlock(k)) owned.push_back(k);
+  }
+  std::sort(owned.begin(), owned.end());
+  std::vector<uint64_t> out;
+  for (size_t begin = 0; begin < owned.size();) {
+    size_t end = begin + 1;
+    while (end < owned.size() && owned[end] == owned[begin]) ++end;
+    if (end - begin > static_cast<size_t>(max_block)) out.push_back(owned[begin]);
+    begin = end;
+  }
+  return out;
 }
 
 }  // namespace blocking

@@ -20,22 +20,23 @@ struct Blocks {
   std::vector<uint32_t> starts;  // block b is members[starts[b], starts[b+1])
 };
 
-// Groups records by key; blocks above `max_block` are left out, their keys
-// set to 0 (so that later rules do not count their pairs as seen) and
-// reported in `rule_stats`. With a shard map, only the blocks whose key the
-// shard owns are returned (and counted in rule_stats->blocks); block sizes,
-// and so the oversize blocks, are decided over all records on every shard.
+// Groups records by key. A block's size counts every record with the key,
+// `skip`ped ones included (the owner of a block knows them all before it
+// knows which are repeats); an oversize block (above `max_block` and owned,
+// or listed in `oversize`, ascending: every shard's) is left out, its keys
+// set to 0 (so that later rules do not count its pairs as seen) and
+// reported in `rule_stats` when owned. With a shard map, only the blocks the
+// shard owns are returned (and counted in rule_stats->blocks). Skipped
+// records' keys are set to 0: they take part in no pair.
 Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::Rule* rule_stats,
-                   uint64_t* largest, const ShardMap* shards = nullptr);
+                   uint64_t* largest, const ShardMap* shards = nullptr,
+                   const std::vector<uint8_t>* skip = nullptr,
+                   const std::vector<uint64_t>* oversize = nullptr);
 
-// Whether some rule puts a and b in one (not oversize) block: whether
-// blocking makes (a, b) a candidate pair on one of the shards.
-inline bool CoBlocked(const std::vector<std::vector<uint64_t>>& keys, uint32_t a, uint32_t b) {
-  for (const std::vector<uint64_t>& k : keys) {
-    if (k[a] != 0 && k[a] == k[b]) return true;
-  }
-  return false;
-}
+// The keys of the oversize blocks the shard owns (ascending), counting every
+// record.
+std::vector<uint64_t> OversizeKeys(const std::vector<uint64_t>& keys, int64_t max_block,
+                                   const ShardMap& shards);
 
 // Calls fn(a, b) (a < b) for every candidate pair, each once: a pair that
 // an earlier rule blocks together is skipped by the later ones. With blocks

@@ -11,6 +11,7 @@
 #include "deduper/dedup_internal.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
+#include "deduper/shard_route.h"
 #include "deduper/survivorship.h"
 
 namespace sluice {
@@ -62,7 +63,7 @@ class LoggedDedupShard : public DedupShard {
       batch_names_.insert(std::move(name));
       record_count_ += batch.records.size();
     } else {
-      Adopt(batch.id, std::move(name), batch.schema, batch.records);
+      Adopt(batch.id, std::move(name), batch.schema, batch.records, batch.positions);
     }
     compared_ = false;
     return true;
@@ -71,11 +72,17 @@ class LoggedDedupShard : public DedupShard {
   Result<Resolution> Resolve(const v1::BatchId& id_template, size_t batch_size) override;
 
   size_t record_count() const override { return record_count_; }
-  Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards) override;
+  Result<v1::DedupBlocks> SummarizeBlocks(const ShardMap& shards) override;
+  Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards,
+                                         const std::vector<v1::DedupBlocks>& blocks) override;
   Result<v1::DedupEdges> DecidePairs(const ShardMap& shards,
+                                     const std::vector<v1::DedupBlocks>& blocks,
                                      const std::vector<v1::DedupPatterns>& all) override;
+  Result<std::map<uint32_t, RecordBatch>> MembersFor(const ShardMap& shards,
+                                                     const v1::DedupEdges& all) override;
   Result<Resolution> ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
-                                 const v1::BatchId& id_template, size_t batch_size) override;
+                                 const MemberFetch& fetch, const v1::BatchId& id_template,
+                                 size_t batch_size) override;
   const ShardLogReplay& replay() const override { return replay_; }
 
  private:
@@ -113,7 +120,7 @@ class LoggedDedupShard : public DedupShard {
     if (batch_names_.count(name) > 0) return Status::Ok();  // appended twice: keep one
     Status st = Check(batch, name);
     if (!st.ok()) return Status::Corruption(st.message());
-    Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records));
+    Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records), batch.positions);
     return Status::Ok();
   }
 
@@ -132,8 +139,10 @@ class LoggedDedupShard : public DedupShard {
     return Status::Ok();
   }
 
+  // `positions`: each record's position in the transformer's whole batch
+  // (empty: 0..n-1), so that every shard names an occurrence alike.
   void Adopt(const v1::BatchId& id, std::string name, const Schema& schema,
-             std::vector<Record> records) {
+             std::vector<Record> records, const std::vector<uint32_t>& positions) {
     const uint32_t b = static_cast<uint32_t>(batches_.size());
     batches_.push_back({id, name});
     batch_names_.insert(std::move(name));
@@ -142,9 +151,11 @@ class LoggedDedupShard : public DedupShard {
     record_count_ += records.size();
     for (size_t i = 0; i < records.size(); ++i) {
       records_.push_back(std::move(records[i]));
-      origins_.push_back({b, static_cast<uint32_t>(i)});
+      const bool routed = positions.size() == records.size();
+      origins_.push_back({b, routed ? positions[i] : static_cast<uint32_t>(i)});
     }
     canonical_ = false;
+    ++generation_;
   }
 
   dedup_internal::ClusterInput ClusterInputFor(const ShardMap& shards) {
@@ -246,6 +257,7 @@ class LoggedDedupShard : public DedupShard {
     records_ = std::move(records);
     origins_ = std::move(origins);
     canonical_ = true;
+    ++generation_;
   }
 
   std::string entity_;
@@ -263,8 +275,31 @@ class LoggedDedupShard : public DedupShard {
   std::unique_ptr<SurvivorshipRule> survivorship_;
   std::unique_ptr<GoldenRecordBuilder> golden_;
   std::vector<ForcedPair> forced_;  // steward decisions on pairs
+  // Later occurrences of a repeated (source, key): 1 per record (empty: none).
+  std::vector<uint8_t> Repeats() const {
+    std::vector<uint8_t> skip(records_.size(), 0);
+    for (size_t i = 1; i < records_.size(); ++i) {
+      skip[i] =
+          records_[i].key == records_[i - 1].key && records_[i].source == records_[i - 1].source;
+    }
+    return skip;
+  }
+  // The home records' count and key checksum: what the coordinator checks
+  // against what the transformer routed here.
+  std::pair<uint64_t, uint64_t> HomeFingerprint(const ShardMap& shards) const {
+    KeyChecksum sum;
+    uint64_t n = 0;
+    for (const Record& r : records_) {
+      if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
+      sum.Add(r.source, r.key);
+      ++n;
+    }
+    return {n, sum.value()};
+  }
+
   ShardLogReplay replay_;
-  bool compared_ = false;  // the matcher holds round 1 of these records
+  bool compared_ = false;    // the matcher holds round 2 of these records
+  uint64_t generation_ = 1;  // MatchInput::generation: bumped when records_ change
 };
 
 Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, size_t batch_size) {
@@ -274,7 +309,8 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   if (records_.empty()) return out;
   compared_ = false;
   std::vector<MatchEdge> edges;
-  if (matcher_) edges = matcher_->Match(*schema_, records_);
+  // Repeats take no part in matching, as on N shards.
+  if (matcher_) edges = matcher_->Match(*schema_, records_, Repeats());
   SLUICE_ASSIGN_OR_RETURN(
       out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
   if (matcher_) out.stats = matcher_->stats();
@@ -284,55 +320,146 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   return out;
 }
 
-Result<v1::DedupPatterns> LoggedDedupShard::ComparePairs(const ShardMap& shards) {
+Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards) {
+  SLUICE_RETURN_IF_ERROR(Prepare());
+  v1::DedupBlocks out;
+  out.set_shard(shards.self());
+  const auto [n, checksum] = HomeFingerprint(shards);
+  out.set_records(n);
+  out.set_records_checksum(checksum);
+  if (records_.empty()) return out;
+  // All occurrences of a home key are here: the first of each repeated one.
+  for (size_t i = 0; i + 1 < records_.size(); ++i) {
+    const Record& r = records_[i];
+    if (records_[i + 1].key != r.key || records_[i + 1].source != r.source) continue;
+    if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
+    v1::DedupFirstOccurrence* f = out.add_repeated_keys();
+    f->set_source(r.source);
+    f->set_key(r.key);
+    f->set_batch(batches_[origins_[i].batch].name);
+    f->set_position(origins_[i].position);
+    while (i + 1 < records_.size() && records_[i + 1].key == r.key &&
+           records_[i + 1].source == r.source) {
+      ++i;
+    }
+  }
+  if (matcher_) {
+    const std::vector<uint8_t> none;
+    for (std::vector<uint64_t>& keys :
+         matcher_->Oversize({*schema_, records_, none, shards, generation_})) {
+      out.add_oversize()->mutable_keys()->Assign(keys.begin(), keys.end());
+    }
+  }
+  return out;
+}
+
+Result<v1::DedupPatterns> LoggedDedupShard::ComparePairs(
+    const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks) {
   SLUICE_RETURN_IF_ERROR(Prepare());
   v1::DedupPatterns out;
   out.set_shard(shards.self());
-  out.set_records(records_.size());
-  KeyChecksum sum;
-  for (const Record& r : records_) sum.Add(r.source, r.key);
-  out.set_records_checksum(sum.value());
+  const auto [n, checksum] = HomeFingerprint(shards);
+  out.set_records(n);
+  out.set_records_checksum(checksum);
   if (records_.empty() || !matcher_) return out;
-  SLUICE_RETURN_IF_ERROR(matcher_->Compare(*schema_, records_, shards));
+  // Every shard's oversize blocks and first occurrences of repeated keys.
+  BlockKeys oversize;
+  std::map<std::pair<std::string, std::string>, std::pair<std::string, uint32_t>> first;
+  for (const v1::DedupBlocks& b : blocks) {
+    if (oversize.size() < static_cast<size_t>(b.oversize_size()))
+      oversize.resize(b.oversize_size());
+    for (int r = 0; r < b.oversize_size(); ++r) {
+      oversize[r].insert(oversize[r].end(), b.oversize(r).keys().begin(),
+                         b.oversize(r).keys().end());
+    }
+    for (const v1::DedupFirstOccurrence& f : b.repeated_keys()) {
+      first[{f.source(), f.key()}] = {f.batch(), f.position()};
+    }
+  }
+  for (std::vector<uint64_t>& keys : oversize) {
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  }
+  std::vector<uint8_t> skip(records_.size(), 0);
+  if (!first.empty()) {
+    for (size_t i = 0; i < records_.size(); ++i) {
+      auto it = first.find({records_[i].source, records_[i].key});
+      if (it == first.end()) continue;
+      const Origin& o = origins_[i];
+      skip[i] = batches_[o.batch].name != it->second.first || o.position != it->second.second;
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(
+      matcher_->Compare({*schema_, records_, skip, shards, generation_}, oversize));
   compared_ = true;
   PatternsToProto(matcher_->Patterns(), &out);
+  LevelCountsToProto(matcher_->UCounts(), &out);
   return out;
 }
 
 Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
+                                                     const std::vector<v1::DedupBlocks>& blocks,
                                                      const std::vector<v1::DedupPatterns>& all) {
-  if (!compared_ || handed_over_) SLUICE_RETURN_IF_ERROR(ComparePairs(shards).status());
-  KeyChecksum sum;
-  for (const Record& r : records_) sum.Add(r.source, r.key);
-  std::vector<PatternCounts> counts;
-  for (const v1::DedupPatterns& p : all) {
-    if (p.records() != records_.size() || p.records_checksum() != sum.value()) {
-      return Status::Corruption("dedup " + entity_ + ": shard " + std::to_string(p.shard()) +
-                                " resolves " + std::to_string(p.records()) + " records, shard " +
-                                std::to_string(shards.self()) + " " +
-                                std::to_string(records_.size()) +
-                                (p.records() == records_.size() ? " with other keys" : "") +
-                                ": the shards did not ingest the same batches");
-    }
-    counts.push_back(PatternsFromProto(p));
-  }
+  if (!compared_ || handed_over_) SLUICE_RETURN_IF_ERROR(ComparePairs(shards, blocks).status());
   v1::DedupEdges out;
   out.set_shard(shards.self());
   if (records_.empty() || !matcher_) return out;
-  EdgesToProto(matcher_->Decide(SumPatterns(counts)), &out);
+  std::vector<PatternCounts> counts;
+  for (const v1::DedupPatterns& p : all) counts.push_back(PatternsFromProto(p));
+  EdgesToProto(matcher_->Decide(SumPatterns(counts), SumLevelCounts(all)), records_, &out);
+  return out;
+}
+
+Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const ShardMap& shards,
+                                                                     const v1::DedupEdges& all) {
+  std::map<uint32_t, RecordBatch> out;
+  SLUICE_RETURN_IF_ERROR(Prepare());
+  if (records_.empty()) return out;
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
+  KeepStewardEdges(shards, &edges);
+  const dedup_internal::NamedClusters clusters(edges);
+  // The first occurrences of home records in clusters other shards own.
+  std::vector<Record> members;
+  std::vector<uint32_t> owners;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const Record& r = records_[i];
+    if (i > 0 && r.key == records_[i - 1].key && r.source == records_[i - 1].source) continue;
+    if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
+    const uint32_t c = clusters.Find({r.source, r.key});
+    if (c == dedup_internal::NamedClusters::kNone) continue;
+    const uint32_t owner = clusters.Owner(c, shards);
+    if (owner == shards.self()) continue;
+    members.push_back(r);
+    owners.push_back(owner);
+  }
+  // Those the owner holds itself were routed to it: it takes its own copy.
+  SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
+                          ShardRouter::ForSpec(spec_ ? &*spec_ : nullptr, *schema_, shards));
+  const std::vector<std::vector<uint32_t>> routes = router.Route(members);
+  for (uint32_t m = 0; m < members.size(); ++m) {
+    const std::vector<uint32_t>& held = routes[owners[m]];
+    if (std::binary_search(held.begin(), held.end(), m)) continue;
+    RecordBatch& b = out[owners[m]];
+    b.schema = *schema_;
+    b.records.push_back(std::move(members[m]));
+  }
   return out;
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
+                                                 const MemberFetch& fetch,
                                                  const v1::BatchId& id_template,
                                                  size_t batch_size) {
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
-  Resolution out;
   SLUICE_RETURN_IF_ERROR(Prepare());
-  if (records_.empty()) return out;
-  SLUICE_ASSIGN_OR_RETURN(std::vector<MatchEdge> edges, EdgesFromProto(all, records_.size()));
-  SLUICE_ASSIGN_OR_RETURN(
-      out, dedup_internal::Cluster(ClusterInputFor(shards), edges, id_template, batch_size));
+  if (records_.empty()) return Resolution{};
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
+  KeepStewardEdges(shards, &edges);
+  const dedup_internal::RoutedInput in{
+      entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
+      batches_, survivorship_.get(),       golden_.get(), shards};
+  SLUICE_ASSIGN_OR_RETURN(Resolution out,
+                          dedup_internal::ResolveRouted(in, edges, fetch, id_template, batch_size));
   // A shard rebuilding its resolution after a restart compared nothing.
   if (matcher_ && compared_) out.stats = matcher_->stats();
   compared_ = false;

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,8 +27,12 @@ const char* BandName(Band band);  // "merge", "review", "distinct"
 // A decision that records a and b are (or may be) the same real-world
 // entity. Distinct pairs are counted in MatchStats, not returned.
 struct MatchEdge {
-  size_t a = 0;  // indexes into the shard's records
+  static constexpr size_t kAbsent = SIZE_MAX;  // a record this shard does not hold
+  size_t a = 0;                                // indexes into the shard's records
   size_t b = 0;
+  // When a or b is kAbsent: a steward's pair, emitted by the home shards of
+  // its records, which may hold only one of them.
+  SourceKey a_name, b_name;
   std::string rule;  // "exact:national_id", a rule's name, "fellegi_sunter"
   Band band = Band::kMerge;
   bool scored = false;  // decided by Fellegi-Sunter weights
@@ -67,34 +73,56 @@ struct ForcedPair {
 using PatternCounts = std::vector<std::vector<std::pair<uint64_t, uint64_t>>>;
 // The per-rule sum of several shards' counts, in the same form.
 PatternCounts SumPatterns(const std::vector<PatternCounts>& shards);
+// Per comparison, how many sampled pairs had each level (u estimation).
+using LevelCounts = std::vector<std::vector<uint64_t>>;
+// Per blocking rule, block keys (ascending): the oversize blocks.
+using BlockKeys = std::vector<std::vector<uint64_t>>;
 
-// Finds merge (and review) edges among a shard's records.
+// What a matcher works on: a shard's records in canonical order (source,
+// key, occurrence), which of them take part, and the shard map.
+struct MatchInput {
+  const Schema& schema;
+  const std::vector<Record>& records;
+  // Per record, 1: a later occurrence of a repeated (source, key), rejected
+  // by its home shard, which takes part in no block and no sample. Empty:
+  // none.
+  const std::vector<uint8_t>& skip;
+  const ShardMap& shards;
+  // Changes whenever the records do: what round 1 computed of them (the
+  // blocking keys) is reused in round 2. 0: nothing kept.
+  uint64_t generation;
+};
+
+// Finds merge (and review) edges among a shard's records, in the phases of
+// a multi-shard resolve (docs/dedup.md#scale-out); Match runs them all on
+// one shard. A shard holds its home records and every member of the blocks
+// it owns; each phase is computed so that the union over the shards is the
+// single-shard result.
 class Matcher {
  public:
   virtual ~Matcher() = default;
   // All of it, on the one shard of the run.
-  virtual std::vector<MatchEdge> Match(const Schema& schema,
-                                       const std::vector<Record>& records) = 0;
-  // The same in phases, on one shard of N that all hold every record
-  // (docs/dedup.md#scale-out). Compare compares the candidate pairs that
-  // `shards` gives this shard; Patterns is what estimation needs of them;
-  // Decide, given the patterns of every shard summed, estimates m and
-  // returns the edges of this shard's pairs. Compare then Decide(Patterns())
-  // on a one-shard map is Match. The default, for a matcher that estimates
-  // nothing, matches everything and keeps the edges whose first record's
-  // home is this shard.
-  virtual Status Compare(const Schema& schema, const std::vector<Record>& records,
-                         const ShardMap& shards);
+  std::vector<MatchEdge> Match(const Schema& schema, const std::vector<Record>& records,
+                               const std::vector<uint8_t>& skip = {});
+  // Round 1: per blocking rule, the oversize blocks this shard owns. A
+  // block's size counts every occurrence, repeats included: the owner cannot
+  // yet tell which of them are repeats.
+  virtual BlockKeys Oversize(const MatchInput&) { return {}; }
+  // Round 2: compares the pairs of the blocks this shard owns, leaving out
+  // `oversize` (every shard's, per rule; empty on one shard: found here),
+  // and samples u among the home records of the virtual shards it owns.
+  virtual Status Compare(const MatchInput& in, const BlockKeys& oversize) = 0;
   virtual PatternCounts Patterns() const { return {}; }
-  virtual std::vector<MatchEdge> Decide(const PatternCounts& all);
+  virtual LevelCounts UCounts() const { return {}; }
+  // Round 3: given every shard's counts summed, estimates m and u and
+  // returns the edges of this shard's pairs, and the steward pairs one of
+  // whose records is one of its home records (KeepStewardEdges).
+  virtual std::vector<MatchEdge> Decide(const PatternCounts& patterns, const LevelCounts& u) = 0;
   // What the last Match (or Compare and Decide) did.
   virtual const MatchStats& stats() const {
     static const MatchStats kNone;
     return kNone;
   }
-
- private:
-  std::vector<MatchEdge> compared_;  // the default Compare's edges
 };
 
 // Exact equality on the plan's key fields; NULL and empty keys never match.
@@ -161,23 +189,42 @@ class DedupShard {
   virtual Result<Resolution> Resolve(const v1::BatchId& id_template, size_t batch_size) = 0;
   virtual size_t record_count() const = 0;
 
-  // The same resolution on N > 1 shards that all hold every record, in the
-  // three rounds the coordinator relays between (docs/dedup.md#scale-out):
-  // 1. compare the candidate pairs `shards` gives this shard; returns their
-  //    pattern counts and a fingerprint of the records;
-  // 2. given every shard's counts: estimate m on their sum, return the
-  //    merge/review edges of this shard's pairs (runs round 1 first if this
-  //    process has not);
-  // 3. given every shard's edges: cluster them all as Resolve does and
-  //    return what this shard owns (output batches "dedup/<shard>").
-  // Every shard computing the same from the same inputs is what makes the
-  // result independent of N. Fails with Corruption when the shards' records
-  // differ.
-  virtual Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards) = 0;
+  // The same resolution on N > 1 shards in four rounds the coordinator
+  // relays between (docs/dedup.md#scale-out). Each shard holds its home
+  // records and every member of the blocks it owns (ShardRouter); every
+  // round is computed so that the result does not depend on N.
+  //
+  // Round 1: this shard's home-record fingerprint, the oversize blocks it
+  // owns (per rule), and the first occurrence of each of its home keys that
+  // repeats.
+  virtual Result<v1::DedupBlocks> SummarizeBlocks(const ShardMap& shards) = 0;
+  // Round 2: given every shard's summary: compares the pairs of the blocks
+  // this shard owns (repeats' later occurrences and every shard's oversize
+  // blocks left out), returns pattern counts and u level counts.
+  virtual Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards,
+                                                 const std::vector<v1::DedupBlocks>& blocks) = 0;
+  // Round 3: given the summaries and every shard's counts: EM on their sum,
+  // returns this shard's merge/review edges (and the steward links it
+  // owns), records named by (source, key). Runs round 2 first if this
+  // process has not (a replacement).
   virtual Result<v1::DedupEdges> DecidePairs(const ShardMap& shards,
+                                             const std::vector<v1::DedupBlocks>& blocks,
                                              const std::vector<v1::DedupPatterns>& all) = 0;
+  // Round 4, what this shard serves: for each other shard t, the home
+  // records of this shard that are members of clusters t owns and that t
+  // does not hold itself, computed from the edges alone.
+  virtual Result<std::map<uint32_t, RecordBatch>> MembersFor(const ShardMap& shards,
+                                                             const v1::DedupEdges& all) = 0;
+  // Round 4: clusters over every edge as every shard does; fetch(p)
+  // returns what shard p's MembersFor gave for this shard (called for the
+  // shards home to a member of a cluster this shard owns); returns the
+  // fates, decisions, review items and output batches ("dedup/<shard>",
+  // 0..n-1) of what it owns: its home records but those in clusters owned
+  // elsewhere, and the clusters whose first member is a home record.
+  using MemberFetch = std::function<Result<std::vector<Record>>(uint32_t shard)>;
   virtual Result<Resolution> ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
-                                         const v1::BatchId& id_template, size_t batch_size) = 0;
+                                         const MemberFetch& fetch, const v1::BatchId& id_template,
+                                         size_t batch_size) = 0;
   // What Create found in the existing log.
   virtual const ShardLogReplay& replay() const = 0;
 };

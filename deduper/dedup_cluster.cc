@@ -162,6 +162,18 @@ void FillPairReviewItem(const std::string& entity, const Schema& schema, const R
 
 }  // namespace
 
+v1::MatchDecision DistinctDecision(const MatchEdge& edge, const SourceKey& a, const SourceKey& b) {
+  Record ra, rb;
+  ra.source = a.source;
+  ra.key = a.key;
+  rb.source = b.source;
+  rb.key = b.key;
+  v1::MatchDecision d;
+  FillDecision(edge, ra, rb, &d);
+  d.set_outcome("distinct");
+  return d;
+}
+
 Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>& edges,
                            const v1::BatchId& id_template, size_t batch_size) {
   const std::string& entity = in.entity;
@@ -242,7 +254,9 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   // What this shard owns (everything on a single shard): a cluster is its
   // first member's home shard's, a rejected repeat its own home shard's.
   std::vector<uint8_t> mine;
-  if (!shards.single()) {
+  if (in.owned != nullptr) {
+    mine = *in.owned;
+  } else if (!shards.single()) {
     mine.assign(n, 0);
     for (uint32_t i = 0; i < n; ++i) {
       const Record& r = records[part[i] == Part::kRejected ? i : cluster_of(i)[0]];

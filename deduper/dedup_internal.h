@@ -4,22 +4,36 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/plan.h"
 #include "common/record.h"
 #include "deduper/dedup.h"
 #include "deduper/shard_map.h"
+#include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
 
 namespace sluice::dedup_internal {
 
 // Where a record arrived from. Orders two occurrences of one (source, key)
 // independently of arrival: by batch stream and sequence, then position.
+// The position is the record's in the transformer's whole batch
+// (RecordBatch.positions), so that every shard names an occurrence alike.
 struct Origin {
   uint32_t batch = 0;
   uint32_t position = 0;
 };
+
+// The blocking rules the fuzzy matcher blocks on: the plan's key (when
+// given) first, then `blocking`.
+std::vector<BlockingRule> FuzzyBlockingRules(const DedupSpec& spec);
+
+// The exact-key matcher's block key of each record: a hash of its key
+// values, 0 when a part is NULL or empty (it never matches). Fails with
+// InvalidArgument when a key field is not in `schema`.
+Result<std::vector<uint64_t>> ExactKeyHashes(const DedupSpec& spec, const Schema& schema,
+                                             const std::vector<Record>& records);
 
 struct IngestedBatch {
   v1::BatchId id;
@@ -37,16 +51,72 @@ struct ClusterInput {
   const SurvivorshipRule* survivorship;  // null without a spec: no cluster forms
   const GoldenRecordBuilder* golden;
   const ShardMap& shards;
+  // Per record, 1: this shard owns it (overrides `shards`): on N shards
+  // the universe also holds records that are only there as the first
+  // occurrence of a home key repeated, their cluster owned elsewhere.
+  const std::vector<uint8_t>* owned = nullptr;
 };
 
 // Rejects repeated source keys, clusters the records over the merge and
 // review `edges` (any order: the result depends only on the set), applies
 // the guardrails, picks survivors and builds the golden records. On N
-// shards every shard runs it over the same records and edges and keeps
-// what it owns: a cluster belongs to the home shard of its first member, a
-// rejected repeat to its own home shard; fates, decisions, review items and
-// output batches are those of the owned records (Resolution::in of them).
+// shards (ResolveRouted) it runs over the shard's universe with `owned`
+// set: fates, decisions, review items and output batches are those of the
+// owned records (Resolution::in of them).
 Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>& edges,
                            const v1::BatchId& id_template, size_t batch_size);
+
+// The decision on a steward's distinct pair, recorded by names: on N shards
+// the other record may be held elsewhere.
+v1::MatchDecision DistinctDecision(const MatchEdge& edge, const SourceKey& a, const SourceKey& b);
+
+// The clusters of the merge and review edges of every shard, by record
+// names, as every shard computes them in round 4 (docs/dedup.md#scale-out):
+// a cluster belongs to the home shard of its first member in (source, key)
+// order.
+class NamedClusters {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  explicit NamedClusters(const std::vector<NamedEdge>& edges);
+  // The name's index, or kNone when no merge or review edge names it.
+  uint32_t Find(const SourceKey& name) const;
+  const SourceKey& name(uint32_t i) const { return names_[i]; }
+  // The root of the cluster of name i, its first member, its members.
+  uint32_t root(uint32_t i) const { return root_[i]; }
+  const SourceKey& First(uint32_t i) const { return names_[first_[root_[i]]]; }
+  const std::vector<uint32_t>& Members(uint32_t i) const { return members_[root_[i]]; }
+  uint32_t Owner(uint32_t i, const ShardMap& shards) const {
+    const SourceKey& f = First(i);
+    return shards.HomeOf(f.source, f.key);
+  }
+  size_t size() const { return names_.size(); }
+
+ private:
+  std::unordered_map<std::string, uint32_t> index_;  // "source\x1fkey"
+  std::vector<SourceKey> names_;
+  std::vector<uint32_t> root_, first_;
+  std::vector<std::vector<uint32_t>> members_;  // by root
+};
+
+// Round 4 of a multi-shard resolve on one shard: the universe it clusters
+// (its home records but the first occurrences in clusters owned elsewhere,
+// which stay only to reject their repeats, and every member of the clusters
+// it owns, fetched from their home shards when it does not hold them), then
+// Cluster over it. `records` and `origins` are the shard's canonical
+// records, moved from.
+struct RoutedInput {
+  const std::string& entity;
+  const DedupSpec* spec;
+  const Schema& schema;
+  std::vector<Record>& records;
+  const std::vector<Origin>& origins;
+  const std::vector<IngestedBatch>& batches;
+  const SurvivorshipRule* survivorship;
+  const GoldenRecordBuilder* golden;
+  const ShardMap& shards;
+};
+Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
+                                 const DedupShard::MemberFetch& fetch,
+                                 const v1::BatchId& id_template, size_t batch_size);
 
 }  // namespace sluice::dedup_internal

@@ -1,6 +1,10 @@
 #include "deduper/dedup_worker.h"
 
+#include <signal.h>
+
 #include <filesystem>
+
+#include "common/endpoint.h"
 
 namespace sluice {
 
@@ -10,6 +14,11 @@ std::string DedupLogic::IngestStage(uint32_t shard) {
 
 Status DedupLogic::Start(const WorkerContext& ctx) {
   ctx_ = ctx;
+  log_.run = ctx.run_id;
+  log_.stage = stage();
+  if (members_) {
+    LogInfo(log_, "serving cluster members on " + members_->endpoint() + " as " + member_endpoint_);
+  }
   shards_ = ShardMap(ctx.dedup_shard_map, ctx.dedup_shards, ctx.shard);
   if (ctx.shard >= shards_.count()) {
     return Status::InvalidArgument("deduper " + std::to_string(ctx.shard) + " is not one of the " +
@@ -133,33 +142,29 @@ Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitt
   c.set_dedup_shard(ctx_.shard);
   switch (lease.dedup_round()) {
     case 1: {
-      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_patterns(), shard->ComparePairs(shards_));
+      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_blocks(), shard->SummarizeBlocks(shards_));
+      c.set_stage("dedup_blocks");
+      c.mutable_batch()->set_source(id.source() + "/blocks");
+      break;
+    }
+    case 2: {
+      std::vector<v1::DedupBlocks> blocks(lease.dedup_blocks().begin(), lease.dedup_blocks().end());
+      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_patterns(), shard->ComparePairs(shards_, blocks));
       c.set_stage("dedup_patterns");
       c.mutable_batch()->set_source(id.source() + "/patterns");
       break;
     }
-    case 2: {
+    case 3: {
+      std::vector<v1::DedupBlocks> blocks(lease.dedup_blocks().begin(), lease.dedup_blocks().end());
       std::vector<v1::DedupPatterns> all(lease.dedup_patterns().begin(),
                                          lease.dedup_patterns().end());
-      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_edges(), shard->DecidePairs(shards_, all));
+      SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_edges(), shard->DecidePairs(shards_, blocks, all));
       c.set_stage("dedup_edges");
       c.mutable_batch()->set_source(id.source() + "/edges");
       break;
     }
-    case 3: {
-      if (lease.dedup_rebuild() && resolved_.count(name)) return Status::Ok();  // still here
-      id.set_sequence(0);
-      SLUICE_ASSIGN_OR_RETURN(Resolution res,
-                              shard->ResolveWith(shards_, lease.dedup_edges(), id,
-                                                 static_cast<size_t>(ctx_.plan.batch_size)));
-      if (lease.dedup_rebuild()) {
-        // A replacement shard during output: RESEND leases follow.
-        resolved_[name] = std::move(res);
-        return Status::Ok();
-      }
-      CommitResolution(name, id, lease.epoch(), std::move(res), out);
-      return Status::Ok();
-    }
+    case 4:
+      return MemberRound(lease, shard, out);
     default:
       return Status::InvalidArgument("dedup resolve round " + std::to_string(lease.dedup_round()) +
                                      " does not exist");
@@ -189,7 +194,7 @@ Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     if (it == resolved_.end()) {
       if (!shards_.single()) {
         // Deciding needs every shard's edges: the coordinator sends them
-        // (a round-3 rebuild lease) before any RESEND to a replacement.
+        // (a round-4 rebuild lease) before any RESEND to a replacement.
         return Status::FailedPrecondition("dedup shard " + std::to_string(ctx_.shard) +
                                           " has no resolution of " + lease.batch().entity() +
                                           " to resend from");
@@ -207,6 +212,79 @@ Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     return Status::Ok();
   }
   return Status::InvalidArgument("deduper cannot take this lease");
+}
+
+Status DedupLogic::Prepare(const WorkerOptions& options, v1::Register* reg) {
+  SLUICE_ASSIGN_OR_RETURN(
+      members_, MemberServer::Start(options.member_bind.empty() ? MemberBindFor(options.bind)
+                                                                : options.member_bind));
+  // Behind NAT or DNS: the host the data endpoint is advertised under.
+  std::string advertise;
+  const std::string& bound = members_->endpoint();
+  if (options.advertise.rfind("tcp://", 0) == 0 && bound.rfind("tcp://", 0) == 0) {
+    advertise =
+        options.advertise.substr(0, options.advertise.rfind(':')) + bound.substr(bound.rfind(':'));
+  }
+  member_endpoint_ = AdvertisedEndpoint(bound, advertise, LocalHostName());
+  reg->set_dedup_peer_endpoint(member_endpoint_);
+  return Status::Ok();
+}
+
+Status DedupLogic::MemberRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out) {
+  const std::string name = std::to_string(lease.batch().wave()) + "-" + lease.batch().entity();
+  if (lease.dedup_rebuild()
+          ? resolved_.count(name) > 0
+          : resolved_epoch_.count(name) && resolved_epoch_[name] == lease.epoch()) {
+    return Status::Ok();  // still here, or round 4 again after this shard answered it
+  }
+  // What the others need of this shard first: they may be asking already.
+  SLUICE_ASSIGN_OR_RETURN(auto serve, shard->MembersFor(shards_, lease.dedup_edges()));
+  if (members_) members_->Publish(name, lease.epoch(), serve);
+  // Test-only fault (`--test-fault deduper-1:sigkill_in_round4`): dies
+  // with its members published, maybe while a peer fetches them.
+  if (ctx_.fault == "sigkill_in_round4" && !lease.dedup_rebuild()) raise(SIGKILL);
+  uint64_t fetched = 0, peers = 0;
+  auto fetch = [&](uint32_t peer) -> Result<std::vector<Record>> {
+    if (peer >= static_cast<uint32_t>(lease.dedup_peers_size()) ||
+        lease.dedup_peers(peer).empty()) {
+      return Status::Unavailable("no member endpoint for dedup shard " + std::to_string(peer));
+    }
+    v1::DedupMemberRequest request;
+    request.set_resolution(name);
+    request.set_epoch(lease.epoch());
+    request.set_shard(ctx_.shard);
+    auto members = FetchMembers(lease.dedup_peers(peer), request, std::chrono::seconds(10));
+    if (members.ok()) {
+      fetched += members->size();
+      ++peers;
+    }
+    return members;
+  };
+  v1::BatchId id = lease.batch();
+  id.set_source("dedup/" + std::to_string(ctx_.shard));
+  id.set_sequence(0);
+  auto res = shard->ResolveWith(shards_, lease.dedup_edges(), fetch, id,
+                                static_cast<size_t>(ctx_.plan.batch_size));
+  if (!res.ok() && res.status().code() == StatusCode::kUnavailable) {
+    // A peer died: the coordinator sends round 4 again once its
+    // replacement registered, with the replacement's endpoint.
+    LogWarn(log_, "dedup " + name + ": " + res.status().message() + "; waiting for round 4 again");
+    return Status::Ok();
+  }
+  SLUICE_RETURN_IF_ERROR(res.status());
+  uint64_t served = 0;
+  for (const auto& [to, batch] : serve) served += batch.records.size();
+  LogInfo(log_, "dedup " + name + " round 4: fetched " + std::to_string(fetched) +
+                    " cluster member(s) from " + std::to_string(peers) + " shard(s), serves " +
+                    std::to_string(served) + " to others");
+  resolved_epoch_[name] = lease.epoch();
+  if (lease.dedup_rebuild()) {
+    // A replacement shard during output: RESEND leases follow.
+    resolved_[name] = std::move(*res);
+    return Status::Ok();
+  }
+  CommitResolution(name, id, lease.epoch(), std::move(*res), out);
+  return Status::Ok();
 }
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 // The deduper stage, one shard: ingests batches into a durable shard log,
 // then, on the coordinator's RESOLVE lease, decides and emits survivors. On
-// N > 1 shards a resolve is three rounds (docs/dedup.md#scale-out).
+// N > 1 shards a resolve is four rounds (docs/dedup.md#scale-out), the last
+// one fetching cluster members from other shards (member_exchange.h).
 #pragma once
 
 #include <deque>
@@ -9,8 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "common/log.h"
 #include "common/worker.h"
 #include "deduper/dedup.h"
+#include "deduper/member_exchange.h"
 #include "deduper/shard_map.h"
 
 namespace sluice {
@@ -18,6 +21,8 @@ namespace sluice {
 class DedupLogic : public StageLogic {
  public:
   std::string stage() const override { return "dedup"; }
+  // Starts the member server and puts its endpoint in the registration.
+  Status Prepare(const WorkerOptions& options, v1::Register* reg) override;
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override;
@@ -29,8 +34,11 @@ class DedupLogic : public StageLogic {
 
  private:
   Result<DedupShard*> ShardFor(const v1::BatchId& id);
-  // RESOLVE rounds 1-3 of a multi-shard resolve.
+  // RESOLVE rounds 1-4 of a multi-shard resolve.
   Status OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
+  // Round 4: publish what other shards need of this one, fetch what this
+  // one needs of them, cluster and commit (or, `rebuild`, only rebuild).
+  Status MemberRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
   // The dedup_resolve commit of a resolution, then its output queued.
   void CommitResolution(const std::string& name, const v1::BatchId& id, uint64_t epoch,
                         Resolution res, StageEmitter& out);
@@ -47,6 +55,10 @@ class DedupLogic : public StageLogic {
   ShardMap shards_;
   std::map<std::string, std::unique_ptr<DedupShard>> shards_by_name_;  // by wave/entity
   std::map<std::string, Resolution> resolved_;                         // kept for RESEND
+  std::map<std::string, uint64_t> resolved_epoch_;  // the epoch each resolution answered
+  std::unique_ptr<MemberServer> members_;
+  std::string member_endpoint_;  // as announced to the coordinator
+  LogContext log_;
 };
 
 }  // namespace sluice

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,6 +25,7 @@
 #include "deduper/comparators.h"
 #include "deduper/compare_pass.h"
 #include "deduper/dedup.h"
+#include "deduper/dedup_internal.h"
 #include "deduper/shard_map.h"
 
 namespace sluice {
@@ -82,16 +84,12 @@ class FuzzyMatcher : public Matcher {
     return Status::Ok();
   }
 
-  std::vector<MatchEdge> Match(const Schema& schema, const std::vector<Record>& records) override {
-    Status st = Compare(schema, records, ShardMap());
-    if (!st.ok()) return {};
-    return Decide(Patterns());
-  }
   // The phases of Match on one shard of N (docs/dedup.md#scale-out).
-  Status Compare(const Schema& schema, const std::vector<Record>& records,
-                 const ShardMap& shards) override;
+  BlockKeys Oversize(const MatchInput& in) override;
+  Status Compare(const MatchInput& in, const BlockKeys& oversize) override;
   PatternCounts Patterns() const override { return patterns_; }
-  std::vector<MatchEdge> Decide(const PatternCounts& all) override;
+  LevelCounts UCounts() const override { return u_counts_; }
+  std::vector<MatchEdge> Decide(const PatternCounts& all, const LevelCounts& u) override;
   const MatchStats& stats() const override { return stats_; }
 
  private:
@@ -99,7 +97,9 @@ class FuzzyMatcher : public Matcher {
   int LevelOf(uint64_t pattern, size_t c) const { return comparer_.LevelOf(pattern, c); }
   double Score(uint64_t pattern) const { return comparer_.Score(pattern); }
 
-  void EstimateU(size_t n);
+  // u level counts of random pairs within each home virtual shard it owns.
+  void SampleU(const MatchInput& in);
+  void EstimateU(const LevelCounts& counts);
   void EstimateM(const std::vector<std::vector<std::pair<uint64_t, uint64_t>>>& by_rule);
   // EM over one blocking rule's patterns with the comparisons in `active`;
   // adds each active comparison's m, weighted by the expected matches, to
@@ -119,47 +119,79 @@ class FuzzyMatcher : public Matcher {
   // Between Compare and Decide: the pairs of this shard, in pair order.
   ShardMap shards_;
   size_t n_ = 0;
-  std::vector<std::vector<uint64_t>> keys_;         // per blocking rule, per record
-  std::vector<blocking::Blocks> blocks_;            // this shard's blocks
-  std::vector<uint64_t> codes_;                     // per compared pair: rule or pattern
-  PatternCounts patterns_;                          // per rule, sorted
-  std::unordered_map<uint64_t, size_t> forced_at_;  // (a << 32 | b) -> forced_
-  std::vector<uint32_t> forced_home_;               // per forced_: home shard of its first record
+  std::vector<std::vector<uint64_t>> keys_;  // per blocking rule, per record
+  std::vector<blocking::Blocks> blocks_;     // this shard's blocks
+  std::vector<uint64_t> codes_;              // per compared pair: rule or pattern
+  PatternCounts patterns_;                   // per rule, sorted
+  LevelCounts u_counts_;                     // per comparison, per level
+  // Round 1's blocking keys, for round 2 on the same records.
+  std::vector<std::vector<uint64_t>> round1_keys_;
+  uint64_t round1_generation_ = 0;
+  std::unordered_set<uint64_t> forced_pairs_;  // (a << 32 | b): left to the steward edges
+  std::vector<MatchEdge> forced_edges_;        // steward pairs emitted as home of the first record
+  std::vector<MatchEdge> forced_echoes_;       // ... as home of the second only
 };
 
 // u: how often each level occurs between records that are, almost all,
-// not the same entity: random pairs, from a fixed seed.
-void FuzzyMatcher::EstimateU(size_t n) {
-  std::vector<std::vector<uint64_t>> counts(comparisons_.size());
-  for (size_t c = 0; c < comparisons_.size(); ++c) counts[c].assign(comparisons_[c].levels, 0);
-  uint64_t state = 0x9E3779B97F4A7C15ULL;
-  auto next = [&state]() {  // splitmix64
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  };
-  const uint64_t samples = n < 2 ? 0 : static_cast<uint64_t>(spec_.u_sample_pairs);
-  for (uint64_t s = 0; s < samples; ++s) {
-    const size_t a = next() % n;
-    size_t b = next() % (n - 1);
-    if (b >= a) ++b;
-    for (size_t c = 0; c < comparisons_.size(); ++c) {
-      if (comparisons_[c].fixed_u) continue;
-      const int l = Level(comparisons_[c], a, b);
-      if (l < comparisons_[c].levels) ++counts[c][l];
+// not the same entity: random pairs within each home virtual shard (the
+// records whose KeyHash falls in it, in canonical order), from a seed per
+// virtual shard. Each shard samples the virtual shards it owns, which hold
+// its home records, so the counts summed over the shards do not depend on N.
+void FuzzyMatcher::SampleU(const MatchInput& in) {
+  u_counts_.assign(comparisons_.size(), {});
+  for (size_t c = 0; c < comparisons_.size(); ++c) u_counts_[c].assign(comparisons_[c].levels, 0);
+  bool any = false;
+  for (const Comparison& cmp : comparisons_) any = any || !cmp.fixed_u;
+  if (!any) return;
+  constexpr uint32_t kV = ShardMap::kVirtualShards;
+  std::vector<std::vector<uint32_t>> members(kV);
+  const std::vector<Record>& records = in.records;
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    if (!in.skip.empty() && in.skip[i]) continue;
+    const uint32_t v = static_cast<uint32_t>(KeyHash(records[i].source, records[i].key) % kV);
+    if (in.shards.single() || in.shards.owners()[v] == in.shards.self()) members[v].push_back(i);
+  }
+  const uint64_t per_vshard =
+      (static_cast<uint64_t>(std::max<int64_t>(spec_.u_sample_pairs, 0)) + kV - 1) / kV;
+  for (uint32_t v = 0; v < kV; ++v) {
+    const std::vector<uint32_t>& m = members[v];
+    if (m.size() < 2) continue;
+    uint64_t state = 0x9E3779B97F4A7C15ULL * (v + 1);
+    auto next = [&state]() {  // splitmix64
+      uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      return z ^ (z >> 31);
+    };
+    for (uint64_t s = 0; s < per_vshard; ++s) {
+      const size_t x = next() % m.size();
+      size_t y = next() % (m.size() - 1);
+      if (y >= x) ++y;
+      for (size_t c = 0; c < comparisons_.size(); ++c) {
+        if (comparisons_[c].fixed_u) continue;
+        const int l = Level(comparisons_[c], m[x], m[y]);
+        if (l < comparisons_[c].levels) ++u_counts_[c][l];
+      }
     }
   }
+}
+
+void FuzzyMatcher::EstimateU(const LevelCounts& counts) {
   for (size_t c = 0; c < comparisons_.size(); ++c) {
     Comparison& cmp = comparisons_[c];
     if (cmp.fixed_u) continue;
-    const uint64_t total = std::accumulate(counts[c].begin(), counts[c].end(), uint64_t{0});
+    std::vector<uint64_t> seen(cmp.levels, 0);
+    if (c < counts.size()) {
+      for (int l = 0; l < cmp.levels && l < static_cast<int>(counts[c].size()); ++l) {
+        seen[l] = counts[c][l];
+      }
+    }
+    const uint64_t total = std::accumulate(seen.begin(), seen.end(), uint64_t{0});
     cmp.u.assign(cmp.levels, 0);
     // Add-one smoothing: a level never seen among random pairs still has
     // some chance, so that its weight stays finite.
     for (int l = 0; l < cmp.levels; ++l) {
-      cmp.u[l] =
-          (static_cast<double>(counts[c][l]) + 1.0) / (static_cast<double>(total) + cmp.levels);
+      cmp.u[l] = (static_cast<double>(seen[l]) + 1.0) / (static_cast<double>(total) + cmp.levels);
     }
   }
 }
@@ -271,15 +303,31 @@ void FuzzyMatcher::FillScoredEdge(uint64_t pattern, MatchEdge* edge) const {
   }
 }
 
-Status FuzzyMatcher::Compare(const Schema& schema, const std::vector<Record>& records,
-                             const ShardMap& shards) {
+BlockKeys FuzzyMatcher::Oversize(const MatchInput& in) {
+  BlockKeys out;
+  round1_keys_.clear();
+  for (const BlockingRule& rule : spec_.blocking) {
+    auto k = BlockingKeys(rule, spec_.placeholders, in.schema, in.records);
+    if (!k.ok()) k = std::vector<uint64_t>(in.records.size(), 0);  // checked in Init
+    out.push_back(blocking::OversizeKeys(*k, spec_.max_block_size, in.shards));
+    round1_keys_.push_back(std::move(*k));
+  }
+  round1_generation_ = in.generation;
+  if (in.generation == 0) round1_keys_.clear();
+  return out;
+}
+
+Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
+  const Schema& schema = in.schema;
+  const std::vector<Record>& records = in.records;
   stats_ = {};
-  shards_ = shards;
+  shards_ = in.shards;
   const size_t n = records.size();
   n_ = n;
   codes_.clear();
-  forced_at_.clear();
-  forced_home_.assign(forced_.size(), 0);
+  forced_pairs_.clear();
+  forced_edges_.clear();
+  forced_echoes_.clear();
   comparer_.Prepare(schema, records);
 
   // Blocking: keys per rule, blocks, oversize blocks left out.
@@ -287,15 +335,22 @@ Status FuzzyMatcher::Compare(const Schema& schema, const std::vector<Record>& re
   std::vector<blocking::Blocks>& blocks = blocks_;
   keys.clear();
   blocks.clear();
-  for (const BlockingRule& rule : spec_.blocking) {
-    auto k = BlockingKeys(rule, spec_.placeholders, schema, records);
+  for (size_t r = 0; r < spec_.blocking.size(); ++r) {
+    const BlockingRule& rule = spec_.blocking[r];
+    Result<std::vector<uint64_t>> k = std::vector<uint64_t>{};
+    if (in.generation != 0 && in.generation == round1_generation_ && r < round1_keys_.size()) {
+      k = std::move(round1_keys_[r]);  // computed in round 1 on these very records
+    } else {
+      k = BlockingKeys(rule, spec_.placeholders, schema, records);
+    }
     if (!k.ok()) continue;  // checked in Init
     keys.push_back(std::move(*k));
     MatchStats::Rule& rs = stats_.blocking.emplace_back();
     rs.name = rule.name;
     uint64_t largest = 0;
-    blocks.push_back(
-        blocking::GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest, &shards_));
+    blocks.push_back(blocking::GroupBlocks(&keys.back(), spec_.max_block_size, &rs, &largest,
+                                           &shards_, &in.skip,
+                                           r < oversize.size() ? &oversize[r] : nullptr));
     if (rs.oversize_blocks > 0) {
       stats_.notes.push_back(
           "blocking rule " + rule.name + ": " + std::to_string(rs.oversize_blocks) +
@@ -305,19 +360,49 @@ Status FuzzyMatcher::Compare(const Schema& schema, const std::vector<Record>& re
     }
   }
 
-  // Steward decisions, by record index.
-  std::unordered_map<std::string, uint32_t> index_of;
-  std::unordered_map<uint64_t, size_t>& forced_at = forced_at_;
+  round1_keys_.clear();
+  round1_generation_ = 0;
+
+  // Steward decisions: each is emitted by the home shard of each of its
+  // records that holds it, which may not hold the other (KeepStewardEdges
+  // keeps it when both did); the shard that compares such a pair leaves it
+  // to that edge.
   if (!forced_.empty()) {
-    for (uint32_t i = 0; i < n; ++i)
+    std::unordered_map<std::string, uint32_t> index_of;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!in.skip.empty() && in.skip[i]) continue;
       index_of.emplace(records[i].source + '\x1f' + records[i].key, i);
-    for (size_t f = 0; f < forced_.size(); ++f) {
-      auto a = index_of.find(forced_[f].a.source + '\x1f' + forced_[f].a.key);
-      auto b = index_of.find(forced_[f].b.source + '\x1f' + forced_[f].b.key);
-      if (a == index_of.end() || b == index_of.end() || a->second == b->second) continue;
-      const uint64_t lo = std::min(a->second, b->second), hi = std::max(a->second, b->second);
-      forced_at[lo << 32 | hi] = f;
-      forced_home_[f] = shards_.HomeOf(records[lo].source, records[lo].key);
+    }
+    auto find = [&](const SourceKey& k) {
+      auto it = index_of.find(k.source + '\x1f' + k.key);
+      return it == index_of.end() ? MatchEdge::kAbsent : static_cast<size_t>(it->second);
+    };
+    std::set<std::pair<SourceKey, SourceKey>> done;
+    for (const ForcedPair& f : forced_) {
+      if (f.a == f.b) continue;
+      const bool swap = f.b < f.a;
+      const SourceKey& first = swap ? f.b : f.a;
+      const SourceKey& second = swap ? f.a : f.b;
+      if (!done.insert({first, second}).second) continue;  // listed twice
+      const size_t a = find(first), b = find(second);
+      if (a != MatchEdge::kAbsent && b != MatchEdge::kAbsent) {
+        forced_pairs_.insert(static_cast<uint64_t>(std::min(a, b)) << 32 | std::max(a, b));
+      }
+      const uint32_t home_a = shards_.HomeOf(first.source, first.key);
+      const uint32_t home_b = shards_.HomeOf(second.source, second.key);
+      const bool by_a = home_a == shards_.self() && a != MatchEdge::kAbsent;
+      const bool by_b = home_b == shards_.self() && b != MatchEdge::kAbsent;
+      // A shard home to both holds both: it emits only a pair it has.
+      if (home_a == home_b ? !(by_a && by_b) : !(by_a || by_b)) continue;
+      MatchEdge& edge = (by_a ? forced_edges_ : forced_echoes_).emplace_back();
+      edge.a = a;
+      edge.b = b;
+      edge.a_name = first;
+      edge.b_name = second;
+      edge.band = f.link ? Band::kMerge : Band::kDistinct;
+      edge.rule = "steward";
+      edge.detail = std::string(f.link ? "match" : "distinct") + " decided by " +
+                    (f.decided_by.empty() ? "a steward" : f.decided_by);
     }
   }
 
@@ -334,21 +419,20 @@ Status FuzzyMatcher::Compare(const Schema& schema, const std::vector<Record>& re
     patterns_.emplace_back(counts.begin(), counts.end());
     std::sort(patterns_.back().begin(), patterns_.back().end());  // the same sums in any run
   }
+  SampleU(in);
   return Status::Ok();
 }
 
 // Given every shard's pattern counts summed (or this shard's own when it is
 // the only one): m by EM, the weights, then the bands of this shard's pairs.
-std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all) {
+std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const LevelCounts& u) {
   std::vector<MatchEdge> edges;
-  const size_t n = n_;
   const bool scoring = !comparisons_.empty();
   const std::vector<std::vector<uint64_t>>& keys = keys_;
   const std::vector<blocking::Blocks>& blocks = blocks_;
   const std::vector<uint64_t>& codes = codes_;
-  const std::unordered_map<uint64_t, size_t>& forced_at = forced_at_;
   if (scoring) {
-    EstimateU(n);
+    EstimateU(u);
     EstimateM(all);
     for (Comparison& cmp : comparisons_) {
       cmp.weight.assign(cmp.levels, 0);
@@ -367,16 +451,11 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all) {
 
   // Pass 2: bands, in the same pair order.
   size_t next = 0;
-  auto emit = [&](uint32_t a, uint32_t b, uint64_t code, const ForcedPair* forced) {
+  auto emit = [&](uint32_t a, uint32_t b, uint64_t code) {
     MatchEdge edge;
     edge.a = a;
     edge.b = b;
-    if (forced != nullptr) {
-      edge.band = forced->link ? Band::kMerge : Band::kDistinct;
-      edge.rule = "steward";
-      edge.detail = std::string(forced->link ? "match" : "distinct") + " decided by " +
-                    (forced->decided_by.empty() ? "a steward" : forced->decided_by);
-    } else if (code & kRuleFlag) {
+    if (code & kRuleFlag) {
       const size_t r = code & ~kRuleFlag;
       if (r == rules_.size()) {
         edge.band = Band::kDistinct;
@@ -404,36 +483,22 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all) {
       default:
         ++stats_.distinct;
     }
-    if (edge.band != Band::kDistinct || forced != nullptr) edges.push_back(std::move(edge));
+    if (edge.band != Band::kDistinct) edges.push_back(std::move(edge));
   };
-  std::unordered_set<uint64_t> forced_done;
   blocking::ForEachPair(keys, blocks, [&](size_t, uint32_t a, uint32_t b) {
     const uint64_t code = codes[next++];
-    const ForcedPair* forced = nullptr;
-    if (!forced_at.empty()) {
-      auto it = forced_at.find(static_cast<uint64_t>(a) << 32 | b);
-      if (it != forced_at.end()) {
-        forced = &forced_[it->second];
-        forced_done.insert(it->first);
-      }
-    }
-    emit(a, b, code, forced);
+    if (!forced_pairs_.empty() && forced_pairs_.count(static_cast<uint64_t>(a) << 32 | b)) return;
+    emit(a, b, code);
   });
-  // Forced links between records no blocking rule brought together.
-  std::vector<std::pair<uint64_t, size_t>> rest(forced_at.begin(), forced_at.end());
-  std::sort(rest.begin(), rest.end());
-  for (const auto& [pair, f] : rest) {
-    if (forced_done.count(pair)) continue;
-    // On N shards a forced pair that blocking pairs is decided by the
-    // shard that compares it; any other by the home shard of its first
-    // record.
-    const uint32_t a = static_cast<uint32_t>(pair >> 32), b = static_cast<uint32_t>(pair);
-    if (!shards_.single() &&
-        (blocking::CoBlocked(keys, a, b) || forced_home_[f] != shards_.self())) {
-      continue;
-    }
-    emit(a, b, 0, &forced_[f]);
+  // The steward pairs this shard emits, blocked together or not (counted
+  // by the home of the first record only).
+  for (MatchEdge& edge : forced_edges_) {
+    ++(edge.band == Band::kMerge ? stats_.merge : stats_.distinct);
+    edges.push_back(std::move(edge));
   }
+  for (MatchEdge& edge : forced_echoes_) edges.push_back(std::move(edge));
+  forced_edges_.clear();
+  forced_echoes_.clear();
   const std::string shard =
       shards_.single() ? "" : "shard " + std::to_string(shards_.self()) + ": ";
   for (const MatchStats::Rule& r : stats_.blocking) {
@@ -450,6 +515,22 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all) {
 
 }  // namespace
 
+namespace dedup_internal {
+
+std::vector<BlockingRule> FuzzyBlockingRules(const DedupSpec& spec) {
+  std::vector<BlockingRule> rules = spec.blocking;
+  if (!spec.key_fields.empty()) {
+    BlockingRule key;
+    key.name = "key";
+    key.yaml_path = spec.yaml_path + ".key";
+    for (const std::string& f : spec.key_fields) key.parts.push_back({f, "value", 0});
+    rules.insert(rules.begin(), std::move(key));
+  }
+  return rules;
+}
+
+}  // namespace dedup_internal
+
 Result<std::unique_ptr<Matcher>> MakeFuzzyMatcher(const DedupSpec& spec, const Schema& schema,
                                                   std::vector<ForcedPair> forced) {
   auto m = std::make_unique<FuzzyMatcher>(spec, std::move(forced));
@@ -459,13 +540,8 @@ Result<std::unique_ptr<Matcher>> MakeFuzzyMatcher(const DedupSpec& spec, const S
 
 Result<std::vector<BlockingEstimate>> EstimateBlocking(const DedupSpec& spec, const Schema& schema,
                                                        const std::vector<Record>& records) {
-  std::vector<BlockingRule> rules = spec.blocking;
-  if (!spec.key_fields.empty() && spec.fuzzy()) {
-    BlockingRule key;
-    key.name = "key";
-    for (const std::string& f : spec.key_fields) key.parts.push_back({f, "value", 0});
-    rules.insert(rules.begin(), key);
-  }
+  std::vector<BlockingRule> rules =
+      spec.fuzzy() ? dedup_internal::FuzzyBlockingRules(spec) : spec.blocking;
   std::vector<std::vector<uint64_t>> keys;
   std::vector<blocking::Blocks> blocks;
   std::vector<BlockingEstimate> out;

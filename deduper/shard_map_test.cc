@@ -1,6 +1,7 @@
 // Dedup scale-out (docs/dedup.md#scale-out): the shard map, the ownership of
-// candidate pairs (each compared by exactly one of N shards), and the three
-// resolve rounds on N shards giving what one shard gives.
+// candidate pairs (each compared by exactly one of N shards), the routing of
+// records, and the four resolve rounds on N shards (each holding only what
+// the router sends it) giving what one shard gives.
 #include "deduper/shard_map.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
 #include "deduper/fuzzy_matcher.h"
+#include "deduper/shard_route.h"
 
 namespace sluice {
 namespace {
@@ -210,6 +212,9 @@ struct Outcome {
   std::vector<std::string> decisions;
   std::vector<std::string> review_items;
   uint64_t in = 0, comparisons = 0;
+  // The m, u and weights of each comparison, from every resolution that
+  // estimated them: the same EM on every shard.
+  std::set<std::string> estimates;
 };
 
 void Add(const Resolution& res, Outcome* o) {
@@ -228,12 +233,92 @@ void Add(const Resolution& res, Outcome* o) {
   for (const v1::ReviewItem& i : res.review_items) o->review_items.push_back(i.SerializeAsString());
   o->in += res.in;
   o->comparisons += res.stats.comparisons;
+  for (const std::string& note : res.stats.notes) {
+    if (note.rfind("comparison ", 0) == 0) o->estimates.insert(note);
+  }
 }
 
 void Sort(Outcome* o) {
   for (auto* v : {&o->survivors, &o->fates, &o->decisions, &o->review_items}) {
     std::sort(v->begin(), v->end());
   }
+}
+
+// Every record goes to its home shard, and both records of every candidate
+// pair of the single-shard blocking meet on the shard that compares it.
+TEST(ShardRouterTest, HomesAndComparingShardsHoldTheirRecords) {
+  const Schema schema = PersonSchema();
+  Plan plan;
+  plan.dedup["person"] = PersonSpec();
+  plan.dedup["person"].key_fields = {"national_id"};  // the key blocks first
+  const DedupSpec& spec = plan.dedup["person"];
+  const std::vector<Record> records = People(600, 7);
+  std::vector<BlockingRule> rules = {Rule("key", {{"national_id", "value", 0}})};
+  rules.insert(rules.end(), spec.blocking.begin(), spec.blocking.end());
+  std::vector<std::vector<uint64_t>> keys;
+  std::vector<blocking::Blocks> blocks;
+  for (const BlockingRule& rule : rules) {
+    auto k = BlockingKeys(rule, spec.placeholders, schema, records);
+    ASSERT_TRUE(k.ok());
+    keys.push_back(*k);
+    MatchStats::Rule stats;
+    uint64_t largest = 0;
+    blocks.push_back(blocking::GroupBlocks(&keys.back(), spec.max_block_size, &stats, &largest));
+  }
+  std::vector<std::tuple<size_t, uint32_t, uint32_t>> pairs;
+  blocking::ForEachPair(keys, blocks,
+                        [&](size_t r, uint32_t a, uint32_t b) { pairs.emplace_back(r, a, b); });
+  ASSERT_GT(pairs.size(), 200u);
+  for (uint32_t n : {1u, 2u, 4u}) {
+    SCOPED_TRACE(std::to_string(n) + " shards");
+    ShardMap map(n, 0);
+    auto router = ShardRouter::Create(plan, "person", schema, map);
+    ASSERT_TRUE(router.ok()) << router.status().ToString();
+    const auto routes = router->Route(records);
+    ASSERT_EQ(routes.size(), n);
+    auto holds = [&](uint32_t s, uint32_t i) {
+      return std::binary_search(routes[s].begin(), routes[s].end(), i);
+    };
+    size_t routed = 0;
+    for (uint32_t s = 0; s < n; ++s) {
+      EXPECT_TRUE(std::is_sorted(routes[s].begin(), routes[s].end()));
+      routed += routes[s].size();
+    }
+    for (uint32_t i = 0; i < records.size(); ++i) {
+      EXPECT_TRUE(holds(map.HomeOf(records[i].source, records[i].key), i)) << i;
+    }
+    for (const auto& [r, a, b] : pairs) {
+      const uint32_t s = map.OwnerOfBlock(keys[r][a]);
+      EXPECT_TRUE(holds(s, a) && holds(s, b)) << "pair " << a << ", " << b << " rule " << r;
+    }
+    if (n == 1) {
+      EXPECT_EQ(routed, records.size());
+    } else {
+      EXPECT_LT(routed, records.size() * n) << "routing sends a record to only some shards";
+    }
+  }
+  // A spec naming a field the entity lacks fails with its YAML path.
+  plan.dedup["person"].blocking.push_back(Rule("bad", {{"no_such_field", "value", 0}}));
+  auto bad = ShardRouter::Create(plan, "person", schema, ShardMap(2, 0));
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("dedup.person.blocking.bad"), std::string::npos)
+      << bad.status().ToString();
+  // The exact-key matcher: equal keys go to one shard, the key's owner.
+  Plan exact;
+  exact.dedup["person"].key_fields = {"national_id"};
+  exact.dedup["person"].yaml_path = "dedup.person";
+  auto by_key = ShardRouter::Create(exact, "person", schema, ShardMap(4, 0));
+  ASSERT_TRUE(by_key.ok()) << by_key.status().ToString();
+  std::vector<Record> twins = {records[0], records[0]};
+  twins[1].source = "erp";
+  twins[1].key = "twin";
+  const auto twin_routes = by_key->Route(twins);
+  bool met = false;
+  for (const auto& r : twin_routes) met = met || r.size() == 2;
+  EXPECT_TRUE(met);
+  exact.dedup["person"].key_fields = {"nope"};
+  EXPECT_EQ(ShardRouter::Create(exact, "person", schema, ShardMap(2, 0)).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 class ShardRoundsTest : public ::testing::Test {
@@ -245,23 +330,53 @@ class ShardRoundsTest : public ::testing::Test {
     fs::remove_all(dir_);
     plan_.dedup["person"] = PersonSpec();
     std::vector<Record> people = People(700, 11);
+    // Repeated keys: one again as it was, one with other values (so that
+    // its blocking keys route it elsewhere), both in later batches.
+    Record again = people[5];
+    Record changed = people[8];
+    changed.values[2] = Value::Str("zzyzx");
+    changed.values[3] = Value::Str("99999");
+    people.insert(people.begin() + 450, again);
+    people.push_back(changed);
     for (size_t i = 0; i < people.size(); i += 100) {
       const size_t end = std::min(people.size(), i + 100);
       batches_.push_back(Batch("people", i / 100, {people.begin() + i, people.begin() + end}));
     }
-    // A steward's decisions: a link no blocking rule gives, and a non-link.
+    // A steward's decisions: a link no blocking rule gives, a non-link, and
+    // a link to a record no source holds (none, as on one shard).
     forced_ = {{{"crm", "c1"}, {"crm", "c650"}, true, "dora"},
-               {{"crm", "c2"}, {"erp", "e2"}, false, "dora"}};
+               {{"crm", "c2"}, {"crm", "c5"}, false, "dora"},
+               {{"crm", "c3"}, {"crm", "c4"}, false, "dora"},
+               {{"crm", "c7"}, {"erp", "gone"}, true, "dora"}};
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::unique_ptr<DedupShard> Shard(const std::string& name, bool reversed = false) {
+  // A shard of `map` ingesting what the router sends it of every batch.
+  std::unique_ptr<DedupShard> Shard(const std::string& name, const ShardMap& map,
+                                    bool reversed = false) {
     auto shard = DedupShard::Create(plan_, "person", (dir_ / name).string(), forced_);
     EXPECT_TRUE(shard.ok()) << shard.status().ToString();
-    std::vector<RecordBatch> order = batches_;
-    if (reversed) std::reverse(order.begin(), order.end());
-    for (const RecordBatch& b : order) EXPECT_TRUE((*shard)->Ingest(b).ok());
+    for (const RecordBatch& b : Routed(map, reversed)) EXPECT_TRUE((*shard)->Ingest(b).ok());
     return std::move(*shard);
+  }
+
+  std::vector<RecordBatch> Routed(const ShardMap& map, bool reversed = false) {
+    auto router = ShardRouter::Create(plan_, "person", PersonSchema(), map);
+    EXPECT_TRUE(router.ok()) << router.status().ToString();
+    std::vector<RecordBatch> out;
+    for (const RecordBatch& b : batches_) {
+      const std::vector<uint32_t> mine = router->Route(b.records)[map.self()];
+      if (mine.empty()) continue;
+      RecordBatch part;
+      part.id = b.id;
+      part.schema = b.schema;
+      for (uint32_t i : mine) part.records.push_back(b.records[i]);
+      part.positions = mine;
+      part.RehashAll();
+      out.push_back(std::move(part));
+    }
+    if (reversed) std::reverse(out.begin(), out.end());
+    return out;
   }
 
   v1::BatchId OutputId(uint32_t shard) {
@@ -272,34 +387,79 @@ class ShardRoundsTest : public ::testing::Test {
     return id;
   }
 
-  // The three rounds over N shards, relayed as the coordinator does.
-  Outcome Resolve(uint32_t n) {
+  // Rounds 1-3 over N shards, relayed as the coordinator does.
+  struct Rounds {
     std::vector<std::unique_ptr<DedupShard>> shards;
     std::vector<ShardMap> maps;
-    for (uint32_t s = 0; s < n; ++s) {
-      shards.push_back(Shard("n" + std::to_string(n) + "-" + std::to_string(s), s % 2 == 1));
-      maps.emplace_back(n, s);
-    }
+    std::vector<v1::DedupBlocks> blocks;
     std::vector<v1::DedupPatterns> patterns;
-    for (uint32_t s = 0; s < n; ++s) {
-      auto p = shards[s]->ComparePairs(maps[s]);
-      EXPECT_TRUE(p.ok()) << p.status().ToString();
-      patterns.push_back(*p);
-    }
     v1::DedupEdges edges;
+    std::vector<v1::DedupEdges> by_shard;
+  };
+  Rounds RunRounds(uint32_t n, const std::string& tag) {
+    Rounds r;
+    for (uint32_t s = 0; s < n; ++s) {
+      r.maps.emplace_back(n, s);
+      r.shards.push_back(
+          Shard(tag + std::to_string(n) + "-" + std::to_string(s), r.maps[s], s % 2 == 1));
+    }
+    for (uint32_t s = 0; s < n; ++s) {
+      auto b = r.shards[s]->SummarizeBlocks(r.maps[s]);
+      EXPECT_TRUE(b.ok()) << b.status().ToString();
+      r.blocks.push_back(*b);
+    }
+    for (uint32_t s = 0; s < n; ++s) {
+      auto p = r.shards[s]->ComparePairs(r.maps[s], r.blocks);
+      EXPECT_TRUE(p.ok()) << p.status().ToString();
+      r.patterns.push_back(*p);
+    }
+    r.by_shard.resize(n);
     for (uint32_t s = n; s-- > 0;) {  // relayed in any order
-      auto e = shards[s]->DecidePairs(maps[s], patterns);
+      auto e = r.shards[s]->DecidePairs(r.maps[s], r.blocks, r.patterns);
       EXPECT_TRUE(e.ok()) << e.status().ToString();
-      for (const auto& edge : e->edges()) *edges.add_edges() = edge;
+      for (const auto& edge : e->edges()) *r.edges.add_edges() = edge;
+      r.by_shard[s] = *e;
+    }
+    return r;
+  }
+
+  // Round 4: each shard serves, then resolves fetching from the others.
+  Outcome Round4(Rounds& r, uint64_t* fetched = nullptr) {
+    const uint32_t n = static_cast<uint32_t>(r.shards.size());
+    std::vector<std::map<uint32_t, RecordBatch>> serve(n);
+    for (uint32_t s = 0; s < n; ++s) {
+      auto m = r.shards[s]->MembersFor(r.maps[s], r.edges);
+      EXPECT_TRUE(m.ok()) << m.status().ToString();
+      serve[s] = *m;
     }
     Outcome o;
     for (uint32_t s = 0; s < n; ++s) {
-      auto res = shards[s]->ResolveWith(maps[s], edges, OutputId(s), 64);
+      auto fetch = [&](uint32_t p) -> Result<std::vector<Record>> {
+        EXPECT_NE(p, s);
+        auto it = serve[p].find(s);
+        if (it == serve[p].end()) return std::vector<Record>{};
+        if (fetched) *fetched += it->second.records.size();
+        return it->second.records;
+      };
+      auto res = r.shards[s]->ResolveWith(r.maps[s], r.edges, fetch, OutputId(s), 64);
       EXPECT_TRUE(res.ok()) << res.status().ToString();
-      Add(*res, &o);
+      if (res.ok()) Add(*res, &o);
     }
     Sort(&o);
     return o;
+  }
+
+  Outcome Single() {
+    auto shard = DedupShard::Create(plan_, "person", (dir_ / "single").string(), forced_);
+    EXPECT_TRUE(shard.ok());
+    for (const RecordBatch& b : batches_) EXPECT_TRUE((*shard)->Ingest(b).ok());
+    auto res = (*shard)->Resolve(OutputId(0), 64);
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    Outcome one;
+    Add(*res, &one);
+    Sort(&one);
+    EXPECT_EQ(one.in, (*shard)->record_count());
+    return one;
   }
 
   fs::path dir_;
@@ -308,71 +468,123 @@ class ShardRoundsTest : public ::testing::Test {
   std::vector<ForcedPair> forced_;
 };
 
+std::string Joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += x + "\n";
+  return s;
+}
+
 TEST_F(ShardRoundsTest, OneTwoAndFourShardsDecideAsOne) {
-  auto single = Shard("single");
-  auto res = single->Resolve(OutputId(0), 64);
-  ASSERT_TRUE(res.ok()) << res.status().ToString();
-  Outcome one;
-  Add(*res, &one);
-  Sort(&one);
-  ASSERT_EQ(one.in, single->record_count());
+  const Outcome one = Single();
   ASSERT_GT(one.fates.size(), 20u);      // merges, reviews and repeats happened
   ASSERT_GT(one.decisions.size(), 20u);  // ... decided by rule, score and steward
+  size_t rejected = 0, steward = 0, oversize = 0;
+  for (const std::string& f : one.fates) {
+    v1::Fate fate;
+    fate.ParseFromString(f);
+    rejected += fate.rule() == "duplicate_source_key";
+  }
+  for (const std::string& d : one.decisions) {
+    v1::MatchDecision decision;
+    decision.ParseFromString(d);
+    steward += decision.rule() == "steward";
+    EXPECT_NE(decision.b_key(), "gone");
+  }
+  EXPECT_EQ(rejected, 2u);
+  EXPECT_EQ(steward, 3u);
   for (uint32_t n : {1u, 2u, 4u}) {
     SCOPED_TRACE(std::to_string(n) + " shards");
-    Outcome o = Resolve(n);
+    Rounds r = RunRounds(n, "n");
+    for (const v1::DedupBlocks& b : r.blocks) {
+      for (const auto& keys : b.oversize()) oversize += keys.keys_size();
+    }
+    uint64_t fetched = 0;
+    Outcome o = Round4(r, &fetched);
+    if (n > 1) {
+      EXPECT_GT(fetched, 0u) << "a cluster spanning shards should need a fetch";
+    }
     EXPECT_EQ(o.in, one.in);
     EXPECT_EQ(o.comparisons, one.comparisons);  // each pair compared once in all
-    EXPECT_EQ(o.survivors, one.survivors);
+    EXPECT_EQ(Joined(o.survivors), Joined(one.survivors));
     EXPECT_EQ(o.fates, one.fates);
     EXPECT_EQ(o.decisions, one.decisions);
     EXPECT_EQ(o.review_items, one.review_items);
+    EXPECT_EQ(o.estimates, one.estimates);  // u and m as on one shard, on every shard
+  }
+  EXPECT_EQ(one.estimates.size(), 4u);
+  EXPECT_GT(oversize, 0u) << "the data should make an oversize block";
+}
+
+// The exact-key matcher blocks by its key hash: the owner of a key's block
+// links its holders, and N shards decide as one.
+TEST_F(ShardRoundsTest, ExactKeyOnShardsDecidesAsOne) {
+  DedupSpec exact;
+  exact.entity = "person";
+  exact.yaml_path = "dedup.person";
+  exact.key_fields = {"national_id"};
+  exact.source_priority = {"crm", "erp"};
+  plan_.dedup["person"] = exact;
+  const Outcome one = Single();
+  ASSERT_GT(one.decisions.size(), 20u);
+  for (uint32_t n : {2u, 4u}) {
+    SCOPED_TRACE(std::to_string(n) + " shards");
+    Rounds r = RunRounds(n, "x");
+    uint64_t fetched = 0;
+    Outcome o = Round4(r, &fetched);
+    EXPECT_EQ(o.in, one.in);
+    EXPECT_EQ(Joined(o.survivors), Joined(one.survivors));
+    EXPECT_EQ(o.fates, one.fates);
+    EXPECT_EQ(o.decisions, one.decisions);
   }
 }
 
-TEST_F(ShardRoundsTest, ShardsWithOtherRecordsAreRefused) {
-  auto a = Shard("a");
-  auto b = DedupShard::Create(plan_, "person", (dir_ / "b").string(), forced_);
-  ASSERT_TRUE(b.ok());
-  for (size_t i = 1; i < batches_.size(); ++i) ASSERT_TRUE((*b)->Ingest(batches_[i]).ok());
-  ShardMap m0(2, 0), m1(2, 1);
-  auto pa = a->ComparePairs(m0);
-  auto pb = (*b)->ComparePairs(m1);
-  ASSERT_TRUE(pa.ok() && pb.ok());
-  auto edges = a->DecidePairs(m0, {*pa, *pb});
-  EXPECT_EQ(edges.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(edges.status().message().find("did not ingest the same batches"), std::string::npos)
-      << edges.status().ToString();
-}
-
-// A replacement shard rebuilds its part from the relayed edges alone.
-TEST_F(ShardRoundsTest, ReplacementRebuildsFromTheEdges) {
-  ShardMap m0(2, 0), m1(2, 1);
-  auto s0 = Shard("r0");
-  auto s1 = Shard("r1");
-  auto p0 = s0->ComparePairs(m0);
-  auto p1 = s1->ComparePairs(m1);
-  ASSERT_TRUE(p0.ok() && p1.ok());
-  v1::DedupEdges edges;
-  for (auto* s : {s0.get(), s1.get()}) {
-    auto e = s->DecidePairs(s == s0.get() ? m0 : m1, {*p0, *p1});
-    ASSERT_TRUE(e.ok());
-    for (const auto& edge : e->edges()) *edges.add_edges() = edge;
-  }
-  auto first = s1->ResolveWith(m1, edges, OutputId(1), 64);
-  ASSERT_TRUE(first.ok());
-  s1.reset();
-  auto again = DedupShard::Create(plan_, "person", (dir_ / "r1").string(), forced_);
+// A replayed sub-batch is kept once, in memory and in the log.
+TEST_F(ShardRoundsTest, ReplayedSubBatchKeepsOneCopy) {
+  ShardMap m1(2, 1);
+  auto shard = Shard("replay", m1);
+  const size_t count = shard->record_count();
+  const std::vector<RecordBatch> routed = Routed(m1);
+  ASSERT_FALSE(routed.empty());
+  auto again = shard->Ingest(routed[0]);
   ASSERT_TRUE(again.ok());
-  auto rebuilt = (*again)->ResolveWith(m1, edges, OutputId(1), 64);
-  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
-  Outcome x, y;
-  Add(*first, &x);
-  Add(*rebuilt, &y);
-  EXPECT_EQ(x.survivors, y.survivors);
-  EXPECT_EQ(x.fates, y.fates);
-  EXPECT_EQ(x.decisions, y.decisions);
-  EXPECT_GT(x.survivors.size(), 0u);
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(shard->record_count(), count);
+  shard.reset();
+  auto reopened = DedupShard::Create(plan_, "person", (dir_ / "replay").string(), forced_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->record_count(), count);
+  EXPECT_FALSE(*(*reopened)->Ingest(routed.back()));
+}
+
+// A replacement shard (a new object on the same log) entering round 3 or
+// round 4 directly gives what the one it replaces gave.
+TEST_F(ShardRoundsTest, ReplacementEntersRoundThreeOrFour) {
+  Rounds r = RunRounds(2, "r");
+  const Outcome before = Round4(r);
+  // Round 3 on a fresh object (it compares first): the same edges.
+  r.shards[1].reset();
+  auto replacement = DedupShard::Create(plan_, "person", (dir_ / "r2-1").string(), forced_);
+  ASSERT_TRUE(replacement.ok());
+  auto edges = (*replacement)->DecidePairs(r.maps[1], r.blocks, r.patterns);
+  ASSERT_TRUE(edges.ok()) << edges.status().ToString();
+  EXPECT_EQ(edges->SerializeAsString(), r.by_shard[1].SerializeAsString());
+  EXPECT_GT(edges->edges_size(), 0);
+  replacement->reset();
+  // Round 4 on fresh objects for both shards: the same resolution.
+  for (uint32_t s = 0; s < 2; ++s) {
+    r.shards[s].reset();
+    auto again =
+        DedupShard::Create(plan_, "person", (dir_ / ("r2-" + std::to_string(s))).string(), forced_);
+    ASSERT_TRUE(again.ok());
+    r.shards[s] = std::move(*again);
+  }
+  const Outcome after = Round4(r);
+  EXPECT_EQ(after.survivors, before.survivors);
+  EXPECT_EQ(after.fates, before.fates);
+  EXPECT_EQ(after.decisions, before.decisions);
+  EXPECT_EQ(after.review_items, before.review_items);
+  EXPECT_EQ(after.in, before.in);
+  EXPECT_GT(before.survivors.size(), 0u);
 }
 
 }  // namespace

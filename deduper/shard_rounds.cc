@@ -43,12 +43,37 @@ PatternCounts PatternsFromProto(const v1::DedupPatterns& in) {
   return counts;
 }
 
-void EdgesToProto(const std::vector<MatchEdge>& edges, v1::DedupEdges* out) {
+void LevelCountsToProto(const LevelCounts& counts, v1::DedupPatterns* out) {
+  out->clear_u_counts();
+  for (const std::vector<uint64_t>& c : counts) {
+    out->add_u_counts()->mutable_counts()->Assign(c.begin(), c.end());
+  }
+}
+
+LevelCounts SumLevelCounts(const std::vector<v1::DedupPatterns>& all) {
+  LevelCounts sum;
+  for (const v1::DedupPatterns& p : all) {
+    if (sum.size() < static_cast<size_t>(p.u_counts_size())) sum.resize(p.u_counts_size());
+    for (int c = 0; c < p.u_counts_size(); ++c) {
+      const auto& levels = p.u_counts(c).counts();
+      if (sum[c].size() < static_cast<size_t>(levels.size())) sum[c].resize(levels.size(), 0);
+      for (int l = 0; l < levels.size(); ++l) sum[c][l] += levels[l];
+    }
+  }
+  return sum;
+}
+
+void EdgesToProto(const std::vector<MatchEdge>& edges, const std::vector<Record>& records,
+                  v1::DedupEdges* out) {
   out->mutable_edges()->Reserve(static_cast<int>(edges.size()));
   for (const MatchEdge& e : edges) {
     v1::DedupEdge* p = out->add_edges();
-    p->set_a(static_cast<uint32_t>(e.a));
-    p->set_b(static_cast<uint32_t>(e.b));
+    const bool a_named = e.a == MatchEdge::kAbsent;
+    p->set_a_source(a_named ? e.a_name.source : records[e.a].source);
+    p->set_a_key(a_named ? e.a_name.key : records[e.a].key);
+    const bool named = e.b == MatchEdge::kAbsent;
+    p->set_b_source(named ? e.b_name.source : records[e.b].source);
+    p->set_b_key(named ? e.b_name.key : records[e.b].key);
     p->set_rule(e.rule);
     p->set_band(static_cast<uint32_t>(e.band));
     p->set_scored(e.scored);
@@ -57,43 +82,61 @@ void EdgesToProto(const std::vector<MatchEdge>& edges, v1::DedupEdges* out) {
   }
 }
 
-Result<std::vector<MatchEdge>> EdgesFromProto(const v1::DedupEdges& in, size_t records) {
-  std::vector<MatchEdge> edges;
+Result<std::vector<NamedEdge>> EdgesFromProto(const v1::DedupEdges& in) {
+  std::vector<NamedEdge> edges;
   edges.reserve(in.edges_size());
   for (const v1::DedupEdge& p : in.edges()) {
-    if (p.a() >= records || p.b() >= records || p.band() > static_cast<uint32_t>(Band::kDistinct)) {
-      return Status::Corruption("dedup edge (" + std::to_string(p.a()) + ", " +
-                                std::to_string(p.b()) + ") does not fit the shard's " +
-                                std::to_string(records) + " records");
+    if (p.band() > static_cast<uint32_t>(Band::kDistinct) || p.a_key().empty() ||
+        p.b_key().empty()) {
+      return Status::Corruption("dedup edge (" + p.a_source() + ":" + p.a_key() + ", " +
+                                p.b_source() + ":" + p.b_key() + ") is malformed");
     }
-    MatchEdge& e = edges.emplace_back();
-    e.a = p.a();
-    e.b = p.b();
+    NamedEdge& n = edges.emplace_back();
+    n.a = {p.a_source(), p.a_key()};
+    n.b = {p.b_source(), p.b_key()};
+    MatchEdge& e = n.edge;
     e.rule = p.rule();
     e.band = static_cast<Band>(p.band());
     e.scored = p.scored();
     e.score = p.score();
     e.detail = p.detail();
   }
-  std::sort(edges.begin(), edges.end(), [](const MatchEdge& x, const MatchEdge& y) {
-    return std::tie(x.a, x.b, x.rule) < std::tie(y.a, y.b, y.rule);
+  std::sort(edges.begin(), edges.end(), [](const NamedEdge& x, const NamedEdge& y) {
+    return std::tie(x.a, x.b, x.edge.rule) < std::tie(y.a, y.b, y.edge.rule);
   });
   return edges;
 }
 
-// The default phases: no estimation, so Compare does all the work and each
-// shard keeps the edges whose first record's home it is.
-Status Matcher::Compare(const Schema& schema, const std::vector<Record>& records,
-                        const ShardMap& shards) {
-  compared_ = Match(schema, records);
-  if (!shards.single()) {
-    std::erase_if(compared_, [&](const MatchEdge& e) {
-      return shards.HomeOf(records[e.a].source, records[e.a].key) != shards.self();
-    });
+void KeepStewardEdges(const ShardMap& shards, std::vector<NamedEdge>* edges) {
+  std::vector<NamedEdge> kept;
+  kept.reserve(edges->size());
+  // Sorted by names: the copies of one pair are adjacent.
+  for (size_t i = 0; i < edges->size();) {
+    NamedEdge& e = (*edges)[i];
+    size_t end = i + 1;
+    if (e.edge.rule != "steward") {
+      kept.push_back(std::move(e));
+      i = end;
+      continue;
+    }
+    while (end < edges->size() && (*edges)[end].edge.rule == "steward" && (*edges)[end].a == e.a &&
+           (*edges)[end].b == e.b) {
+      ++end;
+    }
+    const size_t need =
+        shards.HomeOf(e.a.source, e.a.key) == shards.HomeOf(e.b.source, e.b.key) ? 1 : 2;
+    if (end - i >= need) kept.push_back(std::move(e));
+    i = end;
   }
-  return Status::Ok();
+  *edges = std::move(kept);
 }
 
-std::vector<MatchEdge> Matcher::Decide(const PatternCounts&) { return std::move(compared_); }
+// One shard: every phase here, no oversize block known beforehand.
+std::vector<MatchEdge> Matcher::Match(const Schema& schema, const std::vector<Record>& records,
+                                      const std::vector<uint8_t>& skip) {
+  const ShardMap one;
+  if (!Compare({schema, records, skip, one, 0}, {}).ok()) return {};
+  return Decide(Patterns(), UCounts());
+}
 
 }  // namespace sluice

@@ -59,6 +59,13 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
       << log;  // deduper-1
   EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 100)), std::string::npos)
       << log;  // transformer-0
+  // The dedup shards' member sockets: base + 600 + ordinal.
+  for (int ordinal : {0, 1}) {
+    EXPECT_NE(log.find("serving cluster members on tcp://0.0.0.0:" +
+                       std::to_string(base + 600 + ordinal)),
+              std::string::npos)
+        << log;
+  }
 }
 
 TEST(Deploy, TheLauncherRefusesBadNamesAndAMissingCoordinator) {

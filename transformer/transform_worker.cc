@@ -20,17 +20,68 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   it->second->Apply(batch, &mapped, &fates, &lineage_);
   v1::Commit commit = MakeCommit(stage(), batch, mapped.records, fates);
   commit.set_lineage(lineage_.Finish());
+  std::vector<RecordBatch> parts;
+  if (ctx_.dedup_shards > 1) {
+    SLUICE_ASSIGN_OR_RETURN(const ShardRouter* router, RouterFor(key.first, mapped.schema));
+    parts = Route(*router, mapped, &commit);
+  }
   out.Commit(std::move(commit));
   // Test-only fault, set by `sluice run --test-fault transformer:drop_key=K`.
   if (ctx_.fault.rfind("drop_key=", 0) == 0) {
     // Loses one record between this stage and the next without saying so.
     std::string victim = ctx_.fault.substr(9);
     std::erase_if(mapped.records, [&](const Record& r) { return r.key == victim; });
+    for (RecordBatch& part : parts) {
+      for (size_t i = 0; i < part.records.size(); ++i) {
+        if (part.records[i].key != victim) continue;
+        part.records.erase(part.records.begin() + static_cast<long>(i));
+        part.positions.erase(part.positions.begin() + static_cast<long>(i));
+        break;
+      }
+    }
   }
-  // Every dedup shard gets every batch (docs/dedup.md#scale-out): the
-  // golden record of a cluster needs all its members in one process.
-  out.EmitToAll(ctx_.dedup_shards, mapped);
+  if (ctx_.dedup_shards <= 1) {
+    out.Emit(0, mapped);
+    return Status::Ok();
+  }
+  for (uint32_t s = 0; s < parts.size(); ++s) out.Emit(s, parts[s]);
   return Status::Ok();
+}
+
+Result<const ShardRouter*> TransformLogic::RouterFor(const std::string& entity,
+                                                     const Schema& schema) {
+  auto it = routers_.find(entity);
+  if (it == routers_.end()) {
+    const ShardMap shards(ctx_.dedup_shard_map, ctx_.dedup_shards, 0);
+    SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
+                            ShardRouter::Create(ctx_.plan, entity, schema, shards));
+    it = routers_.emplace(entity, std::move(router)).first;
+  }
+  return &it->second;
+}
+
+std::vector<RecordBatch> TransformLogic::Route(const ShardRouter& router, const RecordBatch& mapped,
+                                               v1::Commit* commit) {
+  const std::vector<std::vector<uint32_t>> routes = router.Route(mapped.records);
+  std::vector<RecordBatch> parts(routes.size());
+  for (size_t s = 0; s < routes.size(); ++s) {
+    RecordBatch& part = parts[s];
+    part.id = mapped.id;
+    part.epoch = mapped.epoch;
+    part.range = mapped.range;
+    part.schema = mapped.schema;
+    part.records.reserve(routes[s].size());
+    part.positions.reserve(routes[s].size());
+    for (uint32_t i : routes[s]) {
+      part.records.push_back(mapped.records[i]);
+      part.positions.push_back(i);
+    }
+    v1::DedupRoute* route = commit->add_dedup_routes();
+    route->set_shard(static_cast<uint32_t>(s));
+    route->set_records(part.records.size());
+    route->set_checksum(part.KeyChecksumValue());
+  }
+  return parts;
 }
 
 }  // namespace sluice

@@ -22,6 +22,7 @@
 
 #include "common/plan.h"
 #include "deduper/dedup.h"
+#include "deduper/shard_route.h"
 
 namespace sluice {
 namespace {
@@ -158,12 +159,13 @@ class Generator {
 
 Value Text(const std::string& s) { return s.empty() ? Value::Null() : Value::Str(s); }
 
-// The three resolve rounds of N shards (docs/dedup.md#scale-out), each
-// shard on its own thread, relayed here as the coordinator relays them; the
-// shards' resolutions combined (their stats summed, the comparison pass
-// timed by its slowest shard).
+// The four resolve rounds of N shards (docs/dedup.md#scale-out), each
+// shard on its own thread, relayed here as the coordinator relays them (the
+// members of clusters that span shards handed over in memory instead of
+// over the member sockets); the shards' resolutions combined (their stats
+// summed, the comparison pass timed by its slowest shard).
 Result<Resolution> ResolveOnShards(std::vector<std::unique_ptr<DedupShard>>& shards,
-                                   const v1::BatchId& id, size_t batch_size) {
+                                   const v1::BatchId& id, size_t batch_size, uint64_t* fetched) {
   const uint32_t n = static_cast<uint32_t>(shards.size());
   std::vector<Status> errors(n);
   auto each = [&](auto fn) {
@@ -175,24 +177,41 @@ Result<Resolution> ResolveOnShards(std::vector<std::unique_ptr<DedupShard>>& sha
     }
     return Status::Ok();
   };
+  std::vector<v1::DedupBlocks> blocks(n);
+  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
+    SLUICE_ASSIGN_OR_RETURN(blocks[k], shards[k]->SummarizeBlocks(ShardMap(n, k)));
+    return Status::Ok();
+  }));
   std::vector<v1::DedupPatterns> patterns(n);
   SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    SLUICE_ASSIGN_OR_RETURN(patterns[k], shards[k]->ComparePairs(ShardMap(n, k)));
+    SLUICE_ASSIGN_OR_RETURN(patterns[k], shards[k]->ComparePairs(ShardMap(n, k), blocks));
     return Status::Ok();
   }));
   std::vector<v1::DedupEdges> edges(n);
   SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    SLUICE_ASSIGN_OR_RETURN(edges[k], shards[k]->DecidePairs(ShardMap(n, k), patterns));
+    SLUICE_ASSIGN_OR_RETURN(edges[k], shards[k]->DecidePairs(ShardMap(n, k), blocks, patterns));
     return Status::Ok();
   }));
   v1::DedupEdges all;
   for (const auto& e : edges) all.mutable_edges()->MergeFrom(e.edges());
+  std::vector<std::map<uint32_t, RecordBatch>> serve(n);
+  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
+    SLUICE_ASSIGN_OR_RETURN(serve[k], shards[k]->MembersFor(ShardMap(n, k), all));
+    return Status::Ok();
+  }));
+  for (const auto& by_shard : serve) {
+    for (const auto& [to, batch] : by_shard) *fetched += batch.records.size();
+  }
   std::vector<Resolution> parts(n);
   SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
     v1::BatchId shard_id = id;
     shard_id.set_source("dedup/" + std::to_string(k));
-    SLUICE_ASSIGN_OR_RETURN(parts[k],
-                            shards[k]->ResolveWith(ShardMap(n, k), all, shard_id, batch_size));
+    auto fetch = [&, k](uint32_t peer) -> Result<std::vector<Record>> {
+      auto it = serve[peer].find(k);
+      return it == serve[peer].end() ? std::vector<Record>{} : it->second.records;
+    };
+    SLUICE_ASSIGN_OR_RETURN(
+        parts[k], shards[k]->ResolveWith(ShardMap(n, k), all, fetch, shard_id, batch_size));
     return Status::Ok();
   }));
   Resolution out;
@@ -296,7 +315,8 @@ int Main(int argc, char** argv) {
   const double gen_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - gen_start).count();
 
-  // One shard log per shard; every shard ingests every batch, as in a run.
+  // One shard log per shard; each batch is routed by key as the
+  // transformer routes it in a run (deduper/shard_route.h).
   std::vector<std::string> logs;
   std::vector<std::unique_ptr<DedupShard>> shards;
   for (uint32_t k = 0; k < shard_count; ++k) {
@@ -312,21 +332,44 @@ int Main(int argc, char** argv) {
     }
     shards.push_back(std::move(*shard));
   }
-  // Ingest in batches of 4096 like a run (the log is synced per batch).
+  auto router = ShardRouter::Create(plan, "hcp", batches[0].schema, ShardMap(shard_count, 0));
+  if (!router.ok()) {
+    std::fprintf(stderr, "%s\n", router.status().ToString().c_str());
+    return 1;
+  }
+  // Ingest in batches of 4096 like a run (the log is synced per batch),
+  // the shards in parallel as the processes of a run are.
   const auto ingest_start = std::chrono::steady_clock::now();
+  std::vector<uint64_t> held(shard_count, 0);
   uint64_t seq = 0;
   for (auto& b : batches) {
     for (size_t off = 0; off < b.records.size(); off += 4096) {
-      RecordBatch part;
-      part.schema = b.schema;
-      part.id = b.id;
-      part.id.set_sequence(seq++);
+      RecordBatch whole;
+      whole.schema = b.schema;
+      whole.id = b.id;
+      whole.id.set_sequence(seq++);
       const size_t end = std::min(b.records.size(), off + 4096);
-      part.records.assign(b.records.begin() + off, b.records.begin() + end);
-      for (auto& shard : shards) {
-        auto ok = shard->Ingest(part);
-        if (!ok.ok()) {
-          std::fprintf(stderr, "%s\n", ok.status().ToString().c_str());
+      whole.records.assign(b.records.begin() + off, b.records.begin() + end);
+      std::vector<std::vector<uint32_t>> routes = router->Route(whole.records);
+      std::vector<Status> errors(shard_count);
+      std::vector<std::thread> threads;
+      for (uint32_t k = 0; k < shard_count; ++k) {
+        threads.emplace_back([&, k] {
+          RecordBatch part;
+          part.schema = whole.schema;
+          part.id = whole.id;
+          for (uint32_t i : routes[k]) {
+            part.records.push_back(whole.records[i]);
+            part.positions.push_back(i);
+          }
+          held[k] += part.records.size();
+          errors[k] = shards[k]->Ingest(part).status();
+        });
+      }
+      for (auto& t : threads) t.join();
+      for (const Status& st : errors) {
+        if (!st.ok()) {
+          std::fprintf(stderr, "%s\n", st.ToString().c_str());
           return 1;
         }
       }
@@ -339,9 +382,10 @@ int Main(int argc, char** argv) {
   id.set_run_id("scale");
   id.set_entity("hcp");
   id.set_source("dedup/0");
+  uint64_t fetched = 0;  // members handed between shards in round 4
   const auto start = std::chrono::steady_clock::now();
   Result<Resolution> res =
-      shard_count == 1 ? shards[0]->Resolve(id, 4096) : ResolveOnShards(shards, id, 4096);
+      shard_count == 1 ? shards[0]->Resolve(id, 4096) : ResolveOnShards(shards, id, 4096, &fetched);
   const double resolve_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::string& log : logs) std::filesystem::remove(log);
@@ -396,6 +440,19 @@ int Main(int argc, char** argv) {
       (unsigned long long)merged, (unsigned long long)review);
   std::printf("pairwise precision %.4f recall %.4f (predicted %llu, correct %llu)\n", precision,
               recall, (unsigned long long)predicted, (unsigned long long)correct);
+  // What routing by key put on each shard (its home records and the
+  // members of the blocks it owns), the largest share, and the members
+  // handed between shards for golden records.
+  uint64_t most = 0;
+  std::string shares;
+  for (uint32_t k = 0; k < shard_count; ++k) {
+    most = std::max(most, held[k]);
+    shares += (k ? ", " : "") + std::to_string(held[k]);
+  }
+  std::printf(
+      "records held per shard: %s (largest %.1f%% of %llu); %llu members fetched from "
+      "other shards\n",
+      shares.c_str(), 100.0 * most / n, (unsigned long long)n, (unsigned long long)fetched);
   std::printf(
       "{\"shards\": %u, \"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, "
       "\"resolve_s\": "
@@ -403,11 +460,13 @@ int Main(int argc, char** argv) {
       "\"comparisons_per_s_per_core\": %.0f, \"compare_cpu_s\": %.3f, "
       "\"comparisons_per_cpu_s\": %.0f, \"comparisons_per_s_whole_resolve\": %.0f, "
       "\"merged_records\": %llu, \"review_records\": %llu, \"precision\": %.4f, "
-      "\"recall\": %.4f}\n",
+      "\"recall\": %.4f, \"ingest_s\": %.3f, \"largest_shard_share\": %.4f, "
+      "\"members_fetched\": %llu}\n",
       shard_count, (unsigned long long)n, (unsigned long long)duplicates,
       (unsigned long long)true_pairs, resolve_s, (unsigned long long)st.comparisons,
       st.compare_seconds, compare_per_s, st.compare_cpu_seconds, compare_per_cpu_s, per_s,
-      (unsigned long long)merged, (unsigned long long)review, precision, recall);
+      (unsigned long long)merged, (unsigned long long)review, precision, recall, ingest_s,
+      double(most) / n, (unsigned long long)fetched);
   return 0;
 }
 

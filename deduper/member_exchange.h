@@ -1,0 +1,79 @@
+// Round 4 of a multi-shard resolve, shard to shard (docs/dedup.md#scale-out):
+// the owner of a cluster builds its golden record from every member, and
+// members whose home is another shard come from that shard directly, never
+// through the coordinator.
+//
+// Each dedup shard runs a MemberServer: a ROUTER socket on its own thread,
+// so that a shard busy with its own round 4 (or blocked fetching from a
+// peer that is fetching from it) still answers. A shard publishes what it
+// serves for one resolution and epoch; a request for anything else is
+// answered "not ready", and the asking shard asks again.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/record.h"
+#include "common/status.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice {
+
+class MemberServer {
+ public:
+  // Binds `bind` ("tcp://10.0.0.5:*", "ipc:///path") and starts serving.
+  static Result<std::unique_ptr<MemberServer>> Start(const std::string& bind);
+  ~MemberServer();
+  MemberServer(const MemberServer&) = delete;
+  MemberServer& operator=(const MemberServer&) = delete;
+
+  // The bound endpoint (ZMQ_LAST_ENDPOINT).
+  const std::string& endpoint() const { return endpoint_; }
+
+  // From now on, requests of `epoch` for `resolution` ("<wave>-<entity>")
+  // get `by_shard[asking shard]` (no entry: an empty batch). Replaces what
+  // was published for that resolution before.
+  void Publish(const std::string& resolution, uint64_t epoch,
+               const std::map<uint32_t, RecordBatch>& by_shard);
+  // Requests answered so far (for tests and the log).
+  uint64_t served() const;
+
+ private:
+  MemberServer() = default;
+  void Serve(std::stop_token stop);
+  std::string Answer(const std::string& request);
+
+  std::string endpoint_;
+  struct Published {
+    uint64_t epoch = 0;
+    std::map<uint32_t, std::string> encoded;  // by asking shard: serialized RecordBatch
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Published> published_;  // by resolution
+  uint64_t served_ = 0;
+  std::unique_ptr<zmq::socket_t> socket_;  // used by the serving thread only
+  std::jthread thread_;
+};
+
+// Asks the shard at `endpoint` for the members of `request.resolution`
+// that it serves for `request.shard`, until it answers ready. A peer that
+// answers "not ready" is asked again; one that stays silent for `silence`
+// (dead, or replaced at another endpoint) fails the fetch with
+// Unavailable, and the coordinator leases round 4 again with the
+// replacement's endpoint.
+Result<std::vector<Record>> FetchMembers(const std::string& endpoint,
+                                         const v1::DedupMemberRequest& request,
+                                         std::chrono::milliseconds silence);
+
+// The bind endpoint of a worker's member socket: the host (or ipc path) of
+// its data bind, on a port of its own.
+std::string MemberBindFor(const std::string& data_bind);
+
+}  // namespace sluice

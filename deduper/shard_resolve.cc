@@ -1,0 +1,186 @@
+// Round 4 of a multi-shard resolve (docs/dedup.md#scale-out): every shard
+// clusters the same named edges, then resolves what it owns over a universe
+// of records it holds or fetches, with the single-shard Cluster().
+#include <algorithm>
+#include <numeric>
+#include <set>
+#include <tuple>
+
+#include "deduper/dedup_internal.h"
+
+namespace sluice::dedup_internal {
+namespace {
+
+std::string NameKey(const std::string& source, const std::string& key) {
+  return source + '\x1f' + key;
+}
+
+}  // namespace
+
+NamedClusters::NamedClusters(const std::vector<NamedEdge>& edges) {
+  auto intern = [&](const SourceKey& k) {
+    auto [it, added] = index_.emplace(NameKey(k.source, k.key), names_.size());
+    if (added) names_.push_back(k);
+    return it->second;
+  };
+  std::vector<std::pair<uint32_t, uint32_t>> links;
+  for (const NamedEdge& e : edges) {
+    if (e.edge.band == Band::kDistinct || e.a == e.b) continue;
+    links.emplace_back(intern(e.a), intern(e.b));
+  }
+  std::vector<uint32_t> parent(names_.size());
+  std::iota(parent.begin(), parent.end(), 0u);
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (auto [a, b] : links) {
+    a = find(a);
+    b = find(b);
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);
+  }
+  root_.resize(names_.size());
+  first_.assign(names_.size(), kNone);
+  members_.resize(names_.size());
+  for (uint32_t i = 0; i < names_.size(); ++i) {
+    root_[i] = find(i);
+    members_[root_[i]].push_back(i);
+    uint32_t& f = first_[root_[i]];
+    if (f == kNone || names_[i] < names_[f]) f = i;
+  }
+}
+
+uint32_t NamedClusters::Find(const SourceKey& name) const {
+  auto it = index_.find(NameKey(name.source, name.key));
+  return it == index_.end() ? kNone : it->second;
+}
+
+Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
+                                 const DedupShard::MemberFetch& fetch,
+                                 const v1::BatchId& id_template, size_t batch_size) {
+  const ShardMap& shards = in.shards;
+  const uint32_t self = shards.self();
+  std::vector<Record>& records = in.records;
+  const NamedClusters clusters(edges);
+  auto owner_of = [&](const SourceKey& k) {
+    const uint32_t c = clusters.Find(k);
+    return c == NamedClusters::kNone ? shards.HomeOf(k.source, k.key) : clusters.Owner(c, shards);
+  };
+
+  // The members of the clusters this shard owns that are not its home
+  // records, and the shards home to them.
+  std::set<SourceKey> wanted;
+  std::set<uint32_t> homes;
+  std::vector<bool> seen_root(clusters.size(), false);
+  for (uint32_t i = 0; i < clusters.size(); ++i) {
+    const uint32_t r = clusters.root(i);
+    if (seen_root[r] || clusters.Owner(i, shards) != self) continue;
+    seen_root[r] = true;
+    for (uint32_t m : clusters.Members(i)) {
+      const SourceKey& k = clusters.name(m);
+      const uint32_t home = shards.HomeOf(k.source, k.key);
+      if (home == self) continue;
+      wanted.insert(k);
+      homes.insert(home);
+    }
+  }
+  // Their home shards serve the ones whose first occurrence was not routed
+  // here; any other is the first of this shard's copies (canonical order).
+  std::map<SourceKey, Record> fetched;
+  for (uint32_t p : homes) {
+    Result<std::vector<Record>> got = fetch(p);
+    if (!got.ok()) {
+      return got.status().WithContext("dedup members from shard " + std::to_string(p));
+    }
+    for (Record& r : *got) {
+      SourceKey k{r.source, r.key};
+      if (wanted.count(k)) fetched.emplace(std::move(k), std::move(r));
+    }
+  }
+
+  // The universe: (record, its local index or none), canonical order.
+  constexpr uint32_t kFetched = UINT32_MAX;
+  struct Entry {
+    Record record;
+    uint32_t local;
+    bool owned;
+  };
+  std::vector<Entry> universe;
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    Record& r = records[i];
+    const bool repeat = i > 0 && r.key == records[i - 1].key && r.source == records[i - 1].source;
+    const SourceKey k{r.source, r.key};
+    if (shards.HomeOf(r.source, r.key) == self) {
+      // A first occurrence in a cluster owned elsewhere stays only so that
+      // its repeats are rejected against it.
+      universe.push_back({std::move(r), i, repeat || owner_of(k) == self});
+    } else if (!repeat) {
+      auto it = wanted.find(k);
+      if (it == wanted.end()) continue;
+      auto f = fetched.find(k);
+      if (f != fetched.end()) {
+        universe.push_back({std::move(f->second), kFetched, true});
+        fetched.erase(f);
+      } else {
+        universe.push_back({std::move(r), i, true});
+      }
+      wanted.erase(it);
+    }
+  }
+  for (auto& [k, r] : fetched) universe.push_back({std::move(r), kFetched, true});
+  std::sort(universe.begin(), universe.end(), [](const Entry& x, const Entry& y) {
+    return std::tie(x.record.source, x.record.key, x.local) <
+           std::tie(y.record.source, y.record.key, y.local);
+  });
+
+  std::vector<Record> u_records;
+  std::vector<Origin> u_origins;
+  std::vector<uint8_t> owned;
+  std::unordered_map<std::string, uint32_t> index;  // first occurrence of each name
+  u_records.reserve(universe.size());
+  for (Entry& e : universe) {
+    const uint32_t at = static_cast<uint32_t>(u_records.size());
+    index.emplace(NameKey(e.record.source, e.record.key), at);
+    u_origins.push_back(e.local == kFetched ? Origin{} : in.origins[e.local]);
+    owned.push_back(e.owned ? 1 : 0);
+    u_records.push_back(std::move(e.record));
+  }
+  universe = {};
+  records = {};
+
+  // The edges of the clusters it owns; the steward's distinct pairs whose
+  // first record's cluster it owns, as decisions by name (the other record
+  // may be held elsewhere). A name no shard holds (a steward's pair with a
+  // record gone) takes no part.
+  std::vector<MatchEdge> local;
+  std::vector<v1::MatchDecision> distinct;
+  for (const NamedEdge& e : edges) {
+    if (owner_of(e.a) != self) continue;
+    auto a = index.find(NameKey(e.a.source, e.a.key));
+    if (a == index.end()) continue;
+    if (e.edge.band == Band::kDistinct) {
+      if (e.edge.rule == "steward") distinct.push_back(DistinctDecision(e.edge, e.a, e.b));
+      continue;
+    }
+    auto b = index.find(NameKey(e.b.source, e.b.key));
+    if (b == index.end()) continue;
+    MatchEdge& m = local.emplace_back(e.edge);
+    m.a = std::min(a->second, b->second);
+    m.b = std::max(a->second, b->second);
+  }
+  if (u_records.empty()) return Resolution{};
+  const ClusterInput cluster_in{in.entity,  in.spec,         in.schema, u_records,  u_origins,
+                                in.batches, in.survivorship, in.golden, ShardMap(), &owned};
+  SLUICE_ASSIGN_OR_RETURN(Resolution out, Cluster(cluster_in, local, id_template, batch_size));
+  if (!distinct.empty()) {
+    for (v1::MatchDecision& d : distinct) out.decisions.push_back(std::move(d));
+    std::sort(out.decisions.begin(), out.decisions.end(),
+              [](const v1::MatchDecision& x, const v1::MatchDecision& y) {
+                return std::tie(x.a_source(), x.a_key(), x.b_source(), x.b_key()) <
+                       std::tie(y.a_source(), y.a_key(), y.b_source(), y.b_key());
+              });
+  }
+  return out;
+}
+
+}  // namespace sluice::dedup_internal

@@ -1,0 +1,45 @@
+// Routing of records to dedup shards (docs/dedup.md#scale-out): a record
+// goes to its home shard and to the owner of the block of each of its
+// blocking keys, so that a shard holds its home records and every member of
+// the blocks it owns, and nothing else.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/plan.h"
+#include "common/record.h"
+#include "common/status.h"
+#include "deduper/shard_map.h"
+
+namespace sluice {
+
+// Which dedup shards must hold a record: its home, and the owner of the
+// block of each of its blocking keys. The keys are exactly those the
+// matcher blocks on (fuzzy: the plan's key, then the blocking rules; exact:
+// the key hash), oversize blocks included: their owner must count them.
+class ShardRouter {
+ public:
+  // No dedup spec for `entity`, or one shard: home only. Fails with
+  // InvalidArgument (YAML path) when the spec names fields `schema` lacks.
+  static Result<ShardRouter> Create(const Plan& plan, const std::string& entity,
+                                    const Schema& schema, const ShardMap& shards);
+  // The same for a dedup spec (none: home only).
+  static Result<ShardRouter> ForSpec(const DedupSpec* spec, const Schema& schema,
+                                     const ShardMap& shards);
+
+  // Per shard (index = shard ordinal, size shards.count()): the indexes of
+  // `records` it must receive, ascending.
+  std::vector<std::vector<uint32_t>> Route(const std::vector<Record>& records) const;
+
+ private:
+  ShardMap shards_;
+  Schema schema_;
+  bool blocked_ = false;  // a spec: blocking keys route too
+  bool fuzzy_ = false;
+  DedupSpec spec_;
+  std::vector<BlockingRule> rules_;  // fuzzy: the rules the matcher blocks on
+};
+
+}  // namespace sluice
