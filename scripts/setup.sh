@@ -15,7 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libsqlite3-dev sqlite3
   libxxhash-dev libcli11-dev nlohmann-json3-dev
-  libpcre2-dev
+  libpcre2-dev libjemalloc-dev
   libhowardhinnant-date-dev tzdata
   libicu-dev libphonenumber-dev
   postgresql libpq-dev

@@ -217,15 +217,19 @@ void MappedEntityTransformer::Apply(const RecordBatch& in, RecordBatch* out,
   out->epoch = in.epoch;
   out->range = in.range;
   out->schema = schema_;
-  out->records.clear();
+  out->positions.clear();
+  // The records `out` holds from an earlier batch are mapped over, not
+  // cleared: their value strings keep their capacity, which saves an
+  // allocation and a free per value (the stage passes the same batch each
+  // time). MapRecord sets every field of a record it passes.
   out->records.reserve(in.records.size());
+  size_t used = 0;
   for (const Record& src : in.records) {
-    Record& rec = out->records.emplace_back();
+    if (used == out->records.size()) out->records.emplace_back();
+    Record& rec = out->records[used];
     pending_.clear();
-    if (!MapRecord(src, &rec, fates)) {
-      out->records.pop_back();
-      continue;
-    }
+    if (!MapRecord(src, &rec, fates)) continue;
+    ++used;
     rec.content_hash = ContentHash(schema_, rec.values);
     if (lineage == nullptr) continue;
     for (const PendingChange& c : pending_) {
@@ -235,6 +239,7 @@ void MappedEntityTransformer::Apply(const RecordBatch& in, RecordBatch* out,
       lineage->Add(rec.key, schema_.fields[c.field].name, c.rule, before, after);
     }
   }
+  out->records.resize(used);
 }
 
 bool MappedEntityTransformer::ReadColumn(const Record& src, Column c, std::string* scratch,
@@ -379,7 +384,12 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
   for (size_t f = 0; f < fields_.size(); ++f) {
     const OutputField& of = fields_[f];
     Value& value = rec->values[f];
-    if (!of.caster) continue;  // unmapped model field: NULL
+    if (!of.caster) {  // unmapped model field: NULL (the record may be reused)
+      value.is_null = true;
+      value.i = 0;
+      value.s.clear();
+      continue;
+    }
     std::string_view text;
     bool null = !ReadColumn(src, of.from, &scratch_, &text);
     std::string_view evaluated = text;
@@ -466,6 +476,7 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
   rec->source = src.source;
   rec->key = src.key;
   rec->line = src.line;
+  rec->merged.clear();
   return true;
 }
 

@@ -30,7 +30,9 @@ class EntityTransformer {
   // on: it gets a REJECTED fate naming field, value, rule and reason (e.g.
   // rule "value_map", reason "unmapped value 'XX' in map of specialty").
   // `out` receives the batch id/epoch/range of `in`, the entity schema and
-  // the mapped records with fresh content hashes.
+  // the mapped records with fresh content hashes; records it already holds
+  // are overwritten (a caller passing the same `out` again saves their
+  // allocations).
   //
   // Each value a step changed (beyond trimming and casting) of a record that
   // is passed on is added to `lineage` (when not null): key, field, before,

@@ -15,7 +15,7 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
         auto mapper, EntityTransformer::Create(ctx_.plan, key.first, key.second, batch.schema));
     it = mappers_.emplace(key, std::move(mapper)).first;
   }
-  RecordBatch mapped;
+  RecordBatch& mapped = mapped_;
   std::vector<v1::Fate> fates;
   it->second->Apply(batch, &mapped, &fates, &lineage_);
   v1::Commit commit = MakeCommit(stage(), batch, mapped.records, fates);

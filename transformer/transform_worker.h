@@ -33,6 +33,9 @@ class TransformLogic : public StageLogic {
   std::map<std::pair<std::string, std::string>, std::unique_ptr<EntityTransformer>> mappers_;
   LineageWriter lineage_;                       // reused per batch
   std::map<std::string, ShardRouter> routers_;  // by entity
+  // Reused per batch: Apply maps over its records, so their value strings
+  // are not allocated and freed again for every batch.
+  RecordBatch mapped_;
 };
 
 }  // namespace sluice

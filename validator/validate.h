@@ -40,6 +40,8 @@ class EntityValidator {
   // fate: the first error, else the first review. Steward decisions apply
   // first (corrections, load, reject) and are recorded as fates of stage
   // "steward". Fails only when the unique index cannot be read or written.
+  // Records `out` already holds are overwritten (a caller passing the same
+  // `out` again saves their allocations).
   virtual Status Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates,
                        std::vector<v1::ReviewItem>* items = nullptr) = 0;
 };

@@ -24,7 +24,7 @@ Status ValidateLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     SLUICE_ASSIGN_OR_RETURN(auto v, EntityValidator::Create(ctx_.plan, entity, options));
     it = validators_.emplace(entity, std::move(v)).first;
   }
-  RecordBatch valid;
+  RecordBatch& valid = valid_;
   std::vector<v1::Fate> fates;
   std::vector<v1::ReviewItem> items;
   SLUICE_RETURN_IF_ERROR(it->second->Apply(batch, &valid, &fates, &items));

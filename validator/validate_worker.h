@@ -38,6 +38,9 @@ class ValidateLogic : public StageLogic {
   // held again under a later epoch replaces the earlier copy.
   std::map<std::string, std::map<std::string, std::pair<uint64_t, RecordBatch>>> held_;
   std::deque<RecordBatch> releasing_;  // released, to emit as output has room
+  // Reused per batch: Apply assigns over its records, so their strings are
+  // not allocated and freed again for every batch (a held batch moves out).
+  RecordBatch valid_;
 };
 
 }  // namespace sluice
