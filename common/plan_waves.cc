@@ -124,19 +124,6 @@ void ParseWaves(const YAML::Node& root, PlanContext* ctx) {
     }
   }
   for (WaveSpec& wave : plan.waves) OrderWave(plan.model, &wave);
-  // The loader settles self-references once it has seen every output
-  // batch of the entity, which it cannot yet count over several dedup
-  // shards (docs/dedup.md#scale-out).
-  for (size_t e = 0; plan.dedup_shards > 1 && e < plan.model.entities.size(); ++e) {
-    const Entity& entity = plan.model.entities[e];
-    for (const ModelField& f : entity.fields) {
-      if (f.type != FieldType::kReference || f.references != entity.name) continue;
-      AddIssue(issues, "dedup_shards",
-               "entity '" + entity.name + "' references itself (" + entity.name + "." + f.name +
-                   "); an entity with a self-reference runs on one dedup shard for now");
-      break;
-    }
-  }
   std::set<std::string> reported;
   for (const Mapping& m : plan.mappings) {
     if (m.entity.empty() || wave_of.count(m.entity) || !reported.insert(m.entity).second) continue;

@@ -70,7 +70,6 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
     }
     options.faults[f.substr(0, colon)] = f.substr(colon + 1);
   }
-  if (int code = RefuseShardedSelfReferences(*plan, dedup_shards); code != 0) return code;
   if (int code = GuardWindow(*plan, ignore_window, &options); code != 0) return code;
   auto summary = RunPlan(*plan, options);
   if (!summary.ok()) {

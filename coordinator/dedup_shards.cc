@@ -37,7 +37,8 @@ uint32_t DedupShards::ShardOf(const v1::BatchId& id) {
 void DedupShards::FillRegisterReply(v1::RegisterReply* reply) const {
   reply->set_dedup_shards(count_);
   // The deduper's own map: one definition of which shard owns what.
-  const std::vector<uint32_t>& owners = ShardMap(count_, 0).owners();
+  const ShardMap map(count_, 0);  // named: owners() refers into it
+  const std::vector<uint32_t>& owners = map.owners();
   reply->mutable_dedup_shard_map()->Assign(owners.begin(), owners.end());
 }
 
@@ -78,6 +79,9 @@ v1::Lease DedupShards::Round3() const {
 
 v1::Lease DedupShards::Round4() const {
   v1::Lease lease = RoundLease(id_, epoch_, 4);
+  // Every shard's round-1 counts: each shard derives every shard's output
+  // batch count from them (the loader's self-references need them all).
+  for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
   *lease.mutable_dedup_edges() = all_edges_;
   return lease;
 }

@@ -10,23 +10,6 @@
 
 namespace sluice {
 
-int RefuseShardedSelfReferences(const Plan& plan, uint32_t dedup_shards) {
-  // The loader settles an entity's self-references once it has seen every
-  // output batch of the entity; with several dedup shards it cannot count
-  // the other shards' batches yet, and the run would stall (docs/dedup.md).
-  if (dedup_shards <= 1) return 0;
-  for (const Entity& e : plan.model.entities) {
-    for (const ModelField& f : e.fields) {
-      if (f.references != e.name) continue;
-      std::cerr << "sluice: --dedup-shards " << dedup_shards << ": entity " << e.name
-                << " references itself (" << e.name << "." << f.name
-                << "); an entity with a self-reference runs on one dedup shard for now\n";
-      return 2;
-    }
-  }
-  return 0;
-}
-
 int GuardWindow(const Plan& plan, bool ignore_window, RunOptions* options) {
   if (!plan.window || ignore_window) return 0;
   auto clock = RunClock::FromEnvironment();
@@ -122,7 +105,6 @@ int CmdResume(const ResumeArgs& args) {
   const uint32_t dedup_shards =
       args.dedup_shards != 0 ? args.dedup_shards : static_cast<uint32_t>(plan->dedup_shards);
   options.replicas["deduper"] = dedup_shards;
-  if (int code = RefuseShardedSelfReferences(*plan, dedup_shards); code != 0) return code;
   if (int code = GuardWindow(*plan, args.ignore_window, &options); code != 0) return code;
   std::cout << "resuming run " << args.run_id << " from wave "
             << (start < static_cast<int>(plan->waves.size()) ? plan->waves[start].name

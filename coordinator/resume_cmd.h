@@ -28,11 +28,6 @@ struct ResumeArgs {
   uint32_t dedup_shards = 0;  // as `sluice run --dedup-shards`; 0: the plan's
 };
 
-// `sluice run` and `resume` with several dedup shards: an entity that
-// references itself is refused (exit 2) until the loader can count other
-// shards' output batches; 0 to go on.
-int RefuseShardedSelfReferences(const Plan& plan, uint32_t dedup_shards);
-
 // Continues a halted or paused run from its first wave that did not
 // reconcile, as a new run linked to it: the completed waves are not loaded
 // again. The plan is read again (the cause of the halt may have been fixed

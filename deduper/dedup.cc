@@ -80,9 +80,9 @@ class LoggedDedupShard : public DedupShard {
                                      const std::vector<v1::DedupPatterns>& all) override;
   Result<std::map<uint32_t, RecordBatch>> MembersFor(const ShardMap& shards,
                                                      const v1::DedupEdges& all) override;
-  Result<Resolution> ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
-                                 const MemberFetch& fetch, const v1::BatchId& id_template,
-                                 size_t batch_size) override;
+  Result<Resolution> ResolveWith(const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks,
+                                 const v1::DedupEdges& all, const MemberFetch& fetch,
+                                 const v1::BatchId& id_template, size_t batch_size) override;
   const ShardLogReplay& replay() const override { return replay_; }
 
  private:
@@ -314,6 +314,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   SLUICE_ASSIGN_OR_RETURN(
       out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
   if (matcher_) out.stats = matcher_->stats();
+  out.stream_batches = {out.batches.size()};
   records_ = {};
   origins_ = {};
   handed_over_ = true;
@@ -328,6 +329,13 @@ Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards
   out.set_records(n);
   out.set_records_checksum(checksum);
   if (records_.empty()) return out;
+  const std::vector<uint8_t> repeats = Repeats();
+  uint64_t home_repeats = 0;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    home_repeats +=
+        repeats[i] && shards.HomeOf(records_[i].source, records_[i].key) == shards.self();
+  }
+  out.set_repeats(home_repeats);
   // All occurrences of a home key are here: the first of each repeated one.
   for (size_t i = 0; i + 1 < records_.size(); ++i) {
     const Record& r = records_[i];
@@ -446,26 +454,47 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   return out;
 }
 
-Result<Resolution> LoggedDedupShard::ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
-                                                 const MemberFetch& fetch,
-                                                 const v1::BatchId& id_template,
-                                                 size_t batch_size) {
+Result<Resolution> LoggedDedupShard::ResolveWith(
+    const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks, const v1::DedupEdges& all,
+    const MemberFetch& fetch, const v1::BatchId& id_template, size_t batch_size) {
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
   SLUICE_RETURN_IF_ERROR(Prepare());
-  if (records_.empty()) return Resolution{};
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
-  const dedup_internal::RoutedInput in{
-      entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
-      batches_, survivorship_.get(),       golden_.get(), shards};
-  SLUICE_ASSIGN_OR_RETURN(Resolution out,
-                          dedup_internal::ResolveRouted(in, edges, fetch, id_template, batch_size));
-  // A shard rebuilding its resolution after a restart compared nothing.
-  if (matcher_ && compared_) out.stats = matcher_->stats();
-  compared_ = false;
-  records_ = {};
-  origins_ = {};
-  handed_over_ = true;
+  // Every shard's output, counted before resolving (even with no records
+  // here: the others' counts are still needed).
+  std::vector<uint64_t> outputs;
+  if (!blocks.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(
+        outputs, dedup_internal::StreamOutputs(shards, spec_ ? &*spec_ : nullptr, blocks, edges));
+  }
+  Resolution out;
+  if (!records_.empty()) {
+    const dedup_internal::RoutedInput in{
+        entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
+        batches_, survivorship_.get(),       golden_.get(), shards};
+    SLUICE_ASSIGN_OR_RETURN(
+        out, dedup_internal::ResolveRouted(in, edges, fetch, id_template, batch_size));
+    // A shard rebuilding its resolution after a restart compared nothing.
+    if (matcher_ && compared_) out.stats = matcher_->stats();
+    compared_ = false;
+    records_ = {};
+    origins_ = {};
+    handed_over_ = true;
+  }
+  if (outputs.empty()) return out;
+  // A wrong count would make a loader decide orphans too soon (or never):
+  // the shard's own count must be what it outputs.
+  uint64_t produced = 0;
+  for (const RecordBatch& b : out.batches) produced += b.records.size();
+  if (outputs[shards.self()] != produced) {
+    return Status::Internal("dedup shard " + std::to_string(shards.self()) + " of " + entity_ +
+                            ": counted " + std::to_string(outputs[shards.self()]) +
+                            " output records from the round-1 summaries and the edges, but its "
+                            "resolution outputs " +
+                            std::to_string(produced));
+  }
+  for (uint64_t n : outputs) out.stream_batches.push_back((n + batch_size - 1) / batch_size);
   return out;
 }
 

@@ -156,6 +156,11 @@ struct Resolution {
   // Records this resolution accounts for: all of the shard's on a single
   // shard, its owned ones on N (out + fates, over every shard, is all).
   uint64_t in = 0;
+  // The output batches of every shard's resolution, by shard (this one's
+  // is batches.size()): the loader needs them all to know when an entity
+  // that references itself is loaded (BatchRange.stream_batches). Empty
+  // when not known (a multi-shard resolve given no round-1 summaries).
+  std::vector<uint64_t> stream_batches;
 };
 
 // One shard's state for one entity in one run, backed by an append-only log
@@ -221,10 +226,14 @@ class DedupShard {
   // fates, decisions, review items and output batches ("dedup/<shard>",
   // 0..n-1) of what it owns: its home records but those in clusters owned
   // elsewhere, and the clusters whose first member is a home record.
+  // From `blocks` (every shard's round-1 summary; empty: not known) it also
+  // counts every shard's output batches (Resolution::stream_batches) and
+  // fails with Internal when its own count is not what it outputs.
   using MemberFetch = std::function<Result<std::vector<Record>>(uint32_t shard)>;
-  virtual Result<Resolution> ResolveWith(const ShardMap& shards, const v1::DedupEdges& all,
-                                         const MemberFetch& fetch, const v1::BatchId& id_template,
-                                         size_t batch_size) = 0;
+  virtual Result<Resolution> ResolveWith(const ShardMap& shards,
+                                         const std::vector<v1::DedupBlocks>& blocks,
+                                         const v1::DedupEdges& all, const MemberFetch& fetch,
+                                         const v1::BatchId& id_template, size_t batch_size) = 0;
   // What Create found in the existing log.
   virtual const ShardLogReplay& replay() const = 0;
 };

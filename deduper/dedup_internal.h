@@ -119,4 +119,15 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size);
 
+// Round 4: how many records every shard outputs, by shard, computed alike
+// on every shard from every shard's round-1 summary (`blocks`, one per
+// shard) and the clusters of every edge: a shard's distinct home keys
+// (records less repeats), less those in a cluster, plus one survivor per
+// cluster it owns that is not held for review (the guardrails of Cluster()).
+// Fails with Internal when `blocks` does not hold each shard once or the
+// counts do not add up.
+Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
+                                            const std::vector<v1::DedupBlocks>& blocks,
+                                            const std::vector<NamedEdge>& edges);
+
 }  // namespace sluice::dedup_internal

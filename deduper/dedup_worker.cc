@@ -79,6 +79,9 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
     // The loader settles an entity's self-references once all are loaded.
     b.range.set_output_batches(resolved_.at(p.resolution).batches.size());
     b.range.set_output_streams(shards_.count());
+    // And every stream's count, which a loader cannot see for itself.
+    const std::vector<uint64_t>& streams = resolved_.at(p.resolution).stream_batches;
+    b.range.mutable_stream_batches()->Assign(streams.begin(), streams.end());
     // The dedup commit of an output batch: `in` is what leaves the shard.
     out.Commit(MakeCommit(stage(), b, b.records, {}));
     out.Emit(0, b);
@@ -263,7 +266,9 @@ Status DedupLogic::MemberRound(const v1::Lease& lease, DedupShard* shard, StageE
   v1::BatchId id = lease.batch();
   id.set_source("dedup/" + std::to_string(ctx_.shard));
   id.set_sequence(0);
-  auto res = shard->ResolveWith(shards_, lease.dedup_edges(), fetch, id,
+  const std::vector<v1::DedupBlocks> blocks(lease.dedup_blocks().begin(),
+                                            lease.dedup_blocks().end());
+  auto res = shard->ResolveWith(shards_, blocks, lease.dedup_edges(), fetch, id,
                                 static_cast<size_t>(ctx_.plan.batch_size));
   if (!res.ok() && res.status().code() == StatusCode::kUnavailable) {
     // A peer died: the coordinator sends round 4 again once its

@@ -433,6 +433,8 @@ class ShardRoundsTest : public ::testing::Test {
       serve[s] = *m;
     }
     Outcome o;
+    std::vector<std::vector<uint64_t>> counted(n);  // by each shard: every shard's batches
+    std::vector<uint64_t> batches(n);
     for (uint32_t s = 0; s < n; ++s) {
       auto fetch = [&](uint32_t p) -> Result<std::vector<Record>> {
         EXPECT_NE(p, s);
@@ -441,10 +443,15 @@ class ShardRoundsTest : public ::testing::Test {
         if (fetched) *fetched += it->second.records.size();
         return it->second.records;
       };
-      auto res = r.shards[s]->ResolveWith(r.maps[s], r.edges, fetch, OutputId(s), 64);
+      // Batches of 5: a count off by a record shows in the batch counts.
+      auto res = r.shards[s]->ResolveWith(r.maps[s], r.blocks, r.edges, fetch, OutputId(s), 5);
       EXPECT_TRUE(res.ok()) << res.status().ToString();
-      if (res.ok()) Add(*res, &o);
+      if (!res.ok()) continue;
+      Add(*res, &o);
+      counted[s] = res->stream_batches;
+      batches[s] = res->batches.size();
     }
+    for (uint32_t s = 0; s < n; ++s) EXPECT_EQ(counted[s], batches) << "as counted by " << s;
     Sort(&o);
     return o;
   }

@@ -183,4 +183,71 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
   return out;
 }
 
+Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
+                                            const std::vector<v1::DedupBlocks>& blocks,
+                                            const std::vector<NamedEdge>& edges) {
+  const uint32_t n = shards.count();
+  std::vector<int64_t> out(n, 0);
+  std::vector<bool> seen(n, false);
+  for (const v1::DedupBlocks& b : blocks) {
+    if (b.shard() >= n || seen[b.shard()]) {
+      return Status::Internal("dedup round 4: round-1 summary of shard " +
+                              std::to_string(b.shard()) + " is unexpected or repeated (" +
+                              std::to_string(n) + " shards)");
+    }
+    seen[b.shard()] = true;
+    out[b.shard()] = static_cast<int64_t>(b.records()) - static_cast<int64_t>(b.repeats());
+  }
+  if (blocks.size() != n) {
+    return Status::Internal("dedup round 4: round-1 summaries of " + std::to_string(blocks.size()) +
+                            " of " + std::to_string(n) + " shards");
+  }
+  // The clusters as every shard's Cluster() sees them: the same edges (a
+  // named record is its key's first occurrence, never a rejected repeat),
+  // so the same guardrails hold the same clusters for review.
+  const NamedClusters clusters(edges);
+  std::vector<uint32_t> strong(clusters.size());
+  std::iota(strong.begin(), strong.end(), 0u);
+  auto find = [&](uint32_t x) {
+    while (strong[x] != x) x = strong[x] = strong[strong[x]];
+    return x;
+  };
+  std::vector<bool> has_review(clusters.size(), false);
+  const double weak_below = spec ? spec->weak_link_threshold : 0;
+  for (const NamedEdge& e : edges) {
+    if (e.edge.band == Band::kDistinct || e.a == e.b) continue;
+    const uint32_t a = clusters.Find(e.a), b = clusters.Find(e.b);
+    if (e.edge.band == Band::kReview) has_review[clusters.root(a)] = true;
+    if (e.edge.band == Band::kMerge && (!e.edge.scored || e.edge.score >= weak_below)) {
+      const uint32_t ra = find(a), rb = find(b);
+      if (ra != rb) strong[std::max(ra, rb)] = std::min(ra, rb);
+    }
+  }
+  const int64_t max_cluster = spec ? spec->max_cluster_size : 0;
+  for (uint32_t i = 0; i < clusters.size(); ++i) {
+    // Every clustered record leaves its home's singletons...
+    const SourceKey& k = clusters.name(i);
+    --out[shards.HomeOf(k.source, k.key)];
+    if (clusters.root(i) != i) continue;
+    // ...and each cluster not held for review outputs its survivor.
+    const std::vector<uint32_t>& members = clusters.Members(i);
+    const int64_t size = static_cast<int64_t>(members.size());
+    bool held = has_review[i] || (spec && spec->fuzzy() && max_cluster > 0 && size > max_cluster);
+    if (!held && size >= 3) {
+      const uint32_t first = find(members[0]);
+      for (uint32_t m : members) held = held || find(m) != first;
+    }
+    if (!held) ++out[clusters.Owner(i, shards)];
+  }
+  std::vector<uint64_t> counts(n);
+  for (uint32_t s = 0; s < n; ++s) {
+    if (out[s] < 0) {
+      return Status::Internal("dedup round 4: shard " + std::to_string(s) + " would output " +
+                              std::to_string(out[s]) + " records");
+    }
+    counts[s] = static_cast<uint64_t>(out[s]);
+  }
+  return counts;
+}
+
 }  // namespace sluice::dedup_internal

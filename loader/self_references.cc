@@ -163,19 +163,39 @@ Result<bool> SelfReferences::LoadReady(const Entity& entity, Stream& stream, Hel
 
 Result<bool> SelfReferences::Complete(const Stream& stream) {
   std::map<std::string, uint64_t> expected;  // stream prefix -> its output batches
+  bool counted_all = false;                  // a batch carries every stream's count
   uint32_t streams = 0;
   for (const auto& [at, held] : stream.held) {
+    const v1::BatchRange& range = held.batch.range;
+    if (range.stream_batches_size() > 0) {
+      // Every dedup shard's count, as each shard computed it in round 4: a
+      // stream this loader has seen no batch of (another loader's, or a
+      // shard that emitted none) is counted too. Every batch of the
+      // resolution carries the same counts.
+      counted_all = true;
+      v1::BatchId id = held.batch.id;
+      for (int s = 0; s < range.stream_batches_size(); ++s) {
+        id.set_source("dedup/" + std::to_string(s));
+        uint64_t& n = expected[StreamPrefix(id)];
+        n = std::max<uint64_t>(n, range.stream_batches(s));
+      }
+      continue;
+    }
     uint64_t& n = expected[StreamPrefix(held.batch.id)];
-    n = std::max<uint64_t>(n, held.batch.range.output_batches());
-    streams = std::max(streams, held.batch.range.output_streams());
+    n = std::max<uint64_t>(n, range.output_batches());
+    streams = std::max(streams, range.output_streams());
   }
-  // Several dedup shards each emit a stream of the entity: a parent may be
-  // in a stream still loading, which this loader cannot count. Deciding
-  // orphans then could reject a child whose parent is on its way; waiting
-  // halts the run on its stall timeout instead of loading it wrong.
-  if (streams > 1 || expected.size() > 1) return false;
+  // Without every stream's count (an older deduper), several dedup shards
+  // each emit a stream this loader cannot count: a parent may be in one
+  // still loading. Deciding orphans then could reject a child whose parent
+  // is on its way; waiting halts the run on its stall timeout instead of
+  // loading it wrong.
+  if (!counted_all && (streams > 1 || expected.size() > 1)) return false;
   for (const auto& [prefix, n] : expected) {
-    if (n == 0) return false;  // not a deduper output batch: never decided here
+    if (n == 0) {
+      if (counted_all) continue;  // a shard that emitted nothing
+      return false;               // not a deduper output batch: never decided here
+    }
     SLUICE_ASSIGN_OR_RETURN(uint64_t applied, target_->CountAppliedBatches(run_id_, prefix));
     if (applied < n) return false;
   }

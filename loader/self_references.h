@@ -14,7 +14,8 @@
 //     any batch). This repeats while it loads something: a chain of
 //     grandchildren settles level by level.
 //  3. Once the target holds every output batch of the entity (the deduper
-//     stamps their number on each batch), a held record whose parent is not
+//     stamps on each batch the number of every dedup shard's stream, as each
+//     shard counted them), a held record whose parent is not
 //     among the held records is an orphan, decided by the field's
 //     `reference` rule as for references to other entities (error rejects,
 //     warning loads it with the reference NULL, review holds it); records
@@ -73,9 +74,10 @@ class SelfReferences {
             std::vector<v1::ReviewItem> review_items, const std::vector<bool>& deferred);
 
   // Loads the held records of `batch_id`'s entity whose parents are in the
-  // target, decides the orphans once the whole entity is loaded (from one
-  // dedup output stream; with several, orphans are not decided and wait),
-  // and returns the batches now complete. Fails when the target fails.
+  // target, decides the orphans once the whole entity is loaded (every
+  // dedup output stream: BatchRange.stream_batches; batches without them
+  // from several streams wait), and returns the batches now complete.
+  // Fails when the target fails.
   Result<std::vector<SettledBatch>> Settle(const Entity& entity, const v1::BatchId& batch_id);
 
   // Whether records of `batch_id`'s entity (run, wave, entity) are held.
@@ -122,8 +124,9 @@ class SelfReferences {
   Status Resolve(const Entity& entity, Stream& stream, bool all);
   // Loads the waiting records of `held` whose references are all known.
   Result<bool> LoadReady(const Entity& entity, Stream& stream, Held& held);
-  // Whether the target holds every output batch of the entity (from one
-  // dedup output stream: several are never called complete here).
+  // Whether the target holds every output batch of the entity: every
+  // stream's count from stream_batches, else one stream's output_batches
+  // (several streams without stream_batches are never called complete).
   Result<bool> Complete(const Stream& stream);
   // Decides the orphans of a complete entity; true when some were decided.
   bool DecideOrphans(const Entity& entity, Stream& stream);

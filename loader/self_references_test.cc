@@ -293,6 +293,49 @@ TEST_F(SelfReferenceTest, SeveralDedupStreamsNeverCallAChildAnOrphanTooSoon) {
   EXPECT_EQ(rows["C1"].parent, std::to_string(rows["P9"].id));
 }
 
+// Batches carrying every dedup stream's count (BatchRange.stream_batches):
+// orphans are decided once every stream is in, counting a stream this
+// loader never sees a batch of (shard 1 emitted none).
+TEST_F(SelfReferenceTest, EveryStreamsCountDecidesOrphansOnceAllAreLoaded) {
+  auto on_stream = [&](uint32_t shard, std::vector<Record> records) {
+    RecordBatch b = Batch(0, 1, std::move(records));
+    b.id.set_source("dedup/" + std::to_string(shard));
+    b.range.set_output_streams(3);
+    for (uint64_t n : {1, 0, 1}) b.range.add_stream_batches(n);
+    return b;
+  };
+  LoadLogic loader;
+  Start(loader);
+  // Stream 0 is all in, stream 2 is not: P9 may come with it, so neither
+  // C1 nor O1 is called an orphan yet.
+  EXPECT_TRUE(Load(loader, {on_stream(0, {Rec("C1", "P9"), Rec("O1", "ZZ")})}).empty());
+  // Stream 2 brings P9; with stream 1 empty the entity is complete: C1
+  // loads under P9 and O1, whose parent is nowhere, is rejected.
+  auto commits = Load(loader, {on_stream(2, {Rec("P9", std::nullopt)})});
+  ASSERT_EQ(commits.size(), 2u);
+  auto rows = Rows();
+  EXPECT_EQ(rows["C1"].parent, std::to_string(rows["P9"].id));
+  EXPECT_FALSE(rows.count("O1"));
+  auto fates = Fates(commits);
+  ASSERT_EQ(fates["O1"].size(), 1u);
+  EXPECT_EQ(fates["O1"][0].kind(), v1::FATE_REJECTED);
+  EXPECT_EQ(fates["O1"][0].reason(), "orphan reference: hcp ZZ not found in source crm");
+}
+
+// Only stream 0 emits: its one batch completes the entity at once.
+TEST_F(SelfReferenceTest, StreamsThatEmitNothingNeedNothing) {
+  LoadLogic loader;
+  Start(loader);
+  RecordBatch b = Batch(0, 1, {Rec("C1", "R1"), Rec("R1", std::nullopt), Rec("O1", "ZZ")});
+  b.range.set_output_streams(2);
+  for (uint64_t n : {1, 0}) b.range.add_stream_batches(n);
+  auto commits = Load(loader, {std::move(b)});
+  ASSERT_EQ(commits.size(), 1u);
+  auto fates = Fates(commits);
+  EXPECT_TRUE(Has(fates["C1"], v1::FATE_LOADED));
+  EXPECT_TRUE(Has(fates["O1"], v1::FATE_REJECTED));
+}
+
 TEST(SelfReferenceColumns, OnlyReferencesToTheEntityItself) {
   Entity e;
   e.name = "account";

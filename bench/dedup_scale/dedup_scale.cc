@@ -168,10 +168,16 @@ Result<Resolution> ResolveOnShards(std::vector<std::unique_ptr<DedupShard>>& sha
                                    const v1::BatchId& id, size_t batch_size, uint64_t* fetched) {
   const uint32_t n = static_cast<uint32_t>(shards.size());
   std::vector<Status> errors(n);
+  std::string rounds;  // wall time of each round, printed for where the time goes
   auto each = [&](auto fn) {
+    const auto begin = std::chrono::steady_clock::now();
     std::vector<std::thread> threads;
     for (uint32_t k = 0; k < n; ++k) threads.emplace_back([&, k] { errors[k] = fn(k); });
     for (auto& t : threads) t.join();
+    char took[32];
+    std::snprintf(took, sizeof took, "%s%.2f s", rounds.empty() ? "" : ", ",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
+    rounds += took;
     for (const Status& st : errors) {
       if (!st.ok()) return st;
     }
@@ -211,9 +217,11 @@ Result<Resolution> ResolveOnShards(std::vector<std::unique_ptr<DedupShard>>& sha
       return it == serve[peer].end() ? std::vector<Record>{} : it->second.records;
     };
     SLUICE_ASSIGN_OR_RETURN(
-        parts[k], shards[k]->ResolveWith(ShardMap(n, k), all, fetch, shard_id, batch_size));
+        parts[k], shards[k]->ResolveWith(ShardMap(n, k), blocks, all, fetch, shard_id, batch_size));
     return Status::Ok();
   }));
+  std::printf("rounds (summaries, patterns, edges, members to serve, resolve): %s\n",
+              rounds.c_str());
   Resolution out;
   for (Resolution& p : parts) {
     for (auto& b : p.batches) out.batches.push_back(std::move(b));
