@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/record_test_util.h"
 #include "transformer/field_cast.h"
 
 namespace sluice {
@@ -188,31 +189,13 @@ TEST_P(TransformGoldenTest, Case) {
   // The transformer stage passes the same `out` for every batch: mapping into
   // one whose records hold stale values, merged keys and positions must give
   // the same batch as mapping into a fresh one.
-  RecordBatch reused;
+  RecordBatch reused = record_testing::StaleBatch(in.records.size() + 1, schema.fields.size());
   reused.positions = {9};
-  for (size_t i = 0; i <= in.records.size(); ++i) {
-    Record& stale = reused.records.emplace_back();
-    stale.source = stale.key = "stale";
-    stale.line = stale.content_hash = 99;
-    stale.values.assign(schema.fields.size() + 1, Value::Str("a stale value, longer than SSO"));
-    stale.merged.push_back({"stale", "stale"});
-  }
   std::vector<v1::Fate> again;
   (*transformer)->Apply(in, &reused, &again);
   EXPECT_EQ(again.size(), fates.size());
   EXPECT_TRUE(reused.positions.empty());
-  ASSERT_EQ(reused.records.size(), out.records.size());
-  for (size_t i = 0; i < out.records.size(); ++i) {
-    const Record& fresh = out.records[i];
-    const Record& got = reused.records[i];
-    SCOPED_TRACE("reused output row " + std::to_string(i));
-    EXPECT_EQ(got.source, fresh.source);
-    EXPECT_EQ(got.key, fresh.key);
-    EXPECT_EQ(got.line, fresh.line);
-    EXPECT_EQ(got.content_hash, fresh.content_hash);
-    EXPECT_EQ(got.values, fresh.values);
-    EXPECT_TRUE(got.merged.empty());
-  }
+  record_testing::ExpectSameRecords(reused.records, out.records);
 
   const YAML::Node& want_fates = expect["fates"];
   ASSERT_EQ(fates.size(), want_fates ? want_fates.size() : 0u);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/pattern.h"
+#include "common/record_test_util.h"
 #include "validator/suggest.h"
 
 namespace sluice {
@@ -215,28 +216,10 @@ TEST_P(ValidateGoldenTest, Case) {
   // The validator stage passes the same `out` for every batch: validating
   // (again: a replay) into one whose records hold stale values and merged
   // keys must pass the same records.
-  RecordBatch reused;
-  for (size_t i = 0; i <= in.records.size(); ++i) {
-    Record& stale = reused.records.emplace_back();
-    stale.source = stale.key = "stale";
-    stale.line = stale.content_hash = 99;
-    stale.values.assign(schema.fields.size() + 1, Value::Str("a stale value, longer than SSO"));
-    stale.merged.push_back({"stale", "stale"});
-  }
+  RecordBatch reused = record_testing::StaleBatch(in.records.size() + 1, schema.fields.size());
   std::vector<v1::Fate> again;
   ASSERT_TRUE((*validator)->Apply(in, &reused, &again).ok());
-  ASSERT_EQ(reused.records.size(), out.records.size());
-  for (size_t i = 0; i < out.records.size(); ++i) {
-    const Record& fresh = out.records[i];
-    const Record& got = reused.records[i];
-    SCOPED_TRACE("reused output row " + std::to_string(i));
-    EXPECT_EQ(got.source, fresh.source);
-    EXPECT_EQ(got.key, fresh.key);
-    EXPECT_EQ(got.line, fresh.line);
-    EXPECT_EQ(got.content_hash, fresh.content_hash);
-    EXPECT_EQ(got.values, fresh.values);
-    EXPECT_EQ(got.merged, fresh.merged);
-  }
+  record_testing::ExpectSameRecords(reused.records, out.records);
 
   // Conservation: every record passes or gets exactly one terminal fate.
   size_t terminal = 0;
