@@ -299,7 +299,7 @@ class WorkerRuntime {
             log_.wave = static_cast<int>(batch->id.wave());
             log_.batch = BatchName(batch->id);
             MaybeCrash();
-            Status st = logic_.OnBatch(std::move(batch).value(), out);
+            Status st = logic_.OnWireBatch(*pb, std::move(batch).value(), out);
             if (!st.ok()) ReportError(st, &pb->id(), true);
           }
           SLUICE_RETURN_IF_ERROR(Flush(out));

@@ -81,6 +81,12 @@ class StageLogic {
   virtual Status Start(const WorkerContext& ctx) = 0;
   // One input batch from upstream.
   virtual Status OnBatch(RecordBatch batch, StageEmitter& out);
+  // The same with the wire form it was decoded from, for a stage that keeps
+  // the batch as it arrived (a dedup shard's log); OnBatch by default.
+  virtual Status OnWireBatch(const v1::RecordBatch& received, RecordBatch batch,
+                             StageEmitter& out) {
+    return OnBatch(std::move(batch), out);
+  }
   // A lease or command from the coordinator.
   virtual Status OnLease(const v1::Lease& lease, StageEmitter& out);
   // Called while output has room; returns true while more remains to produce.

@@ -48,25 +48,13 @@ class LoggedDedupShard : public DedupShard {
   }
 
   Result<bool> Ingest(const RecordBatch& batch) override {
-    std::string name = BatchName(batch.id);
-    if (batch_names_.count(name) > 0) return false;
-    SLUICE_RETURN_IF_ERROR(Check(batch, name));
     v1::RecordBatch wire;
     EncodeBatch(batch, &wire);
-    std::string payload;
-    if (!wire.SerializeToString(&payload)) {
-      return Status::Internal("batch " + name + ": cannot serialize for the shard log");
-    }
-    SLUICE_RETURN_IF_ERROR(log_->Append(payload).WithContext("batch " + name));
-    if (handed_over_) {
-      // The next Resolve re-reads the whole log, this batch included.
-      batch_names_.insert(std::move(name));
-      record_count_ += batch.records.size();
-    } else {
-      Adopt(batch.id, std::move(name), batch.schema, batch.records, batch.positions);
-    }
-    compared_ = false;
-    return true;
+    return Append(batch, wire, /*records=*/nullptr);
+  }
+
+  Result<bool> IngestReceived(RecordBatch batch, const v1::RecordBatch& received) override {
+    return Append(batch, received, &batch.records);
   }
 
   Result<Resolution> Resolve(const v1::BatchId& id_template, size_t batch_size) override;
@@ -86,6 +74,31 @@ class LoggedDedupShard : public DedupShard {
   const ShardLogReplay& replay() const override { return replay_; }
 
  private:
+  // Appends `wire` (the batch's wire form) to the log unless the batch id
+  // was appended before, then adopts the records: moved from `records` when
+  // given, else copied from `batch`.
+  Result<bool> Append(const RecordBatch& batch, const v1::RecordBatch& wire,
+                      std::vector<Record>* records) {
+    std::string name = BatchName(batch.id);
+    if (batch_names_.count(name) > 0) return false;
+    SLUICE_RETURN_IF_ERROR(Check(batch, name));
+    std::string payload;
+    if (!wire.SerializeToString(&payload)) {
+      return Status::Internal("batch " + name + ": cannot serialize for the shard log");
+    }
+    SLUICE_RETURN_IF_ERROR(log_->Append(payload).WithContext("batch " + name));
+    if (handed_over_) {
+      // The next Resolve re-reads the whole log, this batch included.
+      batch_names_.insert(std::move(name));
+      record_count_ += batch.records.size();
+    } else {
+      Adopt(batch.id, std::move(name), batch.schema,
+            records != nullptr ? std::move(*records) : batch.records, batch.positions);
+    }
+    compared_ = false;
+    return true;
+  }
+
   // Refuses a batch of another entity, with ragged values or another schema.
   Status Check(const RecordBatch& batch, const std::string& name) const {
     if (!batch.id.entity().empty() && batch.id.entity() != entity_) {

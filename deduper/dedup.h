@@ -184,6 +184,10 @@ class DedupShard {
   // another entity or with ragged values with InvalidArgument; neither is
   // appended.
   virtual Result<bool> Ingest(const RecordBatch& batch) = 0;
+  // The same for a batch as it arrived: `received` (its wire form, which
+  // decoded to `batch`) is appended as it is rather than encoded again, and
+  // the records move into the shard.
+  virtual Result<bool> IngestReceived(RecordBatch batch, const v1::RecordBatch& received) = 0;
   // Clusters the ingested records and builds survivors. Deterministic: the
   // same records in any arrival order give the same output batches (sorted
   // by source and key, cut every `batch_size`, ids sequence 0..n-1 with

@@ -146,6 +146,29 @@ TEST_F(DedupShardTest, RecreatedShardResolvesTheSame) {
   EXPECT_EQ(Fingerprint(Resolve(shard.get())), Fingerprint(before));  // Resolve is repeatable
 }
 
+// The worker ingests a batch as it arrived (its wire form appended as it
+// is): the same log, resolution and replay as a batch encoded again.
+TEST_F(DedupShardTest, BatchIngestedAsReceivedLogsAndResolvesAlike) {
+  auto encoded = Open("encoded.log");
+  auto received = Open("received.log");
+  for (const auto& b : SampleBatches()) {
+    ASSERT_TRUE(*encoded->Ingest(b));
+    v1::RecordBatch wire;
+    EncodeBatch(b, &wire);
+    ASSERT_TRUE(*received->IngestReceived(b, wire));
+    EXPECT_FALSE(*received->IngestReceived(b, wire));  // a replay is kept once
+  }
+  EXPECT_EQ(received->record_count(), 6u);
+  const std::string want = Fingerprint(Resolve(encoded.get()));
+  EXPECT_EQ(Fingerprint(Resolve(received.get())), want);
+  encoded.reset();
+  received.reset();
+  EXPECT_EQ(fs::file_size(LogPath("received.log")), fs::file_size(LogPath("encoded.log")));
+  received = Open("received.log");
+  EXPECT_EQ(received->replay().records, 6u);
+  EXPECT_EQ(Fingerprint(Resolve(received.get())), want);
+}
+
 TEST_F(DedupShardTest, BatchIngestedAfterResolveJoinsTheNextResolve) {
   const auto batches = SampleBatches();
   auto reference = Open("reference.log");

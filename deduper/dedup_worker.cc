@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "common/codec.h"
 #include "common/endpoint.h"
 
 namespace sluice {
@@ -51,11 +52,19 @@ Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
 }
 
 Status DedupLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
+  v1::RecordBatch wire;
+  EncodeBatch(batch, &wire);
+  return OnWireBatch(wire, std::move(batch), out);
+}
+
+Status DedupLogic::OnWireBatch(const v1::RecordBatch& received, RecordBatch batch,
+                               StageEmitter& out) {
   SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(batch.id));
-  // Acknowledged only once the shard log is synced: a replay keeps one copy.
-  SLUICE_RETURN_IF_ERROR(shard->Ingest(batch).status());
+  // The commit first: the records move into the shard.
   v1::Commit c = MakeCommit(IngestStage(ctx_.shard), batch, batch.records, {});
   c.set_dedup_shard(ctx_.shard);
+  // Acknowledged only once the shard log is synced: a replay keeps one copy.
+  SLUICE_RETURN_IF_ERROR(shard->IngestReceived(std::move(batch), received).status());
   out.Commit(std::move(c));
   return Status::Ok();
 }

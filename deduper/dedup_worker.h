@@ -25,6 +25,9 @@ class DedupLogic : public StageLogic {
   Status Prepare(const WorkerOptions& options, v1::Register* reg) override;
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
+  // The shard log keeps the batch as it arrived (not encoded again).
+  Status OnWireBatch(const v1::RecordBatch& received, RecordBatch batch,
+                     StageEmitter& out) override;
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override;
   Result<bool> Produce(StageEmitter& out) override;
 
