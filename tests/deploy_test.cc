@@ -6,6 +6,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tests/harness.h"
@@ -66,6 +69,50 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
               std::string::npos)
         << log;
   }
+}
+
+// The image's runtime stage installs shared libraries by package name: a
+// library an executable starts linking (jemalloc did) must be added there,
+// or every container fails to start. Each library the executables need
+// directly must come from a package the Dockerfile installs, or from the
+// base image (libc6, libgcc-s1, libstdc++6).
+TEST(Deploy, TheImageInstallsEveryLibraryTheExecutablesNeed) {
+  std::ifstream file(SourceDir() + "/deploy/docker/Dockerfile");
+  const std::string dockerfile((std::istreambuf_iterator<char>(file)),
+                               std::istreambuf_iterator<char>());
+  const size_t runtime = dockerfile.find("--no-install-recommends", dockerfile.rfind("FROM "));
+  ASSERT_NE(runtime, std::string::npos) << "no runtime apt-get install in the Dockerfile";
+  std::set<std::string> installed = {"libc6", "libgcc-s1", "libstdc++6"};
+  std::istringstream words(dockerfile.substr(runtime, dockerfile.find("&&", runtime) - runtime));
+  for (std::string w; words >> w;) installed.insert(w);
+  auto libs = Shell("for b in " + BinDir() +
+                    "/sluice*; do ldd \"$b\"; done | awk '/=> \\//{print $3}' | sort -u");
+  ASSERT_EQ(libs.exit_code, 0) << libs.err;
+  auto needed = Shell("for b in " + BinDir() +
+                      "/sluice*; do objdump -p \"$b\" | awk '/NEEDED/{print $2}'; done | sort -u");
+  ASSERT_EQ(needed.exit_code, 0) << needed.err;
+  std::istringstream sonames(needed.out);
+  size_t checked = 0;
+  for (std::string so; sonames >> so;) {
+    std::istringstream paths(libs.out);
+    std::string path;
+    for (std::string p; paths >> p;) {
+      if (p.size() > so.size() &&
+          p.compare(p.size() - so.size() - 1, so.size() + 1, "/" + so) == 0) {
+        path = p;
+        break;
+      }
+    }
+    ASSERT_FALSE(path.empty()) << so << " is not resolved by ldd";
+    // dpkg knows a file by the path its package installed (usrmerge: /usr/lib).
+    auto owner = Shell("dpkg -S " + path + " 2>/dev/null || dpkg -S /usr" + path);
+    ASSERT_EQ(owner.exit_code, 0) << so << " at " << path << ": no Debian package owns it";
+    const std::string package = owner.out.substr(0, owner.out.find_first_of(":"));
+    EXPECT_TRUE(installed.count(package))
+        << so << " comes from " << package << ", which deploy/docker/Dockerfile does not install";
+    ++checked;
+  }
+  EXPECT_GE(checked, 10u) << needed.out;
 }
 
 TEST(Deploy, TheLauncherRefusesBadNamesAndAMissingCoordinator) {
