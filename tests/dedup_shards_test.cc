@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -198,7 +199,13 @@ TEST(DedupShards, OneTwoAndFourShardsGiveTheSameDecisionsFatesAndTarget) {
   for (int n : {2, 4}) {
     ScratchDir dir("shards" + std::to_string(n));
     WritePlan(dir.path());
-    auto run = RunPlan(dir.path(), "--dedup-shards " + std::to_string(n));
+    // 2 shards from the plan's own `dedup_shards`, 4 from the command line.
+    std::string flag = "--dedup-shards " + std::to_string(n);
+    if (n == 2) {
+      std::ofstream(dir.path() + "/plan.yaml", std::ios::app) << "dedup_shards: 2\n";
+      flag.clear();
+    }
+    auto run = RunPlan(dir.path(), flag);
     ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
     ExpectReconciled(run);
     EXPECT_EQ(ShardLogs(dir.path()), static_cast<size_t>(n));
