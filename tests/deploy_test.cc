@@ -19,8 +19,11 @@ namespace {
 std::string Launcher() { return SourceDir() + "/deploy/sluice-worker"; }
 
 int FreePortBase(const std::string& seed) {
-  // Six roles x 100 ordinals above the base; a different base per test dir.
-  return 20000 + static_cast<int>(std::hash<std::string>{}(seed) % 400) * 100;
+  // Six roles x 100 ordinals above the base, and the dedup shards' member
+  // sockets at base + 600: a different base per test dir, all of it below
+  // Linux's ephemeral range (32768 up), where the other tests running at
+  // the same time bind their `:*` sockets and could take a fixed port.
+  return 20000 + static_cast<int>(std::hash<std::string>{}(seed) % 110) * 100;
 }
 
 TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
@@ -53,8 +56,9 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
       nlohmann::json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1), nullptr, false);
   ASSERT_FALSE(summary.is_discarded()) << out;
   EXPECT_EQ(Sum(summary, "extracted"), 3000u);
-  EXPECT_EQ(std::stoull(Query(dir / "out/target.db", "SELECT count(*) FROM hcp")[0]),
-            Sum(summary, "loaded"));
+  const auto rows = Query(dir / "out/target.db", "SELECT count(*) FROM hcp");
+  ASSERT_EQ(rows.size(), 1u) << "no target written";
+  EXPECT_EQ(std::stoull(rows[0]), Sum(summary, "loaded"));
   // The fixed ports: base + 100 x role slot + ordinal.
   EXPECT_NE(log.find("serving tcp://0.0.0.0:" + std::to_string(base + 200)), std::string::npos)
       << log;  // deduper-0
