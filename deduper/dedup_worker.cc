@@ -81,6 +81,13 @@ void DedupLogic::Schedule(const std::string& name, uint64_t epoch,
 Result<bool> DedupLogic::Produce(StageEmitter& out) {
   // One output batch per call: downstream starts while the rest waits.
   if (!to_emit_.empty()) {
+    // Test-only fault (`--test-fault deduper-1:sigkill_before_output=N`):
+    // kill -9 as it starts its N+1th output batch, whatever else it took.
+    constexpr std::string_view kKillAt = "sigkill_before_output=";
+    if (ctx_.fault.rfind(kKillAt, 0) == 0 &&
+        outputs_started_++ == std::stoull(ctx_.fault.substr(kKillAt.size()))) {
+      raise(SIGKILL);
+    }
     Pending p = to_emit_.front();
     to_emit_.pop_front();
     RecordBatch& b = resolved_.at(p.resolution).batches.at(p.index);

@@ -53,6 +53,7 @@ class DedupLogic : public StageLogic {
     uint64_t epoch;
   };
   std::deque<Pending> to_emit_;
+  uint64_t outputs_started_ = 0;  // output batches emitted (a test fault counts them)
 
   WorkerContext ctx_;
   ShardMap shards_;
