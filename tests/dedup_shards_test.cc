@@ -232,9 +232,9 @@ TEST(DedupShards, OneTwoAndFourShardsGiveTheSameDecisionsFatesAndTarget) {
 }
 
 // kill -9 of dedup shard 1 of 2: while it ingests (its log is replayed and
-// the batches it had not made durable are extracted again), and once it
-// emits its output (the replacement rebuilds its part from the relayed
-// edges and resends what was not loaded).
+// the batches it had not made durable are extracted again), during the
+// resolve rounds, and once it emits its output (the replacement rebuilds
+// its part from the relayed edges and resends what was not loaded).
 class KilledDedupShard : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(KilledDedupShard, RunCompletesAsWithoutTheKill) {
@@ -252,13 +252,15 @@ TEST_P(KilledDedupShard, RunCompletesAsWithoutTheKill) {
   ExpectSame(Read(crash.path()), Read(clean.path()), GetParam());
 }
 
-// 10 ingest batches (7 crm, 3 erp at 250 rows) reach each shard; shard 1
-// dies taking its 7th, or as it emits its 2nd output batch (of about 4), or
-// in round 4 once it published its members (shard 0 may be fetching from
-// it: it waits for the round again, with the replacement's endpoint).
+// 10 ingest batches (7 crm, 3 erp at 250 rows) reach each shard. Shard 1
+// dies taking its 7th; or a few leases into the resolve rounds (the count
+// of batches and leases it took); or in round 4 once it published its
+// members (shard 0 may be fetching from it: it waits for the round again,
+// with the replacement's endpoint); or as it starts its 2nd output batch
+// (the replacement rebuilds its part from the relayed edges and resends).
 INSTANTIATE_TEST_SUITE_P(Shard1, KilledDedupShard,
                          ::testing::Values("sigkill_after=6", "sigkill_after=11",
-                                           "sigkill_in_round4"));
+                                           "sigkill_in_round4", "sigkill_before_output=1"));
 
 }  // namespace
 }  // namespace sluice::testing
