@@ -180,6 +180,21 @@ inline std::string PlanWith(const std::map<std::string, std::string>& replace) {
   return text;
 }
 
+// An entity `hcp` with a text field `name` and `parent_id`, a reference to
+// hcp itself: the model of the self-reference tests (loader, reconciler).
+inline Entity SelfReferencingHcp() {
+  Entity hcp;
+  hcp.name = "hcp";
+  ModelField name;
+  name.name = "name";
+  ModelField parent;
+  parent.name = "parent_id";
+  parent.type = FieldType::kReference;
+  parent.references = "hcp";
+  hcp.fields = {name, parent};
+  return hcp;
+}
+
 inline std::string Dump(const std::vector<PlanIssue>& issues) {
   std::string out;
   for (const PlanIssue& i : issues) out += "\n  " + i.ToString();

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/plan_test_util.h"
 #include "loader/load_worker.h"
 
 namespace sluice {
@@ -22,16 +23,7 @@ class SelfReferenceTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    Entity hcp;
-    hcp.name = "hcp";
-    ModelField name;
-    name.name = "name";
-    ModelField parent;
-    parent.name = "parent_id";
-    parent.type = FieldType::kReference;
-    parent.references = "hcp";
-    hcp.fields = {name, parent};
-    plan_.model.entities.push_back(hcp);
+    plan_.model.entities.push_back(plan_testing::SelfReferencingHcp());
     SourceSpec crm;
     crm.name = "crm";
     plan_.sources = {crm};

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "common/plan_test_util.h"
+
 namespace sluice {
 namespace {
 
@@ -34,19 +36,10 @@ TargetRow Row(const std::string& key, int64_t id, std::optional<std::string> par
 
 Model SelfModel() {
   Model model;
-  Entity hcp;
-  hcp.name = "hcp";
-  ModelField name;
-  name.name = "name";
-  ModelField parent;
-  parent.name = "parent_id";
-  parent.type = FieldType::kReference;
-  parent.references = "hcp";
-  hcp.fields = {name, parent};
-  model.entities.push_back(hcp);
+  model.entities.push_back(plan_testing::SelfReferencingHcp());
   Entity plain;
   plain.name = "plain";
-  plain.fields = {name};
+  plain.fields = {model.entities[0].fields[0]};
   model.entities.push_back(plain);
   return model;
 }
