@@ -6,10 +6,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "common/audit_store.h"
-#include "common/connector.h"
-#include "common/log.h"
-#include "common/plan.h"
+#include "common/audit/audit_store.h"
+#include "common/connectors/connector.h"
+#include "common/core/log.h"
+#include "common/plan/plan.h"
 #include "coordinator/cli_common.h"
 #include "coordinator/dedup_cmd.h"
 #include "coordinator/errors_cmd.h"

@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "common/status.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "common/audit_store.h"
-#include "common/log.h"
-#include "common/plan.h"
-#include "common/record.h"
-#include "common/transport.h"
+#include "common/audit/audit_store.h"
+#include "common/core/log.h"
+#include "common/plan/plan.h"
+#include "common/core/record.h"
+#include "common/runtime/transport.h"
 #include "coordinator/dedup_shards.h"
 #include "coordinator/entity_run.h"
 #include "coordinator/launcher.h"

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/connector.h"
-#include "common/plan.h"
+#include "common/connectors/connector.h"
+#include "common/plan/plan.h"
 #include "deduper/fuzzy_matcher.h"
 #include "transformer/transform.h"
 

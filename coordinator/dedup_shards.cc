@@ -4,7 +4,7 @@
 #include <set>
 #include <tuple>
 
-#include "common/record.h"
+#include "common/core/record.h"
 #include "deduper/shard_map.h"
 
 namespace sluice::coordination {

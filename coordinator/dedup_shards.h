@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/status.h"
+#include "common/core/status.h"
 #include "coordinator/ledger.h"
 #include "sluice/v1/control.pb.h"
 

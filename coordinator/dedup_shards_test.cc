@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "common/hash.h"
-#include "common/record.h"
+#include "common/core/hash.h"
+#include "common/core/record.h"
 
 namespace sluice::coordination {
 namespace {

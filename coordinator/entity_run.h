@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 #include "sluice/v1/batch.pb.h"
 
 namespace sluice::coordination {

@@ -7,7 +7,7 @@
 #include <map>
 #include <tuple>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 #include "coordinator/csv_writer.h"
 
 namespace sluice {

@@ -5,8 +5,8 @@
 #include <ostream>
 #include <string>
 
-#include "common/audit_store.h"
-#include "common/status.h"
+#include "common/audit/audit_store.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

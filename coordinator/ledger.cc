@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "common/record.h"
-#include "common/worker.h"
+#include "common/core/record.h"
+#include "common/runtime/worker.h"
 #include "deduper/shard_map.h"
 
 namespace sluice {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "common/hash.h"
-#include "common/status.h"
+#include "common/core/hash.h"
+#include "common/core/status.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {

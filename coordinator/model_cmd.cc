@@ -6,8 +6,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "common/connectors/postgres_load.h"
-#include "common/connectors/sqlite_target.h"
+#include "common/connectors/postgres/postgres_load.h"
+#include "common/connectors/sqlite/sqlite_target.h"
 
 namespace sluice {
 

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "common/plan.h"
-#include "common/status.h"
+#include "common/plan/plan.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

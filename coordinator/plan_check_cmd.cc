@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 #include "coordinator/cli_common.h"
 
 namespace sluice {

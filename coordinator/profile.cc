@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/connector.h"
-#include "common/hash.h"
+#include "common/connectors/connector.h"
+#include "common/core/hash.h"
 #include "coordinator/profile_columns.h"
 #include "transformer/field_cast.h"
 #include "transformer/reference_data.h"

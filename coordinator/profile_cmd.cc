@@ -3,7 +3,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 #include "coordinator/profile.h"
 
 namespace sluice {

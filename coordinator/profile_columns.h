@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 #include "coordinator/profile.h"
 
 namespace sluice::profile_internal {

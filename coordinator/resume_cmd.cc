@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "common/audit_store.h"
-#include "common/log.h"
+#include "common/audit/audit_store.h"
+#include "common/core/log.h"
 #include "coordinator/cli_common.h"
 #include "coordinator/window.h"
 

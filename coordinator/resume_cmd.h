@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 #include "coordinator/run_controller.h"
 
 namespace sluice {

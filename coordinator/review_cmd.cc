@@ -7,7 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "common/connector.h"
+#include "common/connectors/connector.h"
 #include "coordinator/cli_common.h"
 #include "coordinator/csv_writer.h"
 

@@ -6,9 +6,9 @@
 #include <ostream>
 #include <string>
 
-#include "common/audit_store.h"
-#include "common/plan.h"
-#include "common/status.h"
+#include "common/audit/audit_store.h"
+#include "common/plan/plan.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

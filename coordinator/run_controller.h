@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "common/plan.h"
-#include "common/status.h"
+#include "common/plan/plan.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

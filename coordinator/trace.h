@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "common/audit_store.h"
-#include "common/status.h"
+#include "common/audit/audit_store.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

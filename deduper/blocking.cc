@@ -5,7 +5,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 #include "deduper/comparators.h"
 #include "deduper/fuzzy_matcher.h"
 #include "deduper/metaphone.h"

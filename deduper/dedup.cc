@@ -7,7 +7,7 @@
 #include <optional>
 #include <unordered_set>
 
-#include "common/codec.h"
+#include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"

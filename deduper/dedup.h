@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "common/plan.h"
-#include "common/record.h"
-#include "common/status.h"
+#include "common/plan/plan.h"
+#include "common/core/record.h"
+#include "common/core/status.h"
 #include "deduper/shard_map.h"
 #include "sluice/v1/control.pb.h"
 

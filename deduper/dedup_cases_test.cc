@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <random>
 
-#include "common/codec.h"
+#include "common/runtime/codec.h"
 #include "deduper/dedup.h"
 
 namespace sluice {

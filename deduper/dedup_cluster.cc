@@ -7,7 +7,7 @@
 #include <optional>
 #include <span>
 
-#include "common/codec.h"
+#include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
 
 namespace sluice::dedup_internal {

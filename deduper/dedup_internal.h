@@ -7,8 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/plan.h"
-#include "common/record.h"
+#include "common/plan/plan.h"
+#include "common/core/record.h"
 #include "deduper/dedup.h"
 #include "deduper/shard_map.h"
 #include "deduper/shard_rounds.h"

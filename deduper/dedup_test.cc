@@ -10,7 +10,7 @@
 #include <fstream>
 #include <random>
 
-#include "common/codec.h"
+#include "common/runtime/codec.h"
 
 namespace sluice {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "common/codec.h"
-#include "common/endpoint.h"
+#include "common/runtime/codec.h"
+#include "common/runtime/endpoint.h"
 
 namespace sluice {
 

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "common/log.h"
-#include "common/worker.h"
+#include "common/core/log.h"
+#include "common/runtime/worker.h"
 #include "deduper/dedup.h"
 #include "deduper/member_exchange.h"
 #include "deduper/shard_map.h"

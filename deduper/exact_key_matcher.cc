@@ -5,7 +5,7 @@
 // its holders (docs/dedup.md#scale-out).
 #include <algorithm>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 #include "deduper/dedup.h"
 #include "deduper/dedup_internal.h"
 

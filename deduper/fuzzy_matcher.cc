@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 #include "deduper/blocking.h"
 #include "deduper/comparators.h"
 #include "deduper/compare_pass.h"

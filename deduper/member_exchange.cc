@@ -1,7 +1,7 @@
 #include "deduper/member_exchange.h"
 
-#include "common/codec.h"
-#include "common/transport.h"
+#include "common/runtime/codec.h"
+#include "common/runtime/transport.h"
 
 namespace sluice {
 

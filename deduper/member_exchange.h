@@ -20,8 +20,8 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "common/record.h"
-#include "common/status.h"
+#include "common/core/record.h"
+#include "common/core/status.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {

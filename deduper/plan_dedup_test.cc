@@ -1,11 +1,11 @@
-// The dedup section of a plan (common/plan_dedup.cc): what it reads, and
+// The dedup section of a plan (common/plan/plan_dedup.cc): what it reads, and
 // every mistake reported at its YAML path.
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 namespace {

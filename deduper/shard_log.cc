@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 
 namespace sluice {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/status.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

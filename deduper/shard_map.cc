@@ -1,6 +1,6 @@
 #include "deduper/shard_map.h"
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 
 namespace sluice {
 

@@ -12,7 +12,7 @@
 #include <random>
 #include <set>
 
-#include "common/codec.h"
+#include "common/runtime/codec.h"
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
 #include "deduper/fuzzy_matcher.h"

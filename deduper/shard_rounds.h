@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "common/status.h"
+#include "common/core/status.h"
 #include "deduper/dedup.h"
 #include "sluice/v1/control.pb.h"
 

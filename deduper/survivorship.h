@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/plan.h"
-#include "common/record.h"
+#include "common/plan/plan.h"
+#include "common/core/record.h"
 
 namespace sluice {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "common/connector.h"
-#include "common/worker.h"
+#include "common/connectors/connector.h"
+#include "common/runtime/worker.h"
 
 namespace sluice {
 

@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
-#include "common/connector.h"
-#include "common/worker.h"
+#include "common/connectors/connector.h"
+#include "common/runtime/worker.h"
 #include "loader/self_references.h"
 
 namespace sluice {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "common/connector.h"
-#include "common/plan.h"
-#include "common/record.h"
+#include "common/connectors/connector.h"
+#include "common/plan/plan.h"
+#include "common/core/record.h"
 
 namespace sluice {
 

@@ -3,7 +3,7 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 
 namespace sluice {
 namespace {

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <map>
 
-#include "common/plan_test_util.h"
+#include "common/plan/plan_test_util.h"
 #include "loader/load_worker.h"
 
 namespace sluice {

@@ -8,7 +8,7 @@
 #include <set>
 #include <string_view>
 
-#include "common/value.h"
+#include "common/core/value.h"
 
 namespace sluice {
 namespace {

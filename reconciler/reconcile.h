@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "common/connector.h"
-#include "common/plan.h"
-#include "common/status.h"
+#include "common/connectors/connector.h"
+#include "common/plan/plan.h"
+#include "common/core/status.h"
 #include "reconciler/ri_check.h"
 
 namespace sluice {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "common/hash.h"
+#include "common/core/hash.h"
 
 namespace sluice {
 namespace {

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "common/audit_store.h"
-#include "common/connector.h"
-#include "common/worker.h"
+#include "common/audit/audit_store.h"
+#include "common/connectors/connector.h"
+#include "common/runtime/worker.h"
 #include "reconciler/reconcile.h"
 
 namespace sluice {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "common/connector.h"
-#include "common/plan.h"
+#include "common/connectors/connector.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

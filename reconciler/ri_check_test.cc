@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "common/plan_test_util.h"
+#include "common/plan/plan_test_util.h"
 
 namespace sluice {
 namespace {

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh
+scripts/build.sh sluice-executables
 build/bin/sluice-sample quickstart --out examples/quickstart/data
 rm -rf examples/quickstart/out
 exec build/bin/sluice run examples/quickstart/plan.yaml --local "$@"

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "common/endpoint.h"
+#include "common/runtime/endpoint.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {

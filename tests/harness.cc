@@ -12,8 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/hash.h"
-#include "common/sqlite_util.h"
+#include "common/core/hash.h"
+#include "common/audit/sqlite_util.h"
 
 namespace sluice::testing {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "common/connectors/pg_test_server.h"
+#include "common/connectors/postgres/pg_test_server.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <map>
 
-#include "common/connectors/pg_test_server.h"
+#include "common/connectors/postgres/pg_test_server.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {

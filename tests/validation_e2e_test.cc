@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "common/audit_store.h"
+#include "common/audit/audit_store.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {

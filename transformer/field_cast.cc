@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "common/datetime.h"
+#include "common/core/datetime.h"
 #include "transformer/reference_data.h"
 
 namespace sluice {

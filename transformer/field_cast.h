@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/plan.h"
-#include "common/status.h"
-#include "common/value.h"
+#include "common/plan/plan.h"
+#include "common/core/status.h"
+#include "common/core/value.h"
 
 namespace sluice {
 

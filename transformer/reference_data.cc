@@ -3,7 +3,7 @@
 #include <memory>
 #include <set>
 
-#include "common/connector.h"
+#include "common/connectors/connector.h"
 
 namespace sluice {
 namespace {

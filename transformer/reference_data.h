@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/plan.h"
-#include "common/status.h"
+#include "common/plan/plan.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

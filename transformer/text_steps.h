@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/status.h"
+#include "common/core/status.h"
 
 struct pcre2_real_code_8;
 struct pcre2_real_match_data_8;

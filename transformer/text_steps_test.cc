@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/lineage.h"
+#include "common/audit/lineage.h"
 
 namespace sluice {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "common/record_test_util.h"
+#include "common/core/record_test_util.h"
 #include "transformer/field_cast.h"
 
 namespace sluice {

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "common/worker.h"
+#include "common/runtime/worker.h"
 #include "deduper/shard_route.h"
 #include "transformer/transform.h"
 

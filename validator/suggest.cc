@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/datetime.h"
+#include "common/core/datetime.h"
 
 namespace sluice {
 namespace {

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/value.h"
+#include "common/core/value.h"
 
 namespace sluice {
 

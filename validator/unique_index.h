@@ -11,8 +11,8 @@
 #include <string>
 #include <utility>
 
-#include "common/sqlite_util.h"
-#include "common/status.h"
+#include "common/audit/sqlite_util.h"
+#include "common/core/status.h"
 
 namespace sluice {
 

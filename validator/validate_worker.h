@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "common/worker.h"
+#include "common/runtime/worker.h"
 #include "validator/validate.h"
 
 namespace sluice {

@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/plan.h"
+#include "common/plan/plan.h"
 #include "deduper/dedup.h"
 #include "deduper/shard_route.h"
 

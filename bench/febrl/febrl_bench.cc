@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "common/connector.h"
-#include "common/plan.h"
+#include "common/connectors/connector.h"
+#include "common/plan/plan.h"
 #include "deduper/dedup.h"
 #include "transformer/transform.h"
 

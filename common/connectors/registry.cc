@@ -1,13 +1,13 @@
 // The one registration point of connector plug-ins.
 #include <map>
 
-#include "common/connector.h"
-#include "common/connectors/csv_source.h"
-#include "common/connectors/jsonl_source.h"
-#include "common/connectors/postgres_source.h"
-#include "common/connectors/postgres_target.h"
-#include "common/connectors/sqlite_source.h"
-#include "common/connectors/sqlite_target.h"
+#include "common/connectors/connector.h"
+#include "common/connectors/csv/csv_source.h"
+#include "common/connectors/jsonl/jsonl_source.h"
+#include "common/connectors/postgres/postgres_source.h"
+#include "common/connectors/postgres/postgres_target.h"
+#include "common/connectors/sqlite/sqlite_source.h"
+#include "common/connectors/sqlite/sqlite_target.h"
 
 namespace sluice {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/status.h"
+#include "common/core/status.h"
 
 namespace sluice::sample {
 

@@ -1,0 +1,223 @@
+// The audit store: the run history, the per-batch stage commits and every
+// record's fate, in a SQLite file beside the plan (`<state_dir>/audit.db`).
+// The coordinator is its only writer; the reconciler and the CLI read it.
+// Nothing in it is capped: every fate of every run can be retrieved.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/audit/lineage.h"
+#include "common/audit/sqlite_util.h"
+#include "common/core/status.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice {
+
+struct RunRecord {
+  std::string run_id;
+  std::string plan_name;
+  std::string plan_path;
+  std::string plan_hash;
+  std::string model_hash;
+  std::string environment;
+  int64_t started_ms = 0;
+  int64_t ended_ms = 0;
+  std::string status;  // running | completed | halted
+  std::string halt_reason;
+  std::string summary_json;
+};
+
+// Per (run, wave, entity, source): the ledger's totals.
+struct LedgerRow {
+  std::string run_id;
+  int wave = 0;
+  std::string entity;
+  std::string source;
+  uint64_t extracted = 0;
+  uint64_t merged = 0;
+  uint64_t rejected = 0;
+  uint64_t review = 0;
+  uint64_t loaded = 0;
+  uint64_t inserted = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+  uint64_t extracted_checksum = 0;
+  uint64_t fate_checksum = 0;
+};
+
+struct FateRow {
+  std::string run_id;
+  int wave = 0;
+  std::string entity;
+  std::string batch;
+  v1::Fate fate;
+};
+
+// The columns of a fate that reconciliation reads. The views are valid only
+// during the callback that receives them.
+struct FateSummary {
+  std::string_view source;
+  std::string_view key;
+  std::string_view kind;  // "loaded", "merged", "rejected", "review" or "warning"
+  int64_t target_id = 0;
+  uint64_t content_hash = 0;
+};
+
+// A stored review item with the run it was held in.
+struct ReviewItemRow {
+  std::string run_id;
+  int wave = 0;
+  v1::ReviewItem item;
+};
+
+// A stored match decision with the run it was taken in.
+struct MatchDecisionRow {
+  std::string run_id;
+  int wave = 0;
+  v1::MatchDecision decision;
+};
+
+// How often a rule failed in a run.
+struct ErrorCount {
+  std::string entity;
+  std::string rule;
+  std::string kind;  // rejected | review | warning
+  uint64_t count = 0;
+};
+
+// The failures of one rule in a wave, with a few examples.
+struct RuleFailures {
+  ErrorCount count;
+  std::vector<v1::Fate> examples;
+};
+
+class AuditStore {
+ public:
+  // Opens (creating when writable) the store at `path`.
+  static Result<std::unique_ptr<AuditStore>> Open(const std::string& path, bool readonly = false);
+
+  Status BeginRun(const RunRecord& run);
+  Status EndRun(const std::string& run_id, const std::string& status,
+                const std::string& halt_reason, const std::string& summary_json, int64_t ended_ms);
+  // Stores one accepted stage commit and its fates atomically.
+  Status RecordCommit(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Forgets the fates and stage commits of a batch that is being leased
+  // again: its next epoch records them afresh.
+  Status DeleteBatchFates(const std::string& run_id, const std::string& batch);
+  // Replaces the ledger rows of a wave (and, per entity, its decimal sums).
+  Status WriteLedger(const std::vector<LedgerRow>& rows,
+                     const std::map<std::string, std::map<std::string, int64_t>>& decimal_sums);
+
+  Result<std::vector<RunRecord>> Runs();
+  Result<RunRecord> Run(const std::string& run_id);
+  Result<std::vector<LedgerRow>> Ledger(const std::string& run_id, int wave);
+  // Expected decimal sums of loaded records: entity -> field -> units.
+  Result<std::map<std::string, int64_t>> DecimalSums(const std::string& run_id, int wave,
+                                                     const std::string& entity);
+  // Calls `fn` for every fate of a run's entity in a wave.
+  Status ForEachFate(const std::string& run_id, int wave, const std::string& entity,
+                     const std::function<void(const FateRow&)>& fn);
+  // Calls `fn` for every fate of a run's entity in a wave, like ForEachFate,
+  // with only the columns of a FateSummary and without copying them: for
+  // reading millions of fates.
+  Status ForEachFateSummary(const std::string& run_id, int wave, const std::string& entity,
+                            const std::function<void(const FateSummary&)>& fn);
+  // Every fate ever recorded for (entity, source, key), oldest run first.
+  Result<std::vector<FateRow>> FatesOf(const std::string& entity, const std::string& source,
+                                       const std::string& key);
+  // The extraction batch of a run that read source line/row `line` of
+  // (entity, source): the one with the highest first line not after it.
+  // Columns as in BatchCommits plus "batch"; empty when none is recorded.
+  Result<std::map<std::string, std::string>> ExtractionBatchOf(const std::string& run_id,
+                                                               const std::string& entity,
+                                                               const std::string& source,
+                                                               uint64_t line);
+  // The extraction commit of a batch (its range and checksum), if recorded.
+  Result<std::vector<std::map<std::string, std::string>>> BatchCommits(const std::string& run_id,
+                                                                       const std::string& batch);
+
+  // ---- waves and resumes (issue 3, common/audit/audit_waves.cc; docs/consolidation.md) ----
+  // What `sluice resume` needs: each wave's outcome per run, and which run a
+  // resumed run continues.
+
+  // Records (replaces) the outcome of a wave: "completed" (reconciled, here
+  // or in the run this one resumed), "halted" or "paused".
+  Status RecordWave(const std::string& run_id, int wave, const std::string& name,
+                    const std::string& status, const std::string& note = "");
+  // The run's waves by index: (name, status).
+  Result<std::map<int, std::pair<std::string, std::string>>> Waves(const std::string& run_id);
+  // Records that `run_id` continues `resumed_from` from wave `start_wave`.
+  Status RecordResume(const std::string& run_id, const std::string& resumed_from, int start_wave);
+
+  // ---- the review store (issue 6, common/audit/audit_review.cc; docs/review.md) ----
+  // Items held for a steward are stored per run; steward decisions per plan
+  // name, so that they apply to every later run of the plan.
+
+  // Stores a commit's review items (called by RecordCommit, in its
+  // transaction). An item replayed under a later epoch replaces the earlier.
+  Status RecordReviewItems(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Calls `fn` for every review item of a run, in (entity, kind, source, key,
+  // other_source, other_key) order.
+  Status ForEachReviewItem(const std::string& run_id,
+                           const std::function<void(const ReviewItemRow&)>& fn);
+  // Stores (replaces) a steward's decision for plan `plan`.
+  Status SaveRecordDecision(const std::string& plan, const v1::RecordDecision& decision);
+  Status SavePairDecision(const std::string& plan, const v1::PairDecision& decision);
+  // Every decision of a plan, for shipping to the workers.
+  Result<v1::ReviewDecisions> ReviewDecisionsOf(const std::string& plan);
+
+  // ---- the error log (issue 6, common/audit/audit_errors.cc; docs/validation.md) ----
+
+  // Calls `fn` for every failure (rejected, review and warning fates) of a
+  // run, optionally only of `rule` and/or `entity` (empty: all), in
+  // (entity, source, key) order. Nothing is capped.
+  Status ForEachError(const std::string& run_id, const std::string& rule, const std::string& entity,
+                      const std::function<void(const FateRow&)>& fn);
+  // Failure counts of a run per (entity, rule, kind).
+  Result<std::vector<ErrorCount>> ErrorCounts(const std::string& run_id);
+  // The failures of one wave grouped by (entity, rule, kind), with up to
+  // `examples` of each, for the run report.
+  Result<std::vector<RuleFailures>> FailuresByRule(const std::string& run_id, int wave,
+                                                   size_t examples);
+
+  // ---- lineage (issue 4, common/audit/audit_lineage.cc; docs/transformations.md) ----
+
+  // Stores the transformer commit's packed lineage blob, one row per batch
+  // (called by RecordCommit, in its transaction); a replay replaces it.
+  Status RecordLineage(const std::string& run_id, const v1::Commit& commit);
+  // The value changes recorded for `key` in batch `batch` of a run, in the
+  // order they were made; empty when none.
+  Result<std::vector<LineageChange>> LineageOf(const std::string& run_id, const std::string& batch,
+                                               const std::string& key);
+
+  // ---- match decisions (issue 5, common/audit/audit_matches.cc; docs/dedup.md) ----
+
+  // Stores a dedup_resolve commit's match decisions and summary (called by
+  // RecordCommit, in its transaction); a resolution recorded again for the
+  // same run, wave and entity replaces the earlier one.
+  Status RecordMatchDecisions(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Every match decision naming (entity, source, key), oldest first.
+  Result<std::vector<MatchDecisionRow>> MatchDecisionsOf(const std::string& entity,
+                                                         const std::string& source,
+                                                         const std::string& key);
+
+ private:
+  Status InitLineage();  // creates the lineage table
+  explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Status Init();
+  Status InitWaves();    // audit_waves.cc
+  Status InitReview();   // creates the review and error-log tables
+  Status InitMatches();  // audit_matches.cc
+
+  std::unique_ptr<SqliteDb> db_;
+  Statement insert_fate_;
+  Statement insert_batch_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,115 @@
+// Connectors are plug-ins: sources read legacy exports into raw record
+// batches, targets load canonical batches. Each kind (csv, sqlite, ...)
+// registers a factory in connectors/registry.cc; adding a connector touches
+// its own file and that one line.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/plan/plan.h"
+#include "common/core/record.h"
+#include "common/core/status.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice {
+
+// Reads one source. Not thread-safe; one reader per thread.
+//
+// A source cuts its rows into batches whose `range` is enough to read the
+// same batch again byte-identically after Seek(range). A malformed row is
+// not an error: it becomes a REJECTED fate with its line and reason, keyed
+// by its key column when readable and "line:<n>" otherwise.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // The raw schema: one string field per source column, in source order.
+  virtual const Schema& schema() const = 0;
+  // Reads up to `max_rows` rows (records plus rejects) from the current
+  // position into `out` (records, schema, range) and `rejects`. Returns false
+  // when the source is exhausted and nothing was read.
+  virtual Result<bool> Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) = 0;
+  // Positions the reader at the start of `range` (as returned in a batch).
+  virtual Status Seek(const v1::BatchRange& range) = 0;
+};
+
+// What a target did with one batch.
+struct LoadOutcome {
+  uint64_t inserted = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+  std::vector<int64_t> target_ids;  // per input record; 0 for a rejected one
+  // Per input record, what the load did: kInserted, kUpdated or kUnchanged
+  // (kept with the batch so that a replay reports the same).
+  static constexpr char kInserted = 'i', kUpdated = 'u', kUnchanged = '=';
+  std::string actions;
+  std::vector<v1::Fate> rejects;  // rows the target refused, with its message
+  bool replayed = false;          // the batch was already applied in this run
+};
+
+// A row read back from the target, for reconciliation.
+struct TargetRow {
+  std::string source;
+  std::string key;
+  int64_t target_id = 0;
+  uint64_t recorded_hash = 0;  // content hash stored in the cross-reference
+  std::vector<Value> values;   // the row's values, in model field order
+  bool merged = false;         // cross-reference entry of a merged key
+};
+
+// Loads canonical batches into one target. Thread-compatible.
+class Target {
+ public:
+  virtual ~Target() = default;
+  // Creates the entity's table, the cross-reference and bookkeeping tables
+  // when missing. Idempotent.
+  virtual Status Prepare(const Entity& entity) = 0;
+  // Upserts the batch on (source, key) through the cross-reference, in one
+  // transaction together with the cross-reference rows (including the
+  // survivor mapping of every merged key) and a record that this batch was
+  // applied in `run_id`. Replaying a batch already applied changes nothing.
+  virtual Result<LoadOutcome> Load(const std::string& run_id, const Entity& entity,
+                                   const RecordBatch& batch) = 0;
+  // The target id of each of `keys` of (entity, source) in the
+  // cross-reference: the record's own row, or its survivor's when it was
+  // merged; 0 for a key the cross-reference does not hold. Used to rewrite
+  // a child's references to its parents' target ids.
+  virtual Result<std::vector<int64_t>> ResolveKeys(const std::string& entity,
+                                                   const std::string& source,
+                                                   const std::vector<std::string>& keys) {
+    return Status::FailedPrecondition("this target cannot resolve references");
+  }
+  // How many batches of `run_id` whose name starts with `prefix` the target
+  // has applied (committed), whichever loader applied them. The loader asks
+  // it to know when every batch of an entity is in (self-references).
+  virtual Result<uint64_t> CountAppliedBatches(const std::string& run_id,
+                                               const std::string& prefix) {
+    return Status::FailedPrecondition("this target does not count applied batches");
+  }
+  // Calls `fn` for every cross-reference entry of the entity with the row it
+  // points to (for merged keys, the survivor's row).
+  virtual Status ScanRows(const Entity& entity,
+                          const std::function<void(const TargetRow&)>& fn) = 0;
+  // Restores the entity's rows and cross-reference entries to their state
+  // before `run_id`, from the rollback data Load recorded in the same
+  // transaction as each batch: rows the run inserted are deleted, rows it
+  // updated get their before-image back. Idempotent; works for halted runs.
+  // Targets that keep no rollback data return FailedPrecondition.
+  virtual Status Rollback(const std::string& run_id, const Entity& entity) {
+    return Status::FailedPrecondition("this target keeps no rollback data");
+  }
+};
+
+using SourceFactory = std::function<Result<std::unique_ptr<Source>>(const SourceSpec&)>;
+using TargetFactory = std::function<Result<std::unique_ptr<Target>>(const TargetSpec&)>;
+
+// Opens a source by its kind; unknown kinds fail naming the YAML path.
+Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec);
+Result<std::unique_ptr<Target>> OpenTarget(const TargetSpec& spec);
+// Kinds known to this build.
+std::vector<std::string> SourceKinds();
+std::vector<std::string> TargetKinds();
+
+}  // namespace sluice

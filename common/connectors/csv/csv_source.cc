@@ -1,0 +1,551 @@
+// RFC 4180 CSV source over a memory-mapped file.
+//
+// Rows are scanned in place: fields are views into the mapping, copied once
+// into the record values. A malformed row becomes a REJECTED fate and the
+// scan moves on; an unbalanced quote costs only the physical line where the
+// row started, so the rows after it are not swallowed into one bad field.
+#include "common/connectors/csv/csv_source.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "common/connectors/text/utf8_text.h"
+
+namespace sluice {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+// The whole file, mapped read-only (or read into memory where mmap fails).
+class FileView {
+ public:
+  static Result<std::unique_ptr<FileView>> Open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return Status::NotFound(path + ": no such file");
+      return Status::IoError(path + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return Status::IoError(path + ": not a readable file");
+    }
+    auto view = std::unique_ptr<FileView>(new FileView());
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size > 0 && S_ISREG(st.st_mode)) {
+      void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (map != MAP_FAILED) {
+        ::madvise(map, size, MADV_SEQUENTIAL);
+        view->map_ = map;
+        view->size_ = size;
+        ::close(fd);
+        return view;
+      }
+    }
+    // Pipes, special files, or a failed mapping: read it all.
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0) view->copy_.append(buf, static_cast<size_t>(n));
+    int err = errno;
+    ::close(fd);
+    if (n < 0) return Status::IoError(path + ": " + std::strerror(err));
+    return view;
+  }
+  ~FileView() {
+    if (map_ != nullptr) ::munmap(map_, size_);
+  }
+  std::string_view data() const {
+    if (map_ != nullptr) return {static_cast<const char*>(map_), size_};
+    return copy_;
+  }
+
+ private:
+  FileView() = default;
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string copy_;
+};
+
+struct FieldRef {
+  const char* begin;
+  size_t size;
+  bool escaped;  // contains doubled quotes to undo
+};
+
+enum class RowError { kNone, kUnterminated, kStrayQuote, kGarbageAfterQuote };
+
+// One scanned row: its fields (views into the file) and where it ends.
+struct RowScan {
+  std::vector<FieldRef> fields;
+  const char* content_end = nullptr;  // before the line terminator
+  const char* end = nullptr;          // after the line terminator
+  uint64_t extra_lines = 0;           // line breaks inside quoted fields
+  RowError error = RowError::kNone;
+  const char* error_at = nullptr;
+};
+
+class CsvSource : public Source {
+ public:
+  CsvSource(SourceSpec spec, std::unique_ptr<FileView> file, char delimiter, int quote)
+      : spec_(std::move(spec)), file_(std::move(file)), delimiter_(delimiter), quote_(quote) {
+    std::string_view d = file_->data();
+    begin_ = d.data();
+    end_ = d.data() + d.size();
+    no_quote_from_ = end_;
+    special_.fill(false);
+    special_[static_cast<unsigned char>(delimiter_)] = true;
+    special_['\n'] = true;
+    special_['\r'] = true;
+    if (quote_ >= 0) special_[static_cast<unsigned char>(quote_)] = true;
+  }
+
+  // Reads the header (or names the columns c1..cN) and finds the key.
+  Status Init(bool header) {
+    const char* p = begin_;
+    if (std::string_view(p, end_ - p).substr(0, kBom.size()) == kBom) p += kBom.size();
+    line_ = 1;
+    p = SkipBlankLines(p);
+    if (p == end_) return Status::InvalidArgument(spec_.path + ": empty file: no header row");
+    ScanRow(p, &row_);
+    if (header) {
+      if (row_.error != RowError::kNone) {
+        return Status::InvalidArgument(spec_.path + ": line " + std::to_string(line_) +
+                                       ": malformed header: " + ErrorText(row_));
+      }
+      std::string_view raw(p, row_.content_end - p);
+      if (size_t bad = FindInvalidUtf8(raw); bad != std::string_view::npos) {
+        return Status::InvalidArgument(spec_.path + ": header: invalid utf-8 at byte " +
+                                       std::to_string(p - begin_ + bad));
+      }
+      std::set<std::string> seen;
+      for (size_t i = 0; i < row_.fields.size(); ++i) {
+        std::string name = FieldText(row_.fields[i]);
+        if (name.empty()) {
+          return Status::InvalidArgument(spec_.path + ": header: empty name for column " +
+                                         std::to_string(i + 1));
+        }
+        if (!seen.insert(name).second) {
+          return Status::InvalidArgument(spec_.path + ": header: duplicate column '" + name + "'");
+        }
+        schema_.fields.push_back({name, FieldType::kString, 0, 0});
+      }
+      line_ += 1 + row_.extra_lines;
+      p = row_.end;
+    } else {
+      for (size_t i = 0; i < row_.fields.size(); ++i) {
+        schema_.fields.push_back({"c" + std::to_string(i + 1), FieldType::kString, 0, 0});
+      }
+    }
+    data_begin_ = p;
+    data_line_ = line_;
+    pos_ = p;
+    std::string key = spec_.Option("key");
+    key_index_ = schema_.IndexOf(key);
+    if (key_index_ < 0) {
+      return Status::InvalidArgument(spec_.yaml_path + ".key: column '" + key +
+                                     "' is not in the header of " + spec_.path);
+    }
+    return Status::Ok();
+  }
+
+  const Schema& schema() const override { return schema_; }
+
+  Result<bool> Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) override {
+    const char* p = SkipBlankLines(pos_);
+    if (p == end_ || max_rows == 0) {
+      pos_ = p;
+      return false;
+    }
+    out->schema = schema_;
+    out->range.set_begin_offset(static_cast<uint64_t>(p - begin_));
+    out->range.set_first_line(line_);
+    out->records.reserve(std::min<size_t>(max_rows, 1 << 16));
+    size_t n_records = 0;
+    size_t rows = 0;
+    const size_t ncols = schema_.fields.size();
+    while (rows < max_rows) {
+      p = SkipBlankLines(p);
+      if (p == end_) break;
+      const uint64_t row_line = line_;
+      const char* row_begin = p;
+      ScanRow(p, &row_);
+      ++rows;
+      const bool bad_shape = row_.error != RowError::kNone || row_.fields.size() != ncols;
+      if (row_.error == RowError::kUnterminated || (bad_shape && row_.extra_lines > 0)) {
+        // Most likely an unbalanced quote that ran into the rows below:
+        // reject the row's first physical line only and resume after it.
+        RejectFirstLine(row_begin, row_line, rejects);
+        p = NextLine(row_begin);
+        line_ = row_line + 1;
+      } else {
+        p = row_.end;
+        line_ = row_line + 1 + row_.extra_lines;
+        std::string_view raw(row_begin, row_.content_end - row_begin);
+        if (row_.error != RowError::kNone) {
+          rejects->push_back(Reject(row_line, raw, "malformed_row", ErrorText(row_)));
+        } else if (row_.fields.size() != ncols) {
+          rejects->push_back(Reject(row_line, raw, "malformed_row",
+                                    "wrong column count: expected " + std::to_string(ncols) +
+                                        ", found " + std::to_string(row_.fields.size())));
+        } else if (size_t bad = FindInvalidUtf8(raw); bad != std::string_view::npos) {
+          v1::Fate fate =
+              Reject(row_line, raw, "invalid_utf8",
+                     "invalid utf-8 at byte " + std::to_string(row_begin - begin_ + bad));
+          fate.set_field(ColumnAt(row_begin + bad));
+          rejects->push_back(std::move(fate));
+        } else if (row_.fields[key_index_].size == 0) {
+          v1::Fate fate = Reject(row_line, raw, "missing_key", "missing key");
+          fate.set_field(schema_.fields[key_index_].name);
+          rejects->push_back(std::move(fate));
+        } else {
+          if (n_records == out->records.size()) out->records.emplace_back();
+          FillRecord(row_line, &out->records[n_records++]);
+        }
+      }
+    }
+    out->records.resize(n_records);
+    out->range.set_end_offset(static_cast<uint64_t>(p - begin_));
+    pos_ = p;
+    return true;
+  }
+
+  Status Seek(const v1::BatchRange& range) override {
+    if (range.begin_offset() == 0 && range.first_line() == 0) {  // the start of the data
+      pos_ = data_begin_;
+      line_ = data_line_;
+      return Status::Ok();
+    }
+    uint64_t size = static_cast<uint64_t>(end_ - begin_);
+    if (range.begin_offset() < static_cast<uint64_t>(data_begin_ - begin_) ||
+        range.begin_offset() > size || range.first_line() < data_line_) {
+      return Status::InvalidArgument(spec_.path + ": seek outside the data rows (offset " +
+                                     std::to_string(range.begin_offset()) + ", line " +
+                                     std::to_string(range.first_line()) + ")");
+    }
+    pos_ = begin_ + range.begin_offset();
+    line_ = range.first_line();
+    return Status::Ok();
+  }
+
+ private:
+  // Skips empty lines ("\n" or "\r\n"), counting them.
+  const char* SkipBlankLines(const char* p) {
+    while (p != end_) {
+      if (*p == '\n') {
+        ++p;
+      } else if (*p == '\r' && p + 1 != end_ && p[1] == '\n') {
+        p += 2;
+      } else {
+        break;
+      }
+      ++line_;
+    }
+    return p;
+  }
+
+  const char* NextLine(const char* p) const {
+    const void* nl = std::memchr(p, '\n', end_ - p);
+    return nl == nullptr ? end_ : static_cast<const char*>(nl) + 1;
+  }
+
+  // The next quote at or after `p`, or end_. Remembers where the file has no
+  // more quotes, so that many unterminated fields do not rescan to the end.
+  const char* FindQuote(const char* p) {
+    if (p >= no_quote_from_) return end_;
+    const void* q = std::memchr(p, quote_, end_ - p);
+    if (q == nullptr) {
+      no_quote_from_ = p;
+      return end_;
+    }
+    return static_cast<const char*>(q);
+  }
+
+  // The first byte at or after `p` that may end an unquoted field
+  // (delimiter, quote, CR or LF), or end_.
+  const char* SkipPlain(const char* p) const {
+#ifdef __SSE2__
+    const __m128i delim = _mm_set1_epi8(delimiter_);
+    const __m128i quote = _mm_set1_epi8(quote_ >= 0 ? static_cast<char>(quote_) : delimiter_);
+    const __m128i lf = _mm_set1_epi8('\n');
+    const __m128i cr = _mm_set1_epi8('\r');
+    while (end_ - p >= 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, quote)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+      int mask = _mm_movemask_epi8(hit);
+      if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+      p += 16;
+    }
+#endif
+    while (p != end_ && !special_[static_cast<unsigned char>(*p)]) ++p;
+    return p;
+  }
+
+  void SetError(RowScan* row, RowError error, const char* at) {
+    if (row->error == RowError::kNone) {
+      row->error = error;
+      row->error_at = at;
+    }
+  }
+
+  // Scans one row starting at `p` (not at end_) into `row`.
+  void ScanRow(const char* p, RowScan* row) {
+    row->fields.clear();
+    row->extra_lines = 0;
+    row->error = RowError::kNone;
+    row->error_at = nullptr;
+    while (true) {
+      const char* start = p;
+      bool escaped = false;
+      if (quote_ >= 0 && p != end_ && *p == quote_) {
+        const char* open = p++;
+        start = p;
+        const char* close;
+        while (true) {
+          close = FindQuote(p);
+          if (close == end_) {
+            SetError(row, RowError::kUnterminated, open);
+            row->fields.push_back({start, static_cast<size_t>(end_ - start), false});
+            row->content_end = row->end = end_;
+            return;
+          }
+          if (close + 1 != end_ && close[1] == quote_) {
+            escaped = true;
+            p = close + 2;
+            continue;
+          }
+          break;
+        }
+        row->extra_lines += std::count(start, close, '\n');
+        p = close + 1;
+        if (p == end_ || *p == delimiter_ || *p == '\n' ||
+            (*p == '\r' && (p + 1 == end_ || p[1] == '\n'))) {
+          row->fields.push_back({start, static_cast<size_t>(close - start), escaped});
+          if (!EndField(&p, row)) return;
+          continue;
+        }
+        // Text after the closing quote: read on as unquoted text so the row
+        // still ends where a lenient reader would end it; it is rejected.
+        SetError(row, RowError::kGarbageAfterQuote, p);
+        start = open;
+      }
+      while (true) {
+        p = SkipPlain(p);
+        if (p != end_ && *p == '\r' && p + 1 != end_ && p[1] != '\n') {
+          ++p;  // a lone CR is data
+          continue;
+        }
+        if (p != end_ && quote_ >= 0 && *p == quote_) {
+          SetError(row, RowError::kStrayQuote, p);
+          ++p;
+          continue;
+        }
+        break;
+      }
+      row->fields.push_back({start, static_cast<size_t>(p - start), escaped});
+      if (!EndField(&p, row)) return;
+    }
+  }
+
+  // At a field's end (delimiter, line end or EOF): steps over a delimiter
+  // and returns true, or records the row's end and returns false.
+  bool EndField(const char** p, RowScan* row) {
+    const char* q = *p;
+    if (q != end_ && *q == delimiter_) {
+      *p = q + 1;
+      return true;
+    }
+    row->content_end = q;
+    if (q == end_) {
+      row->end = q;
+    } else if (*q == '\n') {
+      row->end = q + 1;
+    } else {  // "\r\n" or a CR at the end of the file
+      row->end = (q + 1 != end_) ? q + 2 : q + 1;
+    }
+    return false;
+  }
+
+  std::string FieldText(const FieldRef& f) const {
+    std::string s;
+    AssignField(f, &s);
+    return s;
+  }
+
+  void AssignField(const FieldRef& f, std::string* s) const {
+    if (!f.escaped) {
+      s->assign(f.begin, f.size);
+      return;
+    }
+    s->clear();
+    s->reserve(f.size);
+    for (size_t i = 0; i < f.size; ++i) {
+      s->push_back(f.begin[i]);
+      if (f.begin[i] == quote_ && i + 1 < f.size && f.begin[i + 1] == quote_) ++i;
+    }
+  }
+
+  void FillRecord(uint64_t line, Record* r) const {
+    r->source = spec_.name;
+    r->line = line;
+    r->merged.clear();
+    r->values.resize(row_.fields.size());
+    for (size_t i = 0; i < row_.fields.size(); ++i) {
+      Value& v = r->values[i];
+      v.is_null = false;
+      v.i = 0;
+      AssignField(row_.fields[i], &v.s);
+    }
+    r->key = r->values[key_index_].s;
+    r->content_hash = ContentHash(schema_, r->values);
+  }
+
+  static std::string ErrorText(const RowScan& row) {
+    switch (row.error) {
+      case RowError::kUnterminated:
+        return "unterminated quoted field";
+      case RowError::kStrayQuote:
+        return "quote inside an unquoted field";
+      case RowError::kGarbageAfterQuote:
+        return "unexpected text after a closing quote";
+      case RowError::kNone:
+        break;
+    }
+    return "";
+  }
+
+  // The column name of the field holding byte `at` of the current row.
+  std::string ColumnAt(const char* at) const {
+    for (size_t i = 0; i < row_.fields.size() && i < schema_.fields.size(); ++i) {
+      const FieldRef& f = row_.fields[i];
+      if (at >= f.begin && at <= f.begin + f.size) return schema_.fields[i].name;
+    }
+    return "";
+  }
+
+  // The row's key when its field was read whole (within `limit`) and is
+  // valid UTF-8, else "line:<n>".
+  std::string RejectKey(uint64_t line, const char* limit) const {
+    if (key_index_ < static_cast<int>(row_.fields.size())) {
+      const FieldRef& f = row_.fields[key_index_];
+      if (f.size > 0 && f.begin + f.size <= limit &&
+          FindInvalidUtf8({f.begin, f.size}) == std::string_view::npos) {
+        return FieldText(f);
+      }
+    }
+    return "line:" + std::to_string(line);
+  }
+
+  v1::Fate Reject(uint64_t line, std::string_view raw, const std::string& rule,
+                  const std::string& reason) const {
+    v1::Fate fate;
+    fate.set_kind(v1::FATE_REJECTED);
+    fate.set_source(spec_.name);
+    fate.set_key(RejectKey(line, raw.data() + raw.size()));
+    fate.set_stage("extract");
+    fate.set_rule(rule);
+    fate.set_reason(reason);
+    fate.set_line(line);
+    fate.set_value(RejectValue(raw));
+    return fate;
+  }
+
+  void RejectFirstLine(const char* row_begin, uint64_t line, std::vector<v1::Fate>* rejects) {
+    const char* next = NextLine(row_begin);
+    const char* content_end = next;
+    if (content_end > row_begin && content_end[-1] == '\n') --content_end;
+    if (content_end > row_begin && content_end[-1] == '\r') --content_end;
+    std::string reason;
+    if (row_.error == RowError::kUnterminated) {
+      reason = "unterminated quoted field";
+    } else {
+      std::string why = row_.error != RowError::kNone
+                            ? ErrorText(row_)
+                            : "wrong column count: expected " +
+                                  std::to_string(schema_.fields.size()) + ", found " +
+                                  std::to_string(row_.fields.size());
+      reason = "unbalanced quote: a quoted field runs from line " + std::to_string(line) +
+               " to line " + std::to_string(line + row_.extra_lines) +
+               " and the row is malformed (" + why + "); only line " + std::to_string(line) +
+               " is rejected";
+    }
+    std::string_view raw(row_begin, content_end - row_begin);
+    rejects->push_back(Reject(line, raw, "malformed_row", reason));
+  }
+
+  SourceSpec spec_;
+  std::unique_ptr<FileView> file_;
+  char delimiter_;
+  int quote_;  // -1: no quoting
+  std::array<bool, 256> special_{};
+  const char* begin_ = nullptr;
+  const char* end_ = nullptr;
+  const char* no_quote_from_ = nullptr;
+  const char* data_begin_ = nullptr;  // the first data row (after the header)
+  uint64_t data_line_ = 1;
+  Schema schema_;
+  int key_index_ = -1;
+  const char* pos_ = nullptr;
+  uint64_t line_ = 1;  // physical line at pos_
+  RowScan row_;        // scratch, reused across rows
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenCsvSource(const SourceSpec& spec) {
+  const std::string& at = spec.yaml_path;
+  if (spec.Option("key").empty()) {
+    return Status::InvalidArgument(at + ".key: required (the key column of the csv source)");
+  }
+  std::string delim = spec.Option("delimiter", ",");
+  if (delim == "\\t" || Lower(delim) == "tab") delim = "\t";
+  if (delim.size() != 1 || delim[0] == '\n' || delim[0] == '\r') {
+    return Status::InvalidArgument(at + ".delimiter: must be one character, got '" + delim + "'");
+  }
+  std::string quote = spec.Option("quote", "\"");
+  int quote_char = -1;
+  if (quote.size() == 1) {
+    quote_char = static_cast<unsigned char>(quote[0]);
+  } else if (!quote.empty() && Lower(quote) != "none") {
+    return Status::InvalidArgument(at + ".quote: must be one character or 'none', got '" + quote +
+                                   "'");
+  }
+  if (quote_char == static_cast<unsigned char>(delim[0]) || quote_char == '\n' ||
+      quote_char == '\r') {
+    return Status::InvalidArgument(at + ".quote: must differ from the delimiter and line breaks");
+  }
+  std::string header = Lower(spec.Option("header", "true"));
+  if (header != "true" && header != "false") {
+    return Status::InvalidArgument(at + ".header: must be true or false, got '" + header + "'");
+  }
+  std::string encoding = Lower(spec.Option("encoding", "utf-8"));
+  if (encoding != "utf-8" && encoding != "utf8") {
+    return Status::InvalidArgument(at + ".encoding: unsupported encoding '" +
+                                   spec.Option("encoding") + "' (only utf-8 for now)");
+  }
+  auto file = FileView::Open(spec.path);
+  if (!file.ok()) return file.status().WithContext(at + ".path");
+  auto source = std::make_unique<CsvSource>(spec, std::move(file).value(), delim[0], quote_char);
+  SLUICE_RETURN_IF_ERROR(source->Init(header == "true"));
+  return std::unique_ptr<Source>(std::move(source));
+}
+
+}  // namespace sluice

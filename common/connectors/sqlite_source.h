@@ -1,7 +1,0 @@
-#pragma once
-#include "common/connector.h"
-namespace sluice {
-// A SQLite table (option `table`) or query (option `query`), key column
-// `key`; batches are ranges of the key order, so any batch reads again.
-Result<std::unique_ptr<Source>> OpenSqliteSource(const SourceSpec& spec);
-}  // namespace sluice

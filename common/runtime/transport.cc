@@ -1,0 +1,250 @@
+#include "common/runtime/transport.h"
+
+namespace sluice {
+namespace {
+
+Status FromZmq(const zmq::error_t& e, const std::string& what) {
+  return Status::Unavailable(what + ": " + e.what());
+}
+
+}  // namespace
+
+zmq::context_t& ProcessContext() {
+  static zmq::context_t context(1);
+  return context;
+}
+
+Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.set(zmq::sockopt::linger, 200);
+    socket.bind(endpoint);
+    return socket.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "bind " + endpoint);
+  }
+}
+
+// --- ControlServer ---
+
+Result<std::unique_ptr<ControlServer>> ControlServer::Create(const std::string& endpoint) {
+  std::unique_ptr<ControlServer> s(new ControlServer());
+  try {
+    s->socket_.set(zmq::sockopt::router_mandatory, 1);
+    // A replacement worker takes over its predecessor's identity.
+    s->socket_.set(zmq::sockopt::router_handover, 1);
+    s->socket_.set(zmq::sockopt::sndhwm, 0);
+    s->socket_.set(zmq::sockopt::rcvhwm, 0);
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "control socket");
+  }
+  SLUICE_ASSIGN_OR_RETURN(s->endpoint_, BindSocket(s->socket_, endpoint));
+  return s;
+}
+
+Result<std::optional<std::pair<std::string, v1::Envelope>>> ControlServer::Receive(
+    std::chrono::milliseconds timeout) {
+  try {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0)
+      return std::optional<std::pair<std::string, v1::Envelope>>();
+    zmq::message_t id, body;
+    if (!socket_.recv(id, zmq::recv_flags::none))
+      return std::optional<std::pair<std::string, v1::Envelope>>();
+    if (!id.more()) return Status::Corruption("control frame without body");
+    if (!socket_.recv(body, zmq::recv_flags::none)) return Status::Corruption("control frame lost");
+    while (body.more()) {  // drain unexpected extra frames
+      zmq::message_t extra;
+      (void)socket_.recv(extra, zmq::recv_flags::none);
+      if (!extra.more()) break;
+    }
+    v1::Envelope env;
+    if (!env.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return Status::Corruption("unparseable control message from " + id.to_string());
+    }
+    return std::optional<std::pair<std::string, v1::Envelope>>(
+        std::make_pair(id.to_string(), std::move(env)));
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "control receive");
+  }
+}
+
+Status ControlServer::Send(const std::string& identity, const v1::Envelope& message) {
+  try {
+    std::string body = message.SerializeAsString();
+    socket_.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(body), zmq::send_flags::none);
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "send to " + identity);
+  }
+}
+
+// --- ControlClient ---
+
+Result<std::unique_ptr<ControlClient>> ControlClient::Create(const std::string& endpoint,
+                                                             const std::string& identity) {
+  std::unique_ptr<ControlClient> c(new ControlClient());
+  try {
+    c->socket_.set(zmq::sockopt::routing_id, identity);
+    c->socket_.set(zmq::sockopt::linger, 500);
+    c->socket_.set(zmq::sockopt::sndhwm, 0);
+    c->socket_.set(zmq::sockopt::reconnect_ivl, 100);
+    c->socket_.set(zmq::sockopt::reconnect_ivl_max, 2000);
+    c->socket_.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "connect " + endpoint);
+  }
+  return c;
+}
+
+Status ControlClient::Send(const v1::Envelope& message) {
+  try {
+    std::string body = message.SerializeAsString();
+    socket_.send(zmq::buffer(body), zmq::send_flags::none);
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "control send");
+  }
+}
+
+Result<std::optional<v1::Envelope>> ControlClient::Receive(std::chrono::milliseconds timeout) {
+  try {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<v1::Envelope>();
+    zmq::message_t body;
+    if (!socket_.recv(body, zmq::recv_flags::none)) return std::optional<v1::Envelope>();
+    v1::Envelope env;
+    if (!env.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return Status::Corruption("unparseable control message from the coordinator");
+    }
+    return std::optional<v1::Envelope>(std::move(env));
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "control receive");
+  }
+}
+
+// --- DataProducer ---
+
+Result<std::unique_ptr<DataProducer>> DataProducer::Create(const std::string& endpoint) {
+  std::unique_ptr<DataProducer> p(new DataProducer());
+  try {
+    p->socket_.set(zmq::sockopt::router_mandatory, 1);
+    p->socket_.set(zmq::sockopt::router_handover, 1);
+    p->socket_.set(zmq::sockopt::sndhwm, 0);
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "data socket");
+  }
+  SLUICE_ASSIGN_OR_RETURN(p->endpoint_, BindSocket(p->socket_, endpoint));
+  return p;
+}
+
+void DataProducer::Enqueue(uint32_t shard, std::string message) {
+  queues_[shard].push_back(std::move(message));
+}
+
+size_t DataProducer::queued() const {
+  size_t n = 0;
+  for (const auto& [shard, q] : queues_) n += q.size();
+  return n;
+}
+
+size_t DataProducer::queued(uint32_t shard) const {
+  auto it = queues_.find(shard);
+  return it == queues_.end() ? 0 : it->second.size();
+}
+
+Result<size_t> DataProducer::Pump() {
+  try {
+    for (;;) {
+      zmq::message_t id, body;
+      if (!socket_.recv(id, zmq::recv_flags::dontwait)) break;
+      if (!id.more() || !socket_.recv(body, zmq::recv_flags::none)) continue;
+      v1::DataMessage msg;
+      if (!msg.ParseFromArray(body.data(), static_cast<int>(body.size())) || !msg.has_credit()) {
+        continue;  // consumers only ever send credit
+      }
+      Consumer& c = consumers_[id.to_string()];
+      c.shard = msg.credit().shard();
+      c.credit = msg.credit().reset() ? msg.credit().credits() : c.credit + msg.credit().credits();
+    }
+    size_t sent = 0;
+    for (auto& [identity, c] : consumers_) {
+      auto& q = queues_[c.shard];
+      while (c.credit > 0 && !q.empty()) {
+        try {
+          socket_.send(zmq::buffer(identity), zmq::send_flags::sndmore);
+          socket_.send(zmq::buffer(q.front()), zmq::send_flags::none);
+        } catch (const zmq::error_t& e) {
+          if (e.num() == EHOSTUNREACH) {  // consumer gone: keep the batch
+            c.credit = 0;
+            break;
+          }
+          throw;
+        }
+        q.pop_front();
+        --c.credit;
+        ++sent;
+      }
+    }
+    return sent;
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "data pump");
+  }
+}
+
+// --- DataConsumer ---
+
+Result<std::unique_ptr<DataConsumer>> DataConsumer::Create(const std::string& endpoint,
+                                                           const std::string& identity,
+                                                           uint32_t shard) {
+  std::unique_ptr<DataConsumer> c(new DataConsumer());
+  c->shard_ = shard;
+  try {
+    c->socket_.set(zmq::sockopt::routing_id, identity);
+    c->socket_.set(zmq::sockopt::linger, 0);
+    c->socket_.set(zmq::sockopt::rcvhwm, 0);
+    c->socket_.set(zmq::sockopt::reconnect_ivl, 100);
+    c->socket_.connect(endpoint);
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "connect " + endpoint);
+  }
+  return c;
+}
+
+Status DataConsumer::Resync(uint32_t credits) {
+  reset_sent_ = false;
+  return Grant(credits);
+}
+
+Status DataConsumer::Grant(uint32_t n) {
+  v1::DataMessage msg;
+  msg.mutable_credit()->set_credits(n);
+  msg.mutable_credit()->set_shard(shard_);
+  msg.mutable_credit()->set_reset(!reset_sent_);
+  reset_sent_ = true;
+  try {
+    std::string body = msg.SerializeAsString();
+    socket_.send(zmq::buffer(body), zmq::send_flags::none);
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "grant credit");
+  }
+}
+
+Result<std::optional<v1::RecordBatch>> DataConsumer::Receive(std::chrono::milliseconds timeout) {
+  try {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<v1::RecordBatch>();
+    zmq::message_t body;
+    if (!socket_.recv(body, zmq::recv_flags::none)) return std::optional<v1::RecordBatch>();
+    v1::DataMessage msg;
+    if (!msg.ParseFromArray(body.data(), static_cast<int>(body.size())) || !msg.has_batch()) {
+      return Status::Corruption("unparseable data message");
+    }
+    return std::optional<v1::RecordBatch>(std::move(*msg.mutable_batch()));
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "data receive");
+  }
+}
+
+}  // namespace sluice

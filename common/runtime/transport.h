@@ -1,0 +1,120 @@
+// ZeroMQ transport: the control channel between the coordinator (ROUTER)
+// and workers (DEALER), and the credit-based data channel between workers.
+//
+// Stable endpoints bind, transient workers connect. Sockets never cross
+// threads; every receive takes a timeout. cppzmq throws: exceptions are
+// caught here and returned as a Status.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/core/status.h"
+#include "sluice/v1/control.pb.h"
+
+namespace sluice {
+
+// One context per process.
+zmq::context_t& ProcessContext();
+
+// Binds `endpoint` ("tcp://127.0.0.1:*" allowed) and returns the resolved
+// endpoint from ZMQ_LAST_ENDPOINT.
+Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoint);
+
+// The coordinator's side of the control channel.
+class ControlServer {
+ public:
+  // Binds a ROUTER on `endpoint`.
+  static Result<std::unique_ptr<ControlServer>> Create(const std::string& endpoint);
+  const std::string& endpoint() const { return endpoint_; }
+  zmq::socket_t& socket() { return socket_; }
+
+  // Waits up to `timeout` for one message; an empty optional on timeout.
+  // A frame that does not parse is dropped and reported as an error.
+  Result<std::optional<std::pair<std::string, v1::Envelope>>> Receive(
+      std::chrono::milliseconds timeout);
+  // Sends to the worker with `identity`; an unknown identity is an error
+  // (ROUTER_MANDATORY), never a silent drop.
+  Status Send(const std::string& identity, const v1::Envelope& message);
+
+ private:
+  ControlServer() : socket_(ProcessContext(), zmq::socket_type::router) {}
+  zmq::socket_t socket_;
+  std::string endpoint_;
+};
+
+// A worker's side of the control channel.
+class ControlClient {
+ public:
+  // Connects a DEALER with identity `identity` ("transformer-0").
+  static Result<std::unique_ptr<ControlClient>> Create(const std::string& endpoint,
+                                                       const std::string& identity);
+  zmq::socket_t& socket() { return socket_; }
+  Status Send(const v1::Envelope& message);
+  // Non-blocking when timeout is zero.
+  Result<std::optional<v1::Envelope>> Receive(std::chrono::milliseconds timeout);
+
+ private:
+  ControlClient() : socket_(ProcessContext(), zmq::socket_type::dealer) {}
+  zmq::socket_t socket_;
+};
+
+// The producing side of a data channel: a ROUTER that sends batches only to
+// consumers that granted credit. Batches wait in a bounded per-shard queue;
+// nothing is sent without credit, so a dead consumer holds at most the
+// batches it asked for (the coordinator re-leases those).
+class DataProducer {
+ public:
+  static Result<std::unique_ptr<DataProducer>> Create(const std::string& endpoint);
+  const std::string& endpoint() const { return endpoint_; }
+  zmq::socket_t& socket() { return socket_; }
+
+  // Queues a serialized DataMessage holding one batch for `shard`.
+  void Enqueue(uint32_t shard, std::string message);
+  size_t queued() const;
+  size_t queued(uint32_t shard) const;
+  // Reads pending credit messages without blocking and sends what credit
+  // allows. Returns the number of batches sent.
+  Result<size_t> Pump();
+
+ private:
+  DataProducer() : socket_(ProcessContext(), zmq::socket_type::router) {}
+  struct Consumer {
+    uint32_t shard = 0;
+    uint32_t credit = 0;
+  };
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::map<std::string, Consumer> consumers_;  // by identity, stable order
+  std::map<uint32_t, std::deque<std::string>> queues_;
+};
+
+// The consuming side: a DEALER that grants credit and receives batches.
+class DataConsumer {
+ public:
+  static Result<std::unique_ptr<DataConsumer>> Create(const std::string& endpoint,
+                                                      const std::string& identity, uint32_t shard);
+  zmq::socket_t& socket() { return socket_; }
+  // Grants `n` more batches; the first grant after Create resets the
+  // producer's view of this consumer.
+  Status Grant(uint32_t n);
+  // Tells the producer again how much credit this consumer has (absolute);
+  // heals a producer that restarted and forgot it.
+  Status Resync(uint32_t credits);
+  // Receives one batch if one is waiting within `timeout`.
+  Result<std::optional<v1::RecordBatch>> Receive(std::chrono::milliseconds timeout);
+
+ private:
+  DataConsumer() : socket_(ProcessContext(), zmq::socket_type::dealer) {}
+  zmq::socket_t socket_;
+  uint32_t shard_ = 0;
+  bool reset_sent_ = false;
+};
+
+}  // namespace sluice

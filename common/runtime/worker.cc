@@ -1,0 +1,388 @@
+#include "common/runtime/worker.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "common/runtime/codec.h"
+#include "common/runtime/endpoint.h"
+#include "common/runtime/transport.h"
+
+namespace sluice {
+
+void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
+  v1::DataMessage msg;
+  EncodeBatch(batch, msg.mutable_batch());
+  // Serialized straight into the queued string: the runtime moves it on.
+  auto& queued = batches_.emplace_back(shard, std::string()).second;
+  msg.SerializeToString(&queued);
+}
+
+void StageEmitter::Commit(v1::Commit commit) {
+  v1::Envelope env;
+  *env.mutable_commit() = std::move(commit);
+  messages_.push_back(std::move(env));
+}
+
+void StageEmitter::Send(v1::Envelope message) { messages_.push_back(std::move(message)); }
+
+Status StageLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
+  return Status::FailedPrecondition(stage() + " takes no input batches");
+}
+
+Status StageLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
+  return Status::FailedPrecondition(stage() + " takes no leases");
+}
+
+std::string JoinKey(const std::string& source, const std::string& key) {
+  std::string s;
+  s.reserve(source.size() + key.size() + 1);
+  s.append(source).push_back('\x1f');
+  s.append(key);
+  return s;
+}
+
+v1::Commit MakeCommit(const std::string& stage, const RecordBatch& in,
+                      const std::vector<Record>& passed, const std::vector<v1::Fate>& fates) {
+  v1::Commit c;
+  c.set_stage(stage);
+  *c.mutable_batch() = in.id;
+  c.set_epoch(in.epoch);
+  *c.mutable_range() = in.range;
+  auto* counts = c.mutable_counts();
+  counts->set_in(in.records.size());
+  counts->set_in_checksum(in.KeyChecksumValue());
+  KeyChecksum out;
+  c.mutable_out_keys()->Reserve(static_cast<int>(passed.size()));
+  for (const auto& r : passed) {
+    out.Add(r.source, r.key);
+    c.add_out_keys(JoinKey(r.source, r.key));
+  }
+  counts->set_out(passed.size());
+  counts->set_out_checksum(out.value());
+  for (const auto& f : fates) {
+    switch (f.kind()) {
+      case v1::FATE_MERGED:
+        counts->set_merged(counts->merged() + 1);
+        break;
+      case v1::FATE_REJECTED:
+        counts->set_rejected(counts->rejected() + 1);
+        break;
+      case v1::FATE_REVIEW:
+        counts->set_review(counts->review() + 1);
+        break;
+      default:
+        break;
+    }
+    *c.add_fates() = f;
+  }
+  return c;
+}
+
+namespace {
+
+class WorkerRuntime {
+ public:
+  WorkerRuntime(const WorkerOptions& options, StageLogic& logic)
+      : options_(options), logic_(logic) {
+    log_.stage = logic.stage();
+  }
+
+  int Run() {
+    Status st = Setup();
+    if (!st.ok()) {
+      LogError(log_, "worker setup failed: " + st.ToString());
+      return 1;
+    }
+    st = Loop();
+    if (!st.ok()) {
+      LogError(log_, "worker stopped: " + st.ToString());
+      return 1;
+    }
+    LogInfo(log_, "worker shut down");
+    return 0;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // Where consumers on other machines reach this worker's data socket.
+  std::string advertised_endpoint() const {
+    return AdvertisedEndpoint(producer_->endpoint(), options_.advertise, LocalHostName());
+  }
+
+  Status Setup() {
+    SLUICE_ASSIGN_OR_RETURN(control_,
+                            ControlClient::Create(options_.coordinator, options_.identity()));
+    if (logic_.produces()) {
+      SLUICE_ASSIGN_OR_RETURN(producer_, DataProducer::Create(options_.bind));
+    }
+    v1::Envelope reg;
+    auto* r = reg.mutable_register_();
+    r->set_role(options_.role);
+    r->set_ordinal(options_.ordinal);
+    r->set_pid(static_cast<uint32_t>(getpid()));
+    if (producer_) r->set_data_endpoint(advertised_endpoint());
+    SLUICE_RETURN_IF_ERROR(logic_.Prepare(options_, r));
+    // Register, retrying until the coordinator answers (it may start later).
+    auto deadline = Clock::now() + options_.coordinator_timeout;
+    std::optional<v1::Envelope> reply;
+    while (!reply) {
+      SLUICE_RETURN_IF_ERROR(control_->Send(reg));
+      auto until = Clock::now() + std::chrono::seconds(2);
+      while (Clock::now() < until) {
+        SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(200)));
+        if (msg && msg->has_register_reply()) {
+          reply = std::move(msg);
+          break;
+        }
+        if (msg && msg->has_shutdown()) return Status::Cancelled("shut down before registration");
+      }
+      if (!reply && Clock::now() > deadline) {
+        return Status::Unavailable("no answer from coordinator at " + options_.coordinator);
+      }
+    }
+    const auto& rr = reply->register_reply();
+    ctx_.run_id = rr.run_id();
+    ctx_.shard = rr.shard();
+    ctx_.shard_count = rr.shard_count();
+    ctx_.state_dir = rr.state_dir();
+    ctx_.fault = rr.fault();
+    ctx_.review_decisions = rr.review_decisions();
+    ctx_.dedup_shards = std::max<uint32_t>(1, rr.dedup_shards());
+    ctx_.dedup_shard_map.assign(rr.dedup_shard_map().begin(), rr.dedup_shard_map().end());
+    ctx_.identity = options_.identity();
+    std::vector<PlanIssue> issues;
+    ctx_.plan = ParsePlan(rr.plan_yaml(), rr.base_dir(), &issues);
+    if (!issues.empty()) return Status::InvalidArgument("plan: " + issues.front().ToString());
+    ctx_.plan.state_dir = rr.state_dir();
+    log_.run = ctx_.run_id;
+    SLUICE_RETURN_IF_ERROR(logic_.Start(ctx_));
+    if (logic_.consumes()) {
+      if (rr.upstream_endpoints().empty()) return Status::FailedPrecondition("no upstream given");
+      // One consumer per upstream producer (a validator pulls from every
+      // dedup shard): a DEALER connected to several producers would spread
+      // its credit round-robin over them, and a producer that got none
+      // would wait for the next resync.
+      for (const std::string& endpoint : rr.upstream_endpoints()) {
+        SLUICE_ASSIGN_OR_RETURN(auto consumer,
+                                DataConsumer::Create(endpoint, options_.identity(), ctx_.shard));
+        SLUICE_RETURN_IF_ERROR(consumer->Grant(options_.credits));
+        consumers_.push_back(std::move(consumer));
+        last_input_.push_back(Clock::now());
+      }
+      in_hand_ = 0;
+    }
+    // Heartbeats come from their own thread and socket, so that a long
+    // resolution or reconciliation never makes a live worker look dead.
+    std::string hb_identity = options_.identity() + "/hb";
+    heartbeat_ = std::jthread([this, hb_identity](std::stop_token stop) {
+      auto client = ControlClient::Create(options_.coordinator, hb_identity);
+      if (!client.ok()) return;
+      uint64_t seq = 0;
+      while (!stop.stop_requested()) {
+        v1::Envelope hb;
+        hb.mutable_heartbeat()->set_sequence(++seq);
+        if (!(*client)->Send(hb).ok()) return;
+        std::this_thread::sleep_for(options_.heartbeat);
+      }
+    });
+    LogInfo(log_,
+            "registered as " + options_.identity() +
+                (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
+                           : std::string()));
+    return Status::Ok();
+  }
+
+  Status Flush(StageEmitter& out) {
+    // Commits first: the ledger hears of a batch before its consumer does.
+    for (auto& m : out.messages()) SLUICE_RETURN_IF_ERROR(control_->Send(m));
+    out.messages().clear();
+    if (!out.batches().empty() && !producer_)
+      return Status::Internal(logic_.stage() + " emitted batches but has no downstream");
+    for (auto& [shard, msg] : out.batches()) producer_->Enqueue(shard, std::move(msg));
+    out.batches().clear();
+    if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
+    return Status::Ok();
+  }
+
+  void ReportError(const Status& st, const v1::BatchId* batch, bool fatal) {
+    LogError(log_, st.ToString());
+    v1::Envelope env;
+    auto* e = env.mutable_error();
+    e->set_stage(logic_.stage());
+    if (batch) *e->mutable_batch() = *batch;
+    e->set_message(st.message());
+    e->set_fatal(fatal);
+    (void)control_->Send(env);
+  }
+
+  // Test-only fault (`--test-fault ROLE:sigkill_after=N`): kill -9 of this
+  // worker as it starts its N+1th batch (taken in or produced).
+  void MaybeCrash() {
+    if (ctx_.fault.rfind("sigkill_after=", 0) == 0 &&
+        ++batches_seen_ > std::stoull(ctx_.fault.substr(14))) {
+      kill(getpid(), SIGKILL);
+    }
+  }
+
+  Status Loop() {
+    auto last_from_coordinator = Clock::now();
+    bool more_to_produce = false;
+    for (;;) {
+      std::vector<zmq::pollitem_t> items;
+      items.push_back({control_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      // While our output is full, input waits unread: leave it out of the
+      // poll, or poll would return at once and spin.
+      bool output_full = producer_ && producer_->queued() >= options_.max_queued;
+      if (!output_full) {
+        for (auto& c : consumers_) items.push_back({c->socket().handle(), 0, ZMQ_POLLIN, 0});
+      }
+      if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+      bool busy =
+          more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
+      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(busy ? 0 : 50));
+
+      // Control messages first: a halt must win over pending input.
+      for (;;) {
+        SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(0)));
+        if (!msg) break;
+        last_from_coordinator = Clock::now();
+        if (msg->has_shutdown()) return Status::Ok();
+        if (msg->has_halt()) {
+          if (!halted_) LogWarn(log_, "halted by coordinator: " + msg->halt().reason());
+          halted_ = true;
+          logic_.OnHalt(msg->halt().reason());
+          more_to_produce = false;
+        } else if (msg->has_lease() && !halted_) {
+          StageEmitter out;
+          Status st = logic_.OnLease(msg->lease(), out);
+          if (!st.ok()) ReportError(st, &msg->lease().batch(), true);
+          SLUICE_RETURN_IF_ERROR(Flush(out));
+          more_to_produce = producer_ != nullptr;  // a lease may start production
+        } else if (msg->has_validation_release() && !halted_) {
+          StageEmitter out;
+          Status st = logic_.OnControl(*msg, out);
+          if (!st.ok()) ReportError(st, nullptr, true);
+          SLUICE_RETURN_IF_ERROR(Flush(out));
+          more_to_produce = producer_ != nullptr;
+        }
+      }
+
+      if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
+
+      // Input, as long as our output queue has room.
+      for (size_t k = 0; k < consumers_.size(); ++k) {
+        // One batch per turn, taken from the producers in rotation, so
+        // control messages (a halt) are read between batches and no
+        // upstream starves another.
+        DataConsumer& consumer = *consumers_[(next_consumer_ + k) % consumers_.size()];
+        if (producer_ && producer_->queued() >= options_.max_queued) break;
+        SLUICE_ASSIGN_OR_RETURN(auto pb, consumer.Receive(std::chrono::milliseconds(0)));
+        if (!pb) continue;
+        const size_t from = (next_consumer_ + k) % consumers_.size();
+        next_consumer_ = (from + 1) % consumers_.size();
+        last_input_[from] = Clock::now();
+        ++in_hand_;
+        if (!halted_) {
+          auto batch = DecodeBatch(*pb);
+          StageEmitter out;
+          if (!batch.ok()) {
+            ReportError(batch.status(), &pb->id(), false);
+          } else {
+            log_.entity = batch->id.entity();
+            log_.wave = static_cast<int>(batch->id.wave());
+            log_.batch = BatchName(batch->id);
+            MaybeCrash();
+            Status st = logic_.OnWireBatch(*pb, std::move(batch).value(), out);
+            if (!st.ok()) ReportError(st, &pb->id(), true);
+          }
+          SLUICE_RETURN_IF_ERROR(Flush(out));
+        }
+        --in_hand_;
+        SLUICE_RETURN_IF_ERROR(consumer.Grant(1));
+        break;
+      }
+      // A restarted producer has forgotten our credit: resynchronise with a
+      // producer that has sent nothing for a while.
+      for (size_t k = 0; k < consumers_.size(); ++k) {
+        if (Clock::now() - last_input_[k] > std::chrono::seconds(1)) {
+          SLUICE_RETURN_IF_ERROR(consumers_[k]->Resync(options_.credits));
+          last_input_[k] = Clock::now();
+        }
+      }
+
+      if (more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued) {
+        StageEmitter out;
+        MaybeCrash();
+        auto more = logic_.Produce(out);
+        if (!more.ok()) {
+          ReportError(more.status(), nullptr, true);
+          more_to_produce = false;
+        } else {
+          more_to_produce = *more;
+        }
+        SLUICE_RETURN_IF_ERROR(Flush(out));
+      }
+
+      auto now = Clock::now();
+      if (now - last_from_coordinator > options_.coordinator_timeout) {
+        return Status::Unavailable("coordinator silent for " +
+                                   std::to_string(options_.coordinator_timeout.count()) + "s");
+      }
+    }
+  }
+
+  WorkerOptions options_;
+  StageLogic& logic_;
+  WorkerContext ctx_;
+  LogContext log_;
+  std::unique_ptr<ControlClient> control_;
+  std::jthread heartbeat_;
+  std::unique_ptr<DataProducer> producer_;
+  std::vector<std::unique_ptr<DataConsumer>> consumers_;  // one per upstream producer
+  std::vector<Clock::time_point> last_input_;             // per consumer
+  size_t next_consumer_ = 0;
+  uint32_t in_hand_ = 0;
+  uint64_t batches_seen_ = 0;
+  bool halted_ = false;
+};
+
+}  // namespace
+
+int RunWorker(const WorkerOptions& options, StageLogic& logic) {
+  WorkerRuntime runtime(options, logic);
+  return runtime.Run();
+}
+
+WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
+  WorkerOptions o;
+  o.role = role;
+  std::string log_level = "info";
+  CLI::App app{"sluice-" + role + ": a sluice pipeline worker"};
+  app.add_option("--coordinator", o.coordinator, "coordinator control endpoint")->required();
+  app.add_option("--ordinal", o.ordinal, "replica or shard number");
+  app.add_option("--bind", o.bind, "data endpoint this worker serves (stable across restarts)");
+  app.add_option("--advertise", o.advertise,
+                 "data endpoint consumers connect to (default: --bind, a wildcard host "
+                 "replaced by this machine's host name)");
+  app.add_option("--member-bind", o.member_bind,
+                 "deduper: where it serves cluster members to the other dedup shards "
+                 "(default: a free port on the --bind interface)");
+  app.add_option("--credits", o.credits, "input batches requested at a time");
+  app.add_option("--log-level", log_level, "debug, info, warn, error");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e) == 0 ? 0 : 2);
+  }
+  InitLogging(o.identity(), ParseLogLevel(log_level));
+  return o;
+}
+
+}  // namespace sluice
