@@ -10,6 +10,7 @@
 #include "common/connectors/connector.h"
 #include "common/core/log.h"
 #include "common/plan/plan.h"
+#include "common/runtime/test_fault.h"
 #include "coordinator/cli_common.h"
 #include "coordinator/dedup_cmd.h"
 #include "coordinator/errors_cmd.h"
@@ -66,6 +67,10 @@ int CmdRun(const std::string& plan_path, bool local, bool json, const std::strin
     auto colon = f.find(':');
     if (colon == std::string::npos) {
       std::cerr << "sluice: --test-fault takes ROLE:SPEC, got '" << f << "'\n";
+      return kExitInvalidPlan;
+    }
+    if (auto parsed = ParseTestFaults(f.substr(colon + 1)); !parsed.ok()) {
+      std::cerr << "sluice: --test-fault " << f << ": " << parsed.status().message() << "\n";
       return kExitInvalidPlan;
     }
     options.faults[f.substr(0, colon)] = f.substr(colon + 1);

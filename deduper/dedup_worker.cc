@@ -83,9 +83,8 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
   if (!to_emit_.empty()) {
     // Test-only fault (`--test-fault deduper-1:sigkill_before_output=N`):
     // kill -9 as it starts its N+1th output batch, whatever else it took.
-    constexpr std::string_view kKillAt = "sigkill_before_output=";
-    if (ctx_.fault.rfind(kKillAt, 0) == 0 &&
-        outputs_started_++ == std::stoull(ctx_.fault.substr(kKillAt.size()))) {
+    if (ctx_.faults.sigkill_before_output &&
+        outputs_started_++ == *ctx_.faults.sigkill_before_output) {
       raise(SIGKILL);
     }
     Pending p = to_emit_.front();
@@ -261,7 +260,7 @@ Status DedupLogic::MemberRound(const v1::Lease& lease, DedupShard* shard, StageE
   if (members_) members_->Publish(name, lease.epoch(), serve);
   // Test-only fault (`--test-fault deduper-1:sigkill_in_round4`): dies
   // with its members published, maybe while a peer fetches them.
-  if (ctx_.fault == "sigkill_in_round4" && !lease.dedup_rebuild()) raise(SIGKILL);
+  if (ctx_.faults.sigkill_in_round4 && !lease.dedup_rebuild()) raise(SIGKILL);
   uint64_t fetched = 0, peers = 0;
   auto fetch = [&](uint32_t peer) -> Result<std::vector<Record>> {
     if (peer >= static_cast<uint32_t>(lease.dedup_peers_size()) ||

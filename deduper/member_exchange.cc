@@ -1,26 +1,22 @@
 #include "deduper/member_exchange.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "common/runtime/codec.h"
-#include "common/runtime/transport.h"
 
 namespace sluice {
 
 Result<std::unique_ptr<MemberServer>> MemberServer::Start(const std::string& bind) {
   std::unique_ptr<MemberServer> s(new MemberServer());
-  s->socket_ = std::make_unique<zmq::socket_t>(ProcessContext(), zmq::socket_type::router);
-  SLUICE_ASSIGN_OR_RETURN(s->endpoint_, BindSocket(*s->socket_, bind));
-  // From here on the socket belongs to the serving thread (starting it is
-  // the memory barrier ZeroMQ asks for when a socket changes threads).
-  s->thread_ = std::jthread([raw = s.get()](std::stop_token stop) { raw->Serve(stop); });
+  SLUICE_ASSIGN_OR_RETURN(s->server_,
+                          RequestServer::Start(bind, [raw = s.get()](const std::string& request) {
+                            return raw->Answer(request);
+                          }));
   return s;
 }
 
-MemberServer::~MemberServer() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-}
+MemberServer::~MemberServer() { server_.reset(); }
 
 void MemberServer::Publish(const std::string& resolution, uint64_t epoch,
                            const std::map<uint32_t, RecordBatch>& by_shard) {
@@ -61,78 +57,48 @@ std::string MemberServer::Answer(const std::string& body) {
   return reply.SerializeAsString();
 }
 
-void MemberServer::Serve(std::stop_token stop) {
-  zmq::socket_t& socket = *socket_;
-  while (!stop.stop_requested()) {
-    try {
-      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
-      zmq::message_t id, body;
-      if (!socket.recv(id, zmq::recv_flags::none)) continue;
-      if (!id.more() || !socket.recv(body, zmq::recv_flags::none)) continue;
-      while (body.more()) {  // a malformed request: drop its extra frames
-        zmq::message_t extra;
-        if (!socket.recv(extra, zmq::recv_flags::none)) break;
-        body.move(extra);
-      }
-      const std::string answer = Answer(body.to_string());
-      socket.send(id, zmq::send_flags::sndmore);
-      socket.send(zmq::buffer(answer), zmq::send_flags::none);
-    } catch (const zmq::error_t&) {
-      // The context is shutting down, or the asking peer vanished: a
-      // request it repeats is answered again.
-      if (stop.stop_requested()) break;
-    }
-  }
-  socket_->close();
-}
-
 Result<std::vector<Record>> FetchMembers(const std::string& endpoint,
                                          const v1::DedupMemberRequest& request,
                                          std::chrono::milliseconds silence) {
   using Clock = std::chrono::steady_clock;
+  const std::string peer = "dedup shard at " + endpoint;
   const std::string body = request.SerializeAsString();
-  try {
-    zmq::socket_t socket(ProcessContext(), zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.connect(endpoint);
-    auto last_answer = Clock::now();
-    auto pause = std::chrono::milliseconds(20);
-    for (;;) {
-      socket.send(zmq::buffer(body), zmq::send_flags::none);
-      zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-      // Answers to earlier (repeated) requests may queue up: any ready
-      // one will do, they are all the same published batch.
-      bool answered = false;
-      while (zmq::poll(&item, 1, std::chrono::milliseconds(500)) > 0) {
-        zmq::message_t msg;
-        if (!socket.recv(msg, zmq::recv_flags::none)) break;
-        answered = true;
-        v1::DedupMemberReply reply;
-        if (!reply.ParseFromArray(msg.data(), static_cast<int>(msg.size()))) {
-          return Status::Corruption("dedup shard at " + endpoint + ": member reply does not parse");
-        }
-        if (!reply.error().empty()) {
-          return Status::Corruption("dedup shard at " + endpoint + ": " + reply.error());
-        }
-        if (!reply.ready()) break;
-        if (!reply.has_members() || reply.members().columns_size() == 0) {
-          return std::vector<Record>{};
-        }
-        SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(reply.members()));
-        return std::move(batch.records);
-      }
-      if (answered) {
-        last_answer = Clock::now();
-      } else if (Clock::now() - last_answer > silence) {
-        return Status::Unavailable("dedup shard at " + endpoint + " did not answer for " +
-                                   std::to_string(silence.count() / 1000) + " s");
-      }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::milliseconds(500));
+  auto client = RequestClient::Create(endpoint);
+  if (!client.ok()) return Status::Unavailable(peer + ": " + client.status().message());
+  auto last_answer = Clock::now();
+  auto pause = std::chrono::milliseconds(20);
+  for (;;) {
+    if (Status sent = (*client)->Send(body); !sent.ok()) {
+      return Status::Unavailable(peer + ": " + sent.message());
     }
-  } catch (const zmq::error_t& e) {
-    return Status::Unavailable("dedup shard at " + endpoint + ": " + e.what());
+    // Answers to earlier (repeated) requests may queue up: any ready one
+    // will do, they are all the same published batch.
+    bool answered = false;
+    for (;;) {
+      auto msg = (*client)->Receive(std::chrono::milliseconds(500));
+      if (!msg.ok()) return Status::Unavailable(peer + ": " + msg.status().message());
+      if (!*msg) break;
+      answered = true;
+      v1::DedupMemberReply reply;
+      if (!reply.ParseFromString(**msg)) {
+        return Status::Corruption(peer + ": member reply does not parse");
+      }
+      if (!reply.error().empty()) return Status::Corruption(peer + ": " + reply.error());
+      if (!reply.ready()) break;
+      if (!reply.has_members() || reply.members().columns_size() == 0) {
+        return std::vector<Record>{};
+      }
+      SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(reply.members()));
+      return std::move(batch.records);
+    }
+    if (answered) {
+      last_answer = Clock::now();
+    } else if (Clock::now() - last_answer > silence) {
+      return Status::Unavailable(peer + " did not answer for " +
+                                 std::to_string(silence.count() / 1000) + " s");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(500));
   }
 }
 

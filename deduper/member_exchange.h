@@ -3,11 +3,12 @@
 // members whose home is another shard come from that shard directly, never
 // through the coordinator.
 //
-// Each dedup shard runs a MemberServer: a ROUTER socket on its own thread,
-// so that a shard busy with its own round 4 (or blocked fetching from a
-// peer that is fetching from it) still answers. A shard publishes what it
-// serves for one resolution and epoch; a request for anything else is
-// answered "not ready", and the asking shard asks again.
+// Each dedup shard runs a MemberServer: the runtime's RequestServer
+// (common/runtime/request_reply.h), answering on its own thread, so that a
+// shard busy with its own round 4 (or blocked fetching from a peer that is
+// fetching from it) still answers. A shard publishes what it serves for one
+// resolution and epoch; a request for anything else is answered "not
+// ready", and the asking shard asks again.
 #pragma once
 
 #include <chrono>
@@ -16,12 +17,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
-#include <zmq.hpp>
 
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/runtime/request_reply.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -35,7 +35,7 @@ class MemberServer {
   MemberServer& operator=(const MemberServer&) = delete;
 
   // The bound endpoint (ZMQ_LAST_ENDPOINT).
-  const std::string& endpoint() const { return endpoint_; }
+  const std::string& endpoint() const { return server_->endpoint(); }
 
   // From now on, requests of `epoch` for `resolution` ("<wave>-<entity>")
   // get `by_shard[asking shard]` (no entry: an empty batch). Replaces what
@@ -47,10 +47,8 @@ class MemberServer {
 
  private:
   MemberServer() = default;
-  void Serve(std::stop_token stop);
   std::string Answer(const std::string& request);
 
-  std::string endpoint_;
   struct Published {
     uint64_t epoch = 0;
     std::map<uint32_t, std::string> encoded;  // by asking shard: serialized RecordBatch
@@ -58,8 +56,8 @@ class MemberServer {
   mutable std::mutex mu_;
   std::map<std::string, Published> published_;  // by resolution
   uint64_t served_ = 0;
-  std::unique_ptr<zmq::socket_t> socket_;  // used by the serving thread only
-  std::jthread thread_;
+  // Last: stopped first, while what Answer reads still exists.
+  std::unique_ptr<RequestServer> server_;
 };
 
 // Asks the shard at `endpoint` for the members of `request.resolution`

@@ -27,9 +27,9 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   }
   out.Commit(std::move(commit));
   // Test-only fault, set by `sluice run --test-fault transformer:drop_key=K`.
-  if (ctx_.fault.rfind("drop_key=", 0) == 0) {
+  if (ctx_.faults.drop_key) {
     // Loses one record between this stage and the next without saying so.
-    std::string victim = ctx_.fault.substr(9);
+    const std::string& victim = *ctx_.faults.drop_key;
     std::erase_if(mapped.records, [&](const Record& r) { return r.key == victim; });
     for (RecordBatch& part : parts) {
       for (size_t i = 0; i < part.records.size(); ++i) {

@@ -1,13 +1,10 @@
 #include "common/runtime/transport.h"
 
 namespace sluice {
-namespace {
 
 Status FromZmq(const zmq::error_t& e, const std::string& what) {
   return Status::Unavailable(what + ": " + e.what());
 }
-
-}  // namespace
 
 zmq::context_t& ProcessContext() {
   static zmq::context_t context(1);
@@ -21,6 +18,38 @@ Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoin
     return socket.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "bind " + endpoint);
+  }
+}
+
+Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint) {
+  try {
+    socket.connect(endpoint);
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, "connect " + endpoint);
+  }
+}
+
+Status SendFrame(zmq::socket_t& socket, const std::string& frame, const char* what) {
+  try {
+    socket.send(zmq::buffer(frame), zmq::send_flags::none);
+    return Status::Ok();
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, what);
+  }
+}
+
+Result<std::optional<zmq::message_t>> ReceiveFrame(zmq::socket_t& socket,
+                                                   std::chrono::milliseconds timeout,
+                                                   const char* what) {
+  try {
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<zmq::message_t>();
+    zmq::message_t frame;
+    if (!socket.recv(frame, zmq::recv_flags::none)) return std::optional<zmq::message_t>();
+    return std::optional<zmq::message_t>(std::move(frame));
+  } catch (const zmq::error_t& e) {
+    return FromZmq(e, what);
   }
 }
 
@@ -90,37 +119,25 @@ Result<std::unique_ptr<ControlClient>> ControlClient::Create(const std::string& 
     c->socket_.set(zmq::sockopt::sndhwm, 0);
     c->socket_.set(zmq::sockopt::reconnect_ivl, 100);
     c->socket_.set(zmq::sockopt::reconnect_ivl_max, 2000);
-    c->socket_.connect(endpoint);
   } catch (const zmq::error_t& e) {
-    return FromZmq(e, "connect " + endpoint);
+    return FromZmq(e, "control socket");
   }
+  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint));
   return c;
 }
 
 Status ControlClient::Send(const v1::Envelope& message) {
-  try {
-    std::string body = message.SerializeAsString();
-    socket_.send(zmq::buffer(body), zmq::send_flags::none);
-    return Status::Ok();
-  } catch (const zmq::error_t& e) {
-    return FromZmq(e, "control send");
-  }
+  return SendFrame(socket_, message.SerializeAsString(), "control send");
 }
 
 Result<std::optional<v1::Envelope>> ControlClient::Receive(std::chrono::milliseconds timeout) {
-  try {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<v1::Envelope>();
-    zmq::message_t body;
-    if (!socket_.recv(body, zmq::recv_flags::none)) return std::optional<v1::Envelope>();
-    v1::Envelope env;
-    if (!env.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-      return Status::Corruption("unparseable control message from the coordinator");
-    }
-    return std::optional<v1::Envelope>(std::move(env));
-  } catch (const zmq::error_t& e) {
-    return FromZmq(e, "control receive");
+  SLUICE_ASSIGN_OR_RETURN(auto body, ReceiveFrame(socket_, timeout, "control receive"));
+  if (!body) return std::optional<v1::Envelope>();
+  v1::Envelope env;
+  if (!env.ParseFromArray(body->data(), static_cast<int>(body->size()))) {
+    return Status::Corruption("unparseable control message from the coordinator");
   }
+  return std::optional<v1::Envelope>(std::move(env));
 }
 
 // --- DataProducer ---
@@ -151,6 +168,11 @@ size_t DataProducer::queued() const {
 size_t DataProducer::queued(uint32_t shard) const {
   auto it = queues_.find(shard);
   return it == queues_.end() ? 0 : it->second.size();
+}
+
+uint32_t DataProducer::credit(const std::string& identity) const {
+  auto it = consumers_.find(identity);
+  return it == consumers_.end() ? 0 : it->second.credit;
 }
 
 Result<size_t> DataProducer::Pump() {
@@ -204,10 +226,10 @@ Result<std::unique_ptr<DataConsumer>> DataConsumer::Create(const std::string& en
     c->socket_.set(zmq::sockopt::linger, 0);
     c->socket_.set(zmq::sockopt::rcvhwm, 0);
     c->socket_.set(zmq::sockopt::reconnect_ivl, 100);
-    c->socket_.connect(endpoint);
   } catch (const zmq::error_t& e) {
-    return FromZmq(e, "connect " + endpoint);
+    return FromZmq(e, "data socket");
   }
+  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint));
   return c;
 }
 
@@ -222,29 +244,17 @@ Status DataConsumer::Grant(uint32_t n) {
   msg.mutable_credit()->set_shard(shard_);
   msg.mutable_credit()->set_reset(!reset_sent_);
   reset_sent_ = true;
-  try {
-    std::string body = msg.SerializeAsString();
-    socket_.send(zmq::buffer(body), zmq::send_flags::none);
-    return Status::Ok();
-  } catch (const zmq::error_t& e) {
-    return FromZmq(e, "grant credit");
-  }
+  return SendFrame(socket_, msg.SerializeAsString(), "grant credit");
 }
 
 Result<std::optional<v1::RecordBatch>> DataConsumer::Receive(std::chrono::milliseconds timeout) {
-  try {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<v1::RecordBatch>();
-    zmq::message_t body;
-    if (!socket_.recv(body, zmq::recv_flags::none)) return std::optional<v1::RecordBatch>();
-    v1::DataMessage msg;
-    if (!msg.ParseFromArray(body.data(), static_cast<int>(body.size())) || !msg.has_batch()) {
-      return Status::Corruption("unparseable data message");
-    }
-    return std::optional<v1::RecordBatch>(std::move(*msg.mutable_batch()));
-  } catch (const zmq::error_t& e) {
-    return FromZmq(e, "data receive");
+  SLUICE_ASSIGN_OR_RETURN(auto body, ReceiveFrame(socket_, timeout, "data receive"));
+  if (!body) return std::optional<v1::RecordBatch>();
+  v1::DataMessage msg;
+  if (!msg.ParseFromArray(body->data(), static_cast<int>(body->size())) || !msg.has_batch()) {
+    return Status::Corruption("unparseable data message");
   }
+  return std::optional<v1::RecordBatch>(std::move(*msg.mutable_batch()));
 }
 
 }  // namespace sluice

@@ -20,12 +20,26 @@
 
 namespace sluice {
 
+// A ZeroMQ error as a Status: Unavailable, "what: reason".
+Status FromZmq(const zmq::error_t& e, const std::string& what);
+
 // One context per process.
 zmq::context_t& ProcessContext();
 
 // Binds `endpoint` ("tcp://127.0.0.1:*" allowed) and returns the resolved
 // endpoint from ZMQ_LAST_ENDPOINT.
 Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoint);
+// Connects `socket` to `endpoint`. Every socket of the runtime binds and
+// connects through these two, so what secures a connection is set in one place.
+Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint);
+
+// One single-frame message on a connected socket (a DEALER): sent, or
+// received within `timeout` (an empty optional on timeout). Errors are
+// Unavailable, "what: reason".
+Status SendFrame(zmq::socket_t& socket, const std::string& frame, const char* what);
+Result<std::optional<zmq::message_t>> ReceiveFrame(zmq::socket_t& socket,
+                                                   std::chrono::milliseconds timeout,
+                                                   const char* what);
 
 // The coordinator's side of the control channel.
 class ControlServer {
@@ -49,16 +63,30 @@ class ControlServer {
   std::string endpoint_;
 };
 
-// A worker's side of the control channel.
-class ControlClient {
+// A worker's side of the control channel, as the worker runtime uses it:
+// ControlClient over ZeroMQ, an in-memory fake in tests. Not thread-safe:
+// each thread opens its own.
+class ControlChannel {
+ public:
+  virtual ~ControlChannel() = default;
+  virtual Status Send(const v1::Envelope& message) = 0;
+  // Waits up to `timeout` for one message from the coordinator; an empty
+  // optional on timeout. Non-blocking when timeout is zero.
+  virtual Result<std::optional<v1::Envelope>> Receive(std::chrono::milliseconds timeout) = 0;
+  // The socket to poll together with the data sockets; nullptr for a
+  // channel that is not a ZeroMQ socket (read at every turn instead).
+  virtual zmq::socket_t* socket() { return nullptr; }
+};
+
+// The ZeroMQ control channel: a DEALER connected to the coordinator.
+class ControlClient : public ControlChannel {
  public:
   // Connects a DEALER with identity `identity` ("transformer-0").
   static Result<std::unique_ptr<ControlClient>> Create(const std::string& endpoint,
                                                        const std::string& identity);
-  zmq::socket_t& socket() { return socket_; }
-  Status Send(const v1::Envelope& message);
-  // Non-blocking when timeout is zero.
-  Result<std::optional<v1::Envelope>> Receive(std::chrono::milliseconds timeout);
+  zmq::socket_t* socket() override { return &socket_; }
+  Status Send(const v1::Envelope& message) override;
+  Result<std::optional<v1::Envelope>> Receive(std::chrono::milliseconds timeout) override;
 
  private:
   ControlClient() : socket_(ProcessContext(), zmq::socket_type::dealer) {}
@@ -79,6 +107,9 @@ class DataProducer {
   void Enqueue(uint32_t shard, std::string message);
   size_t queued() const;
   size_t queued(uint32_t shard) const;
+  // The credit this producer holds for the consumer `identity` (0 for one it
+  // never heard of, or that it found gone).
+  uint32_t credit(const std::string& identity) const;
   // Reads pending credit messages without blocking and sends what credit
   // allows. Returns the number of batches sent.
   Result<size_t> Pump();

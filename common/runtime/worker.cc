@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <thread>
+#include <zmq.hpp>
 
 #include "common/runtime/codec.h"
 #include "common/runtime/endpoint.h"
@@ -88,37 +89,42 @@ namespace {
 
 class WorkerRuntime {
  public:
-  WorkerRuntime(const WorkerOptions& options, StageLogic& logic)
-      : options_(options), logic_(logic) {
+  WorkerRuntime(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env)
+      : options_(options), logic_(logic), env_(env), clock_(*env.clock) {
     log_.stage = logic.stage();
+    if (!env_.open_control) {
+      env_.open_control =
+          [endpoint = options_.coordinator](
+              const std::string& identity) -> Result<std::unique_ptr<ControlChannel>> {
+        SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity));
+        return std::unique_ptr<ControlChannel>(std::move(client));
+      };
+    }
   }
 
-  int Run() {
+  Status Run() {
     Status st = Setup();
     if (!st.ok()) {
       LogError(log_, "worker setup failed: " + st.ToString());
-      return 1;
+      return st;
     }
     st = Loop();
     if (!st.ok()) {
       LogError(log_, "worker stopped: " + st.ToString());
-      return 1;
+      return st;
     }
     LogInfo(log_, "worker shut down");
-    return 0;
+    return Status::Ok();
   }
 
  private:
-  using Clock = std::chrono::steady_clock;
-
   // Where consumers on other machines reach this worker's data socket.
   std::string advertised_endpoint() const {
     return AdvertisedEndpoint(producer_->endpoint(), options_.advertise, LocalHostName());
   }
 
   Status Setup() {
-    SLUICE_ASSIGN_OR_RETURN(control_,
-                            ControlClient::Create(options_.coordinator, options_.identity()));
+    SLUICE_ASSIGN_OR_RETURN(control_, env_.open_control(options_.identity()));
     if (logic_.produces()) {
       SLUICE_ASSIGN_OR_RETURN(producer_, DataProducer::Create(options_.bind));
     }
@@ -130,12 +136,12 @@ class WorkerRuntime {
     if (producer_) r->set_data_endpoint(advertised_endpoint());
     SLUICE_RETURN_IF_ERROR(logic_.Prepare(options_, r));
     // Register, retrying until the coordinator answers (it may start later).
-    auto deadline = Clock::now() + options_.coordinator_timeout;
+    auto deadline = clock_.Now() + options_.coordinator_timeout;
     std::optional<v1::Envelope> reply;
     while (!reply) {
       SLUICE_RETURN_IF_ERROR(control_->Send(reg));
-      auto until = Clock::now() + std::chrono::seconds(2);
-      while (Clock::now() < until) {
+      auto until = clock_.Now() + std::chrono::seconds(2);
+      while (clock_.Now() < until) {
         SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(200)));
         if (msg && msg->has_register_reply()) {
           reply = std::move(msg);
@@ -143,7 +149,7 @@ class WorkerRuntime {
         }
         if (msg && msg->has_shutdown()) return Status::Cancelled("shut down before registration");
       }
-      if (!reply && Clock::now() > deadline) {
+      if (!reply && clock_.Now() > deadline) {
         return Status::Unavailable("no answer from coordinator at " + options_.coordinator);
       }
     }
@@ -152,7 +158,12 @@ class WorkerRuntime {
     ctx_.shard = rr.shard();
     ctx_.shard_count = rr.shard_count();
     ctx_.state_dir = rr.state_dir();
-    ctx_.fault = rr.fault();
+    auto faults = ParseTestFaults(rr.fault());
+    if (!faults.ok()) {
+      ReportError(faults.status(), nullptr, true);
+      return faults.status();
+    }
+    ctx_.faults = *faults;
     ctx_.review_decisions = rr.review_decisions();
     ctx_.dedup_shards = std::max<uint32_t>(1, rr.dedup_shards());
     ctx_.dedup_shard_map.assign(rr.dedup_shard_map().begin(), rr.dedup_shard_map().end());
@@ -174,29 +185,32 @@ class WorkerRuntime {
                                 DataConsumer::Create(endpoint, options_.identity(), ctx_.shard));
         SLUICE_RETURN_IF_ERROR(consumer->Grant(options_.credits));
         consumers_.push_back(std::move(consumer));
-        last_input_.push_back(Clock::now());
+        last_input_.push_back(clock_.Now());
       }
       in_hand_ = 0;
     }
     // Heartbeats come from their own thread and socket, so that a long
     // resolution or reconciliation never makes a live worker look dead.
-    std::string hb_identity = options_.identity() + "/hb";
-    heartbeat_ = std::jthread([this, hb_identity](std::stop_token stop) {
-      auto client = ControlClient::Create(options_.coordinator, hb_identity);
-      if (!client.ok()) return;
-      uint64_t seq = 0;
-      while (!stop.stop_requested()) {
-        v1::Envelope hb;
-        hb.mutable_heartbeat()->set_sequence(++seq);
-        if (!(*client)->Send(hb).ok()) return;
-        std::this_thread::sleep_for(options_.heartbeat);
-      }
-    });
+    heartbeat_ = std::jthread([this](std::stop_token stop) { SendHeartbeats(stop); });
     LogInfo(log_,
             "registered as " + options_.identity() +
                 (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
                            : std::string()));
     return Status::Ok();
+  }
+
+  // The heartbeat thread: one heartbeat now and one every
+  // `options_.heartbeat`, on a channel of its own, until stopped.
+  void SendHeartbeats(std::stop_token stop) {
+    auto channel = env_.open_control(options_.identity() + "/hb");
+    if (!channel.ok()) return;
+    uint64_t seq = 0;
+    while (!stop.stop_requested()) {
+      v1::Envelope hb;
+      hb.mutable_heartbeat()->set_sequence(++seq);
+      if (!(*channel)->Send(hb).ok()) return;
+      clock_.SleepFor(options_.heartbeat, stop);
+    }
   }
 
   Status Flush(StageEmitter& out) {
@@ -225,34 +239,46 @@ class WorkerRuntime {
   // Test-only fault (`--test-fault ROLE:sigkill_after=N`): kill -9 of this
   // worker as it starts its N+1th batch (taken in or produced).
   void MaybeCrash() {
-    if (ctx_.fault.rfind("sigkill_after=", 0) == 0 &&
-        ++batches_seen_ > std::stoull(ctx_.fault.substr(14))) {
+    if (ctx_.faults.sigkill_after && ++batches_seen_ > *ctx_.faults.sigkill_after) {
       kill(getpid(), SIGKILL);
     }
   }
 
+  // Waits up to `timeout` for a control message or, unless our output is
+  // full, an input batch: a poll of the sockets, or a sleep on the clock
+  // when none is a socket (an in-memory control channel, no data).
+  void Wait(std::chrono::milliseconds timeout) {
+    std::vector<zmq::pollitem_t> items;
+    if (zmq::socket_t* control = control_->socket()) {
+      items.push_back({control->handle(), 0, ZMQ_POLLIN, 0});
+    }
+    // While our output is full, input waits unread: leave it out of the
+    // poll, or poll would return at once and spin.
+    bool output_full = producer_ && producer_->queued() >= options_.max_queued;
+    if (!output_full) {
+      for (auto& c : consumers_) items.push_back({c->socket().handle(), 0, ZMQ_POLLIN, 0});
+    }
+    if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+    if (!items.empty()) {
+      zmq::poll(items.data(), items.size(), timeout);
+    } else if (timeout.count() > 0) {
+      clock_.SleepFor(timeout);
+    }
+  }
+
   Status Loop() {
-    auto last_from_coordinator = Clock::now();
+    auto last_from_coordinator = clock_.Now();
     bool more_to_produce = false;
     for (;;) {
-      std::vector<zmq::pollitem_t> items;
-      items.push_back({control_->socket().handle(), 0, ZMQ_POLLIN, 0});
-      // While our output is full, input waits unread: leave it out of the
-      // poll, or poll would return at once and spin.
-      bool output_full = producer_ && producer_->queued() >= options_.max_queued;
-      if (!output_full) {
-        for (auto& c : consumers_) items.push_back({c->socket().handle(), 0, ZMQ_POLLIN, 0});
-      }
-      if (producer_) items.push_back({producer_->socket().handle(), 0, ZMQ_POLLIN, 0});
       bool busy =
           more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
-      zmq::poll(items.data(), items.size(), std::chrono::milliseconds(busy ? 0 : 50));
+      Wait(std::chrono::milliseconds(busy ? 0 : 50));
 
       // Control messages first: a halt must win over pending input.
       for (;;) {
         SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(0)));
         if (!msg) break;
-        last_from_coordinator = Clock::now();
+        last_from_coordinator = clock_.Now();
         if (msg->has_shutdown()) return Status::Ok();
         if (msg->has_halt()) {
           if (!halted_) LogWarn(log_, "halted by coordinator: " + msg->halt().reason());
@@ -287,7 +313,7 @@ class WorkerRuntime {
         if (!pb) continue;
         const size_t from = (next_consumer_ + k) % consumers_.size();
         next_consumer_ = (from + 1) % consumers_.size();
-        last_input_[from] = Clock::now();
+        last_input_[from] = clock_.Now();
         ++in_hand_;
         if (!halted_) {
           auto batch = DecodeBatch(*pb);
@@ -311,9 +337,9 @@ class WorkerRuntime {
       // A restarted producer has forgotten our credit: resynchronise with a
       // producer that has sent nothing for a while.
       for (size_t k = 0; k < consumers_.size(); ++k) {
-        if (Clock::now() - last_input_[k] > std::chrono::seconds(1)) {
+        if (clock_.Now() - last_input_[k] > std::chrono::seconds(1)) {
           SLUICE_RETURN_IF_ERROR(consumers_[k]->Resync(options_.credits));
-          last_input_[k] = Clock::now();
+          last_input_[k] = clock_.Now();
         }
       }
 
@@ -330,8 +356,7 @@ class WorkerRuntime {
         SLUICE_RETURN_IF_ERROR(Flush(out));
       }
 
-      auto now = Clock::now();
-      if (now - last_from_coordinator > options_.coordinator_timeout) {
+      if (clock_.Now() - last_from_coordinator > options_.coordinator_timeout) {
         return Status::Unavailable("coordinator silent for " +
                                    std::to_string(options_.coordinator_timeout.count()) + "s");
       }
@@ -340,13 +365,15 @@ class WorkerRuntime {
 
   WorkerOptions options_;
   StageLogic& logic_;
+  WorkerEnv env_;
+  Clock& clock_;
   WorkerContext ctx_;
   LogContext log_;
-  std::unique_ptr<ControlClient> control_;
+  std::unique_ptr<ControlChannel> control_;
   std::jthread heartbeat_;
   std::unique_ptr<DataProducer> producer_;
   std::vector<std::unique_ptr<DataConsumer>> consumers_;  // one per upstream producer
-  std::vector<Clock::time_point> last_input_;             // per consumer
+  std::vector<Clock::TimePoint> last_input_;              // per consumer
   size_t next_consumer_ = 0;
   uint32_t in_hand_ = 0;
   uint64_t batches_seen_ = 0;
@@ -355,9 +382,13 @@ class WorkerRuntime {
 
 }  // namespace
 
-int RunWorker(const WorkerOptions& options, StageLogic& logic) {
-  WorkerRuntime runtime(options, logic);
+Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env) {
+  WorkerRuntime runtime(options, logic, env);
   return runtime.Run();
+}
+
+int RunWorker(const WorkerOptions& options, StageLogic& logic) {
+  return ServeWorker(options, logic, WorkerEnv{}).ok() ? 0 : 1;
 }
 
 WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {

@@ -5,14 +5,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common/core/log.h"
-#include "common/plan/plan.h"
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
+#include "common/runtime/clock.h"
+#include "common/runtime/test_fault.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -40,7 +43,7 @@ struct WorkerContext {
   uint32_t shard = 0;
   uint32_t shard_count = 1;
   std::string state_dir;
-  std::string fault;  // test-only fault injection ("" normally)
+  TestFaults faults;  // test-only fault injection (none normally)
   std::string identity;
   v1::ReviewDecisions review_decisions;  // steward decisions of the plan (docs/review.md)
   // Dedup scale-out (docs/dedup.md#scale-out): the run's dedup shards, to
@@ -105,7 +108,31 @@ v1::Commit MakeCommit(const std::string& stage, const RecordBatch& in,
 // "source\x1fkey", the form of out_keys.
 std::string JoinKey(const std::string& source, const std::string& key);
 
-// Runs a worker until shutdown; returns the process exit code.
+class ControlChannel;  // common/runtime/transport.h
+
+// What the worker runtime takes from its surroundings, after LevelDB's Env:
+// the defaults are the real clock and ZeroMQ control sockets; tests pass a
+// ManualClock and in-memory channels. The data channels stay ZeroMQ.
+struct WorkerEnv {
+  // Opens a control channel to the coordinator for `identity`.
+  using OpenControl =
+      std::function<Result<std::unique_ptr<ControlChannel>>(const std::string& identity)>;
+
+  // Every time the runtime reads or waits for (registration, heartbeats,
+  // credit resync, coordinator silence). Not owned; outlives the worker.
+  Clock* clock = &SystemClock();
+  // Called once on the runtime's thread with the worker's identity, and
+  // once on the heartbeat thread with "<identity>/hb" (a socket never
+  // crosses threads). Empty: a ControlClient to WorkerOptions::coordinator.
+  OpenControl open_control;
+};
+
+// Runs a worker in `env` until the coordinator shuts it down (Ok) or it
+// cannot go on (why: no coordinator, coordinator silent, a broken channel);
+// logs the reason, as the edge of the worker.
+Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env);
+
+// ServeWorker with the real clock and sockets; returns the process exit code.
 int RunWorker(const WorkerOptions& options, StageLogic& logic);
 
 // Parses the common worker flags (--coordinator, --ordinal, --bind,

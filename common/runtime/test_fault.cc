@@ -1,0 +1,47 @@
+#include "common/runtime/test_fault.h"
+
+#include <charconv>
+
+namespace sluice {
+namespace {
+
+Result<uint64_t> Count(const std::string& spec, const std::string& value) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+    return Status::InvalidArgument("test fault '" + spec + "': '" + value + "' is not a count");
+  }
+  return n;
+}
+
+}  // namespace
+
+Result<TestFaults> ParseTestFaults(const std::string& spec) {
+  TestFaults faults;
+  if (spec.empty()) return faults;
+  const size_t eq = spec.find('=');
+  const std::string name = spec.substr(0, eq);
+  const std::optional<std::string> value =
+      eq == std::string::npos ? std::nullopt : std::optional(spec.substr(eq + 1));
+  if (name == "sigkill_in_round4") {
+    if (value) return Status::InvalidArgument("test fault '" + spec + "' takes no value");
+    faults.sigkill_in_round4 = true;
+    return faults;
+  }
+  if (!value) return Status::InvalidArgument("test fault '" + spec + "' needs a value (NAME=V)");
+  if (name == "sigkill_after") {
+    SLUICE_ASSIGN_OR_RETURN(faults.sigkill_after, Count(spec, *value));
+  } else if (name == "sigkill_before_output") {
+    SLUICE_ASSIGN_OR_RETURN(faults.sigkill_before_output, Count(spec, *value));
+  } else if (name == "drop_key") {
+    if (value->empty()) return Status::InvalidArgument("test fault '" + spec + "' needs a key");
+    faults.drop_key = *value;
+  } else {
+    return Status::InvalidArgument(
+        "unknown test fault '" + name +
+        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, drop_key=K)");
+  }
+  return faults;
+}
+
+}  // namespace sluice

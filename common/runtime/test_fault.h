@@ -1,0 +1,35 @@
+// Test-only fault injection. `sluice run --test-fault ROLE:SPEC` hands SPEC,
+// verbatim, to that worker in its RegisterReply (`fault`); the worker parses
+// it once, here, and its stages test the fields. An empty SPEC is no fault.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/core/status.h"
+
+namespace sluice {
+
+struct TestFaults {
+  // `sigkill_after=N`: kill -9 of the worker as it starts its N+1th batch,
+  // taken in or produced (the worker runtime).
+  std::optional<uint64_t> sigkill_after;
+  // `sigkill_before_output=N`: a dedup shard kills itself as it starts its
+  // N+1th output batch, whatever else it took.
+  std::optional<uint64_t> sigkill_before_output;
+  // `sigkill_in_round4`: a dedup shard dies in round 4 of a resolve, once it
+  // published its members.
+  bool sigkill_in_round4 = false;
+  // `drop_key=K`: the transformer loses the record with key K between
+  // itself and the next stage without saying so.
+  std::optional<std::string> drop_key;
+
+  bool operator==(const TestFaults&) const = default;
+};
+
+// Parses one SPEC ("" is no fault). An unknown fault, a missing or extra
+// value, or a count that is not a number is InvalidArgument.
+Result<TestFaults> ParseTestFaults(const std::string& spec);
+
+}  // namespace sluice
