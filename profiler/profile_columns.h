@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "common/core/hash.h"
-#include "coordinator/profile.h"
+#include "profiler/profile.h"
 
 namespace sluice::profile_internal {
 

@@ -2,7 +2,7 @@
 // HTML page (inline CSS, inline SVG bars, no scripts, no external files).
 #include <cstdio>
 
-#include "coordinator/profile.h"
+#include "profiler/profile.h"
 
 namespace sluice {
 namespace {

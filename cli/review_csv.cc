@@ -1,17 +1,12 @@
-#include "coordinator/review_cmd.h"
+#include "cli/review_csv.h"
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "cli/csv_writer.h"
 #include "common/connectors/connector.h"
-#include "coordinator/cli_common.h"
-#include "coordinator/csv_writer.h"
 
-namespace sluice {
+namespace sluice::cli {
 namespace {
 
 const std::vector<std::string>& Columns() {
@@ -45,18 +40,9 @@ std::string ScoreText(double score) {
   return buf;
 }
 
-// One data row of the review CSV, by column name.
-struct CsvRow {
-  uint64_t line = 0;
-  std::map<std::string, std::string> cells;
-  const std::string& operator[](const std::string& column) const {
-    static const std::string kEmpty;
-    auto it = cells.find(column);
-    return it == cells.end() ? kEmpty : it->second;
-  }
-};
+}  // namespace
 
-Result<std::vector<CsvRow>> ReadReviewCsv(const std::string& path) {
+Result<std::vector<ReviewCsvRow>> ReadReviewCsv(const std::string& path) {
   SourceSpec spec;
   spec.name = "review";
   spec.kind = "csv";
@@ -71,7 +57,7 @@ Result<std::vector<CsvRow>> ReadReviewCsv(const std::string& path) {
                                      "' (write the file with `sluice review export`)");
     }
   }
-  std::vector<CsvRow> rows;
+  std::vector<ReviewCsvRow> rows;
   std::string problems;
   for (;;) {
     RecordBatch batch;
@@ -82,7 +68,7 @@ Result<std::vector<CsvRow>> ReadReviewCsv(const std::string& path) {
     }
     if (!more) break;
     for (const Record& r : batch.records) {
-      CsvRow row;
+      ReviewCsvRow row;
       row.line = r.line;
       for (size_t i = 0; i < schema.fields.size() && i < r.values.size(); ++i) {
         row.cells[schema.fields[i].name] = r.values[i].is_null ? "" : r.values[i].s;
@@ -97,8 +83,10 @@ Result<std::vector<CsvRow>> ReadReviewCsv(const std::string& path) {
   return rows;
 }
 
+namespace {
+
 // Adds the corrections of a record row to `d`; returns problems as text.
-std::string ReadCorrections(const CsvRow& row, const Entity& entity, v1::RecordDecision* d) {
+std::string ReadCorrections(const ReviewCsvRow& row, const Entity& entity, v1::RecordDecision* d) {
   std::string problems;
   auto add = [&](const std::string& field, const nlohmann::json& value) {
     const ModelField* mf = entity.Find(field);
@@ -212,12 +200,12 @@ Result<uint64_t> ExportReview(AuditStore& audit, const std::string& run_id,
 
 Result<ReviewImportSummary> ImportReview(AuditStore& audit, const Plan& plan,
                                          const std::string& csv_path, int64_t now_ms) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<CsvRow> rows, ReadReviewCsv(csv_path));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<ReviewCsvRow> rows, ReadReviewCsv(csv_path));
   ReviewImportSummary summary;
   std::vector<v1::RecordDecision> records;
   std::vector<v1::PairDecision> pairs;
   std::string problems;
-  for (const CsvRow& row : rows) {
+  for (const ReviewCsvRow& row : rows) {
     std::string where = csv_path + ":" + std::to_string(row.line) + ": ";
     const std::string& kind = row["kind"];
     const std::string& decision = row["decision"];
@@ -302,63 +290,4 @@ Result<ReviewImportSummary> ImportReview(AuditStore& audit, const Plan& plan,
   return summary;
 }
 
-namespace {
-
-int Fail(const Status& st) {
-  std::cerr << "sluice: " << st.message() << "\n";
-  return st.code() == StatusCode::kInvalidArgument ? 2 : 1;
-}
-
-}  // namespace
-
-int CmdReviewExport(const std::string& run_id, const std::string& out_path,
-                    const std::string& plan_path, const std::string& state_dir) {
-  auto path = FindAuditStore(plan_path, state_dir);
-  if (!path.ok()) return Fail(path.status());
-  auto audit = AuditStore::Open(*path);
-  if (!audit.ok()) return Fail(audit.status());
-  auto run = (*audit)->Run(run_id);
-  if (!run.ok()) return Fail(run.status());
-  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
-  if (!out) return Fail(Status::IoError("cannot write " + out_path));
-  auto n = ExportReview(**audit, run_id, run->plan_name, out);
-  if (!n.ok()) return Fail(n.status());
-  out.close();
-  if (!out) return Fail(Status::IoError("cannot write " + out_path));
-  std::cout << "wrote " << *n << " review item(s) of run " << run_id << " to " << out_path << "\n";
-  return 0;
-}
-
-int CmdReviewImport(const std::string& csv_path, const std::string& plan_arg,
-                    const std::string& state_dir) {
-  auto path = FindAuditStore(plan_arg, state_dir);
-  if (!path.ok()) return Fail(path.status());
-  auto audit = AuditStore::Open(*path);
-  if (!audit.ok()) return Fail(audit.status());
-  // The plan: the one given, else the one the file's run used.
-  std::string plan_path = plan_arg;
-  if (plan_path.empty()) {
-    auto rows = ReadReviewCsv(csv_path);
-    if (!rows.ok()) return Fail(rows.status());
-    if (rows->empty()) {
-      std::cout << "nothing to import: " << csv_path << " has no rows\n";
-      return 0;
-    }
-    auto run = (*audit)->Run((*rows)[0]["run"]);
-    if (!run.ok()) return Fail(run.status());
-    plan_path = run->plan_path;
-  }
-  auto plan = LoadPlan(plan_path);
-  if (!plan.ok()) return Fail(plan.status());
-  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  auto summary = ImportReview(**audit, *plan, csv_path, now);
-  if (!summary.ok()) return Fail(summary.status());
-  std::cout << "imported " << summary->records << " record decision(s) and " << summary->pairs
-            << " pair decision(s) for plan " << plan->name << "; " << summary->open
-            << " row(s) left open\n";
-  return 0;
-}
-
-}  // namespace sluice
+}  // namespace sluice::cli

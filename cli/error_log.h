@@ -1,5 +1,6 @@
-// `sluice errors`: the error log of a run, every failure, and the trend of
-// failures per rule across the runs of a plan (docs/validation.md).
+// The error log for `sluice errors`: every failure of a run, as CSV or as a
+// table, and the trend of failures per rule across the runs of a plan
+// (docs/validation.md).
 #pragma once
 
 #include <ostream>
@@ -8,7 +9,7 @@
 #include "common/audit/audit_store.h"
 #include "common/core/status.h"
 
-namespace sluice {
+namespace sluice::cli {
 
 struct ErrorFilter {
   std::string rule;    // empty: every rule
@@ -27,9 +28,4 @@ Result<uint64_t> WriteErrorsText(AuditStore& audit, const std::string& run_id,
 // before.
 Status WriteErrorTrend(AuditStore& audit, const std::string& plan_name, std::ostream& out);
 
-// The CLI command; returns the process exit code. `run_id` empty with
-// `trend` set: the trend of the plan's runs.
-int CmdErrors(const std::string& run_id, const ErrorFilter& filter, const std::string& csv_path,
-              bool trend, const std::string& plan_path, const std::string& state_dir);
-
-}  // namespace sluice
+}  // namespace sluice::cli

@@ -1,16 +1,12 @@
-#include "coordinator/errors_cmd.h"
+#include "cli/error_log.h"
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <map>
 #include <tuple>
 
-#include "common/plan/plan.h"
-#include "coordinator/csv_writer.h"
+#include "cli/csv_writer.h"
 
-namespace sluice {
+namespace sluice::cli {
 namespace {
 
 const char* Severity(v1::FateKind k) {
@@ -126,75 +122,4 @@ Status WriteErrorTrend(AuditStore& audit, const std::string& plan_name, std::ost
   return Status::Ok();
 }
 
-namespace {
-
-Result<std::unique_ptr<AuditStore>> OpenStore(const std::string& plan_path,
-                                              const std::string& state_dir,
-                                              std::string* plan_name) {
-  std::string dir = state_dir;
-  if (!plan_path.empty()) {
-    SLUICE_ASSIGN_OR_RETURN(Plan plan, LoadPlan(plan_path));
-    if (dir.empty()) dir = plan.state_dir;
-    *plan_name = plan.name;
-  }
-  if (dir.empty()) dir = ".sluice";
-  auto path = std::filesystem::path(dir) / "audit.db";
-  if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
-  return AuditStore::Open(path.string());
-}
-
-}  // namespace
-
-int CmdErrors(const std::string& run_id, const ErrorFilter& filter, const std::string& csv_path,
-              bool trend, const std::string& plan_path, const std::string& state_dir) {
-  std::string plan_name;
-  auto audit = OpenStore(plan_path, state_dir, &plan_name);
-  if (!audit.ok()) {
-    std::cerr << "sluice: " << audit.status().message() << "\n";
-    return 1;
-  }
-  if (trend) {
-    if (plan_name.empty() && !run_id.empty()) {
-      auto run = (*audit)->Run(run_id);
-      if (run.ok()) plan_name = run->plan_name;
-    }
-    if (plan_name.empty()) {
-      std::cerr << "sluice: --trend needs --plan PLAN (or a run of the plan)\n";
-      return 2;
-    }
-    Status st = WriteErrorTrend(**audit, plan_name, std::cout);
-    if (!st.ok()) {
-      std::cerr << "sluice: " << st.message() << "\n";
-      return 1;
-    }
-    return 0;
-  }
-  if (run_id.empty()) {
-    std::cerr << "sluice: errors takes a RUN (see `sluice runs`), or --trend --plan PLAN\n";
-    return 2;
-  }
-  auto run = (*audit)->Run(run_id);
-  if (!run.ok()) {
-    std::cerr << "sluice: " << run.status().message() << "\n";
-    return 1;
-  }
-  Result<uint64_t> n = uint64_t{0};
-  if (!csv_path.empty()) {
-    std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);
-    if (out) n = WriteErrorsCsv(**audit, run_id, filter, out);
-    out.close();
-    if (n.ok() && !out) n = Status::IoError("cannot write " + csv_path);
-    if (n.ok())
-      std::cout << "wrote " << *n << " failure(s) of run " << run_id << " to " << csv_path << "\n";
-  } else {
-    n = WriteErrorsText(**audit, run_id, filter, std::cout);
-    if (n.ok()) std::cout << *n << " failure(s)\n";
-  }
-  if (!n.ok()) {
-    std::cerr << "sluice: " << n.status().message() << "\n";
-    return 1;
-  }
-  return 0;
-}
-
-}  // namespace sluice
+}  // namespace sluice::cli

@@ -1,6 +1,6 @@
 // Profile of a small known plan: every figure below is counted by hand from
 // the files the test writes.
-#include "coordinator/profile.h"
+#include "profiler/profile.h"
 
 #include <gtest/gtest.h>
 

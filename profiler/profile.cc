@@ -1,4 +1,4 @@
-#include "coordinator/profile.h"
+#include "profiler/profile.h"
 
 #include <sys/mman.h>
 
@@ -17,7 +17,7 @@
 
 #include "common/connectors/connector.h"
 #include "common/core/hash.h"
-#include "coordinator/profile_columns.h"
+#include "profiler/profile_columns.h"
 #include "transformer/field_cast.h"
 #include "transformer/reference_data.h"
 

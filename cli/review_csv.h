@@ -1,16 +1,18 @@
-// `sluice review export|import`: the steward's round trip for held items
-// (docs/review.md describes the CSV columns and the tables).
+// The review CSV of `sluice review export|import`: the steward's round trip
+// for held items (docs/review.md describes the columns and the tables).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/audit/audit_store.h"
-#include "common/plan/plan.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 
-namespace sluice {
+namespace sluice::cli {
 
 // Writes every review item of `run_id` as CSV to `out`, with the decision
 // already stored for it under `plan_name` (if any). Returns the item count.
@@ -30,10 +32,20 @@ struct ReviewImportSummary {
 Result<ReviewImportSummary> ImportReview(AuditStore& audit, const Plan& plan,
                                          const std::string& csv_path, int64_t now_ms);
 
-// The CLI commands; they return the process exit code.
-int CmdReviewExport(const std::string& run_id, const std::string& out_path,
-                    const std::string& plan_path, const std::string& state_dir);
-int CmdReviewImport(const std::string& csv_path, const std::string& plan_path,
-                    const std::string& state_dir);
+// One data row of a review CSV, by column name.
+struct ReviewCsvRow {
+  uint64_t line = 0;
+  std::map<std::string, std::string> cells;
+  // The cell of `column`; empty when the file has no such column.
+  const std::string& operator[](const std::string& column) const {
+    static const std::string kEmpty;
+    auto it = cells.find(column);
+    return it == cells.end() ? kEmpty : it->second;
+  }
+};
 
-}  // namespace sluice
+// Reads a review CSV. InvalidArgument, naming every bad line, when a
+// required column is missing or a row is malformed.
+Result<std::vector<ReviewCsvRow>> ReadReviewCsv(const std::string& path);
+
+}  // namespace sluice::cli

@@ -1,8 +1,8 @@
-#include "coordinator/trace.h"
+#include "cli/trace_record.h"
 
 #include <cstdio>
 
-namespace sluice {
+namespace sluice::cli {
 namespace {
 
 const char* KindName(v1::FateKind k) {
@@ -134,4 +134,4 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
   return out;
 }
 
-}  // namespace sluice
+}  // namespace sluice::cli

@@ -1,18 +1,25 @@
-#include "coordinator/plan_check_cmd.h"
-
+// `sluice plan check PLAN [--env NAME]`: every problem of a plan, without
+// running it (docs/plan.md#checking-a-plan).
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <set>
 #include <sstream>
 
+#include "cli/command.h"
 #include "common/plan/plan.h"
-#include "coordinator/cli_common.h"
 
-namespace sluice {
+namespace sluice::cli {
 namespace {
 
 namespace fs = std::filesystem;
+
+// What `plan check` prints and returns.
+struct PlanCheckReport {
+  std::vector<std::string> problems;  // "<file>: <yaml path>: <message>"
+  std::vector<std::string> notes;     // "<file>: note: <yaml path>: <message>"
+  std::vector<std::string> summary;   // the "ok" lines, when there is no problem
+  int exit_code = kExitOk;            // kExitInvalidPlan when there is a problem
+};
 
 // The plan's wave lines: per wave, its dependency levels (entities of a
 // level do not reference each other).
@@ -38,8 +45,14 @@ std::string Line(const PlanIssue& issue) {
   return issue.path.empty() ? issue.message : issue.ToString();
 }
 
-}  // namespace
-
+// With `environment`, checks the plan as it applies there: every secret must
+// resolve, as for `sluice run --env`. Without, checks the plan as written
+// (as `sluice run PLAN` reads it: its secrets must resolve) and as it applies
+// in each of its environments, where a secret the environment sets that
+// cannot be resolved on this machine is a note naming its YAML path (never a
+// value), not a problem. A problem found only in an environment's merged
+// plan, at a path the environment does not set, says in which environment
+// (" (environment prod)").
 PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& environment) {
   PlanCheckReport report;
   if (!environment.empty()) {
@@ -117,12 +130,27 @@ PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& e
   return report;
 }
 
-int CmdPlanCheck(const std::string& plan_path, const std::string& environment) {
-  PlanCheckReport report = CheckPlanFile(plan_path, environment);
-  for (const std::string& line : report.problems) std::cout << line << "\n";
-  for (const std::string& line : report.notes) std::cout << line << "\n";
-  for (const std::string& line : report.summary) std::cout << line << "\n";
+struct PlanCheckArgs {
+  std::string plan_path;
+  std::string env;
+};
+
+// Prints the report (problems and notes too on out()) and returns its exit code.
+int PlanCheck(const PlanCheckArgs& args, CommandContext& ctx) {
+  PlanCheckReport report = CheckPlanFile(args.plan_path, args.env);
+  for (const std::string& line : report.problems) ctx.out() << line << "\n";
+  for (const std::string& line : report.notes) ctx.out() << line << "\n";
+  for (const std::string& line : report.summary) ctx.out() << line << "\n";
   return report.exit_code;
 }
 
-}  // namespace sluice
+}  // namespace
+
+void AddPlanCheckCommand(CommandSet& commands) {
+  auto [check, args] = commands.Add(commands.Group("plan", "work with plans"), "check",
+                                    "validate a plan without running it", PlanCheck);
+  check->add_option("plan", args->plan_path, "the plan YAML")->required();
+  check->add_option("--env", args->env, "check the plan as it applies in this environment");
+}
+
+}  // namespace sluice::cli

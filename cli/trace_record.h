@@ -1,4 +1,4 @@
-// `sluice trace`: where did a record go, and why.
+// The history of one record for `sluice trace`: where did it go, and why.
 #pragma once
 
 #include <string>
@@ -6,7 +6,7 @@
 #include "common/audit/audit_store.h"
 #include "common/core/status.h"
 
-namespace sluice {
+namespace sluice::cli {
 
 // The readable history of (entity, source, key) across runs: every fate with
 // its stage, rule, field, value and reason, and the batch it was decided in
@@ -14,4 +14,4 @@ namespace sluice {
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
                                 const std::string& source, const std::string& key);
 
-}  // namespace sluice
+}  // namespace sluice::cli

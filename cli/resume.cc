@@ -1,0 +1,125 @@
+// `sluice resume RUN`: continues a halted or paused run
+// (docs/consolidation.md#halt-and-resume).
+#include <filesystem>
+#include <map>
+
+#include "cli/command.h"
+#include "cli/run_common.h"
+#include "common/core/log.h"
+
+namespace sluice::cli {
+namespace {
+
+struct ResumeArgs {
+  std::string run_id;
+  std::string plan_path;  // default: the plan the run used
+  std::string state_dir;  // default: the plan's, else .sluice
+  bool json = false;
+  bool ignore_window = false;
+  std::string log_level = "warn";
+  int stall_timeout = 120;
+  uint32_t dedup_shards = 0;  // as `sluice run --dedup-shards`; 0: the plan's
+};
+
+// The first wave of `run_id` that did not reconcile, from its `waves` (wave
+// -> name, status). The completed ones must still be the same waves in the
+// plan, or skipping them would skip something else: InvalidArgument then.
+Result<int> FirstWaveToRun(const Plan& plan, const std::string& run_id,
+                           const std::map<int, std::pair<std::string, std::string>>& waves) {
+  int start = 0;
+  while (start < static_cast<int>(plan.waves.size())) {
+    auto it = waves.find(start);
+    if (it == waves.end() || it->second.second != "completed") break;
+    if (it->second.first != plan.waves[start].name) {
+      return Status::InvalidArgument("wave " + std::to_string(start) + " of run " + run_id +
+                                     " was '" + it->second.first + "' but the plan's is now '" +
+                                     plan.waves[start].name +
+                                     "': the completed waves cannot be skipped safely");
+    }
+    ++start;
+  }
+  return start;
+}
+
+// Continues the run from its first wave that did not reconcile, as a new run
+// linked to it: the completed waves are not loaded again. The plan is read
+// again (the cause of the halt may have been fixed there) with the run's
+// environment.
+int Resume(const ResumeArgs& args, CommandContext& ctx) {
+  InitLogging("coordinator", ParseLogLevel(args.log_level));
+  // The audit store: the given state dir, the given plan's, or .sluice.
+  std::string state_dir = args.state_dir;
+  if (state_dir.empty() && !args.plan_path.empty()) {
+    auto plan = LoadPlan(args.plan_path);
+    if (plan.ok()) state_dir = plan->state_dir;
+  }
+  if (state_dir.empty()) state_dir = ".sluice";
+  if (Status st = ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite); !st.ok()) {
+    const bool missing = st.code() == StatusCode::kNotFound;
+    return ctx.Fail(st.message() + (missing ? " (give --state-dir or --plan)" : ""), kExitError);
+  }
+  auto run = ctx.audit().Run(args.run_id);
+  if (!run.ok()) return ctx.Fail(run.status().message(), kExitError);
+  if (run->status != "halted" && run->status != "paused") {
+    return ctx.Fail("run " + args.run_id + " is " + run->status +
+                        ": only a halted or paused run can be resumed",
+                    kExitError);
+  }
+  const std::string environment = run->environment == "default" ? "" : run->environment;
+  const std::string plan_path = args.plan_path.empty() ? run->plan_path : args.plan_path;
+  if (Status st = ctx.LoadPlan(plan_path, environment); !st.ok()) return ctx.InvalidPlan(st);
+  Plan& plan = ctx.plan();
+  plan.state_dir = std::filesystem::absolute(state_dir).lexically_normal().string();
+  auto waves = ctx.audit().Waves(args.run_id);
+  if (!waves.ok()) return ctx.Fail(waves.status().message(), kExitError);
+  auto start = FirstWaveToRun(plan, args.run_id, *waves);
+  if (!start.ok()) return ctx.Fail(start.status().message(), kExitInvalidPlan);
+  ctx.CloseAudit();  // the coordinator opens it for writing
+  RunOptions options;
+  options.local = true;
+  options.log_level = args.log_level;
+  options.stall_timeout = std::chrono::seconds(args.stall_timeout);
+  options.resumed_from = args.run_id;
+  options.start_wave = *start;
+  options.replicas["deduper"] =
+      args.dedup_shards != 0 ? args.dedup_shards : static_cast<uint32_t>(plan.dedup_shards);
+  if (int code = GuardWindow(ctx, plan, args.ignore_window, &options); code != kExitOk) {
+    return code;
+  }
+  ctx.out() << "resuming run " << args.run_id << " from wave "
+            << (*start < static_cast<int>(plan.waves.size()) ? plan.waves[*start].name
+                                                             : std::string("(none left)"))
+            << " (" << *start << " completed wave(s) not loaded again)\n";
+  auto summary = RunPlan(plan, options);
+  if (!summary.ok()) {
+    return ctx.Fail("run failed: " + RedactSecrets(summary.status().ToString(), plan.secret_values),
+                    kExitError);
+  }
+  // The resumed run is now history: `sluice runs` shows who continued it.
+  if (ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite).ok()) {
+    Status st = ctx.audit().EndRun(args.run_id, "resumed", run->halt_reason, run->summary_json,
+                                   run->ended_ms);
+    if (!st.ok()) ctx.err() << "sluice: " << st.message() << "\n";
+  }
+  return ReportRun(ctx, *summary, args.json);
+}
+
+}  // namespace
+
+void AddResumeCommand(CommandSet& commands) {
+  auto [resume, args] = commands.Add(nullptr, "resume", "continue a halted or paused run", Resume);
+  resume->add_option("run", args->run_id, "the run id (see `sluice runs`)")->required();
+  resume->add_option("--plan", args->plan_path, "the plan (default: the one the run used)");
+  resume->add_option("--state-dir", args->state_dir, "the state dir holding the audit store");
+  resume->add_flag("--json", args->json, "print the summary as one JSON object last");
+  resume->add_flag("--ignore-window", args->ignore_window, "run outside the production window");
+  resume->add_option("--log-level", args->log_level, "coordinator and worker log level");
+  resume
+      ->add_option("--dedup-shards", args->dedup_shards,
+                   "dedup shards for the resumed waves (docs/dedup.md#scale-out)")
+      ->check(CLI::Range(1, 64));
+  resume->add_option("--stall-timeout", args->stall_timeout,
+                     "seconds without progress before halting");
+}
+
+}  // namespace sluice::cli
