@@ -6,8 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
-#include "common/connectors/postgres/postgres_load.h"
-#include "common/connectors/sqlite/sqlite_target.h"
+#include "common/connectors/connector.h"
 
 namespace sluice::cli {
 namespace {
@@ -18,24 +17,11 @@ struct ModelDdlArgs {
   std::string schema = "public";  // postgres: the schema of the tables
 };
 
-// The DDL of every entity of `model` for `target` ("sqlite" or "postgres";
-// `schema` is the PostgreSQL schema), in model order, each statement ending
-// with ";\n", headed by a comment naming the model's content hash. The
-// statements are the ones the targets run (SqliteEntityDdl, PgEntity).
+// The DDL of every entity of `model` for `target` (`schema` is the PostgreSQL
+// schema): the statements that target runs, from its registration (TargetDdl).
 Result<std::string> ModelDdl(const Model& model, const std::string& target,
                              const std::string& schema) {
-  std::string out = "-- sluice model, content hash " + model.content_hash + "\n";
-  int ordinal = 0;
-  for (const Entity& e : model.entities) {
-    if (target == "sqlite") {
-      out += SqliteEntityDdl(e) + ";\n";
-    } else if (target == "postgres") {
-      out += PgEntity::Build(e, schema, ordinal++).create_table + ";\n";
-    } else {
-      return Status::InvalidArgument("unknown target '" + target + "' (sqlite or postgres)");
-    }
-  }
-  return out;
+  return TargetDdl(model, TargetSpec{target, "", {{"schema", schema}}});
 }
 
 // Reads a model file, or the model of a plan file (a YAML with `mappings`).
@@ -81,7 +67,7 @@ void AddModelDdlCommand(CommandSet& commands) {
                                   "print the target tables the model creates", ModelDdlCommand);
   ddl->add_option("model", args->path, "the model YAML (or a plan, for its model)")->required();
   ddl->add_option("--target", args->target, "sqlite or postgres")
-      ->check(CLI::IsMember({"sqlite", "postgres"}));
+      ->check(CLI::IsMember(DdlTargetKinds()));
   ddl->add_option("--schema", args->schema, "postgres: the schema of the tables");
 }
 

@@ -1,7 +1,10 @@
 // Connectors are plug-ins: sources read legacy exports into raw record
-// batches, targets load canonical batches. Each kind (csv, sqlite, ...)
-// registers a factory in connectors/registry.cc; adding a connector touches
-// its own file and that one line.
+// batches, targets load canonical batches. Each kind (csv, sqlite, ...) lives
+// in its own folder, common/connectors/<kind>/, whose <kind>_connector.cc
+// registers a ConnectorPlugin: what a plan may say about the kind (its keys,
+// its checks, file or server) and how to open it. The kinds of the build are
+// the one list SLUICE_CONNECTOR_KINDS in common/connectors/CMakeLists.txt;
+// registry.cc serves them (docs/architecture.md, "Adding a connector").
 #pragma once
 
 #include <functional>
@@ -9,9 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/plan/connector_catalog.h"
+#include "common/plan/plan.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -104,12 +108,38 @@ class Target {
 
 using SourceFactory = std::function<Result<std::unique_ptr<Source>>(const SourceSpec&)>;
 using TargetFactory = std::function<Result<std::unique_ptr<Target>>(const TargetSpec&)>;
+// The CREATE TABLE statement a target of `spec` runs for `entity`, without
+// the closing ';' (`spec.options` as the plan gives them; only `kind` and
+// the options are looked at).
+using EntityDdl = std::function<std::string(const Entity& entity, const TargetSpec& spec)>;
 
-// Opens a source by its kind; unknown kinds fail naming the YAML path.
+// One connector kind as registered by its folder (<kind>_connector.h
+// declares `sluice::<kind>_connector::Plugin()`).
+struct ConnectorPlugin {
+  ConnectorKind kind;         // what a plan may say about it (connector_catalog.h)
+  SourceFactory open_source;  // set exactly when kind.source is
+  TargetFactory open_target;  // set exactly when kind.target is
+  EntityDdl ddl;              // a target with tables: their DDL (`sluice model ddl`)
+};
+
+// The kinds of this build, as the plan parser sees them (declared in
+// common/plan/connector_catalog.h, defined in registry.cc).
+const ConnectorCatalog& BuiltinConnectors();
+
+// Opens a source (target) by its kind; an unknown kind fails at
+// "<yaml_path>.kind", listing the known kinds.
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec);
 Result<std::unique_ptr<Target>> OpenTarget(const TargetSpec& spec);
-// Kinds known to this build.
+// Kinds known to this build, sorted.
 std::vector<std::string> SourceKinds();
 std::vector<std::string> TargetKinds();
+// The target kinds that print their DDL, sorted.
+std::vector<std::string> DdlTargetKinds();
+
+// The DDL of every entity of `model` for a target of `spec.kind` (the
+// statements that target runs; `spec.options` may set e.g. the postgres
+// `schema`), in model order, each ending with ";\n", headed by a comment
+// naming the model's content hash. InvalidArgument for a kind without DDL.
+Result<std::string> TargetDdl(const Model& model, const TargetSpec& spec);
 
 }  // namespace sluice

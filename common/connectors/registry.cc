@@ -1,64 +1,80 @@
-// The one registration point of connector plug-ins.
-#include <map>
-
+// The one registration point of connector plug-ins: the kinds listed in
+// SLUICE_CONNECTOR_KINDS (common/connectors/CMakeLists.txt), each as its
+// folder registers it (<kind>/<kind>_connector.cc). registry_kinds.h is
+// generated from that list.
 #include "common/connectors/connector.h"
-#include "common/connectors/csv/csv_source.h"
-#include "common/connectors/jsonl/jsonl_source.h"
-#include "common/connectors/postgres/postgres_source.h"
-#include "common/connectors/postgres/postgres_target.h"
-#include "common/connectors/sqlite/sqlite_source.h"
-#include "common/connectors/sqlite/sqlite_target.h"
+#include "registry_kinds.h"
 
 namespace sluice {
 namespace {
 
-const std::map<std::string, SourceFactory>& Sources() {
-  static const std::map<std::string, SourceFactory> kSources = {
-      {"csv", OpenCsvSource},
-      {"jsonl", OpenJsonlSource},
-      {"postgres", OpenPostgresSource},
-      {"sqlite", OpenSqliteSource},
-  };
-  return kSources;
+const std::vector<ConnectorPlugin>& Plugins() {
+  static const auto* const kPlugins = new std::vector<ConnectorPlugin>(ConnectorPlugins());
+  return *kPlugins;
 }
 
-const std::map<std::string, TargetFactory>& Targets() {
-  static const std::map<std::string, TargetFactory> kTargets = {
-      {"postgres", OpenPostgresTarget},
-      {"sqlite", OpenSqliteTarget},
-  };
-  return kTargets;
+const ConnectorPlugin* Find(const std::string& kind) {
+  for (const ConnectorPlugin& p : Plugins()) {
+    if (p.kind.name == kind) return &p;
+  }
+  return nullptr;
+}
+
+std::string Listed(const std::vector<std::string>& kinds) {
+  std::string out;
+  for (const std::string& k : kinds) out += (out.empty() ? "" : ", ") + k;
+  return out;
 }
 
 }  // namespace
 
+const ConnectorCatalog& BuiltinConnectors() {
+  static const auto* const kCatalog = [] {
+    std::vector<ConnectorKind> kinds;
+    for (const ConnectorPlugin& p : Plugins()) kinds.push_back(p.kind);
+    return new ConnectorCatalog(std::move(kinds));
+  }();
+  return *kCatalog;
+}
+
 Result<std::unique_ptr<Source>> OpenSource(const SourceSpec& spec) {
-  auto it = Sources().find(spec.kind);
-  if (it == Sources().end()) {
+  const ConnectorPlugin* p = Find(spec.kind);
+  if (p == nullptr || !p->open_source) {
     return Status::InvalidArgument(spec.yaml_path + ".kind: unknown source kind '" + spec.kind +
-                                   "'");
+                                   "' (known: " + Listed(SourceKinds()) + ")");
   }
-  return it->second(spec);
+  return p->open_source(spec);
 }
 
 Result<std::unique_ptr<Target>> OpenTarget(const TargetSpec& spec) {
-  auto it = Targets().find(spec.kind);
-  if (it == Targets().end()) {
+  const ConnectorPlugin* p = Find(spec.kind);
+  if (p == nullptr || !p->open_target) {
     return Status::InvalidArgument(spec.yaml_path + ".kind: unknown target kind '" + spec.kind +
-                                   "'");
+                                   "' (known: " + Listed(TargetKinds()) + ")");
   }
-  return it->second(spec);
+  return p->open_target(spec);
 }
 
-std::vector<std::string> SourceKinds() {
+std::vector<std::string> SourceKinds() { return BuiltinConnectors().SourceKinds(); }
+
+std::vector<std::string> TargetKinds() { return BuiltinConnectors().TargetKinds(); }
+
+std::vector<std::string> DdlTargetKinds() {
   std::vector<std::string> out;
-  for (const auto& [k, v] : Sources()) out.push_back(k);
+  for (const std::string& kind : TargetKinds()) {
+    if (Find(kind)->ddl) out.push_back(kind);
+  }
   return out;
 }
 
-std::vector<std::string> TargetKinds() {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : Targets()) out.push_back(k);
+Result<std::string> TargetDdl(const Model& model, const TargetSpec& spec) {
+  const ConnectorPlugin* p = Find(spec.kind);
+  if (p == nullptr || !p->open_target || !p->ddl) {
+    return Status::InvalidArgument("unknown target kind '" + spec.kind +
+                                   "' (with DDL: " + Listed(DdlTargetKinds()) + ")");
+  }
+  std::string out = "-- sluice model, content hash " + model.content_hash + "\n";
+  for (const Entity& e : model.entities) out += p->ddl(e, spec) + ";\n";
   return out;
 }
 

@@ -1,26 +1,22 @@
-// The plan: top-level keys, the model reference, sources, target and waves.
-// The per-entity sections live in plan_entities.cc, the model in model.cc.
+// The plan: top-level keys and the model reference. The sources and the
+// target live in plan_connectors.cc, the per-entity sections in
+// plan_entities.cc, the model in model.cc.
 
 #include "common/plan/plan.h"
 
-#include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <set>
 #include <sstream>
 
 #include "common/core/hash.h"
 #include "common/plan/plan_env.h"
 #include "common/plan/plan_yaml.h"
-#include "common/audit/sqlite_util.h"
 
 namespace sluice {
 
 using plan_yaml::AddIssue;
 using plan_yaml::Child;
 using plan_yaml::Get;
-using plan_yaml::Item;
 using plan_yaml::Need;
 using plan_yaml::ParseWaves;
 using plan_yaml::PlanContext;
@@ -56,47 +52,6 @@ std::vector<const Mapping*> Plan::MappingsFor(const std::string& entity) const {
 
 namespace {
 
-// Connector settings a source may carry, whatever its kind: those the
-// connectors in this build read. A connector that reads a new setting adds
-// its name here, so that typos stay detectable. File kinds need `path`;
-// server kinds (IsServerKind) need the libpq connection string `dsn` instead.
-constexpr std::string_view kSourceKeys[] = {"kind",           "path",   "key",   "delimiter",
-                                            "quote",          "header", "table", "query",
-                                            "encoding",       "dsn",
-                                            "region",  // region: phone numbers (issue 4)
-                                            "references_from"};
-// Likewise for the target. All but `kind` and `path` are read by the
-// postgres target only (IsServerKind); the sqlite target reads `path` alone.
-constexpr std::string_view kTargetKeys[] = {
-    "kind",         "path",          "dsn",         "schema", "max_rows_per_second",
-    "max_attempts", "retry_base_ms", "retry_max_ms"};
-
-// Kinds that connect to a database server (`dsn`) rather than read a file.
-bool IsServerKind(const std::string& kind) { return kind == "postgres"; }
-
-// The connection string of a server kind: required and not empty; `path`
-// has no meaning there. `what` is "source" or "target".
-void CheckServerConnection(const YAML::Node& node, const std::string& path, const std::string& kind,
-                           const char* what, const std::map<std::string, std::string>& options,
-                           std::vector<PlanIssue>* issues) {
-  if (Get(node, "path").IsDefined()) {
-    AddIssue(issues, Child(path, "path"),
-             std::string("not used by a ") + kind + " " + what + " (it connects with 'dsn')");
-  }
-  if (!Get(node, "dsn").IsDefined()) {
-    AddIssue(issues, Child(path, "dsn"),
-             "missing (a libpq connection string, e.g. 'host=db1 port=5432 dbname=crm')");
-  } else if (options.count("dsn") && options.at("dsn").empty()) {
-    AddIssue(issues, Child(path, "dsn"), "must not be empty");
-  }
-}
-
-std::string Resolve(const std::string& base_dir, const std::string& path) {
-  fs::path p(path);
-  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
-  return (fs::path(base_dir) / p).lexically_normal().string();
-}
-
 std::optional<std::string> ReadFile(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
@@ -105,49 +60,6 @@ std::optional<std::string> ReadFile(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
-}
-
-// Copies the scalar settings of `node` other than kind and path into
-// `options`, as written.
-void ReadOptions(const YAML::Node& node, const std::string& path,
-                 std::map<std::string, std::string>* options, std::vector<PlanIssue>* issues) {
-  for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) continue;  // reported by CheckKeys
-    const std::string& key = kv.first.Scalar();
-    if (key == "kind" || key == "path" || kv.second.IsNull() || options->count(key)) continue;
-    if (!kv.second.IsScalar()) {
-      AddIssue(issues, Child(path, key), "must be text");
-      continue;
-    }
-    options->emplace(key, kv.second.Scalar());
-  }
-}
-
-// The settings every connector shares the meaning of. Only scalar values are
-// looked at: ReadOptions reported the others.
-void CheckSourceOptions(const YAML::Node& node, const std::string& path,
-                        std::map<std::string, std::string>* options,
-                        std::vector<PlanIssue>* issues) {
-  if (!Get(node, "key").IsDefined()) {
-    AddIssue(issues, Child(path, "key"), "missing");
-  } else if (options->count("key") && options->at("key").empty()) {
-    AddIssue(issues, Child(path, "key"), "must not be empty");
-  }
-  for (const char* key : {"delimiter", "quote"}) {
-    auto it = options->find(key);
-    if (it != options->end() && it->second.size() != 1) {
-      AddIssue(issues, Child(path, key), "must be a single character");
-    }
-  }
-  // Written back as "true"/"false", the spelling connectors read.
-  if (auto it = options->find("header"); it != options->end()) {
-    bool header = false;
-    if (YAML::convert<bool>::decode(Get(node, "header"), header)) {
-      it->second = header ? "true" : "false";
-    } else {
-      AddIssue(issues, Child(path, "header"), "must be true or false");
-    }
-  }
 }
 
 // Reads `model:`, a file path or an inline mapping. Returns the model's text.
@@ -160,7 +72,7 @@ std::string ParseModelKey(const YAML::Node& root, const std::string& base_dir, P
   if (!node.IsDefined()) {
     AddIssue(issues, "model", "missing");
   } else if (node.IsScalar()) {
-    const std::string path = Resolve(base_dir, node.Scalar());
+    const std::string path = plan_yaml::ResolvePath(base_dir, node.Scalar());
     if (std::optional<std::string> read = ReadFile(path)) {
       text = std::move(*read);
       try {
@@ -186,177 +98,6 @@ std::string ParseModelKey(const YAML::Node& root, const std::string& base_dir, P
   }
   ctx->plan->model.content_hash = plan_yaml::Hex64(Hash64(text));
   return text;
-}
-
-// A SQLite source's table must exist: a typo there would otherwise surface
-// only when the extractor starts. The file's absence is reported elsewhere.
-void CheckSqliteTable(const SourceSpec& spec, std::vector<PlanIssue>* issues) {
-  std::error_code ec;
-  if (spec.path.empty() || !fs::is_regular_file(spec.path, ec)) return;
-  auto db = SqliteDb::Open(spec.path, /*readonly=*/true);
-  if (!db.ok()) {
-    AddIssue(issues, Child(spec.yaml_path, "path"),
-             "cannot open the SQLite database: " + db.status().message());
-    return;
-  }
-  auto st =
-      (*db)->Prepare("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?1");
-  if (!st.ok()) {
-    AddIssue(issues, Child(spec.yaml_path, "path"),
-             "not a readable SQLite database: " + st.status().message());
-    return;
-  }
-  std::string table = spec.Option("table");
-  if (auto dot = table.find('.'); dot != std::string::npos) table = table.substr(dot + 1);
-  Status bound = st->Bind(1, std::string_view(table));
-  Result<bool> found = bound.ok() ? st->Step() : Result<bool>(bound);
-  if (!found.ok()) {
-    AddIssue(issues, Child(spec.yaml_path, "path"),
-             "not a readable SQLite database: " + found.status().message());
-  } else if (!*found) {
-    AddIssue(issues, Child(spec.yaml_path, "table"),
-             "table '" + spec.Option("table") + "' not found in " + spec.path);
-  }
-}
-
-void ParseSources(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
-  std::vector<PlanIssue>* issues = ctx->issues;
-  YAML::Node sources = Get(root, "sources");
-  if (!sources.IsDefined()) {
-    AddIssue(issues, "sources", "missing");
-    return;
-  }
-  if (!plan_yaml::ExpectMap(sources, "sources", issues)) return;
-  ctx->sources_loaded = true;
-  if (sources.size() == 0) AddIssue(issues, "sources", "must not be empty");
-  for (const auto& kv : sources) {
-    if (!kv.first.IsScalar()) {
-      AddIssue(issues, "sources", "keys must be text");
-      continue;
-    }
-    SourceSpec spec;
-    spec.name = kv.first.Scalar();
-    spec.yaml_path = Child("sources", spec.name);
-    const std::string& path = spec.yaml_path;
-    if (ctx->plan->FindSource(spec.name) != nullptr) {
-      AddIssue(issues, "sources", "duplicate key '" + spec.name + "'");
-      continue;
-    }
-    if (!plan_yaml::IsPlainName(spec.name)) {
-      AddIssue(issues, path,
-               "not a valid source name (letters, digits and '_', not starting with a digit)");
-    }
-    const YAML::Node& node = kv.second;
-    if (!plan_yaml::ExpectMap(node, path, issues)) {
-      ctx->plan->sources.push_back(std::move(spec));
-      continue;
-    }
-    plan_yaml::CheckKeys(node, path, kSourceKeys, issues);
-    spec.kind = plan_yaml::ReadText(node, "kind", path, Need::kRequired, issues).value_or("");
-    const bool server = IsServerKind(spec.kind);
-    if (server) {
-      // Checked below, once the options are read.
-    } else if (auto p = plan_yaml::ReadText(node, "path", path, Need::kRequired, issues)) {
-      spec.path = Resolve(base_dir, *p);
-      std::error_code ec;
-      if (!fs::exists(spec.path, ec)) {
-        AddIssue(issues, Child(path, "path"), "file not found: " + spec.path);
-      }
-    }
-    ReadOptions(node, path, &spec.options, issues);
-    CheckSourceOptions(node, path, &spec.options, issues);
-    if (server) {
-      CheckServerConnection(node, path, spec.kind, "source", spec.options, issues);
-    } else if (Get(node, "dsn").IsDefined()) {
-      AddIssue(issues, Child(path, "dsn"), "only for postgres sources");
-    }
-    if (spec.kind == "sqlite" || server) {
-      const bool table = spec.options.count("table") > 0;
-      const bool query = spec.options.count("query") > 0;
-      if (!table && !query) AddIssue(issues, path, "needs 'table' or 'query'");
-      if (table && query) AddIssue(issues, path, "use 'table' or 'query', not both");
-      if (spec.kind == "sqlite" && table && !query) CheckSqliteTable(spec, issues);
-    }
-    ctx->plan->sources.push_back(std::move(spec));
-  }
-  // Reference keys in a source name records of the source given here (its
-  // own by default): a child table exported apart from its parents' table.
-  for (const SourceSpec& s : ctx->plan->sources) {
-    auto it = s.options.find("references_from");
-    if (it != s.options.end() && ctx->plan->FindSource(it->second) == nullptr) {
-      AddIssue(issues, Child(s.yaml_path, "references_from"),
-               "unknown source '" + it->second + "'");
-    }
-  }
-}
-
-// The rate limit (rows per second, 0 for none) and the retry bounds (whole
-// numbers: at least 1 attempt, backoffs of 0 ms or more). Connectors read
-// them from `options` with std::strtod and std::stoll, so the whole numbers
-// are written back in decimal as YAML read them ("0x10" -> "16").
-void CheckTargetLimits(const YAML::Node& node, std::map<std::string, std::string>* options,
-                       std::vector<PlanIssue>* issues) {
-  if (options->count("max_rows_per_second")) {
-    double rate = 0;
-    if (!YAML::convert<double>::decode(Get(node, "max_rows_per_second"), rate) ||
-        !std::isfinite(rate) || rate < 0) {
-      AddIssue(issues, "target.max_rows_per_second",
-               "must be a number of rows per second, 0 or more (0: no limit)");
-    }
-  }
-  std::map<std::string, int64_t> read;
-  for (const auto& [key, min] : {std::pair<const char*, int64_t>{"max_attempts", 1},
-                                 {"retry_base_ms", 0},
-                                 {"retry_max_ms", 0}}) {
-    auto n = plan_yaml::ReadInt(node, key, "target", Need::kOptional, issues);
-    if (!n) continue;
-    if (*n < min) {
-      AddIssue(issues, Child("target", key), "must be " + std::to_string(min) + " or more");
-      continue;
-    }
-    read[key] = *n;
-    (*options)[key] = std::to_string(*n);
-  }
-  if (read.count("retry_base_ms") && read.count("retry_max_ms") &&
-      read["retry_base_ms"] > read["retry_max_ms"]) {
-    AddIssue(issues, "target", "retry_base_ms is greater than retry_max_ms");
-  }
-}
-
-void ParseTarget(const YAML::Node& root, const std::string& base_dir, PlanContext* ctx) {
-  std::vector<PlanIssue>* issues = ctx->issues;
-  TargetSpec& target = ctx->plan->target;
-  YAML::Node node = Get(root, "target");
-  if (!node.IsDefined()) {
-    AddIssue(issues, "target", "missing");
-    return;
-  }
-  if (!plan_yaml::ExpectMap(node, "target", issues)) return;
-  plan_yaml::CheckKeys(node, "target", kTargetKeys, issues);
-  target.kind = plan_yaml::ReadText(node, "kind", "target", Need::kRequired, issues).value_or("");
-  const bool server = IsServerKind(target.kind);
-  if (!server) {
-    if (auto p = plan_yaml::ReadText(node, "path", "target", Need::kRequired, issues)) {
-      target.path = Resolve(base_dir, *p);
-    }
-  }
-  ReadOptions(node, "target", &target.options, issues);
-  if (server) {
-    CheckServerConnection(node, "target", target.kind, "target", target.options, issues);
-    if (auto it = target.options.find("schema"); it != target.options.end()) {
-      if (!plan_yaml::IsPlainName(it->second)) {
-        AddIssue(issues, "target.schema",
-                 "not a valid schema name (letters, digits and '_', not starting with a digit)");
-      }
-    }
-    CheckTargetLimits(node, &target.options, issues);
-  } else {
-    for (const std::string_view key : kTargetKeys) {
-      if (key != "kind" && key != "path" && Get(node, key).IsDefined()) {
-        AddIssue(issues, Child("target", key), "only for postgres targets");
-      }
-    }
-  }
 }
 
 // The default plan name: the plan's folder ("examples/quickstart" ->
@@ -400,7 +141,7 @@ void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanCont
   std::string state_dir =
       plan_yaml::ReadText(root, "state_dir", "", Need::kOptional, issues).value_or(".sluice");
   if (state_dir.empty()) AddIssue(issues, "state_dir", "must not be empty");
-  plan.state_dir = Resolve(base_dir, state_dir.empty() ? ".sluice" : state_dir);
+  plan.state_dir = plan_yaml::ResolvePath(base_dir, state_dir.empty() ? ".sluice" : state_dir);
 }
 
 }  // namespace
@@ -450,7 +191,7 @@ void LocateIssues(const PlanContext& ctx, const std::string& environment, size_t
 
 Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
                    std::vector<PlanIssue>* issues, std::vector<PlanIssue>* secret_notes,
-                   const std::string& environment) {
+                   const std::string& environment, const ConnectorCatalog& connectors) {
   Plan plan;
   plan.base_dir = base_dir;
   plan.yaml_text = yaml_text;
@@ -480,11 +221,11 @@ Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
       ParseTopLevel(root, base_dir, &ctx);
       plan_yaml::ParseWindow(root, &ctx);
       model_text = ParseModelKey(root, base_dir, &ctx);
-      ParseSources(root, base_dir, &ctx);
+      plan_yaml::ParseSources(root, base_dir, connectors, &ctx);
       plan_yaml::ParseMappings(root, &ctx);
       plan_yaml::ParseDedup(root, &ctx);
       plan_yaml::ParseValidation(root, &ctx);
-      ParseTarget(root, base_dir, &ctx);
+      plan_yaml::ParseTarget(root, base_dir, connectors, &ctx);
       ParseWaves(root, &ctx);
     }
   } catch (const YAML::Exception& e) {
@@ -498,17 +239,19 @@ Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
 }  // namespace
 
 Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
-               std::vector<PlanIssue>* issues, const std::string& environment) {
-  return ParsePlanWith(yaml_text, base_dir, issues, nullptr, environment);
+               std::vector<PlanIssue>* issues, const std::string& environment,
+               const ConnectorCatalog& connectors) {
+  return ParsePlanWith(yaml_text, base_dir, issues, nullptr, environment, connectors);
 }
 
 Plan ParsePlanForCheck(const std::string& yaml_text, const std::string& base_dir,
                        std::vector<PlanIssue>* issues, std::vector<PlanIssue>* secret_notes,
-                       const std::string& environment) {
-  return ParsePlanWith(yaml_text, base_dir, issues, secret_notes, environment);
+                       const std::string& environment, const ConnectorCatalog& connectors) {
+  return ParsePlanWith(yaml_text, base_dir, issues, secret_notes, environment, connectors);
 }
 
-Result<Plan> LoadPlan(const std::string& path, const std::string& environment) {
+Result<Plan> LoadPlan(const std::string& path, const std::string& environment,
+                      const ConnectorCatalog& connectors) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return Status::NotFound(path + ": file not found");
   std::optional<std::string> text = ReadFile(path);
@@ -516,7 +259,8 @@ Result<Plan> LoadPlan(const std::string& path, const std::string& environment) {
   fs::path abs = fs::absolute(path, ec);
   if (ec) abs = fs::path(path);
   std::vector<PlanIssue> issues;
-  Plan plan = ParsePlan(*text, abs.lexically_normal().parent_path().string(), &issues, environment);
+  Plan plan = ParsePlan(*text, abs.lexically_normal().parent_path().string(), &issues, environment,
+                        connectors);
   plan.path = path;
   if (issues.empty()) return plan;
   std::string message;

@@ -11,10 +11,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/core/status.h"
 #include "common/core/value.h"
+#include "common/plan/connector_catalog.h"
 
 namespace sluice {
 
@@ -55,10 +57,11 @@ struct Model {
 };
 
 // A source system export. Connector-specific settings stay in `options`
-// (scalar YAML values as text); the connector named by `kind` validates them.
+// (scalar YAML values as text); the ConnectorCatalog entry of `kind` says
+// which are accepted and checks them (connector_catalog.h).
 struct SourceSpec {
   std::string name;
-  std::string kind;                            // csv, sqlite, ...
+  std::string kind;                            // a source kind of the ConnectorCatalog
   std::string path;                            // resolved against the plan's folder
   std::map<std::string, std::string> options;  // delimiter, table, key, ...
   std::string yaml_path;                       // "sources.crm"
@@ -241,8 +244,8 @@ struct ValidationHalt {
 };
 
 struct TargetSpec {
-  std::string kind = "sqlite";
-  std::string path;
+  std::string kind;  // a target kind of the ConnectorCatalog
+  std::string path;  // file kinds; "" for server kinds
   std::map<std::string, std::string> options;
   std::string yaml_path = "target";
 };
@@ -307,7 +310,8 @@ struct Plan {
 };
 
 // Parses a plan; `issues` receives every problem found. The result is usable
-// only when `issues` stays empty.
+// only when `issues` stays empty. Sources and the target may be of the kinds
+// in `connectors` (connector_catalog.h says why it is passed in).
 //
 // `environment` names an entry of the plan's `environments:`, whose settings
 // override the plan's (mappings merge key by key, lists and scalars are
@@ -316,9 +320,11 @@ struct Plan {
 // unresolved (it is the text shipped to workers: the plan with the
 // environment applied, which they parse with environment "").
 Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
-               std::vector<PlanIssue>* issues, const std::string& environment = "");
+               std::vector<PlanIssue>* issues, const std::string& environment = "",
+               const ConnectorCatalog& connectors = BuiltinConnectors());
 // Reads and parses a plan file; fails with every issue, one per line.
-Result<Plan> LoadPlan(const std::string& path, const std::string& environment = "");
+Result<Plan> LoadPlan(const std::string& path, const std::string& environment = "",
+                      const ConnectorCatalog& connectors = BuiltinConnectors());
 
 // ParsePlan for `sluice plan check` (issue 3): a secret that cannot be
 // resolved here is recorded in `secret_notes` (at its YAML path) and left
@@ -327,7 +333,8 @@ Result<Plan> LoadPlan(const std::string& path, const std::string& environment = 
 // `environments.<name>.` by ParsePlan as by this.
 Plan ParsePlanForCheck(const std::string& yaml_text, const std::string& base_dir,
                        std::vector<PlanIssue>* issues, std::vector<PlanIssue>* secret_notes,
-                       const std::string& environment = "");
+                       const std::string& environment = "",
+                       const ConnectorCatalog& connectors = BuiltinConnectors());
 
 // Replaces every secret reference `${env:NAME}` / `${file:PATH}` in `text`
 // (files relative to `base_dir`, one trailing newline dropped). Errors name
@@ -343,5 +350,10 @@ Model ParseModel(const std::string& yaml_text, std::vector<PlanIssue>* issues);
 
 // Parses "string", "int", "decimal(12,2)", ... into `field`.
 Status ParseFieldType(const std::string& text, ModelField* field);
+
+// True when `name` can name an entity, field, source or schema: letters,
+// digits and '_', not starting with a digit (they become table and column
+// names).
+bool IsPlainName(std::string_view name);
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 #include "common/plan/plan_yaml.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 namespace sluice::plan_yaml {
@@ -181,14 +182,10 @@ std::string Hex64(uint64_t h) {
   return buf;
 }
 
-bool IsPlainName(std::string_view name) {
-  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
-  for (char c : name) {
-    bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!ok) return false;
-  }
-  return true;
+std::string ResolvePath(const std::string& base_dir, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || base_dir.empty()) return p.lexically_normal().string();
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
 PlanIssue YamlErrorIssue(const YAML::Exception& e, const std::string& path) {
@@ -224,3 +221,17 @@ const ModelField* PlanContext::FindField(const Entity* entity, const std::string
 }
 
 }  // namespace sluice::plan_yaml
+
+namespace sluice {
+
+bool IsPlainName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace sluice

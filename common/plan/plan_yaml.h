@@ -80,9 +80,11 @@ std::optional<std::vector<std::pair<std::string, std::string>>> ReadTextMap(
 // Lower-case hex of a 64-bit hash, always 16 digits.
 std::string Hex64(uint64_t h);
 
-// True when `name` can name an entity, field or source: letters, digits and
-// '_', not starting with a digit (they become table and column names).
-bool IsPlainName(std::string_view name);
+// IsPlainName (plan.h), as the sections call it.
+using ::sluice::IsPlainName;
+
+// `path` resolved against the plan's folder `base_dir` (kept when absolute).
+std::string ResolvePath(const std::string& base_dir, const std::string& path);
 
 // Parses the model mapping `node` ({entities: ...}), with paths under `path`
 // ("" for a model file, "model" inline). Fields whose type could not be read
@@ -127,6 +129,13 @@ struct PlanContext {
     return !untyped.count(entity.name + "." + field.name);
   }
 };
+
+// The sources and the target (plan_connectors.cc): what every one shares,
+// and what their kind adds, from `connectors`.
+void ParseSources(const YAML::Node& root, const std::string& base_dir,
+                  const ConnectorCatalog& connectors, PlanContext* ctx);
+void ParseTarget(const YAML::Node& root, const std::string& base_dir,
+                 const ConnectorCatalog& connectors, PlanContext* ctx);
 
 // The per-entity sections (plan_entities.cc; dedup in plan_dedup.cc). They run after the model and
 // the sources are parsed.

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "common/connectors/postgres/pg_util.h"
+#include "common/connectors/table_or_query.h"
 
 namespace sluice {
 namespace {
@@ -219,10 +220,8 @@ Result<std::unique_ptr<Source>> OpenPostgresSource(const SourceSpec& spec) {
   if (spec.Option("dsn").empty()) {
     return Status::InvalidArgument(at + ".dsn: required (a libpq connection string)");
   }
-  bool has_table = !spec.Option("table").empty();
-  bool has_query = !spec.Option("query").empty();
-  if (has_table == has_query) {
-    return Status::InvalidArgument(at + ": set exactly one of 'table' and 'query'");
+  if (std::string problem = TableOrQueryProblem(spec.options); !problem.empty()) {
+    return Status::InvalidArgument(at + ": " + problem);
   }
   if (spec.Option("key").empty()) {
     return Status::InvalidArgument(at + ".key: required (the key column of the postgres source)");

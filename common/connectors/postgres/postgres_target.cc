@@ -3,6 +3,7 @@
 // isolation and the Target contract.
 #include "common/connectors/postgres/postgres_target.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -478,10 +479,9 @@ Status PostgresTarget::Scan(const Entity& entity, const std::function<void(const
 }  // namespace
 
 Result<PostgresTargetOptions> ParsePostgresTargetOptions(const TargetSpec& spec) {
-  static const std::set<std::string> kKnown = {
-      "dsn", "schema", "max_rows_per_second", "max_attempts", "retry_base_ms", "retry_max_ms"};
   for (const auto& [name, value] : spec.options) {
-    if (!kKnown.count(name)) {
+    if (name != "dsn" && std::find(std::begin(kPostgresTargetKeys), std::end(kPostgresTargetKeys),
+                                   name) == std::end(kPostgresTargetKeys)) {
       return Status::InvalidArgument(spec.yaml_path + "." + name +
                                      ": unknown option of a postgres target");
     }

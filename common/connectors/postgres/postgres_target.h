@@ -18,6 +18,10 @@ struct PostgresTargetOptions {
   int64_t retry_max_ms = 5000;     // backoff ceiling
 };
 
+// The options of a postgres target besides `dsn` (PostgresTargetOptions).
+inline constexpr const char* kPostgresTargetKeys[] = {
+    "schema", "max_rows_per_second", "max_attempts", "retry_base_ms", "retry_max_ms"};
+
 // Parses and checks the options; problems name the YAML path
 // ("target.options.max_attempts: must be an integer >= 1").
 Result<PostgresTargetOptions> ParsePostgresTargetOptions(const TargetSpec& spec);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/audit/sqlite_util.h"
+#include "common/connectors/table_or_query.h"
 
 namespace sluice {
 namespace {
@@ -149,10 +150,8 @@ class SqliteSource : public Source {
 
 Result<std::unique_ptr<Source>> OpenSqliteSource(const SourceSpec& spec) {
   const std::string& at = spec.yaml_path;
-  bool has_table = !spec.Option("table").empty();
-  bool has_query = !spec.Option("query").empty();
-  if (has_table == has_query) {
-    return Status::InvalidArgument(at + ": set exactly one of 'table' and 'query'");
+  if (std::string problem = TableOrQueryProblem(spec.options); !problem.empty()) {
+    return Status::InvalidArgument(at + ": " + problem);
   }
   if (spec.Option("key").empty()) {
     return Status::InvalidArgument(at + ".key: required (the key column of the sqlite source)");
