@@ -309,6 +309,48 @@ TEST_F(CoordinatorTest, ASilentWorkerIsWrittenOffAndItsWorkLeasedAgainUnderNewEp
   EXPECT_TRUE(Has(Raw(1), Stage::kExtract));
 }
 
+TEST_F(CoordinatorTest, ADeadLoadersBatchIsResentUnderANewEpochAndItsLateLoadRefused) {
+  Make();
+  const RecordBatch out = Resolve();
+  Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
+  Commit("validator-0", MakeCommit("validate", out, out.records, {}));
+  Step();
+  ASSERT_TRUE(Has(out.id, Stage::kValidate));
+  Leases();
+  // The loader falls silent while everyone else heartbeats.
+  for (int i = 0; i < 6; ++i) {
+    clock_.Advance(seconds(1));
+    for (const auto& [id, w] : coordinator_->roster().workers()) {
+      if (id != "loader-0") Heartbeat(id);
+    }
+    Step();
+  }
+  ASSERT_FALSE(coordinator_->roster().Find("loader-0")->alive);
+  // The deduper emits the batch again under a new epoch; what the old
+  // epoch recorded downstream of it is forgotten.
+  const v1::Lease resend = OnlyLease("deduper-0");
+  EXPECT_EQ(resend.kind(), v1::Lease::KIND_RESEND);
+  EXPECT_EQ(BatchName(resend.batch()), BatchName(out.id));
+  EXPECT_GT(resend.epoch(), out.epoch);
+  EXPECT_FALSE(Has(out.id, Stage::kValidate));
+  // A new loader registers; the old one's load arrives late: refused.
+  Register("loader-0", 555);
+  Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
+  Step();
+  EXPECT_FALSE(Has(out.id, Stage::kLoad)) << "a load at the stale epoch was accepted";
+  // The batch goes through again at the new epoch and the wave reconciles.
+  RecordBatch again = out;
+  again.epoch = resend.epoch();
+  Commit("deduper-0", MakeCommit("dedup", again, again.records, {}));
+  Commit("validator-0", MakeCommit("validate", again, again.records, {}));
+  Commit("loader-0", MakeCommit("load", again, {}, {Loaded("a"), Loaded("b")}));
+  Step();
+  EXPECT_TRUE(Has(out.id, Stage::kLoad));
+  Step();
+  EXPECT_EQ(OnlyLease("reconciler-0").kind(), v1::Lease::KIND_RECONCILE);
+  EXPECT_EQ(coordinator_->summary().restarts, 1);
+}
+
 TEST_F(CoordinatorTest, OnlyTheHolderOfALeaseMayCommitWhatAnswersIt) {
   RunOptions options;
   options.replicas = {{"extractor", 2}};

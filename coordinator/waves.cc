@@ -3,6 +3,7 @@
 // flight at once (WaveScheduler); each entity goes ingest -> resolve ->
 // output on its own, and the wave reconciles once all of them finished.
 #include "coordinator/coordinator.h"
+#include "coordinator/entity_balance.h"
 
 namespace sluice::coordination {
 
@@ -81,48 +82,13 @@ Status Coordinator::FinishEntity(EntityRun& run) {
   }
   std::vector<std::string> all = ingest;
   all.insert(all.end(), output.begin(), output.end());
-  std::vector<LedgerRow> rows;
-  std::string unbalanced;
-  for (const auto& [source, t] : ledger_.Totals(all, {resolution})) {
-    LedgerRow r;
-    r.run_id = summary_.run_id;
-    r.wave = wave;
-    r.entity = entity;
-    r.source = source;
-    r.extracted = t.extracted;
-    r.merged = t.fates.merged;
-    r.rejected = t.fates.rejected;
-    r.review = t.fates.review;
-    r.loaded = t.fates.loaded;
-    r.inserted = t.fates.inserted;
-    r.updated = t.fates.updated;
-    r.unchanged = t.fates.unchanged;
-    r.extracted_checksum = t.extracted_checksum.value();
-    r.fate_checksum = t.fates.checksum.value();
-    rows.push_back(r);
-    EntitySourceSummary s;
-    s.entity = entity;
-    s.source = source;
-    s.wave = wave;
-    s.extracted = r.extracted;
-    s.merged = r.merged;
-    s.rejected = r.rejected;
-    s.review = r.review;
-    s.loaded = r.loaded;
-    s.inserted = r.inserted;
-    s.updated = r.updated;
-    s.unchanged = r.unchanged;
-    summary_.rows.push_back(s);
-    if (!t.Balanced()) {
-      unbalanced += source + ": extracted " + std::to_string(t.extracted) + " but accounted for " +
-                    std::to_string(t.Accounted()) + "; ";
-    }
-  }
+  EntityBalance balance = BalanceEntity(ledger_, summary_.run_id, wave, entity, all, resolution);
+  for (auto& row : balance.summary) summary_.rows.push_back(std::move(row));
   std::map<std::string, std::map<std::string, int64_t>> sums;
   sums[entity] = ledger_.DecimalSums(output);
-  SLUICE_RETURN_IF_ERROR(audit_->WriteLedger(rows, sums));
-  if (!unbalanced.empty()) {
-    Halt("conservation broken for " + entity + ": " + unbalanced);
+  SLUICE_RETURN_IF_ERROR(audit_->WriteLedger(balance.rows, sums));
+  if (!balance.unbalanced.empty()) {
+    Halt("conservation broken for " + entity + ": " + balance.unbalanced);
     return Status::Ok();
   }
   LogInfo(EntityLog(entity), "entity " + entity + " loaded and balanced");
