@@ -109,7 +109,7 @@ Status Coordinator::Start() {
   // Steward decisions of earlier runs of the plan, shipped at registration.
   SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
   if (!control_) {
-    SLUICE_ASSIGN_OR_RETURN(control_, BindControlChannel(options_.control_bind));
+    SLUICE_ASSIGN_OR_RETURN(control_, BindCoordinatorChannel(options_.control_bind));
   }
   LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +
                     " (hash " + plan_.content_hash + ", model " + plan_.model.content_hash + ")");

@@ -20,12 +20,12 @@
 #include <string>
 
 #include "common/audit/audit_store.h"
-#include "common/runtime/clock.h"
 #include "common/core/log.h"
 #include "common/core/record.h"
 #include "common/core/stage.h"
 #include "common/plan/plan.h"
-#include "coordinator/control_channel.h"
+#include "common/runtime/clock.h"
+#include "coordinator/coordinator_channel.h"
 #include "coordinator/launcher.h"
 #include "coordinator/lease_book.h"
 #include "coordinator/ledger.h"
@@ -42,7 +42,7 @@ struct CoordinatorEnv {
   Clock* clock = &SystemClock();
   // The control channel; null: a ZeroMQ ROUTER bound on
   // RunOptions::control_bind when the run starts.
-  std::unique_ptr<ControlChannel> control;
+  std::unique_ptr<CoordinatorChannel> control;
 };
 
 class Coordinator {
@@ -154,7 +154,7 @@ class Coordinator {
   const Plan& plan_;
   RunOptions options_;
   Clock* clock_;
-  std::unique_ptr<ControlChannel> control_;
+  std::unique_ptr<CoordinatorChannel> control_;
   RunSummary summary_;  // its run_id first: the parts below name batches with it
   uint32_t dedup_shards_;
   Roster roster_;

@@ -12,7 +12,7 @@
 
 #include "common/core/record.h"
 #include "common/runtime/worker.h"
-#include "coordinator/fake_control_channel.h"
+#include "coordinator/fake_coordinator_channel.h"
 
 namespace sluice::coordination {
 namespace {
@@ -50,7 +50,7 @@ class CoordinatorTest : public ::testing::Test {
 
   void Make(RunOptions options = {}) {
     options.local = false;  // the test plays the workers
-    auto channel = std::make_unique<FakeControlChannel>(&clock_);
+    auto channel = std::make_unique<FakeCoordinatorChannel>(&clock_);
     channel_ = channel.get();
     CoordinatorEnv env;
     env.clock = &clock_;
@@ -181,7 +181,7 @@ class CoordinatorTest : public ::testing::Test {
   fs::path dir_;
   Plan plan_;
   ManualClock clock_;
-  FakeControlChannel* channel_ = nullptr;
+  FakeCoordinatorChannel* channel_ = nullptr;
   std::unique_ptr<Coordinator> coordinator_;
 };
 

@@ -1,11 +1,11 @@
-#include "coordinator/control_channel.h"
+#include "coordinator/coordinator_channel.h"
 
 #include "common/runtime/transport.h"
 
 namespace sluice::coordination {
 namespace {
 
-class RouterChannel final : public ControlChannel {
+class RouterChannel final : public CoordinatorChannel {
  public:
   explicit RouterChannel(std::unique_ptr<ControlServer> server) : server_(std::move(server)) {}
   const std::string& endpoint() const override { return server_->endpoint(); }
@@ -22,9 +22,9 @@ class RouterChannel final : public ControlChannel {
 
 }  // namespace
 
-Result<std::unique_ptr<ControlChannel>> BindControlChannel(const std::string& endpoint) {
+Result<std::unique_ptr<CoordinatorChannel>> BindCoordinatorChannel(const std::string& endpoint) {
   SLUICE_ASSIGN_OR_RETURN(auto server, ControlServer::Create(endpoint));
-  return std::unique_ptr<ControlChannel>(new RouterChannel(std::move(server)));
+  return std::unique_ptr<CoordinatorChannel>(new RouterChannel(std::move(server)));
 }
 
 }  // namespace sluice::coordination

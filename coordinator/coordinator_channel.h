@@ -20,10 +20,10 @@ class ControlServer;
 
 namespace sluice::coordination {
 
-class ControlChannel {
+class CoordinatorChannel {
  public:
   using Message = std::pair<std::string, v1::Envelope>;  // (sender identity, message)
-  virtual ~ControlChannel() = default;
+  virtual ~CoordinatorChannel() = default;
 
   // Where workers connect (`--coordinator` of a worker).
   virtual const std::string& endpoint() const = 0;
@@ -37,6 +37,6 @@ class ControlChannel {
 };
 
 // The control ROUTER bound on `endpoint` ("tcp://127.0.0.1:*" allowed).
-Result<std::unique_ptr<ControlChannel>> BindControlChannel(const std::string& endpoint);
+Result<std::unique_ptr<CoordinatorChannel>> BindCoordinatorChannel(const std::string& endpoint);
 
 }  // namespace sluice::coordination

@@ -9,13 +9,13 @@
 #include <vector>
 
 #include "common/runtime/clock.h"
-#include "coordinator/control_channel.h"
+#include "coordinator/coordinator_channel.h"
 
 namespace sluice::coordination {
 
-class FakeControlChannel final : public ControlChannel {
+class FakeCoordinatorChannel final : public CoordinatorChannel {
  public:
-  explicit FakeControlChannel(ManualClock* clock) : clock_(clock) {}
+  explicit FakeCoordinatorChannel(ManualClock* clock) : clock_(clock) {}
 
   const std::string& endpoint() const override { return endpoint_; }
   Result<std::optional<Message>> Receive(std::chrono::milliseconds timeout) override {
