@@ -102,7 +102,6 @@ Status LeaseBook::Admit(const Worker* sender, Stage stage, uint64_t epoch,
                         uint32_t dedup_shard) const {
   const StageInfo& info = InfoOf(stage);
   if (sender == nullptr) return Status::FailedPrecondition("not a worker of the run");
-  if (!sender->alive) return Status::FailedPrecondition(sender->identity + " was written off");
   if (sender->role != info.role) {
     return Status::FailedPrecondition(sender->identity + " is no " + std::string(info.role));
   }

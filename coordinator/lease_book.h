@@ -78,11 +78,18 @@ class LeaseBook {
   // ---- admission ----
 
   // Whether `sender` may commit at `stage` under `epoch`, for dedup shard
-  // `dedup_shard`: a worker of the run that is alive (not written off), of
-  // the stage's role (a dedup shard commits only as itself), and, for a
-  // stage that answers a lease (stage.h), the holder of that epoch's lease.
-  // The epoch's freshness is ExpectedEpoch's. FailedPrecondition, saying
-  // why, otherwise. Issue 22 extends the same check to every control message.
+  // `dedup_shard`: a worker of the run, of the stage's role (a dedup shard
+  // commits only as itself), and, for a stage that answers a lease
+  // (stage.h), the holder of that epoch's lease. The epoch's freshness is
+  // ExpectedEpoch's. FailedPrecondition, saying why, otherwise.
+  //
+  // A worker written off for silence may still be running: what it held
+  // was leased again under new epochs, so its late commits of that are
+  // stale, but what it took in since at a current epoch (a dedup shard
+  // ingesting a batch extracted again) is real and is accepted; nothing
+  // would lease it again when the process is replaced. Issue 22 refuses
+  // such a worker (and extends this check to every control message) once
+  // the replacement's recovery covers what it took in after its write-off.
   Status Admit(const Worker* sender, Stage stage, uint64_t epoch, uint32_t dedup_shard) const;
 
  private:

@@ -130,7 +130,7 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   EntityRun* run = waves_.RunOf(moved.batch());
   if (run == nullptr) return Status::Ok();  // a straggler from a finished entity
-  // Only a live worker of the stage's role, holding the lease it answers.
+  // Only a worker of the stage's role, holding the lease it answers (lease_book.h).
   const std::optional<Stage> stage = StageNamed(moved.stage());
   Status admitted =
       stage ? leases_.Admit(roster_.Find(from), *stage, moved.epoch(), moved.dedup_shard())
