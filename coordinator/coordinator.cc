@@ -7,22 +7,10 @@
 #include <filesystem>
 #include <random>
 
+#include "coordinator/dedup_shards.h"
+
 namespace sluice::coordination {
 namespace {
-
-const std::vector<std::string>& Roles() {
-  static const std::vector<std::string> kRoles = {"extractor", "transformer", "deduper",
-                                                  "validator", "loader",      "reconciler"};
-  return kRoles;
-}
-
-std::string UpstreamRole(const std::string& role) {
-  if (role == "transformer") return "extractor";
-  if (role == "deduper") return "transformer";
-  if (role == "validator") return "deduper";
-  if (role == "loader") return "validator";
-  return "";
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -42,25 +30,60 @@ std::string NewRunId() {
   return std::string("run-") + buf + "-" + suffix;
 }
 
+RunSummary NewSummary() {
+  RunSummary s;
+  s.run_id = NewRunId();
+  return s;
+}
+
+// --dedup-shards: the number of dedup shards is the deduper's replicas.
+uint32_t DedupShardsOf(const RunOptions& options) {
+  auto it = options.replicas.find("deduper");
+  return std::max<uint32_t>(1, it == options.replicas.end() ? 1 : it->second);
+}
+
+RosterOptions RosterOptionsOf(const RunOptions& options) {
+  RosterOptions o;
+  o.worker_timeout = options.worker_timeout;
+  return o;
+}
+
 }  // namespace
 
+Coordinator::Coordinator(const Plan& plan, const RunOptions& options, CoordinatorEnv env)
+    : plan_(plan),
+      options_(options),
+      clock_(env.clock),
+      control_(std::move(env.control)),
+      summary_(NewSummary()),
+      dedup_shards_(DedupShardsOf(options)),
+      roster_(options.replicas, RosterOptionsOf(options)),
+      waves_(plan, summary_.run_id, dedup_shards_),
+      launcher_(options.bin_dir.empty() ? Launcher::SelfDir() : options.bin_dir) {
+  ledger_.set_dedup_shards(dedup_shards_);
+}
+
 Result<RunSummary> Coordinator::Run() {
-  started_ = Clock::now();
-  summary_.run_id = NewRunId();
-  summary_.environment = plan_.environment.empty() ? options_.environment : plan_.environment;
-  summary_.resumed_from = options_.resumed_from;
-  summary_.start_wave = options_.start_wave;
-  SLUICE_ASSIGN_OR_RETURN(clock_, RunClock::FromEnvironment());
-  log_.run = summary_.run_id;
-  log_.stage = "coordinator";
-  SLUICE_RETURN_IF_ERROR(Setup());
-  Status st = Loop();
-  if (!st.ok()) Halt("coordinator error: " + st.ToString());
+  SLUICE_RETURN_IF_ERROR(Start());
+  Status st;
+  while (!done() && st.ok()) st = Step();
+  if (!st.ok()) {
+    Halt("coordinator error: " + st.ToString());
+  } else if (halted_) {
+    DrainAfterHalt();
+  }
   Finish();
   return summary_;
 }
 
-Status Coordinator::Setup() {
+Status Coordinator::Start() {
+  started_ = Now();
+  summary_.environment = plan_.environment.empty() ? options_.environment : plan_.environment;
+  summary_.resumed_from = options_.resumed_from;
+  summary_.start_wave = options_.start_wave;
+  SLUICE_ASSIGN_OR_RETURN(window_clock_, RunClock::FromEnvironment());
+  log_.run = summary_.run_id;
+  log_.stage = "coordinator";
   SLUICE_ASSIGN_OR_RETURN(
       audit_, AuditStore::Open((std::filesystem::path(plan_.state_dir) / "audit.db").string()));
   RunRecord rec;
@@ -85,29 +108,23 @@ Status Coordinator::Setup() {
   }
   // Steward decisions of earlier runs of the plan, shipped at registration.
   SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
-  SLUICE_ASSIGN_OR_RETURN(control_, ControlServer::Create(options_.control_bind));
+  if (!control_) {
+    SLUICE_ASSIGN_OR_RETURN(control_, BindCoordinatorChannel(options_.control_bind));
+  }
   LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +
                     " (hash " + plan_.content_hash + ", model " + plan_.model.content_hash + ")");
-  for (const auto& role : Roles()) {
-    uint32_t n = options_.replicas.count(role) ? options_.replicas.at(role) : 1;
-    if (role == "reconciler") n = 1;
-    if (role == "deduper") dedup_shards_ = std::max<uint32_t>(1, n);  // --dedup-shards
-    for (uint32_t i = 0; i < n; ++i) {
-      Worker w;
-      w.role = role;
-      w.ordinal = i;
-      w.identity = role + "-" + std::to_string(i);
-      workers_[w.identity] = w;
+  if (options_.local) {
+    for (const auto& [identity, w] : roster_.workers()) {
+      SLUICE_RETURN_IF_ERROR(StartLocal(identity));
     }
   }
-  ledger_.set_dedup_shards(dedup_shards_);
-  if (options_.local) {
-    for (auto& [id, w] : workers_) SLUICE_RETURN_IF_ERROR(StartLocal(w));
-  }
+  register_deadline_ = Now() + options_.register_timeout;
+  last_progress_ = Now();
   return Status::Ok();
 }
 
-Status Coordinator::StartLocal(Worker& w) {
+Status Coordinator::StartLocal(const std::string& identity) {
+  const Worker& w = *roster_.Find(identity);
   LaunchSpec spec;
   spec.role = w.role;
   spec.ordinal = w.ordinal;
@@ -115,11 +132,54 @@ Status Coordinator::StartLocal(Worker& w) {
   spec.bind = w.endpoint;  // a replacement serves where its predecessor did
   spec.log_level = options_.log_level;
   spec.log_path =
-      (std::filesystem::path(plan_.state_dir) / "logs" / summary_.run_id / (w.identity + ".log"))
+      (std::filesystem::path(plan_.state_dir) / "logs" / summary_.run_id / (identity + ".log"))
           .string();
   SLUICE_ASSIGN_OR_RETURN(pid_t pid, launcher_.Start(spec));
-  w.pid = static_cast<uint32_t>(pid);
+  roster_.SetPid(identity, static_cast<uint32_t>(pid));
   return Status::Ok();
+}
+
+Status Coordinator::Step() {
+  SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(20)));
+  if (msg) SLUICE_RETURN_IF_ERROR(Handle(msg->first, msg->second));
+  // Drain what else is waiting before housekeeping.
+  for (int i = 0; i < 256 && !halted_; ++i) {
+    SLUICE_ASSIGN_OR_RETURN(auto more, control_->Receive(std::chrono::milliseconds(0)));
+    if (!more) break;
+    SLUICE_RETURN_IF_ERROR(Handle(more->first, more->second));
+  }
+  if (halted_) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(CheckWorkers());
+  // Issue 15: the coordinator's liveness record is refreshed here.
+  if (!started_run_) {
+    if (roster_.AllRegistered()) return StartRun();
+    if (Now() > register_deadline_) {
+      return Status::Unavailable("workers did not register within " +
+                                 std::to_string(options_.register_timeout.count()) +
+                                 "s: " + roster_.Missing());
+    }
+    return Status::Ok();
+  }
+  SLUICE_RETURN_IF_ERROR(DispatchLeases());
+  SLUICE_RETURN_IF_ERROR(Advance());
+  if (!finished_ && options_.window_closes_at &&
+      window_clock_.Now() >= *options_.window_closes_at) {
+    Pause();
+    return Status::Ok();
+  }
+  if (Now() - last_progress_ > options_.stall_timeout) {
+    Halt("no progress for " + std::to_string(options_.stall_timeout.count()) + "s while " +
+         waves_.Waiting(ledger_));
+  }
+  return Status::Ok();
+}
+
+void Coordinator::DrainAfterHalt() {
+  auto until = Now() + std::chrono::milliseconds(300);
+  while (Now() < until) {
+    auto msg = control_->Receive(std::chrono::milliseconds(20));
+    if (msg.ok() && *msg) roster_.Seen((*msg)->first, Now());
+  }
 }
 
 void Coordinator::Finish() {
@@ -138,17 +198,16 @@ void Coordinator::Finish() {
   // Secrets resolved into the plan never leave the process in a reason.
   summary_.halt_reason = RedactSecrets(summary_.halt_reason, plan_.secret_values);
   for (auto& r : summary_.reconciliation) r = RedactSecrets(r, plan_.secret_values);
-  if (halted_ && started_run_ && wave_ < static_cast<int>(plan_.waves.size())) {
-    Status st = audit_->RecordWave(summary_.run_id, wave_, plan_.waves[wave_].name, summary_.status,
+  const int wave = waves_.wave();
+  if (halted_ && started_run_ && wave < static_cast<int>(plan_.waves.size())) {
+    Status st = audit_->RecordWave(summary_.run_id, wave, plan_.waves[wave].name, summary_.status,
                                    summary_.halt_reason);
     if (!st.ok()) LogError(log_, "cannot record the wave's halt: " + st.ToString());
   }
-  summary_.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  summary_.seconds = std::chrono::duration<double>(Now() - started_).count();
   v1::Envelope bye;
   bye.mutable_shutdown();
-  for (auto& [id, w] : workers_) {
-    if (w.alive) (void)control_->Send(id, bye);
-  }
+  for (const std::string& id : roster_.Alive()) (void)control_->Send(id, bye);
   launcher_.StopAll(2000);
   for (const auto& [id, how] : launcher_.exited()) LogInfo(log_, "worker " + id + " " + how);
   struct rusage self {};
@@ -168,15 +227,14 @@ void Coordinator::Halt(const std::string& reason) {
   LogError(log_, (paused_ ? "PAUSE: " : "HALT: ") + summary_.halt_reason);
   v1::Envelope h;
   h.mutable_halt()->set_reason(summary_.halt_reason);
-  for (auto& [id, w] : workers_) {
-    if (w.alive) (void)control_->Send(id, h);
-  }
+  for (const std::string& id : roster_.Alive()) (void)control_->Send(id, h);
 }
 
 void Coordinator::Pause() {
   paused_ = true;
-  const std::string wave = wave_ < static_cast<int>(plan_.waves.size()) ? plan_.waves[wave_].name
-                                                                        : std::to_string(wave_);
+  const int w = waves_.wave();
+  const std::string wave =
+      w < static_cast<int>(plan_.waves.size()) ? plan_.waves[w].name : std::to_string(w);
   Halt("the production window " + options_.window_text + " closed at " +
        FormatInZone(*options_.window_closes_at, plan_.window ? plan_.window->tz : "UTC") +
        "; paused in wave " + wave +
@@ -185,71 +243,41 @@ void Coordinator::Pause() {
        summary_.run_id + "`");
 }
 
-Status Coordinator::Loop() {
-  auto register_deadline = Clock::now() + options_.register_timeout;
-  last_progress_ = Clock::now();
-  while (!halted_ && !finished_) {
-    SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(20)));
-    if (msg) SLUICE_RETURN_IF_ERROR(Handle(msg->first, msg->second));
-    // Drain what else is waiting before housekeeping.
-    for (int i = 0; i < 256 && !halted_; ++i) {
-      SLUICE_ASSIGN_OR_RETURN(auto more, control_->Receive(std::chrono::milliseconds(0)));
-      if (!more) break;
-      SLUICE_RETURN_IF_ERROR(Handle(more->first, more->second));
+Status Coordinator::Handle(const std::string& sender, v1::Envelope& env) {
+  // Heartbeats arrive from each worker's "<identity>/hb" socket.
+  const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
+  const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
+  roster_.Seen(from, Now());
+  // Issue 22: every message below but a registration is to be admitted
+  // like a commit is (LeaseBook::Admit): from a live worker, for its lease.
+  switch (env.body_case()) {
+    case v1::Envelope::kRegister:
+      return OnRegister(from, env.register_());
+    case v1::Envelope::kHeartbeat: {
+      v1::Envelope echo;
+      echo.mutable_heartbeat()->set_sequence(env.heartbeat().sequence());
+      const Worker* w = roster_.Find(from);
+      if (w != nullptr && w->alive) (void)control_->Send(from, echo);
+      return Status::Ok();
     }
-    if (halted_) break;
-    SLUICE_RETURN_IF_ERROR(CheckWorkers());
-    if (!started_run_) {
-      if (AllRegistered()) {
-        SLUICE_RETURN_IF_ERROR(StartRun());
-      } else if (Clock::now() > register_deadline) {
-        return Status::Unavailable("workers did not register within " +
-                                   std::to_string(options_.register_timeout.count()) +
-                                   "s: " + MissingWorkers());
-      }
-      continue;
+    case v1::Envelope::kCommit:
+      return OnCommit(from, std::move(*env.mutable_commit()));
+    case v1::Envelope::kStreamDone:
+      return OnStreamDone(env.stream_done());
+    case v1::Envelope::kReconcileResult:
+      return OnReconciled(env.reconcile_result());
+    case v1::Envelope::kError: {
+      const auto& e = env.error();
+      Halt(from + " (" + e.stage() + "): " + e.message());
+      return Status::Ok();
     }
-    SLUICE_RETURN_IF_ERROR(DispatchLeases());
-    SLUICE_RETURN_IF_ERROR(Advance());
-    if (!finished_ && options_.window_closes_at && clock_.Now() >= *options_.window_closes_at) {
-      Pause();
-      break;
-    }
-    if (Clock::now() - last_progress_ > options_.stall_timeout) {
-      Halt("no progress for " + std::to_string(options_.stall_timeout.count()) + "s while " +
-           Waiting());
-    }
+    default:
+      return Status::Ok();
   }
-  // Let the halt reach every worker before shutting them down.
-  if (halted_) {
-    auto until = Clock::now() + std::chrono::milliseconds(300);
-    while (Clock::now() < until) {
-      auto msg = control_->Receive(std::chrono::milliseconds(20));
-      if (msg.ok() && *msg) {
-        auto it = workers_.find((*msg)->first);
-        if (it != workers_.end()) it->second.last_seen = Clock::now();
-      }
-    }
-  }
-  return Status::Ok();
 }
 
-bool Coordinator::AllRegistered() const {
-  for (const auto& [id, w] : workers_) {
-    if (!w.alive) return false;
-  }
-  return true;
-}
-
-std::string Coordinator::MissingWorkers() const {
-  std::string s;
-  for (const auto& [id, w] : workers_) {
-    if (!w.alive) s += (s.empty() ? "" : ", ") + id;
-  }
-  return s;
-}
-
-Status Coordinator::Reply(Worker& w) {
+Status Coordinator::Reply(const std::string& identity) {
+  const Worker& w = *roster_.Find(identity);
   v1::Envelope env;
   auto* r = env.mutable_register_reply();
   r->set_run_id(summary_.run_id);
@@ -260,59 +288,85 @@ Status Coordinator::Reply(Worker& w) {
   r->set_shard_count(w.role == "deduper" ? dedup_shards_ : 1);
   DedupShards(dedup_shards_, 1).FillRegisterReply(r);
   *r->mutable_review_decisions() = review_decisions_;
-  std::string up = UpstreamRole(w.role);
-  for (const auto& [id, other] : workers_) {
-    if (other.role == up && !other.endpoint.empty()) r->add_upstream_endpoints(other.endpoint);
+  for (const std::string& endpoint : roster_.UpstreamEndpoints(w.role)) {
+    r->add_upstream_endpoints(endpoint);
   }
   // Faults hit the first incarnation only, so the replacement can finish.
-  auto fault = options_.faults.find(w.identity);  // "deduper-1:...": that worker only
+  auto fault = options_.faults.find(identity);  // "deduper-1:...": that worker only
   if (fault == options_.faults.end()) fault = options_.faults.find(w.role);
   if (fault != options_.faults.end() && w.generation == 0) r->set_fault(fault->second);
-  w.replied = true;
-  return control_->Send(w.identity, env);
+  roster_.MarkReplied(identity);
+  return control_->Send(identity, env);
 }
 
 Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg) {
-  auto it = workers_.find(identity);
-  if (it == workers_.end()) {
-    LogWarn(log_, "refusing unknown worker " + identity);
-    return Status::Ok();
+  const Roster::Registration how = roster_.Classify(identity, reg);
+  switch (how) {
+    case Roster::Registration::kUnknown:
+      LogWarn(log_, "refusing unknown worker " + identity);
+      return Status::Ok();
+    case Roster::Registration::kRetry:
+      return Reply(identity);
+    case Roster::Registration::kReplacesLive:
+      // Issue 22 refuses this while the registered process heartbeats.
+      OnDeath(identity);
+      break;
+    case Roster::Registration::kNew:
+      break;
   }
-  Worker& w = it->second;
-  bool restarted = w.alive && w.pid != reg.pid();
-  if (w.replied && w.pid == reg.pid() && w.alive) return Reply(w);  // a retried register
-  if (restarted) OnDeath(w, "replaced by a new process");
-  if (w.generation > 0 || restarted) ++summary_.restarts;
-  w.pid = reg.pid();
-  w.alive = true;
-  w.replied = false;
-  w.last_seen = Clock::now();
-  if (!reg.data_endpoint().empty()) w.endpoint = reg.data_endpoint();
-  w.member_endpoint = reg.dedup_peer_endpoint();
+  if (roster_.Admit(identity, reg, how, Now())) ++summary_.restarts;
+  const Worker& w = *roster_.Find(identity);
   LogInfo(log_, "worker " + identity + " registered (pid " + std::to_string(reg.pid()) +
                     (w.endpoint.empty() ? "" : ", serving " + w.endpoint) +
                     (w.member_endpoint.empty() ? "" : ", members at " + w.member_endpoint) + ")");
   if (!started_run_) return Status::Ok();
-  SLUICE_RETURN_IF_ERROR(Reply(w));
+  SLUICE_RETURN_IF_ERROR(Reply(identity));
   if (w.role == "deduper" && dedup_shards_ > 1 && !halted_) {
     // The other shards may be waiting for members at its old endpoint.
-    for (auto& [entity, rounds] : dedup_) {
-      for (auto& lease : rounds.MemberRoundAgain(w.ordinal)) pending_.push_back(std::move(lease));
+    for (auto& [entity, run] : waves_.runs()) {
+      if (!run.shards) continue;
+      for (auto& [to, lease] : run.shards->MemberRoundAgain(w.ordinal)) {
+        leases_.Queue(std::move(to), std::move(lease));
+      }
     }
   }
   return Status::Ok();
 }
 
 Status Coordinator::StartRun() {
-  for (auto& [id, w] : workers_) SLUICE_RETURN_IF_ERROR(Reply(w));
+  for (const auto& [identity, w] : roster_.workers()) SLUICE_RETURN_IF_ERROR(Reply(identity));
   started_run_ = true;
-  last_progress_ = Clock::now();
-  wave_ = options_.start_wave;
-  if (wave_ >= static_cast<int>(plan_.waves.size())) {
-    finished_ = true;
-    return Status::Ok();
+  last_progress_ = Now();
+  return StartWave(options_.start_wave);
+}
+
+Status Coordinator::CheckWorkers() {
+  for (const auto& [identity, how] : launcher_.Reap()) {
+    if (roster_.Find(identity) == nullptr) continue;
+    LogWarn(log_, "worker " + identity + " " + how);
+    OnDeath(identity);
+    if (options_.local && !halted_) {
+      if (roster_.NextGeneration(identity) > options_.max_restarts) {
+        Halt("worker " + identity + " keeps dying (" + how + "); gave up after " +
+             std::to_string(options_.max_restarts) + " restarts");
+        return Status::Ok();
+      }
+      SLUICE_RETURN_IF_ERROR(StartLocal(identity));
+    }
   }
-  return StartWave();
+  for (const std::string& identity : roster_.Silent(Now())) {
+    LogWarn(log_, "worker " + identity + " missed its heartbeats");
+    OnDeath(identity);
+    roster_.NextGeneration(identity);
+  }
+  return Status::Ok();
+}
+
+void Coordinator::OnDeath(const std::string& identity) {
+  if (!roster_.WriteOff(identity)) return;
+  if (!started_run_ || halted_ || finished_) return;
+  // Whatever the dead worker held or had in flight is leased again.
+  Recover(roster_.Find(identity)->role);
 }
 
 }  // namespace sluice::coordination

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "common/core/record.h"
+#include "common/core/stage.h"
 #include "deduper/shard_map.h"
 
 namespace sluice::coordination {
@@ -23,16 +24,6 @@ v1::Lease RoundLease(const v1::BatchId& id, uint64_t epoch, uint32_t round) {
 
 DedupShards::DedupShards(uint32_t count, uint64_t batch_size)
     : count_(count == 0 ? 1 : count), batch_size_(batch_size == 0 ? 1 : batch_size) {}
-
-uint32_t DedupShards::ShardOf(const v1::BatchId& id) {
-  const std::string& source = id.source();
-  if (source.rfind("dedup/", 0) != 0) return 0;
-  uint32_t shard = 0;
-  for (size_t i = 6; i < source.size() && source[i] >= '0' && source[i] <= '9'; ++i) {
-    shard = shard * 10 + static_cast<uint32_t>(source[i] - '0');
-  }
-  return shard;
-}
 
 void DedupShards::FillRegisterReply(v1::RegisterReply* reply) const {
   reply->set_dedup_shards(count_);
@@ -54,14 +45,16 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
   all_edges_.Clear();
   edges_sent_ = false;
   outputs_.clear();
+  output_shards_.clear();
   Leases leases;
   for (uint32_t s = 0; s < count_; ++s) leases.emplace_back(Identity(s), RoundLease(id_, epoch, 1));
   return leases;
 }
 
 bool DedupShards::IsRoundCommit(const v1::Commit& c) const {
-  return c.stage() == "dedup_blocks" || c.stage() == "dedup_patterns" ||
-         c.stage() == "dedup_edges" || (multi() && c.stage() == "dedup_resolve");
+  const std::optional<Stage> stage = StageNamed(c.stage());
+  return stage == Stage::kDedupBlocks || stage == Stage::kDedupPatterns ||
+         stage == Stage::kDedupEdges || (multi() && stage == Stage::kDedupResolve);
 }
 
 v1::Lease DedupShards::Round2() const {
@@ -89,24 +82,25 @@ v1::Lease DedupShards::Round4() const {
 DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   Step step;
   const uint32_t shard = c.dedup_shard();
+  const std::optional<Stage> stage = StageNamed(c.stage());
   if (c.epoch() != epoch_ || epoch_ == 0 || shard >= count_) return step;  // stale or stray
   auto to_all = [&](const v1::Lease& lease) {
     for (uint32_t s = 0; s < count_; ++s) step.leases.emplace_back(Identity(s), lease);
   };
-  if (c.stage() == "dedup_blocks") {
+  if (stage == Stage::kDedupBlocks) {
     if (blocks_.size() == count_) return step;  // round 2 already sent
     blocks_[shard] = c.dedup_blocks();
     if (blocks_.size() == count_) to_all(Round2());
     return step;
   }
-  if (c.stage() == "dedup_patterns") {
+  if (stage == Stage::kDedupPatterns) {
     if (blocks_.size() < count_ || patterns_.size() == count_) return step;
     patterns_[shard] = c.dedup_patterns();
     // Every shard's counts to every shard: each sums them and runs EM.
     if (patterns_.size() == count_) to_all(Round3());
     return step;
   }
-  if (c.stage() == "dedup_edges") {
+  if (stage == Stage::kDedupEdges) {
     if (patterns_.size() < count_ || edges_sent_) return step;
     edges_[shard] = c.dedup_edges();
     if (edges_.size() < count_) return step;
@@ -119,7 +113,7 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
     to_all(Round4());
     return step;
   }
-  if (c.stage() != "dedup_resolve" || resolved_.size() == count_ || resolved_.count(shard)) {
+  if (stage != Stage::kDedupResolve || resolved_.size() == count_ || resolved_.count(shard)) {
     return step;
   }
   // Each shard accounts for the records it owns: in = out + fates.
@@ -129,9 +123,11 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   if (resolved_.size() < count_) return step;
   std::vector<v1::Commit> all;
   outputs_.clear();
+  output_shards_.clear();
   for (const auto& [s, commit] : resolved_) {
     all.push_back(commit);
     AddOutputIds(s, commit, &outputs_);
+    output_shards_.resize(outputs_.size(), s);
   }
   step.resolution = Combine(all);
   step.resolution->mutable_batch()->set_source("dedup/resolve");
@@ -204,7 +200,7 @@ std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoc
 v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
   v1::Commit out;
   if (shards.empty()) return out;
-  out.set_stage("dedup_resolve");
+  out.set_stage(std::string(StageName(Stage::kDedupResolve)));
   *out.mutable_batch() = shards.front().batch();
   out.set_epoch(shards.front().epoch());
   v1::StageCounts& n = *out.mutable_counts();

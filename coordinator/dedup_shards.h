@@ -32,8 +32,6 @@ class DedupShards {
   uint32_t count() const { return count_; }
   bool multi() const { return count_ > 1; }
   static std::string Identity(uint32_t shard) { return "deduper-" + std::to_string(shard); }
-  // The shard of an output batch ("dedup/<shard>"); 0 for anything else.
-  static uint32_t ShardOf(const v1::BatchId& id);
 
   // The shard count and the virtual shard map, for every worker.
   void FillRegisterReply(v1::RegisterReply* reply) const;
@@ -61,6 +59,8 @@ class DedupShards {
   // After the resolution: every output batch, shard by shard, each shard's
   // numbered 0..n-1.
   const std::vector<v1::BatchId>& outputs() const { return outputs_; }
+  // The shard that emits outputs()[seq].
+  uint32_t OutputShard(uint64_t seq) const { return output_shards_.at(seq); }
 
   // After dedup shard `shard` died before the resolution was complete: the
   // lease that brings its replacement back into the current round under the
@@ -109,6 +109,7 @@ class DedupShards {
   v1::DedupEdges all_edges_;  // relayed in round 4, kept for rebuilds
   bool edges_sent_ = false;
   std::vector<v1::BatchId> outputs_;
+  std::vector<uint32_t> output_shards_;  // parallel to outputs_
 };
 
 }  // namespace sluice::coordination

@@ -134,7 +134,7 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   ASSERT_EQ(shards.outputs().size(), 3u);
   EXPECT_EQ(BatchName(shards.outputs()[0]), "r/0/hcp/dedup/0/0");
   EXPECT_EQ(BatchName(shards.outputs()[2]), "r/0/hcp/dedup/1/1");
-  EXPECT_EQ(DedupShards::ShardOf(shards.outputs()[2]), 1u);
+  EXPECT_EQ(shards.OutputShard(2), 1u);
   EXPECT_TRUE(ledger.Totals({}, {}).empty());
 }
 

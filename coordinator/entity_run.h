@@ -6,30 +6,23 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "common/plan/plan.h"
+#include "coordinator/dedup_shards.h"
 #include "sluice/v1/batch.pb.h"
 
 namespace sluice::coordination {
 
-// The extraction stream of one source of an entity.
+// The extraction stream of one source of an entity. Its leases and their
+// epochs are the lease book's (lease_book.h).
 struct Stream {
   std::string source;
   bool done = false;
   uint64_t batches = 0;  // known when done
-  // Epoch of the stream lease that produced batches from `first_sequence` on.
-  std::vector<std::pair<uint64_t, uint64_t>> segments;  // (first_sequence, epoch)
-  uint64_t EpochFor(uint64_t seq) const {
-    uint64_t e = 0;
-    for (const auto& [first, epoch] : segments) {
-      if (seq >= first) e = epoch;
-    }
-    return e;
-  }
 };
 
 // Where an entity is: ingesting its sources into the deduper, waiting for
@@ -45,8 +38,10 @@ struct EntityRun {
   bool resolved = false;
   bool output_known = false;
   uint64_t output_batches = 0;
-  uint64_t resolve_epoch = 0;
   v1::BatchId resolution_id;
+  // On N > 1 dedup shards, the current resolve's rounds and, once resolved,
+  // the output batches of every shard (dedup_shards.h).
+  std::optional<DedupShards> shards;
   // validation.<entity>.halt: the validators were told to release the
   // entity's held batches to the loader (validation_gate.cc).
   bool validation_released = false;

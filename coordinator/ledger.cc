@@ -9,33 +9,6 @@
 namespace sluice {
 namespace {
 
-// A dedup shard's ingest stage: "dedup_ingest" or "dedup_ingest/<shard>".
-bool IsDedupIngest(const std::string& stage) {
-  return stage == "dedup_ingest" || stage.rfind("dedup_ingest/", 0) == 0;
-}
-
-// The shard of a dedup ingest stage.
-uint32_t IngestShard(const std::string& stage) {
-  return stage.size() > 13 ? static_cast<uint32_t>(std::stoul(stage.substr(13))) : 0;
-}
-
-// The stage whose output feeds `stage` within a batch, or "".
-std::string UpstreamOf(const std::string& stage) {
-  if (stage == "transform") return "extract";
-  if (IsDedupIngest(stage)) return "transform";
-  if (stage == "validate") return "dedup";
-  if (stage == "load") return "validate";
-  return "";
-}
-
-std::string DownstreamOf(const std::string& stage) {
-  if (stage == "extract") return "transform";
-  if (stage == "transform") return "dedup_ingest";
-  if (stage == "dedup") return "validate";
-  if (stage == "validate") return "load";
-  return "";
-}
-
 std::string Readable(const std::string& joined) {
   std::string s = joined;
   std::replace(s.begin(), s.end(), '\x1f', ':');
@@ -63,29 +36,31 @@ bool SourceTotals::Balanced() const {
   return extracted == Accounted() && extracted_checksum.value() == fates.checksum.value();
 }
 
-const std::vector<std::string>& Ledger::IngestStages() {
-  static const std::vector<std::string> kStages = {"extract", "transform", "dedup_ingest"};
-  return kStages;
+std::optional<Ledger::StageKey> Ledger::UpstreamOf(StageKey key) {
+  std::optional<Stage> up = InfoOf(key.first).upstream;
+  if (!up) return std::nullopt;
+  return StageKey{*up, 0};
 }
 
-const std::vector<std::string>& Ledger::OutputStages() {
-  static const std::vector<std::string> kStages = {"dedup", "validate", "load"};
-  return kStages;
+std::vector<Ledger::StageKey> Ledger::DownstreamsOf(StageKey key) const {
+  std::vector<StageKey> out;
+  std::optional<Stage> down = DownstreamOf(key.first);
+  if (!down) return out;
+  const uint32_t shards = *down == Stage::kDedupIngest ? dedup_shards_ : 1;
+  for (uint32_t s = 0; s < shards; ++s) out.emplace_back(*down, s);
+  return out;
 }
 
-void Ledger::Lease(const std::string& batch, uint64_t epoch, const std::string& from_stage) {
+void Ledger::Lease(const std::string& batch, uint64_t epoch, std::optional<Stage> from_stage) {
   BatchEntry& e = batches_[batch];
   e.epoch = epoch;
-  if (from_stage.empty()) return;
-  for (const auto* stages : {&IngestStages(), &OutputStages()}) {
-    auto it = std::find(stages->begin(), stages->end(), from_stage);
-    if (it == stages->end()) continue;
-    for (; it != stages->end(); ++it) e.stages.erase(*it);
-    // Every dedup shard's ingest goes with the shard 0 one.
-    if (stages == &IngestStages()) {
-      std::erase_if(e.stages, [](const auto& st) { return IsDedupIngest(st.first); });
-    }
-  }
+  if (!from_stage) return;
+  // The stage and every stage after it in its phase, on every dedup shard.
+  const std::vector<Stage>& phase = StagesOf(InfoOf(*from_stage).phase);
+  auto from = std::find(phase.begin(), phase.end(), *from_stage);
+  std::erase_if(e.stages, [&](const auto& st) {
+    return std::find(from, phase.end(), st.first.first) != phase.end();
+  });
 }
 
 uint64_t Ledger::Epoch(const std::string& batch) const {
@@ -93,24 +68,27 @@ uint64_t Ledger::Epoch(const std::string& batch) const {
   return it == batches_.end() ? 0 : it->second.epoch;
 }
 
-bool Ledger::Has(const std::string& batch, const std::string& stage) const {
+bool Ledger::Has(const std::string& batch, Stage stage) const {
   auto it = batches_.find(batch);
-  if (it == batches_.end() || it->second.stages.count(stage) == 0) return false;
-  if (stage != "dedup_ingest") return true;
-  for (uint32_t s = 1; s < dedup_shards_; ++s) {
-    if (!it->second.stages.count("dedup_ingest/" + std::to_string(s))) return false;
+  if (it == batches_.end()) return false;
+  const uint32_t shards = stage == Stage::kDedupIngest ? dedup_shards_ : 1;
+  for (uint32_t s = 0; s < shards; ++s) {
+    if (!it->second.stages.count({stage, s})) return false;
   }
   return true;
 }
 
-std::vector<std::string> Ledger::DownstreamsOf(const std::string& stage) const {
-  std::vector<std::string> out;
-  const std::string down = DownstreamOf(stage);
-  if (!down.empty()) out.push_back(down);
-  if (down == "dedup_ingest") {
-    for (uint32_t s = 1; s < dedup_shards_; ++s) out.push_back("dedup_ingest/" + std::to_string(s));
-  }
-  return out;
+bool Ledger::HasIngest(const std::string& batch, uint32_t shard) const {
+  auto it = batches_.find(batch);
+  return it != batches_.end() && it->second.stages.count({Stage::kDedupIngest, shard}) > 0;
+}
+
+bool Ledger::Has(const v1::Commit& commit) const {
+  std::optional<Stage> stage = StageNamed(commit.stage());
+  if (!stage) return false;
+  if (*stage == Stage::kDedupIngest)
+    return HasIngest(BatchName(commit.batch()), commit.dedup_shard());
+  return Has(BatchName(commit.batch()), *stage);
 }
 
 const v1::BatchRange* Ledger::Range(const std::string& batch) const {
@@ -155,28 +133,27 @@ std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& cu
   return out;
 }
 
-Status Ledger::CheckPair(const std::string& batch, const std::string& up_stage,
-                         const StageEntry& up, const std::string& stage,
-                         const StageEntry& current) const {
-  if (IsDedupIngest(stage) && !up.routes.empty()) {
+Status Ledger::CheckPair(const std::string& batch, StageKey up_stage, const StageEntry& up,
+                         StageKey stage, const StageEntry& current) const {
+  if (stage.first == Stage::kDedupIngest && !up.routes.empty()) {
     // Records routed by key (docs/dedup.md#scale-out): each shard must get
     // exactly what the transform sent it.
-    const uint32_t shard = IngestShard(stage);
+    const uint32_t shard = stage.second;
     auto route = up.routes.find(shard);
     const uint64_t sent = route == up.routes.end() ? 0 : route->second.first;
     const uint64_t sum = route == up.routes.end() ? 0 : route->second.second;
     if (sent == current.in && sum == current.in_checksum) return Status::Ok();
     std::string detail = NameMissing(up, current, shard);
-    return Status::Corruption("batch " + batch + ": " + up_stage + " sent " + std::to_string(sent) +
-                              " record(s) to dedup shard " + std::to_string(shard) +
-                              " but it received " + std::to_string(current.in) +
-                              (detail.empty() ? " (key checksums differ)" : "; " + detail));
+    return Status::Corruption(
+        "batch " + batch + ": " + Label(up_stage) + " sent " + std::to_string(sent) +
+        " record(s) to dedup shard " + std::to_string(shard) + " but it received " +
+        std::to_string(current.in) + (detail.empty() ? " (key checksums differ)" : "; " + detail));
   }
   if (up.out == current.in && up.out_checksum == current.in_checksum) return Status::Ok();
   std::string detail = NameMissing(up, current);
-  return Status::Corruption("batch " + batch + ": " + up_stage + " passed on " +
-                            std::to_string(up.out) + " record(s) but " + stage + " received " +
-                            std::to_string(current.in) +
+  return Status::Corruption("batch " + batch + ": " + Label(up_stage) + " passed on " +
+                            std::to_string(up.out) + " record(s) but " + Label(stage) +
+                            " received " + std::to_string(current.in) +
                             (detail.empty() ? " (key checksums differ)" : "; " + detail));
 }
 
@@ -185,7 +162,8 @@ Status Ledger::Apply(const v1::Commit& c) { return Apply(std::make_shared<const 
 Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   const v1::Commit& c = *commit;
   const std::string batch = BatchName(c.batch());
-  if (c.stage() == "dedup_resolve") {
+  const std::optional<Stage> stage = StageNamed(c.stage());
+  if (stage == Stage::kDedupResolve) {
     resolutions_[batch] = c;
     const auto& n = c.counts();
     KeyChecksum fates;
@@ -202,10 +180,16 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
     }
     return Status::Ok();
   }
+  if (!stage || InfoOf(*stage).phase == BatchPhase::kWhole) {
+    return Status::InvalidArgument("commit of " + batch + " at '" + c.stage() +
+                                   "', which is no batch stage of the pipeline");
+  }
+  // A dedup shard's ingest is its own entry; every other stage has one.
+  const StageKey key{*stage, *stage == Stage::kDedupIngest ? c.dedup_shard() : 0};
   BatchEntry& entry = batches_[batch];
   if (entry.epoch != 0 && c.epoch() != entry.epoch) {
-    return Status::FailedPrecondition("stale commit of " + batch + " at " + c.stage() + ": epoch " +
-                                      std::to_string(c.epoch()) + ", current " +
+    return Status::FailedPrecondition("stale commit of " + batch + " at " + Label(key) +
+                                      ": epoch " + std::to_string(c.epoch()) + ", current " +
                                       std::to_string(entry.epoch));
   }
   if (entry.epoch == 0) entry.epoch = c.epoch();
@@ -247,44 +231,45 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
     ++terminal;
   }
   for (const auto& [field, units] : c.decimal_sums()) s.decimal_sums[field] = units;
-  if (c.stage() == "extract") {
+  if (*stage == Stage::kExtract) {
     entry.range = c.range();
     entry.has_range = true;
   }
+  const std::optional<StageKey> up_key = UpstreamOf(key);
+  auto up = up_key ? entry.stages.find(*up_key) : entry.stages.end();
   // Inside the stage: every record that came in went out or got a fate.
   KeyChecksum expect;
   expect.AddHash(s.out_checksum);
   expect.Merge(terminal_sum);
   if (s.in != s.out + terminal || s.in_checksum != expect.value()) {
     std::string detail;
-    auto up = entry.stages.find(UpstreamOf(c.stage()));
     if (up != entry.stages.end()) {
       std::optional<uint32_t> shard;
-      if (IsDedupIngest(c.stage()) && !up->second.routes.empty()) shard = IngestShard(c.stage());
+      if (*stage == Stage::kDedupIngest && !up->second.routes.empty()) shard = key.second;
       detail = NameMissing(up->second, s, shard);
     }
-    return Status::Corruption("batch " + batch + ": " + c.stage() + " took in " +
+    return Status::Corruption("batch " + batch + ": " + Label(key) + " took in " +
                               std::to_string(s.in) + " record(s) but accounted for " +
                               std::to_string(s.out + terminal) +
                               (detail.empty() ? "" : "; " + detail));
   }
   // Across stages, whichever of two neighbouring commits arrives last.
-  auto up = entry.stages.find(UpstreamOf(c.stage()));
   if (up != entry.stages.end()) {
-    SLUICE_RETURN_IF_ERROR(CheckPair(batch, up->first, up->second, c.stage(), s));
+    SLUICE_RETURN_IF_ERROR(CheckPair(batch, up->first, up->second, key, s));
   }
-  for (const std::string& stage : DownstreamsOf(c.stage())) {
-    auto down = entry.stages.find(stage);
+  for (StageKey down_key : DownstreamsOf(key)) {
+    auto down = entry.stages.find(down_key);
     if (down != entry.stages.end()) {
-      SLUICE_RETURN_IF_ERROR(CheckPair(batch, c.stage(), s, down->first, down->second));
+      SLUICE_RETURN_IF_ERROR(CheckPair(batch, key, s, down->first, down->second));
     }
   }
-  entry.stages[c.stage()] = std::move(s);
+  entry.stages[key] = std::move(s);
   // Key lists are only needed until both neighbours have been checked.
-  for (auto& [name, st] : entry.stages) {
-    bool up_done = UpstreamOf(name).empty() || entry.stages.count(UpstreamOf(name));
+  for (auto& [k, st] : entry.stages) {
+    const std::optional<StageKey> u = UpstreamOf(k);
+    bool up_done = !u || entry.stages.count(*u);
     bool down_done = true;
-    for (const std::string& d : DownstreamsOf(name)) down_done = down_done && entry.stages.count(d);
+    for (StageKey d : DownstreamsOf(k)) down_done = down_done && entry.stages.count(d);
     if (up_done && down_done) {
       st.commit.reset();
     }
@@ -306,14 +291,14 @@ Status Ledger::CheckResolution(const std::string& resolution,
     // only its part, and the shards' resolutions together account for all.
     auto entry = batches_.find(b);
     if (entry == batches_.end()) continue;  // counted as missing below
-    auto st = entry->second.stages.find("transform");
-    if (st == entry->second.stages.end()) st = entry->second.stages.find("dedup_ingest");
+    auto st = entry->second.stages.find({Stage::kTransform, 0});
+    if (st == entry->second.stages.end()) st = entry->second.stages.find({Stage::kDedupIngest, 0});
     if (st == entry->second.stages.end()) continue;
     in += st->second.out;
     in_sum.AddHash(st->second.out_checksum);
   }
   for (const auto& b : output) {
-    const auto& st = batches_.at(b).stages.at("dedup");
+    const auto& st = batches_.at(b).stages.at({Stage::kDedupOutput, 0});
     out += st.out;
     out_sum.AddHash(st.out_checksum);
   }
@@ -335,7 +320,7 @@ std::map<std::string, SourceTotals> Ledger::Totals(
     auto it = batches_.find(b);
     if (it == batches_.end()) continue;
     for (const auto& [stage, st] : it->second.stages) {
-      if (stage == "extract") {
+      if (stage.first == Stage::kExtract) {
         totals[st.source].extracted += st.in;
         totals[st.source].extracted_checksum.AddHash(st.in_checksum);
       }
@@ -366,7 +351,7 @@ std::map<std::string, int64_t> Ledger::DecimalSums(const std::vector<std::string
   for (const auto& b : batches) {
     auto it = batches_.find(b);
     if (it == batches_.end()) continue;
-    auto load = it->second.stages.find("load");
+    auto load = it->second.stages.find({Stage::kLoad, 0});
     if (load == it->second.stages.end()) continue;
     for (const auto& [field, units] : load->second.decimal_sums) sums[field] += units;
   }

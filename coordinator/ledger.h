@@ -13,9 +13,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/core/hash.h"
+#include "common/core/stage.h"
 #include "common/core/status.h"
 #include "sluice/v1/control.pb.h"
 
@@ -40,23 +42,27 @@ struct SourceTotals {
 
 class Ledger {
  public:
-  // Stage order of the two phases: raw batches, then deduper output batches.
-  static const std::vector<std::string>& IngestStages();  // extract, transform, dedup_ingest
-  static const std::vector<std::string>& OutputStages();  // dedup, validate, load
-
   // Starts tracking `batch` at `epoch`, forgetting earlier commits of it from
-  // `from_stage` on (a batch leased again is accounted afresh).
-  void Lease(const std::string& batch, uint64_t epoch, const std::string& from_stage = "");
+  // `from_stage` on, within its phase (a batch leased again is accounted
+  // afresh); from the dedup ingest, every shard's.
+  void Lease(const std::string& batch, uint64_t epoch,
+             std::optional<Stage> from_stage = std::nullopt);
   // The epoch a commit for `batch` must carry; 0 when untracked.
   uint64_t Epoch(const std::string& batch) const;
   // Whether `batch` has an accepted commit at `stage`. On N dedup shards
-  // "dedup_ingest" means every shard's ("dedup_ingest" from shard 0,
-  // "dedup_ingest/<s>" from the others, each checked against the transform).
-  bool Has(const std::string& batch, const std::string& stage) const;
+  // Stage::kDedupIngest means every shard's (each checked against the
+  // transform).
+  bool Has(const std::string& batch, Stage stage) const;
+  // Whether dedup shard `shard` has an accepted ingest commit of `batch`.
+  bool HasIngest(const std::string& batch, uint32_t shard) const;
+  // Whether `commit` (its stage, and its dedup shard for an ingest) is
+  // accepted already: a duplicate.
+  bool Has(const v1::Commit& commit) const;
   // The run's number of dedup shards (default 1).
   void set_dedup_shards(uint32_t n) { dedup_shards_ = n == 0 ? 1 : n; }
-  // Checks and stores a commit. Refuses (FailedPrecondition) a stale epoch;
-  // returns Corruption when conservation breaks.
+  // Checks and stores a commit. Refuses (FailedPrecondition) a stale epoch,
+  // and (InvalidArgument) a stage not in the pipeline (stage.h); returns
+  // Corruption when conservation breaks.
   Status Apply(const v1::Commit& commit);
   Status Apply(std::shared_ptr<const v1::Commit> commit);
   // The extraction range recorded for a batch.
@@ -76,6 +82,9 @@ class Ledger {
   std::map<std::string, int64_t> DecimalSums(const std::vector<std::string>& batches) const;
 
  private:
+  // A stage's commit within a batch: the stage, and for a dedup ingest the
+  // shard that made it (0 for every other stage).
+  using StageKey = std::pair<Stage, uint32_t>;
   struct StageEntry {
     uint64_t in = 0, out = 0;
     uint64_t in_checksum = 0, out_checksum = 0;
@@ -93,18 +102,21 @@ class Ledger {
     uint64_t epoch = 0;
     v1::BatchRange range;
     bool has_range = false;
-    std::map<std::string, StageEntry> stages;
+    std::map<StageKey, StageEntry> stages;
   };
-  Status CheckPair(const std::string& batch, const std::string& up_stage, const StageEntry& up,
-                   const std::string& stage, const StageEntry& current) const;
+  Status CheckPair(const std::string& batch, StageKey up_stage, const StageEntry& up,
+                   StageKey stage, const StageEntry& current) const;
   // `home_shard`: only the upstream keys whose home is that dedup shard
   // must reach it (the others may go elsewhere).
   std::string NameMissing(const StageEntry& upstream, const StageEntry& current,
                           std::optional<uint32_t> home_shard = std::nullopt) const;
 
-  // The stages fed by `stage` within a batch: one per dedup shard after
-  // the transform.
-  std::vector<std::string> DownstreamsOf(const std::string& stage) const;
+  // The stage that feeds `key` within a batch, if any.
+  static std::optional<StageKey> UpstreamOf(StageKey key);
+  // The stages fed by `key` within a batch: one per dedup shard after the
+  // transform.
+  std::vector<StageKey> DownstreamsOf(StageKey key) const;
+  static std::string Label(StageKey key) { return StageLabel(key.first, key.second); }
 
   uint32_t dedup_shards_ = 1;
   std::map<std::string, BatchEntry> batches_;

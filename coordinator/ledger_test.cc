@@ -35,6 +35,13 @@ v1::Fate Rejected(const std::string& key) {
   return f;
 }
 
+// A dedup shard's ingest commit of `in`.
+v1::Commit Ingest(uint32_t shard, const RecordBatch& in) {
+  v1::Commit c = MakeCommit("dedup_ingest", in, in.records, {});
+  c.set_dedup_shard(shard);
+  return c;
+}
+
 std::vector<Record> Keep(const RecordBatch& b, const std::vector<std::string>& keys) {
   std::vector<Record> out;
   for (const auto& r : b.records) {
@@ -77,22 +84,22 @@ TEST(LedgerTest, EveryDedupShardIngestIsCheckedAgainstTheTransform) {
   const std::string name = BatchName(in.id);
   ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
   // Shard 2 commits before the transform does.
-  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest/2", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(Ingest(2, in)).ok());
   ASSERT_TRUE(ledger.Apply(MakeCommit("transform", in, in.records, {})).ok());
   ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", in, in.records, {})).ok());
-  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));  // shard 1 still missing
-  RecordBatch arrived = Batch({"a", "c"});         // "b" never reached shard 1
-  Status st = ledger.Apply(MakeCommit("dedup_ingest/1", arrived, arrived.records, {}));
+  EXPECT_FALSE(ledger.Has(name, Stage::kDedupIngest));  // shard 1 still missing
+  RecordBatch arrived = Batch({"a", "c"});              // "b" never reached shard 1
+  Status st = ledger.Apply(Ingest(1, arrived));
   ASSERT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_NE(st.message().find("dedup_ingest/1 received 2"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("crm:b"), std::string::npos) << st.message();
-  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
-  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest/1", in, in.records, {})).ok());
-  EXPECT_TRUE(ledger.Has(name, "dedup_ingest"));
+  EXPECT_FALSE(ledger.Has(name, Stage::kDedupIngest));
+  ASSERT_TRUE(ledger.Apply(Ingest(1, in)).ok());
+  EXPECT_TRUE(ledger.Has(name, Stage::kDedupIngest));
   // Leased again from the extraction: every shard's ingest is forgotten.
-  ledger.Lease(name, 2, "extract");
-  EXPECT_FALSE(ledger.Has(name, "dedup_ingest/1"));
-  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
+  ledger.Lease(name, 2, Stage::kExtract);
+  EXPECT_FALSE(ledger.HasIngest(name, 1));
+  EXPECT_FALSE(ledger.Has(name, Stage::kDedupIngest));
 }
 
 // Records routed by key (docs/dedup.md#scale-out): each shard gets a part,
@@ -130,15 +137,15 @@ TEST(LedgerTest, RoutedDedupIngestIsCheckedPerShard) {
       break;
     }
   }
-  Status st = ledger.Apply(MakeCommit("dedup_ingest/1", lost, lost.records, {}));
+  Status st = ledger.Apply(Ingest(1, lost));
   ASSERT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_NE(st.message().find("to dedup shard 1"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("crm:" + victim), std::string::npos) << st.message();
   EXPECT_EQ(st.message().find("crm:" + part[0].records[0].key + ","), std::string::npos)
       << "a key routed only to shard 0 is not missing on shard 1: " << st.message();
-  EXPECT_FALSE(ledger.Has(name, "dedup_ingest"));
-  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest/1", part[1], part[1].records, {})).ok());
-  EXPECT_TRUE(ledger.Has(name, "dedup_ingest"));
+  EXPECT_FALSE(ledger.Has(name, Stage::kDedupIngest));
+  ASSERT_TRUE(ledger.Apply(Ingest(1, part[1])).ok());
+  EXPECT_TRUE(ledger.Has(name, Stage::kDedupIngest));
 }
 
 TEST(LedgerTest, StageThatLosesARecordInsideIsCaught) {
@@ -171,9 +178,9 @@ TEST(LedgerTest, StaleEpochIsRefusedAndReleaseForgetsLaterStages) {
   std::string name = BatchName(in.id);
   ledger.Lease(name, 1);
   ASSERT_TRUE(ledger.Apply(MakeCommit("extract", in, in.records, {})).ok());
-  ASSERT_TRUE(ledger.Has(name, "extract"));
-  ledger.Lease(name, 2, "extract");
-  EXPECT_FALSE(ledger.Has(name, "extract"));
+  ASSERT_TRUE(ledger.Has(name, Stage::kExtract));
+  ledger.Lease(name, 2, Stage::kExtract);
+  EXPECT_FALSE(ledger.Has(name, Stage::kExtract));
   EXPECT_EQ(ledger.Apply(MakeCommit("extract", in, in.records, {})).code(),
             StatusCode::kFailedPrecondition);
   in.epoch = 2;

@@ -1,71 +1,36 @@
-// Worker liveness, recovery from a dead worker, and the leases the
-// coordinator sends. A dead worker's work is leased again for every entity
-// in flight in the wave, each according to where that entity is.
+// Recovery from a dead worker, and the leases the coordinator sends. A dead
+// worker's work is leased again (under new epochs, lease_book.h) for every
+// entity in flight in the wave, each according to where that entity is.
+#include <set>
+
 #include "coordinator/coordinator.h"
+#include "coordinator/dedup_shards.h"
 
 namespace sluice::coordination {
 
-Status Coordinator::CheckWorkers() {
-  for (const auto& [identity, how] : launcher_.Reap()) {
-    auto it = workers_.find(identity);
-    if (it == workers_.end()) continue;
-    LogWarn(log_, "worker " + identity + " " + how);
-    OnDeath(it->second, how);
-    if (options_.local && !halted_) {
-      if (++it->second.generation > options_.max_restarts) {
-        Halt("worker " + identity + " keeps dying (" + how + "); gave up after " +
-             std::to_string(options_.max_restarts) + " restarts");
-        return Status::Ok();
-      }
-      SLUICE_RETURN_IF_ERROR(StartLocal(it->second));
-    }
-  }
-  auto now = Clock::now();
-  for (auto& [id, w] : workers_) {
-    if (w.alive && now - w.last_seen > options_.worker_timeout) {
-      LogWarn(log_, "worker " + id + " missed its heartbeats");
-      OnDeath(w, "heartbeat timeout");
-      ++w.generation;
-    }
-  }
-  return Status::Ok();
-}
-
-void Coordinator::OnDeath(Worker& w, const std::string& how) {
-  if (!w.alive) return;
-  w.alive = false;
-  w.replied = false;
-  if (!started_run_ || halted_ || finished_) return;
-  // Whatever the dead worker held or had in flight is leased again.
-  Recover(w.role);
-}
-
-v1::Lease Coordinator::Reissue(const v1::BatchId& id, const std::string& from_stage,
-                               v1::Lease::Kind kind) {
+v1::Lease Coordinator::Reissue(const v1::BatchId& id, Stage from_stage, v1::Lease::Kind kind) {
   // The batch is accounted afresh from `from_stage` on, under a new epoch:
   // what the old epoch recorded is forgotten and its late commits refused.
+  v1::Lease lease = leases_.Reissue(id, kind);
   const std::string name = BatchName(id);
-  uint64_t epoch = NextEpoch();
-  reissued_[name] = epoch;
-  ledger_.Lease(name, epoch, from_stage);
+  ledger_.Lease(name, lease.epoch(), from_stage);
   Status st = audit_->DeleteBatchFates(summary_.run_id, name);
   if (!st.ok()) LogError(log_, st.ToString());
-  v1::Lease lease;
-  lease.set_kind(kind);
-  *lease.mutable_batch() = id;
-  lease.set_epoch(epoch);
   return lease;
 }
 
 void Coordinator::Recover(const std::string& role) {
-  LogWarn(log_, "recovering from the loss of the " + role + " (" + std::to_string(runs_.size()) +
-                    " entit" + (runs_.size() == 1 ? "y" : "ies") + " in flight)");
-  for (auto& [entity, run] : runs_) RecoverEntity(run, role);
-  if (reconciling_ && role == "reconciler") LeaseReconcile();
+  auto& runs = waves_.runs();
+  LogWarn(log_, "recovering from the loss of the " + role + " (" + std::to_string(runs.size()) +
+                    " entit" + (runs.size() == 1 ? "y" : "ies") + " in flight)");
+  for (auto& [entity, run] : runs) RecoverEntity(run, role);
+  if (waves_.reconciling() && role == "reconciler") LeaseReconcile();
 }
 
 void Coordinator::RecoverEntity(EntityRun& run, const std::string& role) {
   const std::string& entity = run.entity;
+  const bool feeds_dedup = role == "extractor" || role == "transformer" || role == "deduper";
+  const bool after_dedup = role == "deduper" || role == "validator" || role == "loader";
   if (run.phase == Phase::kIngest) {
     if (role == "extractor") {
       for (auto& [source, stream] : run.streams) {
@@ -73,160 +38,115 @@ void Coordinator::RecoverEntity(EntityRun& run, const std::string& role) {
         // Resume after the last batch whose extraction was committed.
         uint64_t seq = 0;
         v1::BatchRange resume;
-        while (const v1::BatchRange* r = ledger_.Range(IngestBatch(entity, source, seq))) {
+        while (const v1::BatchRange* r =
+                   ledger_.Range(BatchName(waves_.IngestId(entity, source, seq)))) {
           resume.set_begin_offset(r->end_offset());
           ++seq;
         }
         if (seq > 0) {
-          const v1::BatchRange* last = ledger_.Range(IngestBatch(entity, source, seq - 1));
+          const v1::BatchRange* last =
+              ledger_.Range(BatchName(waves_.IngestId(entity, source, seq - 1)));
           resume.set_first_line(last->first_line());  // refined by the source on Seek
         }
-        uint64_t epoch = NextEpoch();
-        stream.segments.emplace_back(seq, epoch);
-        LeaseStream(run, source, epoch, resume, seq);
+        leases_.LeaseStream(waves_.IngestId(entity, source, seq), resume);
       }
     }
-    if (role == "extractor" || role == "transformer" || role == "deduper") {
+    if (feeds_dedup) {
       for (auto& [source, stream] : run.streams) {
         for (uint64_t seq = 0;; ++seq) {
-          std::string name = IngestBatch(entity, source, seq);
+          const v1::BatchId id = waves_.IngestId(entity, source, seq);
+          const std::string name = BatchName(id);
           const v1::BatchRange* range = ledger_.Range(name);
           if (range == nullptr) break;
-          if (ledger_.Has(name, "dedup_ingest")) continue;
-          v1::Lease lease =
-              Reissue(IngestId(entity, source, seq), "extract", v1::Lease::KIND_EXTRACT_BATCH);
+          if (ledger_.Has(name, Stage::kDedupIngest)) continue;
+          v1::Lease lease = Reissue(id, Stage::kExtract, v1::Lease::KIND_EXTRACT_BATCH);
           *lease.mutable_range() = *range;
-          pending_.push_back({"extractor", lease});
+          leases_.Queue("extractor", std::move(lease));
         }
       }
     }
-  } else if (run.phase == Phase::kResolve || run.phase == Phase::kOutput) {
-    if (!run.resolved && dedup_.count(entity) &&
-        (role == "deduper" || role == "validator" || role == "loader")) {
-      // N dedup shards mid-resolve: bring each dead shard's replacement back
-      // into the current round; the others go on (dedup_shards.h). A shard
-      // that resolved already emits before the others: what it emitted to a
-      // dead validator or loader is emitted again.
-      for (const auto& [id, w] : workers_) {
-        if (w.role != "deduper") continue;
-        if (role == "deduper" ? w.alive : !dedup_.at(entity).Resolved(w.ordinal)) continue;
-        std::vector<v1::BatchId> resend;
-        const std::string to = DedupShards::Identity(w.ordinal);
-        for (auto& lease : dedup_.at(entity).Redrive(w.ordinal, &resend)) {
-          pending_.push_back(std::move(lease));
-        }
-        for (const v1::BatchId& b : resend) {
-          if (ledger_.Has(BatchName(b), "load")) continue;
-          pending_.push_back({to, Reissue(b, "dedup", v1::Lease::KIND_RESEND)});
+    return;
+  }
+  if (!run.resolved && run.shards && after_dedup) {
+    // N dedup shards mid-resolve: bring each dead shard's replacement back
+    // into the current round; the others go on (dedup_shards.h). A shard
+    // that resolved already emits before the others: what it emitted to a
+    // dead validator or loader is emitted again.
+    for (const auto& [id, w] : roster_.workers()) {
+      if (w.role != "deduper") continue;
+      if (role == "deduper" ? w.alive : !run.shards->Resolved(w.ordinal)) continue;
+      std::vector<v1::BatchId> resend;
+      const std::string to = DedupShards::Identity(w.ordinal);
+      for (auto& [shard, lease] : run.shards->Redrive(w.ordinal, &resend)) {
+        leases_.Queue(std::move(shard), std::move(lease));
+      }
+      for (const v1::BatchId& b : resend) {
+        if (ledger_.Has(BatchName(b), Stage::kLoad)) continue;
+        leases_.Queue(to, Reissue(b, Stage::kDedupOutput, v1::Lease::KIND_RESEND));
+      }
+    }
+  } else if (!run.resolved && role == "deduper") {
+    LeaseResolve(run);
+  } else if (run.resolved && after_dedup) {
+    // On N dedup shards a batch is resent by the shard that emitted it,
+    // which a replacement first rebuilds from every shard's edges.
+    std::set<uint32_t> rebuilt;
+    for (uint64_t seq = 0; seq < run.output_batches; ++seq) {
+      const v1::BatchId id = waves_.OutputId(run, seq);
+      if (ledger_.Has(BatchName(id), Stage::kLoad)) continue;
+      std::string to = "deduper";
+      if (dedup_shards_ > 1 && run.shards) {
+        const uint32_t shard = run.shards->OutputShard(seq);
+        to = DedupShards::Identity(shard);
+        auto rebuild = run.shards->RebuildLease(shard, leases_.ResolveEpoch(id));
+        if (role == "deduper" && rebuild && rebuilt.insert(shard).second) {
+          leases_.Queue(to, std::move(*rebuild));
         }
       }
-    } else if (!run.resolved && role == "deduper") {
-      LeaseResolve(run);
-    } else if (run.resolved && (role == "deduper" || role == "validator" || role == "loader")) {
-      // On N dedup shards a batch is resent by the shard that emitted it,
-      // which a replacement first rebuilds from every shard's edges.
-      const bool multi = dedup_shards_ > 1 && dedup_.count(entity);
-      std::set<uint32_t> rebuilt;
-      for (uint64_t seq = 0; seq < run.output_batches; ++seq) {
-        if (ledger_.Has(OutputBatch(entity, seq), "load")) continue;
-        const v1::BatchId id = OutputId(entity, seq);
-        std::string to = "deduper";
-        if (multi) {
-          const uint32_t shard = DedupShards::ShardOf(id);
-          to = DedupShards::Identity(shard);
-          auto rebuild = dedup_.at(entity).RebuildLease(shard, run.resolve_epoch);
-          if (role == "deduper" && rebuild && rebuilt.insert(shard).second) {
-            pending_.push_back({to, *rebuild});
-          }
-        }
-        pending_.push_back({to, Reissue(id, "dedup", v1::Lease::KIND_RESEND)});
-      }
+      leases_.Queue(to, Reissue(id, Stage::kDedupOutput, v1::Lease::KIND_RESEND));
     }
   }
 }
 
 Status Coordinator::DispatchLeases() {
-  std::deque<std::pair<std::string, v1::Lease>> waiting;
-  while (!pending_.empty()) {
-    auto [role, lease] = pending_.front();
-    pending_.pop_front();
-    Worker* target = nullptr;
-    // Round-robin over the live workers of the role.
-    std::vector<Worker*> live;
-    for (auto& [id, w] : workers_) {
-      if ((w.role == role || w.identity == role) && w.alive && w.replied) live.push_back(&w);
-    }
-    if (!live.empty()) target = live[round_robin_++ % live.size()];
-    if (target == nullptr) {
-      waiting.emplace_back(role, lease);
-      continue;
-    }
+  for (auto& [identity, lease] : leases_.Assign(roster_)) {
     v1::Envelope env;
-    *env.mutable_lease() = lease;
-    if (lease.dedup_round() == 4) {
+    *env.mutable_lease() = std::move(lease);
+    if (env.lease().dedup_round() == 4) {
       // Where each dedup shard serves members now, not when leased.
-      std::vector<std::string> peers(dedup_shards_);
-      for (const auto& [id, w] : workers_) {
-        if (w.role == "deduper" && w.ordinal < peers.size()) peers[w.ordinal] = w.member_endpoint;
-      }
-      DedupShards::FillPeers(peers, env.mutable_lease());
+      DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());
     }
-    SLUICE_RETURN_IF_ERROR(control_->Send(target->identity, env));
+    SLUICE_RETURN_IF_ERROR(control_->Send(identity, env));
   }
-  pending_ = std::move(waiting);
   return Status::Ok();
 }
 
-void Coordinator::LeaseStream(const EntityRun& run, const std::string& source, uint64_t epoch,
-                              const v1::BatchRange& from, uint64_t first_sequence) {
-  v1::Lease lease;
-  lease.set_kind(v1::Lease::KIND_EXTRACT_SOURCE);
-  *lease.mutable_batch() = IngestId(run.entity, source, 0);
-  lease.set_epoch(epoch);
-  *lease.mutable_range() = from;
-  lease.set_next_sequence(first_sequence);
-  pending_.push_back({"extractor", lease});
-}
-
 void Coordinator::LeaseResolve(EntityRun& run) {
-  dedup_.erase(run.entity);  // an earlier resolve's rounds and output names
-  run.resolve_epoch = NextEpoch();
+  run.shards.reset();  // an earlier resolve's rounds and output names
   v1::Lease lease;
   lease.set_kind(v1::Lease::KIND_RESOLVE);
-  *lease.mutable_batch() = OutputId(run.entity, 0);
+  *lease.mutable_batch() = waves_.OutputId(run, 0);
   lease.mutable_batch()->set_source("");
-  lease.set_epoch(run.resolve_epoch);
+  lease.set_epoch(leases_.OpenResolve(lease.batch()));
   if (dedup_shards_ > 1) {
     // Four rounds over the shards (dedup_shards.h); a resolve leased again
     // starts over on every shard.
-    auto& shards = dedup_[run.entity] =
-        DedupShards(dedup_shards_, static_cast<uint64_t>(plan_.batch_size));
-    for (auto& [identity, round] : shards.StartResolve(lease.batch(), run.resolve_epoch)) {
-      pending_.push_back({identity, round});
+    run.shards.emplace(dedup_shards_, static_cast<uint64_t>(plan_.batch_size));
+    for (auto& [identity, round] : run.shards->StartResolve(lease.batch(), lease.epoch())) {
+      leases_.Queue(std::move(identity), std::move(round));
     }
     return;
   }
-  pending_.push_back({"deduper", lease});
+  leases_.Queue("deduper", std::move(lease));
 }
 
 void Coordinator::LeaseReconcile() {
   v1::Lease lease;
   lease.set_kind(v1::Lease::KIND_RECONCILE);
   lease.mutable_batch()->set_run_id(summary_.run_id);
-  lease.mutable_batch()->set_wave(static_cast<uint32_t>(wave_));
-  lease.set_epoch(NextEpoch());
-  pending_.push_back({"reconciler", lease});
-}
-
-v1::BatchId Coordinator::IngestId(const std::string& entity, const std::string& source,
-                                  uint64_t seq) const {
-  v1::BatchId id;
-  id.set_run_id(summary_.run_id);
-  id.set_wave(static_cast<uint32_t>(wave_));
-  id.set_entity(entity);
-  id.set_source(source);
-  id.set_sequence(seq);
-  return id;
+  lease.mutable_batch()->set_wave(static_cast<uint32_t>(waves_.wave()));
+  lease.set_epoch(leases_.NextEpoch());
+  leases_.Queue("reconciler", std::move(lease));
 }
 
 }  // namespace sluice::coordination

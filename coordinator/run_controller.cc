@@ -5,7 +5,7 @@
 namespace sluice {
 
 Result<RunSummary> RunPlan(const Plan& plan, const RunOptions& options) {
-  coordination::Coordinator c(plan, options);
+  coordination::Coordinator c(plan, options);  // the system clock, a ZeroMQ ROUTER
   return c.Run();
 }
 

@@ -23,11 +23,9 @@ Status Coordinator::CheckValidationGate(EntityRun& run) {
   auto halt = plan_.validation_halts.find(entity);
   if (halt == plan_.validation_halts.end() || !halt->second.any()) return Status::Ok();
   if (run.validation_released) return Status::Ok();
-  std::vector<std::string> all = OutputBatches(run);
-  for (const std::string& name : all) {
-    if (!ledger_.Has(name, "validate")) return Status::Ok();  // not yet complete
-  }
-  for (std::string& name : IngestBatches(run)) all.push_back(std::move(name));
+  if (!waves_.OutputsAt(run, Stage::kValidate, ledger_)) return Status::Ok();  // not yet complete
+  std::vector<std::string> all = waves_.OutputBatches(run);
+  for (std::string& name : waves_.IngestBatches(run)) all.push_back(std::move(name));
   // Everything is decided but the load: rejections at every stage so far,
   // and records held for review, over what was extracted.
   uint64_t extracted = 0, rejected = 0, review = 0;
@@ -58,7 +56,7 @@ Status Coordinator::CheckValidationGate(EntityRun& run) {
         rules += (rules.empty() ? "" : ", ") + c.rule + " " + std::to_string(c.count);
       }
     }
-    Halt("wave " + plan_.waves[wave_].name + ", entity " + entity + ": " + over + "; nothing of " +
+    Halt("wave " + waves_.spec().name + ", entity " + entity + ": " + over + "; nothing of " +
          entity + " was loaded in this wave" +
          (rules.empty()
               ? ""
@@ -73,22 +71,21 @@ Status Coordinator::CheckValidationGate(EntityRun& run) {
   v1::Envelope env;
   auto* r = env.mutable_validation_release();
   r->set_run_id(summary_.run_id);
-  r->set_wave(static_cast<uint32_t>(wave_));
+  r->set_wave(static_cast<uint32_t>(waves_.wave()));
   r->set_entity(entity);
-  for (auto& [id, w] : workers_) {
-    if (w.role == "validator" && w.alive) SLUICE_RETURN_IF_ERROR(control_->Send(id, env));
+  for (const std::string& id : roster_.Alive("validator")) {
+    SLUICE_RETURN_IF_ERROR(control_->Send(id, env));
   }
-  last_progress_ = Clock::now();
+  last_progress_ = Now();
   return Status::Ok();
 }
 
-void Coordinator::OnValidateCommit(const std::string& from, const EntityRun& run,
-                                   const v1::Commit& c) {
+void Coordinator::OnValidateCommit(const std::string& from, const EntityRun& run) {
   if (!run.validation_released) return;
   v1::Envelope env;
   auto* r = env.mutable_validation_release();
   r->set_run_id(summary_.run_id);
-  r->set_wave(static_cast<uint32_t>(wave_));
+  r->set_wave(static_cast<uint32_t>(waves_.wave()));
   r->set_entity(run.entity);
   Status st = control_->Send(from, env);
   if (!st.ok())

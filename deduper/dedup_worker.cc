@@ -9,10 +9,6 @@
 
 namespace sluice {
 
-std::string DedupLogic::IngestStage(uint32_t shard) {
-  return shard == 0 ? "dedup_ingest" : "dedup_ingest/" + std::to_string(shard);
-}
-
 Status DedupLogic::Start(const WorkerContext& ctx) {
   ctx_ = ctx;
   log_.run = ctx.run_id;
@@ -61,7 +57,8 @@ Status DedupLogic::OnWireBatch(const v1::RecordBatch& received, RecordBatch batc
                                StageEmitter& out) {
   SLUICE_ASSIGN_OR_RETURN(DedupShard * shard, ShardFor(batch.id));
   // The commit first: the records move into the shard.
-  v1::Commit c = MakeCommit(IngestStage(ctx_.shard), batch, batch.records, {});
+  // Each shard's ingest is checked on its own (the ledger keys it by shard).
+  v1::Commit c = MakeCommit(std::string(StageName(Stage::kDedupIngest)), batch, batch.records, {});
   c.set_dedup_shard(ctx_.shard);
   // Acknowledged only once the shard log is synced: a replay keeps one copy.
   SLUICE_RETURN_IF_ERROR(shard->IngestReceived(std::move(batch), received).status());
@@ -98,7 +95,9 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
     const std::vector<uint64_t>& streams = resolved_.at(p.resolution).stream_batches;
     b.range.mutable_stream_batches()->Assign(streams.begin(), streams.end());
     // The dedup commit of an output batch: `in` is what leaves the shard.
-    out.Commit(MakeCommit(stage(), b, b.records, {}));
+    v1::Commit c = MakeCommit(stage(), b, b.records, {});
+    c.set_dedup_shard(ctx_.shard);
+    out.Commit(std::move(c));
     out.Emit(0, b);
   }
   return !to_emit_.empty();
@@ -109,7 +108,7 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   // The resolve commit carries the decisions; in = the records it accounts
   // for (on N shards, those this shard owns).
   v1::Commit c;
-  c.set_stage("dedup_resolve");
+  c.set_stage(std::string(StageName(Stage::kDedupResolve)));
   *c.mutable_batch() = id;
   c.mutable_batch()->set_source(id.source() + "/resolve");
   c.set_epoch(epoch);
@@ -161,14 +160,14 @@ Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitt
   switch (lease.dedup_round()) {
     case 1: {
       SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_blocks(), shard->SummarizeBlocks(shards_));
-      c.set_stage("dedup_blocks");
+      c.set_stage(std::string(StageName(Stage::kDedupBlocks)));
       c.mutable_batch()->set_source(id.source() + "/blocks");
       break;
     }
     case 2: {
       std::vector<v1::DedupBlocks> blocks(lease.dedup_blocks().begin(), lease.dedup_blocks().end());
       SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_patterns(), shard->ComparePairs(shards_, blocks));
-      c.set_stage("dedup_patterns");
+      c.set_stage(std::string(StageName(Stage::kDedupPatterns)));
       c.mutable_batch()->set_source(id.source() + "/patterns");
       break;
     }
@@ -177,7 +176,7 @@ Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitt
       std::vector<v1::DedupPatterns> all(lease.dedup_patterns().begin(),
                                          lease.dedup_patterns().end());
       SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_edges(), shard->DecidePairs(shards_, blocks, all));
-      c.set_stage("dedup_edges");
+      c.set_stage(std::string(StageName(Stage::kDedupEdges)));
       c.mutable_batch()->set_source(id.source() + "/edges");
       break;
     }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/core/log.h"
+#include "common/core/stage.h"
 #include "common/runtime/worker.h"
 #include "deduper/dedup.h"
 #include "deduper/member_exchange.h"
@@ -20,7 +21,7 @@ namespace sluice {
 
 class DedupLogic : public StageLogic {
  public:
-  std::string stage() const override { return "dedup"; }
+  std::string stage() const override { return std::string(StageName(Stage::kDedupOutput)); }
   // Starts the member server and puts its endpoint in the registration.
   Status Prepare(const WorkerOptions& options, v1::Register* reg) override;
   Status Start(const WorkerContext& ctx) override;
@@ -30,10 +31,6 @@ class DedupLogic : public StageLogic {
                      StageEmitter& out) override;
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override;
   Result<bool> Produce(StageEmitter& out) override;
-
-  // The stage name of a shard's ingest commit: "dedup_ingest" for shard 0,
-  // "dedup_ingest/<shard>" for the others (the ledger checks each).
-  static std::string IngestStage(uint32_t shard);
 
  private:
   Result<DedupShard*> ShardFor(const v1::BatchId& id);

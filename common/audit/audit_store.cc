@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/core/record.h"
+#include "common/core/stage.h"
 
 namespace sluice {
 namespace {
@@ -139,7 +140,7 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
   SLUICE_RETURN_IF_ERROR(b.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(b.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(b.Bind(3, batch));
-  SLUICE_RETURN_IF_ERROR(b.Bind(4, c.stage()));
+  SLUICE_RETURN_IF_ERROR(b.Bind(4, StageLabel(c)));  // a dedup shard's ingest: its own row
   SLUICE_RETURN_IF_ERROR(b.Bind(5, AsInt(c.epoch())));
   SLUICE_RETURN_IF_ERROR(b.Bind(6, c.batch().entity()));
   SLUICE_RETURN_IF_ERROR(b.Bind(7, c.batch().source()));

@@ -1,0 +1,49 @@
+// An in-memory control channel for the coordinator's tests: a test delivers
+// workers' messages and reads what the coordinator sent; a receive that
+// finds nothing moves the test's clock on by its timeout, as waiting would.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/runtime/clock.h"
+#include "coordinator/coordinator_channel.h"
+
+namespace sluice::coordination {
+
+class FakeCoordinatorChannel final : public CoordinatorChannel {
+ public:
+  explicit FakeCoordinatorChannel(ManualClock* clock) : clock_(clock) {}
+
+  const std::string& endpoint() const override { return endpoint_; }
+  Result<std::optional<Message>> Receive(std::chrono::milliseconds timeout) override {
+    if (inbox_.empty()) {
+      clock_->Advance(timeout);
+      return std::optional<Message>();
+    }
+    Message m = std::move(inbox_.front());
+    inbox_.pop_front();
+    return std::optional<Message>(std::move(m));
+  }
+  Status Send(const std::string& identity, const v1::Envelope& message) override {
+    sent_.emplace_back(identity, message);
+    return Status::Ok();
+  }
+
+  // A message from the worker socket `from` ("loader-0", "loader-0/hb").
+  void Deliver(const std::string& from, v1::Envelope message) {
+    inbox_.emplace_back(from, std::move(message));
+  }
+  // What the coordinator sent since the last call, in order.
+  std::vector<Message> TakeSent() { return std::exchange(sent_, {}); }
+
+ private:
+  ManualClock* clock_;
+  std::string endpoint_ = "inproc://fake-control";
+  std::deque<Message> inbox_;
+  std::vector<Message> sent_;
+};
+
+}  // namespace sluice::coordination
