@@ -5,32 +5,26 @@
 #include "coordinator/coordinator.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <filesystem>
 
 #include "common/core/record.h"
+#include "common/plan/plan_test_util.h"
 #include "common/runtime/worker.h"
 #include "coordinator/fake_coordinator_channel.h"
 
 namespace sluice::coordination {
 namespace {
 
-namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class CoordinatorTest : public ::testing::Test {
+// A scratch folder (plan_testing::PlanTest) holds the audit store.
+class CoordinatorTest : public plan_testing::PlanTest {
  protected:
   void SetUp() override {
-    static std::atomic<int> counter{0};
-    dir_ = fs::temp_directory_path() /
-           ("sluice_coordinator_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(dir_);
+    PlanTest::SetUp();
     // One wave, one entity from one source.
     plan_.name = "engine";
-    plan_.state_dir = dir_.string();
+    plan_.state_dir = Dir();
     plan_.batch_size = 10;
     WaveSpec wave;
     wave.name = "main";
@@ -43,9 +37,8 @@ class CoordinatorTest : public ::testing::Test {
     plan_.mappings = {m};
   }
   void TearDown() override {
-    coordinator_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    coordinator_.reset();  // closes the audit store
+    PlanTest::TearDown();
   }
 
   void Make(RunOptions options = {}) {
@@ -178,7 +171,6 @@ class CoordinatorTest : public ::testing::Test {
     return f;
   }
 
-  fs::path dir_;
   Plan plan_;
   ManualClock clock_;
   FakeCoordinatorChannel* channel_ = nullptr;
