@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "common/runtime/codec.h"
 #include "deduper/dedup.h"
+#include "validator/validate.h"
 
 namespace sluice {
 namespace {
@@ -25,8 +27,17 @@ struct ExpectedDecision {
   std::string a, b, rule, band, outcome;
 };
 
+struct ExpectedItem {
+  std::string kind, id, rule;
+};
+
 struct DedupCase {
   std::string name;
+  v1::ReviewDecisions decisions_given;  // the steward's decisions on records
+  std::vector<ExpectedItem> review_items;
+  bool check_items = false;
+  // Survivor id -> field -> "member-id strategy[; note]" (only the fields listed).
+  std::map<std::string, std::map<std::string, std::string>> golden;
   std::vector<ExpectedDecision> decisions;
   std::map<std::string, std::map<std::string, std::string>> values;  // output id -> field -> text
   Plan plan;
@@ -71,15 +82,42 @@ DedupCase LoadCase(const fs::path& file) {
     }
     yaml << YAML::EndMap << YAML::EndMap << YAML::EndMap << YAML::EndMap;
     yaml << YAML::Key << "dedup" << YAML::Value << YAML::BeginMap << YAML::Key << entity
-         << YAML::Value << doc["plan"] << YAML::EndMap << YAML::EndMap;
+         << YAML::Value << doc["plan"] << YAML::EndMap;
+    if (doc["rules"]) {
+      // The entity's validation rules, as the plan's validation section.
+      yaml << YAML::Key << "validation" << YAML::Value << YAML::BeginMap << YAML::Key << entity
+           << YAML::Value << doc["rules"] << YAML::EndMap;
+    }
+    yaml << YAML::EndMap;
     std::vector<PlanIssue> issues;
     Plan parsed = ParsePlan(yaml.c_str(), ".", &issues);
     for (const PlanIssue& issue : issues) {
-      if (issue.path.rfind("dedup", 0) == 0) {
+      if (issue.path.rfind("dedup", 0) == 0 || issue.path.rfind("validation", 0) == 0) {
         throw std::runtime_error(c.name + ": " + issue.ToString());
       }
     }
     c.plan.dedup = parsed.dedup;
+    c.plan.model = parsed.model;
+    c.plan.rules = parsed.rules;
+  }
+  for (const auto& d : doc["decisions"]) {
+    // [source/key]: a steward's decision on a record, as review import stores it.
+    v1::RecordDecision* r = c.decisions_given.add_records();
+    const std::string id = d["id"].as<std::string>();
+    r->set_entity(entity);
+    r->set_source(id.substr(0, id.find('/')));
+    r->set_key(id.substr(id.find('/') + 1));
+    r->set_decision(d["decision"].as<std::string>("load"));
+    r->set_steward(d["steward"].as<std::string>("steward"));
+    for (const auto& kv : d["corrections"]) {
+      v1::FieldCorrection* fc = r->add_corrections();
+      fc->set_field(kv.first.as<std::string>());
+      if (kv.second.IsNull()) {
+        fc->set_null(true);
+      } else {
+        fc->set_value(kv.second.as<std::string>());
+      }
+    }
   }
   if (doc["dedup"]) {
     DedupSpec spec;
@@ -149,6 +187,18 @@ DedupCase LoadCase(const fs::path& file) {
   if (expect["batch_sizes"]) {
     for (const auto& n : expect["batch_sizes"]) c.batch_sizes.push_back(n.as<size_t>());
   }
+  for (const auto& g : expect["golden"]) {
+    for (const auto& kv : g["fields"]) {
+      c.golden[g["id"].as<std::string>()][kv.first.as<std::string>()] = kv.second.as<std::string>();
+    }
+  }
+  if (expect["review_items"]) {
+    c.check_items = true;
+    for (const auto& i : expect["review_items"]) {
+      c.review_items.push_back(
+          {i["kind"].as<std::string>(), i["id"].as<std::string>(), i["rule"].as<std::string>("")});
+    }
+  }
   for (const auto& f : expect["fates"]) {
     c.fates.push_back({f["kind"].as<std::string>(), f["id"].as<std::string>(),
                        f["survivor"].as<std::string>(""), f["rule"].as<std::string>(""),
@@ -181,7 +231,9 @@ std::string Fingerprint(const Resolution& res) {
 
 Resolution ResolveCase(const DedupCase& c, const std::vector<size_t>& order,
                        const std::string& log) {
-  auto shard = DedupShard::Create(c.plan, "hcp", log);
+  DedupShardOptions options;
+  options.decisions = &c.decisions_given;
+  auto shard = DedupShard::Create(c.plan, "hcp", log, std::move(options));
   EXPECT_TRUE(shard.ok()) << shard.status().ToString();
   if (!shard.ok()) return {};
   for (size_t i : order) {
@@ -273,6 +325,59 @@ TEST_P(DedupCaseTest, GivesExpectedSurvivorsAndFatesInAnyOrder) {
     }
     if (!want.survivor.empty()) {
       EXPECT_EQ(Id(got.survivor_source(), got.survivor_key()), want.survivor);
+    }
+  }
+
+  // The golden records' provenance: the member and strategy of each field.
+  for (const auto& [id, fields] : c.golden) {
+    const v1::GoldenRecord* found = nullptr;
+    for (const v1::GoldenRecord& g : res.golden) {
+      if (Id(g.source(), g.key()) == id) found = &g;
+    }
+    ASSERT_NE(found, nullptr) << "no golden record for " << id;
+    for (const auto& [field, want] : fields) {
+      std::string got = "(no such field)";
+      for (const v1::GoldenField& f : found->fields()) {
+        if (f.field() != field) continue;
+        got = Id(f.member_source(), f.member_key()) + " " + f.strategy() +
+              (f.note().empty() ? "" : "; " + f.note());
+      }
+      EXPECT_EQ(got, want) << id << " " << field;
+    }
+  }
+
+  if (c.check_items) {
+    ASSERT_EQ(res.review_items.size(), c.review_items.size());
+    for (size_t i = 0; i < c.review_items.size(); ++i) {
+      const v1::ReviewItem& got = res.review_items[i];
+      EXPECT_EQ(got.kind(), c.review_items[i].kind) << i;
+      EXPECT_EQ(Id(got.source(), got.key()), c.review_items[i].id) << i;
+      if (!c.review_items[i].rule.empty()) {
+        EXPECT_EQ(got.rule(), c.review_items[i].rule) << i;
+      }
+    }
+  }
+
+  // With validation rules: every merged record's survivor is one that
+  // validation passes, so that it is loaded (docs/dedup.md#clusters-and-validation).
+  if (c.plan.rules.count("hcp")) {
+    ValidatorOptions vo;
+    vo.decisions = &c.decisions_given;
+    auto validator = EntityValidator::Create(c.plan, "hcp", vo);
+    ASSERT_TRUE(validator.ok()) << validator.status().ToString();
+    std::set<std::string> passed;
+    for (const RecordBatch& b : res.batches) {
+      RecordBatch valid;
+      std::vector<v1::Fate> fates;
+      ASSERT_TRUE((*validator)->Apply(b, &valid, &fates).ok());
+      for (const Record& r : valid.records) passed.insert(Id(r.source, r.key));
+    }
+    for (const v1::Fate& f : res.fates) {
+      if (f.kind() != v1::FATE_MERGED) continue;
+      const std::string survivor = Id(f.survivor_source(), f.survivor_key());
+      EXPECT_TRUE(passed.count(survivor))
+          << Id(f.source(), f.key()) << " is merged into " << survivor
+          << ", which validation does not pass: it would end with no target row";
     }
   }
 
