@@ -77,6 +77,31 @@ void AppendMatchDecisions(const std::vector<MatchDecisionRow>& rows, const std::
   }
 }
 
+// The provenance of the golden record of survivor (source, key) built in
+// run `run` (issue 14): each field, the member it came from and the
+// strategy. `only_from`, when not empty ("crm:7"), keeps the fields that
+// member gave (the trace of a merged record).
+void AppendGolden(const std::vector<GoldenRecordRow>& rows, const std::string& run,
+                  const std::string& only_from, std::string* out) {
+  for (const GoldenRecordRow& row : rows) {
+    if (row.run_id != run) continue;
+    const v1::GoldenRecord& g = row.record;
+    std::string lines;
+    for (const v1::GoldenField& f : g.fields()) {
+      const std::string member = f.member_source() + ":" + f.member_key();
+      if (!only_from.empty() && member != only_from) continue;
+      std::string line = "    " + f.field() + " <- " + member + " (" + f.strategy();
+      if (!f.note().empty()) line += "; " + f.note();
+      lines += line + ")\n";
+    }
+    if (lines.empty()) continue;
+    *out += only_from.empty()
+                ? "  GOLDEN RECORD (each field, the member it came from, the strategy)\n"
+                : "    in the golden record of " + g.source() + ":" + g.key() + ":\n";
+    *out += lines;
+  }
+}
+
 }  // namespace
 
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
@@ -93,6 +118,9 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
       run = row.run_id;
       out += "\nrun " + run + "\n";
       if (decisions.ok()) AppendMatchDecisions(*decisions, run, source, key, &out);
+      if (auto golden = audit.GoldenRecordsOf(entity, source, key); golden.ok()) {
+        AppendGolden(*golden, run, "", &out);
+      }
     }
     const v1::Fate& f = row.fate;
     out += std::string("  ") + KindName(f.kind()) + " at " + f.stage();
@@ -105,6 +133,8 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
     if (!f.suggestion().empty()) out += "    suggested: " + f.suggestion() + "\n";
     if (f.kind() == v1::FATE_MERGED) {
       out += "    survivor:  " + f.survivor_source() + ":" + f.survivor_key() + "\n";
+      auto golden = audit.GoldenRecordsOf(entity, f.survivor_source(), f.survivor_key());
+      if (golden.ok()) AppendGolden(*golden, row.run_id, source + ":" + key, &out);
     }
     if (f.kind() == v1::FATE_LOADED) {
       char hash[32];

@@ -208,6 +208,7 @@ v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
   std::vector<const v1::Fate*> fates;
   std::vector<const v1::MatchDecision*> decisions;
   std::vector<const v1::ReviewItem*> pairs, members;
+  std::vector<const v1::GoldenRecord*> golden;
   v1::MatchSummary& summary = *out.mutable_match_summary();
   std::set<std::string> notes;
   for (const v1::Commit& c : shards) {
@@ -221,6 +222,7 @@ v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
     out_sum.AddHash(s.out_checksum());
     for (const auto& f : c.fates()) fates.push_back(&f);
     for (const auto& d : c.match_decisions()) decisions.push_back(&d);
+    for (const auto& g : c.golden_records()) golden.push_back(&g);
     for (const auto& item : c.review_items()) {
       (item.kind() == "pair" ? pairs : members).push_back(&item);
     }
@@ -256,6 +258,11 @@ v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
   std::stable_sort(members.begin(), members.end(), by_keys);
   for (const v1::ReviewItem* item : pairs) *out.add_review_items() = *item;
   for (const v1::ReviewItem* item : members) *out.add_review_items() = *item;
+  std::stable_sort(golden.begin(), golden.end(),
+                   [](const v1::GoldenRecord* x, const v1::GoldenRecord* y) {
+                     return std::tie(x->source(), x->key()) < std::tie(y->source(), y->key());
+                   });
+  for (const v1::GoldenRecord* g : golden) *out.add_golden_records() = *g;
   return out;
 }
 

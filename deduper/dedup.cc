@@ -33,8 +33,11 @@ using dedup_internal::Origin;
 class LoggedDedupShard : public DedupShard {
  public:
   LoggedDedupShard(std::string entity, std::optional<DedupSpec> spec,
-                   std::vector<ForcedPair> forced)
-      : entity_(std::move(entity)), spec_(std::move(spec)), forced_(std::move(forced)) {}
+                   std::vector<ForcedPair> forced, std::unique_ptr<EntityValidator> judge)
+      : entity_(std::move(entity)),
+        spec_(std::move(spec)),
+        forced_(std::move(forced)),
+        judge_(std::move(judge)) {}
 
   // Opens the log and replays its batches.
   Status Open(const std::string& log_path) {
@@ -172,8 +175,9 @@ class LoggedDedupShard : public DedupShard {
   }
 
   dedup_internal::ClusterInput ClusterInputFor(const ShardMap& shards) {
-    return {entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
-            batches_, survivorship_.get(),       golden_.get(), shards};
+    return {entity_,     spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
+            batches_,    survivorship_.get(),       golden_.get(), shards,   nullptr,
+            judge_.get()};
   }
 
   // Reads the records back if a resolution took them, canonical order.
@@ -287,7 +291,8 @@ class LoggedDedupShard : public DedupShard {
   std::unique_ptr<Matcher> matcher_;
   std::unique_ptr<SurvivorshipRule> survivorship_;
   std::unique_ptr<GoldenRecordBuilder> golden_;
-  std::vector<ForcedPair> forced_;  // steward decisions on pairs
+  std::vector<ForcedPair> forced_;          // steward decisions on pairs
+  std::unique_ptr<EntityValidator> judge_;  // record-level validation; null: none
   // Later occurrences of a repeated (source, key): 1 per record (empty: none).
   std::vector<uint8_t> Repeats() const {
     std::vector<uint8_t> skip(records_.size(), 0);
@@ -485,7 +490,7 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (!records_.empty()) {
     const dedup_internal::RoutedInput in{
         entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
-        batches_, survivorship_.get(),       golden_.get(), shards};
+        batches_, survivorship_.get(),       golden_.get(), shards,   judge_.get()};
     SLUICE_ASSIGN_OR_RETURN(
         out, dedup_internal::ResolveRouted(in, edges, fetch, id_template, batch_size));
     // A shard rebuilding its resolution after a restart compared nothing.
@@ -515,10 +520,21 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
 
 Result<std::unique_ptr<DedupShard>> DedupShard::Create(const Plan& plan, const std::string& entity,
                                                        const std::string& log_path,
-                                                       std::vector<ForcedPair> forced) {
+                                                       DedupShardOptions options) {
   std::optional<DedupSpec> spec;
   if (auto it = plan.dedup.find(entity); it != plan.dedup.end()) spec = it->second;
-  auto shard = std::make_unique<LoggedDedupShard>(entity, std::move(spec), std::move(forced));
+  // Only a cluster elects a survivor: no dedup, no judge.
+  std::unique_ptr<EntityValidator> judge;
+  auto rules = plan.rules.find(entity);
+  if (spec && !options.elect_invalid_survivors && rules != plan.rules.end() &&
+      !rules->second.empty()) {
+    ValidatorOptions v;
+    v.today = options.today;
+    v.decisions = options.decisions;
+    SLUICE_ASSIGN_OR_RETURN(judge, EntityValidator::Create(plan, entity, v));
+  }
+  auto shard = std::make_unique<LoggedDedupShard>(entity, std::move(spec),
+                                                  std::move(options.forced), std::move(judge));
   SLUICE_RETURN_IF_ERROR(shard->Open(log_path).WithContext("dedup " + entity));
   return std::unique_ptr<DedupShard>(std::move(shard));
 }

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 #include "deduper/shard_map.h"
 #include "sluice/v1/control.pb.h"
 
@@ -150,8 +150,13 @@ struct Resolution {
   std::vector<v1::Fate> fates;
   // Every merge and review decision on a pair, with its cluster and outcome.
   std::vector<v1::MatchDecision> decisions;
-  // Review-band pairs and the members of clusters held whole, for a steward.
+  // Review-band pairs, the members of clusters held whole and the members
+  // held by their own review rule (no member of their cluster passes
+  // validation), for a steward.
   std::vector<v1::ReviewItem> review_items;
+  // Per merged cluster, its golden record's provenance, in (source, key)
+  // order of the survivors.
+  std::vector<v1::GoldenRecord> golden;
   MatchStats stats;
   // Records this resolution accounts for: all of the shard's on a single
   // shard, its owned ones on N (out + fates, over every shard, is all).
@@ -161,6 +166,24 @@ struct Resolution {
   // that references itself is loaded (BatchRange.stream_batches). Empty
   // when not known (a multi-shard resolve given no round-1 summaries).
   std::vector<uint64_t> stream_batches;
+};
+
+// What a shard knows beyond its plan: the steward's decisions and the run.
+struct DedupShardOptions {
+  // Steward decisions on pairs of the entity (match or distinct), applied
+  // before rules and scores.
+  std::vector<ForcedPair> forced;
+  // The steward's decisions on records (corrections, load, reject): a
+  // member is judged as the validator will judge it. Not owned; must outlive
+  // the shard; may be null.
+  const v1::ReviewDecisions* decisions = nullptr;
+  // today() of validation expressions, days since 1970-01-01: the run's
+  // day (RunDay in validator/validate.h), as the validator uses.
+  int64_t today = 0;
+  // Test only (`--test-fault deduper:elect_invalid_survivors`): survivors
+  // are elected without asking validation, as before issue 14, so that the
+  // reconciler's survivor_check can be seen to fail.
+  bool elect_invalid_survivors = false;
 };
 
 // One shard's state for one entity in one run, backed by an append-only log
@@ -173,9 +196,20 @@ class DedupShard {
   // thread-safe: one shard is driven by one thread.
   // `forced`: steward decisions on pairs of this entity (match or distinct),
   // applied before rules and scores.
+  // The entity's record-level validation rules (plan.rules) are compiled
+  // here: a cluster's survivor is the best-ranked member they pass
+  // (docs/dedup.md#clusters-and-validation); a rule that does not compile
+  // fails with InvalidArgument.
   static Result<std::unique_ptr<DedupShard>> Create(const Plan& plan, const std::string& entity,
                                                     const std::string& log_path,
-                                                    std::vector<ForcedPair> forced = {});
+                                                    DedupShardOptions options);
+  static Result<std::unique_ptr<DedupShard>> Create(const Plan& plan, const std::string& entity,
+                                                    const std::string& log_path,
+                                                    std::vector<ForcedPair> forced = {}) {
+    DedupShardOptions options;
+    options.forced = std::move(forced);
+    return Create(plan, entity, log_path, std::move(options));
+  }
   virtual ~DedupShard() = default;
 
   // Appends the batch durably (fsync) unless a batch with the same id was

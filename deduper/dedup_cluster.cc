@@ -2,12 +2,12 @@
 // of a resolution, after matching (docs/dedup.md).
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 #include <span>
 
 #include "common/runtime/codec.h"
+#include "common/runtime/review_item.h"
 #include "deduper/dedup_internal.h"
 
 namespace sluice::dedup_internal {
@@ -41,8 +41,10 @@ class UnionFind {
   std::vector<uint32_t> size_;
 };
 
-// A record's part in the resolution.
-enum class Part : uint8_t { kSingleton, kSurvivor, kMerged, kRejected, kReview };
+// A record's part in the resolution. kUnmerged: a member of a cluster no
+// member of which passes validation, not the one that goes on for it: its
+// own validation fate, here.
+enum class Part : uint8_t { kSingleton, kSurvivor, kMerged, kRejected, kReview, kUnmerged };
 
 void FillDuplicateKeyFate(const Record& dup, const Record& first, const IngestedBatch& first_batch,
                           v1::Fate* fate) {
@@ -78,15 +80,6 @@ void FillMergedFate(const Record& member, const Record& survivor, const std::str
 constexpr char kReviewSuggestion[] =
     "decide the pairs (match or distinct) with sluice review export/import; the decisions "
     "apply on the next run";
-
-std::string RecordJson(const Schema& schema, const Record& r) {
-  nlohmann::json j = nlohmann::json::object();
-  for (size_t f = 0; f < schema.fields.size() && f < r.values.size(); ++f) {
-    std::optional<std::string> text = FormatValue(schema.fields[f], r.values[f]);
-    j[schema.fields[f].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
-  }
-  return j.dump();
-}
 
 void FillReviewFate(const Record& member, std::span<const uint32_t> cluster,
                     const std::vector<Record>& records, const std::string& why, v1::Fate* fate) {
@@ -272,6 +265,11 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   constexpr uint32_t kNone = UINT32_MAX;
   std::vector<uint32_t> survivor_of(n, kNone);
   std::map<uint32_t, std::string> why_held;
+  // By root: why a cluster merged nothing.
+  std::map<uint32_t, std::string> why_unmerged;
+  // By record: the fate validation would give a member, and its review item.
+  std::map<uint32_t, v1::Fate> judged;
+  std::map<uint32_t, v1::ReviewItem> judged_items;
   const int64_t max_cluster = spec ? spec->max_cluster_size : 0;
   for (uint32_t r = 0; r < n; ++r) {
     const uint32_t size = offset[r + 1] - offset[r];
@@ -302,11 +300,47 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
       fate_count += size;
       continue;
     }
-    const uint32_t s = survivorship->ChooseSurvivor(records, cluster);
-    for (uint32_t m : cluster) {
-      survivor_of[m] = s;
-      part[m] = m == s ? Part::kSurvivor : Part::kMerged;
+    if (in.judge == nullptr) {
+      const uint32_t s = survivorship->ChooseSurvivor(records, cluster);
+      for (uint32_t m : cluster) {
+        survivor_of[m] = s;
+        part[m] = m == s ? Part::kSurvivor : Part::kMerged;
+      }
+      fate_count += size - 1;
+      continue;
     }
+    // Validation first: a member the validator would reject or hold never
+    // survives; the best-ranked member it passes does, and the ones ranked
+    // ahead of it merge into it all the same (they are duplicates).
+    std::vector<uint32_t> ranked = survivorship->Rank(records, cluster);
+    uint32_t s = kNone;
+    for (uint32_t m : ranked) {
+      std::optional<v1::Fate> fate = in.judge->Judge(records[m], schema, &judged_items[m]);
+      if (!fate) {
+        s = m;
+        break;
+      }
+      judged[m] = std::move(*fate);
+    }
+    if (s != kNone) {
+      for (uint32_t m : cluster) {
+        survivor_of[m] = s;
+        part[m] = m == s ? Part::kSurvivor : Part::kMerged;
+      }
+      fate_count += size - 1;
+      continue;
+    }
+    // No member passes: none is merged into a record validation will not
+    // load. The best-ranked goes on alone (validation gives it its fate, and
+    // a shard's output stays one record per cluster); every other member
+    // gets here the fate validation gives it, by its own rule.
+    std::string failing;
+    for (uint32_t m : ranked) {
+      failing += (failing.empty() ? "" : ", ") + records[m].source + ":" + records[m].key + " " +
+                 judged[m].rule();
+      if (m != ranked[0]) part[m] = Part::kUnmerged;
+    }
+    why_unmerged[r] = "no member of the cluster passes validation (" + failing + ")";
     fate_count += size - 1;
   }
 
@@ -347,8 +381,8 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   // occurrence, then its rejected repeats.
   out.fates.reserve(fate_count);
   struct MergeRule {
-    std::string_view edge_rule, reason;  // reason: owned by the survivorship rule
-    std::string text;
+    std::string_view edge_rule;
+    std::string reason, text;
   };
   std::vector<MergeRule> merge_rules;  // a handful: built once, reused
   for (uint32_t i = 0, first = 0; i < n; ++i) {
@@ -361,37 +395,81 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
       const Record& s = records[survivor_of[i]];
       const std::string_view edge_rule =
           rule_of[i] != kNoRule ? rule_texts[rule_of[i]] : std::string_view("linked");
-      const std::string_view reason = survivorship->Reason(s, records[i]);
+      // A member ranked ahead of its survivor lost to it by validation.
+      auto passed_over = judged.find(i);
+      const std::string reason =
+          passed_over != judged.end()
+              ? "validation (this record fails " + passed_over->second.rule() + ")"
+              : std::string(survivorship->Reason(s, records[i]));
       auto rule = std::find_if(merge_rules.begin(), merge_rules.end(), [&](const MergeRule& m) {
         return m.reason == reason && m.edge_rule == edge_rule;
       });
       if (rule == merge_rules.end()) {
-        std::string text = std::string(edge_rule) + "; survivor by " + std::string(reason);
+        std::string text = std::string(edge_rule) + "; survivor by " + reason;
         rule = merge_rules.insert(merge_rules.end(), {edge_rule, reason, std::move(text)});
       }
       FillMergedFate(records[i], s, rule->text, &out.fates.emplace_back());
     } else if (part[i] == Part::kReview) {
       FillReviewFate(records[i], cluster_of(i), records, why_held[root[i]],
                      &out.fates.emplace_back());
+    } else if (part[i] == Part::kUnmerged) {
+      v1::Fate& f = out.fates.emplace_back(std::move(judged[i]));
+      f.set_stage(kStage);
+      f.set_reason(f.reason() + "; not merged: " + why_unmerged[root[i]]);
+      if (f.kind() == v1::FATE_REVIEW) judged_items[i].set_reasons(f.reason());
     }
   }
 
   // The decisions on pairs, for the audit store, and the items a steward
   // decides: review-band pairs, and every member of a cluster held whole.
+  // The golden record of every merged cluster, and where each of its
+  // fields came from (GoldenRecord, for the audit store and the trace).
   std::map<uint32_t, std::string> golden_fields;  // by survivor
   for (uint32_t r = 0; r < n; ++r) {
     const uint32_t size = offset[r + 1] - offset[r];
-    if (size < 2 || part[members[offset[r]]] == Part::kReview || !owned(members[offset[r]])) {
+    if (size < 2 || part[members[offset[r]]] == Part::kReview || !owned(members[offset[r]]) ||
+        survivor_of[members[offset[r]]] == kNone) {
       continue;
     }
     std::span<const uint32_t> cluster(members.data() + offset[r], size);
-    if (golden->trivial()) continue;
-    std::vector<uint32_t> ranked = survivorship->Rank(records, cluster);
-    std::vector<std::string> taken = golden->Build(records, ranked);
+    const uint32_t s = survivor_of[cluster[0]];
+    std::vector<uint32_t> ranked = {s};
+    if (!golden->trivial()) {
+      ranked = survivorship->Rank(records, cluster);
+      // The survivor first: validation may have passed over better-ranked members.
+      std::rotate(ranked.begin(), std::find(ranked.begin(), ranked.end(), s),
+                  std::find(ranked.begin(), ranked.end(), s) + 1);
+    }
+    // A value that would make the golden record fail validation is not
+    // taken: the survivor was elected because it passes.
+    GoldenRecordBuilder::Accept accept;
+    if (in.judge != nullptr) {
+      accept = [&](const Record& g) { return !in.judge->Judge(g, schema, nullptr).has_value(); };
+    }
+    const std::vector<GoldenChoice> choices = golden->Build(records, ranked, accept);
+    v1::GoldenRecord& g = out.golden.emplace_back();
+    g.set_source(records[s].source);
+    g.set_key(records[s].key);
     std::string text;
-    for (const std::string& t : taken) text += (text.empty() ? "" : ", ") + t;
-    if (!text.empty()) golden_fields[ranked[0]] = std::move(text);
+    for (size_t f = 0; f < choices.size(); ++f) {
+      const Record& from = records[choices[f].member];
+      v1::GoldenField* field = g.add_fields();
+      field->set_field(schema.fields[f].name);
+      field->set_member_source(from.source);
+      field->set_member_key(from.key);
+      field->set_strategy(choices[f].strategy);
+      field->set_note(choices[f].note);
+      if (choices[f].member != s) {
+        text += (text.empty() ? "" : ", ") + schema.fields[f].name + "<-" + from.source + ":" +
+                from.key;
+      }
+    }
+    if (!text.empty()) golden_fields[s] = std::move(text);
   }
+  std::sort(out.golden.begin(), out.golden.end(),
+            [](const v1::GoldenRecord& x, const v1::GoldenRecord& y) {
+              return std::tie(x.source(), x.key()) < std::tie(y.source(), y.key());
+            });
   for (size_t e = 0; e < edges.size(); ++e) {
     const MatchEdge& edge = edges[e];
     const bool forced_distinct = edge.band == Band::kDistinct && edge.rule == "steward";
@@ -413,6 +491,8 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
         FillPairReviewItem(entity, schema, records[a], records[b], edge,
                            &out.review_items.emplace_back());
       }
+    } else if (survivor_of[a] == kNone) {
+      d.set_outcome("not merged: " + why_unmerged[root[a]]);
     } else {
       const Record& s = records[survivor_of[a]];
       d.set_outcome("merged");
@@ -434,6 +514,13 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
                      std::tie(y.source(), y.key(), y.other_source(), y.other_key());
             });
   for (uint32_t i = 0; i < n; ++i) {
+    if (part[i] == Part::kUnmerged && owned(i) && judged_items.count(i) &&
+        !judged_items[i].key().empty() && !judged_items[i].reasons().empty()) {
+      // Held here by its own review rule, like a held cluster's members.
+      v1::ReviewItem& item = out.review_items.emplace_back(std::move(judged_items[i]));
+      item.set_stage(kStage);
+      continue;
+    }
     if (part[i] != Part::kReview || !owned(i)) continue;
     std::span<const uint32_t> cluster = cluster_of(i);
     v1::ReviewItem& item = out.review_items.emplace_back();
@@ -453,7 +540,7 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   // The records move into the output: the shard keeps no second copy.
   for (uint32_t i = 0; i < n; ++i) {
     if (part[i] == Part::kRejected || part[i] == Part::kMerged || part[i] == Part::kReview ||
-        !owned(i)) {
+        part[i] == Part::kUnmerged || !owned(i)) {
       continue;
     }
     std::vector<SourceKey> merged;

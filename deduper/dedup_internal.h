@@ -7,12 +7,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
+#include "common/plan/plan.h"
 #include "deduper/dedup.h"
 #include "deduper/shard_map.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
+#include "validator/validate.h"
 
 namespace sluice::dedup_internal {
 
@@ -55,6 +56,10 @@ struct ClusterInput {
   // the universe also holds records that are only there as the first
   // occurrence of a home key repeated, their cluster owned elsewhere.
   const std::vector<uint8_t>* owned = nullptr;
+  // The record-level validation of the entity: a member it would reject or
+  // hold never survives (docs/dedup.md#clusters-and-validation). Null:
+  // survivors are elected without it (no rules, or the test fault).
+  EntityValidator* judge = nullptr;
 };
 
 // Rejects repeated source keys, clusters the records over the merge and
@@ -114,6 +119,7 @@ struct RoutedInput {
   const SurvivorshipRule* survivorship;
   const GoldenRecordBuilder* golden;
   const ShardMap& shards;
+  EntityValidator* judge = nullptr;  // as in ClusterInput
 };
 Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
                                  const DedupShard::MemberFetch& fetch,

@@ -6,6 +6,7 @@
 
 #include "common/runtime/codec.h"
 #include "common/runtime/endpoint.h"
+#include "validator/validate.h"
 
 namespace sluice {
 
@@ -32,16 +33,22 @@ Result<DedupShard*> DedupLogic::ShardFor(const v1::BatchId& id) {
                               (name + "-shard" + std::to_string(ctx_.shard) + ".log");
   // Steward decisions on pairs of this entity become forced links and
   // non-links (docs/review.md).
-  std::vector<ForcedPair> forced;
+  DedupShardOptions options;
   for (const v1::PairDecision& d : ctx_.review_decisions.pairs()) {
     if (d.entity() != id.entity()) continue;
-    forced.push_back({{d.source(), d.key()},
-                      {d.other_source(), d.other_key()},
-                      d.decision() == "match",
-                      d.steward()});
+    options.forced.push_back({{d.source(), d.key()},
+                              {d.other_source(), d.other_key()},
+                              d.decision() == "match",
+                              d.steward()});
   }
+  // Survivors are judged as the validator judges them: same steward
+  // decisions, same day.
+  options.decisions = &ctx_.review_decisions;
+  options.today = RunDay(ctx_.run_id);
+  // Test-only fault (`--test-fault deduper:elect_invalid_survivors`).
+  options.elect_invalid_survivors = ctx_.faults.elect_invalid_survivors;
   SLUICE_ASSIGN_OR_RETURN(
-      auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string(), std::move(forced)));
+      auto shard, DedupShard::Create(ctx_.plan, id.entity(), log.string(), std::move(options)));
   DedupShard* raw = shard.get();
   shards_by_name_.emplace(name, std::move(shard));
   return raw;
@@ -132,6 +139,8 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   res.decisions.clear();
   for (auto& item : res.review_items) *c.add_review_items() = std::move(item);
   res.review_items.clear();
+  for (auto& g : res.golden) *c.add_golden_records() = std::move(g);
+  res.golden.clear();
   v1::MatchSummary* summary = c.mutable_match_summary();
   summary->set_comparisons(res.stats.comparisons);
   summary->set_merge_pairs(res.stats.merge);

@@ -97,11 +97,11 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
       - {field: last_name, name: p1, comparator: phonetic, thresholds: [0.9]}
       - {field: birth_date, name: p2, comparator: phonetic}
     thresholds: {merge: 5, review: 9}
-    survivorship: {fields: {last_name: longest}}
+    survivorship: {fields: {last_name: biggest}}
 )y");
   const std::vector<std::string> want = {
-      "dedup.hcp.survivorship.fields.last_name: unknown survivorship rule 'longest' (survivor, "
-      "non_null, most_complete, most_recent, source_priority)",
+      "dedup.hcp.survivorship.fields.last_name: unknown survivorship rule 'biggest' (survivor, "
+      "non_null, most_complete, most_frequent, longest, most_recent, source_priority)",
       "dedup.hcp.blocking[0].on[0]: unknown blocking transform 'nysiis' (soundex, metaphone, "
       "prefix, year, digits, or the field alone)",
       "dedup.hcp.blocking[1].on[0]: entity 'hcp' has no field 'nope'",

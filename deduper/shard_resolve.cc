@@ -169,8 +169,9 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     m.b = std::max(a->second, b->second);
   }
   if (u_records.empty()) return Resolution{};
-  const ClusterInput cluster_in{in.entity,  in.spec,         in.schema, u_records,  u_origins,
-                                in.batches, in.survivorship, in.golden, ShardMap(), &owned};
+  const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
+                                u_origins,  in.batches, in.survivorship, in.golden,
+                                ShardMap(), &owned,     in.judge};
   SLUICE_ASSIGN_OR_RETURN(Resolution out, Cluster(cluster_in, local, id_template, batch_size));
   if (!distinct.empty()) {
     for (v1::MatchDecision& d : distinct) out.decisions.push_back(std::move(d));

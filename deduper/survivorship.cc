@@ -98,6 +98,8 @@ GoldenRecordBuilder::GoldenRecordBuilder(const DedupSpec& spec, const Schema& sc
   auto parse = [](const std::string& rule) {
     if (rule == "non_null") return FieldRule::kNonNull;
     if (rule == "most_complete") return FieldRule::kMostComplete;
+    if (rule == "most_frequent") return FieldRule::kMostFrequent;
+    if (rule == "longest") return FieldRule::kLongest;
     if (rule == "most_recent") return FieldRule::kMostRecent;
     if (rule == "source_priority") return FieldRule::kSource;
     return FieldRule::kSurvivor;
@@ -111,57 +113,135 @@ GoldenRecordBuilder::GoldenRecordBuilder(const DedupSpec& spec, const Schema& sc
   }
 }
 
-std::vector<std::string> GoldenRecordBuilder::Build(std::vector<Record>& records,
-                                                    std::span<const uint32_t> ranked) const {
-  std::vector<std::string> taken;
-  if (trivial_ || ranked.size() < 2) return taken;
-  Record& golden = records[ranked[0]];
+const char* GoldenRecordBuilder::Name(FieldRule rule) {
+  switch (rule) {
+    case FieldRule::kSurvivor:
+      return "survivor";
+    case FieldRule::kNonNull:
+      return "non_null";
+    case FieldRule::kMostComplete:
+      return "most_complete";
+    case FieldRule::kMostFrequent:
+      return "most_frequent";
+    case FieldRule::kLongest:
+      return "longest";
+    case FieldRule::kMostRecent:
+      return "most_recent";
+    case FieldRule::kSource:
+      return "source_priority";
+  }
+  return "survivor";
+}
+
+namespace {
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+bool SameValue(const Value& a, const Value& b, bool integral) {
+  return integral ? a.i == b.i : a.s == b.s;
+}
+
+}  // namespace
+
+std::vector<GoldenChoice> GoldenRecordBuilder::Build(std::vector<Record>& records,
+                                                     std::span<const uint32_t> ranked,
+                                                     const Accept& accept) const {
+  std::vector<GoldenChoice> choices;
+  if (ranked.empty()) return choices;
+  const uint32_t survivor = ranked[0];
+  choices.reserve(rules_.size());
+  for (FieldRule r : rules_) choices.push_back({survivor, Name(r), ""});
+  if (trivial_ || ranked.size() < 2) return choices;
+  Record& golden = records[survivor];
   auto source_rank = [&](const Record& r) {
     auto it = std::find(priority_.begin(), priority_.end(), r.source);
     return it == priority_.end() ? priority_.size() : static_cast<size_t>(it - priority_.begin());
   };
-  for (size_t f = 0; f < rules_.size(); ++f) {
-    if (rules_[f] == FieldRule::kSurvivor) continue;
-    const bool integral = IsIntegral(schema_.fields[f].type);
-    auto has = [&](uint32_t m) {
-      const Value& v = records[m].values[f];
-      return !v.is_null && (integral || !v.s.empty());
-    };
-    int64_t best = -1;
-    for (size_t k = 0; k < ranked.size(); ++k) {
-      const uint32_t m = ranked[k];
-      if (!has(m)) continue;
-      if (best < 0) {
-        best = m;
-        if (rules_[f] == FieldRule::kNonNull) break;
-        continue;
-      }
-      const Record &cand = records[m], &cur = records[best];
-      bool better = false;
-      switch (rules_[f]) {
-        case FieldRule::kMostComplete:
-          better = !integral && cand.values[f].s.size() > cur.values[f].s.size();
-          break;
-        case FieldRule::kMostRecent: {
-          const Value &a = cand.values[recent_index_], &b = cur.values[recent_index_];
-          const bool ints = IsIntegral(schema_.fields[recent_index_].type);
-          better = !a.is_null && (b.is_null || (ints ? a.i > b.i : a.s > b.s));
-          break;
-        }
-        case FieldRule::kSource:
-          better = source_rank(cand) < source_rank(cur);
-          break;
-        default:
-          break;
-      }
-      if (better) best = m;
+  auto has_value = [&](const Record& r, size_t f) {
+    const Value& v = r.values[f];
+    return !v.is_null && (IsIntegral(schema_.fields[f].type) || !v.s.empty());
+  };
+  // most_complete: each member's count of fields with a value, once.
+  std::vector<size_t> filled;
+  if (std::find(rules_.begin(), rules_.end(), FieldRule::kMostComplete) != rules_.end()) {
+    for (uint32_t m : ranked) {
+      size_t n = 0;
+      for (size_t f = 0; f < rules_.size(); ++f) n += has_value(records[m], f);
+      filled.push_back(n);
     }
-    if (best < 0 || static_cast<uint32_t>(best) == ranked[0]) continue;
-    golden.values[f] = records[best].values[f];
-    taken.push_back(schema_.fields[f].name + "<-" + records[best].source + ":" + records[best].key);
   }
-  if (!taken.empty()) golden.content_hash = ContentHash(schema_, golden.values);
-  return taken;
+  bool changed = false;
+  for (size_t f = 0; f < rules_.size(); ++f) {
+    const FieldRule rule = rules_[f];
+    if (rule == FieldRule::kSurvivor) continue;
+    const bool integral = IsIntegral(schema_.fields[f].type);
+    int64_t best = -1;  // index into `ranked`
+    if (rule == FieldRule::kMostFrequent) {
+      size_t best_count = 0;
+      for (size_t k = 0; k < ranked.size(); ++k) {
+        if (!has_value(records[ranked[k]], f)) continue;
+        const Value& v = records[ranked[k]].values[f];
+        size_t count = 0;
+        for (uint32_t m : ranked) {
+          count += has_value(records[m], f) && SameValue(records[m].values[f], v, integral);
+        }
+        if (count > best_count) {
+          best_count = count;
+          best = static_cast<int64_t>(k);
+        }
+      }
+    } else {
+      for (size_t k = 0; k < ranked.size(); ++k) {
+        const Record& cand = records[ranked[k]];
+        if (!has_value(cand, f)) continue;
+        if (best < 0) {
+          best = static_cast<int64_t>(k);
+          if (rule == FieldRule::kNonNull) break;
+          continue;
+        }
+        const Record& cur = records[ranked[best]];
+        bool better = false;
+        switch (rule) {
+          case FieldRule::kMostComplete:
+            better = filled[k] > filled[best];
+            break;
+          case FieldRule::kLongest:
+            better = !integral && CodePoints(cand.values[f].s) > CodePoints(cur.values[f].s);
+            break;
+          case FieldRule::kMostRecent: {
+            const Value &a = cand.values[recent_index_], &b = cur.values[recent_index_];
+            const bool ints = IsIntegral(schema_.fields[recent_index_].type);
+            better = !a.is_null && (b.is_null || (ints ? a.i > b.i : a.s > b.s));
+            break;
+          }
+          case FieldRule::kSource:
+            better = source_rank(cand) < source_rank(cur);
+            break;
+          default:
+            break;
+        }
+        if (better) best = static_cast<int64_t>(k);
+      }
+    }
+    if (best <= 0) continue;  // none has a value, or the survivor's own is chosen
+    const Record& from = records[ranked[best]];
+    Value own = std::move(golden.values[f]);
+    golden.values[f] = from.values[f];
+    if (accept && !accept(golden)) {
+      golden.values[f] = std::move(own);  // it would fail validation
+      choices[f].note = std::string("kept the survivor's: the ") + Name(rule) + " value of " +
+                        from.source + ":" + from.key + " fails validation";
+      continue;
+    }
+    choices[f].member = ranked[best];
+    changed = true;
+  }
+  if (changed) golden.content_hash = ContentHash(schema_, golden.values);
+  return choices;
 }
 
 std::unique_ptr<SurvivorshipRule> MakePrioritySurvivorship(const DedupSpec& spec,

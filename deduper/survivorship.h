@@ -6,14 +6,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 
@@ -40,24 +41,52 @@ class SurvivorshipRule {
 std::unique_ptr<SurvivorshipRule> MakePrioritySurvivorship(const DedupSpec& spec,
                                                            const Schema& schema);
 
-// Builds the golden record field by field (DedupSpec::field_rules): the
-// survivor's values, replaced where a field's rule picks another member's.
-// Rules: survivor, non_null (the best-ranked member with a value),
-// most_complete (the longest text; ties by rank), most_recent (the value
-// of the member with the latest `most_recent_field` among those with one),
-// source_priority (the value from the most trusted source that has one).
+// Where one field of a golden record came from.
+struct GoldenChoice {
+  uint32_t member = 0;   // index (into the records) of the member whose value it holds
+  const char* strategy;  // the field's strategy: "survivor", "non_null", "most_complete",
+                         // "most_frequent", "longest", "most_recent", "source_priority"
+  std::string note;      // why the survivor kept its own value, when a strategy chose another's
+};
+
+// Builds the golden record field by field (DedupSpec::field_rules; unlisted
+// fields use `default_field_rule`): the survivor's values, replaced where a
+// field's strategy picks another member's. Among the members with a value
+// (non-NULL, and non-empty text), in survivorship order:
+//   survivor         the survivor's own value (even NULL)
+//   non_null         the first
+//   most_complete    the value of the member with the most non-NULL fields
+//   most_frequent    the value most members hold (ties: the first in order)
+//   longest          the longest text, in code points (numbers: as non_null)
+//   most_recent      the value of the member with the latest most_recent field
+//   source_priority  the value from the most trusted source
+// Ties go to the earlier member in survivorship order.
 class GoldenRecordBuilder {
  public:
   GoldenRecordBuilder(const DedupSpec& spec, const Schema& schema);
-  // True when every field keeps the survivor's value: Build is a no-op.
+  // True when every field keeps the survivor's value: Build changes nothing.
   bool trivial() const { return trivial_; }
-  // Overwrites records[ranked[0]]'s values (ranked: best first). Returns
-  // the fields taken from another member, "email<-crm:42", for the audit.
-  std::vector<std::string> Build(std::vector<Record>& records,
-                                 std::span<const uint32_t> ranked) const;
+  // Overwrites records[ranked[0]]'s values (ranked: the survivor first,
+  // then the others best first) and returns each field's provenance, in
+  // schema order. A value for which `accept` (when given) says false of the
+  // golden record holding it is not taken: the survivor keeps its own, and
+  // the choice's note says why. The content hash is recomputed when a value
+  // changed.
+  using Accept = std::function<bool(const Record& golden)>;
+  std::vector<GoldenChoice> Build(std::vector<Record>& records, std::span<const uint32_t> ranked,
+                                  const Accept& accept = {}) const;
 
  private:
-  enum class FieldRule : uint8_t { kSurvivor, kNonNull, kMostComplete, kMostRecent, kSource };
+  enum class FieldRule : uint8_t {
+    kSurvivor,
+    kNonNull,
+    kMostComplete,
+    kMostFrequent,
+    kLongest,
+    kMostRecent,
+    kSource
+  };
+  static const char* Name(FieldRule rule);
   const Schema& schema_;
   std::vector<FieldRule> rules_;  // per schema field
   std::vector<std::string> priority_;

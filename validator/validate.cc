@@ -3,9 +3,9 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/runtime/review_item.h"
 #include "validator/rule.h"
 #include "validator/unique_index.h"
 
@@ -47,8 +47,40 @@ class RuleValidator final : public EntityValidator {
 
   Status Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates,
                std::vector<v1::ReviewItem>* items) override;
+  std::optional<v1::Fate> Judge(const Record& rec, const Schema& schema,
+                                v1::ReviewItem* item) override;
 
  private:
+  // Where the rules find their values in records of one schema.
+  struct Columns {
+    const Schema* schema = nullptr;
+    std::vector<int> indexes;  // per rule, in `schema` (-1 when absent)
+    std::vector<int> map;      // entity field -> column of `schema` (-1 when absent)
+  };
+  // How the record-level rules and the steward's decision judge a record.
+  struct Verdict {
+    const Record* rec = nullptr;  // as checked: the original, or as a steward corrected it
+    int error = -1;               // first failing error rule
+    int review = -1;              // first failing review rule (-1 once a steward released it)
+    bool settled = false;         // rejected by a steward: the fate is the last in `fates`
+  };
+  Columns ColumnsOf(const Schema& schema) const;
+  // Applies the steward's corrections (into `*corrected`), the record-level
+  // rules (their warnings, and the steward's fates, go to `fates`) and the
+  // steward's decision to `original`. Apply and Judge share it, so that the
+  // deduper's judgement is the validator's.
+  Verdict Check(const Record& original, const Columns& columns, Record* corrected,
+                std::vector<v1::Fate>* fates);
+  // The terminal fate of rule `terminal` for `rec`, with its review item
+  // into `items` (when not null) for a REVIEW fate. `owner`: a unique rule's
+  // owner of the value.
+  v1::Fate TerminalFate(int terminal, const Record& rec, const Columns& columns,
+                        const std::pair<std::string, std::string>& owner,
+                        std::vector<v1::ReviewItem>* items) const;
+  static const Value& ValueAt(const Record& rec, int idx) {
+    static const Value kNull;
+    return idx >= 0 && static_cast<size_t>(idx) < rec.values.size() ? rec.values[idx] : kNull;
+  }
   // Position of each rule's field in `schema` (-1 when absent).
   std::vector<int> IndexesFor(const Schema& schema) const {
     std::vector<int> idx;
@@ -58,10 +90,13 @@ class RuleValidator final : public EntityValidator {
   }
   v1::Fate MakeFate(const CompiledRule& rule, const Record& rec, const Value& value) const;
   v1::Fate RecordFate(const CompiledRule& rule, const Record& rec, v1::FateKind kind) const;
+  // The fate of an expression rule that is false for `rec`: the values of
+  // its fields, and its message or the expression.
+  v1::Fate ExpressionFate(const CompiledRule& rule, const Record& rec, v1::FateKind kind,
+                          const std::vector<int>& map) const;
   // "field=value, field=value" of entity fields `fields` of `values`.
   std::string FieldsText(const std::vector<int>& fields, const std::vector<Value>& values,
                          const std::vector<int>& map) const;
-  std::string RecordJson(const Record& rec, const Schema& schema) const;
   // Applies a steward's corrections to `rec`; false (with a rejection in
   // `fates`) when a correction does not parse.
   bool Correct(const v1::RecordDecision& d, const Schema& schema, Record* rec,
@@ -77,6 +112,10 @@ class RuleValidator final : public EntityValidator {
   std::unique_ptr<UniqueIndex> unique_;
   std::map<std::pair<std::string, std::string>, const v1::RecordDecision*> decisions_;
   std::string scratch_;
+  struct {
+    std::optional<Schema> schema;  // of the records Judge saw last
+    Columns columns;
+  } judged_;
 };
 
 v1::Fate RuleValidator::MakeFate(const CompiledRule& rule, const Record& rec,
@@ -92,6 +131,17 @@ v1::Fate RuleValidator::MakeFate(const CompiledRule& rule, const Record& rec,
   fate.set_line(rec.line);
   rule.Describe(value, &fate);
   return fate;
+}
+
+v1::Fate RuleValidator::ExpressionFate(const CompiledRule& rule, const Record& rec,
+                                       v1::FateKind kind, const std::vector<int>& map) const {
+  v1::Fate f = RecordFate(rule, rec, kind);
+  std::string values = FieldsText(rule.expression().fields(), rec.values, map);
+  f.set_value(values);
+  f.set_reason(rule.message().empty()
+                   ? "expression `" + rule.expression().text() + "` is false for " + values
+                   : rule.message() + " (" + values + ")");
+  return f;
 }
 
 v1::Fate RuleValidator::RecordFate(const CompiledRule& rule, const Record& rec,
@@ -121,15 +171,6 @@ std::string RuleValidator::FieldsText(const std::vector<int>& fields,
     out += (out.empty() ? "" : ", ") + spec.name + "=" + text;
   }
   return out;
-}
-
-std::string RuleValidator::RecordJson(const Record& rec, const Schema& schema) const {
-  nlohmann::json j = nlohmann::json::object();
-  for (size_t i = 0; i < schema.fields.size() && i < rec.values.size(); ++i) {
-    auto text = FormatValue(schema.fields[i], rec.values[i]);
-    j[schema.fields[i].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
-  }
-  return j.dump();
 }
 
 bool RuleValidator::Correct(const v1::RecordDecision& d, const Schema& schema, Record* rec,
@@ -170,6 +211,137 @@ bool RuleValidator::Correct(const v1::RecordDecision& d, const Schema& schema, R
   return true;
 }
 
+RuleValidator::Verdict RuleValidator::Check(const Record& original, const Columns& columns,
+                                            Record* corrected, std::vector<v1::Fate>* fates) {
+  Verdict v;
+  v.rec = &original;
+  const v1::RecordDecision* decision = nullptr;
+  if (!decisions_.empty()) {
+    auto d = decisions_.find({original.source, original.key});
+    if (d != decisions_.end()) decision = d->second;
+  }
+  if (decision != nullptr && !decision->corrections().empty()) {
+    *corrected = original;
+    if (!Correct(*decision, *columns.schema, corrected, fates)) {
+      v.settled = true;  // rejected
+      return v;
+    }
+    v.rec = corrected;
+  }
+  const Record& rec = *v.rec;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    const CompiledRule& rule = rules_[r];
+    if (rule.is_unique() || rule.is_reference()) continue;
+    const v1::FateKind kind = rule.fate_kind();
+    // Once the terminal fate is known only warnings still matter.
+    if (v.error >= 0 && kind != v1::FATE_WARNING) continue;
+    if (v.review >= 0 && kind == v1::FATE_REVIEW) continue;
+    if (rule.is_expression()) {
+      if (rule.expression().Evaluate(rec.values, &columns.map, options_.today) != Truth::kFalse) {
+        continue;
+      }
+    } else if (rule.Check(ValueAt(rec, columns.indexes[r]), &scratch_)) {
+      continue;
+    }
+    if (kind == v1::FATE_WARNING) {
+      if (rule.is_expression()) {
+        fates->push_back(ExpressionFate(rule, rec, kind, columns.map));
+      } else {
+        fates->push_back(MakeFate(rule, rec, ValueAt(rec, columns.indexes[r])));
+      }
+    } else if (kind == v1::FATE_REJECTED) {
+      v.error = static_cast<int>(r);
+    } else {
+      v.review = static_cast<int>(r);
+    }
+  }
+  // A steward's decision outranks the review rules: load releases the
+  // record, reject rejects it. Error rules still reject.
+  if (decision != nullptr) {
+    v1::Fate f;
+    f.set_source(rec.source);
+    f.set_key(rec.key);
+    f.set_stage(kStewardStage);
+    f.set_line(rec.line);
+    std::string by = "steward " + decision->steward() +
+                     (decision->decided_ms() ? " on " + DayText(decision->decided_ms()) : "") +
+                     (decision->note().empty() ? "" : " (" + decision->note() + ")");
+    if (decision->decision() == "reject") {
+      if (v.error < 0) {
+        f.set_kind(v1::FATE_REJECTED);
+        f.set_rule("steward_reject");
+        f.set_reason("rejected by " + by);
+        fates->push_back(std::move(f));
+        v.settled = true;
+      }
+    } else {
+      f.set_kind(v1::FATE_WARNING);
+      f.set_rule("steward_decision");
+      f.set_reason("released for loading by " + by +
+                   (v.review >= 0 ? ", despite rule " + rules_[v.review].name() : ""));
+      fates->push_back(std::move(f));
+      v.review = -1;
+    }
+  }
+  return v;
+}
+
+v1::Fate RuleValidator::TerminalFate(int terminal, const Record& rec, const Columns& columns,
+                                     const std::pair<std::string, std::string>& owner,
+                                     std::vector<v1::ReviewItem>* items) const {
+  const CompiledRule& rule = rules_[terminal];
+  v1::Fate fate;
+  if (rule.is_unique()) {
+    fate = RecordFate(rule, rec, rule.fate_kind());
+    std::string values = FieldsText(rule.unique_fields(), rec.values, columns.map);
+    fate.set_value(values);
+    fate.set_reason(values + " already used by " + owner.first + ":" + owner.second);
+    fate.set_suggestion("a duplicate of " + owner.first + ":" + owner.second +
+                        ": merge them through dedup, or correct the value");
+  } else if (rule.is_expression()) {
+    fate = ExpressionFate(rule, rec, rule.fate_kind(), columns.map);
+  } else {
+    fate = MakeFate(rule, rec, ValueAt(rec, columns.indexes[terminal]));
+  }
+  if (fate.kind() == v1::FATE_REVIEW && items != nullptr) {
+    items->push_back(RecordReviewItem(entity_, fate, RecordJson(*columns.schema, rec)));
+  }
+  return fate;
+}
+
+RuleValidator::Columns RuleValidator::ColumnsOf(const Schema& schema) const {
+  Columns c;
+  c.schema = &schema;
+  // Batches normally carry the entity schema; resolve by name otherwise, and
+  // treat a field the batch lacks as NULL.
+  if (schema == schema_) {
+    c.indexes = indexes_;
+    c.map = identity_;
+    return c;
+  }
+  c.indexes = IndexesFor(schema);
+  for (const auto& f : schema_.fields) c.map.push_back(schema.IndexOf(f.name));
+  return c;
+}
+
+std::optional<v1::Fate> RuleValidator::Judge(const Record& rec, const Schema& schema,
+                                             v1::ReviewItem* item) {
+  if (!judged_.schema || !(schema == *judged_.schema)) {
+    judged_.schema = schema;
+    judged_.columns = ColumnsOf(*judged_.schema);
+  }
+  std::vector<v1::Fate> fates;
+  Record corrected;
+  const Verdict v = Check(rec, judged_.columns, &corrected, &fates);
+  if (v.settled) return std::move(fates.back());  // the steward's rejection
+  const int terminal = v.error >= 0 ? v.error : v.review;
+  if (terminal < 0) return std::nullopt;
+  std::vector<v1::ReviewItem> items;
+  v1::Fate fate = TerminalFate(terminal, *v.rec, judged_.columns, {}, item ? &items : nullptr);
+  if (item != nullptr && !items.empty()) *item = std::move(items.front());
+  return fate;
+}
+
 Status RuleValidator::Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates,
                             std::vector<v1::ReviewItem>* items) {
   out->id = in.id;
@@ -181,101 +353,19 @@ Status RuleValidator::Apply(const RecordBatch& in, RecordBatch* out, std::vector
   // and a free per value (the stage passes the same batch each time).
   out->records.reserve(in.records.size());
   size_t used = 0;
-  // Batches normally carry the entity schema; resolve by name otherwise, and
-  // treat a field the batch lacks as NULL.
-  const bool same = in.schema == schema_;
-  const std::vector<int> batch_indexes = same ? std::vector<int>() : IndexesFor(in.schema);
-  const std::vector<int>& indexes = same ? indexes_ : batch_indexes;
-  std::vector<int> batch_map;  // entity field -> batch column
-  if (!same) {
-    for (const auto& f : schema_.fields) batch_map.push_back(in.schema.IndexOf(f.name));
-  }
-  const std::vector<int>& map = same ? identity_ : batch_map;
-  static const Value kNull;
-  auto value_of = [&](const Record& rec, int idx) -> const Value& {
-    return idx >= 0 && static_cast<size_t>(idx) < rec.values.size() ? rec.values[idx] : kNull;
-  };
+  const Columns columns = ColumnsOf(in.schema);
+  const std::vector<int>& map = columns.map;
   if (unique_) SLUICE_RETURN_IF_ERROR(unique_->Begin());
   std::vector<std::pair<int, std::string>> claims;          // (rule, value) to claim
   std::vector<std::pair<std::string, std::string>> owners;  // per rule: owner on failure
   owners.resize(rules_.size());
+  Record corrected;
   for (const Record& original : in.records) {
-    const Record* rec = &original;
-    Record corrected;
-    const v1::RecordDecision* decision = nullptr;
-    if (!decisions_.empty()) {
-      auto d = decisions_.find({original.source, original.key});
-      if (d != decisions_.end()) decision = d->second;
-    }
-    if (decision != nullptr && !decision->corrections().empty()) {
-      corrected = original;
-      if (!Correct(*decision, in.schema, &corrected, fates)) continue;  // rejected
-      rec = &corrected;
-    }
-    int error = -1;   // first failing error rule
-    int review = -1;  // first failing review rule
-    for (size_t r = 0; r < rules_.size(); ++r) {
-      const CompiledRule& rule = rules_[r];
-      if (rule.is_unique() || rule.is_reference()) continue;
-      const v1::FateKind kind = rule.fate_kind();
-      // Once the terminal fate is known only warnings still matter.
-      if (error >= 0 && kind != v1::FATE_WARNING) continue;
-      if (review >= 0 && kind == v1::FATE_REVIEW) continue;
-      if (rule.is_expression()) {
-        if (rule.expression().Evaluate(rec->values, &map, options_.today) != Truth::kFalse) {
-          continue;
-        }
-      } else if (rule.Check(value_of(*rec, indexes[r]), &scratch_)) {
-        continue;
-      }
-      if (kind == v1::FATE_WARNING) {
-        if (rule.is_expression()) {
-          v1::Fate f = RecordFate(rule, *rec, kind);
-          std::string values = FieldsText(rule.expression().fields(), rec->values, map);
-          f.set_value(values);
-          f.set_reason(rule.message().empty()
-                           ? "expression `" + rule.expression().text() + "` is false for " + values
-                           : rule.message() + " (" + values + ")");
-          fates->push_back(std::move(f));
-        } else {
-          fates->push_back(MakeFate(rule, *rec, value_of(*rec, indexes[r])));
-        }
-      } else if (kind == v1::FATE_REJECTED) {
-        error = static_cast<int>(r);
-      } else {
-        review = static_cast<int>(r);
-      }
-    }
-    // A steward's decision outranks the review rules: load releases the
-    // record, reject rejects it. Error rules still reject.
-    bool steward_reject = false;
-    if (decision != nullptr) {
-      v1::Fate f;
-      f.set_source(rec->source);
-      f.set_key(rec->key);
-      f.set_stage(kStewardStage);
-      f.set_line(rec->line);
-      std::string by = "steward " + decision->steward() +
-                       (decision->decided_ms() ? " on " + DayText(decision->decided_ms()) : "") +
-                       (decision->note().empty() ? "" : " (" + decision->note() + ")");
-      if (decision->decision() == "reject") {
-        steward_reject = error < 0;
-        f.set_kind(v1::FATE_REJECTED);
-        f.set_rule("steward_reject");
-        f.set_reason("rejected by " + by);
-      } else {
-        f.set_kind(v1::FATE_WARNING);
-        f.set_rule("steward_decision");
-        f.set_reason("released for loading by " + by +
-                     (review >= 0 ? ", despite rule " + rules_[review].name() : ""));
-        review = -1;
-      }
-      if (f.kind() == v1::FATE_WARNING) fates->push_back(f);
-      if (steward_reject) {
-        fates->push_back(std::move(f));
-        continue;
-      }
-    }
+    const Verdict v = Check(original, columns, &corrected, fates);
+    if (v.settled) continue;  // rejected by a steward
+    const Record* rec = v.rec;
+    int error = v.error;
+    int review = v.review;
     // Uniqueness last: only a record that is not rejected claims its values.
     claims.clear();
     if (unique_ && error < 0) {
@@ -285,9 +375,9 @@ Status RuleValidator::Apply(const RecordBatch& in, RecordBatch* out, std::vector
         std::string value;
         bool null = false;
         for (int f : rule.unique_fields()) {
-          const Value& v = value_of(*rec, map[f]);
-          if (v.is_null) null = true;
-          value += FormatValue(schema_.fields[f], v).value_or("");
+          const Value& val = ValueAt(*rec, map[f]);
+          if (val.is_null) null = true;
+          value += FormatValue(schema_.fields[f], val).value_or("");
           value.push_back('\x1f');
         }
         if (null) continue;  // like SQL: NULLs never collide
@@ -330,42 +420,7 @@ Status RuleValidator::Apply(const RecordBatch& in, RecordBatch* out, std::vector
       ++used;
       continue;
     }
-    const CompiledRule& rule = rules_[terminal];
-    v1::Fate fate;
-    if (rule.is_unique()) {
-      fate = RecordFate(rule, *rec, rule.fate_kind());
-      std::string values = FieldsText(rule.unique_fields(), rec->values, map);
-      const auto& owner = owners[terminal];
-      fate.set_value(values);
-      fate.set_reason(values + " already used by " + owner.first + ":" + owner.second);
-      fate.set_suggestion("a duplicate of " + owner.first + ":" + owner.second +
-                          ": merge them through dedup, or correct the value");
-    } else if (rule.is_expression()) {
-      fate = RecordFate(rule, *rec, rule.fate_kind());
-      std::string values = FieldsText(rule.expression().fields(), rec->values, map);
-      fate.set_value(values);
-      fate.set_reason(rule.message().empty()
-                          ? "expression `" + rule.expression().text() + "` is false for " + values
-                          : rule.message() + " (" + values + ")");
-    } else {
-      fate = MakeFate(rule, *rec, value_of(*rec, indexes[terminal]));
-    }
-    if (fate.kind() == v1::FATE_REVIEW && items != nullptr) {
-      v1::ReviewItem item;
-      item.set_kind("record");
-      item.set_entity(entity_);
-      item.set_source(rec->source);
-      item.set_key(rec->key);
-      item.set_stage(kStage);
-      item.set_rule(fate.rule());
-      item.set_field(fate.field());
-      item.set_value(fate.value());
-      item.set_reasons(fate.reason());
-      item.set_suggestion(fate.suggestion());
-      item.set_record_json(RecordJson(*rec, in.schema));
-      items->push_back(std::move(item));
-    }
-    fates->push_back(std::move(fate));
+    fates->push_back(TerminalFate(terminal, *rec, columns, owners[terminal], items));
   }
   out->records.resize(used);
   if (unique_) SLUICE_RETURN_IF_ERROR(unique_->Commit());

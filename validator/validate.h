@@ -3,12 +3,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -44,6 +45,15 @@ class EntityValidator {
   // `out` again saves their allocations).
   virtual Status Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates,
                        std::vector<v1::ReviewItem>* items = nullptr) = 0;
+
+  // The terminal fate Apply would give `rec` (of `schema`) by its
+  // record-level rules, every kind but unique and reference, after the
+  // steward's decisions on it; nothing when it passes them. Records nothing
+  // and claims no unique value: the deduper asks it so that it elects only
+  // survivors that validation passes (docs/dedup.md#clusters-and-validation).
+  // `item`, when not null, receives the review item of a REVIEW fate.
+  virtual std::optional<v1::Fate> Judge(const Record& rec, const Schema& schema,
+                                        v1::ReviewItem* item = nullptr) = 0;
 };
 
 // Days since 1970-01-01 of a run id "run-YYYYMMDDT...", else of today (UTC).

@@ -19,7 +19,11 @@ Status AuditStore::InitMatches() {
       "CREATE INDEX IF NOT EXISTS match_decisions_b ON match_decisions(entity, b_source, b_key);"
       "CREATE TABLE IF NOT EXISTS match_summaries(run_id TEXT, wave INTEGER, entity TEXT,"
       " comparisons INTEGER, merge_pairs INTEGER, review_pairs INTEGER,"
-      " distinct_pairs INTEGER, notes TEXT, PRIMARY KEY(run_id, wave, entity));");
+      " distinct_pairs INTEGER, notes TEXT, PRIMARY KEY(run_id, wave, entity));"
+      // Issue 14: each golden record's provenance, field by field.
+      "CREATE TABLE IF NOT EXISTS golden_records(run_id TEXT, wave INTEGER, entity TEXT,"
+      " source TEXT, key TEXT, record BLOB);"
+      "CREATE INDEX IF NOT EXISTS golden_records_by_key ON golden_records(entity, source, key);");
 }
 
 Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
@@ -35,6 +39,13 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
     SLUICE_RETURN_IF_ERROR(del.Bind(2, wave));
     SLUICE_RETURN_IF_ERROR(del.Bind(3, entity));
     SLUICE_RETURN_IF_ERROR(del.Run());
+    SLUICE_ASSIGN_OR_RETURN(
+        auto del_golden,
+        db_->Prepare("DELETE FROM golden_records WHERE run_id=? AND wave=? AND entity=?"));
+    SLUICE_RETURN_IF_ERROR(del_golden.Bind(1, run_id));
+    SLUICE_RETURN_IF_ERROR(del_golden.Bind(2, wave));
+    SLUICE_RETURN_IF_ERROR(del_golden.Bind(3, entity));
+    SLUICE_RETURN_IF_ERROR(del_golden.Run());
   }
   SLUICE_ASSIGN_OR_RETURN(
       auto ins, db_->Prepare("INSERT INTO match_decisions VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -65,6 +76,20 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
     d.SerializeToString(&blob);
     SLUICE_RETURN_IF_ERROR(ins.BindView(14, blob));
     SLUICE_RETURN_IF_ERROR(ins.Run());
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto golden,
+                          db_->Prepare("INSERT INTO golden_records VALUES(?,?,?,?,?,?)"));
+  for (const v1::GoldenRecord& g : commit.golden_records()) {
+    SLUICE_RETURN_IF_ERROR(golden.Reset());
+    SLUICE_RETURN_IF_ERROR(golden.Bind(1, run_id));
+    SLUICE_RETURN_IF_ERROR(golden.Bind(2, wave));
+    SLUICE_RETURN_IF_ERROR(golden.Bind(3, entity));
+    SLUICE_RETURN_IF_ERROR(golden.Bind(4, g.source()));
+    SLUICE_RETURN_IF_ERROR(golden.Bind(5, g.key()));
+    blob.clear();
+    g.SerializeToString(&blob);
+    SLUICE_RETURN_IF_ERROR(golden.BindView(6, blob));
+    SLUICE_RETURN_IF_ERROR(golden.Run());
   }
   const v1::MatchSummary& s = commit.match_summary();
   std::string notes;
@@ -102,6 +127,31 @@ Result<std::vector<MatchDecisionRow>> AuditStore::MatchDecisionsOf(const std::st
     std::string_view blob = st.ColumnText(2);
     if (!r.decision.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
       return Status::Corruption("match decision of " + source + ":" + key + " in run " + r.run_id +
+                                " cannot be read");
+    }
+  }
+  return out;
+}
+
+Result<std::vector<GoldenRecordRow>> AuditStore::GoldenRecordsOf(const std::string& entity,
+                                                                 const std::string& source,
+                                                                 const std::string& key) {
+  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT run_id, wave, record FROM golden_records"
+                                                " WHERE entity=? AND source=? AND key=?"
+                                                " ORDER BY rowid"));
+  SLUICE_RETURN_IF_ERROR(st.Bind(1, entity));
+  SLUICE_RETURN_IF_ERROR(st.Bind(2, source));
+  SLUICE_RETURN_IF_ERROR(st.Bind(3, key));
+  std::vector<GoldenRecordRow> out;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    GoldenRecordRow& r = out.emplace_back();
+    r.run_id = std::string(st.ColumnText(0));
+    r.wave = static_cast<int>(st.ColumnInt64(1));
+    std::string_view blob = st.ColumnText(2);
+    if (!r.record.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+      return Status::Corruption("golden record of " + source + ":" + key + " in run " + r.run_id +
                                 " cannot be read");
     }
   }

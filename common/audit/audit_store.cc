@@ -354,8 +354,21 @@ Result<std::map<std::string, int64_t>> AuditStore::DecimalSums(const std::string
 
 Status AuditStore::ForEachFate(const std::string& run_id, int wave, const std::string& entity,
                                const std::function<void(const FateRow&)>& fn) {
+  return ForEachFateWhere("", run_id, wave, entity, fn);
+}
+
+Status AuditStore::ForEachUnloadedFate(const std::string& run_id, int wave,
+                                       const std::string& entity,
+                                       const std::function<void(const FateRow&)>& fn) {
+  return ForEachFateWhere(" AND (kind='rejected' OR kind='review')", run_id, wave, entity, fn);
+}
+
+Status AuditStore::ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,
+                                    const std::string& entity,
+                                    const std::function<void(const FateRow&)>& fn) {
   SLUICE_ASSIGN_OR_RETURN(
-      auto st, db_->Prepare("SELECT * FROM fates WHERE run_id=? AND wave=? AND entity=?"));
+      auto st, db_->Prepare("SELECT * FROM fates WHERE run_id=? AND wave=? AND entity=?" +
+                            std::string(also)));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
@@ -371,7 +384,8 @@ Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
                                       const std::string& entity,
                                       const std::function<void(const FateSummary&)>& fn) {
   SLUICE_ASSIGN_OR_RETURN(auto st,
-                          db_->Prepare("SELECT source, key, kind, target_id, content_hash"
+                          db_->Prepare("SELECT source, key, kind, target_id, content_hash, rule,"
+                                       " survivor_source, survivor_key"
                                        " FROM fates WHERE run_id=? AND wave=? AND entity=?"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
@@ -393,6 +407,9 @@ Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
     f.kind = text(2);
     f.target_id = sqlite3_value_int64(sqlite3_column_value(st.raw(), 3));
     f.content_hash = static_cast<uint64_t>(sqlite3_value_int64(sqlite3_column_value(st.raw(), 4)));
+    f.rule = text(5);
+    f.survivor_source = text(6);
+    f.survivor_key = text(7);
     fn(f);
   }
   return Status::Ok();

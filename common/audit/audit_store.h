@@ -67,6 +67,9 @@ struct FateSummary {
   std::string_view kind;  // "loaded", "merged", "rejected", "review" or "warning"
   int64_t target_id = 0;
   uint64_t content_hash = 0;
+  std::string_view rule;
+  std::string_view survivor_source;  // merged: the survivor
+  std::string_view survivor_key;
 };
 
 // A stored review item with the run it was held in.
@@ -81,6 +84,13 @@ struct MatchDecisionRow {
   std::string run_id;
   int wave = 0;
   v1::MatchDecision decision;
+};
+
+// A stored golden record's provenance with the run it was built in.
+struct GoldenRecordRow {
+  std::string run_id;
+  int wave = 0;
+  v1::GoldenRecord record;
 };
 
 // How often a rule failed in a run.
@@ -123,6 +133,11 @@ class AuditStore {
   // Calls `fn` for every fate of a run's entity in a wave.
   Status ForEachFate(const std::string& run_id, int wave, const std::string& entity,
                      const std::function<void(const FateRow&)>& fn);
+  // Calls `fn` for every REJECTED and REVIEW fate of a run's entity in a
+  // wave: the records that have no row of their own (issue 14: their
+  // children follow them).
+  Status ForEachUnloadedFate(const std::string& run_id, int wave, const std::string& entity,
+                             const std::function<void(const FateRow&)>& fn);
   // Calls `fn` for every fate of a run's entity in a wave, like ForEachFate,
   // with only the columns of a FateSummary and without copying them: for
   // reading millions of fates.
@@ -206,6 +221,11 @@ class AuditStore {
   Result<std::vector<MatchDecisionRow>> MatchDecisionsOf(const std::string& entity,
                                                          const std::string& source,
                                                          const std::string& key);
+  // The provenance of the golden records whose survivor is (entity, source,
+  // key), oldest first (stored with the dedup_resolve commit's decisions).
+  Result<std::vector<GoldenRecordRow>> GoldenRecordsOf(const std::string& entity,
+                                                       const std::string& source,
+                                                       const std::string& key);
 
  private:
   Status InitLineage();  // creates the lineage table
@@ -214,6 +234,9 @@ class AuditStore {
   Status InitWaves();    // audit_waves.cc
   Status InitReview();   // creates the review and error-log tables
   Status InitMatches();  // audit_matches.cc
+  // ForEachFate with `also` (" AND ...") added to its condition.
+  Status ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,
+                          const std::string& entity, const std::function<void(const FateRow&)>& fn);
 
   std::unique_ptr<SqliteDb> db_;
   Statement insert_fate_;

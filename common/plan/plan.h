@@ -190,9 +190,9 @@ struct DedupSpec {
   std::vector<std::string> key_fields;       // records with equal, non-NULL keys merge
   std::vector<std::string> source_priority;  // first listed wins
   std::string most_recent_field;             // then the latest value of this field wins
-  // Golden record: field -> survivorship rule (survivor, non_null,
-  // most_complete, most_recent, source_priority). Unlisted fields use
-  // `default_field_rule`.
+  // Golden record: field -> survivorship strategy (survivor, non_null,
+  // most_complete, most_frequent, longest, most_recent, source_priority;
+  // deduper/survivorship.h). Unlisted fields use `default_field_rule`.
   std::map<std::string, std::string> field_rules;
   std::string default_field_rule = "survivor";
 

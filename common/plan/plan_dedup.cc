@@ -333,13 +333,15 @@ void ParseSurvivorship(const YAML::Node& node, const std::string& path, const En
       AddIssue(issues, at, "must be a date, timestamp or int field");
     }
   }
-  static const std::set<std::string> kFieldRules = {"survivor", "non_null", "most_complete",
-                                                    "most_recent", "source_priority"};
+  static const std::set<std::string> kFieldRules = {"survivor",       "non_null", "most_complete",
+                                                    "most_frequent",  "longest",  "most_recent",
+                                                    "source_priority"};
   auto check_rule = [&](const std::string& rule, const std::string& at) {
     if (!kFieldRules.count(rule)) {
       AddIssue(issues, at,
                "unknown survivorship rule '" + rule +
-                   "' (survivor, non_null, most_complete, most_recent, source_priority)");
+                   "' (survivor, non_null, most_complete, most_frequent, longest, "
+                   "most_recent, source_priority)");
     } else if (rule == "most_recent" && spec->most_recent_field.empty()) {
       AddIssue(issues, at, "most_recent needs survivorship.most_recent");
     }

@@ -23,9 +23,10 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   const std::string name = spec.substr(0, eq);
   const std::optional<std::string> value =
       eq == std::string::npos ? std::nullopt : std::optional(spec.substr(eq + 1));
-  if (name == "sigkill_in_round4") {
+  if (name == "sigkill_in_round4" || name == "elect_invalid_survivors") {
     if (value) return Status::InvalidArgument("test fault '" + spec + "' takes no value");
-    faults.sigkill_in_round4 = true;
+    (name == "sigkill_in_round4" ? faults.sigkill_in_round4 : faults.elect_invalid_survivors) =
+        true;
     return faults;
   }
   if (!value) return Status::InvalidArgument("test fault '" + spec + "' needs a value (NAME=V)");
@@ -39,7 +40,8 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   } else {
     return Status::InvalidArgument(
         "unknown test fault '" + name +
-        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, drop_key=K)");
+        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, "
+        "elect_invalid_survivors, drop_key=K)");
   }
   return faults;
 }

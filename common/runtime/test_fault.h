@@ -21,6 +21,10 @@ struct TestFaults {
   // `sigkill_in_round4`: a dedup shard dies in round 4 of a resolve, once it
   // published its members.
   bool sigkill_in_round4 = false;
+  // `elect_invalid_survivors`: a dedup shard elects survivors without asking
+  // validation (as before issue 14), so that the reconciler's
+  // survivor_check can be seen to fail.
+  bool elect_invalid_survivors = false;
   // `drop_key=K`: the transformer loses the record with key K between
   // itself and the next stage without saying so.
   std::optional<std::string> drop_key;

@@ -30,6 +30,11 @@ TEST(TestFaultSpec, EachFaultSetsItsField) {
   ASSERT_TRUE(round4.ok());
   EXPECT_TRUE(round4->sigkill_in_round4);
 
+  auto invalid = ParseTestFaults("elect_invalid_survivors");
+  ASSERT_TRUE(invalid.ok());
+  EXPECT_TRUE(invalid->elect_invalid_survivors);
+  EXPECT_FALSE(invalid->sigkill_in_round4);
+
   auto drop = ParseTestFaults("drop_key=CRM0000042");
   ASSERT_TRUE(drop.ok());
   EXPECT_EQ(drop->drop_key, "CRM0000042");
@@ -43,9 +48,10 @@ TEST(TestFaultSpec, AKeyMayHoldAnEqualsSign) {
 }
 
 TEST(TestFaultSpec, MistakesAreInvalidArguments) {
-  for (const char* spec : {"sigkill_afterr=5", "sigkill", "sigkill_after", "sigkill_after=",
-                           "sigkill_after=five", "sigkill_after=5x", "sigkill_after=-1",
-                           "sigkill_in_round4=1", "drop_key=", "drop_key", "=5"}) {
+  for (const char* spec :
+       {"sigkill_afterr=5", "sigkill", "sigkill_after", "sigkill_after=", "sigkill_after=five",
+        "sigkill_after=5x", "sigkill_after=-1", "sigkill_in_round4=1", "elect_invalid_survivors=1",
+        "drop_key=", "drop_key", "=5"}) {
     auto f = ParseTestFaults(spec);
     ASSERT_FALSE(f.ok()) << spec;
     EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument) << spec;
