@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 
@@ -47,6 +47,10 @@ struct EntitySourceSummary {
   bool reconciled = false;
   std::string ri_check = "n/a";        // the entity's reference check: PASS, FAIL or n/a
   uint64_t unresolved_references = 0;  // of the entity, in the whole target
+  // The source's merged records reach a loaded row (issue 14): PASS, FAIL
+  // or n/a (none merged, or not reconciled).
+  std::string survivor_check = "n/a";
+  uint64_t unresolved_survivors = 0;  // merged records of the source that reach no row
 };
 
 struct RunSummary {

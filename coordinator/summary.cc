@@ -51,6 +51,14 @@ std::string SummaryText(const RunSummary& s) {
           " unresolved);";
   }
   if (!ri.empty()) out += "ri_check:" + ri + "\n";
+  std::string survivors;
+  for (const auto& r : s.rows) {
+    if (r.survivor_check == "n/a") continue;
+    survivors += " " + r.entity + "/" + r.source + ": " + r.survivor_check + " (" +
+                 std::to_string(r.unresolved_survivors) + " of " + std::to_string(r.merged) +
+                 " merged reach no row);";
+  }
+  if (!survivors.empty()) out += "survivor_check:" + survivors + "\n";
   for (const auto& r : s.reconciliation) out += "reconciliation " + r + "\n";
   for (const auto& r : s.reports) out += "report: " + r + "\n";
   return out;
@@ -80,7 +88,9 @@ std::string SummaryJson(const RunSummary& s) {
                              {"unchanged", r.unchanged},
                              {"reconciled", r.reconciled},
                              {"ri_check", r.ri_check},
-                             {"unresolved_references", r.unresolved_references}});
+                             {"unresolved_references", r.unresolved_references},
+                             {"survivor_check", r.survivor_check},
+                             {"unresolved_survivors", r.unresolved_survivors}});
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -114,6 +114,11 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
       row.ri_check = check.verdict();
       row.unresolved_references = check.unresolved();
     }
+    for (const auto& check : r.survivor_checks()) {
+      if (check.entity() != row.entity || check.source() != row.source) continue;
+      row.survivor_check = check.verdict();
+      row.unresolved_survivors = check.unresolved();
+    }
   }
   if (!r.passed()) {
     Halt("reconciliation failed in wave " + name + ": " + r.summary() + "see " + r.report_path());

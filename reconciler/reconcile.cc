@@ -161,6 +161,15 @@ void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
   }
 }
 
+// Per source: merged records and those that reach no loaded row.
+nlohmann::ordered_json SurvivorsJson(const SurvivorCheck& check) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [source, c] : check.by_source) {
+    out[source] = {{"merged", c.merged}, {"unresolved", c.unresolved}};
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
@@ -273,6 +282,38 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   return r;
 }
 
+Result<SurvivorCheck> CheckSurvivors(const Entity& entity, const ReconcileInput& input,
+                                     Target* target) {
+  if (input.merged.empty()) return SurvivorCheck{};
+  // Only the records a chain can reach: every survivor named.
+  std::map<std::string, RecordFate> fates;
+  for (const MergedLink& link : input.merged) {
+    fates.emplace(FateKey(link.survivor_source, link.survivor_key), RecordFate{});
+  }
+  for (const MergedLink& link : input.merged) {
+    auto it = fates.find(FateKey(link.source, link.key));
+    if (it == fates.end()) continue;
+    it->second.kind = "merged";
+    it->second.survivor_source = link.survivor_source;
+    it->second.survivor_key = link.survivor_key;
+  }
+  for (const ExpectedLoad& load : input.loaded) {
+    auto it = fates.find(FateKey(load.source, load.key));
+    if (it == fates.end() || !it->second.kind.empty()) continue;
+    it->second.kind = "loaded";
+    it->second.target_id = load.target_id;
+  }
+  for (const auto& [key, fate] : input.unloaded) {
+    auto it = fates.find(key);
+    if (it != fates.end() && it->second.kind.empty()) it->second = fate;
+  }
+  // A survivor with no fate at all stays out: the check says so.
+  for (auto it = fates.begin(); it != fates.end();) {
+    it = it->second.kind.empty() ? fates.erase(it) : std::next(it);
+  }
+  return CheckSurvivors(entity, input.merged, fates, target);
+}
+
 std::string ReconciliationJson(const std::string& run_id, int wave,
                                const std::vector<EntityReconciliation>& entities) {
   using Json = nlohmann::ordered_json;
@@ -323,7 +364,10 @@ std::string ReconciliationJson(const std::string& run_id, int wave,
                     {"references", e.ri.references},
                     {"unresolved_references", e.ri.unresolved},
                     {"unresolved_by_field", e.ri.unresolved_by_field},
-                    {"unresolved_examples", e.ri.examples}});
+                    {"unresolved_examples", e.ri.examples},
+                    {"survivor_check", e.survivors.Verdict()},
+                    {"survivors", SurvivorsJson(e.survivors)},
+                    {"unresolved_survivor_examples", e.survivors.examples}});
   }
   Json doc = {{"run_id", run_id},
               {"wave", wave},

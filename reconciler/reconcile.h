@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "common/connectors/connector.h"
-#include "common/plan/plan.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 #include "reconciler/ri_check.h"
+#include "reconciler/survivor_check.h"
 
 namespace sluice {
 
@@ -34,6 +35,10 @@ struct ReconcileInput {
   std::map<std::string, uint64_t> fate_checksum;  // source -> sum KeyHash over fates
   std::vector<ExpectedLoad> loaded;               // every LOADED fate
   std::map<std::string, int64_t> decimal_sums;    // field -> expected sum of loaded units
+  std::vector<MergedLink> merged;                 // every MERGED fate
+  // Every REJECTED and REVIEW fate, by FateKey: where a survivor chain may
+  // end without a row.
+  std::map<std::string, RecordFate> unloaded;
 };
 
 struct FieldDifference {
@@ -66,6 +71,7 @@ struct EntityReconciliation {
   std::map<std::string, SourceBalance> balances;  // source -> the numbers behind conservation
   std::map<std::string, int> decimal_scales;      // field -> scale, for the report
   ReferenceCheck ri;  // every reference resolves (filled by the caller; FAIL fails the entity)
+  SurvivorCheck survivors;  // every merged record reaches a loaded row (idem)
 };
 
 // Compares `input` with what `target` holds for `entity`: per source,
@@ -77,6 +83,13 @@ struct EntityReconciliation {
 // differences. Fails only when the target cannot be read.
 Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
                                              Target* target);
+
+// The survivor check of `input`'s merged records against `target`
+// (reconciler/survivor_check.h), the chains followed through `input`'s
+// loaded, merged and unloaded fates. Fails only when the target cannot be
+// read.
+Result<SurvivorCheck> CheckSurvivors(const Entity& entity, const ReconcileInput& input,
+                                     Target* target);
 
 // The wave's JSON report (pretty-printed): run_id, wave, verdict "PASS" or
 // "FAIL", and per entity its conservation, row matching, differences (at

@@ -51,6 +51,13 @@ Result<ReconcileInput> ReadReconcileInput(AuditStore& audit, const std::string& 
     last->checksum.Add(f.source, f.key);
     if (kind == 0) {
       in.loaded.push_back({std::string(f.source), std::string(f.key), f.content_hash, f.target_id});
+    } else if (kind == 1) {
+      in.merged.push_back({std::string(f.source), std::string(f.key),
+                           std::string(f.survivor_source), std::string(f.survivor_key)});
+    } else {
+      RecordFate& u = in.unloaded[FateKey(f.source, f.key)];
+      u.kind = kTerminalKinds[kind];
+      u.rule = f.rule;
     }
   }));
   for (const SourceFates& s : sources) {
@@ -81,6 +88,7 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   SLUICE_ASSIGN_OR_RETURN(auto target, OpenTarget(ctx_.plan.target));
   std::vector<EntityReconciliation> results;
   google::protobuf::RepeatedPtrField<v1::ReferenceCheck> res_checks;
+  google::protobuf::RepeatedPtrField<v1::SurvivorCheck> survivor_checks;
   bool passed = true;
   std::string summary;
   for (const auto& name : ctx_.plan.waves[wave].entities) {
@@ -91,7 +99,8 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
                             ReadReconcileInput(*audit, lease.batch().run_id(), wave, name));
     SLUICE_ASSIGN_OR_RETURN(EntityReconciliation r, ReconcileEntity(*entity, input, target.get()));
     SLUICE_ASSIGN_OR_RETURN(r.ri, CheckReferences(ctx_.plan.model, *entity, target.get()));
-    r.passed = r.passed && r.ri.passed();
+    SLUICE_ASSIGN_OR_RETURN(r.survivors, CheckSurvivors(*entity, input, target.get()));
+    r.passed = r.passed && r.ri.passed() && r.survivors.passed();
     passed = passed && r.passed;
     summary += name + ": " + (r.passed ? "PASS" : "FAIL") + " (" + std::to_string(r.matched_rows) +
                "/" + std::to_string(r.expected_rows) + " rows matched, " +
@@ -100,7 +109,25 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
       summary += ", ri_check " + r.ri.Verdict() + ": " + std::to_string(r.ri.unresolved) +
                  " unresolved of " + std::to_string(r.ri.references) + " references";
     }
+    if (r.survivors.checked) {
+      summary += ", survivor_check " + r.survivors.Verdict() + ": " +
+                 std::to_string(r.survivors.unresolved) + " of " +
+                 std::to_string(r.survivors.merged) + " merged reach no loaded row";
+      for (const auto& [source, c] : r.survivors.by_source) {
+        summary += " (" + source + " " + std::to_string(c.unresolved) + "/" +
+                   std::to_string(c.merged) + ")";
+      }
+      if (!r.survivors.examples.empty()) summary += ", e.g. " + r.survivors.examples.front();
+    }
     summary += "); ";
+    for (const auto& [source, c] : r.survivors.by_source) {
+      v1::SurvivorCheck* sc = survivor_checks.Add();
+      sc->set_entity(name);
+      sc->set_source(source);
+      sc->set_merged(c.merged);
+      sc->set_unresolved(c.unresolved);
+      sc->set_verdict(c.unresolved == 0 ? "PASS" : "FAIL");
+    }
     auto* check = res_checks.Add();
     check->set_entity(name);
     check->set_verdict(r.ri.Verdict());
@@ -139,6 +166,7 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   res->set_report_path(path.string());
   res->set_summary(summary);
   *res->mutable_reference_checks() = std::move(res_checks);
+  *res->mutable_survivor_checks() = std::move(survivor_checks);
   out.Send(std::move(env));
   return Status::Ok();
 }

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/core/hash.h"
 #include "common/audit/sqlite_util.h"
+#include "common/core/hash.h"
 
 namespace sluice::testing {
 
@@ -101,6 +101,27 @@ void PrepareConsolidation(const std::string& dir,
   }
   auto built = Shell("sqlite3 " + dir + "/data/us.db < " + dir + "/data/us.sql");
   if (built.exit_code != 0) throw std::runtime_error("sqlite3 failed: " + built.err);
+}
+
+std::map<std::pair<std::string, std::string>, nlohmann::json> Rows(const nlohmann::json& s) {
+  std::map<std::pair<std::string, std::string>, nlohmann::json> out;
+  for (const auto& e : s["entities"]) out[{e["entity"], e["source"]}] = e;
+  return out;
+}
+
+std::string TargetId(const std::string& db, const std::string& entity, const std::string& source,
+                     const std::string& key) {
+  auto rows = Query(db, "SELECT target_id FROM sluice_xref WHERE entity = '" + entity +
+                            "' AND source = '" + source + "' AND key = '" + key + "'");
+  return rows.empty() ? "" : rows[0];
+}
+
+std::string HcpRefOf(const std::string& db, const std::string& source, const std::string& key) {
+  auto rows = Query(db,
+                    "SELECT i.hcp_ref FROM interaction i JOIN sluice_xref x ON x.entity = "
+                    "'interaction' AND x.target_id = i.sluice_id WHERE x.source = '" +
+                        source + "' AND x.key = '" + key + "'");
+  return rows.empty() ? "" : rows[0];
 }
 
 CommandResult RunPlan(const std::string& dir, const std::string& extra) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -52,6 +53,17 @@ void PrepareConsolidation(const std::string& dir,
 // The total of `field` ("extracted", "loaded", ...) over the entities of a
 // run's JSON summary.
 uint64_t Sum(const nlohmann::json& summary, const char* field);
+
+// (entity, source) -> the row of a run's JSON summary.
+std::map<std::pair<std::string, std::string>, nlohmann::json> Rows(const nlohmann::json& summary);
+
+// The target id the cross-reference of `db` gives (entity, source, key); ""
+// when it has none.
+std::string TargetId(const std::string& db, const std::string& entity, const std::string& source,
+                     const std::string& key);
+
+// examples/consolidation: the hcp_ref stored for interaction (source, key).
+std::string HcpRefOf(const std::string& db, const std::string& source, const std::string& key);
 
 // `sluice run PLAN --local --json --state-dir DIR/state` plus `extra`.
 CommandResult RunPlan(const std::string& dir, const std::string& extra = "");
