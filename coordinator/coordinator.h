@@ -143,6 +143,15 @@ class Coordinator {
   // validator that restarted): tell that validator the gate is open.
   void OnValidateCommit(const std::string& from, const EntityRun& run);
 
+  // ---- the fates of parents without a row (issue 14, parent_fates.cc) ----
+
+  // Sends every loader the rejected and held records of each entity `child`
+  // references (itself excepted), read once per run from the audit store.
+  Status SendParentFates(const std::string& child);
+  // Sends a (re)registered loader what was sent so far.
+  Status SendParentFatesTo(const std::string& identity);
+  Result<v1::Envelope> CollectParentFates(const std::string& parent) const;
+
   // The coordinator's log context, naming `entity`.
   LogContext EntityLog(const std::string& entity) const {
     LogContext c = log_;
@@ -173,6 +182,8 @@ class Coordinator {
   bool halted_ = false;
   bool paused_ = false;
   bool finished_ = false;
+  // Per parent entity, the ParentFates message loaders were sent.
+  std::map<std::string, v1::Envelope> parent_fates_;
 };
 
 }  // namespace sluice::coordination

@@ -30,6 +30,8 @@ Status Coordinator::StartReady() {
 }
 
 Status Coordinator::StartEntity(const std::string& entity) {
+  // Before any of its batches can reach a loader: its parents without a row.
+  SLUICE_RETURN_IF_ERROR(SendParentFates(entity));
   EntityRun& run = waves_.Start(entity);
   for (const Mapping* m : plan_.MappingsFor(entity)) {
     leases_.LeaseStream(waves_.IngestId(entity, m->source, 0), v1::BatchRange());

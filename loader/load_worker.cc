@@ -69,6 +69,13 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
   return c;
 }
 
+Status LoadLogic::OnControl(const v1::Envelope& message, StageEmitter& out) {
+  if (message.has_parent_fates() && message.parent_fates().run_id() == ctx_.run_id) {
+    parents_.Set(message.parent_fates());
+  }
+  return Status::Ok();
+}
+
 Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   if (halted_) return Status::Ok();  // nothing more is loaded after a halt
   const Entity* entity = ctx_.plan.model.Find(batch.id.entity());
@@ -83,7 +90,7 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   // rule) and the rest of the batch loads without them. Records referencing
   // their own entity wait in self_refs_ for their parents.
   SLUICE_ASSIGN_OR_RETURN(ReferenceOutcome refs,
-                          ResolveReferences(ctx_.plan, *entity, target_.get(), &batch));
+                          ResolveReferences(ctx_.plan, *entity, target_.get(), &batch, &parents_));
   const std::vector<bool> deferred = SelfReferences::Deferred(*entity, batch, refs.orphaned);
   const bool defer = std::find(deferred.begin(), deferred.end(), true) != deferred.end();
   const v1::BatchId id = batch.id;

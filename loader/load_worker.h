@@ -8,6 +8,7 @@
 
 #include "common/connectors/connector.h"
 #include "common/runtime/worker.h"
+#include "loader/references.h"
 #include "loader/self_references.h"
 
 namespace sluice {
@@ -18,6 +19,8 @@ class LoadLogic : public StageLogic {
   bool produces() const override { return false; }
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
+  // ParentFates from the coordinator: the parents that have no row.
+  Status OnControl(const v1::Envelope& message, StageEmitter& out) override;
   void OnHalt(const std::string& reason) override {
     halted_ = true;
     if (self_refs_) self_refs_->Clear();
@@ -33,6 +36,7 @@ class LoadLogic : public StageLogic {
   std::unique_ptr<Target> target_;
   std::unique_ptr<SelfReferences> self_refs_;  // records waiting for their parent
   std::set<std::string> prepared_;
+  ParentFates parents_;  // rejected and held parents, per parent entity
   bool halted_ = false;
 };
 

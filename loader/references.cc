@@ -1,22 +1,32 @@
 #include "loader/references.h"
 
 #include <map>
-#include <nlohmann/json.hpp>
+
+#include "common/runtime/review_item.h"
 
 namespace sluice {
 namespace {
 
-// The record's values, {"field": "text" or null}, as review items carry them.
-std::string RecordJson(const Record& rec, const Schema& schema) {
-  nlohmann::json j = nlohmann::json::object();
-  for (size_t i = 0; i < schema.fields.size() && i < rec.values.size(); ++i) {
-    auto text = FormatValue(schema.fields[i], rec.values[i]);
-    j[schema.fields[i].name] = text ? nlohmann::json(*text) : nlohmann::json(nullptr);
-  }
-  return j.dump();
+std::string ParentKey(const std::string& source, const std::string& key) {
+  return source + '\x1f' + key;
 }
 
 }  // namespace
+
+void ParentFates::Set(const v1::ParentFates& message) {
+  auto& fates = by_entity_[message.entity()];
+  fates.clear();
+  fates.reserve(message.fates_size());
+  for (const v1::ParentFate& f : message.fates()) fates[ParentKey(f.source(), f.key())] = f;
+}
+
+const v1::ParentFate* ParentFates::Find(const std::string& entity, const std::string& source,
+                                        const std::string& key) const {
+  auto e = by_entity_.find(entity);
+  if (e == by_entity_.end()) return nullptr;
+  auto it = e->second.find(ParentKey(source, key));
+  return it == e->second.end() ? nullptr : &it->second;
+}
 
 const RuleSpec* FindReferenceRule(const Plan& plan, const std::string& entity,
                                   const std::string& field) {
@@ -30,8 +40,8 @@ const RuleSpec* FindReferenceRule(const Plan& plan, const std::string& entity,
 
 bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* rule, const Record& r,
                const Schema& schema, const std::string& value, const std::string& from,
-               const std::string& why, ReferenceOutcome* out) {
-  const std::string severity = rule != nullptr ? rule->severity : "error";
+               const std::string& why, ReferenceOutcome* out, const v1::ParentFate* parent) {
+  std::string severity = rule != nullptr ? rule->severity : "error";
   v1::Fate f;
   f.set_source(r.source);
   f.set_key(r.key);
@@ -40,9 +50,26 @@ bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* ru
   f.set_rule(rule != nullptr ? rule->name : "reference");
   f.set_field(field.name);
   f.set_value(value);
-  const std::string reason = "orphan reference: " + field.references + " " + value + " " + why;
+  std::string reason = "orphan reference: " + field.references + " " + value + " " + why;
   f.set_suggestion("correct the reference, or migrate " + field.references + " " + value +
                    " from " + from + " first");
+  if (parent != nullptr) {
+    // The parent exists in its source; it has no row because of its own fate.
+    const std::string named = field.references + " " + from + ":" + value;
+    if (parent->kind() == v1::FATE_REVIEW) {
+      severity = "review";  // it may load after the steward's decision: so may the child
+      reason = "parent " + named + " is held for review by " + parent->rule() +
+               "; this record loads on the run after the steward's decision on it";
+      f.set_suggestion("decide " + named +
+                       " (sluice review export/import); this record then "
+                       "loads with it on the next run");
+    } else {
+      reason = "parent " + named + " was rejected by " + parent->rule();
+      f.set_suggestion("correct " + named + " (" + parent->rule() +
+                       (parent->reason().empty() ? "" : ": " + parent->reason()) +
+                       ") and migrate it again; this record follows it");
+    }
+  }
   if (severity == "warning") {
     f.set_kind(v1::FATE_WARNING);
     f.set_reason(reason + "; loaded with " + field.name + " NULL");
@@ -52,18 +79,7 @@ bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* ru
   f.set_reason(reason);
   if (severity == "review") {
     f.set_kind(v1::FATE_REVIEW);
-    v1::ReviewItem& item = out->review_items.emplace_back();
-    item.set_kind("record");
-    item.set_entity(entity.name);
-    item.set_source(r.source);
-    item.set_key(r.key);
-    item.set_stage("load");
-    item.set_rule(f.rule());
-    item.set_field(f.field());
-    item.set_value(f.value());
-    item.set_reasons(f.reason());
-    item.set_suggestion(f.suggestion());
-    item.set_record_json(RecordJson(r, schema));
+    out->review_items.push_back(RecordReviewItem(entity.name, f, RecordJson(schema, r)));
   } else {
     f.set_kind(v1::FATE_REJECTED);
   }
@@ -86,7 +102,7 @@ std::string ParentSource(const Plan& plan, const std::string& source) {
 }
 
 Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entity, Target* target,
-                                           RecordBatch* batch) {
+                                           RecordBatch* batch, const ParentFates* parents) {
   ReferenceOutcome out;
   std::vector<size_t> columns;
   for (size_t c = 0; c < entity.fields.size(); ++c) {
@@ -122,8 +138,10 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
       if (id == 0) {
         if (!out.orphaned.empty() && out.orphaned[i]) continue;  // one terminal reason per record
         const std::string& from = parent_source[r.source];
+        const v1::ParentFate* parent =
+            parents != nullptr ? parents->Find(field.references, from, v.s) : nullptr;
         if (AddOrphan(entity, field, rule, r, batch->schema, v.s, from,
-                      "not found in source " + from, &out)) {
+                      "not found in source " + from, &out, parent)) {
           // Loaded all the same, without the dangling key.
           v = Value::Null();
           changed[i] = true;

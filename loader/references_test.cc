@@ -4,32 +4,10 @@
 
 #include <map>
 
+#include "loader/references_test_util.h"
+
 namespace sluice {
 namespace {
-
-// A target whose cross-reference is a map; nothing else is used.
-class FakeTarget : public Target {
- public:
-  std::map<std::tuple<std::string, std::string, std::string>, int64_t> xref;
-  int lookups = 0;
-  Status Prepare(const Entity&) override { return Status::Ok(); }
-  Result<LoadOutcome> Load(const std::string&, const Entity&, const RecordBatch&) override {
-    return LoadOutcome{};
-  }
-  Status ScanRows(const Entity&, const std::function<void(const TargetRow&)>&) override {
-    return Status::Ok();
-  }
-  Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
-                                           const std::vector<std::string>& keys) override {
-    ++lookups;
-    std::vector<int64_t> ids;
-    for (const auto& k : keys) {
-      auto it = xref.find({entity, source, k});
-      ids.push_back(it == xref.end() ? 0 : it->second);
-    }
-    return ids;
-  }
-};
 
 Plan TwoEntityPlan() {
   Plan plan;
@@ -63,7 +41,7 @@ Record Child(const std::string& source, const std::string& key, std::optional<st
 TEST(References, RewrittenToParentsAndSurvivorsOrphansRejected) {
   Plan plan = TwoEntityPlan();
   const Entity& entity = plan.model.entities[0];
-  FakeTarget target;
+  XrefTarget target;
   target.xref[{"hcp", "us", "US01"}] = 7;  // merged into the survivor with id 7
   target.xref[{"hcp", "us", "US02"}] = 9;
   target.xref[{"hcp", "eu", "EU0001"}] = 7;
@@ -100,7 +78,7 @@ TEST(References, RewrittenToParentsAndSurvivorsOrphansRejected) {
 // One resolvable child and one orphan, under a `reference` rule of `severity`.
 struct RuleCase {
   Plan plan = TwoEntityPlan();
-  FakeTarget target;
+  XrefTarget target;
   RecordBatch batch;
   Result<ReferenceOutcome> out = Status::Internal("not run");
   explicit RuleCase(const std::string& severity) {
@@ -198,7 +176,7 @@ TEST(References, SelfReferencesAreLeftAlone) {
   parent.type = FieldType::kReference;
   parent.references = "hcp";
   hcp.fields = {parent};
-  FakeTarget target;
+  XrefTarget target;
   RecordBatch batch;
   batch.schema = hcp.ToSchema();
   Record r;

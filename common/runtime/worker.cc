@@ -291,7 +291,7 @@ class WorkerRuntime {
           if (!st.ok()) ReportError(st, &msg->lease().batch(), true);
           SLUICE_RETURN_IF_ERROR(Flush(out));
           more_to_produce = producer_ != nullptr;  // a lease may start production
-        } else if (msg->has_validation_release() && !halted_) {
+        } else if ((msg->has_validation_release() || msg->has_parent_fates()) && !halted_) {
           StageEmitter out;
           Status st = logic_.OnControl(*msg, out);
           if (!st.ok()) ReportError(st, nullptr, true);
