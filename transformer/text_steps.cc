@@ -270,8 +270,8 @@ bool PhoneFormatter::KnownRegion(const std::string& region) {
   return PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(region) != 0;
 }
 
-bool PhoneFormatter::ToE164(std::string_view text, const std::string& region, std::string* out,
-                            std::string* reason) {
+PhoneCheck PhoneFormatter::Parse(std::string_view text, const std::string& region, std::string* out,
+                                 std::string* reason) {
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   const std::string in(text);
@@ -293,15 +293,17 @@ bool PhoneFormatter::ToE164(std::string_view text, const std::string& region, st
       default:
         *reason = "not a phone number";
     }
-    return false;
+    return PhoneCheck::kUnparseable;
   }
   if (!util->IsValidNumber(number)) {
     *reason =
         "not a valid phone number" + (region.empty() ? std::string() : " (region " + region + ")");
-    return false;
+    if (!util->IsPossibleNumber(number)) return PhoneCheck::kInvalid;
+    util->Format(number, PhoneNumberUtil::E164, out);
+    return PhoneCheck::kPossible;
   }
   util->Format(number, PhoneNumberUtil::E164, out);
-  return true;
+  return PhoneCheck::kValid;
 }
 
 }  // namespace sluice

@@ -92,15 +92,30 @@ class UnicodeFolder {
 };
 
 // Phone numbers to E.164 through libphonenumber. Thread-safe.
+// What PhoneFormatter::Parse found.
+enum class PhoneCheck {
+  kValid,        // a valid number for its region: `*out` holds its E.164 form
+  kPossible,     // parses with a possible length for its country, but is not a valid
+                 // number of its region: `*out` holds its E.164 form, `*reason` says so
+  kInvalid,      // parses, but is neither valid nor of a possible length (`*reason`)
+  kUnparseable,  // is not a phone number at all (`*reason`)
+};
+
 class PhoneFormatter {
  public:
   // True when `region` is a region libphonenumber knows ("FR").
   static bool KnownRegion(const std::string& region);
   // Parses `text` with `region` for national numbers ("" when unknown: then
-  // only "+<country code>..." numbers parse) and writes E.164 to `*out`.
-  // False with `*reason` when the number cannot be parsed or is not valid.
+  // only "+<country code>..." numbers parse). Reasons: "not a phone number:
+  // too short" (unparseable), "not a valid phone number (region FR)"
+  // (parses, not valid).
+  static PhoneCheck Parse(std::string_view text, const std::string& region, std::string* out,
+                          std::string* reason);
+  // Parse for valid numbers only: false with `*reason` otherwise.
   static bool ToE164(std::string_view text, const std::string& region, std::string* out,
-                     std::string* reason);
+                     std::string* reason) {
+    return Parse(text, region, out, reason) == PhoneCheck::kValid;
+  }
 };
 
 }  // namespace sluice

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "common/runtime/review_item.h"
 #include "transformer/field_cast.h"
 #include "transformer/reference_data.h"
 #include "transformer/text_steps.h"
@@ -15,6 +16,9 @@ namespace {
 constexpr const char* kStage = "transform";
 
 enum class SplitKind { kNone, kName, kAddress, kSeparator };
+
+// A field mapping's `on_error` (issue 14).
+enum class OnError { kReject, kReview, kNull };
 
 // A source column read by a field.
 struct Column {
@@ -36,7 +40,8 @@ struct OutputField {
   bool match_key = false;
   bool email = false;
   bool phone = false;
-  std::string region;  // phone: field or source region
+  bool phone_strict = true;  // false: a possible number is kept, with a warning
+  std::string region;        // phone: field or source region
   Column region_from;
   std::string region_column;
   std::shared_ptr<const ReferenceDataset> enrich;
@@ -44,6 +49,7 @@ struct OutputField {
   std::optional<FieldCaster> caster;  // empty: the model field has no mapping (NULL)
   // True when any step beyond trim, map, default and cast runs.
   bool has_text_steps = false;
+  OnError on_error = OnError::kReject;
 };
 
 // A change of one field of the record being mapped, kept until the record
@@ -57,17 +63,35 @@ struct PendingChange {
 
 class MappedEntityTransformer final : public EntityTransformer {
  public:
-  MappedEntityTransformer(Schema schema, Schema source_schema, std::vector<OutputField> fields)
-      : schema_(std::move(schema)),
+  MappedEntityTransformer(std::string entity, Schema schema, Schema source_schema,
+                          std::vector<OutputField> fields, const v1::ReviewDecisions* decisions)
+      : entity_(std::move(entity)),
+        schema_(std::move(schema)),
         source_schema_(std::move(source_schema)),
-        fields_(std::move(fields)) {}
+        fields_(std::move(fields)) {
+    if (decisions != nullptr) {
+      for (const v1::RecordDecision& d : decisions->records()) {
+        if (d.entity() == entity_) decisions_[{d.source(), d.key()}] = &d;
+      }
+    }
+  }
 
   void Apply(const RecordBatch& in, RecordBatch* out, std::vector<v1::Fate>* fates,
-             LineageWriter* lineage) override;
+             LineageWriter* lineage, std::vector<v1::ReviewItem>* items) override;
 
  private:
-  // Maps one record into `*rec`; false (with a fate) when it is rejected.
-  bool MapRecord(const Record& src, Record* rec, std::vector<v1::Fate>* fates);
+  // Maps one record into `*rec`; false (with its fate) when it is rejected
+  // or held.
+  bool MapRecord(const Record& src, Record* rec, std::vector<v1::Fate>* fates,
+                 std::vector<v1::ReviewItem>* items);
+  // A failed transformation of field `f` of `src` (`value`: the text that
+  // failed, `original`: the source value as read), under the field's
+  // on_error and the steward's decision on the record. True when the record
+  // goes on with `*out` set (NULL, or the steward's correction); false when
+  // it is rejected or held (its fate in `fates`, its item in `items`).
+  bool Fail(const Record& src, size_t f, std::string_view value,
+            const std::optional<std::string>& original, const CastFailure& failure, Value* out,
+            std::vector<v1::Fate>* fates, std::vector<v1::ReviewItem>* items);
   // The text of column `c` of `src` in `*text` (a view into `src` or
   // `*scratch`); false when NULL or absent.
   bool ReadColumn(const Record& src, Column c, std::string* scratch, std::string_view* text);
@@ -75,8 +99,6 @@ class MappedEntityTransformer final : public EntityTransformer {
   // step refuses it. `*steps` receives the names of the steps that changed it.
   bool RunTextSteps(const OutputField& of, const Record& src, std::string_view* text,
                     std::string* steps, CastFailure* failure);
-  void Reject(const Record& src, size_t field, std::string_view value, const CastFailure& failure,
-              std::vector<v1::Fate>* fates);
 
   Schema schema_;
   Schema source_schema_;
@@ -86,6 +108,12 @@ class MappedEntityTransformer final : public EntityTransformer {
   std::string buf_[2];               // text step outputs, alternating
   CastFailure failure_;              // reused: failures are rare but must not allocate
   std::vector<PendingChange> pending_;
+  std::string entity_;
+  // The steward's decisions on records of the entity, by (source, key).
+  std::map<std::pair<std::string, std::string>, const v1::RecordDecision*> decisions_;
+  // Warnings of steps that let a doubtful value through (a possible phone
+  // number under strict: false), for the record being mapped.
+  std::vector<v1::Fate> step_warnings_;
 };
 
 Column ResolveColumn(const Schema& source_schema, const std::string& name, const std::string& path,
@@ -136,6 +164,10 @@ void BuildTextSteps(const FieldMapping& fm, const Schema& source_schema, const s
   }
   out->email = fm.email;
   out->phone = fm.phone;
+  out->phone_strict = fm.phone_strict;
+  out->on_error = fm.on_error == "null"     ? OnError::kNull
+                  : fm.on_error == "review" ? OnError::kReview
+                                            : OnError::kReject;
   if (fm.phone) {
     out->region = fm.region.empty() ? fm.source_region : fm.region;
     if (!out->region.empty() && !PhoneFormatter::KnownRegion(out->region)) {
@@ -169,7 +201,8 @@ void BuildTextSteps(const FieldMapping& fm, const Schema& source_schema, const s
 }
 
 Result<std::unique_ptr<EntityTransformer>> Build(const Entity& entity, const Mapping& mapping,
-                                                 const Schema& source_schema) {
+                                                 const Schema& source_schema,
+                                                 const v1::ReviewDecisions* decisions) {
   std::vector<std::string> problems;
   std::vector<OutputField> fields(entity.fields.size());
   std::set<std::string> seen;
@@ -207,12 +240,13 @@ Result<std::unique_ptr<EntityTransformer>> Build(const Entity& entity, const Map
     for (const auto& p : problems) message += (message.empty() ? "" : "\n") + p;
     return Status::InvalidArgument(message);
   }
-  return std::unique_ptr<EntityTransformer>(
-      new MappedEntityTransformer(entity.ToSchema(), source_schema, std::move(fields)));
+  return std::unique_ptr<EntityTransformer>(new MappedEntityTransformer(
+      entity.name, entity.ToSchema(), source_schema, std::move(fields), decisions));
 }
 
 void MappedEntityTransformer::Apply(const RecordBatch& in, RecordBatch* out,
-                                    std::vector<v1::Fate>* fates, LineageWriter* lineage) {
+                                    std::vector<v1::Fate>* fates, LineageWriter* lineage,
+                                    std::vector<v1::ReviewItem>* items) {
   out->id = in.id;
   out->epoch = in.epoch;
   out->range = in.range;
@@ -228,15 +262,19 @@ void MappedEntityTransformer::Apply(const RecordBatch& in, RecordBatch* out,
     if (used == out->records.size()) out->records.emplace_back();
     Record& rec = out->records[used];
     pending_.clear();
-    if (!MapRecord(src, &rec, fates)) continue;
-    ++used;
-    rec.content_hash = ContentHash(schema_, rec.values);
+    const bool passed = MapRecord(src, &rec, fates, items);
+    if (passed) {
+      ++used;
+      rec.content_hash = ContentHash(schema_, rec.values);
+    }
+    // A record that does not pass keeps only its failed field's original
+    // value (MapRecord leaves just that one).
     if (lineage == nullptr) continue;
     for (const PendingChange& c : pending_) {
       std::optional<std::string_view> before, after;
       if (c.before) before = *c.before;
       if (c.after) after = *c.after;
-      lineage->Add(rec.key, schema_.fields[c.field].name, c.rule, before, after);
+      lineage->Add(src.key, schema_.fields[c.field].name, c.rule, before, after);
     }
   }
   out->records.resize(used);
@@ -327,10 +365,23 @@ bool MappedEntityTransformer::RunTextSteps(const OutputField& of, const Record& 
       }
     }
     std::string& o = buf_[next];
-    if (!PhoneFormatter::ToE164(*text, region, &o, &failure->reason)) {
+    const PhoneCheck check = PhoneFormatter::Parse(*text, region, &o, &failure->reason);
+    if (check == PhoneCheck::kPossible && !of.phone_strict) {
+      // strict: false keeps a number of the right length for its country.
+      v1::Fate& w = step_warnings_.emplace_back();
+      w.set_kind(v1::FATE_WARNING);
+      w.set_rule("phone");
+      w.set_value(std::string(*text));
+      w.set_reason(failure->reason + "; kept as " + o + " (phone strict: false)");
+      w.set_suggestion("check the number with its owner");
+    } else if (check != PhoneCheck::kValid) {
       failure->rule = "phone";
       failure->suggestion =
-          "fix the source value" + std::string(region.empty() ? " or set a region" : "");
+          check == PhoneCheck::kUnparseable
+              ? "fix the source value" + std::string(region.empty() ? " or set a region" : "")
+          : check == PhoneCheck::kPossible
+              ? "fix the source value, or keep possible numbers with phone: {strict: false}"
+              : "fix the source value";
       return false;
     }
     note("phone", *text, o);
@@ -363,23 +414,87 @@ bool MappedEntityTransformer::RunTextSteps(const OutputField& of, const Record& 
   return true;
 }
 
-void MappedEntityTransformer::Reject(const Record& src, size_t field, std::string_view value,
-                                     const CastFailure& failure, std::vector<v1::Fate>* fates) {
+bool MappedEntityTransformer::Fail(const Record& src, size_t f, std::string_view value,
+                                   const std::optional<std::string>& original,
+                                   const CastFailure& failure, Value* out,
+                                   std::vector<v1::Fate>* fates,
+                                   std::vector<v1::ReviewItem>* items) {
+  const OutputField& of = fields_[f];
+  const std::string& field = schema_.fields[f].name;
+  OnError policy = of.on_error;
+  std::string released;  // a steward's load: the field goes NULL
+  if (!decisions_.empty()) {
+    auto d = decisions_.find({src.source, src.key});
+    if (d != decisions_.end()) {
+      const v1::RecordDecision& decision = *d->second;
+      for (const v1::FieldCorrection& c : decision.corrections()) {
+        if (c.field() != field) continue;
+        Result<Value> v = Value::Null();
+        if (!c.null()) v = ParseCanonical(schema_.fields[f], c.value());
+        if (!v.ok()) break;  // the validator rejects the correction, naming it
+        *out = std::move(v).value();
+        pending_.push_back({f, std::string(failure.rule) + " (steward correction)", original,
+                            FormatValue(schema_.fields[f], *out)});
+        return true;
+      }
+      if (decision.decision() == "reject") {
+        v1::Fate& fate = fates->emplace_back();
+        fate.set_kind(v1::FATE_REJECTED);
+        fate.set_source(src.source);
+        fate.set_key(src.key);
+        fate.set_stage("steward");
+        fate.set_rule("steward_reject");
+        fate.set_field(field);
+        fate.set_value(std::string(value));
+        fate.set_reason("rejected by steward " + decision.steward() + " (" + failure.reason + ")");
+        fate.set_line(src.line);
+        pending_.clear();
+        pending_.push_back({f, std::string(failure.rule) + " (steward reject)", original, {}});
+        return false;
+      }
+      released = "released by steward " + decision.steward();
+      policy = OnError::kNull;
+    }
+  }
   v1::Fate& fate = fates->emplace_back();
-  fate.set_kind(v1::FATE_REJECTED);
   fate.set_source(src.source);
   fate.set_key(src.key);
   fate.set_stage(kStage);
   fate.set_rule(failure.rule);
-  fate.set_field(schema_.fields[field].name);
+  fate.set_field(field);
   fate.set_value(std::string(value));
-  fate.set_reason(failure.reason);
-  fate.set_suggestion(failure.suggestion);
   fate.set_line(src.line);
+  fate.set_suggestion(failure.suggestion);
+  if (policy == OnError::kNull) {
+    fate.set_kind(v1::FATE_WARNING);
+    fate.set_reason(failure.reason + "; loaded with " + field + " NULL (" +
+                    (released.empty() ? "on_error: null" : released) + ")");
+    *out = Value::Null();
+    pending_.push_back({f, std::string(failure.rule) + " (on_error: null)", original, {}});
+    return true;
+  }
+  fate.set_reason(failure.reason);
+  pending_.clear();
+  if (policy == OnError::kReject) {
+    fate.set_kind(v1::FATE_REJECTED);
+    pending_.push_back({f, std::string(failure.rule) + " (on_error: reject)", original, {}});
+    return false;
+  }
+  fate.set_kind(v1::FATE_REVIEW);
+  fate.set_suggestion((failure.suggestion.empty() ? "" : failure.suggestion + "; or ") +
+                      "decide it with sluice review export/import: a corrected " + field +
+                      ", load (with " + field + " NULL) or reject");
+  pending_.push_back({f, std::string(failure.rule) + " (on_error: review)", original, {}});
+  if (items != nullptr) {
+    // The record as it came from the source: it was not mapped.
+    items->push_back(RecordReviewItem(entity_, fate, RecordJson(source_schema_, src)));
+  }
+  return false;
 }
 
 bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
-                                        std::vector<v1::Fate>* fates) {
+                                        std::vector<v1::Fate>* fates,
+                                        std::vector<v1::ReviewItem>* items) {
   rec->values.resize(fields_.size());
   for (size_t f = 0; f < fields_.size(); ++f) {
     const OutputField& of = fields_[f];
@@ -403,8 +518,10 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
         }
         continue;
       }
-      Reject(src, f, evaluated, failure_, fates);
-      return false;
+      std::optional<std::string> before;
+      if (!null) before.emplace(TrimBlanks(text));
+      if (!Fail(src, f, evaluated, before, failure_, &value, fates, items)) return false;
+      continue;
     }
 
     // The general path: read, derive, then empty handling, map and cast.
@@ -437,9 +554,18 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
       before.emplace(text);
     }
     evaluated = text;
+    step_warnings_.clear();
     if (!null && !RunTextSteps(of, src, &text, &steps, &failure_)) {
-      Reject(src, f, evaluated, failure_, fates);
-      return false;
+      if (!Fail(src, f, evaluated, before, failure_, &value, fates, items)) return false;
+      continue;
+    }
+    for (v1::Fate& w : step_warnings_) {
+      w.set_source(src.source);
+      w.set_key(src.key);
+      w.set_stage(kStage);
+      w.set_field(schema_.fields[f].name);
+      w.set_line(src.line);
+      fates->push_back(std::move(w));
     }
     evaluated = text;
     bool done = false;
@@ -452,8 +578,8 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
       if (found != nullptr) {
         if (!of.caster->CastModelValue(*found, &value, &failure_)) {
           failure_.rule = "enrich";
-          Reject(src, f, *found, failure_, fates);
-          return false;
+          if (!Fail(src, f, *found, before, failure_, &value, fates, items)) return false;
+          continue;
         }
         if (!steps.empty()) steps += '+';
         steps += "enrich";
@@ -461,8 +587,8 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
       }
     }
     if (!done && !of.caster->Apply(null, text, &value, &evaluated, &failure_, &rule)) {
-      Reject(src, f, evaluated, failure_, fates);
-      return false;
+      if (!Fail(src, f, evaluated, before, failure_, &value, fates, items)) return false;
+      continue;
     }
     if (rule != nullptr) {
       if (!steps.empty()) steps += '+';
@@ -482,17 +608,16 @@ bool MappedEntityTransformer::MapRecord(const Record& src, Record* rec,
 
 }  // namespace
 
-Result<std::unique_ptr<EntityTransformer>> EntityTransformer::Create(const Plan& plan,
-                                                                     const std::string& entity,
-                                                                     const std::string& source,
-                                                                     const Schema& source_schema) {
+Result<std::unique_ptr<EntityTransformer>> EntityTransformer::Create(
+    const Plan& plan, const std::string& entity, const std::string& source,
+    const Schema& source_schema, const v1::ReviewDecisions* decisions) {
   const Entity* e = plan.model.Find(entity);
   if (e == nullptr) return Status::InvalidArgument("unknown entity '" + entity + "'");
   const Mapping* mapping = plan.FindMapping(entity, source);
   if (mapping == nullptr) {
     return Status::NotFound("no mapping for entity " + entity + " from source " + source);
   }
-  return Build(*e, *mapping, source_schema);
+  return Build(*e, *mapping, source_schema, decisions);
 }
 
 }  // namespace sluice

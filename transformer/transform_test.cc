@@ -120,7 +120,27 @@ TEST_P(TransformGoldenTest, Case) {
   for (const PlanIssue& issue : issues) ADD_FAILURE() << "plan issue: " << issue.ToString();
   ASSERT_TRUE(issues.empty());
 
-  auto transformer = EntityTransformer::Create(plan, entity.name, source, source_schema);
+  // The steward's decisions on records of the case's source (issue 14).
+  v1::ReviewDecisions decisions;
+  for (const auto& d : doc["decisions"]) {
+    v1::RecordDecision* r = decisions.add_records();
+    r->set_entity(entity.name);
+    r->set_source(source);
+    r->set_key(d["key"].as<std::string>());
+    r->set_decision(d["decision"].as<std::string>("load"));
+    r->set_steward(d["steward"].as<std::string>("steward"));
+    for (const auto& kv : d["corrections"]) {
+      v1::FieldCorrection* c = r->add_corrections();
+      c->set_field(kv.first.as<std::string>());
+      if (kv.second.IsNull()) {
+        c->set_null(true);
+      } else {
+        c->set_value(kv.second.as<std::string>());
+      }
+    }
+  }
+  auto transformer =
+      EntityTransformer::Create(plan, entity.name, source, source_schema, &decisions);
   if (expect["create_error"]) {
     ASSERT_FALSE(transformer.ok()) << "Create should fail";
     EXPECT_EQ(transformer.status().message(), expect["create_error"].as<std::string>());
@@ -156,7 +176,8 @@ TEST_P(TransformGoldenTest, Case) {
   RecordBatch out;
   std::vector<v1::Fate> fates;
   LineageWriter lineage;
-  (*transformer)->Apply(in, &out, &fates, &lineage);
+  std::vector<v1::ReviewItem> items;
+  (*transformer)->Apply(in, &out, &fates, &lineage, &items);
   auto changes = DecodeLineage(lineage.Finish());
   ASSERT_TRUE(changes.ok()) << changes.status().ToString();
 
@@ -164,8 +185,11 @@ TEST_P(TransformGoldenTest, Case) {
   EXPECT_EQ(out.schema, schema);
   EXPECT_EQ(out.id.sequence(), 7u);
   EXPECT_EQ(out.epoch, 3u);
-  // Conservation: every input record is either passed on or rejected, once.
-  EXPECT_EQ(out.records.size() + fates.size(), in.records.size());
+  // Conservation: every input record is passed on, rejected or held, once
+  // (warnings go with records passed on).
+  size_t terminal = 0;
+  for (const v1::Fate& f : fates) terminal += f.kind() != v1::FATE_WARNING;
+  EXPECT_EQ(out.records.size() + terminal, in.records.size());
 
   const YAML::Node& want_out = expect["output"];
   ASSERT_EQ(out.records.size(), want_out ? want_out.size() : 0u);
@@ -203,8 +227,11 @@ TEST_P(TransformGoldenTest, Case) {
     const v1::Fate& got = fates[i];
     const YAML::Node& want = want_fates[i];
     SCOPED_TRACE("fate " + std::to_string(i) + " key " + got.key());
-    EXPECT_EQ(got.kind(), v1::FATE_REJECTED);
-    EXPECT_EQ(got.stage(), "transform");
+    const std::string kind = want["kind"].as<std::string>("rejected");
+    EXPECT_EQ(got.kind(), kind == "warning"  ? v1::FATE_WARNING
+                          : kind == "review" ? v1::FATE_REVIEW
+                                             : v1::FATE_REJECTED);
+    EXPECT_EQ(got.stage(), want["stage"].as<std::string>("transform"));
     EXPECT_EQ(got.source(), source);
     EXPECT_EQ(got.key(), want["key"].as<std::string>());
     EXPECT_EQ(got.rule(), want["rule"].as<std::string>());
@@ -217,6 +244,18 @@ TEST_P(TransformGoldenTest, Case) {
       EXPECT_EQ(got.suggestion(), want["suggestion"].as<std::string>());
     }
     EXPECT_GT(got.line(), 1u);
+  }
+
+  // Review items, when the case lists them: the keys held for a steward.
+  if (const YAML::Node& want_items = expect["review_items"]) {
+    std::vector<std::string> got_items, want_keys;
+    for (const v1::ReviewItem& item : items) {
+      got_items.push_back(item.key());
+      EXPECT_EQ(item.stage(), "transform");
+      EXPECT_FALSE(item.record_json().empty());
+    }
+    for (const auto& k : want_items) want_keys.push_back(k.as<std::string>());
+    EXPECT_EQ(got_items, want_keys);
   }
 
   // Lineage, when the case lists it: every change, in order, as

@@ -12,14 +12,17 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   auto it = mappers_.find(key);
   if (it == mappers_.end()) {
     SLUICE_ASSIGN_OR_RETURN(
-        auto mapper, EntityTransformer::Create(ctx_.plan, key.first, key.second, batch.schema));
+        auto mapper, EntityTransformer::Create(ctx_.plan, key.first, key.second, batch.schema,
+                                               &ctx_.review_decisions));
     it = mappers_.emplace(key, std::move(mapper)).first;
   }
   RecordBatch& mapped = mapped_;
   std::vector<v1::Fate> fates;
-  it->second->Apply(batch, &mapped, &fates, &lineage_);
+  std::vector<v1::ReviewItem> items;
+  it->second->Apply(batch, &mapped, &fates, &lineage_, &items);
   v1::Commit commit = MakeCommit(stage(), batch, mapped.records, fates);
   commit.set_lineage(lineage_.Finish());
+  for (v1::ReviewItem& item : items) *commit.add_review_items() = std::move(item);
   std::vector<RecordBatch> parts;
   if (ctx_.dedup_shards > 1) {
     SLUICE_ASSIGN_OR_RETURN(const ShardRouter* router, RouterFor(key.first, mapped.schema));

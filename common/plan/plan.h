@@ -97,6 +97,10 @@ struct FieldMapping {
   bool match_key = false;
   bool email = false;
   bool phone = false;
+  // phone: true (`phone: true` or `{strict: true}`): only numbers valid for
+  // their region; false (`phone: {strict: false}`): a possible number (the
+  // right length for its country) is kept in E.164 form with a warning.
+  bool phone_strict = true;
   std::string region;            // phone: default region (ISO 3166 alpha-2)
   std::string region_from;       // phone: source column with the record's region
   std::string map_file;          // as written; its entries are merged into value_map
@@ -104,6 +108,11 @@ struct FieldMapping {
   std::string timezone;          // timestamps without %z; "" is UTC
   bool ambiguous_first = false;  // two formats disagree: take the first (else reject)
   std::string locale;            // decimal separators from ICU (as written)
+  // What a failure of any of this field's transformations does (value map,
+  // date and timestamp, decimal, phone, e-mail, split, extract, enrich,
+  // casts): "reject" (the record), "review" (hold it for a steward) or
+  // "null" (load it with the field NULL and a warning). Issue 14.
+  std::string on_error = "reject";
   // A reference dataset filling empty values.
   struct Enrichment {
     std::string file;    // resolved path, CSV or SQLite

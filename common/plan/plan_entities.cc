@@ -145,7 +145,16 @@ void ParseTransformKeys(const YAML::Node& node, const std::string& path, const M
     }
     only_text("normalize");
   }
+  if (YAML::Node phone = Get(node, "phone"); phone.IsDefined() && phone.IsMap()) {
+    // phone: {strict: false}
+    const std::string at = Child(path, "phone");
+    CheckKeys(phone, at, {"strict"}, issues);
+    fm->phone_strict = ReadBool(phone, "strict", at, issues).value_or(true);
+    fm->phone = true;
+    only_text("phone");
+  }
   for (const char* key : {"match_key", "email", "phone"}) {
+    if (std::string_view(key) == "phone" && fm->phone) continue;  // the map form, above
     if (!ReadBool(node, key, path, issues).value_or(false)) continue;
     only_text(key);
     (std::string_view(key) == "match_key" ? fm->match_key
@@ -164,6 +173,23 @@ void ParseTransformKeys(const YAML::Node& node, const std::string& path, const M
   for (const char* key : {"region", "region_from"}) {
     if (Get(node, key).IsDefined() && !fm->phone) {
       AddIssue(issues, Child(path, key), "only with 'phone: true'");
+    }
+  }
+  // `on_error: null` reads as a YAML null, which Get takes for no value.
+  bool null_policy_written = false;
+  for (const auto& kv : node) {
+    if (kv.first.IsScalar() && kv.first.Scalar() == "on_error") {
+      null_policy_written = kv.second.IsNull();
+      break;
+    }
+  }
+  if (null_policy_written) {
+    fm->on_error = "null";
+  } else if (auto on_error = ReadText(node, "on_error", path, Need::kOptional, issues)) {
+    if (!OneOf(*on_error, {"reject", "review", "null"})) {
+      AddIssue(issues, Child(path, "on_error"), "must be reject, review or null");
+    } else {
+      fm->on_error = *on_error;
     }
   }
   fm->map_file = ReadFilePath(node, "map_file", path, Need::kOptional, ctx);
@@ -235,7 +261,7 @@ FieldMapping ParseFieldMapping(const std::string& name, const YAML::Node& node,
        "true_values", "false_values", "decimal_point", "group_separator", "concat",    "separator",
        "split",       "part",         "extract",       "group",           "normalize", "match_key",
        "email",       "phone",        "region",        "region_from",     "map_file",  "enrich",
-       "null_policy", "timezone",     "ambiguous",     "locale"},
+       "null_policy", "timezone",     "ambiguous",     "locale",          "on_error"},
       issues);
   fm.from = ReadText(node, "from", path, Need::kOptional, issues).value_or("");
   fm.trim = ReadBool(node, "trim", path, issues).value_or(true);
