@@ -29,12 +29,22 @@ int Runs(const RunsArgs& args, CommandContext& ctx) {
   if (!st.ok()) return ctx.Fail(st.message(), kExitError);
   auto runs = ctx.audit().Runs();
   if (!runs.ok()) return ctx.Fail(runs.status().message(), kExitError);
-  ctx.Printf("%-28s %-14s %-8s %-19s %-19s %-11s %9s %9s %8s %8s %7s  %-16s  %s\n", "run", "plan",
-             "env", "start (UTC)", "end (UTC)", "status", "extracted", "loaded", "merged",
-             "rejected", "review", "model hash", "halt reason");
+  ctx.Printf("%-28s %-14s %-8s %-19s %-19s %-11s %9s %9s %8s %8s %7s  %-12s  %-16s  %s\n", "run",
+             "plan", "env", "start (UTC)", "end (UTC)", "status", "extracted", "loaded", "merged",
+             "rejected", "review", "conservation", "model hash", "halt reason");
   for (const auto& r : *runs) {
     uint64_t n[5] = {0, 0, 0, 0, 0};
     auto summary = nlohmann::json::parse(r.summary_json, nullptr, false);
+    // "holds", "BROKEN" or "not reached": the summary's own word (runs
+    // before issue 14 recorded none).
+    std::string conservation = "-";
+    if (summary.is_object() && summary.contains("conservation") &&
+        summary["conservation"].is_string()) {
+      conservation = summary["conservation"].get<std::string>();
+      conservation = conservation.rfind("not reached", 0) == 0
+                         ? "not reached"
+                         : conservation.substr(0, conservation.find(' '));
+    }
     if (summary.is_object() && summary["entities"].is_array()) {
       const char* fields[5] = {"extracted", "loaded", "merged", "rejected", "review"};
       for (const auto& e : summary["entities"]) {
@@ -44,13 +54,14 @@ int Runs(const RunsArgs& args, CommandContext& ctx) {
         }
       }
     }
-    ctx.Printf("%-28s %-14s %-8s %-19s %-19s %-11s %9llu %9llu %8llu %8llu %7llu  %-16s  %s\n",
-               r.run_id.c_str(), r.plan_name.c_str(),
-               r.environment.empty() ? "-" : r.environment.c_str(), When(r.started_ms).c_str(),
-               When(r.ended_ms).c_str(), r.status.c_str(), static_cast<unsigned long long>(n[0]),
-               static_cast<unsigned long long>(n[1]), static_cast<unsigned long long>(n[2]),
-               static_cast<unsigned long long>(n[3]), static_cast<unsigned long long>(n[4]),
-               r.model_hash.empty() ? "-" : r.model_hash.c_str(), r.halt_reason.c_str());
+    ctx.Printf(
+        "%-28s %-14s %-8s %-19s %-19s %-11s %9llu %9llu %8llu %8llu %7llu  %-12s  %-16s  %s\n",
+        r.run_id.c_str(), r.plan_name.c_str(), r.environment.empty() ? "-" : r.environment.c_str(),
+        When(r.started_ms).c_str(), When(r.ended_ms).c_str(), r.status.c_str(),
+        static_cast<unsigned long long>(n[0]), static_cast<unsigned long long>(n[1]),
+        static_cast<unsigned long long>(n[2]), static_cast<unsigned long long>(n[3]),
+        static_cast<unsigned long long>(n[4]), conservation.c_str(),
+        r.model_hash.empty() ? "-" : r.model_hash.c_str(), r.halt_reason.c_str());
   }
   return kExitOk;
 }

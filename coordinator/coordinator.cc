@@ -184,6 +184,8 @@ void Coordinator::DrainAfterHalt() {
 
 void Coordinator::Finish() {
   summary_.status = paused_ ? "paused" : halted_ ? "halted" : "completed";
+  // A run that stops mid-way says what it reached, not zeros.
+  if (halted_ && started_run_) AddReachedRows();
   // Entities of a wave finish in any order when they run in parallel: the
   // summary lists them in the wave's load order.
   auto position = [this](const EntitySourceSummary& r) {
@@ -204,6 +206,7 @@ void Coordinator::Finish() {
                                    summary_.halt_reason);
     if (!st.ok()) LogError(log_, "cannot record the wave's halt: " + st.ToString());
   }
+  if (started_run_) SummarizeWaves();
   summary_.seconds = std::chrono::duration<double>(Now() - started_).count();
   v1::Envelope bye;
   bye.mutable_shutdown();

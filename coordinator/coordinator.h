@@ -143,6 +143,14 @@ class Coordinator {
   // validator that restarted): tell that validator the gate is open.
   void OnValidateCommit(const std::string& from, const EntityRun& run);
 
+  // ---- what the run reached (issue 14, reached.cc) ----
+
+  // A run that stops: the figures reached by every entity still in flight,
+  // as rows that did not finish.
+  void AddReachedRows();
+  // The plan's waves, reconciled or not (from the audit store's waves).
+  void SummarizeWaves();
+
   // ---- the fates of parents without a row (issue 14, parent_fates.cc) ----
 
   // Sends every loader the rejected and held records of each entity `child`

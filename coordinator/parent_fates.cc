@@ -21,7 +21,8 @@ Result<v1::Envelope> Coordinator::CollectParentFates(const std::string& parent) 
       wave = static_cast<int>(w);
     }
   }
-  if (wave < 0 || wave > waves_.wave()) return env;  // not migrated by this plan: orphans stay orphans
+  if (wave < 0 || wave > waves_.wave())
+    return env;  // not migrated by this plan: orphans stay orphans
   // A wave before a resume's start was migrated by the run it resumed.
   const std::string run = wave < options_.start_wave && !options_.resumed_from.empty()
                               ? options_.resumed_from

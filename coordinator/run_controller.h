@@ -47,6 +47,9 @@ struct EntitySourceSummary {
   bool reconciled = false;
   std::string ri_check = "n/a";        // the entity's reference check: PASS, FAIL or n/a
   uint64_t unresolved_references = 0;  // of the entity, in the whole target
+  // False: the run stopped (halted or paused) before the entity finished;
+  // the figures are those reached, and conservation is not yet decided.
+  bool finished = true;
   // The source's merged records reach a loaded row (issue 14): PASS, FAIL
   // or n/a (none merged, or not reconciled).
   std::string survivor_check = "n/a";
@@ -63,6 +66,10 @@ struct RunSummary {
   std::vector<EntitySourceSummary> rows;
   std::vector<std::string> reports;         // reconciliation report paths
   std::vector<std::string> reconciliation;  // per wave, human-readable verdicts
+  // The plan's waves by outcome: reconciled (here, or "NAME (in RUN)" in the
+  // run this one resumed) and not reconciled.
+  std::vector<std::string> waves_reconciled;
+  std::vector<std::string> waves_not_reconciled;
   double seconds = 0;
   int restarts = 0;
 };

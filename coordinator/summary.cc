@@ -5,6 +5,35 @@
 
 namespace sluice {
 
+namespace {
+
+// "holds" or "BROKEN" over the entities that finished; "not reached" for
+// those a halt stopped (their figures are what they reached), and when
+// nothing finished.
+std::string ConservationText(const RunSummary& s) {
+  uint64_t extracted = 0, accounted = 0;
+  std::string unfinished;
+  size_t finished = 0;
+  for (const auto& r : s.rows) {
+    if (!r.finished) {
+      unfinished += (unfinished.empty() ? "" : ", ") + r.entity + "/" + r.source;
+      continue;
+    }
+    ++finished;
+    extracted += r.extracted;
+    accounted += r.merged + r.rejected + r.review + r.loaded;
+  }
+  if (finished == 0) return "not reached (no entity finished)";
+  std::string text = extracted == accounted ? "holds" : "BROKEN";
+  if (!unfinished.empty()) {
+    text += " for the entities that finished; not reached for " + unfinished +
+            " (stopped before it finished: the figures are those reached)";
+  }
+  return text;
+}
+
+}  // namespace
+
 std::string SummaryText(const RunSummary& s) {
   std::string out;
   char line[512];
@@ -22,11 +51,12 @@ std::string SummaryText(const RunSummary& s) {
   uint64_t tot[8] = {0};
   for (const auto& r : s.rows) {
     std::snprintf(
-        line, sizeof line, "%-14s %-10s %10llu %8llu %9llu %7llu %9llu %9llu %8llu %10llu  %s\n",
+        line, sizeof line, "%-14s %-10s %10llu %8llu %9llu %7llu %9llu %9llu %8llu %10llu  %s%s\n",
         r.entity.c_str(), r.source.c_str(), (unsigned long long)r.extracted,
         (unsigned long long)r.merged, (unsigned long long)r.rejected, (unsigned long long)r.review,
         (unsigned long long)r.loaded, (unsigned long long)r.inserted, (unsigned long long)r.updated,
-        (unsigned long long)r.unchanged, r.reconciled ? "yes" : "no");
+        (unsigned long long)r.unchanged, r.reconciled ? "yes" : "no",
+        r.finished ? "" : " (not finished)");
     out += line;
     uint64_t v[8] = {r.extracted, r.merged,   r.rejected, r.review,
                      r.loaded,    r.inserted, r.updated,  r.unchanged};
@@ -38,9 +68,17 @@ std::string SummaryText(const RunSummary& s) {
                 (unsigned long long)tot[3], (unsigned long long)tot[4], (unsigned long long)tot[5],
                 (unsigned long long)tot[6], (unsigned long long)tot[7]);
   out += line;
-  bool balanced = tot[0] == tot[1] + tot[2] + tot[3] + tot[4];
-  out += std::string("\nconservation: extracted = merged + rejected + review + loaded: ") +
-         (balanced ? "holds" : "BROKEN") + "\n";
+  out += "\nconservation: extracted = merged + rejected + review + loaded: " + ConservationText(s) +
+         "\n";
+  if (!s.waves_reconciled.empty() || !s.waves_not_reconciled.empty()) {
+    auto list = [](const std::vector<std::string>& names) {
+      std::string t;
+      for (const auto& n : names) t += (t.empty() ? "" : ", ") + n;
+      return t.empty() ? std::string("none") : t;
+    };
+    out += "waves reconciled: " + list(s.waves_reconciled) +
+           "; not reconciled: " + list(s.waves_not_reconciled) + "\n";
+  }
   if (s.status == "completed" && tot[5] == 0 && tot[6] == 0 && tot[4] > 0) {
     out += "target already up to date: nothing inserted or updated\n";
   }
@@ -73,6 +111,9 @@ std::string SummaryJson(const RunSummary& s) {
   j["seconds"] = s.seconds;
   j["restarts"] = s.restarts;
   j["reports"] = s.reports;
+  j["conservation"] = ConservationText(s);
+  j["waves_reconciled"] = s.waves_reconciled;
+  j["waves_not_reconciled"] = s.waves_not_reconciled;
   j["entities"] = nlohmann::json::array();
   for (const auto& r : s.rows) {
     j["entities"].push_back({{"entity", r.entity},
@@ -87,6 +128,7 @@ std::string SummaryJson(const RunSummary& s) {
                              {"updated", r.updated},
                              {"unchanged", r.unchanged},
                              {"reconciled", r.reconciled},
+                             {"finished", r.finished},
                              {"ri_check", r.ri_check},
                              {"unresolved_references", r.unresolved_references},
                              {"survivor_check", r.survivor_check},
