@@ -10,6 +10,7 @@ struct TraceArgs {
   std::string source_key;  // SOURCE:KEY
   std::string plan_path;   // the plan whose state dir to read
   std::string state_dir;   // default: the plan's, else .sluice
+  std::string run;         // one run only; empty: every run
 };
 
 int Trace(const TraceArgs& args, CommandContext& ctx) {
@@ -20,7 +21,7 @@ int Trace(const TraceArgs& args, CommandContext& ctx) {
   Status st = ctx.OpenAudit(args.plan_path, args.state_dir, AuditAccess::kReadOnly);
   if (!st.ok()) return ctx.Fail(st.message(), kExitError);
   auto text = TraceRecord(ctx.audit(), args.entity, args.source_key.substr(0, colon),
-                          args.source_key.substr(colon + 1));
+                          args.source_key.substr(colon + 1), args.run);
   if (!text.ok()) return ctx.Fail(text.status().message(), kExitError);
   ctx.out() << *text;
   return kExitOk;
@@ -34,6 +35,7 @@ void AddTraceCommand(CommandSet& commands) {
   trace->add_option("source_key", args->source_key, "SOURCE:KEY")->required();
   trace->add_option("--plan", args->plan_path, "the plan whose state dir to read");
   trace->add_option("--state-dir", args->state_dir, "the state dir to read (default .sluice)");
+  trace->add_option("--run", args->run, "show that run only");
 }
 
 }  // namespace sluice::cli

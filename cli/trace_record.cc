@@ -102,13 +102,48 @@ void AppendGolden(const std::vector<GoldenRecordRow>& rows, const std::string& r
   }
 }
 
+// The row a record merged in run `run` lives in: its survivor's LOADED fate
+// in that run, following survivors that were merged in turn; or why there
+// is none.
+std::string SurvivorRow(AuditStore& audit, const std::string& entity, const std::string& run,
+                        std::string source, std::string key) {
+  for (int hops = 0; hops < 32; ++hops) {
+    auto fates = audit.FatesOf(entity, source, key);
+    if (!fates.ok()) return "unknown (" + fates.status().message() + ")";
+    const v1::Fate* terminal = nullptr;
+    for (const FateRow& row : *fates) {
+      if (row.run_id == run && row.fate.kind() != v1::FATE_WARNING) terminal = &row.fate;
+    }
+    const std::string who = source + ":" + key;
+    if (terminal == nullptr) return "none: " + who + " has no fate in the run";
+    switch (terminal->kind()) {
+      case v1::FATE_LOADED:
+        return "target id " + std::to_string(terminal->target_id()) + " (" + who + ")";
+      case v1::FATE_MERGED:
+        source = terminal->survivor_source();
+        key = terminal->survivor_key();
+        continue;
+      default:
+        return "none: " + who + " was " +
+               (terminal->kind() == v1::FATE_REVIEW ? "held for review" : "rejected") + " by " +
+               terminal->rule();
+    }
+  }
+  return "none: the survivor chain loops";
+}
+
 }  // namespace
 
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
-                                const std::string& source, const std::string& key) {
+                                const std::string& source, const std::string& key,
+                                const std::string& only_run) {
   SLUICE_ASSIGN_OR_RETURN(auto rows, audit.FatesOf(entity, source, key));
+  if (!only_run.empty()) {
+    std::erase_if(rows, [&](const FateRow& row) { return row.run_id != only_run; });
+  }
   if (rows.empty()) {
-    return Status::NotFound("no recorded fate for " + entity + " " + source + ":" + key);
+    return Status::NotFound("no recorded fate for " + entity + " " + source + ":" + key +
+                            (only_run.empty() ? "" : " in run " + only_run));
   }
   std::string out = entity + " " + source + ":" + key + "\n";
   auto decisions = audit.MatchDecisionsOf(entity, source, key);
@@ -128,11 +163,17 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
     out += "\n";
     if (!f.rule().empty()) out += "    rule:      " + f.rule() + "\n";
     if (!f.field().empty()) out += "    field:     " + f.field() + "\n";
-    if (!f.value().empty()) out += "    value:     " + f.value() + "\n";
+    // A loaded child's value names the parents' rows its references point at.
+    if (!f.value().empty()) {
+      out += std::string(f.kind() == v1::FATE_LOADED ? "    parents:   " : "    value:     ") +
+             f.value() + "\n";
+    }
     if (!f.reason().empty()) out += "    reason:    " + f.reason() + "\n";
     if (!f.suggestion().empty()) out += "    suggested: " + f.suggestion() + "\n";
     if (f.kind() == v1::FATE_MERGED) {
       out += "    survivor:  " + f.survivor_source() + ":" + f.survivor_key() + "\n";
+      out += "    lives in:  " +
+             SurvivorRow(audit, entity, row.run_id, f.survivor_source(), f.survivor_key()) + "\n";
       auto golden = audit.GoldenRecordsOf(entity, f.survivor_source(), f.survivor_key());
       if (golden.ok()) AppendGolden(*golden, row.run_id, source + ":" + key, &out);
     }

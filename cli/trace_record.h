@@ -8,10 +8,16 @@
 
 namespace sluice::cli {
 
-// The readable history of (entity, source, key) across runs: every fate with
-// its stage, rule, field, value and reason, and the batch it was decided in
-// with that batch's recorded stage commits and checksums.
+// The readable history of (entity, source, key) across runs (or in run
+// `run` only, when not empty): every fate with its stage, rule, field, value
+// and reason, and the batch it was decided in with that batch's recorded
+// stage commits and checksums. A merged record shows the target row it
+// lives in (its survivor's, through the survivor chain), a loaded child the
+// parents' rows its references point at, a survivor its golden record's
+// provenance. A row rejected as malformed at extraction is traced by its key
+// when the key column could be read, else by "line:N".
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
-                                const std::string& source, const std::string& key);
+                                const std::string& source, const std::string& key,
+                                const std::string& run = "");
 
 }  // namespace sluice::cli

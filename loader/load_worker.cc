@@ -16,7 +16,8 @@ Status LoadLogic::Start(const WorkerContext& ctx) {
 }
 
 v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& batch,
-                                     const LoadOutcome& outcome) {
+                                     const LoadOutcome& outcome,
+                                     const std::vector<std::string>* parents) {
   // Passed on = loaded; LOADED fates are terminal, so `out` stays 0 and the
   // ledger's in = out + loaded + rejected holds at this stage. The LOADED
   // fates are built in place, after the rejections, rather than copied.
@@ -45,6 +46,7 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
     f->set_line(r.line);
     f->set_target_id(i < outcome.target_ids.size() ? outcome.target_ids[i] : 0);
     f->set_content_hash(r.content_hash);
+    if (parents != nullptr && i < parents->size()) f->set_value((*parents)[i]);
     if (i < outcome.actions.size()) {
       char a = outcome.actions[i];
       f->set_rule(a == LoadOutcome::kInserted  ? "inserted"
@@ -133,7 +135,7 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     self_refs_->Hold(*entity, std::move(batch), std::move(outcome), std::move(refs.review_items),
                      deferred);
   } else {
-    v1::Commit commit = MakeLoadCommit(*entity, batch, outcome);
+    v1::Commit commit = MakeLoadCommit(*entity, batch, outcome, &refs.parents);
     for (v1::ReviewItem& item : refs.review_items) *commit.add_review_items() = std::move(item);
     out.Commit(std::move(commit));
     if (!self_refs_->Holding(id)) return Status::Ok();

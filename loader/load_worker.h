@@ -28,8 +28,11 @@ class LoadLogic : public StageLogic {
 
   // The commit for a loaded batch: LOADED fates with target ids and content
   // hashes, target rejections, and the sums of every decimal field.
+  // `parents` (per record, may be null): the parents' rows its references
+  // point at, kept in its LOADED fate's value for `sluice trace`.
   static v1::Commit MakeLoadCommit(const Entity& entity, const RecordBatch& batch,
-                                   const LoadOutcome& outcome);
+                                   const LoadOutcome& outcome,
+                                   const std::vector<std::string>* parents = nullptr);
 
  private:
   WorkerContext ctx_;

@@ -151,6 +151,10 @@ Result<ReferenceOutcome> ResolveReferences(const Plan& plan, const Entity& entit
         out.orphaned[i] = true;
         continue;
       }
+      if (out.parents.empty()) out.parents.resize(batch->records.size());
+      std::string& named = out.parents[i];
+      named += (named.empty() ? "" : "; ") + field.name + " -> " + field.references + " " +
+               parent_source[r.source] + ":" + v.s + ", target id " + std::to_string(id);
       v.s = std::to_string(id);
       changed[i] = true;
       ++out.rewritten;

@@ -34,6 +34,9 @@ struct ReferenceOutcome {
   std::vector<v1::ReviewItem> review_items;  // one per REVIEW fate
   std::vector<bool> orphaned;  // per record: not loaded (rejected or held); empty when none is
   uint64_t rewritten = 0;      // reference values rewritten
+  // Per record, the parents its references were rewritten to, for its
+  // LOADED fate ("hcp_ref -> hcp us:US01, target id 7"); empty when none.
+  std::vector<std::string> parents;
 };
 
 // The parents that have no row of their own, per parent entity, as the

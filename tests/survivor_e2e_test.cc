@@ -29,6 +29,13 @@ void EditData(const std::string& dir, const std::string& file, const std::string
   WriteFile(dir + "/data/" + file, Replace(ReadFile(dir + "/data/" + file), from, to));
 }
 
+// The summary row of (entity, source).
+nlohmann::json At(const std::map<std::pair<std::string, std::string>, nlohmann::json>& rows,
+                  const std::string& entity, const std::string& source) {
+  auto it = rows.find({entity, source});
+  return it == rows.end() ? nlohmann::json() : it->second;
+}
+
 // The consolidation example where the French CRM, first in survivorship,
 // lost Jean Dupont's last name (FR001); the US ERP has him too (US01), and
 // a rule requires a last name.
@@ -48,13 +55,13 @@ TEST(SurvivorEndToEnd, AValidDuplicateSurvivesWhenTheFirstChoiceFailsValidation)
   auto rows = Rows(r.json);
   // FR001 merged into US01 (not the other way round): fr loses a row to
   // merged, us keeps one more.
-  EXPECT_EQ(rows[{"hcp", "fr"}]["merged"], 1) << r.out;
-  EXPECT_EQ(rows[{"hcp", "fr"}]["loaded"], 5) << r.out;
-  EXPECT_EQ(rows[{"hcp", "us"}]["merged"], 1) << r.out;
-  EXPECT_EQ(rows[{"hcp", "us"}]["loaded"], 3) << r.out;
+  EXPECT_EQ(At(rows, "hcp", "fr")["merged"], 1) << r.out;
+  EXPECT_EQ(At(rows, "hcp", "fr")["loaded"], 5) << r.out;
+  EXPECT_EQ(At(rows, "hcp", "us")["merged"], 1) << r.out;
+  EXPECT_EQ(At(rows, "hcp", "us")["loaded"], 3) << r.out;
   for (const char* source : {"fr", "eu", "us"}) {
-    EXPECT_EQ(rows[{"hcp", source}]["survivor_check"], "PASS") << r.out;
-    EXPECT_EQ(rows[{"hcp", source}]["unresolved_survivors"], 0) << r.out;
+    EXPECT_EQ(At(rows, "hcp", source)["survivor_check"], "PASS") << r.out;
+    EXPECT_EQ(At(rows, "hcp", source)["unresolved_survivors"], 0) << r.out;
   }
   const std::string db = dir / "out/target.db";
   const std::string us01 = TargetId(db, "hcp", "us", "US01");
@@ -68,10 +75,30 @@ TEST(SurvivorEndToEnd, AValidDuplicateSurvivesWhenTheFirstChoiceFailsValidation)
   EXPECT_EQ(hcp["survivor_check"], "PASS") << hcp.dump();
   EXPECT_EQ(hcp["survivors"]["fr"]["merged"], 1) << hcp.dump();
   EXPECT_EQ(hcp["survivors"]["fr"]["unresolved"], 0) << hcp.dump();
-  auto trace = Sluice("trace hcp fr:FR001 --state-dir " + dir.path() + "/state");
+  // Every wave reconciled, every entity finished: conservation holds.
+  EXPECT_EQ(r.json["conservation"], "holds") << r.out;
+  EXPECT_EQ(r.json["waves_reconciled"], nlohmann::json({"masters", "activity"})) << r.out;
+  EXPECT_TRUE(r.json["waves_not_reconciled"].empty()) << r.out;
+
+  // The trace answers the auditor's next questions: which row a merged
+  // record lives in, which rows a child's references point at, one run.
+  const std::string state = " --state-dir " + dir.path() + "/state";
+  const std::string run = r.json["run_id"];
+  auto trace = Sluice("trace hcp fr:FR001" + state);
   EXPECT_NE(trace.out.find("survivor by validation (this record fails last_name_required)"),
             std::string::npos)
       << trace.out;
+  EXPECT_NE(trace.out.find("lives in:  target id " + us01 + " (us:US01)"), std::string::npos)
+      << trace.out;
+  auto child = Sluice("trace interaction us_visits:V001 --run " + run + state);
+  EXPECT_NE(child.out.find("parents:   hcp_ref -> hcp us:US01, target id " + us01),
+            std::string::npos)
+      << child.out;
+  auto other = Sluice("trace interaction us_visits:V001 --run run-nope" + state);
+  EXPECT_NE(other.exit_code, 0);
+  EXPECT_NE(other.err.find("no recorded fate for interaction us_visits:V001 in run run-nope"),
+            std::string::npos)
+      << other.err;
 }
 
 TEST(SurvivorEndToEnd, WithTheFixDisabledTheSurvivorCheckFailsAndHalts) {
@@ -82,9 +109,9 @@ TEST(SurvivorEndToEnd, WithTheFixDisabledTheSurvivorCheckFailsAndHalts) {
   EXPECT_EQ(r.json["status"], "halted") << r.out;
   // US01 was merged into FR001, which validation rejected: no row.
   auto rows = Rows(r.json);
-  EXPECT_EQ(rows[{"hcp", "us"}]["survivor_check"], "FAIL") << r.out;
-  EXPECT_EQ(rows[{"hcp", "us"}]["unresolved_survivors"], 1) << r.out;
-  EXPECT_EQ(rows[{"hcp", "eu"}]["survivor_check"], "PASS") << r.out;
+  EXPECT_EQ(At(rows, "hcp", "us")["survivor_check"], "FAIL") << r.out;
+  EXPECT_EQ(At(rows, "hcp", "us")["unresolved_survivors"], 1) << r.out;
+  EXPECT_EQ(At(rows, "hcp", "eu")["survivor_check"], "PASS") << r.out;
   EXPECT_NE(r.out.find("survivor_check FAIL: 1 of 4 merged reach no loaded row (eu 0/2) (us 1/2)"),
             std::string::npos)
       << r.out;
@@ -105,12 +132,22 @@ TEST(SurvivorEndToEnd, ChildrenFollowTheirParentsRejectedOrHeld) {
                          "city, severity: review}\ntarget:\n  kind: sqlite"}});
   EditData(dir.path(), "eu.jsonl", "{\"city\": \"Madrid\", \"country\": \"ES\"}",
            "{\"city\": null, \"country\": \"ES\"}");
+  EditData(dir.path(), "fr.csv", "FR008;",
+           "FR009;N099;Petit;Luc;01/01/1970;Cardiologie;Paris;oops\nFR008;");
   const std::string state = " --state-dir " + dir.path() + "/state";
   auto first = RunPlan(dir.path());
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   auto rows = Rows(first.json);
-  EXPECT_EQ(rows[{"hcp", "eu"}]["review"], 1) << first.out;
-  EXPECT_EQ(rows[{"interaction", "eu_calls"}]["review"], 1) << first.out;
+  EXPECT_EQ(At(rows, "hcp", "eu")["review"], 1) << first.out;
+  EXPECT_EQ(At(rows, "interaction", "eu_calls")["review"], 1) << first.out;
+  // A malformed row is traced by its key when the key could be read
+  // (fr:FR009, a CSV line with a field too many), else by line:N (eu's
+  // truncated JSON line 7).
+  auto malformed = Sluice("trace hcp fr:FR009" + state);
+  EXPECT_NE(malformed.out.find("REJECTED at extract"), std::string::npos) << malformed.out;
+  EXPECT_NE(malformed.out.find("malformed_row"), std::string::npos) << malformed.out;
+  auto broken = Sluice("trace hcp eu:line:7" + state);
+  EXPECT_NE(broken.out.find("REJECTED at extract"), std::string::npos) << broken.out;
   // C002's parent is held, C005's was rejected: neither is an "orphan".
   auto held = Sluice("trace interaction eu_calls:C002" + state);
   EXPECT_NE(held.out.find("parent hcp eu:EU0002 is held for review by city_known"),
@@ -148,12 +185,41 @@ TEST(SurvivorEndToEnd, ChildrenFollowTheirParentsRejectedOrHeld) {
   auto second = RunPlan(dir.path());
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   rows = Rows(second.json);
-  EXPECT_EQ(rows[{"hcp", "eu"}]["review"], 0) << second.out;
-  EXPECT_EQ(rows[{"interaction", "eu_calls"}]["review"], 0) << second.out;
+  EXPECT_EQ(At(rows, "hcp", "eu")["review"], 0) << second.out;
+  EXPECT_EQ(At(rows, "interaction", "eu_calls")["review"], 0) << second.out;
   const std::string db = dir / "out/target.db";
   const std::string eu2 = TargetId(db, "hcp", "eu", "EU0002");
   ASSERT_FALSE(eu2.empty());
   EXPECT_EQ(HcpRefOf(db, "eu_calls", "C002"), eu2);
+}
+
+// Issue 14: a run that halts mid-way says what it reached per entity and
+// source, and that conservation was not reached, never "holds" over zeros;
+// `sluice runs` shows the same.
+TEST(SurvivorEndToEnd, AHaltedRunTellsWhatItReached) {
+  ScratchDir dir("survivor-halt");
+  PrepareConsolidation(dir.path());
+  auto r = RunPlan(dir.path(), "--test-fault transformer:drop_key=FR003");
+  ASSERT_EQ(r.exit_code, 3) << r.out << r.err;
+  ASSERT_EQ(r.json["status"], "halted") << r.out;
+  uint64_t extracted = 0;
+  for (const auto& e : r.json["entities"]) {
+    EXPECT_EQ(e["entity"], "hcp") << e.dump();
+    EXPECT_FALSE(e["finished"].get<bool>()) << e.dump();
+    EXPECT_FALSE(e["reconciled"].get<bool>()) << e.dump();
+    extracted += e["extracted"].get<uint64_t>();
+  }
+  EXPECT_GT(extracted, 0u) << r.out;
+  EXPECT_EQ(r.json["conservation"], "not reached (no entity finished)") << r.out;
+  EXPECT_EQ(r.json["waves_not_reconciled"], nlohmann::json({"masters", "activity"})) << r.out;
+  EXPECT_NE(r.out.find("waves reconciled: none; not reconciled: masters, activity"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("holds"), std::string::npos) << r.out;
+  auto runs = Sluice("runs --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  EXPECT_NE(runs.out.find("not reached"), std::string::npos) << runs.out;
+  EXPECT_NE(runs.out.find(" " + std::to_string(extracted) + " "), std::string::npos) << runs.out;
 }
 
 }  // namespace
