@@ -127,6 +127,14 @@ class CoordinatorTest : public plan_testing::PlanTest {
   // One batch (keys a, b) extracted, transformed and ingested, the source
   // done: returns the resolve lease.
   v1::Lease Ingest() {
+    DeliverIngest();
+    Step();  // ingested: the resolve is leased
+    Step();
+    return OnlyLease("deduper-0");
+  }
+  // The messages of Ingest, delivered but not yet taken in: returns the
+  // extraction lease.
+  v1::Lease DeliverIngest() {
     const v1::Lease stream = StartRun();
     RecordBatch b = Batch(Raw(0), {"a", "b"}, stream.epoch());
     Commit("extractor-0", MakeCommit("extract", b, b.records, {}));
@@ -138,9 +146,7 @@ class CoordinatorTest : public plan_testing::PlanTest {
     Send("extractor-0", done);
     Commit("transformer-0", MakeCommit("transform", b, b.records, {}));
     Commit("deduper-0", MakeCommit("dedup_ingest", b, b.records, {}));
-    Step();  // ingested: the resolve is leased
-    Step();
-    return OnlyLease("deduper-0");
+    return stream;
   }
 
   // The deduper resolves (a and b survive, one output batch): returns it.
@@ -341,6 +347,25 @@ TEST_F(CoordinatorTest, ADeadLoadersBatchIsResentUnderANewEpochAndItsLateLoadRef
   Step();
   EXPECT_EQ(OnlyLease("reconciler-0").kind(), v1::Lease::KIND_RECONCILE);
   EXPECT_EQ(coordinator_->summary().restarts, 1);
+}
+
+TEST_F(CoordinatorTest, ALeaseToAWorkerWhoseSocketIsGoneWritesItOffInsteadOfHalting) {
+  Make();
+  const v1::Lease stream = DeliverIngest();
+  // The deduper is killed after its commit, before the resolve lease goes out.
+  channel_->Disconnect("deduper-0");
+  Step();
+  Step();
+  EXPECT_NE(coordinator_->summary().status, "halted") << coordinator_->summary().halt_reason;
+  EXPECT_FALSE(coordinator_->roster().Find("deduper-0")->alive);
+  EXPECT_TRUE(Leases().empty());
+  // Its replacement registers and is leased the resolve, under a new epoch.
+  channel_->Reconnect("deduper-0");
+  Register("deduper-0", 777);
+  Step();
+  const v1::Lease resolve = OnlyLease("deduper-0");
+  EXPECT_EQ(resolve.kind(), v1::Lease::KIND_RESOLVE);
+  EXPECT_GT(resolve.epoch(), stream.epoch());
 }
 
 TEST_F(CoordinatorTest, OnlyTheHolderOfALeaseMayCommitWhatAnswersIt) {

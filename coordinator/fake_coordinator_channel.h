@@ -4,6 +4,7 @@
 #pragma once
 
 #include <deque>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,9 @@ class FakeCoordinatorChannel final : public CoordinatorChannel {
     return std::optional<Message>(std::move(m));
   }
   Status Send(const std::string& identity, const v1::Envelope& message) override {
+    if (gone_.count(identity) > 0) {
+      return Status::Unavailable("send to " + identity + ": Host unreachable");
+    }
     sent_.emplace_back(identity, message);
     return Status::Ok();
   }
@@ -36,6 +40,10 @@ class FakeCoordinatorChannel final : public CoordinatorChannel {
   void Deliver(const std::string& from, v1::Envelope message) {
     inbox_.emplace_back(from, std::move(message));
   }
+  // The worker socket `identity` disconnects (its process was killed) or
+  // connects again: a send to it fails as a ROUTER's does.
+  void Disconnect(const std::string& identity) { gone_.insert(identity); }
+  void Reconnect(const std::string& identity) { gone_.erase(identity); }
   // What the coordinator sent since the last call, in order.
   std::vector<Message> TakeSent() { return std::exchange(sent_, {}); }
 
@@ -44,6 +52,7 @@ class FakeCoordinatorChannel final : public CoordinatorChannel {
   std::string endpoint_ = "inproc://fake-control";
   std::deque<Message> inbox_;
   std::vector<Message> sent_;
+  std::set<std::string> gone_;
 };
 
 }  // namespace sluice::coordination

@@ -116,7 +116,18 @@ Status Coordinator::DispatchLeases() {
       // Where each dedup shard serves members now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());
     }
-    SLUICE_RETURN_IF_ERROR(control_->Send(identity, env));
+    Status sent = control_->Send(identity, env);
+    if (sent.code() == StatusCode::kUnavailable) {
+      // The worker's socket is gone between its last message and this lease
+      // (killed, or its host unreachable): it is lost now, not when its
+      // process is reaped or its heartbeats stop, and what it held, this
+      // lease included, is leased again.
+      LogWarn(log_, "worker " + identity + " is unreachable: " + sent.message());
+      OnDeath(identity);
+      if (!options_.local) roster_.NextGeneration(identity);
+      continue;
+    }
+    SLUICE_RETURN_IF_ERROR(sent);
   }
   return Status::Ok();
 }

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "common/plan/plan.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

@@ -19,9 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
 

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/record.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

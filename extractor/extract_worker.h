@@ -6,13 +6,14 @@
 #include <string>
 
 #include "common/connectors/connector.h"
+#include "common/core/stage.h"
 #include "common/runtime/worker.h"
 
 namespace sluice {
 
 class ExtractLogic : public StageLogic {
  public:
-  std::string stage() const override { return "extract"; }
+  std::string stage() const override { return std::string(StageName(Stage::kExtract)); }
   bool consumes() const override { return false; }
   Status Start(const WorkerContext& ctx) override;
   // EXTRACT_SOURCE starts streaming a source from the lease's offset;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/connectors/connector.h"
+#include "common/core/stage.h"
 #include "common/runtime/worker.h"
 #include "loader/references.h"
 #include "loader/self_references.h"
@@ -15,7 +16,7 @@ namespace sluice {
 
 class LoadLogic : public StageLogic {
  public:
-  std::string stage() const override { return "load"; }
+  std::string stage() const override { return std::string(StageName(Stage::kLoad)); }
   bool produces() const override { return false; }
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;

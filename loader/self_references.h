@@ -39,8 +39,8 @@
 #include <vector>
 
 #include "common/connectors/connector.h"
-#include "common/plan/plan.h"
 #include "common/core/record.h"
+#include "common/plan/plan.h"
 #include "loader/references.h"
 
 namespace sluice {

@@ -7,6 +7,7 @@
 
 #include "common/audit/audit_store.h"
 #include "common/connectors/connector.h"
+#include "common/core/stage.h"
 #include "common/runtime/worker.h"
 #include "reconciler/reconcile.h"
 
@@ -18,7 +19,7 @@ Result<ReconcileInput> ReadReconcileInput(AuditStore& audit, const std::string& 
 
 class ReconcileLogic : public StageLogic {
  public:
-  std::string stage() const override { return "reconcile"; }
+  std::string stage() const override { return std::string(StageName(Stage::kReconcile)); }
   bool consumes() const override { return false; }
   bool produces() const override { return false; }
   Status Start(const WorkerContext& ctx) override;

@@ -9,9 +9,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/status.h"
 #include "common/core/value.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/status.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "common/core/stage.h"
 #include "common/runtime/worker.h"
 #include "deduper/shard_route.h"
 #include "transformer/transform.h"
@@ -13,7 +14,7 @@ namespace sluice {
 
 class TransformLogic : public StageLogic {
  public:
-  std::string stage() const override { return "transform"; }
+  std::string stage() const override { return std::string(StageName(Stage::kTransform)); }
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
 

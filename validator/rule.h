@@ -8,11 +8,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/core/status.h"
+#include "common/core/value.h"
 #include "common/plan/expression.h"
 #include "common/plan/pattern.h"
 #include "common/plan/plan.h"
-#include "common/core/status.h"
-#include "common/core/value.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "common/plan/pattern.h"
 #include "common/core/record_test_util.h"
+#include "common/plan/pattern.h"
 #include "validator/suggest.h"
 
 namespace sluice {

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 
+#include "common/core/stage.h"
 #include "common/runtime/worker.h"
 #include "validator/validate.h"
 
@@ -18,7 +19,7 @@ namespace sluice {
 // ValidationRelease; so a wave over a threshold halts with nothing loaded.
 class ValidateLogic : public StageLogic {
  public:
-  std::string stage() const override { return "validate"; }
+  std::string stage() const override { return std::string(StageName(Stage::kValidate)); }
   Status Start(const WorkerContext& ctx) override;
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
   Status OnControl(const v1::Envelope& message, StageEmitter& out) override;

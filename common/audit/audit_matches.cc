@@ -7,6 +7,7 @@
 
 #include "common/audit/audit_store.h"
 #include "common/core/record.h"
+#include "common/core/stage.h"
 
 namespace sluice {
 
@@ -28,7 +29,7 @@ Status AuditStore::InitMatches() {
 
 Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
                                         const v1::Commit& commit) {
-  if (commit.stage() != "dedup_resolve") return Status::Ok();
+  if (commit.stage() != StageName(Stage::kDedupResolve)) return Status::Ok();
   const std::string& entity = commit.batch().entity();
   {
     // A resolution recorded again replaces the earlier one.

@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/plan/plan.h"
 #include "common/core/status.h"
 #include "common/core/value.h"
+#include "common/plan/plan.h"
 
 namespace sluice {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "common/audit/sqlite_util.h"
 #include "common/core/hash.h"
 #include "common/plan/plan.h"
-#include "common/audit/sqlite_util.h"
 
 namespace sluice {
 namespace plan_testing {

@@ -12,8 +12,8 @@
 #include <set>
 #include <string_view>
 
-#include "common/connectors/sqlite/sqlite_target.h"
 #include "common/audit/sqlite_util.h"
+#include "common/connectors/sqlite/sqlite_target.h"
 
 namespace sluice::sqlite_target {
 
