@@ -22,6 +22,7 @@
 #include <cstring>
 #include <set>
 
+#include "common/connectors/text/text_decoder.h"
 #include "common/connectors/text/utf8_text.h"
 
 namespace sluice {
@@ -71,12 +72,26 @@ class FileView {
     if (map_ != nullptr) return {static_cast<const char*>(map_), size_};
     return copy_;
   }
+  // Replaces the bytes by their UTF-8 (an `encoding:` other than utf-8).
+  void Decode(const TextDecoder& decoder) {
+    decoded_ = DecodeText(decoder, data());
+    if (map_ != nullptr) ::munmap(map_, size_);
+    map_ = nullptr;
+    copy_ = std::move(decoded_.text);
+    decoder_ = decoder;
+  }
+  // Why the byte at `offset` of data() is not valid UTF-8.
+  std::string InvalidByteReason(size_t offset) const {
+    return decoded_.InvalidByteReason(decoder_, offset);
+  }
 
  private:
   FileView() = default;
   void* map_ = nullptr;
   size_t size_ = 0;
   std::string copy_;
+  TextDecoder decoder_;  // utf-8 unless Decode ran
+  DecodedText decoded_;  // its unconvertible bytes (text moved to copy_)
 };
 
 struct FieldRef {
@@ -127,8 +142,8 @@ class CsvSource : public Source {
       }
       std::string_view raw(p, row_.content_end - p);
       if (size_t bad = FindInvalidUtf8(raw); bad != std::string_view::npos) {
-        return Status::InvalidArgument(spec_.path + ": header: invalid utf-8 at byte " +
-                                       std::to_string(p - begin_ + bad));
+        return Status::InvalidArgument(spec_.path +
+                                       ": header: " + file_->InvalidByteReason(p - begin_ + bad));
       }
       std::set<std::string> seen;
       for (size_t i = 0; i < row_.fields.size(); ++i) {
@@ -201,9 +216,8 @@ class CsvSource : public Source {
                                     "wrong column count: expected " + std::to_string(ncols) +
                                         ", found " + std::to_string(row_.fields.size())));
         } else if (size_t bad = FindInvalidUtf8(raw); bad != std::string_view::npos) {
-          v1::Fate fate =
-              Reject(row_line, raw, "invalid_utf8",
-                     "invalid utf-8 at byte " + std::to_string(row_begin - begin_ + bad));
+          v1::Fate fate = Reject(row_line, raw, "invalid_utf8",
+                                 file_->InvalidByteReason(row_begin - begin_ + bad));
           fate.set_field(ColumnAt(row_begin + bad));
           rejects->push_back(std::move(fate));
         } else if (row_.fields[key_index_].size == 0) {
@@ -451,16 +465,8 @@ class CsvSource : public Source {
 
   v1::Fate Reject(uint64_t line, std::string_view raw, const std::string& rule,
                   const std::string& reason) const {
-    v1::Fate fate;
-    fate.set_kind(v1::FATE_REJECTED);
-    fate.set_source(spec_.name);
-    fate.set_key(RejectKey(line, raw.data() + raw.size()));
-    fate.set_stage("extract");
-    fate.set_rule(rule);
-    fate.set_reason(reason);
-    fate.set_line(line);
-    fate.set_value(RejectValue(raw));
-    return fate;
+    return ExtractReject(spec_.name, RejectKey(line, raw.data() + raw.size()), line, raw, rule,
+                         reason);
   }
 
   void RejectFirstLine(const char* row_begin, uint64_t line, std::vector<v1::Fate>* rejects) {
@@ -536,13 +542,11 @@ Result<std::unique_ptr<Source>> OpenCsvSource(const SourceSpec& spec) {
   if (header != "true" && header != "false") {
     return Status::InvalidArgument(at + ".header: must be true or false, got '" + header + "'");
   }
-  std::string encoding = Lower(spec.Option("encoding", "utf-8"));
-  if (encoding != "utf-8" && encoding != "utf8") {
-    return Status::InvalidArgument(at + ".encoding: unsupported encoding '" +
-                                   spec.Option("encoding") + "' (only utf-8 for now)");
-  }
+  auto decoder = TextDecoder::Create(spec.Option("encoding"));
+  if (!decoder.ok()) return decoder.status().WithContext(at + ".encoding");
   auto file = FileView::Open(spec.path);
   if (!file.ok()) return file.status().WithContext(at + ".path");
+  if (!decoder->is_utf8()) (*file)->Decode(*decoder);
   auto source = std::make_unique<CsvSource>(spec, std::move(file).value(), delim[0], quote_char);
   SLUICE_RETURN_IF_ERROR(source->Init(header == "true"));
   return std::unique_ptr<Source>(std::move(source));

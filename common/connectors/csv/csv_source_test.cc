@@ -146,6 +146,19 @@ TEST_F(CsvSourceTest, InvalidUtf8IsRejectedWithSanitizedValue) {
   EXPECT_EQ(rej[0].line(), 3u);
 }
 
+TEST_F(CsvSourceTest, LegacyEncodingIsConvertedAndItsHolesRejected) {
+  std::vector<Record> recs;
+  std::vector<v1::Fate> rej;
+  ReadAll(Spec("id,name\n1,Ren\xE9\n2,bad\x81\n", {{"encoding", "windows-1252"}}), &recs, &rej);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].values[1].s, "Ren\xC3\xA9");
+  ASSERT_EQ(rej.size(), 1u);
+  EXPECT_EQ(rej[0].line(), 3u);
+  EXPECT_EQ(rej[0].field(), "name");
+  // The offset is the byte's in the file: "id,name\n1,Ren\xE9\n2,bad" is 20 bytes.
+  EXPECT_EQ(rej[0].reason(), "cannot convert byte 0x81 from windows-1252 at byte 20");
+}
+
 TEST_F(CsvSourceTest, UnterminatedQuoteRejectsOnlyItsLine) {
   std::vector<Record> recs;
   std::vector<v1::Fate> rej;
@@ -222,7 +235,7 @@ TEST_F(CsvSourceTest, OpenErrors) {
 
   EXPECT_FALSE(OpenCsvSource(Spec("id,id\n1,2\n")).ok());
   EXPECT_FALSE(OpenCsvSource(Spec("id,\n1,2\n")).ok());
-  auto enc = OpenCsvSource(Spec("id\n1\n", {{"encoding", "latin1"}}));
+  auto enc = OpenCsvSource(Spec("id\n1\n", {{"encoding", "klingon-1"}}));
   ASSERT_FALSE(enc.ok());
   EXPECT_NE(enc.status().message().find("sources.crm.encoding"), std::string::npos);
   EXPECT_FALSE(OpenCsvSource(Spec("id\n1\n", {{"delimiter", ";;"}})).ok());

@@ -7,7 +7,7 @@ namespace sluice::jsonl_connector {
 ConnectorPlugin Plugin() {
   ConnectorPlugin plugin;
   plugin.kind.name = "jsonl";
-  plugin.kind.source = ConnectorRole{};
+  plugin.kind.source = ConnectorRole{{"encoding"}, {}};
   plugin.open_source = OpenJsonlSource;
   return plugin;
 }

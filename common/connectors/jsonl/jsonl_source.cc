@@ -9,6 +9,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/connectors/text/text_decoder.h"
+
 namespace sluice {
 namespace {
 
@@ -43,7 +45,8 @@ std::string Cut(const std::string& text) {
 
 class JsonlSource : public Source {
  public:
-  explicit JsonlSource(SourceSpec spec) : spec_(std::move(spec)) {}
+  JsonlSource(SourceSpec spec, TextDecoder decoder)
+      : spec_(std::move(spec)), decoder_(std::move(decoder)) {}
 
   Status Init() {
     in_.open(spec_.path, std::ios::binary);
@@ -51,7 +54,7 @@ class JsonlSource : public Source {
     std::map<std::string, int> index;
     std::string line;
     while (std::getline(in_, line)) {
-      if (IsBlank(line)) continue;
+      if (IsBlank(line) || !DecodeLine(decoder_, &line, 0).empty()) continue;
       Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (!j.is_object()) continue;  // rejected when read
       ForEachLeaf(j, "", [&](const std::string& path, const Json&) {
@@ -83,16 +86,17 @@ class JsonlSource : public Source {
     std::vector<std::optional<std::string>> cells(schema_.fields.size());
     while (rows < max_rows && std::getline(in_, line)) {
       const bool had_newline = !in_.eof();
+      const uint64_t line_begin = offset_;
       offset_ += line.size() + (had_newline ? 1 : 0);
+      std::string error = DecodeLine(decoder_, &line, line_begin);
       const uint64_t number = ++line_;
       if (IsBlank(line)) continue;
       ++rows;
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      std::string error;
       Json j;
       try {
-        j = Json::parse(line);
-        if (!j.is_object()) error = "not a JSON object";
+        if (error.empty()) j = Json::parse(line);
+        if (error.empty() && !j.is_object()) error = "not a JSON object";
       } catch (const Json::exception& e) {
         error = std::string("invalid JSON: ") + e.what();
       }
@@ -165,6 +169,7 @@ class JsonlSource : public Source {
   }
 
   SourceSpec spec_;
+  TextDecoder decoder_;  // the `encoding:` of the file
   std::ifstream in_;
   Schema schema_;
   std::map<std::string, int> index_;  // column path -> index
@@ -180,7 +185,15 @@ Result<std::unique_ptr<Source>> OpenJsonlSource(const SourceSpec& spec) {
     return Status::InvalidArgument(spec.yaml_path +
                                    ".key: required (the key field of the jsonl source)");
   }
-  auto source = std::make_unique<JsonlSource>(spec);
+  auto decoder = TextDecoder::Create(spec.Option("encoding"));
+  if (decoder.ok() && !decoder->ascii_lines()) {
+    decoder = Status::InvalidArgument(
+        "a JSON Lines file needs an encoding whose line break is "
+        "the byte 0x0A, not '" +
+        decoder->name() + "'");
+  }
+  if (!decoder.ok()) return decoder.status().WithContext(spec.yaml_path + ".encoding");
+  auto source = std::make_unique<JsonlSource>(spec, std::move(decoder).value());
   SLUICE_RETURN_IF_ERROR(source->Init());
   return std::unique_ptr<Source>(std::move(source));
 }

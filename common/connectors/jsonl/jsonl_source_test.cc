@@ -23,13 +23,15 @@ class JsonlSourceTest : public ::testing::Test {
 
   void Write(const std::string& text) { std::ofstream(path_, std::ios::binary) << text; }
 
-  Result<std::unique_ptr<Source>> Open(const std::string& key = "id") {
+  Result<std::unique_ptr<Source>> Open(const std::string& key = "id",
+                                       const std::string& encoding = "") {
     SourceSpec spec;
     spec.name = "eu";
     spec.kind = "jsonl";
     spec.path = path_;
     spec.yaml_path = "sources.eu";
     spec.options["key"] = key;
+    if (!encoding.empty()) spec.options["encoding"] = encoding;
     return OpenJsonlSource(spec);
   }
 
@@ -42,6 +44,22 @@ std::string Cell(const RecordBatch& b, size_t r, const std::string& name) {
   if (c < 0) return "<no column " + name + ">";
   const Value& v = b.records[r].values[c];
   return v.is_null ? "NULL" : v.s;
+}
+
+TEST_F(JsonlSourceTest, LegacyEncodingIsConvertedAndItsHolesRejected) {
+  Write("{\"id\": \"E1\", \"name\": \"Ren\xE9\"}\n{\"id\": \"E2\", \"name\": \"x\x81\"}\n");
+  auto src = Open("id", "windows-1252");
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  RecordBatch b;
+  std::vector<v1::Fate> rejects;
+  ASSERT_TRUE(*(*src)->Next(10, &b, &rejects));
+  ASSERT_EQ(b.records.size(), 1u);
+  EXPECT_EQ(Cell(b, 0, "name"), "Ren\xC3\xA9");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].line(), 2u);
+  // The first line is 29 bytes with its newline; the byte is 23 bytes in.
+  EXPECT_EQ(rejects[0].reason(), "cannot convert byte 0x81 from windows-1252 at byte 52");
+  EXPECT_FALSE(Open("id", "cp037").ok());  // EBCDIC lines do not end with 0x0A
 }
 
 TEST_F(JsonlSourceTest, NestedFieldsBecomePathColumns) {

@@ -63,4 +63,18 @@ std::string RejectValue(std::string_view text) {
   return out;
 }
 
+v1::Fate ExtractReject(const std::string& source, const std::string& key, uint64_t line,
+                       std::string_view raw, const std::string& rule, const std::string& reason) {
+  v1::Fate fate;
+  fate.set_kind(v1::FATE_REJECTED);
+  fate.set_source(source);
+  fate.set_key(key);
+  fate.set_stage("extract");
+  fate.set_rule(rule);
+  fate.set_reason(reason);
+  fate.set_line(line);
+  fate.set_value(RejectValue(raw));
+  return fate;
+}
+
 }  // namespace sluice

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/v1/control.pb.h"
+
 namespace sluice {
 
 // Longest value text kept in a rejection (RejectValue).
@@ -45,5 +47,10 @@ size_t FindInvalidUtf8(std::string_view text);
 // `text` as valid UTF-8 of at most kMaxRejectValue bytes, invalid bytes
 // replaced by U+FFFD, cut on a character boundary.
 std::string RejectValue(std::string_view text);
+
+// The REJECTED fate of a source row: stage "extract", its line, and `raw`
+// (the row's text) as its value made printable by RejectValue.
+v1::Fate ExtractReject(const std::string& source, const std::string& key, uint64_t line,
+                       std::string_view raw, const std::string& rule, const std::string& reason);
 
 }  // namespace sluice

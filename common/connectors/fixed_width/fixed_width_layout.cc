@@ -1,0 +1,93 @@
+#include "common/connectors/fixed_width/fixed_width_layout.h"
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+namespace sluice {
+namespace {
+
+bool ParseSize(const std::string& word, size_t* out) {
+  const char* end = word.data() + word.size();
+  auto [p, ec] = std::from_chars(word.data(), end, *out);
+  return ec == std::errc() && p == end;
+}
+
+}  // namespace
+
+int FixedWidthLayout::IndexOf(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Result<FixedWidthLayout> FixedWidthLayout::Parse(std::string_view text) {
+  FixedWidthLayout layout;
+  std::istringstream in{std::string(text)};
+  size_t next = 0;  // where a `name width` column starts
+  int number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (size_t hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string word; words >> word;) w.push_back(word);
+    if (w.empty()) continue;
+    const std::string at = "layout line " + std::to_string(number) + ": ";
+    FixedWidthColumn column;
+    column.name = w[0];
+    size_t a = 0, b = 0;
+    if (w.size() == 2 && ParseSize(w[1], &b)) {
+      column.start = next;
+      column.length = b;
+    } else if (w.size() == 3 && ParseSize(w[1], &a) && ParseSize(w[2], &b) && a > 0) {
+      column.start = a - 1;
+      column.length = b;
+    } else {
+      return Status::InvalidArgument(at +
+                                     "expected 'name start length' (start from 1) or "
+                                     "'name width', got '" +
+                                     line + "'");
+    }
+    if (column.length == 0) return Status::InvalidArgument(at + "length must be at least 1");
+    if (layout.IndexOf(column.name) >= 0) {
+      return Status::InvalidArgument(at + "duplicate column '" + column.name + "'");
+    }
+    for (const FixedWidthColumn& c : layout.columns) {
+      if (column.start < c.start + c.length && c.start < column.start + column.length) {
+        return Status::InvalidArgument(at + "column '" + column.name + "' overlaps '" + c.name +
+                                       "'");
+      }
+    }
+    next = column.start + column.length;
+    layout.width = std::max(layout.width, next);
+    layout.columns.push_back(std::move(column));
+  }
+  if (layout.columns.empty()) return Status::InvalidArgument("layout has no column");
+  return layout;
+}
+
+Result<FixedWidthTrim> ParseFixedWidthTrim(std::string_view text) {
+  if (text.empty() || text == "both") return FixedWidthTrim::kBoth;
+  if (text == "right") return FixedWidthTrim::kRight;
+  if (text == "left") return FixedWidthTrim::kLeft;
+  if (text == "none") return FixedWidthTrim::kNone;
+  return Status::InvalidArgument("must be both, right, left or none, got '" + std::string(text) +
+                                 "'");
+}
+
+std::string_view TrimFixedWidth(std::string_view value, FixedWidthTrim trim) {
+  constexpr std::string_view kBlanks = " \t";
+  if (trim == FixedWidthTrim::kBoth || trim == FixedWidthTrim::kLeft) {
+    size_t first = value.find_first_not_of(kBlanks);
+    value.remove_prefix(first == std::string_view::npos ? value.size() : first);
+  }
+  if (trim == FixedWidthTrim::kBoth || trim == FixedWidthTrim::kRight) {
+    size_t last = value.find_last_not_of(kBlanks);
+    value = value.substr(0, last == std::string_view::npos ? 0 : last + 1);
+  }
+  return value;
+}
+
+}  // namespace sluice
