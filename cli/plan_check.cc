@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/plan_sources.h"
 #include "common/plan/plan.h"
 
 namespace sluice::cli {
@@ -64,6 +65,11 @@ PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& e
       report.exit_code = kExitInvalidPlan;
       return report;
     }
+    CheckPlanSources(plan_path, *plan, &report.problems, &report.notes);
+    if (!report.problems.empty()) {
+      report.exit_code = kExitInvalidPlan;
+      return report;
+    }
     report.summary.push_back(OkLine(plan_path, *plan) + ", environment " + environment);
     AddWaves(*plan, &report.summary);
     return report;
@@ -91,6 +97,12 @@ PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& e
     if (seen.insert(line).second) to->push_back(line);
   };
   for (const PlanIssue& issue : issues) add(&report.problems, plan_path + ": " + Line(issue));
+  if (issues.empty()) {
+    std::vector<std::string> problems, notes;
+    CheckPlanSources(plan_path, base, &problems, &notes);
+    for (const auto& line : problems) add(&report.problems, line);
+    for (const auto& line : notes) add(&report.notes, line);
+  }
   std::vector<std::string> ok;
   ok.push_back(OkLine(plan_path, base));
   AddWaves(base, &ok);

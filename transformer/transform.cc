@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "common/core/nearest.h"
 #include "common/runtime/review_item.h"
 #include "transformer/field_cast.h"
 #include "transformer/reference_data.h"
@@ -121,7 +122,11 @@ Column ResolveColumn(const Schema& source_schema, const std::string& name, const
   Column c;
   c.index = source_schema.IndexOf(name);
   if (c.index < 0) {
-    problems->push_back(path + ": source has no column '" + name + "'");
+    std::vector<std::string> names;
+    for (const auto& f : source_schema.fields) names.push_back(f.name);
+    std::optional<std::string> near = NearestValue(name, names);
+    problems->push_back(path + ": source has no column '" + name + "'" +
+                        (near ? " (did you mean '" + *near + "'?)" : ""));
   } else {
     c.integral = IsIntegral(source_schema.fields[c.index].type);
   }

@@ -7,19 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/core/nearest.h"  // EditDistance, NearestValue
 #include "common/core/value.h"
 
 namespace sluice {
-
-// Levenshtein distance between `a` and `b`, ignoring ASCII case, counted in
-// bytes.
-size_t EditDistance(std::string_view a, std::string_view b);
-
-// The candidate nearest to `value` by EditDistance (the first in list order on
-// a tie), when it is near enough to be a plausible typo: at most half the
-// length of the longer of the two. Empty otherwise.
-std::optional<std::string> NearestValue(std::string_view value,
-                                        const std::vector<std::string>& candidates);
 
 // The common date (or timestamp) formats that would read `text`, in the
 // order tried: "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d", ... Both "%d/%m/%Y" and
