@@ -18,6 +18,7 @@ PACKAGES=(
   libpcre2-dev libjemalloc-dev
   libhowardhinnant-date-dev tzdata
   libicu-dev libphonenumber-dev
+  libssl-dev
   postgresql libpq-dev
 )
 
