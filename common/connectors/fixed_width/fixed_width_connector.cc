@@ -22,7 +22,7 @@ void CheckSource(ConnectorSettings& settings) {
   } else if (!layout.ok()) {
     settings.Issue("layout", layout.status().message());
   } else if (options.count("key") && layout->IndexOf(get("key")) < 0) {
-    settings.Issue("key", "column '" + get("key") + "' is not in the layout");
+    settings.Issue("key", layout->NotInLayout(get("key")));
   }
   if (!options.count("key")) settings.Issue("key", "required (a column of the layout)");
   if (auto decoder = TextDecoder::Create(get("encoding")); !decoder.ok()) {

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <sstream>
 
+#include "common/core/nearest.h"
+
 namespace sluice {
 namespace {
 
@@ -20,6 +22,14 @@ int FixedWidthLayout::IndexOf(std::string_view name) const {
     if (columns[i].name == name) return static_cast<int>(i);
   }
   return -1;
+}
+
+std::string FixedWidthLayout::NotInLayout(std::string_view name) const {
+  std::vector<std::string> names;
+  for (const FixedWidthColumn& c : columns) names.push_back(c.name);
+  std::optional<std::string> near = NearestValue(name, names);
+  return "column '" + std::string(name) + "' is not in the layout" +
+         (near ? " (did you mean '" + *near + "'?)" : "");
 }
 
 Result<FixedWidthLayout> FixedWidthLayout::Parse(std::string_view text) {

@@ -26,6 +26,9 @@ struct FixedWidthLayout {
 
   // -1 when no column has this name.
   int IndexOf(std::string_view name) const;
+  // "column 'nme' is not in the layout (did you mean 'name'?)": the message
+  // for a name IndexOf does not find.
+  std::string NotInLayout(std::string_view name) const;
 
   // Parses the plan's `layout:` text: one column per line, `name start
   // length` (start counted from 1) or `name width` (the column starts where

@@ -154,7 +154,7 @@ Result<RecordTypeFilter> ParseRecordType(const std::string& text, const FixedWid
   }
   filter.column = layout.IndexOf(text.substr(0, eq));
   if (filter.column < 0) {
-    return Status::InvalidArgument("column '" + text.substr(0, eq) + "' is not in the layout");
+    return Status::InvalidArgument(layout.NotInLayout(text.substr(0, eq)));
   }
   std::istringstream values(text.substr(eq + 1));
   for (std::string v; std::getline(values, v, ',');) filter.values.insert(v);
@@ -170,7 +170,7 @@ Result<std::unique_ptr<Source>> OpenFixedWidthSource(const SourceSpec& spec) {
   const std::string key = spec.Option("key");
   if (key.empty()) return Status::InvalidArgument(at + ".key: required (a column of the layout)");
   if (layout->IndexOf(key) < 0) {
-    return Status::InvalidArgument(at + ".key: column '" + key + "' is not in the layout");
+    return Status::InvalidArgument(at + ".key: " + layout->NotInLayout(key));
   }
   auto decoder = TextDecoder::Create(spec.Option("encoding"));
   if (!decoder.ok()) return decoder.status().WithContext(at + ".encoding");

@@ -143,8 +143,10 @@ TEST_F(FixedWidthSourceTest, SeekRereadsABatch) {
 }
 
 TEST_F(FixedWidthSourceTest, BadSettingsNameTheirPath) {
-  EXPECT_EQ(Open("", {{"key", "nope"}}).status().message(),
-            "sources.mainframe.key: column 'nope' is not in the layout");
+  EXPECT_EQ(Open("", {{"key", "zzzz"}}).status().message(),
+            "sources.mainframe.key: column 'zzzz' is not in the layout");
+  EXPECT_EQ(Open("", {{"key", "ID"}, {"record_type", "nmae=D"}}).status().message(),
+            "sources.mainframe.key: column 'ID' is not in the layout (did you mean 'id'?)");
   EXPECT_NE(
       Open("", {{"encoding", "klingon"}}).status().message().find("sources.mainframe.encoding"),
       std::string::npos);
