@@ -64,7 +64,8 @@ constexpr char kCsv[] = "  crm: {kind: csv, path: crm.csv, key: id}\n";
 constexpr char kTarget[] = "target: {kind: sqlite, path: out.db}\n";
 
 TEST_F(RegistryTest, TheBuildsKinds) {
-  EXPECT_EQ(SourceKinds(), (std::vector<std::string>{"csv", "jsonl", "postgres", "sqlite"}));
+  EXPECT_EQ(SourceKinds(),
+            (std::vector<std::string>{"csv", "fixed_width", "jsonl", "postgres", "sqlite"}));
   EXPECT_EQ(TargetKinds(), (std::vector<std::string>{"postgres", "sqlite"}));
   EXPECT_EQ(DdlTargetKinds(), (std::vector<std::string>{"postgres", "sqlite"}));
   EXPECT_EQ(BuiltinConnectors().SourceKinds(), SourceKinds());
@@ -78,26 +79,28 @@ TEST_F(RegistryTest, AValidPlanOfEveryKind) {
   Parse(std::string(kCsv) +
             "  eu: {kind: jsonl, path: eu.jsonl, key: id}\n"
             "  us: {kind: sqlite, path: erp.db, table: doctors, key: id}\n"
-            "  pg: {kind: postgres, dsn: 'dbname=x', query: 'select 1', key: id}\n",
+            "  pg: {kind: postgres, dsn: 'dbname=x', query: 'select 1', key: id}\n"
+            "  host: {kind: fixed_width, path: crm.csv, key: id, layout: 'id 4', "
+            "encoding: cp037}\n",
         kTarget);
   EXPECT_TRUE(issues_.empty()) << Dump();
 }
 
 TEST_F(RegistryTest, UnknownKindsListTheKnownOnes) {
-  Parse("  crm: {kind: fixed_width, path: crm.csv, key: id}\n", "target: {kind: csv, path: o}\n");
+  Parse("  crm: {kind: cobol, path: crm.csv, key: id}\n", "target: {kind: csv, path: o}\n");
   EXPECT_TRUE(Has("sources.crm.kind",
-                  "unknown source kind 'fixed_width' (known: csv, jsonl, postgres, sqlite)"))
+                  "unknown source kind 'cobol' (known: csv, fixed_width, jsonl, postgres, sqlite)"))
       << Dump();
   EXPECT_TRUE(Has("target.kind", "unknown target kind 'csv' (known: postgres, sqlite)")) << Dump();
 
   SourceSpec source;
-  source.kind = "fixed_width";
+  source.kind = "cobol";
   source.yaml_path = "sources.crm";
   auto opened = OpenSource(source);
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().message(),
-            "sources.crm.kind: unknown source kind 'fixed_width' (known: csv, jsonl, postgres, "
-            "sqlite)");
+            "sources.crm.kind: unknown source kind 'cobol' (known: csv, fixed_width, jsonl, "
+            "postgres, sqlite)");
   TargetSpec target;
   target.kind = "csv";
   auto loaded = OpenTarget(target);
@@ -115,7 +118,7 @@ TEST_F(RegistryTest, AKindRefusesTheKeysOfOtherKindsAtTheirPath) {
   EXPECT_TRUE(Has("sources.eu.delimiter", "only for csv sources")) << Dump();
   EXPECT_TRUE(Has("sources.eu.table", "only for postgres and sqlite sources")) << Dump();
   EXPECT_TRUE(Has("sources.us.header", "only for csv sources")) << Dump();
-  EXPECT_TRUE(Has("sources.pg.encoding", "only for csv sources")) << Dump();
+  EXPECT_TRUE(Has("sources.pg.encoding", "only for csv, fixed_width and jsonl sources")) << Dump();
   EXPECT_TRUE(Has("sources.pg", "unknown key 'pasword'")) << Dump();
   EXPECT_TRUE(Has("target.schema", "only for postgres targets")) << Dump();
   EXPECT_TRUE(Has("target", "unknown key 'retries'")) << Dump();
