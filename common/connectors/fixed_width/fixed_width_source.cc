@@ -1,7 +1,7 @@
-// Fixed-width source. The file is converted to UTF-8 whole when it opens
-// (an EBCDIC file's line ends are only known after conversion), then cut
-// into lines; positions count characters, so a UTF-8 file with accents
-// cuts as its single-byte original would.
+// Fixed-width source. The file is read line by line (memory does not grow
+// with it), each line converted to UTF-8 on its own; positions count
+// characters, so a UTF-8 file with accents cuts as its single-byte original
+// would. Batch ranges are byte offsets in the file.
 #include "common/connectors/fixed_width/fixed_width_source.h"
 
 #include <fstream>
@@ -23,44 +23,51 @@ struct RecordTypeFilter {
 
 class FixedWidthSource : public Source {
  public:
-  FixedWidthSource(SourceSpec spec, FixedWidthLayout layout, TextDecoder decoder, DecodedText text,
+  FixedWidthSource(SourceSpec spec, FixedWidthLayout layout, TextDecoder decoder, char line_end,
                    FixedWidthTrim trim, RecordTypeFilter filter, bool pad)
       : spec_(std::move(spec)),
         layout_(std::move(layout)),
         decoder_(std::move(decoder)),
-        text_(std::move(text)),
+        line_end_(line_end),
         trim_(trim),
         filter_(std::move(filter)),
         pad_(pad) {
     for (const auto& c : layout_.columns) schema_.fields.push_back({c.name, FieldType::kString});
     key_index_ = layout_.IndexOf(spec_.Option("key"));
-    if (text_.text.rfind("\xEF\xBB\xBF", 0) == 0) data_begin_ = pos_ = 3;  // a UTF-8 BOM
+  }
+
+  Status Init() {
+    in_.open(spec_.path, std::ios::binary);
+    if (!in_) return Status::NotFound(spec_.yaml_path + ".path: " + spec_.path + ": cannot open");
+    return Status::Ok();
   }
 
   const Schema& schema() const override { return schema_; }
 
   Result<bool> Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) override {
-    const std::string& t = text_.text;
-    if (pos_ >= t.size() || max_rows == 0) return false;
+    if (max_rows == 0 || in_.peek() == std::char_traits<char>::eof()) return false;
     out->schema = schema_;
-    out->range.set_begin_offset(pos_);
+    out->range.set_begin_offset(offset_);
     out->range.set_first_line(line_);
     size_t n_records = 0;
     size_t rows = 0;
-    while (rows < max_rows && pos_ < t.size()) {
-      size_t nl = t.find('\n', pos_);
-      size_t next = nl == std::string::npos ? t.size() : nl + 1;
-      std::string_view line(t.data() + pos_, (nl == std::string::npos ? t.size() : nl) - pos_);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      const size_t line_offset = pos_;
+    while (rows < max_rows && std::getline(in_, raw_, line_end_)) {
+      const uint64_t line_offset = offset_;
+      offset_ += raw_.size() + (in_.eof() ? 0 : 1);
       const uint64_t number = line_++;
-      pos_ = next;
+      std::string reason = DecodeLine(decoder_, &raw_, line_offset);
+      std::string rule = reason.empty() ? "malformed_row" : "invalid_utf8";
+      std::string_view line = raw_;
+      if (line_offset == 0 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // BOM
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
       ++rows;
-      std::string reason, rule = "malformed_row";
-      if (size_t bad = FindInvalidUtf8(line); bad != std::string_view::npos) {
+      if (!reason.empty()) {
+        // reason set by DecodeLine
+      } else if (size_t bad = FindInvalidUtf8(line); bad != std::string_view::npos) {
         rule = "invalid_utf8";
-        reason = text_.InvalidByteReason(decoder_, line_offset + bad);
+        reason = "invalid utf-8 at byte " +
+                 std::to_string(line_offset + (line.data() - raw_.data()) + bad);
       } else if (const size_t chars = Cut(line); !Selected()) {
         --rows;  // a line of another record type: not this source's
         continue;
@@ -80,18 +87,27 @@ class FixedWidthSource : public Source {
           [&](int c) -> const std::string& { return cells_[c]; });
     }
     out->records.resize(n_records);
-    out->range.set_end_offset(pos_);
+    out->range.set_end_offset(offset_);
     return true;
   }
 
+  // A range starts at the start of the file or just after a line end.
   Status Seek(const v1::BatchRange& range) override {
-    const size_t offset = range.begin_offset();
-    if (offset > text_.text.size() || (offset > 0 && text_.text[offset - 1] != '\n')) {
+    const uint64_t offset = range.begin_offset();
+    in_.clear();
+    bool at_line_start = offset == 0;
+    if (!at_line_start) {
+      in_.seekg(static_cast<std::streamoff>(offset - 1));
+      at_line_start = in_ && in_.get() == static_cast<unsigned char>(line_end_);
+    }
+    if (!at_line_start) {
       return Status::InvalidArgument(spec_.yaml_path + ": offset " + std::to_string(offset) +
                                      " is not the start of a line of " + spec_.path);
     }
-    pos_ = std::max(offset, data_begin_);
-    line_ = pos_ == data_begin_ ? 1 : range.first_line();
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    offset_ = offset;
+    line_ = offset == 0 ? 1 : range.first_line();
     return Status::Ok();
   }
 
@@ -132,18 +148,32 @@ class FixedWidthSource : public Source {
   SourceSpec spec_;
   FixedWidthLayout layout_;
   TextDecoder decoder_;
-  DecodedText text_;  // the whole file as UTF-8
+  char line_end_;  // the byte that ends a line ('\n', or NL 0x15 / LF 0x25 in EBCDIC)
+  std::ifstream in_;
   FixedWidthTrim trim_;
   RecordTypeFilter filter_;
   bool pad_;
   Schema schema_;
   int key_index_ = -1;
-  size_t data_begin_ = 0;           // after a byte order mark
-  size_t pos_ = 0;                  // offset in text_.text of the next line
+  uint64_t offset_ = 0;             // byte offset of the next line in the file
   uint64_t line_ = 1;               // its number
+  std::string raw_;                 // scratch: the line read, then converted
   std::vector<size_t> starts_;      // scratch: character offsets of a line
   std::vector<std::string> cells_;  // scratch: the cut line
 };
+
+// The byte that ends the lines of the file: the first byte converting to a
+// line break in its first 64 KiB ('\n' when there is none); an EBCDIC file
+// may end its lines with NL (0x15) or LF (0x25).
+char LineEnd(const TextDecoder& decoder, const std::string& path) {
+  char sample[1 << 16];
+  std::ifstream in(path, std::ios::binary);
+  in.read(sample, sizeof(sample));
+  for (std::streamsize i = 0; i < in.gcount(); ++i) {
+    if (decoder.IsLineEnd(static_cast<unsigned char>(sample[i]))) return sample[i];
+  }
+  return '\n';
+}
 
 Result<RecordTypeFilter> ParseRecordType(const std::string& text, const FixedWidthLayout& layout) {
   RecordTypeFilter filter;
@@ -183,15 +213,11 @@ Result<std::unique_ptr<Source>> OpenFixedWidthSource(const SourceSpec& spec) {
     return Status::InvalidArgument(at + ".short_lines: must be reject or pad, got '" + short_lines +
                                    "'");
   }
-  std::ifstream in(spec.path, std::ios::binary);
-  if (!in) return Status::NotFound(at + ".path: " + spec.path + ": cannot open");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return Status::IoError(at + ".path: " + spec.path + ": read error");
-  DecodedText text = DecodeText(*decoder, bytes.str());
-  return std::unique_ptr<Source>(std::make_unique<FixedWidthSource>(
-      spec, std::move(layout).value(), std::move(decoder).value(), std::move(text), *trim,
-      std::move(filter).value(), short_lines == "pad"));
+  auto source = std::make_unique<FixedWidthSource>(spec, std::move(layout).value(), *decoder,
+                                                   LineEnd(*decoder, spec.path), *trim,
+                                                   std::move(filter).value(), short_lines == "pad");
+  SLUICE_RETURN_IF_ERROR(source->Init());
+  return std::unique_ptr<Source>(std::move(source));
 }
 
 }  // namespace sluice

@@ -11,7 +11,6 @@ namespace sluice {
 // short_lines ("reject", or "pad": a line shorter than the layout is padded
 // with blanks, for files whose trailing blanks were stripped). A line too
 // short or not convertible is rejected with its line and reason. The file
-// is read into memory whole when the source opens; batches are ranges of
-// its converted text.
+// is read line by line; batches are byte ranges of it.
 Result<std::unique_ptr<Source>> OpenFixedWidthSource(const SourceSpec& spec);
 }  // namespace sluice

@@ -44,6 +44,11 @@ class TextDecoder {
   // True when a line break is the byte '\n', as in ASCII (not in EBCDIC):
   // what sources that read line by line need.
   bool ascii_lines() const { return ascii_lines_; }
+  // True when byte `b` converts to a line break ('\n'): '\n' in ASCII
+  // encodings, NL (0x15) and LF (0x25) in EBCDIC.
+  bool IsLineEnd(unsigned char b) const {
+    return utf8_ ? b == '\n' : len_[b] == 1 && utf8_of_[b][0] == '\n';
+  }
   // The encoding as the plan spelled it ("utf-8" when none).
   const std::string& name() const { return name_; }
 
