@@ -76,6 +76,12 @@ Result<TextDecoder> TextDecoder::Create(std::string_view encoding) {
     if (cp >= 0x80 && cp <= 0x9F) continue;
     decoder.len_[b] = EncodeUtf8(cp, &decoder.utf8_of_[b]);
   }
+  decoder.ascii_identity_ = true;
+  for (int b = 0; b < 0x80; ++b) {
+    if (decoder.len_[b] != 1 || decoder.utf8_of_[b][0] != static_cast<char>(b)) {
+      decoder.ascii_identity_ = false;
+    }
+  }
   decoder.ascii_lines_ = decoder.len_['\n'] == 1 && decoder.utf8_of_['\n'][0] == '\n';
   return decoder;
 }
@@ -89,6 +95,14 @@ size_t TextDecoder::Decode(std::string_view in, std::string* out,
   size_t n_bad = 0;
   out->reserve(out->size() + in.size() + in.size() / 8);
   for (size_t i = 0; i < in.size(); ++i) {
+    if (ascii_identity_) {
+      // Runs of ASCII bytes convert to themselves: copied whole.
+      size_t run = i;
+      while (run < in.size() && static_cast<unsigned char>(in[run]) < 0x80) ++run;
+      out->append(in.data() + i, run - i);
+      i = run;
+      if (i == in.size()) break;
+    }
     const auto b = static_cast<unsigned char>(in[i]);
     const uint8_t len = len_[b];
     if (len == 1) {

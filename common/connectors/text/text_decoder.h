@@ -66,6 +66,7 @@ class TextDecoder {
  private:
   bool utf8_ = true;
   bool ascii_lines_ = true;
+  bool ascii_identity_ = false;  // bytes 0x00-0x7F convert to themselves
   std::string name_ = "utf-8";
   // Per byte value: its UTF-8 (1 to 3 bytes) and length; 0 = unconvertible.
   std::array<std::array<char, 4>, 256> utf8_of_{};
