@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <set>
 
+#include "common/core/nearest.h"
+
 namespace sluice::plan_yaml {
 
 std::string Child(const std::string& path, std::string_view key) {
@@ -215,8 +217,14 @@ const ModelField* PlanContext::FindField(const Entity* entity, const std::string
                                          const std::string& path) const {
   if (entity == nullptr) return nullptr;
   const ModelField* f = entity->Find(name);
-  if (f == nullptr)
-    AddIssue(issues, path, "entity '" + entity->name + "' has no field '" + name + "'");
+  if (f == nullptr) {
+    std::vector<std::string> names;
+    for (const ModelField& field : entity->fields) names.push_back(field.name);
+    std::optional<std::string> near = NearestValue(name, names);
+    AddIssue(issues, path,
+             "entity '" + entity->name + "' has no field '" + name + "'" +
+                 (near ? " (did you mean '" + *near + "'?)" : ""));
+  }
   return f;
 }
 
