@@ -78,6 +78,10 @@ class Coordinator {
  private:
   // ---- setup, the loop and teardown (coordinator.cc) ----
 
+  // Seals the coordinator's process (common/runtime/seal.h) before it binds
+  // its channel: the run's keys, or ephemeral ones for a local run and
+  // each of its children.
+  Status Seal();
   Status StartLocal(const std::string& identity);
   // After a halt: takes what workers still send for a moment, so that the
   // halt reaches each before it is shut down.
@@ -86,11 +90,11 @@ class Coordinator {
   // Stops at the batch boundary when the production window closes: like a
   // halt, but the run is "paused" and `sluice resume` continues it.
   void Pause();
-  Status Handle(const std::string& sender, v1::Envelope& env);
+  Status Handle(ControlMessage& message);
 
   // ---- registration and liveness (coordinator.cc) ----
 
-  Status OnRegister(const std::string& identity, const v1::Register& reg);
+  Status OnRegister(const std::string& identity, const v1::Register& reg, const std::string& key);
   Status Reply(const std::string& identity);
   Status StartRun();
   // Reaped local children and silent workers are written off (and local
@@ -172,6 +176,8 @@ class Coordinator {
   RunOptions options_;
   Clock* clock_;
   std::unique_ptr<CoordinatorChannel> control_;
+  std::optional<CurveKeyPair> keys_;                // the coordinator's; none in plaintext
+  std::map<std::string, CurveKeyPair> local_keys_;  // --local: each child's, by identity
   RunSummary summary_;  // its run_id first: the parts below name batches with it
   uint32_t dedup_shards_;
   Roster roster_;

@@ -115,6 +115,11 @@ Status Coordinator::DispatchLeases() {
     if (env.lease().dedup_round() == 4) {
       // Where each dedup shard serves members now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());
+      if (keys_) {
+        for (const std::string& key : roster_.MemberKeys(dedup_shards_)) {
+          env.mutable_lease()->add_dedup_peer_keys(key);
+        }
+      }
     }
     Status sent = control_->Send(identity, env);
     if (sent.code() == StatusCode::kUnavailable) {
