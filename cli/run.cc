@@ -27,7 +27,7 @@ struct RunArgs {
   // CurveZMQ (docs/architecture.md#security): the deployment's keys, never the plan's.
   std::string key_file;         // the coordinator's NAME.key_secret
   std::string authorized_keys;  // the workers' public keys: a folder of NAME.key, or a list
-  bool insecure = false;        // plaintext on a non-loopback --bind
+  bool insecure = false;        // plaintext on a non-loopback --bind, or an unsealed --local
 };
 
 // The coordinator's CURVE settings into `options`: --key and
@@ -122,7 +122,8 @@ void AddRunCommand(CommandSet& commands) {
                   "the workers' CURVE public keys: a folder of NAME.key files, or a file of "
                   "'KEY NAME' lines");
   run->add_flag("--insecure", args->insecure,
-                "allow a plaintext control channel on a non-loopback --bind (warned)");
+                "plaintext sockets: allowed on a non-loopback --bind, and with --local the run "
+                "makes no keys (to measure what CURVE costs); warned at every start");
 }
 
 }  // namespace sluice::cli

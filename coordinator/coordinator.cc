@@ -128,7 +128,7 @@ Status Coordinator::Start() {
 Status Coordinator::Seal() {
   SealOptions seal;
   seal.insecure = options_.insecure && !options_.local;
-  if (options_.local) {
+  if (options_.local && !options_.insecure) {
     // Keys for this run only, so that no other process of this machine can
     // join it: each child gets its own in its environment, which only its
     // user can read, and the coordinator admits those and no others.
@@ -146,7 +146,7 @@ Status Coordinator::Seal() {
   if (keys_) {
     LogInfo(log_, "sealed: CurveZMQ with public key " + keys_->public_key + ", " +
                       std::to_string(seal.accepted.size()) + " worker key(s) accepted");
-  } else if (seal.insecure) {
+  } else if (options_.insecure) {
     LogWarn(log_, "--insecure: the control channel is plaintext; anyone who reaches " +
                       options_.control_bind + " can read the run and pose as a worker");
   } else {
@@ -288,12 +288,16 @@ Status Coordinator::Handle(ControlMessage& message) {
   // Heartbeats arrive from each worker's "<identity>/hb" socket.
   const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
   const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
+  if (env.has_register_() && !hb_socket) {
+    return OnRegister(from, env.register_(), message.sender_key);
+  }
+  // Only what a registered worker sends is believed (admission.cc).
+  if (Status believed = Believe(message, from, hb_socket); !believed.ok()) {
+    LogRefused(message, believed);
+    return Status::Ok();
+  }
   roster_.Seen(from, Now());
-  // Issue 22: every message below but a registration is to be admitted
-  // like a commit is (LeaseBook::Admit): from a live worker, for its lease.
   switch (env.body_case()) {
-    case v1::Envelope::kRegister:
-      return OnRegister(from, env.register_(), message.sender_key);
     case v1::Envelope::kHeartbeat: {
       v1::Envelope echo;
       echo.mutable_heartbeat()->set_sequence(env.heartbeat().sequence());
@@ -346,18 +350,15 @@ Status Coordinator::Reply(const std::string& identity) {
 Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg,
                                const std::string& key) {
   const Roster::Registration how = roster_.Classify(identity, reg);
-  switch (how) {
-    case Roster::Registration::kUnknown:
-      LogWarn(log_, "refusing unknown worker " + identity);
-      return Status::Ok();
-    case Roster::Registration::kRetry:
-      return Reply(identity);
-    case Roster::Registration::kReplacesLive:
-      // Issue 22 refuses this while the registered process heartbeats.
-      OnDeath(identity);
-      break;
-    case Roster::Registration::kNew:
-      break;
+  if (Status admitted = AdmitRegistration(identity, reg, key, how); !admitted.ok()) {
+    ControlMessage refused{identity, key, {}};
+    *refused.envelope.mutable_register_() = reg;
+    LogRefused(refused, admitted);
+    return Status::Ok();
+  }
+  if (how == Roster::Registration::kRetry) {
+    roster_.Seen(identity, Now());
+    return Reply(identity);
   }
   const bool new_key = roster_.Find(identity)->key != key;
   if (roster_.Admit(identity, reg, how, Now(), key)) ++summary_.restarts;

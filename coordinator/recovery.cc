@@ -161,7 +161,8 @@ void Coordinator::LeaseReconcile() {
   lease.set_kind(v1::Lease::KIND_RECONCILE);
   lease.mutable_batch()->set_run_id(summary_.run_id);
   lease.mutable_batch()->set_wave(static_cast<uint32_t>(waves_.wave()));
-  lease.set_epoch(leases_.NextEpoch());
+  reconcile_epoch_ = leases_.NextEpoch();  // only its holder's result is believed
+  lease.set_epoch(reconcile_epoch_);
   leases_.Queue("reconciler", std::move(lease));
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <thread>
@@ -94,6 +95,26 @@ v1::Envelope SquatLoader() {
   return env;
 }
 
+// The run in `dir` (its exit code in rc.txt, its --json summary in out.txt,
+// its log in err.txt) completed: `extracted` records, every loaded one in
+// the target.
+void ExpectCompleted(const ScratchDir& dir, uint64_t extracted) {
+  std::this_thread::sleep_for(milliseconds(100));
+  const std::string err = ReadFile(dir / "err.txt");
+  ASSERT_TRUE(std::filesystem::exists(dir / "rc.txt")) << err;
+  EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n") << err;
+  const std::string out = ReadFile(dir / "out.txt");
+  const auto summary =
+      nlohmann::json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1), nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << out;
+  EXPECT_EQ(summary["status"], "completed");
+  EXPECT_EQ(Sum(summary, "extracted"), extracted);
+  EXPECT_GT(Sum(summary, "loaded"), 0u);
+  const auto rows = Query(dir / "out/target.db", "SELECT count(*) FROM hcp");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(std::stoull(rows[0]), Sum(summary, "loaded"));
+}
+
 TEST(Sealed, ALocalRunRefusesEveryIntruderAndCompletes) {
   ScratchDir dir("sealed");
   PrepareQuickstart(dir.path(), 40000, 15000);
@@ -133,23 +154,66 @@ TEST(Sealed, ALocalRunRefusesEveryIntruderAndCompletes) {
   for (int i = 0; i < 1200 && !std::filesystem::exists(dir / "rc.txt"); ++i) {
     std::this_thread::sleep_for(milliseconds(100));
   }
-  std::this_thread::sleep_for(milliseconds(100));
-  ASSERT_TRUE(std::filesystem::exists(dir / "rc.txt")) << ReadFile(err);
-  EXPECT_EQ(ReadFile(dir / "rc.txt"), "0\n") << ReadFile(err);
-  const std::string out = ReadFile(dir / "out.txt");
-  const auto summary =
-      nlohmann::json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1), nullptr, false);
-  ASSERT_FALSE(summary.is_discarded()) << out;
-  EXPECT_EQ(summary["status"], "completed");
-  EXPECT_EQ(Sum(summary, "extracted"), 55000u);
-  EXPECT_GT(Sum(summary, "loaded"), 0u);
-  const auto rows = Query(dir / "out/target.db", "SELECT count(*) FROM hcp");
-  ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(std::stoull(rows[0]), Sum(summary, "loaded"));
+  ExpectCompleted(dir, 55000);
   // The intruder's key was refused and logged, by its public half only.
   const std::string log = ReadFile(err);
   EXPECT_NE(log.find("refused CURVE key " + own->public_key), std::string::npos) << log;
   EXPECT_EQ(log.find(own->secret_key), std::string::npos);
+  EXPECT_EQ(log.find("disk on fire"), std::string::npos) << log;
+}
+
+v1::Envelope ForgedFail(uint64_t epoch) {
+  v1::Envelope env;
+  env.mutable_reconcile_result()->set_wave(0);
+  env.mutable_reconcile_result()->set_epoch(epoch);
+  env.mutable_reconcile_result()->set_passed(false);
+  env.mutable_reconcile_result()->set_summary("hcp: FAIL (forged)");
+  return env;
+}
+
+// Without CURVE (workers started by hand on loopback, no keys), anyone can
+// reach the control socket: what protects the run then is that the
+// coordinator believes only the workers that registered, for the leases
+// they hold. A stranger's fatal error, a forged failed reconciliation
+// (under every epoch it could guess) and registrations of names the run
+// does not have go on through the whole run; before issue 22 the first
+// halted it at once and the second failed its wave.
+TEST(Believed, APlaintextRunIgnoresEveryoneButItsWorkers) {
+  ScratchDir dir("believed");
+  PrepareQuickstart(dir.path(), 4000, 2000);
+  const int port = 20000 + static_cast<int>(std::hash<std::string>{}(dir.path()) % 12000);
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
+  const std::string err = dir / "err.txt";
+  const std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() +
+                                  "/plan.yaml --json --bind " + endpoint + " --state-dir " +
+                                  dir.path() + "/state > " + dir.path() + "/out.txt 2> " + err +
+                                  "; echo $? > " + dir.path() + "/rc.txt) &";
+  ASSERT_EQ(std::system(coordinator.c_str()), 0);
+  for (const char* role :
+       {"extractor", "transformer", "deduper", "validator", "loader", "reconciler"}) {
+    const std::string worker = BinDir() + "/sluice-" + role + " --coordinator " + endpoint +
+                               " --ordinal 0 --bind 'tcp://127.0.0.1:*' 2>> " + dir.path() +
+                               "/workers.log &";
+    ASSERT_EQ(std::system(worker.c_str()), 0);
+  }
+  Intruder stranger(endpoint, "evil-0", "", nullptr);
+  Intruder forger(endpoint, "reconciler-1", "", nullptr);
+  Intruder squatter(endpoint, "loader-1", "", nullptr);
+  int rounds = 0;
+  for (; rounds < 1200 && !std::filesystem::exists(dir / "rc.txt"); ++rounds) {
+    stranger.Send(WorkerError());
+    for (uint64_t epoch = 0; epoch < 64; ++epoch) forger.Send(ForgedFail(epoch));
+    squatter.Send(SquatLoader());
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_GT(rounds, 10) << "the run ended before the attacks: " << ReadFile(err);
+  ExpectCompleted(dir, 6000);
+  EXPECT_FALSE(squatter.Answered(milliseconds(10))) << "a stranger got a RegisterReply";
+  const std::string log = ReadFile(err);
+  EXPECT_NE(log.find("refused worker error from evil-0: not a worker of the run"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("refused reconciliation result from reconciler-1"), std::string::npos);
   EXPECT_EQ(log.find("disk on fire"), std::string::npos) << log;
 }
 
