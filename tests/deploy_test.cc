@@ -34,7 +34,7 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
   // The keys, as deploy/README.md's walk-through makes them: one pair for
   // the coordinator, one for the workers' machine.
   const std::string keys = dir / "keys";
-  for (const std::string& name : {"coordinator", "workers/host-b"}) {
+  for (const std::string name : {"coordinator", "workers/host-b"}) {
     auto made = Shell(BinDir() + "/sluice keys generate --out " + keys + "/" +
                       name.substr(0, name.rfind('/') + 1) + " " + name.substr(name.rfind('/') + 1));
     ASSERT_EQ(made.exit_code, 0) << made.err;
