@@ -17,6 +17,7 @@ void AddReviewCommands(CommandSet& commands);
 void AddModelDdlCommand(CommandSet& commands);
 void AddProfileCommand(CommandSet& commands);
 void AddDedupEstimateCommand(CommandSet& commands);
+void AddKeysCommands(CommandSet& commands);
 
 // Every subcommand, in the order `sluice --help` lists them.
 void AddCommands(CommandSet& commands) {
@@ -31,6 +32,7 @@ void AddCommands(CommandSet& commands) {
   AddModelDdlCommand(commands);
   AddProfileCommand(commands);
   AddDedupEstimateCommand(commands);
+  AddKeysCommands(commands);
 }
 
 int RunCommandLine(int argc, char** argv, std::ostream& out, std::ostream& err) {

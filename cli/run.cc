@@ -6,6 +6,7 @@
 #include "cli/command.h"
 #include "cli/run_common.h"
 #include "common/core/log.h"
+#include "common/runtime/curve_keys.h"
 #include "common/runtime/test_fault.h"
 
 namespace sluice::cli {
@@ -23,7 +24,30 @@ struct RunArgs {
   std::string env;
   bool ignore_window = false;
   uint32_t dedup_shards = 0;  // 0: the plan's
+  // CurveZMQ (docs/architecture.md#security): the deployment's keys, never the plan's.
+  std::string key_file;         // the coordinator's NAME.key_secret
+  std::string authorized_keys;  // the workers' public keys: a folder of NAME.key, or a list
+  bool insecure = false;        // plaintext on a non-loopback --bind, or an unsealed --local
 };
+
+// The coordinator's CURVE settings into `options`: --key and
+// --authorized-keys go together, and a local run takes neither (it makes
+// keys of its own). InvalidArgument with the reason otherwise.
+Status ReadRunKeys(const RunArgs& args, RunOptions* options) {
+  options->insecure = args.insecure;
+  if (args.key_file.empty() && args.authorized_keys.empty()) return Status::Ok();
+  if (options->local) {
+    return Status::InvalidArgument(
+        "--local makes its own keys for the run: --key and --authorized-keys are for workers "
+        "on other machines");
+  }
+  if (args.key_file.empty() || args.authorized_keys.empty()) {
+    return Status::InvalidArgument("--key and --authorized-keys go together");
+  }
+  SLUICE_ASSIGN_OR_RETURN(options->keys, ReadCurveSecretFile(args.key_file));
+  SLUICE_ASSIGN_OR_RETURN(options->authorized_keys, ReadAuthorizedKeys(args.authorized_keys));
+  return Status::Ok();
+}
 
 int Run(const RunArgs& args, CommandContext& ctx) {
   InitLogging("coordinator", ParseLogLevel(args.log_level));
@@ -49,6 +73,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
     options.control_bind = "tcp://0.0.0.0:5570";
   options.log_level = args.log_level;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
+  if (Status st = ReadRunKeys(args, &options); !st.ok()) return ctx.Fail(st.message(), kExitUsage);
   // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the
   // run; the plan's `dedup_shards` unless the command line says otherwise.
   options.replicas["deduper"] =
@@ -92,6 +117,13 @@ void AddRunCommand(CommandSet& commands) {
                   "dedup shards (processes) records are routed to by key (default: the plan's "
                   "dedup_shards, 1; docs/dedup.md#scale-out)")
       ->check(CLI::Range(1, 64));
+  run->add_option("--key", args->key_file, "the coordinator's CURVE key pair, NAME.key_secret");
+  run->add_option("--authorized-keys", args->authorized_keys,
+                  "the workers' CURVE public keys: a folder of NAME.key files, or a file of "
+                  "'KEY NAME' lines");
+  run->add_flag("--insecure", args->insecure,
+                "plaintext sockets: allowed on a non-loopback --bind, and with --local the run "
+                "makes no keys (to measure what CURVE costs); warned at every start");
 }
 
 }  // namespace sluice::cli

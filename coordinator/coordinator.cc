@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/runtime/seal.h"
 #include "coordinator/dedup_shards.h"
 
 namespace sluice::coordination {
@@ -109,6 +110,7 @@ Status Coordinator::Start() {
   // Steward decisions of earlier runs of the plan, shipped at registration.
   SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
   if (!control_) {
+    SLUICE_RETURN_IF_ERROR(Seal());
     SLUICE_ASSIGN_OR_RETURN(control_, BindCoordinatorChannel(options_.control_bind));
   }
   LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +
@@ -123,6 +125,36 @@ Status Coordinator::Start() {
   return Status::Ok();
 }
 
+Status Coordinator::Seal() {
+  SealOptions seal;
+  seal.insecure = options_.insecure && !options_.local;
+  if (options_.local && !options_.insecure) {
+    // Keys for this run only, so that no other process of this machine can
+    // join it: each child gets its own in its environment, which only its
+    // user can read, and the coordinator admits those and no others.
+    SLUICE_ASSIGN_OR_RETURN(seal.keys, GenerateCurveKeyPair());
+    for (const auto& [identity, w] : roster_.workers()) {
+      SLUICE_ASSIGN_OR_RETURN(local_keys_[identity], GenerateCurveKeyPair());
+      seal.accepted[local_keys_[identity].public_key] = identity;
+    }
+  } else if (options_.keys) {
+    seal.keys = options_.keys;
+    seal.accepted = options_.authorized_keys;
+  }
+  keys_ = seal.keys;
+  SLUICE_RETURN_IF_ERROR(SealProcess(seal));
+  if (keys_) {
+    LogInfo(log_, "sealed: CurveZMQ with public key " + keys_->public_key + ", " +
+                      std::to_string(seal.accepted.size()) + " worker key(s) accepted");
+  } else if (options_.insecure) {
+    LogWarn(log_, "--insecure: the control channel is plaintext; anyone who reaches " +
+                      options_.control_bind + " can read the run and pose as a worker");
+  } else {
+    LogInfo(log_, "plaintext control channel on loopback (no --key)");
+  }
+  return Status::Ok();
+}
+
 Status Coordinator::StartLocal(const std::string& identity) {
   const Worker& w = *roster_.Find(identity);
   LaunchSpec spec;
@@ -131,6 +163,10 @@ Status Coordinator::StartLocal(const std::string& identity) {
   spec.coordinator = control_->endpoint();
   spec.bind = w.endpoint;  // a replacement serves where its predecessor did
   spec.log_level = options_.log_level;
+  if (auto keys = local_keys_.find(identity); keys != local_keys_.end() && keys_) {
+    spec.curve_secret_key = keys->second.secret_key;
+    spec.coordinator_key = keys_->public_key;
+  }
   spec.log_path =
       (std::filesystem::path(plan_.state_dir) / "logs" / summary_.run_id / (identity + ".log"))
           .string();
@@ -141,12 +177,12 @@ Status Coordinator::StartLocal(const std::string& identity) {
 
 Status Coordinator::Step() {
   SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(20)));
-  if (msg) SLUICE_RETURN_IF_ERROR(Handle(msg->first, msg->second));
+  if (msg) SLUICE_RETURN_IF_ERROR(Handle(*msg));
   // Drain what else is waiting before housekeeping.
   for (int i = 0; i < 256 && !halted_; ++i) {
     SLUICE_ASSIGN_OR_RETURN(auto more, control_->Receive(std::chrono::milliseconds(0)));
     if (!more) break;
-    SLUICE_RETURN_IF_ERROR(Handle(more->first, more->second));
+    SLUICE_RETURN_IF_ERROR(Handle(*more));
   }
   if (halted_) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(CheckWorkers());
@@ -178,7 +214,7 @@ void Coordinator::DrainAfterHalt() {
   auto until = Now() + std::chrono::milliseconds(300);
   while (Now() < until) {
     auto msg = control_->Receive(std::chrono::milliseconds(20));
-    if (msg.ok() && *msg) roster_.Seen((*msg)->first, Now());
+    if (msg.ok() && *msg) roster_.Seen((*msg)->sender, Now());
   }
 }
 
@@ -246,16 +282,22 @@ void Coordinator::Pause() {
        summary_.run_id + "`");
 }
 
-Status Coordinator::Handle(const std::string& sender, v1::Envelope& env) {
+Status Coordinator::Handle(ControlMessage& message) {
+  const std::string& sender = message.sender;
+  v1::Envelope& env = message.envelope;
   // Heartbeats arrive from each worker's "<identity>/hb" socket.
   const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
   const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
+  if (env.has_register_() && !hb_socket) {
+    return OnRegister(from, env.register_(), message.sender_key);
+  }
+  // Only what a registered worker sends is believed (admission.cc).
+  if (Status believed = Believe(message, from, hb_socket); !believed.ok()) {
+    LogRefused(message, believed);
+    return Status::Ok();
+  }
   roster_.Seen(from, Now());
-  // Issue 22: every message below but a registration is to be admitted
-  // like a commit is (LeaseBook::Admit): from a live worker, for its lease.
   switch (env.body_case()) {
-    case v1::Envelope::kRegister:
-      return OnRegister(from, env.register_());
     case v1::Envelope::kHeartbeat: {
       v1::Envelope echo;
       echo.mutable_heartbeat()->set_sequence(env.heartbeat().sequence());
@@ -291,9 +333,11 @@ Status Coordinator::Reply(const std::string& identity) {
   r->set_shard_count(w.role == "deduper" ? dedup_shards_ : 1);
   DedupShards(dedup_shards_, 1).FillRegisterReply(r);
   *r->mutable_review_decisions() = review_decisions_;
-  for (const std::string& endpoint : roster_.UpstreamEndpoints(w.role)) {
-    r->add_upstream_endpoints(endpoint);
+  for (const Worker* up : roster_.Upstream(w.role)) {
+    r->add_upstream_endpoints(up->endpoint);
+    if (keys_) r->add_upstream_keys(up->key);
   }
+  *r->mutable_peer_keys() = roster_.PeerKeys();
   // Faults hit the first incarnation only, so the replacement can finish.
   auto fault = options_.faults.find(identity);  // "deduper-1:...": that worker only
   if (fault == options_.faults.end()) fault = options_.faults.find(w.role);
@@ -303,28 +347,35 @@ Status Coordinator::Reply(const std::string& identity) {
   return w.role == "loader" ? SendParentFatesTo(identity) : Status::Ok();
 }
 
-Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg) {
+Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg,
+                               const std::string& key) {
   const Roster::Registration how = roster_.Classify(identity, reg);
-  switch (how) {
-    case Roster::Registration::kUnknown:
-      LogWarn(log_, "refusing unknown worker " + identity);
-      return Status::Ok();
-    case Roster::Registration::kRetry:
-      return Reply(identity);
-    case Roster::Registration::kReplacesLive:
-      // Issue 22 refuses this while the registered process heartbeats.
-      OnDeath(identity);
-      break;
-    case Roster::Registration::kNew:
-      break;
+  if (Status admitted = AdmitRegistration(identity, reg, key, how); !admitted.ok()) {
+    ControlMessage refused{identity, key, {}};
+    *refused.envelope.mutable_register_() = reg;
+    LogRefused(refused, admitted);
+    return Status::Ok();
   }
-  if (roster_.Admit(identity, reg, how, Now())) ++summary_.restarts;
+  if (how == Roster::Registration::kRetry) {
+    roster_.Seen(identity, Now());
+    return Reply(identity);
+  }
+  const bool new_key = roster_.Find(identity)->key != key;
+  if (roster_.Admit(identity, reg, how, Now(), key)) ++summary_.restarts;
   const Worker& w = *roster_.Find(identity);
   LogInfo(log_, "worker " + identity + " registered (pid " + std::to_string(reg.pid()) +
                     (w.endpoint.empty() ? "" : ", serving " + w.endpoint) +
                     (w.member_endpoint.empty() ? "" : ", members at " + w.member_endpoint) + ")");
   if (!started_run_) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(Reply(identity));
+  if (new_key) {
+    // A replacement on another machine: its peers admit its new key.
+    v1::Envelope peers;
+    *peers.mutable_peer_keys() = roster_.PeerKeys();
+    for (const std::string& other : roster_.Alive()) {
+      if (other != identity) (void)control_->Send(other, peers);
+    }
+  }
   if (w.role == "deduper" && dedup_shards_ > 1 && !halted_) {
     // The other shards may be waiting for members at its old endpoint.
     for (auto& [entity, run] : waves_.runs()) {

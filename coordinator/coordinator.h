@@ -78,6 +78,10 @@ class Coordinator {
  private:
   // ---- setup, the loop and teardown (coordinator.cc) ----
 
+  // Seals the coordinator's process (common/runtime/seal.h) before it binds
+  // its channel: the run's keys, or ephemeral ones for a local run and
+  // each of its children.
+  Status Seal();
   Status StartLocal(const std::string& identity);
   // After a halt: takes what workers still send for a moment, so that the
   // halt reaches each before it is shut down.
@@ -86,11 +90,28 @@ class Coordinator {
   // Stops at the batch boundary when the production window closes: like a
   // halt, but the run is "paused" and `sluice resume` continues it.
   void Pause();
-  Status Handle(const std::string& sender, v1::Envelope& env);
+  Status Handle(ControlMessage& message);
 
   // ---- registration and liveness (coordinator.cc) ----
 
-  Status OnRegister(const std::string& identity, const v1::Register& reg);
+  Status OnRegister(const std::string& identity, const v1::Register& reg, const std::string& key);
+
+  // ---- whom the coordinator believes (issue 22, admission.cc) ----
+
+  // Whether a Register of `identity` (classified `how`) with the CURVE
+  // key `key` may be taken: a worker of the run, not a second process while
+  // the registered one is alive, and with the key the run gave it (--local)
+  // or, asking again, the key it registered with. FailedPrecondition saying
+  // why otherwise.
+  Status AdmitRegistration(const std::string& identity, const v1::Register& reg,
+                           const std::string& key, Roster::Registration how) const;
+  // Whether `message` (not a Register), from the worker `from` (its
+  // heartbeat socket when `hb_socket`), is believed: a worker that
+  // registered, with the key it registered with; a reconciliation result
+  // or an end of stream only from the holder of the current lease it
+  // answers. Commits are further judged by LeaseBook::Admit.
+  Status Believe(const ControlMessage& message, const std::string& from, bool hb_socket) const;
+  void LogRefused(const ControlMessage& message, const Status& why);
   Status Reply(const std::string& identity);
   Status StartRun();
   // Reaped local children and silent workers are written off (and local
@@ -172,6 +193,8 @@ class Coordinator {
   RunOptions options_;
   Clock* clock_;
   std::unique_ptr<CoordinatorChannel> control_;
+  std::optional<CurveKeyPair> keys_;                // the coordinator's; none in plaintext
+  std::map<std::string, CurveKeyPair> local_keys_;  // --local: each child's, by identity
   RunSummary summary_;  // its run_id first: the parts below name batches with it
   uint32_t dedup_shards_;
   Roster roster_;
@@ -190,6 +213,8 @@ class Coordinator {
   bool halted_ = false;
   bool paused_ = false;
   bool finished_ = false;
+  uint64_t reconcile_epoch_ = 0;  // the epoch of the wave's latest reconciliation lease
+  std::map<std::string, Clock::TimePoint> refusals_logged_;  // sender and kind -> last logged
   // Per parent entity, the ParentFates message loaders were sent.
   std::map<std::string, v1::Envelope> parent_fates_;
 };

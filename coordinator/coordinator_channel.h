@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/core/status.h"
+#include "common/runtime/control_message.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -22,14 +23,15 @@ namespace sluice::coordination {
 
 class CoordinatorChannel {
  public:
-  using Message = std::pair<std::string, v1::Envelope>;  // (sender identity, message)
+  // The sender is the identity of the worker's socket ("loader-0", or
+  // "loader-0/hb" for its heartbeat socket), with its CURVE public key in a
+  // sealed run.
+  using Message = ControlMessage;
   virtual ~CoordinatorChannel() = default;
 
   // Where workers connect (`--coordinator` of a worker).
   virtual const std::string& endpoint() const = 0;
   // Waits up to `timeout` for one message; an empty optional on timeout.
-  // The sender is the identity of the worker's socket ("loader-0", or
-  // "loader-0/hb" for its heartbeat socket).
   virtual Result<std::optional<Message>> Receive(std::chrono::milliseconds timeout) = 0;
   // Sends to the worker `identity`; an identity that is not connected is an
   // error, never a silent drop.

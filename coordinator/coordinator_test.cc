@@ -196,6 +196,7 @@ TEST_F(CoordinatorTest, AWaveGoesThroughEveryStageAndReconciles) {
   EXPECT_FALSE(coordinator_->done());
   v1::Envelope result;
   result.mutable_reconcile_result()->set_wave(0);
+  result.mutable_reconcile_result()->set_epoch(reconcile.epoch());
   result.mutable_reconcile_result()->set_passed(true);
   Send("reconciler-0", result);
   Step();
@@ -422,6 +423,91 @@ TEST_F(CoordinatorTest, NoProgressForTheStallTimeoutHaltsTheRun) {
   EXPECT_NE(coordinator_->summary().halt_reason.find("ingesting hcp (crm extracting)"),
             std::string::npos)
       << coordinator_->summary().halt_reason;
+}
+
+// Issue 22: the coordinator believes only its registered workers. Each
+// attack of the issue, through the control channel: an error from a
+// stranger, a forged reconciliation result, a second loader-0 while the
+// first heartbeats, a message under a registered name with another key.
+TEST_F(CoordinatorTest, OnlyTheRegisteredWorkersAreBelieved) {
+  Make();
+  const RecordBatch out = Resolve();
+  Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
+  Commit("validator-0", MakeCommit("validate", out, out.records, {}));
+  Step();
+  v1::Envelope error;
+  error.mutable_error()->set_stage("load");
+  error.mutable_error()->set_message("disk on fire");
+  error.mutable_error()->set_fatal(true);
+  Send("evil-0", error);
+  Send("loader-0/hb", error);
+  Step();
+  EXPECT_FALSE(coordinator_->done()) << coordinator_->summary().halt_reason;
+  // A squatter registers as loader-0 while loader-0 is alive: refused.
+  const uint32_t pid = coordinator_->roster().Find("loader-0")->pid;
+  Register("loader-0", 4242);
+  Step();
+  EXPECT_EQ(coordinator_->roster().Find("loader-0")->pid, pid);
+  EXPECT_EQ(coordinator_->summary().restarts, 0);
+  Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
+  Step();  // loaded and balanced: the reconciliation is leased
+  Step();
+  const v1::Lease reconcile = OnlyLease("reconciler-0");
+  auto result = [&](uint64_t epoch) {
+    v1::Envelope env;
+    env.mutable_reconcile_result()->set_wave(0);
+    env.mutable_reconcile_result()->set_epoch(epoch);
+    env.mutable_reconcile_result()->set_passed(true);
+    return env;
+  };
+  Send("reconciler-0", result(0));                      // no lease named
+  Send("reconciler-0", result(reconcile.epoch() - 1));  // not its lease
+  Send("reconciler-0/hb", result(reconcile.epoch()));   // not its control socket
+  Send("loader-0", result(reconcile.epoch()));          // not the reconciler
+  Send("stranger-0", result(reconcile.epoch()));
+  Step();
+  EXPECT_FALSE(coordinator_->done()) << "a forged reconciliation result decided the wave";
+  Send("reconciler-0", result(reconcile.epoch()));
+  Step();
+  ASSERT_TRUE(coordinator_->done());
+  coordinator_->Finish();
+  EXPECT_EQ(coordinator_->summary().status, "completed");
+}
+
+TEST_F(CoordinatorTest, AMessageUnderARegisteredNameWithAnotherKeyIsRefused) {
+  Make();
+  for (const auto& [id, w] : coordinator_->roster().workers()) {
+    v1::Envelope env;
+    env.mutable_register_()->set_role(w.role);
+    env.mutable_register_()->set_ordinal(w.ordinal);
+    env.mutable_register_()->set_pid(100 + w.ordinal);
+    channel_->Deliver(id, env, "key-of-" + id);
+  }
+  Step();
+  Step();
+  const v1::Lease stream = OnlyLease("extractor-0");
+  // Another key under the extractor's name, and then the worker's own.
+  channel_->Deliver(
+      "extractor-0",
+      [&] {
+        v1::Envelope env;
+        *env.mutable_commit() = Extract(0, stream.epoch());
+        return env;
+      }(),
+      "key-of-loader-0");
+  Step();
+  EXPECT_FALSE(Has(Raw(0), Stage::kExtract)) << "believed a commit signed with another key";
+  v1::Envelope again;
+  again.mutable_register_()->set_role("extractor");
+  again.mutable_register_()->set_pid(100);  // its pid, another key: no second reply
+  channel_->Deliver("extractor-0", again, "key-of-loader-0");
+  Step();
+  for (const auto& [to, env] : channel_->TakeSent()) EXPECT_FALSE(env.has_register_reply()) << to;
+  v1::Envelope commit;
+  *commit.mutable_commit() = Extract(0, stream.epoch());
+  channel_->Deliver("extractor-0", commit, "key-of-extractor-0");
+  Step();
+  EXPECT_TRUE(Has(Raw(0), Stage::kExtract));
 }
 
 }  // namespace

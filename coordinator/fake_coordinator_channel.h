@@ -36,22 +36,24 @@ class FakeCoordinatorChannel final : public CoordinatorChannel {
     return Status::Ok();
   }
 
-  // A message from the worker socket `from` ("loader-0", "loader-0/hb").
-  void Deliver(const std::string& from, v1::Envelope message) {
-    inbox_.emplace_back(from, std::move(message));
+  // A message from the worker socket `from` ("loader-0", "loader-0/hb"),
+  // whose handshake proved the CURVE public key `key` ("" in plaintext).
+  void Deliver(const std::string& from, v1::Envelope message, const std::string& key = "") {
+    inbox_.push_back(Message{from, key, std::move(message)});
   }
   // The worker socket `identity` disconnects (its process was killed) or
   // connects again: a send to it fails as a ROUTER's does.
   void Disconnect(const std::string& identity) { gone_.insert(identity); }
   void Reconnect(const std::string& identity) { gone_.erase(identity); }
-  // What the coordinator sent since the last call, in order.
-  std::vector<Message> TakeSent() { return std::exchange(sent_, {}); }
+  // What the coordinator sent since the last call, in order: (to, message).
+  using Sent = std::pair<std::string, v1::Envelope>;
+  std::vector<Sent> TakeSent() { return std::exchange(sent_, {}); }
 
  private:
   ManualClock* clock_;
   std::string endpoint_ = "inproc://fake-control";
   std::deque<Message> inbox_;
-  std::vector<Message> sent_;
+  std::vector<Sent> sent_;
   std::set<std::string> gone_;
 };
 

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 namespace sluice {
@@ -31,6 +32,26 @@ Result<pid_t> Launcher::Start(const LaunchSpec& spec) {
     args.push_back("--bind");
     args.push_back(spec.bind);
   }
+  // The child's environment, built before fork (the child only execs): ours,
+  // with the worker's keys when the run is sealed.
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view var(*e);
+    if (var.rfind("SLUICE_CURVE_SECRET_KEY=", 0) == 0 ||
+        var.rfind("SLUICE_COORDINATOR_KEY=", 0) == 0)
+      continue;
+    env.emplace_back(var);
+  }
+  if (!spec.curve_secret_key.empty()) {
+    env.push_back("SLUICE_CURVE_SECRET_KEY=" + spec.curve_secret_key);
+    env.push_back("SLUICE_COORDINATOR_KEY=" + spec.coordinator_key);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(spec.log_path).parent_path(), ec);
   pid_t parent = getpid();
@@ -45,10 +66,7 @@ Result<pid_t> Launcher::Start(const LaunchSpec& spec) {
       dup2(fd, STDOUT_FILENO);
       close(fd);
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(exe.c_str(), argv.data());
+    execve(exe.c_str(), argv.data(), envp.data());
     _exit(127);
   }
   children_[pid] = spec.role + "-" + std::to_string(spec.ordinal);

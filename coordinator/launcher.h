@@ -19,6 +19,11 @@ struct LaunchSpec {
   std::string bind;         // data endpoint to reuse, "" for a fresh one
   std::string log_path;     // the worker's stderr goes here
   std::string log_level = "info";
+  // Sealed runs: the worker's CURVE secret key and the coordinator's public
+  // key (Z85), put in its environment (readable by its user only), never in
+  // a file or on its command line.
+  std::string curve_secret_key;
+  std::string coordinator_key;
 };
 
 class Launcher {

@@ -115,6 +115,11 @@ Status Coordinator::DispatchLeases() {
     if (env.lease().dedup_round() == 4) {
       // Where each dedup shard serves members now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());
+      if (keys_) {
+        for (const std::string& key : roster_.MemberKeys(dedup_shards_)) {
+          env.mutable_lease()->add_dedup_peer_keys(key);
+        }
+      }
     }
     Status sent = control_->Send(identity, env);
     if (sent.code() == StatusCode::kUnavailable) {
@@ -156,7 +161,8 @@ void Coordinator::LeaseReconcile() {
   lease.set_kind(v1::Lease::KIND_RECONCILE);
   lease.mutable_batch()->set_run_id(summary_.run_id);
   lease.mutable_batch()->set_wave(static_cast<uint32_t>(waves_.wave()));
-  lease.set_epoch(leases_.NextEpoch());
+  reconcile_epoch_ = leases_.NextEpoch();  // only its holder's result is believed
+  lease.set_epoch(reconcile_epoch_);
   leases_.Queue("reconciler", std::move(lease));
 }
 

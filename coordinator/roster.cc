@@ -41,7 +41,7 @@ Roster::Registration Roster::Classify(const std::string& identity, const v1::Reg
 }
 
 bool Roster::Admit(const std::string& identity, const v1::Register& reg, Registration how,
-                   Clock::TimePoint now) {
+                   Clock::TimePoint now, const std::string& key) {
   Worker* w = Find(identity);
   if (w == nullptr) return false;
   const bool restart = w->generation > 0 || how == Registration::kReplacesLive;
@@ -51,6 +51,7 @@ bool Roster::Admit(const std::string& identity, const v1::Register& reg, Registr
   w->last_seen = now;
   if (!reg.data_endpoint().empty()) w->endpoint = reg.data_endpoint();
   w->member_endpoint = reg.dedup_peer_endpoint();
+  w->key = key;
   return restart;
 }
 
@@ -127,21 +128,47 @@ std::vector<std::string> Roster::Alive(const std::string& role) const {
 }
 
 std::vector<std::string> Roster::UpstreamEndpoints(const std::string& role) const {
-  const std::string_view up = UpstreamRole(role);
   std::vector<std::string> endpoints;
-  if (up.empty()) return endpoints;
-  for (const auto& [id, w] : workers_) {
-    if (w.role == up && !w.endpoint.empty()) endpoints.push_back(w.endpoint);
-  }
+  for (const Worker* w : Upstream(role)) endpoints.push_back(w->endpoint);
   return endpoints;
 }
 
-std::vector<std::string> Roster::MemberEndpoints(uint32_t shards) const {
-  std::vector<std::string> endpoints(shards);
+std::vector<const Worker*> Roster::Upstream(const std::string& role) const {
+  const std::string_view up = UpstreamRole(role);
+  std::vector<const Worker*> upstream;
+  if (up.empty()) return upstream;
   for (const auto& [id, w] : workers_) {
-    if (w.role == "deduper" && w.ordinal < shards) endpoints[w.ordinal] = w.member_endpoint;
+    if (w.role == up && !w.endpoint.empty()) upstream.push_back(&w);
   }
-  return endpoints;
+  return upstream;
+}
+
+v1::PeerKeys Roster::PeerKeys() const {
+  v1::PeerKeys peers;
+  for (const auto& [id, w] : workers_) {
+    if (w.key.empty()) continue;
+    auto* p = peers.add_keys();
+    p->set_identity(id);
+    p->set_public_key(w.key);
+  }
+  return peers;
+}
+
+std::vector<std::string> Roster::MemberEndpoints(uint32_t shards) const {
+  return DedupShardField(shards, &Worker::member_endpoint);
+}
+
+std::vector<std::string> Roster::MemberKeys(uint32_t shards) const {
+  return DedupShardField(shards, &Worker::key);
+}
+
+std::vector<std::string> Roster::DedupShardField(uint32_t shards,
+                                                 std::string Worker::*field) const {
+  std::vector<std::string> values(shards);
+  for (const auto& [id, w] : workers_) {
+    if (w.role == "deduper" && w.ordinal < shards) values[w.ordinal] = w.*field;
+  }
+  return values;
 }
 
 }  // namespace sluice::coordination

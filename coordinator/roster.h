@@ -28,6 +28,7 @@ struct Worker {
   uint32_t ordinal = 0;
   std::string endpoint;         // its data endpoint; a replacement serves there too
   std::string member_endpoint;  // a dedup shard's member socket (deduper/member_exchange.h)
+  std::string key;              // its CURVE public key, as its handshake proved; "" in plaintext
   uint32_t pid = 0;             // its process, as launched or registered
   bool alive = false;           // registered and not written off since
   bool replied = false;         // has its RegisterReply: it may be given leases
@@ -71,7 +72,7 @@ class Roster {
   // endpoint it left empty keeps the one before). Returns whether it counts
   // as a restart: a later generation, or a replacement.
   bool Admit(const std::string& identity, const v1::Register& reg, Registration how,
-             Clock::TimePoint now);
+             Clock::TimePoint now, const std::string& key = "");
   // The worker's RegisterReply went out: it may be given leases.
   void MarkReplied(const std::string& identity);
   // A locally launched worker's process.
@@ -108,10 +109,19 @@ class Roster {
   // The data endpoints `role` pulls its input from: those of its upstream
   // role's workers that announced one (stage.h's topology).
   std::vector<std::string> UpstreamEndpoints(const std::string& role) const;
+  // The workers behind UpstreamEndpoints, in the same order.
+  std::vector<const Worker*> Upstream(const std::string& role) const;
+  // The CURVE public keys of the workers that registered with one.
+  v1::PeerKeys PeerKeys() const;
   // The dedup shards' member endpoints, by ordinal (`shards` entries).
   std::vector<std::string> MemberEndpoints(uint32_t shards) const;
+  // Their CURVE public keys, by ordinal ("" for a shard with none).
+  std::vector<std::string> MemberKeys(uint32_t shards) const;
 
  private:
+  // `field` of each dedup shard, by ordinal.
+  std::vector<std::string> DedupShardField(uint32_t shards, std::string Worker::*field) const;
+
   RosterOptions options_;
   std::map<std::string, Worker> workers_;
 };

@@ -12,6 +12,7 @@
 
 #include "common/core/status.h"
 #include "common/plan/plan.h"
+#include "common/runtime/curve_keys.h"
 
 namespace sluice {
 
@@ -35,6 +36,14 @@ struct RunOptions {
   // the first batch boundary after it. Unset: no window (or --ignore-window).
   std::optional<std::chrono::system_clock::time_point> window_closes_at;
   std::string window_text;  // "03:00-06:00 America/New_York", for the pause reason
+  // CurveZMQ (docs/architecture.md#security): the coordinator's key pair and
+  // the public keys of the workers it admits (public key -> name), from the
+  // deployment (`--key`, `--authorized-keys`), never from the plan. None:
+  // plaintext, refused on a non-loopback --bind unless `insecure`. A local
+  // run ignores both and makes ephemeral keys for itself and each child.
+  std::optional<CurveKeyPair> keys;
+  std::map<std::string, std::string> authorized_keys;
+  bool insecure = false;
 };
 
 // One row of the summary: an entity from one source.

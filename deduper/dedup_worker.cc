@@ -279,7 +279,10 @@ Status DedupLogic::MemberRound(const v1::Lease& lease, DedupShard* shard, StageE
     request.set_resolution(name);
     request.set_epoch(lease.epoch());
     request.set_shard(ctx_.shard);
-    auto members = FetchMembers(lease.dedup_peers(peer), request, std::chrono::seconds(10));
+    const std::string key = peer < static_cast<uint32_t>(lease.dedup_peer_keys_size())
+                                ? lease.dedup_peer_keys(peer)
+                                : "";
+    auto members = FetchMembers(lease.dedup_peers(peer), key, request, std::chrono::seconds(10));
     if (members.ok()) {
       fetched += members->size();
       ++peers;

@@ -57,13 +57,13 @@ std::string MemberServer::Answer(const std::string& body) {
   return reply.SerializeAsString();
 }
 
-Result<std::vector<Record>> FetchMembers(const std::string& endpoint,
+Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std::string& server_key,
                                          const v1::DedupMemberRequest& request,
                                          std::chrono::milliseconds silence) {
   using Clock = std::chrono::steady_clock;
   const std::string peer = "dedup shard at " + endpoint;
   const std::string body = request.SerializeAsString();
-  auto client = RequestClient::Create(endpoint);
+  auto client = RequestClient::Create(endpoint, server_key);
   if (!client.ok()) return Status::Unavailable(peer + ": " + client.status().message());
   auto last_answer = Clock::now();
   auto pause = std::chrono::milliseconds(20);

@@ -60,13 +60,14 @@ class MemberServer {
   std::unique_ptr<RequestServer> server_;
 };
 
-// Asks the shard at `endpoint` for the members of `request.resolution`
+// Asks the shard at `endpoint` (CURVE public key `server_key`, "" in
+// plaintext) for the members of `request.resolution`
 // that it serves for `request.shard`, until it answers ready. A peer that
 // answers "not ready" is asked again; one that stays silent for `silence`
 // (dead, or replaced at another endpoint) fails the fetch with
 // Unavailable, and the coordinator leases round 4 again with the
 // replacement's endpoint.
-Result<std::vector<Record>> FetchMembers(const std::string& endpoint,
+Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std::string& server_key,
                                          const v1::DedupMemberRequest& request,
                                          std::chrono::milliseconds silence);
 

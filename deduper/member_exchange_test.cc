@@ -35,13 +35,13 @@ TEST(MemberExchange, ServesWhatWasPublishedForTheAskingShard) {
   auto server = MemberServer::Start("tcp://127.0.0.1:*");
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   (*server)->Publish("1-hcp", 7, {{1, Members({"C1", "C2"})}, {2, Members({"C9"})}});
-  auto got = FetchMembers((*server)->endpoint(), Ask(7, 1), std::chrono::seconds(5));
+  auto got = FetchMembers((*server)->endpoint(), "", Ask(7, 1), std::chrono::seconds(5));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->size(), 2u);
   EXPECT_EQ((*got)[0].key, "C1");
   EXPECT_EQ((*got)[1].values[0].s, "name of C2");
   // A shard nothing was published for gets an empty answer, not a wait.
-  auto none = FetchMembers((*server)->endpoint(), Ask(7, 3), std::chrono::seconds(5));
+  auto none = FetchMembers((*server)->endpoint(), "", Ask(7, 3), std::chrono::seconds(5));
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_TRUE(none->empty());
 }
@@ -54,7 +54,7 @@ TEST(MemberExchange, AnotherEpochWaitsUntilPublished) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     (*server)->Publish("1-hcp", 8, {{1, Members({"NEW"})}});
   });
-  auto got = FetchMembers((*server)->endpoint(), Ask(8, 1), std::chrono::seconds(5));
+  auto got = FetchMembers((*server)->endpoint(), "", Ask(8, 1), std::chrono::seconds(5));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].key, "NEW");
@@ -68,7 +68,7 @@ TEST(MemberExchange, SilentPeerFailsAsUnavailable) {
     ASSERT_TRUE(server.ok());
     endpoint = (*server)->endpoint();
   }
-  auto got = FetchMembers(endpoint, Ask(1, 0), std::chrono::milliseconds(800));
+  auto got = FetchMembers(endpoint, "", Ask(1, 0), std::chrono::milliseconds(800));
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), StatusCode::kUnavailable) << got.status().ToString();
 }

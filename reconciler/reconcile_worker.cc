@@ -162,6 +162,7 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   v1::Envelope env;
   auto* res = env.mutable_reconcile_result();
   res->set_wave(static_cast<uint32_t>(wave));
+  res->set_epoch(lease.epoch());
   res->set_passed(passed);
   res->set_report_path(path.string());
   res->set_summary(summary);

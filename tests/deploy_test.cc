@@ -31,13 +31,24 @@ TEST(Deploy, WorkersStartedByTheLauncherCompleteARun) {
   PrepareQuickstart(dir.path(), 2000, 1000);
   const int base = FreePortBase(dir.path());
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(base + 99);
+  // The keys, as deploy/README.md's walk-through makes them: one pair for
+  // the coordinator, one for the workers' machine.
+  const std::string keys = dir / "keys";
+  for (const std::string name : {"coordinator", "workers/host-b"}) {
+    auto made = Shell(BinDir() + "/sluice keys generate --out " + keys + "/" +
+                      name.substr(0, name.rfind('/') + 1) + " " + name.substr(name.rfind('/') + 1));
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+  }
   const std::string coordinator =
       "(" + BinDir() + "/sluice run " + dir.path() + "/plan.yaml --json --dedup-shards 2 --bind " +
-      endpoint + " --state-dir " + dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
+      endpoint + " --key " + keys + "/coordinator.key_secret --authorized-keys " + keys +
+      "/workers --state-dir " + dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
       dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
   ASSERT_EQ(std::system(coordinator.c_str()), 0);
   const std::string env = "SLUICE_COORDINATOR=" + endpoint + " SLUICE_BIN_DIR=" + BinDir() +
-                          " SLUICE_DATA_PORT_BASE=" + std::to_string(base) + " ";
+                          " SLUICE_DATA_PORT_BASE=" + std::to_string(base) + " SLUICE_KEY=" + keys +
+                          "/workers/host-b.key_secret SLUICE_COORDINATOR_KEY=" + keys +
+                          "/coordinator.key ";
   for (const char* name : {"extractor-0", "transformer-0", "deduper-0", "deduper-1", "validator-0",
                            "loader-0", "reconciler-0"}) {
     const std::string worker =
@@ -132,6 +143,12 @@ TEST(Deploy, TheLauncherRefusesBadNamesAndAMissingCoordinator) {
   auto usage = Shell(Launcher());
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_NE(usage.err.find("usage: sluice-worker ROLE-ORDINAL"), std::string::npos) << usage.err;
+  // A worker serves every interface: keys, or plaintext said out loud.
+  auto plaintext =
+      Shell("env -u SLUICE_KEY -u SLUICE_INSECURE SLUICE_COORDINATOR=tcp://127.0.0.1:1 " +
+            Launcher() + " deduper-0");
+  EXPECT_EQ(plaintext.exit_code, 2);
+  EXPECT_NE(plaintext.err.find("SLUICE_INSECURE=1"), std::string::npos) << plaintext.err;
 }
 
 }  // namespace

@@ -237,17 +237,28 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
   // same time bind their `:*` sockets.
   int port = 20000 + static_cast<int>(std::hash<std::string>{}(dir.path()) % 12000);
   std::string endpoint = "tcp://127.0.0.1:" + std::to_string(port);
-  std::string coordinator = "(" + BinDir() + "/sluice run " + dir.path() +
-                            "/plan.yaml --json --bind " + endpoint + " --state-dir " + dir.path() +
-                            "/state > " + dir.path() + "/out.txt 2> " + dir.path() +
-                            "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
+  // Every interface needs keys (or --insecure): the coordinator's pair, and
+  // one pair for the workers' machine, whose public half it accepts.
+  for (const char* name : {"coordinator", "workers/host-b"}) {
+    std::string path = name;
+    auto made = Shell(BinDir() + "/sluice keys generate --out " + dir.path() + "/keys/" +
+                      path.substr(0, path.rfind('/') + 1) + " " + path.substr(path.rfind('/') + 1));
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+  }
+  const std::string keys = dir / "keys";
+  std::string coordinator =
+      "(" + BinDir() + "/sluice run " + dir.path() + "/plan.yaml --json --bind " + endpoint +
+      " --key " + keys + "/coordinator.key_secret --authorized-keys " + keys +
+      "/workers --state-dir " + dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
+      dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
   ASSERT_EQ(std::system(coordinator.c_str()), 0);
   for (const char* role :
        {"extractor", "transformer", "deduper", "validator", "loader", "reconciler"}) {
     // Data sockets bound to every interface, as on a machine of a cluster:
     // consumers must be sent to this host's name, never to 0.0.0.0.
-    std::string worker = BinDir() + "/sluice-" + role + " --coordinator " + endpoint +
-                         " --ordinal 0 --bind 'tcp://0.0.0.0:*' 2>> " + dir.path() +
+    std::string worker = BinDir() + "/sluice-" + role + " --coordinator " + endpoint + " --key " +
+                         keys + "/workers/host-b.key_secret --coordinator-key " + keys +
+                         "/coordinator.key --ordinal 0 --bind 'tcp://0.0.0.0:*' 2>> " + dir.path() +
                          "/workers.log &";
     ASSERT_EQ(std::system(worker.c_str()), 0);
   }
@@ -269,6 +280,23 @@ TEST(Distributed, WorkersStartedSeparatelyRegisterAndTheRunCompletes) {
   EXPECT_NE(log.find("serving tcp://0.0.0.0:"), std::string::npos) << log;
   EXPECT_NE(log.find(" as tcp://" + LocalHostName() + ":"), std::string::npos) << log;
   EXPECT_EQ(log.find(" as tcp://0.0.0.0:"), std::string::npos) << log;
+}
+
+// Plaintext on every interface is refused, unless said out loud.
+TEST(Distributed, PlaintextOnEveryInterfaceIsRefusedWithoutInsecure) {
+  ScratchDir dir("plaintext");
+  PrepareQuickstart(dir.path(), 1000, 1000);
+  auto run = Shell(BinDir() + "/sluice run " + dir.path() + "/plan.yaml --bind tcp://0.0.0.0:0" +
+                   " --state-dir " + dir.path() + "/state");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.err.find("refusing to bind tcp://0.0.0.0:0 in plaintext"), std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("--insecure"), std::string::npos) << run.err;
+  auto worker = Shell(BinDir() + "/sluice-transformer --coordinator tcp://127.0.0.1:1 --bind " +
+                      "'tcp://0.0.0.0:*'");
+  EXPECT_NE(worker.exit_code, 0);
+  EXPECT_NE(worker.err.find("refusing to bind tcp://0.0.0.0:* in plaintext"), std::string::npos)
+      << worker.err;
 }
 
 }  // namespace

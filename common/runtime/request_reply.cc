@@ -55,7 +55,8 @@ void RequestServer::Serve(std::stop_token stop) {
 
 RequestClient::RequestClient() : socket_(ProcessContext(), zmq::socket_type::dealer) {}
 
-Result<std::unique_ptr<RequestClient>> RequestClient::Create(const std::string& endpoint) {
+Result<std::unique_ptr<RequestClient>> RequestClient::Create(const std::string& endpoint,
+                                                             const std::string& server_key) {
   std::unique_ptr<RequestClient> c;
   try {
     c.reset(new RequestClient());
@@ -63,7 +64,7 @@ Result<std::unique_ptr<RequestClient>> RequestClient::Create(const std::string& 
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "request socket");
   }
-  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint));
+  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint, server_key));
   return c;
 }
 

@@ -49,7 +49,10 @@ class RequestServer {
 // Not thread-safe.
 class RequestClient {
  public:
-  static Result<std::unique_ptr<RequestClient>> Create(const std::string& endpoint);
+  // Connects to the RequestServer at `endpoint`, whose public key is
+  // `server_key` ("" in plaintext).
+  static Result<std::unique_ptr<RequestClient>> Create(const std::string& endpoint,
+                                                       const std::string& server_key);
   Status Send(const std::string& request);
   // Waits up to `timeout` for one reply; an empty optional on timeout.
   Result<std::optional<std::string>> Receive(std::chrono::milliseconds timeout);

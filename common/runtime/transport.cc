@@ -1,5 +1,7 @@
 #include "common/runtime/transport.h"
 
+#include "common/runtime/seal.h"
+
 namespace sluice {
 
 Status FromZmq(const zmq::error_t& e, const std::string& what) {
@@ -12,8 +14,22 @@ zmq::context_t& ProcessContext() {
 }
 
 Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoint) {
+  std::optional<CurveKeyPair> keys = ProcessKeys();
+  if (!keys && !PlaintextAllowed(endpoint)) {
+    return Status::FailedPrecondition(
+        "refusing to bind " + endpoint +
+        " in plaintext: another machine could read and join it; give this process a CURVE key "
+        "(--key, deploy/README.md) or accept the risk with --insecure");
+  }
   try {
     socket.set(zmq::sockopt::linger, 200);
+    if (keys) {
+      // A CURVE server: clients must know its public key, and this
+      // process's ZAP handler admits only the keys it accepts (seal.h).
+      socket.set(zmq::sockopt::curve_server, 1);
+      socket.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+      socket.set(zmq::sockopt::zap_domain, "sluice");
+    }
     socket.bind(endpoint);
     return socket.get(zmq::sockopt::last_endpoint);
   } catch (const zmq::error_t& e) {
@@ -21,8 +37,23 @@ Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoin
   }
 }
 
-Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint) {
+Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint,
+                     const std::string& server_key) {
+  std::optional<CurveKeyPair> keys = ProcessKeys();
+  if (keys && server_key.empty()) {
+    return Status::FailedPrecondition("no public key for " + endpoint +
+                                      ": a sealed process connects only to a known server");
+  }
+  if (!keys && !server_key.empty()) {
+    return Status::FailedPrecondition(endpoint +
+                                      " is sealed (CURVE) but this process has no key: give --key");
+  }
   try {
+    if (keys) {
+      socket.set(zmq::sockopt::curve_serverkey, server_key);
+      socket.set(zmq::sockopt::curve_publickey, keys->public_key);
+      socket.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+    }
     socket.connect(endpoint);
     return Status::Ok();
   } catch (const zmq::error_t& e) {
@@ -70,15 +101,12 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Create(const std::string& 
   return s;
 }
 
-Result<std::optional<std::pair<std::string, v1::Envelope>>> ControlServer::Receive(
-    std::chrono::milliseconds timeout) {
+Result<std::optional<ControlMessage>> ControlServer::Receive(std::chrono::milliseconds timeout) {
   try {
     zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, timeout) == 0)
-      return std::optional<std::pair<std::string, v1::Envelope>>();
+    if (zmq::poll(&item, 1, timeout) == 0) return std::optional<ControlMessage>();
     zmq::message_t id, body;
-    if (!socket_.recv(id, zmq::recv_flags::none))
-      return std::optional<std::pair<std::string, v1::Envelope>>();
+    if (!socket_.recv(id, zmq::recv_flags::none)) return std::optional<ControlMessage>();
     if (!id.more()) return Status::Corruption("control frame without body");
     if (!socket_.recv(body, zmq::recv_flags::none)) return Status::Corruption("control frame lost");
     while (body.more()) {  // drain unexpected extra frames
@@ -86,12 +114,13 @@ Result<std::optional<std::pair<std::string, v1::Envelope>>> ControlServer::Recei
       (void)socket_.recv(extra, zmq::recv_flags::none);
       if (!extra.more()) break;
     }
-    v1::Envelope env;
-    if (!env.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-      return Status::Corruption("unparseable control message from " + id.to_string());
+    ControlMessage m;
+    m.sender = id.to_string();
+    m.sender_key = SenderKey(body);
+    if (!m.envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+      return Status::Corruption("unparseable control message from " + m.sender);
     }
-    return std::optional<std::pair<std::string, v1::Envelope>>(
-        std::make_pair(id.to_string(), std::move(env)));
+    return std::optional<ControlMessage>(std::move(m));
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "control receive");
   }
@@ -111,7 +140,8 @@ Status ControlServer::Send(const std::string& identity, const v1::Envelope& mess
 // --- ControlClient ---
 
 Result<std::unique_ptr<ControlClient>> ControlClient::Create(const std::string& endpoint,
-                                                             const std::string& identity) {
+                                                             const std::string& identity,
+                                                             const std::string& server_key) {
   std::unique_ptr<ControlClient> c(new ControlClient());
   try {
     c->socket_.set(zmq::sockopt::routing_id, identity);
@@ -122,7 +152,7 @@ Result<std::unique_ptr<ControlClient>> ControlClient::Create(const std::string& 
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "control socket");
   }
-  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint));
+  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint, server_key));
   return c;
 }
 
@@ -218,7 +248,8 @@ Result<size_t> DataProducer::Pump() {
 
 Result<std::unique_ptr<DataConsumer>> DataConsumer::Create(const std::string& endpoint,
                                                            const std::string& identity,
-                                                           uint32_t shard) {
+                                                           uint32_t shard,
+                                                           const std::string& server_key) {
   std::unique_ptr<DataConsumer> c(new DataConsumer());
   c->shard_ = shard;
   try {
@@ -229,7 +260,7 @@ Result<std::unique_ptr<DataConsumer>> DataConsumer::Create(const std::string& en
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "data socket");
   }
-  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint));
+  SLUICE_RETURN_IF_ERROR(ConnectSocket(c->socket_, endpoint, server_key));
   return c;
 }
 

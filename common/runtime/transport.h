@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "common/core/status.h"
+#include "common/runtime/control_message.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice {
@@ -27,11 +28,18 @@ Status FromZmq(const zmq::error_t& e, const std::string& what);
 zmq::context_t& ProcessContext();
 
 // Binds `endpoint` ("tcp://127.0.0.1:*" allowed) and returns the resolved
-// endpoint from ZMQ_LAST_ENDPOINT.
+// endpoint from ZMQ_LAST_ENDPOINT. In a sealed process (seal.h) the socket
+// is a CurveZMQ server admitting only accepted keys; in one that is not,
+// a non-loopback interface is FailedPrecondition unless plaintext is allowed
+// there (--insecure).
 Result<std::string> BindSocket(zmq::socket_t& socket, const std::string& endpoint);
-// Connects `socket` to `endpoint`. Every socket of the runtime binds and
-// connects through these two, so what secures a connection is set in one place.
-Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint);
+// Connects `socket` to `endpoint`, whose server has the CURVE public key
+// `server_key` ("" for a plaintext server). FailedPrecondition when a sealed
+// process is given no key, or an unsealed one a key. Every socket of the
+// runtime binds and connects through these two, so what secures a
+// connection is set in one place.
+Status ConnectSocket(zmq::socket_t& socket, const std::string& endpoint,
+                     const std::string& server_key);
 
 // One single-frame message on a connected socket (a DEALER): sent, or
 // received within `timeout` (an empty optional on timeout). Errors are
@@ -51,8 +59,7 @@ class ControlServer {
 
   // Waits up to `timeout` for one message; an empty optional on timeout.
   // A frame that does not parse is dropped and reported as an error.
-  Result<std::optional<std::pair<std::string, v1::Envelope>>> Receive(
-      std::chrono::milliseconds timeout);
+  Result<std::optional<ControlMessage>> Receive(std::chrono::milliseconds timeout);
   // Sends to the worker with `identity`; an unknown identity is an error
   // (ROUTER_MANDATORY), never a silent drop.
   Status Send(const std::string& identity, const v1::Envelope& message);
@@ -81,9 +88,12 @@ class ControlChannel {
 // The ZeroMQ control channel: a DEALER connected to the coordinator.
 class ControlClient : public ControlChannel {
  public:
-  // Connects a DEALER with identity `identity` ("transformer-0").
+  // Connects a DEALER with identity `identity` ("transformer-0") to the
+  // coordinator at `endpoint`, whose public key is `server_key` ("" in
+  // plaintext).
   static Result<std::unique_ptr<ControlClient>> Create(const std::string& endpoint,
-                                                       const std::string& identity);
+                                                       const std::string& identity,
+                                                       const std::string& server_key);
   zmq::socket_t* socket() override { return &socket_; }
   Status Send(const v1::Envelope& message) override;
   Result<std::optional<v1::Envelope>> Receive(std::chrono::milliseconds timeout) override;
@@ -129,8 +139,11 @@ class DataProducer {
 // The consuming side: a DEALER that grants credit and receives batches.
 class DataConsumer {
  public:
+  // Connects to the producer at `endpoint`, whose public key is
+  // `server_key` ("" in plaintext).
   static Result<std::unique_ptr<DataConsumer>> Create(const std::string& endpoint,
-                                                      const std::string& identity, uint32_t shard);
+                                                      const std::string& identity, uint32_t shard,
+                                                      const std::string& server_key);
   zmq::socket_t& socket() { return socket_; }
   // Grants `n` more batches; the first grant after Create resets the
   // producer's view of this consumer.

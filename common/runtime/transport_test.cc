@@ -42,7 +42,7 @@ std::unique_ptr<DataProducer> Producer(const std::string& endpoint = kAnyPort) {
 
 std::unique_ptr<DataConsumer> Consumer(const DataProducer& p, const std::string& identity,
                                        uint32_t shard = 0) {
-  auto c = DataConsumer::Create(p.endpoint(), identity, shard);
+  auto c = DataConsumer::Create(p.endpoint(), identity, shard, "");
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? std::move(c).value() : nullptr;
 }
@@ -265,7 +265,7 @@ TEST(DataChannel, ARestartedProducerSendsOnceTheConsumerResyncs) {
 TEST(ControlChannel, MessagesGoBothWaysByIdentity) {
   auto server = ControlServer::Create(kAnyPort);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  auto client = ControlClient::Create((*server)->endpoint(), "loader-0");
+  auto client = ControlClient::Create((*server)->endpoint(), "loader-0", "");
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   v1::Envelope hb;
   hb.mutable_heartbeat()->set_sequence(7);
@@ -273,8 +273,9 @@ TEST(ControlChannel, MessagesGoBothWaysByIdentity) {
   auto got = (*server)->Receive(milliseconds(2000));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_TRUE(*got);
-  EXPECT_EQ((*got)->first, "loader-0");
-  EXPECT_EQ((*got)->second.heartbeat().sequence(), 7u);
+  EXPECT_EQ((*got)->sender, "loader-0");
+  EXPECT_EQ((*got)->sender_key, "");  // plaintext
+  EXPECT_EQ((*got)->envelope.heartbeat().sequence(), 7u);
 
   v1::Envelope halt;
   halt.mutable_halt()->set_reason("one record off");
@@ -303,7 +304,7 @@ TEST(ControlChannel, SendingToAnUnknownWorkerIsAnError) {
 TEST(RequestChannel, EveryRequestIsAnswered) {
   auto server = RequestServer::Start(kAnyPort, [](const std::string& r) { return "re: " + r; });
   ASSERT_TRUE(server.ok()) << server.status().ToString();
-  auto client = RequestClient::Create((*server)->endpoint());
+  auto client = RequestClient::Create((*server)->endpoint(), "");
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   ASSERT_TRUE((*client)->Send("a").ok());
   ASSERT_TRUE((*client)->Send("b").ok());

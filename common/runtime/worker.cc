@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <thread>
 #include <zmq.hpp>
 
 #include "common/runtime/codec.h"
 #include "common/runtime/endpoint.h"
+#include "common/runtime/seal.h"
 #include "common/runtime/transport.h"
 
 namespace sluice {
@@ -94,9 +96,9 @@ class WorkerRuntime {
     log_.stage = logic.stage();
     if (!env_.open_control) {
       env_.open_control =
-          [endpoint = options_.coordinator](
+          [endpoint = options_.coordinator, key = options_.coordinator_key](
               const std::string& identity) -> Result<std::unique_ptr<ControlChannel>> {
-        SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity));
+        SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity, key));
         return std::unique_ptr<ControlChannel>(std::move(client));
       };
     }
@@ -173,6 +175,9 @@ class WorkerRuntime {
     if (!issues.empty()) return Status::InvalidArgument("plan: " + issues.front().ToString());
     ctx_.plan.state_dir = rr.state_dir();
     log_.run = ctx_.run_id;
+    // Our sockets admit the run's workers from now on (a consumer that
+    // knocked before was told to come back).
+    AcceptPeers(rr.peer_keys());
     SLUICE_RETURN_IF_ERROR(logic_.Start(ctx_));
     if (logic_.consumes()) {
       if (rr.upstream_endpoints().empty()) return Status::FailedPrecondition("no upstream given");
@@ -180,9 +185,11 @@ class WorkerRuntime {
       // dedup shard): a DEALER connected to several producers would spread
       // its credit round-robin over them, and a producer that got none
       // would wait for the next resync.
-      for (const std::string& endpoint : rr.upstream_endpoints()) {
-        SLUICE_ASSIGN_OR_RETURN(auto consumer,
-                                DataConsumer::Create(endpoint, options_.identity(), ctx_.shard));
+      for (int i = 0; i < rr.upstream_endpoints_size(); ++i) {
+        const std::string key = i < rr.upstream_keys_size() ? rr.upstream_keys(i) : "";
+        SLUICE_ASSIGN_OR_RETURN(
+            auto consumer,
+            DataConsumer::Create(rr.upstream_endpoints(i), options_.identity(), ctx_.shard, key));
         SLUICE_RETURN_IF_ERROR(consumer->Grant(options_.credits));
         consumers_.push_back(std::move(consumer));
         last_input_.push_back(clock_.Now());
@@ -197,6 +204,15 @@ class WorkerRuntime {
                 (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
                            : std::string()));
     return Status::Ok();
+  }
+
+  // The public keys of the run's workers, as the coordinator sent them:
+  // the only ones our data and member sockets admit (seal.h).
+  void AcceptPeers(const v1::PeerKeys& peers) {
+    if (peers.keys().empty()) return;  // a plaintext run
+    std::map<std::string, std::string> accepted;
+    for (const auto& p : peers.keys()) accepted[p.public_key()] = p.identity();
+    AcceptKeys(accepted);
   }
 
   // The heartbeat thread: one heartbeat now and one every
@@ -291,6 +307,8 @@ class WorkerRuntime {
           if (!st.ok()) ReportError(st, &msg->lease().batch(), true);
           SLUICE_RETURN_IF_ERROR(Flush(out));
           more_to_produce = producer_ != nullptr;  // a lease may start production
+        } else if (msg->has_peer_keys()) {
+          AcceptPeers(msg->peer_keys());
         } else if ((msg->has_validation_release() || msg->has_parent_fates()) && !halted_) {
           StageEmitter out;
           Status st = logic_.OnControl(*msg, out);
@@ -388,13 +406,64 @@ Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const Worker
 }
 
 int RunWorker(const WorkerOptions& options, StageLogic& logic) {
+  LogContext log;
+  log.stage = logic.stage();
+  SealOptions seal;
+  seal.keys = options.keys;
+  seal.accepted_complete = false;  // the coordinator announces the peers
+  seal.insecure = options.insecure;
+  if (Status st = SealProcess(seal); !st.ok()) {
+    LogError(log, "cannot seal the worker's sockets: " + st.ToString());
+    return 1;
+  }
+  if (options.keys) {
+    LogInfo(log, "sealed: CurveZMQ with public key " + options.keys->public_key);
+  } else if (options.insecure) {
+    LogWarn(log,
+            "--insecure: this worker's sockets are plaintext; anyone who reaches them "
+            "can read the records and pose as a worker");
+  }
   return ServeWorker(options, logic, WorkerEnv{}).ok() ? 0 : 1;
 }
+
+namespace {
+
+// The CURVE options of a worker: --key FILE, else the key pair `sluice run
+// --local` put in the environment (never in a file another user could read).
+Status ReadWorkerKeys(const std::string& key_file, const std::string& coordinator_key,
+                      WorkerOptions* o) {
+  if (!key_file.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(o->keys, ReadCurveSecretFile(key_file));
+  } else if (const char* secret = std::getenv("SLUICE_CURVE_SECRET_KEY")) {
+    char derived[41];
+    if (!IsCurveKey(secret) || zmq_curve_public(derived, secret) != 0) {
+      return Status::InvalidArgument("SLUICE_CURVE_SECRET_KEY is not a Z85 secret key");
+    }
+    o->keys = CurveKeyPair{derived, secret};
+  }
+  unsetenv("SLUICE_CURVE_SECRET_KEY");  // read once; nothing this process starts inherits it
+  std::string coordinator = coordinator_key;
+  if (coordinator.empty()) {
+    if (const char* env = std::getenv("SLUICE_COORDINATOR_KEY")) coordinator = env;
+  }
+  if (!coordinator.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(o->coordinator_key, ReadCurvePublicKey(coordinator));
+  }
+  if (o->keys && o->coordinator_key.empty()) {
+    return Status::InvalidArgument("--key needs --coordinator-key (the coordinator's public key)");
+  }
+  if (!o->keys && !o->coordinator_key.empty()) {
+    return Status::InvalidArgument("--coordinator-key needs --key (this worker's key pair)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
   WorkerOptions o;
   o.role = role;
-  std::string log_level = "info";
+  std::string log_level = "info", key_file, coordinator_key;
   CLI::App app{"sluice-" + role + ": a sluice pipeline worker"};
   app.add_option("--coordinator", o.coordinator, "coordinator control endpoint")->required();
   app.add_option("--ordinal", o.ordinal, "replica or shard number");
@@ -407,12 +476,22 @@ WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
                  "(default: a free port on the --bind interface)");
   app.add_option("--credits", o.credits, "input batches requested at a time");
   app.add_option("--log-level", log_level, "debug, info, warn, error");
+  app.add_option("--key", key_file,
+                 "this worker's CURVE key pair, NAME.key_secret (`sluice keys generate`)");
+  app.add_option("--coordinator-key", coordinator_key,
+                 "the coordinator's CURVE public key: NAME.key, or the key itself");
+  app.add_flag("--insecure", o.insecure,
+               "allow plaintext sockets on a non-loopback --bind (warned at every start)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e) == 0 ? 0 : 2);
   }
   InitLogging(o.identity(), ParseLogLevel(log_level));
+  if (Status st = ReadWorkerKeys(key_file, coordinator_key, &o); !st.ok()) {
+    std::cerr << "sluice-" << role << ": " << st.message() << "\n";
+    std::exit(2);
+  }
   return o;
 }
 

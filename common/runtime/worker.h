@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "common/core/status.h"
 #include "common/plan/plan.h"
 #include "common/runtime/clock.h"
+#include "common/runtime/curve_keys.h"
 #include "common/runtime/test_fault.h"
 #include "sluice/v1/control.pb.h"
 
@@ -33,6 +35,11 @@ struct WorkerOptions {
   uint32_t max_queued = 6;  // output batches buffered before input pauses
   std::chrono::milliseconds heartbeat{500};
   std::chrono::seconds coordinator_timeout{20};  // silence before giving up
+  // CurveZMQ (docs/architecture.md#security): this worker's key pair and
+  // the coordinator's public key (Z85); no keys: plaintext sockets.
+  std::optional<CurveKeyPair> keys;
+  std::string coordinator_key;
+  bool insecure = false;  // plaintext allowed on a non-loopback --bind (warned at start)
   std::string identity() const { return role + "-" + std::to_string(ordinal); }
 };
 
@@ -132,11 +139,15 @@ struct WorkerEnv {
 // logs the reason, as the edge of the worker.
 Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env);
 
-// ServeWorker with the real clock and sockets; returns the process exit code.
+// Seals the process as `options` say (seal.h), then ServeWorker with the
+// real clock and sockets; returns the process exit code.
 int RunWorker(const WorkerOptions& options, StageLogic& logic);
 
 // Parses the common worker flags (--coordinator, --ordinal, --bind,
-// --log-level) for a stage main; exits with usage on error.
+// --log-level, --key, --coordinator-key, --insecure) for a stage main;
+// exits with usage on error. A worker `sluice run --local` starts takes its
+// key pair and the coordinator's key from the environment
+// (SLUICE_CURVE_SECRET_KEY, removed once read, and SLUICE_COORDINATOR_KEY).
 WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv);
 
 }  // namespace sluice

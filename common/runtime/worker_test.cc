@@ -631,7 +631,7 @@ TEST_F(WorkerRuntimeTest, InputWaitsWhileTheOutputIsFull) {
   // A downstream consumer takes the output: input flows again.
   auto reg = coordinator_.Sent("transformer-0", v1::Envelope::kRegister);
   ASSERT_EQ(reg.size(), 1u);
-  auto down = DataConsumer::Create(reg[0].register_().data_endpoint(), "deduper-0", 0);
+  auto down = DataConsumer::Create(reg[0].register_().data_endpoint(), "deduper-0", 0, "");
   ASSERT_TRUE(down.ok()) << down.status().ToString();
   ASSERT_TRUE((*down)->Grant(10).ok());
   std::vector<uint64_t> got;
