@@ -1,5 +1,7 @@
 #include "extractor/extract_worker.h"
 
+#include "common/core/limits.h"
+
 namespace sluice {
 
 Status ExtractLogic::Start(const WorkerContext& ctx) {
@@ -40,8 +42,10 @@ Result<bool> ExtractLogic::ExtractOne(Source& source, const v1::BatchId& id, uin
                                       StageEmitter& out) {
   RecordBatch batch;
   std::vector<v1::Fate> rejects;
-  SLUICE_ASSIGN_OR_RETURN(bool got,
-                          source.Next(static_cast<size_t>(ctx_.plan.batch_size), &batch, &rejects));
+  // Wide rows make smaller batches: a batch stays within limits::kMaxBatchValues.
+  const size_t rows =
+      limits::BatchRows(static_cast<size_t>(ctx_.plan.batch_size), source.schema().fields.size());
+  SLUICE_ASSIGN_OR_RETURN(bool got, source.Next(rows, &batch, &rejects));
   if (!got) return false;
   batch.id = id;
   batch.epoch = epoch;

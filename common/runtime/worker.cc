@@ -10,6 +10,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "common/core/redact.h"
 #include "common/runtime/codec.h"
 #include "common/runtime/endpoint.h"
 #include "common/runtime/transport.h"
@@ -231,7 +232,8 @@ class WorkerRuntime {
     auto* e = env.mutable_error();
     e->set_stage(logic_.stage());
     if (batch) *e->mutable_batch() = *batch;
-    e->set_message(st.message());
+    // Redacted here: the coordinator may not know this machine's secrets.
+    e->set_message(Redact(st.message()));
     e->set_fatal(fatal);
     (void)control_->Send(env);
   }
