@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "common/connectors/text/json_text.h"
@@ -49,7 +50,7 @@ class LineReader {
     for (;;) {
       if (pos_ == end_ && !Fill()) return any;
       any = true;
-      const char* at = buf_.data() + pos_;
+      const char* at = buf_.get() + pos_;
       const size_t n = end_ - pos_;
       const void* nl = std::memchr(at, '\n', n);
       const size_t take =
@@ -70,14 +71,15 @@ class LineReader {
  private:
   bool Fill() {
     if (!in_) return false;
-    in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+    in_.read(buf_.get(), static_cast<std::streamsize>(kBufferBytes));
     pos_ = 0;
     end_ = static_cast<size_t>(in_.gcount());
     return end_ > 0;
   }
 
   std::ifstream in_;
-  std::vector<char> buf_ = std::vector<char>(1 << 16);
+  static constexpr size_t kBufferBytes = 1 << 16;
+  std::unique_ptr<char[]> buf_{new char[kBufferBytes]};  // not zeroed: read into
   size_t pos_ = 0;
   size_t end_ = 0;
 };
