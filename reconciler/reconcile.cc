@@ -217,10 +217,24 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   std::vector<bool> seen(loads.size(), false);
   ExpectedCursor cursor(loads);
 
+  std::set<int64_t> own_rows;  // rows with a loaded entry of their own
   Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
     if (row.merged) return;  // a merged key points at its survivor's row
+    own_rows.insert(row.target_id);
     const size_t at = cursor.Find(row.source, row.key);
-    if (at == ExpectedCursor::kAbsent) return;  // loaded by another run: not ours to judge
+    if (at == ExpectedCursor::kAbsent) {
+      // Loaded by another run: not ours to judge, unless this run decided
+      // the record has no row (issue 23: a stale row may not outlive its fate).
+      auto unloaded = input.unloaded.find(FateKey(row.source, row.key));
+      if (unloaded != input.unloaded.end()) {
+        differences.Add({row.source, row.key, "stale row",
+                         "no row (" + unloaded->second.kind +
+                             (unloaded->second.rule.empty() ? "" : " by " + unloaded->second.rule) +
+                             ")",
+                         "row " + std::to_string(row.target_id)});
+      }
+      return;
+    }
     const ExpectedLoad& want = *loads[at];
     if (seen[at]) {
       differences.Add({row.source, row.key, "duplicate target row", "1 row", "more than 1"});
@@ -257,6 +271,15 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   });
   SLUICE_RETURN_IF_ERROR(scanned.WithContext("reconcile " + entity.name + ": reading the target"));
 
+  // The target holds no row that no record calls its own (issue 23: a
+  // record merged or rejected later would otherwise leave it behind).
+  auto rows = target->CountRows(entity);
+  if (rows.ok() && *rows > own_rows.size()) {
+    differences.Add({"*", "*", "rows without a loaded record",
+                     std::to_string(own_rows.size()) + " rows", std::to_string(*rows) + " rows"});
+  } else if (!rows.ok() && rows.status().code() != StatusCode::kFailedPrecondition) {
+    return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
+  }
   for (size_t i = 0; i < loads.size(); ++i) {
     if (!seen[i]) {
       differences.Add(

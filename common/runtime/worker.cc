@@ -106,12 +106,16 @@ class WorkerRuntime {
   Status Run() {
     Status st = Setup();
     if (!st.ok()) {
-      LogError(log_, "worker setup failed: " + st.ToString());
+      // The coordinator halts with this cause, not only with our exit code
+      // (ReportError logs it).
+      if (control_ && st.code() != StatusCode::kCancelled) {
+        ReportError(st.WithContext("worker setup failed"), nullptr, true);
+      }
       return st;
     }
     st = Loop();
     if (!st.ok()) {
-      LogError(log_, "worker stopped: " + st.ToString());
+      if (control_) ReportError(st.WithContext("worker stopped"), nullptr, true);
       return st;
     }
     LogInfo(log_, "worker shut down");
@@ -160,10 +164,7 @@ class WorkerRuntime {
     ctx_.shard_count = rr.shard_count();
     ctx_.state_dir = rr.state_dir();
     auto faults = ParseTestFaults(rr.fault());
-    if (!faults.ok()) {
-      ReportError(faults.status(), nullptr, true);
-      return faults.status();
-    }
+    if (!faults.ok()) return faults.status();  // Run() reports it
     ctx_.faults = *faults;
     ctx_.review_decisions = rr.review_decisions();
     ctx_.dedup_shards = std::max<uint32_t>(1, rr.dedup_shards());
