@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/review_file.h"
 #include "common/audit/audit_store.h"
 #include "common/core/status.h"
 #include "common/plan/plan.h"
@@ -31,21 +32,5 @@ struct ReviewImportSummary {
 // name the file's line, one per line, all of them.
 Result<ReviewImportSummary> ImportReview(AuditStore& audit, const Plan& plan,
                                          const std::string& csv_path, int64_t now_ms);
-
-// One data row of a review CSV, by column name.
-struct ReviewCsvRow {
-  uint64_t line = 0;
-  std::map<std::string, std::string> cells;
-  // The cell of `column`; empty when the file has no such column.
-  const std::string& operator[](const std::string& column) const {
-    static const std::string kEmpty;
-    auto it = cells.find(column);
-    return it == cells.end() ? kEmpty : it->second;
-  }
-};
-
-// Reads a review CSV. InvalidArgument, naming every bad line, when a
-// required column is missing or a row is malformed.
-Result<std::vector<ReviewCsvRow>> ReadReviewCsv(const std::string& path);
 
 }  // namespace sluice::cli

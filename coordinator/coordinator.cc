@@ -69,7 +69,7 @@ Result<RunSummary> Coordinator::Run() {
   Status st;
   while (!done() && st.ok()) st = Step();
   if (!st.ok()) {
-    Halt("coordinator error: " + st.ToString());
+    Halt(StateFaultReason(st, plan_.state_dir));
   } else if (halted_) {
     DrainAfterHalt();
   }
@@ -87,6 +87,10 @@ Status Coordinator::Start() {
   log_.stage = "coordinator";
   SLUICE_ASSIGN_OR_RETURN(
       audit_, AuditStore::Open((std::filesystem::path(plan_.state_dir) / "audit.db").string()));
+  // Before the run is recorded as running: the room to record how it ends.
+  SLUICE_ASSIGN_OR_RETURN(
+      reserve_,
+      StateReserve::Create((std::filesystem::path(plan_.state_dir) / "audit.reserve").string()));
   RunRecord rec;
   rec.run_id = summary_.run_id;
   rec.plan_name = plan_.name;
@@ -219,6 +223,7 @@ void Coordinator::DrainAfterHalt() {
 }
 
 void Coordinator::Finish() {
+  reserve_.Release();  // the room for the writes below, on a full state directory
   summary_.status = paused_ ? "paused" : halted_ ? "halted" : "completed";
   // A run that stops mid-way says what it reached, not zeros.
   if (halted_ && started_run_) AddReachedRows();

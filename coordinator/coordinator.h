@@ -31,6 +31,8 @@
 #include "coordinator/ledger.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
+#include "coordinator/source_pins.h"
+#include "coordinator/state_reserve.h"
 #include "coordinator/wave_scheduler.h"
 #include "coordinator/window.h"
 
@@ -201,6 +203,8 @@ class Coordinator {
   LeaseBook leases_;
   WaveScheduler waves_;
   Ledger ledger_;
+  SourcePins pins_;       // the file sources as the run first read them
+  StateReserve reserve_;  // room to record how the run ends (state_reserve.h)
   Launcher launcher_;
   LogContext log_;
   std::unique_ptr<AuditStore> audit_;

@@ -112,6 +112,7 @@ Status Coordinator::DispatchLeases() {
   for (auto& [identity, lease] : leases_.Assign(roster_)) {
     v1::Envelope env;
     *env.mutable_lease() = std::move(lease);
+    pins_.Fill(env.mutable_lease());  // extraction: the source as the run first read it
     if (env.lease().dedup_round() == 4) {
       // Where each dedup shard serves members now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());

@@ -185,6 +185,13 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   }
   if (ledger_.Epoch(name) == 0) ledger_.Lease(name, expected);
   if (ledger_.Has(c)) return Status::Ok();  // a duplicate
+  if (stage == Stage::kExtract) {
+    Status pinned = pins_.Check(c);  // source_pins.h
+    if (!pinned.ok()) {
+      Halt(pinned.message());
+      return Status::Ok();
+    }
+  }
   Status st = ledger_.Apply(shared);
   if (st.code() == StatusCode::kFailedPrecondition) {
     LogInfo(log_, st.message());

@@ -1,5 +1,8 @@
 #include "extractor/extract_worker.h"
 
+#include "common/core/limits.h"
+#include "common/runtime/source_pin.h"
+
 namespace sluice {
 
 Status ExtractLogic::Start(const WorkerContext& ctx) {
@@ -7,19 +10,40 @@ Status ExtractLogic::Start(const WorkerContext& ctx) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Source>> ExtractLogic::Open(const v1::BatchId& id) {
-  const SourceSpec* spec = ctx_.plan.FindSource(id.source());
-  if (spec == nullptr) return Status::NotFound("source " + id.source() + " is not in the plan");
-  auto source = OpenSource(*spec);
+Result<ExtractLogic::Opened> ExtractLogic::Open(const v1::Lease& lease) {
+  const v1::BatchId& id = lease.batch();
+  Opened o;
+  o.spec = ctx_.plan.FindSource(id.source());
+  if (o.spec == nullptr) return Status::NotFound("source " + id.source() + " is not in the plan");
+  // Pinned before the first read, so that a change during it shows.
+  if (lease.has_source_pin()) {
+    o.pin = lease.source_pin();
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(o.pin, PinSource(*o.spec));
+  }
+  auto source = OpenSource(*o.spec);
   if (!source.ok()) return source.status().WithContext("source " + id.source());
-  return source;
+  o.source = std::move(source).value();
+  SLUICE_RETURN_IF_ERROR(CheckPin(o, "batch " + BatchName(id) + " is not extracted"));
+  return o;
+}
+
+Status ExtractLogic::CheckPin(const Opened& opened, const std::string& what) {
+  if (!opened.pin) return Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(std::optional<v1::SourcePin> now, PinSource(*opened.spec));
+  const std::string change = now ? PinChange(*opened.pin, *now) : "";
+  if (change.empty()) return Status::Ok();
+  return Status::Corruption("source " + opened.spec->name + " (" + opened.spec->path +
+                            ") changed during the run: " + change + "; " + what +
+                            "; put back the file the run started with and resume it, or start "
+                            "a new run");
 }
 
 Status ExtractLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
-  SLUICE_ASSIGN_OR_RETURN(auto source, Open(lease.batch()));
+  SLUICE_ASSIGN_OR_RETURN(Opened opened, Open(lease));
   if (lease.kind() == v1::Lease::KIND_EXTRACT_BATCH) {
-    SLUICE_RETURN_IF_ERROR(source->Seek(lease.range()));
-    SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(*source, lease.batch(), lease.epoch(), out));
+    SLUICE_RETURN_IF_ERROR(opened.source->Seek(lease.range()));
+    SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(opened, lease.batch(), lease.epoch(), out));
     if (!got)
       return Status::Corruption("batch " + BatchName(lease.batch()) + " is gone from the source");
     return Status::Ok();
@@ -27,21 +51,31 @@ Status ExtractLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   if (lease.kind() != v1::Lease::KIND_EXTRACT_SOURCE) {
     return Status::InvalidArgument("extractor cannot take this lease");
   }
-  if (lease.range().begin_offset() > 0) SLUICE_RETURN_IF_ERROR(source->Seek(lease.range()));
+  if (lease.range().begin_offset() > 0) {
+    SLUICE_RETURN_IF_ERROR(opened.source->Seek(lease.range()));
+  }
   Stream s;
   s.lease = lease;
-  s.source = std::move(source);
+  s.opened = std::move(opened);
   s.next_sequence = lease.next_sequence();
   streams_.push_back(std::move(s));
   return Status::Ok();
 }
 
-Result<bool> ExtractLogic::ExtractOne(Source& source, const v1::BatchId& id, uint64_t epoch,
+Result<bool> ExtractLogic::ExtractOne(Opened& opened, const v1::BatchId& id, uint64_t epoch,
                                       StageEmitter& out) {
+  Source& source = *opened.source;
   RecordBatch batch;
   std::vector<v1::Fate> rejects;
-  SLUICE_ASSIGN_OR_RETURN(bool got,
-                          source.Next(static_cast<size_t>(ctx_.plan.batch_size), &batch, &rejects));
+  // Wide rows make smaller batches: a batch stays within limits::kMaxBatchValues.
+  const size_t rows =
+      limits::BatchRows(static_cast<size_t>(ctx_.plan.batch_size), source.schema().fields.size());
+  SLUICE_ASSIGN_OR_RETURN(bool got, source.Next(rows, &batch, &rejects));
+  // Whatever was read came from the pinned file only if it still matches.
+  SLUICE_RETURN_IF_ERROR(CheckPin(
+      opened,
+      got ? "nothing of batch " + BatchName(id) + " is passed on"
+          : "its end was not taken as the end of the source (batch " + BatchName(id) + ")"));
   if (!got) return false;
   batch.id = id;
   batch.epoch = epoch;
@@ -57,6 +91,10 @@ Result<bool> ExtractLogic::ExtractOne(Source& source, const v1::BatchId& id, uin
   for (const auto& f : rejects) all.Add(f.source(), f.key());
   commit.mutable_counts()->set_in(batch.records.size() + rejects.size());
   commit.mutable_counts()->set_in_checksum(all.value());
+  if (opened.pin) *commit.mutable_source_pin() = *opened.pin;
+  uint64_t content = 0;
+  for (const Record& r : batch.records) content += r.content_hash;
+  commit.set_content_checksum(content);
   out.Commit(std::move(commit));
   out.Emit(0, batch);
   return true;
@@ -71,7 +109,7 @@ Result<bool> ExtractLogic::Produce(StageEmitter& out) {
   Stream& s = streams_[current];
   v1::BatchId id = s.lease.batch();
   id.set_sequence(s.next_sequence);
-  SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(*s.source, id, s.lease.epoch(), out));
+  SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(s.opened, id, s.lease.epoch(), out));
   if (got) {
     ++s.next_sequence;
   } else {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/connectors/connector.h"
@@ -23,14 +24,24 @@ class ExtractLogic : public StageLogic {
   void OnHalt(const std::string& reason) override { streams_.clear(); }
 
  private:
+  // A source being read, with the pin it must still match (source_pin.h):
+  // the lease's, or taken before this extractor's first read of it.
+  struct Opened {
+    const SourceSpec* spec = nullptr;
+    std::unique_ptr<Source> source;
+    std::optional<v1::SourcePin> pin;
+  };
   struct Stream {
     v1::Lease lease;
-    std::unique_ptr<Source> source;
+    Opened opened;
     uint64_t next_sequence = 0;
   };
-  Result<std::unique_ptr<Source>> Open(const v1::BatchId& id);
-  // Reads one batch from `source`; false when the source is exhausted.
-  Result<bool> ExtractOne(Source& source, const v1::BatchId& id, uint64_t epoch, StageEmitter& out);
+  Result<Opened> Open(const v1::Lease& lease);
+  // Reads one batch; false when the source is exhausted. Nothing is passed
+  // on when the source no longer matches its pin (Corruption naming it).
+  Result<bool> ExtractOne(Opened& opened, const v1::BatchId& id, uint64_t epoch, StageEmitter& out);
+  // Corruption naming the source when it no longer matches its pin.
+  static Status CheckPin(const Opened& opened, const std::string& what);
 
   WorkerContext ctx_;
   std::vector<Stream> streams_;

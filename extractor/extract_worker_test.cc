@@ -98,5 +98,58 @@ TEST_F(ExtractWorkerTest, SourcesLeasedTogetherAreServedInTurn) {
                                               "account/2", "done hcp 2", "done account 3"}));
 }
 
+// Sources are pinned (common/runtime/source_pin.h): a file that changes
+// while the run reads it fails the next batch, and nothing of that batch is
+// passed on; the commits carry the pin the coordinator keeps for the run.
+TEST_F(ExtractWorkerTest, ASourceTruncatedDuringTheRunPassesNothingOn) {
+  ExtractLogic logic;
+  ASSERT_TRUE(logic.Start(ctx_).ok());
+  StageEmitter out;
+  ASSERT_TRUE(logic.OnLease(SourceLease("account", "sa", 1), out).ok());
+  auto first = logic.Produce(out);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(out.batches().size(), 1u);
+  ASSERT_TRUE(out.messages().front().commit().has_source_pin());
+  const v1::SourcePin pin = out.messages().front().commit().source_pin();
+  EXPECT_EQ(pin.size(), fs::file_size(dir_ / "a.csv"));
+  out.messages().clear();
+  out.batches().clear();
+  fs::resize_file(dir_ / "a.csv", pin.size() - 8);  // the last row is cut
+  auto second = logic.Produce(out);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(second.status().message().find("source sa"), std::string::npos);
+  EXPECT_NE(second.status().message().find("it shrank from 38 to 30 bytes"), std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(out.batches().empty()) << "a batch read from the changed file was passed on";
+  EXPECT_TRUE(out.messages().empty());
+}
+
+TEST_F(ExtractWorkerTest, ABatchLeasedAgainUnderThePinOfARewrittenFileIsRefused) {
+  ExtractLogic logic;
+  ASSERT_TRUE(logic.Start(ctx_).ok());
+  StageEmitter out;
+  ASSERT_TRUE(logic.OnLease(SourceLease("account", "sa", 1), out).ok());
+  ASSERT_TRUE(logic.Produce(out).ok());
+  const v1::Commit first = out.messages().front().commit();
+  out.messages().clear();
+  out.batches().clear();
+  // Rewritten in place: same size, other content, a later modification time.
+  {
+    std::ofstream rewrite(dir_ / "a.csv", std::ios::binary | std::ios::in | std::ios::out);
+    rewrite << "id,name\nz0,m0\n";
+  }
+  fs::last_write_time(dir_ / "a.csv",
+                      fs::last_write_time(dir_ / "a.csv") + std::chrono::seconds(2));
+  v1::Lease again = SourceLease("account", "sa", 3);
+  again.set_kind(v1::Lease::KIND_EXTRACT_BATCH);
+  *again.mutable_range() = first.range();
+  *again.mutable_source_pin() = first.source_pin();  // as the coordinator sends it
+  Status st = logic.OnLease(again, out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("it was rewritten"), std::string::npos) << st.message();
+  EXPECT_TRUE(out.batches().empty());
+}
+
 }  // namespace
 }  // namespace sluice

@@ -217,8 +217,10 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   std::vector<bool> seen(loads.size(), false);
   ExpectedCursor cursor(loads);
 
+  std::set<int64_t> own_rows;  // rows with a loaded entry of their own
   Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
     if (row.merged) return;  // a merged key points at its survivor's row
+    own_rows.insert(row.target_id);
     const size_t at = cursor.Find(row.source, row.key);
     if (at == ExpectedCursor::kAbsent) return;  // loaded by another run: not ours to judge
     const ExpectedLoad& want = *loads[at];
@@ -257,6 +259,15 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   });
   SLUICE_RETURN_IF_ERROR(scanned.WithContext("reconcile " + entity.name + ": reading the target"));
 
+  // The target holds no row that no record calls its own (issue 23: a
+  // record merged or rejected later would otherwise leave it behind).
+  auto rows = target->CountRows(entity);
+  if (rows.ok() && *rows > own_rows.size()) {
+    differences.Add({"*", "*", "rows without a loaded record",
+                     std::to_string(own_rows.size()) + " rows", std::to_string(*rows) + " rows"});
+  } else if (!rows.ok() && rows.status().code() != StatusCode::kFailedPrecondition) {
+    return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
+  }
   for (size_t i = 0; i < loads.size(); ++i) {
     if (!seen[i]) {
       differences.Add(

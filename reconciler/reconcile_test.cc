@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "common/core/hash.h"
+#include "reconciler/survivor_check.h"
 
 namespace sluice {
 namespace {
@@ -24,8 +26,13 @@ class FakeTarget : public Target {
     return Status::Ok();
   }
 
+  Result<uint64_t> CountRows(const Entity&) override {
+    if (!row_count) return Status::FailedPrecondition("this target does not count its rows");
+    return *row_count;
+  }
   std::vector<TargetRow> rows;
   Status scan_status;
+  std::optional<uint64_t> row_count;  // CountRows; unset: a target that cannot count
 };
 
 Entity Hcp() {
@@ -137,6 +144,21 @@ TEST_F(ReconcileTest, MissingRowFails) {
   EXPECT_EQ(r.differences[0].failure, "missing");
   EXPECT_EQ(r.differences[0].actual, "absent");
   EXPECT_TRUE(r.conservation.at("crm"));
+}
+
+// A row that no cross-reference entry calls its own (a record merged later
+// whose row was left behind) fails the wave; a target that cannot count
+// its rows is not judged on it.
+TEST_F(ReconcileTest, ARowWithoutItsOwnEntryFailsWhenTheTargetCounts) {
+  target_.row_count = 4;  // c1, c2, s1 and the earlier run's row
+  EXPECT_TRUE(Reconcile().passed);
+  target_.row_count = 5;
+  const EntityReconciliation r = Reconcile();
+  EXPECT_FALSE(r.passed);
+  ASSERT_EQ(r.differences.size(), 1u);
+  EXPECT_EQ(r.differences[0].failure, "rows without a loaded record");
+  EXPECT_EQ(r.differences[0].expected, "4 rows");
+  EXPECT_EQ(r.differences[0].actual, "5 rows");
 }
 
 TEST_F(ReconcileTest, ChangedValueIsAHashMismatch) {

@@ -5,6 +5,7 @@
 #   scripts/setup.sh           build, test and run (PostgreSQL server included:
 #                              the tests start one, see scripts/pg.sh)
 #   scripts/setup.sh --bench   also the peers the benchmarks measure against
+#   scripts/setup.sh --fuzz    also clang and its sanitizer and libFuzzer runtimes (fuzz/)
 set -euo pipefail
 
 PACKAGES=(
@@ -27,11 +28,18 @@ BENCH_PACKAGES=(
   pgloader python3 python3-pandas python3-sqlalchemy python3-psycopg2
 )
 
-case "${1:-}" in
-  "") ;;
-  --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
-  *) echo "usage: scripts/setup.sh [--bench]" >&2; exit 2 ;;
-esac
+# The fuzz harnesses (fuzz/README.md): clang 14 with -fsanitize=fuzzer,address,undefined.
+FUZZ_PACKAGES=(
+  clang libclang-rt-14-dev
+)
+
+for arg in "$@"; do
+  case "$arg" in
+    --bench) PACKAGES+=("${BENCH_PACKAGES[@]}") ;;
+    --fuzz) PACKAGES+=("${FUZZ_PACKAGES[@]}") ;;
+    *) echo "usage: scripts/setup.sh [--bench] [--fuzz]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -16,6 +16,10 @@ Status SqliteStatus(int rc, std::string_view message, std::string_view sql) {
     if (sql.size() > kMaxSql) text += "...";
     text += "]";
   }
+  // Resource faults say so first, whatever the caller adds: the halt reason
+  // of a run must name the cause (issue 23).
+  if ((rc & 0xff) == SQLITE_FULL) text = "no space left on device: " + text;
+  if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_PERM) text = "not writable: " + text;
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

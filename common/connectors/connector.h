@@ -96,6 +96,12 @@ class Target {
   // points to (for merged keys, the survivor's row).
   virtual Status ScanRows(const Entity& entity,
                           const std::function<void(const TargetRow&)>& fn) = 0;
+  // How many rows the entity's table holds, whatever points at them: the
+  // reconciler checks that each has a cross-reference entry of its own
+  // (issue 23). Targets that cannot count return FailedPrecondition.
+  virtual Result<uint64_t> CountRows(const Entity& entity) {
+    return Status::FailedPrecondition("this target does not count its rows");
+  }
   // Restores the entity's rows and cross-reference entries to their state
   // before `run_id`, from the rollback data Load recorded in the same
   // transaction as each batch: rows the run inserted are deleted, rows it

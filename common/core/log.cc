@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/core/redact.h"
+
 namespace sluice {
 namespace {
 
@@ -57,11 +59,11 @@ void Log(LogLevel level, const LogContext& ctx, const std::string& message) {
   static const char* kNames[] = {"debug", "info", "warn", "error"};
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  nlohmann::json j{{"ts_ms", ms},        {"level", kNames[static_cast<int>(level)]},
-                   {"process", Role()},  {"run", ctx.run},
-                   {"wave", ctx.wave},   {"entity", ctx.entity},
-                   {"batch", ctx.batch}, {"stage", ctx.stage},
-                   {"msg", message}};
+  nlohmann::json j{{"ts_ms", ms},           {"level", kNames[static_cast<int>(level)]},
+                   {"process", Role()},     {"run", ctx.run},
+                   {"wave", ctx.wave},      {"entity", ctx.entity},
+                   {"batch", ctx.batch},    {"stage", ctx.stage},
+                   {"msg", Redact(message)}};
   logger->log(ToSpd(level), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 

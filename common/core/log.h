@@ -21,6 +21,8 @@ void InitLogging(const std::string& role, LogLevel min_level = LogLevel::kInfo);
 // Parses "debug", "info", "warn", "error"; unknown text gives kInfo.
 LogLevel ParseLogLevel(const std::string& text);
 
+// Writes one line; registered secrets in `message` are replaced by "***"
+// (common/core/redact.h).
 void Log(LogLevel level, const LogContext& ctx, const std::string& message);
 inline void LogInfo(const LogContext& ctx, const std::string& m) { Log(LogLevel::kInfo, ctx, m); }
 inline void LogWarn(const LogContext& ctx, const std::string& m) { Log(LogLevel::kWarn, ctx, m); }

@@ -102,19 +102,19 @@ Val Eval(const Node& n, const Context& ctx) {
       Truth t = ToTruth(Eval(*n.kids[0], ctx));
       return FromTruth(t == Truth::kUnknown ? t : t == Truth::kTrue ? Truth::kFalse : Truth::kTrue);
     }
-    case K::kAnd: {
-      Truth a = ToTruth(Eval(*n.kids[0], ctx));
-      if (a == Truth::kFalse) return FromTruth(a);
-      Truth b = ToTruth(Eval(*n.kids[1], ctx));
-      if (b == Truth::kFalse) return FromTruth(b);
-      return FromTruth(a == Truth::kTrue && b == Truth::kTrue ? Truth::kTrue : Truth::kUnknown);
-    }
+    case K::kAnd:
     case K::kOr: {
-      Truth a = ToTruth(Eval(*n.kids[0], ctx));
-      if (a == Truth::kTrue) return FromTruth(a);
-      Truth b = ToTruth(Eval(*n.kids[1], ctx));
-      if (b == Truth::kTrue) return FromTruth(b);
-      return FromTruth(a == Truth::kFalse && b == Truth::kFalse ? Truth::kFalse : Truth::kUnknown);
+      // Every operand, as SQL: one that decides (false for and, true for
+      // or) decides; otherwise any unknown makes the result unknown.
+      const Truth decides = n.kind == K::kAnd ? Truth::kFalse : Truth::kTrue;
+      bool unknown = false;
+      for (const auto& kid : n.kids) {
+        Truth t = ToTruth(Eval(*kid, ctx));
+        if (t == decides) return FromTruth(t);
+        unknown = unknown || t == Truth::kUnknown;
+      }
+      if (unknown) return FromTruth(Truth::kUnknown);
+      return FromTruth(n.kind == K::kAnd ? Truth::kTrue : Truth::kFalse);
     }
     case K::kCmp: {
       Val a = Eval(*n.kids[0], ctx);

@@ -72,6 +72,7 @@ struct Expression::Node {
   FieldSpec spec;               // kField
   expr::Op op = expr::Op::kEq;  // kCmp
   bool negate = false;          // kIsNull (is not null), kIn (not in)
+  // Operands: kAnd and kOr have two or more, the others a fixed number.
   std::vector<std::shared_ptr<Node>> kids;
 };
 

@@ -1,8 +1,14 @@
 // The parser of validation expressions: text to syntax tree, every mistake
 // with its position in the text.
+//
+// Parsing is linear in the text: `and` and `or` chains become one node with
+// many operands (not a chain of nodes as deep as the expression is long, which
+// the evaluator and the destructor would walk recursively), positions are
+// counted once, and nesting is bounded (common/core/limits.h).
 #include <cmath>
 #include <cstdlib>
 
+#include "common/core/limits.h"
 #include "common/plan/expression.h"
 #include "common/plan/expression_node.h"
 
@@ -30,6 +36,10 @@ class Parser {
 
   Result<NodePtr> Parse(std::vector<int>* fields) {
     fields_ = fields;
+    if (text_.size() > limits::kMaxExpressionBytes) {
+      return Error(0, "the expression is too long: " + std::to_string(text_.size()) +
+                          " bytes (at most " + std::to_string(limits::kMaxExpressionBytes) + ")");
+    }
     Status st = Lex();
     if (!st.ok()) return st;
     if (tokens_.size() == 1) return Error(0, "the expression is empty");
@@ -48,14 +58,38 @@ class Parser {
   }
 
  private:
-  // "position N" counts characters (UTF-8 code points) from 1.
+  // "position N" counts characters (UTF-8 code points) from 1. The count of
+  // every byte is made once, on the first call.
   size_t Column(size_t byte) const {
-    size_t col = 1;
-    for (size_t i = 0; i < byte && i < text_.size(); ++i) {
-      if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++col;
+    if (columns_.empty()) {
+      columns_.reserve(text_.size() + 1);
+      size_t col = 1;
+      for (size_t i = 0; i < text_.size(); ++i) {
+        columns_.push_back(static_cast<uint32_t>(col));
+        if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++col;
+      }
+      columns_.push_back(static_cast<uint32_t>(col));
     }
-    return col;
+    return columns_[std::min(byte, text_.size())];
   }
+  // Counts one level of nesting (parenthesis, `not`, function call) while in
+  // scope; `ok()` turns false past kMaxExpressionDepth, after reporting it.
+  class Nesting {
+   public:
+    Nesting(Parser* p, size_t pos) : p_(p) {
+      ok_ = ++p_->depth_ <= limits::kMaxExpressionDepth;
+      if (!ok_) {
+        p_->Fail(pos, "nested deeper than " + std::to_string(limits::kMaxExpressionDepth) +
+                          " levels (parentheses, 'not' and functions)");
+      }
+    }
+    ~Nesting() { --p_->depth_; }
+    bool ok() const { return ok_; }
+
+   private:
+    Parser* p_;
+    bool ok_;
+  };
   Status Error(size_t byte, const std::string& message) const {
     return Status::InvalidArgument("position " + std::to_string(Column(byte)) + ": " + message);
   }
@@ -179,44 +213,50 @@ class Parser {
     return n;
   }
 
-  NodePtr RequireBool(NodePtr n, size_t pos, const std::string& context) {
+  // `context` names what needs the condition ("'not'"); an operand left of
+  // an operator is named with the operator's position (`op_pos`), computed
+  // only when the message is.
+  NodePtr RequireBool(NodePtr n, size_t pos, const char* context,
+                      size_t op_pos = std::string::npos) {
     if (n->type != Type::kBool) {
-      return Fail(pos, context + " needs a condition, not " + TypeName(n->type));
+      std::string what = context;
+      if (op_pos != std::string::npos) what += " at position " + std::to_string(Column(op_pos));
+      return Fail(pos, what + " needs a condition, not " + TypeName(n->type));
+    }
+    return n;
+  }
+
+  // operand (word operand)*, as one node of `kind` with every operand.
+  template <typename ParseOperand>
+  NodePtr ParseChain(const char* word, const char* quoted, Node::Kind kind,
+                     ParseOperand parse_operand) {
+    size_t pos = Peek().pos;
+    NodePtr first = parse_operand();
+    if (!IsWord(Peek(), word)) return first;
+    auto n = std::make_shared<Node>();
+    n->kind = kind;
+    n->type = Type::kBool;
+    n->kids.push_back(RequireBool(std::move(first), pos, quoted, Peek().pos));
+    while (IsWord(Peek(), word)) {
+      Take();
+      size_t rpos = Peek().pos;
+      n->kids.push_back(RequireBool(parse_operand(), rpos, quoted));
     }
     return n;
   }
 
   NodePtr ParseOr() {
-    size_t pos = Peek().pos;
-    NodePtr left = ParseAnd();
-    while (IsWord(Peek(), "or")) {
-      size_t op_pos = Take().pos;
-      size_t rpos = Peek().pos;
-      NodePtr right = ParseAnd();
-      left = Binary(Node::Kind::kOr,
-                    RequireBool(left, pos, "'or' at position " + std::to_string(Column(op_pos))),
-                    RequireBool(right, rpos, "'or'"));
-    }
-    return left;
+    return ParseChain("or", "'or'", Node::Kind::kOr, [this] { return ParseAnd(); });
   }
 
   NodePtr ParseAnd() {
-    size_t pos = Peek().pos;
-    NodePtr left = ParseNot();
-    while (IsWord(Peek(), "and")) {
-      size_t op_pos = Take().pos;
-      size_t rpos = Peek().pos;
-      NodePtr right = ParseNot();
-      left = Binary(Node::Kind::kAnd,
-                    RequireBool(left, pos, "'and' at position " + std::to_string(Column(op_pos))),
-                    RequireBool(right, rpos, "'and'"));
-    }
-    return left;
+    return ParseChain("and", "'and'", Node::Kind::kAnd, [this] { return ParseNot(); });
   }
 
   NodePtr ParseNot() {
     if (IsWord(Peek(), "not")) {
-      Take();
+      Nesting nesting(this, Take().pos);
+      if (!nesting.ok()) return Fail(0, "");
       size_t pos = Peek().pos;
       auto n = std::make_shared<Node>();
       n->kind = Node::Kind::kNot;
@@ -359,6 +399,8 @@ class Parser {
         return n;
       case Token::kSymbol:
         if (t.text == "(") {
+          Nesting nesting(this, t.pos);
+          if (!nesting.ok()) return Fail(0, "");
           NodePtr inner = ParseOr();
           if (!IsSymbol(Peek(), ")")) {
             return Fail(Peek().pos, "expected ')' to close the '(' at position " +
@@ -417,7 +459,8 @@ class Parser {
   }
 
   NodePtr ParseCall(const Token& name) {
-    Take();  // (
+    Nesting nesting(this, Take().pos);  // (
+    if (!nesting.ok()) return Fail(0, "");
     static const std::pair<const char*, Node::Kind> kFunctions[] = {{"len", Node::Kind::kLen},
                                                                     {"lower", Node::Kind::kLower},
                                                                     {"upper", Node::Kind::kUpper},
@@ -460,7 +503,9 @@ class Parser {
   const Entity& entity_;
   std::vector<Token> tokens_;
   size_t next_ = 0;
+  int depth_ = 0;  // nesting levels open (Nesting)
   std::string error_;
+  mutable std::vector<uint32_t> columns_;  // Column() of every byte, once needed
   std::vector<int>* fields_ = nullptr;
 };
 

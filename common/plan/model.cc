@@ -299,7 +299,10 @@ Model ParseModel(const std::string& yaml_text, std::vector<PlanIssue>* issues) {
   Model model;
   std::set<std::string> untyped;
   try {
-    model = plan_yaml::ParseModelNode(YAML::Load(yaml_text), "", &untyped, issues);
+    YAML::Node root;
+    if (plan_yaml::LoadYaml(yaml_text, "", &root, issues)) {
+      model = plan_yaml::ParseModelNode(root, "", &untyped, issues);
+    }
   } catch (const YAML::Exception& e) {
     issues->push_back(plan_yaml::YamlErrorIssue(e, ""));
   }

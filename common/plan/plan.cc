@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/audit/sqlite_util.h"
 #include "common/core/hash.h"
 #include "common/plan/plan_env.h"
 #include "common/plan/plan_yaml.h"
@@ -75,12 +76,7 @@ std::string ParseModelKey(const YAML::Node& root, const std::string& base_dir, P
     const std::string path = plan_yaml::ResolvePath(base_dir, node.Scalar());
     if (std::optional<std::string> read = ReadFile(path)) {
       text = std::move(*read);
-      try {
-        model_node = YAML::Load(text);
-        have_node = true;
-      } catch (const YAML::Exception& e) {
-        issues->push_back(plan_yaml::YamlErrorIssue(e, "model"));
-      }
+      have_node = plan_yaml::LoadYaml(text, "model", &model_node, issues);
     } else {
       AddIssue(issues, "model", "file not found: " + path);
     }
@@ -203,8 +199,10 @@ Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
   const size_t first_note = secret_notes != nullptr ? secret_notes->size() : 0;
   std::string model_text;
   try {
-    YAML::Node root = YAML::Load(yaml_text);
-    if (!root.IsMap()) {
+    YAML::Node root;
+    if (!plan_yaml::LoadYaml(yaml_text, "", &root, issues)) {
+      // Reported with its line and column.
+    } else if (!root.IsMap()) {
       AddIssue(issues, "", "a plan must be a yaml mapping");
     } else {
       if (!environment.empty() || Get(root, "environments").IsDefined()) {

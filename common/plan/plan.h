@@ -324,8 +324,10 @@ struct Plan {
 //
 // `environment` names an entry of the plan's `environments:`, whose settings
 // override the plan's (mappings merge key by key, lists and scalars are
-// replaced); "" chooses none. Secrets `${env:NAME}` and `${file:PATH}` in any
-// text value are resolved after the overlay; `yaml_text` keeps them
+// replaced); "" chooses none. Secrets `${env:NAME}` and `${file:PATH}` in the
+// settings of sources and the target are resolved after the overlay (and
+// registered with common/core/redact.h); anywhere else they are an issue, the
+// value would be stored or printed in clear. `yaml_text` keeps them
 // unresolved (it is the text shipped to workers: the plan with the
 // environment applied, which they parse with environment "").
 Plan ParsePlan(const std::string& yaml_text, const std::string& base_dir,
@@ -352,7 +354,8 @@ Plan ParsePlanForCheck(const std::string& yaml_text, const std::string& base_dir
 Result<std::string> ResolveSecrets(const std::string& text, const std::string& base_dir,
                                    std::vector<std::string>* secrets = nullptr);
 
-// `text` with every occurrence of each of `secrets` replaced by "***".
+// `text` with every occurrence of each of `secrets`, and of every secret this
+// process resolved (common/core/redact.h), replaced by "***".
 std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets);
 // Parses a model file or inline YAML node text.
 Model ParseModel(const std::string& yaml_text, std::vector<PlanIssue>* issues);

@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/core/redact.h"
+
 namespace sluice {
 
 namespace {
@@ -85,7 +87,7 @@ std::string RedactSecrets(std::string text, const std::vector<std::string>& secr
       text.replace(at, s.size(), "***");
     }
   }
-  return text;
+  return Redact(std::move(text));
 }
 
 }  // namespace sluice
@@ -120,6 +122,16 @@ YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay, const std::s
     }
   }
   return out;
+}
+
+// Secrets belong in the settings of sources and the target (a dsn, a path,
+// a query), which are never stored or printed. Anywhere else the value would
+// end up in clear in the audit store, a report or the target (a run's `name`
+// is listed by `sluice runs`), so a secret there is refused.
+bool SecretAllowedAt(const std::string& path) {
+  if (path.rfind("target.", 0) == 0) return true;
+  if (path.rfind("sources.", 0) != 0) return false;
+  return path.find('.', std::string_view("sources.").size()) != std::string::npos;
 }
 
 // "03:00" -> 180; -1 when malformed.
@@ -198,7 +210,20 @@ void ResolveNodeSecrets(YAML::Node node, const std::string& path, const std::str
   if (node.IsScalar()) {
     const std::string& text = node.Scalar();
     if (text.find("${") == std::string::npos) return;
-    Result<std::string> resolved = ResolveSecrets(text, base_dir, &ctx->plan->secret_values);
+    std::vector<std::string> secrets;
+    Result<std::string> resolved = ResolveSecrets(text, base_dir, &secrets);
+    const bool malformed =
+        !resolved.ok() && resolved.status().code() == StatusCode::kInvalidArgument;
+    if (!malformed && (!resolved.ok() || !secrets.empty()) && !SecretAllowedAt(path)) {
+      AddIssue(ctx->issues, path,
+               "a secret (${env:...}, ${file:...}) is allowed only in the settings of a source "
+               "or the target, which are never stored or printed");
+      return;
+    }
+    for (std::string& secret : secrets) {
+      RegisterSecret(secret);
+      ctx->plan->secret_values.push_back(std::move(secret));
+    }
     if (!resolved.ok()) {
       // A secret missing on this machine (not a malformed reference) is a
       // note when only checking: the run's machine may have it.

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/core/nearest.h"
+#include "common/core/utf8.h"
 
 namespace sluice::plan_yaml {
 
@@ -196,7 +197,9 @@ PlanIssue YamlErrorIssue(const YAML::Exception& e, const std::string& path) {
     message += " at line " + std::to_string(e.mark.line + 1) + ", column " +
                std::to_string(e.mark.column + 1);
   }
-  return {path, message + ": " + e.msg};
+  // yaml-cpp may quote one byte of a multi-byte character ("unknown escape
+  // character: \xC3"): issues are printed and sent, so they stay valid UTF-8.
+  return {path, message + ": " + ToValidUtf8(e.msg)};
 }
 
 const Entity* PlanContext::FindEntity(const std::string& name, const std::string& path) const {

@@ -97,6 +97,14 @@ Model ParseModelNode(const YAML::Node& node, const std::string& path,
 // The issue for a YAML exception, at `path` with its line and column.
 PlanIssue YamlErrorIssue(const YAML::Exception& e, const std::string& path);
 
+// Loads the first document of `text` into `*root` when it is valid YAML
+// within the limits of common/core/limits.h (bytes, nesting depth, nodes
+// with aliases counted as copies) and has no alias inside the node it names.
+// Otherwise returns false with the issue at `path` (line and column in the
+// message) and builds no node. Never throws.
+bool LoadYaml(const std::string& text, const std::string& path, YAML::Node* root,
+              std::vector<PlanIssue>* issues);
+
 // What the sections of a plan share while they are parsed.
 struct PlanContext {
   Plan* plan = nullptr;

@@ -1,8 +1,18 @@
 #include "common/runtime/codec.h"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/reflection.h>
+
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+#include "common/core/limits.h"
+#include "common/core/utf8.h"
 
 namespace sluice {
 
@@ -233,11 +243,24 @@ Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
   b.id = in.id();
   b.epoch = in.epoch();
   b.range = in.range();
+  if (static_cast<size_t>(in.schema().fields_size()) > limits::kMaxColumns) {
+    return corrupt(std::to_string(in.schema().fields_size()) + " schema fields (at most " +
+                   std::to_string(limits::kMaxColumns) + ")");
+  }
   SLUICE_ASSIGN_OR_RETURN(b.schema, DecodeSchema(in.schema()));
 
   // Validate everything before touching a byte, so that no offset read below
-  // can fall outside its buffer.
+  // can fall outside its buffer, and nothing is allocated past the limits.
   const int n = in.key_ends_size();
+  const uint64_t values = static_cast<uint64_t>(n) * static_cast<uint64_t>(in.columns_size());
+  if (static_cast<uint64_t>(n) > limits::kMaxBatchRecords ||
+      static_cast<size_t>(in.columns_size()) > limits::kMaxColumns ||
+      values > limits::kMaxBatchValues) {
+    return corrupt(std::to_string(n) + " records of " + std::to_string(in.columns_size()) +
+                   " columns: past the limits (" + std::to_string(limits::kMaxBatchRecords) +
+                   " records, " + std::to_string(limits::kMaxColumns) + " columns, " +
+                   std::to_string(limits::kMaxBatchValues) + " values)");
+  }
   if (in.source_index_size() != n || in.content_hashes_size() != n || in.lines_size() != n) {
     return corrupt("ragged record identity");
   }
@@ -316,6 +339,159 @@ Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
     b.positions.assign(in.positions().begin(), in.positions().end());
   }
   return b;
+}
+
+namespace {
+
+using google::protobuf::FieldDescriptor;
+
+bool Valid(const std::string& text) { return FindInvalidUtf8(text) == std::string_view::npos; }
+
+}  // namespace
+
+namespace {
+
+// Reads a varint at `*p`; false past `end` or past ten bytes.
+bool ReadVarint(const uint8_t** p, const uint8_t* end, uint64_t* value) {
+  *value = 0;
+  for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+    const uint8_t byte = *(*p)++;
+    *value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// What the wire check needs of a message type, by field number: whether
+// the field is a string, and the table of a message field's type. Built once
+// per type and never freed; a hash lookup per field cost as much as the
+// serialization.
+struct WireTable {
+  std::vector<bool> strings;
+  std::vector<const WireTable*> messages;
+};
+
+const WireTable& TableOf(const google::protobuf::Descriptor& type) {
+  static std::mutex mu;
+  static auto* tables = new std::map<const google::protobuf::Descriptor*, WireTable>();
+  std::lock_guard<std::mutex> lock(mu);
+  struct Build {
+    std::map<const google::protobuf::Descriptor*, WireTable>* tables;
+    const WireTable& operator()(const google::protobuf::Descriptor& t) const {
+      auto [it, added] = tables->try_emplace(&t);
+      if (!added) return it->second;  // built, or being built higher up (recursive types)
+      WireTable& table = it->second;
+      int max = 0;
+      for (int i = 0; i < t.field_count(); ++i) max = std::max(max, t.field(i)->number());
+      table.strings.assign(max + 1, false);
+      table.messages.assign(max + 1, nullptr);
+      for (int i = 0; i < t.field_count(); ++i) {
+        const FieldDescriptor* f = t.field(i);
+        if (f->type() == FieldDescriptor::TYPE_STRING) table.strings[f->number()] = true;
+        if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+          table.messages[f->number()] = &(*this)(*f->message_type());
+        }
+      }
+      return table;
+    }
+  };
+  return Build{tables}(type);
+}
+
+// True when a string field of the message serialized in [p, end), of the
+// type of `table`, is not valid UTF-8: the wire format walked field by
+// field, with no message built (a reflection walk cost four times the
+// serialization).
+bool WireHasInvalidUtf8(const WireTable& table, const uint8_t* p, const uint8_t* end) {
+  while (p < end) {
+    uint64_t tag = 0, n = 0;
+    if (!ReadVarint(&p, end, &tag)) return false;  // not ours to judge: the parser refuses it
+    switch (tag & 7) {
+      case 0:
+        if (!ReadVarint(&p, end, &n)) return false;
+        break;
+      case 1:
+      case 5: {
+        const ptrdiff_t width = (tag & 7) == 1 ? 8 : 4;
+        if (end - p < width) return false;
+        p += width;
+        break;
+      }
+      case 2: {
+        if (!ReadVarint(&p, end, &n) || n > static_cast<uint64_t>(end - p)) return false;
+        const uint64_t number = tag >> 3;
+        if (number < table.strings.size()) {
+          if (table.strings[number] &&
+              FindInvalidUtf8({reinterpret_cast<const char*>(p), n}) != std::string_view::npos) {
+            return true;
+          }
+          const WireTable* child = table.messages[number];
+          if (child != nullptr && WireHasInvalidUtf8(*child, p, p + n)) return true;
+        }
+        p += n;
+        break;
+      }
+      default:
+        return false;  // groups: not in proto3
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool HasInvalidUtf8(const google::protobuf::Message& message) {
+  const std::string wire = message.SerializeAsString();
+  const auto* p = reinterpret_cast<const uint8_t*>(wire.data());
+  return WireHasInvalidUtf8(TableOf(*message.GetDescriptor()), p, p + wire.size());
+}
+
+std::string SerializeForWire(const google::protobuf::Message& message) {
+  std::string wire = message.SerializeAsString();
+  const auto* p = reinterpret_cast<const uint8_t*>(wire.data());
+  if (!WireHasInvalidUtf8(TableOf(*message.GetDescriptor()), p, p + wire.size())) return wire;
+  std::unique_ptr<google::protobuf::Message> fixed(message.New());
+  fixed->CopyFrom(message);
+  MakeValidUtf8(fixed.get());
+  return fixed->SerializeAsString();
+}
+
+size_t MakeValidUtf8(google::protobuf::Message* message) {
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(*message, &fields);
+  size_t changed = 0;
+  for (const FieldDescriptor* f : fields) {
+    if (f->type() == FieldDescriptor::TYPE_STRING) {
+      std::string scratch;
+      if (f->is_repeated()) {
+        const int count = reflection->FieldSize(*message, f);
+        for (int i = 0; i < count; ++i) {
+          const std::string& text =
+              reflection->GetRepeatedStringReference(*message, f, i, &scratch);
+          if (Valid(text)) continue;
+          reflection->SetRepeatedString(message, f, i, ToValidUtf8(text));
+          ++changed;
+        }
+      } else {
+        const std::string& text = reflection->GetStringReference(*message, f, &scratch);
+        if (Valid(text)) continue;
+        reflection->SetString(message, f, ToValidUtf8(text));
+        ++changed;
+      }
+    } else if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+      // Map entries are messages too: their string keys and values are fixed here.
+      if (f->is_repeated()) {
+        const int count = reflection->FieldSize(*message, f);
+        for (int i = 0; i < count; ++i) {
+          changed += MakeValidUtf8(reflection->MutableRepeatedMessage(message, f, i));
+        }
+      } else {
+        changed += MakeValidUtf8(reflection->MutableMessage(message, f));
+      }
+    }
+  }
+  return changed;
 }
 
 }  // namespace sluice

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "common/core/limits.h"
+#include "sluice/v1/control.pb.h"
+
 namespace sluice {
 namespace {
 
@@ -247,6 +250,59 @@ TEST(CodecTest, SurvivesRandomDamage) {
     }
   }
   EXPECT_LT(decoded, 3000);
+}
+
+// Issue 23: a peer cannot make a decoder allocate past the limits.
+TEST(CodecTest, RefusesBatchesPastTheLimitsBeforeAllocating) {
+  v1::RecordBatch wire;
+  EncodeBatch(SampleBatch(), &wire);
+  v1::RecordBatch many = wire;
+  many.mutable_key_ends()->Resize(static_cast<int>(limits::kMaxBatchRecords) + 1, 0);
+  Result<RecordBatch> b = DecodeBatch(many);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(b.status().message().find("1000001 records of 6 columns: past the limits"),
+            std::string::npos)
+      << b.status().message();
+  v1::RecordBatch wide = wire;
+  for (size_t i = 0; i <= limits::kMaxColumns; ++i) wide.mutable_schema()->add_fields();
+  b = DecodeBatch(wide);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("4103 schema fields (at most 4096)"), std::string::npos)
+      << b.status().message();
+}
+
+// Issue 23: one raw byte from a source in a string field made a whole
+// commit unparseable ("unparseable control message from extractor-0").
+TEST(CodecTest, SentMessagesHoldValidUtf8) {
+  v1::Envelope env;
+  v1::Commit* commit = env.mutable_commit();
+  commit->set_stage("extract");
+  commit->add_out_keys("crm\x1fK1");
+  commit->add_out_keys(
+      "crm\x1f"
+      "Caf\xe9");
+  v1::Fate* fate = commit->add_fates();
+  fate->set_key("line:2");
+  fate->set_value("{\"name\": \"Caf\xe9\"}");
+  (*commit->mutable_decimal_sums())["amount\xff"] = 12;
+  commit->set_lineage(std::string("\xff\xfe raw bytes stay", 17));
+  ASSERT_TRUE(HasInvalidUtf8(env));
+  v1::Envelope parsed;
+  EXPECT_FALSE(parsed.ParseFromString(env.SerializeAsString()));
+
+  ASSERT_TRUE(parsed.ParseFromString(SerializeForWire(env)));
+  EXPECT_FALSE(HasInvalidUtf8(parsed));
+  EXPECT_EQ(parsed.commit().out_keys(0), "crm\x1fK1");
+  EXPECT_EQ(parsed.commit().out_keys(1),
+            "crm\x1f"
+            "Caf\xEF\xBF\xBD");
+  EXPECT_EQ(parsed.commit().fates(0).value(), "{\"name\": \"Caf\xEF\xBF\xBD\"}");
+  EXPECT_EQ(parsed.commit().decimal_sums().count("amount\xEF\xBF\xBD"), 1u);
+  EXPECT_EQ(parsed.commit().lineage(), env.commit().lineage());  // bytes: untouched
+
+  // A valid message is sent as it is.
+  EXPECT_EQ(SerializeForWire(parsed), parsed.SerializeAsString());
 }
 
 }  // namespace

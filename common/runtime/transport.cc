@@ -1,5 +1,7 @@
 #include "common/runtime/transport.h"
 
+#include "common/core/limits.h"
+#include "common/runtime/codec.h"
 #include "common/runtime/seal.h"
 
 namespace sluice {
@@ -94,6 +96,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Create(const std::string& 
     s->socket_.set(zmq::sockopt::router_handover, 1);
     s->socket_.set(zmq::sockopt::sndhwm, 0);
     s->socket_.set(zmq::sockopt::rcvhwm, 0);
+    // A peer that sends more is disconnected (docs/limits.md).
+    s->socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits::kMaxControlMessageBytes));
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "control socket");
   }
@@ -128,7 +132,7 @@ Result<std::optional<ControlMessage>> ControlServer::Receive(std::chrono::millis
 
 Status ControlServer::Send(const std::string& identity, const v1::Envelope& message) {
   try {
-    std::string body = message.SerializeAsString();
+    std::string body = SerializeForWire(message);  // a raw byte would make it unreadable
     socket_.send(zmq::buffer(identity), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(body), zmq::send_flags::none);
     return Status::Ok();
@@ -157,7 +161,8 @@ Result<std::unique_ptr<ControlClient>> ControlClient::Create(const std::string& 
 }
 
 Status ControlClient::Send(const v1::Envelope& message) {
-  return SendFrame(socket_, message.SerializeAsString(), "control send");
+  // A raw byte in a text field would make the whole message unreadable.
+  return SendFrame(socket_, SerializeForWire(message), "control send");
 }
 
 Result<std::optional<v1::Envelope>> ControlClient::Receive(std::chrono::milliseconds timeout) {
@@ -256,6 +261,7 @@ Result<std::unique_ptr<DataConsumer>> DataConsumer::Create(const std::string& en
     c->socket_.set(zmq::sockopt::routing_id, identity);
     c->socket_.set(zmq::sockopt::linger, 0);
     c->socket_.set(zmq::sockopt::rcvhwm, 0);
+    c->socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(limits::kMaxDataMessageBytes));
     c->socket_.set(zmq::sockopt::reconnect_ivl, 100);
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "data socket");

@@ -11,6 +11,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "common/core/redact.h"
 #include "common/runtime/codec.h"
 #include "common/runtime/endpoint.h"
 #include "common/runtime/seal.h"
@@ -107,12 +108,16 @@ class WorkerRuntime {
   Status Run() {
     Status st = Setup();
     if (!st.ok()) {
-      LogError(log_, "worker setup failed: " + st.ToString());
+      // The coordinator halts with this cause, not only with our exit code
+      // (ReportError logs it).
+      if (control_ && st.code() != StatusCode::kCancelled) {
+        ReportError(st.WithContext("worker setup failed"), nullptr, true);
+      }
       return st;
     }
     st = Loop();
     if (!st.ok()) {
-      LogError(log_, "worker stopped: " + st.ToString());
+      if (control_) ReportError(st.WithContext("worker stopped"), nullptr, true);
       return st;
     }
     LogInfo(log_, "worker shut down");
@@ -161,10 +166,7 @@ class WorkerRuntime {
     ctx_.shard_count = rr.shard_count();
     ctx_.state_dir = rr.state_dir();
     auto faults = ParseTestFaults(rr.fault());
-    if (!faults.ok()) {
-      ReportError(faults.status(), nullptr, true);
-      return faults.status();
-    }
+    if (!faults.ok()) return faults.status();  // Run() reports it
     ctx_.faults = *faults;
     ctx_.review_decisions = rr.review_decisions();
     ctx_.dedup_shards = std::max<uint32_t>(1, rr.dedup_shards());
@@ -247,7 +249,8 @@ class WorkerRuntime {
     auto* e = env.mutable_error();
     e->set_stage(logic_.stage());
     if (batch) *e->mutable_batch() = *batch;
-    e->set_message(st.message());
+    // Redacted here: the coordinator may not know this machine's secrets.
+    e->set_message(Redact(st.message()));
     e->set_fatal(fatal);
     (void)control_->Send(env);
   }

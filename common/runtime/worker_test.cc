@@ -116,6 +116,7 @@ class TestStage : public StageLogic {
  public:
   bool consumes_input = false;
   bool produces_output = false;
+  Status start_status;  // what Start returns
 
   std::string stage() const override { return "reconcile"; }
   bool consumes() const override { return consumes_input; }
@@ -123,8 +124,8 @@ class TestStage : public StageLogic {
   Status Start(const WorkerContext& ctx) override {
     std::lock_guard lock(mu_);
     context_ = ctx;
-    started_ = true;
-    return Status::Ok();
+    started_ = start_status.ok();
+    return start_status;
   }
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override {
     {
@@ -399,6 +400,22 @@ TEST_F(WorkerRuntimeTest, AnUnknownTestFaultIsRefused) {
   ASSERT_EQ(errors.size(), 1u);  // the coordinator hears why
   EXPECT_TRUE(errors[0].error().fatal());
   EXPECT_NE(errors[0].error().message().find("sigkill_sometimes"), std::string::npos);
+}
+
+// Issue 23: a worker that cannot start (its target cannot be written, its
+// server is unreachable) tells the coordinator why before it exits, so the
+// halt reason names the cause and not only "keeps dying (exited with code 1)".
+TEST_F(WorkerRuntimeTest, AStageThatCannotStartTellsTheCoordinatorWhy) {
+  coordinator_.AnswerRegistrations(Reply());
+  stage_.start_status = Status::IoError("target not writable: /ro/t.db: attempt to write");
+  Start();
+  Status st = Result();
+  EXPECT_EQ(st.code(), StatusCode::kIoError) << st.ToString();
+  auto errors = coordinator_.Sent(kIdentity, v1::Envelope::kError);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(errors[0].error().fatal());
+  EXPECT_EQ(errors[0].error().message(),
+            "worker setup failed: target not writable: /ro/t.db: attempt to write");
 }
 
 // --- Heartbeats ---

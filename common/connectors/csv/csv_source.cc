@@ -4,6 +4,9 @@
 // into the record values. A malformed row becomes a REJECTED fate and the
 // scan moves on; an unbalanced quote costs only the physical line where the
 // row started, so the rows after it are not swallowed into one bad field.
+// Rows and fields longer than the limits of common/core/limits.h are
+// rejected, and a row holds at most limits::kMaxColumns + 1 field views
+// whatever its number of delimiters.
 #include "common/connectors/csv/csv_source.h"
 
 #include <fcntl.h>
@@ -24,6 +27,7 @@
 
 #include "common/connectors/text/text_decoder.h"
 #include "common/connectors/text/utf8_text.h"
+#include "common/core/limits.h"
 
 namespace sluice {
 namespace {
@@ -104,7 +108,10 @@ enum class RowError { kNone, kUnterminated, kStrayQuote, kGarbageAfterQuote };
 
 // One scanned row: its fields (views into the file) and where it ends.
 struct RowScan {
+  // The first kMaxFields fields; `field_count` counts them all.
+  static constexpr size_t kMaxFields = limits::kMaxColumns + 1;
   std::vector<FieldRef> fields;
+  size_t field_count = 0;
   const char* content_end = nullptr;  // before the line terminator
   const char* end = nullptr;          // after the line terminator
   uint64_t extra_lines = 0;           // line breaks inside quoted fields
@@ -135,6 +142,11 @@ class CsvSource : public Source {
     p = SkipBlankLines(p);
     if (p == end_) return Status::InvalidArgument(spec_.path + ": empty file: no header row");
     ScanRow(p, &row_);
+    if (row_.field_count > limits::kMaxColumns) {
+      return Status::InvalidArgument(spec_.path + ": line " + std::to_string(line_) + ": " +
+                                     std::to_string(row_.field_count) + " columns (at most " +
+                                     std::to_string(limits::kMaxColumns) + ")");
+    }
     if (header) {
       if (row_.error != RowError::kNone) {
         return Status::InvalidArgument(spec_.path + ": line " + std::to_string(line_) +
@@ -179,6 +191,7 @@ class CsvSource : public Source {
   const Schema& schema() const override { return schema_; }
 
   Result<bool> Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) override {
+    max_rows = limits::BatchRows(max_rows, schema_.fields.size());
     const char* p = SkipBlankLines(pos_);
     if (p == end_ || max_rows == 0) {
       pos_ = p;
@@ -198,7 +211,7 @@ class CsvSource : public Source {
       const char* row_begin = p;
       ScanRow(p, &row_);
       ++rows;
-      const bool bad_shape = row_.error != RowError::kNone || row_.fields.size() != ncols;
+      const bool bad_shape = row_.error != RowError::kNone || row_.field_count != ncols;
       if (row_.error == RowError::kUnterminated || (bad_shape && row_.extra_lines > 0)) {
         // Most likely an unbalanced quote that ran into the rows below:
         // reject the row's first physical line only and resume after it.
@@ -211,10 +224,20 @@ class CsvSource : public Source {
         std::string_view raw(row_begin, row_.content_end - row_begin);
         if (row_.error != RowError::kNone) {
           rejects->push_back(Reject(row_line, raw, "malformed_row", ErrorText(row_)));
-        } else if (row_.fields.size() != ncols) {
+        } else if (row_.field_count != ncols) {
           rejects->push_back(Reject(row_line, raw, "malformed_row",
                                     "wrong column count: expected " + std::to_string(ncols) +
-                                        ", found " + std::to_string(row_.fields.size())));
+                                        ", found " + std::to_string(row_.field_count)));
+        } else if (raw.size() > limits::kMaxLineBytes) {
+          rejects->push_back(
+              Reject(row_line, raw, "malformed_row",
+                     "row longer than " + std::to_string(limits::kMaxLineBytes) + " bytes"));
+        } else if (int long_field = LongField(); long_field >= 0) {
+          v1::Fate fate =
+              Reject(row_line, raw, "malformed_row",
+                     "field longer than " + std::to_string(limits::kMaxFieldBytes) + " bytes");
+          fate.set_field(schema_.fields[long_field].name);
+          rejects->push_back(std::move(fate));
         } else if (size_t bad = FindInvalidUtf8(raw); bad != std::string_view::npos) {
           v1::Fate fate = Reject(row_line, raw, "invalid_utf8",
                                  file_->InvalidByteReason(row_begin - begin_ + bad));
@@ -315,9 +338,22 @@ class CsvSource : public Source {
     }
   }
 
+  // The index of the first field longer than kMaxFieldBytes, or -1.
+  int LongField() const {
+    for (size_t i = 0; i < row_.fields.size(); ++i) {
+      if (row_.fields[i].size > limits::kMaxFieldBytes) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  static void AddField(RowScan* row, const FieldRef& field) {
+    if (row->field_count++ < RowScan::kMaxFields) row->fields.push_back(field);
+  }
+
   // Scans one row starting at `p` (not at end_) into `row`.
   void ScanRow(const char* p, RowScan* row) {
     row->fields.clear();
+    row->field_count = 0;
     row->extra_lines = 0;
     row->error = RowError::kNone;
     row->error_at = nullptr;
@@ -332,7 +368,7 @@ class CsvSource : public Source {
           close = FindQuote(p);
           if (close == end_) {
             SetError(row, RowError::kUnterminated, open);
-            row->fields.push_back({start, static_cast<size_t>(end_ - start), false});
+            AddField(row, {start, static_cast<size_t>(end_ - start), false});
             row->content_end = row->end = end_;
             return;
           }
@@ -347,7 +383,7 @@ class CsvSource : public Source {
         p = close + 1;
         if (p == end_ || *p == delimiter_ || *p == '\n' ||
             (*p == '\r' && (p + 1 == end_ || p[1] == '\n'))) {
-          row->fields.push_back({start, static_cast<size_t>(close - start), escaped});
+          AddField(row, {start, static_cast<size_t>(close - start), escaped});
           if (!EndField(&p, row)) return;
           continue;
         }
@@ -369,7 +405,7 @@ class CsvSource : public Source {
         }
         break;
       }
-      row->fields.push_back({start, static_cast<size_t>(p - start), escaped});
+      AddField(row, {start, static_cast<size_t>(p - start), escaped});
       if (!EndField(&p, row)) return;
     }
   }
@@ -482,7 +518,7 @@ class CsvSource : public Source {
                             ? ErrorText(row_)
                             : "wrong column count: expected " +
                                   std::to_string(schema_.fields.size()) + ", found " +
-                                  std::to_string(row_.fields.size());
+                                  std::to_string(row_.field_count);
       reason = "unbalanced quote: a quoted field runs from line " + std::to_string(line) +
                " to line " + std::to_string(line + row_.extra_lines) +
                " and the row is malformed (" + why + "); only line " + std::to_string(line) +

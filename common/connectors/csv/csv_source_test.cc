@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/core/limits.h"
+
 namespace sluice {
 namespace {
 
@@ -309,6 +311,55 @@ TEST_F(CsvSourceTest, SeekReproducesEveryBatch) {
       }
     }
   }
+}
+
+// Limits (issue 23, docs/limits.md): a field or a row past them is a
+// rejection at its line; a header with too many columns is refused.
+TEST_F(CsvSourceTest, LongFieldsAndRowsAreRejectedAtTheirLine) {
+  const std::string big(limits::kMaxFieldBytes + 1, 'x');
+  std::vector<Record> records;
+  std::vector<v1::Fate> rejects;
+  // Rows of the right shape only: a wrong column count is reported first.
+  ReadAll(Spec("id,a\nk1,ok\nk2," + big + "\nk4,\"" + big + "\"\nk5,fine\n"), &records, &rejects);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].key, "k5");
+  ASSERT_EQ(rejects.size(), 2u);
+  EXPECT_EQ(rejects[0].line(), 3u);
+  EXPECT_EQ(rejects[0].key(), "k2");
+  EXPECT_EQ(rejects[0].field(), "a");
+  EXPECT_EQ(rejects[0].reason(), "field longer than 1048576 bytes");
+  EXPECT_LE(rejects[0].value().size(), 200u);
+  EXPECT_EQ(rejects[1].key(), "k4");
+
+  std::string header = "id";
+  std::string row = "k3";
+  for (int i = 0; i < 33; ++i) {  // 33 fields of 512 KiB: past 16 MiB
+    header += ",c" + std::to_string(i);
+    row += "," + std::string(1 << 19, 'y');
+  }
+  records.clear();
+  rejects.clear();
+  ReadAll(Spec(header + "\nk1" + std::string(33, ',') + "\n" + row + "\n"), &records, &rejects);
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason(), "row longer than 16777216 bytes");
+}
+
+TEST_F(CsvSourceTest, ColumnsAreLimited) {
+  std::string header = "id";
+  for (size_t i = 0; i < limits::kMaxColumns; ++i) header += ",c" + std::to_string(i);
+  auto src = OpenCsvSource(Spec(header + "\n"));
+  ASSERT_FALSE(src.ok());
+  EXPECT_NE(src.status().message().find("line 1: 4097 columns (at most 4096)"), std::string::npos)
+      << src.status().message();
+
+  // A data row with a million delimiters holds no million fields.
+  std::vector<Record> records;
+  std::vector<v1::Fate> rejects;
+  ReadAll(Spec("id,a\nk1," + std::string(1000000, ',') + "\nk2,b\n"), &records, &rejects);
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].reason(), "wrong column count: expected 2, found 1000002");
 }
 
 }  // namespace

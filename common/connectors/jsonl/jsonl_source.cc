@@ -2,19 +2,88 @@
 // object in the file, in order of first appearance, found by one pass over
 // the file when the source opens: the raw schema must be known before the
 // first batch, and a path missing from one line is NULL there.
+//
+// Hostile lines are rejected, never trusted: a line is held in memory up to
+// limits::kMaxLineBytes, parsed only when nested at most kMaxJsonDepth deep,
+// and a rejected line travels as valid UTF-8 (docs/limits.md).
 
 #include "common/connectors/jsonl/jsonl_source.h"
 
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "common/connectors/text/json_text.h"
 #include "common/connectors/text/text_decoder.h"
+#include "common/connectors/text/utf8_text.h"
+#include "common/core/limits.h"
 
 namespace sluice {
 namespace {
 
 using Json = nlohmann::json;
+
+// Reads a file line by line, holding at most limits::kMaxLineBytes of a line:
+// the rest of a longer line is skipped, and the line reported as too long.
+class LineReader {
+ public:
+  bool Open(const std::string& path) {
+    in_.open(path, std::ios::binary);
+    return static_cast<bool>(in_);
+  }
+  // Positions the reader at byte `offset`.
+  bool SeekTo(uint64_t offset) {
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    pos_ = end_ = 0;
+    return static_cast<bool>(in_);
+  }
+  // The next line, without its '\n', in `*line` (cut at kMaxLineBytes, then
+  // `*too_long`); `*consumed`: its bytes in the file, newline included.
+  // False at the end of the file.
+  bool Next(std::string* line, uint64_t* consumed, bool* too_long) {
+    line->clear();
+    *consumed = 0;
+    *too_long = false;
+    bool any = false;
+    for (;;) {
+      if (pos_ == end_ && !Fill()) return any;
+      any = true;
+      const char* at = buf_.get() + pos_;
+      const size_t n = end_ - pos_;
+      const void* nl = std::memchr(at, '\n', n);
+      const size_t take =
+          nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - at) : n;
+      const size_t room = limits::kMaxLineBytes - line->size();
+      if (take > room) *too_long = true;
+      line->append(at, std::min(take, room));
+      *consumed += take;
+      pos_ += take;
+      if (nl != nullptr) {
+        ++pos_;
+        ++*consumed;
+        return true;
+      }
+    }
+  }
+
+ private:
+  bool Fill() {
+    if (!in_) return false;
+    in_.read(buf_.get(), static_cast<std::streamsize>(kBufferBytes));
+    pos_ = 0;
+    end_ = static_cast<size_t>(in_.gcount());
+    return end_ > 0;
+  }
+
+  std::ifstream in_;
+  static constexpr size_t kBufferBytes = 1 << 16;
+  std::unique_ptr<char[]> buf_{new char[kBufferBytes]};  // not zeroed: read into
+  size_t pos_ = 0;
+  size_t end_ = 0;
+};
 
 // Calls fn(path, leaf) for every leaf of `obj`, depth first in key order.
 template <typename Fn>
@@ -35,33 +104,34 @@ bool IsBlank(const std::string& line) {
   return line.find_first_not_of(" \t\r") == std::string::npos;
 }
 
-// Cuts `text` to at most 200 bytes on a UTF-8 boundary, for a reject's value.
-std::string Cut(const std::string& text) {
-  if (text.size() <= 200) return text;
-  size_t cut = 200;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
-}
-
 class JsonlSource : public Source {
  public:
   JsonlSource(SourceSpec spec, TextDecoder decoder)
       : spec_(std::move(spec)), decoder_(std::move(decoder)) {}
 
   Status Init() {
-    in_.open(spec_.path, std::ios::binary);
-    if (!in_) return Status::IoError(spec_.yaml_path + ".path: cannot open " + spec_.path);
+    if (!in_.Open(spec_.path)) {
+      return Status::IoError(spec_.yaml_path + ".path: cannot open " + spec_.path);
+    }
     std::map<std::string, int> index;
     std::string line;
-    while (std::getline(in_, line)) {
-      if (IsBlank(line) || !DecodeLine(decoder_, &line, 0).empty()) continue;
-      Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object()) continue;  // rejected when read
-      ForEachLeaf(j, "", [&](const std::string& path, const Json&) {
+    uint64_t consumed = 0;
+    bool too_long = false;
+    while (in_.Next(&line, &consumed, &too_long)) {
+      if (too_long || IsBlank(line)) continue;  // rejected when read
+      if (!DecodeLine(decoder_, &line, 0).empty()) continue;
+      Result<Json> j = ParseJson(line);
+      if (!j.ok() || !j->is_object()) continue;
+      ForEachLeaf(*j, "", [&](const std::string& path, const Json&) {
         if (index.emplace(path, static_cast<int>(schema_.fields.size())).second) {
           schema_.fields.push_back({path, FieldType::kString, 0, 0});
         }
       });
+      if (schema_.fields.size() > limits::kMaxColumns) {
+        return Status::InvalidArgument(spec_.yaml_path + ": more than " +
+                                       std::to_string(limits::kMaxColumns) +
+                                       " distinct fields in " + spec_.path);
+      }
     }
     const std::string key = spec_.Option("key");
     auto it = index.find(key);
@@ -77,28 +147,34 @@ class JsonlSource : public Source {
   const Schema& schema() const override { return schema_; }
 
   Result<bool> Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) override {
+    max_rows = limits::BatchRows(max_rows, schema_.fields.size());
     if (max_rows == 0) return false;
     const uint64_t begin = offset_;
     const uint64_t first_line = line_ + 1;
     size_t n_records = 0;
     size_t rows = 0;
     std::string line;
+    uint64_t consumed = 0;
+    bool too_long = false;
     std::vector<std::optional<std::string>> cells(schema_.fields.size());
-    while (rows < max_rows && std::getline(in_, line)) {
-      const bool had_newline = !in_.eof();
+    while (rows < max_rows && in_.Next(&line, &consumed, &too_long)) {
       const uint64_t line_begin = offset_;
-      offset_ += line.size() + (had_newline ? 1 : 0);
-      std::string error = DecodeLine(decoder_, &line, line_begin);
+      offset_ += consumed;
       const uint64_t number = ++line_;
-      if (IsBlank(line)) continue;
+      if (!too_long && IsBlank(line)) continue;
       ++rows;
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      std::string error =
+          too_long ? "line longer than " + std::to_string(limits::kMaxLineBytes) + " bytes"
+                   : DecodeLine(decoder_, &line, line_begin);
       Json j;
-      try {
-        if (error.empty()) j = Json::parse(line);
-        if (error.empty() && !j.is_object()) error = "not a JSON object";
-      } catch (const Json::exception& e) {
-        error = std::string("invalid JSON: ") + e.what();
+      if (error.empty()) {
+        if (Result<Json> parsed = ParseJson(line); !parsed.ok()) {
+          error = parsed.status().message();
+        } else {
+          j = std::move(parsed).value();
+          if (!j.is_object()) error = "not a JSON object";
+        }
       }
       std::fill(cells.begin(), cells.end(), std::nullopt);
       if (error.empty()) {
@@ -106,9 +182,16 @@ class JsonlSource : public Source {
           auto it = index_.find(path);
           if (it == index_.end() || leaf.is_null())
             return;  // not in the first pass: unchanged file?
-          cells[it->second] = leaf.is_string() ? leaf.get<std::string>() : leaf.dump();
+          std::string text = leaf.is_string() ? leaf.get<std::string>() : leaf.dump();
+          if (text.size() > limits::kMaxFieldBytes && error.empty()) {
+            error = "value of '" + path + "' longer than " +
+                    std::to_string(limits::kMaxFieldBytes) + " bytes";
+          }
+          cells[it->second] = std::move(text);
         });
-        if (!cells[key_index_] || cells[key_index_]->empty()) error = "missing key";
+        if (error.empty() && (!cells[key_index_] || cells[key_index_]->empty())) {
+          error = "missing key";
+        }
       }
       if (!error.empty()) {
         v1::Fate fate;
@@ -120,7 +203,7 @@ class JsonlSource : public Source {
         if (error == "missing key") fate.set_field(schema_.fields[key_index_].name);
         fate.set_reason(error);
         fate.set_line(number);
-        fate.set_value(Cut(line));
+        fate.set_value(RejectValue(line));
         rejects->push_back(std::move(fate));
         continue;
       }
@@ -141,13 +224,14 @@ class JsonlSource : public Source {
   // The line number is recounted from the start of the file: a resume may
   // only know the offset.
   Status Seek(const v1::BatchRange& range) override {
-    in_.clear();
-    in_.seekg(0);
+    if (!in_.SeekTo(0)) return Status::IoError(spec_.yaml_path + ": cannot seek in " + spec_.path);
     uint64_t lines = 0;
     std::string line;
     uint64_t offset = 0;
-    while (offset < range.begin_offset() && std::getline(in_, line)) {
-      offset += line.size() + (in_.eof() ? 0 : 1);
+    uint64_t consumed = 0;
+    bool too_long = false;
+    while (offset < range.begin_offset() && in_.Next(&line, &consumed, &too_long)) {
+      offset += consumed;
       ++lines;
     }
     if (offset != range.begin_offset()) {
@@ -160,9 +244,9 @@ class JsonlSource : public Source {
 
  private:
   Status Rewind(uint64_t offset, uint64_t lines) {
-    in_.clear();
-    in_.seekg(static_cast<std::streamoff>(offset));
-    if (!in_) return Status::IoError(spec_.yaml_path + ": cannot seek in " + spec_.path);
+    if (!in_.SeekTo(offset)) {
+      return Status::IoError(spec_.yaml_path + ": cannot seek in " + spec_.path);
+    }
     offset_ = offset;
     line_ = lines;
     return Status::Ok();
@@ -170,7 +254,7 @@ class JsonlSource : public Source {
 
   SourceSpec spec_;
   TextDecoder decoder_;  // the `encoding:` of the file
-  std::ifstream in_;
+  LineReader in_;
   Schema schema_;
   std::map<std::string, int> index_;  // column path -> index
   int key_index_ = -1;

@@ -1,5 +1,9 @@
 #include "common/connectors/sqlite/sqlite_connector.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "common/audit/sqlite_util.h"
@@ -48,13 +52,35 @@ void CheckSource(ConnectorSettings& settings) {
   }
 }
 
+// `sluice plan check` says so when the target cannot be written, rather
+// than the run halting at its first load (issue 23). SQLite writes its
+// journal beside the file, so the folder must be writable too; a folder
+// still to be made is made in the nearest existing one.
+void CheckTarget(ConnectorSettings& settings) {
+  namespace fs = std::filesystem;
+  const std::string& path = settings.path();
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return;
+  std::error_code ec;
+  fs::path folder = fs::absolute(path, ec).parent_path();
+  while (!folder.empty() && !fs::exists(folder, ec) && folder != folder.parent_path()) {
+    folder = folder.parent_path();
+  }
+  auto refused = [&](const std::string& what) {
+    if (::access(what.c_str(), W_OK) == 0) return false;
+    settings.Issue("path", "target not writable: " + what + ": " + std::strerror(errno));
+    return true;
+  };
+  if (fs::exists(path, ec) && refused(path)) return;
+  if (!folder.empty()) (void)refused(folder.string());
+}
+
 }  // namespace
 
 ConnectorPlugin Plugin() {
   ConnectorPlugin plugin;
   plugin.kind.name = "sqlite";
   plugin.kind.source = ConnectorRole{{"table", "query"}, CheckSource};
-  plugin.kind.target = ConnectorRole{};
+  plugin.kind.target = ConnectorRole{{}, CheckTarget};
   plugin.open_source = OpenSqliteSource;
   plugin.open_target = OpenSqliteTarget;
   plugin.ddl = [](const Entity& entity, const TargetSpec&) { return SqliteEntityDdl(entity); };

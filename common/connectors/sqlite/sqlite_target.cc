@@ -83,16 +83,31 @@ Status SqliteTarget::Init() {
 
 Status SqliteTarget::Prepare(const Entity& entity) {
   Status st = PrepareEntity(entity);
-  return st.WithContext(spec_.yaml_path + ": entity '" + entity.name + "'");
+  return NameFault(st.WithContext(spec_.yaml_path + ": entity '" + entity.name + "'"));
 }
 
 Result<LoadOutcome> SqliteTarget::Load(const std::string& run_id, const Entity& entity,
                                        const RecordBatch& batch) {
   auto out = LoadBatch(run_id, entity, batch);
   if (!out.ok()) {
-    return out.status().WithContext(spec_.yaml_path + ": load " + BatchName(batch.id));
+    return NameFault(out.status().WithContext(spec_.yaml_path + ": load " + BatchName(batch.id)));
   }
   return out;
+}
+
+Status SqliteTarget::NameFault(const Status& st) const { return TargetFault(st, spec_.path); }
+
+Status TargetFault(const Status& st, const std::string& path) {
+  if (st.code() != StatusCode::kIoError) return st;
+  const std::string& m = st.message();
+  if (m.find("no space left on device") != std::string::npos) {
+    return Status::IoError("no space left on device in the target " + path + ": " + m);
+  }
+  if (m.find("not writable") != std::string::npos ||
+      m.find("unable to open database file") != std::string::npos) {
+    return Status::IoError("target not writable: " + path + ": " + m);
+  }
+  return st;
 }
 
 Status SqliteTarget::Rollback(const std::string& run_id, const Entity& entity) {
@@ -133,7 +148,7 @@ Status SqliteTarget::PrepareEntity(const Entity& entity) {
   }
   auto st = std::make_unique<EntityStatements>();
   st->schema = entity.ToSchema();
-  std::string cols, sets, image, restore;
+  std::string cols, sets, image, restore, reinsert;
   for (size_t i = 0; i < entity.fields.size(); ++i) {
     std::string col = QuoteIdentifier(entity.fields[i].name);
     std::string param = "?" + std::to_string(i + 1);
@@ -143,6 +158,7 @@ Status SqliteTarget::PrepareEntity(const Entity& entity) {
     const std::string path = SqlString("$.\"" + entity.fields[i].name + "\"");
     image += ", " + name + ", " + col;
     restore += (i ? ", " : "") + col + " = json_extract(?1, " + path + ")";
+    reinsert += "json_extract(?1, " + path + "), ";
   }
   std::string id_param = "?" + std::to_string(entity.fields.size() + 1);
   st->insert_rows_sql = "INSERT INTO " + table + "(" + cols + "sluice_id) VALUES";
@@ -171,12 +187,18 @@ Status SqliteTarget::PrepareEntity(const Entity& entity) {
                                                                " WHERE sluice_id = " + id_param));
   SLUICE_ASSIGN_OR_RETURN(st->max_id,
                           db_->Prepare("SELECT coalesce(max(sluice_id), 0) FROM " + table));
-  SLUICE_ASSIGN_OR_RETURN(
-      st->save_row,
-      db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id, op, before)"
-                   " SELECT ?1, ?2, sluice_id, 'update', json_object(" +
-                   (image.empty() ? std::string() : image.substr(2)) + ") FROM " + table +
-                   " WHERE sluice_id = ?3"));
+  auto save_image = [&](const char* op) {
+    return "INSERT INTO sluice_rollback(run_id, entity, target_id, op, before) SELECT ?1, ?2, "
+           "sluice_id, '" +
+           std::string(op) + "', json_object(" + (image.empty() ? std::string() : image.substr(2)) +
+           ") FROM " + table + " WHERE sluice_id = ?3";
+  };
+  SLUICE_ASSIGN_OR_RETURN(st->save_row, db_->Prepare(save_image("update")));
+  SLUICE_ASSIGN_OR_RETURN(st->save_deleted, db_->Prepare(save_image("delete")));
+  SLUICE_ASSIGN_OR_RETURN(st->delete_row,
+                          db_->Prepare("DELETE FROM " + table + " WHERE sluice_id = ?1"));
+  SLUICE_ASSIGN_OR_RETURN(st->reinsert_row, db_->Prepare("INSERT INTO " + table + "(" + cols +
+                                                         "sluice_id) VALUES(" + reinsert + "?2)"));
   SLUICE_ASSIGN_OR_RETURN(
       st->restore_row, db_->Prepare(entity.fields.empty() ? "SELECT ?1, ?2"
                                                           : "UPDATE " + table + " SET " + restore +
@@ -207,7 +229,7 @@ using sqlite_target::SqliteTarget;
 Result<std::unique_ptr<Target>> OpenSqliteTarget(const TargetSpec& spec) {
   if (spec.path.empty()) return Status::InvalidArgument(spec.yaml_path + ".path: required");
   std::filesystem::path parent = std::filesystem::path(spec.path).parent_path();
-  if (!parent.empty() && spec.path != ":memory:") {
+  if (!parent.empty() && spec.path != ":memory:" && spec.path.rfind("file:", 0) != 0) {
     std::error_code ec;
     std::filesystem::create_directories(parent, ec);
     if (ec) {
@@ -216,10 +238,11 @@ Result<std::unique_ptr<Target>> OpenSqliteTarget(const TargetSpec& spec) {
     }
   }
   auto db = SqliteDb::Open(spec.path);
-  if (!db.ok()) return db.status().WithContext(spec.yaml_path + ".path");
+  if (!db.ok())
+    return sqlite_target::TargetFault(db.status().WithContext(spec.yaml_path + ".path"), spec.path);
   auto target = std::make_unique<SqliteTarget>(spec, std::move(db).value());
   Status st = target->Init();
-  if (!st.ok()) return st.WithContext(spec.yaml_path + ": " + spec.path);
+  if (!st.ok()) return sqlite_target::TargetFault(st.WithContext(spec.yaml_path), spec.path);
   return std::unique_ptr<Target>(std::move(target));
 }
 

@@ -46,6 +46,11 @@ struct EntityStatements {
   Statement max_id;             // highest sluice_id in use
   Statement save_row;           // records the before-image of row ?3 (run ?1, entity ?2)
   Statement restore_row;        // restores row ?2 from the before-image ?1
+  // A row retired because its record is now merged into another (issue 23):
+  // its before-image (op 'delete'), its deletion, and its return on rollback.
+  Statement save_deleted;  // records the before-image of row ?3 (run ?1, entity ?2)
+  Statement delete_row;    // deletes row ?1
+  Statement reinsert_row;  // inserts row ?2 from the before-image ?1
   // [n - 1] inserts n rows / upserts n xref entries; prepared on first use.
   std::vector<Statement> insert_rows;
   std::vector<Statement> upsert_xref;
@@ -109,6 +114,11 @@ inline std::string_view CellText(sqlite3_value* cell) {
                           static_cast<size_t>(sqlite3_value_bytes(cell)));
 }
 
+// `st` naming the resource fault it is, when it is one: "target not
+// writable: PATH: ..." (read-only file or folder, no permission) or "no space
+// left on device in the target PATH: ..."; any other status unchanged.
+Status TargetFault(const Status& st, const std::string& path);
+
 class SqliteTarget : public Target {
  public:
   SqliteTarget(TargetSpec spec, std::unique_ptr<SqliteDb> db)
@@ -131,8 +141,17 @@ class SqliteTarget : public Target {
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override;
 
+  Result<uint64_t> CountRows(const Entity& entity) override;
+
  private:
   Status PrepareEntity(const Entity& entity);
+  Status NameFault(const Status& st) const;
+  // A record merged into the survivor at `survivor_id` that had a row of its
+  // own from an earlier run: that row is retired (deleted, its before-image
+  // kept for rollback) in the load's transaction. Returns whether it had one.
+  Result<bool> RetireMergedRow(EntityStatements* st, const std::string& run_id,
+                               const std::string& entity, const SourceKey& merged,
+                               int64_t survivor_id);
 
   // `text` as an SQL string literal.
   static std::string SqlString(const std::string& text);

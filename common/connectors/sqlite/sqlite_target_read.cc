@@ -58,6 +58,13 @@ Status SqliteTarget::RollbackRun(const std::string& run_id, const Entity& entity
       SLUICE_RETURN_IF_ERROR(u.BindView(1, s.before));
       SLUICE_RETURN_IF_ERROR(u.Bind(2, s.target_id));
       SLUICE_RETURN_IF_ERROR(u.Run());
+    } else if (s.op == "delete") {
+      // A row retired by the run (its record merged): it comes back.
+      Statement& r = st->reinsert_row;
+      SLUICE_RETURN_IF_ERROR(r.Reset());
+      SLUICE_RETURN_IF_ERROR(r.BindView(1, s.before));
+      SLUICE_RETURN_IF_ERROR(r.Bind(2, s.target_id));
+      SLUICE_RETURN_IF_ERROR(r.Run());
     } else if (s.op == "xref_update" || s.op == "xref_insert") {
       Statement& x = s.op == "xref_update" ? restore_entry : delete_entry;
       SLUICE_RETURN_IF_ERROR(x.Reset());
@@ -155,6 +162,14 @@ Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const T
     fn(row);
   }
   return Status::Ok();
+}
+
+Result<uint64_t> SqliteTarget::CountRows(const Entity& entity) {
+  SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  SLUICE_ASSIGN_OR_RETURN(Statement count,
+                          db_->Prepare("SELECT count(*) FROM " + QuoteIdentifier(entity.name)));
+  SLUICE_ASSIGN_OR_RETURN(bool row, count.Step());
+  return row ? static_cast<uint64_t>(count.ColumnInt64(0)) : 0;
 }
 
 }  // namespace sluice::sqlite_target

@@ -140,6 +140,29 @@ TEST_F(SqliteTargetTest, InsertReloadUpdateAndReplay) {
   EXPECT_EQ(rows["2"].target_id, first->target_ids[1]);
 }
 
+// Issue 23: a target that cannot be written says so (the run's halt reason
+// carries it). Opened read-only through a URI, since chmod does not stop root.
+TEST_F(SqliteTargetTest, AReadOnlyTargetSaysItIsNotWritable) {
+  {
+    auto target = OpenSqliteTarget(spec_);
+    ASSERT_TRUE(target.ok()) << target.status().ToString();
+    ASSERT_TRUE((*target)->Prepare(Hcp()).ok());
+  }
+  TargetSpec ro = spec_;
+  ro.path = "file:" + spec_.path + "?mode=ro";
+  Status st;
+  auto target = OpenSqliteTarget(ro);
+  if (!target.ok()) {
+    st = target.status();
+  } else if (st = (*target)->Prepare(Hcp()); st.ok()) {
+    st = (*target)->Load("run-a", Hcp(), Batch(0, {Rec("1", "ann", 1)})).status();
+  }
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kIoError);
+  EXPECT_EQ(st.message().rfind("target not writable: file:", 0), 0u) << st.message();
+  EXPECT_NE(st.message().find("readonly database"), std::string::npos) << st.message();
+}
+
 TEST_F(SqliteTargetTest, ValuesRoundTripAsCanonicalText) {
   auto target = OpenSqliteTarget(spec_);
   ASSERT_TRUE(target.ok());
@@ -221,6 +244,38 @@ TEST_F(SqliteTargetTest, AFormerlyMergedKeyLoadedOnItsOwnGetsItsOwnRow) {
   EXPECT_FALSE(rows["5"].merged);
   EXPECT_EQ(rows["5"].values[0].s, "eve");
   EXPECT_EQ(rows["1"].values[0].s, "ann");  // the survivor's row is untouched
+}
+
+// Issue 23: a record that an earlier run loaded and a later run merges
+// (a steward's decision) leaves no row behind: its row is retired in the
+// load's transaction, its entry points at the survivor, and a rollback of
+// the later run brings the row back.
+TEST_F(SqliteTargetTest, ALoadedRecordMergedLaterLeavesNoStaleRow) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  auto first = (*target)->Load("run1", hcp, Batch(0, {Rec("1", "ann", 1), Rec("5", "anne", 2)}));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string before = Checksum(spec_.path);
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"crm", "5"}};
+  auto second = (*target)->Load("run2", hcp, Batch(0, {survivor}));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->target_ids[0], first->target_ids[0]);
+  std::map<std::string, TargetRow> rows;
+  ASSERT_TRUE((*target)->ScanRows(hcp, [&](const TargetRow& r) { rows[r.key] = r; }).ok());
+  EXPECT_TRUE(rows["5"].merged);
+  EXPECT_EQ(rows["5"].target_id, first->target_ids[0]);
+  auto db = SqliteDb::Open(spec_.path, /*readonly=*/true);
+  ASSERT_TRUE(db.ok());
+  auto count = (*db)->Prepare("SELECT count(*) FROM hcp");
+  ASSERT_TRUE(count.ok());
+  ASSERT_TRUE(*count->Step());
+  EXPECT_EQ(count->ColumnInt64(0), 1) << "the row of crm/5 outlived its fate";
+  // Replaying the batch changes nothing more.
+  ASSERT_TRUE((*target)->Load("run2", hcp, Batch(0, {survivor})).ok());
+  ASSERT_TRUE((*target)->Rollback("run2", hcp).ok());
+  EXPECT_EQ(Checksum(spec_.path), before);
 }
 
 // Many records with distinct values of every type, some NULL: written with

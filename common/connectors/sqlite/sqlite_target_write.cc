@@ -375,6 +375,7 @@ Result<LoadOutcome> SqliteTarget::LoadBatch(const std::string& run_id, const Ent
       }
       out.target_ids.push_back(target_id);
       for (const SourceKey& m : r.merged) {
+        SLUICE_RETURN_IF_ERROR(RetireMergedRow(st, run_id, entity.name, m, target_id).status());
         pending_xref_.push_back({m.source, m.key, target_id, 0, "merged", true});
       }
       if (pending_rows_.size() >= st->rows_per_insert) {
@@ -404,6 +405,27 @@ Result<LoadOutcome> SqliteTarget::LoadBatch(const std::string& run_id, const Ent
   SLUICE_RETURN_IF_ERROR(insert_batch_.Run());
   SLUICE_RETURN_IF_ERROR(tx.Commit());
   return out;
+}
+
+Result<bool> SqliteTarget::RetireMergedRow(EntityStatements* st, const std::string& run_id,
+                                           const std::string& entity, const SourceKey& merged,
+                                           int64_t survivor_id) {
+  SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity, merged.source, merged.key));
+  // Its own row of an earlier run, which the fates no longer call loaded.
+  if (!e.found || e.merged || e.target_id == survivor_id) return false;
+  Statement& save = st->save_deleted;
+  SLUICE_RETURN_IF_ERROR(save.Reset());
+  SLUICE_RETURN_IF_ERROR(save.BindView(1, run_id));
+  SLUICE_RETURN_IF_ERROR(save.BindView(2, entity));
+  SLUICE_RETURN_IF_ERROR(save.Bind(3, e.target_id));
+  SLUICE_RETURN_IF_ERROR(save.Run());
+  Statement& del = st->delete_row;
+  SLUICE_RETURN_IF_ERROR(del.Reset());
+  SLUICE_RETURN_IF_ERROR(del.Bind(1, e.target_id));
+  Status deleted = del.Run();
+  if (!deleted.ok())
+    return deleted.WithContext("retiring the row of " + merged.source + "/" + merged.key);
+  return true;
 }
 
 }  // namespace sluice::sqlite_target
