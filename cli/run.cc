@@ -1,5 +1,6 @@
 // `sluice run PLAN`: runs a plan, locally (--local) or with workers that
-// register on --bind, and prints its summary (docs/architecture.md).
+// register on --bind, shows its progress while it runs and prints its
+// summary (docs/architecture.md, docs/operations.md).
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,8 @@ struct RunArgs {
   std::string env;
   bool ignore_window = false;
   uint32_t dedup_shards = 0;  // 0: the plan's
+  bool quiet = false;         // no progress display
+  int register_timeout = 60;  // seconds for the workers to register
 };
 
 int Run(const RunArgs& args, CommandContext& ctx) {
@@ -49,6 +52,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
     options.control_bind = "tcp://0.0.0.0:5570";
   options.log_level = args.log_level;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
+  options.register_timeout = std::chrono::seconds(args.register_timeout);
   // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the
   // run; the plan's `dedup_shards` unless the command line says otherwise.
   options.replicas["deduper"] =
@@ -66,7 +70,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
   if (int code = GuardWindow(ctx, plan, args.ignore_window, &options); code != kExitOk) {
     return code;
   }
-  auto summary = RunPlan(plan, options);
+  auto summary = RunSupervised(ctx, plan, options, args.quiet);
   if (!summary.ok()) return ctx.Fail("run failed: " + summary.status().ToString(), kExitError);
   return ReportRun(ctx, *summary, args.json);
 }
@@ -92,6 +96,12 @@ void AddRunCommand(CommandSet& commands) {
                   "dedup shards (processes) records are routed to by key (default: the plan's "
                   "dedup_shards, 1; docs/dedup.md#scale-out)")
       ->check(CLI::Range(1, 64));
+  run->add_flag("--quiet", args->quiet,
+                "no progress display (on a terminal: redrawn lines; otherwise a line every 5 s "
+                "on stderr)");
+  run->add_option("--register-timeout", args->register_timeout,
+                  "seconds to wait for every worker to register before giving up")
+      ->check(CLI::Range(1, 86400));
 }
 
 }  // namespace sluice::cli

@@ -51,6 +51,7 @@ bool Roster::Admit(const std::string& identity, const v1::Register& reg, Registr
   w->last_seen = now;
   if (!reg.data_endpoint().empty()) w->endpoint = reg.data_endpoint();
   w->member_endpoint = reg.dedup_peer_endpoint();
+  w->host = reg.host();
   return restart;
 }
 

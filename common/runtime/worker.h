@@ -33,6 +33,17 @@ struct WorkerOptions {
   uint32_t max_queued = 6;  // output batches buffered before input pauses
   std::chrono::milliseconds heartbeat{500};
   std::chrono::seconds coordinator_timeout{20};  // silence before giving up
+  // A worker whose coordinator is gone (silent for coordinator_timeout, or a
+  // new coordinator asked it to register: issue 15) starts afresh as the
+  // same command and waits this long for a coordinator to register with
+  // (`--rejoin-timeout`; 0: it exits instead). Local workers die with their
+  // coordinator and never get here.
+  std::chrono::seconds rejoin_timeout{600};
+  // Started afresh after losing its coordinator (`--rejoin`): registration
+  // waits up to rejoin_timeout instead of coordinator_timeout.
+  bool rejoining = false;
+  // The worker's command line, to start afresh with (ParseWorkerFlags).
+  std::vector<std::string> command_line;
   std::string identity() const { return role + "-" + std::to_string(ordinal); }
 };
 
@@ -133,7 +144,15 @@ struct WorkerEnv {
 Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env);
 
 // ServeWorker with the real clock and sockets; returns the process exit code.
+// When the coordinator is lost (silent, or it asked the worker to register
+// again), the process executes its own command line again with --rejoin, so
+// that it registers, with a clean state, with the coordinator that
+// continues the run (issue 15).
 int RunWorker(const WorkerOptions& options, StageLogic& logic);
+
+// Whether ServeWorker ended because the coordinator was lost: silent for
+// coordinator_timeout, or asking the worker to register again (Rejoin).
+bool LostCoordinator(const Status& status);
 
 // Parses the common worker flags (--coordinator, --ordinal, --bind,
 // --log-level) for a stage main; exits with usage on error.
