@@ -1,5 +1,7 @@
 #include "common/runtime/transport.h"
 
+#include <cerrno>
+
 namespace sluice {
 
 Status FromZmq(const zmq::error_t& e, const std::string& what) {
@@ -93,6 +95,9 @@ Result<std::optional<std::pair<std::string, v1::Envelope>>> ControlServer::Recei
     return std::optional<std::pair<std::string, v1::Envelope>>(
         std::make_pair(id.to_string(), std::move(env)));
   } catch (const zmq::error_t& e) {
+    // A signal (Ctrl-C, SIGTERM of `sluice run`) interrupted the wait: no
+    // message; the caller's loop sees what the handler recorded.
+    if (e.num() == EINTR) return std::optional<std::pair<std::string, v1::Envelope>>();
     return FromZmq(e, "control receive");
   }
 }
