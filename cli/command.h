@@ -59,6 +59,7 @@ class CommandContext {
   // NotFound when there is no store there; the plan's problems when it had
   // to be loaded and is invalid.
   Status OpenAudit(const std::string& plan_path, const std::string& state_dir, AuditAccess access);
+  bool has_audit() const { return audit_ != nullptr; }
   AuditStore& audit() { return *audit_; }  // only after OpenAudit succeeded
   // Closes the audit store (a run opens it itself, for writing).
   void CloseAudit() { audit_.reset(); }

@@ -10,6 +10,8 @@ void AddRunCommand(CommandSet& commands);
 void AddPlanCheckCommand(CommandSet& commands);
 void AddResumeCommand(CommandSet& commands);
 void AddRunsCommand(CommandSet& commands);
+void AddStatusCommand(CommandSet& commands);
+void AddHaltCommand(CommandSet& commands);
 void AddTraceCommand(CommandSet& commands);
 void AddRollbackCommand(CommandSet& commands);
 void AddErrorsCommand(CommandSet& commands);
@@ -25,6 +27,8 @@ void AddCommands(CommandSet& commands) {
   AddPlanCheckCommand(commands);
   AddResumeCommand(commands);
   AddRunsCommand(commands);
+  AddStatusCommand(commands);
+  AddHaltCommand(commands);
   AddTraceCommand(commands);
   AddRollbackCommand(commands);
   AddErrorsCommand(commands);

@@ -12,28 +12,12 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/commands_testing.h"
 
 namespace sluice::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-Outcome Sluice(std::vector<std::string> args) {
-  args.insert(args.begin(), "sluice");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  Outcome o;
-  o.exit_code = RunCommandLine(static_cast<int>(argv.size()), argv.data(), out, err);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
 
 class CommandsTest : public testing::Test {
  protected:
@@ -55,8 +39,8 @@ class CommandsTest : public testing::Test {
 TEST_F(CommandsTest, HelpListsEveryCommand) {
   Outcome o = Sluice({"--help"});
   EXPECT_EQ(o.exit_code, kExitOk);
-  for (const char* command : {"run", "plan", "resume", "runs", "trace", "rollback", "errors",
-                              "review", "model", "profile", "dedup"}) {
+  for (const char* command : {"run", "plan", "resume", "runs", "status", "halt", "trace",
+                              "rollback", "errors", "review", "model", "profile", "dedup"}) {
     EXPECT_NE(o.out.find("  " + std::string(command) + " "), std::string::npos) << command << "\n"
                                                                                 << o.out;
   }

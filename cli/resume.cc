@@ -1,10 +1,12 @@
-// `sluice resume RUN`: continues a halted or paused run
-// (docs/consolidation.md#halt-and-resume).
+// `sluice resume RUN`: continues a halted or paused run as a new run
+// (docs/consolidation.md#halt-and-resume), or an interrupted one (its
+// coordinator died) in place (docs/operations.md#after-the-coordinator-died).
 #include <filesystem>
 #include <map>
 
 #include "cli/command.h"
 #include "cli/run_common.h"
+#include "cli/supervision.h"
 #include "common/core/log.h"
 
 namespace sluice::cli {
@@ -19,6 +21,9 @@ struct ResumeArgs {
   std::string log_level = "warn";
   int stall_timeout = 120;
   uint32_t dedup_shards = 0;  // as `sluice run --dedup-shards`; 0: the plan's
+  std::string bind;           // not local: the workers (re)register there
+  bool quiet = false;
+  int register_timeout = 60;
 };
 
 // The first wave of `run_id` that did not reconcile, from its `waves` (wave
@@ -58,11 +63,22 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
     const bool missing = st.code() == StatusCode::kNotFound;
     return ctx.Fail(st.message() + (missing ? " (give --state-dir or --plan)" : ""), kExitError);
   }
-  auto run = ctx.audit().Run(args.run_id);
-  if (!run.ok()) return ctx.Fail(run.status().message(), kExitError);
-  if (run->status != "halted" && run->status != "paused") {
+  const LivenessProbe probe = ThisMachine();
+  auto supervised = FindRun(ctx.audit(), args.run_id, probe);
+  if (!supervised.ok()) return ctx.Fail(supervised.status().message(), kExitError);
+  const RunRecord* run = &supervised->run;
+  // An interrupted run (its coordinator died) continues in place; a halted
+  // or paused one as a new run.
+  const bool interrupted = supervised->status == "interrupted";
+  if (supervised->status == "running") {
+    return ctx.Fail("run " + args.run_id + " is running (its coordinator: " +
+                        DescribeCoordinator(*supervised->coordinator, probe) +
+                        "); halt it first with `sluice halt " + args.run_id + "`",
+                    kExitError);
+  }
+  if (!interrupted && run->status != "halted" && run->status != "paused") {
     return ctx.Fail("run " + args.run_id + " is " + run->status +
-                        ": only a halted or paused run can be resumed",
+                        ": only a halted, paused or interrupted run can be resumed",
                     kExitError);
   }
   const std::string environment = run->environment == "default" ? "" : run->environment;
@@ -76,25 +92,43 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
   if (!start.ok()) return ctx.Fail(start.status().message(), kExitInvalidPlan);
   ctx.CloseAudit();  // the coordinator opens it for writing
   RunOptions options;
-  options.local = true;
+  options.local = args.bind.empty();
+  if (!args.bind.empty()) options.control_bind = args.bind;
   options.log_level = args.log_level;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
-  options.resumed_from = args.run_id;
+  options.register_timeout = std::chrono::seconds(args.register_timeout);
+  if (interrupted) {
+    options.continue_run = args.run_id;
+  } else {
+    options.resumed_from = args.run_id;
+  }
   options.start_wave = *start;
   options.replicas["deduper"] =
       args.dedup_shards != 0 ? args.dedup_shards : static_cast<uint32_t>(plan.dedup_shards);
   if (int code = GuardWindow(ctx, plan, args.ignore_window, &options); code != kExitOk) {
     return code;
   }
-  ctx.out() << "resuming run " << args.run_id << " from wave "
-            << (*start < static_cast<int>(plan.waves.size()) ? plan.waves[*start].name
-                                                             : std::string("(none left)"))
-            << " (" << *start << " completed wave(s) not loaded again)\n";
-  auto summary = RunPlan(plan, options);
+  const std::string from =
+      *start < static_cast<int>(plan.waves.size()) ? plan.waves[*start].name : "(none left)";
+  if (interrupted) {
+    ctx.out() << "continuing interrupted run " << args.run_id << " from wave " << from << " ("
+              << *start << " completed wave(s) and the wave's finished entities not loaded again";
+    if (supervised->coordinator) {
+      ctx.out() << "; its coordinator, " << DescribeCoordinator(*supervised->coordinator, probe)
+                << ", is gone";
+    }
+    ctx.out() << ")\n";
+  } else {
+    ctx.out() << "resuming run " << args.run_id << " from wave " << from << " (" << *start
+              << " completed wave(s) not loaded again)\n";
+  }
+  ctx.out().flush();
+  auto summary = RunSupervised(ctx, plan, options, args.quiet);
   if (!summary.ok()) {
     return ctx.Fail("run failed: " + RedactSecrets(summary.status().ToString(), plan.secret_values),
                     kExitError);
   }
+  if (interrupted) return ReportRun(ctx, *summary, args.json);
   // The resumed run is now history: `sluice runs` shows who continued it.
   if (ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite).ok()) {
     Status st = ctx.audit().EndRun(args.run_id, "resumed", run->halt_reason, run->summary_json,
@@ -107,7 +141,8 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
 }  // namespace
 
 void AddResumeCommand(CommandSet& commands) {
-  auto [resume, args] = commands.Add(nullptr, "resume", "continue a halted or paused run", Resume);
+  auto [resume, args] =
+      commands.Add(nullptr, "resume", "continue a halted, paused or interrupted run", Resume);
   resume->add_option("run", args->run_id, "the run id (see `sluice runs`)")->required();
   resume->add_option("--plan", args->plan_path, "the plan (default: the one the run used)");
   resume->add_option("--state-dir", args->state_dir, "the state dir holding the audit store");
@@ -120,6 +155,14 @@ void AddResumeCommand(CommandSet& commands) {
       ->check(CLI::Range(1, 64));
   resume->add_option("--stall-timeout", args->stall_timeout,
                      "seconds without progress before halting");
+  resume->add_option("--bind", args->bind,
+                     "not local: the control endpoint the run's workers register (and rejoin) on, "
+                     "tcp://0.0.0.0:5570");
+  resume->add_flag("--quiet", args->quiet, "no progress display");
+  resume
+      ->add_option("--register-timeout", args->register_timeout,
+                   "seconds to wait for every worker to register before giving up")
+      ->check(CLI::Range(1, 86400));
 }
 
 }  // namespace sluice::cli

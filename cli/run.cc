@@ -1,5 +1,6 @@
 // `sluice run PLAN`: runs a plan, locally (--local) or with workers that
-// register on --bind, and prints its summary (docs/architecture.md).
+// register on --bind, shows its progress while it runs and prints its
+// summary (docs/architecture.md, docs/operations.md).
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,8 @@ struct RunArgs {
   std::string key_file;         // the coordinator's NAME.key_secret
   std::string authorized_keys;  // the workers' public keys: a folder of NAME.key, or a list
   bool insecure = false;        // plaintext on a non-loopback --bind, or an unsealed --local
+  bool quiet = false;         // no progress display
+  int register_timeout = 60;  // seconds for the workers to register
 };
 
 // The coordinator's CURVE settings into `options`: --key and
@@ -74,6 +77,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
   options.log_level = args.log_level;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
   if (Status st = ReadRunKeys(args, &options); !st.ok()) return ctx.Fail(st.message(), kExitUsage);
+  options.register_timeout = std::chrono::seconds(args.register_timeout);
   // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the
   // run; the plan's `dedup_shards` unless the command line says otherwise.
   options.replicas["deduper"] =
@@ -91,7 +95,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
   if (int code = GuardWindow(ctx, plan, args.ignore_window, &options); code != kExitOk) {
     return code;
   }
-  auto summary = RunPlan(plan, options);
+  auto summary = RunSupervised(ctx, plan, options, args.quiet);
   if (!summary.ok()) return ctx.Fail("run failed: " + summary.status().ToString(), kExitError);
   return ReportRun(ctx, *summary, args.json);
 }
@@ -124,6 +128,12 @@ void AddRunCommand(CommandSet& commands) {
   run->add_flag("--insecure", args->insecure,
                 "plaintext sockets: allowed on a non-loopback --bind, and with --local the run "
                 "makes no keys (to measure what CURVE costs); warned at every start");
+  run->add_flag("--quiet", args->quiet,
+                "no progress display (on a terminal: redrawn lines; otherwise a line every 5 s "
+                "on stderr)");
+  run->add_option("--register-timeout", args->register_timeout,
+                  "seconds to wait for every worker to register before giving up")
+      ->check(CLI::Range(1, 86400));
 }
 
 }  // namespace sluice::cli

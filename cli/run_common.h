@@ -1,6 +1,7 @@
 // What `sluice run` and `sluice resume` share: the production window guard
-// before the run (docs/consolidation.md#the-production-window), and its
-// summary and exit code after it.
+// before the run (docs/consolidation.md#the-production-window), the run
+// supervised from the terminal (docs/operations.md), and its summary and
+// exit code after it.
 #pragma once
 
 #include "cli/command.h"
@@ -15,10 +16,17 @@ namespace sluice::cli {
 // to go on.
 int GuardWindow(CommandContext& ctx, const Plan& plan, bool ignore_window, RunOptions* options);
 
+// Runs `plan` as RunPlan does, supervised from this terminal: its live
+// progress on stderr (cli/progress_display.h; nothing when `quiet`), and
+// Ctrl-C or SIGTERM halting it cleanly, resumable. A second Ctrl-C exits at
+// once: the run is then `interrupted` and `sluice resume` continues it.
+Result<RunSummary> RunSupervised(CommandContext& ctx, const Plan& plan, RunOptions options,
+                                 bool quiet);
+
 // Prints the summary of a run that ended (with `json`, also as one JSON
 // object on the last line) and returns its exit code: kExitOk when it
 // completed, kExitOutsideWindow when it paused at the end of the window,
-// kExitHalted when it halted.
+// kExitHalted when it halted (or another coordinator took it over).
 int ReportRun(CommandContext& ctx, const RunSummary& summary, bool json);
 
 }  // namespace sluice::cli

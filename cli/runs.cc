@@ -1,9 +1,11 @@
 // `sluice runs`: the run history, one line per run with its counts from the
-// run summary.
+// run summary. A run recorded `running` whose coordinator is gone shows as
+// `interrupted` (common/audit/liveness.h).
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/supervision.h"
 
 namespace sluice::cli {
 namespace {
@@ -32,7 +34,13 @@ int Runs(const RunsArgs& args, CommandContext& ctx) {
   ctx.Printf("%-28s %-14s %-8s %-19s %-19s %-11s %9s %9s %8s %8s %7s  %-12s  %-16s  %s\n", "run",
              "plan", "env", "start (UTC)", "end (UTC)", "status", "extracted", "loaded", "merged",
              "rejected", "review", "conservation", "model hash", "halt reason");
+  const LivenessProbe probe = ThisMachine();
   for (const auto& r : *runs) {
+    std::string status = r.status;
+    if (status == "running") {
+      auto shown = FindRun(ctx.audit(), r.run_id, probe);
+      if (shown.ok()) status = shown->status;
+    }
     uint64_t n[5] = {0, 0, 0, 0, 0};
     auto summary = nlohmann::json::parse(r.summary_json, nullptr, false);
     // "holds", "BROKEN" or "not reached": the summary's own word (runs
@@ -57,7 +65,7 @@ int Runs(const RunsArgs& args, CommandContext& ctx) {
     ctx.Printf(
         "%-28s %-14s %-8s %-19s %-19s %-11s %9llu %9llu %8llu %8llu %7llu  %-12s  %-16s  %s\n",
         r.run_id.c_str(), r.plan_name.c_str(), r.environment.empty() ? "-" : r.environment.c_str(),
-        When(r.started_ms).c_str(), When(r.ended_ms).c_str(), r.status.c_str(),
+        When(r.started_ms).c_str(), When(r.ended_ms).c_str(), status.c_str(),
         static_cast<unsigned long long>(n[0]), static_cast<unsigned long long>(n[1]),
         static_cast<unsigned long long>(n[2]), static_cast<unsigned long long>(n[3]),
         static_cast<unsigned long long>(n[4]), conservation.c_str(),

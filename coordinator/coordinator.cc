@@ -1,5 +1,6 @@
 #include "coordinator/coordinator.h"
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,9 +32,10 @@ std::string NewRunId() {
   return std::string("run-") + buf + "-" + suffix;
 }
 
-RunSummary NewSummary() {
+// A new run, or the interrupted one this coordinator continues.
+RunSummary NewSummary(const RunOptions& options) {
   RunSummary s;
-  s.run_id = NewRunId();
+  s.run_id = options.continue_run.empty() ? NewRunId() : options.continue_run;
   return s;
 }
 
@@ -56,7 +58,7 @@ Coordinator::Coordinator(const Plan& plan, const RunOptions& options, Coordinato
       options_(options),
       clock_(env.clock),
       control_(std::move(env.control)),
-      summary_(NewSummary()),
+      summary_(NewSummary(options)),
       dedup_shards_(DedupShardsOf(options)),
       roster_(options.replicas, RosterOptionsOf(options)),
       waves_(plan, summary_.run_id, dedup_shards_),
@@ -91,32 +93,14 @@ Status Coordinator::Start() {
   SLUICE_ASSIGN_OR_RETURN(
       reserve_,
       StateReserve::Create((std::filesystem::path(plan_.state_dir) / "audit.reserve").string()));
-  RunRecord rec;
-  rec.run_id = summary_.run_id;
-  rec.plan_name = plan_.name;
-  rec.plan_path = plan_.path;
-  rec.plan_hash = plan_.content_hash;
-  rec.model_hash = plan_.model.content_hash;
-  rec.environment = summary_.environment;
-  rec.started_ms = NowMs();
-  rec.status = "running";
-  SLUICE_RETURN_IF_ERROR(audit_->BeginRun(rec));
-  if (!options_.resumed_from.empty()) {
-    SLUICE_RETURN_IF_ERROR(
-        audit_->RecordResume(summary_.run_id, options_.resumed_from, options_.start_wave));
-    // The waves before the start reconciled in the run resumed: recorded as
-    // completed here too, so that a resume of this run skips them as well.
-    for (int w = 0; w < options_.start_wave && w < static_cast<int>(plan_.waves.size()); ++w) {
-      SLUICE_RETURN_IF_ERROR(audit_->RecordWave(summary_.run_id, w, plan_.waves[w].name,
-                                                "completed", "in " + options_.resumed_from));
-    }
-  }
-  // Steward decisions of earlier runs of the plan, shipped at registration.
-  SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
   if (!control_) {
     SLUICE_RETURN_IF_ERROR(Seal());
     SLUICE_ASSIGN_OR_RETURN(control_, BindCoordinatorChannel(options_.control_bind));
   }
+  // The run and this coordinator's liveness record (supervision.cc).
+  SLUICE_RETURN_IF_ERROR(RecordRun());
+  // Steward decisions of earlier runs of the plan, shipped at registration.
+  SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
   LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +
                     " (hash " + plan_.content_hash + ", model " + plan_.model.content_hash + ")");
   if (options_.local) {
@@ -188,15 +172,22 @@ Status Coordinator::Step() {
     if (!more) break;
     SLUICE_RETURN_IF_ERROR(Handle(*more));
   }
+  // Ctrl-C or SIGTERM of `sluice run`: a halt, as `sluice halt` asks.
+  if (!halted_ && options_.interrupted != nullptr && options_.interrupted->load() != 0) {
+    const int sig = options_.interrupted->load();
+    Halt(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM") +
+         "; continue with `sluice resume " + summary_.run_id + "`");
+  }
+  // The liveness record and the progress (supervision.cc).
+  Supervise(false);
   if (halted_) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(CheckWorkers());
-  // Issue 15: the coordinator's liveness record is refreshed here.
   if (!started_run_) {
     if (roster_.AllRegistered()) return StartRun();
     if (Now() > register_deadline_) {
-      return Status::Unavailable("workers did not register within " +
+      return Status::Unavailable(WaitingForWorkers() + ": gave up after " +
                                  std::to_string(options_.register_timeout.count()) +
-                                 "s: " + roster_.Missing());
+                                 "s (--register-timeout)");
     }
     return Status::Ok();
   }
@@ -224,7 +215,10 @@ void Coordinator::DrainAfterHalt() {
 
 void Coordinator::Finish() {
   reserve_.Release();  // the room for the writes below, on a full state directory
-  summary_.status = paused_ ? "paused" : halted_ ? "halted" : "completed";
+  summary_.status = superseded_ ? "superseded"
+                    : paused_   ? "paused"
+                    : halted_   ? "halted"
+                                : "completed";
   // A run that stops mid-way says what it reached, not zeros.
   if (halted_ && started_run_) AddReachedRows();
   // Entities of a wave finish in any order when they run in parallel: the
@@ -242,7 +236,7 @@ void Coordinator::Finish() {
   summary_.halt_reason = RedactSecrets(summary_.halt_reason, plan_.secret_values);
   for (auto& r : summary_.reconciliation) r = RedactSecrets(r, plan_.secret_values);
   const int wave = waves_.wave();
-  if (halted_ && started_run_ && wave < static_cast<int>(plan_.waves.size())) {
+  if (halted_ && !superseded_ && started_run_ && wave < static_cast<int>(plan_.waves.size())) {
     Status st = audit_->RecordWave(summary_.run_id, wave, plan_.waves[wave].name, summary_.status,
                                    summary_.halt_reason);
     if (!st.ok()) LogError(log_, "cannot record the wave's halt: " + st.ToString());
@@ -259,6 +253,10 @@ void Coordinator::Finish() {
   LogInfo(log_, "coordinator used " +
                     std::to_string(self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6) +
                     "s user cpu");
+  // The last progress, for `sluice status` after the run; the run is the
+  // coordinator's that took it over when this one was superseded.
+  Supervise(true);
+  if (superseded_) return;
   Status st = audit_->EndRun(summary_.run_id, summary_.status, summary_.halt_reason,
                              SummaryJson(summary_), NowMs());
   if (!st.ok()) LogError(log_, "cannot close the run in the audit store: " + st.ToString());
@@ -307,9 +305,19 @@ Status Coordinator::Handle(ControlMessage& message) {
       v1::Envelope echo;
       echo.mutable_heartbeat()->set_sequence(env.heartbeat().sequence());
       const Worker* w = roster_.Find(from);
-      if (w != nullptr && w->alive) (void)control_->Send(from, echo);
+      if (w != nullptr && w->alive) {
+        (void)control_->Send(from, echo);
+      } else if (w != nullptr) {
+        AskToRejoin(from);  // it registered with a coordinator that is gone
+      }
       return Status::Ok();
     }
+    case v1::Envelope::kStatusRequest:
+      OnStatusRequest(sender);
+      return Status::Ok();
+    case v1::Envelope::kHaltRequest:
+      OnHaltRequest(sender, env.halt_request());
+      return Status::Ok();
     case v1::Envelope::kCommit:
       return OnCommit(from, std::move(*env.mutable_commit()));
     case v1::Envelope::kStreamDone:

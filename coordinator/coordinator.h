@@ -12,9 +12,12 @@
 // coordinator.cc holds setup, the loop, registration, liveness and
 // teardown; waves.cc the entities' phases and the workers' messages;
 // recovery.cc what is leased again when a worker dies; validation_gate.cc
-// the validation halt thresholds. Not thread-safe: one thread runs it.
+// the validation halt thresholds; supervision.cc its liveness record, the
+// run's progress, `sluice status` and `sluice halt`, and continuing a run
+// whose coordinator died (issue 15). Not thread-safe: one thread runs it.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +32,7 @@
 #include "coordinator/launcher.h"
 #include "coordinator/lease_book.h"
 #include "coordinator/ledger.h"
+#include "coordinator/progress.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/source_pins.h"
@@ -191,6 +195,41 @@ class Coordinator {
   }
   Clock::TimePoint Now() const { return clock_->Now(); }
 
+  // ---- supervision (issue 15, supervision.cc) ----
+
+  // Records this coordinator and the run in the audit store: a new run, or
+  // (RunOptions::continue_run) an interrupted one this coordinator takes
+  // over, fencing the one before. The control channel must be bound.
+  Status RecordRun();
+  // The first wave of a continued run: its entities that finished (their
+  // ledger rows balance) stay finished; what the others recorded is
+  // forgotten, to be accounted afresh.
+  Status ResumeWave(int wave);
+  // Once a second, the liveness beat with the progress snapshot (a
+  // coordinator that finds itself superseded stops); about every
+  // RunOptions::progress_every, the progress callback.
+  void Supervise(bool force);
+  // The run's progress now.
+  v1::RunProgress Snapshot();
+  // `sluice status` and `sluice halt`, from any identity.
+  void OnStatusRequest(const std::string& from);
+  void OnHaltRequest(const std::string& from, const v1::HaltRequest& request);
+  // A worker of the run heartbeats without having registered with this
+  // coordinator (it registered with one that is gone): ask it to register.
+  void AskToRejoin(const std::string& identity);
+  // What registration waits for, in words.
+  std::string WaitingForWorkers() const;
+  // Ledger rows of finished entities kept from before (a continued or
+  // resumed run): into the summary and the progress.
+  void KeepFinished(const std::vector<LedgerRow>& rows, bool reconciled);
+  // What a worker holds, for `sluice status`: the lease it was handed, or
+  // the batch it committed last.
+  void NoteLease(const std::string& identity, const v1::Lease& lease);
+  void NoteCommit(const std::string& identity, const v1::Commit& commit);
+  // Test only (`--test-fault coordinator:sigkill_at=WHEN`, test_fault.h):
+  // kill -9 of this coordinator when `at` ("load:3", "resolve") is WHEN.
+  void MaybeDie(const std::string& at);
+
   const Plan& plan_;
   RunOptions options_;
   Clock* clock_;
@@ -213,6 +252,17 @@ class Coordinator {
   Clock::TimePoint started_;
   Clock::TimePoint last_progress_;
   Clock::TimePoint register_deadline_;
+  // Issue 15 (supervision.cc).
+  ProgressBook progress_;
+  int generation_ = 1;       // this coordinator's, of the run (CoordinatorRecord)
+  bool superseded_ = false;  // a later generation took the run over
+  int64_t started_ms_ = 0;   // wall clock
+  Clock::TimePoint last_beat_{};
+  Clock::TimePoint last_callback_{};
+  std::map<std::string, Clock::TimePoint> rejoin_asked_;  // identity -> when
+  std::map<std::string, std::string> holding_;            // identity -> lease or batch
+  std::optional<std::string> sigkill_at_;                 // test only
+  std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
   bool started_run_ = false;
   bool halted_ = false;
   bool paused_ = false;

@@ -60,6 +60,10 @@ Result<pid_t> Launcher::Start(const LaunchSpec& spec) {
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(1);
+    // A process group of its own: Ctrl-C on the terminal reaches `sluice run`
+    // alone, which halts the run and stops its workers cleanly (issue 15);
+    // the workers still die with it (PDEATHSIG).
+    setpgid(0, 0);
     int fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, STDERR_FILENO);

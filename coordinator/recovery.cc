@@ -113,6 +113,7 @@ Status Coordinator::DispatchLeases() {
     v1::Envelope env;
     *env.mutable_lease() = std::move(lease);
     pins_.Fill(env.mutable_lease());  // extraction: the source as the run first read it
+    NoteLease(identity, env.lease());
     if (env.lease().dedup_round() == 4) {
       // Where each dedup shard serves members now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());
@@ -134,6 +135,8 @@ Status Coordinator::DispatchLeases() {
       continue;
     }
     SLUICE_RETURN_IF_ERROR(sent);
+    if (env.lease().kind() == v1::Lease::KIND_RESOLVE) MaybeDie("resolve");
+    if (env.lease().kind() == v1::Lease::KIND_RECONCILE) MaybeDie("reconcile");
   }
   return Status::Ok();
 }

@@ -52,6 +52,7 @@ bool Roster::Admit(const std::string& identity, const v1::Register& reg, Registr
   if (!reg.data_endpoint().empty()) w->endpoint = reg.data_endpoint();
   w->member_endpoint = reg.dedup_peer_endpoint();
   w->key = key;
+  w->host = reg.host();
   return restart;
 }
 

@@ -30,6 +30,7 @@ struct Worker {
   std::string member_endpoint;  // a dedup shard's member socket (deduper/member_exchange.h)
   std::string key;              // its CURVE public key, as its handshake proved; "" in plaintext
   uint32_t pid = 0;             // its process, as launched or registered
+  std::string host;             // its machine, as it registered (`sluice status`)
   bool alive = false;           // registered and not written off since
   bool replied = false;         // has its RegisterReply: it may be given leases
   int generation = 0;           // processes written off so far (test faults hit the 0th)

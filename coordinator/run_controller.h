@@ -3,7 +3,9 @@
 // cannot be accounted for.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +15,7 @@
 #include "common/core/status.h"
 #include "common/plan/plan.h"
 #include "common/runtime/curve_keys.h"
+#include "sluice/v1/control.pb.h"
 
 namespace sluice {
 
@@ -44,6 +47,22 @@ struct RunOptions {
   std::optional<CurveKeyPair> keys;
   std::map<std::string, std::string> authorized_keys;
   bool insecure = false;
+
+  // ---- supervision (issue 15; docs/operations.md) ----
+
+  // `sluice resume` of an interrupted run (its coordinator died): that run's
+  // id. The run continues in place under a new coordinator, from what is
+  // durable: completed waves and finished entities are kept, the entities
+  // in flight are accounted afresh (their shard logs and the target's
+  // cross-reference make the replay cheap and idempotent).
+  std::string continue_run;
+  // Called on the coordinator's thread with the run's progress about every
+  // `progress_every`, and once more when it ends (`sluice run`'s display).
+  std::function<void(const v1::RunProgress&)> on_progress;
+  std::chrono::milliseconds progress_every{250};
+  // Set to a signal number (SIGINT, SIGTERM) by the command's handler: the
+  // run halts as by `sluice halt`. Not owned.
+  const std::atomic<int>* interrupted = nullptr;
 };
 
 // One row of the summary: an entity from one source.
@@ -67,7 +86,10 @@ struct EntitySourceSummary {
 
 struct RunSummary {
   std::string run_id;
-  std::string status;  // completed | halted | paused (the production window closed)
+  // completed | halted | paused (the production window closed) |
+  // superseded (another coordinator continued the run, believing this one
+  // dead: this one stopped its workers and left the run to it)
+  std::string status;
   std::string environment;
   std::string resumed_from;  // the run this one continues, if any
   int start_wave = 0;
@@ -81,6 +103,7 @@ struct RunSummary {
   std::vector<std::string> waves_not_reconciled;
   double seconds = 0;
   int restarts = 0;
+  int generation = 1;  // the coordinator's: 2 and up when it continued an interrupted run
 };
 
 // Runs `plan` to completion or halt. Errors are setup failures (the audit

@@ -39,9 +39,16 @@ std::string SummaryText(const RunSummary& s) {
   char line[512];
   std::snprintf(
       line, sizeof line, "run %s: %s in %.1fs%s\n", s.run_id.c_str(),
-      s.status == "completed" ? "COMPLETED" : "HALTED", s.seconds,
+      s.status == "completed"    ? "COMPLETED"
+      : s.status == "superseded" ? "SUPERSEDED"
+                                 : "HALTED",
+      s.seconds,
       s.restarts ? (" (" + std::to_string(s.restarts) + " worker restart(s))").c_str() : "");
   out += line;
+  if (s.generation > 1) {
+    out += "continued after its coordinator died (coordinator " + std::to_string(s.generation) +
+           " of the run)\n";
+  }
   if (!s.halt_reason.empty()) out += "halt reason: " + s.halt_reason + "\n";
   out += "\n";
   std::snprintf(line, sizeof line, "%-14s %-10s %10s %8s %9s %7s %9s %9s %8s %10s  %s\n", "entity",
@@ -110,6 +117,7 @@ std::string SummaryJson(const RunSummary& s) {
       s.halt_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.halt_reason);
   j["seconds"] = s.seconds;
   j["restarts"] = s.restarts;
+  j["generation"] = s.generation;
   j["reports"] = s.reports;
   j["conservation"] = ConservationText(s);
   j["waves_reconciled"] = s.waves_reconciled;

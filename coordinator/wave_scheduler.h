@@ -41,6 +41,10 @@ class WaveScheduler {
   EntityRun& Start(const std::string& entity);
   // The entity loaded and balanced: it leaves the entities in flight.
   void Finish(const std::string& entity);
+  // An entity of the wave that finished under a coordinator before this one
+  // (a run continued after its coordinator died, issue 15): started and
+  // finished without being in flight here.
+  void MarkFinished(const std::string& entity);
   // True once, when every entity of the wave has finished: the
   // reconciliation is due (and from then on in progress).
   bool StartReconcile();

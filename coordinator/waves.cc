@@ -13,6 +13,10 @@ Status Coordinator::StartWave(int wave) {
     return Status::Ok();
   }
   log_.wave = wave;
+  // A continued run (supervision.cc): what its first wave finished stays.
+  if (!options_.continue_run.empty() && wave == options_.start_wave) {
+    SLUICE_RETURN_IF_ERROR(ResumeWave(wave));
+  }
   std::string levels;
   for (const auto& group : waves_.spec().groups) {
     std::string names;
@@ -33,6 +37,7 @@ Status Coordinator::StartEntity(const std::string& entity) {
   // Before any of its batches can reach a loader: its parents without a row.
   SLUICE_RETURN_IF_ERROR(SendParentFates(entity));
   EntityRun& run = waves_.Start(entity);
+  progress_.SetPhase(entity, "ingest");
   for (const Mapping* m : plan_.MappingsFor(entity)) {
     leases_.LeaseStream(waves_.IngestId(entity, m->source, 0), v1::BatchRange());
   }
@@ -62,6 +67,7 @@ Status Coordinator::AdvanceEntity(EntityRun& run) {
   if (run.phase == Phase::kIngest) {
     if (!waves_.Ingested(run, ledger_)) return Status::Ok();
     run.phase = Phase::kResolve;
+    progress_.SetPhase(run.entity, "resolve");
     LeaseResolve(run);
     return Status::Ok();
   }
@@ -96,6 +102,7 @@ Status Coordinator::FinishEntity(EntityRun& run) {
   LogInfo(EntityLog(entity), "entity " + entity + " loaded and balanced");
   leases_.ForgetEntity(waves_.IngestId(entity, "", 0));
   waves_.Finish(entity);
+  progress_.SetPhase(entity, "finished");
   last_progress_ = Now();
   // Its children in the wave may start now; after the last entity, reconcile.
   return StartReady();
@@ -173,6 +180,10 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     }
     SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
     waves_.Resolved(*run, c);
+    MaybeDie(c.stage());
+    progress_.OnCommit(run->entity, c);
+    progress_.SetPhase(run->entity, "output");
+    progress_.SetOutputBatches(run->entity, run->output_batches);
     last_progress_ = Now();
     return Status::Ok();
   }
@@ -202,6 +213,9 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     return Status::Ok();
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
+  progress_.OnCommit(run->entity, c);
+  NoteCommit(from, c);
+  MaybeDie(c.stage());
   if (stage == Stage::kLoad) {
     window_clock_.OnBatchLoaded();  // a test clock moves on
     // The window closed with this batch: pause at once, at this boundary,
@@ -226,6 +240,7 @@ Status Coordinator::OnStreamDone(const v1::StreamDone& d) {
     if (latest == 0 || latest != d.epoch()) return Status::Ok();
     it->second.done = true;
     it->second.batches = d.batches();
+    progress_.SourceDone(run->entity, d.last().source());
     LogInfo(EntityLog(run->entity), "source " + d.last().source() + " of " + run->entity +
                                         " extracted in " + std::to_string(d.batches()) +
                                         " batch(es)");

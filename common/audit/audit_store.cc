@@ -92,6 +92,7 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitLineage());
   SLUICE_RETURN_IF_ERROR(InitWaves());
   SLUICE_RETURN_IF_ERROR(InitMatches());
+  SLUICE_RETURN_IF_ERROR(InitCoordinators());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_, db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   SLUICE_ASSIGN_OR_RETURN(

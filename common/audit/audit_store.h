@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,24 @@ struct RunRecord {
   std::string status;  // running | completed | halted
   std::string halt_reason;
   std::string summary_json;
+};
+
+// The coordinator of a run as it records itself (issue 15,
+// common/audit/audit_coordinators.cc): where it runs, how to reach it and when
+// it was last alive, with its last progress snapshot. `sluice runs`, `status`
+// and `resume` tell a running run from an interrupted one by it (liveness.h).
+struct CoordinatorRecord {
+  std::string run_id;
+  int generation = 1;  // 1; +1 for each coordinator that continued the run after one died
+  std::string host;    // LocalHostName() of the coordinator's machine
+  uint32_t pid = 0;
+  // The process's start time on its host (/proc/<pid>/stat), so that a pid
+  // reused by another process is not taken for the coordinator; "" unknown.
+  std::string pid_start;
+  std::string control_endpoint;  // as bound (tcp://0.0.0.0:5570, tcp://127.0.0.1:41234)
+  int64_t started_ms = 0;
+  int64_t heartbeat_ms = 0;  // last sign of life, wall clock
+  std::string progress;      // the last v1::RunProgress, serialized; "" none yet
 };
 
 // Per (run, wave, entity, source): the ledger's totals.
@@ -170,6 +189,29 @@ class AuditStore {
   // Records that `run_id` continues `resumed_from` from wave `start_wave`.
   Status RecordResume(const std::string& run_id, const std::string& resumed_from, int start_wave);
 
+  // ---- the coordinator's liveness record (issue 15, common/audit/audit_coordinators.cc) ----
+
+  // Records (replaces) the coordinator of `record.run_id`: a coordinator
+  // that continues the run records a higher generation.
+  Status RecordCoordinator(const CoordinatorRecord& record);
+  // A sign of life of the coordinator of `generation`, with its progress
+  // snapshot. False when the run has a coordinator of another generation
+  // (one that continued the run, believing this one dead): this one must stop.
+  Result<bool> BeatCoordinator(const std::string& run_id, int generation, int64_t heartbeat_ms,
+                               const std::string& progress);
+  // The run's coordinator record; nullopt when it has none (a run of an
+  // earlier version, or a store without the table, opened read-only).
+  Result<std::optional<CoordinatorRecord>> CoordinatorOf(const std::string& run_id);
+  // Marks `run_id` running again under a new coordinator (`sluice resume`
+  // of an interrupted run continues it in place): status running, no end.
+  Status ReopenRun(const std::string& run_id);
+  // Forgets what a run recorded for an entity of a wave that did not finish
+  // (its stage commits, fates, review items and match decisions), so that a
+  // coordinator continuing the run accounts for the entity afresh.
+  Status ForgetEntity(const std::string& run_id, int wave, const std::string& entity);
+  // The highest lease epoch any of the run's recorded commits carries.
+  Result<uint64_t> MaxEpoch(const std::string& run_id);
+
   // ---- the review store (issue 6, common/audit/audit_review.cc; docs/review.md) ----
   // Items held for a steward are stored per run; steward decisions per plan
   // name, so that they apply to every later run of the plan.
@@ -237,6 +279,7 @@ class AuditStore {
   // ForEachFate with `also` (" AND ...") added to its condition.
   Status ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,
                           const std::string& entity, const std::function<void(const FateRow&)>& fn);
+  Status InitCoordinators();  // audit_coordinators.cc
 
   std::unique_ptr<SqliteDb> db_;
   Statement insert_fate_;

@@ -37,11 +37,20 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   } else if (name == "drop_key") {
     if (value->empty()) return Status::InvalidArgument("test fault '" + spec + "' needs a key");
     faults.drop_key = *value;
+  } else if (name == "sigkill_at") {
+    const size_t colon = value->find(':');
+    if (colon == std::string::npos ? *value != "resolve" && *value != "reconcile"
+                                   : !Count(spec, value->substr(colon + 1)).ok()) {
+      return Status::InvalidArgument("test fault '" + spec +
+                                     "': sigkill_at=STAGE:N, sigkill_at=resolve[:N] or "
+                                     "sigkill_at=reconcile[:N]");
+    }
+    faults.sigkill_at = *value;
   } else {
     return Status::InvalidArgument(
         "unknown test fault '" + name +
         "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, "
-        "elect_invalid_survivors, drop_key=K)");
+        "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN)");
   }
   return faults;
 }

@@ -28,6 +28,12 @@ struct TestFaults {
   // `drop_key=K`: the transformer loses the record with key K between
   // itself and the next stage without saying so.
   std::optional<std::string> drop_key;
+  // `sigkill_at=WHEN` (`--test-fault coordinator:...`, issue 15): the
+  // coordinator kills itself -9 at WHEN: `STAGE:N`, as it has recorded its
+  // Nth commit at STAGE (extract, transform, dedup_ingest, dedup_resolve,
+  // validate, load), or `resolve[:N]` / `reconcile[:N]`, as it hands out its
+  // Nth lease of that kind (N defaults to 1).
+  std::optional<std::string> sigkill_at;
 
   bool operator==(const TestFaults&) const = default;
 };

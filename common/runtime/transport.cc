@@ -1,5 +1,7 @@
 #include "common/runtime/transport.h"
 
+#include <cerrno>
+
 #include "common/core/limits.h"
 #include "common/runtime/codec.h"
 #include "common/runtime/seal.h"
@@ -126,6 +128,9 @@ Result<std::optional<ControlMessage>> ControlServer::Receive(std::chrono::millis
     }
     return std::optional<ControlMessage>(std::move(m));
   } catch (const zmq::error_t& e) {
+    // A signal (Ctrl-C, SIGTERM of `sluice run`) interrupted the wait: no
+    // message; the caller's loop sees what the handler recorded.
+    if (e.num() == EINTR) return std::optional<ControlMessage>();
     return FromZmq(e, "control receive");
   }
 }

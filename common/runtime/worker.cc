@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <thread>
@@ -18,6 +20,12 @@
 #include "common/runtime/transport.h"
 
 namespace sluice {
+namespace {
+
+// How a Status says that the worker lost its coordinator (LostCoordinator).
+constexpr char kLostCoordinator[] = "lost the coordinator";
+
+}  // namespace
 
 void StageEmitter::Emit(uint32_t shard, const RecordBatch& batch) {
   v1::DataMessage msg;
@@ -141,9 +149,12 @@ class WorkerRuntime {
     r->set_ordinal(options_.ordinal);
     r->set_pid(static_cast<uint32_t>(getpid()));
     if (producer_) r->set_data_endpoint(advertised_endpoint());
+    r->set_host(LocalHostName());
     SLUICE_RETURN_IF_ERROR(logic_.Prepare(options_, r));
-    // Register, retrying until the coordinator answers (it may start later).
-    auto deadline = clock_.Now() + options_.coordinator_timeout;
+    // Register, retrying until the coordinator answers (it may start later;
+    // after losing one, the next may take minutes to come).
+    auto deadline = clock_.Now() +
+                    (options_.rejoining ? options_.rejoin_timeout : options_.coordinator_timeout);
     std::optional<v1::Envelope> reply;
     while (!reply) {
       SLUICE_RETURN_IF_ERROR(control_->Send(reg));
@@ -299,6 +310,12 @@ class WorkerRuntime {
         if (!msg) break;
         last_from_coordinator = clock_.Now();
         if (msg->has_shutdown()) return Status::Ok();
+        if (msg->has_rejoin()) {
+          // A coordinator that continues the run does not know this
+          // process: start afresh and register with it (RunWorker).
+          return Status::Cancelled(kLostCoordinator + std::string(": a new coordinator of run ") +
+                                   msg->rejoin().run_id() + " asks it to register");
+        }
         if (msg->has_halt()) {
           if (!halted_) LogWarn(log_, "halted by coordinator: " + msg->halt().reason());
           halted_ = true;
@@ -378,7 +395,7 @@ class WorkerRuntime {
       }
 
       if (clock_.Now() - last_from_coordinator > options_.coordinator_timeout) {
-        return Status::Unavailable("coordinator silent for " +
+        return Status::Unavailable(kLostCoordinator + std::string(": coordinator silent for ") +
                                    std::to_string(options_.coordinator_timeout.count()) + "s");
       }
     }
@@ -408,6 +425,10 @@ Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const Worker
   return runtime.Run();
 }
 
+bool LostCoordinator(const Status& status) {
+  return !status.ok() && status.message().rfind(kLostCoordinator, 0) == 0;
+}
+
 int RunWorker(const WorkerOptions& options, StageLogic& logic) {
   LogContext log;
   log.stage = logic.stage();
@@ -426,7 +447,25 @@ int RunWorker(const WorkerOptions& options, StageLogic& logic) {
             "--insecure: this worker's sockets are plaintext; anyone who reaches them "
             "can read the records and pose as a worker");
   }
-  return ServeWorker(options, logic, WorkerEnv{}).ok() ? 0 : 1;
+  Status st = ServeWorker(options, logic, WorkerEnv{});
+  if (st.ok()) return 0;
+  if (!LostCoordinator(st) || options.rejoin_timeout.count() <= 0 || options.command_line.empty()) {
+    return 1;
+  }
+  // Afresh, as the same command: a clean state, the same data endpoint
+  // (--bind), identity and --key, registered with whichever coordinator
+  // comes. (A key pair from the environment was read once and is gone: only
+  // workers started with --key rejoin sealed, and local workers never rejoin.)
+  std::vector<std::string> args = options.command_line;
+  if (std::find(args.begin(), args.end(), "--rejoin") == args.end()) args.push_back("--rejoin");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  LogWarn(log, "lost the coordinator (" + st.message() + "); registering again within " +
+                   std::to_string(options.rejoin_timeout.count()) + "s");
+  execv("/proc/self/exe", argv.data());
+  LogError(log, std::string("cannot start afresh: ") + std::strerror(errno));
+  return 1;
 }
 
 namespace {
@@ -485,11 +524,17 @@ WorkerOptions ParseWorkerFlags(const std::string& role, int argc, char** argv) {
                  "the coordinator's CURVE public key: NAME.key, or the key itself");
   app.add_flag("--insecure", o.insecure,
                "allow plaintext sockets on a non-loopback --bind (warned at every start)");
+  int rejoin_timeout = static_cast<int>(o.rejoin_timeout.count());
+  app.add_option("--rejoin-timeout", rejoin_timeout,
+                 "seconds to wait for a new coordinator after losing one (0: exit instead)");
+  app.add_flag("--rejoin", o.rejoining, "started afresh after losing the coordinator");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     std::exit(app.exit(e) == 0 ? 0 : 2);
   }
+  o.rejoin_timeout = std::chrono::seconds(rejoin_timeout);
+  o.command_line.assign(argv, argv + argc);
   InitLogging(o.identity(), ParseLogLevel(log_level));
   if (Status st = ReadWorkerKeys(key_file, coordinator_key, &o); !st.ok()) {
     std::cerr << "sluice-" << role << ": " << st.message() << "\n";

@@ -40,6 +40,17 @@ struct WorkerOptions {
   std::optional<CurveKeyPair> keys;
   std::string coordinator_key;
   bool insecure = false;  // plaintext allowed on a non-loopback --bind (warned at start)
+  // A worker whose coordinator is gone (silent for coordinator_timeout, or a
+  // new coordinator asked it to register: issue 15) starts afresh as the
+  // same command and waits this long for a coordinator to register with
+  // (`--rejoin-timeout`; 0: it exits instead). Local workers die with their
+  // coordinator and never get here.
+  std::chrono::seconds rejoin_timeout{600};
+  // Started afresh after losing its coordinator (`--rejoin`): registration
+  // waits up to rejoin_timeout instead of coordinator_timeout.
+  bool rejoining = false;
+  // The worker's command line, to start afresh with (ParseWorkerFlags).
+  std::vector<std::string> command_line;
   std::string identity() const { return role + "-" + std::to_string(ordinal); }
 };
 
@@ -140,8 +151,16 @@ struct WorkerEnv {
 Status ServeWorker(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env);
 
 // Seals the process as `options` say (seal.h), then ServeWorker with the
-// real clock and sockets; returns the process exit code.
+// real clock and sockets; returns the process exit code. When the
+// coordinator is lost (silent, or it asked the worker to register again),
+// the process executes its own command line again with --rejoin, so that it
+// registers, with a clean state, with the coordinator that continues the run
+// (issue 15).
 int RunWorker(const WorkerOptions& options, StageLogic& logic);
+
+// Whether ServeWorker ended because the coordinator was lost: silent for
+// coordinator_timeout, or asking the worker to register again (Rejoin).
+bool LostCoordinator(const Status& status);
 
 // Parses the common worker flags (--coordinator, --ordinal, --bind,
 // --log-level, --key, --coordinator-key, --insecure) for a stage main;
