@@ -52,6 +52,7 @@ Status CommandContext::OpenAudit(const std::string& plan_path, const std::string
   if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
   SLUICE_ASSIGN_OR_RETURN(audit_,
                           AuditStore::Open(path.string(), access == AuditAccess::kReadOnly));
+  state_dir_ = dir;
   return Status::Ok();
 }
 

@@ -60,7 +60,8 @@ class CommandContext {
   // to be loaded and is invalid.
   Status OpenAudit(const std::string& plan_path, const std::string& state_dir, AuditAccess access);
   bool has_audit() const { return audit_ != nullptr; }
-  AuditStore& audit() { return *audit_; }  // only after OpenAudit succeeded
+  AuditStore& audit() { return *audit_; }                      // only after OpenAudit succeeded
+  const std::string& state_dir() const { return state_dir_; }  // the one OpenAudit opened
   // Closes the audit store (a run opens it itself, for writing).
   void CloseAudit() { audit_.reset(); }
 
@@ -69,6 +70,7 @@ class CommandContext {
   std::ostream& err_;
   std::optional<Plan> plan_;
   std::unique_ptr<AuditStore> audit_;
+  std::string state_dir_;
 };
 
 // What a subcommand does once the command line named it: returns the exit

@@ -47,8 +47,9 @@ std::string WaitUntilOver(const HaltArgs& args, const std::string& endpoint, Com
 
 int Halt(const HaltArgs& args, CommandContext& ctx) {
   std::string endpoint = args.coordinator;
+  Status st;
   if (endpoint.empty()) {
-    Status st = ctx.OpenAudit(args.plan_path, args.state_dir, AuditAccess::kReadOnly);
+    st = ctx.OpenAudit(args.plan_path, args.state_dir, AuditAccess::kReadOnly);
     if (!st.ok()) return ctx.Fail(st.message(), kExitError);
     const LivenessProbe probe = ThisMachine();
     auto run = FindRun(ctx.audit(), args.run_id, probe);
@@ -66,7 +67,11 @@ int Halt(const HaltArgs& args, CommandContext& ctx) {
                       kExitError);
     }
     endpoint = ReachableEndpoint(*run->coordinator, probe.host);
+    st = UseSupervisionKeys(ctx.state_dir(), args.run_id);
+  } else {
+    st = UseSupervisionKeys(args.state_dir.empty() ? ".sluice" : args.state_dir, args.run_id);
   }
+  if (!st.ok()) return ctx.Fail(st.message(), kExitError);
   v1::HaltRequest request;
   request.set_run_id(args.run_id);
   request.set_reason(args.reason);
@@ -100,7 +105,8 @@ void AddHaltCommand(CommandSet& commands) {
   halt->add_option("--state-dir", args->state_dir, "the state dir to read (default .sluice)");
   halt->add_option("--coordinator", args->coordinator,
                    "the coordinator's control endpoint (tcp://host:5570), e.g. from another "
-                   "machine");
+                   "machine; a sealed run's keys are read from <state dir>/supervise/RUN/ "
+                   "(docs/operations.md)");
   halt->add_flag("--no-wait", args->no_wait, "return once the coordinator took the request");
   halt->add_option("--timeout", args->timeout, "seconds to wait for the run to end halted");
 }

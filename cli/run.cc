@@ -29,8 +29,8 @@ struct RunArgs {
   std::string key_file;         // the coordinator's NAME.key_secret
   std::string authorized_keys;  // the workers' public keys: a folder of NAME.key, or a list
   bool insecure = false;        // plaintext on a non-loopback --bind, or an unsealed --local
-  bool quiet = false;         // no progress display
-  int register_timeout = 60;  // seconds for the workers to register
+  bool quiet = false;           // no progress display
+  int register_timeout = 60;    // seconds for the workers to register
 };
 
 // The coordinator's CURVE settings into `options`: --key and

@@ -34,6 +34,10 @@ struct Look {
 };
 
 Result<Look> LookAtCoordinator(const StatusArgs& args) {
+  if (!args.run_id.empty()) {
+    SLUICE_RETURN_IF_ERROR(
+        UseSupervisionKeys(args.state_dir.empty() ? ".sluice" : args.state_dir, args.run_id));
+  }
   SLUICE_ASSIGN_OR_RETURN(v1::RunProgress p,
                           AskStatus(args.coordinator, args.run_id, kAnswerTimeout));
   Look look;
@@ -50,6 +54,7 @@ Result<Look> LookInAuditStore(const StatusArgs& args, CommandContext& ctx) {
   SLUICE_ASSIGN_OR_RETURN(SupervisedRun run, FindRun(ctx.audit(), args.run_id, probe));
   Look look;
   if (run.running() && run.coordinator) {
+    SLUICE_RETURN_IF_ERROR(UseSupervisionKeys(ctx.state_dir(), run.run.run_id));
     auto live =
         AskStatus(ReachableEndpoint(*run.coordinator, probe.host), run.run.run_id, kAnswerTimeout);
     if (live.ok()) {
@@ -121,7 +126,8 @@ void AddStatusCommand(CommandSet& commands) {
   status->add_option("--state-dir", args->state_dir, "the state dir to read (default .sluice)");
   status->add_option("--coordinator", args->coordinator,
                      "ask the coordinator at this control endpoint (tcp://host:5570), e.g. from "
-                     "another machine");
+                     "another machine; a sealed run's keys are read from "
+                     "<state dir>/supervise/RUN/ (docs/operations.md)");
 }
 
 }  // namespace sluice::cli

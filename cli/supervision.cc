@@ -3,7 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include "common/runtime/curve_keys.h"
 #include "common/runtime/endpoint.h"
+#include "common/runtime/seal.h"
 #include "common/runtime/transport.h"
 
 namespace sluice::cli {
@@ -17,13 +19,20 @@ Result<SupervisedRun> Supervised(AuditStore& audit, RunRecord run, const Livenes
   return s;
 }
 
+// The coordinator's public key once UseSupervisionKeys found the run's
+// keys; "" (plaintext) before.
+std::string& CoordinatorKey() {
+  static std::string key;
+  return key;
+}
+
 // One question to the coordinator and its answer, on a DEALER of our own:
 // its identity is no worker's, so the coordinator answers it as a client.
 Result<v1::Envelope> Ask(const std::string& endpoint, const v1::Envelope& question,
                          v1::Envelope::BodyCase answer, std::chrono::milliseconds timeout) {
   const std::string identity =
       "sluice-cli/" + LocalHostName() + "/" + std::to_string(static_cast<int>(getpid()));
-  SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity));
+  SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity, CoordinatorKey()));
   SLUICE_RETURN_IF_ERROR(client->Send(question));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -38,6 +47,22 @@ Result<v1::Envelope> Ask(const std::string& endpoint, const v1::Envelope& questi
 }
 
 }  // namespace
+
+Status UseSupervisionKeys(const std::string& state_dir, const std::string& run_id) {
+  static std::string sealed_for;  // once per process and run (status --watch asks often)
+  if (sealed_for == state_dir + "/" + run_id) return Status::Ok();
+  auto keys = ReadSupervisorKeys(state_dir, run_id);
+  if (!keys.ok()) {
+    if (keys.status().code() == StatusCode::kNotFound) return Status::Ok();  // plaintext
+    return keys.status();
+  }
+  sealed_for = state_dir + "/" + run_id;
+  SealOptions seal;
+  seal.keys = keys->supervisor;
+  SLUICE_RETURN_IF_ERROR(SealProcess(seal));
+  CoordinatorKey() = keys->coordinator_key;
+  return Status::Ok();
+}
 
 Result<SupervisedRun> FindRun(AuditStore& audit, const std::string& run_id,
                               const LivenessProbe& probe) {

@@ -38,6 +38,12 @@ std::optional<v1::RunProgress> RecordedProgress(const SupervisedRun& run);
 // on its own host, by its host name elsewhere.
 std::string ReachableEndpoint(const CoordinatorRecord& record, const std::string& this_host);
 
+// A sealed run's coordinator answers only the run's supervisor key, which
+// it leaves in STATE_DIR/supervise/RUN/ (curve_keys.h): seals this process
+// with it, so that AskStatus and AskHalt reach that coordinator. Nothing for
+// a plaintext run (no keys there).
+Status UseSupervisionKeys(const std::string& state_dir, const std::string& run_id);
+
 // Asks the coordinator at `endpoint` for the progress of `run_id` (empty:
 // its run). Unavailable when it does not answer within `timeout`.
 Result<v1::RunProgress> AskStatus(const std::string& endpoint, const std::string& run_id,

@@ -85,7 +85,8 @@ class SupervisionTest : public testing::Test {
           while (!stop_) {
             auto msg = s->Receive(std::chrono::milliseconds(20));
             if (!msg.ok() || !*msg) continue;
-            const auto& [from, env] = **msg;
+            const std::string& from = (*msg)->sender;
+            const v1::Envelope& env = (*msg)->envelope;
             v1::Envelope answer;
             if (env.has_status_request()) {
               v1::RunProgress* p = answer.mutable_status();

@@ -130,6 +130,16 @@ Status Coordinator::Seal() {
     seal.accepted = options_.authorized_keys;
   }
   keys_ = seal.keys;
+  if (keys_) {
+    // The key `sluice status` and `sluice halt` ask with, for this run only,
+    // beside the coordinator's public key in the state directory (mode 0700
+    // folder, 0600 secret): whoever may read the audit store may supervise.
+    SLUICE_ASSIGN_OR_RETURN(CurveKeyPair supervisor, GenerateCurveKeyPair());
+    seal.accepted[supervisor.public_key] = "supervisor";
+    supervisor_key_ = supervisor.public_key;
+    SLUICE_RETURN_IF_ERROR(WriteSupervisorKeys(plan_.state_dir, summary_.run_id,
+                                               SupervisorKeys{supervisor, keys_->public_key}));
+  }
   SLUICE_RETURN_IF_ERROR(SealProcess(seal));
   if (keys_) {
     LogInfo(log_, "sealed: CurveZMQ with public key " + keys_->public_key + ", " +
@@ -294,6 +304,17 @@ Status Coordinator::Handle(ControlMessage& message) {
   if (env.has_register_() && !hb_socket) {
     return OnRegister(from, env.register_(), message.sender_key);
   }
+  // Supervision asks with the run's supervisor key (or in plaintext).
+  if (env.has_status_request() || env.has_halt_request()) {
+    if (keys_ && message.sender_key != supervisor_key_) {
+      LogRefused(message, Status::FailedPrecondition("not the run's supervisor key"));
+    } else if (env.has_status_request()) {
+      OnStatusRequest(sender);
+    } else {
+      OnHaltRequest(sender, env.halt_request());
+    }
+    return Status::Ok();
+  }
   // Only what a registered worker sends is believed (admission.cc).
   if (Status believed = Believe(message, from, hb_socket); !believed.ok()) {
     LogRefused(message, believed);
@@ -312,12 +333,6 @@ Status Coordinator::Handle(ControlMessage& message) {
       }
       return Status::Ok();
     }
-    case v1::Envelope::kStatusRequest:
-      OnStatusRequest(sender);
-      return Status::Ok();
-    case v1::Envelope::kHaltRequest:
-      OnHaltRequest(sender, env.halt_request());
-      return Status::Ok();
     case v1::Envelope::kCommit:
       return OnCommit(from, std::move(*env.mutable_commit()));
     case v1::Envelope::kStreamDone:

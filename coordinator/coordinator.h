@@ -236,6 +236,9 @@ class Coordinator {
   std::unique_ptr<CoordinatorChannel> control_;
   std::optional<CurveKeyPair> keys_;                // the coordinator's; none in plaintext
   std::map<std::string, CurveKeyPair> local_keys_;  // --local: each child's, by identity
+  // A sealed run's supervisor key (public half): `sluice status` and `sluice
+  // halt` ask with it, read from the run's folder in the state directory.
+  std::string supervisor_key_;
   RunSummary summary_;  // its run_id first: the parts below name batches with it
   uint32_t dedup_shards_;
   Roster roster_;

@@ -130,9 +130,15 @@ void RunCase(const fs::path& file) {
       EXPECT_EQ(got.key(), f["key"].as<std::string>());
       EXPECT_EQ(got.kind(), KindOf(f["kind"].as<std::string>()));
       EXPECT_EQ(got.stage(), "load");
-      if (f["rule"]) EXPECT_EQ(got.rule(), f["rule"].as<std::string>());
-      if (f["reason"]) EXPECT_EQ(got.reason(), f["reason"].as<std::string>());
-      if (f["suggestion"]) EXPECT_EQ(got.suggestion(), f["suggestion"].as<std::string>());
+      if (f["rule"]) {
+        EXPECT_EQ(got.rule(), f["rule"].as<std::string>());
+      }
+      if (f["reason"]) {
+        EXPECT_EQ(got.reason(), f["reason"].as<std::string>());
+      }
+      if (f["suggestion"]) {
+        EXPECT_EQ(got.suggestion(), f["suggestion"].as<std::string>());
+      }
     }
     std::vector<std::string> items, want_items;
     for (const auto& item : out->review_items) items.push_back(item.key());

@@ -66,10 +66,10 @@ class MappedEntityTransformer final : public EntityTransformer {
  public:
   MappedEntityTransformer(std::string entity, Schema schema, Schema source_schema,
                           std::vector<OutputField> fields, const v1::ReviewDecisions* decisions)
-      : entity_(std::move(entity)),
-        schema_(std::move(schema)),
+      : schema_(std::move(schema)),
         source_schema_(std::move(source_schema)),
-        fields_(std::move(fields)) {
+        fields_(std::move(fields)),
+        entity_(std::move(entity)) {
     if (decisions != nullptr) {
       for (const v1::RecordDecision& d : decisions->records()) {
         if (d.entity() == entity_) decisions_[{d.source(), d.key()}] = &d;

@@ -104,6 +104,37 @@ Status WriteCurveKeyPair(const std::string& dir, const std::string& name,
   return WriteNew(base + ".key", Certificate(name, keys, false), 0644);
 }
 
+namespace {
+
+fs::path SupervisionDir(const std::string& state_dir, const std::string& run_id) {
+  return fs::path(state_dir.empty() ? ".sluice" : state_dir) / "supervise" / run_id;
+}
+
+}  // namespace
+
+Status WriteSupervisorKeys(const std::string& state_dir, const std::string& run_id,
+                           const SupervisorKeys& keys) {
+  const fs::path dir = SupervisionDir(state_dir, run_id);
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // a coordinator that continues the run makes its own
+  SLUICE_RETURN_IF_ERROR(WriteCurveKeyPair(dir.string(), "supervisor", keys.supervisor));
+  return WriteNew((dir / "coordinator.key").string(),
+                  Certificate("coordinator", CurveKeyPair{keys.coordinator_key, ""}, false), 0644);
+}
+
+Result<SupervisorKeys> ReadSupervisorKeys(const std::string& state_dir, const std::string& run_id) {
+  const fs::path dir = SupervisionDir(state_dir, run_id);
+  if (!fs::exists(dir / "coordinator.key")) {
+    return Status::NotFound("no supervision keys for run " + run_id + " in " + dir.string());
+  }
+  SupervisorKeys keys;
+  SLUICE_ASSIGN_OR_RETURN(keys.supervisor,
+                          ReadCurveSecretFile((dir / "supervisor.key_secret").string()));
+  SLUICE_ASSIGN_OR_RETURN(keys.coordinator_key,
+                          ReadCurvePublicKey((dir / "coordinator.key").string()));
+  return keys;
+}
+
 Result<CurveKeyPair> ReadCurveSecretFile(const std::string& path) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Status::NotFound("no secret key file " + path);

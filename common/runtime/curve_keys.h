@@ -35,6 +35,21 @@ bool IsCurveKey(const std::string& key);
 // IoError when a file cannot be written.
 Status WriteCurveKeyPair(const std::string& dir, const std::string& name, const CurveKeyPair& keys);
 
+// A sealed run's supervision keys (docs/operations.md): the key pair
+// `sluice status` and `sluice halt` ask the coordinator with, made by the
+// coordinator for that run only, and the coordinator's public key. They live
+// in STATE_DIR/supervise/RUN/ (mode 0700; the secret 0600), so whoever may
+// read the run's audit store may supervise it, and nobody else.
+struct SupervisorKeys {
+  CurveKeyPair supervisor;
+  std::string coordinator_key;
+};
+// Writes them, replacing what an earlier coordinator of the run left.
+Status WriteSupervisorKeys(const std::string& state_dir, const std::string& run_id,
+                           const SupervisorKeys& keys);
+// NotFound when the run left none (a plaintext run).
+Result<SupervisorKeys> ReadSupervisorKeys(const std::string& state_dir, const std::string& run_id);
+
 // Reads a secret key file (NAME.key_secret). InvalidArgument when the file
 // is readable or writable by anyone but its owner (as ssh does), or holds no
 // valid pair; NotFound when it is missing.
