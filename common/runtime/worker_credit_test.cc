@@ -9,18 +9,8 @@
 #include "common/runtime/worker.h"
 #include "common/runtime/worker_testing.h"
 
-namespace sluice {
+namespace sluice::worker_testing {
 namespace {
-
-using std::chrono::milliseconds;
-using worker_testing::FakeCoordinator;
-using worker_testing::HeartbeatEcho;
-using worker_testing::kHeartbeatIdentity;
-using worker_testing::kIdentity;
-using worker_testing::LeaseOf;
-using worker_testing::Steady;
-using worker_testing::WorkerRuntimeTest;
-namespace fs = std::filesystem;
 
 std::string WireBatch(uint64_t sequence) {
   RecordBatch b;
@@ -157,4 +147,4 @@ TEST_F(WorkerRuntimeTest, InputWaitsWhileTheOutputIsFull) {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::worker_testing

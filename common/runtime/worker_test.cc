@@ -19,18 +19,8 @@
 #include "common/runtime/transport.h"
 #include "common/runtime/worker_testing.h"
 
-namespace sluice {
+namespace sluice::worker_testing {
 namespace {
-
-using std::chrono::milliseconds;
-using worker_testing::FakeCoordinator;
-using worker_testing::HeartbeatEcho;
-using worker_testing::kHeartbeatIdentity;
-using worker_testing::kIdentity;
-using worker_testing::LeaseOf;
-using worker_testing::Steady;
-using worker_testing::WorkerRuntimeTest;
-namespace fs = std::filesystem;
 
 TEST_F(WorkerRuntimeTest, RegistersAndStartsTheStageWithItsContext) {
   auto reply = Reply();
@@ -235,4 +225,4 @@ TEST_F(WorkerRuntimeTest, AHaltWinsOverTheLeasesBehindIt) {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::worker_testing
