@@ -10,8 +10,9 @@
 namespace sluice {
 
 struct ControlMessage {
-  std::string sender;      // the worker socket's identity: "loader-0", "loader-0/hb"
-  std::string sender_key;  // its CURVE public key, as its handshake proved (seal.h); "" in plaintext
+  std::string sender;  // the worker socket's identity: "loader-0", "loader-0/hb"
+  std::string
+      sender_key;  // its CURVE public key, as its handshake proved (seal.h); "" in plaintext
   v1::Envelope envelope;
 };
 
