@@ -216,10 +216,25 @@ Status Coordinator::Step() {
 }
 
 void Coordinator::DrainAfterHalt() {
-  auto until = Now() + std::chrono::milliseconds(300);
-  while (Now() < until) {
+  // Until the workers send nothing but heartbeats for 300 ms (at most 30 s):
+  // the commits queued before they read the halt are read to the last.
+  const auto cap = Now() + std::chrono::seconds(30);
+  auto quiet_until = Now() + std::chrono::milliseconds(300);
+  while (Now() < quiet_until && Now() < cap) {
     auto msg = control_->Receive(std::chrono::milliseconds(20));
-    if (msg.ok() && *msg) roster_.Seen((*msg)->sender, Now());
+    if (!msg.ok() || !*msg) continue;
+    roster_.Seen((*msg)->sender, Now());
+    if ((*msg)->envelope.has_heartbeat()) continue;  // they go on until shutdown
+    quiet_until = Now() + std::chrono::milliseconds(300);
+    // A batch the loader committed to the target before it read the halt is
+    // in the target: its fates are recorded too, so the halted run's figures
+    // and fates tell what the target holds (a believed commit only).
+    v1::Envelope& env = (*msg)->envelope;
+    if (env.has_commit() && env.commit().stage() == StageName(Stage::kLoad) &&
+        Believe(**msg, (*msg)->sender, false).ok()) {
+      Status st = OnCommit((*msg)->sender, std::move(*env.mutable_commit()));
+      if (!st.ok()) LogError(log_, "a load committed after the halt: " + st.ToString());
+    }
   }
 }
 
