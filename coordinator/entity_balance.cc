@@ -2,6 +2,22 @@
 
 namespace sluice::coordination {
 
+EntitySourceSummary SummaryRowOf(const LedgerRow& r) {
+  EntitySourceSummary s;
+  s.entity = r.entity;
+  s.source = r.source;
+  s.wave = r.wave;
+  s.extracted = r.extracted;
+  s.merged = r.merged;
+  s.rejected = r.rejected;
+  s.review = r.review;
+  s.loaded = r.loaded;
+  s.inserted = r.inserted;
+  s.updated = r.updated;
+  s.unchanged = r.unchanged;
+  return s;
+}
+
 EntityBalance BalanceEntity(const Ledger& ledger, const std::string& run_id, int wave,
                             const std::string& entity, const std::vector<std::string>& batches,
                             const std::string& resolution) {
@@ -23,19 +39,7 @@ EntityBalance BalanceEntity(const Ledger& ledger, const std::string& run_id, int
     r.extracted_checksum = t.extracted_checksum.value();
     r.fate_checksum = t.fates.checksum.value();
     b.rows.push_back(r);
-    EntitySourceSummary s;
-    s.entity = entity;
-    s.source = source;
-    s.wave = wave;
-    s.extracted = r.extracted;
-    s.merged = r.merged;
-    s.rejected = r.rejected;
-    s.review = r.review;
-    s.loaded = r.loaded;
-    s.inserted = r.inserted;
-    s.updated = r.updated;
-    s.unchanged = r.unchanged;
-    b.summary.push_back(s);
+    b.summary.push_back(SummaryRowOf(r));
     if (!t.Balanced()) {
       b.unbalanced += source + ": extracted " + std::to_string(t.extracted) +
                       " but accounted for " + std::to_string(t.Accounted()) + "; ";

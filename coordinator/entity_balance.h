@@ -27,4 +27,7 @@ EntityBalance BalanceEntity(const Ledger& ledger, const std::string& run_id, int
                             const std::string& entity, const std::vector<std::string>& batches,
                             const std::string& resolution);
 
+// The summary row of a ledger row (not yet reconciled).
+EntitySourceSummary SummaryRowOf(const LedgerRow& r);
+
 }  // namespace sluice::coordination

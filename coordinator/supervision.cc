@@ -14,6 +14,7 @@
 #include "common/runtime/endpoint.h"
 #include "common/runtime/test_fault.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/entity_balance.h"
 
 namespace sluice::coordination {
 namespace {
@@ -164,18 +165,7 @@ Status Coordinator::ResumeWave(int wave) {
 void Coordinator::KeepFinished(const std::vector<LedgerRow>& rows, bool reconciled) {
   std::map<std::string, std::array<uint64_t, 5>> totals;  // entity -> extracted, loaded, ...
   for (const LedgerRow& r : rows) {
-    EntitySourceSummary s;
-    s.entity = r.entity;
-    s.source = r.source;
-    s.wave = r.wave;
-    s.extracted = r.extracted;
-    s.merged = r.merged;
-    s.rejected = r.rejected;
-    s.review = r.review;
-    s.loaded = r.loaded;
-    s.inserted = r.inserted;
-    s.updated = r.updated;
-    s.unchanged = r.unchanged;
+    EntitySourceSummary s = SummaryRowOf(r);
     s.reconciled = reconciled;
     summary_.rows.push_back(s);
     auto& t = totals[r.entity];
