@@ -92,16 +92,16 @@ std::string SummaryText(const RunSummary& s) {
   std::string ri;
   for (const auto& r : s.rows) {
     if (r.ri_check == "n/a" || ri.find(" " + r.entity + ": ") != std::string::npos) continue;
-    ri += " " + r.entity + ": " + r.ri_check + " (" + std::to_string(r.unresolved_references) +
-          " unresolved);";
+    ri += std::string(ri.empty() ? "" : ";") + " " + r.entity + ": " + r.ri_check + " (" +
+          std::to_string(r.unresolved_references) + " unresolved)";
   }
   if (!ri.empty()) out += "ri_check:" + ri + "\n";
   std::string survivors;
   for (const auto& r : s.rows) {
     if (r.survivor_check == "n/a") continue;
-    survivors += " " + r.entity + "/" + r.source + ": " + r.survivor_check + " (" +
-                 std::to_string(r.unresolved_survivors) + " of " + std::to_string(r.merged) +
-                 " merged reach no row);";
+    survivors += std::string(survivors.empty() ? "" : ";") + " " + r.entity + "/" + r.source +
+                 ": " + r.survivor_check + " (" + std::to_string(r.unresolved_survivors) + " of " +
+                 std::to_string(r.merged) + " merged reach no row)";
   }
   if (!survivors.empty()) out += "survivor_check:" + survivors + "\n";
   for (const auto& r : s.reconciliation) out += "reconciliation " + r + "\n";

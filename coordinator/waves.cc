@@ -113,8 +113,8 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
   if (!waves_.reconciling() || static_cast<int>(r.wave()) != wave) return Status::Ok();
   const std::string& name = waves_.spec().name;
   summary_.reports.push_back(r.report_path());
-  summary_.reconciliation.push_back("wave " + name + ": " + (r.passed() ? "PASS" : "FAIL") + " " +
-                                    r.summary());
+  summary_.reconciliation.push_back("wave " + name + ": " + (r.passed() ? "PASS" : "FAIL") +
+                                    ", by entity: " + r.summary());
   for (auto& row : summary_.rows) {
     if (row.wave != wave) continue;
     row.reconciled = r.passed();
@@ -130,7 +130,7 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
     }
   }
   if (!r.passed()) {
-    Halt("reconciliation failed in wave " + name + ": " + r.summary() + "see " + r.report_path());
+    Halt("reconciliation failed in wave " + name + ": " + r.summary() + "; see " + r.report_path());
     return Status::Ok();
   }
   LogInfo(log_, "wave " + name + " reconciled: " + r.summary());

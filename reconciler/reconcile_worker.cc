@@ -102,9 +102,9 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     SLUICE_ASSIGN_OR_RETURN(r.survivors, CheckSurvivors(*entity, input, target.get()));
     r.passed = r.passed && r.ri.passed() && r.survivors.passed();
     passed = passed && r.passed;
-    summary += name + ": " + (r.passed ? "PASS" : "FAIL") + " (" + std::to_string(r.matched_rows) +
-               "/" + std::to_string(r.expected_rows) + " rows matched, " +
-               std::to_string(r.difference_count) + " differences";
+    summary += (summary.empty() ? "" : "; ") + name + ": " + (r.passed ? "PASS" : "FAIL") + " (" +
+               std::to_string(r.matched_rows) + "/" + std::to_string(r.expected_rows) +
+               " rows matched, " + std::to_string(r.difference_count) + " differences";
     if (r.ri.checked) {
       summary += ", ri_check " + r.ri.Verdict() + ": " + std::to_string(r.ri.unresolved) +
                  " unresolved of " + std::to_string(r.ri.references) + " references";
@@ -119,7 +119,7 @@ Status ReconcileLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
       }
       if (!r.survivors.examples.empty()) summary += ", e.g. " + r.survivors.examples.front();
     }
-    summary += "); ";
+    summary += ")";
     for (const auto& [source, c] : r.survivors.by_source) {
       v1::SurvivorCheck* sc = survivor_checks.Add();
       sc->set_entity(name);
