@@ -317,6 +317,7 @@ Status Coordinator::Handle(ControlMessage& message) {
   const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
   const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
   if (env.has_register_() && !hb_socket) {
+    holdings_.Forget(from);  // a new process holds nothing yet
     return OnRegister(from, env.register_(), message.sender_key);
   }
   // Supervision asks with the run's supervisor key (or in plaintext).
@@ -336,6 +337,7 @@ Status Coordinator::Handle(ControlMessage& message) {
     return Status::Ok();
   }
   roster_.Seen(from, Now());
+  holdings_.Heard(from, env);
   switch (env.body_case()) {
     case v1::Envelope::kHeartbeat: {
       v1::Envelope echo;

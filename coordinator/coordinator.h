@@ -29,6 +29,7 @@
 #include "common/plan/plan.h"
 #include "common/runtime/clock.h"
 #include "coordinator/coordinator_channel.h"
+#include "coordinator/holdings.h"
 #include "coordinator/launcher.h"
 #include "coordinator/lease_book.h"
 #include "coordinator/ledger.h"
@@ -225,7 +226,6 @@ class Coordinator {
   // What a worker holds, for `sluice status`: the lease it was handed, or
   // the batch it committed last.
   void NoteLease(const std::string& identity, const v1::Lease& lease);
-  void NoteCommit(const std::string& identity, const v1::Commit& commit);
   // Test only (`--test-fault coordinator:sigkill_at=WHEN`, test_fault.h):
   // kill -9 of this coordinator when `at` ("load:3", "resolve") is WHEN.
   void MaybeDie(const std::string& at);
@@ -263,7 +263,7 @@ class Coordinator {
   Clock::TimePoint last_beat_{};
   Clock::TimePoint last_callback_{};
   std::map<std::string, Clock::TimePoint> rejoin_asked_;  // identity -> when
-  std::map<std::string, std::string> holding_;            // identity -> lease or batch
+  Holdings holdings_;                                     // what each worker holds now
   std::optional<std::string> sigkill_at_;                 // test only
   std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
   bool started_run_ = false;
