@@ -50,13 +50,13 @@ class RemoteRun {
   // What `sluice run` and `sluice resume` take to bind the run's endpoint sealed.
   std::string BindArgs() const {
     return "--bind " + endpoint_ + " --key " + keys() + "/coordinator.key_secret" +
-           " --authorized-keys " + keys() + "/workers --state-dir " + dir_ / "state";
+           " --authorized-keys " + keys() + "/workers";
   }
   // `sluice run PLAN` with `extra`, in the background.
   Background StartCoordinator(const std::string& extra) {
-    return Start(
-        Sluice("run " + dir_ / "plan.yaml" + " --json --quiet " + BindArgs() + " " + extra),
-        dir_.path(), "coordinator");
+    return Start(Sluice("run " + dir_ / "plan.yaml" + " --json --quiet " + BindArgs() +
+                        " --state-dir " + dir_ / "state " + extra),
+                 dir_.path(), "coordinator");
   }
   // One worker of each role, `dedup_shards` dedup shards.
   void StartWorkers(int dedup_shards = 1) {
@@ -121,10 +121,10 @@ TEST(RemoteWorkers, RejoinACoordinatorResumedWithBindAndTheRunEndsAsACleanOne) {
 // workers instead when that was every interface.
 TEST(RemoteWorkers, ResumeOfARunBoundOnEveryInterfaceAsksWhereTheWorkersAre) {
   ScratchDir dir("remote_resume_where");
-  PrepareSmall(dir.path(), 500, 500);
+  PrepareSmall(dir.path(), 1000, 1000);
   auto killed =
       Shell(Sluice("run " + dir / "plan.yaml" + " --json --quiet --insecure --bind " +
-                   "tcp://0.0.0.0:0 --state-dir " + dir / "state" + " --register-timeout 2"));
+                   "'tcp://0.0.0.0:*' --state-dir " + dir / "state" + " --register-timeout 2"));
   ASSERT_NE(killed.exit_code, 0);  // nobody registered
   const std::string run_id = RunIdOf(dir.path());
   if (run_id.empty()) GTEST_SKIP() << "a run that never started is not recorded";
