@@ -93,8 +93,8 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
   }
   if (state_dir.empty()) state_dir = ".sluice";
   if (Status st = ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite); !st.ok()) {
-    const bool missing = st.code() == StatusCode::kNotFound;
-    return ctx.Fail(st.message() + (missing ? " (give --state-dir or --plan)" : ""), kExitError);
+    return ctx.Fail(WithStateDirHint(st, !args.state_dir.empty() || !args.plan_path.empty()),
+                    kExitError);
   }
   const LivenessProbe probe = ThisMachine();
   auto supervised = FindRun(ctx.audit(), args.run_id, probe);

@@ -78,7 +78,13 @@ int Run(const RunArgs& args, CommandContext& ctx) {
     return code;
   }
   auto summary = RunSupervised(ctx, plan, options, args.quiet);
-  if (!summary.ok()) return ctx.Fail("run failed: " + summary.status().ToString(), kExitError);
+  if (!summary.ok()) {
+    // Neither --local nor a worker's endpoint: perhaps --local was meant.
+    const bool bare = !args.local && args.bind.empty() && args.key_file.empty() && !args.insecure;
+    return ctx.Fail("run failed: " + summary.status().ToString() +
+                        (bare ? "; to run every worker on this machine: --local" : ""),
+                    kExitError);
+  }
   return ReportRun(ctx, *summary, args.json);
 }
 
