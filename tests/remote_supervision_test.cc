@@ -89,7 +89,12 @@ class RemoteRun {
   std::vector<std::string> names_;
 };
 
-TEST(RemoteWorkers, RejoinACoordinatorResumedWithBindAndTheRunEndsAsACleanOne) {
+// The resume at once (the new coordinator asks the workers that heartbeat
+// to register: Rejoin), or after the workers noticed the silence (20 s) and
+// started afresh to wait for a coordinator.
+class RemoteWorkersRejoin : public ::testing::TestWithParam<int> {};
+
+TEST_P(RemoteWorkersRejoin, ACoordinatorResumedWithBindAndTheRunEndsAsACleanOne) {
   const std::string clean = CleanOutcome("remote_resume_clean");
   ScratchDir dir("remote_resume");
   PrepareSmall(dir.path());
@@ -102,6 +107,7 @@ TEST(RemoteWorkers, RejoinACoordinatorResumedWithBindAndTheRunEndsAsACleanOne) {
   EXPECT_EQ(ShownStatus(dir.path(), run_id), "interrupted");
 
   // The workers are still there, waiting for a coordinator on the endpoint.
+  std::this_thread::sleep_for(std::chrono::seconds(GetParam()));
   auto resumed = Resume(dir.path(), run_id, run.BindArgs());
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   ASSERT_EQ(resumed.json["status"], "completed") << resumed.out;
@@ -112,9 +118,20 @@ TEST(RemoteWorkers, RejoinACoordinatorResumedWithBindAndTheRunEndsAsACleanOne) {
   // Every one of them outlived the first coordinator and registered with the
   // second (nothing started them again: the same processes, --rejoin).
   for (const auto& [name, log] : run.WorkerLogs()) {
-    EXPECT_NE(log.find("lost the coordinator"), std::string::npos) << name << ":\n" << log;
+    EXPECT_NE(log.find(GetParam() > 0 ? "lost the coordinator (lost the coordinator: coordinator "
+                                        "silent for"
+                                      : "lost the coordinator"),
+              std::string::npos)
+        << name << ":\n"
+        << log;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(After, RemoteWorkersRejoin, ::testing::Values(0, 25),
+                         [](const auto& info) {
+                           return info.param == 0 ? std::string("AtOnce")
+                                                  : std::string("TheWorkersNoticedTheSilence");
+                         });
 
 // A dead remote run's coordinator listened on a port the workers come back
 // to: `sluice resume` without --bind or --local does not quietly start local
