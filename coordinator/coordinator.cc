@@ -388,8 +388,8 @@ Status Coordinator::Reply(const std::string& identity) {
   if (fault == options_.faults.end()) fault = options_.faults.find(w.role);
   if (fault != options_.faults.end() && w.generation == 0) r->set_fault(fault->second);
   roster_.MarkReplied(identity);
-  SLUICE_RETURN_IF_ERROR(control_->Send(identity, env));
-  return w.role == "loader" ? SendParentFatesTo(identity) : Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(bool sent, SendToWorker(identity, env));  // false: gone already
+  return sent && w.role == "loader" ? SendParentFatesTo(identity) : Status::Ok();
 }
 
 Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg,

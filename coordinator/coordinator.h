@@ -126,6 +126,11 @@ class Coordinator {
   Status CheckWorkers();
   // Writes the worker off; what it held is leased again (Recover).
   void OnDeath(const std::string& identity);
+  // Sends `env` to worker `identity`; true when sent. A worker whose socket
+  // is gone (Unavailable: killed, or its host unreachable) is lost now, not
+  // when its process is reaped or its heartbeats stop: it is written off
+  // (OnDeath) and false returned. Other failures are returned.
+  Result<bool> SendToWorker(const std::string& identity, const v1::Envelope& env);
 
   // ---- recovery (recovery.cc) ----
 
