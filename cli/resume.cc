@@ -1,6 +1,7 @@
 // `sluice resume RUN`: continues a halted or paused run as a new run
 // (docs/consolidation.md#halt-and-resume), or an interrupted one (its
 // coordinator died) in place (docs/operations.md#after-the-coordinator-died).
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -21,7 +22,12 @@ struct ResumeArgs {
   std::string log_level = "warn";
   int stall_timeout = 120;
   uint32_t dedup_shards = 0;  // as `sluice run --dedup-shards`; 0: the plan's
+  bool local = false;         // start the coordinator's workers here (the default)
   std::string bind;           // not local: the workers (re)register there
+  // CurveZMQ for workers on other machines, as `sluice run` takes them.
+  std::string key_file;
+  std::string authorized_keys;
+  bool insecure = false;
   bool quiet = false;
   int register_timeout = 60;
 };
@@ -46,6 +52,33 @@ Result<int> FirstWaveToRun(const Plan& plan, const std::string& run_id,
   return start;
 }
 
+// How many dedup shards the run had: its coordinator's last recorded
+// progress names its deduper workers; 0 when it recorded none.
+uint32_t DedupShardsOf(const SupervisedRun& run) {
+  std::optional<v1::RunProgress> p = RecordedProgress(run);
+  if (!p) return 0;
+  uint32_t shards = 0;
+  for (const auto& w : p->workers()) {
+    if (w.role() == "deduper") shards = std::max(shards, w.ordinal() + 1);
+  }
+  return shards;
+}
+
+// A run whose dead coordinator listened on every interface had workers on
+// other machines: resuming it with local workers is a choice to say aloud.
+Status CheckWhereWorkersAre(const ResumeArgs& args, const SupervisedRun& run) {
+  if (args.local || !args.bind.empty() || !run.coordinator) return Status::Ok();
+  const std::string& was = run.coordinator->control_endpoint;
+  if (was.find("://0.0.0.0:") == std::string::npos && was.find("://*:") == std::string::npos) {
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(
+      "run " + args.run_id + "'s coordinator listened on " + was +
+      " for workers on other machines: give --bind " + was +
+      " (with its --key and --authorized-keys) so that they register there again, or --local "
+      "to continue it with workers started here");
+}
+
 // Continues the run from its first wave that did not reconcile, as a new run
 // linked to it: the completed waves are not loaded again. The plan is read
 // again (the cause of the halt may have been fixed there) with the run's
@@ -60,8 +93,8 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
   }
   if (state_dir.empty()) state_dir = ".sluice";
   if (Status st = ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite); !st.ok()) {
-    const bool missing = st.code() == StatusCode::kNotFound;
-    return ctx.Fail(st.message() + (missing ? " (give --state-dir or --plan)" : ""), kExitError);
+    return ctx.Fail(WithStateDirHint(st, !args.state_dir.empty() || !args.plan_path.empty()),
+                    kExitError);
   }
   const LivenessProbe probe = ThisMachine();
   auto supervised = FindRun(ctx.audit(), args.run_id, probe);
@@ -81,6 +114,9 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
                         ": only a halted, paused or interrupted run can be resumed",
                     kExitError);
   }
+  if (Status st = CheckWhereWorkersAre(args, *supervised); !st.ok()) {
+    return ctx.Fail(st.message(), kExitUsage);
+  }
   const std::string environment = run->environment == "default" ? "" : run->environment;
   const std::string plan_path = args.plan_path.empty() ? run->plan_path : args.plan_path;
   if (Status st = ctx.LoadPlan(plan_path, environment); !st.ok()) return ctx.InvalidPlan(st);
@@ -94,6 +130,10 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
   RunOptions options;
   options.local = args.bind.empty();
   if (!args.bind.empty()) options.control_bind = args.bind;
+  if (Status st = ReadRunKeys(args.key_file, args.authorized_keys, args.insecure, &options);
+      !st.ok()) {
+    return ctx.Fail(st.message(), kExitUsage);
+  }
   options.log_level = args.log_level;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
   options.register_timeout = std::chrono::seconds(args.register_timeout);
@@ -103,8 +143,9 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
     options.resumed_from = args.run_id;
   }
   options.start_wave = *start;
-  options.replicas["deduper"] =
-      args.dedup_shards != 0 ? args.dedup_shards : static_cast<uint32_t>(plan.dedup_shards);
+  // The shards the run had (its shard logs are theirs), unless told.
+  uint32_t shards = args.dedup_shards != 0 ? args.dedup_shards : DedupShardsOf(*supervised);
+  options.replicas["deduper"] = shards != 0 ? shards : static_cast<uint32_t>(plan.dedup_shards);
   if (int code = GuardWindow(ctx, plan, args.ignore_window, &options); code != kExitOk) {
     return code;
   }
@@ -151,13 +192,25 @@ void AddResumeCommand(CommandSet& commands) {
   resume->add_option("--log-level", args->log_level, "coordinator and worker log level");
   resume
       ->add_option("--dedup-shards", args->dedup_shards,
-                   "dedup shards for the resumed waves (docs/dedup.md#scale-out)")
+                   "dedup shards for the resumed waves (default: as many as the run had; "
+                   "docs/dedup.md#scale-out)")
       ->check(CLI::Range(1, 64));
   resume->add_option("--stall-timeout", args->stall_timeout,
                      "seconds without progress before halting");
-  resume->add_option("--bind", args->bind,
-                     "not local: the control endpoint the run's workers register (and rejoin) on, "
-                     "tcp://0.0.0.0:5570");
+  auto* local = resume->add_flag("--local", args->local,
+                                 "start the coordinator and one of each worker on this machine, "
+                                 "as `sluice run --local` (the default without --bind)");
+  resume
+      ->add_option("--bind", args->bind,
+                   "not local: the control endpoint the run's workers register (and rejoin) on, "
+                   "tcp://0.0.0.0:5570 (docs/operations.md#after-the-coordinator-died)")
+      ->excludes(local);
+  resume->add_option("--key", args->key_file,
+                     "not local: the coordinator's CURVE key pair, NAME.key_secret");
+  resume->add_option("--authorized-keys", args->authorized_keys,
+                     "not local: the workers' CURVE public keys (as `sluice run`)");
+  resume->add_flag("--insecure", args->insecure,
+                   "plaintext sockets on a non-loopback --bind (as `sluice run`)");
   resume->add_flag("--quiet", args->quiet, "no progress display");
   resume
       ->add_option("--register-timeout", args->register_timeout,

@@ -7,7 +7,6 @@
 #include "cli/command.h"
 #include "cli/run_common.h"
 #include "common/core/log.h"
-#include "common/runtime/curve_keys.h"
 #include "common/runtime/test_fault.h"
 
 namespace sluice::cli {
@@ -33,25 +32,6 @@ struct RunArgs {
   int register_timeout = 60;    // seconds for the workers to register
 };
 
-// The coordinator's CURVE settings into `options`: --key and
-// --authorized-keys go together, and a local run takes neither (it makes
-// keys of its own). InvalidArgument with the reason otherwise.
-Status ReadRunKeys(const RunArgs& args, RunOptions* options) {
-  options->insecure = args.insecure;
-  if (args.key_file.empty() && args.authorized_keys.empty()) return Status::Ok();
-  if (options->local) {
-    return Status::InvalidArgument(
-        "--local makes its own keys for the run: --key and --authorized-keys are for workers "
-        "on other machines");
-  }
-  if (args.key_file.empty() || args.authorized_keys.empty()) {
-    return Status::InvalidArgument("--key and --authorized-keys go together");
-  }
-  SLUICE_ASSIGN_OR_RETURN(options->keys, ReadCurveSecretFile(args.key_file));
-  SLUICE_ASSIGN_OR_RETURN(options->authorized_keys, ReadAuthorizedKeys(args.authorized_keys));
-  return Status::Ok();
-}
-
 int Run(const RunArgs& args, CommandContext& ctx) {
   InitLogging("coordinator", ParseLogLevel(args.log_level));
   if (Status st = ctx.LoadPlan(args.plan_path, args.env); !st.ok()) {
@@ -76,7 +56,9 @@ int Run(const RunArgs& args, CommandContext& ctx) {
     options.control_bind = "tcp://0.0.0.0:5570";
   options.log_level = args.log_level;
   options.stall_timeout = std::chrono::seconds(args.stall_timeout);
-  if (Status st = ReadRunKeys(args, &options); !st.ok()) return ctx.Fail(st.message(), kExitUsage);
+  if (Status st = ReadRunKeys(args.key_file, args.authorized_keys, args.insecure, &options);
+      !st.ok())
+    return ctx.Fail(st.message(), kExitUsage);
   options.register_timeout = std::chrono::seconds(args.register_timeout);
   // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the
   // run; the plan's `dedup_shards` unless the command line says otherwise.
@@ -96,7 +78,13 @@ int Run(const RunArgs& args, CommandContext& ctx) {
     return code;
   }
   auto summary = RunSupervised(ctx, plan, options, args.quiet);
-  if (!summary.ok()) return ctx.Fail("run failed: " + summary.status().ToString(), kExitError);
+  if (!summary.ok()) {
+    // Neither --local nor a worker's endpoint: perhaps --local was meant.
+    const bool bare = !args.local && args.bind.empty() && args.key_file.empty() && !args.insecure;
+    return ctx.Fail("run failed: " + summary.status().ToString() +
+                        (bare ? "; to run every worker on this machine: --local" : ""),
+                    kExitError);
+  }
   return ReportRun(ctx, *summary, args.json);
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cli/progress_display.h"
+#include "common/runtime/curve_keys.h"
 #include "coordinator/window.h"
 
 namespace sluice::cli {
@@ -57,6 +58,23 @@ class InterruptHandlers {
 };
 
 }  // namespace
+
+Status ReadRunKeys(const std::string& key_file, const std::string& authorized_keys, bool insecure,
+                   RunOptions* options) {
+  options->insecure = insecure;
+  if (key_file.empty() && authorized_keys.empty()) return Status::Ok();
+  if (options->local) {
+    return Status::InvalidArgument(
+        "--local makes its own keys for the run: --key and --authorized-keys are for workers "
+        "on other machines");
+  }
+  if (key_file.empty() || authorized_keys.empty()) {
+    return Status::InvalidArgument("--key and --authorized-keys go together");
+  }
+  SLUICE_ASSIGN_OR_RETURN(options->keys, ReadCurveSecretFile(key_file));
+  SLUICE_ASSIGN_OR_RETURN(options->authorized_keys, ReadAuthorizedKeys(authorized_keys));
+  return Status::Ok();
+}
 
 Result<RunSummary> RunSupervised(CommandContext& ctx, const Plan& plan, RunOptions options,
                                  bool quiet) {

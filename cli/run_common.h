@@ -16,6 +16,13 @@ namespace sluice::cli {
 // to go on.
 int GuardWindow(CommandContext& ctx, const Plan& plan, bool ignore_window, RunOptions* options);
 
+// The coordinator's CURVE settings into `options` (`sluice run` and
+// `resume` --key, --authorized-keys, --insecure): the key pair and the
+// workers' public keys go together, and a local run takes neither (it makes
+// keys of its own). InvalidArgument with the reason otherwise.
+Status ReadRunKeys(const std::string& key_file, const std::string& authorized_keys, bool insecure,
+                   RunOptions* options);
+
 // Runs `plan` as RunPlan does, supervised from this terminal: its live
 // progress on stderr (cli/progress_display.h; nothing when `quiet`), and
 // Ctrl-C or SIGTERM halting it cleanly, resumable. A second Ctrl-C exits at

@@ -317,6 +317,7 @@ Status Coordinator::Handle(ControlMessage& message) {
   const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
   const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
   if (env.has_register_() && !hb_socket) {
+    holdings_.Forget(from);  // a new process holds nothing yet
     return OnRegister(from, env.register_(), message.sender_key);
   }
   // Supervision asks with the run's supervisor key (or in plaintext).
@@ -336,6 +337,7 @@ Status Coordinator::Handle(ControlMessage& message) {
     return Status::Ok();
   }
   roster_.Seen(from, Now());
+  holdings_.Heard(from, env);
   switch (env.body_case()) {
     case v1::Envelope::kHeartbeat: {
       v1::Envelope echo;
@@ -386,8 +388,8 @@ Status Coordinator::Reply(const std::string& identity) {
   if (fault == options_.faults.end()) fault = options_.faults.find(w.role);
   if (fault != options_.faults.end() && w.generation == 0) r->set_fault(fault->second);
   roster_.MarkReplied(identity);
-  SLUICE_RETURN_IF_ERROR(control_->Send(identity, env));
-  return w.role == "loader" ? SendParentFatesTo(identity) : Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(bool sent, SendToWorker(identity, env));  // false: gone already
+  return sent && w.role == "loader" ? SendParentFatesTo(identity) : Status::Ok();
 }
 
 Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg,

@@ -29,6 +29,7 @@
 #include "common/plan/plan.h"
 #include "common/runtime/clock.h"
 #include "coordinator/coordinator_channel.h"
+#include "coordinator/holdings.h"
 #include "coordinator/launcher.h"
 #include "coordinator/lease_book.h"
 #include "coordinator/ledger.h"
@@ -125,6 +126,11 @@ class Coordinator {
   Status CheckWorkers();
   // Writes the worker off; what it held is leased again (Recover).
   void OnDeath(const std::string& identity);
+  // Sends `env` to worker `identity`; true when sent. A worker whose socket
+  // is gone (Unavailable: killed, or its host unreachable) is lost now, not
+  // when its process is reaped or its heartbeats stop: it is written off
+  // (OnDeath) and false returned. Other failures are returned.
+  Result<bool> SendToWorker(const std::string& identity, const v1::Envelope& env);
 
   // ---- recovery (recovery.cc) ----
 
@@ -225,7 +231,6 @@ class Coordinator {
   // What a worker holds, for `sluice status`: the lease it was handed, or
   // the batch it committed last.
   void NoteLease(const std::string& identity, const v1::Lease& lease);
-  void NoteCommit(const std::string& identity, const v1::Commit& commit);
   // Test only (`--test-fault coordinator:sigkill_at=WHEN`, test_fault.h):
   // kill -9 of this coordinator when `at` ("load:3", "resolve") is WHEN.
   void MaybeDie(const std::string& at);
@@ -263,7 +268,7 @@ class Coordinator {
   Clock::TimePoint last_beat_{};
   Clock::TimePoint last_callback_{};
   std::map<std::string, Clock::TimePoint> rejoin_asked_;  // identity -> when
-  std::map<std::string, std::string> holding_;            // identity -> lease or batch
+  Holdings holdings_;                                     // what each worker holds now
   std::optional<std::string> sigkill_at_;                 // test only
   std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
   bool started_run_ = false;

@@ -56,7 +56,7 @@ Status Coordinator::SendParentFates(const std::string& child) {
     }
     for (const auto& [identity, w] : roster_.workers()) {
       if (w.role == "loader" && w.alive && w.replied) {
-        SLUICE_RETURN_IF_ERROR(control_->Send(identity, it->second));
+        SLUICE_RETURN_IF_ERROR(SendToWorker(identity, it->second).status());
       }
     }
   }
@@ -65,7 +65,8 @@ Status Coordinator::SendParentFates(const std::string& child) {
 
 Status Coordinator::SendParentFatesTo(const std::string& identity) {
   for (const auto& [parent, env] : parent_fates_) {
-    SLUICE_RETURN_IF_ERROR(control_->Send(identity, env));
+    SLUICE_ASSIGN_OR_RETURN(bool sent, SendToWorker(identity, env));
+    if (!sent) break;
   }
   return Status::Ok();
 }

@@ -35,18 +35,16 @@ void Coordinator::RecoverEntity(EntityRun& run, const std::string& role) {
     if (role == "extractor") {
       for (auto& [source, stream] : run.streams) {
         if (stream.done) continue;
-        // Resume after the last batch whose extraction was committed.
+        // Resume after the last batch whose extraction was committed. The
+        // line there is not known here (first_line 0): a text source counts
+        // it on Seek, so that the rows after it keep their line numbers
+        // (and a row without a key its `line:N` key).
         uint64_t seq = 0;
         v1::BatchRange resume;
         while (const v1::BatchRange* r =
                    ledger_.Range(BatchName(waves_.IngestId(entity, source, seq)))) {
           resume.set_begin_offset(r->end_offset());
           ++seq;
-        }
-        if (seq > 0) {
-          const v1::BatchRange* last =
-              ledger_.Range(BatchName(waves_.IngestId(entity, source, seq - 1)));
-          resume.set_first_line(last->first_line());  // refined by the source on Seek
         }
         leases_.LeaseStream(waves_.IngestId(entity, source, seq), resume);
       }
@@ -123,22 +121,26 @@ Status Coordinator::DispatchLeases() {
         }
       }
     }
-    Status sent = control_->Send(identity, env);
-    if (sent.code() == StatusCode::kUnavailable) {
-      // The worker's socket is gone between its last message and this lease
-      // (killed, or its host unreachable): it is lost now, not when its
-      // process is reaped or its heartbeats stop, and what it held, this
-      // lease included, is leased again.
-      LogWarn(log_, "worker " + identity + " is unreachable: " + sent.message());
-      OnDeath(identity);
-      if (!options_.local) roster_.NextGeneration(identity);
-      continue;
-    }
-    SLUICE_RETURN_IF_ERROR(sent);
+    // A worker gone since its last message: what it held, this lease
+    // included, is leased again.
+    SLUICE_ASSIGN_OR_RETURN(bool sent, SendToWorker(identity, env));
+    if (!sent) continue;
     if (env.lease().kind() == v1::Lease::KIND_RESOLVE) MaybeDie("resolve");
     if (env.lease().kind() == v1::Lease::KIND_RECONCILE) MaybeDie("reconcile");
   }
   return Status::Ok();
+}
+
+Result<bool> Coordinator::SendToWorker(const std::string& identity, const v1::Envelope& env) {
+  Status sent = control_->Send(identity, env);
+  if (sent.code() != StatusCode::kUnavailable) {
+    SLUICE_RETURN_IF_ERROR(sent);
+    return true;
+  }
+  LogWarn(log_, "worker " + identity + " is unreachable: " + sent.message());
+  OnDeath(identity);
+  if (!options_.local) roster_.NextGeneration(identity);
+  return false;
 }
 
 void Coordinator::LeaseResolve(EntityRun& run) {

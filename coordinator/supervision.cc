@@ -30,25 +30,6 @@ int64_t WallMs() {
 // of those may pass for a lease of the new one.
 constexpr uint64_t kEpochGap = 1'000'000;
 
-// A batch, as `sluice status` shows what a worker holds.
-std::string LeaseText(const v1::Lease& lease) {
-  switch (lease.kind()) {
-    case v1::Lease::KIND_EXTRACT_SOURCE:
-      return "extracting " + lease.batch().entity() + "/" + lease.batch().source();
-    case v1::Lease::KIND_EXTRACT_BATCH:
-      return "re-extracting " + BatchName(lease.batch());
-    case v1::Lease::KIND_RESOLVE:
-      return "resolving " + lease.batch().entity() +
-             (lease.dedup_round() ? " (round " + std::to_string(lease.dedup_round()) + ")" : "");
-    case v1::Lease::KIND_RESEND:
-      return "resending " + BatchName(lease.batch());
-    case v1::Lease::KIND_RECONCILE:
-      return "reconciling wave " + std::to_string(lease.batch().wave());
-    default:
-      return BatchName(lease.batch());
-  }
-}
-
 }  // namespace
 
 Status Coordinator::RecordRun() {
@@ -246,8 +227,7 @@ v1::RunProgress Coordinator::Snapshot() {
           wall - std::chrono::duration_cast<std::chrono::milliseconds>(now - w.last_seen).count());
     }
     out->set_restarts(static_cast<uint32_t>(w.generation));
-    auto held = holding_.find(identity);
-    if (held != holding_.end()) out->set_holding(held->second);
+    if (w.alive) out->set_holding(holdings_.Of(identity));
   }
   p.set_host(LocalHostName());
   p.set_pid(static_cast<uint32_t>(getpid()));
@@ -313,7 +293,7 @@ std::string Coordinator::WaitingForWorkers() const {
 }
 
 void Coordinator::NoteLease(const std::string& identity, const v1::Lease& lease) {
-  holding_[identity] = LeaseText(lease);
+  holdings_.Leased(identity, lease);
 }
 
 void Coordinator::MaybeDie(const std::string& at) {
@@ -323,13 +303,6 @@ void Coordinator::MaybeDie(const std::string& at) {
   if (when != *sigkill_at_ && when != *sigkill_at_ + ":1") return;
   LogWarn(log_, "test fault: the coordinator kills itself at " + when);
   raise(SIGKILL);
-}
-
-void Coordinator::NoteCommit(const std::string& identity, const v1::Commit& commit) {
-  // What a streaming stage worked on last; a leased stage keeps its lease.
-  const std::optional<Stage> stage = StageNamed(commit.stage());
-  if (stage && InfoOf(*stage).leased) return;
-  holding_[identity] = commit.stage() + " " + BatchName(commit.batch());
 }
 
 }  // namespace sluice::coordination

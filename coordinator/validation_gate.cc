@@ -74,7 +74,7 @@ Status Coordinator::CheckValidationGate(EntityRun& run) {
   r->set_wave(static_cast<uint32_t>(waves_.wave()));
   r->set_entity(entity);
   for (const std::string& id : roster_.Alive("validator")) {
-    SLUICE_RETURN_IF_ERROR(control_->Send(id, env));
+    SLUICE_RETURN_IF_ERROR(SendToWorker(id, env).status());
   }
   last_progress_ = Now();
   return Status::Ok();

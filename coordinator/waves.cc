@@ -214,7 +214,6 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
   progress_.OnCommit(run->entity, c);
-  NoteCommit(from, c);
   MaybeDie(c.stage());
   if (stage == Stage::kLoad) {
     window_clock_.OnBatchLoaded();  // a test clock moves on

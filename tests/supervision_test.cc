@@ -16,163 +16,10 @@
 #include <thread>
 
 #include "tests/harness.h"
+#include "tests/supervision_testing.h"
 
 namespace sluice::testing {
 namespace {
-
-std::string Sluice(const std::string& args) { return BinDir() + "/sluice " + args; }
-
-// The quickstart (one wave, hcp from a CSV and a SQLite source, dedup and
-// validation) in batches of 50, so that a run is many batches long.
-void PrepareSmall(const std::string& dir, int crm_rows = 1500, int erp_rows = 1000) {
-  PrepareQuickstart(dir, crm_rows, erp_rows, "batch_size: 50\n");
-}
-
-// What a run leaves behind that must not depend on how it got there: every
-// loaded row with its source key, every cross-reference entry with the row
-// it points at, and every recorded fate of `run_id` (target ids excluded:
-// they depend on the load order).
-std::string Outcome(const std::string& dir, const std::string& run_id) {
-  const std::string target = dir + "/out/target.db";
-  std::string all = TargetDigest(target) + "\n";
-  // Each entry with the (source, key) of the row it points at (a merged
-  // record: its survivor's), joined here: the table has no index for it.
-  std::map<std::string, std::string> row_of;  // entity|target_id -> source|key
-  const auto xref = Query(target,
-                          "SELECT entity || '|' || target_id, source || '|' || key, kind FROM "
-                          "sluice_xref ORDER BY entity, source, key");
-  for (const auto& r : xref) {
-    const size_t a = r.find('|', r.find('|') + 1), b = r.rfind('|');
-    if (r.substr(b + 1) == "loaded") row_of[r.substr(0, a)] = r.substr(a + 1, b - a - 1);
-  }
-  for (const auto& r : xref) {
-    const size_t a = r.find('|', r.find('|') + 1);
-    all += "xref|" + r.substr(a + 1) + "|" + row_of[r.substr(0, a)] + "\n";
-  }
-  for (const auto& r : Query(dir + "/state/audit.db",
-                             "SELECT entity, source, key, kind, stage, rule, survivor_source, "
-                             "survivor_key FROM fates WHERE run_id = '" +
-                                 run_id + "' ORDER BY 1, 2, 3, 4, 5, 6")) {
-    all += "fate|" + r + "\n";
-  }
-  return all;
-}
-
-// A process started in the background with its stdout and stderr in files.
-struct Background {
-  pid_t pid = -1;
-  std::string out_path, err_path;
-};
-
-Background Start(const std::string& command, const std::string& dir) {
-  Background b;
-  b.out_path = dir + "/bg.out";
-  b.err_path = dir + "/bg.err";
-  b.pid = fork();
-  if (b.pid == 0) {
-    const std::string full = "exec " + command + " >" + b.out_path + " 2>" + b.err_path;
-    execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return b;
-}
-
-// Waits for it; its exit code, 128 + N when signal N ended it.
-int Wait(const Background& b) {
-  int status = 0;
-  waitpid(b.pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-nlohmann::json LastJson(const std::string& text) {
-  auto end = text.find_last_not_of('\n');
-  if (end == std::string::npos) return nullptr;
-  auto start = text.rfind('\n', end);
-  return nlohmann::json::parse(text.substr(start == std::string::npos ? 0 : start + 1), nullptr,
-                               false);
-}
-
-// Waits for the background run to end; its JSON summary (the last stdout
-// line) with its exit code added as "exit_code".
-nlohmann::json Ended(const Background& run) {
-  const int code = Wait(run);
-  nlohmann::json summary = LastJson(ReadFile(run.out_path));
-  if (!summary.is_object()) summary = nlohmann::json::object();
-  summary["exit_code"] = code;
-  return summary;
-}
-
-// The run ended halted (exit 3) with `reason` in its halt reason.
-void ExpectHalted(const Background& run, const nlohmann::json& summary, const std::string& reason) {
-  ASSERT_EQ(summary["exit_code"], 3) << ReadFile(run.out_path) << ReadFile(run.err_path);
-  ASSERT_EQ(summary["status"], "halted");
-  EXPECT_NE(summary["halt_reason"].get<std::string>().find(reason), std::string::npos)
-      << summary["halt_reason"];
-}
-
-uint64_t Work(const nlohmann::json& status) {
-  uint64_t n = 0;
-  for (const auto& e : status["entities"]) {
-    n += e["extracted"].get<uint64_t>() + e["ingested"].get<uint64_t>() +
-         e["loaded"].get<uint64_t>();
-  }
-  return n;
-}
-
-// `sluice status --json` of the dir's running run until `done` says so;
-// the statuses seen, at most `seconds` of them.
-std::vector<nlohmann::json> Watch(const std::string& dir,
-                                  const std::function<bool(const nlohmann::json&)>& done,
-                                  int seconds = 120) {
-  std::vector<nlohmann::json> seen;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    auto s = Shell(Sluice("status --json --state-dir " + dir + "/state"));
-    if (s.exit_code == 0 && s.json.is_object()) {
-      seen.push_back(s.json);
-      if (done(s.json)) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return seen;
-}
-
-std::string RunIdOf(const std::string& dir) {
-  auto rows = Query(dir + "/state/audit.db", "SELECT run_id FROM runs ORDER BY started_ms DESC");
-  return rows.empty() ? "" : rows.front();
-}
-
-std::string ShownStatus(const std::string& dir, const std::string& run_id) {
-  auto runs = Shell(Sluice("runs --state-dir " + dir + "/state"));
-  for (size_t at = runs.out.find(run_id); at != std::string::npos;) {
-    const size_t eol = runs.out.find('\n', at);
-    const std::string line = runs.out.substr(at, eol - at);
-    // The status column comes first; a halt reason may name another word.
-    std::string shown = "?";
-    size_t first = std::string::npos;
-    for (const char* s : {"interrupted", "running", "halted", "completed", "resumed"}) {
-      const size_t pos = line.find(std::string(" ") + s + " ");
-      if (pos < first) first = pos, shown = s;
-    }
-    return shown;
-    break;
-  }
-  return "?";
-}
-
-// `sluice resume RUN` of the run in `dir`.
-CommandResult Resume(const std::string& dir, const std::string& run_id) {
-  return Shell(Sluice("resume " + run_id + " --quiet --json --state-dir " + dir + "/state"));
-}
-
-// The clean run's outcome for a fresh copy of the small plan.
-std::string CleanOutcome(const std::string& name) {
-  ScratchDir clean(name);
-  PrepareSmall(clean.path());
-  auto r = RunPlan(clean.path(), "--quiet");
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  return Outcome(clean.path(), r.json["run_id"]);
-}
 
 // ---- kill -9 of the coordinator, then `sluice resume` ----
 
@@ -203,6 +50,42 @@ TEST_P(CoordinatorKilled, ResumeContinuesTheRunToTheCleanTarget) {
 
 INSTANTIATE_TEST_SUITE_P(Moments, CoordinatorKilled,
                          ::testing::Values("dedup_ingest:12", "resolve", "load:4", "reconcile"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           return name.substr(0, name.find(':'));
+                         });
+
+// On two dedup shards: each shard's log and each round of the resolve are
+// taken up by the new coordinator; `sluice resume` without --dedup-shards
+// runs the run's two shards again. The target is a clean run's on one
+// shard (DESIGN.md 5.5: whatever the number of shards).
+class CoordinatorKilledOnTwoShards : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(CoordinatorKilledOnTwoShards, ResumeContinuesTheRunToTheCleanTarget) {
+  const std::string clean = CleanOutcome("supervise_shards_clean");
+  ScratchDir dir("supervise_shards_killed");
+  PrepareSmall(dir.path());
+  auto killed = RunPlan(dir.path(), std::string("--quiet --dedup-shards 2 --test-fault "
+                                                "coordinator:sigkill_at=") +
+                                        GetParam());
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  const std::string run_id = RunIdOf(dir.path());
+  EXPECT_EQ(ShownStatus(dir.path(), run_id), "interrupted");
+  auto resumed = Resume(dir.path(), run_id);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  ASSERT_EQ(resumed.json["status"], "completed") << resumed.out;
+  EXPECT_EQ(resumed.json["run_id"], run_id);
+  // The second coordinator's workers: two dedup shards, as the run had.
+  const auto shards =
+      Query(dir / "state/audit.db", "SELECT COUNT(DISTINCT stage) FROM batches WHERE run_id = '" +
+                                        run_id + "' AND stage LIKE 'dedup_ingest%'");
+  ASSERT_EQ(shards.size(), 1u);
+  EXPECT_EQ(shards[0], "2");
+  EXPECT_EQ(Outcome(dir.path(), run_id), clean);
+}
+
+INSTANTIATE_TEST_SUITE_P(Moments, CoordinatorKilledOnTwoShards,
+                         ::testing::Values("dedup_ingest:12", "resolve", "load:4"),
                          [](const auto& info) {
                            std::string name = info.param;
                            return name.substr(0, name.find(':'));
@@ -320,6 +203,93 @@ INSTANTIATE_TEST_SUITE_P(Signals, Interrupted, ::testing::Values(SIGINT, SIGTERM
                          [](const auto& info) {
                            return std::string(info.param == SIGINT ? "SIGINT" : "SIGTERM");
                          });
+
+// Whether process `pid` is gone (or a zombie) within a few seconds.
+bool Dies(pid_t pid) {
+  for (int i = 0; i < 50; ++i) {
+    const std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (stat.empty() || paren == std::string::npos || stat.substr(paren + 2, 1) == "Z") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// Ctrl-C twice: out at once (exit 130), no halt recorded; the run is
+// `interrupted`, and `sluice resume RUN --local` starts local workers again
+// and continues it in place.
+TEST(Supervision, ASecondCtrlCExitsAtOnceAndResumeLocalContinuesTheRun) {
+  ScratchDir dir("supervise_ctrl_c_twice");
+  std::vector<nlohmann::json> seen;
+  Background run = StartWatched(dir, &seen);
+  ASSERT_FALSE(seen.empty());
+  const std::string run_id = seen.back()["run_id"];
+  kill(run.pid, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  kill(run.pid, SIGINT);
+  const nlohmann::json summary = Ended(run);
+  if (summary["status"] == "completed") GTEST_SKIP() << "the run completed before the signals";
+  ASSERT_EQ(summary["exit_code"], 130) << ReadFile(run.out_path) << ReadFile(run.err_path);
+  EXPECT_NE(ReadFile(run.err_path)
+                .find("exiting at once; continue the run with `sluice resume " + run_id + "`"),
+            std::string::npos)
+      << ReadFile(run.err_path);
+  EXPECT_EQ(ShownStatus(dir.path(), run_id), "interrupted");
+  // Its local workers died with it (PR_SET_PDEATHSIG; a zombie not reaped
+  // yet by whoever adopted it is dead).
+  for (const auto& w : seen.back()["workers"]) {
+    EXPECT_TRUE(Dies(w["pid"].get<pid_t>())) << w.dump();
+  }
+  auto both = Resume(dir.path(), run_id, "--local --bind tcp://127.0.0.1:5570");
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.err.find("--local excludes --bind"), std::string::npos) << both.err;
+
+  auto resumed = Resume(dir.path(), run_id, "--local");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.out.find("continuing interrupted run " + run_id), std::string::npos)
+      << resumed.out;
+  ASSERT_EQ(resumed.json["status"], "completed");
+  EXPECT_EQ(resumed.json["run_id"], run_id);
+  EXPECT_EQ(Sum(resumed.json, "extracted"), 50000u);
+  EXPECT_EQ(Sum(resumed.json, "extracted"),
+            Sum(resumed.json, "loaded") + Sum(resumed.json, "merged") +
+                Sum(resumed.json, "rejected") + Sum(resumed.json, "review"));
+}
+
+// `sluice status` shows what each worker holds now: a lease until it is
+// answered, nothing for a worker that finished its work.
+TEST(Supervision, StatusShowsNoHoldingOnceTheWorkIsDone) {
+  ScratchDir dir("supervise_holding");
+  PrepareSmall(dir.path(), 30000, 20000);
+  Background run =
+      Start(Sluice("run " + dir / "plan.yaml" + " --local --json --state-dir " + dir / "state"),
+            dir.path());
+  // Once both sources are extracted (the entity resolves or loads), the
+  // extractor holds nothing any more.
+  auto seen = Watch(dir.path(), [](const nlohmann::json& s) {
+    for (const auto& e : s["entities"]) {
+      if (e["phase"] == "output" || e["phase"] == "finished") return true;
+    }
+    return false;
+  });
+  ASSERT_FALSE(seen.empty());
+  bool extracting = false;
+  for (const auto& look : seen) {
+    for (const auto& w : look["workers"]) {
+      if (w["role"] == "extractor" && w["holding"].get<std::string>().rfind("extracting", 0) == 0) {
+        extracting = true;
+      }
+    }
+  }
+  for (const auto& w : seen.back()["workers"]) {
+    if (w["role"] == "extractor") EXPECT_EQ(w["holding"], "") << seen.back().dump();
+    // A streaming stage's finished batch is not shown as held.
+    if (w["role"] == "transformer") EXPECT_EQ(w["holding"], "") << seen.back().dump();
+  }
+  const nlohmann::json summary = Ended(run);
+  EXPECT_EQ(summary["exit_code"], 0) << ReadFile(run.err_path);
+  EXPECT_TRUE(extracting || seen.size() == 1) << "no look saw the extractor extracting";
+}
 
 // ---- a run without --local and without workers ----
 

@@ -266,14 +266,18 @@ class CsvSource : public Source {
       return Status::Ok();
     }
     uint64_t size = static_cast<uint64_t>(end_ - begin_);
+    const bool count_line = range.first_line() == 0;  // a stream leased again
     if (range.begin_offset() < static_cast<uint64_t>(data_begin_ - begin_) ||
-        range.begin_offset() > size || range.first_line() < data_line_) {
+        range.begin_offset() > size || (!count_line && range.first_line() < data_line_)) {
       return Status::InvalidArgument(spec_.path + ": seek outside the data rows (offset " +
                                      std::to_string(range.begin_offset()) + ", line " +
                                      std::to_string(range.first_line()) + ")");
     }
     pos_ = begin_ + range.begin_offset();
-    line_ = range.first_line();
+    // Rows end at '\n' only (quoted line breaks count as lines too): the
+    // line of an offset is the data's first plus the '\n' before it.
+    line_ = count_line ? data_line_ + static_cast<uint64_t>(std::count(data_begin_, pos_, '\n'))
+                       : range.first_line();
     return Status::Ok();
   }
 

@@ -4,9 +4,11 @@
 // would. Batch ranges are byte offsets in the file.
 #include "common/connectors/fixed_width/fixed_width_source.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "common/connectors/fixed_width/fixed_width_layout.h"
 #include "common/connectors/text/text_decoder.h"
@@ -105,9 +107,24 @@ class FixedWidthSource : public Source {
                                      " is not the start of a line of " + spec_.path);
     }
     in_.clear();
+    line_ = offset == 0 ? 1 : range.first_line();
+    if (offset != 0 && line_ == 0) {
+      // A stream leased again: the line of `offset` is counted.
+      line_ = 1;
+      in_.seekg(0);
+      std::vector<char> chunk(1 << 16);
+      for (uint64_t left = offset; left > 0 && in_;) {
+        const auto n = static_cast<std::streamsize>(std::min<uint64_t>(left, chunk.size()));
+        in_.read(chunk.data(), n);
+        line_ += static_cast<uint64_t>(
+            std::count(chunk.data(), chunk.data() + in_.gcount(), static_cast<char>(line_end_)));
+        left -= static_cast<uint64_t>(in_.gcount());
+        if (in_.gcount() == 0) break;
+      }
+      in_.clear();
+    }
     in_.seekg(static_cast<std::streamoff>(offset));
     offset_ = offset;
-    line_ = offset == 0 ? 1 : range.first_line();
     return Status::Ok();
   }
 

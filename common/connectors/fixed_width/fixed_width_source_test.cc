@@ -137,6 +137,16 @@ TEST_F(FixedWidthSourceTest, SeekRereadsABatch) {
   EXPECT_EQ(again.records[0].key, "0002");
   EXPECT_EQ(again.records[0].line, 2u);
   EXPECT_EQ(again.range.end_offset(), second.range.end_offset());
+  // A stream leased again knows only the offset (first_line 0): the line
+  // of the offset is counted.
+  v1::BatchRange offset_only;
+  offset_only.set_begin_offset(second.range.begin_offset());
+  ASSERT_TRUE((*src)->Seek(offset_only).ok());
+  RecordBatch counted;
+  ASSERT_TRUE(*(*src)->Next(2, &counted, &rejects));
+  ASSERT_EQ(counted.records.size(), 2u);
+  EXPECT_EQ(counted.records[0].line, 2u);
+  EXPECT_EQ(counted.records[1].line, 3u);
   v1::BatchRange middle;
   middle.set_begin_offset(3);
   EXPECT_FALSE((*src)->Seek(middle).ok());
