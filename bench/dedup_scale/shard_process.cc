@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -159,6 +161,20 @@ uint64_t PeakRssKb() {
   return 0;
 }
 
+// With SLUICE_BENCH_RSS set, each shard prints its RSS and peak around
+// every command but ingest (stderr): where in the resolve memory goes.
+void TraceRss(const char* when, const std::string& command) {
+  if (std::getenv("SLUICE_BENCH_RSS") == nullptr || command == "ingest") return;
+  std::ifstream status("/proc/self/status");
+  std::string line, rss, peak;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) rss = line.substr(6);
+    if (line.rfind("VmHWM:", 0) == 0) peak = line.substr(6);
+  }
+  std::fprintf(stderr, "[shard pid %d] %s %s: rss%s, peak%s\n", static_cast<int>(getpid()), when,
+               command.c_str(), rss.c_str(), peak.c_str());
+}
+
 // One command of the child's loop.
 Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
   const std::string& what = cmd.at(0);
@@ -237,7 +253,9 @@ Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
       (void)Send(fd, {"OK", std::to_string(PeakRssKb()), std::to_string(cpu)});
       _exit(0);
     }
+    TraceRss("before", (*cmd)[0]);
     Result<Parts> reply = shard.ok() ? Serve(**shard, *cmd) : Result<Parts>(shard.status());
+    TraceRss("after", (*cmd)[0]);
     Status st = reply.ok() ? Send(fd, *reply) : Send(fd, {"ERR", reply.status().ToString()});
     if (!st.ok()) _exit(1);
   }
