@@ -356,14 +356,21 @@ int Main(int argc, char** argv) {
     return 2;
   }
   uint64_t n = 1000000, seed = 20261121;
-  uint32_t shard_count = 1;  // --shards N: N dedup shards, one thread each (docs/dedup.md)
+  // --shards N (or a list, "2,4"): 1 shard, then N shards, each shard its
+  // own process, on the same records (docs/dedup.md#scale-out).
+  std::vector<uint32_t> counts = {1};
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--records") n = std::stoull(argv[i + 1]);
     if (flag == "--seed") seed = std::stoull(argv[i + 1]);
-    if (flag == "--shards") shard_count = static_cast<uint32_t>(std::stoul(argv[i + 1]));
+    if (flag == "--shards") {
+      std::stringstream list(argv[i + 1]);
+      for (std::string item; std::getline(list, item, ',');) {
+        const uint32_t k = static_cast<uint32_t>(std::stoul(item));
+        if (k > 1) counts.push_back(k);
+      }
+    }
   }
-  if (shard_count == 0) shard_count = 1;
   std::ifstream in(argv[1]);
   std::stringstream text;
   text << in.rdbuf();
@@ -384,8 +391,7 @@ int Main(int argc, char** argv) {
   // (with --shards N > 1) N shards, on the same records in one invocation.
   std::vector<std::string> logs;
   std::vector<std::vector<ShardProcess>> runs;
-  for (uint32_t count :
-       shard_count == 1 ? std::vector<uint32_t>{1} : std::vector<uint32_t>{1, shard_count}) {
+  for (uint32_t count : counts) {
     std::vector<ShardProcess>& procs = runs.emplace_back();
     for (uint32_t k = 0; k < count; ++k) {
       logs.push_back((std::filesystem::temp_directory_path() /
@@ -467,7 +473,7 @@ int Main(int argc, char** argv) {
 
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
-  std::string json;
+  std::string json, ratio_json;
   for (const RunFigures& f : figures) {
     const ShardOutcome& st = f.outcome;
     // Pairwise precision and recall over merged clusters.
@@ -539,12 +545,12 @@ int Main(int argc, char** argv) {
                   compare_per_cpu_s, (unsigned long long)st.merged_records,
                   (unsigned long long)st.review_records, precision, recall, double(most) / n,
                   (unsigned long long)f.fetched);
-    json = part;
+    json += std::string(json.empty() ? "" : ", ") + "{" + part + "}";
   }
   std::printf("load average at the end: %.2f %.2f %.2f (2 cores, shared)\n", load[0], load[1],
               load[2]);
-  if (figures.size() == 2) {
-    const RunFigures &one = figures[0], &many = figures[1];
+  for (size_t i = 1; i < figures.size(); ++i) {
+    const RunFigures &one = figures[0], &many = figures[i];
     const double wall = many.resolve_s / one.resolve_s;
     const double cpu = many.WholeCpu() / one.WholeCpu();
     const double rss = double(many.PeakRssKb()) / one.PeakRssKb();
@@ -561,16 +567,15 @@ int Main(int argc, char** argv) {
     }
     char ratios[256];
     std::snprintf(ratios, sizeof ratios,
-                  ", \"single_resolve_s\": %.3f, \"single_whole_cpu_s\": %.3f, "
-                  "\"single_peak_rss_mib\": %.1f, \"resolve_ratio\": %.3f, \"cpu_ratio\": %.3f, "
-                  "\"rss_ratio\": %.3f",
-                  one.resolve_s, one.WholeCpu(), one.PeakRssKb() / 1024.0, wall, cpu, rss);
-    json += ratios;
+                  ", \"ratios_%u\": {\"resolve\": %.3f, \"cpu\": %.3f, \"rss\": %.3f}", many.shards,
+                  wall, cpu, rss);
+    ratio_json += ratios;
   }
   std::printf(
-      "{\"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, \"load1\": %.2f, %s}\n",
+      "{\"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, \"load1\": %.2f, "
+      "\"runs\": [%s]%s}\n",
       (unsigned long long)n, (unsigned long long)duplicates, (unsigned long long)true_pairs,
-      load[0], json.c_str());
+      load[0], json.c_str(), ratio_json.c_str());
   return 0;
 }
 
