@@ -190,7 +190,10 @@ Row Drift(const Individual& p, System system, SplitMix64& rng) {
     r.last = Ascii(r.last);
   }
   if (system == kSfa && rng.Percent(70)) r.last = Upper(r.last);
-  if (rng.Percent(6)) r.first = r.first.substr(0, 1) + ".";
+  if (rng.Percent(6)) {  // the initial: its first character, whole
+    const unsigned char lead = static_cast<unsigned char>(r.first[0]);
+    r.first = r.first.substr(0, lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4) + ".";
+  }
   if (rng.Percent(3)) std::swap(r.first, r.last);
   r.postcode = p.postcode;
   r.city = p.city;

@@ -75,6 +75,24 @@ TEST_F(ConsolidationTest, SameSeedSameBytesOtherSeedOtherBytes) {
   }
 }
 
+// Initials and typos never cut a multi-byte character.
+TEST_F(ConsolidationTest, EveryFileIsValidUtf8) {
+  ConsolidationCounts c;
+  ASSERT_TRUE(WriteConsolidation({(dir_ / "a").string(), 5000, 1}, &c).ok());
+  for (const char* f : {"crm.csv", "erp.jsonl"}) {
+    const std::string text = ReadFile(dir_ / "a" / f);
+    for (size_t i = 0; i < text.size();) {
+      const unsigned char lead = static_cast<unsigned char>(text[i]);
+      const size_t len = lead < 0x80 ? 1 : lead >= 0xC2 && lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+      ASSERT_TRUE(lead < 0x80 || (lead >= 0xC2 && lead < 0xF5)) << f << " at byte " << i;
+      for (size_t k = 1; k < len; ++k) {
+        ASSERT_EQ(static_cast<unsigned char>(text.at(i + k)) & 0xC0, 0x80) << f << " at " << i;
+      }
+      i += len;
+    }
+  }
+}
+
 TEST_F(ConsolidationTest, RefusesAnEmptyPopulation) {
   ConsolidationCounts c;
   EXPECT_EQ(WriteConsolidation({(dir_ / "a").string(), 0, 1}, &c).code(),
