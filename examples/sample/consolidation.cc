@@ -253,19 +253,6 @@ std::string DateText(const Row& r, System system) {
   return iso;
 }
 
-void AppendCsv(std::string_view v, std::string* out) {
-  if (v.find_first_of(",\"\n\r") == std::string_view::npos) {
-    out->append(v);
-    return;
-  }
-  out->push_back('"');
-  for (char c : v) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
 void AppendJson(std::string_view name, const std::string& v, bool null, std::string* out) {
   out->append(out->back() == '{' ? "\"" : ",\"");
   out->append(name);
@@ -323,14 +310,14 @@ class Writers {
     switch (system) {
       case kCrm:
         for (const std::string* v : {&key, &r.first, &r.last}) {
-          AppendCsv(*v, &line_);
+          AppendCsvField(*v, &line_);
           line_.push_back(',');
         }
         if (!r.birth_missing) line_ += DateText(r, kCrm);
         for (const std::string* v :
              {&r.nid, &r.phone, &r.email, &r.postcode, &r.city, &r.specialty}) {
           line_.push_back(',');
-          AppendCsv(*v, &line_);
+          AppendCsvField(*v, &line_);
         }
         line_.push_back(',');
         line_ += IsoTimestamp(r.updated);
