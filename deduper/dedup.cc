@@ -11,7 +11,6 @@
 #include "deduper/dedup_internal.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
-#include "deduper/shard_route.h"
 #include "deduper/survivorship.h"
 
 namespace sluice {
