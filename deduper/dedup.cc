@@ -11,7 +11,6 @@
 #include "deduper/dedup_internal.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
-#include "deduper/shard_route.h"
 #include "deduper/survivorship.h"
 
 namespace sluice {
@@ -277,6 +276,37 @@ class LoggedDedupShard : public DedupShard {
     ++generation_;
   }
 
+  // Frees what the matcher built for rounds 1-3 (blocking keys, blocks,
+  // folded rows, pair codes); the next Prepare builds a new one.
+  void ReleaseRounds() {
+    matcher_.reset();
+    compared_ = false;
+  }
+
+  // Round 4 needs a shard's home records only: the members of the clusters
+  // it owns that live elsewhere are served by their home shards
+  // (MembersFor serves them all), so the copies the router sent here for
+  // blocking (guests) are let go before round 4 gathers its universe. The
+  // log keeps them: a later Resolve reloads.
+  void DropGuests(const ShardMap& shards) {
+    if (shards.single() || records_.empty()) return;
+    size_t kept = 0;
+    for (size_t i = 0; i < records_.size(); ++i) {
+      if (shards.HomeOf(records_[i].source, records_[i].key) != shards.self()) continue;
+      if (kept != i) {
+        records_[kept] = std::move(records_[i]);
+        origins_[kept] = origins_[i];
+      }
+      ++kept;
+    }
+    records_.resize(kept);
+    records_.shrink_to_fit();
+    origins_.resize(kept);
+    origins_.shrink_to_fit();
+    ++generation_;
+    handed_over_ = true;  // any later round reads the whole log again first
+  }
+
   std::string entity_;
   std::optional<DedupSpec> spec_;  // none: nothing merges
   std::unique_ptr<ShardLog> log_;
@@ -328,10 +358,15 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   compared_ = false;
   std::vector<MatchEdge> edges;
   // Repeats take no part in matching, as on N shards.
-  if (matcher_) edges = matcher_->Match(*schema_, records_, Repeats());
+  MatchStats stats;
+  if (matcher_) {
+    edges = matcher_->Match(*schema_, records_, Repeats());
+    stats = matcher_->stats();
+  }
+  ReleaseRounds();  // the blocks, rows and pair codes: clustering needs the edges only
   SLUICE_ASSIGN_OR_RETURN(
       out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
-  if (matcher_) out.stats = matcher_->stats();
+  if (spec_) out.stats = std::move(stats);
   out.stream_batches = {out.batches.size()};
   records_ = {};
   origins_ = {};
@@ -458,13 +493,11 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
     members.push_back(r);
     owners.push_back(owner);
   }
-  // Those the owner holds itself were routed to it: it takes its own copy.
-  SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
-                          ShardRouter::ForSpec(spec_ ? &*spec_ : nullptr, *schema_, shards));
-  const std::vector<std::vector<uint32_t>> routes = router.Route(members);
+  // Every one, even when the router also sent the owner a copy: owners
+  // drop their guest copies before round 4 (ResolveWith), so that a shard's
+  // round-4 memory is its home records and its clusters, not every record
+  // its blocks drew in.
   for (uint32_t m = 0; m < members.size(); ++m) {
-    const std::vector<uint32_t>& held = routes[owners[m]];
-    if (std::binary_search(held.begin(), held.end(), m)) continue;
     RecordBatch& b = out[owners[m]];
     b.schema = *schema_;
     b.records.push_back(std::move(members[m]));
@@ -487,6 +520,12 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
         outputs, dedup_internal::StreamOutputs(shards, spec_ ? &*spec_ : nullptr, blocks, edges));
   }
   Resolution out;
+  // What rounds 2 and 3 built is not needed any more: its stats are kept,
+  // the rest released before the records of round 4 are gathered.
+  std::optional<MatchStats> stats;
+  if (matcher_ && compared_) stats = matcher_->stats();
+  ReleaseRounds();
+  DropGuests(shards);
   if (!records_.empty()) {
     const dedup_internal::RoutedInput in{
         entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
@@ -494,7 +533,7 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
     SLUICE_ASSIGN_OR_RETURN(
         out, dedup_internal::ResolveRouted(in, edges, fetch, id_template, batch_size));
     // A shard rebuilding its resolution after a restart compared nothing.
-    if (matcher_ && compared_) out.stats = matcher_->stats();
+    if (stats) out.stats = std::move(*stats);
     compared_ = false;
     records_ = {};
     origins_ = {};

@@ -84,8 +84,9 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
       homes.insert(home);
     }
   }
-  // Their home shards serve the ones whose first occurrence was not routed
-  // here; any other is the first of this shard's copies (canonical order).
+  // Their home shards serve them all (MembersFor); a copy of one still held
+  // here (none once ResolveWith has dropped the guests) is the first of this
+  // shard's copies (canonical order).
   std::map<SourceKey, Record> fetched;
   for (uint32_t p : homes) {
     Result<std::vector<Record>> got = fetch(p);

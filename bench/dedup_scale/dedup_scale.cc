@@ -8,8 +8,13 @@
 // the bands and pairwise precision/recall; the last stdout line is one JSON
 // object. Records are generated in memory and ingested into a dedup shard
 // (its log under $TMPDIR), then resolved once.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,12 +25,17 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/dedup_scale/shard_process.h"
 #include "common/plan/plan.h"
 #include "deduper/dedup.h"
 #include "deduper/shard_route.h"
 
 namespace sluice {
 namespace {
+
+using bench::ShardOutcome;
+using bench::ShardProcess;
+using bench::ShardUsage;
 
 const char* kFirst[] = {
     "Jean",     "José",     "Zoé",      "François", "Hélène",  "Jürgen",   "Łukasz",   "Anna",
@@ -159,88 +169,183 @@ class Generator {
 
 Value Text(const std::string& s) { return s.empty() ? Value::Null() : Value::Str(s); }
 
-// The four resolve rounds of N shards (docs/dedup.md#scale-out), each
-// shard on its own thread, relayed here as the coordinator relays them (the
-// members of clusters that span shards handed over in memory instead of
-// over the member sockets); the shards' resolutions combined (their stats
-// summed, the comparison pass timed by its slowest shard).
-Result<Resolution> ResolveOnShards(std::vector<std::unique_ptr<DedupShard>>& shards,
-                                   const v1::BatchId& id, size_t batch_size, uint64_t* fetched) {
-  const uint32_t n = static_cast<uint32_t>(shards.size());
-  std::vector<Status> errors(n);
-  std::string rounds;  // wall time of each round, printed for where the time goes
-  auto each = [&](auto fn) {
-    const auto begin = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    for (uint32_t k = 0; k < n; ++k) threads.emplace_back([&, k] { errors[k] = fn(k); });
-    for (auto& t : threads) t.join();
-    char took[32];
-    std::snprintf(took, sizeof took, "%s%.2f s", rounds.empty() ? "" : ", ",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
-    rounds += took;
-    for (const Status& st : errors) {
-      if (!st.ok()) return st;
-    }
-    return Status::Ok();
-  };
-  std::vector<v1::DedupBlocks> blocks(n);
-  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    SLUICE_ASSIGN_OR_RETURN(blocks[k], shards[k]->SummarizeBlocks(ShardMap(n, k)));
-    return Status::Ok();
-  }));
-  std::vector<v1::DedupPatterns> patterns(n);
-  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    SLUICE_ASSIGN_OR_RETURN(patterns[k], shards[k]->ComparePairs(ShardMap(n, k), blocks));
-    return Status::Ok();
-  }));
-  std::vector<v1::DedupEdges> edges(n);
-  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    SLUICE_ASSIGN_OR_RETURN(edges[k], shards[k]->DecidePairs(ShardMap(n, k), blocks, patterns));
-    return Status::Ok();
-  }));
-  v1::DedupEdges all;
-  for (const auto& e : edges) all.mutable_edges()->MergeFrom(e.edges());
-  std::vector<std::map<uint32_t, RecordBatch>> serve(n);
-  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    SLUICE_ASSIGN_OR_RETURN(serve[k], shards[k]->MembersFor(ShardMap(n, k), all));
-    return Status::Ok();
-  }));
-  for (const auto& by_shard : serve) {
-    for (const auto& [to, batch] : by_shard) *fetched += batch.records.size();
-  }
-  std::vector<Resolution> parts(n);
-  SLUICE_RETURN_IF_ERROR(each([&](uint32_t k) {
-    v1::BatchId shard_id = id;
-    shard_id.set_source("dedup/" + std::to_string(k));
-    auto fetch = [&, k](uint32_t peer) -> Result<std::vector<Record>> {
-      auto it = serve[peer].find(k);
-      return it == serve[peer].end() ? std::vector<Record>{} : it->second.records;
-    };
-    SLUICE_ASSIGN_OR_RETURN(
-        parts[k], shards[k]->ResolveWith(ShardMap(n, k), blocks, all, fetch, shard_id, batch_size));
-    return Status::Ok();
-  }));
-  std::printf("rounds (summaries, patterns, edges, members to serve, resolve): %s\n",
-              rounds.c_str());
-  Resolution out;
-  for (Resolution& p : parts) {
-    for (auto& b : p.batches) out.batches.push_back(std::move(b));
-    for (auto& f : p.fates) out.fates.push_back(std::move(f));
-    MatchStats& st = out.stats;
-    st.comparisons += p.stats.comparisons;
-    st.merge += p.stats.merge;
-    st.review += p.stats.review;
-    st.distinct += p.stats.distinct;
-    st.compare_seconds = std::max(st.compare_seconds, p.stats.compare_seconds);
-    st.compare_cpu_seconds += p.stats.compare_cpu_seconds;
-    for (auto& note : p.stats.notes) {
-      if (std::find(st.notes.begin(), st.notes.end(), note) == st.notes.end()) {
-        st.notes.push_back(note);
-      }
-    }
-    out.in += p.in;
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+double Since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Sends to every shard, then takes every answer: the shards work at once.
+template <typename Out, typename SendFn, typename ReceiveFn>
+Result<std::vector<Out>> OnEach(std::vector<ShardProcess>& procs, SendFn send, ReceiveFn receive) {
+  for (uint32_t k = 0; k < procs.size(); ++k) SLUICE_RETURN_IF_ERROR(send(k));
+  std::vector<Out> out;
+  for (uint32_t k = 0; k < procs.size(); ++k) {
+    SLUICE_ASSIGN_OR_RETURN(Out o, receive(k));
+    out.push_back(std::move(o));
   }
   return out;
+}
+
+// What one set of shards (one process each) did with the records.
+struct RunFigures {
+  uint32_t shards = 0;
+  double ingest_s = 0, resolve_s = 0;
+  std::string rounds;          // the wall time of each round, N > 1
+  std::vector<uint64_t> held;  // records routed to each shard
+  std::vector<ShardUsage> usage;
+  double relay_cpu_s = 0;  // the bench's own CPU time while routing and relaying
+  uint64_t fetched = 0;    // members handed between shards in round 4
+  ShardOutcome outcome;    // summed over the shards
+  double WholeCpu() const {
+    double cpu = relay_cpu_s;
+    for (const ShardUsage& u : usage) cpu += u.cpu_seconds;
+    return cpu;
+  }
+  uint64_t PeakRssKb() const {
+    uint64_t most = 0;
+    for (const ShardUsage& u : usage) most = std::max(most, u.peak_rss_kb);
+    return most;
+  }
+};
+
+// The four resolve rounds of N shards (docs/dedup.md#scale-out), relayed
+// here as the coordinator relays them; the members of clusters that span
+// shards are handed over as the member exchange does, serialized.
+Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures* fig) {
+  const uint32_t n = static_cast<uint32_t>(procs.size());
+  auto timed = [&](auto begin) {
+    char took[32];
+    std::snprintf(took, sizeof took, "%s%.2f s", fig->rounds.empty() ? "" : ", ", Since(begin));
+    fig->rounds += took;
+  };
+  auto t = std::chrono::steady_clock::now();
+  SLUICE_ASSIGN_OR_RETURN(
+      auto blocks, OnEach<v1::DedupBlocks>(
+                       procs, [&](uint32_t k) { return procs[k].SendSummarize(ShardMap(n, k)); },
+                       [&](uint32_t k) { return procs[k].ReceiveBlocks(); }));
+  timed(t);
+  t = std::chrono::steady_clock::now();
+  SLUICE_ASSIGN_OR_RETURN(
+      auto patterns,
+      OnEach<v1::DedupPatterns>(
+          procs, [&](uint32_t k) { return procs[k].SendCompare(ShardMap(n, k), blocks); },
+          [&](uint32_t k) { return procs[k].ReceivePatterns(); }));
+  timed(t);
+  t = std::chrono::steady_clock::now();
+  SLUICE_ASSIGN_OR_RETURN(
+      auto edges,
+      OnEach<v1::DedupEdges>(
+          procs, [&](uint32_t k) { return procs[k].SendDecide(ShardMap(n, k), blocks, patterns); },
+          [&](uint32_t k) { return procs[k].ReceiveEdges(); }));
+  timed(t);
+  v1::DedupEdges all;
+  for (const auto& e : edges) all.mutable_edges()->MergeFrom(e.edges());
+  t = std::chrono::steady_clock::now();
+  SLUICE_ASSIGN_OR_RETURN(
+      auto serve,
+      (OnEach<std::map<uint32_t, std::string>>(
+          procs, [&](uint32_t k) { return procs[k].SendMembersFor(ShardMap(n, k), all); },
+          [&](uint32_t k) { return procs[k].ReceiveMembers(); })));
+  timed(t);
+  std::vector<std::map<uint32_t, std::string>> to(n);  // per shard: from peer -> batch
+  for (uint32_t from = 0; from < n; ++from) {
+    for (auto& [k, batch] : serve[from]) {
+      v1::RecordBatch wire;
+      if (wire.ParseFromString(batch)) fig->fetched += wire.content_hashes_size();
+      to[k][from] = std::move(batch);
+    }
+  }
+  t = std::chrono::steady_clock::now();
+  SLUICE_ASSIGN_OR_RETURN(
+      auto parts,
+      OnEach<ShardOutcome>(
+          procs,
+          [&](uint32_t k) { return procs[k].SendResolveWith(ShardMap(n, k), blocks, all, to[k]); },
+          [&](uint32_t k) { return procs[k].ReceiveOutcome(); }));
+  timed(t);
+  ShardOutcome out;
+  for (ShardOutcome& p : parts) {
+    out.in += p.in;
+    out.comparisons += p.comparisons;
+    out.merge += p.merge;
+    out.review += p.review;
+    out.distinct += p.distinct;
+    out.merged_records += p.merged_records;
+    out.review_records += p.review_records;
+    out.compare_seconds = std::max(out.compare_seconds, p.compare_seconds);
+    out.compare_cpu_seconds += p.compare_cpu_seconds;
+    for (auto& note : p.notes) {
+      if (std::find(out.notes.begin(), out.notes.end(), note) == out.notes.end()) {
+        out.notes.push_back(note);
+      }
+    }
+    for (auto& c : p.clusters) out.clusters.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Routes every batch to `procs` as the transformer routes a run's batches
+// (each record to its home and to the owner of each of its blocking keys),
+// in batches of 4096 (the shard log is synced per batch), then resolves.
+Result<RunFigures> RunOn(std::vector<ShardProcess>& procs, const Plan& plan,
+                         const std::vector<RecordBatch>& batches) {
+  RunFigures fig;
+  const uint32_t n = static_cast<uint32_t>(procs.size());
+  fig.shards = n;
+  fig.held.assign(n, 0);
+  const double cpu_start = CpuSeconds();
+  SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
+                          ShardRouter::Create(plan, "hcp", batches[0].schema, ShardMap(n, 0)));
+  const auto ingest_start = std::chrono::steady_clock::now();
+  uint64_t seq = 0;
+  for (const RecordBatch& b : batches) {
+    for (size_t off = 0; off < b.records.size(); off += 4096) {
+      const size_t end = std::min(b.records.size(), off + 4096);
+      const std::vector<Record> whole(b.records.begin() + off, b.records.begin() + end);
+      const std::vector<std::vector<uint32_t>> routes = router.Route(whole);
+      v1::BatchId id = b.id;
+      id.set_sequence(seq++);
+      SLUICE_RETURN_IF_ERROR(OnEach<bool>(
+                                 procs,
+                                 [&](uint32_t k) {
+                                   RecordBatch part;
+                                   part.schema = b.schema;
+                                   part.id = id;
+                                   for (uint32_t i : routes[k]) {
+                                     part.records.push_back(whole[i]);
+                                     part.positions.push_back(i);
+                                   }
+                                   fig.held[k] += part.records.size();
+                                   return procs[k].SendIngest(part);
+                                 },
+                                 [&](uint32_t k) -> Result<bool> {
+                                   SLUICE_RETURN_IF_ERROR(procs[k].ReceiveAck());
+                                   return true;
+                                 })
+                                 .status());
+    }
+  }
+  fig.ingest_s = Since(ingest_start);
+  const auto start = std::chrono::steady_clock::now();
+  if (n == 1) {
+    SLUICE_RETURN_IF_ERROR(procs[0].SendResolve());
+    SLUICE_ASSIGN_OR_RETURN(fig.outcome, procs[0].ReceiveOutcome());
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(fig.outcome, ResolveRounds(procs, &fig));
+  }
+  fig.resolve_s = Since(start);
+  fig.relay_cpu_s = CpuSeconds() - cpu_start;
+  for (ShardProcess& p : procs) {
+    SLUICE_ASSIGN_OR_RETURN(ShardUsage u, p.Finish());
+    fig.usage.push_back(u);
+  }
+  return fig;
 }
 
 int Main(int argc, char** argv) {
@@ -251,14 +356,21 @@ int Main(int argc, char** argv) {
     return 2;
   }
   uint64_t n = 1000000, seed = 20261121;
-  uint32_t shard_count = 1;  // --shards N: N dedup shards, one thread each (docs/dedup.md)
+  // --shards N (or a list, "2,4"): 1 shard, then N shards, each shard its
+  // own process, on the same records (docs/dedup.md#scale-out).
+  std::vector<uint32_t> counts = {1};
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--records") n = std::stoull(argv[i + 1]);
     if (flag == "--seed") seed = std::stoull(argv[i + 1]);
-    if (flag == "--shards") shard_count = static_cast<uint32_t>(std::stoul(argv[i + 1]));
+    if (flag == "--shards") {
+      std::stringstream list(argv[i + 1]);
+      for (std::string item; std::getline(list, item, ',');) {
+        const uint32_t k = static_cast<uint32_t>(std::stoul(item));
+        if (k > 1) counts.push_back(k);
+      }
+    }
   }
-  if (shard_count == 0) shard_count = 1;
   std::ifstream in(argv[1]);
   std::stringstream text;
   text << in.rdbuf();
@@ -274,6 +386,28 @@ int Main(int argc, char** argv) {
   if (entity == nullptr) return 2;
   const Schema schema = entity->ToSchema();
 
+  // The shard processes are forked first, while this process is small: a
+  // child's peak RSS starts at its parent's at fork time. One shard, then
+  // (with --shards N > 1) N shards, on the same records in one invocation.
+  std::vector<std::string> logs;
+  std::vector<std::vector<ShardProcess>> runs;
+  for (uint32_t count : counts) {
+    std::vector<ShardProcess>& procs = runs.emplace_back();
+    for (uint32_t k = 0; k < count; ++k) {
+      logs.push_back((std::filesystem::temp_directory_path() /
+                      ("sluice-dedup-scale-" + std::to_string(getpid()) + "-" +
+                       std::to_string(count) + "-" + std::to_string(k) + ".log"))
+                         .string());
+      std::filesystem::remove(logs.back());
+      auto proc = ShardProcess::Spawn(plan, "hcp", logs.back());
+      if (!proc.ok()) {
+        std::fprintf(stderr, "%s\n", proc.status().ToString().c_str());
+        return 1;
+      }
+      procs.push_back(*proc);
+    }
+  }
+
   // Generate: ~91% originals, ~9% duplicates of a random earlier original
   // (10% of the originals' count), spread over the three sources.
   const auto gen_start = std::chrono::steady_clock::now();
@@ -281,7 +415,6 @@ int Main(int argc, char** argv) {
   const uint64_t originals = n * 10 / 11;
   std::vector<Person> people;
   people.reserve(originals);
-  std::vector<uint64_t> truth;  // entity of each record, in batch order
   std::vector<RecordBatch> batches(3);
   for (int s = 0; s < 3; ++s) {
     batches[s].schema = schema;
@@ -312,6 +445,7 @@ int Main(int argc, char** argv) {
     const uint64_t id = gen.U(people.size());
     add(gen.Drift(people[id]), id, static_cast<int>(gen.U(3)));
   }
+  people = {};
   std::map<uint64_t, uint64_t> sizes;
   for (const auto& [k, id] : entity_of) ++sizes[id];
   uint64_t true_pairs = 0, duplicates = 0;
@@ -320,161 +454,128 @@ int Main(int argc, char** argv) {
     duplicates += c - 1;
   }
   for (auto& b : batches) b.RehashAll();
-  const double gen_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - gen_start).count();
+  const double gen_s = Since(gen_start);
+  std::printf("records %llu (%llu duplicates, %llu true pairs), generated in %.1f s\n",
+              (unsigned long long)n, (unsigned long long)duplicates, (unsigned long long)true_pairs,
+              gen_s);
 
-  // One shard log per shard; each batch is routed by key as the
-  // transformer routes it in a run (deduper/shard_route.h).
-  std::vector<std::string> logs;
-  std::vector<std::unique_ptr<DedupShard>> shards;
-  for (uint32_t k = 0; k < shard_count; ++k) {
-    logs.push_back(
-        (std::filesystem::temp_directory_path() /
-         ("sluice-dedup-scale-" + std::to_string(getpid()) + "-" + std::to_string(k) + ".log"))
-            .string());
-    std::filesystem::remove(logs.back());
-    auto shard = DedupShard::Create(plan, "hcp", logs.back());
-    if (!shard.ok()) {
-      std::fprintf(stderr, "%s\n", shard.status().ToString().c_str());
+  std::vector<RunFigures> figures;
+  for (std::vector<ShardProcess>& procs : runs) {
+    Result<RunFigures> fig = RunOn(procs, plan, batches);
+    if (!fig.ok()) {
+      std::fprintf(stderr, "%s\n", fig.status().ToString().c_str());
+      for (const std::string& log : logs) std::filesystem::remove(log);
       return 1;
     }
-    shards.push_back(std::move(*shard));
+    figures.push_back(std::move(*fig));
   }
-  auto router = ShardRouter::Create(plan, "hcp", batches[0].schema, ShardMap(shard_count, 0));
-  if (!router.ok()) {
-    std::fprintf(stderr, "%s\n", router.status().ToString().c_str());
-    return 1;
-  }
-  // Ingest in batches of 4096 like a run (the log is synced per batch),
-  // the shards in parallel as the processes of a run are.
-  const auto ingest_start = std::chrono::steady_clock::now();
-  std::vector<uint64_t> held(shard_count, 0);
-  uint64_t seq = 0;
-  for (auto& b : batches) {
-    for (size_t off = 0; off < b.records.size(); off += 4096) {
-      RecordBatch whole;
-      whole.schema = b.schema;
-      whole.id = b.id;
-      whole.id.set_sequence(seq++);
-      const size_t end = std::min(b.records.size(), off + 4096);
-      whole.records.assign(b.records.begin() + off, b.records.begin() + end);
-      std::vector<std::vector<uint32_t>> routes = router->Route(whole.records);
-      std::vector<Status> errors(shard_count);
-      std::vector<std::thread> threads;
-      for (uint32_t k = 0; k < shard_count; ++k) {
-        threads.emplace_back([&, k] {
-          RecordBatch part;
-          part.schema = whole.schema;
-          part.id = whole.id;
-          for (uint32_t i : routes[k]) {
-            part.records.push_back(whole.records[i]);
-            part.positions.push_back(i);
-          }
-          held[k] += part.records.size();
-          errors[k] = shards[k]->Ingest(part).status();
-        });
-      }
-      for (auto& t : threads) t.join();
-      for (const Status& st : errors) {
-        if (!st.ok()) {
-          std::fprintf(stderr, "%s\n", st.ToString().c_str());
-          return 1;
-        }
-      }
-    }
-    b.records = {};
-  }
-  const double ingest_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - ingest_start).count();
-  v1::BatchId id;
-  id.set_run_id("scale");
-  id.set_entity("hcp");
-  id.set_source("dedup/0");
-  uint64_t fetched = 0;  // members handed between shards in round 4
-  const auto start = std::chrono::steady_clock::now();
-  Result<Resolution> res =
-      shard_count == 1 ? shards[0]->Resolve(id, 4096) : ResolveOnShards(shards, id, 4096, &fetched);
-  const double resolve_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (const std::string& log : logs) std::filesystem::remove(log);
-  if (!res.ok()) {
-    std::fprintf(stderr, "%s\n", res.status().ToString().c_str());
-    return 1;
-  }
 
-  // Pairwise precision and recall over merged clusters.
-  uint64_t predicted = 0, correct = 0, review = 0, merged = 0;
-  for (const RecordBatch& b : res->batches) {
-    for (const Record& r : b.records) {
-      if (r.merged.empty()) continue;
+  double load[3] = {0, 0, 0};
+  getloadavg(load, 3);
+  std::string json, ratio_json;
+  for (const RunFigures& f : figures) {
+    const ShardOutcome& st = f.outcome;
+    // Pairwise precision and recall over merged clusters.
+    uint64_t predicted = 0, correct = 0;
+    for (const std::vector<std::string>& names : st.clusters) {
       std::map<uint64_t, uint64_t> count;
-      ++count[entity_of.at(r.source + ":" + r.key)];
-      for (const SourceKey& m : r.merged) ++count[entity_of.at(m.source + ":" + m.key)];
-      const uint64_t size = r.merged.size() + 1;
+      for (const std::string& name : names) ++count[entity_of.at(name)];
+      const uint64_t size = names.size();
       predicted += size * (size - 1) / 2;
       for (const auto& [e, c] : count) correct += c * (c - 1) / 2;
     }
+    const double precision = predicted ? double(correct) / predicted : 1.0;
+    const double recall = true_pairs ? double(correct) / true_pairs : 1.0;
+    const double compare_per_s = st.compare_seconds > 0 ? st.comparisons / st.compare_seconds : 0;
+    // The same per second of the pass's CPU time: on this shared machine the
+    // wall time also counts the time other processes held the core.
+    const double compare_per_cpu_s =
+        st.compare_cpu_seconds > 0 ? st.comparisons / st.compare_cpu_seconds : 0;
+    if (f.shards == 1) {
+      for (const std::string& note : st.notes) std::printf("%s\n", note.c_str());
+    }
+    std::printf("== %u shard(s), one process each\n", f.shards);
+    if (!f.rounds.empty()) {
+      std::printf("rounds (summaries, patterns, edges, members to serve, resolve): %s\n",
+                  f.rounds.c_str());
+    }
+    std::printf(
+        "ingest (routed, shard log fsync per batch) %.2f s; resolve %.2f s: %llu candidate "
+        "pairs compared in %.2f s (%.0f pairs/s/core; %.0f pairs per CPU second)\n",
+        f.ingest_s, f.resolve_s, (unsigned long long)st.comparisons, st.compare_seconds,
+        compare_per_s, compare_per_cpu_s);
+    std::printf(
+        "bands: merge %llu, review %llu, distinct %llu pairs; %llu records merged, %llu held "
+        "for review\n",
+        (unsigned long long)st.merge, (unsigned long long)st.review,
+        (unsigned long long)st.distinct, (unsigned long long)st.merged_records,
+        (unsigned long long)st.review_records);
+    std::printf("pairwise precision %.4f recall %.4f (predicted %llu, correct %llu)\n", precision,
+                recall, (unsigned long long)predicted, (unsigned long long)correct);
+    std::string shares, rss, cpu;
+    uint64_t most = 0;
+    double shard_cpu = 0;
+    for (uint32_t k = 0; k < f.shards; ++k) {
+      most = std::max(most, f.held[k]);
+      shares += (k ? ", " : "") + std::to_string(f.held[k]);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s%.0f", k ? ", " : "", f.usage[k].peak_rss_kb / 1024.0);
+      rss += buf;
+      std::snprintf(buf, sizeof buf, "%s%.2f", k ? ", " : "", f.usage[k].cpu_seconds);
+      cpu += buf;
+      shard_cpu += f.usage[k].cpu_seconds;
+    }
+    std::printf("records held per shard: %s (largest %.1f%% of %llu); %llu members fetched\n",
+                shares.c_str(), 100.0 * most / n, (unsigned long long)n,
+                (unsigned long long)f.fetched);
+    std::printf("peak RSS per shard (MiB): %s\n", rss.c_str());
+    std::printf("CPU per shard (s): %s; shards %.2f s + routing/relay %.2f s = whole run %.2f s\n",
+                cpu.c_str(), shard_cpu, f.relay_cpu_s, f.WholeCpu());
+    char part[1024];
+    std::snprintf(part, sizeof part,
+                  "\"shards\": %u, \"resolve_s\": %.3f, \"ingest_s\": %.3f, "
+                  "\"whole_cpu_s\": %.3f, \"max_shard_peak_rss_mib\": %.1f, "
+                  "\"comparisons\": %llu, \"compare_s\": %.3f, \"compare_cpu_s\": %.3f, "
+                  "\"comparisons_per_cpu_s\": %.0f, \"merged_records\": %llu, "
+                  "\"review_records\": %llu, \"precision\": %.4f, \"recall\": %.4f, "
+                  "\"largest_shard_share\": %.4f, \"members_fetched\": %llu",
+                  f.shards, f.resolve_s, f.ingest_s, f.WholeCpu(), f.PeakRssKb() / 1024.0,
+                  (unsigned long long)st.comparisons, st.compare_seconds, st.compare_cpu_seconds,
+                  compare_per_cpu_s, (unsigned long long)st.merged_records,
+                  (unsigned long long)st.review_records, precision, recall, double(most) / n,
+                  (unsigned long long)f.fetched);
+    json += std::string(json.empty() ? "" : ", ") + "{" + part + "}";
   }
-  for (const auto& f : res->fates) {
-    review += f.kind() == v1::FATE_REVIEW;
-    merged += f.kind() == v1::FATE_MERGED;
-  }
-  const MatchStats& st = res->stats;
-  const double precision = predicted ? double(correct) / predicted : 1.0;
-  const double recall = true_pairs ? double(correct) / true_pairs : 1.0;
-  const double per_s = st.comparisons / resolve_s;
-  const double compare_per_s = st.compare_seconds > 0 ? st.comparisons / st.compare_seconds : 0;
-  // The same per second of the pass's CPU time: on this shared machine the
-  // wall time also counts the time other processes held the core.
-  const double compare_per_cpu_s =
-      st.compare_cpu_seconds > 0 ? st.comparisons / st.compare_cpu_seconds : 0;
-  for (const std::string& note : st.notes) std::printf("%s\n", note.c_str());
-  std::printf(
-      "records %llu (%llu duplicates, %llu true pairs), generated in %.1f s, ingested "
-      "(shard log, fsync per batch) in %.1f s\n",
-      (unsigned long long)n, (unsigned long long)duplicates, (unsigned long long)true_pairs, gen_s,
-      ingest_s);
-  std::printf(
-      "resolve %.2f s on %u shard(s), one thread each: %llu candidate pairs compared in %.2f s "
-      "(%.0f pairs/s/core in the comparison pass, %.0f over the whole resolve)\n",
-      resolve_s, shard_count, (unsigned long long)st.comparisons, st.compare_seconds, compare_per_s,
-      per_s);
-  std::printf("comparison pass CPU time %.2f s: %.0f pairs per CPU second\n",
-              st.compare_cpu_seconds, compare_per_cpu_s);
-  std::printf(
-      "bands: merge %llu, review %llu, distinct %llu pairs; %llu records merged, %llu "
-      "held for review\n",
-      (unsigned long long)st.merge, (unsigned long long)st.review, (unsigned long long)st.distinct,
-      (unsigned long long)merged, (unsigned long long)review);
-  std::printf("pairwise precision %.4f recall %.4f (predicted %llu, correct %llu)\n", precision,
-              recall, (unsigned long long)predicted, (unsigned long long)correct);
-  // What routing by key put on each shard (its home records and the
-  // members of the blocks it owns), the largest share, and the members
-  // handed between shards for golden records.
-  uint64_t most = 0;
-  std::string shares;
-  for (uint32_t k = 0; k < shard_count; ++k) {
-    most = std::max(most, held[k]);
-    shares += (k ? ", " : "") + std::to_string(held[k]);
+  std::printf("load average at the end: %.2f %.2f %.2f (2 cores, shared)\n", load[0], load[1],
+              load[2]);
+  for (size_t i = 1; i < figures.size(); ++i) {
+    const RunFigures &one = figures[0], &many = figures[i];
+    const double wall = many.resolve_s / one.resolve_s;
+    const double cpu = many.WholeCpu() / one.WholeCpu();
+    const double rss = double(many.PeakRssKb()) / one.PeakRssKb();
+    std::printf(
+        "%u shards against 1: resolve wall %.2fx, whole-run CPU %.2fx, largest shard peak RSS "
+        "%.2fx of the single shard's\n",
+        many.shards, wall, cpu, rss);
+    if (many.shards == 2) {
+      std::printf("goals (2 shards): resolve <= 0.60x: %s; each shard's RSS <= 0.60x: %s\n",
+                  wall <= 0.6 ? "met" : "NOT met", rss <= 0.6 ? "met" : "NOT met");
+    } else if (many.shards == 4) {
+      std::printf("goals (4 shards): CPU <= 1.25x: %s; each shard's RSS <= 0.35x: %s\n",
+                  cpu <= 1.25 ? "met" : "NOT met", rss <= 0.35 ? "met" : "NOT met");
+    }
+    char ratios[256];
+    std::snprintf(ratios, sizeof ratios,
+                  ", \"ratios_%u\": {\"resolve\": %.3f, \"cpu\": %.3f, \"rss\": %.3f}", many.shards,
+                  wall, cpu, rss);
+    ratio_json += ratios;
   }
   std::printf(
-      "records held per shard: %s (largest %.1f%% of %llu); %llu members fetched from "
-      "other shards\n",
-      shares.c_str(), 100.0 * most / n, (unsigned long long)n, (unsigned long long)fetched);
-  std::printf(
-      "{\"shards\": %u, \"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, "
-      "\"resolve_s\": "
-      "%.3f, \"comparisons\": %llu, \"compare_s\": %.3f, "
-      "\"comparisons_per_s_per_core\": %.0f, \"compare_cpu_s\": %.3f, "
-      "\"comparisons_per_cpu_s\": %.0f, \"comparisons_per_s_whole_resolve\": %.0f, "
-      "\"merged_records\": %llu, \"review_records\": %llu, \"precision\": %.4f, "
-      "\"recall\": %.4f, \"ingest_s\": %.3f, \"largest_shard_share\": %.4f, "
-      "\"members_fetched\": %llu}\n",
-      shard_count, (unsigned long long)n, (unsigned long long)duplicates,
-      (unsigned long long)true_pairs, resolve_s, (unsigned long long)st.comparisons,
-      st.compare_seconds, compare_per_s, st.compare_cpu_seconds, compare_per_cpu_s, per_s,
-      (unsigned long long)merged, (unsigned long long)review, precision, recall, ingest_s,
-      double(most) / n, (unsigned long long)fetched);
+      "{\"records\": %llu, \"duplicates\": %llu, \"true_pairs\": %llu, \"load1\": %.2f, "
+      "\"runs\": [%s]%s}\n",
+      (unsigned long long)n, (unsigned long long)duplicates, (unsigned long long)true_pairs,
+      load[0], json.c_str(), ratio_json.c_str());
   return 0;
 }
 

@@ -31,20 +31,6 @@ constexpr const char* kUnmappedSpecialties[] = {"XXX", "ENDO", "URO"};
 constexpr const char* kImpossibleDates[] = {"31/02/2020", "30/02/2021", "31/04/2019", "31/06/2022",
                                             "29/02/2023"};
 
-// A CSV field, quoted (RFC 4180) only when it has to be.
-void AppendCsvField(std::string_view v, std::string* out) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out->append(v);
-    return;
-  }
-  out->push_back('"');
-  for (char c : v) {
-    if (c == '"') out->push_back('"');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
 // ---------------------------------------------------------------------------
 // Roles: which rows are duplicates, shared with the other system, or dirty.
 

@@ -131,6 +131,19 @@ void DrawAddress(SplitMix64& rng, Person* p) {
 // ---------------------------------------------------------------------------
 // Text building: plain appends, no streams or printf, for speed.
 
+void AppendCsvField(std::string_view v, std::string* out) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out->append(v);
+    return;
+  }
+  out->push_back('"');
+  for (char c : v) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
 void AppendInt(int64_t v, std::string* out) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);

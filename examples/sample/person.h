@@ -93,6 +93,8 @@ void AppendEmail(const Person& p, std::string_view at, std::string* out);
 // "+33 1 23 45 67 89" when `international`, else "01 23 45 67 89".
 void AppendPhone(const Person& p, bool international, std::string* out);
 
+// A CSV field, quoted (RFC 4180) only when it has to be.
+void AppendCsvField(std::string_view v, std::string* out);
 void AppendInt(int64_t v, std::string* out);
 // `v` >= 0 with leading zeros up to `width` digits.
 void AppendPadded(int64_t v, int width, std::string* out);
