@@ -11,6 +11,8 @@
 //   carried over (a resume re-reads the halted wave whole, so it carries the
 //   pins of the sources the waves before it read, which their loaded rows
 //   came from), recorded again under the new run.
+#include <cstdlib>
+
 #include "coordinator/coordinator.h"
 
 namespace sluice::coordination {
@@ -49,7 +51,19 @@ Status Coordinator::CarryPins() {
     next.set_entity(s.entity);
     next.set_source(s.source);
     next.set_sequence(s.batches);
-    pins_.Ended(next, s.end_offset);
+    // Its last batch's first line: a line the source can seek to.
+    v1::BatchId last = next;
+    last.set_sequence(s.batches - 1);
+    uint64_t first_line = 0;
+    SLUICE_ASSIGN_OR_RETURN(auto commits, audit_->BatchCommits(from, BatchName(last)));
+    for (const auto& c : commits) {
+      auto stage = c.find("stage");
+      auto line = c.find("first_line");
+      if (stage != c.end() && stage->second == "extract" && line != c.end()) {
+        first_line = std::strtoull(line->second.c_str(), nullptr, 10);
+      }
+    }
+    pins_.Ended(next, s.end_offset, first_line);
   }
   return Status::Ok();
 }

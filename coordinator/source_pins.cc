@@ -21,6 +21,7 @@ Status SourcePins::Check(const v1::Commit& c) {
       end.next = id;
       end.next.set_sequence(id.sequence() + 1);
       end.end_offset = c.range().end_offset();
+      end.first_line = c.range().first_line();
     }
   }
   const Extraction now{c.counts().in(), c.counts().in_checksum(), c.content_checksum()};
@@ -49,9 +50,9 @@ void SourcePins::Fill(v1::Lease* lease) const {
   if (it != pins_.end()) *lease->mutable_source_pin() = it->second;
 }
 
-void SourcePins::Ended(const v1::BatchId& next, uint64_t end_offset) {
+void SourcePins::Ended(const v1::BatchId& next, uint64_t end_offset, uint64_t first_line) {
   StreamEnd& end = ends_[std::to_string(next.wave()) + "/" + next.entity() + "/" + next.source()];
-  if (next.sequence() >= end.next.sequence()) end = {next, end_offset};
+  if (next.sequence() >= end.next.sequence()) end = {next, end_offset, first_line};
 }
 
 void SourcePins::Carry(const std::string& source, const v1::SourcePin& pin) { pins_[source] = pin; }
@@ -66,6 +67,7 @@ std::vector<v1::Lease> SourcePins::EndLeases(uint32_t wave) const {
     lease.mutable_batch()->set_sequence(0);
     lease.set_next_sequence(end.next.sequence());
     lease.mutable_range()->set_begin_offset(end.end_offset);
+    lease.mutable_range()->set_first_line(end.first_line);  // refined by the source on Seek
     Fill(&lease);
     out.push_back(std::move(lease));
   }

@@ -33,7 +33,7 @@ class SourcePins {
   bool Has(const std::string& source) const { return pins_.count(source) > 0; }
   // A stream a continued run finds extracted already: `next` is the batch
   // after its last (sequence = batch count), which ended at `end_offset`.
-  void Ended(const v1::BatchId& next, uint64_t end_offset);
+  void Ended(const v1::BatchId& next, uint64_t end_offset, uint64_t first_line);
   // For each stream of `wave` read from a pinned source: an extraction lease
   // (no epoch yet) from where its last batch ended, numbering from its batch
   // count. An extractor holding it reads nothing more, checks the file
@@ -44,6 +44,7 @@ class SourcePins {
   struct StreamEnd {
     v1::BatchId next;  // the batch after its last: sequence = batch count
     uint64_t end_offset = 0;
+    uint64_t first_line = 0;  // of its last batch: a line the source can seek to
   };
   std::map<std::string, StreamEnd> ends_;  // by "wave/entity/source"
   struct Extraction {
