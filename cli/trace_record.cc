@@ -147,6 +147,7 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
   }
   std::string out = entity + " " + source + ":" + key + "\n";
   auto decisions = audit.MatchDecisionsOf(entity, source, key);
+  auto retired = audit.RetiredRowsOf(entity, source, key);  // issue 23
   std::string run;
   for (const auto& row : rows) {
     if (row.run_id != run) {
@@ -155,6 +156,9 @@ Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
       if (decisions.ok()) AppendMatchDecisions(*decisions, run, source, key, &out);
       if (auto golden = audit.GoldenRecordsOf(entity, source, key); golden.ok()) {
         AppendGolden(*golden, run, "", &out);
+      }
+      for (const auto& r : retired.ok() ? *retired : std::vector<AuditStore::RetiredRowRecord>{}) {
+        if (r.run_id == run) out += "  row retired: " + r.reason + "\n";
       }
     }
     const v1::Fate& f = row.fate;

@@ -437,6 +437,7 @@ Status Coordinator::StartRun() {
   for (const auto& [identity, w] : roster_.workers()) SLUICE_RETURN_IF_ERROR(Reply(identity));
   started_run_ = true;
   last_progress_ = Now();
+  SLUICE_RETURN_IF_ERROR(CarryPins());  // pin_check.cc
   return StartWave(options_.start_wave);
 }
 
@@ -444,7 +445,10 @@ Status Coordinator::CheckWorkers() {
   for (const auto& [identity, how] : launcher_.Reap()) {
     if (roster_.Find(identity) == nullptr) continue;
     LogWarn(log_, "worker " + identity + " " + how);
+    const std::optional<std::string> poison =
+        poison_.Died(identity, roster_.Find(identity)->role, how);
     OnDeath(identity);
+    if (poison && !halted_) Halt(*poison);  // poison_batch.h: not restarted
     if (options_.local && !halted_) {
       if (roster_.NextGeneration(identity) > options_.max_restarts) {
         Halt("worker " + identity + " keeps dying (" + how + "); gave up after " +

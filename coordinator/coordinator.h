@@ -33,6 +33,7 @@
 #include "coordinator/launcher.h"
 #include "coordinator/lease_book.h"
 #include "coordinator/ledger.h"
+#include "coordinator/poison_batch.h"
 #include "coordinator/progress.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
@@ -193,6 +194,34 @@ class Coordinator {
   Status SendParentFatesTo(const std::string& identity);
   Result<v1::Envelope> CollectParentFates(const std::string& parent) const;
 
+  // ---- sources pinned across the run (issue 23, pin_check.cc) ----
+
+  // A resumed or continued run takes over the pins of the run before it.
+  Status CarryPins();
+  // Records a source's first pin of the run in the audit store.
+  Status RecordPin(const v1::Commit& c);
+  // Before the wave reconciles: leases each pinned stream of the wave again
+  // from its end (the extractor checks the file). False: nothing to check.
+  bool StartPinCheck();
+  // A stream ended by a pin check: once all did, the wave reconciles.
+  // False: not a pin check's.
+  bool OnPinChecked(const v1::StreamDone& d);
+  // The extractor died: its pin checks are leased again.
+  void RequeuePinChecks();
+
+  // ---- rows of earlier runs retired (issue 23, retirement.cc) ----
+
+  // A balanced entity with records this run rejected or held: sends a
+  // loader their keys (loader/retirement.h) and returns true; the entity
+  // finishes when the loader answers (OnRowsRetired). False: none, go on.
+  Result<bool> StartRetirement(EntityRun& run);
+  // A loader's `retire` commit: records the rows it removed, then finishes
+  // the entity that waited for it.
+  Status OnRowsRetired(const std::string& from, const v1::Commit& c);
+  // The end of FinishEntity: the entity leaves the wave's entities in flight
+  // and its children may start.
+  Status CompleteEntity(const std::string& entity);
+
   // The coordinator's log context, naming `entity`.
   LogContext EntityLog(const std::string& entity) const {
     LogContext c = log_;
@@ -279,6 +308,11 @@ class Coordinator {
   std::map<std::string, Clock::TimePoint> refusals_logged_;  // sender and kind -> last logged
   // Per parent entity, the ParentFates message loaders were sent.
   std::map<std::string, v1::Envelope> parent_fates_;
+  // What each leased worker works on: a second crash there halts
+  // (poison_batch.h, issue 23).
+  PoisonBatchWatch poison_;
+  // The pin checks of the wave not answered yet, by "entity/source".
+  std::map<std::string, v1::Lease> pin_checks_;
 };
 
 }  // namespace sluice::coordination

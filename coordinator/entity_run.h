@@ -45,6 +45,10 @@ struct EntityRun {
   // validation.<entity>.halt: the validators were told to release the
   // entity's held batches to the loader (validation_gate.cc).
   bool validation_released = false;
+  // Loaded and balanced, its ledger written: waiting for a loader to retire
+  // the rows earlier runs loaded for the records this run rejected or held
+  // (issue 23, retirement.cc).
+  bool retiring = false;
 };
 
 // The entities of `wave` that may start now, in the wave's load order: not

@@ -24,7 +24,8 @@ void Coordinator::Recover(const std::string& role) {
   LogWarn(log_, "recovering from the loss of the " + role + " (" + std::to_string(runs.size()) +
                     " entit" + (runs.size() == 1 ? "y" : "ies") + " in flight)");
   for (auto& [entity, run] : runs) RecoverEntity(run, role);
-  if (waves_.reconciling() && role == "reconciler") LeaseReconcile();
+  if (role == "extractor") RequeuePinChecks();  // pin_check.cc
+  if (waves_.reconciling() && role == "reconciler" && pin_checks_.empty()) LeaseReconcile();
 }
 
 void Coordinator::RecoverEntity(EntityRun& run, const std::string& role) {
@@ -112,6 +113,7 @@ Status Coordinator::DispatchLeases() {
     *env.mutable_lease() = std::move(lease);
     pins_.Fill(env.mutable_lease());  // extraction: the source as the run first read it
     NoteLease(identity, env.lease());
+    poison_.Leased(identity, env.lease());
     if (env.lease().dedup_round() == 4) {
       // Where each dedup shard serves members now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());

@@ -2,6 +2,7 @@
 // Inside a wave, every entity whose parents in the wave have finished is in
 // flight at once (WaveScheduler); each entity goes ingest -> resolve ->
 // output on its own, and the wave reconciles once all of them finished.
+#include "common/connectors/connector.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/entity_balance.h"
 
@@ -29,7 +30,7 @@ Status Coordinator::StartWave(int wave) {
 
 Status Coordinator::StartReady() {
   for (const std::string& entity : waves_.Ready()) SLUICE_RETURN_IF_ERROR(StartEntity(entity));
-  if (waves_.StartReconcile()) LeaseReconcile();
+  if (waves_.StartReconcile() && !StartPinCheck()) LeaseReconcile();  // pin_check.cc
   return Status::Ok();
 }
 
@@ -71,7 +72,7 @@ Status Coordinator::AdvanceEntity(EntityRun& run) {
     LeaseResolve(run);
     return Status::Ok();
   }
-  if (!run.resolved || !run.output_known) return Status::Ok();
+  if (!run.resolved || !run.output_known || run.retiring) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(CheckValidationGate(run));
   if (halted_ || !waves_.OutputsAt(run, Stage::kLoad, ledger_)) return Status::Ok();
   return FinishEntity(run);
@@ -99,6 +100,11 @@ Status Coordinator::FinishEntity(EntityRun& run) {
     Halt("conservation broken for " + entity + ": " + balance.unbalanced);
     return Status::Ok();
   }
+  SLUICE_ASSIGN_OR_RETURN(bool retiring, StartRetirement(run));
+  return retiring ? Status::Ok() : CompleteEntity(entity);
+}
+
+Status Coordinator::CompleteEntity(const std::string& entity) {
   LogInfo(EntityLog(entity), "entity " + entity + " loaded and balanced");
   leases_.ForgetEntity(waves_.IngestId(entity, "", 0));
   waves_.Finish(entity);
@@ -142,6 +148,7 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
 }
 
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
+  if (moved.stage() == kRetireStage) return OnRowsRetired(from, moved);  // retirement.cc
   EntityRun* run = waves_.RunOf(moved.batch());
   if (run == nullptr) return Status::Ok();  // a straggler from a finished entity
   // Only a worker of the stage's role, holding the lease it answers (lease_book.h).
@@ -197,7 +204,8 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   if (ledger_.Epoch(name) == 0) ledger_.Lease(name, expected);
   if (ledger_.Has(c)) return Status::Ok();  // a duplicate
   if (stage == Stage::kExtract) {
-    Status pinned = pins_.Check(c);  // source_pins.h
+    SLUICE_RETURN_IF_ERROR(RecordPin(c));  // pin_check.cc
+    Status pinned = pins_.Check(c);        // source_pins.h
     if (!pinned.ok()) {
       Halt(pinned.message());
       return Status::Ok();
@@ -214,6 +222,7 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
   progress_.OnCommit(run->entity, c);
+  poison_.Committed(from, c);
   MaybeDie(c.stage());
   if (stage == Stage::kLoad) {
     window_clock_.OnBatchLoaded();  // a test clock moves on
@@ -229,6 +238,7 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
 }
 
 Status Coordinator::OnStreamDone(const v1::StreamDone& d) {
+  if (OnPinChecked(d)) return Status::Ok();
   EntityRun* run = waves_.RunOf(d.last());
   if (run == nullptr) return Status::Ok();
   if (StageNamed(d.stage()) == Stage::kExtract) {

@@ -1,5 +1,7 @@
 #include "extractor/extract_worker.h"
 
+#include <csignal>
+
 #include "common/core/limits.h"
 #include "common/runtime/source_pin.h"
 
@@ -77,6 +79,11 @@ Result<bool> ExtractLogic::ExtractOne(Opened& opened, const v1::BatchId& id, uin
       got ? "nothing of batch " + BatchName(id) + " is passed on"
           : "its end was not taken as the end of the source (batch " + BatchName(id) + ")"));
   if (!got) return false;
+  if (ctx_.faults.sigsegv_on_key) {
+    for (const Record& r : batch.records) {
+      if (r.key == *ctx_.faults.sigsegv_on_key) raise(SIGSEGV);  // test fault: a poisonous record
+    }
+  }
   batch.id = id;
   batch.epoch = epoch;
   for (auto& f : rejects) {

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "loader/references.h"
+#include "loader/retirement.h"
 
 namespace sluice {
 
@@ -74,6 +75,11 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
 Status LoadLogic::OnControl(const v1::Envelope& message, StageEmitter& out) {
   if (message.has_parent_fates() && message.parent_fates().run_id() == ctx_.run_id) {
     parents_.Set(message.parent_fates());
+    // The same records' rows of earlier runs go (loader/retirement.h).
+    SLUICE_ASSIGN_OR_RETURN(
+        v1::Commit retired,
+        RetireUnloadedRows(ctx_.plan, ctx_.run_id, message.parent_fates(), target_.get()));
+    out.Commit(std::move(retired));
   }
   return Status::Ok();
 }

@@ -222,7 +222,19 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
     if (row.merged) return;  // a merged key points at its survivor's row
     own_rows.insert(row.target_id);
     const size_t at = cursor.Find(row.source, row.key);
-    if (at == ExpectedCursor::kAbsent) return;  // loaded by another run: not ours to judge
+    if (at == ExpectedCursor::kAbsent) {
+      // Loaded by another run: not ours to judge, unless this run decided
+      // the record has no row (issue 23: a stale row may not outlive its fate).
+      auto unloaded = input.unloaded.find(FateKey(row.source, row.key));
+      if (unloaded != input.unloaded.end()) {
+        differences.Add({row.source, row.key, "stale row",
+                         "no row (" + unloaded->second.kind +
+                             (unloaded->second.rule.empty() ? "" : " by " + unloaded->second.rule) +
+                             ")",
+                         "row " + std::to_string(row.target_id)});
+      }
+      return;
+    }
     const ExpectedLoad& want = *loads[at];
     if (seen[at]) {
       differences.Add({row.source, row.key, "duplicate target row", "1 row", "more than 1"});

@@ -146,6 +146,23 @@ TEST_F(ReconcileTest, MissingRowFails) {
   EXPECT_TRUE(r.conservation.at("crm"));
 }
 
+// Issue 23: a stale row cannot outlive its fate. crm/c4 is rejected in this
+// run; a row an earlier run loaded for it is still there.
+TEST_F(ReconcileTest, ARowOfARecordThisRunRejectedIsStale) {
+  TargetRow stale = target_.rows.back();  // as "old", an earlier run's row
+  stale.key = "c4";
+  stale.target_id = 8;
+  target_.rows.push_back(stale);
+  input_.unloaded[FateKey("crm", "c4")] = RecordFate{"rejected", "name_required"};
+  const EntityReconciliation r = Reconcile();
+  EXPECT_FALSE(r.passed);
+  ASSERT_EQ(r.differences.size(), 1u);
+  EXPECT_EQ(r.differences[0].key, "c4");
+  EXPECT_EQ(r.differences[0].failure, "stale row");
+  EXPECT_EQ(r.differences[0].expected, "no row (rejected by name_required)");
+  EXPECT_EQ(r.differences[0].actual, "row 8");
+}
+
 // A row that no cross-reference entry calls its own (a record merged later
 // whose row was left behind) fails the wave; a target that cannot count
 // its rows is not judged on it.

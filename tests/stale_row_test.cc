@@ -63,5 +63,54 @@ TEST(StaleRowEndToEnd, AStewardMergeOfTwoLoadedRecordsLeavesNoStaleRow) {
   EXPECT_EQ(TargetId(db, "hcp", "crm", "k4"), k4);
 }
 
+// A steward rejects one loaded doctor and merges two others: the second
+// run's target holds exactly the rows its LOADED fates name, the retired
+// row is in the audit trail, and rollback brings it back.
+TEST(StaleRowEndToEnd, AStewardRejectOfALoadedRecordRetiresItsRow) {
+  ScratchDir dir("d-stale-reject");
+  WritePlan(dir.path());
+  const std::string state = " --state-dir " + dir.path() + "/state";
+  const std::string db = dir.path() + "/target.db";
+  auto first = RunPlan(dir.path());
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ASSERT_EQ(Query(db, "SELECT count(*) FROM hcp"), std::vector<std::string>{"4"});
+  const std::string k5 = TargetId(db, "hcp", "crm", "k5");
+
+  const std::string run = first.json["run_id"];
+  WriteFile(dir.path() + "/decisions.csv",
+            "kind,run,wave,entity,source,key,other_source,other_key,cluster,score,stage,rule,"
+            "field,value,reasons,suggestion,record,other_record,decision,corrected_value,"
+            "corrections,steward,note\r\n"
+            "record," +
+                run + ",0,hcp,crm,k5,,,,,,,,,,,,,reject,,,dora,left the practice\r\n" + "pair," +
+                run + ",0,hcp,crm,k3,crm,k4,,,,,,,,,,,match,,,dora,same doctor\r\n");
+  auto imp = Shell(Sluice() + " review import " + dir.path() + "/decisions.csv" + state);
+  ASSERT_EQ(imp.exit_code, 0) << imp.out << imp.err;
+
+  auto second = RunPlan(dir.path());
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(Sum(second.json, "rejected"), 1u) << second.out;
+  EXPECT_EQ(Sum(second.json, "merged"), 1u) << second.out;
+  EXPECT_EQ(Sum(second.json, "loaded"), 2u) << second.out;
+  // The target agrees with the fates: one row per LOADED fate, none for k5.
+  EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp"), std::vector<std::string>{"2"});
+  EXPECT_EQ(Query(db, "SELECT count(*) FROM sluice_xref WHERE key = 'k5'"),
+            std::vector<std::string>{"0"});
+  // The audit trail: which run retired which row, and why.
+  const std::string audit = dir.path() + "/state/audit.db";
+  EXPECT_EQ(Query(audit, "SELECT run_id, target_id FROM retired_rows WHERE key = 'k5'"),
+            std::vector<std::string>{std::string(second.json["run_id"]) + "|" + k5});
+  auto trace = Shell(Sluice() + " trace hcp crm:k5" + state);
+  ASSERT_EQ(trace.exit_code, 0) << trace.out << trace.err;
+  EXPECT_NE(trace.out.find("row retired: row " + k5 + " that an earlier run loaded is retired"),
+            std::string::npos)
+      << trace.out;
+
+  auto rollback = Shell(Sluice() + " rollback " + std::string(second.json["run_id"]) + state);
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp"), std::vector<std::string>{"4"});
+  EXPECT_EQ(TargetId(db, "hcp", "crm", "k5"), k5);
+}
+
 }  // namespace
 }  // namespace sluice::testing

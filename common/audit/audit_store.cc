@@ -93,6 +93,8 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitWaves());
   SLUICE_RETURN_IF_ERROR(InitMatches());
   SLUICE_RETURN_IF_ERROR(InitCoordinators());
+  SLUICE_RETURN_IF_ERROR(InitRetired());
+  SLUICE_RETURN_IF_ERROR(InitPins());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_, db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   SLUICE_ASSIGN_OR_RETURN(

@@ -269,7 +269,49 @@ class AuditStore {
                                                        const std::string& source,
                                                        const std::string& key);
 
+  // ---- rows retired (issue 23, common/audit/audit_retired.cc; docs/review.md) ----
+
+  // Stores a loader's `retire` commit: each fate names a row an earlier run
+  // loaded that this run removed, the record now rejected or held.
+  Status RecordRetiredRows(const std::string& run_id, int wave, const v1::Commit& commit);
+  // The rows of (entity, source, key) retired by any run, oldest first: the
+  // run, the wave, the row's target id and why.
+  struct RetiredRowRecord {
+    std::string run_id;
+    int wave = 0;
+    int64_t target_id = 0;
+    std::string reason;
+  };
+  Result<std::vector<RetiredRowRecord>> RetiredRowsOf(const std::string& entity,
+                                                      const std::string& source,
+                                                      const std::string& key);
+
+  // ---- source pins (issue 23, common/audit/audit_pins.cc; docs/limits.md) ----
+
+  // The pin a run took of a source when it first read it in `wave`; the
+  // first recorded stays.
+  Status RecordSourcePin(const std::string& run_id, int wave, const std::string& source,
+                         const v1::SourcePin& pin);
+  struct SourcePinRecord {
+    int wave = 0;
+    std::string source;
+    v1::SourcePin pin;
+  };
+  // The pins of `run_id`, by source.
+  Result<std::vector<SourcePinRecord>> SourcePinsOf(const std::string& run_id);
+  // The extraction streams of a run's wave as recorded: per (entity,
+  // source), how many batches were extracted and where the last one ended.
+  struct ExtractedStream {
+    std::string entity;
+    std::string source;
+    uint64_t batches = 0;
+    uint64_t end_offset = 0;
+  };
+  Result<std::vector<ExtractedStream>> ExtractedStreams(const std::string& run_id, int wave);
+
  private:
+  Status InitPins();     // audit_pins.cc
+  Status InitRetired();  // audit_retired.cc
   Status InitLineage();  // creates the lineage table
   explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Init();

@@ -63,6 +63,18 @@ struct TargetRow {
   bool merged = false;         // cross-reference entry of a merged key
 };
 
+// The stage of a loader's commit naming the rows it retired (loader/
+// retirement.h): not a ledger stage, it moves no record.
+inline constexpr char kRetireStage[] = "retire";
+
+// A row an earlier run loaded whose record this run rejected or held, as
+// Target::RetireRows removed it.
+struct RetiredRow {
+  std::string source;
+  std::string key;
+  int64_t target_id = 0;  // the row removed
+};
+
 // Loads canonical batches into one target. Thread-compatible.
 class Target {
  public:
@@ -101,6 +113,17 @@ class Target {
   // (issue 23). Targets that cannot count return FailedPrecondition.
   virtual Result<uint64_t> CountRows(const Entity& entity) {
     return Status::FailedPrecondition("this target does not count its rows");
+  }
+  // Removes, in one transaction, the rows that earlier runs loaded for
+  // `keys`, records of `entity` whose fate in `run_id` is rejected or held
+  // (issue 23, docs/review.md): each own row is deleted and its
+  // cross-reference entry dropped, both before-images kept as rollback data
+  // of `run_id`. Keys without an own row are skipped. Idempotent. Returns
+  // the rows removed. Targets that cannot retire return FailedPrecondition.
+  virtual Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id,
+                                                     const Entity& entity,
+                                                     const std::vector<SourceKey>& keys) {
+    return Status::FailedPrecondition("this target cannot retire rows");
   }
   // Restores the entity's rows and cross-reference entries to their state
   // before `run_id`, from the rollback data Load recorded in the same

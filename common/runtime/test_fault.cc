@@ -34,9 +34,9 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
     SLUICE_ASSIGN_OR_RETURN(faults.sigkill_after, Count(spec, *value));
   } else if (name == "sigkill_before_output") {
     SLUICE_ASSIGN_OR_RETURN(faults.sigkill_before_output, Count(spec, *value));
-  } else if (name == "drop_key") {
+  } else if (name == "drop_key" || name == "sigsegv_on_key") {
     if (value->empty()) return Status::InvalidArgument("test fault '" + spec + "' needs a key");
-    faults.drop_key = *value;
+    (name == "drop_key" ? faults.drop_key : faults.sigsegv_on_key) = *value;
   } else if (name == "sigkill_at") {
     const size_t colon = value->find(':');
     if (colon == std::string::npos ? *value != "resolve" && *value != "reconcile"
@@ -50,7 +50,7 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
     return Status::InvalidArgument(
         "unknown test fault '" + name +
         "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, "
-        "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN)");
+        "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN, sigsegv_on_key=K)");
   }
   return faults;
 }

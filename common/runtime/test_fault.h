@@ -34,6 +34,10 @@ struct TestFaults {
   // validate, load), or `resolve[:N]` / `reconcile[:N]`, as it hands out its
   // Nth lease of that kind (N defaults to 1).
   std::optional<std::string> sigkill_at;
+  // `sigsegv_on_key=K` (issue 23, item 8): the extractor crashes with
+  // SIGSEGV, every time, as it reads the batch holding the record of key K
+  // (a poisonous record), before anything of that batch is committed.
+  std::optional<std::string> sigsegv_on_key;
 
   bool operator==(const TestFaults&) const = default;
 };

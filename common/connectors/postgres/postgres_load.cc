@@ -423,6 +423,8 @@ Status ApplyRecords(PgConn* conn, const PgEntity& e, const std::string& run_id,
                     params)
             .status());
   }
+  // A merged key's own row of an earlier run is retired (issue 23).
+  if (!merged.empty()) SLUICE_RETURN_IF_ERROR(RetireMergedRows(conn, e, run_id, kMerged));
 
   // Then the writes: new rows and entries straight in with COPY, changes
   // set-wise.

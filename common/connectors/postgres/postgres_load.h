@@ -82,6 +82,20 @@ Status ApplyRecords(PgConn* conn, const PgEntity& e, const std::string& run_id,
 Result<std::vector<int64_t>> LookupTargetIds(PgConn* conn, const PgEntity& e,
                                              const RecordBatch& batch);
 
+// postgres_retire.cc (issue 23). Inside the caller's open transaction:
+// the rows of keys staged in `merged` (source, key, survivor target_id) that
+// earlier runs loaded as their own are deleted, their before-images kept
+// (op 'delete'); call before the merged keys' entries are repointed.
+Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_id,
+                        const std::string& merged);
+// Target::RetireRows inside the caller's open transaction: stages `keys` in
+// pg_temp.sluice_keys, deletes their own rows and entries (before-images
+// kept) and returns what it removed.
+Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
+                                             const std::string& run_id,
+                                             const std::vector<SourceKey>& keys);
+Result<uint64_t> CountPgRows(PgConn* conn, const PgEntity& e);
+
 // Restores the entity to its state before `run_id` from sluice.rollback and
 // forgets the run's batches, inside the caller's open transaction.
 Status RollbackRun(PgConn* conn, const PgEntity& e, const std::string& run_id);

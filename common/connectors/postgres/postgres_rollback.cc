@@ -35,6 +35,18 @@ Status RollbackRun(PgConn* conn, const PgEntity& e, const std::string& run_id) {
   SLUICE_RETURN_IF_ERROR(
       conn->Query("DELETE FROM " + e.table + " WHERE sluice_id <@ " + inserted_ids, params)
           .status());
+  // Rows the run retired (issue 23: records merged, rejected or held later)
+  // come back from their before-images.
+  SLUICE_RETURN_IF_ERROR(conn->Query("INSERT INTO " + e.table +
+                                         " SELECT r.* FROM (SELECT DISTINCT ON (target_id)"
+                                         " target_id, before" +
+                                         of_run +
+                                         " AND op = 'delete' ORDER BY target_id, seq) b,"
+                                         " LATERAL jsonb_populate_record(NULL::" +
+                                         e.table +
+                                         ", b.before) r ON CONFLICT (sluice_id) DO NOTHING",
+                                     params)
+                             .status());
   // Entries pointing at deleted rows were created by the run (those it
   // changed come back from their before-images below).
   SLUICE_RETURN_IF_ERROR(

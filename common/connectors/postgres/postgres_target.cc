@@ -97,6 +97,41 @@ class PostgresTarget : public Target {
     return st.WithContext(spec_.yaml_path + ": scan entity '" + entity.name + "'");
   }
 
+  Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
+                                             const std::vector<SourceKey>& keys) override {
+    LogContext ctx;
+    ctx.run = run_id;
+    ctx.entity = entity.name;
+    ctx.stage = "load";
+    if (!entities_.count(entity.name)) {
+      SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
+    }
+    const PgEntity& e = entities_.at(entity.name);
+    auto out = Retrying(ctx, "retire rows", [&]() -> Result<std::vector<RetiredRow>> {
+      SLUICE_RETURN_IF_ERROR(conn_->Exec("BEGIN"));
+      SLUICE_ASSIGN_OR_RETURN(std::vector<RetiredRow> rows,
+                              RetirePgRows(conn_.get(), e, run_id, keys));
+      SLUICE_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
+      return rows;
+    });
+    if (!out.ok()) {
+      return out.status().WithContext(spec_.yaml_path + ": retiring rows of entity '" +
+                                      entity.name + "'");
+    }
+    return out;
+  }
+
+  Result<uint64_t> CountRows(const Entity& entity) override {
+    LogContext ctx;
+    ctx.entity = entity.name;
+    ctx.stage = "reconcile";
+    if (!entities_.count(entity.name)) {
+      SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
+    }
+    const PgEntity& e = entities_.at(entity.name);
+    return Retrying(ctx, "count rows", [&] { return CountPgRows(conn_.get(), e); });
+  }
+
   Status Rollback(const std::string& run_id, const Entity& entity) override {
     Status st = RollbackEntity(run_id, entity);
     return st.WithContext(spec_.yaml_path + ": rollback of run " + run_id + ", entity '" +

@@ -70,6 +70,39 @@ TEST_F(PgTargetTest, RollbackRestoresTheExactPreRunState) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM sluice.rollback"), "0");
 }
 
+// Issue 23, parity with the SQLite target: a record loaded earlier and
+// merged later has its own row retired in the load's transaction; one
+// rejected later has its row and entry retired by RetireRows; CountRows
+// then agrees with the loaded records, and rollback brings both back.
+TEST_F(PgTargetTest, RowsOfRecordsMergedOrRejectedLaterAreRetired) {
+  Open();
+  Entity hcp = Hcp();
+  ASSERT_TRUE(target_->Prepare(hcp).ok());
+  auto first = target_->Load(
+      "run-1", hcp, Batch(0, {Rec("1", "ann", 1), Rec("5", "anne", 2), Rec("7", "gus", 3)}));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string after_run1 = Checksum();
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"crm", "5"}};
+  auto second = target_->Load("run-2", hcp, Batch(0, {survivor}));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto retired = target_->RetireRows("run-2", hcp, {{"crm", "7"}, {"crm", "9"}});
+  ASSERT_TRUE(retired.ok()) << retired.status().ToString();
+  ASSERT_EQ(retired->size(), 1u);
+  EXPECT_EQ((*retired)[0].key, "7");
+  EXPECT_EQ((*retired)[0].target_id, first->target_ids[2]);
+  auto rows = target_->CountRows(hcp);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(*rows, 1u) << "only crm/1 is loaded";
+  EXPECT_EQ(Scalar("SELECT kind FROM sluice.xref WHERE key = '5'"), "merged");
+  EXPECT_EQ(Scalar("SELECT count(*) FROM sluice.xref WHERE key = '7'"), "0");
+  auto again = target_->RetireRows("run-2", hcp, {{"crm", "7"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  ASSERT_TRUE(target_->Rollback("run-2", hcp).ok());
+  EXPECT_EQ(Checksum(), after_run1);
+}
+
 TEST_F(PgTargetTest, RollbackOfARunWithRejectsAndOfAnotherEntityLeavesTheRestAlone) {
   Open();
   Entity hcp = Hcp();

@@ -143,7 +143,13 @@ class SqliteTarget : public Target {
 
   Result<uint64_t> CountRows(const Entity& entity) override;
 
+  // sqlite_target_retire.cc
+  Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
+                                             const std::vector<SourceKey>& keys) override;
+
  private:
+  Result<std::vector<RetiredRow>> RetireRowsOf(const std::string& run_id, const Entity& entity,
+                                               const std::vector<SourceKey>& keys);
   Status PrepareEntity(const Entity& entity);
   Status NameFault(const Status& st) const;
   // A record merged into the survivor at `survivor_id` that had a row of its

@@ -278,6 +278,40 @@ TEST_F(SqliteTargetTest, ALoadedRecordMergedLaterLeavesNoStaleRow) {
   EXPECT_EQ(Checksum(spec_.path), before);
 }
 
+// Issue 23: a record an earlier run loaded and a later run rejects (or
+// holds) has its row retired, its entry dropped; rollback brings both back.
+TEST_F(SqliteTargetTest, ALoadedRecordRejectedLaterIsRetired) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  auto first = (*target)->Load("run1", hcp, Batch(0, {Rec("1", "ann", 1), Rec("5", "anne", 2)}));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  const std::string before = Checksum(spec_.path);
+  // crm/5 rejected in run2; crm/9 was never loaded; crm/1 loads again.
+  ASSERT_TRUE((*target)->Load("run2", hcp, Batch(0, {Rec("1", "ann", 1)})).ok());
+  auto retired = (*target)->RetireRows("run2", hcp, {{"crm", "5"}, {"crm", "9"}});
+  ASSERT_TRUE(retired.ok()) << retired.status().ToString();
+  ASSERT_EQ(retired->size(), 1u);
+  EXPECT_EQ((*retired)[0].key, "5");
+  EXPECT_EQ((*retired)[0].target_id, first->target_ids[1]);
+  EXPECT_EQ(*(*target)->CountRows(hcp), 1u);
+  std::map<std::string, TargetRow> rows;
+  ASSERT_TRUE((*target)->ScanRows(hcp, [&](const TargetRow& r) { rows[r.key] = r; }).ok());
+  EXPECT_EQ(rows.count("5"), 0u);
+  // Idempotent: nothing left to retire.
+  auto again = (*target)->RetireRows("run2", hcp, {{"crm", "5"}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  // A later run that loads it again gives it a row of its own.
+  ASSERT_TRUE((*target)->Rollback("run2", hcp).ok());
+  EXPECT_EQ(Checksum(spec_.path), before);
+  ASSERT_TRUE((*target)->RetireRows("run3", hcp, {{"crm", "5"}}).ok());
+  auto back = (*target)->Load("run4", hcp, Batch(0, {Rec("5", "anne", 2)}));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->inserted, 1u);
+  EXPECT_EQ(*(*target)->CountRows(hcp), 2u);
+}
+
 // Many records with distinct values of every type, some NULL: written with
 // multi-row statements and read back exactly.
 TEST_F(SqliteTargetTest, ManyRecordsRoundTrip) {

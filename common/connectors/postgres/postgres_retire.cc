@@ -1,0 +1,93 @@
+// The PostgreSQL target's side of "a stale row cannot outlive its fate"
+// (issue 23; docs/review.md): rows of records an earlier run loaded that a
+// later run merges, rejects or holds are removed with their before-images
+// kept in sluice.rollback (op 'delete'), and the table's rows are counted
+// for the reconciler. Parity with common/connectors/sqlite/.
+#include "common/connectors/postgres/postgres_load.h"
+
+namespace sluice {
+
+namespace {
+
+// A row of its own, in sluice.xref, of a key of `keys` (a table of source,
+// key[, target_id]) aliased k: "x" joined to "t", the entity's row.
+std::string OwnRowsOf(const PgEntity& e, const std::string& keys, const std::string& also) {
+  return keys +
+         " k JOIN sluice.xref x ON x.entity = $1 AND x.source = k.source AND"
+         " x.key = k.key JOIN " +
+         e.table + " t ON t.sluice_id = x.target_id WHERE x.kind = 'loaded'" + also;
+}
+
+}  // namespace
+
+Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_id,
+                        const std::string& merged) {
+  const std::vector<std::string> params = {e.entity.name, run_id};
+  // Not the survivor's own row (a key merged into the row it already has).
+  const std::string rows = OwnRowsOf(e, merged, " AND x.target_id <> k.target_id");
+  SLUICE_RETURN_IF_ERROR(conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id, op,"
+                                     " before) SELECT $2, $1, t.sluice_id, 'delete', to_jsonb(t)"
+                                     " FROM " +
+                                         rows,
+                                     params)
+                             .status());
+  return conn
+      ->Query("DELETE FROM " + e.table + " d USING (SELECT t.sluice_id FROM " + rows +
+                  ") r WHERE d.sluice_id = r.sluice_id",
+              params)
+      .status();
+}
+
+Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
+                                             const std::string& run_id,
+                                             const std::vector<SourceKey>& keys) {
+  std::vector<RetiredRow> out;
+  if (keys.empty()) return out;
+  std::string rows;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    rows += std::to_string(i) + '\t';
+    AppendCopyText(keys[i].source, &rows);
+    rows += '\t';
+    AppendCopyText(keys[i].key, &rows);
+    rows += '\n';
+  }
+  SLUICE_RETURN_IF_ERROR(conn->CopyIn("COPY pg_temp.sluice_keys FROM STDIN", rows));
+  const std::vector<std::string> params = {e.entity.name, run_id};
+  const std::string own = OwnRowsOf(e, "pg_temp.sluice_keys", "");
+  // Before-images: the entry, then the row (rollback restores both).
+  SLUICE_RETURN_IF_ERROR(
+      conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id, op, before)"
+                  " SELECT $2, $1, x.target_id, 'xref_update', to_jsonb(x) FROM"
+                  " pg_temp.sluice_keys k JOIN sluice.xref x ON x.entity = $1 AND"
+                  " x.source = k.source AND x.key = k.key WHERE x.kind = 'loaded'",
+                  params)
+          .status());
+  SLUICE_RETURN_IF_ERROR(conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id, op,"
+                                     " before) SELECT $2, $1, t.sluice_id, 'delete', to_jsonb(t)"
+                                     " FROM " +
+                                         own,
+                                     params)
+                             .status());
+  SLUICE_RETURN_IF_ERROR(conn->Query("DELETE FROM " + e.table +
+                                         " d USING (SELECT t.sluice_id FROM " + own +
+                                         ") r WHERE d.sluice_id = r.sluice_id",
+                                     params)
+                             .status());
+  SLUICE_ASSIGN_OR_RETURN(
+      PgResult gone,
+      conn->Query("DELETE FROM sluice.xref x USING pg_temp.sluice_keys k WHERE x.entity = $1"
+                  " AND x.source = k.source AND x.key = k.key AND x.kind = 'loaded'"
+                  " RETURNING x.source, x.key, x.target_id",
+                  {e.entity.name}));
+  for (int r = 0; r < gone.rows(); ++r) {
+    out.push_back({std::string(gone.Text(r, 0)), std::string(gone.Text(r, 1)), gone.Int(r, 2)});
+  }
+  return out;
+}
+
+Result<uint64_t> CountPgRows(PgConn* conn, const PgEntity& e) {
+  SLUICE_ASSIGN_OR_RETURN(PgResult r, conn->Query("SELECT count(*) FROM " + e.table, {}));
+  return static_cast<uint64_t>(r.Int(0, 0));
+}
+
+}  // namespace sluice
