@@ -23,7 +23,6 @@
 #include <string>
 
 #include "common/audit/audit_store.h"
-#include "coordinator/reconcile_feed.h"
 #include "common/core/log.h"
 #include "common/core/record.h"
 #include "common/core/stage.h"
@@ -34,6 +33,7 @@
 #include "coordinator/lease_book.h"
 #include "coordinator/ledger.h"
 #include "coordinator/progress.h"
+#include "coordinator/reconcile_feed.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/source_pins.h"

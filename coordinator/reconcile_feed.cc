@@ -19,8 +19,7 @@ v1::FateKind KindOf(std::string_view kind) {
 }  // namespace
 
 ReconcileFeed::ReconcileFeed(AuditStore* audit, std::string run_id, int wave,
-                             std::vector<std::string> entities, uint64_t epoch,
-                             size_t chunk_fates)
+                             std::vector<std::string> entities, uint64_t epoch, size_t chunk_fates)
     : audit_(audit),
       run_id_(std::move(run_id)),
       wave_(wave),
@@ -111,21 +110,21 @@ Status CheckReconcileClaims(const ReconcileFeed& feed, const v1::ReconcileResult
     const v1::ReconciledEntity& c = *it->second;
     if (c.fates() != sent.fates || c.fates_checksum() != sent.checksum) {
       return Status::FailedPrecondition(
-          entity + ": it says it received " + std::to_string(c.fates()) +
-          " fates (checksum " + std::to_string(c.fates_checksum()) + "), it was sent " +
-          std::to_string(sent.fates) + " (checksum " + std::to_string(sent.checksum) + ")");
+          entity + ": it says it received " + std::to_string(c.fates()) + " fates (checksum " +
+          std::to_string(c.fates_checksum()) + "), it was sent " + std::to_string(sent.fates) +
+          " (checksum " + std::to_string(sent.checksum) + ")");
     }
     if (c.expected_rows() != sent.loaded) {
       return Status::FailedPrecondition(entity + ": it expected " +
                                         std::to_string(c.expected_rows()) + " rows, the ledger " +
                                         std::to_string(sent.loaded) + " loaded");
     }
-    if (result.passed() && (!c.passed() || c.matched_rows() != c.expected_rows() ||
-                            c.differences() != 0)) {
-      return Status::FailedPrecondition(
-          entity + ": a pass with " + std::to_string(c.matched_rows()) + " of " +
-          std::to_string(c.expected_rows()) + " rows matched and " +
-          std::to_string(c.differences()) + " differences");
+    if (result.passed() &&
+        (!c.passed() || c.matched_rows() != c.expected_rows() || c.differences() != 0)) {
+      return Status::FailedPrecondition(entity + ": a pass with " +
+                                        std::to_string(c.matched_rows()) + " of " +
+                                        std::to_string(c.expected_rows()) + " rows matched and " +
+                                        std::to_string(c.differences()) + " differences");
     }
   }
   if (claimed.size() != feed.sent().size()) {

@@ -35,9 +35,8 @@ class ReconcileFeed {
   };
 
   // `audit` is not owned and outlives the feed.
-  ReconcileFeed(AuditStore* audit, std::string run_id, int wave,
-                std::vector<std::string> entities, uint64_t epoch,
-                size_t chunk_fates = kChunkFates);
+  ReconcileFeed(AuditStore* audit, std::string run_id, int wave, std::vector<std::string> entities,
+                uint64_t epoch, size_t chunk_fates = kChunkFates);
 
   uint64_t epoch() const { return epoch_; }
   void Grant(uint32_t credits);
@@ -59,9 +58,9 @@ class ReconcileFeed {
   size_t chunk_fates_;
   uint32_t credit_ = 0;
   uint64_t sequence_ = 0;
-  size_t entity_ = 0;       // the entity being sent
+  size_t entity_ = 0;  // the entity being sent
   bool entity_begun_ = false;
-  int64_t after_ = 0;       // the last fate row sent of it
+  int64_t after_ = 0;  // the last fate row sent of it
   bool done_ = false;
   std::map<std::string, Sent> sent_;
 };

@@ -13,8 +13,8 @@ namespace sluice::coordination {
 
 void Coordinator::StartReconcileFeed() {
   const int wave = waves_.wave();
-  reconcile_feed_ = std::make_unique<ReconcileFeed>(
-      audit_.get(), summary_.run_id, wave, plan_.waves[wave].entities, reconcile_epoch_);
+  reconcile_feed_ = std::make_unique<ReconcileFeed>(audit_.get(), summary_.run_id, wave,
+                                                    plan_.waves[wave].entities, reconcile_epoch_);
 }
 
 Status Coordinator::OnReconcileInputRequest(const std::string& from,
@@ -44,7 +44,8 @@ Status Coordinator::OnReconcileInputRequest(const std::string& from,
 std::string Coordinator::WriteReconcileReport(const v1::ReconcileResult& r) {
   const std::string& run_id = summary_.run_id;
   const int wave = static_cast<int>(r.wave());
-  nlohmann::json report = nlohmann::json::parse(r.report_json(), nullptr, /*allow_exceptions=*/false);
+  nlohmann::json report =
+      nlohmann::json::parse(r.report_json(), nullptr, /*allow_exceptions=*/false);
   if (!report.is_object()) report = {{"run_id", run_id}, {"wave", wave}, {"summary", r.summary()}};
   // Issue 6: the wave's failures grouped by rule, with examples.
   report["errors_by_rule"] = nlohmann::json::array();

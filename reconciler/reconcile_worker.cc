@@ -26,8 +26,8 @@ std::string SummaryOf(const EntityReconciliation& r) {
                std::to_string(r.survivors.unresolved) + " of " +
                std::to_string(r.survivors.merged) + " merged reach no loaded row";
     for (const auto& [source, c] : r.survivors.by_source) {
-      summary += " (" + source + " " + std::to_string(c.unresolved) + "/" +
-                 std::to_string(c.merged) + ")";
+      summary +=
+          " (" + source + " " + std::to_string(c.unresolved) + "/" + std::to_string(c.merged) + ")";
     }
     if (!r.survivors.examples.empty()) summary += ", e.g. " + r.survivors.examples.front();
   }
@@ -76,7 +76,7 @@ Status ReconcileLogic::OnInput(const v1::ReconcileInput& chunk, StageEmitter& ou
   WaveInProgress& w = *wave_;
   if (chunk.sequence() != w.next_sequence) {
     return Status::Corruption("reconciliation input chunk " + std::to_string(chunk.sequence()) +
-                            " arrived where " + std::to_string(w.next_sequence) + " was due");
+                              " arrived where " + std::to_string(w.next_sequence) + " was due");
   }
   ++w.next_sequence;
   const std::vector<std::string>& entities = ctx_.plan.waves[w.wave].entities;
@@ -84,10 +84,10 @@ Status ReconcileLogic::OnInput(const v1::ReconcileInput& chunk, StageEmitter& ou
     if (!w.input) {
       // The coordinator sends the wave's entities in the plan's order.
       if (w.next_entity >= entities.size() || entities[w.next_entity] != chunk.entity()) {
-        return Status::Corruption("reconciliation input for " + chunk.entity() + " where " +
-                                (w.next_entity < entities.size() ? entities[w.next_entity]
-                                                                 : std::string("none")) +
-                                " was due");
+        return Status::Corruption(
+            "reconciliation input for " + chunk.entity() + " where " +
+            (w.next_entity < entities.size() ? entities[w.next_entity] : std::string("none")) +
+            " was due");
       }
       w.input.emplace(w.run_id, w.wave, chunk.entity());
     }
@@ -100,8 +100,8 @@ Status ReconcileLogic::OnInput(const v1::ReconcileInput& chunk, StageEmitter& ou
   }
   if (w.input || w.next_entity != entities.size()) {
     return Status::Corruption("the reconciliation input ended after " +
-                            std::to_string(w.next_entity) + " of " +
-                            std::to_string(entities.size()) + " entities");
+                              std::to_string(w.next_entity) + " of " +
+                              std::to_string(entities.size()) + " entities");
   }
   SendResult(out);
   wave_.reset();

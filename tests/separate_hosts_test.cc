@@ -30,13 +30,13 @@ class NetworkNamespace {
         ns_address_("10.223." + std::to_string(n) + ".2") {
     Shell("ip netns del " + name_ + " 2>/dev/null; ip link del " + host_link_ + " 2>/dev/null");
     const std::string ns_link = "svn" + std::to_string(n);
-    auto made = Shell("set -e; ip netns add " + name_ + "; ip link add " + host_link_ +
-                      " type veth peer name " + ns_link + "; ip link set " + ns_link + " netns " +
-                      name_ + "; ip addr add " + host_address_ + "/30 dev " + host_link_ +
-                      "; ip link set " + host_link_ + " up; ip netns exec " + name_ +
-                      " ip addr add " + ns_address_ + "/30 dev " + ns_link + "; ip netns exec " +
-                      name_ + " ip link set " + ns_link + " up; ip netns exec " + name_ +
-                      " ip link set lo up");
+    auto made =
+        Shell("set -e; ip netns add " + name_ + "; ip link add " + host_link_ +
+              " type veth peer name " + ns_link + "; ip link set " + ns_link + " netns " + name_ +
+              "; ip addr add " + host_address_ + "/30 dev " + host_link_ + "; ip link set " +
+              host_link_ + " up; ip netns exec " + name_ + " ip addr add " + ns_address_ +
+              "/30 dev " + ns_link + "; ip netns exec " + name_ + " ip link set " + ns_link +
+              " up; ip netns exec " + name_ + " ip link set lo up");
     error_ = made.exit_code == 0 ? "" : made.err;
   }
   ~NetworkNamespace() {
@@ -78,23 +78,23 @@ ApartRun RunWithReconcilerApart(const ScratchDir& dir, const NetworkNamespace& n
       "/workers --state-dir " + dir.path() + "/state > " + dir.path() + "/out.txt 2> " +
       dir.path() + "/err.txt; echo $? > " + dir.path() + "/rc.txt) &";
   EXPECT_EQ(std::system(coordinator.c_str()), 0);
-  const std::string env = "SLUICE_COORDINATOR=" + endpoint + " SLUICE_BIN_DIR=" + BinDir() +
-                          " SLUICE_DATA_PORT_BASE=" + std::to_string(port + 1) +
-                          " SLUICE_KEY=" + keys +
-                          "/workers/host-b.key_secret SLUICE_COORDINATOR_KEY=" + keys +
-                          "/coordinator.key ";
+  const std::string env =
+      "SLUICE_COORDINATOR=" + endpoint + " SLUICE_BIN_DIR=" + BinDir() +
+      " SLUICE_DATA_PORT_BASE=" + std::to_string(port + 1) + " SLUICE_KEY=" + keys +
+      "/workers/host-b.key_secret SLUICE_COORDINATOR_KEY=" + keys + "/coordinator.key ";
   const std::string launcher = SourceDir() + "/deploy/sluice-worker";
   for (const char* name :
        {"extractor-0", "transformer-0", "deduper-0", "validator-0", "loader-0"}) {
-    const std::string worker = env + launcher + " " + name + " 2>> " + dir.path() + "/workers.log &";
+    const std::string worker =
+        env + launcher + " " + name + " 2>> " + dir.path() + "/workers.log &";
     EXPECT_EQ(std::system(worker.c_str()), 0);
   }
   // The reconciler's host: its own network and mounts, the state directory
   // an empty tmpfs, its working directory elsewhere.
   std::string host_b = "mount -t tmpfs tmpfs " + dir.path() + "/state && ";
   if (decoy_target) host_b += "mount --bind " + dir.path() + "/decoy " + dir.path() + "/out && ";
-  host_b += "ls -A " + dir.path() + "/state | wc -l > " + dir.path() + "/state_seen.txt && cd / && " +
-            env + "exec " + launcher + " reconciler-0";
+  host_b += "ls -A " + dir.path() + "/state | wc -l > " + dir.path() +
+            "/state_seen.txt && cd / && " + env + "exec " + launcher + " reconciler-0";
   const std::string reconciler = "ip netns exec " + ns.name() + " unshare --mount sh -c '" +
                                  host_b + "' 2>> " + dir.path() + "/reconciler.log &";
   EXPECT_EQ(std::system(reconciler.c_str()), 0);

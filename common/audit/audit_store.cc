@@ -435,9 +435,8 @@ Result<int64_t> AuditStore::ForEachFateSummaryAfter(
     const std::function<void(const FateSummary&)>& fn) {
   // fates_by_run(run_id, wave, entity) ends in the rowid: a page is a range
   // scan of the index, however far into the entity it starts.
-  SLUICE_ASSIGN_OR_RETURN(
-      auto st,
-      db_->Prepare(std::string(kFateSummaryColumns) + " AND rowid>? ORDER BY rowid LIMIT ?"));
+  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kFateSummaryColumns) +
+                                                " AND rowid>? ORDER BY rowid LIMIT ?"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
