@@ -72,6 +72,7 @@ ApartRun RunWithReconcilerApart(const ScratchDir& dir, const NetworkNamespace& n
   }
   std::filesystem::create_directories(dir / "state");
   std::filesystem::create_directories(dir / "decoy");
+  std::filesystem::create_directories(dir / "out");  // the decoy is mounted on it
   const std::string coordinator =
       "(" + BinDir() + "/sluice run " + dir.path() + "/plan.yaml --json --bind " + endpoint +
       " --key " + keys + "/coordinator.key_secret --authorized-keys " + keys +
