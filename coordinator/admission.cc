@@ -20,6 +20,8 @@ const char* KindOf(const v1::Envelope& env) {
       return "end of stream";
     case v1::Envelope::kReconcileResult:
       return "reconciliation result";
+    case v1::Envelope::kReconcileInputRequest:
+      return "reconciliation input request";
     case v1::Envelope::kError:
       return "worker error";
     default:
@@ -83,8 +85,10 @@ Status Coordinator::Believe(const ControlMessage& message, const std::string& fr
                                           std::to_string(env.stream_done().epoch()));
       }
       return Status::Ok();
-    case v1::Envelope::kReconcileResult: {
-      const uint64_t epoch = env.reconcile_result().epoch();
+    case v1::Envelope::kReconcileResult:
+    case v1::Envelope::kReconcileInputRequest: {
+      const uint64_t epoch = env.has_reconcile_result() ? env.reconcile_result().epoch()
+                                                        : env.reconcile_input_request().epoch();
       if (!w->alive) return Status::FailedPrecondition(from + " was written off");
       if (w->role != "reconciler") return Status::FailedPrecondition(from + " is no reconciler");
       if (epoch == 0 || epoch != reconcile_epoch_ || !leases_.Holds(from, epoch)) {

@@ -355,7 +355,9 @@ Status Coordinator::Handle(ControlMessage& message) {
     case v1::Envelope::kStreamDone:
       return OnStreamDone(env.stream_done());
     case v1::Envelope::kReconcileResult:
-      return OnReconciled(env.reconcile_result());
+      return OnReconcileResult(from, std::move(*env.mutable_reconcile_result()));
+    case v1::Envelope::kReconcileInputRequest:
+      return OnReconcileInputRequest(from, env.reconcile_input_request());
     case v1::Envelope::kError: {
       const auto& e = env.error();
       Halt(from + " (" + e.stage() + "): " + e.message());

@@ -35,6 +35,7 @@
 #include "coordinator/ledger.h"
 #include "coordinator/poison_batch.h"
 #include "coordinator/progress.h"
+#include "coordinator/reconcile_feed.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/source_pins.h"
@@ -164,6 +165,21 @@ class Coordinator {
   // entities in flight.
   Status FinishEntity(EntityRun& run);
   Status OnReconciled(const v1::ReconcileResult& r);
+
+  // ---- the reconciliation over the wire (issue 22, reconciliation.cc) ----
+
+  // A new feed of the wave's reconciliation input, for the lease of epoch
+  // reconcile_epoch_.
+  void StartReconcileFeed();
+  // The reconciler's credit: sends it that many more chunks of the input.
+  Status OnReconcileInputRequest(const std::string& from, const v1::ReconcileInputRequest& request);
+  // Writes the result's report into the state directory, checks its claims
+  // against the feed (CheckReconcileClaims: halts when they do not add up),
+  // then OnReconciled.
+  Status OnReconcileResult(const std::string& from, v1::ReconcileResult&& r);
+  // Writes reports/<run>/wave-<n>.json (the reconciler's report and the
+  // wave's failures by rule); returns its path.
+  std::string WriteReconcileReport(const v1::ReconcileResult& r);
   Status OnCommit(const std::string& from, v1::Commit&& moved);
   Status OnStreamDone(const v1::StreamDone& d);
 
@@ -304,6 +320,7 @@ class Coordinator {
   bool halted_ = false;
   bool paused_ = false;
   bool finished_ = false;
+  std::unique_ptr<ReconcileFeed> reconcile_feed_;  // the input of the current reconciliation
   uint64_t reconcile_epoch_ = 0;  // the epoch of the wave's latest reconciliation lease
   std::map<std::string, Clock::TimePoint> refusals_logged_;  // sender and kind -> last logged
   // Per parent entity, the ParentFates message loaders were sent.

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/core/hash.h"
 #include "common/core/record.h"
 #include "common/plan/plan_test_util.h"
 #include "common/runtime/worker.h"
@@ -168,6 +169,47 @@ class CoordinatorTest : public plan_testing::PlanTest {
     return out;
   }
 
+  // Plays an honest reconciler holding `lease`: asks for the wave's input
+  // (issue 22: it reads no audit.db), reads every chunk the coordinator
+  // sends, and returns the passing result whose claims match what it read.
+  v1::Envelope Reconciled(const v1::Lease& lease) {
+    v1::Envelope ask;
+    ask.mutable_reconcile_input_request()->set_wave(lease.batch().wave());
+    ask.mutable_reconcile_input_request()->set_epoch(lease.epoch());
+    ask.mutable_reconcile_input_request()->set_credits(kReconcileCredits);
+    std::map<std::string, v1::ReconciledEntity> claims;
+    bool done = false;
+    for (int i = 0; i < 100 && !done; ++i) {
+      Send("reconciler-0", ask);
+      Step();
+      for (auto& [to, env] : channel_->TakeSent()) {
+        if (!env.has_reconcile_input()) continue;
+        EXPECT_EQ(to, "reconciler-0");
+        const v1::ReconcileInput& chunk = env.reconcile_input();
+        v1::ReconciledEntity& e = claims[chunk.entity()];
+        e.set_entity(chunk.entity());
+        e.set_passed(true);
+        for (const auto& f : chunk.fates()) {
+          e.set_fates(e.fates() + 1);
+          e.set_fates_checksum(e.fates_checksum() + KeyHash(f.source(), f.key()));
+          if (f.kind() != v1::FATE_LOADED) continue;
+          e.set_expected_rows(e.expected_rows() + 1);
+          e.set_matched_rows(e.matched_rows() + 1);
+        }
+        done = done || chunk.wave_done();
+      }
+    }
+    EXPECT_TRUE(done) << "the reconciliation input never ended";
+    v1::Envelope result;
+    v1::ReconcileResult* r = result.mutable_reconcile_result();
+    r->set_wave(lease.batch().wave());
+    r->set_epoch(lease.epoch());
+    r->set_passed(true);
+    for (auto& [entity, e] : claims) *r->add_entities() = e;
+    return result;
+  }
+  static constexpr uint32_t kReconcileCredits = 2;
+
   static v1::Fate Loaded(const std::string& key) {
     v1::Fate f;
     f.set_kind(v1::FATE_LOADED);
@@ -194,11 +236,7 @@ TEST_F(CoordinatorTest, AWaveGoesThroughEveryStageAndReconciles) {
   const v1::Lease reconcile = OnlyLease("reconciler-0");
   EXPECT_EQ(reconcile.kind(), v1::Lease::KIND_RECONCILE);
   EXPECT_FALSE(coordinator_->done());
-  v1::Envelope result;
-  result.mutable_reconcile_result()->set_wave(0);
-  result.mutable_reconcile_result()->set_epoch(reconcile.epoch());
-  result.mutable_reconcile_result()->set_passed(true);
-  Send("reconciler-0", result);
+  Send("reconciler-0", Reconciled(reconcile));
   Step();
   ASSERT_TRUE(coordinator_->done());
   coordinator_->Finish();
@@ -467,7 +505,7 @@ TEST_F(CoordinatorTest, OnlyTheRegisteredWorkersAreBelieved) {
   Send("stranger-0", result(reconcile.epoch()));
   Step();
   EXPECT_FALSE(coordinator_->done()) << "a forged reconciliation result decided the wave";
-  Send("reconciler-0", result(reconcile.epoch()));
+  Send("reconciler-0", Reconciled(reconcile));
   Step();
   ASSERT_TRUE(coordinator_->done());
   coordinator_->Finish();
@@ -511,4 +549,66 @@ TEST_F(CoordinatorTest, AMessageUnderARegisteredNameWithAnotherKeyIsRefused) {
 }
 
 }  // namespace
+// Issue 22: the reconciler's claims are checked against what the coordinator
+// sent it. A pass whose numbers do not add up (a row it was sent that it
+// says it did not match, or fates it was never sent) halts the run.
+TEST_F(CoordinatorTest, AReconcilerPassThatDoesNotAddUpHaltsTheRun) {
+  for (int lie = 0; lie < 3; ++lie) {
+    Make();
+    const RecordBatch out = Resolve();
+    Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
+    Commit("validator-0", MakeCommit("validate", out, out.records, {}));
+    Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
+    Step();
+    Step();
+    const v1::Lease reconcile = OnlyLease("reconciler-0");
+    v1::Envelope result = Reconciled(reconcile);
+    v1::ReconciledEntity* hcp = result.mutable_reconcile_result()->mutable_entities(0);
+    ASSERT_EQ(hcp->expected_rows(), 2u);
+    ASSERT_EQ(hcp->fates(), 2u);
+    if (lie == 0) hcp->set_matched_rows(0);  // the target holds none of them
+    if (lie == 1) hcp->set_fates(3);         // a fate it was not sent
+    if (lie == 2) result.mutable_reconcile_result()->clear_entities();  // no numbers at all
+    Send("reconciler-0", result);
+    Step();
+    coordinator_->Finish();
+    EXPECT_EQ(coordinator_->summary().status, "halted") << "lie " << lie;
+    EXPECT_NE(coordinator_->summary().halt_reason.find("does not add up"), std::string::npos)
+        << coordinator_->summary().halt_reason;
+  }
+}
+
+// The input goes out only as the reconciler grants credit, and only to the
+// holder of the current reconciliation lease.
+TEST_F(CoordinatorTest, TheReconciliationInputFollowsTheReconcilersCredit) {
+  Make();
+  const RecordBatch out = Resolve();
+  Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
+  Commit("validator-0", MakeCommit("validate", out, out.records, {}));
+  Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
+  Step();
+  Step();
+  const v1::Lease reconcile = OnlyLease("reconciler-0");
+  v1::Envelope ask;
+  ask.mutable_reconcile_input_request()->set_wave(0);
+  ask.mutable_reconcile_input_request()->set_epoch(reconcile.epoch());
+  ask.mutable_reconcile_input_request()->set_credits(1);
+  Send("loader-0", ask);  // not the reconciler
+  Step();
+  for (auto& [to, env] : channel_->TakeSent()) EXPECT_FALSE(env.has_reconcile_input()) << to;
+  Send("reconciler-0", ask);
+  Step();
+  int chunks = 0;
+  for (auto& [to, env] : channel_->TakeSent()) {
+    if (!env.has_reconcile_input()) continue;
+    ++chunks;
+    EXPECT_EQ(env.reconcile_input().entity(), "hcp");
+    EXPECT_EQ(env.reconcile_input().fates_size(), 2);
+    ASSERT_EQ(env.reconcile_input().ledger_size(), 1);
+    EXPECT_EQ(env.reconcile_input().ledger(0).extracted(), 2u);
+    EXPECT_TRUE(env.reconcile_input().wave_done());
+  }
+  EXPECT_EQ(chunks, 1);
+}
+
 }  // namespace sluice::coordination

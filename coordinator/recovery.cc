@@ -171,6 +171,7 @@ void Coordinator::LeaseReconcile() {
   lease.mutable_batch()->set_wave(static_cast<uint32_t>(waves_.wave()));
   reconcile_epoch_ = leases_.NextEpoch();  // only its holder's result is believed
   lease.set_epoch(reconcile_epoch_);
+  StartReconcileFeed();
   leases_.Queue("reconciler", std::move(lease));
 }
 

@@ -1,21 +1,25 @@
-// The reconciler stage: on the coordinator's RECONCILE lease, re-derives the
-// wave's accounting from the audit store and compares it with the target.
+// The reconciler stage: on the coordinator's RECONCILE lease, asks the
+// coordinator for the wave's source side (ledger rows, fates, decimal sums:
+// issue 22, it reads no audit.db), re-derives the accounting from it entity
+// by entity and compares it with the target.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "common/audit/audit_store.h"
 #include "common/connectors/connector.h"
 #include "common/core/stage.h"
 #include "common/runtime/worker.h"
 #include "reconciler/reconcile.h"
+#include "reconciler/reconcile_input.h"
 
 namespace sluice {
 
-// Reads the source side of one entity's reconciliation from the audit store.
-Result<ReconcileInput> ReadReconcileInput(AuditStore& audit, const std::string& run_id, int wave,
-                                          const std::string& entity);
+// ReconcileInput chunks the reconciler asks for ahead (the same credit flow
+// as data: the coordinator sends at most that many unread).
+inline constexpr uint32_t kReconcileInputCredits = 4;
 
 class ReconcileLogic : public StageLogic {
  public:
@@ -23,10 +27,33 @@ class ReconcileLogic : public StageLogic {
   bool consumes() const override { return false; }
   bool produces() const override { return false; }
   Status Start(const WorkerContext& ctx) override;
+  // Starts the wave's reconciliation: asks for its input.
   Status OnLease(const v1::Lease& lease, StageEmitter& out) override;
+  // One chunk of the input (v1::ReconcileInput): an entity is reconciled
+  // once its last chunk is in, the result sent after the wave's last.
+  Status OnControl(const v1::Envelope& message, StageEmitter& out) override;
 
  private:
+  // The wave being reconciled (one lease at a time; a new lease replaces it).
+  struct WaveInProgress {
+    std::string run_id;
+    int wave = 0;
+    uint64_t epoch = 0;
+    uint64_t next_sequence = 0;  // of the next chunk
+    size_t next_entity = 0;      // in the plan's wave
+    std::unique_ptr<Target> target;
+    std::optional<ReconcileInputBuilder> input;  // of the entity arriving
+    std::vector<EntityReconciliation> results;
+    v1::ReconcileResult result;
+  };
+  Status OnInput(const v1::ReconcileInput& chunk, StageEmitter& out);
+  // Reconciles the entity whose input is complete.
+  Status ReconcileArrived();
+  // Sends the wave's verdict and report.
+  void SendResult(StageEmitter& out);
+
   WorkerContext ctx_;
+  std::optional<WaveInProgress> wave_;
 };
 
 }  // namespace sluice

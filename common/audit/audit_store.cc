@@ -383,16 +383,13 @@ Status AuditStore::ForEachFateWhere(std::string_view also, const std::string& ru
   return Status::Ok();
 }
 
-Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
-                                      const std::string& entity,
-                                      const std::function<void(const FateSummary&)>& fn) {
-  SLUICE_ASSIGN_OR_RETURN(auto st,
-                          db_->Prepare("SELECT source, key, kind, target_id, content_hash, rule,"
-                                       " survivor_source, survivor_key"
-                                       " FROM fates WHERE run_id=? AND wave=? AND entity=?"));
-  SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
-  SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
-  SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
+namespace {
+
+// Steps `st` (its columns: source, key, kind, target_id, content_hash, rule,
+// survivor_source, survivor_key, rowid) and calls `fn` for every row;
+// returns the last row's rowid, or `last` when there was none.
+Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
+                                  const std::function<void(const FateSummary&)>& fn) {
   // Columns are read as sqlite3_value, which costs less per column than the
   // sqlite3_column_* calls; the statement is used by this thread alone.
   auto text = [&st](int col) -> std::string_view {
@@ -413,9 +410,41 @@ Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
     f.rule = text(5);
     f.survivor_source = text(6);
     f.survivor_key = text(7);
+    last = sqlite3_value_int64(sqlite3_column_value(st.raw(), 8));
     fn(f);
   }
-  return Status::Ok();
+  return last;
+}
+
+constexpr char kFateSummaryColumns[] =
+    "SELECT source, key, kind, target_id, content_hash, rule, survivor_source, survivor_key,"
+    " rowid FROM fates WHERE run_id=? AND wave=? AND entity=?";
+
+}  // namespace
+
+Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
+                                      const std::string& entity,
+                                      const std::function<void(const FateSummary&)>& fn) {
+  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(kFateSummaryColumns));
+  SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+  SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
+  SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
+  return StepFateSummaries(st, 0, fn).status();
+}
+
+Result<int64_t> AuditStore::ForEachFateSummaryAfter(
+    const std::string& run_id, int wave, const std::string& entity, int64_t after, size_t limit,
+    const std::function<void(const FateSummary&)>& fn) {
+  // fates_by_run(run_id, wave, entity) ends in the rowid: a page is a range
+  // scan of the index, however far into the entity it starts.
+  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kFateSummaryColumns) +
+                                                " AND rowid>? ORDER BY rowid LIMIT ?"));
+  SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+  SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
+  SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
+  SLUICE_RETURN_IF_ERROR(st.Bind(4, after));
+  SLUICE_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(limit)));
+  return StepFateSummaries(st, after, fn);
 }
 
 Result<std::vector<FateRow>> AuditStore::FatesOf(const std::string& entity,

@@ -162,6 +162,13 @@ class AuditStore {
   // reading millions of fates.
   Status ForEachFateSummary(const std::string& run_id, int wave, const std::string& entity,
                             const std::function<void(const FateSummary&)>& fn);
+  // One page of the same: at most `limit` fates whose row comes after
+  // `after` (0: from the first), in row order; returns the last row's
+  // position, to pass as `after` for the next page (`after` itself when the
+  // page is empty). For sending them in bounded chunks (issue 22).
+  Result<int64_t> ForEachFateSummaryAfter(const std::string& run_id, int wave,
+                                          const std::string& entity, int64_t after, size_t limit,
+                                          const std::function<void(const FateSummary&)>& fn);
   // Every fate ever recorded for (entity, source, key), oldest run first.
   Result<std::vector<FateRow>> FatesOf(const std::string& entity, const std::string& source,
                                        const std::string& key);

@@ -329,7 +329,9 @@ class WorkerRuntime {
           more_to_produce = producer_ != nullptr;  // a lease may start production
         } else if (msg->has_peer_keys()) {
           AcceptPeers(msg->peer_keys());
-        } else if ((msg->has_validation_release() || msg->has_parent_fates()) && !halted_) {
+        } else if ((msg->has_validation_release() || msg->has_parent_fates() ||
+                    msg->has_reconcile_input()) &&
+                   !halted_) {
           StageEmitter out;
           Status st = logic_.OnControl(*msg, out);
           if (!st.ok()) ReportError(st, nullptr, true);

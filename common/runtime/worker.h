@@ -113,7 +113,8 @@ class StageLogic {
   // Called while output has room; returns true while more remains to produce.
   virtual Result<bool> Produce(StageEmitter& out) { return false; }
   // A control message the runtime does not handle itself (e.g. a
-  // ValidationRelease, ParentFates); Produce is called afterwards.
+  // ValidationRelease, ParentFates, ReconcileInput); Produce is called
+  // afterwards.
   virtual Status OnControl(const v1::Envelope& message, StageEmitter& out) { return Status::Ok(); }
   // The run halted: drop input, produce nothing more.
   virtual void OnHalt(const std::string& reason) {}
