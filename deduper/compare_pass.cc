@@ -514,7 +514,18 @@ void PairComparer::CompareAll(
       }
       const Pair& p = chunk[k];
       const uint64_t code = Code(p.a, p.b);
-      if ((code & kRuleFlag) == 0) ++(*pattern_counts)[p.rule][code];
+      if ((code & kRuleFlag) == 0) {
+        // Counted under every rule that blocks the pair together, not only
+        // the first: each rule's EM then sees all of its pairs, as Splink
+        // estimates per blocking rule. Counting a pair under its first rule
+        // only would leave the later rules without the pairs that agree on
+        // an earlier rule's fields (an exact national id among pairs found
+        // by name would look like evidence against a match).
+        for (size_t r = p.rule; r < keys.size(); ++r) {
+          const uint64_t ka = keys[r][p.a];
+          if (r == p.rule || (ka != 0 && ka == keys[r][p.b])) ++(*pattern_counts)[r][code];
+        }
+      }
       codes->push_back(code);
     }
     chunk.clear();

@@ -99,7 +99,8 @@ class PairComparer {
 
   // Pass 1: compares every candidate pair of `blocks` once, in
   // blocking::ForEachPair order, appending each pair's code to `codes` and
-  // counting the patterns of the pairs no rule decided per blocking rule.
+  // counting the patterns of the pairs no rule decided under every blocking
+  // rule that blocks them together (not only the first).
   // Counts pairs in `stats` (comparisons, per rule) and times the pass
   // (stats->compare_seconds).
   void CompareAll(const std::vector<std::vector<uint64_t>>& keys,
