@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/core/hash.h"
 #include "deduper/comparators.h"
 #include "deduper/metaphone.h"
 
@@ -456,6 +457,17 @@ uint64_t PairComparer::PatternAt(const Rows& p) const {
     pattern += static_cast<uint64_t>(LevelAt(comparisons_[c], p)) * radix_[c];
   }
   return pattern;
+}
+
+uint64_t PairComparer::ValueHash(size_t i, size_t column) const {
+  const char* row = Row(i);
+  const Slot& s = SlotAt(row, column);
+  if (s.null) return 0;
+  const uint64_t h =
+      columns_[column].integral
+          ? Hash64(std::string_view(reinterpret_cast<const char*>(&s.integer), sizeof s.integer))
+          : Hash64(TextAt(row, column));
+  return h == 0 ? 1 : h;
 }
 
 double PairComparer::Score(uint64_t pattern) const {

@@ -119,6 +119,11 @@ class PairComparer {
   // The total weight of a pattern (NULL levels weigh nothing).
   double Score(uint64_t pattern) const;
 
+  // A hash of record i's value in `column` as compared (the folded text,
+  // or the integer), never 0; 0 when NULL or empty. Equal values, equal
+  // hashes: the key of term frequencies.
+  uint64_t ValueHash(size_t i, size_t column) const;
+
   std::vector<Rule>& rules() { return rules_; }
   std::vector<Comparison>& comparisons() { return comparisons_; }
 

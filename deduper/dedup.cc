@@ -9,6 +9,7 @@
 
 #include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
+#include "deduper/em_estimate.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/shard_route.h"
@@ -328,7 +329,10 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   compared_ = false;
   std::vector<MatchEdge> edges;
   // Repeats take no part in matching, as on N shards.
-  if (matcher_) edges = matcher_->Match(*schema_, records_, Repeats());
+  if (matcher_) {
+    edges = matcher_->Match(*schema_, records_, Repeats());
+    if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, matcher_->stats().estimate_problems));
+  }
   SLUICE_ASSIGN_OR_RETURN(
       out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
   if (matcher_) out.stats = matcher_->stats();
@@ -433,6 +437,7 @@ Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
   std::vector<PatternCounts> counts;
   for (const v1::DedupPatterns& p : all) counts.push_back(PatternsFromProto(p));
   EdgesToProto(matcher_->Decide(SumPatterns(counts), SumLevelCounts(all)), records_, &out);
+  if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, matcher_->stats().estimate_problems));
   return out;
 }
 
