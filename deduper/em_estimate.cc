@@ -10,6 +10,10 @@ namespace {
 
 using compare::Comparison;
 
+// EM has converged when no probability (the match proportion, an m) moves
+// by more than this in an iteration: Splink's default.
+constexpr double kConvergence = 1e-4;
+
 // Below this many expected matches a rule's estimate is too thin to judge.
 constexpr double kMinMatches = 20;
 
@@ -33,6 +37,7 @@ RuleFit FitRule(const DedupSpec& spec, const compare::PairComparer& comparer,
                 const std::vector<bool>& active, std::vector<Comparison>* comparisons) {
   std::vector<Comparison>& cmps = *comparisons;
   RuleFit fit;
+  fit.m.resize(cmps.size());
   double p = spec.prior_match > 0 ? spec.prior_match : 0.1;
   std::vector<std::vector<double>> acc(cmps.size());
   for (const auto& [pattern, count] : patterns) fit.pairs += static_cast<double>(count);
@@ -71,13 +76,12 @@ RuleFit FitRule(const DedupSpec& spec, const compare::PairComparer& comparer,
     }
     fit.matches = matched;
     fit.iterations = static_cast<int>(it + 1);
-    if (moved < 1e-6) {
+    if (moved < kConvergence) {
       fit.converged = true;
       break;
     }
   }
   fit.proportion = p;
-  fit.m.resize(cmps.size());
   for (size_t c = 0; c < cmps.size(); ++c) {
     if (active[c] && !cmps[c].fixed_m) fit.m[c] = cmps[c].m;
   }
@@ -164,14 +168,6 @@ std::vector<Problem> Diagnose(const DedupSpec& spec, const compare::PairComparer
   for (size_t r = 0; r < fits.size(); ++r) {
     const RuleFit& fit = fits[r];
     if (fit.pairs == 0) continue;
-    if (!fit.converged) {
-      problems.push_back(
-          {fit.rule, "",
-           "EM did not converge in " + std::to_string(fit.iterations) + " iterations" +
-               Format(" (match proportion %.4f over %.0f pairs)", fit.proportion, fit.pairs),
-           "raise dedup.estimation.em_iterations, or make the rule stricter so that its pairs "
-           "are mostly one kind"});
-    }
     if (fit.proportion > 0.5 && fit.matches >= kMinMatches) {
       double merged = 0;
       for (const auto& [pattern, count] : patterns[r]) {

@@ -47,14 +47,15 @@ void EstimateU(const LevelCounts& counts, std::vector<compare::Comparison>* comp
 // comparison's m is the average of the rules' estimates weighted by their
 // expected matches, so a field blocked on by one rule is estimated from the
 // others (as Splink does). EM stops when the proportion and every m move by
-// less than 1e-6, or after spec.em_iterations. `patterns` holds one entry per
+// less than 1e-4 (as Splink), or after spec.em_iterations. `patterns` holds one entry per
 // blocking rule (later entries are ignored).
 std::vector<RuleFit> EstimateM(const DedupSpec& spec, const compare::PairComparer& comparer,
                                const PatternCounts& patterns,
                                std::vector<compare::Comparison>* comparisons);
 
-// The problems of an estimate, once the weights are set (comparer.Score):
-// - a rule whose EM did not converge;
+// The problems of an estimate, once the weights are set (comparer.Score).
+// (A rule whose EM did not converge within em_iterations is only noted, in
+// RuleFit: slow but sound fits are common with the default 25 iterations.)
 // - a rule where EM takes more than half of the pairs for matches while
 //   fewer than half of those reach the merge threshold: the "matches" are
 //   not a class the weights can separate (EM has split the pairs on
