@@ -1,10 +1,13 @@
 // `sluice dedup estimate PLAN`: before a run, how many candidate pairs each
-// blocking rule of each fuzzy dedup entity will give (docs/dedup.md).
+// blocking rule of each fuzzy dedup entity will give, the m/u estimate and
+// whether it can be trusted (docs/dedup.md).
+#include <algorithm>
 #include <vector>
 
 #include "cli/command.h"
 #include "common/connectors/connector.h"
 #include "common/plan/plan.h"
+#include "deduper/dedup.h"
 #include "deduper/fuzzy_matcher.h"
 #include "transformer/transform.h"
 
@@ -45,14 +48,16 @@ struct DedupEstimateArgs {
 // Reads and maps every source of the plan (as the extractor and transformer
 // do), then counts per blocking rule the records blocked, the blocks, the new
 // candidate pairs (pairs an earlier rule gives count once) and the blocks
-// above max_block_size.
+// above max_block_size; then, with comparisons, matches the records as a run
+// would and prints the m/u estimate and its diagnosis. Exit 1 when an
+// estimate cannot be trusted.
 int DedupEstimate(const DedupEstimateArgs& args, CommandContext& ctx) {
   if (Status st = ctx.LoadPlan(args.plan_path, args.env); !st.ok()) {
     ctx.err() << st.message() << "\n";
     return kExitInvalidPlan;
   }
   const Plan& plan = ctx.plan();
-  bool any = false;
+  bool any = false, degenerate = false;
   for (const auto& [entity, spec] : plan.dedup) {
     if (!spec.fuzzy()) continue;
     any = true;
@@ -82,9 +87,41 @@ int DedupEstimate(const DedupEstimateArgs& args, CommandContext& ctx) {
     }
     ctx.Printf("  expected comparisons: %llu (each candidate pair compared once)\n",
                (unsigned long long)total);
+    if (spec.comparisons.empty()) continue;
+    // The m/u estimate as the run would make it (on one shard: the same
+    // figures on any number), with its diagnosis.
+    auto matcher = MakeFuzzyMatcher(spec, e->ToSchema());
+    if (!matcher.ok()) {
+      ctx.err() << "dedup " << entity << ": " << matcher.status().ToString() << "\n";
+      return kExitInvalidPlan;
+    }
+    std::stable_sort(records->begin(), records->end(), [](const Record& a, const Record& b) {
+      return a.source != b.source ? a.source < b.source : a.key < b.key;
+    });
+    (void)(*matcher)->Match(e->ToSchema(), *records);
+    const MatchStats& stats = (*matcher)->stats();
+    ctx.Printf("  estimate of m (EM) and u (random pairs):\n");
+    for (const std::string& note : stats.notes) {
+      if (note.rfind("EM over", 0) == 0 || note.rfind("comparison ", 0) == 0) {
+        ctx.Printf("    %s\n", note.c_str());
+      }
+    }
+    ctx.Printf("  bands: merge %llu, review %llu, distinct %llu pairs\n",
+               (unsigned long long)stats.merge, (unsigned long long)stats.review,
+               (unsigned long long)stats.distinct);
+    if (stats.estimate_problems.empty()) {
+      ctx.Printf("  estimate: usable\n");
+    } else {
+      degenerate = true;
+      const std::string then = spec.halt_on_degenerate_estimate
+                                   ? "a run halts before loading " + entity
+                                   : "estimation.on_degenerate: warn, a run goes on";
+      ctx.Printf("  estimate: NOT TRUSTED (%s)\n", then.c_str());
+      for (const std::string& p : stats.estimate_problems) ctx.Printf("    %s\n", p.c_str());
+    }
   }
   if (!any) ctx.out() << "no entity of the plan has fuzzy dedup (blocking rules)\n";
-  return kExitOk;
+  return degenerate ? kExitError : kExitOk;
 }
 
 }  // namespace

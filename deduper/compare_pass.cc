@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/core/hash.h"
 #include "deduper/comparators.h"
 #include "deduper/metaphone.h"
 
@@ -458,6 +459,17 @@ uint64_t PairComparer::PatternAt(const Rows& p) const {
   return pattern;
 }
 
+uint64_t PairComparer::ValueHash(size_t i, size_t column) const {
+  const char* row = Row(i);
+  const Slot& s = SlotAt(row, column);
+  if (s.null) return 0;
+  const uint64_t h =
+      columns_[column].integral
+          ? Hash64(std::string_view(reinterpret_cast<const char*>(&s.integer), sizeof s.integer))
+          : Hash64(TextAt(row, column));
+  return h == 0 ? 1 : h;
+}
+
 double PairComparer::Score(uint64_t pattern) const {
   double s = 0;
   for (size_t c = 0; c < comparisons_.size(); ++c) {
@@ -514,7 +526,18 @@ void PairComparer::CompareAll(
       }
       const Pair& p = chunk[k];
       const uint64_t code = Code(p.a, p.b);
-      if ((code & kRuleFlag) == 0) ++(*pattern_counts)[p.rule][code];
+      if ((code & kRuleFlag) == 0) {
+        // Counted under every rule that blocks the pair together, not only
+        // the first: each rule's EM then sees all of its pairs, as Splink
+        // estimates per blocking rule. Counting a pair under its first rule
+        // only would leave the later rules without the pairs that agree on
+        // an earlier rule's fields (an exact national id among pairs found
+        // by name would look like evidence against a match).
+        for (size_t r = p.rule; r < keys.size(); ++r) {
+          const uint64_t ka = keys[r][p.a];
+          if (r == p.rule || (ka != 0 && ka == keys[r][p.b])) ++(*pattern_counts)[r][code];
+        }
+      }
       codes->push_back(code);
     }
     chunk.clear();

@@ -99,7 +99,8 @@ class PairComparer {
 
   // Pass 1: compares every candidate pair of `blocks` once, in
   // blocking::ForEachPair order, appending each pair's code to `codes` and
-  // counting the patterns of the pairs no rule decided per blocking rule.
+  // counting the patterns of the pairs no rule decided under every blocking
+  // rule that blocks them together (not only the first).
   // Counts pairs in `stats` (comparisons, per rule) and times the pass
   // (stats->compare_seconds).
   void CompareAll(const std::vector<std::vector<uint64_t>>& keys,
@@ -117,6 +118,11 @@ class PairComparer {
   }
   // The total weight of a pattern (NULL levels weigh nothing).
   double Score(uint64_t pattern) const;
+
+  // A hash of record i's value in `column` as compared (the folded text,
+  // or the integer), never 0; 0 when NULL or empty. Equal values, equal
+  // hashes: the key of term frequencies.
+  uint64_t ValueHash(size_t i, size_t column) const;
 
   std::vector<Rule>& rules() { return rules_; }
   std::vector<Comparison>& comparisons() { return comparisons_; }

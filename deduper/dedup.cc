@@ -9,6 +9,7 @@
 
 #include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
+#include "deduper/em_estimate.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
@@ -362,6 +363,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   if (matcher_) {
     edges = matcher_->Match(*schema_, records_, Repeats());
     stats = matcher_->stats();
+    if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, stats.estimate_problems));
   }
   ReleaseRounds();  // the blocks, rows and pair codes: clustering needs the edges only
   SLUICE_ASSIGN_OR_RETURN(
@@ -468,6 +470,7 @@ Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
   std::vector<PatternCounts> counts;
   for (const v1::DedupPatterns& p : all) counts.push_back(PatternsFromProto(p));
   EdgesToProto(matcher_->Decide(SumPatterns(counts), SumLevelCounts(all)), records_, &out);
+  if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, matcher_->stats().estimate_problems));
   return out;
 }
 

@@ -58,6 +58,10 @@ struct MatchStats {
   std::vector<Rule> blocking;
   uint64_t merge = 0, review = 0, distinct = 0;  // pairs per band
   std::vector<std::string> notes;                // oversize blocks, estimated m/u, ...
+  // Why the estimated m/u cannot be trusted (deduper/em_estimate.h
+  // Diagnose): each names the blocking rule and comparison and suggests a
+  // change. Not empty: the resolve fails unless the plan accepts it.
+  std::vector<std::string> estimate_problems;
 };
 
 // A steward's decision on a pair, from the review store: applies before any

@@ -26,7 +26,9 @@
 #include "deduper/compare_pass.h"
 #include "deduper/dedup.h"
 #include "deduper/dedup_internal.h"
+#include "deduper/em_estimate.h"
 #include "deduper/shard_map.h"
+#include "deduper/term_frequency.h"
 
 namespace sluice {
 
@@ -99,15 +101,12 @@ class FuzzyMatcher : public Matcher {
 
   // u level counts of random pairs within each home virtual shard it owns.
   void SampleU(const MatchInput& in);
-  void EstimateU(const LevelCounts& counts);
-  void EstimateM(const std::vector<std::vector<std::pair<uint64_t, uint64_t>>>& by_rule);
-  // EM over one blocking rule's patterns with the comparisons in `active`;
-  // adds each active comparison's m, weighted by the expected matches, to
-  // `sum` and the weight to `weight`.
-  void EstimateMForRule(const std::vector<std::pair<uint64_t, uint64_t>>& patterns,
-                        const std::vector<bool>& active, std::vector<std::vector<double>>* sum,
-                        std::vector<double>* weight);
-  void FillScoredEdge(uint64_t pattern, MatchEdge* edge) const;
+  // The decision's detail: each comparison's level and weight (with its
+  // term-frequency adjustment) for the pair of record `a` scored `score`.
+  void FillScoredEdge(uint64_t pattern, size_t a, double score, MatchEdge* edge) const;
+  double ScorePair(uint64_t pattern, size_t a) const {
+    return Score(pattern) + (tf_.empty() ? 0.0 : tf_.Of(comparer_, comparisons_, pattern, a));
+  }
 
   DedupSpec spec_;
   std::vector<ForcedPair> forced_;
@@ -124,6 +123,8 @@ class FuzzyMatcher : public Matcher {
   std::vector<uint64_t> codes_;              // per compared pair: rule or pattern
   PatternCounts patterns_;                   // per rule, sorted
   LevelCounts u_counts_;                     // per comparison, per level
+  std::vector<size_t> tf_marked_;            // comparisons with term frequencies
+  tf::Adjustment tf_;                        // from every shard's value counts
   // Round 1's blocking keys, for round 2 on the same records.
   std::vector<std::vector<uint64_t>> round1_keys_;
   uint64_t round1_generation_ = 0;
@@ -176,129 +177,27 @@ void FuzzyMatcher::SampleU(const MatchInput& in) {
   }
 }
 
-void FuzzyMatcher::EstimateU(const LevelCounts& counts) {
-  for (size_t c = 0; c < comparisons_.size(); ++c) {
-    Comparison& cmp = comparisons_[c];
-    if (cmp.fixed_u) continue;
-    std::vector<uint64_t> seen(cmp.levels, 0);
-    if (c < counts.size()) {
-      for (int l = 0; l < cmp.levels && l < static_cast<int>(counts[c].size()); ++l) {
-        seen[l] = counts[c][l];
-      }
-    }
-    const uint64_t total = std::accumulate(seen.begin(), seen.end(), uint64_t{0});
-    cmp.u.assign(cmp.levels, 0);
-    // Add-one smoothing: a level never seen among random pairs still has
-    // some chance, so that its weight stays finite.
-    for (int l = 0; l < cmp.levels; ++l) {
-      cmp.u[l] = (static_cast<double>(seen[l]) + 1.0) / (static_cast<double>(total) + cmp.levels);
-    }
-  }
-}
-
-// m by EM over the pattern counts of the candidate pairs not decided by a
-// rule, with u held fixed (conditional independence of the comparisons).
-// EM runs per blocking rule, leaving out the comparisons on the fields that
-// rule blocks on (inside its blocks they agree by construction and would
-// pass for evidence of a match); each comparison's m is the average of its
-// estimates, weighted by the expected number of matches behind each.
-void FuzzyMatcher::EstimateM(
-    const std::vector<std::vector<std::pair<uint64_t, uint64_t>>>& by_rule) {
-  for (Comparison& cmp : comparisons_) {
-    if (cmp.fixed_m) continue;
-    cmp.m.assign(cmp.levels, 0);
-    if (cmp.levels == 2) {
-      cmp.m = {0.9, 0.1};
-    } else {
-      cmp.m[0] = 0.7;
-      for (int l = 1; l + 1 < cmp.levels; ++l) cmp.m[l] = 0.2 / (cmp.levels - 2);
-      cmp.m[cmp.levels - 1] = 0.1;
-    }
-  }
-  std::vector<Comparison> start = comparisons_;
-  std::vector<std::vector<double>> sum(comparisons_.size());
-  std::vector<double> weight(comparisons_.size(), 0);
-  for (size_t c = 0; c < comparisons_.size(); ++c) sum[c].assign(comparisons_[c].levels, 0);
-  for (size_t r = 0; r < by_rule.size() && r < spec_.blocking.size(); ++r) {
-    std::vector<bool> active(comparisons_.size(), true);
-    for (size_t c = 0; c < comparisons_.size(); ++c) {
-      for (const BlockingPart& part : spec_.blocking[r].parts) {
-        if (part.field == comparisons_[c].spec->field) active[c] = false;
-      }
-    }
-    for (size_t c = 0; c < comparisons_.size(); ++c) comparisons_[c].m = start[c].m;
-    EstimateMForRule(by_rule[r], active, &sum, &weight);
-  }
-  for (size_t c = 0; c < comparisons_.size(); ++c) {
-    Comparison& cmp = comparisons_[c];
-    cmp.m = start[c].m;
-    if (cmp.fixed_m || weight[c] <= 0) continue;
-    for (int l = 0; l < cmp.levels; ++l) cmp.m[l] = std::max(sum[c][l] / weight[c], 1e-6);
-  }
-}
-
-void FuzzyMatcher::EstimateMForRule(const std::vector<std::pair<uint64_t, uint64_t>>& patterns,
-                                    const std::vector<bool>& active,
-                                    std::vector<std::vector<double>>* sum,
-                                    std::vector<double>* weight) {
-  if (patterns.empty()) return;
-  double p = spec_.prior_match > 0 ? spec_.prior_match : 0.1;
-  double matched = 0, total = 0;
-  std::vector<std::vector<double>> acc(comparisons_.size());
-  for (int64_t it = 0; it < spec_.em_iterations; ++it) {
-    for (size_t c = 0; c < comparisons_.size(); ++c) acc[c].assign(comparisons_[c].levels, 0);
-    matched = 0;
-    total = 0;
-    for (const auto& [pattern, count] : patterns) {
-      double lm = std::log(p), lu = std::log(1 - p);
-      for (size_t c = 0; c < comparisons_.size(); ++c) {
-        const int l = LevelOf(pattern, c);
-        if (!active[c] || l == comparisons_[c].levels) continue;
-        lm += std::log(comparisons_[c].m[l]);
-        lu += std::log(comparisons_[c].u[l]);
-      }
-      const double g = 1.0 / (1.0 + std::exp(lu - lm));
-      const double w = g * static_cast<double>(count);
-      matched += w;
-      total += static_cast<double>(count);
-      for (size_t c = 0; c < comparisons_.size(); ++c) {
-        const int l = LevelOf(pattern, c);
-        if (active[c] && l < comparisons_[c].levels) acc[c][l] += w;
-      }
-    }
-    p = std::clamp(matched / total, 1e-9, 1 - 1e-9);
-    for (size_t c = 0; c < comparisons_.size(); ++c) {
-      Comparison& cmp = comparisons_[c];
-      if (cmp.fixed_m || !active[c]) continue;
-      const double s = std::accumulate(acc[c].begin(), acc[c].end(), 0.0);
-      if (s <= 0) continue;
-      for (int l = 0; l < cmp.levels; ++l) cmp.m[l] = std::max(acc[c][l] / s, 1e-6);
-    }
-  }
-  for (size_t c = 0; c < comparisons_.size(); ++c) {
-    if (!active[c] || comparisons_[c].fixed_m) continue;
-    for (int l = 0; l < comparisons_[c].levels; ++l) (*sum)[c][l] += comparisons_[c].m[l] * matched;
-    (*weight)[c] += matched;
-  }
-  char note[128];
-  std::snprintf(note, sizeof note,
-                "EM over %.0f candidate pairs: match proportion %.4f (%.0f expected matches)",
-                total, p, matched);
-  stats_.notes.push_back(note);
-}
-
-void FuzzyMatcher::FillScoredEdge(uint64_t pattern, MatchEdge* edge) const {
+void FuzzyMatcher::FillScoredEdge(uint64_t pattern, size_t a, double score, MatchEdge* edge) const {
   edge->scored = true;
-  edge->score = Score(pattern);
+  edge->score = score;
   edge->rule = "fellegi_sunter";
+  std::vector<double> adjust(comparisons_.size(), 0.0);
+  if (!tf_.empty()) tf_.Of(comparer_, comparisons_, pattern, a, &adjust);
   for (size_t c = 0; c < comparisons_.size(); ++c) {
     const Comparison& cmp = comparisons_[c];
     const int l = LevelOf(pattern, c);
     const bool null = l == cmp.levels;
     const double w = null ? 0.0 : cmp.weight[l];
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "%s%s=%s:%+.2f", c > 0 ? "; " : "", cmp.spec->name.c_str(),
-                  null ? "null" : cmp.labels[l].c_str(), w);
+    char buf[200];
+    if (adjust[c] != 0) {
+      // The label carries the adjustment (trace and review show it), the
+      // weight is the adjusted one.
+      std::snprintf(buf, sizeof buf, "%s%s=%s, term frequency %+.2f:%+.2f", c > 0 ? "; " : "",
+                    cmp.spec->name.c_str(), cmp.labels[l].c_str(), adjust[c], w + adjust[c]);
+    } else {
+      std::snprintf(buf, sizeof buf, "%s%s=%s:%+.2f", c > 0 ? "; " : "", cmp.spec->name.c_str(),
+                    null ? "null" : cmp.labels[l].c_str(), w);
+    }
     edge->detail += buf;
   }
 }
@@ -420,6 +319,23 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
     std::sort(patterns_.back().begin(), patterns_.back().end());  // the same sums in any run
   }
   SampleU(in);
+  // Term frequencies: the values of this shard's home records, sent with
+  // the patterns (after the blocking rules' entries) and summed over the
+  // shards by the coordinator.
+  tf_marked_ = tf::Marked(comparisons_);
+  if (!tf_marked_.empty()) {
+    for (tf::Counts& counts :
+         tf::CountValues(comparer_, comparisons_, tf_marked_, n, [&](size_t i) {
+           if (!in.skip.empty() && in.skip[i]) return false;
+           if (in.shards.single()) return true;
+           const uint32_t v = static_cast<uint32_t>(KeyHash(records[i].source, records[i].key) %
+                                                    ShardMap::kVirtualShards);
+           return in.shards.owners()[v] == in.shards.self();
+         })) {
+      patterns_.resize(std::max(patterns_.size(), spec_.blocking.size()));
+      patterns_.push_back(std::move(counts));
+    }
+  }
   return Status::Ok();
 }
 
@@ -431,9 +347,19 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
   const std::vector<std::vector<uint64_t>>& keys = keys_;
   const std::vector<blocking::Blocks>& blocks = blocks_;
   const std::vector<uint64_t>& codes = codes_;
+  std::vector<em::RuleFit> fits;
   if (scoring) {
-    EstimateU(u);
-    EstimateM(all);
+    em::EstimateU(u, &comparisons_);
+    fits = em::EstimateM(spec_, comparer_, all, &comparisons_);
+    for (const em::RuleFit& fit : fits) {
+      char note[200];
+      std::snprintf(note, sizeof note,
+                    "EM over %.0f candidate pairs of blocking rule %s: match proportion %.4f "
+                    "(%.0f expected matches), %s after %d iterations",
+                    fit.pairs, fit.rule.c_str(), fit.proportion, fit.matches,
+                    fit.converged ? "converged" : "not converged", fit.iterations);
+      stats_.notes.push_back(note);
+    }
     for (Comparison& cmp : comparisons_) {
       cmp.weight.assign(cmp.levels, 0);
       std::string note = "comparison " + cmp.spec->name + " (m " + (cmp.fixed_m ? "given" : "EM") +
@@ -446,6 +372,15 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
         note += buf;
       }
       stats_.notes.push_back(note);
+    }
+    if (!tf_marked_.empty()) {
+      tf_ = tf::Adjustment(
+          tf_marked_, std::vector<tf::Counts>(
+                          all.begin() + std::min(all.size(), spec_.blocking.size()), all.end()));
+    }
+    for (const em::Problem& p : em::Diagnose(spec_, comparer_, comparisons_, all, fits)) {
+      stats_.estimate_problems.push_back(p.ToString());
+      stats_.notes.push_back("EM estimate not trusted: " + p.ToString());
     }
   }
 
@@ -465,11 +400,11 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
         edge.detail = rules_[r].spec->text;
       }
     } else {
-      const double score = Score(code);
+      const double score = ScorePair(code, a);
       edge.band = score >= spec_.merge_threshold    ? Band::kMerge
                   : score >= spec_.review_threshold ? Band::kReview
                                                     : Band::kDistinct;
-      if (edge.band != Band::kDistinct) FillScoredEdge(code, &edge);
+      if (edge.band != Band::kDistinct) FillScoredEdge(code, a, score, &edge);
       edge.score = score;
       edge.scored = true;
     }

@@ -229,6 +229,30 @@ TEST_F(ShardRoundsTest, OneTwoAndFourShardsDecideAsOne) {
   EXPECT_GT(oversize, 0u) << "the data should make an oversize block";
 }
 
+// Term frequencies are counted over every shard's home records and summed:
+// the adjusted weights, and so the decisions, are those of one shard.
+TEST_F(ShardRoundsTest, TermFrequenciesDecideAsOneOnOneTwoAndFourShards) {
+  plan_.dedup["person"].comparisons[0].term_frequency = true;  // first_name
+  plan_.dedup["person"].comparisons[1].term_frequency = true;  // last_name
+  const Outcome one = Single();
+  size_t adjusted = 0;
+  for (const std::string& d : one.decisions) {
+    v1::MatchDecision decision;
+    decision.ParseFromString(d);
+    adjusted += decision.detail().find("term frequency") != std::string::npos;
+  }
+  EXPECT_GT(adjusted, 10u);
+  for (uint32_t n : {2u, 4u}) {
+    SCOPED_TRACE(std::to_string(n) + " shards");
+    Rounds r = RunRounds(n, "tf");
+    Outcome o = Round4(r);
+    EXPECT_EQ(Joined(o.survivors), Joined(one.survivors));
+    EXPECT_EQ(o.fates, one.fates);
+    EXPECT_EQ(o.decisions, one.decisions);
+    EXPECT_EQ(o.review_items, one.review_items);
+  }
+}
+
 // The exact-key matcher blocks by its key hash: the owner of a key's block
 // links its holders, and N shards decide as one.
 TEST_F(ShardRoundsTest, ExactKeyOnShardsDecidesAsOne) {

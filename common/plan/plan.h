@@ -150,6 +150,10 @@ struct DedupComparison {
   std::vector<double> thresholds;
   std::vector<double> m, u;  // per level (thresholds + 2); empty: estimated
   std::string yaml_path;     // "dedup.hcp.comparisons[2]"
+  // term_frequency: an exact agreement weighs log2(m / tf(value)) instead of
+  // log2(m / u), tf being the value's share of the entity's records in the
+  // run: a rare name counts more than a common one (docs/dedup.md).
+  bool term_frequency = false;
   // Levels: exact, one per threshold (soundex, phonetic: same code), else.
   size_t LevelCount() const {
     return thresholds.size() + (comparator == "soundex" || comparator == "phonetic" ? 3 : 2);
@@ -216,8 +220,11 @@ struct DedupSpec {
   int64_t em_iterations = 25;       // EM iterations for m when not given
   int64_t u_sample_pairs = 200000;  // random pairs for u when not given
   double prior_match = 0;           // initial match proportion for EM; 0: from the data
-  int64_t max_cluster_size = 50;    // a larger cluster goes to review whole
-  std::string yaml_path;            // "dedup.hcp"
+  // estimation.on_degenerate: "halt" (default) stops the entity before it
+  // loads when the m/u estimate cannot be trusted; "warn" only notes it.
+  bool halt_on_degenerate_estimate = true;
+  int64_t max_cluster_size = 50;  // a larger cluster goes to review whole
+  std::string yaml_path;          // "dedup.hcp"
   // True when the plan asks for more than the exact key.
   bool fuzzy() const { return !blocking.empty(); }
 };

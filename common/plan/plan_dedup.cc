@@ -242,7 +242,9 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   DedupComparison c;
   c.yaml_path = path;
   if (!ExpectMap(node, path, issues)) return c;
-  CheckKeys(node, path, {"name", "field", "comparator", "thresholds", "m", "u"}, issues);
+  CheckKeys(node, path, {"name", "field", "comparator", "thresholds", "m", "u", "term_frequency"},
+            issues);
+  if (auto tf = ReadBool(node, "term_frequency", path, issues)) c.term_frequency = *tf;
   if (auto f = ReadText(node, "field", path, Need::kRequired, issues)) c.field = *f;
   c.name = c.field;
   if (auto n = ReadText(node, "name", path, Need::kOptional, issues)) c.name = *n;
@@ -479,7 +481,14 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
     const std::string epath = Child(path, "estimation");
     YAML::Node estimation = Get(node, "estimation");
     if (estimation.IsDefined() && ExpectMap(estimation, epath, issues)) {
-      CheckKeys(estimation, epath, {"em_iterations", "u_sample_pairs", "prior_match"}, issues);
+      CheckKeys(estimation, epath,
+                {"em_iterations", "u_sample_pairs", "prior_match", "on_degenerate"}, issues);
+      if (auto d = ReadText(estimation, "on_degenerate", epath, Need::kOptional, issues)) {
+        if (*d != "halt" && *d != "warn") {
+          AddIssue(issues, Child(epath, "on_degenerate"), "must be halt or warn");
+        }
+        spec.halt_on_degenerate_estimate = *d != "warn";
+      }
       if (auto n = ReadInt(estimation, "em_iterations", epath, Need::kOptional, issues)) {
         if (*n < 1) AddIssue(issues, Child(epath, "em_iterations"), "must be at least 1");
         spec.em_iterations = *n;
