@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/plan_pii.h"
 #include "cli/plan_sources.h"
 #include "common/plan/plan.h"
 
@@ -66,6 +67,7 @@ PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& e
       return report;
     }
     CheckPlanSources(plan_path, *plan, &report.problems, &report.notes);
+    for (std::string& line : PiiCheckLines(plan_path, *plan)) report.notes.push_back(line);
     if (!report.problems.empty()) {
       report.exit_code = kExitInvalidPlan;
       return report;
@@ -102,6 +104,7 @@ PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& e
     CheckPlanSources(plan_path, base, &problems, &notes);
     for (const auto& line : problems) add(&report.problems, line);
     for (const auto& line : notes) add(&report.notes, line);
+    for (const auto& line : PiiCheckLines(plan_path, base)) add(&report.notes, line);
   }
   std::vector<std::string> ok;
   ok.push_back(OkLine(plan_path, base));
@@ -127,6 +130,7 @@ PlanCheckReport CheckPlanFile(const std::string& plan_path, const std::string& e
       add(&report.notes, plan_path + ": note: " + Line(note));
     }
     if (env_issues.empty()) {
+      for (const auto& line : PiiCheckLines(plan_path, plan)) add(&report.notes, line);
       ok.push_back("  environment " + name + ": ok (plan hash " + plan.content_hash + ")");
     }
   }

@@ -4,6 +4,7 @@
 
 #include "common/core/limits.h"
 #include "common/runtime/source_pin.h"
+#include "extractor/pii_rejects.h"
 
 namespace sluice {
 
@@ -90,6 +91,7 @@ Result<bool> ExtractLogic::ExtractOne(Opened& opened, const v1::BatchId& id, uin
     f.set_stage("extract");
     if (f.source().empty()) f.set_source(id.source());
   }
+  if (SourceCarriesPii(ctx_.plan, id.source())) WithholdRawRows(ctx_.plan, &rejects);
   // Extraction is where records are born: `in` counts every row read,
   // records passed on and malformed rows rejected here.
   v1::Commit commit = MakeCommit(stage(), batch, batch.records, rejects);

@@ -163,7 +163,7 @@ std::string Pseudonymiser::Identifier(std::string_view value) const {
   return SamePattern(stream, value);
 }
 
-std::string Pseudonymiser::Date(std::string_view value, std::string_view record_key) const {
+std::string Pseudonymiser::Date(std::string_view value, std::string_view offset_key) const {
   int y = 0;
   unsigned m = 0, d = 0;
   char tail = 0;
@@ -173,7 +173,7 @@ std::string Pseudonymiser::Date(std::string_view value, std::string_view record_
   }
   const date::year_month_day ymd{date::year{y}, date::month{m}, date::day{d}};
   if (!ymd.ok()) return std::string(value);
-  const auto mac = Mac("date", record_key);
+  const auto mac = Mac("date", offset_key);
   const int offset = static_cast<int>((mac[0] | (mac[1] << 8)) % 361) - 180;  // -180..180
   const date::sys_days first{date::year{y} / 1 / 1};
   const int days_in_year = date::year{y}.is_leap() ? 366 : 365;

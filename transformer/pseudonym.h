@@ -4,9 +4,8 @@
 // same pseudonym in every run and every environment with the same key, and
 // nobody without the key can recompute or reverse it.
 //
-// Not wired into runs yet: the plan has no `pii:` setting and no stage calls
-// these. They are the shape-preserving functions the transformer will apply
-// to fields marked `pii: true`.
+// The transformer applies them to the fields marked `pii: true` under the
+// plan's `pii: {mode: pseudonymise}` (transformer/pii_mask.h).
 #pragma once
 
 #include <array>
@@ -46,9 +45,10 @@ class Pseudonymiser {
   // ("FR12345678901" -> "QK90417265513").
   std::string Identifier(std::string_view value) const;
   // An ISO date (YYYY-MM-DD) moved by an offset of up to 180 days derived
-  // from `record_key` (the record's identity), wrapped within its year so
-  // the year is kept; `value` unchanged when it is not an ISO date.
-  std::string Date(std::string_view value, std::string_view record_key) const;
+  // from `offset_key`, wrapped within its year so the year is kept; `value`
+  // unchanged when it is not an ISO date. The mask passes the date's year
+  // and month: equal dates of one person in two sources stay equal.
+  std::string Date(std::string_view value, std::string_view offset_key) const;
 
  private:
   explicit Pseudonymiser(std::string key) : key_(std::move(key)) {}

@@ -9,6 +9,7 @@
 #include "common/runtime/review_item.h"
 #include "transformer/field_cast.h"
 #include "transformer/output_field.h"
+#include "transformer/pii_mask.h"
 #include "transformer/reference_data.h"
 #include "transformer/text_steps.h"
 
@@ -29,11 +30,13 @@ struct PendingChange {
 class MappedEntityTransformer final : public EntityTransformer {
  public:
   MappedEntityTransformer(std::string entity, Schema schema, Schema source_schema,
-                          std::vector<OutputField> fields, const v1::ReviewDecisions* decisions)
+                          std::vector<OutputField> fields, const v1::ReviewDecisions* decisions,
+                          std::unique_ptr<PiiMask> mask)
       : schema_(std::move(schema)),
         source_schema_(std::move(source_schema)),
         fields_(std::move(fields)),
-        entity_(std::move(entity)) {
+        entity_(std::move(entity)),
+        mask_(std::move(mask)) {
     if (decisions != nullptr) {
       for (const v1::RecordDecision& d : decisions->records()) {
         if (d.entity() == entity_) decisions_[{d.source(), d.key()}] = &d;
@@ -79,15 +82,21 @@ class MappedEntityTransformer final : public EntityTransformer {
   // Warnings of steps that let a doubtful value through (a possible phone
   // number under strict: false), for the record being mapped.
   std::vector<v1::Fate> step_warnings_;
+  // The plan's PII mask of this mapping (docs/privacy.md); null: none.
+  std::unique_ptr<PiiMask> mask_;
 };
 
-Result<std::unique_ptr<EntityTransformer>> Build(const Entity& entity, const Mapping& mapping,
+Result<std::unique_ptr<EntityTransformer>> Build(const Plan& plan, const Entity& entity,
+                                                 const Mapping& mapping,
                                                  const Schema& source_schema,
                                                  const v1::ReviewDecisions* decisions) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<OutputField> fields,
                           BuildOutputFields(entity, mapping, source_schema));
-  return std::unique_ptr<EntityTransformer>(new MappedEntityTransformer(
-      entity.name, entity.ToSchema(), source_schema, std::move(fields), decisions));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<PiiMask> mask,
+                          PiiMask::Create(plan, entity, mapping, source_schema));
+  return std::unique_ptr<EntityTransformer>(
+      new MappedEntityTransformer(entity.name, entity.ToSchema(), source_schema, std::move(fields),
+                                  decisions, std::move(mask)));
 }
 
 void MappedEntityTransformer::Apply(const RecordBatch& in, RecordBatch* out,
@@ -108,7 +117,18 @@ void MappedEntityTransformer::Apply(const RecordBatch& in, RecordBatch* out,
     if (used == out->records.size()) out->records.emplace_back();
     Record& rec = out->records[used];
     pending_.clear();
+    const size_t first_fate = fates->size();
+    const size_t first_item = items != nullptr ? items->size() : 0;
     const bool passed = MapRecord(src, &rec, fates, items);
+    if (mask_ != nullptr) {
+      // Before the record leaves, or anything about it is written.
+      mask_->Scrub(src, passed ? &rec : nullptr, fates, first_fate, items, first_item);
+      if (passed) mask_->MaskRecord(src, &rec);
+      for (PendingChange& c : pending_) {
+        c.before = mask_->MaskText(c.field, c.before, src);
+        c.after = mask_->MaskText(c.field, c.after, src);
+      }
+    }
     if (passed) {
       ++used;
       rec.content_hash = ContentHash(schema_, rec.values);
@@ -463,7 +483,7 @@ Result<std::unique_ptr<EntityTransformer>> EntityTransformer::Create(
   if (mapping == nullptr) {
     return Status::NotFound("no mapping for entity " + entity + " from source " + source);
   }
-  return Build(*e, *mapping, source_schema, decisions);
+  return Build(plan, *e, *mapping, source_schema, decisions);
 }
 
 }  // namespace sluice

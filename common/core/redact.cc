@@ -1,6 +1,7 @@
 #include "common/core/redact.h"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 #include <vector>
 
@@ -38,6 +39,28 @@ std::string Redact(std::string text) {
     }
   }
   return text;
+}
+
+void RedactWordsOf(std::string_view real, std::string* text) {
+  auto word_byte = [](unsigned char c) { return std::isalnum(c) || c >= 0x80; };
+  std::vector<std::string_view> words;
+  for (size_t i = 0; i < real.size();) {
+    if (!word_byte(static_cast<unsigned char>(real[i]))) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < real.size() && word_byte(static_cast<unsigned char>(real[end]))) ++end;
+    if (end - i >= 3) words.push_back(real.substr(i, end - i));
+    i = end;
+  }
+  std::stable_sort(words.begin(), words.end(),
+                   [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  for (std::string_view w : words) {
+    for (size_t at = text->find(w); at != std::string::npos; at = text->find(w, at + 3)) {
+      text->replace(at, w.size(), "***");
+    }
+  }
 }
 
 }  // namespace sluice

@@ -20,4 +20,9 @@ void RegisterSecret(std::string_view secret);
 // `text` with every registered secret replaced by "***".
 std::string Redact(std::string text);
 
+// Every word of `real` (a run of 3 or more letters, digits or non-ASCII
+// bytes) that `*text` quotes replaced by "***", longest first: the parts of
+// a personal value a message may quote ("bad domain 'hopital-nord'").
+void RedactWordsOf(std::string_view real, std::string* text);
+
 }  // namespace sluice

@@ -124,6 +124,14 @@ struct FieldMapping {
   std::optional<Enrichment> enrich;
   // Default region of `phone` from the source's `region` key.
   std::string source_region;
+
+  // The source columns the value is read from: `concat`, else `from`; none
+  // for a constant (`default` only).
+  std::vector<std::string> ValueColumns() const {
+    if (!concat.empty()) return concat;
+    if (!from.empty()) return {from};
+    return {};
+  }
 };
 
 struct Mapping {
@@ -289,6 +297,28 @@ struct WindowSpec {
   std::string tz = "UTC";            // IANA zone of the times
 };
 
+// What a run does to the model fields marked `pii: true` (issue 19,
+// docs/privacy.md): `pii: {mode, key, shapes}` at the top of the plan or in
+// an environment.
+enum class PiiMode { kNone, kPseudonymise, kDrop };
+
+// The form a pseudonym takes (transformer/pseudonym.h): a name from a list,
+// an undeliverable e-mail, a phone number with the same country code and
+// length, the same letters-and-digits pattern, a date moved within its year,
+// a value of the enum, a bool drawn per record.
+enum class PiiShape { kName, kEmail, kPhone, kIdentifier, kDate, kEnum, kBool };
+
+struct PiiSpec {
+  PiiMode mode = PiiMode::kNone;
+  bool set = false;  // the plan (or its environment) says `pii:`
+  // pseudonymise: the resolved key (a secret: never printed or stored).
+  std::string key;
+  // "entity.field" -> shape, for the fields whose shape is not the one
+  // PiiShapeOf infers.
+  std::map<std::string, PiiShape> shapes;
+  bool active() const { return mode != PiiMode::kNone; }
+};
+
 struct Plan {
   std::string name;
   std::string path;       // the plan file
@@ -318,6 +348,7 @@ struct Plan {
   // plan, so that the coordinator can scrub them from anything it writes.
   // Never print them.
   std::vector<std::string> secret_values;
+  PiiSpec pii;
 
   const SourceSpec* FindSource(const std::string& name) const;
   const Mapping* FindMapping(const std::string& entity, const std::string& source) const;
@@ -364,6 +395,16 @@ Result<std::string> ResolveSecrets(const std::string& text, const std::string& b
 // `text` with every occurrence of each of `secrets`, and of every secret this
 // process resolved (common/core/redact.h), replaced by "***".
 std::string RedactSecrets(std::string text, const std::vector<std::string>& secrets);
+// "none", "pseudonymise", "drop"; "name", "email", ...
+const char* PiiModeName(PiiMode mode);
+const char* PiiShapeName(PiiShape shape);
+// The shape of the pseudonyms of `field` (marked pii) of `entity`: the
+// plan's `pii.shapes` entry, else by its type (date and timestamp: date,
+// enum, bool, int and decimal: identifier) and for text by its mappings
+// (`email: true`, `phone: true`, `split: name`) or its name ("email",
+// "phone"/"mobile"/"fax", "name"), else identifier.
+PiiShape PiiShapeOf(const Plan& plan, const Entity& entity, const ModelField& field);
+
 // Parses a model file or inline YAML node text.
 Model ParseModel(const std::string& yaml_text, std::vector<PlanIssue>* issues);
 

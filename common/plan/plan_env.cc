@@ -96,7 +96,7 @@ namespace sluice::plan_yaml {
 
 const std::vector<std::string_view> kOverridableKeys = {
     "name",     "version", "batch_size", "state_dir", "model", "sources",
-    "mappings", "dedup",   "validation", "target",    "waves", "window"};
+    "mappings", "dedup",   "validation", "target",    "waves", "window", "pii"};
 
 namespace {
 
@@ -125,11 +125,11 @@ YAML::Node Merge(const YAML::Node& base, const YAML::Node& overlay, const std::s
 }
 
 // Secrets belong in the settings of sources and the target (a dsn, a path,
-// a query), which are never stored or printed. Anywhere else the value would
+// a query) and in the PII key, which are never stored or printed. Anywhere else the value would
 // end up in clear in the audit store, a report or the target (a run's `name`
 // is listed by `sluice runs`), so a secret there is refused.
 bool SecretAllowedAt(const std::string& path) {
-  if (path.rfind("target.", 0) == 0) return true;
+  if (path.rfind("target.", 0) == 0 || path == "pii.key") return true;
   if (path.rfind("sources.", 0) != 0) return false;
   return path.find('.', std::string_view("sources.").size()) != std::string::npos;
 }
@@ -217,7 +217,7 @@ void ResolveNodeSecrets(YAML::Node node, const std::string& path, const std::str
     if (!malformed && (!resolved.ok() || !secrets.empty()) && !SecretAllowedAt(path)) {
       AddIssue(ctx->issues, path,
                "a secret (${env:...}, ${file:...}) is allowed only in the settings of a source "
-               "or the target, which are never stored or printed");
+               "or the target and in pii.key, which are never stored or printed");
       return;
     }
     for (std::string& secret : secrets) {

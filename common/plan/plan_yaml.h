@@ -152,5 +152,8 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx);
 void ParseValidation(const YAML::Node& root, PlanContext* ctx);
 // The waves (plan_waves.cc), after the mappings.
 void ParseWaves(const YAML::Node& root, PlanContext* ctx);
+// `pii:` (plan_pii.cc), after the mappings: the mode, its key and shapes,
+// and the checks that no PII value goes around the mask.
+void ParsePii(const YAML::Node& root, PlanContext* ctx);
 
 }  // namespace sluice::plan_yaml
