@@ -42,8 +42,8 @@ class PoisonBatchWatch {
     bool stream = false;  // an extraction stream: commits move it on
     v1::BatchId next;     // stream: the batch it reads next
   };
-  std::map<std::string, Position> at_;  // by worker identity
-  std::map<std::string, int> crashes_;  // by "role batch"
+  std::map<std::string, std::vector<Position>> at_;  // by worker identity: what it works on
+  std::map<std::string, int> crashes_;               // by "role batch"
 };
 
 }  // namespace sluice::coordination
