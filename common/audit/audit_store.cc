@@ -363,7 +363,14 @@ Status AuditStore::ForEachFate(const std::string& run_id, int wave, const std::s
 Status AuditStore::ForEachUnloadedFate(const std::string& run_id, int wave,
                                        const std::string& entity,
                                        const std::function<void(const FateRow&)>& fn) {
-  return ForEachFateWhere(" AND (kind='rejected' OR kind='review')", run_id, wave, entity, fn);
+  // A key this run also loaded or merged (a repeat of a source key is
+  // rejected while its first occurrence loads) has its row: not unloaded.
+  return ForEachFateWhere(
+      " AND (kind='rejected' OR kind='review') AND NOT EXISTS (SELECT 1 FROM fates AS other"
+      " WHERE other.entity = fates.entity AND other.source = fates.source"
+      " AND other.key = fates.key AND other.run_id = fates.run_id AND other.wave = fates.wave"
+      " AND other.kind IN ('loaded', 'merged'))",
+      run_id, wave, entity, fn);
 }
 
 Status AuditStore::ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,

@@ -153,8 +153,9 @@ class AuditStore {
   Status ForEachFate(const std::string& run_id, int wave, const std::string& entity,
                      const std::function<void(const FateRow&)>& fn);
   // Calls `fn` for every REJECTED and REVIEW fate of a run's entity in a
-  // wave: the records that have no row of their own (issue 14: their
-  // children follow them).
+  // wave whose key the run did not also load or merge: the records that have
+  // no row of their own (issue 14: their children follow them; issue 23:
+  // their rows from earlier runs are retired).
   Status ForEachUnloadedFate(const std::string& run_id, int wave, const std::string& entity,
                              const std::function<void(const FateRow&)>& fn);
   // Calls `fn` for every fate of a run's entity in a wave, like ForEachFate,

@@ -101,6 +101,28 @@ TEST_F(AuditStoreTest, FatesComeBackWhole) {
   EXPECT_EQ((*fates)[0].fate.content_hash(), 1001u);
 }
 
+// A repeat of a source key is rejected while its first occurrence loads: the
+// key has its row, so it is not among the records without one (whose rows
+// from earlier runs are retired, and whose children follow them).
+TEST_F(AuditStoreTest, ARejectedRepeatOfALoadedKeyIsNotUnloaded) {
+  auto store = AuditStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  v1::Commit c = LoadCommit(2);
+  v1::Fate* repeat = c.add_fates();
+  repeat->set_kind(v1::FATE_REJECTED);
+  repeat->set_source("crm");
+  repeat->set_key("K1");
+  repeat->set_stage("dedup");
+  repeat->set_rule("duplicate_source_key");
+  ASSERT_TRUE((*store)->RecordCommit("run-1", 0, c).ok());
+  std::vector<std::string> unloaded;
+  ASSERT_TRUE((*store)
+                  ->ForEachUnloadedFate("run-1", 0, "hcp",
+                                        [&](const FateRow& f) { unloaded.push_back(f.fate.key()); })
+                  .ok());
+  EXPECT_EQ(unloaded, std::vector<std::string>{"BAD"});
+}
+
 TEST_F(AuditStoreTest, FailuresAreFoundByRule) {
   auto store = AuditStore::Open(path_);
   ASSERT_TRUE(store.ok());
