@@ -34,7 +34,7 @@ Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_
   return conn
       ->Query("DELETE FROM " + e.table + " d USING (SELECT t.sluice_id FROM " + rows +
                   ") r WHERE d.sluice_id = r.sluice_id",
-              params)
+              {e.entity.name})
       .status();
 }
 
@@ -71,7 +71,7 @@ Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
   SLUICE_RETURN_IF_ERROR(conn->Query("DELETE FROM " + e.table +
                                          " d USING (SELECT t.sluice_id FROM " + own +
                                          ") r WHERE d.sluice_id = r.sluice_id",
-                                     params)
+                                     {e.entity.name})
                              .status());
   SLUICE_ASSIGN_OR_RETURN(
       PgResult gone,
