@@ -152,7 +152,9 @@ TEST(RemoteWorkers, ResumeOfARunBoundOnEveryInterfaceAsksWhereTheWorkersAre) {
 
 TEST(RemoteWorkers, OnlyTheSupervisorKeyMayAskForStatusOrHalt) {
   ScratchDir dir("remote_supervisor_key");
-  PrepareSmall(dir.path(), 30000, 20000);
+  // Long enough to outlast the refused asks (status and halt wait 3 s and
+  // 5 s for an answer) on a loaded machine.
+  PrepareSmall(dir.path(), 100000, 60000);
   RemoteRun run(dir);
   Background coordinator = run.StartCoordinator("");
   run.StartWorkers();
