@@ -9,6 +9,7 @@
 #include <random>
 
 #include "common/runtime/seal.h"
+#include "common/runtime/test_fault.h"
 #include "coordinator/dedup_shards.h"
 
 namespace sluice::coordination {
@@ -385,10 +386,14 @@ Status Coordinator::Reply(const std::string& identity) {
     if (keys_) r->add_upstream_keys(up->key);
   }
   *r->mutable_peer_keys() = roster_.PeerKeys();
-  // Faults hit the first incarnation only, so the replacement can finish.
+  // Faults hit the first incarnation only, so the replacement can finish;
+  // a poisonous record hits every one that reads it.
   auto fault = options_.faults.find(identity);  // "deduper-1:...": that worker only
   if (fault == options_.faults.end()) fault = options_.faults.find(w.role);
-  if (fault != options_.faults.end() && w.generation == 0) r->set_fault(fault->second);
+  if (fault != options_.faults.end()) {
+    auto parsed = ParseTestFaults(fault->second);
+    if (w.generation == 0 || (parsed.ok() && parsed->OfTheInput())) r->set_fault(fault->second);
+  }
   roster_.MarkReplied(identity);
   SLUICE_ASSIGN_OR_RETURN(bool sent, SendToWorker(identity, env));  // false: gone already
   return sent && w.role == "loader" ? SendParentFatesTo(identity) : Status::Ok();

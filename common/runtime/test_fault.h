@@ -39,6 +39,10 @@ struct TestFaults {
   // (a poisonous record), before anything of that batch is committed.
   std::optional<std::string> sigsegv_on_key;
 
+  // A fault of the input, not of the process (sigsegv_on_key): it hits every
+  // incarnation of the worker, where the others hit the first one only.
+  bool OfTheInput() const { return sigsegv_on_key.has_value(); }
+
   bool operator==(const TestFaults&) const = default;
 };
 
