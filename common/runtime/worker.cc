@@ -484,6 +484,10 @@ Status ReadWorkerKeys(const std::string& key_file, const std::string& coordinato
       return Status::InvalidArgument("SLUICE_CURVE_SECRET_KEY is not a Z85 secret key");
     }
     o->keys = CurveKeyPair{derived, secret};
+    // A worker `sluice run --local` started cannot start afresh sealed (the
+    // pair is gone from its environment): when its coordinator falls silent
+    // it exits, and the coordinator, if alive, starts it again.
+    o->rejoin_timeout = std::chrono::seconds(0);
   }
   unsetenv("SLUICE_CURVE_SECRET_KEY");  // read once; nothing this process starts inherits it
   std::string coordinator = coordinator_key;

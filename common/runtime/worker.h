@@ -43,8 +43,9 @@ struct WorkerOptions {
   // A worker whose coordinator is gone (silent for coordinator_timeout, or a
   // new coordinator asked it to register: issue 15) starts afresh as the
   // same command and waits this long for a coordinator to register with
-  // (`--rejoin-timeout`; 0: it exits instead). Local workers die with their
-  // coordinator and never get here.
+  // (`--rejoin-timeout`; 0: it exits instead). Local workers (their key pair
+  // from the environment) exit: they die with their coordinator, and one that
+  // is alive but silent starts them again.
   std::chrono::seconds rejoin_timeout{600};
   // Started afresh after losing its coordinator (`--rejoin`): registration
   // waits up to rejoin_timeout instead of coordinator_timeout.
