@@ -95,8 +95,8 @@ std::string RedactSecrets(std::string text, const std::vector<std::string>& secr
 namespace sluice::plan_yaml {
 
 const std::vector<std::string_view> kOverridableKeys = {
-    "name",     "version", "batch_size", "state_dir", "model", "sources",
-    "mappings", "dedup",   "validation", "target",    "waves", "window", "pii"};
+    "name",  "version",    "batch_size", "state_dir", "model",  "sources", "mappings",
+    "dedup", "validation", "target",     "waves",     "window", "pii"};
 
 namespace {
 
