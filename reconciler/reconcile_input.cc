@@ -2,25 +2,9 @@
 
 #include <utility>
 
+#include "common/core/stage.h"
+
 namespace sluice {
-namespace {
-
-const char* KindName(v1::FateKind kind) {
-  switch (kind) {
-    case v1::FATE_LOADED:
-      return "loaded";
-    case v1::FATE_MERGED:
-      return "merged";
-    case v1::FATE_REJECTED:
-      return "rejected";
-    case v1::FATE_REVIEW:
-      return "review";
-    default:
-      return nullptr;  // warnings are not fates of their own
-  }
-}
-
-}  // namespace
 
 ReconcileInputBuilder::ReconcileInputBuilder(std::string run_id, int wave, std::string entity) {
   in_.run_id = std::move(run_id);
@@ -38,8 +22,8 @@ void ReconcileInputBuilder::Add(const v1::ReconcileInput& chunk) {
   }
   for (const auto& [field, units] : chunk.decimal_sums()) in_.decimal_sums[field] = units;
   for (const auto& f : chunk.fates()) {
-    const char* kind = KindName(f.kind());
-    if (kind == nullptr) continue;
+    if (f.kind() == v1::FATE_WARNING) continue;  // not a fate of its own
+    const char* kind = FateKindName(f.kind());
     ++fates_;
     checksum_.Add(f.source(), f.key());
     by_source_[f.source()].Add(f.source(), f.key());

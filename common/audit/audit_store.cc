@@ -35,23 +35,6 @@ CREATE TABLE IF NOT EXISTS decimal_sums(
   PRIMARY KEY(run_id, wave, entity, field));
 )sql";
 
-const char* FateKindName(v1::FateKind k) {
-  switch (k) {
-    case v1::FATE_LOADED:
-      return "loaded";
-    case v1::FATE_MERGED:
-      return "merged";
-    case v1::FATE_REJECTED:
-      return "rejected";
-    case v1::FATE_REVIEW:
-      return "review";
-    case v1::FATE_WARNING:
-      return "warning";
-    default:
-      return "unknown";
-  }
-}
-
 v1::FateKind FateKindFrom(std::string_view s) {
   if (s == "loaded") return v1::FATE_LOADED;
   if (s == "merged") return v1::FATE_MERGED;

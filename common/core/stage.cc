@@ -104,4 +104,21 @@ std::string_view UpstreamRole(std::string_view role) {
   return up ? InfoOf(*up).role : "";
 }
 
+const char* FateKindName(v1::FateKind kind) {
+  switch (kind) {
+    case v1::FATE_LOADED:
+      return "loaded";
+    case v1::FATE_MERGED:
+      return "merged";
+    case v1::FATE_REJECTED:
+      return "rejected";
+    case v1::FATE_REVIEW:
+      return "review";
+    case v1::FATE_WARNING:
+      return "warning";
+    default:
+      return "unknown";
+  }
+}
+
 }  // namespace sluice

@@ -78,4 +78,8 @@ std::optional<Stage> InputStageOf(std::string_view role);
 // and the reconciler, which take none).
 std::string_view UpstreamRole(std::string_view role);
 
+// A fate kind as the audit store and the reports spell it ("loaded",
+// "merged", "rejected", "review", "warning"); "unknown" for anything else.
+const char* FateKindName(v1::FateKind kind);
+
 }  // namespace sluice
