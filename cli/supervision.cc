@@ -112,13 +112,6 @@ Result<v1::HaltReply> AskHalt(const std::string& endpoint, const v1::HaltRequest
   return std::move(*a.mutable_halt_reply());
 }
 
-std::string WithStateDirHint(const Status& st, bool given) {
-  if (st.code() != StatusCode::kNotFound || given) return st.message();
-  return st.message() +
-         " (give the run's --state-dir DIR, or --plan PLAN: a plan's state dir is its state_dir, "
-         ".sluice beside the plan by default)";
-}
-
 std::string WhoAmI() {
   const char* user = std::getenv("USER");
   std::string name = user != nullptr ? user : "";
