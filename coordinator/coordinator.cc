@@ -11,6 +11,7 @@
 #include "common/runtime/seal.h"
 #include "common/runtime/test_fault.h"
 #include "coordinator/dedup_shards.h"
+#include "coordinator/keepalive.h"
 
 namespace sluice::coordination {
 namespace {
@@ -96,7 +97,10 @@ Status Coordinator::Start() {
       StateReserve::Create((std::filesystem::path(plan_.state_dir) / "audit.reserve").string()));
   if (!control_) {
     SLUICE_RETURN_IF_ERROR(Seal());
-    SLUICE_ASSIGN_OR_RETURN(control_, BindCoordinatorChannel(options_.control_bind));
+    SLUICE_ASSIGN_OR_RETURN(auto bound, BindCoordinatorChannel(options_.control_bind));
+    // Workers must not take a long commit for the coordinator's death.
+    control_ = std::make_unique<KeepaliveChannel>(std::move(bound), std::chrono::seconds(1),
+                                                  options_.worker_timeout);
   }
   // The run and this coordinator's liveness record (supervision.cc).
   SLUICE_RETURN_IF_ERROR(RecordRun());
@@ -176,12 +180,12 @@ Status Coordinator::StartLocal(const std::string& identity) {
 
 Status Coordinator::Step() {
   SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(20)));
-  if (msg) SLUICE_RETURN_IF_ERROR(Handle(*msg));
+  if (msg) SLUICE_RETURN_IF_ERROR(HandleExcusing(*msg));
   // Drain what else is waiting before housekeeping.
   for (int i = 0; i < 256 && !halted_; ++i) {
     SLUICE_ASSIGN_OR_RETURN(auto more, control_->Receive(std::chrono::milliseconds(0)));
     if (!more) break;
-    SLUICE_RETURN_IF_ERROR(Handle(*more));
+    SLUICE_RETURN_IF_ERROR(HandleExcusing(*more));
   }
   // Ctrl-C or SIGTERM of `sluice run`: a halt, as `sluice halt` asks.
   if (!halted_ && options_.interrupted != nullptr && options_.interrupted->load() != 0) {
@@ -446,6 +450,14 @@ Status Coordinator::StartRun() {
   last_progress_ = Now();
   SLUICE_RETURN_IF_ERROR(CarryPins());  // pin_check.cc
   return StartWave(options_.start_wave);
+}
+
+Status Coordinator::HandleExcusing(ControlMessage& message) {
+  const Clock::TimePoint start = Now();
+  Status st = Handle(message);
+  const Clock::Duration spent = Now() - start;
+  if (spent > std::chrono::seconds(1)) roster_.Excuse(spent, Now());
+  return st;
 }
 
 Status Coordinator::CheckWorkers() {

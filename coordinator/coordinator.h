@@ -100,6 +100,9 @@ class Coordinator {
   // halt, but the run is "paused" and `sluice resume` continues it.
   void Pause();
   Status Handle(ControlMessage& message);
+  // Handle, and when it kept the coordinator from its channel for over a
+  // second, the workers' silence meanwhile is excused (Roster::Excuse).
+  Status HandleExcusing(ControlMessage& message);
 
   // ---- registration and liveness (coordinator.cc) ----
 
@@ -276,8 +279,9 @@ class Coordinator {
   // What a worker holds, for `sluice status`: the lease it was handed, or
   // the batch it committed last.
   void NoteLease(const std::string& identity, const v1::Lease& lease);
-  // Test only (`--test-fault coordinator:sigkill_at=WHEN`, test_fault.h):
-  // kill -9 of this coordinator when `at` ("load:3", "resolve") is WHEN.
+  // Test only (`--test-fault coordinator:sigkill_at=WHEN` or `stall_at=WHEN`,
+  // test_fault.h): kill -9 of this coordinator, or a long busy spell, when
+  // `at` ("load:3", "resolve") is WHEN.
   void MaybeDie(const std::string& at);
 
   const Plan& plan_;
@@ -315,6 +319,7 @@ class Coordinator {
   std::map<std::string, Clock::TimePoint> rejoin_asked_;  // identity -> when
   Holdings holdings_;                                     // what each worker holds now
   std::optional<std::string> sigkill_at_;                 // test only
+  std::optional<std::string> stall_at_;                   // test only
   std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
   bool started_run_ = false;
   bool halted_ = false;
