@@ -74,7 +74,13 @@ Status Coordinator::AdvanceEntity(EntityRun& run) {
   }
   if (!run.resolved || !run.output_known || run.retiring) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(CheckValidationGate(run));
-  if (halted_ || !waves_.OutputsAt(run, Stage::kLoad, ledger_)) return Status::Ok();
+  // Loaded, and their emission recorded: a loader may commit a batch that a
+  // killed deduper sent before its recovery forgot the emission, which the
+  // new deduper then records again.
+  if (halted_ || !waves_.OutputsAt(run, Stage::kLoad, ledger_) ||
+      !waves_.OutputsAt(run, Stage::kDedupOutput, ledger_)) {
+    return Status::Ok();
+  }
   return FinishEntity(run);
 }
 
