@@ -125,16 +125,6 @@ std::string TextDecoder::Reason(unsigned char byte, uint64_t offset) const {
          std::to_string(offset);
 }
 
-std::string DecodedText::InvalidByteReason(const TextDecoder& decoder, size_t out_offset) const {
-  auto it = std::lower_bound(
-      bad.begin(), bad.end(), out_offset,
-      [](const UnconvertibleByte& u, size_t offset) { return u.out_offset < offset; });
-  if (it != bad.end() && it->out_offset == out_offset) {
-    return decoder.Reason(it->byte, it->in_offset);
-  }
-  return "invalid utf-8 at byte " + std::to_string(out_offset);
-}
-
 std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t offset) {
   if (decoder.is_utf8()) return "";
   std::string out;
@@ -153,12 +143,6 @@ std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t o
   }
   *line = std::move(out);
   return reason;
-}
-
-DecodedText DecodeText(const TextDecoder& decoder, std::string_view bytes) {
-  DecodedText decoded;
-  decoder.Decode(bytes, &decoded.text, &decoded.bad);
-  return decoded;
 }
 
 }  // namespace sluice

@@ -73,24 +73,9 @@ class TextDecoder {
   std::array<uint8_t, 256> len_{};
 };
 
-// A whole text file converted to UTF-8, with where its unconvertible bytes
-// were: for sources that scan the file in place (csv).
-struct DecodedText {
-  std::string text;
-  std::vector<UnconvertibleByte> bad;  // sorted by out_offset
-
-  // The reason a row is rejected for the invalid UTF-8 byte at `out_offset`
-  // of `text`: the decoder's Reason for a converted byte, else "invalid
-  // utf-8 at byte <out_offset>".
-  std::string InvalidByteReason(const TextDecoder& decoder, size_t out_offset) const;
-};
-
 // Converts one line read from byte `offset` of a file to UTF-8 in place.
 // Returns "" or the reason (TextDecoder::Reason) of its first unconvertible
 // byte, which becomes U+FFFD in `*line`. Unchanged for UTF-8.
 std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t offset);
-
-// Decodes `bytes` whole (see TextDecoder::Decode).
-DecodedText DecodeText(const TextDecoder& decoder, std::string_view bytes);
 
 }  // namespace sluice
