@@ -153,6 +153,11 @@ std::set<std::set<std::string>> Clusters(const std::string& db) {
   return out;
 }
 
+// The cities of the target's rows, sorted (a field not marked pii).
+std::string Cities(const std::string& db) {
+  return Query(db, "SELECT group_concat(city, ',') FROM (SELECT city FROM hcp ORDER BY city)")[0];
+}
+
 // What a rehearsal wrote and printed: every file under the state and target
 // folders of `dir`, the review export, and what each command printed.
 class Outputs {
@@ -272,9 +277,7 @@ TEST_F(PiiEndToEnd, NoPersonalValueInAnyOutputAndTheSameClusters) {
                   "SELECT group_concat(substr(birth_date, 1, 4), ',') FROM "
                   "(SELECT birth_date FROM hcp ORDER BY birth_date)")[0],
             "1972,1977,1985");
-  EXPECT_EQ(
-      Query(db, "SELECT group_concat(city, ',') FROM (SELECT city FROM hcp ORDER BY city)")[0],
-      "Dijon,Lyon,Paris");  // not pii: as it was
+  EXPECT_EQ(Cities(db), "Dijon,Lyon,Paris");  // not pii: as it was
 
   // What the auditor and the steward read.
   ReadTheAuditTrail(dir, run, &outputs);
@@ -320,9 +323,7 @@ TEST_F(PiiEndToEnd, DropLeavesEveryPiiFieldEmpty) {
                   "NULL OR last_name IS NOT NULL OR email IS NOT NULL OR phone IS NOT NULL OR "
                   "birth_date IS NOT NULL")[0],
             "0");
-  EXPECT_EQ(
-      Query(db, "SELECT group_concat(city, ',') FROM (SELECT city FROM hcp ORDER BY city)")[0],
-      "Dijon,Dijon,Lyon,Lyon,Paris,Paris");  // not pii: as it was
+  EXPECT_EQ(Cities(db), "Dijon,Dijon,Lyon,Lyon,Paris,Paris");  // not pii: as it was
   ReadTheAuditTrail(dir, r.json["run_id"], &outputs);
   outputs.ExpectNoPersonalValue(dir);
 }
