@@ -335,6 +335,32 @@ TEST_F(PiiEndToEnd, DropLeavesEveryPiiFieldEmpty) {
   outputs.ExpectNoPersonalValue(dir);
 }
 
+// `sluice profile` prints the sources' real values: refused under a mode,
+// with no personal value in what it prints; run on the production side.
+TEST_F(PiiEndToEnd, ProfileIsRefusedUnderAMode) {
+  ScratchDir dir("pii-profile");
+  PreparePlan(dir);
+  const std::string profile = Sluice() + " profile " + dir.path() + "/plan.yaml";
+  for (const std::string env : {"staging", "sandbox"}) {
+    CommandResult r = Shell(profile + " --env " + env);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    const std::string mode = env == "staging" ? "pseudonymise" : "drop";
+    EXPECT_NE(r.err.find("profile refused: environment " + env + " masks pii (mode " + mode +
+                         "), and a profile shows the real values (top values, min and max, "
+                         "shapes) of the columns of crm, erp that fill hcp.national_id, "
+                         "hcp.first_name, hcp.last_name, hcp.email, hcp.phone, hcp.birth_date: "
+                         "profile on the production side"),
+              std::string::npos)
+        << r.err;
+    for (const std::string& value : kPersonal) {
+      EXPECT_EQ((r.out + r.err).find(value), std::string::npos) << value;
+    }
+  }
+  CommandResult prod = Shell(profile + " --env prod --json");
+  EXPECT_EQ(prod.exit_code, 0) << prod.out << prod.err;
+  EXPECT_NE(prod.out.find("Quatremare"), std::string::npos);  // the production side sees them
+}
+
 TEST_F(PiiEndToEnd, PlanCheckWarnsOfAnUnmaskedRehearsalAndRefusesAMissingKey) {
   ScratchDir dir("pii-check");
   PreparePlan(dir);
