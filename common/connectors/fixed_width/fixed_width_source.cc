@@ -298,19 +298,6 @@ class FixedWidthSource : public Source {
   std::string shown_;               // scratch: a record as a rejection shows it
 };
 
-// The byte that ends the lines of the file: the first byte converting to a
-// line break in its first 64 KiB ('\n' when there is none); an EBCDIC file
-// may end its lines with NL (0x15) or LF (0x25).
-char LineEnd(const TextDecoder& decoder, const std::string& path) {
-  char sample[1 << 16];
-  std::ifstream in(path, std::ios::binary);
-  in.read(sample, sizeof(sample));
-  for (std::streamsize i = 0; i < in.gcount(); ++i) {
-    if (decoder.IsLineEnd(static_cast<unsigned char>(sample[i]))) return sample[i];
-  }
-  return '\n';
-}
-
 Result<RecordTypeFilter> ParseRecordType(const std::string& text, const FixedWidthLayout& layout) {
   RecordTypeFilter filter;
   if (text.empty()) return filter;
@@ -355,7 +342,7 @@ Result<std::unique_ptr<Source>> OpenFixedWidthSource(const SourceSpec& spec) {
   auto record_length = ParseRecordLength(spec.Option("record_length"), *layout);
   if (!record_length.ok()) return record_length.status().WithContext(at + ".record_length");
   auto source = std::make_unique<FixedWidthSource>(
-      spec, std::move(layout).value(), *decoder, LineEnd(*decoder, spec.path), *record_length,
+      spec, std::move(layout).value(), *decoder, FileLineEnd(*decoder, spec.path), *record_length,
       *trim, std::move(filter).value(), short_lines == "pad");
   SLUICE_RETURN_IF_ERROR(source->Init());
   return std::unique_ptr<Source>(std::move(source));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
 namespace sluice {
@@ -82,7 +83,6 @@ Result<TextDecoder> TextDecoder::Create(std::string_view encoding) {
       decoder.ascii_identity_ = false;
     }
   }
-  decoder.ascii_lines_ = decoder.len_['\n'] == 1 && decoder.utf8_of_['\n'][0] == '\n';
   return decoder;
 }
 
@@ -123,6 +123,16 @@ std::string TextDecoder::Reason(unsigned char byte, uint64_t offset) const {
   std::snprintf(hex, sizeof(hex), "0x%02X", byte);
   return "cannot convert byte " + std::string(hex) + " from " + name_ + " at byte " +
          std::to_string(offset);
+}
+
+char FileLineEnd(const TextDecoder& decoder, const std::string& path) {
+  char sample[1 << 16];
+  std::ifstream in(path, std::ios::binary);
+  in.read(sample, sizeof(sample));
+  for (std::streamsize i = 0; i < in.gcount(); ++i) {
+    if (decoder.IsLineEnd(static_cast<unsigned char>(sample[i]))) return sample[i];
+  }
+  return '\n';
 }
 
 std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t offset) {

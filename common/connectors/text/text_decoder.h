@@ -41,9 +41,6 @@ class TextDecoder {
   // True for UTF-8: Decode copies the bytes unchanged (the sources check
   // UTF-8 themselves).
   bool is_utf8() const { return utf8_; }
-  // True when a line break is the byte '\n', as in ASCII (not in EBCDIC):
-  // what sources that read line by line need.
-  bool ascii_lines() const { return ascii_lines_; }
   // True when byte `b` converts to a line break ('\n'): '\n' in ASCII
   // encodings, NL (0x15) and LF (0x25) in EBCDIC.
   bool IsLineEnd(unsigned char b) const {
@@ -65,13 +62,18 @@ class TextDecoder {
 
  private:
   bool utf8_ = true;
-  bool ascii_lines_ = true;
   bool ascii_identity_ = false;  // bytes 0x00-0x7F convert to themselves
   std::string name_ = "utf-8";
   // Per byte value: its UTF-8 (1 to 3 bytes) and length; 0 = unconvertible.
   std::array<std::array<char, 4>, 256> utf8_of_{};
   std::array<uint8_t, 256> len_{};
 };
+
+// The byte that ends the lines of the file at `path` in `decoder`'s
+// encoding: the first byte converting to a line break in its first 64 KiB
+// ('\n' when there is none, or the file cannot be read); an EBCDIC file
+// may end its lines with NL (0x15) or LF (0x25).
+char FileLineEnd(const TextDecoder& decoder, const std::string& path);
 
 // Converts one line read from byte `offset` of a file to UTF-8 in place.
 // Returns "" or the reason (TextDecoder::Reason) of its first unconvertible
