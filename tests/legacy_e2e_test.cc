@@ -198,6 +198,16 @@ waves:
   EXPECT_NE(errors.out.find("column balance: not packed decimal: bytes 00 12 3A 45 6C"),
             std::string::npos)
       << errors.out;
+
+  // Profiling reads the dataset through the same source: the detail
+  // records, the packed balances as decimals.
+  CommandResult profile = Shell(Sluice() + " profile " + dir.path() + "/plan.yaml --json");
+  ASSERT_EQ(profile.exit_code, 0) << profile.err;
+  const auto& source = profile.json["sources"][0];
+  EXPECT_EQ(source["rows"], 2) << source.dump();
+  EXPECT_EQ(source["rejected_rows"], 1) << source.dump();
+  EXPECT_EQ(source["fields"][3]["name"], "balance") << source.dump();
+  EXPECT_EQ(source["fields"][3]["inferred_type"], "decimal") << source.dump();
 }
 
 TEST(LegacyEndToEnd, PlanCheckNamesTheWrongColumn) {
