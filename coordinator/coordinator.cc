@@ -418,7 +418,8 @@ Status Coordinator::OnRegister(const std::string& identity, const v1::Register& 
     return Reply(identity);
   }
   const bool new_key = roster_.Find(identity)->key != key;
-  if (roster_.Admit(identity, reg, how, Now(), key)) ++summary_.restarts;
+  const bool restarted = roster_.Admit(identity, reg, how, Now(), key);
+  if (restarted) ++summary_.restarts;
   routes_.Bind(identity, route);  // its messages go there from now on
   const Worker& w = *roster_.Find(identity);
   LogInfo(log_, "worker " + identity + " registered (pid " + std::to_string(reg.pid()) +
@@ -434,6 +435,12 @@ Status Coordinator::OnRegister(const std::string& identity, const v1::Register& 
     for (const std::string& other : roster_.Alive()) {
       if (other != identity) (void)control_->Send(other, peers);
     }
+  }
+  if (restarted && how == Roster::Registration::kNew && !options_.local && !halted_ && !finished_) {
+    // Written off for silence, its process may have run on (a partition)
+    // and taken batches that it lost as it stopped to register again:
+    // what its role holds is leased again (recovery.cc).
+    Recover(w.role);
   }
   if (w.role == "deduper" && dedup_shards_ > 1 && !halted_) {
     // The other shards may be waiting for members at its old endpoint.
