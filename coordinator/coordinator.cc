@@ -436,10 +436,12 @@ Status Coordinator::OnRegister(const std::string& identity, const v1::Register& 
       if (other != identity) (void)control_->Send(other, peers);
     }
   }
-  if (restarted && how == Roster::Registration::kNew && !options_.local && !halted_ && !finished_) {
-    // Written off for silence, its process may have run on (a partition)
-    // and taken batches that it lost as it stopped to register again:
-    // what its role holds is leased again (recovery.cc).
+  if (restarted && how == Roster::Registration::kNew && rejoin_asked_.erase(identity) > 0 &&
+      !halted_ && !finished_) {
+    // Its process, written off for silence, ran on (a partition) and was
+    // asked to register again (AskToRejoin): it may have taken batches
+    // after its write-off and lost them as it stopped. What its role holds
+    // is leased again (recovery.cc).
     Recover(w.role);
   }
   if (w.role == "deduper" && dedup_shards_ > 1 && !halted_) {
