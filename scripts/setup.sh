@@ -21,6 +21,7 @@ PACKAGES=(
   libicu-dev libphonenumber-dev
   libssl-dev
   postgresql libpq-dev
+  iproute2 util-linux  # ip netns and unshare: tests/separate_hosts_test.cc's hosts
 )
 
 # Peers of bench/postgres_compare: pgloader and a pandas + SQLAlchemy script.
@@ -32,6 +33,11 @@ BENCH_PACKAGES=(
 FUZZ_PACKAGES=(
   clang libclang-rt-14-dev
 )
+
+# tests/k8s_test.cc renders deploy/k8s with `kubectl kustomize`: Debian's
+# kubernetes-client, unless a kubectl is installed already (another package's
+# /usr/bin/kubectl, e.g. Google's, would clash with it).
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 
 for arg in "$@"; do
   case "$arg" in
