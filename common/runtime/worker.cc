@@ -16,6 +16,7 @@
 #include "common/core/redact.h"
 #include "common/runtime/announced_consumers.h"
 #include "common/runtime/codec.h"
+#include "common/runtime/crash_trail.h"
 #include "common/runtime/endpoint.h"
 #include "common/runtime/routing_id.h"
 #include "common/runtime/seal.h"
@@ -380,6 +381,10 @@ class WorkerRuntime {
             log_.wave = static_cast<int>(batch->id.wave());
             log_.batch = BatchName(batch->id);
             MaybeCrash();
+            // Which batch we are on, should a record of it crash us
+            // (crash_trail.h).
+            SLUICE_RETURN_IF_ERROR(control_->Send(BatchStartedOf(*batch)));
+            CrashOnPoisonousKey(ctx_.faults, *batch);
             Status st = logic_.OnWireBatch(*pb, std::move(batch).value(), out);
             if (!st.ok()) ReportError(st, &pb->id(), true);
           }
@@ -471,6 +476,7 @@ int RunWorker(const WorkerOptions& options, StageLogic& logic) {
             "--insecure: this worker's sockets are plaintext; anyone who reaches them "
             "can read the records and pose as a worker");
   }
+  LetQueuedMessagesOutOnCrash();
   Status st = ServeWorker(options, logic, WorkerEnv{});
   if (st.ok()) return 0;
   if (!LostCoordinator(st) || options.rejoin_timeout.count() <= 0 || options.command_line.empty()) {
