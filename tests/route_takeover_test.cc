@@ -96,9 +96,11 @@ std::string Heartbeat() {
 
 TEST(RouteTakeover, AnImpostorWithALiveWorkersRoutingIdGetsNothing) {
   ScratchDir dir("route_takeover");
-  PrepareQuickstart(dir.path(), 15000, 5000);
+  // Small batches: the run must outlast the impostors' first tries even
+  // on a quiet machine (200 batches, a commit each).
+  PrepareQuickstart(dir.path(), 15000, 5000, "batch_size: 100\n");
   ScratchDir loopback("route_takeover_loopback");
-  PrepareQuickstart(loopback.path(), 15000, 5000);
+  PrepareQuickstart(loopback.path(), 15000, 5000, "batch_size: 100\n");
 
   // One key pair per worker, as on machines of their own.
   const std::string keys = dir / "keys";
