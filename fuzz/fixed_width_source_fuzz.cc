@@ -1,8 +1,10 @@
 // Fixed-width flat files: any bytes. The first byte chooses the batch size
 // (bits 0-2), the encoding (bits 3-4: UTF-8, windows-1252, cp037 with its NL
 // line ends, cp850), short lines padded or rejected (bit 5) and a record
-// type filter on the first column (bit 6). The layout is fixed: type 1,
-// id 4, name 8, city 6 (columns by width).
+// type filter on the first column (bit 6) and, with bit 7, a mainframe
+// dataset: 24-byte records without line ends whose last columns are COBOL
+// packed (COMP-3) and zoned decimals. The layout is fixed: type 1, id 4,
+// name 8, then city 6 or balance 5 packed:2 and quantity 6 zoned.
 #include <cstddef>
 #include <cstdint>
 
@@ -21,7 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spec.path = file.path();
   spec.yaml_path = "sources.mainframe";
   spec.options["key"] = "id";
-  spec.options["layout"] = "type 1\nid 4\nname 8\ncity 6\n";
+  if (data[0] & 128) {
+    spec.options["record_length"] = "24";
+    spec.options["layout"] = "type 1\nid 4\nname 8\nbalance 5 packed:2\nquantity 6 zoned\n";
+  } else {
+    spec.options["layout"] = "type 1\nid 4\nname 8\ncity 6\n";
+  }
   if (const char* encoding = kEncodings[(data[0] >> 3) & 3]; *encoding) {
     spec.options["encoding"] = encoding;
   }
