@@ -171,6 +171,18 @@ class CoordinatorTest : public plan_testing::PlanTest {
     return out;
   }
 
+  // The resolved output goes through validation and load: the entity is
+  // loaded and balanced, and the reconciler's lease is returned.
+  v1::Lease LoadToReconciliation() {
+    const RecordBatch out = Resolve();
+    Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
+    Commit("validator-0", MakeCommit("validate", out, out.records, {}));
+    Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
+    Step();  // loaded and balanced: the reconciliation is leased
+    Step();
+    return OnlyLease("reconciler-0");
+  }
+
   // Plays an honest reconciler holding `lease`: asks for the wave's input
   // (issue 22: it reads no audit.db), reads every chunk the coordinator
   // sends, and returns the passing result whose claims match what it read.

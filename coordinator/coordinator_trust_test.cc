@@ -161,13 +161,7 @@ TEST_F(CoordinatorTest, MessagesGoToTheRouteAWorkerRegisteredFrom) {
 TEST_F(CoordinatorTest, AReconcilerPassThatDoesNotAddUpHaltsTheRun) {
   for (int lie = 0; lie < 3; ++lie) {
     Make();
-    const RecordBatch out = Resolve();
-    Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
-    Commit("validator-0", MakeCommit("validate", out, out.records, {}));
-    Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
-    Step();
-    Step();
-    const v1::Lease reconcile = OnlyLease("reconciler-0");
+    const v1::Lease reconcile = LoadToReconciliation();
     v1::Envelope result = Reconciled(reconcile);
     v1::ReconciledEntity* hcp = result.mutable_reconcile_result()->mutable_entities(0);
     ASSERT_EQ(hcp->expected_rows(), 2u);
@@ -188,13 +182,7 @@ TEST_F(CoordinatorTest, AReconcilerPassThatDoesNotAddUpHaltsTheRun) {
 // holder of the current reconciliation lease.
 TEST_F(CoordinatorTest, TheReconciliationInputFollowsTheReconcilersCredit) {
   Make();
-  const RecordBatch out = Resolve();
-  Commit("deduper-0", MakeCommit("dedup", out, out.records, {}));
-  Commit("validator-0", MakeCommit("validate", out, out.records, {}));
-  Commit("loader-0", MakeCommit("load", out, {}, {Loaded("a"), Loaded("b")}));
-  Step();
-  Step();
-  const v1::Lease reconcile = OnlyLease("reconciler-0");
+  const v1::Lease reconcile = LoadToReconciliation();
   v1::Envelope ask;
   ask.mutable_reconcile_input_request()->set_wave(0);
   ask.mutable_reconcile_input_request()->set_epoch(reconcile.epoch());
