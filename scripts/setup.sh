@@ -3,7 +3,8 @@
 # only what is missing. Run as root (or with sudo available).
 #
 #   scripts/setup.sh           build, test and run (PostgreSQL server included:
-#                              the tests start one, see scripts/pg.sh)
+#                              the tests start one, see scripts/pg.sh; headless
+#                              Chromium for the tests that render the HTML reports)
 #   scripts/setup.sh --bench   also the peers the benchmarks measure against
 #   scripts/setup.sh --fuzz    also clang and its sanitizer and libFuzzer runtimes (fuzz/)
 set -euo pipefail
@@ -21,6 +22,7 @@ PACKAGES=(
   libicu-dev libphonenumber-dev
   libssl-dev
   postgresql libpq-dev
+  chromium
 )
 
 # Peers of bench/postgres_compare: pgloader and a pandas + SQLAlchemy script.
