@@ -47,9 +47,18 @@ Status CommandContext::OpenAudit(const std::string& plan_path, const std::string
     if (!has_plan()) SLUICE_RETURN_IF_ERROR(LoadPlan(plan_path));
     dir = plan_->state_dir;
   }
-  if (dir.empty()) dir = ".sluice";
+  const bool defaulted = dir.empty();
+  if (defaulted) dir = ".sluice";
   auto path = std::filesystem::path(dir) / "audit.db";
-  if (!std::filesystem::exists(path)) return Status::NotFound("no audit store at " + path.string());
+  if (!std::filesystem::exists(path)) {
+    // A new user's run keeps its audit store beside its plan, not in
+    // ./.sluice: when we only looked at the default, say where to look.
+    return Status::NotFound(
+        "no audit store at " + path.string() +
+        (defaulted ? " (give the run's --state-dir DIR, or --plan PLAN: a plan's state dir is "
+                     "its state_dir, .sluice beside the plan by default)"
+                   : ""));
+  }
   SLUICE_ASSIGN_OR_RETURN(audit_,
                           AuditStore::Open(path.string(), access == AuditAccess::kReadOnly));
   state_dir_ = dir;

@@ -93,8 +93,7 @@ TEST_F(CommandsTest, CommandsThatReadTheAuditStore) {
   EXPECT_EQ(none.err, "sluice: no audit store at " + (dir_ / "audit.db").string() + "\n");
   Outcome rollback = Sluice({"rollback", "run-1", "--state-dir", dir_.string()});
   EXPECT_EQ(rollback.exit_code, kExitError);
-  EXPECT_EQ(rollback.err, "sluice: no audit store at " + (dir_ / "audit.db").string() +
-                              " (give --plan or --state-dir)\n");
+  EXPECT_EQ(rollback.err, "sluice: no audit store at " + (dir_ / "audit.db").string() + "\n");
 
   ASSERT_TRUE(AuditStore::Open((dir_ / "audit.db").string()).ok());
   Outcome runs = Sluice({"runs", "--state-dir", dir_.string()});
@@ -108,6 +107,28 @@ TEST_F(CommandsTest, CommandsThatReadTheAuditStore) {
   Outcome unknown = Sluice({"errors", "run-1", "--state-dir", dir_.string()});
   EXPECT_EQ(unknown.exit_code, kExitError);
   EXPECT_EQ(unknown.err, "sluice: no run run-1\n");
+}
+
+// Without --state-dir or --plan the commands look in ./.sluice; a run keeps
+// its audit store beside its plan, so when none is there they say where to look.
+TEST_F(CommandsTest, WithoutAStateDirTheyTellWhereToLook) {
+  const fs::path before = fs::current_path();
+  fs::current_path(dir_);
+  const std::string hint =
+      "sluice: no audit store at .sluice/audit.db (give the run's --state-dir DIR, or --plan PLAN: "
+      "a plan's state dir is its state_dir, .sluice beside the plan by default)\n";
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"runs"},
+                                             {"status"},
+                                             {"halt", "run-1"},
+                                             {"resume", "run-1"},
+                                             {"errors", "run-1"},
+                                             {"rollback", "run-1"}}) {
+    Outcome o = Sluice(args);
+    EXPECT_EQ(o.exit_code, kExitError) << args[0];
+    EXPECT_EQ(o.err, hint) << args[0];
+  }
+  fs::current_path(before);
 }
 
 TEST(CommandSetTest, AGroupIsMadeOnce) {

@@ -50,10 +50,7 @@ int Halt(const HaltArgs& args, CommandContext& ctx) {
   Status st;
   if (endpoint.empty()) {
     st = ctx.OpenAudit(args.plan_path, args.state_dir, AuditAccess::kReadOnly);
-    if (!st.ok()) {
-      return ctx.Fail(WithStateDirHint(st, !args.state_dir.empty() || !args.plan_path.empty()),
-                      kExitError);
-    }
+    if (!st.ok()) return ctx.Fail(st.message(), kExitError);
     const LivenessProbe probe = ThisMachine();
     auto run = FindRun(ctx.audit(), args.run_id, probe);
     if (!run.ok()) return ctx.Fail(run.status().message(), kExitError);

@@ -1,4 +1,4 @@
-// What `sluice plan check` says about personal data (issue 19,
+// What `sluice plan check` (and `sluice profile`) says about personal data (issue 19,
 // docs/privacy.md): which fields a run masks, and how; or, in an
 // environment that is not production, which pii fields it would copy as
 // they are.
@@ -22,5 +22,12 @@ bool IsProductionEnvironment(const std::string& name);
 // non-production environment, the pii fields copied as they are. Empty when
 // no mapping fills a pii field.
 std::vector<std::string> PiiCheckLines(const std::string& plan_path, const Plan& plan);
+
+// Why `sluice profile` does not run on `plan` (resolved for its
+// environment): "" when no pii mode applies or no mapping fills a pii field;
+// else "profile refused: environment staging masks pii (mode pseudonymise),
+// ...": a profile prints the sources' real values, which the mode keeps out
+// of every output of a run.
+std::string PiiProfileRefusal(const Plan& plan);
 
 }  // namespace sluice::cli

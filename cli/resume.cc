@@ -91,10 +91,8 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
     auto plan = LoadPlan(args.plan_path);
     if (plan.ok()) state_dir = plan->state_dir;
   }
-  if (state_dir.empty()) state_dir = ".sluice";
   if (Status st = ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite); !st.ok()) {
-    return ctx.Fail(WithStateDirHint(st, !args.state_dir.empty() || !args.plan_path.empty()),
-                    kExitError);
+    return ctx.Fail(st.message(), kExitError);
   }
   const LivenessProbe probe = ThisMachine();
   auto supervised = FindRun(ctx.audit(), args.run_id, probe);

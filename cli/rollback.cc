@@ -20,7 +20,7 @@ int Rollback(const RollbackArgs& args, CommandContext& ctx) {
   std::string plan_path = args.plan_path;
   if (plan_path.empty()) {
     Status st = ctx.OpenAudit("", args.state_dir, AuditAccess::kReadOnly);
-    if (!st.ok()) return ctx.Fail(st.message() + " (give --plan or --state-dir)", kExitError);
+    if (!st.ok()) return ctx.Fail(st.message(), kExitError);
     auto run = ctx.audit().Run(run_id);
     if (!run.ok()) return ctx.Fail(run.status().message(), kExitError);
     plan_path = run->plan_path;

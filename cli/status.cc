@@ -96,11 +96,7 @@ int Status(const StatusArgs& given, CommandContext& ctx) {
   const bool clear = args.watch && !args.json && isatty(STDOUT_FILENO);
   for (;;) {
     auto look = args.coordinator.empty() ? LookInAuditStore(args, ctx) : LookAtCoordinator(args);
-    if (!look.ok()) {
-      const bool given =
-          !args.state_dir.empty() || !args.plan_path.empty() || !args.coordinator.empty();
-      return ctx.Fail(WithStateDirHint(look.status(), given), kExitError);
-    }
+    if (!look.ok()) return ctx.Fail(look.status().message(), kExitError);
     args.run_id = look->progress.run_id();  // --watch follows the run it found first
     if (args.json) {
       ctx.out() << StatusJson(look->progress).dump() << "\n";

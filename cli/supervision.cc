@@ -5,6 +5,7 @@
 
 #include "common/runtime/curve_keys.h"
 #include "common/runtime/endpoint.h"
+#include "common/runtime/routing_id.h"
 #include "common/runtime/seal.h"
 #include "common/runtime/transport.h"
 
@@ -30,8 +31,11 @@ std::string& CoordinatorKey() {
 // its identity is no worker's, so the coordinator answers it as a client.
 Result<v1::Envelope> Ask(const std::string& endpoint, const v1::Envelope& question,
                          v1::Envelope::BodyCase answer, std::chrono::milliseconds timeout) {
+  // A nonce of its own (routing_id.h): the coordinator's ROUTER ignores a
+  // second connection under a routing id it still holds.
   const std::string identity =
-      "sluice-cli/" + LocalHostName() + "/" + std::to_string(static_cast<int>(getpid()));
+      RoutingId("sluice-cli/" + LocalHostName() + "/" + std::to_string(static_cast<int>(getpid())),
+                NewRouteNonce());
   SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity, CoordinatorKey()));
   SLUICE_RETURN_IF_ERROR(client->Send(question));
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -110,13 +114,6 @@ Result<v1::HaltReply> AskHalt(const std::string& endpoint, const v1::HaltRequest
   *q.mutable_halt_request() = request;
   SLUICE_ASSIGN_OR_RETURN(v1::Envelope a, Ask(endpoint, q, v1::Envelope::kHaltReply, timeout));
   return std::move(*a.mutable_halt_reply());
-}
-
-std::string WithStateDirHint(const Status& st, bool given) {
-  if (st.code() != StatusCode::kNotFound || given) return st.message();
-  return st.message() +
-         " (give the run's --state-dir DIR, or --plan PLAN: a plan's state dir is its state_dir, "
-         ".sluice beside the plan by default)";
 }
 
 std::string WhoAmI() {

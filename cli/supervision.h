@@ -54,11 +54,6 @@ Result<v1::RunProgress> AskStatus(const std::string& endpoint, const std::string
 Result<v1::HaltReply> AskHalt(const std::string& endpoint, const v1::HaltRequest& request,
                               std::chrono::milliseconds timeout);
 
-// `st`'s message, and when it is NotFound (no audit store where we looked)
-// and neither --state-dir nor --plan was `given`, where to look instead: a
-// new user's run keeps its audit store beside its plan, not in ./.sluice.
-std::string WithStateDirHint(const Status& st, bool given);
-
 // "user@host", for the record of who halted a run.
 std::string WhoAmI();
 

@@ -32,7 +32,8 @@ const char* KindOf(const v1::Envelope& env) {
 }  // namespace
 
 Status Coordinator::AdmitRegistration(const std::string& identity, const v1::Register& reg,
-                                      const std::string& key, Roster::Registration how) const {
+                                      const std::string& key, const std::string& route,
+                                      Roster::Registration how) const {
   const Worker* w = roster_.Find(identity);
   if (w == nullptr || how == Roster::Registration::kUnknown) {
     return Status::FailedPrecondition("no worker " + identity + " in this run");
@@ -41,7 +42,8 @@ Status Coordinator::AdmitRegistration(const std::string& identity, const v1::Reg
     return Status::FailedPrecondition("it registers as " + reg.role() + "-" +
                                       std::to_string(reg.ordinal()) + " from socket " + identity);
   }
-  if (how == Roster::Registration::kReplacesLive) {
+  if (how == Roster::Registration::kReplacesLive ||
+      (w->alive && !routes_.Current(identity, route, false))) {
     // The registered process still heartbeats: a second one under its name
     // is a squatter, or a replacement that comes too early; either way it
     // waits until the first is written off (silent or reaped).
@@ -67,6 +69,12 @@ Status Coordinator::Believe(const ControlMessage& message, const std::string& fr
   if (w->generation == 0 && !w->alive) return Status::FailedPrecondition("never registered");
   if (message.sender_key != w->key) {
     return Status::FailedPrecondition("not the key " + from + " registered with");
+  }
+  // The route its admitted registration came from (worker_routes.h): a
+  // process using another routing id under its name is not it.
+  if (!routes_.Current(from, message.sender, hb_socket) &&
+      !(env.has_commit() && routes_.Former(from, message.sender))) {
+    return Status::FailedPrecondition("not the route " + from + " registered from");
   }
   if (hb_socket && !env.has_heartbeat()) {
     return Status::FailedPrecondition("a heartbeat socket carries heartbeats only");

@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <random>
 
+#include "common/runtime/routing_id.h"
 #include "common/runtime/seal.h"
 #include "common/runtime/test_fault.h"
 #include "coordinator/dedup_shards.h"
+#include "coordinator/keepalive.h"
 
 namespace sluice::coordination {
 namespace {
@@ -58,7 +60,7 @@ Coordinator::Coordinator(const Plan& plan, const RunOptions& options, Coordinato
     : plan_(plan),
       options_(options),
       clock_(env.clock),
-      control_(std::move(env.control)),
+      control_(env.control ? RouteToBound(std::move(env.control), routes_) : nullptr),
       summary_(NewSummary(options)),
       dedup_shards_(DedupShardsOf(options)),
       roster_(options.replicas, RosterOptionsOf(options)),
@@ -96,7 +98,13 @@ Status Coordinator::Start() {
       StateReserve::Create((std::filesystem::path(plan_.state_dir) / "audit.reserve").string()));
   if (!control_) {
     SLUICE_RETURN_IF_ERROR(Seal());
-    SLUICE_ASSIGN_OR_RETURN(control_, BindCoordinatorChannel(options_.control_bind));
+    SLUICE_ASSIGN_OR_RETURN(auto bound, BindCoordinatorChannel(options_.control_bind));
+    // Workers must not take a long commit for the coordinator's death. The
+    // keepalive thread sits below the routes (worker_routes.h), which are
+    // the main thread's alone: it echoes to the routes the coordinator used.
+    control_ = RouteToBound(std::make_unique<KeepaliveChannel>(
+                                std::move(bound), std::chrono::seconds(1), options_.worker_timeout),
+                            routes_);
   }
   // The run and this coordinator's liveness record (supervision.cc).
   SLUICE_RETURN_IF_ERROR(RecordRun());
@@ -176,12 +184,12 @@ Status Coordinator::StartLocal(const std::string& identity) {
 
 Status Coordinator::Step() {
   SLUICE_ASSIGN_OR_RETURN(auto msg, control_->Receive(std::chrono::milliseconds(20)));
-  if (msg) SLUICE_RETURN_IF_ERROR(Handle(*msg));
+  if (msg) SLUICE_RETURN_IF_ERROR(HandleExcusing(*msg));
   // Drain what else is waiting before housekeeping.
   for (int i = 0; i < 256 && !halted_; ++i) {
     SLUICE_ASSIGN_OR_RETURN(auto more, control_->Receive(std::chrono::milliseconds(0)));
     if (!more) break;
-    SLUICE_RETURN_IF_ERROR(Handle(*more));
+    SLUICE_RETURN_IF_ERROR(HandleExcusing(*more));
   }
   // Ctrl-C or SIGTERM of `sluice run`: a halt, as `sluice halt` asks.
   if (!halted_ && options_.interrupted != nullptr && options_.interrupted->load() != 0) {
@@ -224,7 +232,8 @@ void Coordinator::DrainAfterHalt() {
   while (Now() < quiet_until && Now() < cap) {
     auto msg = control_->Receive(std::chrono::milliseconds(20));
     if (!msg.ok() || !*msg) continue;
-    roster_.Seen((*msg)->sender, Now());
+    const std::string from = WorkerNameOf((*msg)->sender);
+    roster_.Seen(from, Now());
     if ((*msg)->envelope.has_heartbeat()) continue;  // they go on until shutdown
     quiet_until = Now() + std::chrono::milliseconds(300);
     // A batch the loader committed to the target before it read the halt is
@@ -232,8 +241,8 @@ void Coordinator::DrainAfterHalt() {
     // and fates tell what the target holds (a believed commit only).
     v1::Envelope& env = (*msg)->envelope;
     if (env.has_commit() && env.commit().stage() == StageName(Stage::kLoad) &&
-        Believe(**msg, (*msg)->sender, false).ok()) {
-      Status st = OnCommit((*msg)->sender, std::move(*env.mutable_commit()));
+        Believe(**msg, from, false).ok()) {
+      Status st = OnCommit(from, std::move(*env.mutable_commit()));
       if (!st.ok()) LogError(log_, "a load committed after the halt: " + st.ToString());
     }
   }
@@ -314,12 +323,13 @@ void Coordinator::Pause() {
 Status Coordinator::Handle(ControlMessage& message) {
   const std::string& sender = message.sender;
   v1::Envelope& env = message.envelope;
-  // Heartbeats arrive from each worker's "<identity>/hb" socket.
-  const bool hb_socket = sender.size() > 3 && sender.compare(sender.size() - 3, 3, "/hb") == 0;
-  const std::string from = hb_socket ? sender.substr(0, sender.size() - 3) : sender;
+  // Heartbeats arrive from each worker's "<identity>/hb" socket; routing
+  // ids carry the process's nonce (routing_id.h).
+  const std::string socket = SocketNameOf(sender);
+  const bool hb_socket = socket.size() > 3 && socket.compare(socket.size() - 3, 3, "/hb") == 0;
+  const std::string from = WorkerNameOf(sender);
   if (env.has_register_() && !hb_socket) {
-    holdings_.Forget(from);  // a new process holds nothing yet
-    return OnRegister(from, env.register_(), message.sender_key);
+    return OnRegister(from, env.register_(), message.sender_key, sender);
   }
   // Supervision asks with the run's supervisor key (or in plaintext).
   if (env.has_status_request() || env.has_halt_request()) {
@@ -402,22 +412,26 @@ Status Coordinator::Reply(const std::string& identity) {
 }
 
 Status Coordinator::OnRegister(const std::string& identity, const v1::Register& reg,
-                               const std::string& key) {
+                               const std::string& key, const std::string& route) {
   const Roster::Registration how = roster_.Classify(identity, reg);
-  if (Status admitted = AdmitRegistration(identity, reg, key, how); !admitted.ok()) {
-    ControlMessage refused{identity, key, {}};
+  if (Status admitted = AdmitRegistration(identity, reg, key, route, how); !admitted.ok()) {
+    ControlMessage refused{route, key, {}};
     *refused.envelope.mutable_register_() = reg;
     LogRefused(refused, admitted);
     return Status::Ok();
   }
+  holdings_.Forget(identity);  // a new process holds nothing yet
   if (how == Roster::Registration::kRetry) {
     roster_.Seen(identity, Now());
     return Reply(identity);
   }
   const bool new_key = roster_.Find(identity)->key != key;
-  if (roster_.Admit(identity, reg, how, Now(), key)) ++summary_.restarts;
+  const bool restarted = roster_.Admit(identity, reg, how, Now(), key);
+  if (restarted) ++summary_.restarts;
+  routes_.Bind(identity, route);  // its messages go there from now on
   const Worker& w = *roster_.Find(identity);
   LogInfo(log_, "worker " + identity + " registered (pid " + std::to_string(reg.pid()) +
+                    (route == identity ? "" : ", route " + route) +
                     (w.endpoint.empty() ? "" : ", serving " + w.endpoint) +
                     (w.member_endpoint.empty() ? "" : ", members at " + w.member_endpoint) + ")");
   if (!started_run_) return Status::Ok();
@@ -429,6 +443,14 @@ Status Coordinator::OnRegister(const std::string& identity, const v1::Register& 
     for (const std::string& other : roster_.Alive()) {
       if (other != identity) (void)control_->Send(other, peers);
     }
+  }
+  if (restarted && how == Roster::Registration::kNew && rejoin_asked_.erase(identity) > 0 &&
+      !halted_ && !finished_) {
+    // Its process, written off for silence, ran on (a partition) and was
+    // asked to register again (AskToRejoin): it may have taken batches
+    // after its write-off and lost them as it stopped. What its role holds
+    // is leased again (recovery.cc).
+    Recover(w.role);
   }
   if (w.role == "deduper" && dedup_shards_ > 1 && !halted_) {
     // The other shards may be waiting for members at its old endpoint.
@@ -448,6 +470,14 @@ Status Coordinator::StartRun() {
   last_progress_ = Now();
   SLUICE_RETURN_IF_ERROR(CarryPins());  // pin_check.cc
   return StartWave(options_.start_wave);
+}
+
+Status Coordinator::HandleExcusing(ControlMessage& message) {
+  const Clock::TimePoint start = Now();
+  Status st = Handle(message);
+  const Clock::Duration spent = Now() - start;
+  if (spent > std::chrono::seconds(1)) roster_.Excuse(spent, Now());
+  return st;
 }
 
 Status Coordinator::CheckWorkers() {

@@ -42,6 +42,7 @@
 #include "coordinator/state_reserve.h"
 #include "coordinator/wave_scheduler.h"
 #include "coordinator/window.h"
+#include "coordinator/worker_routes.h"
 
 namespace sluice::coordination {
 
@@ -100,23 +101,29 @@ class Coordinator {
   // halt, but the run is "paused" and `sluice resume` continues it.
   void Pause();
   Status Handle(ControlMessage& message);
+  // Handle, and when it kept the coordinator from its channel for over a
+  // second, the workers' silence meanwhile is excused (Roster::Excuse).
+  Status HandleExcusing(ControlMessage& message);
 
   // ---- registration and liveness (coordinator.cc) ----
 
-  Status OnRegister(const std::string& identity, const v1::Register& reg, const std::string& key);
+  Status OnRegister(const std::string& identity, const v1::Register& reg, const std::string& key,
+                    const std::string& route);
 
   // ---- whom the coordinator believes (issue 22, admission.cc) ----
 
   // Whether a Register of `identity` (classified `how`) with the CURVE
-  // key `key` may be taken: a worker of the run, not a second process while
-  // the registered one is alive, and with the key the run gave it (--local)
-  // or, asking again, the key it registered with. FailedPrecondition saying
-  // why otherwise.
+  // key `key` from routing id `route` may be taken: a worker of the run,
+  // not a second process (or socket) while the registered one is alive, and
+  // with the key the run gave it (--local) or, asking again, the key it
+  // registered with. FailedPrecondition saying why otherwise.
   Status AdmitRegistration(const std::string& identity, const v1::Register& reg,
-                           const std::string& key, Roster::Registration how) const;
+                           const std::string& key, const std::string& route,
+                           Roster::Registration how) const;
   // Whether `message` (not a Register), from the worker `from` (its
   // heartbeat socket when `hb_socket`), is believed: a worker that
-  // registered, with the key it registered with; a reconciliation result
+  // registered, from the route and with the key it registered with (a
+  // commit also from a former process's route); a reconciliation result
   // or an end of stream only from the holder of the current lease it
   // answers. Commits are further judged by LeaseBook::Admit.
   Status Believe(const ControlMessage& message, const std::string& from, bool hb_socket) const;
@@ -281,13 +288,15 @@ class Coordinator {
   // What a worker holds, for `sluice status`: the lease it was handed, or
   // the batch it committed last.
   void NoteLease(const std::string& identity, const v1::Lease& lease);
-  // Test only (`--test-fault coordinator:sigkill_at=WHEN`, test_fault.h):
-  // kill -9 of this coordinator when `at` ("load:3", "resolve") is WHEN.
+  // Test only (`--test-fault coordinator:sigkill_at=WHEN` or `stall_at=WHEN`,
+  // test_fault.h): kill -9 of this coordinator, or a long busy spell, when
+  // `at` ("load:3", "resolve") is WHEN.
   void MaybeDie(const std::string& at);
 
   const Plan& plan_;
   RunOptions options_;
   Clock* clock_;
+  WorkerRoutes routes_;  // before control_, which sends through it
   std::unique_ptr<CoordinatorChannel> control_;
   std::optional<CurveKeyPair> keys_;                // the coordinator's; none in plaintext
   std::map<std::string, CurveKeyPair> local_keys_;  // --local: each child's, by identity
@@ -320,6 +329,7 @@ class Coordinator {
   std::map<std::string, Clock::TimePoint> rejoin_asked_;  // identity -> when
   Holdings holdings_;                                     // what each worker holds now
   std::optional<std::string> sigkill_at_;                 // test only
+  std::optional<std::string> stall_at_;                   // test only
   std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
   bool started_run_ = false;
   bool halted_ = false;

@@ -98,6 +98,63 @@ TEST_F(CoordinatorTest, AMessageUnderARegisteredNameWithAnotherKeyIsRefused) {
   EXPECT_TRUE(Has(Raw(0), Stage::kExtract));
 }
 
+// Issue 22, route takeover (worker_routes.h): workers register from routing
+// ids with a nonce of their process. A process under the extractor's name
+// from another routing id, even with the extractor's key, is refused at
+// registration and not believed, and every message to the extractor goes to
+// the route it registered from; after it is written off, its replacement's
+// route takes over.
+TEST_F(CoordinatorTest, MessagesGoToTheRouteAWorkerRegisteredFrom) {
+  Make();
+  uint32_t pid = 100;
+  auto register_from = [&](const std::string& route, const Worker& w, uint32_t as_pid) {
+    v1::Envelope env;
+    env.mutable_register_()->set_role(w.role);
+    env.mutable_register_()->set_ordinal(w.ordinal);
+    env.mutable_register_()->set_pid(as_pid);
+    channel_->Deliver(route, env, "key-of-" + w.identity);
+  };
+  for (const auto& [id, w] : coordinator_->roster().workers()) register_from(id + "@1", w, pid++);
+  Step();
+  Step();
+  const v1::Lease stream = OnlyLease("extractor-0@1");
+  const Worker& extractor = *coordinator_->roster().Find("extractor-0");
+  // The same name, key and pid from another routing id: not the worker.
+  register_from("extractor-0@2", extractor, extractor.pid);
+  v1::Envelope beat;
+  beat.mutable_heartbeat()->set_sequence(1);
+  channel_->Deliver("extractor-0/hb@2", beat, "key-of-extractor-0");
+  v1::Envelope commit;
+  *commit.mutable_commit() = Extract(0, stream.epoch());
+  channel_->Deliver("extractor-0@2", commit, "key-of-extractor-0");
+  Step();
+  for (const auto& [to, env] : channel_->TakeSent()) {
+    EXPECT_EQ(to.find("@2"), std::string::npos) << "sent to the impostor's route";
+  }
+  EXPECT_FALSE(Has(Raw(0), Stage::kExtract)) << "believed a commit from another route";
+  // Its own heartbeat is echoed to its own route.
+  channel_->Deliver("extractor-0/hb@1", beat, "key-of-extractor-0");
+  Step();
+  auto sent = channel_->TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].first, "extractor-0@1");
+  // Written off (silent), replaced from route 3: messages go there, and
+  // the former process's late commit at its epoch still counts.
+  clock_.Advance(seconds(6));
+  for (const auto& [id, w] : coordinator_->roster().workers()) {
+    if (id != "extractor-0") channel_->Deliver(id + "/hb@1", beat, "key-of-" + id);
+  }
+  Step();
+  ASSERT_FALSE(coordinator_->roster().Find("extractor-0")->alive);
+  register_from("extractor-0@3", extractor, 999);
+  Step();
+  bool replied = false;
+  for (const auto& [to, env] : channel_->TakeSent()) {
+    if (env.has_register_reply()) replied = to == "extractor-0@3";
+  }
+  EXPECT_TRUE(replied) << "the replacement's reply went elsewhere";
+}
+
 // Issue 22: the reconciler's claims are checked against what the coordinator
 // sent it. A pass whose numbers do not add up (a row it was sent that it
 // says it did not match, or fates it was never sent) halts the run.

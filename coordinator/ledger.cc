@@ -298,9 +298,17 @@ Status Ledger::CheckResolution(const std::string& resolution,
     in_sum.AddHash(st->second.out_checksum);
   }
   for (const auto& b : output) {
-    const auto& st = batches_.at(b).stages.at({Stage::kDedupOutput, 0});
-    out += st.out;
-    out_sum.AddHash(st.out_checksum);
+    // An output batch whose emission is not (or no longer) recorded cannot
+    // be accounted for: an error that halts, never an exception that aborts.
+    auto entry = batches_.find(b);
+    auto st = entry == batches_.end() ? decltype(entry->second.stages.end()){}
+                                      : entry->second.stages.find({Stage::kDedupOutput, 0});
+    if (entry == batches_.end() || st == entry->second.stages.end()) {
+      return Status::Corruption("deduper output " + b + " of " + resolution +
+                                " has no recorded emission");
+    }
+    out += st->second.out;
+    out_sum.AddHash(st->second.out_checksum);
   }
   if (in != n.in() || in_sum.value() != n.in_checksum()) {
     return Status::Corruption("deduper resolved " + std::to_string(n.in()) + " record(s) but " +

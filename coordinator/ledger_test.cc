@@ -213,6 +213,15 @@ TEST(LedgerTest, ResolutionMustCoverWhatWasIngested) {
   EXPECT_TRUE(ledger.CheckResolution(res, {BatchName(in.id)}, {BatchName(out.id)}).ok());
   auto totals = ledger.Totals({BatchName(in.id), BatchName(out.id)}, {res});
   EXPECT_EQ(totals["crm"].fates.merged, 1u);
+
+  // An output batch the ledger never heard emitted (a chaos trial aborted
+  // the coordinator with map::at here) is an error, not an exception.
+  const std::string unheard = BatchName(Id("dedup/0", 1));
+  Status missing = ledger.CheckResolution(res, {BatchName(in.id)}, {BatchName(out.id), unheard});
+  EXPECT_EQ(missing.code(), StatusCode::kCorruption);
+  EXPECT_NE(missing.message().find(unheard + " of " + res + " has no recorded emission"),
+            std::string::npos)
+      << missing.message();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "coordinator/poison_batch.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,30 @@ void PoisonBatchWatch::Leased(const std::string& identity, const v1::Lease& leas
                      q.next.wave() == p.next.wave()
                : q.batch == p.batch;
   });
+  held.push_back(std::move(p));
+}
+
+void PoisonBatchWatch::Started(const std::string& identity, const v1::Commit& started) {
+  Position p;
+  p.batch = BatchName(started.batch());
+  p.input = true;
+  // An extracted batch has its place in its source; after the deduper, its
+  // records come from anywhere: their keys say which.
+  p.where = started.range().end_offset() > started.range().begin_offset()
+                ? Where(started.batch(), started.range()) + "; "
+                : "entity " + started.batch().entity() + "; ";
+  const uint64_t records = started.counts().in();
+  p.where += std::to_string(records) + " record" + (records == 1 ? "" : "s");
+  if (started.in_keys_size() == 2) {
+    auto key = [](std::string k) {
+      std::replace(k.begin(), k.end(), '\x1f', '/');
+      return k;
+    };
+    const std::string first = key(started.in_keys(0)), last = key(started.in_keys(1));
+    p.where += first == last ? ": " + first : ", " + first + " to " + last;
+  }
+  std::vector<Position>& held = at_[identity];
+  std::erase_if(held, [](const Position& q) { return q.input; });
   held.push_back(std::move(p));
 }
 

@@ -5,7 +5,9 @@
 // extraction stream advances with each batch the extractor commits); a
 // second crash of the role at the same batch, with nothing of it committed
 // in between, halts the run at once naming the batch, where it is in its
-// source, the worker and its signal.
+// source, the worker and its signal. A streaming worker (transformer,
+// validator, loader, a dedup shard's ingest) holds no lease: it says which
+// input batch it starts (a `start` commit) and its commit ends the work on it.
 #pragma once
 
 #include <map>
@@ -21,6 +23,10 @@ class PoisonBatchWatch {
  public:
   // `identity` was handed `lease`: it works on the lease's batch.
   void Leased(const std::string& identity, const v1::Lease& lease);
+  // `identity`, a streaming worker (it pulls its input over the data plane),
+  // starts on the input batch of its `start` commit (crash_trail.h); it
+  // replaces the input batch it was on.
+  void Started(const std::string& identity, const v1::Commit& started);
   // A commit from `identity` was accepted: an extraction stream moves on to
   // the next batch; the commit of a leased batch ends the work on it.
   void Committed(const std::string& identity, const v1::Commit& commit);
@@ -40,6 +46,7 @@ class PoisonBatchWatch {
     std::string batch;    // BatchName of the batch worked on
     std::string where;    // "source crm, from offset 1234"
     bool stream = false;  // an extraction stream: commits move it on
+    bool input = false;   // a streaming worker's input batch (Started)
     v1::BatchId next;     // stream: the batch it reads next
   };
   std::map<std::string, std::vector<Position>> at_;  // by worker identity: what it works on

@@ -62,5 +62,66 @@ TEST(PoisonBatchWatch, ProgressOrAKillIsNoPoison) {
   EXPECT_EQ(PoisonBatchWatch::SignalOf("killed by signal 6 after 1s"), 6);
 }
 
+v1::Commit Started(const std::string& source, uint64_t seq, uint64_t begin, uint64_t end) {
+  v1::Commit s;
+  s.set_stage("start");
+  *s.mutable_batch() = StreamLease(0, 0).batch();
+  s.mutable_batch()->set_source(source);
+  s.mutable_batch()->set_sequence(seq);
+  s.mutable_range()->set_begin_offset(begin);
+  s.mutable_range()->set_end_offset(end);
+  s.mutable_range()->set_first_line(begin == 0 ? 0 : 3);
+  s.mutable_counts()->set_in(2);
+  s.add_in_keys(source + "\x1fk3");
+  s.add_in_keys(source + "\x1fk4");
+  return s;
+}
+
+// A streaming worker holds no lease: it says which batch it starts.
+TEST(PoisonBatchWatch, AStreamingWorkerCrashingTwiceOnItsInputBatchHalts) {
+  PoisonBatchWatch watch;
+  watch.Started("transformer-0", Started("crm", 0, 0, 31));
+  v1::Commit done = Extracted(0, 31);
+  done.set_stage("transform");
+  watch.Committed("transformer-0", done);
+  watch.Started("transformer-0", Started("crm", 1, 31, 60));
+  EXPECT_FALSE(watch.Died("transformer-0", "transformer", kSegv));
+  // The replacement finishes batch 0 again, then crashes on batch 1 again.
+  watch.Started("transformer-0", Started("crm", 0, 0, 31));
+  watch.Committed("transformer-0", done);
+  watch.Started("transformer-0", Started("crm", 1, 31, 60));
+  const auto reason = watch.Died("transformer-0", "transformer", kSegv);
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("worker transformer-0 crashed twice on batch r/0/hcp/crm/1 (source crm, "
+                         "entity hcp, from offset 31 (line 3); 2 records, crm/k3 to crm/k4)"),
+            std::string::npos)
+      << *reason;
+  EXPECT_NE(reason->find("crashes the transformer"), std::string::npos) << *reason;
+}
+
+// A dedup output batch has no place in a source: its keys say what it holds.
+TEST(PoisonBatchWatch, ABatchAfterTheDeduperIsNamedByItsKeys) {
+  PoisonBatchWatch watch;
+  for (int crash = 0; crash < 2; ++crash) {
+    watch.Started("loader-0", Started("dedup/0", 2, 0, 0));
+    const auto reason = watch.Died("loader-0", "loader", kSegv);
+    ASSERT_EQ(reason.has_value(), crash == 1);
+    if (reason) {
+      EXPECT_NE(reason->find("batch r/0/hcp/dedup/0/2 (entity hcp; 2 records, dedup/0/k3 to "
+                             "dedup/0/k4): killed by signal 11 (SIGSEGV)"),
+                std::string::npos)
+          << *reason;
+    }
+  }
+  // A batch finished is no longer the one a crash is blamed on.
+  watch.Started("validator-0", Started("dedup/0", 3, 0, 0));
+  v1::Commit done = Extracted(0, 0);
+  *done.mutable_batch() = Started("dedup/0", 3, 0, 0).batch();
+  watch.Committed("validator-0", done);
+  EXPECT_FALSE(watch.Died("validator-0", "validator", kSegv));
+  watch.Started("validator-0", Started("dedup/0", 3, 0, 0));
+  EXPECT_FALSE(watch.Died("validator-0", "validator", kSegv)) << "counted once: it committed";
+}
+
 }  // namespace
 }  // namespace sluice::coordination

@@ -94,6 +94,9 @@ class Roster {
   // The live workers silent for longer than the worker timeout at `now`,
   // in identity order. Each is written off (WriteOff) by the caller.
   std::vector<std::string> Silent(Clock::TimePoint now) const;
+  // The coordinator itself was busy for `deaf`, up to `now`, and read no
+  // message meanwhile: that time does not count as the workers' silence.
+  void Excuse(Clock::Duration deaf, Clock::TimePoint now);
   // The worker's process is gone or no longer believed: it is dead until a
   // process registers again. Returns whether it was alive.
   bool WriteOff(const std::string& identity);

@@ -91,6 +91,27 @@ TEST(RosterTest, ASilentWorkerIsDueAfterTheTimeoutAndNotBefore) {
   EXPECT_EQ(roster.Alive(), std::vector<std::string>{"loader-0"});
 }
 
+TEST(RosterTest, TheCoordinatorsOwnBusyTimeIsNotTheWorkersSilence) {
+  Roster roster = TwoShards();
+  const Clock::TimePoint t0 = Clock::TimePoint{} + std::chrono::hours(1);
+  roster.Admit("loader-0", Reg(1), Registration::kNew, t0);
+  roster.Admit("validator-0", Reg(2), Registration::kNew, t0);
+  roster.WriteOff("validator-0");
+  // Heard at t0 + 1 s; then the coordinator spends 30 s on one commit.
+  roster.Seen("loader-0", t0 + milliseconds(1000));
+  const Clock::TimePoint back = t0 + milliseconds(31000);
+  EXPECT_EQ(roster.Silent(back), std::vector<std::string>{"loader-0"}) << "without the excuse";
+  roster.Excuse(milliseconds(30000), back);
+  EXPECT_TRUE(roster.Silent(back).empty());
+  EXPECT_TRUE(roster.Silent(back + milliseconds(5000)).empty()) << "5 s of its own silence";
+  EXPECT_EQ(roster.Silent(back + milliseconds(5001)), std::vector<std::string>{"loader-0"});
+  EXPECT_FALSE(roster.Find("validator-0")->alive) << "the dead stay dead";
+  // Never into the future: a worker heard during the busy time is heard "now".
+  roster.Seen("loader-0", back);
+  roster.Excuse(milliseconds(30000), back);
+  EXPECT_EQ(roster.Find("loader-0")->last_seen, back);
+}
+
 TEST(RosterTest, LeasesGoOnlyToLiveWorkersThatHaveTheirReply) {
   Roster roster = TwoShards();
   roster.Admit("deduper-0", Reg(1), Registration::kNew, {});

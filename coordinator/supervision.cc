@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "common/audit/liveness.h"
 #include "common/runtime/endpoint.h"
@@ -37,7 +38,10 @@ Status Coordinator::RecordRun() {
   if (auto fault = options_.faults.find("coordinator"); fault != options_.faults.end()) {
     SLUICE_ASSIGN_OR_RETURN(TestFaults faults, ParseTestFaults(fault->second));
     // The first coordinator only: the one that continues the run finishes it.
-    if (options_.continue_run.empty()) sigkill_at_ = faults.sigkill_at;
+    if (options_.continue_run.empty()) {
+      sigkill_at_ = faults.sigkill_at;
+      stall_at_ = faults.stall_at;
+    }
   }
   progress_ = ProgressBook(dedup_shards_);
   for (size_t w = 0; w < plan_.waves.size(); ++w) {
@@ -205,8 +209,8 @@ v1::RunProgress Coordinator::Snapshot() {
   if (!started_run_) {
     const auto left =
         std::chrono::duration_cast<std::chrono::seconds>(register_deadline_ - Now()).count();
-    p.set_waiting(WaitingForWorkers() + "; giving up in " +
-                  std::to_string(std::max<int64_t>(0, left)) + "s");
+    p.set_waiting(WaitingForWorkers() +
+                  (left > 0 ? "; giving up in " + std::to_string(left) + "s" : "; giving up now"));
   } else if (!done() && wave < static_cast<int>(plan_.waves.size())) {
     p.set_waiting(waves_.Waiting(ledger_));
   }
@@ -297,10 +301,18 @@ void Coordinator::NoteLease(const std::string& identity, const v1::Lease& lease)
 }
 
 void Coordinator::MaybeDie(const std::string& at) {
-  if (!sigkill_at_) return;
+  if (!sigkill_at_ && !stall_at_) return;
   // "resolve" alone is "resolve:1".
   const std::string when = at + ":" + std::to_string(++commits_at_[at]);
-  if (when != *sigkill_at_ && when != *sigkill_at_ + ":1") return;
+  auto is = [&](const std::optional<std::string>& fault) {
+    return fault && (when == *fault || when == *fault + ":1");
+  };
+  if (is(stall_at_)) {
+    LogWarn(log_, "test fault: the coordinator is busy for " +
+                      std::to_string(TestFaults::kStallSeconds) + " s at " + when);
+    std::this_thread::sleep_for(std::chrono::seconds(TestFaults::kStallSeconds));
+  }
+  if (!is(sigkill_at_)) return;
   LogWarn(log_, "test fault: the coordinator kills itself at " + when);
   raise(SIGKILL);
 }

@@ -3,6 +3,7 @@
 // flight at once (WaveScheduler); each entity goes ingest -> resolve ->
 // output on its own, and the wave reconciles once all of them finished.
 #include "common/connectors/connector.h"
+#include "common/runtime/crash_trail.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/entity_balance.h"
 
@@ -74,7 +75,13 @@ Status Coordinator::AdvanceEntity(EntityRun& run) {
   }
   if (!run.resolved || !run.output_known || run.retiring) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(CheckValidationGate(run));
-  if (halted_ || !waves_.OutputsAt(run, Stage::kLoad, ledger_)) return Status::Ok();
+  // Loaded, and their emission recorded: a loader may commit a batch that a
+  // killed deduper sent before its recovery forgot the emission, which the
+  // new deduper then records again.
+  if (halted_ || !waves_.OutputsAt(run, Stage::kLoad, ledger_) ||
+      !waves_.OutputsAt(run, Stage::kDedupOutput, ledger_)) {
+    return Status::Ok();
+  }
   return FinishEntity(run);
 }
 
@@ -149,6 +156,10 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
 
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   if (moved.stage() == kRetireStage) return OnRowsRetired(from, moved);  // retirement.cc
+  if (moved.stage() == kStartStage) {  // a streaming worker starts on a batch
+    poison_.Started(from, moved);      // poison_batch.h
+    return Status::Ok();
+  }
   EntityRun* run = waves_.RunOf(moved.batch());
   if (run == nullptr) return Status::Ok();  // a straggler from a finished entity
   // Only a worker of the stage's role, holding the lease it answers (lease_book.h).
@@ -202,7 +213,10 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     return Status::Ok();
   }
   if (ledger_.Epoch(name) == 0) ledger_.Lease(name, expected);
-  if (ledger_.Has(c)) return Status::Ok();  // a duplicate
+  if (ledger_.Has(c)) {  // a duplicate: its worker is done with it all the same
+    poison_.Committed(from, c);
+    return Status::Ok();
+  }
   if (stage == Stage::kExtract) {
     SLUICE_RETURN_IF_ERROR(RecordPin(c));  // pin_check.cc
     Status pinned = pins_.Check(c);        // source_pins.h

@@ -9,6 +9,7 @@
 #include "deduper/comparators.h"
 #include "deduper/fuzzy_matcher.h"
 #include "deduper/metaphone.h"
+#include "deduper/person_compare.h"
 
 namespace sluice {
 namespace {
@@ -108,6 +109,12 @@ Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
             ++chars;
           }
           folded.resize(cut);
+        } else if (transform == "phone") {  // the national significant number
+          folded = compare::PhoneKey(v.s);
+          if (folded.empty()) {
+            usable = false;
+            break;
+          }
         } else if (transform == "digits") {
           folded.erase(std::remove_if(folded.begin(), folded.end(),
                                       [](char c) { return c < '0' || c > '9'; }),

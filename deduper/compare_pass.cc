@@ -10,6 +10,7 @@
 #include "common/core/hash.h"
 #include "deduper/comparators.h"
 #include "deduper/metaphone.h"
+#include "deduper/person_compare.h"
 
 namespace sluice::compare {
 namespace {
@@ -85,6 +86,9 @@ Kind KindOf(const std::string& name) {
   if (name == "phonetic" || name == "metaphone") return Kind::kPhonetic;
   if (name == "date") return Kind::kDate;
   if (name == "number") return Kind::kNumber;
+  if (name == "name") return Kind::kName;
+  if (name == "identifier") return Kind::kIdentifier;
+  if (name == "phone") return Kind::kPhone;
   return Kind::kExact;
 }
 
@@ -111,14 +115,16 @@ const char* ShortName(Kind k) {
   }
 }
 
-Result<size_t> PairComparer::ColumnOf(const std::string& field, const std::string& path) {
+Result<size_t> PairComparer::ColumnOf(const std::string& field, const std::string& path,
+                                      bool phone_key) {
   const int index = schema_->IndexOf(field);
   if (index < 0) return Status::InvalidArgument(path + ": no field " + field + " in the entity");
   for (size_t i = 0; i < columns_.size(); ++i) {
-    if (columns_[i].field == index) return i;
+    if (columns_[i].field == index && columns_[i].phone_key == phone_key) return i;
   }
   const FieldSpec& f = schema_->fields[index];
   columns_.push_back({index, f.type, f.scale, IsIntegral(f.type)});
+  columns_.back().phone_key = phone_key;
   return columns_.size() - 1;
 }
 
@@ -148,7 +154,10 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
     Comparison cmp;
     cmp.spec = &c;
     cmp.kind = KindOf(c.comparator);
-    SLUICE_ASSIGN_OR_RETURN(cmp.column, ColumnOf(c.field, c.yaml_path));
+    SLUICE_ASSIGN_OR_RETURN(cmp.column, ColumnOf(c.field, c.yaml_path, cmp.kind == Kind::kPhone));
+    if (!c.with.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(cmp.with_column, ColumnOf(c.with, c.yaml_path));
+    }
     if (cmp.kind == Kind::kSoundex) columns_[cmp.column].soundex = true;
     if (cmp.kind == Kind::kPhonetic) columns_[cmp.column].metaphone = true;
     if (cmp.kind == Kind::kJaroWinkler || cmp.kind == Kind::kLevenshtein ||
@@ -156,16 +165,19 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
       columns_[cmp.column].similarity = true;
     }
     cmp.levels = static_cast<int>(c.LevelCount());
-    cmp.labels.push_back("exact");
-    if (cmp.kind == Kind::kSoundex || cmp.kind == Kind::kPhonetic) {
-      cmp.labels.push_back(ShortName(cmp.kind));
+    cmp.labels = PersonLevelLabels(c);  // name, identifier, phone: their own
+    if (cmp.labels.empty()) {
+      cmp.labels.push_back("exact");
+      if (cmp.kind == Kind::kSoundex || cmp.kind == Kind::kPhonetic) {
+        cmp.labels.push_back(ShortName(cmp.kind));
+      }
+      for (double t : c.thresholds) {
+        const bool diff = cmp.kind == Kind::kDate || cmp.kind == Kind::kNumber;
+        cmp.labels.push_back(std::string(ShortName(cmp.kind)) + (diff ? "<=" : ">=") +
+                             FormatNumber(t));
+      }
+      cmp.labels.push_back("else");
     }
-    for (double t : c.thresholds) {
-      const bool diff = cmp.kind == Kind::kDate || cmp.kind == Kind::kNumber;
-      cmp.labels.push_back(std::string(ShortName(cmp.kind)) + (diff ? "<=" : ">=") +
-                           FormatNumber(t));
-    }
-    cmp.labels.push_back("else");
     if (static_cast<int>(cmp.labels.size()) != cmp.levels) {
       return Status::InvalidArgument(c.yaml_path + ": level count mismatch");
     }
@@ -224,7 +236,13 @@ void PairComparer::Prepare(const Schema& schema, const std::vector<Record>& reco
         continue;
       }
       text.clear();
-      if (!v.is_null) similarity::FoldText(v.s, &text);
+      if (!v.is_null) {
+        if (col.phone_key) {
+          text = PhoneKey(v.s);
+        } else {
+          similarity::FoldText(v.s, &text);
+        }
+      }
       s.null = v.is_null || text.empty();
       s.ascii = IsAscii(text);
       std::memcpy(row + off, text.data(), text.size());
@@ -386,7 +404,19 @@ int PairComparer::LevelAt(const Comparison& cmp, const Rows& p) const {
   const int below = static_cast<int>(t.size()) + 1;  // the "else" level of a threshold list
   switch (cmp.kind) {
     case Kind::kExact:
+    case Kind::kPhone:
       return 1;
+    case Kind::kName: {
+      auto with = [&](const char* row) {
+        return cmp.with_column == SIZE_MAX || SlotAt(row, cmp.with_column).null
+                   ? std::string_view()
+                   : TextAt(row, cmp.with_column);
+      };
+      return NameLevel(TextAt(p.a, col), TextAt(p.b, col), with(p.a), with(p.b), t,
+                       NameAliases::Default());
+    }
+    case Kind::kIdentifier:
+      return IdentifierLevel(TextAt(p.a, col), TextAt(p.b, col), cmp.spec->checksum);
     case Kind::kSoundex:
       return sa.soundex != 0 && sa.soundex == sb.soundex ? 1 : 2;
     case Kind::kPhonetic:

@@ -14,6 +14,7 @@
 // are taken in chunks, and the rows of the pairs ahead are prefetched.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -36,7 +37,10 @@ enum class Kind : uint8_t {
   kSoundex,
   kPhonetic,  // Double Metaphone: primary or alternate codes equal
   kDate,
-  kNumber
+  kNumber,
+  kName,        // names as people write them (person_compare.h)
+  kIdentifier,  // digit errors, checksums
+  kPhone        // the national significant number (a column of its own)
 };
 
 // The kind of a comparator or rule-term function name ("jaro_winkler",
@@ -52,8 +56,9 @@ const char* ShortName(Kind k);
 struct Comparison {
   const DedupComparison* spec;
   Kind kind;
-  size_t column;  // into the comparer's columns
-  int levels;     // exact .. else
+  size_t column;                  // into the comparer's columns
+  size_t with_column = SIZE_MAX;  // name: the field compared crosswise
+  int levels;                     // exact .. else
   std::vector<std::string> labels;
   std::vector<double> m, u, weight;  // per level
   bool fixed_m = false, fixed_u = false;
@@ -143,6 +148,7 @@ class PairComparer {
     bool integral;
     bool soundex = false, metaphone = false;  // codes needed
     bool similarity = false;                  // compared by a similarity comparator
+    bool phone_key = false;                   // holds PhoneKey(value), not the folded value
   };
   // The two records of a pair: their rows and indexes.
   struct Rows {
@@ -151,7 +157,8 @@ class PairComparer {
     size_t ia, ib;
   };
 
-  Result<size_t> ColumnOf(const std::string& field, const std::string& path);
+  Result<size_t> ColumnOf(const std::string& field, const std::string& path,
+                          bool phone_key = false);
   void RankCommonValues(size_t col, size_t n);
   bool Holds(const Term& t, const Rows& p) const;
   int LevelAt(const Comparison& cmp, const Rows& p) const;

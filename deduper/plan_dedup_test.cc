@@ -103,7 +103,7 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
       "dedup.hcp.survivorship.fields.last_name: unknown survivorship rule 'biggest' (survivor, "
       "non_null, most_complete, most_frequent, longest, most_recent, source_priority)",
       "dedup.hcp.blocking[0].on[0]: unknown blocking transform 'nysiis' (soundex, metaphone, "
-      "prefix, year, digits, or the field alone)",
+      "prefix, year, digits, phone, or the field alone)",
       "dedup.hcp.blocking[1].on[0]: entity 'hcp' has no field 'nope'",
       "dedup.hcp.blocking[2].on[0]: year does not apply to string field 'last_name'",
       "dedup.hcp.rules[0].when: 'jw(last_name) > 0.9': write 'field exact' or 'fn(field) >= "
@@ -112,7 +112,8 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
       "dedup.hcp.comparisons[0].thresholds[1]: similarity thresholds must be in descending order",
       "dedup.hcp.comparisons[1].field: jaro_winkler does not apply to decimal field 'revenue'",
       "dedup.hcp.comparisons[2].comparator: unknown comparator 'fuzzy' (exact, jaro_winkler, "
-      "levenshtein, damerau_levenshtein, token_set, soundex, phonetic, date, number)",
+      "levenshtein, damerau_levenshtein, token_set, soundex, phonetic, date, number, name, "
+      "identifier, phone)",
       "dedup.hcp.comparisons[3].m: needs 3 probabilities, one per level (exact, each threshold, "
       "else)",
       "dedup.hcp.comparisons[4].thresholds: phonetic takes no thresholds (levels: exact, same "

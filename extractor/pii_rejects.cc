@@ -20,6 +20,13 @@ bool SourceCarriesPii(const Plan& plan, const std::string& source) {
 
 void WithholdRawRows(const Plan& plan, std::vector<v1::Fate>* rejects) {
   for (v1::Fate& fate : *rejects) {
+    // A row of the wrong shape has no trustworthy key: the text where its
+    // key should be may be another column's (a name), so it is keyed by
+    // its line. Other rejections were cut right, and the key column never
+    // fills a pii field (plan_pii.cc).
+    if (fate.rule() == "malformed_row" && fate.line() > 0) {
+      fate.set_key("line:" + std::to_string(fate.line()));
+    }
     if (fate.value().empty()) continue;
     RedactWordsOf(fate.value(), fate.mutable_reason());
     RedactWordsOf(fate.value(), fate.mutable_suggestion());

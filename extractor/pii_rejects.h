@@ -17,8 +17,10 @@ bool SourceCarriesPii(const Plan& plan, const std::string& source);
 
 // Each reject's raw text replaced by "[withheld: N bytes; pii mode M]", and
 // every word of it (3 or more letters or digits) that its reason or
-// suggestion quotes replaced by "***". The line (and the key, never a pii
-// column: plan_pii.cc) still say where the row is.
+// suggestion quotes replaced by "***". The line and the key (never a pii
+// column: plan_pii.cc) still say where the row is; a malformed row, whose
+// text at the key's position may be another column's, is keyed
+// "line:<n>".
 void WithholdRawRows(const Plan& plan, std::vector<v1::Fate>* rejects);
 
 }  // namespace sluice

@@ -49,5 +49,21 @@ TEST(PiiRejectsTest, TheRawRowIsWithheldAndItsWordsRedactedFromTheReason) {
   EXPECT_EQ(rejects[0].line(), 6u);
 }
 
+TEST(PiiRejectsTest, AMalformedRowIsKeyedByItsLine) {
+  // A stray quote in the key column: what stands there is a name.
+  std::vector<v1::Fate> rejects(2);
+  rejects[0].set_rule("malformed_row");
+  rejects[0].set_key("Jo\"sephine");
+  rejects[0].set_line(8);
+  rejects[0].set_value("Jo\"sephine,Kowalczyk,Lyon");
+  rejects[1].set_rule("invalid_utf8");  // cut right: its key is the key column's
+  rejects[1].set_key("C9");
+  rejects[1].set_line(9);
+  rejects[1].set_value("C9,Kowalczyk,Ly\xEF\xBF\xBDn");
+  WithholdRawRows(PlanWithPii(PiiMode::kDrop), &rejects);
+  EXPECT_EQ(rejects[0].key(), "line:8");
+  EXPECT_EQ(rejects[1].key(), "C9");
+}
+
 }  // namespace
 }  // namespace sluice

@@ -92,6 +92,15 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
   if (entity == nullptr)
     return Status::NotFound("entity " + batch.id.entity() + " is not in the model");
   if (!prepared_.count(entity->name)) {
+    // The entities that refer to it first: a row this load retires for a
+    // survivor takes the references to it along (Target::Prepare).
+    for (const Entity& other : ctx_.plan.model.entities) {
+      for (const ModelField& f : other.fields) {
+        if (f.type != FieldType::kReference || f.references != entity->name) continue;
+        SLUICE_RETURN_IF_ERROR(target_->Prepare(other));
+        break;
+      }
+    }
     SLUICE_RETURN_IF_ERROR(target_->Prepare(*entity));
     prepared_.insert(entity->name);
   }

@@ -22,7 +22,8 @@ PACKAGES=(
   libicu-dev libphonenumber-dev
   libssl-dev
   postgresql libpq-dev
-  chromium
+  chromium  # tests/run_report_html_test.cc: the run report seen as a person sees it
+  iproute2 util-linux  # ip netns and unshare: tests/separate_hosts_test.cc's hosts
 )
 
 # Peers of bench/postgres_compare: pgloader and a pandas + SQLAlchemy script.
@@ -34,6 +35,11 @@ BENCH_PACKAGES=(
 FUZZ_PACKAGES=(
   clang libclang-rt-14-dev
 )
+
+# tests/k8s_test.cc renders deploy/k8s with `kubectl kustomize`: Debian's
+# kubernetes-client, unless a kubectl is installed already (another package's
+# /usr/bin/kubectl, e.g. Google's, would clash with it).
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 
 for arg in "$@"; do
   case "$arg" in

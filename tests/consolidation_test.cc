@@ -238,7 +238,10 @@ TEST(Consolidation, ProductionWindowRefusesPausesAndResumes) {
       << paused.out;
   const std::string db = dir / "out/prod.db";
   EXPECT_EQ(Query(db, "SELECT count(*) FROM hcp")[0], "11");
-  EXPECT_TRUE(Query(db, "SELECT count(*) FROM interaction").empty());
+  // Nothing of wave 1 is loaded (its table may exist: the loader prepares
+  // the entities that refer to hcp with it, issue 23).
+  const auto interactions = Query(db, "SELECT count(*) FROM interaction");
+  EXPECT_TRUE(interactions.empty() || interactions[0] == "0");
   // Still outside at 07:00; the next window at 03:30 lets the resume finish.
   const std::string run_id = paused.json["run_id"];
   auto early = Sluice(Resume(dir.path(), run_id), "SLUICE_TEST_CLOCK=2026-11-23T12:00:00Z");

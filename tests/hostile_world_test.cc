@@ -4,7 +4,9 @@
 //   what changed, also in a run continued by `sluice resume`; an unchanged
 //   one completes.
 // - A worker that crashes twice on the same batch halts the run at once,
-//   naming the batch, where it is in its source, the worker and its signal.
+//   naming the batch, where it is in its source, the worker and its signal:
+//   the extractor (it holds a lease) and the streaming workers (transformer,
+//   validator, loader: they say which batch they start).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -89,24 +91,47 @@ TEST(PinnedSources, AContinuedRunWithAnUnchangedSourceCompletes) {
   EXPECT_EQ(Sum(resumed.json, "loaded"), 4u) << resumed.out;
 }
 
-// k4 is the third batch; the extractor crashes on it (SIGSEGV) each time.
-TEST(PoisonBatch, AWorkerCrashingTwiceOnABatchHaltsNamingIt) {
-  ScratchDir dir("d-poison");
+// A worker that crashes (SIGSEGV) twice on the batch holding k4, the third
+// batch, halts the run at once, naming the batch, what it holds and the
+// signal: the extractor (it holds a lease) and the transformer on an
+// extracted batch (its place in the source), the validator and the loader
+// (streaming workers: they hold no lease) on a batch after the deduper (its
+// records).
+void ExpectPoisonHalt(const std::string& role, const std::string& where) {
+  ScratchDir dir("d-poison-" + role);
   WritePlan(dir.path());
   const auto start = std::chrono::steady_clock::now();
-  auto r = RunPlan(dir.path(), "--quiet --test-fault extractor:sigsegv_on_key=k4");
+  auto r = RunPlan(dir.path(), "--quiet --test-fault " + role + ":sigsegv_on_key=k4");
   const auto seconds =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
           .count();
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.json["status"], "halted") << r.out;
   const std::string reason = HaltReason(r);
-  EXPECT_NE(reason.find("worker extractor-0 crashed twice on batch"), std::string::npos) << reason;
-  EXPECT_NE(reason.find("source crm, entity hcp, from offset"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("worker " + role + "-0 crashed twice on batch"), std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find(where), std::string::npos) << reason;
   EXPECT_NE(reason.find("signal 11 (SIGSEGV)"), std::string::npos) << reason;
-  EXPECT_EQ(reason.find("no progress"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("crashes the " + role), std::string::npos) << reason;
   EXPECT_EQ(reason.find("keeps dying"), std::string::npos) << reason;
-  EXPECT_LT(seconds, 20) << "halted at once, not after a stall";
+  EXPECT_EQ(reason.find("no progress"), std::string::npos) << reason;
+  EXPECT_LT(seconds, 30) << "halted at once, not after a stall";
+}
+
+TEST(PoisonBatch, AWorkerCrashingTwiceOnABatchHaltsNamingIt) {
+  ExpectPoisonHalt("extractor", "source crm, entity hcp, from offset");
+}
+
+TEST(PoisonBatch, ATransformerCrashingTwiceOnABatchHaltsNamingIt) {
+  ExpectPoisonHalt("transformer", "source crm, entity hcp, from offset");
+}
+
+TEST(PoisonBatch, AValidatorCrashingTwiceOnABatchHaltsNamingIt) {
+  ExpectPoisonHalt("validator", "entity hcp; 1 record: crm/k4)");
+}
+
+TEST(PoisonBatch, ALoaderCrashingTwiceOnABatchHaltsNamingIt) {
+  ExpectPoisonHalt("loader", "entity hcp; 1 record: crm/k4)");
 }
 
 }  // namespace

@@ -68,6 +68,37 @@ std::string TargetMd5(const std::string& dsn, const std::string& schema) {
                   schema + ".hcp t");
 }
 
+// `sluice plan check` opens a PostgreSQL source (a table, a query) and names
+// a column it does not have at its YAML path, with the near name (issue 19).
+TEST(PostgresEndToEnd, PlanCheckNamesAColumnTheTableOrQueryLacks) {
+  TestDatabase db("sluice_plan_check");
+  ASSERT_EQ(db.error, "") << db.error;
+  ASSERT_EQ(Psql(db.dsn, "CREATE TABLE doctors (doc_id text PRIMARY KEY, full_name text)"), "");
+  ScratchDir dir("pg-plan-check");
+  WriteFile(dir / "model.yaml", "entities:\n  hcp:\n    fields:\n      name: {type: string}\n");
+  WriteFile(dir / "plan.yaml",
+            "name: pg_check\nmodel: model.yaml\nsources:\n"
+            "  erp: {kind: postgres, dsn: \"" +
+                db.dsn +
+                "\", table: doctors, key: doc_id}\n"
+                "  erp_q: {kind: postgres, dsn: \"" +
+                db.dsn +
+                "\", query: \"SELECT doc_id AS id, full_name FROM doctors\", "
+                "key: doc_id}\n"
+                "mappings:\n"
+                "  - {entity: hcp, source: erp, fields: {name: ful_name}}\n"
+                "  - {entity: hcp, source: erp_q, fields: {name: full_name}}\n"
+                "target: {kind: sqlite, path: out/target.db}\n"
+                "waves:\n  - {name: w, entities: [hcp]}\n");
+  CommandResult check = Shell(BinDir() + "/sluice plan check " + dir.path() + "/plan.yaml");
+  EXPECT_EQ(check.exit_code, 2) << check.out << check.err;
+  EXPECT_NE(check.out.find("mappings[0].fields.name.from: source has no column 'ful_name' "
+                           "(did you mean 'full_name'?)"),
+            std::string::npos)
+      << check.out;
+  EXPECT_NE(check.out.find("sources.erp_q.key: "), std::string::npos) << check.out;
+}
+
 // The server goes away while the loader is writing and comes back on the
 // same port: the loader retries with backoff, logs each retry, and the run
 // completes and reconciles with every record accounted for.

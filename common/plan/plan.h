@@ -162,8 +162,19 @@ struct DedupComparison {
   // log2(m / u), tf being the value's share of the entity's records in the
   // run: a rare name counts more than a common one (docs/dedup.md).
   bool term_frequency = false;
-  // Levels: exact, one per threshold (soundex, phonetic: same code), else.
+  // name: the other name field, compared crosswise (first against last, last
+  // against first) when the names do not agree straight; empty: not crosswise.
+  std::string with;
+  // identifier: a check-digit scheme ("luhn", "nir"); two different ids that
+  // both pass it disagree decisively (level "different").
+  std::string checksum;
+  // Levels: exact, one per threshold (soundex, phonetic: same code), else;
+  // name: exact, alias, part, one per threshold, crosswise, initial, else;
+  // identifier: exact, 1 digit, transposed, 2 digits, [different], else;
+  // phone: same number, else (docs/dedup.md).
   size_t LevelCount() const {
+    if (comparator == "name") return thresholds.size() + 6;
+    if (comparator == "identifier") return checksum.empty() ? 5 : 6;
     return thresholds.size() + (comparator == "soundex" || comparator == "phonetic" ? 3 : 2);
   }
 };
@@ -172,7 +183,7 @@ struct DedupComparison {
 struct BlockingPart {
   std::string field;
   std::string transform = "value";  // value (folded text), soundex, metaphone, prefix, year,
-                                    // digits
+                                    // digits, phone (the national significant number)
   int length = 0;                   // prefix: leading characters kept
 };
 

@@ -92,7 +92,8 @@ void CheckFieldType(const PlanContext& ctx, const Entity* entity, const std::str
   if (op == "number") ok = IsNumber(t) || IsDateLike(t);
   if (op == "jaro_winkler" || op == "jw" || op == "levenshtein" || op == "lev" ||
       op == "damerau_levenshtein" || op == "dl" || op == "token_set" || op == "soundex" ||
-      op == "phonetic" || op == "metaphone" || op == "prefix") {
+      op == "phonetic" || op == "metaphone" || op == "prefix" || op == "name" ||
+      op == "identifier" || op == "phone") {
     ok = IsText(t);
   }
   if (!ok) {
@@ -138,10 +139,11 @@ BlockingRule ParseBlockingRule(const YAML::Node& node, const std::string& path,
       continue;
     }
     if (part.transform != "value" && part.transform != "soundex" && part.transform != "metaphone" &&
-        part.transform != "prefix" && part.transform != "year" && part.transform != "digits") {
+        part.transform != "prefix" && part.transform != "year" && part.transform != "digits" &&
+        part.transform != "phone") {
       AddIssue(issues, at,
                "unknown blocking transform '" + part.transform +
-                   "' (soundex, metaphone, prefix, year, digits, or the field alone)");
+                   "' (soundex, metaphone, prefix, year, digits, phone, or the field alone)");
       continue;
     }
     CheckFieldType(ctx, entity, part.field, part.transform, at);
@@ -242,8 +244,10 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   DedupComparison c;
   c.yaml_path = path;
   if (!ExpectMap(node, path, issues)) return c;
-  CheckKeys(node, path, {"name", "field", "comparator", "thresholds", "m", "u", "term_frequency"},
-            issues);
+  CheckKeys(
+      node, path,
+      {"name", "field", "comparator", "thresholds", "m", "u", "term_frequency", "with", "checksum"},
+      issues);
   if (auto tf = ReadBool(node, "term_frequency", path, issues)) c.term_frequency = *tf;
   if (auto f = ReadText(node, "field", path, Need::kRequired, issues)) c.field = *f;
   c.name = c.field;
@@ -251,14 +255,32 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   auto comparator = ReadText(node, "comparator", path, Need::kRequired, issues);
   if (comparator) c.comparator = *comparator;
   static const std::set<std::string> kKinds = {
-      "exact",    "jaro_winkler", "levenshtein", "damerau_levenshtein", "token_set", "soundex",
-      "phonetic", "date",         "number"};
+      "exact",     "jaro_winkler", "levenshtein", "damerau_levenshtein",
+      "token_set", "soundex",      "phonetic",    "date",
+      "number",    "name",         "identifier",  "phone"};
   const bool known = comparator && kKinds.count(*comparator);
   if (comparator && !known) {
     AddIssue(issues, Child(path, "comparator"),
              "unknown comparator '" + *comparator +
                  "' (exact, jaro_winkler, levenshtein, damerau_levenshtein, token_set, soundex, "
-                 "phonetic, date, number)");
+                 "phonetic, date, number, name, identifier, phone)");
+  }
+  if (auto w = ReadText(node, "with", path, Need::kOptional, issues)) {
+    c.with = *w;
+    if (comparator && *comparator != "name") {
+      AddIssue(issues, Child(path, "with"), "only the name comparator compares crosswise");
+    } else if (!c.with.empty()) {
+      CheckFieldType(ctx, entity, c.with, "name", Child(path, "with"));
+    }
+  }
+  if (auto k = ReadText(node, "checksum", path, Need::kOptional, issues)) {
+    c.checksum = *k;
+    if (comparator && *comparator != "identifier") {
+      AddIssue(issues, Child(path, "checksum"), "only the identifier comparator takes a checksum");
+    } else if (c.checksum != "luhn" && c.checksum != "nir") {
+      AddIssue(issues, Child(path, "checksum"),
+               "unknown checksum '" + c.checksum + "' (luhn, nir)");
+    }
   }
   if (known && !c.field.empty()) {
     CheckFieldType(ctx, entity, c.field, c.comparator, Child(path, "field"));
@@ -267,7 +289,8 @@ DedupComparison ParseComparison(const YAML::Node& node, const std::string& path,
   const std::string tpath = Child(path, "thresholds");
   if (known) {
     const bool similarity = c.comparator == "jaro_winkler" || c.comparator == "levenshtein" ||
-                            c.comparator == "damerau_levenshtein" || c.comparator == "token_set";
+                            c.comparator == "damerau_levenshtein" || c.comparator == "token_set" ||
+                            c.comparator == "name";
     const bool difference = c.comparator == "date" || c.comparator == "number";
     if (!similarity && !difference && !c.thresholds.empty()) {
       const bool coded = c.comparator == "soundex" || c.comparator == "phonetic";

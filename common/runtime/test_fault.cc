@@ -37,20 +37,19 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   } else if (name == "drop_key" || name == "sigsegv_on_key") {
     if (value->empty()) return Status::InvalidArgument("test fault '" + spec + "' needs a key");
     (name == "drop_key" ? faults.drop_key : faults.sigsegv_on_key) = *value;
-  } else if (name == "sigkill_at") {
+  } else if (name == "sigkill_at" || name == "stall_at") {
     const size_t colon = value->find(':');
     if (colon == std::string::npos ? *value != "resolve" && *value != "reconcile"
                                    : !Count(spec, value->substr(colon + 1)).ok()) {
-      return Status::InvalidArgument("test fault '" + spec +
-                                     "': sigkill_at=STAGE:N, sigkill_at=resolve[:N] or "
-                                     "sigkill_at=reconcile[:N]");
+      return Status::InvalidArgument("test fault '" + spec + "': " + name + "=STAGE:N, " + name +
+                                     "=resolve[:N] or " + name + "=reconcile[:N]");
     }
-    faults.sigkill_at = *value;
+    (name == "sigkill_at" ? faults.sigkill_at : faults.stall_at) = *value;
   } else {
     return Status::InvalidArgument(
         "unknown test fault '" + name +
         "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, "
-        "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN, sigsegv_on_key=K)");
+        "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN, stall_at=WHEN, sigsegv_on_key=K)");
   }
   return faults;
 }

@@ -34,6 +34,11 @@ struct TestFaults {
   // validate, load), or `resolve[:N]` / `reconcile[:N]`, as it hands out its
   // Nth lease of that kind (N defaults to 1).
   std::optional<std::string> sigkill_at;
+  // `stall_at=WHEN` (same WHEN): the coordinator is busy for kStallSeconds
+  // at WHEN, as with one very large commit on a loaded machine: longer than
+  // a worker waits for its coordinator (WorkerOptions::coordinator_timeout).
+  std::optional<std::string> stall_at;
+  static constexpr int kStallSeconds = 25;
   // `sigsegv_on_key=K` (issue 23, item 8): the extractor crashes with
   // SIGSEGV, every time, as it reads the batch holding the record of key K
   // (a poisonous record), before anything of that batch is committed.

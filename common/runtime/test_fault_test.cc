@@ -39,6 +39,11 @@ TEST(TestFaultSpec, EachFaultSetsItsField) {
   ASSERT_TRUE(drop.ok());
   EXPECT_EQ(drop->drop_key, "CRM0000042");
   EXPECT_FALSE(drop->sigkill_in_round4);
+
+  auto stall = ParseTestFaults("stall_at=load:3");
+  ASSERT_TRUE(stall.ok());
+  EXPECT_EQ(stall->stall_at, "load:3");
+  EXPECT_FALSE(stall->sigkill_at);
 }
 
 TEST(TestFaultSpec, AKeyMayHoldAnEqualsSign) {
@@ -51,7 +56,7 @@ TEST(TestFaultSpec, MistakesAreInvalidArguments) {
   for (const char* spec :
        {"sigkill_afterr=5", "sigkill", "sigkill_after", "sigkill_after=", "sigkill_after=five",
         "sigkill_after=5x", "sigkill_after=-1", "sigkill_in_round4=1", "elect_invalid_survivors=1",
-        "drop_key=", "drop_key", "=5"}) {
+        "drop_key=", "drop_key", "=5", "stall_at=load", "stall_at=load:x", "stall_at"}) {
     auto f = ParseTestFaults(spec);
     ASSERT_FALSE(f.ok()) << spec;
     EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument) << spec;

@@ -94,8 +94,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Create(const std::string& 
   std::unique_ptr<ControlServer> s(new ControlServer());
   try {
     s->socket_.set(zmq::sockopt::router_mandatory, 1);
-    // A replacement worker takes over its predecessor's identity.
-    s->socket_.set(zmq::sockopt::router_handover, 1);
+    // No ROUTER_HANDOVER: a connection with the routing id of a live one
+    // gets nothing (routing_id.h); a replacement comes with an id of its own.
     s->socket_.set(zmq::sockopt::sndhwm, 0);
     s->socket_.set(zmq::sockopt::rcvhwm, 0);
     // A peer that sends more is disconnected (docs/limits.md).
@@ -186,7 +186,7 @@ Result<std::unique_ptr<DataProducer>> DataProducer::Create(const std::string& en
   std::unique_ptr<DataProducer> p(new DataProducer());
   try {
     p->socket_.set(zmq::sockopt::router_mandatory, 1);
-    p->socket_.set(zmq::sockopt::router_handover, 1);
+    // No ROUTER_HANDOVER, as on the control socket.
     p->socket_.set(zmq::sockopt::sndhwm, 0);
   } catch (const zmq::error_t& e) {
     return FromZmq(e, "data socket");
@@ -225,6 +225,7 @@ Result<size_t> DataProducer::Pump() {
       if (!msg.ParseFromArray(body.data(), static_cast<int>(body.size())) || !msg.has_credit()) {
         continue;  // consumers only ever send credit
       }
+      if (gate_ && !gate_(id.to_string(), SenderKey(body))) continue;
       Consumer& c = consumers_[id.to_string()];
       c.shard = msg.credit().shard();
       c.credit = msg.credit().reset() ? msg.credit().credits() : c.credit + msg.credit().credits();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -113,6 +114,13 @@ class DataProducer {
   const std::string& endpoint() const { return endpoint_; }
   zmq::socket_t& socket() { return socket_; }
 
+  // Whom batches may go to: asked with a consumer's routing id and the
+  // CURVE public key its credit came with ("" in plaintext); the credit of
+  // a consumer it refuses is ignored, so it is sent nothing. Unset: every
+  // consumer the socket admitted (announced_consumers.h is the worker's).
+  using ConsumerGate = std::function<bool(const std::string& routing_id, const std::string& key)>;
+  void set_gate(ConsumerGate gate) { gate_ = std::move(gate); }
+
   // Queues a serialized DataMessage holding one batch for `shard`.
   void Enqueue(uint32_t shard, std::string message);
   size_t queued() const;
@@ -134,6 +142,7 @@ class DataProducer {
   std::string endpoint_;
   std::map<std::string, Consumer> consumers_;  // by identity, stable order
   std::map<uint32_t, std::deque<std::string>> queues_;
+  ConsumerGate gate_;
 };
 
 // The consuming side: a DEALER that grants credit and receives batches.

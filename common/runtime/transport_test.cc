@@ -1,5 +1,5 @@
 // The ZeroMQ transport for real, over tcp://127.0.0.1:* in one process:
-// credit flow, handover of a consumer's identity, dead peers.
+// credit flow, consumers' routes, dead peers.
 //
 // What the data channel promises (transport.h): nothing is sent without
 // credit, so a consumer never gets more than it asked for and a dead one
@@ -138,32 +138,65 @@ TEST(DataChannel, BatchesGoOnlyToConsumersOfTheirShard) {
   EXPECT_EQ(p->queued(7), 1u);
 }
 
-// --- Handover ---
+// --- Routes (routing_id.h) ---
 
-// A replacement consumer connects with its predecessor's identity (a
-// restarted worker keeps its ordinal): it takes over the identity, and its
-// first grant replaces the credit the producer still held for the dead one.
-TEST(DataChannel, AReplacementTakesOverTheIdentityWithItsOwnCredit) {
+// A replacement consumer connects with a routing id of its own (a new
+// process, a new nonce): its grant is its credit, and what the dead one
+// took is not sent again (the coordinator re-leases it).
+TEST(DataChannel, AReplacementComesWithARouteOfItsOwn) {
   auto p = Producer();
   ASSERT_TRUE(p);
-  auto first = Consumer(*p, "loader-0");
+  auto first = Consumer(*p, "loader-0@1");
   ASSERT_TRUE(first);
-  ASSERT_TRUE(first->Grant(2).ok());
+  ASSERT_TRUE(first->Grant(1).ok());
   EnqueueRange(*p, 0, 0, 1);
   EXPECT_EQ(Drain(*p, *first), Seq(0, 1));  // taken, never acknowledged
-  EXPECT_EQ(p->credit("loader-0"), 1u);
-  first.reset();  // dies
+  first.reset();                            // dies, its credit spent
 
-  auto second = Consumer(*p, "loader-0");
+  auto second = Consumer(*p, "loader-0@2");
   ASSERT_TRUE(second);
   ASSERT_TRUE(second->Grant(3).ok());
-  EXPECT_TRUE(PumpUntil(*p, [&] { return p->credit("loader-0") == 3; }))
-      << "credit " << p->credit("loader-0") << ", want 3 (replaced, not 1 + 3)";
+  EXPECT_TRUE(PumpUntil(*p, [&] { return p->credit("loader-0@2") == 3; }));
   EnqueueRange(*p, 0, 1, 10);
-  // Exactly its own credit; batch 0 went to the dead one and is not sent
-  // again (the coordinator re-leases it).
   EXPECT_EQ(Drain(*p, *second), Seq(1, 3));
   EXPECT_EQ(p->queued(), 7u);
+}
+
+// A second connection with the routing id of a live consumer is not
+// handed the route (no ROUTER_HANDOVER): it gets nothing, and the live
+// consumer keeps its batches.
+TEST(DataChannel, ALiveConsumersRouteIsNotTakenOver) {
+  auto p = Producer();
+  ASSERT_TRUE(p);
+  auto live = Consumer(*p, "loader-0@1");
+  ASSERT_TRUE(live);
+  ASSERT_TRUE(live->Grant(2).ok());
+  ASSERT_TRUE(PumpUntil(*p, [&] { return p->credit("loader-0@1") == 2; }));
+  auto impostor = Consumer(*p, "loader-0@1");
+  ASSERT_TRUE(impostor);
+  ASSERT_TRUE(impostor->Grant(100).ok());
+  EnqueueRange(*p, 0, 0, 10);
+  EXPECT_TRUE(Drain(*p, *impostor).empty());
+  EXPECT_EQ(Drain(*p, *live), Seq(0, 2));
+}
+
+// The producer's gate decides whom batches go to: a refused consumer's
+// credit is ignored.
+TEST(DataChannel, AConsumerTheGateRefusesGetsNothing) {
+  auto p = Producer();
+  ASSERT_TRUE(p);
+  p->set_gate([](const std::string& route, const std::string& key) {
+    return route.rfind("loader-", 0) == 0 && key.empty();
+  });
+  auto stranger = Consumer(*p, "extractor-0@1");
+  auto loader = Consumer(*p, "loader-0@1");
+  ASSERT_TRUE(stranger && loader);
+  ASSERT_TRUE(stranger->Grant(5).ok());
+  ASSERT_TRUE(loader->Grant(5).ok());
+  EnqueueRange(*p, 0, 0, 3);
+  EXPECT_TRUE(Drain(*p, *stranger).empty());
+  EXPECT_EQ(p->credit("extractor-0@1"), 0u);
+  EXPECT_EQ(Drain(*p, *loader), Seq(0, 3));
 }
 
 // Two consumers of one shard (replicas): one takes what its credit allows

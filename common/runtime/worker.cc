@@ -14,8 +14,11 @@
 #include <zmq.hpp>
 
 #include "common/core/redact.h"
+#include "common/runtime/announced_consumers.h"
 #include "common/runtime/codec.h"
+#include "common/runtime/crash_trail.h"
 #include "common/runtime/endpoint.h"
+#include "common/runtime/routing_id.h"
 #include "common/runtime/seal.h"
 #include "common/runtime/transport.h"
 
@@ -101,13 +104,22 @@ namespace {
 class WorkerRuntime {
  public:
   WorkerRuntime(const WorkerOptions& options, StageLogic& logic, const WorkerEnv& env)
-      : options_(options), logic_(logic), env_(env), clock_(*env.clock) {
+      : options_(options),
+        logic_(logic),
+        env_(env),
+        clock_(*env.clock),
+        route_(RoutingId(options.identity(), NewRouteNonce())),
+        data_route_(RoutingId(options.identity(), NewRouteNonce())),
+        consumers_gate_(options.role) {
     log_.stage = logic.stage();
     if (!env_.open_control) {
+      // Our sockets' routing ids carry this process's nonce (routing_id.h).
       env_.open_control =
-          [endpoint = options_.coordinator, key = options_.coordinator_key](
-              const std::string& identity) -> Result<std::unique_ptr<ControlChannel>> {
-        SLUICE_ASSIGN_OR_RETURN(auto client, ControlClient::Create(endpoint, identity, key));
+          [endpoint = options_.coordinator, key = options_.coordinator_key,
+           nonce = route_.substr(route_.rfind('@') + 1)](
+              const std::string& socket_name) -> Result<std::unique_ptr<ControlChannel>> {
+        SLUICE_ASSIGN_OR_RETURN(
+            auto client, ControlClient::Create(endpoint, RoutingId(socket_name, nonce), key));
         return std::unique_ptr<ControlChannel>(std::move(client));
       };
     }
@@ -142,6 +154,9 @@ class WorkerRuntime {
     SLUICE_ASSIGN_OR_RETURN(control_, env_.open_control(options_.identity()));
     if (logic_.produces()) {
       SLUICE_ASSIGN_OR_RETURN(producer_, DataProducer::Create(options_.bind));
+      producer_->set_gate([this](const std::string& routing_id, const std::string& key) {
+        return consumers_gate_.Admits(routing_id, key);
+      });
     }
     v1::Envelope reg;
     auto* r = reg.mutable_register_();
@@ -200,9 +215,8 @@ class WorkerRuntime {
       // would wait for the next resync.
       for (int i = 0; i < rr.upstream_endpoints_size(); ++i) {
         const std::string key = i < rr.upstream_keys_size() ? rr.upstream_keys(i) : "";
-        SLUICE_ASSIGN_OR_RETURN(
-            auto consumer,
-            DataConsumer::Create(rr.upstream_endpoints(i), options_.identity(), ctx_.shard, key));
+        SLUICE_ASSIGN_OR_RETURN(auto consumer, DataConsumer::Create(rr.upstream_endpoints(i),
+                                                                    data_route_, ctx_.shard, key));
         SLUICE_RETURN_IF_ERROR(consumer->Grant(options_.credits));
         consumers_.push_back(std::move(consumer));
         last_input_.push_back(clock_.Now());
@@ -213,7 +227,8 @@ class WorkerRuntime {
     // resolution or reconciliation never makes a live worker look dead.
     heartbeat_ = std::jthread([this](std::stop_token stop) { SendHeartbeats(stop); });
     LogInfo(log_,
-            "registered as " + options_.identity() +
+            "registered as " + options_.identity() + " (route " + route_ + ", data route " +
+                data_route_ + ")" +
                 (producer_ ? " serving " + producer_->endpoint() + " as " + advertised_endpoint()
                            : std::string()));
     return Status::Ok();
@@ -223,6 +238,7 @@ class WorkerRuntime {
   // the only ones our data and member sockets admit (seal.h).
   void AcceptPeers(const v1::PeerKeys& peers) {
     if (peers.keys().empty()) return;  // a plaintext run
+    consumers_gate_.Announce(peers);
     std::map<std::string, std::string> accepted;
     for (const auto& p : peers.keys()) accepted[p.public_key()] = p.identity();
     AcceptKeys(accepted);
@@ -365,6 +381,10 @@ class WorkerRuntime {
             log_.wave = static_cast<int>(batch->id.wave());
             log_.batch = BatchName(batch->id);
             MaybeCrash();
+            // Which batch we are on, should a record of it crash us
+            // (crash_trail.h).
+            SLUICE_RETURN_IF_ERROR(control_->Send(BatchStartedOf(*batch)));
+            CrashOnPoisonousKey(ctx_.faults, *batch);
             Status st = logic_.OnWireBatch(*pb, std::move(batch).value(), out);
             if (!st.ok()) ReportError(st, &pb->id(), true);
           }
@@ -411,7 +431,14 @@ class WorkerRuntime {
   LogContext log_;
   std::unique_ptr<ControlChannel> control_;
   std::jthread heartbeat_;
+  // This process's routing ids: its name and a nonce of its own
+  // (routing_id.h), one for the control and heartbeat sockets, which the
+  // coordinator learns at registration, another for its data consumers,
+  // which only their producers learn, as they connect.
+  std::string route_;
+  std::string data_route_;
   std::unique_ptr<DataProducer> producer_;
+  AnnouncedConsumers consumers_gate_;                     // whom producer_ serves
   std::vector<std::unique_ptr<DataConsumer>> consumers_;  // one per upstream producer
   std::vector<Clock::TimePoint> last_input_;              // per consumer
   size_t next_consumer_ = 0;
@@ -449,6 +476,7 @@ int RunWorker(const WorkerOptions& options, StageLogic& logic) {
             "--insecure: this worker's sockets are plaintext; anyone who reaches them "
             "can read the records and pose as a worker");
   }
+  LetQueuedMessagesOutOnCrash();
   Status st = ServeWorker(options, logic, WorkerEnv{});
   if (st.ok()) return 0;
   if (!LostCoordinator(st) || options.rejoin_timeout.count() <= 0 || options.command_line.empty()) {

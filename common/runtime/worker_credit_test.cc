@@ -81,7 +81,9 @@ TEST_F(WorkerRuntimeTest, CreditIsAskedGrantedBackPerBatchAndResyncedAfterSilenc
 
   auto first = upstream.NextCredit();
   ASSERT_TRUE(first);
-  EXPECT_EQ(upstream.consumer(), "loader-0");
+  // Its routing id: its name and a nonce of its process (routing_id.h).
+  EXPECT_EQ(upstream.consumer().rfind("loader-0@", 0), 0u) << upstream.consumer();
+  EXPECT_EQ(upstream.consumer().size(), std::string("loader-0@").size() + 16);
   EXPECT_EQ(first->credits(), 4u);
   EXPECT_TRUE(first->reset());  // a (re)started consumer replaces what it had
   EXPECT_EQ(first->shard(), 2u);

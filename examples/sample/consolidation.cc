@@ -6,10 +6,11 @@
 #include <fstream>
 #include <string_view>
 
+#include "examples/sample/consolidation_rows.h"
 #include "examples/sample/person.h"  // SplitMix64, RngFor, dates
 
 namespace sluice::sample {
-namespace {
+namespace consolidation {
 
 // Streams of their own (person.h's enum stops well below these).
 constexpr uint64_t kPersonStream = 40, kRowStream = 41;
@@ -62,24 +63,11 @@ T Pick(const T (&table)[N], SplitMix64& rng) {
   return table[rng.Below(N)];
 }
 
-// A person as the population holds them (the truth behind every row).
-struct Individual {
-  std::string nid;  // 11 digits
-  std::string first, last;
-  int64_t birth = 0;  // days since 1970-01-01
-  std::string postcode, city;
-  std::string phone;  // 9 digits after the country code
-  std::string email_local, domain;
-  const char* specialty = nullptr;
-};
-
 std::string Digits(uint64_t v, int width) {
   std::string s;
   AppendPadded(static_cast<int64_t>(v), width, &s);
   return s;
 }
-
-std::string Ascii(std::string_view s);
 
 void DrawAddress(SplitMix64& rng, Individual* p) {
   const uint64_t c = rng.Below(std::size(kCities));
@@ -166,17 +154,6 @@ std::string Typo(std::string s, SplitMix64& rng) {
   }
   return s;
 }
-
-enum System { kCrm, kErp, kSfa };
-
-// One system's row of a person, drifted as people type. Empty text: missing.
-struct Row {
-  std::string first, last, nid, phone, email, postcode, city, specialty;
-  int64_t birth = 0;
-  bool birth_missing = false;
-  bool birth_swapped = false;  // day and month written the wrong way round
-  int64_t updated = 0;         // seconds since 1970-01-01
-};
 
 Row Drift(const Individual& p, System system, SplitMix64& rng) {
   Row r;
@@ -398,7 +375,9 @@ class Writers {
   std::string line_;
 };
 
-}  // namespace
+}  // namespace consolidation
+
+using namespace consolidation;  // NOLINT: this file's own helpers
 
 Status WriteConsolidation(const ConsolidationOptions& options, ConsolidationCounts* counts) {
   if (options.entities < 1) return Status::InvalidArgument("--entities must be at least 1");
@@ -413,7 +392,8 @@ Status WriteConsolidation(const ConsolidationOptions& options, ConsolidationCoun
   const char kPrefix[3] = {'C', 'E', 'S'};
   const uint64_t kPresent[3] = {70, 50, 35};  // percent of people each system holds
   for (int64_t e = 0; e < options.entities; ++e) {
-    const Individual p = MakeIndividual(options.seed, static_cast<uint64_t>(e));
+    const Individual p = options.hard ? MakeHardIndividual(options.seed, static_cast<uint64_t>(e))
+                                      : MakeIndividual(options.seed, static_cast<uint64_t>(e));
     SplitMix64 rng = Rng(options.seed, kRowStream, static_cast<uint64_t>(e));
     bool in[3];
     for (int s = 0; s < 3; ++s) in[s] = rng.Percent(kPresent[s]);
@@ -426,8 +406,9 @@ Status WriteConsolidation(const ConsolidationOptions& options, ConsolidationCoun
       c.in_system_duplicates += copies - 1;
       for (int k = 0; k < copies; ++k) {
         const std::string key = kPrefix[s] + Digits(static_cast<uint64_t>(++next_key[s]), 8);
-        SLUICE_RETURN_IF_ERROR(
-            out.Write(static_cast<System>(s), key, Drift(p, static_cast<System>(s), rng), e));
+        const System system = static_cast<System>(s);
+        SLUICE_RETURN_IF_ERROR(out.Write(
+            system, key, options.hard ? HardDrift(p, system, rng) : Drift(p, system, rng), e));
         ++rows;
       }
     }

@@ -18,6 +18,11 @@ struct ConsolidationOptions {
   std::string out_dir;      // created if missing; the four files below go here
   int64_t entities = 1000;  // people in the population, >= 1
   uint64_t seed = 1;        // the same seed gives the same files
+  // The hard drift of bench/dedup_hard (consolidation_rows.h): nicknames,
+  // compound surnames cut short, names swapped in one system, id typos,
+  // phones in national/E.164/00 form without a country, movers, namesakes
+  // sharing an e-mail.
+  bool hard = false;
 };
 
 // What was written. Every row of every system is one person's record; the

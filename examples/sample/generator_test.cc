@@ -173,6 +173,43 @@ TEST_F(SampleTest, ConsolidationEveryFileIsValidUtf8) {
   }
 }
 
+// The hard profile (bench/dedup_hard): deterministic, valid UTF-8, and every
+// national id as the population holds it passes the Luhn check (a row's id
+// may carry a digit error).
+TEST_F(SampleTest, HardConsolidationIsDeterministicWithLuhnIds) {
+  ConsolidationCounts c;
+  ConsolidationOptions o{(dir_ / "a").string(), 2000, 5, true};
+  ASSERT_TRUE(WriteConsolidation(o, &c).ok());
+  o.out_dir = (dir_ / "b").string();
+  ASSERT_TRUE(WriteConsolidation(o, &c).ok());
+  EXPECT_EQ(ReadFile(dir_ / "a" / "crm.csv"), ReadFile(dir_ / "b" / "crm.csv"));
+  EXPECT_EQ(ReadFile(dir_ / "a" / "truth.csv"), ReadFile(dir_ / "b" / "truth.csv"));
+  ASSERT_TRUE(WriteConsolidation({(dir_ / "c").string(), 2000, 5}, &c).ok());
+  EXPECT_NE(ReadFile(dir_ / "a" / "crm.csv"), ReadFile(dir_ / "c" / "crm.csv"));
+  std::istringstream crm(ReadFile(dir_ / "a" / "crm.csv"));
+  std::string line;
+  int ids = 0, valid = 0;
+  std::getline(crm, line);
+  while (std::getline(crm, line)) {
+    // crm_id,first,last,birth,national_id,...: names never hold commas here.
+    size_t at = 0;
+    for (int k = 0; k < 4; ++k) at = line.find(',', at) + 1;
+    const std::string id = line.substr(at, line.find(',', at) - at);
+    if (id.empty()) continue;
+    ++ids;
+    int sum = 0;
+    for (size_t i = 0; i < id.size(); ++i) {
+      int d = id[id.size() - 1 - i] - '0';
+      if (i % 2 == 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+    valid += sum % 10 == 0;
+  }
+  ASSERT_GT(ids, 1000);
+  EXPECT_GT(valid, ids * 9 / 10);  // about 6% of rows carry a digit error
+  EXPECT_LT(valid, ids);
+}
+
 TEST_F(SampleTest, ConsolidationRefusesAnEmptyPopulation) {
   ConsolidationCounts c;
   EXPECT_EQ(WriteConsolidation({(dir_ / "a").string(), 0, 1}, &c).code(),

@@ -3,7 +3,7 @@
 //
 //   sluice-sample quickstart --out DIR [--crm-rows 40000] [--erp-rows 15000] [--seed 1]
 //   sluice-sample bench --rows 1000000 --out FILE.csv [--seed 1]
-//   sluice-sample consolidation --entities N --out DIR [--seed 1]
+//   sluice-sample consolidation --entities N --out DIR [--seed 1] [--hard true]
 //
 // Exit codes: 0 written, 1 write failed, 2 bad usage.
 #include <charconv>
@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: sluice-sample quickstart --out DIR [--crm-rows 40000] [--erp-rows 15000] [--seed 1]\n"
     "       sluice-sample bench --rows 1000000 --out FILE.csv [--seed 1]\n"
-    "       sluice-sample consolidation --entities N --out DIR [--seed 1]\n";
+    "       sluice-sample consolidation --entities N --out DIR [--seed 1] [--hard true]\n";
 
 int Usage(const std::string& problem) {
   if (!problem.empty()) std::fprintf(stderr, "sluice-sample: %s\n", problem.c_str());
@@ -116,7 +116,8 @@ int Bench(int argc, char** argv) {
 
 // Three systems of one population with drift and duplicates, and the truth.
 int Consolidation(int argc, char** argv) {
-  std::map<std::string, std::string> flags = {{"--out", ""}, {"--entities", ""}, {"--seed", "1"}};
+  std::map<std::string, std::string> flags = {
+      {"--out", ""}, {"--entities", ""}, {"--seed", "1"}, {"--hard", "false"}};
   std::string problem;
   if (!ParseFlags(argc, argv, &flags, &problem)) return Usage(problem);
   sluice::sample::ConsolidationOptions options;
@@ -128,6 +129,10 @@ int Consolidation(int argc, char** argv) {
       !ParseNumber(flags["--seed"], &options.seed)) {
     return Usage("--entities and --seed take whole numbers");
   }
+  if (flags["--hard"] != "true" && flags["--hard"] != "false") {
+    return Usage("--hard takes true or false");
+  }
+  options.hard = flags["--hard"] == "true";
   sluice::sample::ConsolidationCounts c;
   if (sluice::Status s = sluice::sample::WriteConsolidation(options, &c); !s.ok()) {
     std::fprintf(stderr, "sluice-sample: %s\n", s.message().c_str());

@@ -1,18 +1,15 @@
-// RFC 4180 CSV source over a memory-mapped file.
+// RFC 4180 CSV source over a memory-mapped file, or over a window of a file
+// in another encoding converted to UTF-8 (csv_text.h).
 //
-// Rows are scanned in place: fields are views into the mapping, copied once
-// into the record values. A malformed row becomes a REJECTED fate and the
-// scan moves on; an unbalanced quote costs only the physical line where the
+// Rows are scanned in place: fields are views into the text, copied once
+// into the record values. A row that runs past the window's end is scanned
+// again once the window has moved on (or grown, for a row longer than it). A malformed row becomes
+// a REJECTED fate and the scan moves on; an unbalanced quote costs only the physical line where the
 // row started, so the rows after it are not swallowed into one bad field.
 // Rows and fields longer than the limits of common/core/limits.h are
 // rejected, and a row holds at most limits::kMaxColumns + 1 field views
 // whatever its number of delimiters.
 #include "common/connectors/csv/csv_source.h"
-
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -21,11 +18,10 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <set>
 
-#include "common/connectors/text/text_decoder.h"
+#include "common/connectors/csv/csv_text.h"
 #include "common/connectors/text/utf8_text.h"
 #include "common/core/limits.h"
 
@@ -33,70 +29,6 @@ namespace sluice {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
-// The whole file, mapped read-only (or read into memory where mmap fails).
-class FileView {
- public:
-  static Result<std::unique_ptr<FileView>> Open(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return Status::NotFound(path + ": no such file");
-      return Status::IoError(path + ": " + std::strerror(errno));
-    }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      return Status::IoError(path + ": not a readable file");
-    }
-    auto view = std::unique_ptr<FileView>(new FileView());
-    size_t size = static_cast<size_t>(st.st_size);
-    if (size > 0 && S_ISREG(st.st_mode)) {
-      void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (map != MAP_FAILED) {
-        ::madvise(map, size, MADV_SEQUENTIAL);
-        view->map_ = map;
-        view->size_ = size;
-        ::close(fd);
-        return view;
-      }
-    }
-    // Pipes, special files, or a failed mapping: read it all.
-    char buf[1 << 16];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof(buf))) > 0) view->copy_.append(buf, static_cast<size_t>(n));
-    int err = errno;
-    ::close(fd);
-    if (n < 0) return Status::IoError(path + ": " + std::strerror(err));
-    return view;
-  }
-  ~FileView() {
-    if (map_ != nullptr) ::munmap(map_, size_);
-  }
-  std::string_view data() const {
-    if (map_ != nullptr) return {static_cast<const char*>(map_), size_};
-    return copy_;
-  }
-  // Replaces the bytes by their UTF-8 (an `encoding:` other than utf-8).
-  void Decode(const TextDecoder& decoder) {
-    decoded_ = DecodeText(decoder, data());
-    if (map_ != nullptr) ::munmap(map_, size_);
-    map_ = nullptr;
-    copy_ = std::move(decoded_.text);
-    decoder_ = decoder;
-  }
-  // Why the byte at `offset` of data() is not valid UTF-8.
-  std::string InvalidByteReason(size_t offset) const {
-    return decoded_.InvalidByteReason(decoder_, offset);
-  }
-
- private:
-  FileView() = default;
-  void* map_ = nullptr;
-  size_t size_ = 0;
-  std::string copy_;
-  TextDecoder decoder_;  // utf-8 unless Decode ran
-  DecodedText decoded_;  // its unconvertible bytes (text moved to copy_)
-};
 
 struct FieldRef {
   const char* begin;
@@ -121,12 +53,9 @@ struct RowScan {
 
 class CsvSource : public Source {
  public:
-  CsvSource(SourceSpec spec, std::unique_ptr<FileView> file, char delimiter, int quote)
+  CsvSource(SourceSpec spec, std::unique_ptr<CsvText> file, char delimiter, int quote)
       : spec_(std::move(spec)), file_(std::move(file)), delimiter_(delimiter), quote_(quote) {
-    std::string_view d = file_->data();
-    begin_ = d.data();
-    end_ = d.data() + d.size();
-    no_quote_from_ = end_;
+    Rebase();
     special_.fill(false);
     special_[static_cast<unsigned char>(delimiter_)] = true;
     special_['\n'] = true;
@@ -139,9 +68,15 @@ class CsvSource : public Source {
     const char* p = begin_;
     if (std::string_view(p, end_ - p).substr(0, kBom.size()) == kBom) p += kBom.size();
     line_ = 1;
-    p = SkipBlankLines(p);
-    if (p == end_) return Status::InvalidArgument(spec_.path + ": empty file: no header row");
-    ScanRow(p, &row_);
+    while (true) {
+      p = SkipBlankLines(p);
+      if (p == end_ && file_->at_eof()) {
+        return Status::InvalidArgument(spec_.path + ": empty file: no header row");
+      }
+      if (p != end_) ScanRow(p, &row_);
+      if (p != end_ && !PastWindow(row_)) break;
+      SLUICE_ASSIGN_OR_RETURN(p, Advance(p));
+    }
     if (row_.field_count > limits::kMaxColumns) {
       return Status::InvalidArgument(spec_.path + ": line " + std::to_string(line_) + ": " +
                                      std::to_string(row_.field_count) + " columns (at most " +
@@ -176,7 +111,7 @@ class CsvSource : public Source {
         schema_.fields.push_back({"c" + std::to_string(i + 1), FieldType::kString, 0, 0});
       }
     }
-    data_begin_ = p;
+    data_begin_ = file_->FileOffset(p - begin_);
     data_line_ = line_;
     pos_ = p;
     std::string key = spec_.Option("key");
@@ -193,12 +128,16 @@ class CsvSource : public Source {
   Result<bool> Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) override {
     max_rows = limits::BatchRows(max_rows, schema_.fields.size());
     const char* p = SkipBlankLines(pos_);
+    while (p == end_ && !file_->at_eof()) {
+      SLUICE_ASSIGN_OR_RETURN(p, Advance(p));
+      p = SkipBlankLines(p);
+    }
     if (p == end_ || max_rows == 0) {
       pos_ = p;
       return false;
     }
     out->schema = schema_;
-    out->range.set_begin_offset(static_cast<uint64_t>(p - begin_));
+    out->range.set_begin_offset(file_->FileOffset(p - begin_));
     out->range.set_first_line(line_);
     out->records.reserve(std::min<size_t>(max_rows, 1 << 16));
     size_t n_records = 0;
@@ -206,10 +145,14 @@ class CsvSource : public Source {
     const size_t ncols = schema_.fields.size();
     while (rows < max_rows) {
       p = SkipBlankLines(p);
-      if (p == end_) break;
+      if (p == end_ && file_->at_eof()) break;
+      if (p != end_) ScanRow(p, &row_);
+      if (p == end_ || PastWindow(row_)) {
+        SLUICE_ASSIGN_OR_RETURN(p, Advance(p));
+        continue;
+      }
       const uint64_t row_line = line_;
       const char* row_begin = p;
-      ScanRow(p, &row_);
       ++rows;
       const bool bad_shape = row_.error != RowError::kNone || row_.field_count != ncols;
       if (row_.error == RowError::kUnterminated || (bad_shape && row_.extra_lines > 0)) {
@@ -254,34 +197,66 @@ class CsvSource : public Source {
       }
     }
     out->records.resize(n_records);
-    out->range.set_end_offset(static_cast<uint64_t>(p - begin_));
+    out->range.set_end_offset(file_->FileOffset(p - begin_));
     pos_ = p;
     return true;
   }
 
   Status Seek(const v1::BatchRange& range) override {
-    if (range.begin_offset() == 0 && range.first_line() == 0) {  // the start of the data
-      pos_ = data_begin_;
-      line_ = data_line_;
-      return Status::Ok();
+    uint64_t offset = range.begin_offset();
+    uint64_t line = range.first_line();
+    if (offset == 0 && line == 0) {  // the start of the data
+      offset = data_begin_;
+      line = data_line_;
     }
-    uint64_t size = static_cast<uint64_t>(end_ - begin_);
-    const bool count_line = range.first_line() == 0;  // a stream leased again
-    if (range.begin_offset() < static_cast<uint64_t>(data_begin_ - begin_) ||
-        range.begin_offset() > size || (!count_line && range.first_line() < data_line_)) {
+    const bool count_line = line == 0;  // a stream leased again
+    if (offset < data_begin_ || (!count_line && line < data_line_)) {
       return Status::InvalidArgument(spec_.path + ": seek outside the data rows (offset " +
                                      std::to_string(range.begin_offset()) + ", line " +
                                      std::to_string(range.first_line()) + ")");
     }
-    pos_ = begin_ + range.begin_offset();
-    // Rows end at '\n' only (quoted line breaks count as lines too): the
-    // line of an offset is the data's first plus the '\n' before it.
-    line_ = count_line ? data_line_ + static_cast<uint64_t>(std::count(data_begin_, pos_, '\n'))
-                       : range.first_line();
+    if (count_line) {
+      // Rows end at a line break only (quoted line breaks count as lines
+      // too): the line of an offset is the data's first plus the breaks
+      // before it.
+      SLUICE_ASSIGN_OR_RETURN(uint64_t breaks, file_->CountLineEnds(data_begin_, offset));
+      line = data_line_ + breaks;
+    }
+    SLUICE_ASSIGN_OR_RETURN(size_t at, file_->Seek(offset));
+    Rebase();
+    if (at > static_cast<size_t>(end_ - begin_)) {
+      return Status::InvalidArgument(spec_.path + ": seek outside the data rows (offset " +
+                                     std::to_string(range.begin_offset()) + ", line " +
+                                     std::to_string(range.first_line()) + ")");
+    }
+    pos_ = begin_ + at;
+    line_ = line;
     return Status::Ok();
   }
 
  private:
+  // Points begin_ and end_ at the text held now.
+  void Rebase() {
+    std::string_view d = file_->data();
+    begin_ = d.data();
+    end_ = d.data() + d.size();
+    no_quote_from_ = end_;
+  }
+
+  // True when `row` may go on past the window: it touches its end, and the
+  // file does not end there.
+  bool PastWindow(const RowScan& row) const {
+    return !file_->at_eof() && (row.end == end_ || row.error == RowError::kUnterminated);
+  }
+
+  // Moves the window to start at `p` (growing it when `p` already starts
+  // it: a row longer than the window). Returns where `p` is now.
+  Result<const char*> Advance(const char* p) {
+    SLUICE_RETURN_IF_ERROR(file_->Advance(p - begin_, p == begin_));
+    Rebase();
+    return begin_;
+  }
+
   // Skips empty lines ("\n" or "\r\n"), counting them.
   const char* SkipBlankLines(const char* p) {
     while (p != end_) {
@@ -533,14 +508,14 @@ class CsvSource : public Source {
   }
 
   SourceSpec spec_;
-  std::unique_ptr<FileView> file_;
+  std::unique_ptr<CsvText> file_;
   char delimiter_;
   int quote_;  // -1: no quoting
   std::array<bool, 256> special_{};
   const char* begin_ = nullptr;
   const char* end_ = nullptr;
   const char* no_quote_from_ = nullptr;
-  const char* data_begin_ = nullptr;  // the first data row (after the header)
+  uint64_t data_begin_ = 0;  // file offset of the first data row (after the header)
   uint64_t data_line_ = 1;
   Schema schema_;
   int key_index_ = -1;
@@ -584,9 +559,8 @@ Result<std::unique_ptr<Source>> OpenCsvSource(const SourceSpec& spec) {
   }
   auto decoder = TextDecoder::Create(spec.Option("encoding"));
   if (!decoder.ok()) return decoder.status().WithContext(at + ".encoding");
-  auto file = FileView::Open(spec.path);
+  auto file = CsvText::Open(spec.path, *decoder);
   if (!file.ok()) return file.status().WithContext(at + ".path");
-  if (!decoder->is_utf8()) (*file)->Decode(*decoder);
   auto source = std::make_unique<CsvSource>(spec, std::move(file).value(), delim[0], quote_char);
   SLUICE_RETURN_IF_ERROR(source->Init(header == "true"));
   return std::unique_ptr<Source>(std::move(source));

@@ -21,8 +21,13 @@ void CheckSource(ConnectorSettings& settings) {
     settings.Issue("layout", "required (one column per line: name start length, or name width)");
   } else if (!layout.ok()) {
     settings.Issue("layout", layout.status().message());
-  } else if (options.count("key") && layout->IndexOf(get("key")) < 0) {
-    settings.Issue("key", layout->NotInLayout(get("key")));
+  } else {
+    if (options.count("key") && layout->IndexOf(get("key")) < 0) {
+      settings.Issue("key", layout->NotInLayout(get("key")));
+    }
+    if (auto length = ParseRecordLength(get("record_length"), *layout); !length.ok()) {
+      settings.Issue("record_length", length.status().message());
+    }
   }
   if (!options.count("key")) settings.Issue("key", "required (a column of the layout)");
   if (auto decoder = TextDecoder::Create(get("encoding")); !decoder.ok()) {
@@ -41,8 +46,8 @@ void CheckSource(ConnectorSettings& settings) {
 ConnectorPlugin Plugin() {
   ConnectorPlugin plugin;
   plugin.kind.name = "fixed_width";
-  plugin.kind.source =
-      ConnectorRole{{"layout", "encoding", "trim", "record_type", "short_lines"}, CheckSource};
+  plugin.kind.source = ConnectorRole{
+      {"layout", "encoding", "trim", "record_type", "short_lines", "record_length"}, CheckSource};
   plugin.open_source = OpenFixedWidthSource;
   return plugin;
 }

@@ -9,13 +9,46 @@
 namespace sluice {
 namespace {
 
+// `out` may be null: only whether `word` is a number.
 bool ParseSize(const std::string& word, size_t* out) {
+  size_t value = 0;
   const char* end = word.data() + word.size();
-  auto [p, ec] = std::from_chars(word.data(), end, *out);
-  return ec == std::errc() && p == end;
+  auto [p, ec] = std::from_chars(word.data(), end, value);
+  if (out != nullptr) *out = value;
+  return !word.empty() && ec == std::errc() && p == end;
+}
+
+// Reads a column's format word (`packed:2`) into `column`; false when it is
+// not one.
+bool ParseFormat(const std::string& word, FixedWidthColumn* column) {
+  std::string kind = word.substr(0, word.find(':'));
+  size_t scale = 0;
+  if (kind.size() < word.size() && !ParseSize(word.substr(kind.size() + 1), &scale)) return false;
+  if (kind == "text" && kind.size() == word.size()) {
+    column->format = FixedWidthFormat::kText;
+  } else if (kind == "zoned") {
+    column->format = FixedWidthFormat::kZoned;
+  } else if (kind == "packed" || kind == "comp-3") {
+    column->format = FixedWidthFormat::kPacked;
+  } else {
+    return false;
+  }
+  column->scale = static_cast<int>(std::min<size_t>(scale, 64));
+  return true;
+}
+
+// The number of digits the column holds.
+size_t Digits(const FixedWidthColumn& c) {
+  return c.format == FixedWidthFormat::kPacked ? 2 * c.length - 1 : c.length;
 }
 
 }  // namespace
+
+bool FixedWidthLayout::HasPacked() const {
+  return std::any_of(columns.begin(), columns.end(), [](const FixedWidthColumn& c) {
+    return c.format == FixedWidthFormat::kPacked;
+  });
+}
 
 int FixedWidthLayout::IndexOf(std::string_view name) const {
   for (size_t i = 0; i < columns.size(); ++i) {
@@ -47,6 +80,13 @@ Result<FixedWidthLayout> FixedWidthLayout::Parse(std::string_view text) {
     const std::string at = "layout line " + std::to_string(number) + ": ";
     FixedWidthColumn column;
     column.name = w[0];
+    if (w.size() >= 3 && !ParseSize(w.back(), nullptr)) {
+      if (!ParseFormat(w.back(), &column)) {
+        return Status::InvalidArgument(at + "unknown format '" + w.back() +
+                                       "' (text, zoned[:scale] or packed[:scale])");
+      }
+      w.pop_back();
+    }
     size_t a = 0, b = 0;
     if (w.size() == 2 && ParseSize(w[1], &b)) {
       column.start = next;
@@ -61,6 +101,12 @@ Result<FixedWidthLayout> FixedWidthLayout::Parse(std::string_view text) {
                                      line + "'");
     }
     if (column.length == 0) return Status::InvalidArgument(at + "length must be at least 1");
+    if (column.format != FixedWidthFormat::kText &&
+        static_cast<size_t>(column.scale) > Digits(column)) {
+      return Status::InvalidArgument(at + "scale " + std::to_string(column.scale) +
+                                     " is more than the " + std::to_string(Digits(column)) +
+                                     " digits of column '" + column.name + "'");
+    }
     if (layout.IndexOf(column.name) >= 0) {
       return Status::InvalidArgument(at + "duplicate column '" + column.name + "'");
     }
@@ -76,6 +122,27 @@ Result<FixedWidthLayout> FixedWidthLayout::Parse(std::string_view text) {
   }
   if (layout.columns.empty()) return Status::InvalidArgument("layout has no column");
   return layout;
+}
+
+Result<size_t> ParseRecordLength(std::string_view text, const FixedWidthLayout& layout) {
+  if (text.empty()) {
+    if (layout.HasPacked()) {
+      return Status::InvalidArgument(
+          "required with a packed column: packed bytes may look like line ends, so the file "
+          "must be read as fixed-length records");
+    }
+    return 0;
+  }
+  size_t length = 0;
+  if (!ParseSize(std::string(text), &length) || length == 0) {
+    return Status::InvalidArgument("must be a positive number of bytes, got '" + std::string(text) +
+                                   "'");
+  }
+  if (length < layout.width) {
+    return Status::InvalidArgument(std::to_string(length) + " bytes is shorter than the layout (" +
+                                   std::to_string(layout.width) + ")");
+  }
+  return length;
 }
 
 Result<FixedWidthTrim> ParseFixedWidthTrim(std::string_view text) {

@@ -1,15 +1,21 @@
 // Fixed-width source. The file is read line by line (memory does not grow
 // with it), each line converted to UTF-8 on its own; positions count
 // characters, so a UTF-8 file with accents cuts as its single-byte original
-// would. Batch ranges are byte offsets in the file.
+// would. With `record_length` the file is a run of fixed-length records
+// without line ends (a mainframe dataset): each record is cut by bytes and
+// only its text columns are converted, since packed decimal is binary.
+// Zoned and packed columns become decimal text. Batch ranges are byte
+// offsets in the file.
 #include "common/connectors/fixed_width/fixed_width_source.h"
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <vector>
 
+#include "common/connectors/fixed_width/cobol_decimal.h"
 #include "common/connectors/fixed_width/fixed_width_layout.h"
 #include "common/connectors/text/text_decoder.h"
 #include "common/connectors/text/utf8_text.h"
@@ -26,16 +32,22 @@ struct RecordTypeFilter {
 class FixedWidthSource : public Source {
  public:
   FixedWidthSource(SourceSpec spec, FixedWidthLayout layout, TextDecoder decoder, char line_end,
-                   FixedWidthTrim trim, RecordTypeFilter filter, bool pad)
+                   size_t record_length, FixedWidthTrim trim, RecordTypeFilter filter, bool pad)
       : spec_(std::move(spec)),
         layout_(std::move(layout)),
         decoder_(std::move(decoder)),
         line_end_(line_end),
+        record_length_(record_length),
         trim_(trim),
         filter_(std::move(filter)),
         pad_(pad) {
     for (const auto& c : layout_.columns) schema_.fields.push_back({c.name, FieldType::kString});
     key_index_ = layout_.IndexOf(spec_.Option("key"));
+    for (int b = 0; b < 256; ++b) {
+      std::string text;
+      decoder_.Decode(std::string(1, static_cast<char>(b)), &text);
+      blank_[b] = text == " " || b == 0;  // spaces, and low-values padding
+    }
   }
 
   Status Init() {
@@ -53,35 +65,21 @@ class FixedWidthSource : public Source {
     out->range.set_first_line(line_);
     size_t n_records = 0;
     size_t rows = 0;
-    while (rows < max_rows && std::getline(in_, raw_, line_end_)) {
-      const uint64_t line_offset = offset_;
-      offset_ += raw_.size() + (in_.eof() ? 0 : 1);
+    uint64_t unit_offset = 0;
+    while (rows < max_rows && ReadUnit(&unit_offset)) {
       const uint64_t number = line_++;
-      std::string reason = DecodeLine(decoder_, &raw_, line_offset);
-      std::string rule = reason.empty() ? "malformed_row" : "invalid_utf8";
-      std::string_view line = raw_;
-      if (line_offset == 0 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // BOM
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
+      Verdict v = record_length_ > 0 ? CutRecord(unit_offset) : CutLine(unit_offset);
+      if (v.skip) continue;
       ++rows;
-      if (!reason.empty()) {
-        // reason set by DecodeLine
-      } else if (size_t bad = FindInvalidUtf8(line); bad != std::string_view::npos) {
-        rule = "invalid_utf8";
-        reason = "invalid utf-8 at byte " +
-                 std::to_string(line_offset + (line.data() - raw_.data()) + bad);
-      } else if (const size_t chars = Cut(line); !Selected()) {
-        --rows;  // a line of another record type: not this source's
-        continue;
-      } else if (chars < layout_.width && !pad_) {
-        reason = "line too short: " + std::to_string(chars) + " characters, the layout needs " +
-                 std::to_string(layout_.width);
-      } else if (cells_[key_index_].empty()) {
-        rule = "missing_key";
-        reason = "missing key";
+      if (v.reason.empty() && cells_[key_index_].empty()) {
+        v = {false, "missing_key", "missing key", schema_.fields[key_index_].name, v.text};
       }
-      if (!reason.empty()) {
-        rejects->push_back(Reject(number, line, rule, reason));
+      if (!v.reason.empty()) {
+        // The key cannot be trusted in a line that is cut wrong or unreadable.
+        v1::Fate fate = ExtractReject(spec_.name, "line:" + std::to_string(number), number, v.text,
+                                      v.rule, v.reason);
+        if (!v.field.empty()) fate.set_field(v.field);
+        rejects->push_back(std::move(fate));
         continue;
       }
       AppendTextRecord(
@@ -97,6 +95,16 @@ class FixedWidthSource : public Source {
   Status Seek(const v1::BatchRange& range) override {
     const uint64_t offset = range.begin_offset();
     in_.clear();
+    if (record_length_ > 0) {
+      if (offset % record_length_ != 0) {
+        return Status::InvalidArgument(spec_.yaml_path + ": offset " + std::to_string(offset) +
+                                       " is not the start of a record of " + spec_.path);
+      }
+      in_.seekg(static_cast<std::streamoff>(offset));
+      offset_ = offset;
+      line_ = offset / record_length_ + 1;
+      return Status::Ok();
+    }
     bool at_line_start = offset == 0;
     if (!at_line_start) {
       in_.seekg(static_cast<std::streamoff>(offset - 1));
@@ -129,6 +137,122 @@ class FixedWidthSource : public Source {
   }
 
  private:
+  // What became of a line or record: skipped (blank, another record type),
+  // rejected (rule, reason, field), or a record in cells_.
+  struct Verdict {
+    bool skip = false;
+    std::string rule, reason, field;
+    std::string_view text;  // the line as the rejection shows it
+  };
+
+  // Reads the next line (without its end) or fixed-length record into raw_,
+  // and its offset in the file into `*offset`. False at the end of the file.
+  bool ReadUnit(uint64_t* offset) {
+    *offset = offset_;
+    if (record_length_ == 0) {
+      if (!std::getline(in_, raw_, line_end_)) return false;
+      offset_ += raw_.size() + (in_.eof() ? 0 : 1);
+      return true;
+    }
+    raw_.resize(record_length_);
+    in_.read(raw_.data(), static_cast<std::streamsize>(record_length_));
+    raw_.resize(static_cast<size_t>(in_.gcount()));
+    offset_ += raw_.size();
+    return !raw_.empty();
+  }
+
+  // A line read from byte `offset`: converted whole, then cut by characters.
+  Verdict CutLine(uint64_t offset) {
+    Verdict v;
+    v.reason = DecodeLine(decoder_, &raw_, offset);
+    v.rule = v.reason.empty() ? "malformed_row" : "invalid_utf8";
+    std::string_view line = raw_;
+    if (offset == 0 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // BOM
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    v.text = line;
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
+      v.skip = true;  // blank
+    } else if (!v.reason.empty()) {
+      // reason set by DecodeLine
+    } else if (size_t bad = FindInvalidUtf8(line); bad != std::string_view::npos) {
+      v.rule = "invalid_utf8";
+      v.reason =
+          "invalid utf-8 at byte " + std::to_string(offset + (line.data() - raw_.data()) + bad);
+    } else if (const size_t chars = Cut(line); !Selected()) {
+      v.skip = true;  // a line of another record type: not this source's
+    } else if (chars < layout_.width && !pad_) {
+      v.reason = "line too short: " + std::to_string(chars) + " characters, the layout needs " +
+                 std::to_string(layout_.width);
+    } else {
+      DecodeNumbers(&v);
+    }
+    return v;
+  }
+
+  // A fixed-length record read from byte `offset`: cut by bytes, then each
+  // text column converted (a packed column is binary).
+  Verdict CutRecord(uint64_t offset) {
+    Verdict v;
+    v.rule = "malformed_row";
+    shown_.clear();
+    bool blank = true;
+    for (char c : raw_) blank = blank && blank_[static_cast<unsigned char>(c)];
+    cells_.resize(layout_.columns.size());
+    for (size_t c = 0; c < layout_.columns.size(); ++c) {
+      const FixedWidthColumn& col = layout_.columns[c];
+      std::string& cell = cells_[c];
+      cell.assign(raw_, std::min(col.start, raw_.size()), col.length);
+      if (col.format == FixedWidthFormat::kPacked) {
+        shown_.append("[").append(HexBytes(cell)).append("]");
+        continue;
+      }
+      std::string reason = DecodeLine(decoder_, &cell, offset + col.start);
+      if (reason.empty() && decoder_.is_utf8()) {
+        if (size_t bad = FindInvalidUtf8(cell); bad != std::string_view::npos) {
+          reason = "invalid utf-8 at byte " + std::to_string(offset + col.start + bad);
+        }
+      }
+      shown_.append(cell);
+      if (!reason.empty() && v.reason.empty()) v = {false, "invalid_utf8", reason, col.name, {}};
+      cell.assign(TrimFixedWidth(cell, trim_));
+    }
+    v.text = shown_;
+    if (blank) {
+      v.skip = true;
+    } else if (raw_.size() < record_length_) {
+      v = {false, "malformed_row",
+           "record too short: " + std::to_string(raw_.size()) + " bytes at the end of the file, " +
+               "record_length is " + std::to_string(record_length_),
+           "", shown_};
+    } else if (!v.reason.empty()) {
+      // an unconvertible byte
+    } else if (!Selected()) {
+      v.skip = true;
+    } else {
+      DecodeNumbers(&v);
+    }
+    return v;
+  }
+
+  // Replaces each zoned and packed cell by its decimal text; a cell that is
+  // not one rejects the line.
+  void DecodeNumbers(Verdict* v) {
+    for (size_t c = 0; c < layout_.columns.size(); ++c) {
+      const FixedWidthColumn& col = layout_.columns[c];
+      if (col.format == FixedWidthFormat::kText) continue;
+      std::string reason = col.format == FixedWidthFormat::kPacked
+                               ? DecodePacked(cells_[c], col.scale, &number_)
+                               : DecodeZoned(cells_[c], col.scale, &number_);
+      if (!reason.empty()) {
+        v->rule = "malformed_row";
+        v->reason = "column " + col.name + ": " + reason;
+        v->field = col.name;
+        return;
+      }
+      cells_[c].swap(number_);
+    }
+  }
+
   // Cuts `line` into cells_ by the layout (character positions; a short
   // line as if padded with blanks). Returns the line's length in characters.
   size_t Cut(std::string_view line) {
@@ -153,19 +277,12 @@ class FixedWidthSource : public Source {
     return filter_.column < 0 || filter_.values.count(cells_[filter_.column]) > 0;
   }
 
-  v1::Fate Reject(uint64_t line, std::string_view raw, const std::string& rule,
-                  const std::string& reason) const {
-    // The key cannot be trusted in a line that is cut wrong or unreadable.
-    v1::Fate fate =
-        ExtractReject(spec_.name, "line:" + std::to_string(line), line, raw, rule, reason);
-    if (rule == "missing_key") fate.set_field(schema_.fields[key_index_].name);
-    return fate;
-  }
-
   SourceSpec spec_;
   FixedWidthLayout layout_;
   TextDecoder decoder_;
-  char line_end_;  // the byte that ends a line ('\n', or NL 0x15 / LF 0x25 in EBCDIC)
+  char line_end_;         // the byte that ends a line ('\n', or NL 0x15 / LF 0x25 in EBCDIC)
+  size_t record_length_;  // bytes of a record; 0: the file has lines
+  std::array<bool, 256> blank_{};  // bytes that convert to a space
   std::ifstream in_;
   FixedWidthTrim trim_;
   RecordTypeFilter filter_;
@@ -177,20 +294,9 @@ class FixedWidthSource : public Source {
   std::string raw_;                 // scratch: the line read, then converted
   std::vector<size_t> starts_;      // scratch: character offsets of a line
   std::vector<std::string> cells_;  // scratch: the cut line
+  std::string number_;              // scratch: a decoded zoned or packed cell
+  std::string shown_;               // scratch: a record as a rejection shows it
 };
-
-// The byte that ends the lines of the file: the first byte converting to a
-// line break in its first 64 KiB ('\n' when there is none); an EBCDIC file
-// may end its lines with NL (0x15) or LF (0x25).
-char LineEnd(const TextDecoder& decoder, const std::string& path) {
-  char sample[1 << 16];
-  std::ifstream in(path, std::ios::binary);
-  in.read(sample, sizeof(sample));
-  for (std::streamsize i = 0; i < in.gcount(); ++i) {
-    if (decoder.IsLineEnd(static_cast<unsigned char>(sample[i]))) return sample[i];
-  }
-  return '\n';
-}
 
 Result<RecordTypeFilter> ParseRecordType(const std::string& text, const FixedWidthLayout& layout) {
   RecordTypeFilter filter;
@@ -202,6 +308,9 @@ Result<RecordTypeFilter> ParseRecordType(const std::string& text, const FixedWid
   filter.column = layout.IndexOf(text.substr(0, eq));
   if (filter.column < 0) {
     return Status::InvalidArgument(layout.NotInLayout(text.substr(0, eq)));
+  }
+  if (layout.columns[filter.column].format == FixedWidthFormat::kPacked) {
+    return Status::InvalidArgument("column '" + text.substr(0, eq) + "' is packed, not text");
   }
   std::istringstream values(text.substr(eq + 1));
   for (std::string v; std::getline(values, v, ',');) filter.values.insert(v);
@@ -230,9 +339,11 @@ Result<std::unique_ptr<Source>> OpenFixedWidthSource(const SourceSpec& spec) {
     return Status::InvalidArgument(at + ".short_lines: must be reject or pad, got '" + short_lines +
                                    "'");
   }
-  auto source = std::make_unique<FixedWidthSource>(spec, std::move(layout).value(), *decoder,
-                                                   LineEnd(*decoder, spec.path), *trim,
-                                                   std::move(filter).value(), short_lines == "pad");
+  auto record_length = ParseRecordLength(spec.Option("record_length"), *layout);
+  if (!record_length.ok()) return record_length.status().WithContext(at + ".record_length");
+  auto source = std::make_unique<FixedWidthSource>(
+      spec, std::move(layout).value(), *decoder, FileLineEnd(*decoder, spec.path), *record_length,
+      *trim, std::move(filter).value(), short_lines == "pad");
   SLUICE_RETURN_IF_ERROR(source->Init());
   return std::unique_ptr<Source>(std::move(source));
 }

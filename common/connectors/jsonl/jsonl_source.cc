@@ -29,7 +29,10 @@ using Json = nlohmann::json;
 // the rest of a longer line is skipped, and the line reported as too long.
 class LineReader {
  public:
-  bool Open(const std::string& path) {
+  // `line_end`: the byte ending a line ('\n', or NL 0x15 / LF 0x25 in an
+  // EBCDIC file).
+  bool Open(const std::string& path, char line_end) {
+    line_end_ = line_end;
     in_.open(path, std::ios::binary);
     return static_cast<bool>(in_);
   }
@@ -40,7 +43,7 @@ class LineReader {
     pos_ = end_ = 0;
     return static_cast<bool>(in_);
   }
-  // The next line, without its '\n', in `*line` (cut at kMaxLineBytes, then
+  // The next line, without its line end, in `*line` (cut at kMaxLineBytes, then
   // `*too_long`); `*consumed`: its bytes in the file, newline included.
   // False at the end of the file.
   bool Next(std::string* line, uint64_t* consumed, bool* too_long) {
@@ -53,7 +56,7 @@ class LineReader {
       any = true;
       const char* at = buf_.get() + pos_;
       const size_t n = end_ - pos_;
-      const void* nl = std::memchr(at, '\n', n);
+      const void* nl = std::memchr(at, line_end_, n);
       const size_t take =
           nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - at) : n;
       const size_t room = limits::kMaxLineBytes - line->size();
@@ -79,6 +82,7 @@ class LineReader {
   }
 
   std::ifstream in_;
+  char line_end_ = '\n';
   static constexpr size_t kBufferBytes = 1 << 16;
   std::unique_ptr<char[]> buf_{new char[kBufferBytes]};  // not zeroed: read into
   size_t pos_ = 0;
@@ -110,7 +114,7 @@ class JsonlSource : public Source {
       : spec_(std::move(spec)), decoder_(std::move(decoder)) {}
 
   Status Init() {
-    if (!in_.Open(spec_.path)) {
+    if (!in_.Open(spec_.path, FileLineEnd(decoder_, spec_.path))) {
       return Status::IoError(spec_.yaml_path + ".path: cannot open " + spec_.path);
     }
     std::map<std::string, int> index;
@@ -167,6 +171,10 @@ class JsonlSource : public Source {
       std::string error =
           too_long ? "line longer than " + std::to_string(limits::kMaxLineBytes) + " bytes"
                    : DecodeLine(decoder_, &line, line_begin);
+      if (error.empty() && IsBlank(line)) {  // blanks of another encoding (EBCDIC 0x40)
+        --rows;
+        continue;
+      }
       Json j;
       if (error.empty()) {
         if (Result<Json> parsed = ParseJson(line); !parsed.ok()) {
@@ -270,12 +278,6 @@ Result<std::unique_ptr<Source>> OpenJsonlSource(const SourceSpec& spec) {
                                    ".key: required (the key field of the jsonl source)");
   }
   auto decoder = TextDecoder::Create(spec.Option("encoding"));
-  if (decoder.ok() && !decoder->ascii_lines()) {
-    decoder = Status::InvalidArgument(
-        "a JSON Lines file needs an encoding whose line break is "
-        "the byte 0x0A, not '" +
-        decoder->name() + "'");
-  }
   if (!decoder.ok()) return decoder.status().WithContext(spec.yaml_path + ".encoding");
   auto source = std::make_unique<JsonlSource>(spec, std::move(decoder).value());
   SLUICE_RETURN_IF_ERROR(source->Init());

@@ -267,7 +267,8 @@ PgEntity PgEntity::Build(const Entity& entity, const std::string& schema, int or
   PgEntity e;
   e.entity = entity;
   e.schema = entity.ToSchema();
-  e.table = PgQuoteIdent(schema) + "." + PgQuoteIdent(entity.name);
+  e.db_schema = PgQuoteIdent(schema);
+  e.table = e.db_schema + "." + PgQuoteIdent(entity.name);
   e.sequence = "sluice." + PgQuoteIdent(entity.name + "_id_seq");
   const std::string changes = "sluice_changes_" + std::to_string(ordinal);
   e.changes = "pg_temp." + changes;

@@ -39,7 +39,11 @@ std::string PgColumnType(const ModelField& field);
 struct PgEntity {
   Entity entity;
   Schema schema;
-  std::string table;     // "schema"."entity"
+  std::string table;      // "schema"."entity"
+  std::string db_schema;  // "schema", of this and every other entity's table
+  // The entities prepared so far that refer to this one, as (entity, field),
+  // itself included when it refers to itself (PostgresTarget::Prepare).
+  std::vector<std::pair<std::string, std::string>> referrers;
   std::string sequence;  // sluice."entity_id_seq", the source of sluice_ids
   // pg_temp.sluice_changes_<n>: known keys that change (target_id, action,
   // source, key, hash, f_0..f_n: the values of rows to update).

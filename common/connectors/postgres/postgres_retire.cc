@@ -18,6 +18,37 @@ std::string OwnRowsOf(const PgEntity& e, const std::string& keys, const std::str
          e.table + " t ON t.sluice_id = x.target_id WHERE x.kind = 'loaded'" + also;
 }
 
+// The rows of e.referrers whose reference names one of `rows` (OwnRowsOf,
+// with the survivor's id in k.target_id) name the survivor's row instead,
+// each before-image kept (op 'update', under the referring entity).
+Status MoveReferences(PgConn* conn, const PgEntity& e, const std::string& run_id,
+                      const std::string& rows) {
+  if (e.referrers.empty()) return Status::Ok();
+  SLUICE_ASSIGN_OR_RETURN(PgResult retiring,
+                          conn->Query("SELECT count(*) FROM " + rows, {e.entity.name}));
+  if (retiring.rows() == 0 || retiring.Int(0, 0) == 0) return Status::Ok();
+  // References are the text of a row id (PgColumnType).
+  const std::string moves =
+      "(SELECT t.sluice_id::text AS old_id, k.target_id::text AS new_id FROM " + rows + ") m";
+  for (const auto& [child, field] : e.referrers) {
+    const std::string table = e.db_schema + "." + PgQuoteIdent(child);
+    const std::string column = PgQuoteIdent(field);
+    SLUICE_RETURN_IF_ERROR(conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id,"
+                                       " op, before) SELECT $2, $3, c.sluice_id, 'update',"
+                                       " to_jsonb(c) FROM " +
+                                           table + " c JOIN " + moves + " ON c." + column +
+                                           " = m.old_id",
+                                       {e.entity.name, run_id, child})
+                               .status());
+    SLUICE_RETURN_IF_ERROR(conn->Query("UPDATE " + table + " c SET " + column +
+                                           " = m.new_id FROM " + moves + " WHERE c." + column +
+                                           " = m.old_id",
+                                       {e.entity.name})
+                               .status());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_id,
@@ -25,6 +56,8 @@ Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_
   const std::vector<std::string> params = {e.entity.name, run_id};
   // Not the survivor's own row (a key merged into the row it already has).
   const std::string rows = OwnRowsOf(e, merged, " AND x.target_id <> k.target_id");
+  // Before the rows go, the references to them move to the survivors' rows.
+  SLUICE_RETURN_IF_ERROR(MoveReferences(conn, e, run_id, rows));
   SLUICE_RETURN_IF_ERROR(conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id, op,"
                                      " before) SELECT $2, $1, t.sluice_id, 'delete', to_jsonb(t)"
                                      " FROM " +

@@ -235,7 +235,22 @@ class PostgresTarget : public Target {
                                        e.sequence + ")")
                                .status());
     SLUICE_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
-    entities_.emplace(entity.name, std::move(e));
+    PgEntity& added = entities_.emplace(entity.name, std::move(e)).first->second;
+    // Which prepared entities refer to which: a row retired for a survivor
+    // takes the references to it along (RetireMergedRows).
+    for (auto& [name, other] : entities_) {
+      for (const auto& f : entity.fields) {
+        if (f.type == FieldType::kReference && f.references == name) {
+          other.referrers.emplace_back(entity.name, f.name);
+        }
+      }
+      if (name == entity.name) continue;
+      for (const auto& f : other.entity.fields) {
+        if (f.type == FieldType::kReference && f.references == entity.name) {
+          added.referrers.emplace_back(name, f.name);
+        }
+      }
+    }
     return Status::Ok();
   }
 

@@ -103,6 +103,40 @@ TEST_F(PgTargetTest, RowsOfRecordsMergedOrRejectedLaterAreRetired) {
   EXPECT_EQ(Checksum(), after_run1);
 }
 
+// Issue 23: a row retired because its record is merged into a survivor
+// takes the references to it along: the visit that named crm/5's row names
+// the survivor's in the same transaction; rollback puts it back.
+TEST_F(PgTargetTest, ReferencesToARowRetiredForASurvivorMoveToTheSurvivor) {
+  Open();
+  Entity hcp = Hcp();
+  Entity visit;
+  visit.name = "visit";
+  visit.fields = {Field("doctor", FieldType::kReference)};
+  visit.fields[0].references = "hcp";
+  ASSERT_TRUE(target_->Prepare(hcp).ok());
+  ASSERT_TRUE(target_->Prepare(visit).ok());  // the target learns who refers to hcp
+  auto first = target_->Load("run-1", hcp, Batch(0, {Rec("1", "ann", 1), Rec("5", "anne", 2)}));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  Record v;
+  v.source = "crm";
+  v.key = "v1";
+  v.values = {Value::Str(std::to_string(first->target_ids[1]))};
+  ASSERT_TRUE(target_->Load("run-1", visit, Batch(0, {v}, visit)).ok());
+  const std::string visits_before = Checksum("visit");
+
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"crm", "5"}};
+  auto second = target_->Load("run-2", hcp, Batch(1, {survivor}));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(Scalar("SELECT count(*) FROM public.hcp"), "1");
+  EXPECT_EQ(Scalar("SELECT doctor FROM public.visit"), std::to_string(first->target_ids[0]));
+
+  ASSERT_TRUE(target_->Rollback("run-2", visit).ok());
+  ASSERT_TRUE(target_->Rollback("run-2", hcp).ok());
+  EXPECT_EQ(Checksum("visit"), visits_before);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM public.hcp"), "2");
+}
+
 TEST_F(PgTargetTest, RollbackOfARunWithRejectsAndOfAnotherEntityLeavesTheRestAlone) {
   Open();
   Entity hcp = Hcp();

@@ -148,6 +148,9 @@ Status SqliteTarget::PrepareEntity(const Entity& entity) {
   }
   auto st = std::make_unique<EntityStatements>();
   st->schema = entity.ToSchema();
+  for (const auto& f : entity.fields) {
+    if (f.type == FieldType::kReference) st->references.emplace_back(f.name, f.references);
+  }
   std::string cols, sets, image, restore, reinsert;
   for (size_t i = 0; i < entity.fields.size(); ++i) {
     std::string col = QuoteIdentifier(entity.fields[i].name);

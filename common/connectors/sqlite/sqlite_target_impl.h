@@ -57,6 +57,8 @@ struct EntityStatements {
   size_t rows_per_insert = 1;     // rows per statement within SQLite's parameter limit
   size_t entries_per_upsert = 1;  // xref entries per statement, likewise
   int64_t next_id = 1;            // the next sluice_id, valid inside a Load transaction
+  // The entity's reference fields, as (field, the entity it refers to).
+  std::vector<std::pair<std::string, std::string>> references;
 };
 
 struct XrefEntry {
@@ -156,10 +158,17 @@ class SqliteTarget : public Target {
   Status NameFault(const Status& st) const;
   // A record merged into the survivor at `survivor_id` that had a row of its
   // own from an earlier run: that row is retired (deleted, its before-image
-  // kept for rollback) in the load's transaction. Returns whether it had one.
+  // kept for rollback) in the load's transaction, and the references to it
+  // move to the survivor's row (MoveReferences). Returns whether it had one.
   Result<bool> RetireMergedRow(EntityStatements* st, const std::string& run_id,
-                               const std::string& entity, const SourceKey& merged,
-                               int64_t survivor_id);
+                               const Entity& entity, const SourceKey& merged, int64_t survivor_id);
+  // sqlite_target_retire.cc: the rows of the entities prepared so far that
+  // refer to `entity` (its own rows included) and name row `from` name row
+  // `to` instead, each before-image kept as rollback data of `run_id` under
+  // the referring entity. The loader prepares the entities that refer to an
+  // entity before it loads it (loader/load_worker.cc).
+  Status MoveReferences(const std::string& run_id, const std::string& entity, int64_t from,
+                        int64_t to);
 
   // `text` as an SQL string literal.
   static std::string SqlString(const std::string& text);

@@ -56,4 +56,39 @@ Result<std::vector<RetiredRow>> SqliteTarget::RetireRowsOf(const std::string& ru
   return retired;
 }
 
+Status SqliteTarget::MoveReferences(const std::string& run_id, const std::string& entity,
+                                    int64_t from, int64_t to) {
+  // References are stored as the text of the row id (SqlType: TEXT).
+  const std::string old_id = std::to_string(from), new_id = std::to_string(to);
+  for (const auto& [child, statements] : entities_) {
+    for (const auto& [field, parent] : statements->references) {
+      if (parent != entity) continue;
+      const std::string table = QuoteIdentifier(child), column = QuoteIdentifier(field);
+      // The before-image RollbackRun restores (PrepareEntity's form).
+      std::string image;
+      for (const auto& f : statements->schema.fields) {
+        image += (image.empty() ? "" : ", ") + SqlString(f.name) + ", " + QuoteIdentifier(f.name);
+      }
+      SLUICE_ASSIGN_OR_RETURN(
+          Statement save,
+          db_->Prepare("INSERT INTO sluice_rollback(run_id, entity, target_id, op, before)"
+                       " SELECT ?1, ?2, sluice_id, 'update', json_object(" +
+                       image + ") FROM " + table + " WHERE " + column + " = ?3"));
+      SLUICE_RETURN_IF_ERROR(save.BindView(1, run_id));
+      SLUICE_RETURN_IF_ERROR(save.BindView(2, child));
+      SLUICE_RETURN_IF_ERROR(save.BindView(3, old_id));
+      SLUICE_RETURN_IF_ERROR(save.Run());
+      SLUICE_ASSIGN_OR_RETURN(Statement move, db_->Prepare("UPDATE " + table + " SET " + column +
+                                                           " = ?1 WHERE " + column + " = ?2"));
+      SLUICE_RETURN_IF_ERROR(move.BindView(1, new_id));
+      SLUICE_RETURN_IF_ERROR(move.BindView(2, old_id));
+      Status moved = move.Run();
+      if (!moved.ok()) {
+        return moved.WithContext("moving " + child + "." + field + " to row " + new_id);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace sluice::sqlite_target

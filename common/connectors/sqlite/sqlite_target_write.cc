@@ -375,7 +375,7 @@ Result<LoadOutcome> SqliteTarget::LoadBatch(const std::string& run_id, const Ent
       }
       out.target_ids.push_back(target_id);
       for (const SourceKey& m : r.merged) {
-        SLUICE_RETURN_IF_ERROR(RetireMergedRow(st, run_id, entity.name, m, target_id).status());
+        SLUICE_RETURN_IF_ERROR(RetireMergedRow(st, run_id, entity, m, target_id).status());
         pending_xref_.push_back({m.source, m.key, target_id, 0, "merged", true});
       }
       if (pending_rows_.size() >= st->rows_per_insert) {
@@ -408,15 +408,15 @@ Result<LoadOutcome> SqliteTarget::LoadBatch(const std::string& run_id, const Ent
 }
 
 Result<bool> SqliteTarget::RetireMergedRow(EntityStatements* st, const std::string& run_id,
-                                           const std::string& entity, const SourceKey& merged,
+                                           const Entity& entity, const SourceKey& merged,
                                            int64_t survivor_id) {
-  SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity, merged.source, merged.key));
+  SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity.name, merged.source, merged.key));
   // Its own row of an earlier run, which the fates no longer call loaded.
   if (!e.found || e.merged || e.target_id == survivor_id) return false;
   Statement& save = st->save_deleted;
   SLUICE_RETURN_IF_ERROR(save.Reset());
   SLUICE_RETURN_IF_ERROR(save.BindView(1, run_id));
-  SLUICE_RETURN_IF_ERROR(save.BindView(2, entity));
+  SLUICE_RETURN_IF_ERROR(save.BindView(2, entity.name));
   SLUICE_RETURN_IF_ERROR(save.Bind(3, e.target_id));
   SLUICE_RETURN_IF_ERROR(save.Run());
   Statement& del = st->delete_row;
@@ -425,6 +425,7 @@ Result<bool> SqliteTarget::RetireMergedRow(EntityStatements* st, const std::stri
   Status deleted = del.Run();
   if (!deleted.ok())
     return deleted.WithContext("retiring the row of " + merged.source + "/" + merged.key);
+  SLUICE_RETURN_IF_ERROR(MoveReferences(run_id, entity.name, e.target_id, survivor_id));
   return true;
 }
 

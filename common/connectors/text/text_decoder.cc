@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
 namespace sluice {
@@ -82,7 +83,6 @@ Result<TextDecoder> TextDecoder::Create(std::string_view encoding) {
       decoder.ascii_identity_ = false;
     }
   }
-  decoder.ascii_lines_ = decoder.len_['\n'] == 1 && decoder.utf8_of_['\n'][0] == '\n';
   return decoder;
 }
 
@@ -125,14 +125,14 @@ std::string TextDecoder::Reason(unsigned char byte, uint64_t offset) const {
          std::to_string(offset);
 }
 
-std::string DecodedText::InvalidByteReason(const TextDecoder& decoder, size_t out_offset) const {
-  auto it = std::lower_bound(
-      bad.begin(), bad.end(), out_offset,
-      [](const UnconvertibleByte& u, size_t offset) { return u.out_offset < offset; });
-  if (it != bad.end() && it->out_offset == out_offset) {
-    return decoder.Reason(it->byte, it->in_offset);
+char FileLineEnd(const TextDecoder& decoder, const std::string& path) {
+  char sample[1 << 16];
+  std::ifstream in(path, std::ios::binary);
+  in.read(sample, sizeof(sample));
+  for (std::streamsize i = 0; i < in.gcount(); ++i) {
+    if (decoder.IsLineEnd(static_cast<unsigned char>(sample[i]))) return sample[i];
   }
-  return "invalid utf-8 at byte " + std::to_string(out_offset);
+  return '\n';
 }
 
 std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t offset) {
@@ -153,12 +153,6 @@ std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t o
   }
   *line = std::move(out);
   return reason;
-}
-
-DecodedText DecodeText(const TextDecoder& decoder, std::string_view bytes) {
-  DecodedText decoded;
-  decoder.Decode(bytes, &decoded.text, &decoded.bad);
-  return decoded;
 }
 
 }  // namespace sluice

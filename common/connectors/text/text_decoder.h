@@ -41,9 +41,6 @@ class TextDecoder {
   // True for UTF-8: Decode copies the bytes unchanged (the sources check
   // UTF-8 themselves).
   bool is_utf8() const { return utf8_; }
-  // True when a line break is the byte '\n', as in ASCII (not in EBCDIC):
-  // what sources that read line by line need.
-  bool ascii_lines() const { return ascii_lines_; }
   // True when byte `b` converts to a line break ('\n'): '\n' in ASCII
   // encodings, NL (0x15) and LF (0x25) in EBCDIC.
   bool IsLineEnd(unsigned char b) const {
@@ -65,7 +62,6 @@ class TextDecoder {
 
  private:
   bool utf8_ = true;
-  bool ascii_lines_ = true;
   bool ascii_identity_ = false;  // bytes 0x00-0x7F convert to themselves
   std::string name_ = "utf-8";
   // Per byte value: its UTF-8 (1 to 3 bytes) and length; 0 = unconvertible.
@@ -73,24 +69,15 @@ class TextDecoder {
   std::array<uint8_t, 256> len_{};
 };
 
-// A whole text file converted to UTF-8, with where its unconvertible bytes
-// were: for sources that scan the file in place (csv).
-struct DecodedText {
-  std::string text;
-  std::vector<UnconvertibleByte> bad;  // sorted by out_offset
-
-  // The reason a row is rejected for the invalid UTF-8 byte at `out_offset`
-  // of `text`: the decoder's Reason for a converted byte, else "invalid
-  // utf-8 at byte <out_offset>".
-  std::string InvalidByteReason(const TextDecoder& decoder, size_t out_offset) const;
-};
+// The byte that ends the lines of the file at `path` in `decoder`'s
+// encoding: the first byte converting to a line break in its first 64 KiB
+// ('\n' when there is none, or the file cannot be read); an EBCDIC file
+// may end its lines with NL (0x15) or LF (0x25).
+char FileLineEnd(const TextDecoder& decoder, const std::string& path);
 
 // Converts one line read from byte `offset` of a file to UTF-8 in place.
 // Returns "" or the reason (TextDecoder::Reason) of its first unconvertible
 // byte, which becomes U+FFFD in `*line`. Unchanged for UTF-8.
 std::string DecodeLine(const TextDecoder& decoder, std::string* line, uint64_t offset);
-
-// Decodes `bytes` whole (see TextDecoder::Decode).
-DecodedText DecodeText(const TextDecoder& decoder, std::string_view bytes);
 
 }  // namespace sluice

@@ -45,11 +45,6 @@ TEST(TextDecoderTest, UnconvertibleBytesAreMarkedAndListed) {
   EXPECT_EQ(bad[0].out_offset, 3u);
   EXPECT_EQ(bad[0].byte, 0x81);
   EXPECT_EQ(decoder->Reason(0x81, 1234), "cannot convert byte 0x81 from windows-1252 at byte 1234");
-
-  DecodedText text = DecodeText(*decoder, "x\n\xE9\x81");
-  EXPECT_EQ(text.InvalidByteReason(*decoder, 4),
-            "cannot convert byte 0x81 from windows-1252 at byte 3");
-  EXPECT_EQ(text.InvalidByteReason(*decoder, 1), "invalid utf-8 at byte 1");
 }
 
 TEST(TextDecoderTest, UnknownAndMultiByteEncodingsAreRefused) {
