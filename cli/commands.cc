@@ -15,6 +15,8 @@ void AddHaltCommand(CommandSet& commands);
 void AddTraceCommand(CommandSet& commands);
 void AddRollbackCommand(CommandSet& commands);
 void AddErrorsCommand(CommandSet& commands);
+void AddDiffCommand(CommandSet& commands);
+void AddReportCommand(CommandSet& commands);
 void AddReviewCommands(CommandSet& commands);
 void AddModelDdlCommand(CommandSet& commands);
 void AddProfileCommand(CommandSet& commands);
@@ -32,6 +34,8 @@ void AddCommands(CommandSet& commands) {
   AddTraceCommand(commands);
   AddRollbackCommand(commands);
   AddErrorsCommand(commands);
+  AddDiffCommand(commands);
+  AddReportCommand(commands);
   AddReviewCommands(commands);
   AddModelDdlCommand(commands);
   AddProfileCommand(commands);

@@ -167,14 +167,14 @@ int Resume(const ResumeArgs& args, CommandContext& ctx) {
     return ctx.Fail("run failed: " + RedactSecrets(summary.status().ToString(), plan.secret_values),
                     kExitError);
   }
-  if (interrupted) return ReportRun(ctx, *summary, args.json);
+  if (interrupted) return ReportRun(ctx, *summary, args.json, state_dir);
   // The resumed run is now history: `sluice runs` shows who continued it.
   if (ctx.OpenAudit("", state_dir, AuditAccess::kReadWrite).ok()) {
     Status st = ctx.audit().EndRun(args.run_id, "resumed", run->halt_reason, run->summary_json,
                                    run->ended_ms);
     if (!st.ok()) ctx.err() << "sluice: " << st.message() << "\n";
   }
-  return ReportRun(ctx, *summary, args.json);
+  return ReportRun(ctx, *summary, args.json, state_dir);
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
                         (bare ? "; to run every worker on this machine: --local" : ""),
                     kExitError);
   }
-  return ReportRun(ctx, *summary, args.json);
+  return ReportRun(ctx, *summary, args.json, plan.state_dir);
 }
 
 }  // namespace

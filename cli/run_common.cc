@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cli/progress_display.h"
+#include "cli/run_report.h"
 #include "common/runtime/curve_keys.h"
 #include "coordinator/window.h"
 
@@ -111,8 +112,16 @@ int GuardWindow(CommandContext& ctx, const Plan& plan, bool ignore_window, RunOp
   return kExitOk;
 }
 
-int ReportRun(CommandContext& ctx, const RunSummary& summary, bool json) {
+int ReportRun(CommandContext& ctx, const RunSummary& summary, bool json,
+              const std::string& state_dir) {
   ctx.out() << SummaryText(summary);
+  if (!state_dir.empty() && !summary.run_id.empty()) {
+    if (auto page = WriteRunReportHtml(state_dir, summary.run_id); page.ok()) {
+      ctx.out() << "report: " << *page << "\n";
+    } else {
+      ctx.err() << "sluice: cannot write the run report: " << page.status().message() << "\n";
+    }
+  }
   if (json) ctx.out() << SummaryJson(summary) << "\n";
   ctx.out().flush();
   if (summary.status == "completed") return kExitOk;

@@ -34,6 +34,9 @@ Result<RunSummary> RunSupervised(CommandContext& ctx, const Plan& plan, RunOptio
 // object on the last line) and returns its exit code: kExitOk when it
 // completed, kExitOutsideWindow when it paused at the end of the window,
 // kExitHalted when it halted (or another coordinator took it over).
-int ReportRun(CommandContext& ctx, const RunSummary& summary, bool json);
+// With `state_dir`, also writes the run's HTML report (cli/run_report.h)
+// beside its wave reports and prints its path (issue 17).
+int ReportRun(CommandContext& ctx, const RunSummary& summary, bool json,
+              const std::string& state_dir = "");
 
 }  // namespace sluice::cli

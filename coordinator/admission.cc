@@ -94,9 +94,12 @@ Status Coordinator::Believe(const ControlMessage& message, const std::string& fr
       }
       return Status::Ok();
     case v1::Envelope::kReconcileResult:
+    case v1::Envelope::kReconcileDifferences:  // issue 17
     case v1::Envelope::kReconcileInputRequest: {
       const uint64_t epoch = env.has_reconcile_result() ? env.reconcile_result().epoch()
-                                                        : env.reconcile_input_request().epoch();
+                             : env.has_reconcile_differences()
+                                 ? env.reconcile_differences().epoch()
+                                 : env.reconcile_input_request().epoch();
       if (!w->alive) return Status::FailedPrecondition(from + " was written off");
       if (w->role != "reconciler") return Status::FailedPrecondition(from + " is no reconciler");
       if (epoch == 0 || epoch != reconcile_epoch_ || !leases_.Holds(from, epoch)) {

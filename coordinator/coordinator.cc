@@ -369,6 +369,8 @@ Status Coordinator::Handle(ControlMessage& message) {
       return OnReconcileResult(from, std::move(*env.mutable_reconcile_result()));
     case v1::Envelope::kReconcileInputRequest:
       return OnReconcileInputRequest(from, env.reconcile_input_request());
+    case v1::Envelope::kReconcileDifferences:
+      return OnReconcileDifferences(env.reconcile_differences());
     case v1::Envelope::kError: {
       const auto& e = env.error();
       Halt(from + " (" + e.stage() + "): " + e.message());

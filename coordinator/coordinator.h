@@ -180,10 +180,15 @@ class Coordinator {
   void StartReconcileFeed();
   // The reconciler's credit: sends it that many more chunks of the input.
   Status OnReconcileInputRequest(const std::string& from, const v1::ReconcileInputRequest& request);
+  // Stores the differences the reconciler found (issue 17), all of them.
+  Status OnReconcileDifferences(const v1::ReconcileDifferences& d);
   // Writes the result's report into the state directory, checks its claims
   // against the feed (CheckReconcileClaims: halts when they do not add up),
   // then OnReconciled.
   Status OnReconcileResult(const std::string& from, v1::ReconcileResult&& r);
+  // Whether the audit store holds as many differences of the wave as the
+  // result counts (issue 17); FailedPrecondition saying so when not.
+  Status CheckDifferencesStored(const v1::ReconcileResult& r);
   // Writes reports/<run>/wave-<n>.json (the reconciler's report and the
   // wave's failures by rule); returns its path.
   std::string WriteReconcileReport(const v1::ReconcileResult& r);

@@ -74,6 +74,7 @@ Result<v1::ReconcileInput> ReconcileFeed::Next() {
                     if (kind == v1::FATE_LOADED) {
                       d->set_target_id(f.target_id);
                       d->set_content_hash(f.content_hash);
+                      d->set_loaded_values(f.loaded_values.data(), f.loaded_values.size());
                       ++sent.loaded;
                     } else if (kind == v1::FATE_MERGED) {
                       d->set_survivor_source(f.survivor_source.data(), f.survivor_source.size());

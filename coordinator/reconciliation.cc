@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "coordinator/coordinator.h"
+#include "coordinator/failures_json.h"
 #include "coordinator/reconcile_feed.h"
 
 namespace sluice::coordination {
@@ -15,6 +16,20 @@ void Coordinator::StartReconcileFeed() {
   const int wave = waves_.wave();
   reconcile_feed_ = std::make_unique<ReconcileFeed>(audit_.get(), summary_.run_id, wave,
                                                     plan_.waves[wave].entities, reconcile_epoch_);
+  // An earlier lease's differences go: this one's are recorded afresh.
+  if (Status st = audit_->ClearDifferences(summary_.run_id, wave); !st.ok()) {
+    Halt("cannot clear the reconciliation differences of wave " + waves_.spec().name + ": " +
+         st.message());
+  }
+}
+
+Status Coordinator::OnReconcileDifferences(const v1::ReconcileDifferences& d) {
+  if (!waves_.reconciling() || static_cast<int>(d.wave()) != waves_.wave()) return Status::Ok();
+  if (Status st = audit_->RecordDifferences(summary_.run_id, d); !st.ok()) {
+    Halt("cannot store the reconciliation differences of wave " + waves_.spec().name + ": " +
+         st.message());
+  }
+  return Status::Ok();
 }
 
 Status Coordinator::OnReconcileInputRequest(const std::string& from,
@@ -48,25 +63,7 @@ std::string Coordinator::WriteReconcileReport(const v1::ReconcileResult& r) {
       nlohmann::json::parse(r.report_json(), nullptr, /*allow_exceptions=*/false);
   if (!report.is_object()) report = {{"run_id", run_id}, {"wave", wave}, {"summary", r.summary()}};
   // Issue 6: the wave's failures grouped by rule, with examples.
-  report["errors_by_rule"] = nlohmann::json::array();
-  if (auto by_rule = audit_->FailuresByRule(run_id, wave, 3); by_rule.ok()) {
-    for (const auto& f : *by_rule) {
-      nlohmann::json examples = nlohmann::json::array();
-      for (const auto& e : f.examples) {
-        examples.push_back({{"source", e.source()},
-                            {"key", e.key()},
-                            {"field", e.field()},
-                            {"value", e.value()},
-                            {"reason", e.reason()},
-                            {"suggestion", e.suggestion()}});
-      }
-      report["errors_by_rule"].push_back({{"entity", f.count.entity},
-                                          {"rule", f.count.rule},
-                                          {"kind", f.count.kind},
-                                          {"count", f.count.count},
-                                          {"examples", examples}});
-    }
-  }
+  report["errors_by_rule"] = FailuresByRuleJson(*audit_, run_id, wave);
   const auto dir = std::filesystem::path(plan_.state_dir) / "reports" / run_id;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -77,11 +74,23 @@ std::string Coordinator::WriteReconcileReport(const v1::ReconcileResult& r) {
   return path.string();
 }
 
+Status Coordinator::CheckDifferencesStored(const v1::ReconcileResult& r) {
+  // Issue 17: every difference it counted arrived and was stored.
+  uint64_t claimed = 0;
+  for (const auto& e : r.entities()) claimed += e.differences();
+  SLUICE_ASSIGN_OR_RETURN(uint64_t stored,
+                          audit_->CountDifferences(summary_.run_id, static_cast<int>(r.wave())));
+  if (stored == claimed) return Status::Ok();
+  return Status::FailedPrecondition("it counted " + std::to_string(claimed) + " differences, " +
+                                    std::to_string(stored) + " arrived");
+}
+
 Status Coordinator::OnReconcileResult(const std::string& from, v1::ReconcileResult&& r) {
   if (!waves_.reconciling() || static_cast<int>(r.wave()) != waves_.wave()) return Status::Ok();
   r.set_report_path(WriteReconcileReport(r));
   Status adds_up = reconcile_feed_ ? CheckReconcileClaims(*reconcile_feed_, r)
                                    : Status::FailedPrecondition("no reconciliation input was sent");
+  if (adds_up.ok()) adds_up = CheckDifferencesStored(r);
   if (!adds_up.ok()) {
     // A reconciler whose numbers do not match what it was sent, or a pass
     // its own numbers deny, is not believed: the wave is not reconciled.

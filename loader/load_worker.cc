@@ -47,6 +47,8 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
     f->set_line(r.line);
     f->set_target_id(i < outcome.target_ids.size() ? outcome.target_ids[i] : 0);
     f->set_content_hash(r.content_hash);
+    // What was loaded, for the reconciler's field-level differences (issue 17).
+    EncodeCanonical(batch.schema, r.values, f->mutable_loaded_values());
     if (parents != nullptr && i < parents->size()) f->set_value((*parents)[i]);
     if (i < outcome.actions.size()) {
       char a = outcome.actions[i];

@@ -2,6 +2,7 @@
 // HTML page (inline CSS, inline SVG bars, no scripts, no external files).
 #include <cstdio>
 
+#include "common/core/html_text.h"
 #include "profiler/profile.h"
 
 namespace sluice {
@@ -25,28 +26,7 @@ nlohmann::json Counts(const std::vector<ValueCount>& values) {
   return a;
 }
 
-std::string Html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view s) { return HtmlText(s); }
 
 // A horizontal bar of `percent` (0-100), as inline SVG.
 std::string Bar(double percent, const char* color, int width = 160) {
@@ -189,6 +169,49 @@ std::string ProfileText(const PlanProfile& p) {
   return out;
 }
 
+// Issue 17: what needs attention before a run, at the top of the page: each
+// item names the source and field to look at.
+namespace {
+std::string ProblemsHtml(const PlanProfile& p) {
+  std::vector<std::string> items;
+  for (const SourceProfile& s : p.sources) {
+    if (s.rejected_rows) {
+      items.push_back("Source <b>" + Html(s.name) + "</b>: " + std::to_string(s.rejected_rows) +
+                      " malformed rows");
+    }
+    for (const FieldProfile& f : s.fields) {
+      const std::string verdict = f.dates.Verdict();
+      if (!verdict.empty() && verdict != "day-first" && verdict != "month-first") {
+        items.push_back("<b>" + Html(s.name + "." + f.name) + "</b>: " + Html(DateNote(f.dates)));
+      }
+    }
+    for (const UnmappedValues& u : s.unmapped) {
+      if (u.total == 0) continue;
+      items.push_back("<b>" + Html(u.entity + "." + u.field) + "</b> (source " + Html(s.name) +
+                      ", column <code>" + Html(u.column) + "</code>): " + std::to_string(u.total) +
+                      " records with a value map " + Html(u.map) + " lacks");
+    }
+  }
+  for (const DuplicateEstimate& d : p.duplicates) {
+    if (d.missing_key) {
+      items.push_back("<b>" + Html(d.entity) + "</b>: " + std::to_string(d.missing_key) +
+                      " records without a dedup key");
+    }
+  }
+  for (const OrphanReferences& o : p.orphans) {
+    if (o.orphans == 0) continue;
+    items.push_back("<b>" + Html(o.entity + "." + o.field) + "</b> from " + Html(o.source) + ": " +
+                    std::to_string(o.orphans) + " of " + std::to_string(o.references) +
+                    " references have no " + Html(o.parent));
+  }
+  std::string h = "<h2 id=\"problems\">Problems</h2>\n";
+  if (items.empty()) return h + "<p>None found.</p>\n";
+  h += "<ul class=\"warn\">";
+  for (const std::string& item : items) h += "<li>" + item + "</li>";
+  return h + "</ul>\n";
+}
+}  // namespace
+
 std::string ProfileHtml(const PlanProfile& p) {
   std::string h =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -203,6 +226,7 @@ std::string ProfileHtml(const PlanProfile& p) {
       "</style></head><body>\n";
   h += "<h1>Profile of plan " + Html(p.plan) + "</h1><p>" + std::to_string(p.rows) +
        " rows read in " + Fixed(p.seconds, 2) + " s.</p>\n";
+  h += ProblemsHtml(p);
   for (const SourceProfile& s : p.sources) {
     h += "<h2>Source " + Html(s.name) + " <span class=\"small\">(" + Html(s.kind) + ", " +
          std::to_string(s.rows) + " rows";

@@ -4,10 +4,11 @@
 #include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <queue>
+#include <optional>
 #include <set>
 #include <string_view>
 
+#include "common/core/hash.h"
 #include "common/core/value.h"
 
 namespace sluice {
@@ -34,47 +35,6 @@ V ValueOr(const std::map<std::string, V>& m, const std::string& key, V fallback)
   auto it = m.find(key);
   return it == m.end() ? fallback : it->second;
 }
-
-bool DifferenceBefore(const FieldDifference& a, const FieldDifference& b) {
-  if (a.source != b.source) return a.source < b.source;
-  if (a.key != b.key) return a.key < b.key;
-  return a.failure < b.failure;
-}
-
-// Counts every difference and keeps the smallest kMaxReportedDifferences by
-// (source, key, failure), so that the report does not depend on the order
-// in which the target hands its rows over.
-class DifferenceLog {
- public:
-  void Add(FieldDifference d) {
-    ++count_;
-    if (kept_.size() == kMaxReportedDifferences) {
-      if (!DifferenceBefore(d, kept_.top())) return;
-      kept_.pop();
-    }
-    kept_.push(std::move(d));
-  }
-  uint64_t count() const { return count_; }
-  std::vector<FieldDifference> Sorted() {
-    std::vector<FieldDifference> out;
-    out.reserve(kept_.size());
-    while (!kept_.empty()) {
-      out.push_back(kept_.top());
-      kept_.pop();
-    }
-    std::reverse(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  struct Later {
-    bool operator()(const FieldDifference& a, const FieldDifference& b) const {
-      return DifferenceBefore(a, b);
-    }
-  };
-  std::priority_queue<FieldDifference, std::vector<FieldDifference>, Later> kept_;  // max-heap
-  uint64_t count_ = 0;
-};
 
 // Orders (source, key) pairs as the target's ORDER BY source, key does:
 // bytewise.
@@ -161,6 +121,39 @@ void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
   }
 }
 
+// The loaded values of `load`, when the loader sent them and they are the
+// ones its content hash was taken of.
+std::optional<std::vector<Value>> LoadedValues(const Schema& schema, const ExpectedLoad& load) {
+  if (load.loaded_values.empty() || Hash64(load.loaded_values) != load.content_hash) {
+    return std::nullopt;
+  }
+  auto values = DecodeCanonical(schema, load.loaded_values);
+  if (!values.ok()) return std::nullopt;
+  return std::move(values).value();
+}
+
+// What was loaded for a MISSING_TARGET: the values, else the content hash.
+std::string Loaded(const Schema& schema, const ExpectedLoad& load) {
+  if (auto values = LoadedValues(schema, load)) return ShowRecord(schema, *values);
+  return "content hash " + Hex(load.content_hash);
+}
+
+// One UNEXPECTED_TARGET per row that no entry owns (key: its target id), or
+// one for them all when the target cannot list them.
+Status AddRowsWithoutEntry(const Entity& entity, const Schema& schema, uint64_t owned,
+                           uint64_t rows, Target* target, DifferenceLog* differences) {
+  Status listed = target->ScanRowsWithoutEntry(entity, [&](const TargetRow& row) {
+    differences->Add({"", "row " + std::to_string(row.target_id), kUnexpectedTarget, "", "no row",
+                      ShowRecord(schema, row.values)});
+  });
+  if (listed.code() != StatusCode::kFailedPrecondition) {
+    return listed.WithContext("reconcile " + entity.name + ": rows without an entry");
+  }
+  differences->Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned) + " rows",
+                    std::to_string(rows) + " rows"});
+  return Status::Ok();
+}
+
 // Per source: merged records and those that reach no loaded row.
 nlohmann::ordered_json SurvivorsJson(const SurvivorCheck& check) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
@@ -172,14 +165,22 @@ nlohmann::ordered_json SurvivorsJson(const SurvivorCheck& check) {
 
 }  // namespace
 
+void TakeDifferences(const DifferenceLog& log, EntityReconciliation* r) {
+  r->difference_count = log.count();
+  r->difference_counts = log.counts();
+  r->differences = log.Sample();
+}
+
 Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
-                                             Target* target) {
+                                             Target* target, DifferenceLog* log) {
   if (target == nullptr) return Status::InvalidArgument("reconcile " + entity.name + ": no target");
   EntityReconciliation r;
   r.entity = entity.name;
   BalanceSources(input, &r);
 
-  DifferenceLog differences;
+  DifferenceLog own_log;
+  DifferenceLog& differences = log != nullptr ? *log : own_log;
+  const Schema schema = entity.ToSchema();
   // The expected loads sorted by (source, key): the target hands its rows
   // over in that order too, so matching them is a merge rather than a hash
   // table of every key. The audit store holds one LOADED fate per record; a
@@ -199,7 +200,7 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
     if (first == nullptr || CompareKeys(first->source, first->key, load->source, load->key) != 0) {
       loads[unique++] = load;
     } else if (first->content_hash != load->content_hash || first->target_id != load->target_id) {
-      differences.Add({load->source, load->key, "conflicting loaded fates",
+      differences.Add({load->source, load->key, kRecordDiff, "(loaded fate)",
                        Hex(first->content_hash) + " id " + std::to_string(first->target_id),
                        Hex(load->content_hash) + " id " + std::to_string(load->target_id)});
     }
@@ -207,7 +208,6 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   loads.resize(unique);
   r.expected_rows = loads.size();
 
-  const Schema schema = entity.ToSchema();
   std::vector<size_t> decimals;
   for (size_t f = 0; f < schema.fields.size(); ++f) {
     if (schema.fields[f].type == FieldType::kDecimal) decimals.push_back(f);
@@ -216,18 +216,29 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   std::vector<uint64_t> sums(decimals.size(), 0);
   std::vector<bool> seen(loads.size(), false);
   ExpectedCursor cursor(loads);
+  SegmentTally segments(schema, input.segment_fields);
+  bool source_segments = !segments.empty();
+  for (size_t i = 0; source_segments && i < loads.size(); ++i) {
+    auto values = LoadedValues(schema, *loads[i]);
+    if (values) {
+      segments.AddSource(*values);
+    } else {
+      source_segments = false;
+      r.segments_note = "no loaded values for " + loads[i]->source + "/" + loads[i]->key;
+    }
+  }
 
   std::set<int64_t> own_rows;  // rows with a loaded entry of their own
   Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
     if (row.merged) return;  // a merged key points at its survivor's row
-    own_rows.insert(row.target_id);
+    if (!row.values.empty()) own_rows.insert(row.target_id);  // an entry whose row exists
     const size_t at = cursor.Find(row.source, row.key);
     if (at == ExpectedCursor::kAbsent) {
       // Loaded by another run: not ours to judge, unless this run decided
       // the record has no row (issue 23: a stale row may not outlive its fate).
       auto unloaded = input.unloaded.find(FateKey(row.source, row.key));
       if (unloaded != input.unloaded.end()) {
-        differences.Add({row.source, row.key, "stale row",
+        differences.Add({row.source, row.key, kUnexpectedTarget, "",
                          "no row (" + unloaded->second.kind +
                              (unloaded->second.rule.empty() ? "" : " by " + unloaded->second.rule) +
                              ")",
@@ -237,12 +248,17 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
     }
     const ExpectedLoad& want = *loads[at];
     if (seen[at]) {
-      differences.Add({row.source, row.key, "duplicate target row", "1 row", "more than 1"});
+      differences.Add({row.source, row.key, kUnexpectedTarget, "", "1 row", "more than 1"});
       return;
     }
     seen[at] = true;
+    if (row.values.empty()) {  // the entry's row is gone
+      differences.Add({row.source, row.key, kMissingTarget, "", Loaded(schema, want),
+                       "no row " + std::to_string(row.target_id)});
+      return;
+    }
     if (row.values.size() != schema.fields.size()) {
-      differences.Add({row.source, row.key, "malformed row",
+      differences.Add({row.source, row.key, kRecordDiff, "(fields)",
                        std::to_string(schema.fields.size()) + " fields",
                        std::to_string(row.values.size()) + " fields"});
       return;
@@ -251,19 +267,27 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
     const uint64_t actual = ContentHash(schema, row.values);
     if (actual != want.content_hash) {
       equal = false;
-      differences.Add({row.source, row.key, "hash mismatch", Hex(want.content_hash), Hex(actual)});
+      const uint64_t before = differences.count();
+      if (auto loaded = LoadedValues(schema, want)) {
+        AddRecordDiffs(schema, row.source, row.key, *loaded, row.values, &differences);
+      }
+      if (differences.count() == before) {  // nothing to compare with
+        differences.Add({row.source, row.key, kRecordDiff, "(content hash)", Hex(want.content_hash),
+                         Hex(actual)});
+      }
     }
     if (row.recorded_hash != want.content_hash) {
       equal = false;
-      differences.Add({row.source, row.key, "xref hash mismatch", Hex(want.content_hash),
-                       Hex(row.recorded_hash)});
+      differences.Add({row.source, row.key, kRecordDiff, "(cross-reference hash)",
+                       Hex(want.content_hash), Hex(row.recorded_hash)});
     }
     if (want.target_id != 0 && row.target_id != want.target_id) {
       equal = false;
-      differences.Add({row.source, row.key, "target id mismatch", std::to_string(want.target_id),
-                       std::to_string(row.target_id)});
+      differences.Add({row.source, row.key, kRecordDiff, "(target id)",
+                       std::to_string(want.target_id), std::to_string(row.target_id)});
     }
     if (equal) ++r.matched_rows;
+    if (source_segments) segments.AddTarget(row.values);
     for (size_t d = 0; d < decimals.size(); ++d) {
       const Value& v = row.values[decimals[d]];
       if (!v.is_null) sums[d] += static_cast<uint64_t>(v.i);
@@ -275,33 +299,34 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   // record merged or rejected later would otherwise leave it behind).
   auto rows = target->CountRows(entity);
   if (rows.ok() && *rows > own_rows.size()) {
-    differences.Add({"*", "*", "rows without a loaded record",
-                     std::to_string(own_rows.size()) + " rows", std::to_string(*rows) + " rows"});
+    SLUICE_RETURN_IF_ERROR(
+        AddRowsWithoutEntry(entity, schema, own_rows.size(), *rows, target, &differences));
   } else if (!rows.ok() && rows.status().code() != StatusCode::kFailedPrecondition) {
     return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
   }
   for (size_t i = 0; i < loads.size(); ++i) {
     if (!seen[i]) {
-      differences.Add(
-          {loads[i]->source, loads[i]->key, "missing", Hex(loads[i]->content_hash), "absent"});
+      differences.Add({loads[i]->source, loads[i]->key, kMissingTarget, "",
+                       Loaded(schema, *loads[i]), "absent"});
     }
   }
-  r.difference_count = differences.count();
-  r.differences = differences.Sorted();
 
-  bool sums_equal = true;
   for (size_t d = 0; d < decimals.size(); ++d) {
     const FieldSpec& field = schema.fields[decimals[d]];
     const int64_t want = ValueOr<int64_t>(input.decimal_sums, field.name, 0);
     const int64_t got = static_cast<int64_t>(sums[d]);
     r.decimal_sums[field.name] = {want, got};
     r.decimal_scales[field.name] = field.scale;
-    sums_equal = sums_equal && want == got;
+    if (want != got) {
+      differences.Add({"*", "*", kSumMismatch, field.name, FormatDecimalUnits(want, field.scale),
+                       FormatDecimalUnits(got, field.scale)});
+    }
   }
+  TakeDifferences(differences, &r);
+  if (source_segments) r.segments = segments.Rows();
 
-  r.passed = sums_equal && r.difference_count == 0 &&
-             std::all_of(r.conservation.begin(), r.conservation.end(),
-                         [](const auto& c) { return c.second; });
+  r.passed = r.difference_count == 0 && std::all_of(r.conservation.begin(), r.conservation.end(),
+                                                    [](const auto& c) { return c.second; });
   return r;
 }
 
@@ -361,6 +386,7 @@ std::string ReconciliationJson(const std::string& run_id, int wave,
       differences.push_back({{"source", d.source},
                              {"key", d.key},
                              {"failure", d.failure},
+                             {"field", d.field},
                              {"expected", d.expected},
                              {"actual", d.actual}});
     }
@@ -374,6 +400,25 @@ std::string ReconciliationJson(const std::string& run_id, int wave,
       }
       sums[field] = sum;
     }
+    Json segments = Json::array();
+    uint64_t segments_differing = 0;
+    for (const SegmentRow& row : e.segments) {
+      auto side = [&](const SegmentSide& s) {
+        Json sums = Json::object();
+        for (const auto& [field, units] : s.sums) {
+          auto scale = e.decimal_scales.find(field);
+          sums[field] =
+              FormatDecimalUnits(units, scale == e.decimal_scales.end() ? 0 : scale->second);
+        }
+        return Json{{"records", s.records}, {"sums", sums}};
+      };
+      segments_differing += row.differs() ? 1 : 0;
+      segments.push_back({{"field", row.field},
+                          {"value", row.value},
+                          {"source", side(row.source)},
+                          {"target", side(row.target)},
+                          {"differs", row.differs()}});
+    }
     list.push_back({{"entity", e.entity},
                     {"passed", e.passed},
                     {"conservation", conservation},
@@ -381,8 +426,12 @@ std::string ReconciliationJson(const std::string& run_id, int wave,
                     {"expected_rows", e.expected_rows},
                     {"matched_rows", e.matched_rows},
                     {"difference_count", e.difference_count},
+                    {"differences_by_failure", e.difference_counts},
                     {"differences", differences},
                     {"decimal_sums", sums},
+                    {"segments_differing", segments_differing},
+                    {"segments", segments},
+                    {"segments_note", e.segments_note},
                     {"ri_check", e.ri.Verdict()},
                     {"references", e.ri.references},
                     {"unresolved_references", e.ri.unresolved},

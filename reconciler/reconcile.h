@@ -10,7 +10,9 @@
 #include "common/connectors/connector.h"
 #include "common/core/status.h"
 #include "common/plan/plan.h"
+#include "reconciler/differences.h"
 #include "reconciler/ri_check.h"
+#include "reconciler/segments.h"
 #include "reconciler/survivor_check.h"
 
 namespace sluice {
@@ -21,6 +23,9 @@ struct ExpectedLoad {
   std::string key;
   uint64_t content_hash = 0;
   int64_t target_id = 0;
+  // The loaded values' canonical encoding (issue 17): what a row that
+  // differs is compared with, field by field. "" when not sent.
+  std::string loaded_values;
 };
 
 struct ReconcileInput {
@@ -39,11 +44,8 @@ struct ReconcileInput {
   // Every REJECTED and REVIEW fate, by FateKey: where a survivor chain may
   // end without a row.
   std::map<std::string, RecordFate> unloaded;
-};
-
-struct FieldDifference {
-  std::string source, key, failure;  // "missing", "hash mismatch", "unexpected"
-  std::string expected, actual;
+  // Issue 17: the fields compared segment by segment (SegmentFields).
+  std::vector<std::string> segment_fields;
 };
 
 // How one source's extracted records are accounted for by their fates.
@@ -55,21 +57,23 @@ struct SourceBalance {
   uint64_t fate_checksum = 0;
 };
 
-// Differences kept (and reported) per entity: the smallest by (source, key,
-// failure). All of them are counted.
-inline constexpr size_t kMaxReportedDifferences = 1000;
-
 struct EntityReconciliation {
   std::string entity;
   bool passed = false;
   std::map<std::string, bool> conservation;  // source -> extracted == sum of fates
   uint64_t expected_rows = 0;
   uint64_t matched_rows = 0;
-  std::vector<FieldDifference> differences;  // capped in the JSON, counted in full
-  uint64_t difference_count = 0;
+  std::vector<FieldDifference> differences;           // a sample (kMaxReportedDifferences)
+  uint64_t difference_count = 0;                      // all of them
+  std::map<std::string, uint64_t> difference_counts;  // failure type -> n
   std::map<std::string, std::pair<int64_t, int64_t>> decimal_sums;  // field -> expected, actual
   std::map<std::string, SourceBalance> balances;  // source -> the numbers behind conservation
   std::map<std::string, int> decimal_scales;      // field -> scale, for the report
+  // Per value of each segment field, source side against target side;
+  // empty when the entity has no segment fields or a loaded record came
+  // without its values (segments_note says so).
+  std::vector<SegmentRow> segments;
+  std::string segments_note;
   ReferenceCheck ri;  // every reference resolves (filled by the caller; FAIL fails the entity)
   SurvivorCheck survivors;  // every merged record reaches a loaded row (idem)
 };
@@ -80,9 +84,14 @@ struct EntityReconciliation {
 // "FATE_" prefix, and warnings are ignored); every expected load present in
 // the target with its content hash, cross-reference hash and target id; and
 // the sums of every decimal field. Rows of other runs in the target are not
-// differences. Fails only when the target cannot be read.
+// differences; rows no cross-reference entry owns are. Every difference
+// (differences.h) goes to `log` when given (the caller's sink sees them
+// all), and the result holds the log's sample and counts. Fails only when
+// the target cannot be read.
 Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
-                                             Target* target);
+                                             Target* target, DifferenceLog* log = nullptr);
+// Copies `log`'s counts and sample into `r` (after more checks added to it).
+void TakeDifferences(const DifferenceLog& log, EntityReconciliation* r);
 
 // The survivor check of `input`'s merged records against `target`
 // (reconciler/survivor_check.h), the chains followed through `input`'s

@@ -29,7 +29,8 @@ void ReconcileInputBuilder::Add(const v1::ReconcileInput& chunk) {
     by_source_[f.source()].Add(f.source(), f.key());
     ++in_.fate_counts[f.source()][kind];
     if (f.kind() == v1::FATE_LOADED) {
-      in_.loaded.push_back({f.source(), f.key(), f.content_hash(), f.target_id()});
+      in_.loaded.push_back(
+          {f.source(), f.key(), f.content_hash(), f.target_id(), f.loaded_values()});
     } else if (f.kind() == v1::FATE_MERGED) {
       in_.merged.push_back({f.source(), f.key(), f.survivor_source(), f.survivor_key()});
     } else {

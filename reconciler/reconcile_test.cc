@@ -141,7 +141,7 @@ TEST_F(ReconcileTest, MissingRowFails) {
   ASSERT_EQ(r.differences.size(), 1u);
   EXPECT_EQ(r.differences[0].source, "crm");
   EXPECT_EQ(r.differences[0].key, "c2");
-  EXPECT_EQ(r.differences[0].failure, "missing");
+  EXPECT_EQ(r.differences[0].failure, kMissingTarget);
   EXPECT_EQ(r.differences[0].actual, "absent");
   EXPECT_TRUE(r.conservation.at("crm"));
 }
@@ -158,7 +158,7 @@ TEST_F(ReconcileTest, ARowOfARecordThisRunRejectedIsStale) {
   EXPECT_FALSE(r.passed);
   ASSERT_EQ(r.differences.size(), 1u);
   EXPECT_EQ(r.differences[0].key, "c4");
-  EXPECT_EQ(r.differences[0].failure, "stale row");
+  EXPECT_EQ(r.differences[0].failure, kUnexpectedTarget);
   EXPECT_EQ(r.differences[0].expected, "no row (rejected by name_required)");
   EXPECT_EQ(r.differences[0].actual, "row 8");
 }
@@ -173,7 +173,7 @@ TEST_F(ReconcileTest, ARowWithoutItsOwnEntryFailsWhenTheTargetCounts) {
   const EntityReconciliation r = Reconcile();
   EXPECT_FALSE(r.passed);
   ASSERT_EQ(r.differences.size(), 1u);
-  EXPECT_EQ(r.differences[0].failure, "rows without a loaded record");
+  EXPECT_EQ(r.differences[0].failure, kUnexpectedTarget);
   EXPECT_EQ(r.differences[0].expected, "4 rows");
   EXPECT_EQ(r.differences[0].actual, "5 rows");
 }
@@ -187,7 +187,8 @@ TEST_F(ReconcileTest, ChangedValueIsAHashMismatch) {
   ASSERT_EQ(r.differences.size(), 1u);
   const FieldDifference& d = r.differences[0];
   EXPECT_EQ(d.key, "c1");
-  EXPECT_EQ(d.failure, "hash mismatch");
+  EXPECT_EQ(d.failure, kRecordDiff);
+  EXPECT_EQ(d.field, "(content hash)");  // no loaded values to compare with
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(actual));
   EXPECT_EQ(d.actual, hex);
@@ -202,8 +203,8 @@ TEST_F(ReconcileTest, CrossReferenceHashAndTargetIdAreChecked) {
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.matched_rows, 1u);
   ASSERT_EQ(r.differences.size(), 2u);
-  EXPECT_EQ(r.differences[0].failure, "xref hash mismatch");
-  EXPECT_EQ(r.differences[1].failure, "target id mismatch");
+  EXPECT_EQ(r.differences[0].field, "(cross-reference hash)");
+  EXPECT_EQ(r.differences[1].field, "(target id)");
   EXPECT_EQ(r.differences[1].expected, "103");
   EXPECT_EQ(r.differences[1].actual, "999");
 }
@@ -217,7 +218,11 @@ TEST_F(ReconcileTest, DecimalSumMismatchFails) {
   input_.decimal_sums["revenue"] = 126049;
   const EntityReconciliation r = Reconcile();
   EXPECT_FALSE(r.passed);
-  EXPECT_EQ(r.difference_count, 0u);
+  ASSERT_EQ(r.difference_count, 1u);
+  EXPECT_EQ(r.differences[0].failure, kSumMismatch);
+  EXPECT_EQ(r.differences[0].field, "revenue");
+  EXPECT_EQ(r.differences[0].expected, "1260.49");
+  EXPECT_EQ(r.differences[0].actual, "1260.50");
   EXPECT_EQ(r.decimal_sums.at("revenue"), (std::pair<int64_t, int64_t>{126049, 126050}));
 }
 
@@ -286,7 +291,7 @@ TEST_F(ReconcileTest, RepeatedLoadedFateThatDisagreesIsADifference) {
   EXPECT_EQ(r.matched_rows, 3u);  // checked against the first recorded
   ASSERT_EQ(r.differences.size(), 1u);
   EXPECT_EQ(r.differences[0].key, "c2");
-  EXPECT_EQ(r.differences[0].failure, "conflicting loaded fates");
+  EXPECT_EQ(r.differences[0].field, "(loaded fate)");
   EXPECT_EQ(r.differences[0].actual.substr(17), "id 555");
 }
 
@@ -317,7 +322,7 @@ TEST_F(ReconcileTest, AnyOrderOfRowsAndFatesGivesTheSameReport) {
   EXPECT_FALSE(want.passed);
   EXPECT_EQ(want.expected_rows, 500u);
   EXPECT_EQ(want.matched_rows, 498u);
-  EXPECT_EQ(want.difference_count, 2u);
+  EXPECT_EQ(want.difference_count, 3u);  // the missing row's revenue: a SUM_MISMATCH too
 
   auto same = [&](const EntityReconciliation& got) {
     EXPECT_EQ(got.matched_rows, want.matched_rows);
@@ -351,7 +356,7 @@ TEST_F(ReconcileTest, TargetRowSeenTwiceIsADifference) {
   const EntityReconciliation r = Reconcile();
   EXPECT_FALSE(r.passed);
   ASSERT_EQ(r.differences.size(), 1u);
-  EXPECT_EQ(r.differences[0].failure, "duplicate target row");
+  EXPECT_EQ(r.differences[0].failure, kUnexpectedTarget);
 }
 
 TEST_F(ReconcileTest, UnreadableTargetIsAnError) {
@@ -381,12 +386,16 @@ TEST_F(ReconcileTest, JsonReportShape) {
   EXPECT_EQ(e["balances"]["crm"]["fates"]["loaded"], 2);
   EXPECT_EQ(e["expected_rows"], 3);
   EXPECT_EQ(e["matched_rows"], 2);
-  EXPECT_EQ(e["difference_count"], 1);
-  ASSERT_EQ(e["differences"].size(), 1u);
-  EXPECT_EQ(e["differences"][0], (nlohmann::json{{"source", "crm"},
+  EXPECT_EQ(e["difference_count"], 2);  // the row and the sum
+  EXPECT_EQ(e["differences_by_failure"]["MISSING_TARGET"], 1);
+  EXPECT_EQ(e["differences_by_failure"]["SUM_MISMATCH"], 1);
+  ASSERT_EQ(e["differences"].size(), 2u);
+  EXPECT_EQ(e["differences"][0]["failure"], "SUM_MISMATCH");  // source "*" sorts first
+  EXPECT_EQ(e["differences"][1], (nlohmann::json{{"source", "crm"},
                                                  {"key", "c2"},
-                                                 {"failure", "missing"},
-                                                 {"expected", bad.differences[0].expected},
+                                                 {"failure", "MISSING_TARGET"},
+                                                 {"field", ""},
+                                                 {"expected", bad.differences[1].expected},
                                                  {"actual", "absent"}}));
   const auto& sum = e["decimal_sums"]["revenue"];
   EXPECT_EQ(sum["expected"], 1);

@@ -17,6 +17,12 @@ std::string SummaryOf(const EntityReconciliation& r) {
   std::string summary = r.entity + ": " + (r.passed ? "PASS" : "FAIL") + " (" +
                         std::to_string(r.matched_rows) + "/" + std::to_string(r.expected_rows) +
                         " rows matched, " + std::to_string(r.difference_count) + " differences";
+  for (const auto& [failure, n] : r.difference_counts) {
+    summary += ", " + std::to_string(n) + " " + failure;
+  }
+  uint64_t segments = 0;
+  for (const SegmentRow& s : r.segments) segments += s.differs() ? 1 : 0;
+  if (segments > 0) summary += ", " + std::to_string(segments) + " segments differ";
   if (r.ri.checked) {
     summary += ", ri_check " + r.ri.Verdict() + ": " + std::to_string(r.ri.unresolved) +
                " unresolved of " + std::to_string(r.ri.references) + " references";
@@ -92,7 +98,7 @@ Status ReconcileLogic::OnInput(const v1::ReconcileInput& chunk, StageEmitter& ou
       w.input.emplace(w.run_id, w.wave, chunk.entity());
     }
     w.input->Add(chunk);
-    if (chunk.entity_done()) SLUICE_RETURN_IF_ERROR(ReconcileArrived());
+    if (chunk.entity_done()) SLUICE_RETURN_IF_ERROR(ReconcileArrived(out));
   }
   if (!chunk.wave_done()) {
     out.Send(InputRequest(w.wave, w.epoch, 1));  // room for one more
@@ -108,7 +114,7 @@ Status ReconcileLogic::OnInput(const v1::ReconcileInput& chunk, StageEmitter& ou
   return Status::Ok();
 }
 
-Status ReconcileLogic::ReconcileArrived() {
+Status ReconcileLogic::ReconcileArrived(StageEmitter& out) {
   WaveInProgress& w = *wave_;
   const std::string name = ctx_.plan.waves[w.wave].entities[w.next_entity];
   const Entity* entity = ctx_.plan.model.Find(name);
@@ -117,13 +123,38 @@ Status ReconcileLogic::ReconcileArrived() {
   received->set_entity(name);
   received->set_fates(w.input->fates());
   received->set_fates_checksum(w.input->fates_checksum());
-  const ReconcileInput input = w.input->Finish();
+  ReconcileInput input = w.input->Finish();
+  input.segment_fields = SegmentFields(ctx_.plan, *entity);
   w.input.reset();
   ++w.next_entity;
   SLUICE_RETURN_IF_ERROR(w.target->Prepare(*entity));
-  SLUICE_ASSIGN_OR_RETURN(EntityReconciliation r, ReconcileEntity(*entity, input, w.target.get()));
-  SLUICE_ASSIGN_OR_RETURN(r.ri, CheckReferences(ctx_.plan.model, *entity, w.target.get()));
+  // Every difference goes to the coordinator, which stores them all.
+  v1::Envelope batch;
+  auto flush = [&] {
+    v1::ReconcileDifferences* d = batch.mutable_reconcile_differences();
+    if (d->differences_size() == 0) return;
+    d->set_wave(static_cast<uint32_t>(w.wave));
+    d->set_epoch(w.epoch);
+    out.Send(std::move(batch));
+    batch.Clear();
+  };
+  DifferenceLog log([&](const FieldDifference& f) {
+    v1::ReconcileDifference* d = batch.mutable_reconcile_differences()->add_differences();
+    d->set_entity(name);
+    d->set_source(f.source);
+    d->set_key(f.key);
+    d->set_failure(f.failure);
+    d->set_field(f.field);
+    d->set_expected(f.expected);
+    d->set_actual(f.actual);
+    if (batch.reconcile_differences().differences_size() >= kDifferencesPerMessage) flush();
+  });
+  SLUICE_ASSIGN_OR_RETURN(EntityReconciliation r,
+                          ReconcileEntity(*entity, input, w.target.get(), &log));
+  SLUICE_ASSIGN_OR_RETURN(r.ri, CheckReferences(ctx_.plan.model, *entity, w.target.get(), &log));
   SLUICE_ASSIGN_OR_RETURN(r.survivors, CheckSurvivors(*entity, input, w.target.get()));
+  flush();
+  TakeDifferences(log, &r);
   r.passed = r.passed && r.ri.passed() && r.survivors.passed();
   received->set_expected_rows(r.expected_rows);
   received->set_matched_rows(r.matched_rows);

@@ -20,6 +20,8 @@ namespace sluice {
 // ReconcileInput chunks the reconciler asks for ahead (the same credit flow
 // as data: the coordinator sends at most that many unread).
 inline constexpr uint32_t kReconcileInputCredits = 4;
+// Differences per v1::ReconcileDifferences message sent to the coordinator.
+inline constexpr int kDifferencesPerMessage = 2048;
 
 class ReconcileLogic : public StageLogic {
  public:
@@ -47,8 +49,9 @@ class ReconcileLogic : public StageLogic {
     v1::ReconcileResult result;
   };
   Status OnInput(const v1::ReconcileInput& chunk, StageEmitter& out);
-  // Reconciles the entity whose input is complete.
-  Status ReconcileArrived();
+  // Reconciles the entity whose input is complete; sends every difference
+  // found (issue 17) in v1::ReconcileDifferences messages.
+  Status ReconcileArrived(StageEmitter& out);
   // Sends the wave's verdict and report.
   void SendResult(StageEmitter& out);
 

@@ -6,7 +6,8 @@
 
 namespace sluice {
 
-Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity, Target* target) {
+Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity, Target* target,
+                                       DifferenceLog* log) {
   ReferenceCheck check;
   std::vector<size_t> columns;
   std::set<std::string> parents;
@@ -47,6 +48,9 @@ Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity,
       }
       ++check.unresolved;
       ++check.unresolved_by_field[f.name];
+      if (log != nullptr) {
+        log->Add({row.source, row.key, kReferenceBroken, f.name, "a row of " + f.references, v.s});
+      }
       if (check.examples.size() < 20) {
         check.examples.push_back(row.source + "/" + row.key + ": " + f.name + " -> " +
                                  f.references + " " + v.s);

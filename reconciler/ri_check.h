@@ -10,6 +10,7 @@
 
 #include "common/connectors/connector.h"
 #include "common/plan/plan.h"
+#include "reconciler/differences.h"
 
 namespace sluice {
 
@@ -26,7 +27,9 @@ struct ReferenceCheck {
 
 // Reads the parents' target ids and the entity's rows from `target`.
 // References of the entity to itself are checked against its own rows.
+// Each unresolved reference is also a REFERENCE_BROKEN in `log` when given.
 // Fails only when the target cannot be read.
-Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity, Target* target);
+Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity, Target* target,
+                                       DifferenceLog* log = nullptr);
 
 }  // namespace sluice

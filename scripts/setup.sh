@@ -3,7 +3,8 @@
 # only what is missing. Run as root (or with sudo available).
 #
 #   scripts/setup.sh           build, test and run (PostgreSQL server included:
-#                              the tests start one, see scripts/pg.sh)
+#                              the tests start one, see scripts/pg.sh; headless
+#                              Chromium for the tests that render the HTML reports)
 #   scripts/setup.sh --bench   also the peers the benchmarks measure against
 #   scripts/setup.sh --fuzz    also clang and its sanitizer and libFuzzer runtimes (fuzz/)
 set -euo pipefail
@@ -21,6 +22,7 @@ PACKAGES=(
   libicu-dev libphonenumber-dev
   libssl-dev
   postgresql libpq-dev
+  chromium  # tests/run_report_html_test.cc: the run report seen as a person sees it
   iproute2 util-linux  # ip netns and unshare: tests/separate_hosts_test.cc's hosts
 )
 

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS batches(
 CREATE TABLE IF NOT EXISTS fates(
   run_id TEXT, wave INTEGER, entity TEXT, source TEXT, key TEXT, kind TEXT, stage TEXT,
   rule TEXT, field TEXT, value TEXT, reason TEXT, suggestion TEXT, line INTEGER,
-  survivor_source TEXT, survivor_key TEXT, target_id INTEGER, content_hash INTEGER, batch TEXT);
+  survivor_source TEXT, survivor_key TEXT, target_id INTEGER, content_hash INTEGER, batch TEXT,
+  loaded_values BLOB);
 CREATE INDEX IF NOT EXISTS fates_by_key ON fates(entity, source, key);
 CREATE INDEX IF NOT EXISTS fates_by_run ON fates(run_id, wave, entity);
 CREATE TABLE IF NOT EXISTS ledger(
@@ -78,8 +79,10 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitCoordinators());
   SLUICE_RETURN_IF_ERROR(InitRetired());
   SLUICE_RETURN_IF_ERROR(InitPins());
+  SLUICE_RETURN_IF_ERROR(InitDifferences());
   SLUICE_ASSIGN_OR_RETURN(
-      insert_fate_, db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      insert_fate_,
+      db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   SLUICE_ASSIGN_OR_RETURN(
       insert_batch_,
       db_->Prepare("INSERT OR REPLACE INTO batches VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -166,6 +169,7 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
     SLUICE_RETURN_IF_ERROR(s.Bind(16, f.target_id()));
     SLUICE_RETURN_IF_ERROR(s.Bind(17, AsInt(f.content_hash())));
     SLUICE_RETURN_IF_ERROR(s.BindView(18, batch));
+    SLUICE_RETURN_IF_ERROR(s.BindView(19, f.loaded_values()));
     SLUICE_RETURN_IF_ERROR(s.Run());
   }
   SLUICE_RETURN_IF_ERROR(RecordReviewItems(run_id, wave, c));
@@ -376,7 +380,7 @@ Status AuditStore::ForEachFateWhere(std::string_view also, const std::string& ru
 namespace {
 
 // Steps `st` (its columns: source, key, kind, target_id, content_hash, rule,
-// survivor_source, survivor_key, rowid) and calls `fn` for every row;
+// survivor_source, survivor_key, rowid, loaded_values) and calls `fn` for every row;
 // returns the last row's rowid, or `last` when there was none.
 Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
                                   const std::function<void(const FateSummary&)>& fn) {
@@ -387,6 +391,12 @@ Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
     const unsigned char* data = sqlite3_value_text(cell);
     if (data == nullptr) return {};
     return {reinterpret_cast<const char*>(data), static_cast<size_t>(sqlite3_value_bytes(cell))};
+  };
+  auto blob = [&st](int col) -> std::string_view {
+    sqlite3_value* cell = sqlite3_column_value(st.raw(), col);
+    const void* data = sqlite3_value_blob(cell);
+    if (data == nullptr) return {};
+    return {static_cast<const char*>(data), static_cast<size_t>(sqlite3_value_bytes(cell))};
   };
   FateSummary f;
   for (;;) {
@@ -401,6 +411,7 @@ Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
     f.survivor_source = text(6);
     f.survivor_key = text(7);
     last = sqlite3_value_int64(sqlite3_column_value(st.raw(), 8));
+    f.loaded_values = blob(9);
     fn(f);
   }
   return last;
@@ -408,7 +419,7 @@ Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
 
 constexpr char kFateSummaryColumns[] =
     "SELECT source, key, kind, target_id, content_hash, rule, survivor_source, survivor_key,"
-    " rowid FROM fates WHERE run_id=? AND wave=? AND entity=?";
+    " rowid, loaded_values FROM fates WHERE run_id=? AND wave=? AND entity=?";
 
 }  // namespace
 

@@ -89,6 +89,18 @@ struct FateSummary {
   std::string_view rule;
   std::string_view survivor_source;  // merged: the survivor
   std::string_view survivor_key;
+  // loaded: the values in their canonical encoding (issue 17); "" when the
+  // loader did not send them.
+  std::string_view loaded_values;
+};
+
+// One difference a wave's reconciliation found (issue 17,
+// docs/reconciliation.md).
+struct DifferenceRow {
+  int wave = 0;
+  std::string entity, source, key;
+  std::string failure;  // MISSING_TARGET, UNEXPECTED_TARGET, RECORD_DIFF, ...
+  std::string field, expected, actual;
 };
 
 // A stored review item with the run it was held in.
@@ -317,10 +329,26 @@ class AuditStore {
   };
   Result<std::vector<ExtractedStream>> ExtractedStreams(const std::string& run_id, int wave);
 
+  // ---- reconciliation differences (issue 17, common/audit/audit_differences.cc) ----
+
+  // Forgets the differences recorded for a run's wave (a reconciliation
+  // leased again records them afresh).
+  Status ClearDifferences(const std::string& run_id, int wave);
+  // Stores every difference of one chunk the reconciler sent; nothing is capped.
+  Status RecordDifferences(const std::string& run_id, const v1::ReconcileDifferences& chunk);
+  // How many differences a run's wave has recorded.
+  Result<uint64_t> CountDifferences(const std::string& run_id, int wave);
+  // Calls `fn` for every difference of a run, optionally of `entity` only
+  // (empty: all), in (wave, entity, source, key, failure, field) order. A
+  // store without the table has none.
+  Status ForEachDifference(const std::string& run_id, const std::string& entity,
+                           const std::function<void(const DifferenceRow&)>& fn);
+
  private:
-  Status InitPins();     // audit_pins.cc
-  Status InitRetired();  // audit_retired.cc
-  Status InitLineage();  // creates the lineage table
+  Status InitDifferences();  // audit_differences.cc
+  Status InitPins();         // audit_pins.cc
+  Status InitRetired();      // audit_retired.cc
+  Status InitLineage();      // creates the lineage table
   explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Init();
   Status InitWaves();    // audit_waves.cc

@@ -114,6 +114,14 @@ class Target {
   virtual Result<uint64_t> CountRows(const Entity& entity) {
     return Status::FailedPrecondition("this target does not count its rows");
   }
+  // Calls `fn` for every row of the entity's table that no cross-reference
+  // entry calls its own (issue 17: UNEXPECTED_TARGET), with its target id
+  // and values; source and key are empty. Targets that cannot tell return
+  // FailedPrecondition.
+  virtual Status ScanRowsWithoutEntry(const Entity& entity,
+                                      const std::function<void(const TargetRow&)>& fn) {
+    return Status::FailedPrecondition("this target cannot list rows without an entry");
+  }
   // Removes, in one transaction, the rows that earlier runs loaded for
   // `keys`, records of `entity` whose fate in `run_id` is rejected or held
   // (issue 23, docs/review.md): each own row is deleted and its

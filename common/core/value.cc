@@ -116,6 +116,35 @@ void EncodeCanonical(const Schema& schema, const std::vector<Value>& values, std
   }
 }
 
+Result<std::vector<Value>> DecodeCanonical(const Schema& schema, std::string_view bytes) {
+  auto take = [&bytes](size_t n, uint64_t* u) {
+    if (bytes.size() < n) return false;
+    *u = 0;
+    for (size_t b = 0; b < n; ++b) *u |= uint64_t{static_cast<unsigned char>(bytes[b])} << (8 * b);
+    bytes.remove_prefix(n);
+    return true;
+  };
+  std::vector<Value> values(schema.fields.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (bytes.empty())
+      return Status::Corruption("canonical values end at field " + std::to_string(i));
+    const char tag = bytes.front();
+    bytes.remove_prefix(1);
+    uint64_t u = 0;
+    if (tag == kTagNull) continue;
+    if (tag == kTagIntegral && IsIntegralAt(schema, i) && take(8, &u)) {
+      values[i] = Value::Int(static_cast<int64_t>(u));
+    } else if (tag == kTagString && !IsIntegralAt(schema, i) && take(4, &u) && u <= bytes.size()) {
+      values[i] = Value::Str(std::string(bytes.substr(0, u)));
+      bytes.remove_prefix(u);
+    } else {
+      return Status::Corruption("canonical value " + std::to_string(i) + " is malformed");
+    }
+  }
+  if (!bytes.empty()) return Status::Corruption("canonical values have bytes after the last field");
+  return values;
+}
+
 uint64_t ContentHash(const Schema& schema, const std::vector<Value>& values) {
   // One reused buffer per thread and one-shot xxh64: streaming the many
   // small pieces through XXH64_update would cost more than copying them.

@@ -49,6 +49,9 @@ struct Value {
 
 // Appends the canonical encoding of `values` (read through `schema`) to `out`.
 void EncodeCanonical(const Schema& schema, const std::vector<Value>& values, std::string* out);
+// Inverse of EncodeCanonical: the values of `bytes` read through `schema`;
+// Corruption when the bytes are not one value per field.
+Result<std::vector<Value>> DecodeCanonical(const Schema& schema, std::string_view bytes);
 // xxh64 of the canonical encoding: the record content hash.
 uint64_t ContentHash(const Schema& schema, const std::vector<Value>& values);
 

@@ -112,7 +112,7 @@ void ParseTopLevel(const YAML::Node& root, const std::string& base_dir, PlanCont
   plan_yaml::CheckKeys(
       root, "",
       {"name", "version", "batch_size", "dedup_shards", "state_dir", "model", "sources", "mappings",
-       "dedup", "validation", "target", "waves", "environments", "window", "pii"},
+       "dedup", "validation", "target", "waves", "environments", "window", "pii", "segments"},
       issues);
   plan.name = plan_yaml::ReadText(root, "name", "", Need::kOptional, issues)
                   .value_or(DefaultName(base_dir));
@@ -226,6 +226,7 @@ Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
       plan_yaml::ParseTarget(root, base_dir, connectors, &ctx);
       ParseWaves(root, &ctx);
       plan_yaml::ParsePii(root, &ctx);
+      plan_yaml::ParseSegments(root, &ctx);
     }
   } catch (const YAML::Exception& e) {
     issues->push_back(plan_yaml::YamlErrorIssue(e, ""));

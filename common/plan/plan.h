@@ -360,12 +360,19 @@ struct Plan {
   // Never print them.
   std::vector<std::string> secret_values;
   PiiSpec pii;
+  // Issue 17: per entity, the fields the reconciler compares segment by
+  // segment (record counts and decimal sums per value, source side against
+  // target side). An entity not named here is segmented by its enum fields.
+  std::map<std::string, std::vector<std::string>> segments;
 
   const SourceSpec* FindSource(const std::string& name) const;
   const Mapping* FindMapping(const std::string& entity, const std::string& source) const;
   // Mappings of an entity, in plan order.
   std::vector<const Mapping*> MappingsFor(const std::string& entity) const;
 };
+
+// The segment fields of `entity` (Plan::segments, else its enum fields).
+std::vector<std::string> SegmentFields(const Plan& plan, const Entity& entity);
 
 // Parses a plan; `issues` receives every problem found. The result is usable
 // only when `issues` stays empty. Sources and the target may be of the kinds

@@ -155,5 +155,8 @@ void ParseWaves(const YAML::Node& root, PlanContext* ctx);
 // `pii:` (plan_pii.cc), after the mappings: the mode, its key and shapes,
 // and the checks that no PII value goes around the mask.
 void ParsePii(const YAML::Node& root, PlanContext* ctx);
+// `segments:` (plan_segments.cc, issue 17), after the model: entity ->
+// fields, each a field of the entity.
+void ParseSegments(const YAML::Node& root, PlanContext* ctx);
 
 }  // namespace sluice::plan_yaml

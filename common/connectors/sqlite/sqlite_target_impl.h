@@ -144,6 +144,8 @@ class SqliteTarget : public Target {
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override;
 
   Result<uint64_t> CountRows(const Entity& entity) override;
+  Status ScanRowsWithoutEntry(const Entity& entity,
+                              const std::function<void(const TargetRow&)>& fn) override;
 
   // sqlite_target_retire.cc
   Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,

@@ -1,0 +1,69 @@
+#include "cli/run_report.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "coordinator/failures_json.h"
+
+namespace sluice::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json ReadJsonFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return nullptr;
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json doc = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  return doc.is_discarded() ? nlohmann::json(nullptr) : doc;
+}
+
+}  // namespace
+
+Result<nlohmann::json> CollectRunReport(AuditStore& audit, const std::string& state_dir,
+                                        const std::string& run_id) {
+  SLUICE_ASSIGN_OR_RETURN(RunRecord run, audit.Run(run_id));
+  nlohmann::json doc;
+  doc["run"] = {{"run_id", run.run_id},           {"plan_name", run.plan_name},
+                {"environment", run.environment}, {"status", run.status},
+                {"halt_reason", run.halt_reason}, {"started_ms", run.started_ms},
+                {"ended_ms", run.ended_ms},       {"model_hash", run.model_hash}};
+  nlohmann::json summary =
+      nlohmann::json::parse(run.summary_json, nullptr, /*allow_exceptions=*/false);
+  doc["summary"] = summary.is_discarded() ? nlohmann::json::object() : summary;
+  doc["waves"] = nlohmann::json::array();
+  SLUICE_ASSIGN_OR_RETURN(auto waves, audit.Waves(run_id));
+  const fs::path reports = fs::path(state_dir) / "reports" / run_id;
+  for (const auto& [index, wave] : waves) {
+    nlohmann::json failures = coordination::FailuresByRuleJson(audit, run_id, index);
+    doc["waves"].push_back(
+        {{"wave", index},
+         {"name", wave.first},
+         {"status", wave.second},
+         {"failures_by_rule", failures},
+         {"reconciliation", ReadJsonFile(reports / ("wave-" + std::to_string(index) + ".json"))}});
+  }
+  return doc;
+}
+
+Result<std::string> WriteRunReportHtml(const std::string& state_dir, const std::string& run_id,
+                                       std::string path) {
+  SLUICE_ASSIGN_OR_RETURN(auto audit,
+                          AuditStore::Open((fs::path(state_dir) / "audit.db").string(), true));
+  SLUICE_ASSIGN_OR_RETURN(nlohmann::json doc, CollectRunReport(*audit, state_dir, run_id));
+  if (path.empty()) {
+    const fs::path dir = fs::path(state_dir) / "reports" / run_id;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    path = (dir / "report.html").string();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << RunReportHtml(doc);
+  out.close();
+  if (!out) return Status::IoError("cannot write " + path);
+  return path;
+}
+
+}  // namespace sluice::cli
