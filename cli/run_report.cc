@@ -20,6 +20,28 @@ nlohmann::json ReadJsonFile(const fs::path& path) {
   return doc.is_discarded() ? nlohmann::json(nullptr) : doc;
 }
 
+// An entity's dedup figures: pairs per band, the weight histogram as
+// [floor, pairs] with the thresholds, clusters as [size, count].
+nlohmann::json DedupJson(const DedupFigures& f) {
+  const v1::MatchSummary& s = f.summary;
+  nlohmann::json bins = nlohmann::json::array(), clusters = nlohmann::json::array();
+  for (const v1::WeightBin& b : s.weight_bins()) bins.push_back({b.floor(), b.pairs()});
+  for (const auto& [size, n] : f.clusters_by_size) clusters.push_back({size, n});
+  nlohmann::json j = {{"entity", f.entity},
+                      {"comparisons", s.comparisons()},
+                      {"merge_pairs", s.merge_pairs()},
+                      {"review_pairs", s.review_pairs()},
+                      {"distinct_pairs", s.distinct_pairs()},
+                      {"weight_bins", bins},
+                      {"clusters_by_size", clusters},
+                      {"held_for_review", f.held_for_review}};
+  if (!bins.empty()) {
+    j["merge_threshold"] = s.merge_threshold();
+    j["review_threshold"] = s.review_threshold();
+  }
+  return j;
+}
+
 }  // namespace
 
 Result<nlohmann::json> CollectRunReport(AuditStore& audit, const std::string& state_dir,
@@ -38,11 +60,15 @@ Result<nlohmann::json> CollectRunReport(AuditStore& audit, const std::string& st
   const fs::path reports = fs::path(state_dir) / "reports" / run_id;
   for (const auto& [index, wave] : waves) {
     nlohmann::json failures = coordination::FailuresByRuleJson(audit, run_id, index);
+    SLUICE_ASSIGN_OR_RETURN(std::vector<DedupFigures> figures, audit.DedupFiguresOf(run_id, index));
+    nlohmann::json dedup = nlohmann::json::array();
+    for (const DedupFigures& f : figures) dedup.push_back(DedupJson(f));
     doc["waves"].push_back(
         {{"wave", index},
          {"name", wave.first},
          {"status", wave.second},
          {"failures_by_rule", failures},
+         {"dedup", dedup},
          {"reconciliation", ReadJsonFile(reports / ("wave-" + std::to_string(index) + ".json"))}});
   }
   return doc;

@@ -2,8 +2,10 @@
 // script and nothing fetched, so that it opens anywhere and can be archived
 // with the run (issue 17).
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <vector>
 
 #include "cli/run_report.h"
 #include "common/core/html_text.h"
@@ -222,6 +224,97 @@ std::string EntityReconciliation(const Json& e) {
   return html;
 }
 
+// Vertical bars of `bins` ([x, count] pairs, x ascending), labelled with
+// their x; `mark` draws the vertical threshold lines at x positions.
+struct Mark {
+  double x;
+  const char* label;
+  const char* color;
+};
+std::string Bars(const char* id, const Json& bins, const char* color,
+                 const std::vector<Mark>& marks, const char* x_label) {
+  if (!bins.is_array() || bins.empty()) return "";
+  double lo = bins.front()[0].get<double>(), hi = bins.back()[0].get<double>() + 1;
+  for (const Mark& m : marks) {
+    lo = std::min(lo, std::floor(m.x));
+    hi = std::max(hi, std::floor(m.x) + 1);
+  }
+  uint64_t most = 1;
+  for (const Json& b : bins) most = std::max(most, b[1].get<uint64_t>());
+  const double left = 50, width = 640, top = 16, height = 160;
+  const double step = width / (hi - lo);
+  auto x_of = [&](double x) { return left + (x - lo) * step; };
+  char buf[320];
+  std::string svg = std::string("<svg class=\"chart\" id=\"") + id +
+                    "\" xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"220\" "
+                    "role=\"img\">";
+  for (const Json& b : bins) {
+    const double x = b[0].get<double>();
+    const uint64_t n = b[1].get<uint64_t>();
+    // Square-root scale: the distinct pairs far outnumber the matches.
+    const double h = height * std::sqrt(static_cast<double>(n) / most);
+    std::snprintf(buf, sizeof buf,
+                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                  "<title>%g: %llu</title></rect>",
+                  x_of(x) + 1, top + height - h, std::max(step - 2, 1.0), std::max(h, 1.0), color,
+                  x, static_cast<unsigned long long>(n));
+    svg += buf;
+  }
+  const int every = std::max(1, static_cast<int>(std::ceil((hi - lo) / 16)));
+  for (int x = static_cast<int>(lo); x < hi; x += every) {
+    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\">%d</text>", x_of(x) + 1,
+                  top + height + 16, x);
+    svg += buf;
+  }
+  for (const Mark& m : marks) {
+    std::snprintf(buf, sizeof buf,
+                  "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                  "stroke-width=\"2\" stroke-dasharray=\"5,3\"/><text x=\"%.1f\" y=\"%.1f\" "
+                  "fill=\"%s\">%s %g</text>",
+                  x_of(m.x), x_of(m.x), top - 4, top + height, m.color, x_of(m.x) + 3, top + 6,
+                  m.color, m.label, m.x);
+    svg += buf;
+  }
+  std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"214\">%s</text>", left, x_label);
+  return svg + buf + "</svg>";
+}
+
+// Per entity: pairs by band, clusters by size and the histogram of match
+// weights with the merge and review thresholds drawn on it.
+std::string DedupSection(const Json& dedup) {
+  if (!dedup.is_array() || dedup.empty()) return "";
+  std::string html = "<h3>Deduplication</h3>";
+  for (const Json& e : dedup) {
+    html += "<h4>" + Escape(Text(e, "entity")) + "</h4><table><tr><th>pairs compared</th>" +
+            "<th>merge</th><th>review</th><th>distinct</th><th>records held for review</th>" +
+            "</tr><tr>";
+    for (const char* k :
+         {"comparisons", "merge_pairs", "review_pairs", "distinct_pairs", "held_for_review"}) {
+      html += "<td class=\"n\">" + std::to_string(Count(e, k)) + "</td>";
+    }
+    html += "</tr></table>";
+    const Json clusters = e.value("clusters_by_size", Json::array());
+    if (clusters.is_array() && !clusters.empty()) {
+      html +=
+          "<p class=\"note\">Clusters by size (records per cluster; a record merged into no "
+          "other is not counted):</p>" +
+          Bars("clusters", clusters, "#1565c0", {}, "records in the cluster");
+    }
+    const Json bins = e.value("weight_bins", Json::array());
+    if (bins.is_array() && !bins.empty()) {
+      const double merge = e.value("merge_threshold", 0.0);
+      const double review = e.value("review_threshold", merge);
+      std::vector<Mark> marks = {{merge, "merge", "#2e7d32"}};
+      if (review < merge) marks.push_back({review, "review", "#ef6c00"});
+      html +=
+          "<p class=\"note\">Match weight (log2 of the odds) of every scored pair, "
+          "square-root scale:</p>" +
+          Bars("weights", bins, "#607d8b", marks, "match weight");
+    }
+  }
+  return html;
+}
+
 constexpr char kStyle[] = R"(<style>
 body{font-family:sans-serif;margin:2em;color:#222;max-width:1100px}
 h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
@@ -258,7 +351,8 @@ std::string RunReportHtml(const Json& report) {
   for (const Json& wave : report["waves"]) {
     html += "<h2>Wave " + Escape(Text(wave, "name")) + " (" + Escape(Text(wave, "status")) +
             ")</h2><h3>Rejections and reviews by rule</h3>" +
-            FailuresTable(wave["failures_by_rule"]);
+            FailuresTable(wave["failures_by_rule"]) +
+            DedupSection(wave.value("dedup", Json::array()));
     const Json& recon = wave["reconciliation"];
     html += "<h3>Reconciliation ";
     if (!recon.is_object()) {

@@ -1,6 +1,7 @@
 #include "coordinator/dedup_shards.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -211,6 +212,7 @@ v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
   std::vector<const v1::GoldenRecord*> golden;
   v1::MatchSummary& summary = *out.mutable_match_summary();
   std::set<std::string> notes;
+  std::map<int, uint64_t> bins;
   for (const v1::Commit& c : shards) {
     const v1::StageCounts& s = c.counts();
     n.set_in(n.in() + s.in());
@@ -231,10 +233,18 @@ v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
     summary.set_merge_pairs(summary.merge_pairs() + m.merge_pairs());
     summary.set_review_pairs(summary.review_pairs() + m.review_pairs());
     summary.set_distinct_pairs(summary.distinct_pairs() + m.distinct_pairs());
+    for (const v1::WeightBin& bin : m.weight_bins()) bins[bin.floor()] += bin.pairs();
+    summary.set_merge_threshold(m.merge_threshold());
+    summary.set_review_threshold(m.review_threshold());
     // Estimates are the same on every shard: each note once.
     for (const std::string& note : m.notes()) {
       if (notes.insert(note).second) summary.add_notes(note);
     }
+  }
+  for (const auto& [floor, pairs] : bins) {
+    v1::WeightBin* bin = summary.add_weight_bins();
+    bin->set_floor(floor);
+    bin->set_pairs(pairs);
   }
   n.set_in_checksum(in_sum.value());
   n.set_out_checksum(out_sum.value());

@@ -53,6 +53,14 @@ v1::Commit Resolved(uint32_t shard, uint64_t epoch, std::vector<std::string> out
   c.mutable_counts()->set_out_checksum(o.value());
   c.mutable_match_summary()->set_comparisons(10 + shard);
   c.mutable_match_summary()->add_notes("EM: the same everywhere");
+  // Shard s scored s + 1 pairs at weight 3 and one at weight -2.
+  for (auto [floor, pairs] : {std::pair<int, uint64_t>{-2, 1}, {3, shard + 1}}) {
+    v1::WeightBin* bin = c.mutable_match_summary()->add_weight_bins();
+    bin->set_floor(floor);
+    bin->set_pairs(pairs);
+  }
+  c.mutable_match_summary()->set_merge_threshold(12);
+  c.mutable_match_summary()->set_review_threshold(6);
   return c;
 }
 
@@ -130,6 +138,14 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   EXPECT_EQ(r.match_decisions(1).a_key(), "x");
   EXPECT_EQ(r.match_summary().comparisons(), 21u);
   EXPECT_EQ(r.match_summary().notes_size(), 1);
+  // The weight histograms add up bin by bin; the thresholds are the plan's.
+  ASSERT_EQ(r.match_summary().weight_bins_size(), 2);
+  EXPECT_EQ(r.match_summary().weight_bins(0).floor(), -2);
+  EXPECT_EQ(r.match_summary().weight_bins(0).pairs(), 2u);
+  EXPECT_EQ(r.match_summary().weight_bins(1).floor(), 3);
+  EXPECT_EQ(r.match_summary().weight_bins(1).pairs(), 3u);
+  EXPECT_EQ(r.match_summary().merge_threshold(), 12);
+  EXPECT_EQ(r.match_summary().review_threshold(), 6);
   // Shard 0: one batch of its one survivor; shard 1: two batches of two.
   ASSERT_EQ(shards.outputs().size(), 3u);
   EXPECT_EQ(BatchName(shards.outputs()[0]), "r/0/hcp/dedup/0/0");

@@ -58,6 +58,9 @@ struct MatchStats {
   std::vector<Rule> blocking;
   uint64_t merge = 0, review = 0, distinct = 0;  // pairs per band
   std::vector<std::string> notes;                // oversize blocks, estimated m/u, ...
+  // Scored pairs per whole unit of match weight: floor(weight) -> pairs.
+  std::map<int, uint64_t> weight_bins;
+  double merge_threshold = 0, review_threshold = 0;  // of the scored comparison
   // Why the estimated m/u cannot be trusted (deduper/em_estimate.h
   // Diagnose): each names the blocking rule and comparison and suggests a
   // change. Not empty: the resolve fails unless the plan accepts it.

@@ -147,6 +147,13 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   summary->set_review_pairs(res.stats.review);
   summary->set_distinct_pairs(res.stats.distinct);
   for (const std::string& note : res.stats.notes) summary->add_notes(note);
+  for (const auto& [floor, pairs] : res.stats.weight_bins) {
+    v1::WeightBin* bin = summary->add_weight_bins();
+    bin->set_floor(floor);
+    bin->set_pairs(pairs);
+  }
+  summary->set_merge_threshold(res.stats.merge_threshold);
+  summary->set_review_threshold(res.stats.review_threshold);
   counts->set_in(res.in);
   counts->set_out(out_n);
   counts->set_out_checksum(out_sum.value());

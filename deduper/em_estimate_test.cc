@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "deduper/dedup.h"
 #include "deduper/shard_testing.h"
 
@@ -89,6 +91,35 @@ TEST(EmEstimateTest, TermFrequenciesWeighRareValuesMore) {
   }
   // "martin" and "martine" are not equally common in the generated people.
   EXPECT_LT(lowest, highest);
+}
+
+// The histogram of match weights the run report draws: every scored pair
+// in the bin of its weight's floor, the merged ones at or above the merge
+// threshold's bin, with the thresholds of the plan.
+TEST(EmEstimateTest, EveryScoredPairIsInTheWeightHistogram) {
+  std::vector<MatchEdge> edges;
+  const DedupSpec spec = PersonSpec();
+  const MatchStats stats = MatchPeople(spec, &edges);
+  EXPECT_EQ(stats.merge_threshold, spec.merge_threshold);
+  EXPECT_EQ(stats.review_threshold, spec.review_threshold);
+  uint64_t binned = 0, above_merge_bin = 0, at_or_above_merge_bin = 0;
+  const int merge_bin = static_cast<int>(std::floor(spec.merge_threshold));
+  for (const auto& [floor, pairs] : stats.weight_bins) {
+    binned += pairs;
+    if (floor > merge_bin) above_merge_bin += pairs;
+    if (floor >= merge_bin) at_or_above_merge_bin += pairs;
+  }
+  uint64_t scored = 0, scored_merges = 0;
+  for (const MatchEdge& e : edges) {
+    if (!e.scored) continue;
+    ++scored;
+    if (e.band == Band::kMerge) ++scored_merges;
+  }
+  ASSERT_GT(scored_merges, 0u);
+  EXPECT_GE(binned, scored) << "the histogram also counts the distinct pairs";
+  EXPECT_LE(binned, stats.comparisons);
+  EXPECT_LE(above_merge_bin, scored_merges);
+  EXPECT_GE(at_or_above_merge_bin, scored_merges);
 }
 
 }  // namespace

@@ -220,6 +220,8 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
   const Schema& schema = in.schema;
   const std::vector<Record>& records = in.records;
   stats_ = {};
+  stats_.merge_threshold = spec_.merge_threshold;
+  stats_.review_threshold = spec_.review_threshold;
   shards_ = in.shards;
   const size_t n = records.size();
   n_ = n;
@@ -407,6 +409,7 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
       if (edge.band != Band::kDistinct) FillScoredEdge(code, a, score, &edge);
       edge.score = score;
       edge.scored = true;
+      ++stats_.weight_bins[static_cast<int>(std::floor(score))];
     }
     switch (edge.band) {
       case Band::kMerge:

@@ -100,6 +100,63 @@ TEST(RunReportHtml, TheConsolidationReportRendersInChromium) {
   EXPECT_EQ(doc["waves"][0]["reconciliation"]["verdict"], "PASS");
 }
 
+// A run with scored dedup: the page shows the clusters by size and the
+// histogram of match weights with both thresholds drawn on it, and the JSON
+// has every scored pair in the histogram.
+TEST(RunReportHtml, TheDedupFiguresOfAScoredRunAreDrawn) {
+  if (Chromium().empty())
+    GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  ScratchDir dir("run-report-dedup");
+  PrepareQuickstart(dir.path(), 2000, 1000);
+  std::string plan = ReadFile(dir.path() + "/plan.yaml");
+  const std::string exact =
+      "  hcp: {key: national_id, survivorship: {source_priority: [erp, crm], most_recent: "
+      "updated_at}}\n";
+  const auto at = plan.find(exact);
+  ASSERT_NE(at, std::string::npos) << "the quickstart's dedup changed";
+  plan.replace(at, exact.size(), R"yaml(  hcp:
+    blocking:
+      - {name: nid, on: [national_id]}
+      - {name: name_post, on: ["soundex(last_name)", postcode]}
+    comparisons:
+      - {field: first_name, comparator: jaro_winkler, thresholds: [0.92, 0.8]}
+      - {field: last_name, comparator: jaro_winkler, thresholds: [0.94, 0.85]}
+      - {field: email, comparator: exact}
+      - {field: city, comparator: exact}
+    thresholds: {merge: 9, review: 4}
+    survivorship: {source_priority: [erp, crm]}
+)yaml");
+  WriteFile(dir.path() + "/plan.yaml", plan);
+  auto run = Shell(BinDir() + "/sluice run " + dir.path() +
+                   "/plan.yaml --local --json --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string run_id = run.json["run_id"];
+  auto json =
+      Shell(BinDir() + "/sluice report " + run_id + " --json --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto doc = nlohmann::json::parse(json.out);
+  const auto& dedup = doc["waves"][0]["dedup"];
+  ASSERT_EQ(dedup.size(), 1u) << json.out;
+  EXPECT_EQ(dedup[0]["merge_threshold"], 9.0);
+  EXPECT_EQ(dedup[0]["review_threshold"], 4.0);
+  uint64_t binned = 0, clustered = 0;
+  for (const auto& bin : dedup[0]["weight_bins"]) binned += bin[1].get<uint64_t>();
+  for (const auto& c : dedup[0]["clusters_by_size"]) {
+    clustered += (c[0].get<uint64_t>() - 1) * c[1].get<uint64_t>();
+  }
+  EXPECT_GT(binned, 0u);
+  EXPECT_LE(binned, dedup[0]["comparisons"].get<uint64_t>());
+  // Each record merged into a survivor is one member beyond its cluster's first.
+  uint64_t merged = 0;
+  for (const auto& e : run.json["entities"]) merged += e["merged"].get<uint64_t>();
+  EXPECT_GT(merged, 0u) << run.out;
+  EXPECT_EQ(clustered, merged) << run.out;
+  const std::string page = dir.path() + "/state/reports/" + run_id + "/report.html";
+  CheckRendered(dir.path(), page,
+                {"<svg class=\"chart\" id=\"weights\"", "<svg class=\"chart\" id=\"clusters\"",
+                 "merge 9", "review 4", "Deduplication"});
+}
+
 TEST(RunReportHtml, TheProfilePageRendersInChromium) {
   if (Chromium().empty())
     GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";

@@ -105,7 +105,8 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
   SLUICE_RETURN_IF_ERROR(sum.Bind(6, static_cast<int64_t>(s.review_pairs())));
   SLUICE_RETURN_IF_ERROR(sum.Bind(7, static_cast<int64_t>(s.distinct_pairs())));
   SLUICE_RETURN_IF_ERROR(sum.Bind(8, notes));
-  return sum.Run();
+  SLUICE_RETURN_IF_ERROR(sum.Run());
+  return RecordMatchFigures(run_id, wave, commit);
 }
 
 Result<std::vector<MatchDecisionRow>> AuditStore::MatchDecisionsOf(const std::string& entity,

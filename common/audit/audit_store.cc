@@ -76,6 +76,7 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitLineage());
   SLUICE_RETURN_IF_ERROR(InitWaves());
   SLUICE_RETURN_IF_ERROR(InitMatches());
+  SLUICE_RETURN_IF_ERROR(InitDedupFigures());
   SLUICE_RETURN_IF_ERROR(InitCoordinators());
   SLUICE_RETURN_IF_ERROR(InitRetired());
   SLUICE_RETURN_IF_ERROR(InitPins());

@@ -117,6 +117,14 @@ struct MatchDecisionRow {
   v1::MatchDecision decision;
 };
 
+// What dedup did for one entity in one wave (the run report's figures).
+struct DedupFigures {
+  std::string entity;
+  v1::MatchSummary summary;                       // pairs per band, weight bins, thresholds
+  std::map<uint64_t, uint64_t> clusters_by_size;  // size (records) -> clusters
+  uint64_t held_for_review = 0;                   // records dedup held for a steward
+};
+
 // A stored golden record's provenance with the run it was built in.
 struct GoldenRecordRow {
   std::string run_id;
@@ -289,6 +297,16 @@ class AuditStore {
                                                        const std::string& source,
                                                        const std::string& key);
 
+  // ---- dedup figures for the run report (issue 17, common/audit/audit_dedup_figures.cc) ----
+
+  // Stores a dedup_resolve commit's match summary (called by
+  // RecordMatchDecisions); recorded again, it replaces the earlier one.
+  Status RecordMatchFigures(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Per entity resolved in the wave, by name: the matcher's summary, the
+  // clusters by size and the records dedup held for review. Empty for a
+  // store written before the figures were kept.
+  Result<std::vector<DedupFigures>> DedupFiguresOf(const std::string& run_id, int wave);
+
   // ---- rows retired (issue 23, common/audit/audit_retired.cc; docs/review.md) ----
 
   // Stores a loader's `retire` commit: each fate names a row an earlier run
@@ -351,9 +369,10 @@ class AuditStore {
   Status InitLineage();      // creates the lineage table
   explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Init();
-  Status InitWaves();    // audit_waves.cc
-  Status InitReview();   // creates the review and error-log tables
-  Status InitMatches();  // audit_matches.cc
+  Status InitWaves();         // audit_waves.cc
+  Status InitReview();        // creates the review and error-log tables
+  Status InitMatches();       // audit_matches.cc
+  Status InitDedupFigures();  // audit_dedup_figures.cc
   // ForEachFate with `also` (" AND ...") added to its condition.
   Status ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,
                           const std::string& entity, const std::function<void(const FateRow&)>& fn);

@@ -177,5 +177,61 @@ TEST_F(AuditStoreTest, AnEarlierStoreGetsTheCheaperFailureIndex) {
   EXPECT_EQ((*counts)[0].count, 1u);
 }
 
+// The run report's dedup figures: the resolve commit's summary as it was
+// committed (recorded again, replaced), clusters counted from the merged
+// fates by survivor, and the records dedup held for review.
+TEST_F(AuditStoreTest, DedupFiguresComeBackPerEntity) {
+  auto store = AuditStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  v1::Commit c;
+  c.set_stage("dedup_resolve");
+  c.mutable_batch()->set_run_id("run-1");
+  c.mutable_batch()->set_entity("hcp");
+  c.mutable_batch()->set_source("dedup/resolve");
+  auto fate = [&](const char* key, v1::FateKind kind, const char* survivor) {
+    v1::Fate* f = c.add_fates();
+    f->set_kind(kind);
+    f->set_source("crm");
+    f->set_key(key);
+    f->set_stage("dedup");
+    if (survivor[0]) {
+      f->set_survivor_source("erp");
+      f->set_survivor_key(survivor);
+    }
+  };
+  // Survivor S1 with two merged records (a cluster of 3), S2 and S3 with
+  // one each (clusters of 2), and one record held for review.
+  fate("a", v1::FATE_MERGED, "S1");
+  fate("b", v1::FATE_MERGED, "S1");
+  fate("c", v1::FATE_MERGED, "S2");
+  fate("d", v1::FATE_MERGED, "S3");
+  fate("e", v1::FATE_REVIEW, "");
+  v1::MatchSummary* m = c.mutable_match_summary();
+  m->set_comparisons(99);
+  m->set_merge_threshold(12.5);
+  v1::WeightBin* bin = m->add_weight_bins();
+  bin->set_floor(-4);
+  bin->set_pairs(90);
+  ASSERT_TRUE((*store)->RecordCommit("run-1", 0, c).ok());
+  m->set_comparisons(100);  // the resolution recorded again replaces the first
+  c.clear_fates();
+  ASSERT_TRUE((*store)->RecordMatchFigures("run-1", 0, c).ok());
+
+  auto figures = (*store)->DedupFiguresOf("run-1", 0);
+  ASSERT_TRUE(figures.ok()) << figures.status().ToString();
+  ASSERT_EQ(figures->size(), 1u);
+  const DedupFigures& f = (*figures)[0];
+  EXPECT_EQ(f.entity, "hcp");
+  EXPECT_EQ(f.summary.comparisons(), 100u);
+  EXPECT_EQ(f.summary.merge_threshold(), 12.5);
+  ASSERT_EQ(f.summary.weight_bins_size(), 1);
+  EXPECT_EQ(f.summary.weight_bins(0).pairs(), 90u);
+  EXPECT_EQ(f.clusters_by_size, (std::map<uint64_t, uint64_t>{{2, 2}, {3, 1}}));
+  EXPECT_EQ(f.held_for_review, 1u);
+  auto other_wave = (*store)->DedupFiguresOf("run-1", 1);
+  ASSERT_TRUE(other_wave.ok());
+  EXPECT_TRUE(other_wave->empty());
+}
+
 }  // namespace
 }  // namespace sluice
