@@ -93,8 +93,17 @@ class PostgresTarget : public Target {
   }
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override {
-    Status st = Scan(entity, fn);
+    Status st = Scan(entity, &PgEntity::scan, fn);
     return st.WithContext(spec_.yaml_path + ": scan entity '" + entity.name + "'");
+  }
+
+  // Rows of the entity's table that no cross-reference entry owns (issue 17:
+  // each is an UNEXPECTED_TARGET with its values).
+  Status ScanRowsWithoutEntry(const Entity& entity,
+                              const std::function<void(const TargetRow&)>& fn) override {
+    Status st = Scan(entity, &PgEntity::stray_scan, fn);
+    return st.WithContext(spec_.yaml_path + ": rows of entity '" + entity.name +
+                          "' without an entry");
   }
 
   Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
@@ -453,7 +462,9 @@ class PostgresTarget : public Target {
     });
   }
 
-  Status Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn);
+  // Steps through `query` of the entity (PgEntity::scan or stray_scan).
+  Status Scan(const Entity& entity, std::string PgEntity::*query,
+              const std::function<void(const TargetRow&)>& fn);
 
   TargetSpec spec_;
   PostgresTargetOptions options_;
@@ -467,7 +478,8 @@ class PostgresTarget : public Target {
 // Reads the entity back through a cursor, a few thousand rows at a time, so
 // memory stays flat. Only connecting is retried: rows already handed to
 // `fn` cannot be taken back.
-Status PostgresTarget::Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn) {
+Status PostgresTarget::Scan(const Entity& entity, std::string PgEntity::*query,
+                            const std::function<void(const TargetRow&)>& fn) {
   LogContext ctx;
   ctx.entity = entity.name;
   ctx.stage = "scan";
@@ -479,7 +491,7 @@ Status PostgresTarget::Scan(const Entity& entity, const std::function<void(const
   SLUICE_RETURN_IF_ERROR(
       conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
                   " DECLARE sluice_scan NO SCROLL CURSOR FOR " +
-                  e.scan));
+                  e.*query));
   TargetRow row;
   constexpr int kFirstValue = 6;
   while (true) {

@@ -120,6 +120,30 @@ TEST_F(PgTargetTest, MergedKeysPointAtTheirSurvivor) {
   EXPECT_EQ(rows["crm/1"].values, survivor.values);
 }
 
+// A row written by something other than a load (no cross-reference entry
+// owns it) is listed with its values; loaded rows and the survivor of
+// merged keys are not (issue 17: each is an UNEXPECTED_TARGET).
+TEST_F(PgTargetTest, RowsWithoutAnEntryAreListedWithTheirValues) {
+  Open();
+  Entity hcp = Hcp();
+  Record survivor = Rec("1", "ann", 100);
+  survivor.merged = {{"erp", "E1"}};
+  ASSERT_TRUE(target_->Load("run-a", hcp, Batch(0, {survivor, Rec("2", "bob", 1)})).ok());
+  ASSERT_TRUE(conn_
+                  ->Exec("INSERT INTO hcp(sluice_id, name, dob, balance, active, visits)"
+                         " VALUES (9000, 'stray', DATE '1990-01-02', 12.34, true, 7)")
+                  .ok());
+  std::vector<TargetRow> stray;
+  Status st = target_->ScanRowsWithoutEntry(hcp, [&](const TargetRow& r) { stray.push_back(r); });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(stray.size(), 1u);
+  EXPECT_EQ(stray[0].target_id, 9000);
+  EXPECT_TRUE(stray[0].key.empty());
+  EXPECT_EQ(stray[0].values,
+            (std::vector<Value>{Value::Str("stray"), Value::Int(*CivilDays(1990, 1, 2)),
+                                Value::Int(1234), Value::Int(1), Value::Int(7)}));
+}
+
 TEST_F(PgTargetTest, KeysSpreadOverManyEntriesAreProbedOneByOne) {
   Open();
   Entity hcp = Hcp();
