@@ -40,7 +40,7 @@ Result<std::vector<DedupFigures>> AuditStore::DedupFiguresOf(const std::string& 
     if (!row) break;
     DedupFigures& f = out.emplace_back();
     f.entity = st->ColumnText(0);
-    const std::string blob = st->ColumnText(1);
+    const std::string blob(st->ColumnText(1));
     if (!f.summary.ParseFromString(blob)) {
       return Status::Corruption("match_figures of " + run_id + " wave " + std::to_string(wave) +
                                 " entity " + f.entity + " do not parse");
