@@ -12,8 +12,12 @@ Status SqliteTarget::ScanRowsWithoutEntry(const Entity& entity,
   std::string sql = "SELECT t.sluice_id";
   for (const auto& f : schema.fields) sql += ", t." + QuoteIdentifier(f.name);
   sql += " FROM " + QuoteIdentifier(entity.name) +
-         " t WHERE NOT EXISTS (SELECT 1 FROM sluice_xref x WHERE x.entity = ?1"
-         " AND x.target_id = t.sluice_id AND x.kind <> 'merged') ORDER BY t.sluice_id";
+         // NOT IN over a subquery that does not depend on the row: SQLite
+         // builds a transient index of the owned ids once, instead of
+         // searching the cross-reference (keyed by source key, not by
+         // target id) for every row.
+         " t WHERE t.sluice_id NOT IN (SELECT target_id FROM sluice_xref WHERE entity = ?1"
+         " AND kind <> 'merged') ORDER BY t.sluice_id";
   SLUICE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   SLUICE_RETURN_IF_ERROR(s.Bind(1, entity.name));
   TargetRow row;
