@@ -20,9 +20,23 @@ int Trace(const TraceArgs& args, CommandContext& ctx) {
   }
   Status st = ctx.OpenAudit(args.plan_path, args.state_dir, AuditAccess::kReadOnly);
   if (!st.ok()) return ctx.Fail(st.message(), kExitError);
-  auto text = TraceRecord(ctx.audit(), args.entity, args.source_key.substr(0, colon),
-                          args.source_key.substr(colon + 1), args.run);
-  if (!text.ok()) return ctx.Fail(text.status().message(), kExitError);
+  const std::string source = args.source_key.substr(0, colon);
+  const std::string key = args.source_key.substr(colon + 1);
+  auto text = TraceRecord(ctx.audit(), args.entity, source, key, args.run);
+  if (!text.ok()) {
+    std::string message = text.status().message();
+    if (text.status().code() == StatusCode::kNotFound) {
+      // Say what the store holds instead (a second, read-only connection:
+      // a failed trace only).
+      auto db = SqliteDb::Open(ctx.state_dir() + "/audit.db", /*readonly=*/true);
+      if (db.ok()) {
+        auto hints = KeyHintsOf(**db, args.entity, source, key);
+        if (hints.ok()) message += "\n" + NoFateAdvice(*hints, args.entity, source, key);
+      }
+      if (!message.empty() && message.back() == '\n') message.pop_back();
+    }
+    return ctx.Fail(message, kExitError);
+  }
   ctx.out() << *text;
   return kExitOk;
 }

@@ -132,18 +132,68 @@ std::string SurvivorRow(AuditStore& audit, const std::string& entity, const std:
   return "none: the survivor chain loops";
 }
 
+std::string Quoted(const std::string& s) { return "'" + s + "'"; }
+
+std::string Listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 }  // namespace
+
+std::string NoFateAdvice(const KeyHints& hints, const std::string& entity,
+                         const std::string& source, const std::string& key) {
+  if (!hints.entities.empty()) {
+    return "  the store has no fate of entity " + Quoted(entity) +
+           "; its entities: " + Listed(hints.entities) + "\n";
+  }
+  if (!hints.sources.empty()) {
+    return "  the store has no fate of " + entity + " from source " + Quoted(source) + "; " +
+           entity + "'s sources: " + Listed(hints.sources) + "\n";
+  }
+  std::string out;
+  for (const KeyLookalike& k : hints.lookalikes) {
+    if (k.key == key) return "";  // the store holds it (in another run than the one asked)
+    out += "  did you mean " + source + ":" + k.key + "? (" + k.kind + " in " + k.run_id;
+    if (!k.by_number) {
+      out += "; the same key but for case or surrounding spaces)\n";
+    } else if (k.target_id == 0 || std::to_string(k.target_id) != key) {
+      out += "; read at source line/row " + std::to_string(k.line) + ")\n";
+    } else {
+      out += "; " + key + " is its target id, not its source key)\n";
+    }
+  }
+  if (hints.before || hints.after) {
+    out += "  the keys of " + entity + " from " + source + " either side of " + Quoted(key) +
+           " in the store: " + (hints.before ? Quoted(*hints.before) : "none (it sorts first)") +
+           " and " + (hints.after ? Quoted(*hints.after) : "none (it sorts last)") + "\n";
+  }
+  out += "  KEY is the record's key in source " + source +
+         " (the column the plan's source names as its key), exactly as the source holds it: "
+         "case and spaces count, so quote SOURCE:KEY in the shell when the key has spaces\n";
+  return out;
+}
 
 Result<std::string> TraceRecord(AuditStore& audit, const std::string& entity,
                                 const std::string& source, const std::string& key,
                                 const std::string& only_run) {
   SLUICE_ASSIGN_OR_RETURN(auto rows, audit.FatesOf(entity, source, key));
+  std::string runs;  // the runs it has fates in, when not in `only_run`
+  for (const FateRow& row : rows) {
+    if (runs.find(row.run_id) == std::string::npos) runs += (runs.empty() ? "" : ", ") + row.run_id;
+  }
   if (!only_run.empty()) {
     std::erase_if(rows, [&](const FateRow& row) { return row.run_id != only_run; });
   }
   if (rows.empty()) {
     return Status::NotFound("no recorded fate for " + entity + " " + source + ":" + key +
-                            (only_run.empty() ? "" : " in run " + only_run));
+                            (only_run.empty()
+                                 ? ""
+                                 : " in run " + only_run +
+                                       (runs.empty() ? ""
+                                                     : "; it has fates in " + runs +
+                                                           " (leave out --run to see them all)")));
   }
   std::string out = entity + " " + source + ":" + key + "\n";
   auto decisions = audit.MatchDecisionsOf(entity, source, key);

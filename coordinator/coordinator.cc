@@ -285,9 +285,10 @@ void Coordinator::Finish() {
   for (const auto& [id, how] : launcher_.exited()) LogInfo(log_, "worker " + id + " " + how);
   struct rusage self {};
   getrusage(RUSAGE_SELF, &self);
-  LogInfo(log_, "coordinator used " +
-                    std::to_string(self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6) +
-                    "s user cpu");
+  LogInfo(log_,
+          "coordinator used " + std::to_string(self.ru_utime.tv_sec + self.ru_utime.tv_usec / 1e6) +
+              "s user cpu, " + std::to_string(self.ru_stime.tv_sec + self.ru_stime.tv_usec / 1e6) +
+              "s system cpu, peak RSS " + std::to_string(self.ru_maxrss / 1024) + " MiB");
   // The last progress, for `sluice status` after the run; the run is the
   // coordinator's that took it over when this one was superseded.
   Supervise(true);

@@ -89,10 +89,10 @@ std::vector<std::pair<std::string, std::string>> Launcher::Reap() {
     std::string how = WIFSIGNALED(status)
                           ? "killed by signal " + std::to_string(WTERMSIG(status))
                           : "exited with code " + std::to_string(WEXITSTATUS(status));
-    char cpu[96];
-    std::snprintf(cpu, sizeof cpu, " after %.2fs user, %.2fs system cpu",
+    char cpu[128];
+    std::snprintf(cpu, sizeof cpu, " after %.2fs user, %.2fs system cpu, peak RSS %ld MiB",
                   usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6,
-                  usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6);
+                  usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6, usage.ru_maxrss / 1024);
     how += cpu;
     out.emplace_back(it->second, how);
     children_.erase(it);

@@ -121,12 +121,15 @@ void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
   }
 }
 
-// The loaded values of `load`, when the loader sent them and they are the
-// ones its content hash was taken of.
+// Whether the loader sent `load`'s values and they are the ones its content
+// hash was taken of.
+bool HasLoadedValues(const ExpectedLoad& load) {
+  return !load.loaded_values.empty() && Hash64(load.loaded_values) == load.content_hash;
+}
+
+// The loaded values of `load`, when HasLoadedValues.
 std::optional<std::vector<Value>> LoadedValues(const Schema& schema, const ExpectedLoad& load) {
-  if (load.loaded_values.empty() || Hash64(load.loaded_values) != load.content_hash) {
-    return std::nullopt;
-  }
+  if (!HasLoadedValues(load)) return std::nullopt;
   auto values = DecodeCanonical(schema, load.loaded_values);
   if (!values.ok()) return std::nullopt;
   return std::move(values).value();
@@ -219,14 +222,14 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
   SegmentTally segments(schema, input.segment_fields);
   bool source_segments = !segments.empty();
   for (size_t i = 0; source_segments && i < loads.size(); ++i) {
-    auto values = LoadedValues(schema, *loads[i]);
-    if (values) {
-      segments.AddSource(*values);
-    } else {
+    if (!HasLoadedValues(*loads[i])) {
       source_segments = false;
       r.segments_note = "no loaded values for " + loads[i]->source + "/" + loads[i]->key;
     }
   }
+  // The source side of a load whose row has its content hash is that row's
+  // values (the same encoding, hashed alike): decoded only for the others.
+  std::vector<bool> tallied(source_segments ? loads.size() : 0, false);
 
   std::set<int64_t> own_rows;  // rows with a loaded entry of their own
   Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
@@ -287,7 +290,13 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
                        std::to_string(want.target_id), std::to_string(row.target_id)});
     }
     if (equal) ++r.matched_rows;
-    if (source_segments) segments.AddTarget(row.values);
+    if (source_segments) {
+      segments.AddTarget(row.values);
+      if (actual == want.content_hash) {
+        segments.AddSource(row.values);
+        tallied[at] = true;
+      }
+    }
     for (size_t d = 0; d < decimals.size(); ++d) {
       const Value& v = row.values[decimals[d]];
       if (!v.is_null) sums[d] += static_cast<uint64_t>(v.i);
@@ -303,6 +312,10 @@ Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const Reconci
         AddRowsWithoutEntry(entity, schema, own_rows.size(), *rows, target, &differences));
   } else if (!rows.ok() && rows.status().code() != StatusCode::kFailedPrecondition) {
     return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
+  }
+  for (size_t i = 0; source_segments && i < loads.size(); ++i) {
+    if (tallied[i]) continue;
+    if (auto values = LoadedValues(schema, *loads[i])) segments.AddSource(*values);
   }
   for (size_t i = 0; i < loads.size(); ++i) {
     if (!seen[i]) {
