@@ -82,7 +82,7 @@ Status AuditStore::ReopenRun(const std::string& run_id) {
 Status AuditStore::ForgetEntity(const std::string& run_id, int wave, const std::string& entity) {
   SLUICE_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db_.get()));
   for (const char* table : {"fates", "batches", "review_items", "match_decisions",
-                            "match_summaries", "ledger", "decimal_sums", "batch_values"}) {
+                            "match_summaries", "ledger", "decimal_sums"}) {
     SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string("DELETE FROM ") + table +
                                                   " WHERE run_id=? AND wave=? AND entity=?"));
     SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));

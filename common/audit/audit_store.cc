@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "common/audit/audit_values.h"
 #include "common/core/record.h"
 #include "common/core/stage.h"
 
@@ -82,7 +81,6 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitRetired());
   SLUICE_RETURN_IF_ERROR(InitPins());
   SLUICE_RETURN_IF_ERROR(InitDifferences());
-  SLUICE_RETURN_IF_ERROR(InitBatchValues());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_,
       db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -172,10 +170,9 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
     SLUICE_RETURN_IF_ERROR(s.Bind(16, f.target_id()));
     SLUICE_RETURN_IF_ERROR(s.Bind(17, AsInt(f.content_hash())));
     SLUICE_RETURN_IF_ERROR(s.BindView(18, batch));
-    SLUICE_RETURN_IF_ERROR(s.BindNull(19));  // issue 20: stored per batch, below
+    SLUICE_RETURN_IF_ERROR(s.BindView(19, f.loaded_values()));
     SLUICE_RETURN_IF_ERROR(s.Run());
   }
-  SLUICE_RETURN_IF_ERROR(RecordBatchValues(run_id, wave, batch, c));
   SLUICE_RETURN_IF_ERROR(RecordReviewItems(run_id, wave, c));
   SLUICE_RETURN_IF_ERROR(RecordLineage(run_id, c));
   SLUICE_RETURN_IF_ERROR(RecordMatchDecisions(run_id, wave, c));
@@ -185,8 +182,7 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
 Status AuditStore::DeleteBatchFates(const std::string& run_id, const std::string& batch) {
   SLUICE_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db_.get()));
   for (const char* sql : {"DELETE FROM fates WHERE run_id=? AND batch=?",
-                          "DELETE FROM batches WHERE run_id=? AND batch=?",
-                          "DELETE FROM batch_values WHERE run_id=? AND batch=?"}) {
+                          "DELETE FROM batches WHERE run_id=? AND batch=?"}) {
     SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(sql));
     SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
     SLUICE_RETURN_IF_ERROR(st.Bind(2, batch));
@@ -385,11 +381,9 @@ Status AuditStore::ForEachFateWhere(std::string_view also, const std::string& ru
 namespace {
 
 // Steps `st` (its columns: source, key, kind, target_id, content_hash, rule,
-// survivor_source, survivor_key, rowid, loaded_values, batch) and calls `fn`
-// for every row, a LOADED fate with its values from `values` unless its row
-// holds them (a store written before issue 20); returns the last row's rowid,
-// or `last` when there was none.
-Result<int64_t> StepFateSummaries(Statement& st, int64_t last, BatchValuesReader& values,
+// survivor_source, survivor_key, rowid, loaded_values) and calls `fn` for every row;
+// returns the last row's rowid, or `last` when there was none.
+Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
                                   const std::function<void(const FateSummary&)>& fn) {
   // Columns are read as sqlite3_value, which costs less per column than the
   // sqlite3_column_* calls; the statement is used by this thread alone.
@@ -419,11 +413,6 @@ Result<int64_t> StepFateSummaries(Statement& st, int64_t last, BatchValuesReader
     f.survivor_key = text(7);
     last = sqlite3_value_int64(sqlite3_column_value(st.raw(), 8));
     f.loaded_values = blob(9);
-    f.batch = text(10);
-    if (f.loaded_values.empty() && f.kind == "loaded") {
-      SLUICE_ASSIGN_OR_RETURN(f.loaded_values,
-                              values.Find(f.batch, f.source, f.key, f.content_hash));
-    }
     fn(f);
   }
   return last;
@@ -431,7 +420,7 @@ Result<int64_t> StepFateSummaries(Statement& st, int64_t last, BatchValuesReader
 
 constexpr char kFateSummaryColumns[] =
     "SELECT source, key, kind, target_id, content_hash, rule, survivor_source, survivor_key,"
-    " rowid, loaded_values, batch FROM fates WHERE run_id=? AND wave=? AND entity=?";
+    " rowid, loaded_values FROM fates WHERE run_id=? AND wave=? AND entity=?";
 
 }  // namespace
 
@@ -442,8 +431,7 @@ Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
-  BatchValuesReader values(db_.get(), run_id);
-  return StepFateSummaries(st, 0, values, fn).status();
+  return StepFateSummaries(st, 0, fn).status();
 }
 
 Result<int64_t> AuditStore::ForEachFateSummaryAfter(
@@ -458,8 +446,7 @@ Result<int64_t> AuditStore::ForEachFateSummaryAfter(
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
   SLUICE_RETURN_IF_ERROR(st.Bind(4, after));
   SLUICE_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(limit)));
-  BatchValuesReader values(db_.get(), run_id);
-  return StepFateSummaries(st, after, values, fn);
+  return StepFateSummaries(st, after, fn);
 }
 
 Result<std::vector<FateRow>> AuditStore::FatesOf(const std::string& entity,

@@ -90,10 +90,8 @@ struct FateSummary {
   std::string_view survivor_source;  // merged: the survivor
   std::string_view survivor_key;
   // loaded: the values in their canonical encoding (issue 17); "" when the
-  // loader did not send them. Since issue 20 stored per batch
-  // (audit_values.h), found through `batch`.
+  // loader did not send them.
   std::string_view loaded_values;
-  std::string_view batch;
 };
 
 // One difference a wave's reconciliation found (issue 17,
@@ -366,14 +364,9 @@ class AuditStore {
 
  private:
   Status InitDifferences();  // audit_differences.cc
-  Status InitBatchValues();  // audit_values.cc
-  // Stores the values of `commit`'s LOADED fates, one row for the batch
-  // (called by RecordCommit, in its transaction).
-  Status RecordBatchValues(const std::string& run_id, int wave, const std::string& batch,
-                           const v1::Commit& commit);
-  Status InitPins();     // audit_pins.cc
-  Status InitRetired();  // audit_retired.cc
-  Status InitLineage();  // creates the lineage table
+  Status InitPins();         // audit_pins.cc
+  Status InitRetired();      // audit_retired.cc
+  Status InitLineage();      // creates the lineage table
   explicit AuditStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status Init();
   Status InitWaves();         // audit_waves.cc
