@@ -125,15 +125,22 @@ Result<Json> CompareEntity(const Plan& plan, const Entity& entity,
   const Schema schema = entity.ToSchema();
   options.accept = [&](const Record& golden) { return !judge->Judge(golden, schema).has_value(); };
   SLUICE_ASSIGN_OR_RETURN(auto comparison, LiveComparison::Create(entity, options));
-  SLUICE_ASSIGN_OR_RETURN(
-      ComparedSide side, ReadBothSides(plan, entity, sources, decisions, target, comparison.get()));
+  // With --source S, a deduplicated entity's other sources are read too: a
+  // cluster's golden record is rebuilt from all its members. Only S's
+  // differences are listed.
+  const std::set<std::string> read = options.dedup != nullptr ? std::set<std::string>{} : sources;
+  SLUICE_ASSIGN_OR_RETURN(ComparedSide side,
+                          ReadBothSides(plan, entity, read, decisions, target, comparison.get()));
   v1::ReconcileDifferences chunk;
   Status stored;
   auto flush = [&] {
     if (stored.ok() && chunk.differences_size() > 0) stored = audit.RecordDifferences(id, chunk);
     chunk.clear_differences();
   };
+  uint64_t listed = 0;
   DifferenceLog log([&](const FieldDifference& d) {
+    if (!sources.empty() && !sources.count(d.source)) return;
+    ++listed;
     ++(*counts)[name][d.source][d.failure];
     v1::ReconcileDifference* out = chunk.add_differences();
     out->set_entity(name);
@@ -161,7 +168,7 @@ Result<Json> CompareEntity(const Plan& plan, const Entity& entity,
               {"compared", comparison->compared()},
               {"equal", comparison->equal()},
               {"not_loaded", comparison->not_loaded()},
-              {"differences", log.count()},
+              {"differences", listed},
               {"note", side.note}};
 }
 

@@ -6,9 +6,11 @@
 // source, it lists exactly the three real differences and exits 1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "common/audit/sqlite_util.h"
+#include "common/connectors/postgres/pg_test_server.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {
@@ -32,10 +34,17 @@ void Replace(const std::string& path, const std::string& from, const std::string
 
 // The consolidation example with the golden record's city taken from the
 // member with the longest, and US01 (merged into FR001) in a longer city.
-void Prepare(const std::string& dir) {
-  PrepareConsolidation(dir, {{"      source_priority: [fr, eu, us]",
-                              "      source_priority: [fr, eu, us]\n"
-                              "      fields: {city: longest}"}});
+// `target`, when given, replaces the SQLite target (and the environments).
+void Prepare(const std::string& dir, const std::string& target = "") {
+  std::vector<std::pair<std::string, std::string>> replace = {
+      {"      source_priority: [fr, eu, us]",
+       "      source_priority: [fr, eu, us]\n      fields: {city: longest}"}};
+  if (!target.empty()) {
+    replace.push_back({"target:\n  kind: sqlite\n  path: out/target.db", "target: " + target});
+    replace.push_back({"  sandbox:\n    target: {path: out/sandbox.db}\n", "  sandbox: {}\n"});
+    replace.push_back({"    target: {path: out/prod.db}\n", ""});
+  }
+  PrepareConsolidation(dir, replace);
   Exec(dir + "/data/us.db", "UPDATE doctors SET city = 'Paris 15e' WHERE doc_id = 'US01'");
 }
 
@@ -109,7 +118,8 @@ TEST(CompareEndToEnd, ListsExactlyTheThreeRealDifferences) {
   EXPECT_NE(ReadFile(html).find("MISSING_SOURCE"), std::string::npos);
 
   // Stored in the audit store: `sluice diff` lists them again by the id.
-  const std::string id = compare.out.substr(compare.out.rfind("compare-"), 27);
+  const size_t from = compare.out.rfind("\ncompare-") + 1;  // the last line starts with it
+  const std::string id = compare.out.substr(from, compare.out.find(':', from) - from);
   auto diff = Sluice("diff " + id + " --state-dir " + dir.path() + "/state");
   EXPECT_EQ(diff.exit_code, 0) << diff.out << diff.err;
   EXPECT_NE(diff.out.find("3 difference(s)"), std::string::npos) << diff.out;
@@ -121,6 +131,57 @@ TEST(CompareEndToEnd, ListsExactlyTheThreeRealDifferences) {
   ASSERT_TRUE(fr.json.is_object()) << fr.out;
   ASSERT_EQ(fr.json["differences"].size(), 1u) << fr.out;
   EXPECT_EQ(fr.json["differences"][0]["key"], "FR003");
+}
+
+// The output of psql for `sql`, trimmed.
+std::string Psql(const std::string& dsn, const std::string& sql) {
+  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
+  std::string out = r.exit_code == 0 ? r.out : "error: " + r.err;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// The same on a PostgreSQL target: its entries and its rows without one.
+TEST(CompareEndToEnd, PostgresTargetToo) {
+  const std::string server = PgTestDsn();
+  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
+  const std::string name = "compare_" + std::to_string(getpid());
+  ASSERT_EQ(Psql(server, "CREATE DATABASE " + name), "");
+  struct Drop {
+    std::string server, name;
+    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
+  } drop{server, name};
+  const auto at = server.find("dbname=");
+  const std::string dsn =
+      (at == std::string::npos ? server + " " : server.substr(0, at)) + "dbname=" + name;
+  ScratchDir dir("compare-pg");
+  Prepare(dir.path(), "{kind: postgres, dsn: \"" + dsn + "\", schema: mdm}");
+  auto run = RunPlan(dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string args =
+      "compare " + dir.path() + "/plan.yaml --state-dir " + dir.path() + "/state";
+  auto equal = Sluice(args);
+  EXPECT_EQ(equal.exit_code, 0) << equal.out << equal.err;
+
+  Replace(dir.path() + "/data/fr.csv", "Pédiatrie;Lille", "Pédiatrie;Lyon");
+  Replace(dir.path() + "/data/fr.csv", "Cardiologie;Paris", "Cardiologie;Pau");
+  ASSERT_EQ(Psql(dsn,
+                 "DELETE FROM mdm.interaction WHERE sluice_id = (SELECT target_id FROM sluice.xref"
+                 " WHERE entity = 'interaction' AND source = 'us_visits' AND key = 'V003')"),
+            "");
+  ASSERT_EQ(Psql(dsn,
+                 "INSERT INTO mdm.hcp(sluice_id, national_id, last_name, first_name, city, country)"
+                 " VALUES (900000, 'N99', 'Stray', 'Row', 'Oslo', 'NO')"),
+            "");
+  const std::string csv = dir.path() + "/compare.csv";
+  auto compare = Sluice(args + " --csv " + csv);
+  EXPECT_EQ(compare.exit_code, 1) << compare.out << compare.err;
+  const std::string text = ReadFile(csv);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 4) << text;
+  EXPECT_NE(text.find("hcp,,row 900000,MISSING_SOURCE,,no source record,"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("hcp,fr,FR003,RECORD_DIFF,city,Lyon,Lille"), std::string::npos) << text;
+  EXPECT_NE(text.find("interaction,us_visits,V003,MISSING_TARGET,,"), std::string::npos) << text;
 }
 
 }  // namespace

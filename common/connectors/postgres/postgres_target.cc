@@ -93,8 +93,16 @@ class PostgresTarget : public Target {
   }
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override {
-    Status st = Scan(entity, fn);
+    Status st = Scan(entity, /*strays=*/false, fn);
     return st.WithContext(spec_.yaml_path + ": scan entity '" + entity.name + "'");
+  }
+
+  // Issue 18 (`sluice compare`): rows no cross-reference entry owns.
+  Status ScanRowsWithoutEntry(const Entity& entity,
+                              const std::function<void(const TargetRow&)>& fn) override {
+    Status st = Scan(entity, /*strays=*/true, fn);
+    return st.WithContext(spec_.yaml_path + ": rows of entity '" + entity.name +
+                          "' without an entry");
   }
 
   Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
@@ -453,7 +461,8 @@ class PostgresTarget : public Target {
     });
   }
 
-  Status Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn);
+  // `strays`: the rows without an entry (stray_scan) rather than the entries.
+  Status Scan(const Entity& entity, bool strays, const std::function<void(const TargetRow&)>& fn);
 
   TargetSpec spec_;
   PostgresTargetOptions options_;
@@ -467,7 +476,8 @@ class PostgresTarget : public Target {
 // Reads the entity back through a cursor, a few thousand rows at a time, so
 // memory stays flat. Only connecting is retried: rows already handed to
 // `fn` cannot be taken back.
-Status PostgresTarget::Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn) {
+Status PostgresTarget::Scan(const Entity& entity, bool strays,
+                            const std::function<void(const TargetRow&)>& fn) {
   LogContext ctx;
   ctx.entity = entity.name;
   ctx.stage = "scan";
@@ -479,7 +489,7 @@ Status PostgresTarget::Scan(const Entity& entity, const std::function<void(const
   SLUICE_RETURN_IF_ERROR(
       conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
                   " DECLARE sluice_scan NO SCROLL CURSOR FOR " +
-                  e.scan));
+                  (strays ? e.stray_scan : e.scan)));
   TargetRow row;
   constexpr int kFirstValue = 6;
   while (true) {
