@@ -52,7 +52,7 @@ Result<std::unique_ptr<LiveComparison>> LiveComparison::Create(const Entity& ent
 Status LiveComparison::Prepare() {
   SLUICE_RETURN_IF_ERROR(db_->Exec(kTables));
   SLUICE_ASSIGN_OR_RETURN(insert_source_,
-                          db_->Prepare("INSERT OR REPLACE INTO src VALUES(?1, ?2, ?3, ?4)"));
+                          db_->Prepare("INSERT OR IGNORE INTO src VALUES(?1, ?2, ?3, ?4)"));
   SLUICE_ASSIGN_OR_RETURN(insert_target_,
                           db_->Prepare("INSERT OR REPLACE INTO tgt VALUES(?1, ?2, ?3, ?4, ?5)"));
   SLUICE_ASSIGN_OR_RETURN(insert_stray_, db_->Prepare("INSERT INTO stray VALUES(?1, ?2)"));

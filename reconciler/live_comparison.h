@@ -54,7 +54,7 @@ class LiveComparison {
   // The source side: mapped records (values in the entity's field order,
   // references already rewritten to target ids), and the records the
   // pipeline would not load today, with the reason. A key seen twice keeps
-  // the last.
+  // the first, as the deduper does (a repeated source key is rejected).
   Status AddSourceRecords(const std::vector<Record>& records);
   Status AddSourceReject(const std::string& source, const std::string& key,
                          const std::string& reason);
