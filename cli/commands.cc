@@ -16,6 +16,7 @@ void AddTraceCommand(CommandSet& commands);
 void AddRollbackCommand(CommandSet& commands);
 void AddErrorsCommand(CommandSet& commands);
 void AddDiffCommand(CommandSet& commands);
+void AddCompareCommand(CommandSet& commands);
 void AddReportCommand(CommandSet& commands);
 void AddReviewCommands(CommandSet& commands);
 void AddModelDdlCommand(CommandSet& commands);
@@ -35,6 +36,7 @@ void AddCommands(CommandSet& commands) {
   AddRollbackCommand(commands);
   AddErrorsCommand(commands);
   AddDiffCommand(commands);
+  AddCompareCommand(commands);
   AddReportCommand(commands);
   AddReviewCommands(commands);
   AddModelDdlCommand(commands);

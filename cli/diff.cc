@@ -29,7 +29,10 @@ int Diff(const DiffArgs& args, CommandContext& ctx) {
   Status st = ctx.OpenAudit(args.plan_path, args.state_dir, AuditAccess::kReadOnly);
   if (!st.ok()) return ctx.Fail(st.message(), kExitError);
   auto run = ctx.audit().Run(args.run_id);
-  if (!run.ok()) return ctx.Fail(run.status().message(), kExitError);
+  // A `sluice compare` stores its differences the same way (docs/compare.md).
+  if (!run.ok() && !ctx.audit().Comparison(args.run_id).ok()) {
+    return ctx.Fail(run.status().message(), kExitError);
+  }
   uint64_t n = 0;
   if (!args.csv_path.empty()) {
     std::ofstream out(args.csv_path, std::ios::binary | std::ios::trunc);

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <vector>
 
+#include "cli/report_page.h"
 #include "cli/run_report.h"
 #include "common/core/html_text.h"
 
@@ -26,22 +27,6 @@ std::string Text(const Json& j, const char* key) {
 uint64_t Count(const Json& j, const char* key) {
   if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return 0;
   return j[key].get<uint64_t>();
-}
-
-std::string Time(int64_t ms) {
-  if (ms <= 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-  return buf;
-}
-
-std::string Badge(const std::string& verdict) {
-  const bool good = verdict == "PASS" || verdict == "completed" || verdict == "n/a";
-  return std::string("<span class=\"badge ") + (good ? "good" : "bad") + "\">" + Escape(verdict) +
-         "</span>";
 }
 
 struct Part {
@@ -138,36 +123,16 @@ std::string FailuresTable(const Json& failures) {
 }
 
 // Differences by failure type, as horizontal bars.
-std::string DifferenceChart(const Json& by_failure) {
-  if (!by_failure.is_object() || by_failure.empty()) return "";
-  uint64_t most = 1;
-  for (const auto& [k, v] : by_failure.items()) most = std::max(most, v.get<uint64_t>());
-  std::string svg =
-      "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"560\" "
-      "height=\"" +
-      std::to_string(22 * by_failure.size() + 4) + "\" role=\"img\">";
-  int y = 0;
-  for (const auto& [failure, v] : by_failure.items()) {
-    const uint64_t n = v.get<uint64_t>();
-    svg += "<text x=\"0\" y=\"" + std::to_string(y + 15) + "\">" + Escape(failure) +
-           "</text><rect x=\"170\" y=\"" + std::to_string(y + 3) + "\" width=\"" +
-           std::to_string(std::max<uint64_t>(1, 320 * n / most)) +
-           "\" height=\"16\" fill=\"#c62828\"/><text x=\"" + std::to_string(176 + 320 * n / most) +
-           "\" y=\"" + std::to_string(y + 15) + "\">" + std::to_string(n) + "</text>";
-    y += 22;
-  }
-  return svg + "</svg>";
-}
-
 std::string EntityReconciliation(const Json& e) {
-  std::string html =
-      "<h4>" + Escape(Text(e, "entity")) + " " + Badge(e.value("passed", false) ? "PASS" : "FAIL") +
-      "</h4><p>" + std::to_string(Count(e, "matched_rows")) + " of " +
-      std::to_string(Count(e, "expected_rows")) + " rows matched, " +
-      std::to_string(Count(e, "difference_count")) + " differences; reference check " +
-      Badge(Text(e, "ri_check")) + " (" + std::to_string(Count(e, "unresolved_references")) +
-      " unresolved of " + std::to_string(Count(e, "references")) + "); survivor check " +
-      Badge(Text(e, "survivor_check")) + "</p>";
+  std::string html = "<h4>" + Escape(Text(e, "entity")) + " " +
+                     ReportBadge(e.value("passed", false) ? "PASS" : "FAIL") + "</h4><p>" +
+                     std::to_string(Count(e, "matched_rows")) + " of " +
+                     std::to_string(Count(e, "expected_rows")) + " rows matched, " +
+                     std::to_string(Count(e, "difference_count")) +
+                     " differences; reference check " + ReportBadge(Text(e, "ri_check")) + " (" +
+                     std::to_string(Count(e, "unresolved_references")) + " unresolved of " +
+                     std::to_string(Count(e, "references")) + "); survivor check " +
+                     ReportBadge(Text(e, "survivor_check")) + "</p>";
   html += DifferenceChart(e.value("differences_by_failure", Json::object()));
   const Json& diffs = e.value("differences", Json::array());
   if (!diffs.empty()) {
@@ -315,16 +280,6 @@ std::string DedupSection(const Json& dedup) {
   return html;
 }
 
-constexpr char kStyle[] = R"(<style>
-body{font-family:sans-serif;margin:2em;color:#222;max-width:1100px}
-h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:.25em .5em;
-font-size:.9em;text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right}
-tr.differs td{background:#fdecea}.badge{padding:.1em .5em;border-radius:.3em;color:#fff;
-font-size:.85em}.badge.good{background:#2e7d32}.badge.bad{background:#c62828}
-.chart text{font-size:12px;fill:#222}.note{color:#555;font-size:.9em}
-</style>)";
-
 }  // namespace
 
 std::string RunReportHtml(const Json& report) {
@@ -333,11 +288,11 @@ std::string RunReportHtml(const Json& report) {
   const Json entities = summary.value("entities", Json::array());
   std::string html =
       "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>sluice run " +
-      Escape(Text(run, "run_id")) + "</title>" + kStyle + "</head><body>";
+      Escape(Text(run, "run_id")) + "</title>" + kReportStyle + "</head><body>";
   html += "<h1>Run " + Escape(Text(run, "run_id")) + " of " + Escape(Text(run, "plan_name")) + " " +
-          Badge(Text(run, "status")) + "</h1>";
-  html += "<table><tr><th>started</th><td>" + Time(run.value("started_ms", int64_t{0})) +
-          "</td></tr><tr><th>ended</th><td>" + Time(run.value("ended_ms", int64_t{0})) +
+          ReportBadge(Text(run, "status")) + "</h1>";
+  html += "<table><tr><th>started</th><td>" + ReportTime(run.value("started_ms", int64_t{0})) +
+          "</td></tr><tr><th>ended</th><td>" + ReportTime(run.value("ended_ms", int64_t{0})) +
           "</td></tr><tr><th>duration</th><td>" + Escape(Text(summary, "seconds")) +
           " s</td></tr><tr><th>environment</th><td>" + Escape(Text(run, "environment")) +
           "</td></tr><tr><th>conservation</th><td>" + Escape(Text(summary, "conservation")) +
@@ -359,7 +314,7 @@ std::string RunReportHtml(const Json& report) {
       html += "</h3><p>No reconciliation report was written for this wave.</p>";
       continue;
     }
-    html += Badge(Text(recon, "verdict")) + "</h3>";
+    html += ReportBadge(Text(recon, "verdict")) + "</h3>";
     for (const Json& e : recon.value("entities", Json::array())) html += EntityReconciliation(e);
   }
   return html + "</body></html>\n";

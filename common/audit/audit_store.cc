@@ -81,6 +81,7 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitRetired());
   SLUICE_RETURN_IF_ERROR(InitPins());
   SLUICE_RETURN_IF_ERROR(InitDifferences());
+  SLUICE_RETURN_IF_ERROR(InitComparisons());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_,
       db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));

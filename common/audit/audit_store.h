@@ -103,6 +103,18 @@ struct DifferenceRow {
   std::string field, expected, actual;
 };
 
+// One `sluice compare` of the live sources with the target (issue 18,
+// common/audit/audit_comparisons.cc); its differences are stored like a
+// run's, under its id.
+struct ComparisonRecord {
+  std::string compare_id;  // "compare-20261207T050500.123Z"
+  std::string plan_name;
+  int64_t started_ms = 0;
+  int64_t ended_ms = 0;
+  std::string verdict;       // equal | different
+  std::string summary_json;  // counts per entity, source and kind
+};
+
 // A stored review item with the run it was held in.
 struct ReviewItemRow {
   std::string run_id;
@@ -362,7 +374,16 @@ class AuditStore {
   Status ForEachDifference(const std::string& run_id, const std::string& entity,
                            const std::function<void(const DifferenceRow&)>& fn);
 
+  // ---- live comparisons (issue 18, common/audit/audit_comparisons.cc) ----
+
+  // Records (replaces) a comparison; its differences go through
+  // RecordDifferences under its id, wave 0.
+  Status RecordComparison(const ComparisonRecord& comparison);
+  // NotFound for an unknown id.
+  Result<ComparisonRecord> Comparison(const std::string& compare_id);
+
  private:
+  Status InitComparisons();  // audit_comparisons.cc
   Status InitDifferences();  // audit_differences.cc
   Status InitPins();         // audit_pins.cc
   Status InitRetired();      // audit_retired.cc

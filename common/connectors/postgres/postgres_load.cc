@@ -277,7 +277,8 @@ PgEntity PgEntity::Build(const Entity& entity, const std::string& schema, int or
                      "(target_id bigint NOT NULL, action text NOT NULL,"
                      " source text COLLATE \"C\" NOT NULL, key text COLLATE \"C\" NOT NULL,"
                      " hash bigint";
-  std::string values;  // the value columns of both scans
+  e.scan = "SELECT x.source, x.key, x.target_id, x.content_hash, x.kind, t.sluice_id";
+  std::string columns;  // the values, in sluice's units, for both scans
   for (size_t i = 0; i < entity.fields.size(); ++i) {
     const ModelField& f = entity.fields[i];
     const std::string col = PgQuoteIdent(f.name);
@@ -287,30 +288,28 @@ PgEntity PgEntity::Build(const Entity& entity, const std::string& schema, int or
     // their text (numeric(p,s) prints exactly s digits).
     switch (f.type) {
       case FieldType::kDate:
-        values += ", t." + col + " - DATE '1970-01-01'";
+        columns += ", t." + col + " - DATE '1970-01-01'";
         break;
       case FieldType::kTimestamp:
-        values += ", (extract(epoch FROM t." + col + ") * 1000000)::bigint";
+        columns += ", (extract(epoch FROM t." + col + ") * 1000000)::bigint";
         break;
       case FieldType::kBool:
-        values += ", t." + col + "::int";
+        columns += ", t." + col + "::int";
         break;
       default:
-        values += ", t." + col;
+        columns += ", t." + col;
     }
   }
   e.create_table += ")";
   e.create_changes += ") ON COMMIT DELETE ROWS";
-  e.scan = "SELECT x.source, x.key, x.target_id, x.content_hash, x.kind, t.sluice_id" + values +
-           " FROM sluice.xref x LEFT JOIN " + e.table +
-           " t ON t.sluice_id = x.target_id WHERE x.entity = " + PgQuoteLiteral(entity.name) +
-           " ORDER BY x.source, x.key";
-  // The same columns for the rows no entry owns (a merged entry names its
-  // survivor's row, it does not own it).
-  e.stray_scan = "SELECT '', '', t.sluice_id, 0, '', t.sluice_id" + values + " FROM " + e.table +
-                 " t WHERE NOT EXISTS (SELECT 1 FROM sluice.xref x WHERE x.entity = " +
+  e.scan += columns;
+  e.stray_scan = "SELECT '', '', t.sluice_id, 0, 'loaded', t.sluice_id" + columns + " FROM " +
+                 e.table + " t WHERE NOT EXISTS (SELECT 1 FROM sluice.xref x WHERE x.entity = " +
                  PgQuoteLiteral(entity.name) +
                  " AND x.target_id = t.sluice_id AND x.kind <> 'merged') ORDER BY t.sluice_id";
+  e.scan += " FROM sluice.xref x LEFT JOIN " + e.table +
+            " t ON t.sluice_id = x.target_id WHERE x.entity = " + PgQuoteLiteral(entity.name) +
+            " ORDER BY x.source, x.key";
   return e;
 }
 

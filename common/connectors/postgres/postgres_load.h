@@ -51,7 +51,9 @@ struct PgEntity {
   std::string create_table;    // CREATE TABLE IF NOT EXISTS for the entity
   std::string create_changes;  // CREATE TEMP TABLE of `changes`, once per connection
   std::string scan;            // the ScanRows query
-  std::string stray_scan;      // ScanRowsWithoutEntry's: the same columns, rows without an entry
+  // ScanRowsWithoutEntry's: the rows no entry owns, with the same columns
+  // (source and key empty).
+  std::string stray_scan;
 
   // Builds the names and statements; `ordinal` makes the staging table's
   // name unique per entity within a connection.

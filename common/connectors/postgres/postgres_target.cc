@@ -93,15 +93,14 @@ class PostgresTarget : public Target {
   }
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override {
-    Status st = Scan(entity, &PgEntity::scan, fn);
+    Status st = Scan(entity, /*strays=*/false, fn);
     return st.WithContext(spec_.yaml_path + ": scan entity '" + entity.name + "'");
   }
 
-  // Rows of the entity's table that no cross-reference entry owns (issue 17:
-  // each is an UNEXPECTED_TARGET with its values).
+  // Issue 18 (`sluice compare`): rows no cross-reference entry owns.
   Status ScanRowsWithoutEntry(const Entity& entity,
                               const std::function<void(const TargetRow&)>& fn) override {
-    Status st = Scan(entity, &PgEntity::stray_scan, fn);
+    Status st = Scan(entity, /*strays=*/true, fn);
     return st.WithContext(spec_.yaml_path + ": rows of entity '" + entity.name +
                           "' without an entry");
   }
@@ -462,9 +461,8 @@ class PostgresTarget : public Target {
     });
   }
 
-  // Steps through `query` of the entity (PgEntity::scan or stray_scan).
-  Status Scan(const Entity& entity, std::string PgEntity::*query,
-              const std::function<void(const TargetRow&)>& fn);
+  // `strays`: the rows without an entry (stray_scan) rather than the entries.
+  Status Scan(const Entity& entity, bool strays, const std::function<void(const TargetRow&)>& fn);
 
   TargetSpec spec_;
   PostgresTargetOptions options_;
@@ -478,7 +476,7 @@ class PostgresTarget : public Target {
 // Reads the entity back through a cursor, a few thousand rows at a time, so
 // memory stays flat. Only connecting is retried: rows already handed to
 // `fn` cannot be taken back.
-Status PostgresTarget::Scan(const Entity& entity, std::string PgEntity::*query,
+Status PostgresTarget::Scan(const Entity& entity, bool strays,
                             const std::function<void(const TargetRow&)>& fn) {
   LogContext ctx;
   ctx.entity = entity.name;
@@ -491,7 +489,7 @@ Status PostgresTarget::Scan(const Entity& entity, std::string PgEntity::*query,
   SLUICE_RETURN_IF_ERROR(
       conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
                   " DECLARE sluice_scan NO SCROLL CURSOR FOR " +
-                  e.*query));
+                  (strays ? e.stray_scan : e.scan)));
   TargetRow row;
   constexpr int kFirstValue = 6;
   while (true) {
