@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <vector>
 
 #include "cli/report_page.h"
@@ -122,7 +121,7 @@ std::string FailuresTable(const Json& failures) {
   return html + "</table>";
 }
 
-// Differences by failure type, as horizontal bars.
+// One entity of a wave's reconciliation: its verdict, differences, sums and segments.
 std::string EntityReconciliation(const Json& e) {
   std::string html = "<h4>" + Escape(Text(e, "entity")) + " " +
                      ReportBadge(e.value("passed", false) ? "PASS" : "FAIL") + "</h4><p>" +
