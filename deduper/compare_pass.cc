@@ -134,6 +134,13 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
   rules_.clear();
   comparisons_.clear();
   radix_.clear();
+  aliases_ = &NameAliases::Default();
+  plan_aliases_.reset();
+  if (!spec.aliases_text.empty()) {
+    plan_aliases_ = NameAliases::Default();
+    SLUICE_RETURN_IF_ERROR(plan_aliases_->Add(spec.aliases_text, spec.aliases_path));
+    aliases_ = &*plan_aliases_;
+  }
   for (const MatchRuleSpec& r : spec.rules) {
     Rule rule{&r,
               r.decide == "review"     ? Band::kReview
@@ -412,8 +419,7 @@ int PairComparer::LevelAt(const Comparison& cmp, const Rows& p) const {
                    ? std::string_view()
                    : TextAt(row, cmp.with_column);
       };
-      return NameLevel(TextAt(p.a, col), TextAt(p.b, col), with(p.a), with(p.b), t,
-                       NameAliases::Default());
+      return NameLevel(TextAt(p.a, col), TextAt(p.b, col), with(p.a), with(p.b), t, *aliases_);
     }
     case Kind::kIdentifier:
       return IdentifierLevel(TextAt(p.a, col), TextAt(p.b, col), cmp.spec->checksum);

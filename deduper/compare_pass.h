@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "common/plan/plan.h"
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
+#include "deduper/person_compare.h"
 
 namespace sluice::compare {
 
@@ -182,6 +184,10 @@ class PairComparer {
   }
 
   const Schema* schema_ = nullptr;
+  // The name comparator's aliases: the shipped table, or a copy with the
+  // plan's `aliases: FILE` groups added.
+  const NameAliases* aliases_ = nullptr;
+  std::optional<NameAliases> plan_aliases_;
   std::vector<Column> columns_;
   std::vector<Rule> rules_;
   std::vector<Comparison> comparisons_;
