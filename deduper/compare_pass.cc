@@ -188,6 +188,8 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
     if (static_cast<int>(cmp.labels.size()) != cmp.levels) {
       return Status::InvalidArgument(c.yaml_path + ": level count mismatch");
     }
+    // Two different ids that both pass the plan's checksum: never one entity.
+    if (cmp.kind == Kind::kIdentifier && !c.checksum.empty()) cmp.decisive = 4;
     cmp.fixed_m = c.m.size() == static_cast<size_t>(cmp.levels);
     cmp.fixed_u = c.u.size() == static_cast<size_t>(cmp.levels);
     if (cmp.fixed_m) cmp.m = c.m;

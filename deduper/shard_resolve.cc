@@ -159,11 +159,13 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     if (owner_of(e.a) != self) continue;
     auto a = index.find(NameKey(e.a.source, e.a.key));
     if (a == index.end()) continue;
-    if (e.edge.band == Band::kDistinct) {
-      if (e.edge.rule == "steward") distinct.push_back(DistinctDecision(e.edge, e.a, e.b));
+    // A distinct edge with both records here is a guardrail (guardrails.h)
+    // that Cluster takes and records.
+    auto b = index.find(NameKey(e.b.source, e.b.key));
+    if (e.edge.band == Band::kDistinct && e.edge.rule == "steward" && b == index.end()) {
+      distinct.push_back(DistinctDecision(e.edge, e.a, e.b));
       continue;
     }
-    auto b = index.find(NameKey(e.b.source, e.b.key));
     if (b == index.end()) continue;
     MatchEdge& m = local.emplace_back(e.edge);
     m.a = std::min(a->second, b->second);
