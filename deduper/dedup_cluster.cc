@@ -203,7 +203,9 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   // that `strong` splits is held together by a weak link.
   // A chain through a decisive disagreement is cut at its weakest link.
   const double weak_below = spec ? spec->weak_link_threshold : 0;
-  const ChainCuts cuts = CutChains(records, edges);
+  std::vector<uint8_t> repeat(n);
+  for (uint32_t i = 0; i < n; ++i) repeat[i] = part[i] == Part::kRejected;
+  const ChainCuts cuts = CutChains(records, edges, repeat);
   std::vector<bool> live(edges.size(), false);
   UnionFind clusters(n), strong(n);
   std::vector<bool> has_review(n, false);

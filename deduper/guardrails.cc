@@ -1,6 +1,7 @@
 #include "deduper/guardrails.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <tuple>
 
@@ -57,7 +58,8 @@ std::string Name(const Record& r) { return r.source + ":" + r.key; }
 
 }  // namespace
 
-ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchEdge>& edges) {
+ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchEdge>& edges,
+                    const std::vector<uint8_t>& ignore) {
   const size_t n = records.size();
   ChainCuts out;
   out.cut.assign(edges.size(), {});
@@ -66,6 +68,7 @@ ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchE
   for (size_t e = 0; e < edges.size(); ++e) {
     const MatchEdge& edge = edges[e];
     if (edge.a >= n || edge.b >= n || edge.a == edge.b) continue;
+    if (!ignore.empty() && (ignore[edge.a] || ignore[edge.b])) continue;
     (edge.band == Band::kDistinct ? apart : links).push_back(e);
   }
   if (apart.empty()) return out;
@@ -83,10 +86,20 @@ ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchE
     any = true;
   }
   if (!any) return out;
+  // Ties by the records' names, so that every shard orders alike.
+  auto names = [&](const MatchEdge& e) {
+    const Record &a = records[e.a], &b = records[e.b];
+    const bool swap = std::tie(b.source, b.key) < std::tie(a.source, a.key);
+    const Record &x = swap ? b : a, &y = swap ? a : b;
+    return std::tie(x.source, x.key, y.source, y.key);
+  };
   std::sort(links.begin(), links.end(), [&](size_t x, size_t y) {
     const MatchEdge &p = edges[x], &q = edges[y];
-    const double sp = p.scored ? p.score : 1e300, sq = q.scored ? q.score : 1e300;
-    return std::make_tuple(p.band, -sp, p.a, p.b, x) < std::make_tuple(q.band, -sq, q.a, q.b, y);
+    const double sp = p.scored ? -p.score : -1e300, sq = q.scored ? -q.score : -1e300;
+    if (p.band != q.band) return p.band < q.band;
+    if (sp != sq) return sp < sq;
+    if (names(p) != names(q)) return names(p) < names(q);
+    return x < y;
   });
   for (size_t e : links) {
     const uint32_t a = static_cast<uint32_t>(edges[e].a), b = static_cast<uint32_t>(edges[e].b);
@@ -99,6 +112,34 @@ ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchE
       continue;
     }
     groups.Union(a, b);
+  }
+  return out;
+}
+
+std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges) {
+  std::map<std::pair<std::string, std::string>, size_t> index;
+  std::vector<Record> records;
+  auto intern = [&](const SourceKey& k) {
+    auto [it, added] = index.emplace(std::pair{k.source, k.key}, records.size());
+    if (added) {
+      Record& r = records.emplace_back();
+      r.source = k.source;
+      r.key = k.key;
+    }
+    return it->second;
+  };
+  std::vector<MatchEdge> local;
+  local.reserve(edges.size());
+  for (const NamedEdge& e : edges) {
+    MatchEdge& m = local.emplace_back(e.edge);
+    m.a = intern(e.a);
+    m.b = intern(e.b);
+  }
+  const ChainCuts cuts = CutChains(records, local);
+  std::vector<NamedEdge> out;
+  out.reserve(edges.size());
+  for (size_t e = 0; e < edges.size(); ++e) {
+    if (cuts.cut[e].empty()) out.push_back(edges[e]);
   }
   return out;
 }

@@ -7,11 +7,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/core/record.h"
 #include "deduper/dedup.h"
+#include "deduper/shard_rounds.h"
 
 namespace sluice::dedup_internal {
 
@@ -31,6 +33,12 @@ struct ChainCuts {
 // edge in one cluster: a chain is split at its weakest link, and a cluster
 // without a decisive pair is left as the links make it. Edges with an end
 // past `records` are ignored. The reasons name the records (source:key).
-ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchEdge>& edges);
+// Records marked in `ignore` (rejected repeats) take no part.
+ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchEdge>& edges,
+                    const std::vector<uint8_t>& ignore = {});
+
+// `edges` (by names, as on N shards) without the links CutChains cuts: what
+// every shard's Cluster() will join.
+std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges);
 
 }  // namespace sluice::dedup_internal
