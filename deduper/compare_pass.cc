@@ -134,6 +134,13 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
   rules_.clear();
   comparisons_.clear();
   radix_.clear();
+  aliases_ = &NameAliases::Default();
+  plan_aliases_.reset();
+  if (!spec.aliases_text.empty()) {
+    plan_aliases_ = NameAliases::Default();
+    SLUICE_RETURN_IF_ERROR(plan_aliases_->Add(spec.aliases_text, spec.aliases_path));
+    aliases_ = &*plan_aliases_;
+  }
   for (const MatchRuleSpec& r : spec.rules) {
     Rule rule{&r,
               r.decide == "review"     ? Band::kReview
@@ -181,6 +188,8 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
     if (static_cast<int>(cmp.labels.size()) != cmp.levels) {
       return Status::InvalidArgument(c.yaml_path + ": level count mismatch");
     }
+    // Two different ids that both pass the plan's checksum: never one entity.
+    if (cmp.kind == Kind::kIdentifier && !c.checksum.empty()) cmp.decisive = 4;
     cmp.fixed_m = c.m.size() == static_cast<size_t>(cmp.levels);
     cmp.fixed_u = c.u.size() == static_cast<size_t>(cmp.levels);
     if (cmp.fixed_m) cmp.m = c.m;
@@ -412,8 +421,7 @@ int PairComparer::LevelAt(const Comparison& cmp, const Rows& p) const {
                    ? std::string_view()
                    : TextAt(row, cmp.with_column);
       };
-      return NameLevel(TextAt(p.a, col), TextAt(p.b, col), with(p.a), with(p.b), t,
-                       NameAliases::Default());
+      return NameLevel(TextAt(p.a, col), TextAt(p.b, col), with(p.a), with(p.b), t, *aliases_);
     }
     case Kind::kIdentifier:
       return IdentifierLevel(TextAt(p.a, col), TextAt(p.b, col), cmp.spec->checksum);

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "common/plan/plan.h"
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
+#include "deduper/person_compare.h"
 
 namespace sluice::compare {
 
@@ -62,6 +64,10 @@ struct Comparison {
   std::vector<std::string> labels;
   std::vector<double> m, u, weight;  // per level
   bool fixed_m = false, fixed_u = false;
+  // A level that rules a match out whatever the other comparisons say
+  // (identifier with a checksum: "different"), or -1. A pair at it is
+  // decided distinct, and its records are kept apart (guardrails.h).
+  int decisive = -1;
   // Similarity comparators: the level per pair of the column's most
   // frequent values (kCommonValues squared, -1 until computed).
   mutable std::vector<int8_t> level_cache;
@@ -120,6 +126,14 @@ class PairComparer {
   uint64_t Pattern(size_t a, size_t b) const;
   int LevelOf(uint64_t pattern, size_t c) const {
     return static_cast<int>((pattern / radix_[c]) % (comparisons_[c].levels + 1));
+  }
+  // The first comparison at its decisive level in `pattern`, or -1.
+  int Decisive(uint64_t pattern) const {
+    for (size_t c = 0; c < comparisons_.size(); ++c) {
+      const int d = comparisons_[c].decisive;
+      if (d >= 0 && LevelOf(pattern, c) == d) return static_cast<int>(c);
+    }
+    return -1;
   }
   // The total weight of a pattern (NULL levels weigh nothing).
   double Score(uint64_t pattern) const;
@@ -182,6 +196,10 @@ class PairComparer {
   }
 
   const Schema* schema_ = nullptr;
+  // The name comparator's aliases: the shipped table, or a copy with the
+  // plan's `aliases: FILE` groups added.
+  const NameAliases* aliases_ = nullptr;
+  std::optional<NameAliases> plan_aliases_;
   std::vector<Column> columns_;
   std::vector<Rule> rules_;
   std::vector<Comparison> comparisons_;

@@ -9,6 +9,7 @@
 #include "common/runtime/codec.h"
 #include "common/runtime/review_item.h"
 #include "deduper/dedup_internal.h"
+#include "deduper/guardrails.h"
 
 namespace sluice::dedup_internal {
 namespace {
@@ -200,7 +201,11 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   // (b) Match, then cluster the linked records: merge and review edges
   // join components; only strong merge edges join `strong`, so a component
   // that `strong` splits is held together by a weak link.
+  // A chain through a decisive disagreement is cut at its weakest link.
   const double weak_below = spec ? spec->weak_link_threshold : 0;
+  std::vector<uint8_t> repeat(n);
+  for (uint32_t i = 0; i < n; ++i) repeat[i] = part[i] == Part::kRejected;
+  const ChainCuts cuts = CutChains(records, edges, repeat);
   std::vector<bool> live(edges.size(), false);
   UnionFind clusters(n), strong(n);
   std::vector<bool> has_review(n, false);
@@ -208,7 +213,7 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     const MatchEdge& edge = edges[e];
     if (edge.a >= n || edge.b >= n) return Status::Internal("dedup: matcher edge out of range");
     if (edge.a == edge.b || part[edge.a] == Part::kRejected || part[edge.b] == Part::kRejected ||
-        edge.band == Band::kDistinct) {
+        edge.band == Band::kDistinct || !cuts.cut[e].empty()) {
       continue;
     }
     live[e] = true;
@@ -472,14 +477,15 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
             });
   for (size_t e = 0; e < edges.size(); ++e) {
     const MatchEdge& edge = edges[e];
-    const bool forced_distinct = edge.band == Band::kDistinct && edge.rule == "steward";
-    if (!live[e] && !forced_distinct) continue;
+    const bool forced_distinct =
+        edge.band == Band::kDistinct && (edge.rule == "steward" || cuts.binding[e]);
+    if (!live[e] && !forced_distinct && cuts.cut[e].empty()) continue;
     const uint32_t a = static_cast<uint32_t>(edge.a), b = static_cast<uint32_t>(edge.b);
     if (!owned(a)) continue;
     v1::MatchDecision& d = out.decisions.emplace_back();
     FillDecision(edge, records[a], records[b], &d);
-    if (forced_distinct) {
-      d.set_outcome("distinct");
+    if (forced_distinct || !cuts.cut[e].empty()) {
+      d.set_outcome(forced_distinct ? "distinct" : cuts.cut[e]);
       continue;
     }
     std::span<const uint32_t> cluster = cluster_of(a);

@@ -406,7 +406,10 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
       edge.band = score >= spec_.merge_threshold    ? Band::kMerge
                   : score >= spec_.review_threshold ? Band::kReview
                                                     : Band::kDistinct;
-      if (edge.band != Band::kDistinct) FillScoredEdge(code, a, score, &edge);
+      const int d = comparer_.Decisive(code);
+      if (d >= 0) edge.band = Band::kDistinct;  // handed on: the guardrails keep the two apart
+      if (edge.band != Band::kDistinct || d >= 0) FillScoredEdge(code, a, score, &edge);
+      if (d >= 0) edge.rule = "decisive:" + comparisons_[d].spec->name;
       edge.score = score;
       edge.scored = true;
       ++stats_.weight_bins[static_cast<int>(std::floor(score))];
@@ -421,7 +424,9 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
       default:
         ++stats_.distinct;
     }
-    if (edge.band != Band::kDistinct) edges.push_back(std::move(edge));
+    // A distinct edge with a rule (a distinct rule, a decisive level) is a
+    // constraint for the cluster guardrails.
+    if (edge.band != Band::kDistinct || !edge.rule.empty()) edges.push_back(std::move(edge));
   };
   blocking::ForEachPair(keys, blocks, [&](size_t, uint32_t a, uint32_t b) {
     const uint64_t code = codes[next++];

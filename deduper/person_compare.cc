@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/plan/alias_lines.h"
 #include "deduper/comparators.h"
 
 namespace sluice::compare {
@@ -98,27 +99,8 @@ bool AdjacentSwap(const std::string& a, const std::string& b) {
 }  // namespace
 
 Status NameAliases::Add(std::string_view csv, const std::string& origin) {
-  size_t line_no = 0, at = 0;
   std::string folded;
-  while (at < csv.size()) {
-    const size_t end = std::min(csv.find('\n', at), csv.size());
-    std::string_view line = csv.substr(at, end - at);
-    at = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || line[0] == '#') continue;
-    const size_t c1 = line.find(','), c2 = c1 == line.npos ? c1 : line.find(',', c1 + 1);
-    if (c2 == line.npos) {
-      return Status::InvalidArgument(origin + ":" + std::to_string(line_no) +
-                                     ": expected language,name,alias;alias");
-    }
-    std::vector<std::string_view> names = {line.substr(c1 + 1, c2 - c1 - 1)};
-    std::string_view rest = line.substr(c2 + 1);
-    while (!rest.empty()) {
-      const size_t semi = std::min(rest.find(';'), rest.size());
-      names.push_back(rest.substr(0, semi));
-      rest = semi < rest.size() ? rest.substr(semi + 1) : std::string_view();
-    }
+  return ForEachAliasGroup(csv, origin, [&](const std::vector<std::string_view>& names) {
     const uint32_t group = groups_++;
     for (std::string_view n : names) {
       folded.clear();
@@ -127,8 +109,7 @@ Status NameAliases::Add(std::string_view csv, const std::string& origin) {
       std::vector<uint32_t>& of = group_of_[folded];
       if (of.empty() || of.back() != group) of.push_back(group);
     }
-  }
-  return Status::Ok();
+  });
 }
 
 const NameAliases& NameAliases::Default() {

@@ -2,10 +2,13 @@
 // every mistake reported at its YAML path.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "common/plan/plan.h"
+#include "deduper/compare_pass.h"
 
 namespace sluice {
 namespace {
@@ -134,6 +137,47 @@ TEST(PlanDedup, ExactKeyStaysRequiredWithoutBlocking) {
                                       "review) thresholds",
                                       "dedup.hcp.blocking: missing: comparisons need blocking "
                                       "rules"}));
+}
+
+// aliases: FILE is read with the plan; a missing file or a bad line is
+// refused at the key's path, and the comparer adds its groups to the
+// shipped table.
+TEST(PlanDedup, ReadsAnAliasFileOrRefusesItAtItsPath) {
+  const std::filesystem::path dir = ::testing::TempDir();
+  const std::string good = (dir / "aliases_good.csv").string();
+  const std::string bad = (dir / "aliases_bad.csv").string();
+  std::ofstream(good) << "# ours\nfr,guillaume,guigui\n";
+  std::ofstream(bad) << "fr,guillaume,guigui\nfr guillaume\n";
+  const std::string section = R"y(    blocking: [{on: [last_name]}]
+    comparisons:
+      - {field: last_name, comparator: name, thresholds: [0.9]}
+    thresholds: {merge: 5}
+    aliases: )y";
+  Plan plan;
+  EXPECT_TRUE(DedupIssues(section + good + "\n", &plan).empty());
+  const DedupSpec& spec = plan.dedup.at("hcp");
+  EXPECT_EQ(spec.aliases_path, good);
+  EXPECT_EQ(spec.aliases_text, "# ours\nfr,guillaume,guigui\n");
+  Schema schema;
+  schema.fields.push_back({"last_name", FieldType::kString, 0, 0});
+  compare::PairComparer comparer;
+  ASSERT_TRUE(comparer.Init(spec, schema).ok());
+  auto record = [](const char* name) {
+    Record r;
+    r.values.push_back(Value::Str(name));
+    return r;
+  };
+  comparer.Prepare(schema, {record("Guillaume"), record("Guigui"), record("Jim"), record("James")});
+  const compare::Comparison& c = comparer.comparisons()[0];
+  EXPECT_EQ(comparer.Level(c, 0, 1), 1);  // alias, from the plan's file
+  EXPECT_EQ(comparer.Level(c, 2, 3), 1);  // alias, from the shipped table
+
+  EXPECT_EQ(DedupIssues(section + bad + "\n"),
+            (std::vector<std::string>{"dedup.hcp.aliases: " + bad +
+                                      ":2: expected language,name,alias;alias"}));
+  EXPECT_EQ(DedupIssues(section + (dir / "nowhere.csv").string() + "\n"),
+            (std::vector<std::string>{"dedup.hcp.aliases: cannot read alias file '" +
+                                      (dir / "nowhere.csv").string() + "'"}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "deduper/dedup_internal.h"
+#include "deduper/guardrails.h"
 
 namespace sluice::dedup_internal {
 namespace {
@@ -55,9 +56,13 @@ uint32_t NamedClusters::Find(const SourceKey& name) const {
   return it == index_.end() ? kNone : it->second;
 }
 
-Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
+Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges_in,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
+  // The links the guardrails cut join nothing on any shard (on N shards
+  // their decisions are not recorded).
+  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);
+  const std::vector<NamedEdge>& edges = kept;
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
   std::vector<Record>& records = in.records;
@@ -159,11 +164,13 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     if (owner_of(e.a) != self) continue;
     auto a = index.find(NameKey(e.a.source, e.a.key));
     if (a == index.end()) continue;
-    if (e.edge.band == Band::kDistinct) {
-      if (e.edge.rule == "steward") distinct.push_back(DistinctDecision(e.edge, e.a, e.b));
+    // A distinct edge with both records here is a guardrail (guardrails.h)
+    // that Cluster takes and records.
+    auto b = index.find(NameKey(e.b.source, e.b.key));
+    if (e.edge.band == Band::kDistinct && e.edge.rule == "steward" && b == index.end()) {
+      distinct.push_back(DistinctDecision(e.edge, e.a, e.b));
       continue;
     }
-    auto b = index.find(NameKey(e.b.source, e.b.key));
     if (b == index.end()) continue;
     MatchEdge& m = local.emplace_back(e.edge);
     m.a = std::min(a->second, b->second);
@@ -187,7 +194,7 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
 
 Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
                                             const std::vector<v1::DedupBlocks>& blocks,
-                                            const std::vector<NamedEdge>& edges) {
+                                            const std::vector<NamedEdge>& edges_in) {
   const uint32_t n = shards.count();
   std::vector<int64_t> out(n, 0);
   std::vector<bool> seen(n, false);
@@ -207,6 +214,8 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
   // The clusters as every shard's Cluster() sees them: the same edges (a
   // named record is its key's first occurrence, never a rejected repeat),
   // so the same guardrails hold the same clusters for review.
+  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);  // guardrails.h
+  const std::vector<NamedEdge>& edges = kept;
   const NamedClusters clusters(edges);
   std::vector<uint32_t> strong(clusters.size());
   std::iota(strong.begin(), strong.end(), 0u);

@@ -243,7 +243,13 @@ struct DedupSpec {
   // loads when the m/u estimate cannot be trusted; "warn" only notes it.
   bool halt_on_degenerate_estimate = true;
   int64_t max_cluster_size = 50;  // a larger cluster goes to review whole
-  std::string yaml_path;          // "dedup.hcp"
+  // aliases: FILE, groups of given names (deduper/data/aliases.csv's
+  // format) added to the shipped table for the name comparator. The path
+  // as resolved, and the file's text, read (and its lines checked) when the
+  // plan is parsed; both empty without the key.
+  std::string aliases_path;
+  std::string aliases_text;
+  std::string yaml_path;  // "dedup.hcp"
   // True when the plan asks for more than the exact key.
   bool fuzzy() const { return !blocking.empty(); }
 };

@@ -4,8 +4,12 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
+#include "common/plan/alias_lines.h"
 #include "common/plan/plan_yaml.h"
 
 namespace sluice::plan_yaml {
@@ -385,6 +389,25 @@ void ParseSurvivorship(const YAML::Node& node, const std::string& path, const En
   }
 }
 
+// aliases: FILE, read now so that a file that is missing or has a bad line
+// is refused at its path, and every process of a run has the same table.
+void ReadAliases(const std::string& file, const std::string& base_dir, const std::string& path,
+                 DedupSpec* spec, std::vector<PlanIssue>* issues) {
+  spec->aliases_path = ResolvePath(base_dir, file);
+  std::error_code ec;
+  std::ifstream in(spec->aliases_path, std::ios::binary);
+  if (!std::filesystem::is_regular_file(spec->aliases_path, ec) || !in) {
+    AddIssue(issues, path, "cannot read alias file '" + spec->aliases_path + "'");
+    return;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  spec->aliases_text = text.str();
+  Status lines =
+      ForEachAliasGroup(spec->aliases_text, file, [](const std::vector<std::string_view>&) {});
+  if (!lines.ok()) AddIssue(issues, path, lines.message());
+}
+
 }  // namespace
 
 void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
@@ -409,7 +432,7 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
     if (!ExpectMap(node, path, issues)) continue;
     CheckKeys(node, path,
               {"key", "survivorship", "blocking", "placeholders", "max_block_size", "rules",
-               "comparisons", "thresholds", "estimation", "max_cluster_size"},
+               "comparisons", "thresholds", "estimation", "max_cluster_size", "aliases"},
               issues);
     const bool fuzzy = Get(node, "blocking").IsDefined();
     if (auto keys = ReadTextList(node, "key", path, fuzzy ? Need::kOptional : Need::kRequired, true,
@@ -449,6 +472,9 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
     if (auto n = ReadInt(node, "max_cluster_size", path, Need::kOptional, issues)) {
       if (*n < 2) AddIssue(issues, Child(path, "max_cluster_size"), "must be at least 2");
       spec.max_cluster_size = *n;
+    }
+    if (auto file = ReadText(node, "aliases", path, Need::kOptional, issues)) {
+      ReadAliases(*file, ctx->plan->base_dir, Child(path, "aliases"), &spec, issues);
     }
     if (YAML::Node rules = Get(node, "rules"); rules.IsDefined()) {
       const std::string at = Child(path, "rules");
