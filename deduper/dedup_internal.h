@@ -26,6 +26,10 @@ struct Origin {
   uint32_t position = 0;
 };
 
+// The spec the fuzzy matcher runs: the plan's key (when given) as the
+// first blocking rule and the first deterministic rule.
+DedupSpec FuzzyMatcherSpec(const DedupSpec& spec);
+
 // The blocking rules the fuzzy matcher blocks on: the plan's key (when
 // given) first, then `blocking`.
 std::vector<BlockingRule> FuzzyBlockingRules(const DedupSpec& spec);
@@ -40,6 +44,14 @@ struct IngestedBatch {
   v1::BatchId id;
   std::string name;
 };
+
+// The permutation that sorts a shard's records by (source, key, origin):
+// origins of one (source, key) by batch stream (source, sequence, name),
+// then position. Every later step depends only on the records, never on
+// their arrival order.
+std::vector<uint32_t> CanonicalOrder(const std::vector<Record>& records,
+                                     const std::vector<Origin>& origins,
+                                     const std::vector<IngestedBatch>& batches);
 
 // A shard's canonical records (sorted by source, key, origin) and its rules.
 struct ClusterInput {
