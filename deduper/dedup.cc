@@ -132,7 +132,8 @@ class LoggedDedupShard : public DedupShard {
                                      ": guest rows for a shard that does not "
                                      "match fuzzily");
     }
-    return guest::ForEach(batch.guest_rows, guest_rules_, [](const guest::Row&) {})
+    return guest::ForEach(batch.guest_rows, guest_rules_, batch.records.size(),
+                          [](const guest::Row&) {})
         .WithContext("batch " + name);
   }
 
@@ -181,14 +182,20 @@ class LoggedDedupShard : public DedupShard {
     if (records.empty() && guest_rows.empty()) return;
     if (!schema_) schema_ = schema;
     record_count_ += records.size();
+    const size_t first = records_.size();
     for (size_t i = 0; i < records.size(); ++i) {
       records_.push_back(std::move(records[i]));
       const bool routed = positions.size() == records.size();
       origins_.push_back({b, routed ? positions[i] : static_cast<uint32_t>(i)});
       guest_of_.push_back(guest::kHome);
     }
-    // A guest is a record of its name only (no values) beside its row.
-    (void)guest::ForEach(guest_rows, guest_rules_, [&](const guest::Row& row) {
+    // A guest is a record of its name only (no values) beside its row; a
+    // home row gives a home record's keys and row.
+    (void)guest::ForEach(guest_rows, guest_rules_, records.size(), [&](const guest::Row& row) {
+      if (row.home) {
+        guest_of_[first + row.index] = guests_.Add(row, guest_rules_);
+        return;
+      }
       Record& r = records_.emplace_back();
       r.source.assign(row.source);
       r.key.assign(row.key);

@@ -192,9 +192,9 @@ BlockKeys FuzzyMatcher::Oversize(const MatchInput& in) {
   BlockKeys out;
   round1_keys_.clear();
   for (const BlockingRule& rule : spec_.blocking) {
-    auto k = BlockingKeys(rule, spec_.placeholders, in.schema, in.records);
+    // Given by the router where it folded the record (guest_rows.h).
+    auto k = guest::Keys(in, rule, out.size(), spec_.placeholders);
     if (!k.ok()) k = std::vector<uint64_t>(in.records.size(), 0);  // checked in Init
-    guest::FillKeys(in, out.size(), &*k);                          // guests: the router's keys
     out.push_back(blocking::OversizeKeys(*k, spec_.max_block_size, in.shards));
     round1_keys_.push_back(std::move(*k));
   }
@@ -227,8 +227,7 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
     if (in.generation != 0 && in.generation == round1_generation_ && r < round1_keys_.size()) {
       k = std::move(round1_keys_[r]);  // computed in round 1 on these very records
     } else {
-      k = BlockingKeys(rule, spec_.placeholders, schema, records);
-      if (k.ok()) guest::FillKeys(in, r, &*k);
+      k = guest::Keys(in, rule, r, spec_.placeholders);
     }
     if (!k.ok()) continue;  // checked in Init
     keys.push_back(std::move(*k));

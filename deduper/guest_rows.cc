@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "deduper/fuzzy_matcher.h"
+
 namespace sluice::guest {
 namespace {
 
@@ -54,16 +56,28 @@ Writer::Writer(std::string* out, size_t rules) : out_(out), rules_(rules) {
 
 void Writer::Add(const Record& r, uint32_t position, const uint64_t* keys,
                  std::string_view folded) {
+  PutVarint(out_, 0);
   PutBytes(out_, r.source);
   PutBytes(out_, r.key);
   PutVarint(out_, position);
+  PutRow(keys, folded);
+}
+
+void Writer::AddHome(uint32_t index, const uint64_t* keys, std::string_view folded) {
+  PutVarint(out_, 1);
+  PutVarint(out_, index);
+  PutRow(keys, folded);
+}
+
+void Writer::PutRow(const uint64_t* keys, std::string_view folded) {
   for (size_t k = 0; k < rules_; ++k) {
     for (int i = 0; i < 8; ++i) out_->push_back(static_cast<char>(keys[k] >> (8 * i)));
   }
   PutBytes(out_, folded);
 }
 
-Status ForEach(std::string_view data, size_t rules, const std::function<void(const Row&)>& fn) {
+Status ForEach(std::string_view data, size_t rules, size_t home_records,
+               const std::function<void(const Row&)>& fn) {
   if (data.empty()) return Status::Ok();
   uint64_t given = 0;
   if (!GetVarint(&data, &given)) return Status::Corruption("guest rows: no rule count");
@@ -74,12 +88,21 @@ Status ForEach(std::string_view data, size_t rules, const std::function<void(con
   }
   while (!data.empty()) {
     Row row;
-    uint64_t position = 0;
-    if (!GetBytes(&data, &row.source) || !GetBytes(&data, &row.key) ||
-        !GetVarint(&data, &position) || position > UINT32_MAX || data.size() < rules * 8) {
+    uint64_t kind = 0, position = 0;
+    if (!GetVarint(&data, &kind) || kind > 1) return Status::Corruption("guest rows: bad entry");
+    row.home = kind == 1;
+    if (row.home) {
+      if (!GetVarint(&data, &position) || position >= home_records) {
+        return Status::Corruption("guest rows: a home row for no record of the batch");
+      }
+      row.index = static_cast<uint32_t>(position);
+    } else if (!GetBytes(&data, &row.source) || !GetBytes(&data, &row.key) ||
+               !GetVarint(&data, &position) || position > UINT32_MAX) {
       return Status::Corruption("guest rows: truncated");
+    } else {
+      row.position = static_cast<uint32_t>(position);
     }
-    row.position = static_cast<uint32_t>(position);
+    if (data.size() < rules * 8) return Status::Corruption("guest rows: truncated keys");
     row.keys = data.data();
     data.remove_prefix(rules * 8);
     if (!GetBytes(&data, &row.folded)) return Status::Corruption("guest rows: truncated row");
@@ -93,7 +116,9 @@ size_t Count(std::string_view data) {
   uint64_t rules = 0;
   if (data.empty() || !GetVarint(&head, &rules)) return 0;
   size_t n = 0;
-  if (!ForEach(data, rules, [&](const Row&) { ++n; }).ok()) return 0;
+  if (!ForEach(data, rules, UINT32_MAX, [&](const Row& r) { n += r.home ? 0 : 1; }).ok()) {
+    return 0;
+  }
   return n;
 }
 
@@ -122,12 +147,20 @@ uint32_t Store::Add(const Row& row, size_t rules) {
   return static_cast<uint32_t>(sizes_.size() - 1);
 }
 
-void FillKeys(const MatchInput& in, size_t rule, std::vector<uint64_t>* keys) {
-  if (in.guest_of == nullptr || in.guests == nullptr || rule >= in.guests->rules()) return;
+Result<std::vector<uint64_t>> Keys(const MatchInput& in, const BlockingRule& rule, size_t r,
+                                   const std::vector<std::string>& placeholders) {
+  const bool given = in.guest_of != nullptr && in.guests != nullptr && r < in.guests->rules();
+  if (!given) return BlockingKeys(rule, placeholders, in.schema, in.records);
   const std::vector<uint32_t>& of = *in.guest_of;
-  for (size_t i = 0; i < of.size() && i < keys->size(); ++i) {
-    if (of[i] != kHome) (*keys)[i] = in.guests->Key(of[i], rule);
+  std::vector<uint64_t> keys(in.records.size(), 0);
+  if (in.guests->size() < in.records.size()) {
+    // Some records came without a row (BlockingKeys gives a guest none).
+    SLUICE_ASSIGN_OR_RETURN(keys, BlockingKeys(rule, placeholders, in.schema, in.records));
   }
+  for (size_t i = 0; i < of.size() && i < keys.size(); ++i) {
+    if (of[i] != kHome) keys[i] = in.guests->Key(of[i], r);
+  }
+  return keys;
 }
 
 Status PrepareRows(const MatchInput& in, compare::PairComparer* comparer) {

@@ -5,11 +5,15 @@
 // blocking key under every rule the matcher blocks on, and its compared
 // fields folded once (compare::PairComparer::FoldRow). The transformer's
 // router writes them into RecordBatch.guest_rows; the shard logs them with
-// the batch and keeps them in a GuestStore.
+// the batch and keeps them in a guest::Store. The router folds every record
+// once, so it gives the home shard the keys and row of each home record
+// too (a *home row*): no shard computes them again.
 //
-// Wire form: varint rule count, then per guest: varint length and bytes of
-// the source, of the key, varint position, one little-endian 8-byte key per
-// rule, varint length and bytes of the folded row.
+// Wire form: varint rule count, then per entry a varint kind. A guest (0):
+// varint length and bytes of the source, of the key, varint position. A home
+// row (1): varint index of the record in the batch's `records`. Then, for
+// both, one little-endian 8-byte key per rule and varint length and bytes
+// of the folded row.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +30,10 @@
 
 namespace sluice::guest {
 
-// One guest as written on the wire (views into the batch's bytes).
+// One entry as written on the wire (views into the batch's bytes).
 struct Row {
+  bool home = false;          // a home row: `index`; else a guest: the name
+  uint32_t index = 0;         // home: the record's index in the batch
   std::string_view source, key;
   uint32_t position = 0;
   const char* keys = nullptr;  // `rules` little-endian uint64s
@@ -40,18 +46,21 @@ class Writer {
  public:
   Writer(std::string* out, size_t rules);
   void Add(const Record& r, uint32_t position, const uint64_t* keys, std::string_view folded);
+  void AddHome(uint32_t index, const uint64_t* keys, std::string_view folded);
 
  private:
+  void PutRow(const uint64_t* keys, std::string_view folded);
   std::string* out_;
   size_t rules_;
 };
 
-// Calls fn for every guest of `data`, a batch's guest_rows (empty: none).
-// Fails with Corruption when the bytes are short, or when the rule count
-// is not `rules`.
-Status ForEach(std::string_view data, size_t rules, const std::function<void(const Row&)>& fn);
+// Calls fn for every entry of `data`, a batch's guest_rows (empty: none).
+// Fails with Corruption when the bytes are short, when the rule count is
+// not `rules`, or when a home row's index is not below `home_records`.
+Status ForEach(std::string_view data, size_t rules, size_t home_records,
+               const std::function<void(const Row&)>& fn);
 
-// How many guests `data` holds (0 when it does not parse).
+// How many guests (not home rows) `data` holds (0 when it does not parse).
 size_t Count(std::string_view data);
 
 // The guests a shard holds: keys and folded rows, by guest index. Each
@@ -78,15 +87,17 @@ class Store {
   std::vector<uint32_t> sizes_;
 };
 
-// Per record of a shard, its guest index, or kHome for a record held whole.
+// Per record of a shard, its index in the store when its keys and row were
+// given (a guest, or a home record with a home row), or kHome for none.
 constexpr uint32_t kHome = UINT32_MAX;
 
-// The matcher's side (fuzzy_matcher.cc). FillKeys sets the keys under
-// blocking rule `rule` of the guests of `in` to the router's (BlockingKeys
-// gives a guest, which has no values, none). PrepareRows lays out the
-// comparer's rows: the guests' as the router folded them, the others
-// folded here.
-void FillKeys(const MatchInput& in, size_t rule, std::vector<uint64_t>* keys);
+// The matcher's side (fuzzy_matcher.cc). Keys gives the keys under blocking
+// rule `rule` (index `r`) of the records of `in`: the router's where given,
+// computed by BlockingKeys for the others (only when there are any).
+// PrepareRows lays out the comparer's rows: the given ones in place, the
+// others folded here.
+Result<std::vector<uint64_t>> Keys(const MatchInput& in, const BlockingRule& rule, size_t r,
+                                   const std::vector<std::string>& placeholders);
 Status PrepareRows(const MatchInput& in, compare::PairComparer* comparer);
 
 }  // namespace sluice::guest

@@ -95,7 +95,16 @@ TEST(GuestRowsTest, HomeRecordsWholeGuestRowsToTheOtherBlockOwners) {
         EXPECT_EQ(map.HomeOf(r.source, r.key), s);
         EXPECT_EQ(r.key, batch.records[parts[s].positions[j]].key);
       }
-      Status st = guest::ForEach(parts[s].guest_rows, rules.size(), [&](const guest::Row& g) {
+      size_t home_rows = 0;
+      Status st = guest::ForEach(parts[s].guest_rows, rules.size(), parts[s].records.size(),
+                                 [&](const guest::Row& g) {
+        if (g.home) {  // the keys of a home record, given to its home
+          ++home_rows;
+          for (size_t k = 0; k < rules.size(); ++k) {
+            EXPECT_EQ(g.Key(k), keys[k][parts[s].positions[g.index]]);
+          }
+          return;
+        }
         ++guests;
         const Record& r = batch.records[g.position];
         EXPECT_EQ(g.key, r.key);
@@ -108,6 +117,7 @@ TEST(GuestRowsTest, HomeRecordsWholeGuestRowsToTheOtherBlockOwners) {
         EXPECT_TRUE(owns) << "a guest where it has no block";
       });
       EXPECT_TRUE(st.ok()) << st.ToString();
+      EXPECT_EQ(home_rows, n == 1 ? 0u : parts[s].records.size());
     }
     EXPECT_EQ(whole, batch.records.size()) << "each record whole on its home only";
     if (n == 1) EXPECT_EQ(guests, 0u);
@@ -124,7 +134,7 @@ TEST(GuestRowsTest, DamagedGuestRowsAreRefused) {
   const uint64_t keys[2] = {7, 0};
   w.Add(r, 3, keys, "row");
   size_t seen = 0;
-  ASSERT_TRUE(guest::ForEach(data, 2, [&](const guest::Row& g) {
+  ASSERT_TRUE(guest::ForEach(data, 2, 0, [&](const guest::Row& g) {
                 ++seen;
                 EXPECT_EQ(g.source, "crm");
                 EXPECT_EQ(g.position, 3u);
@@ -133,9 +143,16 @@ TEST(GuestRowsTest, DamagedGuestRowsAreRefused) {
               }).ok());
   EXPECT_EQ(seen, 1u);
   EXPECT_EQ(guest::Count(data), 1u);
-  EXPECT_EQ(guest::ForEach(data, 3, [](const guest::Row&) {}).code(), StatusCode::kCorruption);
-  EXPECT_EQ(guest::ForEach(data.substr(0, data.size() - 2), 2, [](const guest::Row&) {}).code(),
+  EXPECT_EQ(guest::ForEach(data, 3, 0, [](const guest::Row&) {}).code(), StatusCode::kCorruption);
+  EXPECT_EQ(guest::ForEach(data.substr(0, data.size() - 2), 2, 0, [](const guest::Row&) {}).code(),
             StatusCode::kCorruption);
+  // A home row names a record of its batch.
+  std::string home;
+  guest::Writer h(&home, 2);
+  h.AddHome(1, keys, "row");
+  EXPECT_TRUE(guest::ForEach(home, 2, 2, [](const guest::Row& g) { EXPECT_TRUE(g.home); }).ok());
+  EXPECT_EQ(guest::Count(home), 0u);
+  EXPECT_EQ(guest::ForEach(home, 2, 1, [](const guest::Row&) {}).code(), StatusCode::kCorruption);
 }
 
 }  // namespace

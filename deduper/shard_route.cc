@@ -112,7 +112,8 @@ std::vector<RecordBatch> ShardRouter::Split(const RecordBatch& batch) const {
     }
     return parts;
   }
-  // Guest rows: keys computed and fields folded once per record, here.
+  // Guest rows and home rows: keys computed and fields folded once per
+  // record, here.
   const std::vector<std::vector<uint64_t>> keys = Keys(batch.records);
   const size_t rules = keys.size();
   std::vector<guest::Writer> writers;
@@ -131,10 +132,12 @@ std::vector<RecordBatch> ShardRouter::Split(const RecordBatch& batch) const {
       const uint32_t owner = shards_.OwnerOfBlock(keys[k][i]);
       if (owner != home) to[owner] = any = true;
     }
-    whole(home, i);
-    if (!any) continue;
     folded.clear();
     folder_->comparer.FoldRow(r, &folded);
+    writers[home].AddHome(static_cast<uint32_t>(parts[home].records.size()), row_keys.data(),
+                          folded);
+    whole(home, i);
+    if (!any) continue;
     for (uint32_t s = 0; s < count; ++s) {
       if (to[s]) writers[s].Add(r, i, row_keys.data(), folded);
     }

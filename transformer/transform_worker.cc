@@ -39,6 +39,7 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
         if (part.records[i].key != victim) continue;
         part.records.erase(part.records.begin() + static_cast<long>(i));
         part.positions.erase(part.positions.begin() + static_cast<long>(i));
+        part.guest_rows.clear();  // its home rows name records by index
         break;
       }
     }
