@@ -147,14 +147,31 @@ class LoggedDedupShard : public DedupShard {
     if (batch_names_.count(name) > 0) return Status::Ok();  // appended twice: keep one
     Status st = Check(batch, name);
     if (!st.ok()) return Status::Corruption(st.message());
+    if (whole_homes_only_) batch.guest_rows.clear();  // round 4: home records whole, no guests
     Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records), batch.positions,
           batch.guest_rows);
     return Status::Ok();
   }
 
+  // Rounds 1-3 hold a home record given a home row by its name only (its
+  // values stay in the log, docs/dedup.md#guest-rows); round 4 needs home
+  // records whole and no guests: it reads them back from the log first,
+  // keeping the stats of the rounds before.
+  Status WholeHomes() {
+    if (!values_dropped_ && !handed_over_) return Status::Ok();
+    if (matcher_ && compared_) kept_stats_ = matcher_->stats();
+    whole_homes_only_ = true;
+    Status st = Reload();
+    whole_homes_only_ = false;
+    homes_only_loaded_ = st.ok();
+    return st;
+  }
+
   // Reads the records back from the log after a Resolve handed them over.
   Status Reload() {
     ReleaseRounds();  // its comparer may point into guests_
+    values_dropped_ = false;
+    homes_only_loaded_ = false;
     records_.clear();
     origins_.clear();
     guest_of_.clear();
@@ -194,6 +211,8 @@ class LoggedDedupShard : public DedupShard {
     (void)guest::ForEach(guest_rows, guest_rules_, records.size(), [&](const guest::Row& row) {
       if (row.home) {
         guest_of_[first + row.index] = guests_.Add(row, guest_rules_);
+        records_[first + row.index].values = {};  // its row is all rounds 1-3 read
+        values_dropped_ = true;
         return;
       }
       Record& r = records_.emplace_back();
@@ -323,7 +342,11 @@ class LoggedDedupShard : public DedupShard {
   guest::Store guests_;
   // The matcher's comparer uses the guests' rows in place until
   // ReleaseRounds: guests_ is cleared only after it (or before a Compare).
-  size_t guest_rules_ = 0;  // blocking keys per guest (fuzzy specs)
+  size_t guest_rules_ = 0;                // blocking keys per guest (fuzzy specs)
+  bool values_dropped_ = false;           // home records held by name (WholeHomes)
+  bool whole_homes_only_ = false;         // reloading for round 4
+  bool homes_only_loaded_ = false;        // no guests held: comparing again reloads
+  std::optional<MatchStats> kept_stats_;  // of rounds 2-3, across WholeHomes
   std::vector<IngestedBatch> batches_;
   std::unordered_set<std::string> batch_names_;
   size_t record_count_ = 0;
@@ -387,6 +410,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
 }
 
 Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards) {
+  if (homes_only_loaded_) handed_over_ = true;  // the guests are in the log
   SLUICE_RETURN_IF_ERROR(Prepare());
   v1::DedupBlocks out;
   out.set_shard(shards.self());
@@ -427,6 +451,7 @@ Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards
 
 Result<v1::DedupPatterns> LoggedDedupShard::ComparePairs(
     const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks) {
+  if (homes_only_loaded_) handed_over_ = true;  // the guests are in the log
   SLUICE_RETURN_IF_ERROR(Prepare());
   v1::DedupPatterns out;
   out.set_shard(shards.self());
@@ -484,42 +509,19 @@ Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
 
 Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const ShardMap& shards,
                                                                      const v1::DedupEdges& all) {
-  std::map<uint32_t, RecordBatch> out;
+  SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
-  if (records_.empty()) return out;
+  if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
-  const dedup_internal::NamedClusters clusters(edges);
-  // The first occurrences of home records in clusters other shards own.
-  std::vector<Record> members;
-  std::vector<uint32_t> owners;
-  for (size_t i = 0; i < records_.size(); ++i) {
-    const Record& r = records_[i];
-    if (i > 0 && r.key == records_[i - 1].key && r.source == records_[i - 1].source) continue;
-    if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
-    const uint32_t c = clusters.Find({r.source, r.key});
-    if (c == dedup_internal::NamedClusters::kNone) continue;
-    const uint32_t owner = clusters.Owner(c, shards);
-    if (owner == shards.self()) continue;
-    members.push_back(r);
-    owners.push_back(owner);
-  }
-  // Every one, even when the router also sent the owner a copy: owners
-  // drop their guest copies before round 4 (ResolveWith), so that a shard's
-  // round-4 memory is its home records and its clusters, not every record
-  // its blocks drew in.
-  for (uint32_t m = 0; m < members.size(); ++m) {
-    RecordBatch& b = out[owners[m]];
-    b.schema = *schema_;
-    b.records.push_back(std::move(members[m]));
-  }
-  return out;
+  return dedup_internal::MembersToServe(records_, *schema_, shards, edges);
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(
     const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks, const v1::DedupEdges& all,
     const MemberFetch& fetch, const v1::BatchId& id_template, size_t batch_size) {
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
+  SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
@@ -533,7 +535,8 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   Resolution out;
   // What rounds 2 and 3 built is not needed any more: its stats are kept,
   // the rest released before the records of round 4 are gathered.
-  std::optional<MatchStats> stats;
+  std::optional<MatchStats> stats = std::move(kept_stats_);
+  kept_stats_.reset();
   if (matcher_ && compared_) stats = matcher_->stats();
   ReleaseRounds();
   DropGuests(shards);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -114,6 +115,13 @@ class NamedClusters {
   std::vector<uint32_t> root_, first_;
   std::vector<std::vector<uint32_t>> members_;  // by root
 };
+
+// Round 4, what a shard serves (DedupShard::MembersFor): for each other
+// shard t, the first occurrence of each of its home `records` (canonical
+// order) in a cluster t owns.
+std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
+                                               const Schema& schema, const ShardMap& shards,
+                                               const std::vector<NamedEdge>& edges);
 
 // Round 4 of a multi-shard resolve on one shard: the universe it clusters
 // (its home records but the first occurrences in clusters owned elsewhere,
