@@ -32,8 +32,8 @@ namespace sluice::guest {
 
 // One entry as written on the wire (views into the batch's bytes).
 struct Row {
-  bool home = false;          // a home row: `index`; else a guest: the name
-  uint32_t index = 0;         // home: the record's index in the batch
+  bool home = false;   // a home row: `index`; else a guest: the name
+  uint32_t index = 0;  // home: the record's index in the batch
   std::string_view source, key;
   uint32_t position = 0;
   const char* keys = nullptr;  // `rules` little-endian uint64s

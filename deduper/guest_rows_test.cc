@@ -96,26 +96,27 @@ TEST(GuestRowsTest, HomeRecordsWholeGuestRowsToTheOtherBlockOwners) {
         EXPECT_EQ(r.key, batch.records[parts[s].positions[j]].key);
       }
       size_t home_rows = 0;
-      Status st = guest::ForEach(parts[s].guest_rows, rules.size(), parts[s].records.size(),
-                                 [&](const guest::Row& g) {
-        if (g.home) {  // the keys of a home record, given to its home
-          ++home_rows;
-          for (size_t k = 0; k < rules.size(); ++k) {
-            EXPECT_EQ(g.Key(k), keys[k][parts[s].positions[g.index]]);
-          }
-          return;
-        }
-        ++guests;
-        const Record& r = batch.records[g.position];
-        EXPECT_EQ(g.key, r.key);
-        EXPECT_NE(map.HomeOf(r.source, r.key), s) << "a guest on its home shard";
-        bool owns = false;
-        for (size_t k = 0; k < rules.size(); ++k) {
-          EXPECT_EQ(g.Key(k), keys[k][g.position]);
-          owns = owns || (keys[k][g.position] != 0 && map.OwnerOfBlock(keys[k][g.position]) == s);
-        }
-        EXPECT_TRUE(owns) << "a guest where it has no block";
-      });
+      Status st = guest::ForEach(
+          parts[s].guest_rows, rules.size(), parts[s].records.size(), [&](const guest::Row& g) {
+            if (g.home) {  // the keys of a home record, given to its home
+              ++home_rows;
+              for (size_t k = 0; k < rules.size(); ++k) {
+                EXPECT_EQ(g.Key(k), keys[k][parts[s].positions[g.index]]);
+              }
+              return;
+            }
+            ++guests;
+            const Record& r = batch.records[g.position];
+            EXPECT_EQ(g.key, r.key);
+            EXPECT_NE(map.HomeOf(r.source, r.key), s) << "a guest on its home shard";
+            bool owns = false;
+            for (size_t k = 0; k < rules.size(); ++k) {
+              EXPECT_EQ(g.Key(k), keys[k][g.position]);
+              owns =
+                  owns || (keys[k][g.position] != 0 && map.OwnerOfBlock(keys[k][g.position]) == s);
+            }
+            EXPECT_TRUE(owns) << "a guest where it has no block";
+          });
       EXPECT_TRUE(st.ok()) << st.ToString();
       EXPECT_EQ(home_rows, n == 1 ? 0u : parts[s].records.size());
     }
