@@ -58,6 +58,8 @@ Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
   std::vector<uint64_t> keys(records.size(), 0);
   std::string key, folded;
   for (size_t i = 0; i < records.size(); ++i) {
+    // A guest (guest_rows.h) has no values here: its keys come from the router.
+    if (records[i].values.empty()) continue;
     key.clear();
     bool usable = !parts.empty();
     for (const Part& part : parts) {
@@ -143,11 +145,22 @@ Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::R
                    uint64_t* largest, const ShardMap* shards, const std::vector<uint8_t>* skip,
                    const std::vector<uint64_t>* oversize) {
   std::vector<std::pair<uint64_t, uint32_t>> order;
+  uint64_t blocked = 0;
   for (uint32_t i = 0; i < keys->size(); ++i) {
-    if ((*keys)[i] != 0) order.emplace_back((*keys)[i], i);
+    const uint64_t key = (*keys)[i];
+    if (key == 0) continue;
+    ++blocked;
+    // On one shard of N only its own blocks and every shard's oversize ones
+    // (their keys are cleared below) need sorting: a shard holds guests for
+    // other shards' blocks too.
+    if (shards != nullptr && !shards->OwnsBlock(key) &&
+        !(oversize != nullptr && std::binary_search(oversize->begin(), oversize->end(), key))) {
+      continue;
+    }
+    order.emplace_back(key, i);
   }
   const bool skipping = skip != nullptr && !skip->empty();
-  rule_stats->blocked = order.size();
+  rule_stats->blocked = blocked;
   std::sort(order.begin(), order.end());
   Blocks blocks;
   for (size_t begin = 0; begin < order.size();) {

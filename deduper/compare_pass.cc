@@ -204,77 +204,66 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
   return Status::Ok();
 }
 
-void PairComparer::Prepare(const Schema& schema, const std::vector<Record>& records) {
-  const size_t n = records.size(), cols = columns_.size();
-  // Each text folded once per record; the rows are laid out record by
-  // record, so that comparing a pair touches a few cache lines rather than a
-  // few per field (the members of a block are scattered over the records).
-  for (Comparison& cmp : comparisons_) cmp.level_cache.clear();
-  start_.assign(n + 1, 0);
-  size_t bytes = 0;
-  for (size_t i = 0; i < n; ++i) {
-    start_[i] = bytes;
-    size_t len = cols * sizeof(Slot);
-    for (const Column& c : columns_) {
-      const Value& v = records[i].values[c.field];
-      if (!c.integral && !v.is_null) len += v.s.size();  // folding never lengthens a text
-    }
-    bytes += (len + 7) & ~size_t{7};
+void PairComparer::Prepare(const Schema&, const std::vector<Record>& records) {
+  // Every row folded here: PrepareRows with no row given.
+  (void)PrepareRows(records, nullptr);
+}
+
+size_t PairComparer::RowBound(const Record& r) const {
+  size_t len = columns_.size() * sizeof(Slot);
+  for (const Column& c : columns_) {
+    const Value& v = r.values[c.field];
+    if (!c.integral && !v.is_null) len += v.s.size();  // folding never lengthens a text
   }
-  start_[n] = bytes;
-  data_.assign(bytes / 8 + 1, 0);
-  metaphone_.assign(cols, {});
-  for (size_t c = 0; c < cols; ++c) {
-    if (columns_[c].metaphone) metaphone_[c].assign(n, 0);
-  }
-  char* base = reinterpret_cast<char*>(data_.data());
+  return len;
+}
+
+size_t PairComparer::FoldInto(const Record& r, char* row, uint64_t* codes) const {
+  const size_t cols = columns_.size();
+  Slot* slots = reinterpret_cast<Slot*>(row);
+  uint32_t off = static_cast<uint32_t>(cols * sizeof(Slot));
   std::string text;
-  for (size_t i = 0; i < n; ++i) {
-    char* row = base + start_[i];
-    Slot* slots = reinterpret_cast<Slot*>(row);
-    uint32_t off = static_cast<uint32_t>(cols * sizeof(Slot));
-    for (size_t c = 0; c < cols; ++c) {
-      const Column& col = columns_[c];
-      const Value& v = records[i].values[col.field];
-      Slot& s = slots[c];
-      s = {};
-      s.common = kNotCommon;
-      if (col.integral) {
-        s.null = v.is_null;
-        s.integer = v.i;
-        continue;
-      }
-      text.clear();
-      if (!v.is_null) {
-        if (col.phone_key) {
-          text = PhoneKey(v.s);
-        } else {
-          similarity::FoldText(v.s, &text);
-        }
-      }
-      s.null = v.is_null || text.empty();
-      s.ascii = IsAscii(text);
-      std::memcpy(row + off, text.data(), text.size());
-      s.integer = static_cast<int64_t>(off) | (static_cast<int64_t>(text.size()) << 32);
-      off += static_cast<uint32_t>(text.size());
-      if (s.null) continue;
-      if (col.soundex) {
-        char code[5];
-        if (similarity::Soundex(text, code)) {
-          uint32_t w = 0;
-          for (int k = 0; k < 4; ++k) w = (w << 8) | static_cast<uint8_t>(code[k]);
-          s.soundex = w;
-        }
-      }
-      if (col.metaphone) {
-        const similarity::MetaphoneCodes m = similarity::DoubleMetaphone(text);
-        metaphone_[c][i] = static_cast<uint64_t>(Pack(m.primary)) << 32 | Pack(m.alternate);
+  size_t code = 0;
+  for (size_t c = 0; c < cols; ++c) {
+    const Column& col = columns_[c];
+    const Value& v = r.values[col.field];
+    Slot& s = slots[c];
+    s = {};
+    s.common = kNotCommon;
+    if (col.metaphone) codes[code] = 0;
+    if (col.integral) {
+      s.null = v.is_null;
+      s.integer = v.i;
+      continue;
+    }
+    text.clear();
+    if (!v.is_null) {
+      if (col.phone_key) {
+        text = PhoneKey(v.s);
+      } else {
+        similarity::FoldText(v.s, &text);
       }
     }
+    s.null = v.is_null || text.empty();
+    s.ascii = IsAscii(text);
+    std::memcpy(row + off, text.data(), text.size());
+    s.integer = static_cast<int64_t>(off) | (static_cast<int64_t>(text.size()) << 32);
+    off += static_cast<uint32_t>(text.size());
+    if (!s.null && col.soundex) {
+      char sx[5];
+      if (similarity::Soundex(text, sx)) {
+        uint32_t w = 0;
+        for (int k = 0; k < 4; ++k) w = (w << 8) | static_cast<uint8_t>(sx[k]);
+        s.soundex = w;
+      }
+    }
+    if (!s.null && col.metaphone) {
+      const similarity::MetaphoneCodes m = similarity::DoubleMetaphone(text);
+      codes[code] = static_cast<uint64_t>(Pack(m.primary)) << 32 | Pack(m.alternate);
+    }
+    if (col.metaphone) ++code;
   }
-  for (size_t c = 0; c < cols; ++c) {
-    if (columns_[c].similarity && !columns_[c].integral) RankCommonValues(c, n);
-  }
+  return off;
 }
 
 // Marks the kCommonValues most frequent texts of a column (Slot::common) and
@@ -284,11 +273,10 @@ void PairComparer::Prepare(const Schema& schema, const std::vector<Record>& reco
 void PairComparer::RankCommonValues(size_t col, size_t n) {
   constexpr size_t kSample = 20000;
   constexpr double kMinShare = 0.3;  // of the sample held by the common values
-  char* base = reinterpret_cast<char*>(data_.data());
   std::unordered_map<std::string_view, uint32_t> counts;
   const size_t sample = std::min(n, kSample);
   for (size_t i = 0; i < sample; ++i) {
-    const char* row = base + start_[i];
+    const char* row = Row(i);
     if (!SlotAt(row, col).null) ++counts[TextAt(row, col)];
   }
   std::vector<std::pair<uint32_t, std::string_view>> order;
@@ -305,7 +293,7 @@ void PairComparer::RankCommonValues(size_t col, size_t n) {
   std::unordered_map<std::string_view, uint16_t> rank;
   for (size_t r = 0; r < order.size(); ++r) rank.emplace(order[r].second, static_cast<uint16_t>(r));
   for (size_t i = 0; i < n; ++i) {
-    char* row = base + start_[i];
+    char* row = reinterpret_cast<char*>(start_[i]);
     Slot& s = reinterpret_cast<Slot*>(row)[col];
     if (s.null) continue;
     const auto it = rank.find(TextAt(row, col));

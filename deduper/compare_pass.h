@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -108,6 +109,24 @@ class PairComparer {
   // Folds and lays out the compared fields of `records`, once per record.
   void Prepare(const Schema& schema, const std::vector<Record>& records);
 
+  // Guest rows (docs/dedup.md#guest-rows, compare_rows.cc). FoldRow
+  // appends to `out` record r's compared fields folded exactly as Prepare
+  // folds them: the row (slots, then texts), then the Double Metaphone
+  // codes of the metaphone columns (8 bytes each). PrepareRows is Prepare
+  // with some rows given in that form: given(i) returns record i's, or an
+  // empty one to fold records[i] here (no `given`: every one). A given row
+  // at an 8-byte aligned address is used in place, not copied: it must
+  // stay put until the comparer is prepared again or destroyed, and the
+  // comparer writes its marks of common values into it. A given row that
+  // does not fit the compiled columns fails with Corruption.
+  void FoldRow(const Record& r, std::string* out) const;
+  struct GivenBytes {
+    char* data = nullptr;
+    size_t size = 0;
+  };
+  using GivenRow = GivenBytes (*)(const void* ctx, size_t i);
+  Status PrepareRows(const std::vector<Record>& records, GivenRow given, const void* ctx = nullptr);
+
   // Pass 1: compares every candidate pair of `blocks` once, in
   // blocking::ForEachPair order, appending each pair's code to `codes` and
   // counting the patterns of the pairs no rule decided under every blocking
@@ -171,6 +190,14 @@ class PairComparer {
     size_t ia, ib;
   };
 
+  // The bytes record r's row may take, and its folding into `row` (codes:
+  // one per metaphone column); returns the bytes taken.
+  size_t RowBound(const Record& r) const;
+  size_t FoldInto(const Record& r, char* row, uint64_t* codes) const;
+  size_t MetaphoneColumns() const;
+  // Whether a given row's slots and texts lie within its `size` bytes.
+  bool RowFits(const char* row, size_t size) const;
+
   Result<size_t> ColumnOf(const std::string& field, const std::string& path,
                           bool phone_key = false);
   void RankCommonValues(size_t col, size_t n);
@@ -183,9 +210,7 @@ class PairComparer {
   bool Equal(size_t col, const Rows& p) const;
   bool SamePhonetic(size_t col, const Rows& p) const;
 
-  const char* Row(size_t i) const {
-    return reinterpret_cast<const char*>(data_.data()) + start_[i];
-  }
+  const char* Row(size_t i) const { return reinterpret_cast<const char*>(start_[i]); }
   static const Slot& SlotAt(const char* row, size_t c) {
     return reinterpret_cast<const Slot*>(row)[c];
   }
@@ -204,7 +229,9 @@ class PairComparer {
   std::vector<Rule> rules_;
   std::vector<Comparison> comparisons_;
   std::vector<uint64_t> radix_;
-  // Rows: record i's slots (one per column) then its texts, from start_[i].
+  // Rows: record i's slots (one per column) then its texts, at the address
+  // start_[i]: in data_, or a guest row given to PrepareRows (held by the
+  // caller, compare_rows.cc).
   std::vector<uint64_t> start_;
   std::vector<uint64_t> data_;  // 8-byte aligned
   // Double Metaphone codes per metaphone column, per record: primary (high

@@ -10,6 +10,7 @@
 #include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/em_estimate.h"
+#include "deduper/guest_rows.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
@@ -37,7 +38,9 @@ class LoggedDedupShard : public DedupShard {
       : entity_(std::move(entity)),
         spec_(std::move(spec)),
         forced_(std::move(forced)),
-        judge_(std::move(judge)) {}
+        judge_(std::move(judge)) {
+    if (spec_ && spec_->fuzzy()) guest_rules_ = dedup_internal::FuzzyBlockingRules(*spec_).size();
+  }
 
   // Opens the log and replays its batches.
   Status Open(const std::string& log_path) {
@@ -96,7 +99,8 @@ class LoggedDedupShard : public DedupShard {
       record_count_ += batch.records.size();
     } else {
       Adopt(batch.id, std::move(name), batch.schema,
-            records != nullptr ? std::move(*records) : batch.records, batch.positions);
+            records != nullptr ? std::move(*records) : batch.records, batch.positions,
+            batch.guest_rows);
     }
     compared_ = false;
     return true;
@@ -108,7 +112,7 @@ class LoggedDedupShard : public DedupShard {
       return Status::InvalidArgument("batch " + name + " is of entity " + batch.id.entity() +
                                      ", this shard dedups " + entity_);
     }
-    if (batch.records.empty()) return Status::Ok();
+    if (batch.records.empty() && batch.guest_rows.empty()) return Status::Ok();
     if (schema_ && !(batch.schema == *schema_)) {
       return Status::Corruption("batch " + name + ": schema differs from the one of entity " +
                                 entity_ + " in earlier batches");
@@ -120,10 +124,17 @@ class LoggedDedupShard : public DedupShard {
                                        std::to_string(batch.schema.fields.size()) + " fields");
       }
     }
-    if (record_count_ + batch.records.size() > UINT32_MAX) {
+    if (record_count_ + guests_.size() + batch.records.size() > UINT32_MAX / 2) {
       return Status::InvalidArgument("batch " + name + ": shard is full");
     }
-    return Status::Ok();
+    if (!batch.guest_rows.empty() && guest_rules_ == 0) {
+      return Status::InvalidArgument("batch " + name +
+                                     ": guest rows for a shard that does not "
+                                     "match fuzzily");
+    }
+    return guest::ForEach(batch.guest_rows, guest_rules_, batch.records.size(),
+                          [](const guest::Row&) {})
+        .WithContext("batch " + name);
   }
 
   Status ReplayFrame(std::string_view payload) {
@@ -136,14 +147,35 @@ class LoggedDedupShard : public DedupShard {
     if (batch_names_.count(name) > 0) return Status::Ok();  // appended twice: keep one
     Status st = Check(batch, name);
     if (!st.ok()) return Status::Corruption(st.message());
-    Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records), batch.positions);
+    if (whole_homes_only_) batch.guest_rows.clear();  // round 4: home records whole, no guests
+    Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records), batch.positions,
+          batch.guest_rows);
     return Status::Ok();
+  }
+
+  // Rounds 1-3 hold a home record given a home row by its name only (its
+  // values stay in the log, docs/dedup.md#guest-rows); round 4 needs home
+  // records whole and no guests: it reads them back from the log first,
+  // keeping the stats of the rounds before.
+  Status WholeHomes() {
+    if (!values_dropped_ && !handed_over_) return Status::Ok();
+    if (matcher_ && compared_) kept_stats_ = matcher_->stats();
+    whole_homes_only_ = true;
+    Status st = Reload();
+    whole_homes_only_ = false;
+    homes_only_loaded_ = st.ok();
+    return st;
   }
 
   // Reads the records back from the log after a Resolve handed them over.
   Status Reload() {
+    ReleaseRounds();  // its comparer may point into guests_
+    values_dropped_ = false;
+    homes_only_loaded_ = false;
     records_.clear();
     origins_.clear();
+    guest_of_.clear();
+    guests_.Clear();
     batches_.clear();
     batch_names_.clear();
     record_count_ = 0;
@@ -157,19 +189,38 @@ class LoggedDedupShard : public DedupShard {
 
   // `positions`: each record's position in the transformer's whole batch
   // (empty: 0..n-1), so that every shard names an occurrence alike.
+  // `guest_rows`: the guests of the batch (guest_rows.h), checked by Check.
   void Adopt(const v1::BatchId& id, std::string name, const Schema& schema,
-             std::vector<Record> records, const std::vector<uint32_t>& positions) {
+             std::vector<Record> records, const std::vector<uint32_t>& positions,
+             std::string_view guest_rows) {
     const uint32_t b = static_cast<uint32_t>(batches_.size());
     batches_.push_back({id, name});
     batch_names_.insert(std::move(name));
-    if (records.empty()) return;
+    if (records.empty() && guest_rows.empty()) return;
     if (!schema_) schema_ = schema;
     record_count_ += records.size();
+    const size_t first = records_.size();
     for (size_t i = 0; i < records.size(); ++i) {
       records_.push_back(std::move(records[i]));
       const bool routed = positions.size() == records.size();
       origins_.push_back({b, routed ? positions[i] : static_cast<uint32_t>(i)});
+      guest_of_.push_back(guest::kHome);
     }
+    // A guest is a record of its name only (no values) beside its row; a
+    // home row gives a home record's keys and row.
+    (void)guest::ForEach(guest_rows, guest_rules_, records.size(), [&](const guest::Row& row) {
+      if (row.home) {
+        guest_of_[first + row.index] = guests_.Add(row, guest_rules_);
+        records_[first + row.index].values = {};  // its row is all rounds 1-3 read
+        values_dropped_ = true;
+        return;
+      }
+      Record& r = records_.emplace_back();
+      r.source.assign(row.source);
+      r.key.assign(row.key);
+      origins_.push_back({b, row.position});
+      guest_of_.push_back(guests_.Add(row, guest_rules_));
+    });
     canonical_ = false;
     ++generation_;
   }
@@ -219,62 +270,30 @@ class LoggedDedupShard : public DedupShard {
   // depends only on the records, never on their arrival order.
   void Canonicalize() {
     if (canonical_) return;
-    std::vector<uint32_t> by_stream(batches_.size());
-    std::iota(by_stream.begin(), by_stream.end(), 0u);
-    std::sort(by_stream.begin(), by_stream.end(), [&](uint32_t a, uint32_t b) {
-      const v1::BatchId &x = batches_[a].id, &y = batches_[b].id;
-      if (x.source() != y.source()) return x.source() < y.source();
-      if (x.sequence() != y.sequence()) return x.sequence() < y.sequence();
-      return batches_[a].name < batches_[b].name;
-    });
-    std::vector<uint32_t> rank(batches_.size());
-    for (uint32_t i = 0; i < by_stream.size(); ++i) rank[by_stream[i]] = i;
-
-    // Sorted on a 64-bit prefix (source rank, first six key bytes) that
-    // agrees with the full order, which only breaks ties: most comparisons
-    // then stay in one cache line.
-    std::map<std::string_view, uint64_t> source_rank;
-    for (const Record& r : records_) source_rank.emplace(r.source, 0);
-    uint64_t next = 0;
-    for (auto& [source, r] : source_rank) r = next++;
-    const bool ranked = source_rank.size() < (1u << 16);
-    std::vector<std::pair<uint64_t, uint32_t>> order(records_.size());
-    const std::string* last_source = nullptr;
-    uint64_t last_rank = 0;
-    for (uint32_t i = 0; i < records_.size(); ++i) {
-      const Record& r = records_[i];
-      if (last_source == nullptr || *last_source != r.source) {
-        last_source = &r.source;
-        last_rank = source_rank[r.source];
-      }
-      uint64_t prefix = last_rank << 48;
-      for (size_t b = 0; b < 6 && b < r.key.size(); ++b) {
-        prefix |= static_cast<uint64_t>(static_cast<uint8_t>(r.key[b])) << (40 - 8 * b);
-      }
-      order[i] = {ranked ? prefix : 0, i};
-    }
-    std::sort(order.begin(), order.end(), [&](const auto& pa, const auto& pb) {
-      if (pa.first != pb.first) return pa.first < pb.first;
-      const uint32_t a = pa.second, b = pb.second;
-      const Record &x = records_[a], &y = records_[b];
-      if (int c = x.source.compare(y.source); c != 0) return c < 0;
-      if (int c = x.key.compare(y.key); c != 0) return c < 0;
-      const Origin &ox = origins_[a], &oy = origins_[b];
-      if (ox.batch != oy.batch) return rank[ox.batch] < rank[oy.batch];
-      return ox.position < oy.position;
-    });
-    std::vector<uint32_t> perm(records_.size());
-    for (size_t i = 0; i < order.size(); ++i) perm[i] = order[i].second;
+    const std::vector<uint32_t> perm = dedup_internal::CanonicalOrder(records_, origins_, batches_);
     std::vector<Record> records(records_.size());
     std::vector<Origin> origins(origins_.size());
+    std::vector<uint32_t> guest_of(guest_of_.size());
     for (size_t i = 0; i < perm.size(); ++i) {
       records[i] = std::move(records_[perm[i]]);
       origins[i] = origins_[perm[i]];
+      guest_of[i] = guest_of_[perm[i]];
     }
     records_ = std::move(records);
     origins_ = std::move(origins);
+    guest_of_ = std::move(guest_of);
     canonical_ = true;
     ++generation_;
+  }
+
+  // What the matcher works on: the records (guests by name) and the guests.
+  MatchInput Input(const std::vector<uint8_t>& skip, const ShardMap& shards) const {
+    MatchInput in{*schema_, records_, skip, shards, generation_};
+    if (guests_.size() > 0) {
+      in.guest_of = &guest_of_;
+      in.guests = &guests_;
+    }
+    return in;
   }
 
   // Frees what the matcher built for rounds 1-3 (blocking keys, blocks,
@@ -304,6 +323,9 @@ class LoggedDedupShard : public DedupShard {
     records_.shrink_to_fit();
     origins_.resize(kept);
     origins_.shrink_to_fit();
+    guest_of_.assign(kept, guest::kHome);
+    guest_of_.shrink_to_fit();
+    guests_.Clear();
     ++generation_;
     handed_over_ = true;  // any later round reads the whole log again first
   }
@@ -314,6 +336,17 @@ class LoggedDedupShard : public DedupShard {
   std::optional<Schema> schema_;  // of the first non-empty batch
   std::vector<Record> records_;
   std::vector<Origin> origins_;  // parallel to records_
+  // Guests (guest_rows.h): per record its index in guests_, or kHome for a
+  // record held whole; records_ holds a guest's name only.
+  std::vector<uint32_t> guest_of_;
+  guest::Store guests_;
+  // The matcher's comparer uses the guests' rows in place until
+  // ReleaseRounds: guests_ is cleared only after it (or before a Compare).
+  size_t guest_rules_ = 0;                // blocking keys per guest (fuzzy specs)
+  bool values_dropped_ = false;           // home records held by name (WholeHomes)
+  bool whole_homes_only_ = false;         // reloading for round 4
+  bool homes_only_loaded_ = false;        // no guests held: comparing again reloads
+  std::optional<MatchStats> kept_stats_;  // of rounds 2-3, across WholeHomes
   std::vector<IngestedBatch> batches_;
   std::unordered_set<std::string> batch_names_;
   size_t record_count_ = 0;
@@ -377,6 +410,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
 }
 
 Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards) {
+  if (homes_only_loaded_) handed_over_ = true;  // the guests are in the log
   SLUICE_RETURN_IF_ERROR(Prepare());
   v1::DedupBlocks out;
   out.set_shard(shards.self());
@@ -408,8 +442,7 @@ Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards
   }
   if (matcher_) {
     const std::vector<uint8_t> none;
-    for (std::vector<uint64_t>& keys :
-         matcher_->Oversize({*schema_, records_, none, shards, generation_})) {
+    for (std::vector<uint64_t>& keys : matcher_->Oversize(Input(none, shards))) {
       out.add_oversize()->mutable_keys()->Assign(keys.begin(), keys.end());
     }
   }
@@ -418,6 +451,7 @@ Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards
 
 Result<v1::DedupPatterns> LoggedDedupShard::ComparePairs(
     const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks) {
+  if (homes_only_loaded_) handed_over_ = true;  // the guests are in the log
   SLUICE_RETURN_IF_ERROR(Prepare());
   v1::DedupPatterns out;
   out.set_shard(shards.self());
@@ -452,8 +486,7 @@ Result<v1::DedupPatterns> LoggedDedupShard::ComparePairs(
       skip[i] = batches_[o.batch].name != it->second.first || o.position != it->second.second;
     }
   }
-  SLUICE_RETURN_IF_ERROR(
-      matcher_->Compare({*schema_, records_, skip, shards, generation_}, oversize));
+  SLUICE_RETURN_IF_ERROR(matcher_->Compare(Input(skip, shards), oversize));
   compared_ = true;
   PatternsToProto(matcher_->Patterns(), &out);
   LevelCountsToProto(matcher_->UCounts(), &out);
@@ -476,42 +509,19 @@ Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
 
 Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const ShardMap& shards,
                                                                      const v1::DedupEdges& all) {
-  std::map<uint32_t, RecordBatch> out;
+  SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
-  if (records_.empty()) return out;
+  if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
-  const dedup_internal::NamedClusters clusters(edges);
-  // The first occurrences of home records in clusters other shards own.
-  std::vector<Record> members;
-  std::vector<uint32_t> owners;
-  for (size_t i = 0; i < records_.size(); ++i) {
-    const Record& r = records_[i];
-    if (i > 0 && r.key == records_[i - 1].key && r.source == records_[i - 1].source) continue;
-    if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
-    const uint32_t c = clusters.Find({r.source, r.key});
-    if (c == dedup_internal::NamedClusters::kNone) continue;
-    const uint32_t owner = clusters.Owner(c, shards);
-    if (owner == shards.self()) continue;
-    members.push_back(r);
-    owners.push_back(owner);
-  }
-  // Every one, even when the router also sent the owner a copy: owners
-  // drop their guest copies before round 4 (ResolveWith), so that a shard's
-  // round-4 memory is its home records and its clusters, not every record
-  // its blocks drew in.
-  for (uint32_t m = 0; m < members.size(); ++m) {
-    RecordBatch& b = out[owners[m]];
-    b.schema = *schema_;
-    b.records.push_back(std::move(members[m]));
-  }
-  return out;
+  return dedup_internal::MembersToServe(records_, *schema_, shards, edges);
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(
     const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks, const v1::DedupEdges& all,
     const MemberFetch& fetch, const v1::BatchId& id_template, size_t batch_size) {
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
+  SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
@@ -525,7 +535,8 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   Resolution out;
   // What rounds 2 and 3 built is not needed any more: its stats are kept,
   // the rest released before the records of round 4 are gathered.
-  std::optional<MatchStats> stats;
+  std::optional<MatchStats> stats = std::move(kept_stats_);
+  kept_stats_.reset();
   if (matcher_ && compared_) stats = matcher_->stats();
   ReleaseRounds();
   DropGuests(shards);

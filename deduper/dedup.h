@@ -20,6 +20,10 @@
 
 namespace sluice {
 
+namespace guest {
+class Store;
+}  // namespace guest
+
 // How a compared pair was decided.
 enum class Band : uint8_t { kMerge, kReview, kDistinct };
 const char* BandName(Band band);  // "merge", "review", "distinct"
@@ -98,6 +102,11 @@ struct MatchInput {
   // Changes whenever the records do: what round 1 computed of them (the
   // blocking keys) is reused in round 2. 0: nothing kept.
   uint64_t generation;
+  // Guests (docs/dedup.md#guest-rows): per record, its index in `guests`
+  // when the shard holds only its guest row (the record's values are then
+  // empty), else guest::kHome. Null: every record is held whole.
+  const std::vector<uint32_t>* guest_of = nullptr;
+  const guest::Store* guests = nullptr;
 };
 
 // Finds merge (and review) edges among a shard's records, in the phases of

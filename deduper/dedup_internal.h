@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +27,10 @@ struct Origin {
   uint32_t position = 0;
 };
 
+// The spec the fuzzy matcher runs: the plan's key (when given) as the
+// first blocking rule and the first deterministic rule.
+DedupSpec FuzzyMatcherSpec(const DedupSpec& spec);
+
 // The blocking rules the fuzzy matcher blocks on: the plan's key (when
 // given) first, then `blocking`.
 std::vector<BlockingRule> FuzzyBlockingRules(const DedupSpec& spec);
@@ -40,6 +45,14 @@ struct IngestedBatch {
   v1::BatchId id;
   std::string name;
 };
+
+// The permutation that sorts a shard's records by (source, key, origin):
+// origins of one (source, key) by batch stream (source, sequence, name),
+// then position. Every later step depends only on the records, never on
+// their arrival order.
+std::vector<uint32_t> CanonicalOrder(const std::vector<Record>& records,
+                                     const std::vector<Origin>& origins,
+                                     const std::vector<IngestedBatch>& batches);
 
 // A shard's canonical records (sorted by source, key, origin) and its rules.
 struct ClusterInput {
@@ -102,6 +115,13 @@ class NamedClusters {
   std::vector<uint32_t> root_, first_;
   std::vector<std::vector<uint32_t>> members_;  // by root
 };
+
+// Round 4, what a shard serves (DedupShard::MembersFor): for each other
+// shard t, the first occurrence of each of its home `records` (canonical
+// order) in a cluster t owns.
+std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
+                                               const Schema& schema, const ShardMap& shards,
+                                               const std::vector<NamedEdge>& edges);
 
 // Round 4 of a multi-shard resolve on one shard: the universe it clusters
 // (its home records but the first occurrences in clusters owned elsewhere,

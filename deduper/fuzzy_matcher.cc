@@ -27,6 +27,7 @@
 #include "deduper/dedup.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/em_estimate.h"
+#include "deduper/guest_rows.h"
 #include "deduper/shard_map.h"
 #include "deduper/term_frequency.h"
 
@@ -58,22 +59,7 @@ class FuzzyMatcher : public Matcher {
 
   Status Init(const Schema& schema) {
     // The plan's exact key, when given, blocks and decides first.
-    if (!spec_.key_fields.empty()) {
-      BlockingRule key_block;
-      key_block.name = "key";
-      key_block.yaml_path = spec_.yaml_path + ".key";
-      MatchRuleSpec key_rule;
-      key_rule.yaml_path = key_block.yaml_path;
-      key_rule.name = "exact:";
-      for (size_t i = 0; i < spec_.key_fields.size(); ++i) {
-        key_block.parts.push_back({spec_.key_fields[i], "value", 0});
-        key_rule.name += (i > 0 ? "+" : "") + spec_.key_fields[i];
-        key_rule.terms.push_back({"exact", spec_.key_fields[i], "", 0, false});
-        key_rule.text += (i > 0 ? " and " : "") + spec_.key_fields[i] + " exact";
-      }
-      spec_.blocking.insert(spec_.blocking.begin(), std::move(key_block));
-      spec_.rules.insert(spec_.rules.begin(), std::move(key_rule));
-    }
+    spec_ = dedup_internal::FuzzyMatcherSpec(spec_);
     schema_ = schema;
     SLUICE_RETURN_IF_ERROR(comparer_.Init(spec_, schema_));
     for (const BlockingRule& b : spec_.blocking) {
@@ -206,7 +192,8 @@ BlockKeys FuzzyMatcher::Oversize(const MatchInput& in) {
   BlockKeys out;
   round1_keys_.clear();
   for (const BlockingRule& rule : spec_.blocking) {
-    auto k = BlockingKeys(rule, spec_.placeholders, in.schema, in.records);
+    // Given by the router where it folded the record (guest_rows.h).
+    auto k = guest::Keys(in, rule, out.size(), spec_.placeholders);
     if (!k.ok()) k = std::vector<uint64_t>(in.records.size(), 0);  // checked in Init
     out.push_back(blocking::OversizeKeys(*k, spec_.max_block_size, in.shards));
     round1_keys_.push_back(std::move(*k));
@@ -229,7 +216,7 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
   forced_pairs_.clear();
   forced_edges_.clear();
   forced_echoes_.clear();
-  comparer_.Prepare(schema, records);
+  SLUICE_RETURN_IF_ERROR(guest::PrepareRows(in, &comparer_));  // guests come folded
 
   // Blocking: keys per rule, blocks, oversize blocks left out.
   std::vector<std::vector<uint64_t>>& keys = keys_;
@@ -242,7 +229,7 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
     if (in.generation != 0 && in.generation == round1_generation_ && r < round1_keys_.size()) {
       k = std::move(round1_keys_[r]);  // computed in round 1 on these very records
     } else {
-      k = BlockingKeys(rule, spec_.placeholders, schema, records);
+      k = guest::Keys(in, rule, r, spec_.placeholders);
     }
     if (!k.ok()) continue;  // checked in Init
     keys.push_back(std::move(*k));
@@ -460,16 +447,29 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
 
 namespace dedup_internal {
 
-std::vector<BlockingRule> FuzzyBlockingRules(const DedupSpec& spec) {
-  std::vector<BlockingRule> rules = spec.blocking;
-  if (!spec.key_fields.empty()) {
-    BlockingRule key;
-    key.name = "key";
-    key.yaml_path = spec.yaml_path + ".key";
-    for (const std::string& f : spec.key_fields) key.parts.push_back({f, "value", 0});
-    rules.insert(rules.begin(), std::move(key));
+DedupSpec FuzzyMatcherSpec(const DedupSpec& spec) {
+  DedupSpec out = spec;
+  if (!out.key_fields.empty()) {
+    BlockingRule key_block;
+    key_block.name = "key";
+    key_block.yaml_path = out.yaml_path + ".key";
+    MatchRuleSpec key_rule;
+    key_rule.yaml_path = key_block.yaml_path;
+    key_rule.name = "exact:";
+    for (size_t i = 0; i < out.key_fields.size(); ++i) {
+      key_block.parts.push_back({out.key_fields[i], "value", 0});
+      key_rule.name += (i > 0 ? "+" : "") + out.key_fields[i];
+      key_rule.terms.push_back({"exact", out.key_fields[i], "", 0, false});
+      key_rule.text += (i > 0 ? " and " : "") + out.key_fields[i] + " exact";
+    }
+    out.blocking.insert(out.blocking.begin(), std::move(key_block));
+    out.rules.insert(out.rules.begin(), std::move(key_rule));
   }
-  return rules;
+  return out;
+}
+
+std::vector<BlockingRule> FuzzyBlockingRules(const DedupSpec& spec) {
+  return FuzzyMatcherSpec(spec).blocking;
 }
 
 }  // namespace dedup_internal

@@ -131,13 +131,9 @@ class ShardCountsTest : public ::testing::Test {
       auto router = ShardRouter::Create(plan_, "item", schema_, r.maps[s]);
       EXPECT_TRUE(router.ok()) << router.status().ToString();
       for (const RecordBatch& b : batches_) {
-        RecordBatch part;
-        part.id = b.id;
-        part.schema = b.schema;
-        part.positions = router->Route(b.records)[s];
-        for (uint32_t i : part.positions) part.records.push_back(b.records[i]);
+        RecordBatch part = std::move(router->Split(b)[s]);
         part.RehashAll();
-        if (part.records.empty()) continue;
+        if (part.records.empty() && part.guest_rows.empty()) continue;
         EXPECT_TRUE((*shard)->Ingest(part).ok());
       }
       r.shards.push_back(std::move(*shard));

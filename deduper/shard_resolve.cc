@@ -2,6 +2,7 @@
 // clusters the same named edges, then resolves what it owns over a universe
 // of records it holds or fetches, with the single-shard Cluster().
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <set>
 #include <tuple>
@@ -54,6 +55,39 @@ NamedClusters::NamedClusters(const std::vector<NamedEdge>& edges) {
 uint32_t NamedClusters::Find(const SourceKey& name) const {
   auto it = index_.find(NameKey(name.source, name.key));
   return it == index_.end() ? kNone : it->second;
+}
+
+std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
+                                               const Schema& schema, const ShardMap& shards,
+                                               const std::vector<NamedEdge>& edges) {
+  std::map<uint32_t, RecordBatch> out;
+  // The clusters every shard resolves: without the links the guardrails
+  // cut (a record a cut link alone would have drawn in is not served).
+  const NamedClusters clusters(WithoutCutLinks(edges));
+  // The first occurrences of home records in clusters other shards own.
+  std::vector<Record> members;
+  std::vector<uint32_t> owners;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
+    if (i > 0 && r.key == records[i - 1].key && r.source == records[i - 1].source) continue;
+    if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
+    const uint32_t c = clusters.Find({r.source, r.key});
+    if (c == NamedClusters::kNone) continue;
+    const uint32_t owner = clusters.Owner(c, shards);
+    if (owner == shards.self()) continue;
+    members.push_back(r);
+    owners.push_back(owner);
+  }
+  // Every one, even when the router also sent the owner a copy: owners
+  // drop their guests before round 4 (ResolveWith), so that a shard's
+  // round-4 memory is its home records and its clusters, not every record
+  // its blocks drew in.
+  for (uint32_t m = 0; m < members.size(); ++m) {
+    RecordBatch& b = out[owners[m]];
+    b.schema = schema;
+    b.records.push_back(std::move(members[m]));
+  }
+  return out;
 }
 
 Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges_in,

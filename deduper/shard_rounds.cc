@@ -11,12 +11,27 @@ PatternCounts SumPatterns(const std::vector<PatternCounts>& shards) {
   for (const PatternCounts& s : shards) rules = std::max(rules, s.size());
   PatternCounts sum(rules);
   for (size_t r = 0; r < rules; ++r) {
-    std::map<uint64_t, uint64_t> total;  // ordered: the same sums in any shard order
+    // Every shard's counts side by side, sorted, equal patterns added: a
+    // term-frequency entry has one count per distinct value of the entity
+    // (about one per record for e-mails), too many for a tree map per shard.
+    std::vector<std::pair<uint64_t, uint64_t>>& total = sum[r];
+    size_t n = 0;
+    for (const PatternCounts& s : shards) n += r < s.size() ? s[r].size() : 0;
+    total.reserve(n);
     for (const PatternCounts& s : shards) {
-      if (r >= s.size()) continue;
-      for (const auto& [pattern, count] : s[r]) total[pattern] += count;
+      if (r < s.size()) total.insert(total.end(), s[r].begin(), s[r].end());
     }
-    sum[r].assign(total.begin(), total.end());
+    std::sort(total.begin(), total.end());
+    size_t out = 0;
+    for (size_t i = 0; i < total.size(); ++i) {
+      if (out > 0 && total[out - 1].first == total[i].first) {
+        total[out - 1].second += total[i].second;
+      } else {
+        total[out++] = total[i];
+      }
+    }
+    total.resize(out);
+    total.shrink_to_fit();
   }
   return sum;
 }

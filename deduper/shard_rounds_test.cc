@@ -72,13 +72,9 @@ class ShardRoundsTest : public ::testing::Test {
     EXPECT_TRUE(router.ok()) << router.status().ToString();
     std::vector<RecordBatch> out;
     for (const RecordBatch& b : batches_) {
-      const std::vector<uint32_t> mine = router->Route(b.records)[map.self()];
-      if (mine.empty()) continue;
-      RecordBatch part;
-      part.id = b.id;
-      part.schema = b.schema;
-      for (uint32_t i : mine) part.records.push_back(b.records[i]);
-      part.positions = mine;
+      // As the transformer sends it: home records whole, guest rows.
+      RecordBatch part = std::move(router->Split(b)[map.self()]);
+      if (part.records.empty() && part.guest_rows.empty()) continue;
       part.RehashAll();
       out.push_back(std::move(part));
     }

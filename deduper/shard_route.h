@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,13 +34,25 @@ class ShardRouter {
   // `records` it must receive, ascending.
   std::vector<std::vector<uint32_t>> Route(const std::vector<Record>& records) const;
 
+  // The batch each shard receives of `batch` (index = shard ordinal): with
+  // a fuzzy spec on N > 1 shards (docs/dedup.md#guest-rows), its home
+  // records whole and, in `guest_rows`, the guest row of every record whose
+  // home is elsewhere and one of whose blocks it owns; otherwise every
+  // record Route gives it, whole. `positions` are set, ids copied; a shard
+  // may receive an empty batch.
+  std::vector<RecordBatch> Split(const RecordBatch& batch) const;
+
  private:
+  struct Folder;  // the comparer that folds guest rows (shard_route.cc)
   ShardMap shards_;
   Schema schema_;
   bool blocked_ = false;  // a spec: blocking keys route too
   bool fuzzy_ = false;
   DedupSpec spec_;
-  std::vector<BlockingRule> rules_;  // fuzzy: the rules the matcher blocks on
+  std::vector<BlockingRule> rules_;       // fuzzy: the rules the matcher blocks on
+  std::shared_ptr<const Folder> folder_;  // fuzzy on N > 1 shards
+  // Per rule, per record of `records`: the blocking keys (fuzzy or exact).
+  std::vector<std::vector<uint64_t>> Keys(const std::vector<Record>& records) const;
 };
 
 }  // namespace sluice

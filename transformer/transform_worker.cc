@@ -39,6 +39,7 @@ Status TransformLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
         if (part.records[i].key != victim) continue;
         part.records.erase(part.records.begin() + static_cast<long>(i));
         part.positions.erase(part.positions.begin() + static_cast<long>(i));
+        part.guest_rows.clear();  // its home rows name records by index
         break;
       }
     }
@@ -65,24 +66,12 @@ Result<const ShardRouter*> TransformLogic::RouterFor(const std::string& entity,
 
 std::vector<RecordBatch> TransformLogic::Route(const ShardRouter& router, const RecordBatch& mapped,
                                                v1::Commit* commit) {
-  const std::vector<std::vector<uint32_t>> routes = router.Route(mapped.records);
-  std::vector<RecordBatch> parts(routes.size());
-  for (size_t s = 0; s < routes.size(); ++s) {
-    RecordBatch& part = parts[s];
-    part.id = mapped.id;
-    part.epoch = mapped.epoch;
-    part.range = mapped.range;
-    part.schema = mapped.schema;
-    part.records.reserve(routes[s].size());
-    part.positions.reserve(routes[s].size());
-    for (uint32_t i : routes[s]) {
-      part.records.push_back(mapped.records[i]);
-      part.positions.push_back(i);
-    }
+  std::vector<RecordBatch> parts = router.Split(mapped);
+  for (size_t s = 0; s < parts.size(); ++s) {
     v1::DedupRoute* route = commit->add_dedup_routes();
     route->set_shard(static_cast<uint32_t>(s));
-    route->set_records(part.records.size());
-    route->set_checksum(part.KeyChecksumValue());
+    route->set_records(parts[s].records.size());
+    route->set_checksum(parts[s].KeyChecksumValue());
   }
   return parts;
 }

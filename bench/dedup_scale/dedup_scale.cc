@@ -28,6 +28,7 @@
 #include "bench/dedup_scale/shard_process.h"
 #include "common/plan/plan.h"
 #include "deduper/dedup.h"
+#include "deduper/guest_rows.h"
 #include "deduper/shard_route.h"
 
 namespace sluice {
@@ -196,8 +197,9 @@ Result<std::vector<Out>> OnEach(std::vector<ShardProcess>& procs, SendFn send, R
 struct RunFigures {
   uint32_t shards = 0;
   double ingest_s = 0, resolve_s = 0;
-  std::string rounds;          // the wall time of each round, N > 1
-  std::vector<uint64_t> held;  // records routed to each shard
+  std::string rounds;            // the wall time of each round, N > 1
+  std::vector<uint64_t> held;    // records routed to each shard whole (its home records)
+  std::vector<uint64_t> guests;  // guest rows routed to each shard
   std::vector<ShardUsage> usage;
   double relay_cpu_s = 0;  // the bench's own CPU time while routing and relaying
   uint64_t fetched = 0;    // members handed between shards in round 4
@@ -299,6 +301,7 @@ Result<RunFigures> RunOn(std::vector<ShardProcess>& procs, const Plan& plan,
   const uint32_t n = static_cast<uint32_t>(procs.size());
   fig.shards = n;
   fig.held.assign(n, 0);
+  fig.guests.assign(n, 0);
   const double cpu_start = CpuSeconds();
   SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
                           ShardRouter::Create(plan, "hcp", batches[0].schema, ShardMap(n, 0)));
@@ -307,22 +310,19 @@ Result<RunFigures> RunOn(std::vector<ShardProcess>& procs, const Plan& plan,
   for (const RecordBatch& b : batches) {
     for (size_t off = 0; off < b.records.size(); off += 4096) {
       const size_t end = std::min(b.records.size(), off + 4096);
-      const std::vector<Record> whole(b.records.begin() + off, b.records.begin() + end);
-      const std::vector<std::vector<uint32_t>> routes = router.Route(whole);
-      v1::BatchId id = b.id;
-      id.set_sequence(seq++);
+      RecordBatch whole;
+      whole.schema = b.schema;
+      whole.id = b.id;
+      whole.id.set_sequence(seq++);
+      whole.records.assign(b.records.begin() + off, b.records.begin() + end);
+      // Home records whole, guest rows to the owners of the other blocks.
+      std::vector<RecordBatch> parts = router.Split(whole);
       SLUICE_RETURN_IF_ERROR(OnEach<bool>(
                                  procs,
                                  [&](uint32_t k) {
-                                   RecordBatch part;
-                                   part.schema = b.schema;
-                                   part.id = id;
-                                   for (uint32_t i : routes[k]) {
-                                     part.records.push_back(whole[i]);
-                                     part.positions.push_back(i);
-                                   }
-                                   fig.held[k] += part.records.size();
-                                   return procs[k].SendIngest(part);
+                                   fig.held[k] += parts[k].records.size();
+                                   fig.guests[k] += guest::Count(parts[k].guest_rows);
+                                   return procs[k].SendIngest(parts[k]);
                                  },
                                  [&](uint32_t k) -> Result<bool> {
                                    SLUICE_RETURN_IF_ERROR(procs[k].ReceiveAck());
@@ -513,12 +513,13 @@ int Main(int argc, char** argv) {
         (unsigned long long)st.review_records);
     std::printf("pairwise precision %.4f recall %.4f (predicted %llu, correct %llu)\n", precision,
                 recall, (unsigned long long)predicted, (unsigned long long)correct);
-    std::string shares, rss, cpu;
+    std::string shares, guests, rss, cpu;
     uint64_t most = 0;
     double shard_cpu = 0;
     for (uint32_t k = 0; k < f.shards; ++k) {
       most = std::max(most, f.held[k]);
       shares += (k ? ", " : "") + std::to_string(f.held[k]);
+      guests += (k ? ", " : "") + std::to_string(f.guests[k]);
       char buf[64];
       std::snprintf(buf, sizeof buf, "%s%.0f", k ? ", " : "", f.usage[k].peak_rss_kb / 1024.0);
       rss += buf;
@@ -526,9 +527,11 @@ int Main(int argc, char** argv) {
       cpu += buf;
       shard_cpu += f.usage[k].cpu_seconds;
     }
-    std::printf("records held per shard: %s (largest %.1f%% of %llu); %llu members fetched\n",
-                shares.c_str(), 100.0 * most / n, (unsigned long long)n,
-                (unsigned long long)f.fetched);
+    std::printf(
+        "records held whole per shard: %s (largest %.1f%% of %llu); guest rows per shard: %s; "
+        "%llu members fetched\n",
+        shares.c_str(), 100.0 * most / n, (unsigned long long)n, guests.c_str(),
+        (unsigned long long)f.fetched);
     std::printf("peak RSS per shard (MiB): %s\n", rss.c_str());
     std::printf("CPU per shard (s): %s; shards %.2f s + routing/relay %.2f s = whole run %.2f s\n",
                 cpu.c_str(), shard_cpu, f.relay_cpu_s, f.WholeCpu());

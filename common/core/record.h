@@ -39,6 +39,9 @@ struct RecordBatch {
   // A batch routed to one dedup shard: each record's position in the
   // transformer's whole batch (docs/dedup.md#scale-out). Empty: 0..n-1.
   std::vector<uint32_t> positions;
+  // And what it needs of the records whose home is another shard
+  // (deduper/guest_rows.h). Empty: none.
+  std::string guest_rows;
 
   // Sum of KeyHash over the records.
   uint64_t KeyChecksumValue() const;

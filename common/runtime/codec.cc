@@ -233,6 +233,7 @@ void EncodeBatch(const RecordBatch& batch, v1::RecordBatch* out) {
   }
   out->set_key_checksum(batch.KeyChecksumValue());
   out->mutable_positions()->Assign(batch.positions.begin(), batch.positions.end());
+  if (!batch.guest_rows.empty()) out->set_guest_rows(batch.guest_rows);
 }
 
 Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
@@ -338,6 +339,7 @@ Result<RecordBatch> DecodeBatch(const v1::RecordBatch& in) {
     }
     b.positions.assign(in.positions().begin(), in.positions().end());
   }
+  b.guest_rows = in.guest_rows();
   return b;
 }
 
