@@ -28,6 +28,16 @@ uint64_t Count(const Json& j, const char* key) {
   return j[key].get<uint64_t>();
 }
 
+// The run's duration as "12.34" (the summary's "seconds"), "-" when absent.
+std::string Seconds(const Json& summary) {
+  if (!summary.is_object() || !summary.contains("seconds") || !summary["seconds"].is_number()) {
+    return "-";
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", summary["seconds"].get<double>());
+  return buf;
+}
+
 struct Part {
   const char* name;
   const char* color;
@@ -217,17 +227,24 @@ std::string Bars(const char* id, const Json& bins, const char* color,
     const uint64_t n = b[1].get<uint64_t>();
     // Square-root scale: the distinct pairs far outnumber the matches.
     const double h = height * std::sqrt(static_cast<double>(n) / most);
+    // A bar at most 40 px wide, in the middle of its unit; its count above.
+    const double w = std::clamp(step - 2, 1.0, 40.0), at = x_of(x) + (step - w) / 2;
     std::snprintf(buf, sizeof buf,
                   "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
                   "<title>%g: %llu</title></rect>",
-                  x_of(x) + 1, top + height - h, std::max(step - 2, 1.0), std::max(h, 1.0), color,
-                  x, static_cast<unsigned long long>(n));
+                  at, top + height - h, w, std::max(h, 1.0), color, x,
+                  static_cast<unsigned long long>(n));
     svg += buf;
+    if (step >= 24) {
+      std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\">%llu</text>", at,
+                    top + height - h - 3, static_cast<unsigned long long>(n));
+      svg += buf;
+    }
   }
   const int every = std::max(1, static_cast<int>(std::ceil((hi - lo) / 16)));
   for (int x = static_cast<int>(lo); x < hi; x += every) {
-    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\">%d</text>", x_of(x) + 1,
-                  top + height + 16, x);
+    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\">%d</text>",
+                  x_of(x) + std::max(1.0, (step - 8) / 2), top + height + 16, x);
     svg += buf;
   }
   for (const Mark& m : marks) {
@@ -249,14 +266,21 @@ std::string DedupSection(const Json& dedup) {
   if (!dedup.is_array() || dedup.empty()) return "";
   std::string html = "<h3>Deduplication</h3>";
   for (const Json& e : dedup) {
-    html += "<h4>" + Escape(Text(e, "entity")) + "</h4><table><tr><th>pairs compared</th>" +
-            "<th>merge</th><th>review</th><th>distinct</th><th>records held for review</th>" +
-            "</tr><tr>";
-    for (const char* k :
-         {"comparisons", "merge_pairs", "review_pairs", "distinct_pairs", "held_for_review"}) {
-      html += "<td class=\"n\">" + std::to_string(Count(e, k)) + "</td>";
+    html += "<h4>" + Escape(Text(e, "entity")) + "</h4>";
+    if (Count(e, "comparisons") == 0) {
+      // Exact-key dedup (or nothing blocked together): no pair was scored.
+      html += "<p>No pairs scored (exact-key dedup); " +
+              std::to_string(Count(e, "held_for_review")) + " records held for review.</p>";
+    } else {
+      html +=
+          "<table><tr><th>pairs compared</th><th>merge</th><th>review</th><th>distinct</th>"
+          "<th>records held for review</th></tr><tr>";
+      for (const char* k :
+           {"comparisons", "merge_pairs", "review_pairs", "distinct_pairs", "held_for_review"}) {
+        html += "<td class=\"n\">" + std::to_string(Count(e, k)) + "</td>";
+      }
+      html += "</tr></table>";
     }
-    html += "</tr></table>";
     const Json clusters = e.value("clusters_by_size", Json::array());
     if (clusters.is_array() && !clusters.empty()) {
       html +=
@@ -292,7 +316,7 @@ std::string RunReportHtml(const Json& report) {
           ReportBadge(Text(run, "status")) + "</h1>";
   html += "<table><tr><th>started</th><td>" + ReportTime(run.value("started_ms", int64_t{0})) +
           "</td></tr><tr><th>ended</th><td>" + ReportTime(run.value("ended_ms", int64_t{0})) +
-          "</td></tr><tr><th>duration</th><td>" + Escape(Text(summary, "seconds")) +
+          "</td></tr><tr><th>duration</th><td>" + Seconds(summary) +
           " s</td></tr><tr><th>environment</th><td>" + Escape(Text(run, "environment")) +
           "</td></tr><tr><th>conservation</th><td>" + Escape(Text(summary, "conservation")) +
           "</td></tr>";
