@@ -73,7 +73,6 @@ class SqliteSource : public Source {
                              " LIMIT -1 OFFSET ?1");
     if (!stmt.ok()) return stmt.status().WithContext(from_path);
     stmt_ = std::move(stmt).value();
-    if (spec_.extract_above) SLUICE_RETURN_IF_ERROR(BindMark(*spec_.extract_above));
     return Restart(0);
   }
 
@@ -125,8 +124,9 @@ class SqliteSource : public Source {
 
  private:
   Status Restart(uint64_t rank) {
-    SLUICE_RETURN_IF_ERROR(stmt_.Reset());
+    SLUICE_RETURN_IF_ERROR(stmt_.Reset());  // clears every binding, the mark's too
     SLUICE_RETURN_IF_ERROR(stmt_.Bind(1, static_cast<int64_t>(rank)));
+    if (spec_.extract_above) SLUICE_RETURN_IF_ERROR(BindMark(*spec_.extract_above));
     rank_ = rank;
     done_ = false;
     return Status::Ok();
