@@ -17,6 +17,8 @@ const char* Severity(v1::FateKind k) {
       return "review";
     case v1::FATE_WARNING:
       return "warning";
+    case v1::FATE_DELETED_AT_SOURCE:
+      return "deleted";
     default:
       return "?";
   }
@@ -25,6 +27,13 @@ const char* Severity(v1::FateKind k) {
 std::string SeverityOfKind(const std::string& kind) {
   if (kind == "rejected") return "error";
   return kind;  // review, warning
+}
+
+// Deletions at the source (issue 18) are listed unless --rule names
+// another rule: theirs are "report" and "propagate", or "deleted_at_source".
+bool ListsDeletions(const ErrorFilter& filter) {
+  return filter.rule.empty() || filter.rule == "deleted_at_source" || filter.rule == "report" ||
+         filter.rule == "propagate";
 }
 
 std::string Shorten(const std::string& s, size_t n) {
@@ -46,6 +55,14 @@ Result<uint64_t> WriteErrorsCsv(AuditStore& audit, const std::string& run_id,
                           Severity(f.kind()), f.reason(), f.suggestion(), row.batch});
         ++n;
       }));
+  // Issue 18: the keys found deleted at the source, after the failures.
+  if (!ListsDeletions(filter)) return n;
+  SLUICE_RETURN_IF_ERROR(audit.ForEachDeletion(run_id, filter.entity, [&](const FateRow& row) {
+    const v1::Fate& f = row.fate;
+    WriteCsvRow(out, {row.run_id, std::to_string(row.wave), row.entity, f.source(), f.key(), "0",
+                      f.stage(), f.rule(), "", "", Severity(f.kind()), f.reason(), "", row.batch});
+    ++n;
+  }));
   return n;
 }
 
@@ -69,6 +86,16 @@ Result<uint64_t> WriteErrorsText(AuditStore& audit, const std::string& run_id,
         out << line;
         ++n;
       }));
+  if (!ListsDeletions(filter)) return n;
+  SLUICE_RETURN_IF_ERROR(audit.ForEachDeletion(run_id, filter.entity, [&](const FateRow& row) {
+    const v1::Fate& f = row.fate;
+    const std::string record = f.source() + ":" + f.key();
+    std::snprintf(line, sizeof line, "%-10s %-24s %-8s %-22s %-16s %-20s %s\n", row.entity.c_str(),
+                  Shorten(record, 24).c_str(), Severity(f.kind()), Shorten(f.rule(), 22).c_str(),
+                  "", "", f.reason().c_str());
+    out << line;
+    ++n;
+  }));
   return n;
 }
 

@@ -30,6 +30,7 @@ struct RunArgs {
   bool insecure = false;        // plaintext on a non-loopback --bind, or an unsealed --local
   bool quiet = false;           // no progress display
   int register_timeout = 60;    // seconds for the workers to register
+  bool full = false;            // issue 18: extract incremental sources whole
 };
 
 int Run(const RunArgs& args, CommandContext& ctx) {
@@ -60,6 +61,7 @@ int Run(const RunArgs& args, CommandContext& ctx) {
       !st.ok())
     return ctx.Fail(st.message(), kExitUsage);
   options.register_timeout = std::chrono::seconds(args.register_timeout);
+  options.full = args.full;
   // Dedup scale-out (docs/dedup.md#scale-out): N dedup shards, fixed for the
   // run; the plan's `dedup_shards` unless the command line says otherwise.
   options.replicas["deduper"] =
@@ -105,6 +107,9 @@ void AddRunCommand(CommandSet& commands) {
   run->add_option("--test-fault", args->faults, "test only: ROLE:SPEC fault injection")->group("");
   run->add_option("--env", args->env, "the plan environment to run in (environments: in the plan)");
   run->add_flag("--ignore-window", args->ignore_window, "run outside the production window");
+  run->add_flag("--full", args->full,
+                "extract every row of the incremental sources, not only those above their "
+                "high-water marks (docs/delta.md)");
   run->add_option("--dedup-shards", args->dedup_shards,
                   "dedup shards (processes) records are routed to by key (default: the plan's "
                   "dedup_shards, 1; docs/dedup.md#scale-out)")

@@ -91,7 +91,7 @@ std::string FlowTable(const Json& entities) {
   std::string html =
       "<table><tr><th>entity</th><th>source</th><th>extracted</th><th>loaded</th>"
       "<th>merged</th><th>rejected</th><th>review</th><th>share held for review</th>"
-      "<th>reconciled</th></tr>";
+      "<th>deleted at source</th><th>reconciled</th></tr>";
   for (const Json& row : entities) {
     const uint64_t extracted = Count(row, "extracted");
     char share[32];
@@ -102,7 +102,8 @@ std::string FlowTable(const Json& entities) {
     for (const char* k : {"extracted", "loaded", "merged", "rejected", "review"}) {
       html += "<td class=\"n\">" + std::to_string(Count(row, k)) + "</td>";
     }
-    html += "<td class=\"n\">" + std::string(share) + "</td><td>" +
+    html += "<td class=\"n\">" + std::string(share) + "</td><td class=\"n\">" +
+            std::to_string(Count(row, "deleted_at_source")) + "</td><td>" +  // issue 18
             Escape(Text(row, "reconciled")) + "</td></tr>";
   }
   return html + "</table>";

@@ -17,6 +17,8 @@ const char* KindName(v1::FateKind k) {
       return "HELD FOR REVIEW";
     case v1::FATE_WARNING:
       return "WARNING";
+    case v1::FATE_DELETED_AT_SOURCE:
+      return "DELETED AT SOURCE";
     default:
       return "?";
   }

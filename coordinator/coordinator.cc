@@ -108,6 +108,7 @@ Status Coordinator::Start() {
   }
   // The run and this coordinator's liveness record (supervision.cc).
   SLUICE_RETURN_IF_ERROR(RecordRun());
+  SLUICE_RETURN_IF_ERROR(LoadDeltaMarks());  // delta.cc (issue 18)
   // Steward decisions of earlier runs of the plan, shipped at registration.
   SLUICE_ASSIGN_OR_RETURN(review_decisions_, audit_->ReviewDecisionsOf(plan_.name));
   LogInfo(log_, "coordinator listening on " + control_->endpoint() + ", plan " + plan_.path +

@@ -29,6 +29,7 @@
 #include "common/plan/plan.h"
 #include "common/runtime/clock.h"
 #include "coordinator/coordinator_channel.h"
+#include "coordinator/delta_book.h"
 #include "coordinator/holdings.h"
 #include "coordinator/launcher.h"
 #include "coordinator/lease_book.h"
@@ -250,6 +251,27 @@ class Coordinator {
   // and its children may start.
   Status CompleteEntity(const std::string& entity);
 
+  // ---- delta runs (issue 18, delta.cc; docs/delta.md) ----
+
+  // The marks the run extracts above: its own (continued), its first
+  // part's (resumed), none (--full), else the plan's latest.
+  Status LoadDeltaMarks();
+  // Notes what an extract commit of an incremental source says of its batch.
+  Status RecordDeltaBatch(const v1::Commit& c);
+  // Raises the marks of the wave's incremental sources to the highest value
+  // the wave extracted: called once the wave reconciled.
+  Status RaiseDeltaMarks(int wave);
+  // Leases the deletion scan of each source of `entity` whose deletions are
+  // not ignored and whose keys an earlier run loaded.
+  Status StartDeletionScans(const std::string& entity);
+  void RequeueDeletionScans();
+  Status OnKeysScanned(const std::string& from, const v1::Commit& c);
+  bool DeletionsScanned(const std::string& entity) const;
+  // Records the deleted_at_source fates the scans of `entity` found.
+  Status RecordDeletions(const std::string& entity);
+  // The mark and the rows skipped, in the entity's summary rows.
+  void AddDeltaFigures(const std::string& entity);
+
   // The coordinator's log context, naming `entity`.
   LogContext EntityLog(const std::string& entity) const {
     LogContext c = log_;
@@ -310,6 +332,7 @@ class Coordinator {
   WaveScheduler waves_;
   Ledger ledger_;
   SourcePins pins_;       // the file sources as the run first read them
+  DeltaBook delta_;       // marks and deletion scans (issue 18)
   StateReserve reserve_;  // room to record how the run ends (state_reserve.h)
   Launcher launcher_;
   LogContext log_;

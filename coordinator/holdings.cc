@@ -1,5 +1,6 @@
 #include "coordinator/holdings.h"
 
+#include "common/core/key_buckets.h"
 #include "common/core/record.h"
 #include "common/core/stage.h"
 
@@ -19,6 +20,8 @@ std::string LeaseText(const v1::Lease& lease) {
       return "resending " + BatchName(lease.batch());
     case v1::Lease::KIND_RECONCILE:
       return "reconciling wave " + std::to_string(lease.batch().wave());
+    case v1::Lease::KIND_SCAN_KEYS:  // issue 18
+      return "comparing the keys of " + lease.batch().entity() + "/" + lease.batch().source();
     default:
       return BatchName(lease.batch());
   }
@@ -38,6 +41,7 @@ bool Holdings::Answers(const Held& held, const v1::Envelope& env) {
     return held.kind == v1::Lease::KIND_RECONCILE && env.reconcile_result().epoch() == held.epoch;
   }
   if (!env.has_commit() || env.commit().epoch() != held.epoch) return false;
+  if (held.kind == v1::Lease::KIND_SCAN_KEYS) return env.commit().stage() == kScanKeysStage;
   const std::optional<Stage> stage = StageNamed(env.commit().stage());
   if (!stage) return false;
   switch (held.kind) {

@@ -13,6 +13,8 @@ v1::FateKind KindOf(std::string_view kind) {
   if (kind == "merged") return v1::FATE_MERGED;
   if (kind == "rejected") return v1::FATE_REJECTED;
   if (kind == "review") return v1::FATE_REVIEW;
+  // A warning, or deleted_at_source (issue 18): the key was not extracted,
+  // so it is outside the extracted records' balance.
   return v1::FATE_WARNING;
 }
 

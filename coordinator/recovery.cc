@@ -24,7 +24,8 @@ void Coordinator::Recover(const std::string& role) {
   LogWarn(log_, "recovering from the loss of the " + role + " (" + std::to_string(runs.size()) +
                     " entit" + (runs.size() == 1 ? "y" : "ies") + " in flight)");
   for (auto& [entity, run] : runs) RecoverEntity(run, role);
-  if (role == "extractor") RequeuePinChecks();  // pin_check.cc
+  if (role == "extractor") RequeuePinChecks();      // pin_check.cc
+  if (role == "extractor") RequeueDeletionScans();  // delta.cc
   if (waves_.reconciling() && role == "reconciler" && pin_checks_.empty()) LeaseReconcile();
 }
 
@@ -111,7 +112,8 @@ Status Coordinator::DispatchLeases() {
   for (auto& [identity, lease] : leases_.Assign(roster_)) {
     v1::Envelope env;
     *env.mutable_lease() = std::move(lease);
-    pins_.Fill(env.mutable_lease());  // extraction: the source as the run first read it
+    pins_.Fill(env.mutable_lease());   // extraction: the source as the run first read it
+    delta_.Fill(env.mutable_lease());  // and above the run's mark (issue 18)
     NoteLease(identity, env.lease());
     poison_.Leased(identity, env.lease());
     if (env.lease().dedup_round() == 4) {

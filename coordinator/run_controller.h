@@ -47,6 +47,9 @@ struct RunOptions {
   std::optional<CurveKeyPair> keys;
   std::map<std::string, std::string> authorized_keys;
   bool insecure = false;
+  // `sluice run --full` (issue 18): every row of the incremental sources is
+  // extracted, whatever their marks; the marks are raised after it all the same.
+  bool full = false;
 
   // ---- supervision (issue 15; docs/operations.md) ----
 
@@ -82,6 +85,12 @@ struct EntitySourceSummary {
   // or n/a (none merged, or not reconciled).
   std::string survivor_check = "n/a";
   uint64_t unresolved_survivors = 0;  // merged records of the source that reach no row
+  // Delta runs (issue 18): the mark the source was extracted above ("" all
+  // of it), the rows read and left out as not above it (file sources), and
+  // the keys found deleted at the source (deleted_at_source fates).
+  std::string mark;
+  uint64_t skipped = 0;
+  uint64_t deleted = 0;
 };
 
 struct RunSummary {

@@ -32,6 +32,20 @@ std::string ConservationText(const RunSummary& s) {
   return text;
 }
 
+// Issue 18: per source of a delta run, the mark it was extracted above, the
+// rows left out and the keys found deleted at the source; "" when none.
+std::string DeltaText(const RunSummary& s) {
+  std::string out;
+  for (const auto& r : s.rows) {
+    if (r.mark.empty() && r.skipped == 0 && r.deleted == 0) continue;
+    out += "delta " + r.entity + "/" + r.source + ": " +
+           (r.mark.empty() ? std::string("read whole") : "above " + r.mark) + ", " +
+           std::to_string(r.extracted) + " extracted, " + std::to_string(r.skipped) + " skipped, " +
+           std::to_string(r.deleted) + " deleted at the source\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string SummaryText(const RunSummary& s) {
@@ -89,6 +103,7 @@ std::string SummaryText(const RunSummary& s) {
   if (s.status == "completed" && tot[5] == 0 && tot[6] == 0 && tot[4] > 0) {
     out += "target already up to date: nothing inserted or updated\n";
   }
+  out += DeltaText(s);
   std::string ri;
   for (const auto& r : s.rows) {
     if (r.ri_check == "n/a" || ri.find(" " + r.entity + ": ") != std::string::npos) continue;
@@ -140,7 +155,10 @@ std::string SummaryJson(const RunSummary& s) {
                              {"ri_check", r.ri_check},
                              {"unresolved_references", r.unresolved_references},
                              {"survivor_check", r.survivor_check},
-                             {"unresolved_survivors", r.unresolved_survivors}});
+                             {"unresolved_survivors", r.unresolved_survivors},
+                             {"mark", r.mark},
+                             {"skipped", r.skipped},
+                             {"deleted_at_source", r.deleted}});
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -137,6 +137,7 @@ Status Coordinator::ResumeWave(int wave) {
       // applied in this run) under new epochs: what the dead coordinator
       // recorded of them is forgotten first.
       SLUICE_RETURN_IF_ERROR(audit_->ForgetEntity(summary_.run_id, wave, entity));
+      SLUICE_RETURN_IF_ERROR(audit_->ForgetDeltaBatches(summary_.run_id, wave, entity));
       continue;
     }
     KeepFinished(it->second, /*reconciled=*/false);

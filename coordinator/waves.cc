@@ -3,6 +3,7 @@
 // flight at once (WaveScheduler); each entity goes ingest -> resolve ->
 // output on its own, and the wave reconciles once all of them finished.
 #include "common/connectors/connector.h"
+#include "common/core/key_buckets.h"
 #include "common/runtime/crash_trail.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/entity_balance.h"
@@ -43,6 +44,7 @@ Status Coordinator::StartEntity(const std::string& entity) {
   for (const Mapping* m : plan_.MappingsFor(entity)) {
     leases_.LeaseStream(waves_.IngestId(entity, m->source, 0), v1::BatchRange());
   }
+  SLUICE_RETURN_IF_ERROR(StartDeletionScans(entity));  // delta.cc
   std::string alongside;
   for (const auto& [other, r] : waves_.runs()) {
     if (other != entity) alongside += (alongside.empty() ? "" : ", ") + other;
@@ -79,7 +81,7 @@ Status Coordinator::AdvanceEntity(EntityRun& run) {
   // killed deduper sent before its recovery forgot the emission, which the
   // new deduper then records again.
   if (halted_ || !waves_.OutputsAt(run, Stage::kLoad, ledger_) ||
-      !waves_.OutputsAt(run, Stage::kDedupOutput, ledger_)) {
+      !waves_.OutputsAt(run, Stage::kDedupOutput, ledger_) || !DeletionsScanned(run.entity)) {
     return Status::Ok();
   }
   return FinishEntity(run);
@@ -107,6 +109,8 @@ Status Coordinator::FinishEntity(EntityRun& run) {
     Halt("conservation broken for " + entity + ": " + balance.unbalanced);
     return Status::Ok();
   }
+  AddDeltaFigures(entity);                          // delta.cc
+  SLUICE_RETURN_IF_ERROR(RecordDeletions(entity));  // before the retirement removes their rows
   SLUICE_ASSIGN_OR_RETURN(bool retiring, StartRetirement(run));
   return retiring ? Status::Ok() : CompleteEntity(entity);
 }
@@ -148,6 +152,7 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
   }
   LogInfo(log_, "wave " + name + " reconciled: " + r.summary());
   SLUICE_RETURN_IF_ERROR(audit_->RecordWave(summary_.run_id, wave, name, "completed"));
+  SLUICE_RETURN_IF_ERROR(RaiseDeltaMarks(wave));  // only now: every batch is loaded
   if (!waves_.last_wave()) return StartWave(wave + 1);
   waves_.EndReconcile();
   finished_ = true;
@@ -156,6 +161,7 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
 
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
   if (moved.stage() == kRetireStage) return OnRowsRetired(from, moved);  // retirement.cc
+  if (moved.stage() == kScanKeysStage) return OnKeysScanned(from, moved);  // delta.cc
   if (moved.stage() == kStartStage) {  // a streaming worker starts on a batch
     poison_.Started(from, moved);      // poison_batch.h
     return Status::Ok();
@@ -235,6 +241,7 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     return Status::Ok();
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
+  if (stage == Stage::kExtract) SLUICE_RETURN_IF_ERROR(RecordDeltaBatch(c));  // delta.cc
   progress_.OnCommit(run->entity, c);
   poison_.Committed(from, c);
   MaybeDie(c.stage());

@@ -4,6 +4,8 @@
 
 #include "common/core/limits.h"
 #include "common/runtime/source_pin.h"
+#include "extractor/delta_source.h"
+#include "extractor/key_scan.h"
 #include "extractor/pii_rejects.h"
 
 namespace sluice {
@@ -24,9 +26,20 @@ Result<ExtractLogic::Opened> ExtractLogic::Open(const v1::Lease& lease) {
   } else {
     SLUICE_ASSIGN_OR_RETURN(o.pin, PinSource(*o.spec));
   }
-  auto source = OpenSource(*o.spec);
+  // Delta extraction (issue 18): the mark travels in the lease's range, so
+  // that a batch is read again under the mark it was first read under. A
+  // key scan reads every row.
+  SourceSpec spec = *o.spec;
+  if (!spec.incremental_column.empty() && !lease.range().watermark_above().empty() &&
+      lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
+    spec.extract_above = lease.range().watermark_above();
+  }
+  auto source = OpenSource(spec);
   if (!source.ok()) return source.status().WithContext("source " + id.source());
   o.source = std::move(source).value();
+  if (!spec.incremental_column.empty() && lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
+    SLUICE_ASSIGN_OR_RETURN(o.source, DeltaSource::Wrap(spec, std::move(o.source)));
+  }
   SLUICE_RETURN_IF_ERROR(CheckPin(o, "batch " + BatchName(id) + " is not extracted"));
   return o;
 }
@@ -49,6 +62,15 @@ Status ExtractLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     SLUICE_ASSIGN_OR_RETURN(bool got, ExtractOne(opened, lease.batch(), lease.epoch(), out));
     if (!got)
       return Status::Corruption("batch " + BatchName(lease.batch()) + " is gone from the source");
+    return Status::Ok();
+  }
+  if (lease.kind() == v1::Lease::KIND_SCAN_KEYS) {
+    const size_t rows = limits::BatchRows(static_cast<size_t>(ctx_.plan.batch_size),
+                                          opened.source->schema().fields.size());
+    SLUICE_ASSIGN_OR_RETURN(v1::Commit scan,
+                            ScanKeys(*opened.source, lease.batch().source(), lease, rows));
+    SLUICE_RETURN_IF_ERROR(CheckPin(opened, "its keys are not compared"));
+    out.Commit(std::move(scan));
     return Status::Ok();
   }
   if (lease.kind() != v1::Lease::KIND_EXTRACT_SOURCE) {

@@ -63,6 +63,9 @@ bool AddOrphan(const Entity& entity, const ModelField& field, const RuleSpec* ru
       f.set_suggestion("decide " + named +
                        " (sluice review export/import); this record then "
                        "loads with it on the next run");
+    } else if (parent->kind() == v1::FATE_DELETED_AT_SOURCE) {  // issue 18, propagated
+      reason = "parent " + named + " was deleted at its source and its row removed";
+      f.set_suggestion("delete this record at its source too, or restore " + named);
     } else {
       reason = "parent " + named + " was rejected by " + parent->rule();
       f.set_suggestion("correct " + named + " (" + parent->rule() +

@@ -41,11 +41,13 @@ Result<v1::Commit> RetireUnloadedRows(const Plan& plan, const std::string& run_i
     f->set_stage("load");
     f->set_rule("row_retired");
     f->set_target_id(row.target_id);
-    f->set_reason(
-        "row " + std::to_string(row.target_id) +
-        " that an earlier run loaded is retired: this run " +
-        (why.kind() == v1::FATE_REVIEW ? "holds the record for review" : "rejects the record") +
-        " (" + why.stage() + ", " + why.rule() + ")");
+    const char* what = why.kind() == v1::FATE_REVIEW ? "holds the record for review"
+                       : why.kind() == v1::FATE_DELETED_AT_SOURCE
+                           ? "found the record deleted at its source"  // issue 18
+                           : "rejects the record";
+    f->set_reason("row " + std::to_string(row.target_id) +
+                  " that an earlier run loaded is retired: this run " + what + " (" + why.stage() +
+                  ", " + why.rule() + ")");
   }
   return c;
 }

@@ -42,6 +42,7 @@ v1::FateKind FateKindFrom(std::string_view s) {
   if (s == "rejected") return v1::FATE_REJECTED;
   if (s == "review") return v1::FATE_REVIEW;
   if (s == "warning") return v1::FATE_WARNING;
+  if (s == "deleted_at_source") return v1::FATE_DELETED_AT_SOURCE;
   return v1::FATE_UNSPECIFIED;
 }
 
@@ -82,6 +83,7 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitPins());
   SLUICE_RETURN_IF_ERROR(InitDifferences());
   SLUICE_RETURN_IF_ERROR(InitComparisons());
+  SLUICE_RETURN_IF_ERROR(InitDelta());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_,
       db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -355,7 +357,8 @@ Status AuditStore::ForEachUnloadedFate(const std::string& run_id, int wave,
   // A key this run also loaded or merged (a repeat of a source key is
   // rejected while its first occurrence loads) has its row: not unloaded.
   return ForEachFateWhere(
-      " AND (kind='rejected' OR kind='review') AND NOT EXISTS (SELECT 1 FROM fates AS other"
+      " AND (kind='rejected' OR kind='review' OR (kind='deleted_at_source' AND rule='propagate'))"
+      " AND NOT EXISTS (SELECT 1 FROM fates AS other"
       " WHERE other.entity = fates.entity AND other.source = fates.source"
       " AND other.key = fates.key AND other.run_id = fates.run_id AND other.wave = fates.wave"
       " AND other.kind IN ('loaded', 'merged'))",

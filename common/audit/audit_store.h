@@ -187,7 +187,8 @@ class AuditStore {
   // Calls `fn` for every REJECTED and REVIEW fate of a run's entity in a
   // wave whose key the run did not also load or merge: the records that have
   // no row of their own (issue 14: their children follow them; issue 23:
-  // their rows from earlier runs are retired).
+  // their rows from earlier runs are retired). Also every DELETED_AT_SOURCE
+  // fate whose row is removed (rule "propagate", issue 18).
   Status ForEachUnloadedFate(const std::string& run_id, int wave, const std::string& entity,
                              const std::function<void(const FateRow&)>& fn);
   // Calls `fn` for every fate of a run's entity in a wave, like ForEachFate,
@@ -382,8 +383,69 @@ class AuditStore {
   // NotFound for an unknown id.
   Result<ComparisonRecord> Comparison(const std::string& compare_id);
 
+  // ---- delta runs (issue 18, common/audit/audit_watermarks.cc and
+  // audit_deletions.cc; docs/delta.md) ----
+
+  // High-water marks by (entity, source).
+  using Marks = std::map<std::pair<std::string, std::string>, std::string>;
+  // The marks of plan `plan`: where the next delta run of each (entity,
+  // incremental source) starts; the raises of a rolled-back run do not count.
+  Result<Marks> MarksOf(const std::string& plan);
+  // Raises the mark of (entity, source) of `plan` to `mark`, reached by
+  // `run_id` (a lower or equal mark changes nothing). Every raise is kept.
+  Status RaiseMark(const std::string& plan, const std::string& entity, const std::string& source,
+                   const std::string& mark, const std::string& run_id);
+  // The marks a run reads above, recorded once when it starts (`full`: none,
+  // `sluice run --full`), so that a coordinator continuing it, or a run
+  // resuming it, reads above the same. nullopt when the run recorded none.
+  Status RecordRunMarks(const std::string& run_id, const Marks& marks, bool full);
+  struct RunMarks {
+    Marks marks;
+    bool full = false;
+  };
+  Result<std::optional<RunMarks>> RunMarksOf(const std::string& run_id);
+  // Records what an extract commit of an incremental source says of its
+  // batch (range.watermark_high and range.skipped); a batch extracted again
+  // replaces it.
+  Status RecordDeltaBatch(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Over the batches of (entity, source) a run's wave extracted: the highest
+  // watermark_high ("" none) and the rows skipped.
+  struct DeltaExtraction {
+    std::string high;
+    uint64_t skipped = 0;
+    uint64_t batches = 0;
+  };
+  Result<DeltaExtraction> DeltaExtractionOf(const std::string& run_id, int wave,
+                                            const std::string& entity, const std::string& source);
+  // Forgets the batches of an entity whose wave a continuing coordinator
+  // accounts for afresh (with ForgetEntity).
+  Status ForgetDeltaBatches(const std::string& run_id, int wave, const std::string& entity);
+
+  // The keys of (entity, source) the target holds rows or cross-reference
+  // entries for, as the runs other than `run_id` left them: those whose
+  // latest fate (runs not rolled back, in start order) is loaded or merged,
+  // or deleted_at_source only reported. What a run's deletion scan compares
+  // the source's key set with.
+  Result<std::vector<std::string>> KnownKeys(const std::string& entity, const std::string& source,
+                                             const std::string& run_id);
+  // Of `keys` of (entity, source), those with a fate in `run_id`.
+  Result<std::vector<std::string>> KeysWithFate(const std::string& run_id,
+                                                const std::string& entity,
+                                                const std::string& source,
+                                                const std::vector<std::string>& keys);
+  // Of `keys` of (entity, source), those some record was merged into (in a
+  // run not rolled back): survivors, whose rows hold golden records.
+  Result<std::vector<std::string>> SurvivorsAmong(const std::string& entity,
+                                                  const std::string& source,
+                                                  const std::vector<std::string>& keys);
+  // Calls `fn` for every deleted_at_source fate of a run (of `entity`; empty:
+  // all), in (entity, source, key) order.
+  Status ForEachDeletion(const std::string& run_id, const std::string& entity,
+                         const std::function<void(const FateRow&)>& fn);
+
  private:
   Status InitComparisons();  // audit_comparisons.cc
+  Status InitDelta();        // audit_watermarks.cc
   Status InitDifferences();  // audit_differences.cc
   Status InitPins();         // audit_pins.cc
   Status InitRetired();      // audit_retired.cc

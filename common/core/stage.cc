@@ -116,6 +116,8 @@ const char* FateKindName(v1::FateKind kind) {
       return "review";
     case v1::FATE_WARNING:
       return "warning";
+    case v1::FATE_DELETED_AT_SOURCE:
+      return "deleted_at_source";
     default:
       return "unknown";
   }

@@ -221,6 +221,7 @@ Plan ParsePlanWith(const std::string& yaml_text, const std::string& base_dir,
       model_text = ParseModelKey(root, base_dir, &ctx);
       plan_yaml::ParseSources(root, base_dir, connectors, &ctx);
       plan_yaml::ParseMappings(root, &ctx);
+      plan_yaml::CheckSoftDeletes(&ctx);
       plan_yaml::ParseDedup(root, &ctx);
       plan_yaml::ParseValidation(root, &ctx);
       plan_yaml::ParseTarget(root, base_dir, connectors, &ctx);

@@ -65,6 +65,25 @@ struct SourceSpec {
   std::string path;                            // resolved against the plan's folder
   std::map<std::string, std::string> options;  // delimiter, table, key, ...
   std::string yaml_path;                       // "sources.crm"
+
+  // Delta extraction (issue 18, docs/delta.md): `incremental: {column: C}`
+  // names a source column that grows with every change to a row (a
+  // timestamp, a date or an increasing number); "" reads the whole source
+  // every run.
+  std::string incremental_column;
+  // Not from the plan: the extractor sets it from its lease. Only rows whose
+  // incremental column is above this value (the high-water mark of the last
+  // reconciled run) are read; nullopt reads every row.
+  std::optional<std::string> extract_above;
+  // Keys an earlier run loaded that the source no longer holds (issue 18):
+  // kReport records the fate deleted_at_source, kPropagate also removes the
+  // target row (or sets `soft_delete_field`), kIgnore does not look.
+  enum class Deletions { kReport, kPropagate, kIgnore };
+  Deletions deletions = Deletions::kReport;
+  // propagate: the model field (a timestamp) set to the run's start instead
+  // of deleting the row; "" deletes it.
+  std::string soft_delete_field;
+
   // The option's value, or `fallback`.
   std::string Option(const std::string& name, const std::string& fallback = "") const;
 };

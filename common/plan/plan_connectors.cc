@@ -17,7 +17,11 @@ namespace fs = std::filesystem;
 
 // Keys every source has, whatever its kind, besides `path` or `dsn`.
 // `region`: phone numbers (issue 4); `references_from`: consolidation.
-constexpr std::string_view kSourceKeys[] = {"kind", "key", "region", "references_from"};
+// `incremental` and `deletions`: delta runs (issue 18, plan_delta.cc).
+constexpr std::string_view kSourceKeys[] = {"kind",        "key",      "region", "references_from",
+                                            "incremental", "deletions"};
+// Keys read by a section of their own, not options.
+constexpr std::string_view kStructuredKeys[] = {"incremental", "deletions"};
 // Likewise for the target.
 constexpr std::string_view kTargetKeys[] = {"kind"};
 
@@ -114,6 +118,10 @@ void ReadOptions(const YAML::Node& node, const std::string& path,
     if (!kv.first.IsScalar()) continue;  // reported by CheckKeys
     const std::string& key = kv.first.Scalar();
     if (key == "kind" || key == "path" || kv.second.IsNull() || options->count(key)) continue;
+    if (std::find(std::begin(kStructuredKeys), std::end(kStructuredKeys), key) !=
+        std::end(kStructuredKeys)) {
+      continue;
+    }
     if (!kv.second.IsScalar()) {
       AddIssue(issues, Child(path, key), "must be text");
       continue;
@@ -267,6 +275,7 @@ void ParseSources(const YAML::Node& root, const std::string& base_dir,
       AddIssue(issues, Child(path, "key"), "must not be empty");
     }
     if (kind != nullptr) CheckKind(node, path, spec.path, *kind->source, &spec.options, issues);
+    ParseSourceDelta(node, &spec, issues);  // plan_delta.cc
     ctx->plan->sources.push_back(std::move(spec));
   }
   // Reference keys in a source name records of the source given here (its

@@ -145,6 +145,13 @@ void ParseSources(const YAML::Node& root, const std::string& base_dir,
 void ParseTarget(const YAML::Node& root, const std::string& base_dir,
                  const ConnectorCatalog& connectors, PlanContext* ctx);
 
+// Delta runs of one source (plan_delta.cc, issue 18): `incremental` and
+// `deletions` of the source mapping `node` into `spec`.
+void ParseSourceDelta(const YAML::Node& node, SourceSpec* spec, std::vector<PlanIssue>* issues);
+// After the mappings: a soft-delete field is a timestamp or date field of
+// every entity its source maps onto.
+void CheckSoftDeletes(PlanContext* ctx);
+
 // The per-entity sections (plan_entities.cc; dedup in plan_dedup.cc). They run after the model and
 // the sources are parsed.
 void ParseMappings(const YAML::Node& root, PlanContext* ctx);

@@ -16,6 +16,7 @@
 #include <cctype>
 #include <set>
 
+#include "common/connectors/incremental_column.h"
 #include "common/connectors/postgres/pg_util.h"
 #include "common/connectors/table_or_query.h"
 
@@ -82,7 +83,16 @@ class PostgresSource : public Source {
       return Status::InvalidArgument(at + ".key: column '" + key + "' not found in " +
                                      (table.empty() ? "the query" : "table '" + table + "'"));
     }
-    ordered_ = std::string("SELECT * FROM ") + from + " AS " + kRowAlias + " ORDER BY " +
+    // Delta extraction (issue 18): only the rows above the mark, compared
+    // in the column's own type (the literal takes it); NULL is never above.
+    std::string where;
+    if (spec_.extract_above) {
+      SLUICE_RETURN_IF_ERROR(CheckIncrementalColumn(spec_, schema_, table));
+      const std::string& column = spec_.incremental_column;
+      where = std::string(" WHERE ") + kRowAlias + "." + PgQuoteIdent(column) + " > " +
+              PgQuoteLiteral(*spec_.extract_above);
+    }
+    ordered_ = std::string("SELECT * FROM ") + from + " AS " + kRowAlias + where + " ORDER BY " +
                kRowAlias + "." + PgQuoteIdent(key);
     SLUICE_ASSIGN_OR_RETURN(bool unique, KeyIsUnique(table, key));
     if (!unique) {

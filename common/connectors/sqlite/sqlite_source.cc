@@ -6,9 +6,11 @@
 #include "common/connectors/sqlite/sqlite_source.h"
 
 #include <cctype>
+#include <charconv>
 #include <set>
 
 #include "common/audit/sqlite_util.h"
+#include "common/connectors/incremental_column.h"
 #include "common/connectors/table_or_query.h"
 
 namespace sluice {
@@ -59,8 +61,16 @@ class SqliteSource : public Source {
     for (size_t i = 0; i < schema_.fields.size(); ++i) {
       if (static_cast<int>(i) != key_index_) order += ", " + std::to_string(i + 1);
     }
-    auto stmt =
-        db_->Prepare("SELECT * FROM " + from + " ORDER BY " + order + " LIMIT -1 OFFSET ?1");
+    // Delta extraction (issue 18): only the rows above the mark; a row whose
+    // column is NULL is read by full runs only.
+    std::string where;
+    if (spec_.extract_above) {
+      SLUICE_RETURN_IF_ERROR(CheckIncrementalColumn(spec_, schema_, table));
+      const std::string& column = spec_.incremental_column;
+      where = " WHERE " + QuoteIdentifier(column) + " > ?2";
+    }
+    auto stmt = db_->Prepare("SELECT * FROM " + from + where + " ORDER BY " + order +
+                             " LIMIT -1 OFFSET ?1");
     if (!stmt.ok()) return stmt.status().WithContext(from_path);
     stmt_ = std::move(stmt).value();
     return Restart(0);
@@ -114,11 +124,21 @@ class SqliteSource : public Source {
 
  private:
   Status Restart(uint64_t rank) {
-    SLUICE_RETURN_IF_ERROR(stmt_.Reset());
+    SLUICE_RETURN_IF_ERROR(stmt_.Reset());  // clears every binding, the mark's too
     SLUICE_RETURN_IF_ERROR(stmt_.Bind(1, static_cast<int64_t>(rank)));
+    if (spec_.extract_above) SLUICE_RETURN_IF_ERROR(BindMark(*spec_.extract_above));
     rank_ = rank;
     done_ = false;
     return Status::Ok();
+  }
+
+  // An integer mark compares as a number with an INTEGER column (a bound
+  // parameter has no affinity), any other as text: ISO dates and timestamps.
+  Status BindMark(const std::string& mark) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(mark.data(), mark.data() + mark.size(), n);
+    if (ec == std::errc() && end == mark.data() + mark.size()) return stmt_.Bind(2, n);
+    return stmt_.Bind(2, std::string_view(mark));
   }
 
   // The current row as comma-separated text cut to 200 bytes on a UTF-8

@@ -1,0 +1,136 @@
+// Issue 18: a CSV source read above a mark keeps the rows above it, counts
+// the others, reads a batch again the same way after Seek, and the key scan
+// answers with the buckets that differ only.
+#include "extractor/delta_source.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/core/key_buckets.h"
+#include "extractor/key_scan.h"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DeltaSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("delta_source_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+    std::ofstream out(dir_ / "s.csv");
+    out << "id,upd\n";
+    // upd: 1..10, then two rows without a value.
+    for (int i = 1; i <= 10; ++i) out << "k" << i << "," << i << "\n";
+    out << "k11,\nk12,\n";
+    spec_.name = "crm";
+    spec_.kind = "csv";
+    spec_.path = (dir_ / "s.csv").string();
+    spec_.options = {{"key", "id"}};
+    spec_.yaml_path = "sources.crm";
+    spec_.incremental_column = "upd";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Source> Open(std::optional<std::string> mark) {
+    SourceSpec spec = spec_;
+    spec.extract_above = std::move(mark);
+    auto inner = OpenSource(spec);
+    EXPECT_TRUE(inner.ok()) << inner.status().ToString();
+    auto wrapped = DeltaSource::Wrap(spec, std::move(*inner));
+    EXPECT_TRUE(wrapped.ok()) << wrapped.status().ToString();
+    return std::move(*wrapped);
+  }
+  static std::vector<std::string> Keys(const RecordBatch& b) {
+    std::vector<std::string> out;
+    for (const Record& r : b.records) out.push_back(r.key);
+    return out;
+  }
+
+  fs::path dir_;
+  SourceSpec spec_;
+};
+
+TEST_F(DeltaSourceTest, WithoutAMarkReadsEverythingAndNotesTheHighest) {
+  auto source = Open(std::nullopt);
+  RecordBatch b;
+  std::vector<v1::Fate> rejects;
+  ASSERT_TRUE(*source->Next(100, &b, &rejects));
+  EXPECT_EQ(b.records.size(), 12u);
+  EXPECT_EQ(b.range.watermark_above(), "");
+  EXPECT_EQ(b.range.watermark_high(), "10");  // numbers compare as numbers
+  EXPECT_EQ(b.range.skipped(), 0u);
+}
+
+TEST_F(DeltaSourceTest, AboveAMarkKeepsTheNewerRowsAndCountsTheOthers) {
+  auto source = Open("7");
+  RecordBatch first;
+  std::vector<v1::Fate> rejects;
+  ASSERT_TRUE(*source->Next(2, &first, &rejects));
+  EXPECT_EQ(Keys(first), (std::vector<std::string>{"k8", "k9"}));
+  EXPECT_EQ(first.range.watermark_above(), "7");
+  EXPECT_EQ(first.range.watermark_high(), "9");
+  EXPECT_EQ(first.range.skipped(), 7u);
+  RecordBatch second;
+  ASSERT_TRUE(*source->Next(2, &second, &rejects));
+  EXPECT_EQ(Keys(second), (std::vector<std::string>{"k10"}));
+  EXPECT_EQ(second.range.skipped(), 2u);  // the rows without a value: full runs read them
+  RecordBatch none;
+  EXPECT_FALSE(*source->Next(2, &none, &rejects));
+  // The first batch again, from its range: the same rows.
+  auto again = Open("7");
+  ASSERT_TRUE(again->Seek(first.range).ok());
+  RecordBatch replay;
+  ASSERT_TRUE(*again->Next(2, &replay, &rejects));
+  EXPECT_EQ(Keys(replay), Keys(first));
+  EXPECT_EQ(replay.range.end_offset(), first.range.end_offset());
+}
+
+TEST_F(DeltaSourceTest, NothingAboveTheMarkIsOneEmptyBatchCountingEveryRow) {
+  auto source = Open("10");
+  RecordBatch b;
+  std::vector<v1::Fate> rejects;
+  ASSERT_TRUE(*source->Next(4, &b, &rejects));
+  EXPECT_TRUE(b.records.empty());
+  EXPECT_EQ(b.range.skipped(), 12u);
+  EXPECT_EQ(b.range.watermark_high(), "");
+}
+
+TEST_F(DeltaSourceTest, AnUnknownColumnIsRefusedAtItsPath) {
+  spec_.incremental_column = "updated";
+  auto inner = OpenSource(spec_);
+  ASSERT_TRUE(inner.ok());
+  auto wrapped = DeltaSource::Wrap(spec_, std::move(*inner));
+  ASSERT_FALSE(wrapped.ok());
+  EXPECT_NE(wrapped.status().message().find("sources.crm.incremental.column"), std::string::npos);
+}
+
+TEST_F(DeltaSourceTest, TheKeyScanSendsOnlyTheBucketsThatDiffer) {
+  KeyBuckets target(kKeyBuckets);
+  for (int i = 1; i <= 12; ++i) target.Add("crm", "k" + std::to_string(i));
+  target.Add("crm", "gone");  // the target holds a key the source lost
+  v1::Lease lease;
+  lease.set_kind(v1::Lease::KIND_SCAN_KEYS);
+  lease.mutable_batch()->set_source("crm");
+  lease.set_epoch(4);
+  for (uint64_t s : target.sums()) lease.add_key_buckets(s);
+  auto source = OpenSource(spec_);
+  ASSERT_TRUE(source.ok());
+  auto scan = ScanKeys(**source, "crm", lease, 5);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->stage(), kScanKeysStage);
+  EXPECT_EQ(scan->epoch(), 4u);
+  EXPECT_EQ(scan->counts().in(), 12u);
+  ASSERT_EQ(scan->differing_buckets_size(), 1);
+  EXPECT_EQ(scan->differing_buckets(0), KeyBucketOf(KeyHash("crm", "gone"), kKeyBuckets));
+  EXPECT_LT(scan->out_keys_size(), 3);  // the keys of that bucket only
+}
+
+}  // namespace
+}  // namespace sluice
