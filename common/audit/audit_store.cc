@@ -356,9 +356,13 @@ Status AuditStore::ForEachUnloadedFate(const std::string& run_id, int wave,
                                        const std::function<void(const FateRow&)>& fn) {
   // A key this run also loaded or merged (a repeat of a source key is
   // rejected while its first occurrence loads) has its row: not unloaded.
+  // The key's fates are found by fates_by_key: without statistics SQLite
+  // took fates_by_run for the subquery (three equal columns as well) and
+  // read every fate of the run for each rejected or held one (100,000
+  // people, 13,073 held: minutes instead of 0.3 s).
   return ForEachFateWhere(
       " AND (kind='rejected' OR kind='review' OR (kind='deleted_at_source' AND rule='propagate'))"
-      " AND NOT EXISTS (SELECT 1 FROM fates AS other"
+      " AND NOT EXISTS (SELECT 1 FROM fates AS other INDEXED BY fates_by_key"
       " WHERE other.entity = fates.entity AND other.source = fates.source"
       " AND other.key = fates.key AND other.run_id = fates.run_id AND other.wave = fates.wave"
       " AND other.kind IN ('loaded', 'merged'))",
