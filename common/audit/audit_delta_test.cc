@@ -69,8 +69,8 @@ TEST_F(AuditDeltaTest, MarksOnlyRiseAndNumbersCompareAsNumbers) {
   ASSERT_TRUE(store_->RaiseMark("p", "hcp", "erp", "2026-01-10T00:00:00", "r3").ok());
   auto marks = store_->MarksOf("p");
   ASSERT_TRUE(marks.ok());
-  EXPECT_EQ((*marks)[{"hcp", "crm"}], "10");
-  EXPECT_EQ((*marks)[{"hcp", "erp"}], "2026-01-10T00:00:00");
+  EXPECT_EQ((*marks)[std::make_pair("hcp", "crm")], "10");
+  EXPECT_EQ((*marks)[std::make_pair("hcp", "erp")], "2026-01-10T00:00:00");
   EXPECT_TRUE(store_->MarksOf("other")->empty());
 }
 
