@@ -160,7 +160,7 @@ Status Coordinator::OnReconciled(const v1::ReconcileResult& r) {
 }
 
 Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
-  if (moved.stage() == kRetireStage) return OnRowsRetired(from, moved);  // retirement.cc
+  if (moved.stage() == kRetireStage) return OnRowsRetired(from, moved);    // retirement.cc
   if (moved.stage() == kScanKeysStage) return OnKeysScanned(from, moved);  // delta.cc
   if (moved.stage() == kStartStage) {  // a streaming worker starts on a batch
     poison_.Started(from, moved);      // poison_batch.h
