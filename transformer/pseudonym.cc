@@ -180,7 +180,7 @@ std::string Pseudonymiser::Date(std::string_view value, std::string_view offset_
   const int day_of_year = (date::sys_days{ymd} - first).count();
   const int moved = ((day_of_year + offset) % days_in_year + days_in_year) % days_in_year;
   const date::year_month_day out{first + date::days{moved}};
-  char text[11];
+  char text[32];  // room for any int year, so the compiler sees no truncation
   std::snprintf(text, sizeof(text), "%04d-%02u-%02u", static_cast<int>(out.year()),
                 static_cast<unsigned>(out.month()), static_cast<unsigned>(out.day()));
   return text;
