@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -264,14 +265,14 @@ INSTANTIATE_TEST_SUITE_P(Shard1, KilledDedupShard,
                          ::testing::Values("sigkill_after=6", "sigkill_after=11",
                                            "sigkill_in_round4", "sigkill_before_output=1"));
 
-}  // namespace
-}  // namespace sluice::testing
-
 // ---- a resolution sent in parts (issue 16 item 5; docs/dedup.md#resolution-parts) ----
 
 namespace resolve_parts {
 
-// `sluice trace` of a merged, a held and a loaded record, without the run id.
+// `sluice trace` of a merged, a held and a loaded record, without the run id,
+// each trace's lines sorted: the stage lines of a batch come in the order
+// its commits reached the coordinator (a load's may pass its dedup output's),
+// which no run fixes.
 std::string Traces(const std::string& dir) {
   const std::string run_id = RunIdOf(dir);
   std::string all;
@@ -283,8 +284,16 @@ std::string Traces(const std::string& dir) {
       auto trace = Shell(BinDir() + "/sluice trace hcp " + key + " --state-dir " + dir + "/state");
       EXPECT_EQ(trace.exit_code, 0) << trace.err;
       std::string out = trace.out;
-      for (size_t at; (at = out.find(run_id)) != std::string::npos;) out.replace(at, run_id.size(), "RUN");
-      all += out;
+      for (size_t at; (at = out.find(run_id)) != std::string::npos;)
+        out.replace(at, run_id.size(), "RUN");
+      std::vector<std::string> lines;
+      for (size_t from = 0, nl; from < out.size(); from = nl + 1) {
+        nl = out.find('\n', from);
+        if (nl == std::string::npos) nl = out.size();
+        lines.push_back(out.substr(from, nl - from));
+      }
+      std::sort(lines.begin(), lines.end());
+      for (const std::string& line : lines) all += line + "\n";
     }
   }
   return all;
@@ -371,3 +380,6 @@ TEST(ResolveParts, ADedupShardKilledBetweenPartsEndsAsWithoutTheKill) {
 }
 
 }  // namespace resolve_parts
+
+}  // namespace
+}  // namespace sluice::testing
