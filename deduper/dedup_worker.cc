@@ -172,8 +172,8 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   std::erase_if(sending_, [&](const ResolveWriter& w) {
     return w.head().batch().entity() == id.entity() && w.head().batch().wave() == id.wave();
   });
-  const size_t part_bytes = ctx_.faults.resolve_part_bytes ? *ctx_.faults.resolve_part_bytes
-                                                           : ResolveWriter::kPartBytes;
+  const size_t part_bytes =
+      ctx_.faults.resolve_part_bytes ? *ctx_.faults.resolve_part_bytes : ResolveWriter::kPartBytes;
   sending_.emplace_back(std::move(c), res, part_bytes);
   resolved_[name] = std::move(res);
   Schedule(name, epoch, std::nullopt);
