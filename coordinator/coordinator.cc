@@ -255,8 +255,11 @@ void Coordinator::Finish() {
                     : paused_   ? "paused"
                     : halted_   ? "halted"
                                 : "completed";
-  // A run that stops mid-way says what it reached, not zeros.
+  // A run that stops mid-way says what it reached, not zeros; a resolution
+  // that did not come whole leaves nothing recorded (resolution.cc).
   if (halted_ && started_run_) AddReachedRows();
+  // (Unless another coordinator continues the run: the records are its.)
+  while (!superseded_ && !resolving_.empty()) AbandonResolution(resolving_.begin()->first);
   // Entities of a wave finish in any order when they run in parallel: the
   // summary lists them in the wave's load order.
   auto position = [this](const EntitySourceSummary& r) {

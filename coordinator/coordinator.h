@@ -37,6 +37,7 @@
 #include "coordinator/poison_batch.h"
 #include "coordinator/progress.h"
 #include "coordinator/reconcile_feed.h"
+#include "coordinator/resolve_parts.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/source_pins.h"
@@ -195,6 +196,15 @@ class Coordinator {
   std::string WriteReconcileReport(const v1::ReconcileResult& r);
   Status OnCommit(const std::string& from, v1::Commit&& moved);
   Status OnStreamDone(const v1::StreamDone& d);
+
+  // ---- a dedup resolution in parts (issue 16 item 5, resolution.cc) ----
+
+  // One part of `run`'s resolution, of the resolve lease `resolve_epoch`:
+  // recorded at once, counted once the last part has come.
+  Status OnResolvePart(EntityRun& run, const v1::Commit& part, uint64_t resolve_epoch);
+  // Forgets the recorded parts of a resolution that will not come whole
+  // (a halt, a part lost, a resolution that does not add up).
+  void AbandonResolution(const std::string& entity);
 
   // ---- validation thresholds (issue 6, validation_gate.cc) ----
 
@@ -368,6 +378,8 @@ class Coordinator {
   PoisonBatchWatch poison_;
   // The pin checks of the wave not answered yet, by "entity/source".
   std::map<std::string, v1::Lease> pin_checks_;
+  // The resolutions arriving in parts, by entity (resolution.cc).
+  std::map<std::string, ResolveParts> resolving_;
 };
 
 }  // namespace sluice::coordination

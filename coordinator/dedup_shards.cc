@@ -7,6 +7,7 @@
 
 #include "common/core/record.h"
 #include "common/core/stage.h"
+#include "coordinator/resolve_parts.h"
 #include "deduper/shard_map.h"
 
 namespace sluice::coordination {
@@ -43,6 +44,7 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
   patterns_.clear();
   edges_.clear();
   resolved_.clear();
+  arriving_.clear();
   all_edges_.Clear();
   edges_sent_ = false;
   outputs_.clear();
@@ -117,10 +119,18 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   if (stage != Stage::kDedupResolve || resolved_.size() == count_ || resolved_.count(shard)) {
     return step;
   }
+  // A shard's resolution arrives in parts (resolve_parts.h), combined whole.
+  Result<bool> whole = AppendResolvePart(c, &arriving_[shard]);
+  if (!whole.ok() || !*whole) {
+    step.status = whole.status();
+    return step;
+  }
+  v1::Commit resolved = std::move(arriving_[shard]);
+  arriving_.erase(shard);
   // Each shard accounts for the records it owns: in = out + fates.
-  step.status = ledger->Apply(c);
+  step.status = ledger->Apply(resolved);
   if (!step.status.ok()) return step;
-  resolved_[shard] = c;
+  resolved_[shard] = std::move(resolved);
   if (resolved_.size() < count_) return step;
   std::vector<v1::Commit> all;
   outputs_.clear();

@@ -106,6 +106,7 @@ class DedupShards {
   std::map<uint32_t, v1::DedupPatterns> patterns_;
   std::map<uint32_t, v1::DedupEdges> edges_;
   std::map<uint32_t, v1::Commit> resolved_;
+  std::map<uint32_t, v1::Commit> arriving_;  // a shard's resolve parts so far
   v1::DedupEdges all_edges_;  // relayed in round 4, kept for rebuilds
   bool edges_sent_ = false;
   std::vector<v1::BatchId> outputs_;

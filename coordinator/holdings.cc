@@ -48,8 +48,9 @@ bool Holdings::Answers(const Held& held, const v1::Envelope& env) {
     case v1::Lease::KIND_EXTRACT_BATCH:
       return *stage == Stage::kExtract;
     case v1::Lease::KIND_RESOLVE:
-      // The resolve, or one of its rounds on N dedup shards; the output
-      // batches that follow it are streamed.
+      // The resolve (its last part), or one of its rounds on N dedup
+      // shards; the output batches that follow it are streamed.
+      if (env.commit().has_resolve_part() && !env.commit().resolve_part().last()) return false;
       return InfoOf(*stage).phase == BatchPhase::kWhole && *stage != Stage::kReconcile;
     case v1::Lease::KIND_RESEND:
       return *stage == Stage::kDedupOutput;

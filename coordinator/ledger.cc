@@ -157,29 +157,19 @@ Status Ledger::CheckPair(const std::string& batch, StageKey up_stage, const Stag
                             (detail.empty() ? " (key checksums differ)" : "; " + detail));
 }
 
-Status Ledger::Apply(const v1::Commit& c) { return Apply(std::make_shared<const v1::Commit>(c)); }
+Status Ledger::Apply(const v1::Commit& c) {
+  // A resolution is digested, never kept (nor copied).
+  if (StageNamed(c.stage()) == Stage::kDedupResolve) {
+    return ApplyResolution(BatchName(c.batch()), ResolutionDigest::Of(c));
+  }
+  return Apply(std::make_shared<const v1::Commit>(c));
+}
 
 Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
   const v1::Commit& c = *commit;
   const std::string batch = BatchName(c.batch());
   const std::optional<Stage> stage = StageNamed(c.stage());
-  if (stage == Stage::kDedupResolve) {
-    resolutions_[batch] = c;
-    const auto& n = c.counts();
-    KeyChecksum fates;
-    for (const auto& f : c.fates()) fates.Add(f.source(), f.key());
-    KeyChecksum sum;
-    sum.AddHash(n.out_checksum());
-    sum.Merge(fates);
-    if (n.in() != n.out() + n.merged() + n.rejected() + n.review() ||
-        n.in_checksum() != sum.value()) {
-      return Status::Corruption("dedup resolution of " + batch + " does not add up: in " +
-                                std::to_string(n.in()) + ", out " + std::to_string(n.out()) +
-                                ", merged " + std::to_string(n.merged()) + ", rejected " +
-                                std::to_string(n.rejected()));
-    }
-    return Status::Ok();
-  }
+  if (stage == Stage::kDedupResolve) return ApplyResolution(batch, ResolutionDigest::Of(c));
   if (!stage || InfoOf(*stage).phase == BatchPhase::kWhole) {
     return Status::InvalidArgument("commit of " + batch + " at '" + c.stage() +
                                    "', which is no batch stage of the pipeline");
@@ -283,7 +273,7 @@ Status Ledger::CheckResolution(const std::string& resolution,
   auto it = resolutions_.find(resolution);
   if (it == resolutions_.end())
     return Status::FailedPrecondition("no resolution for " + resolution);
-  const auto& n = it->second.counts();
+  const v1::StageCounts& n = it->second.counts;
   uint64_t in = 0, out = 0;
   KeyChecksum in_sum, out_sum;
   for (const auto& b : ingest) {
@@ -338,18 +328,7 @@ std::map<std::string, SourceTotals> Ledger::Totals(
   for (const auto& name : resolutions) {
     auto it = resolutions_.find(name);
     if (it == resolutions_.end()) continue;
-    for (const auto& f : it->second.fates()) {
-      FateTally& t = totals[f.source()].fates;
-      if (f.kind() == v1::FATE_MERGED)
-        ++t.merged;
-      else if (f.kind() == v1::FATE_REJECTED)
-        ++t.rejected;
-      else if (f.kind() == v1::FATE_REVIEW)
-        ++t.review;
-      else
-        continue;
-      t.checksum.Add(f.source(), f.key());
-    }
+    for (const auto& [source, tally] : it->second.fates) totals[source].fates.Add(tally);
   }
   return totals;
 }

@@ -40,6 +40,19 @@ struct SourceTotals {
   uint64_t Accounted() const;
 };
 
+// What the ledger keeps of a dedup resolution: its counts and, by source,
+// the tallies of its fates; never the decisions themselves (a resolution of
+// 8M records holds gigabytes of them, recorded in the audit store).
+struct ResolutionDigest {
+  v1::StageCounts counts;                  // as the deduper reported them
+  std::map<std::string, FateTally> fates;  // merged, rejected, review by source
+  KeyChecksum checksum;                    // of every fate of the resolution
+  // Adds the fates of `commit`: a whole resolution or one part of it.
+  void AddFates(const v1::Commit& commit);
+  // The digest of a whole resolution commit.
+  static ResolutionDigest Of(const v1::Commit& resolution);
+};
+
 class Ledger {
  public:
   // Starts tracking `batch` at `epoch`, forgetting earlier commits of it from
@@ -65,6 +78,10 @@ class Ledger {
   // Corruption when conservation breaks.
   Status Apply(const v1::Commit& commit);
   Status Apply(std::shared_ptr<const v1::Commit> commit);
+  // Checks and keeps the digest of the dedup resolution `name` (a
+  // dedup_resolve commit's batch name): Corruption when its counts do not
+  // add up (in = out + merged + rejected + review, with the key checksums).
+  Status ApplyResolution(const std::string& name, ResolutionDigest digest);
   // The extraction range recorded for a batch.
   const v1::BatchRange* Range(const std::string& batch) const;
 
@@ -120,7 +137,7 @@ class Ledger {
 
   uint32_t dedup_shards_ = 1;
   std::map<std::string, BatchEntry> batches_;
-  std::map<std::string, v1::Commit> resolutions_;  // dedup_resolve commits by entity prefix
+  std::map<std::string, ResolutionDigest> resolutions_;  // by resolve batch name
 };
 
 }  // namespace sluice

@@ -193,24 +193,10 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     if (!step.resolution) return Status::Ok();
     moved = std::move(*step.resolution);
   }
+  // A resolution (or one shard's, combined): recorded part by part.
+  if (stage == Stage::kDedupResolve) return OnResolvePart(*run, moved, resolve_epoch);
   auto shared = std::make_shared<const v1::Commit>(std::move(moved));
   const v1::Commit& c = *shared;
-  if (stage == Stage::kDedupResolve) {
-    if (c.epoch() != resolve_epoch || run->resolved) return Status::Ok();
-    Status st = ledger_.Apply(c);
-    if (!st.ok()) {
-      Halt(st.message());
-      return Status::Ok();
-    }
-    SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
-    waves_.Resolved(*run, c);
-    MaybeDie(c.stage());
-    progress_.OnCommit(run->entity, c);
-    progress_.SetPhase(run->entity, "output");
-    progress_.SetOutputBatches(run->entity, run->output_batches);
-    last_progress_ = Now();
-    return Status::Ok();
-  }
   if (stage == Stage::kValidate) OnValidateCommit(from, *run);
   std::string name = BatchName(c.batch());
   uint64_t expected = leases_.ExpectedEpoch(*stage, c.batch());

@@ -83,6 +83,20 @@ void DedupLogic::Schedule(const std::string& name, uint64_t epoch,
 }
 
 Result<bool> DedupLogic::Produce(StageEmitter& out) {
+  // A resolution's parts first, one per call: the coordinator records its
+  // decisions before any of its output batches.
+  if (!sending_.empty()) {
+    // Test-only fault (`--test-fault deduper:sigkill_after_resolve_parts=N`):
+    // kill -9 between two parts of a resolution, N sent.
+    if (ctx_.faults.sigkill_after_resolve_parts &&
+        parts_sent_ == *ctx_.faults.sigkill_after_resolve_parts) {
+      raise(SIGKILL);
+    }
+    ++parts_sent_;
+    out.Commit(sending_.front().Next());
+    if (sending_.front().done()) sending_.pop_front();
+    return true;
+  }
   // One output batch per call: downstream starts while the rest waits.
   if (!to_emit_.empty()) {
     // Test-only fault (`--test-fault deduper-1:sigkill_before_output=N`):
@@ -111,7 +125,7 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
 }
 
 void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id, uint64_t epoch,
-                                  Resolution res, StageEmitter& out) {
+                                  Resolution res) {
   // The resolve commit carries the decisions; in = the records it accounts
   // for (on N shards, those this shard owns).
   v1::Commit c;
@@ -128,19 +142,11 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   }
   auto* counts = c.mutable_counts();
   for (const auto& f : res.fates) {
-    *c.add_fates() = f;
     fate_sum.Add(f.source(), f.key());
     if (f.kind() == v1::FATE_MERGED) counts->set_merged(counts->merged() + 1);
     if (f.kind() == v1::FATE_REJECTED) counts->set_rejected(counts->rejected() + 1);
     if (f.kind() == v1::FATE_REVIEW) counts->set_review(counts->review() + 1);
   }
-  // Every merge and review decision, and the items held for a steward.
-  for (auto& d : res.decisions) *c.add_match_decisions() = std::move(d);
-  res.decisions.clear();
-  for (auto& item : res.review_items) *c.add_review_items() = std::move(item);
-  res.review_items.clear();
-  for (auto& g : res.golden) *c.add_golden_records() = std::move(g);
-  res.golden.clear();
   v1::MatchSummary* summary = c.mutable_match_summary();
   summary->set_comparisons(res.stats.comparisons);
   summary->set_merge_pairs(res.stats.merge);
@@ -160,7 +166,15 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   KeyChecksum in_sum = out_sum;
   in_sum.Merge(fate_sum);
   counts->set_in_checksum(in_sum.value());
-  out.Commit(std::move(c));
+  // The fates, every merge and review decision, the items held for a
+  // steward and the golden records go in parts (Produce), before any output
+  // batch; an earlier resolve of the same entity still sending is stale.
+  std::erase_if(sending_, [&](const ResolveWriter& w) {
+    return w.head().batch().entity() == id.entity() && w.head().batch().wave() == id.wave();
+  });
+  const size_t part_bytes =
+      ctx_.faults.resolve_part_bytes ? *ctx_.faults.resolve_part_bytes : ResolveWriter::kPartBytes;
+  sending_.emplace_back(std::move(c), res, part_bytes);
   resolved_[name] = std::move(res);
   Schedule(name, epoch, std::nullopt);
 }
@@ -219,7 +233,7 @@ Status DedupLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
     id.set_source("dedup/" + std::to_string(ctx_.shard));
     SLUICE_ASSIGN_OR_RETURN(Resolution res,
                             shard->Resolve(id, static_cast<size_t>(ctx_.plan.batch_size)));
-    CommitResolution(name, id, lease.epoch(), std::move(res), out);
+    CommitResolution(name, id, lease.epoch(), std::move(res));
     return Status::Ok();
   }
   if (lease.kind() == v1::Lease::KIND_RESEND) {
@@ -321,7 +335,7 @@ Status DedupLogic::MemberRound(const v1::Lease& lease, DedupShard* shard, StageE
     resolved_[name] = std::move(*res);
     return Status::Ok();
   }
-  CommitResolution(name, id, lease.epoch(), std::move(*res), out);
+  CommitResolution(name, id, lease.epoch(), std::move(*res));
   return Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 #include "common/runtime/worker.h"
 #include "deduper/dedup.h"
 #include "deduper/member_exchange.h"
+#include "deduper/resolve_writer.h"
 #include "deduper/shard_map.h"
 
 namespace sluice {
@@ -39,9 +40,10 @@ class DedupLogic : public StageLogic {
   // Round 4: publish what other shards need of this one, fetch what this
   // one needs of them, cluster and commit (or, `rebuild`, only rebuild).
   Status MemberRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
-  // The dedup_resolve commit of a resolution, then its output queued.
+  // The dedup_resolve commit of a resolution queued in parts, then its
+  // output.
   void CommitResolution(const std::string& name, const v1::BatchId& id, uint64_t epoch,
-                        Resolution res, StageEmitter& out);
+                        Resolution res);
   // Queues output batches of a resolution for Produce.
   void Schedule(const std::string& name, uint64_t epoch, std::optional<uint64_t> only_sequence);
   struct Pending {
@@ -51,6 +53,8 @@ class DedupLogic : public StageLogic {
   };
   std::deque<Pending> to_emit_;
   uint64_t outputs_started_ = 0;  // output batches emitted (a test fault counts them)
+  std::deque<ResolveWriter> sending_;  // resolutions whose parts are being sent
+  uint64_t parts_sent_ = 0;            // resolve parts sent (a test fault counts them)
 
   WorkerContext ctx_;
   ShardMap shards_;

@@ -4,7 +4,9 @@
 // record and the same target; a kill -9 of one shard, while it ingests or
 // while it emits, still ends in that same result.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "tests/harness.h"
+#include "tests/supervision_testing.h"
 
 namespace sluice::testing {
 namespace {
@@ -261,6 +264,122 @@ TEST_P(KilledDedupShard, RunCompletesAsWithoutTheKill) {
 INSTANTIATE_TEST_SUITE_P(Shard1, KilledDedupShard,
                          ::testing::Values("sigkill_after=6", "sigkill_after=11",
                                            "sigkill_in_round4", "sigkill_before_output=1"));
+
+// ---- a resolution sent in parts (issue 16 item 5; docs/dedup.md#resolution-parts) ----
+
+namespace resolve_parts {
+
+// `sluice trace` of a merged, a held and a loaded record, without the run id,
+// each trace's lines sorted: the stage lines of a batch come in the order
+// its commits reached the coordinator (a load's may pass its dedup output's),
+// which no run fixes.
+std::string Traces(const std::string& dir) {
+  const std::string run_id = RunIdOf(dir);
+  std::string all;
+  for (const char* kind : {"merged", "review", "loaded"}) {
+    auto keys = Query(dir + "/state/audit.db", std::string("SELECT source || ':' || key FROM fates "
+                                                           "WHERE kind = '") +
+                                                   kind + "' ORDER BY source, key LIMIT 2");
+    for (const std::string& key : keys) {
+      auto trace = Shell(BinDir() + "/sluice trace hcp " + key + " --state-dir " + dir + "/state");
+      EXPECT_EQ(trace.exit_code, 0) << trace.err;
+      std::string out = trace.out;
+      for (size_t at; (at = out.find(run_id)) != std::string::npos;)
+        out.replace(at, run_id.size(), "RUN");
+      std::vector<std::string> lines;
+      for (size_t from = 0, nl; from < out.size(); from = nl + 1) {
+        nl = out.find('\n', from);
+        if (nl == std::string::npos) nl = out.size();
+        lines.push_back(out.substr(from, nl - from));
+      }
+      std::sort(lines.begin(), lines.end());
+      for (const std::string& line : lines) all += line + "\n";
+    }
+  }
+  return all;
+}
+
+// Decisions, fates, target and traces of a run in parts of one decision each
+// (hundreds of parts) are those of a run that sent the resolution whole.
+TEST(ResolveParts, OneDecisionPerPartGivesTheSameRunAsOnePart) {
+  ScratchDir whole("parts-whole");
+  ScratchDir parts("parts-one-each");
+  WritePlan(whole.path());
+  WritePlan(parts.path());
+  auto a = RunPlan(whole.path());
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = RunPlan(parts.path(), "--test-fault deduper:resolve_part_bytes=1");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  ExpectReconciled(b);
+  const Result want = Read(whole.path());
+  EXPECT_GT(want.decisions.size(), 200u);
+  ExpectSame(Read(parts.path()), want, "one decision per part");
+  const std::string traces = Traces(whole.path());
+  EXPECT_NE(traces.find("MATCH DECISION"), std::string::npos) << traces;
+  EXPECT_EQ(Traces(parts.path()), traces);
+  for (const char* field : {"extracted", "loaded", "merged", "rejected", "review"}) {
+    EXPECT_EQ(Sum(b.json, field), Sum(a.json, field)) << field;
+  }
+}
+
+// A deduper killed -9 between two parts: the half-sent resolution is not
+// counted; the resolve is leased again and the run ends as without the kill.
+TEST(ResolveParts, ADeduperKilledBetweenPartsEndsAsWithoutTheKill) {
+  ScratchDir clean("parts-clean");
+  ScratchDir crash("parts-killed");
+  WritePlan(clean.path());
+  WritePlan(crash.path());
+  auto a = RunPlan(clean.path());
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = RunPlan(crash.path(), "--test-fault deduper:sigkill_after_resolve_parts=120");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_GE(b.json["restarts"].get<int>(), 1) << b.out;
+  ExpectReconciled(b);
+  ExpectSame(Read(crash.path()), Read(clean.path()), "deduper killed between parts");
+}
+
+// The coordinator killed -9 between two parts it recorded: `sluice resume`
+// forgets them and ends the run as without the kill.
+TEST(ResolveParts, ACoordinatorKilledBetweenPartsResumesToTheSameRun) {
+  ScratchDir clean("parts-coord-clean");
+  ScratchDir crash("parts-coord-killed");
+  WritePlan(clean.path());
+  WritePlan(crash.path());
+  auto a = RunPlan(clean.path());
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto killed = RunPlan(crash.path(),
+                        "--test-fault deduper:resolve_part_bytes=1 "
+                        "--test-fault coordinator:sigkill_at=dedup_resolve:60");
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  const std::string run_id = RunIdOf(crash.path());
+  // Parts were recorded when it died.
+  EXPECT_FALSE(Query(crash.path() + "/state/audit.db",
+                     "SELECT 1 FROM fates WHERE batch LIKE '%dedup/0/resolve%' LIMIT 1")
+                   .empty());
+  auto resumed = Resume(crash.path(), run_id);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  ASSERT_EQ(resumed.json["status"], "completed") << resumed.out;
+  ExpectSame(Read(crash.path()), Read(clean.path()), "coordinator killed between parts");
+}
+
+// On two dedup shards, shard 1 killed between two parts: its replacement
+// answers round 4 again from part 0.
+TEST(ResolveParts, ADedupShardKilledBetweenPartsEndsAsWithoutTheKill) {
+  ScratchDir clean("parts-shards-clean");
+  ScratchDir crash("parts-shards-killed");
+  WritePlan(clean.path());
+  WritePlan(crash.path());
+  auto a = RunPlan(clean.path(), "--dedup-shards 2");
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = RunPlan(crash.path(),
+                   "--dedup-shards 2 --test-fault deduper-1:sigkill_after_resolve_parts=60");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  EXPECT_GE(b.json["restarts"].get<int>(), 1) << b.out;
+  ExpectReconciled(b);
+  ExpectSame(Read(crash.path()), Read(clean.path()), "dedup shard killed between parts");
+}
+
+}  // namespace resolve_parts
 
 }  // namespace
 }  // namespace sluice::testing

@@ -31,7 +31,10 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
                                         const v1::Commit& commit) {
   if (commit.stage() != StageName(Stage::kDedupResolve)) return Status::Ok();
   const std::string& entity = commit.batch().entity();
-  {
+  // A resolution in parts: the coordinator forgot any earlier one before
+  // its first part (ForgetResolution); the summary comes with the last.
+  const bool part = commit.has_resolve_part();
+  if (!part) {
     // A resolution recorded again replaces the earlier one.
     SLUICE_ASSIGN_OR_RETURN(
         auto del,
@@ -92,6 +95,7 @@ Status AuditStore::RecordMatchDecisions(const std::string& run_id, int wave,
     SLUICE_RETURN_IF_ERROR(golden.BindView(6, blob));
     SLUICE_RETURN_IF_ERROR(golden.Run());
   }
+  if (part && !commit.resolve_part().last()) return Status::Ok();
   const v1::MatchSummary& s = commit.match_summary();
   std::string notes;
   for (const std::string& n : s.notes()) notes += n + "\n";

@@ -250,6 +250,13 @@ class AuditStore {
   // (its stage commits, fates, review items and match decisions), so that a
   // coordinator continuing the run accounts for the entity afresh.
   Status ForgetEntity(const std::string& run_id, int wave, const std::string& entity);
+  // Forgets what the parts of a dedup resolution recorded (its fates under
+  // the resolve batch `batch`, its stage commit, the entity's match
+  // decisions, golden records, dedup review items and match figures): a
+  // resolution that did not arrive whole, or that starts again
+  // (audit_resolution.cc).
+  Status ForgetResolution(const std::string& run_id, int wave, const std::string& entity,
+                          const std::string& batch);
   // The highest lease epoch any of the run's recorded commits carries.
   Result<uint64_t> MaxEpoch(const std::string& run_id);
 

@@ -34,6 +34,11 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
     SLUICE_ASSIGN_OR_RETURN(faults.sigkill_after, Count(spec, *value));
   } else if (name == "sigkill_before_output") {
     SLUICE_ASSIGN_OR_RETURN(faults.sigkill_before_output, Count(spec, *value));
+  } else if (name == "resolve_part_bytes") {
+    SLUICE_ASSIGN_OR_RETURN(faults.resolve_part_bytes, Count(spec, *value));
+  } else if (name == "sigkill_after_resolve_parts") {
+    SLUICE_ASSIGN_OR_RETURN(faults.sigkill_after_resolve_parts, Count(spec, *value));
+    faults.resolve_part_bytes = 1;  // one decision per part: parts to die between
   } else if (name == "drop_key" || name == "sigsegv_on_key") {
     if (value->empty()) return Status::InvalidArgument("test fault '" + spec + "' needs a key");
     (name == "drop_key" ? faults.drop_key : faults.sigsegv_on_key) = *value;
@@ -48,7 +53,8 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   } else {
     return Status::InvalidArgument(
         "unknown test fault '" + name +
-        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, "
+        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, resolve_part_bytes=N, "
+        "sigkill_after_resolve_parts=N, "
         "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN, stall_at=WHEN, sigsegv_on_key=K)");
   }
   return faults;

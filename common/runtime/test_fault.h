@@ -25,6 +25,12 @@ struct TestFaults {
   // validation (as before issue 14), so that the reconciler's
   // survivor_check can be seen to fail.
   bool elect_invalid_survivors = false;
+  // `resolve_part_bytes=N`: a dedup shard sends its resolution in parts of
+  // at most N bytes (at least one decision each; 1: one each), not 4 MiB.
+  std::optional<uint64_t> resolve_part_bytes;
+  // `sigkill_after_resolve_parts=N`: a dedup shard sends its resolution one
+  // decision per part and kills itself -9 once it has sent N parts.
+  std::optional<uint64_t> sigkill_after_resolve_parts;
   // `drop_key=K`: the transformer loses the record with key K between
   // itself and the next stage without saying so.
   std::optional<std::string> drop_key;

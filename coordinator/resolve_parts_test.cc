@@ -1,0 +1,216 @@
+#include "coordinator/resolve_parts.h"
+
+#include <gtest/gtest.h>
+
+#include "common/core/record.h"
+#include "common/runtime/worker.h"
+#include "deduper/resolve_writer.h"
+
+namespace sluice::coordination {
+namespace {
+
+v1::BatchId Id(const std::string& source, uint64_t seq = 0) {
+  v1::BatchId id;
+  id.set_run_id("r");
+  id.set_entity("hcp");
+  id.set_source(source);
+  id.set_sequence(seq);
+  return id;
+}
+
+v1::Fate Fate(v1::FateKind kind, const std::string& source, const std::string& key) {
+  v1::Fate f;
+  f.set_kind(kind);
+  f.set_source(source);
+  f.set_key(key);
+  f.set_stage("dedup");
+  f.set_survivor_source("crm");
+  f.set_survivor_key("s0");
+  return f;
+}
+
+// A resolution of 40 records of two sources: 10 survivors (one output
+// batch), 20 merged, 6 held for review, 4 duplicate keys rejected, with a
+// decision per merged or held record, review items and golden records.
+struct Resolved {
+  Resolution res;
+  RecordBatch ingested, output;
+  v1::Commit head;
+};
+
+Resolved MakeResolution() {
+  Resolved r;
+  r.ingested.id = Id("crm");
+  r.output.id = Id("dedup/0");
+  for (int i = 0; i < 40; ++i) {
+    const std::string source = i % 2 ? "erp" : "crm";
+    const std::string key = "k" + std::to_string(i);
+    r.ingested.records.push_back(Record{source, key, 0, 0, {}, {}});
+    if (i < 10) {
+      r.output.records.push_back(Record{source, key, 0, 0, {}, {}});
+      v1::GoldenRecord& g = r.res.golden.emplace_back();
+      g.set_source(source);
+      g.set_key(key);
+      continue;
+    }
+    const v1::FateKind kind = i < 30   ? v1::FATE_MERGED
+                              : i < 36 ? v1::FATE_REVIEW
+                                       : v1::FATE_REJECTED;
+    r.res.fates.push_back(Fate(kind, source, key));
+    if (kind == v1::FATE_REJECTED) continue;
+    v1::MatchDecision& d = r.res.decisions.emplace_back();
+    d.set_a_source(source);
+    d.set_a_key(key);
+    d.set_b_source("crm");
+    d.set_b_key("k0");
+    d.set_rule("score");
+    if (kind == v1::FATE_REVIEW) {
+      v1::ReviewItem& item = r.res.review_items.emplace_back();
+      item.set_kind("pair");
+      item.set_source(source);
+      item.set_key(key);
+    }
+  }
+  v1::Commit& c = r.head;
+  c.set_stage("dedup_resolve");
+  *c.mutable_batch() = Id("dedup/0/resolve");
+  c.set_epoch(3);
+  v1::StageCounts& n = *c.mutable_counts();
+  n.set_in(40);
+  n.set_out(10);
+  n.set_merged(20);
+  n.set_review(6);
+  n.set_rejected(4);
+  n.set_in_checksum(r.ingested.KeyChecksumValue());
+  n.set_out_checksum(r.output.KeyChecksumValue());
+  c.mutable_match_summary()->set_comparisons(780);
+  return r;
+}
+
+// The resolution whole, as one commit (what the deduper sent before parts).
+v1::Commit Whole(Resolved r) {
+  v1::Commit c = r.head;
+  for (auto& f : r.res.fates) *c.add_fates() = f;
+  for (auto& d : r.res.decisions) *c.add_match_decisions() = d;
+  for (auto& item : r.res.review_items) *c.add_review_items() = item;
+  for (auto& g : r.res.golden) *c.add_golden_records() = g;
+  return c;
+}
+
+std::vector<v1::Commit> Parts(Resolved r, size_t max_bytes) {
+  ResolveWriter writer(r.head, r.res, max_bytes);
+  std::vector<v1::Commit> parts;
+  while (!writer.done()) parts.push_back(writer.Next());
+  return parts;
+}
+
+// Feeds the ledger's dedup_ingest and output commits of `r`.
+void Feed(Ledger& ledger, const Resolved& r) {
+  RecordBatch in = r.ingested, out = r.output;
+  in.epoch = out.epoch = 3;
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup_ingest", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(MakeCommit("dedup", out, out.records, {})).ok());
+}
+
+TEST(ResolvePartsTest, TheLedgerAnswersTheSameFromTheDigestOfThePartsAsFromTheWholeCommit) {
+  const Resolved r = MakeResolution();
+  const std::vector<v1::Commit> parts = Parts(r, 64);  // a few items a part
+  ASSERT_GT(parts.size(), 10u);
+  Ledger whole_ledger, parts_ledger;
+  Feed(whole_ledger, r);
+  Feed(parts_ledger, r);
+  const v1::Commit whole = Whole(r);
+  ASSERT_TRUE(whole_ledger.Apply(whole).ok());
+  ResolveParts taken(BatchName(whole.batch()), 3);
+  for (const v1::Commit& p : parts) {
+    EXPECT_FALSE(taken.complete());
+    ASSERT_TRUE(taken.Take(p).ok()) << p.resolve_part().index();
+  }
+  ASSERT_TRUE(taken.complete());
+  ASSERT_TRUE(parts_ledger.ApplyResolution(taken.name(), taken.TakeDigest()).ok());
+
+  const std::string name = BatchName(whole.batch());
+  const std::vector<std::string> ingest = {BatchName(r.ingested.id)};
+  const std::vector<std::string> output = {BatchName(r.output.id)};
+  EXPECT_TRUE(whole_ledger.CheckResolution(name, ingest, output).ok());
+  EXPECT_TRUE(parts_ledger.CheckResolution(name, ingest, output).ok());
+  std::vector<std::string> all = ingest;
+  all.insert(all.end(), output.begin(), output.end());
+  auto a = whole_ledger.Totals(all, {name});
+  auto b = parts_ledger.Totals(all, {name});
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  for (const std::string source : {"crm", "erp"}) {
+    EXPECT_EQ(a[source].fates.merged, 10u) << source;
+    EXPECT_EQ(a[source].fates.review, 3u) << source;
+    EXPECT_EQ(a[source].fates.rejected, 2u) << source;
+    EXPECT_EQ(b[source].fates.merged, a[source].fates.merged) << source;
+    EXPECT_EQ(b[source].fates.review, a[source].fates.review) << source;
+    EXPECT_EQ(b[source].fates.rejected, a[source].fates.rejected) << source;
+    EXPECT_EQ(b[source].fates.checksum.value(), a[source].fates.checksum.value()) << source;
+  }
+}
+
+TEST(ResolvePartsTest, AWholeCommitIsItsOnlyPart) {
+  const Resolved r = MakeResolution();
+  const v1::Commit whole = Whole(r);
+  ResolveParts taken(BatchName(whole.batch()), 3);
+  ASSERT_TRUE(taken.Take(whole).ok());
+  EXPECT_TRUE(taken.complete());
+  Ledger ledger;
+  Feed(ledger, r);
+  EXPECT_TRUE(ledger.ApplyResolution(taken.name(), taken.TakeDigest()).ok());
+  EXPECT_EQ(Parts(r, ResolveWriter::kPartBytes).size(), 1u);  // small: one part
+}
+
+TEST(ResolvePartsTest, ALostPartOrWrongTotalsAreCorruption) {
+  const Resolved r = MakeResolution();
+  std::vector<v1::Commit> parts = Parts(r, 64);
+  {
+    ResolveParts taken("res", 3);
+    ASSERT_TRUE(taken.Take(parts[0]).ok());
+    Status lost = taken.Take(parts[2]);
+    EXPECT_EQ(lost.code(), StatusCode::kCorruption);
+    EXPECT_NE(lost.message().find("part 2 arrived where part 1 was expected"), std::string::npos)
+        << lost.message();
+  }
+  {
+    std::vector<v1::Commit> changed = parts;
+    changed.back().mutable_resolve_part()->set_match_decisions(99);
+    ResolveParts taken("res", 3);
+    Status st;
+    for (const v1::Commit& p : changed) st = taken.Take(p);
+    EXPECT_EQ(st.code(), StatusCode::kCorruption) << st.ToString();
+    EXPECT_EQ(taken.Take(parts[0]).code(), StatusCode::kCorruption);  // after the last
+  }
+  {
+    // Fates that do not add up to the counts: the ledger refuses.
+    std::vector<v1::Commit> changed = parts;
+    changed[0].mutable_fates(0)->set_key("elsewhere");
+    ResolveParts taken("res", 3);
+    for (const v1::Commit& p : changed) ASSERT_TRUE(taken.Take(p).ok());
+    Ledger ledger;
+    EXPECT_EQ(ledger.ApplyResolution("res", taken.TakeDigest()).code(), StatusCode::kCorruption);
+  }
+}
+
+TEST(ResolvePartsTest, PartsAppendBackIntoTheWholeCommit) {
+  const Resolved r = MakeResolution();
+  const v1::Commit whole = Whole(r);
+  for (size_t bytes : {size_t{1}, size_t{64}, size_t{4096}, ResolveWriter::kPartBytes}) {
+    v1::Commit joined;
+    std::vector<v1::Commit> parts = Parts(r, bytes);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      Result<bool> done = AppendResolvePart(parts[i], &joined);
+      ASSERT_TRUE(done.ok()) << done.status().ToString();
+      EXPECT_EQ(*done, i + 1 == parts.size());
+    }
+    EXPECT_EQ(joined.SerializeAsString(), whole.SerializeAsString()) << bytes << " bytes a part";
+    // A part 0 again (a replacement shard) starts afresh.
+    ASSERT_TRUE(AppendResolvePart(parts[0], &joined).ok());
+    EXPECT_EQ(joined.fates_size(), parts[0].fates_size());
+  }
+}
+
+}  // namespace
+}  // namespace sluice::coordination
