@@ -116,6 +116,10 @@ class NamedClusters {
   std::vector<std::vector<uint32_t>> members_;  // by root
 };
 
+// Round 4 takes every shard's edges without the links the guardrails cut
+// (WithoutCutLinks, guardrails.h), computed once per round by the caller:
+// it is the same for the three steps below.
+//
 // Round 4, what a shard serves (DedupShard::MembersFor): for each other
 // shard t, the first occurrence of each of its home `records` (canonical
 // order) in a cluster t owns.

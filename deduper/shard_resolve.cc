@@ -63,7 +63,7 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   std::map<uint32_t, RecordBatch> out;
   // The clusters every shard resolves: without the links the guardrails
   // cut (a record a cut link alone would have drawn in is not served).
-  const NamedClusters clusters(WithoutCutLinks(edges));
+  const NamedClusters clusters(edges);
   // The first occurrences of home records in clusters other shards own.
   std::vector<Record> members;
   std::vector<uint32_t> owners;
@@ -90,13 +90,11 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   return out;
 }
 
-Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges_in,
+Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
   // The links the guardrails cut join nothing on any shard (on N shards
-  // their decisions are not recorded).
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);
-  const std::vector<NamedEdge>& edges = kept;
+  // their decisions are not recorded): `edges` comes without them.
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
   std::vector<Record>& records = in.records;
@@ -228,7 +226,7 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
 
 Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
                                             const std::vector<v1::DedupBlocks>& blocks,
-                                            const std::vector<NamedEdge>& edges_in) {
+                                            const std::vector<NamedEdge>& edges) {
   const uint32_t n = shards.count();
   std::vector<int64_t> out(n, 0);
   std::vector<bool> seen(n, false);
@@ -248,8 +246,6 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
   // The clusters as every shard's Cluster() sees them: the same edges (a
   // named record is its key's first occurrence, never a rejected repeat),
   // so the same guardrails hold the same clusters for review.
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);  // guardrails.h
-  const std::vector<NamedEdge>& edges = kept;
   const NamedClusters clusters(edges);
   std::vector<uint32_t> strong(clusters.size());
   std::iota(strong.begin(), strong.end(), 0u);
