@@ -145,7 +145,9 @@ struct RoutedInput {
   const ShardMap& shards;
   EntityValidator* judge = nullptr;  // as in ClusterInput
 };
-Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
+// `edges` is taken (and let go of before clustering): every shard's edges
+// are much larger than the shard's own clusters'.
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size);
 

@@ -462,9 +462,9 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
                            std::to_string(r.pairs) + " new candidate pairs");
   }
   // What only this resolution needed.
-  codes_ = {};
-  keys_ = {};
-  blocks_ = {};
+  std::vector<uint64_t>().swap(codes_);  // `= {}` would keep the buffers
+  std::vector<std::vector<uint64_t>>().swap(keys_);
+  std::vector<blocking::Blocks>().swap(blocks_);
   return edges;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -90,7 +91,7 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   return out;
 }
 
-Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
   // The links the guardrails cut join nothing on any shard (on N shards
@@ -98,7 +99,10 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
   std::vector<Record>& records = in.records;
-  const NamedClusters clusters(edges);
+  // Every shard's edges, and the clusters of them all, serve only to gather
+  // the universe and its edges: released before Cluster (the round-4 peak).
+  std::optional<NamedClusters> all_clusters(std::in_place, edges);
+  const NamedClusters& clusters = *all_clusters;
   auto owner_of = [&](const SourceKey& k) {
     const uint32_t c = clusters.Find(k);
     return c == NamedClusters::kNone ? shards.HomeOf(k.source, k.key) : clusters.Owner(c, shards);
@@ -183,8 +187,8 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     owned.push_back(e.owned ? 1 : 0);
     u_records.push_back(std::move(e.record));
   }
-  universe = {};
-  records = {};
+  std::vector<Entry>().swap(universe);  // `= {}` would keep the buffers
+  std::vector<Record>().swap(records);
 
   // The edges of the clusters it owns; the steward's distinct pairs whose
   // first record's cluster it owns, as decisions by name (the other record
@@ -208,6 +212,9 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     m.a = std::min(a->second, b->second);
     m.b = std::max(a->second, b->second);
   }
+  all_clusters.reset();
+  std::vector<NamedEdge>().swap(edges);
+  std::unordered_map<std::string, uint32_t>().swap(index);
   if (u_records.empty()) return Resolution{};
   const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
                                 u_origins,  in.batches, in.survivorship, in.golden,
