@@ -10,6 +10,7 @@
 #include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/em_estimate.h"
+#include "deduper/guardrails.h"
 #include "deduper/guest_rows.h"
 #include "deduper/shard_log.h"
 #include "deduper/shard_rounds.h"
@@ -30,6 +31,14 @@ namespace {
 
 using dedup_internal::IngestedBatch;
 using dedup_internal::Origin;
+
+// Every shard's edges as round 4 clusters them: the steward pairs that
+// stand, without the links the guardrails cut.
+Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
+  KeepStewardEdges(shards, &edges);
+  return dedup_internal::WithoutCutLinks(edges);
+}
 
 class LoggedDedupShard : public DedupShard {
  public:
@@ -172,9 +181,11 @@ class LoggedDedupShard : public DedupShard {
     ReleaseRounds();  // its comparer may point into guests_
     values_dropped_ = false;
     homes_only_loaded_ = false;
-    records_.clear();
-    origins_.clear();
-    guest_of_.clear();
+    // Released, not cleared: round 4 reads back far fewer records (its
+    // home records) than rounds 1-3 held (with the guests).
+    std::vector<Record>().swap(records_);
+    std::vector<Origin>().swap(origins_);
+    std::vector<uint32_t>().swap(guest_of_);
     guests_.Clear();
     batches_.clear();
     batch_names_.clear();
@@ -211,7 +222,9 @@ class LoggedDedupShard : public DedupShard {
     (void)guest::ForEach(guest_rows, guest_rules_, records.size(), [&](const guest::Row& row) {
       if (row.home) {
         guest_of_[first + row.index] = guests_.Add(row, guest_rules_);
-        records_[first + row.index].values = {};  // its row is all rounds 1-3 read
+        // Its row is all rounds 1-3 read. (Swapped, not `= {}`, which keeps
+        // a vector's buffer: 480 bytes per record for this plan's ten fields.)
+        std::vector<Value>().swap(records_[first + row.index].values);
         values_dropped_ = true;
         return;
       }
@@ -270,18 +283,28 @@ class LoggedDedupShard : public DedupShard {
   // depends only on the records, never on their arrival order.
   void Canonicalize() {
     if (canonical_) return;
-    const std::vector<uint32_t> perm = dedup_internal::CanonicalOrder(records_, origins_, batches_);
-    std::vector<Record> records(records_.size());
-    std::vector<Origin> origins(origins_.size());
-    std::vector<uint32_t> guest_of(guest_of_.size());
+    std::vector<uint32_t> perm = dedup_internal::CanonicalOrder(records_, origins_, batches_);
+    // In place, cycle by cycle: a second vector of records would double the
+    // shard's largest allocation at its peak.
     for (size_t i = 0; i < perm.size(); ++i) {
-      records[i] = std::move(records_[perm[i]]);
-      origins[i] = origins_[perm[i]];
-      guest_of[i] = guest_of_[perm[i]];
+      if (perm[i] == i) continue;
+      Record record = std::move(records_[i]);
+      const Origin origin = origins_[i];
+      const uint32_t guest = guest_of_[i];
+      size_t j = i;
+      while (perm[j] != i) {
+        const size_t k = perm[j];
+        records_[j] = std::move(records_[k]);
+        origins_[j] = origins_[k];
+        guest_of_[j] = guest_of_[k];
+        perm[j] = static_cast<uint32_t>(j);
+        j = k;
+      }
+      records_[j] = std::move(record);
+      origins_[j] = origin;
+      guest_of_[j] = guest;
+      perm[j] = static_cast<uint32_t>(j);
     }
-    records_ = std::move(records);
-    origins_ = std::move(origins);
-    guest_of_ = std::move(guest_of);
     canonical_ = true;
     ++generation_;
   }
@@ -403,8 +426,8 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
       out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
   if (spec_) out.stats = std::move(stats);
   out.stream_batches = {out.batches.size()};
-  records_ = {};
-  origins_ = {};
+  std::vector<Record>().swap(records_);
+  std::vector<Origin>().swap(origins_);
   handed_over_ = true;
   return out;
 }
@@ -500,9 +523,9 @@ Result<v1::DedupEdges> LoggedDedupShard::DecidePairs(const ShardMap& shards,
   v1::DedupEdges out;
   out.set_shard(shards.self());
   if (records_.empty() || !matcher_) return out;
-  std::vector<PatternCounts> counts;
-  for (const v1::DedupPatterns& p : all) counts.push_back(PatternsFromProto(p));
-  EdgesToProto(matcher_->Decide(SumPatterns(counts), SumLevelCounts(all)), records_, &out);
+  // Only the term-frequency counts of values this shard's pairs look up.
+  EdgesToProto(matcher_->Decide(SumPatterns(all, matcher_->TermValues()), SumLevelCounts(all)),
+               records_, &out);
   if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, matcher_->stats().estimate_problems));
   return out;
 }
@@ -512,8 +535,7 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
   if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
-  KeepStewardEdges(shards, &edges);
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, RoundFourEdges(shards, all));
   return dedup_internal::MembersToServe(records_, *schema_, shards, edges);
 }
 
@@ -523,8 +545,7 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
-  KeepStewardEdges(shards, &edges);
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, RoundFourEdges(shards, all));
   // Every shard's output, counted before resolving (even with no records
   // here: the others' counts are still needed).
   std::vector<uint64_t> outputs;
@@ -545,12 +566,12 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
         entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
         batches_, survivorship_.get(),       golden_.get(), shards,   judge_.get()};
     SLUICE_ASSIGN_OR_RETURN(
-        out, dedup_internal::ResolveRouted(in, edges, fetch, id_template, batch_size));
+        out, dedup_internal::ResolveRouted(in, std::move(edges), fetch, id_template, batch_size));
     // A shard rebuilding its resolution after a restart compared nothing.
     if (stats) out.stats = std::move(*stats);
     compared_ = false;
-    records_ = {};
-    origins_ = {};
+    std::vector<Record>().swap(records_);
+    std::vector<Origin>().swap(origins_);
     handed_over_ = true;
   }
   if (outputs.empty()) return out;

@@ -82,8 +82,17 @@ struct ForcedPair {
 // Per blocking rule, the comparison patterns of the compared pairs that no
 // deterministic rule decided, with how many pairs had each (ascending).
 using PatternCounts = std::vector<std::vector<std::pair<uint64_t, uint64_t>>>;
-// The per-rule sum of several shards' counts, in the same form.
-PatternCounts SumPatterns(const std::vector<PatternCounts>& shards);
+// Which term-frequency counts a shard's pairs read (docs/dedup.md#term-values):
+// the entries of PatternCounts from `first` on are value counts, and only
+// the values in `hashes[e - first]` (ascending), with the total under hash
+// 0, are ever looked up. Every other count can be left out of the sum.
+struct TermValuesNeeded {
+  size_t first = SIZE_MAX;  // none: every entry is kept whole
+  std::vector<std::vector<uint64_t>> hashes;
+};
+// Keeps in `counts` only what `keep` names: the term-frequency entries cut
+// to the needed values (and the total); the other entries unchanged.
+void KeepNeededTermValues(const TermValuesNeeded& keep, PatternCounts* counts);
 // Per comparison, how many sampled pairs had each level (u estimation).
 using LevelCounts = std::vector<std::vector<uint64_t>>;
 // Per blocking rule, block keys (ascending): the oversize blocks.
@@ -130,6 +139,10 @@ class Matcher {
   virtual Status Compare(const MatchInput& in, const BlockKeys& oversize) = 0;
   virtual PatternCounts Patterns() const { return {}; }
   virtual LevelCounts UCounts() const { return {}; }
+  // After Compare: the term-frequency values this shard's pairs look up
+  // when they are scored, so that the counts summed for Decide can be only
+  // those (a shard then holds the counts of its pairs, not of the entity).
+  virtual TermValuesNeeded TermValues() const { return {}; }
   // Round 3: given every shard's counts summed, estimates m and u and
   // returns the edges of this shard's pairs, and the steward pairs one of
   // whose records is one of its home records (KeepStewardEdges).

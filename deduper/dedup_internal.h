@@ -116,6 +116,10 @@ class NamedClusters {
   std::vector<std::vector<uint32_t>> members_;  // by root
 };
 
+// Round 4 takes every shard's edges without the links the guardrails cut
+// (WithoutCutLinks, guardrails.h), computed once per round by the caller:
+// it is the same for the three steps below.
+//
 // Round 4, what a shard serves (DedupShard::MembersFor): for each other
 // shard t, the first occurrence of each of its home `records` (canonical
 // order) in a cluster t owns.
@@ -141,7 +145,9 @@ struct RoutedInput {
   const ShardMap& shards;
   EntityValidator* judge = nullptr;  // as in ClusterInput
 };
-Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges,
+// `edges` is taken (and let go of before clustering): every shard's edges
+// are much larger than the shard's own clusters'.
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size);
 

@@ -77,6 +77,7 @@ class FuzzyMatcher : public Matcher {
   Status Compare(const MatchInput& in, const BlockKeys& oversize) override;
   PatternCounts Patterns() const override { return patterns_; }
   LevelCounts UCounts() const override { return u_counts_; }
+  TermValuesNeeded TermValues() const override;
   std::vector<MatchEdge> Decide(const PatternCounts& all, const LevelCounts& u) override;
   const MatchStats& stats() const override { return stats_; }
 
@@ -328,6 +329,30 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
   return Status::Ok();
 }
 
+// A pair's term-frequency adjustment reads the count of its first record's
+// value on each marked comparison where it agrees exactly (tf::Adjustment),
+// and only when it is scored: those values are all Decide needs.
+TermValuesNeeded FuzzyMatcher::TermValues() const {
+  TermValuesNeeded out;
+  if (tf_marked_.empty()) return out;
+  out.first = spec_.blocking.size();  // where Compare puts the counts
+  out.hashes.resize(tf_marked_.size());
+  size_t next = 0;
+  blocking::ForEachPair(keys_, blocks_, [&](size_t, uint32_t a, uint32_t) {
+    const uint64_t code = codes_[next++];
+    if (code & kRuleFlag) return;
+    for (size_t k = 0; k < tf_marked_.size(); ++k) {
+      if (LevelOf(code, tf_marked_[k]) != 0) continue;
+      out.hashes[k].push_back(comparer_.ValueHash(a, comparisons_[tf_marked_[k]].column));
+    }
+  });
+  for (std::vector<uint64_t>& h : out.hashes) {
+    std::sort(h.begin(), h.end());
+    h.erase(std::unique(h.begin(), h.end()), h.end());
+  }
+  return out;
+}
+
 // Given every shard's pattern counts summed (or this shard's own when it is
 // the only one): m by EM, the weights, then the bands of this shard's pairs.
 std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const LevelCounts& u) {
@@ -437,9 +462,9 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
                            std::to_string(r.pairs) + " new candidate pairs");
   }
   // What only this resolution needed.
-  codes_ = {};
-  keys_ = {};
-  blocks_ = {};
+  std::vector<uint64_t>().swap(codes_);  // `= {}` would keep the buffers
+  std::vector<std::vector<uint64_t>>().swap(keys_);
+  std::vector<blocking::Blocks>().swap(blocks_);
   return edges;
 }
 

@@ -124,12 +124,12 @@ size_t Count(std::string_view data) {
 
 void Store::Clear() {
   rules_ = 0;
-  keys_ = {};
+  std::vector<uint64_t>().swap(keys_);  // `= {}` would keep the buffers
   chunks_.clear();
   chunks_.shrink_to_fit();
   used_ = kChunk;
-  at_ = {};
-  sizes_ = {};
+  std::vector<uint64_t>().swap(at_);
+  std::vector<uint32_t>().swap(sizes_);
 }
 
 uint32_t Store::Add(const Row& row, size_t rules) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -63,7 +64,7 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   std::map<uint32_t, RecordBatch> out;
   // The clusters every shard resolves: without the links the guardrails
   // cut (a record a cut link alone would have drawn in is not served).
-  const NamedClusters clusters(WithoutCutLinks(edges));
+  const NamedClusters clusters(edges);
   // The first occurrences of home records in clusters other shards own.
   std::vector<Record> members;
   std::vector<uint32_t> owners;
@@ -90,17 +91,18 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   return out;
 }
 
-Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges_in,
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
   // The links the guardrails cut join nothing on any shard (on N shards
-  // their decisions are not recorded).
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);
-  const std::vector<NamedEdge>& edges = kept;
+  // their decisions are not recorded): `edges` comes without them.
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
   std::vector<Record>& records = in.records;
-  const NamedClusters clusters(edges);
+  // Every shard's edges, and the clusters of them all, serve only to gather
+  // the universe and its edges: released before Cluster (the round-4 peak).
+  std::optional<NamedClusters> all_clusters(std::in_place, edges);
+  const NamedClusters& clusters = *all_clusters;
   auto owner_of = [&](const SourceKey& k) {
     const uint32_t c = clusters.Find(k);
     return c == NamedClusters::kNone ? shards.HomeOf(k.source, k.key) : clusters.Owner(c, shards);
@@ -185,8 +187,8 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     owned.push_back(e.owned ? 1 : 0);
     u_records.push_back(std::move(e.record));
   }
-  universe = {};
-  records = {};
+  std::vector<Entry>().swap(universe);  // `= {}` would keep the buffers
+  std::vector<Record>().swap(records);
 
   // The edges of the clusters it owns; the steward's distinct pairs whose
   // first record's cluster it owns, as decisions by name (the other record
@@ -210,6 +212,9 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     m.a = std::min(a->second, b->second);
     m.b = std::max(a->second, b->second);
   }
+  all_clusters.reset();
+  std::vector<NamedEdge>().swap(edges);
+  std::unordered_map<std::string, uint32_t>().swap(index);
   if (u_records.empty()) return Resolution{};
   const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
                                 u_origins,  in.batches, in.survivorship, in.golden,
@@ -228,7 +233,7 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
 
 Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
                                             const std::vector<v1::DedupBlocks>& blocks,
-                                            const std::vector<NamedEdge>& edges_in) {
+                                            const std::vector<NamedEdge>& edges) {
   const uint32_t n = shards.count();
   std::vector<int64_t> out(n, 0);
   std::vector<bool> seen(n, false);
@@ -248,8 +253,6 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
   // The clusters as every shard's Cluster() sees them: the same edges (a
   // named record is its key's first occurrence, never a rejected repeat),
   // so the same guardrails hold the same clusters for review.
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);  // guardrails.h
-  const std::vector<NamedEdge>& edges = kept;
   const NamedClusters clusters(edges);
   std::vector<uint32_t> strong(clusters.size());
   std::iota(strong.begin(), strong.end(), 0u);

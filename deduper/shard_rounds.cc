@@ -6,34 +6,68 @@
 
 namespace sluice {
 
-PatternCounts SumPatterns(const std::vector<PatternCounts>& shards) {
-  size_t rules = 0;
-  for (const PatternCounts& s : shards) rules = std::max(rules, s.size());
-  PatternCounts sum(rules);
-  for (size_t r = 0; r < rules; ++r) {
-    // Every shard's counts side by side, sorted, equal patterns added: a
-    // term-frequency entry has one count per distinct value of the entity
-    // (about one per record for e-mails), too many for a tree map per shard.
-    std::vector<std::pair<uint64_t, uint64_t>>& total = sum[r];
-    size_t n = 0;
-    for (const PatternCounts& s : shards) n += r < s.size() ? s[r].size() : 0;
-    total.reserve(n);
-    for (const PatternCounts& s : shards) {
-      if (r < s.size()) total.insert(total.end(), s[r].begin(), s[r].end());
+namespace {
+
+// Adds up equal patterns (or values) of `total`, leaving it ascending.
+void AddUp(std::vector<std::pair<uint64_t, uint64_t>>* total) {
+  std::sort(total->begin(), total->end());
+  size_t out = 0;
+  for (size_t i = 0; i < total->size(); ++i) {
+    if (out > 0 && (*total)[out - 1].first == (*total)[i].first) {
+      (*total)[out - 1].second += (*total)[i].second;
+    } else {
+      (*total)[out++] = (*total)[i];
     }
-    std::sort(total.begin(), total.end());
-    size_t out = 0;
-    for (size_t i = 0; i < total.size(); ++i) {
-      if (out > 0 && total[out - 1].first == total[i].first) {
-        total[out - 1].second += total[i].second;
-      } else {
-        total[out++] = total[i];
+  }
+  total->resize(out);
+  total->shrink_to_fit();
+}
+
+// The values of entry e that `keep` names; null: the entry is kept whole.
+const std::vector<uint64_t>* NeededOf(const TermValuesNeeded& keep, size_t e) {
+  static const std::vector<uint64_t> kNone;
+  if (e < keep.first) return nullptr;
+  return e - keep.first < keep.hashes.size() ? &keep.hashes[e - keep.first] : &kNone;
+}
+
+bool Needed(const std::vector<uint64_t>* needed, uint64_t hash) {
+  // Hash 0 holds the total of records with a value.
+  return needed == nullptr || hash == 0 || std::binary_search(needed->begin(), needed->end(), hash);
+}
+
+}  // namespace
+
+PatternCounts SumPatterns(const std::vector<v1::DedupPatterns>& all, const TermValuesNeeded& keep) {
+  size_t entries = 0;
+  for (const v1::DedupPatterns& p : all) {
+    entries = std::max(entries, static_cast<size_t>(p.rules_size()));
+  }
+  PatternCounts sum(entries);
+  for (size_t e = 0; e < entries; ++e) {
+    const std::vector<uint64_t>* needed = NeededOf(keep, e);
+    std::vector<std::pair<uint64_t, uint64_t>>& total = sum[e];
+    for (const v1::DedupPatterns& p : all) {
+      if (e >= static_cast<size_t>(p.rules_size())) continue;
+      const v1::DedupRulePatterns& rule = p.rules(static_cast<int>(e));
+      for (int i = 0; i < rule.patterns_size() && i < rule.counts_size(); ++i) {
+        if (Needed(needed, rule.patterns(i))) total.emplace_back(rule.patterns(i), rule.counts(i));
       }
     }
-    total.resize(out);
-    total.shrink_to_fit();
+    AddUp(&total);
   }
   return sum;
+}
+
+void KeepNeededTermValues(const TermValuesNeeded& keep, PatternCounts* counts) {
+  for (size_t e = 0; e < counts->size(); ++e) {
+    const std::vector<uint64_t>* needed = NeededOf(keep, e);
+    if (needed == nullptr) continue;
+    std::vector<std::pair<uint64_t, uint64_t>>& entry = (*counts)[e];
+    entry.erase(std::remove_if(entry.begin(), entry.end(),
+                               [&](const auto& c) { return !Needed(needed, c.first); }),
+                entry.end());
+    entry.shrink_to_fit();
+  }
 }
 
 void PatternsToProto(const PatternCounts& counts, v1::DedupPatterns* out) {
@@ -151,7 +185,9 @@ std::vector<MatchEdge> Matcher::Match(const Schema& schema, const std::vector<Re
                                       const std::vector<uint8_t>& skip) {
   const ShardMap one;
   if (!Compare({schema, records, skip, one, 0}, {}).ok()) return {};
-  return Decide(Patterns(), UCounts());
+  PatternCounts patterns = Patterns();
+  KeepNeededTermValues(TermValues(), &patterns);
+  return Decide(patterns, UCounts());
 }
 
 }  // namespace sluice

@@ -13,6 +13,10 @@ namespace sluice {
 
 void PatternsToProto(const PatternCounts& counts, v1::DedupPatterns* out);
 PatternCounts PatternsFromProto(const v1::DedupPatterns& in);
+// Every shard's pattern counts summed per entry, the term-frequency entries
+// only for the values `keep` names (KeepNeededTermValues): no shard sums or
+// holds the counts of values its pairs never look up.
+PatternCounts SumPatterns(const std::vector<v1::DedupPatterns>& all, const TermValuesNeeded& keep);
 void LevelCountsToProto(const LevelCounts& counts, v1::DedupPatterns* out);
 // The u level counts of every shard, summed per comparison and level.
 LevelCounts SumLevelCounts(const std::vector<v1::DedupPatterns>& all);

@@ -1,12 +1,15 @@
 // Dedup scale-out (docs/dedup.md#scale-out): the four resolve rounds on N
 // shards, each holding only what the router sends it, give what one shard
 // gives; replays and replacements keep one copy.
+#include "deduper/shard_rounds.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "common/runtime/codec.h"
 #include "deduper/blocking.h"
@@ -247,6 +250,92 @@ TEST_F(ShardRoundsTest, TermFrequenciesDecideAsOneOnOneTwoAndFourShards) {
     EXPECT_EQ(o.decisions, one.decisions);
     EXPECT_EQ(o.review_items, one.review_items);
   }
+}
+
+// A shard sums and keeps only the term-frequency counts its scored pairs
+// look up (TermValues): fewer counts, and the same decisions as with every
+// count of the entity.
+TEST_F(ShardRoundsTest, TermFrequencyCountsAreCutToTheValuesThePairsLookUp) {
+  DedupSpec spec = plan_.dedup["person"];
+  spec.comparisons[0].term_frequency = true;  // first_name
+  spec.comparisons[1].term_frequency = true;  // last_name
+  spec.comparisons[3].term_frequency = true;  // postcode
+  std::vector<Record> records;
+  for (const RecordBatch& b : batches_)
+    records.insert(records.end(), b.records.begin(), b.records.end());
+  // People who share no value with anyone: counted, never looked up.
+  for (int i = 0; i < 30; ++i) {
+    Record solo = records[0];
+    solo.key = "solo" + std::to_string(i);
+    solo.values[0] = Value::Str("S" + std::to_string(900000 + i));
+    solo.values[1] = Value::Str("solofirst" + std::to_string(i));
+    solo.values[2] = Value::Str("sololast" + std::to_string(i));
+    solo.values[3] = Value::Str("9" + std::to_string(1000 + i));
+    records.push_back(solo);
+  }
+  std::sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+    return std::tie(a.source, a.key) < std::tie(b.source, b.key);
+  });
+  records.erase(std::unique(records.begin(), records.end(),
+                            [](const Record& a, const Record& b) {
+                              return a.source == b.source && a.key == b.key;
+                            }),
+                records.end());
+  auto whole = MakeFuzzyMatcher(spec, PersonSchema());
+  auto cut = MakeFuzzyMatcher(spec, PersonSchema());
+  ASSERT_TRUE(whole.ok() && cut.ok());
+  const std::vector<uint8_t> none;
+  const ShardMap one;
+  ASSERT_TRUE((*whole)->Compare({PersonSchema(), records, none, one, 0}, {}).ok());
+  ASSERT_TRUE((*cut)->Compare({PersonSchema(), records, none, one, 0}, {}).ok());
+  const PatternCounts all = (*whole)->Patterns();
+  const TermValuesNeeded keep = (*cut)->TermValues();
+  ASSERT_EQ(keep.first, spec.blocking.size());
+  ASSERT_EQ(keep.hashes.size(), 3u);
+  ASSERT_EQ(all.size(), spec.blocking.size() + 3);
+  PatternCounts kept = all;
+  KeepNeededTermValues(keep, &kept);
+  for (size_t e = 0; e < spec.blocking.size(); ++e) EXPECT_EQ(kept[e], all[e]);
+  for (size_t k = 0; k < 3; ++k) {
+    const auto& entry = kept[keep.first + k];
+    EXPECT_LE(entry.size() + 30, all[keep.first + k].size());
+    EXPECT_FALSE(keep.hashes[k].empty());
+    ASSERT_FALSE(entry.empty());
+    EXPECT_EQ(entry[0], all[keep.first + k][0]);  // the total, under hash 0
+  }
+  // The same through the wire form, as DecidePairs sums it.
+  v1::DedupPatterns wire;
+  PatternsToProto(all, &wire);
+  EXPECT_EQ(SumPatterns({wire}, keep), kept);
+
+  const std::vector<MatchEdge> a = (*whole)->Decide(all, (*whole)->UCounts());
+  const std::vector<MatchEdge> b = (*cut)->Decide(kept, (*cut)->UCounts());
+  ASSERT_EQ(a.size(), b.size());
+  size_t adjusted = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].a, b[i].a);
+    EXPECT_EQ(a[i].b, b[i].b);
+    EXPECT_EQ(a[i].band, b[i].band);
+    EXPECT_EQ(a[i].score, b[i].score);
+    EXPECT_EQ(a[i].detail, b[i].detail);
+    adjusted += a[i].detail.find("term frequency") != std::string::npos;
+  }
+  EXPECT_GT(adjusted, 10u);
+}
+
+// Summing keeps every pattern count and, of a term-frequency entry, only the
+// total and the values asked for.
+TEST(SumPatternsTest, TermValuesNotNeededAreLeftOut) {
+  std::vector<v1::DedupPatterns> shards(2);
+  PatternsToProto({{{3, 1}, {9, 2}}, {{0, 4}, {5, 1}, {7, 1}, {11, 2}}}, &shards[0]);
+  PatternsToProto({{{3, 5}}, {{0, 3}, {7, 2}, {8, 1}}}, &shards[1]);
+  TermValuesNeeded keep;
+  keep.first = 1;
+  keep.hashes = {{7, 8}};
+  const PatternCounts want = {{{3, 6}, {9, 2}}, {{0, 7}, {7, 3}, {8, 1}}};
+  EXPECT_EQ(SumPatterns(shards, keep), want);
+  const PatternCounts whole = {{{3, 6}, {9, 2}}, {{0, 7}, {5, 1}, {7, 3}, {8, 1}, {11, 2}}};
+  EXPECT_EQ(SumPatterns(shards, TermValuesNeeded{}), whole);
 }
 
 // The exact-key matcher blocks by its key hash: the owner of a key's block
