@@ -180,5 +180,47 @@ TEST(PlanDedup, ReadsAnAliasFileOrRefusesItAtItsPath) {
                                       (dir / "nowhere.csv").string() + "'"}));
 }
 
+// First and last names swapped: both `name` comparisons are at crosswise,
+// one swap counted once (by the one listed first; the test model has no
+// first_name, national_id stands in for it).
+TEST(PlanDedup, ASwapOfFirstAndLastNameCountsOnce) {
+  const std::string section = R"y(    blocking: [{on: [birth_date]}]
+    comparisons:
+      - {field: national_id, comparator: name, with: last_name, thresholds: [0.9]}
+      - {field: last_name, comparator: name, with: national_id, thresholds: [0.9]}
+    thresholds: {merge: 5}
+)y";
+  Plan plan;
+  ASSERT_TRUE(DedupIssues(section, &plan).empty());
+  Schema schema;
+  schema.fields.push_back({"national_id", FieldType::kString, 0, 0});
+  schema.fields.push_back({"last_name", FieldType::kString, 0, 0});
+  compare::PairComparer comparer;
+  ASSERT_TRUE(comparer.Init(plan.dedup.at("hcp"), schema).ok());
+  auto record = [](const char* first, const char* last) {
+    Record r;
+    r.values = {Value::Str(first), Value::Str(last)};
+    return r;
+  };
+  comparer.Prepare(schema, {record("Mafalda", "Canale"), record("Canale", "Mafalda"),
+                            record("Mafalda", "Rossi")});
+  std::vector<compare::Comparison>& cmps = comparer.comparisons();
+  ASSERT_EQ(cmps[0].crosswise_level, 4);
+  EXPECT_EQ(cmps[0].crosswise_partner, -1);
+  EXPECT_EQ(cmps[1].crosswise_partner, 0);
+  for (compare::Comparison& c : cmps) {
+    c.weight.assign(c.levels, 0);
+    c.weight[c.crosswise_level] = 10;
+    c.weight[0] = 3;
+  }
+  const uint64_t swapped = comparer.Pattern(0, 1);
+  EXPECT_EQ(comparer.LevelOf(swapped, 0), 4);
+  EXPECT_EQ(comparer.LevelOf(swapped, 1), 4);
+  EXPECT_FALSE(comparer.CountedWithPartner(swapped, 0));
+  EXPECT_TRUE(comparer.CountedWithPartner(swapped, 1));
+  EXPECT_DOUBLE_EQ(comparer.Score(swapped), 10);
+  EXPECT_DOUBLE_EQ(comparer.Score(comparer.Pattern(0, 2)), 3);  // first exact, last else
+}
+
 }  // namespace
 }  // namespace sluice
