@@ -514,7 +514,8 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
-  return dedup_internal::MembersToServe(records_, *schema_, shards, edges);
+  return dedup_internal::MembersToServe(records_, *schema_, shards, edges,
+                                        spec_ && spec_->review_on_conflict);
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(

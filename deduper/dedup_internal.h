@@ -121,7 +121,8 @@ class NamedClusters {
 // order) in a cluster t owns.
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
                                                const Schema& schema, const ShardMap& shards,
-                                               const std::vector<NamedEdge>& edges);
+                                               const std::vector<NamedEdge>& edges,
+                                               bool review_on_conflict = false);
 
 // Round 4 of a multi-shard resolve on one shard: the universe it clusters
 // (its home records but the first occurrences in clusters owned elsewhere,

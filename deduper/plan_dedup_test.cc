@@ -127,6 +127,25 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
   EXPECT_EQ(issues, want);
 }
 
+TEST(PlanDedup, GuardrailsOnConflict) {
+  const std::string base = R"y(    blocking: [{on: [last_name]}]
+    rules: [{when: "national_id exact"}]
+)y";
+  Plan plan;
+  EXPECT_TRUE(DedupIssues(base, &plan).empty());
+  EXPECT_FALSE(plan.dedup.at("hcp").review_on_conflict);  // split by default
+  EXPECT_TRUE(DedupIssues(base + "    guardrails: {on_conflict: review}\n", &plan).empty());
+  EXPECT_TRUE(plan.dedup.at("hcp").review_on_conflict);
+  EXPECT_TRUE(DedupIssues(base + "    guardrails: {on_conflict: split}\n", &plan).empty());
+  EXPECT_FALSE(plan.dedup.at("hcp").review_on_conflict);
+  EXPECT_EQ(
+      DedupIssues(base + "    guardrails: {on_conflict: hold}\n"),
+      (std::vector<std::string>{"dedup.hcp.guardrails.on_conflict: must be split or review"}));
+  const std::vector<std::string> unknown = DedupIssues(base + "    guardrails: {chains: cut}\n");
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_NE(unknown[0].find("dedup.hcp.guardrails"), std::string::npos) << unknown[0];
+}
+
 TEST(PlanDedup, ExactKeyStaysRequiredWithoutBlocking) {
   auto issues = DedupIssues("    survivorship: {source_priority: []}\n");
   ASSERT_EQ(issues.size(), 1u);

@@ -59,11 +59,12 @@ uint32_t NamedClusters::Find(const SourceKey& name) const {
 
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
                                                const Schema& schema, const ShardMap& shards,
-                                               const std::vector<NamedEdge>& edges) {
+                                               const std::vector<NamedEdge>& edges,
+                                               bool review_on_conflict) {
   std::map<uint32_t, RecordBatch> out;
   // The clusters every shard resolves: without the links the guardrails
   // cut (a record a cut link alone would have drawn in is not served).
-  const NamedClusters clusters(WithoutCutLinks(edges));
+  const NamedClusters clusters(WithoutCutLinks(edges, review_on_conflict));
   // The first occurrences of home records in clusters other shards own.
   std::vector<Record> members;
   std::vector<uint32_t> owners;
@@ -93,9 +94,11 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
 Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedEdge>& edges_in,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
-  // The links the guardrails cut join nothing on any shard (on N shards
-  // their decisions are not recorded).
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);
+  // The links the guardrails cut join nothing on any shard; their
+  // decisions, and those of the distinct pairs that cut them, are recorded
+  // by name below (SplitDecisions), as one shard records them.
+  const bool hold_conflicts = in.spec && in.spec->review_on_conflict;
+  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in, hold_conflicts);
   const std::vector<NamedEdge>& edges = kept;
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
@@ -210,7 +213,13 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, const std::vector<NamedE
     m.a = std::min(a->second, b->second);
     m.b = std::max(a->second, b->second);
   }
-  if (u_records.empty()) return Resolution{};
+  if (!hold_conflicts) {
+    std::vector<v1::MatchDecision> split =
+        SplitDecisions(edges_in, [&](const SourceKey& k) { return owner_of(k) == self; });
+    distinct.insert(distinct.end(), std::make_move_iterator(split.begin()),
+                    std::make_move_iterator(split.end()));
+  }
+  if (u_records.empty() && distinct.empty()) return Resolution{};
   const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
                                 u_origins,  in.batches, in.survivorship, in.golden,
                                 ShardMap(), &owned,     in.judge};
@@ -248,7 +257,8 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
   // The clusters as every shard's Cluster() sees them: the same edges (a
   // named record is its key's first occurrence, never a rejected repeat),
   // so the same guardrails hold the same clusters for review.
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in);  // guardrails.h
+  const bool hold_conflicts = spec && spec->review_on_conflict;
+  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in, hold_conflicts);  // guardrails.h
   const std::vector<NamedEdge>& edges = kept;
   const NamedClusters clusters(edges);
   std::vector<uint32_t> strong(clusters.size());
@@ -258,8 +268,17 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
     return x;
   };
   std::vector<bool> has_review(clusters.size(), false);
+  // on_conflict: review, clusters holding a pair a distinct edge keeps apart.
+  std::vector<bool> conflict(clusters.size(), false);
   const double weak_below = spec ? spec->weak_link_threshold : 0;
   for (const NamedEdge& e : edges) {
+    if (hold_conflicts && e.edge.band == Band::kDistinct && !(e.a == e.b)) {
+      const uint32_t a = clusters.Find(e.a), b = clusters.Find(e.b);
+      if (a != NamedClusters::kNone && b != NamedClusters::kNone &&
+          clusters.root(a) == clusters.root(b)) {
+        conflict[clusters.root(a)] = true;
+      }
+    }
     if (e.edge.band == Band::kDistinct || e.a == e.b) continue;
     const uint32_t a = clusters.Find(e.a), b = clusters.Find(e.b);
     if (e.edge.band == Band::kReview) has_review[clusters.root(a)] = true;
@@ -277,7 +296,8 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
     // ...and each cluster not held for review outputs its survivor.
     const std::vector<uint32_t>& members = clusters.Members(i);
     const int64_t size = static_cast<int64_t>(members.size());
-    bool held = has_review[i] || (spec && spec->fuzzy() && max_cluster > 0 && size > max_cluster);
+    bool held = has_review[i] || conflict[i] ||
+                (spec && spec->fuzzy() && max_cluster > 0 && size > max_cluster);
     if (!held && size >= 3) {
       const uint32_t first = find(members[0]);
       for (uint32_t m : members) held = held || find(m) != first;
