@@ -102,7 +102,8 @@ int DedupEstimate(const DedupEstimateArgs& args, CommandContext& ctx) {
     const MatchStats& stats = (*matcher)->stats();
     ctx.Printf("  estimate of m (EM) and u (random pairs):\n");
     for (const std::string& note : stats.notes) {
-      if (note.rfind("EM over", 0) == 0 || note.rfind("comparison ", 0) == 0) {
+      if (note.rfind("EM over", 0) == 0 || note.rfind("comparison ", 0) == 0 ||
+          (note.rfind("EM estimate", 0) == 0 && note.rfind("EM estimate not trusted", 0) != 0)) {
         ctx.Printf("    %s\n", note.c_str());
       }
     }

@@ -201,6 +201,7 @@ Status PairComparer::Init(const DedupSpec& spec, const Schema& schema) {
     }
     comparisons_.push_back(std::move(cmp));
   }
+  PairCrosswise(&comparisons_);
   return Status::Ok();
 }
 
@@ -500,9 +501,19 @@ double PairComparer::Score(uint64_t pattern) const {
   double s = 0;
   for (size_t c = 0; c < comparisons_.size(); ++c) {
     const int l = LevelOf(pattern, c);
-    if (l < comparisons_[c].levels) s += comparisons_[c].weight[l];
+    if (l < comparisons_[c].levels && !CountedWithPartner(pattern, c)) {
+      s += comparisons_[c].weight[l];
+    }
   }
   return s;
+}
+
+bool PairComparer::CountedWithPartner(uint64_t pattern, size_t c) const {
+  const Comparison& cmp = comparisons_[c];
+  if (cmp.crosswise_partner < 0) return false;
+  const Comparison& partner = comparisons_[cmp.crosswise_partner];
+  return LevelOf(pattern, c) == cmp.crosswise_level &&
+         LevelOf(pattern, cmp.crosswise_partner) == partner.crosswise_level;
 }
 
 uint64_t PairComparer::Code(uint32_t a, uint32_t b) const {

@@ -69,6 +69,11 @@ struct Comparison {
   // (identifier with a checksum: "different"), or -1. A pair at it is
   // decided distinct, and its records are kept apart (guardrails.h).
   int decisive = -1;
+  // name with `with`: the index of its crosswise level, and of the earlier
+  // comparison that compares the `with` field crosswise with this one
+  // (person_compare.h, PairCrosswise), or -1.
+  int crosswise_level = -1;
+  int crosswise_partner = -1;
   // Similarity comparators: the level per pair of the column's most
   // frequent values (kCommonValues squared, -1 until computed).
   mutable std::vector<int8_t> level_cache;
@@ -154,8 +159,15 @@ class PairComparer {
     }
     return -1;
   }
-  // The total weight of a pattern (NULL levels weigh nothing).
+  // The total weight of a pattern (NULL levels weigh nothing, nor a
+  // crosswise level already counted by its partner: CountedWithPartner).
   double Score(uint64_t pattern) const;
+  // Whether comparison c's level in `pattern` is the crosswise level and its
+  // crosswise partner (first_name with: last_name, last_name with:
+  // first_name) is at its crosswise level too: one swap of first and last
+  // name, seen from both comparisons, counted once (by the partner listed
+  // first in the plan); c's weight is then left out.
+  bool CountedWithPartner(uint64_t pattern, size_t c) const;
 
   // A hash of record i's value in `column` as compared (the folded text,
   // or the integer), never 0; 0 when NULL or empty. Equal values, equal

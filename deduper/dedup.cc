@@ -32,12 +32,13 @@ namespace {
 using dedup_internal::IngestedBatch;
 using dedup_internal::Origin;
 
-// Every shard's edges as round 4 clusters them: the steward pairs that
-// stand, without the links the guardrails cut.
+// Every shard's edges as round 4 takes them: the steward pairs that stand.
+// The links the guardrails cut are still there: each step of round 4 cuts
+// them itself, and records them as one shard does (guardrails.h).
 Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all) {
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
   KeepStewardEdges(shards, &edges);
-  return dedup_internal::WithoutCutLinks(edges);
+  return edges;
 }
 
 class LoggedDedupShard : public DedupShard {
@@ -536,7 +537,8 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   SLUICE_RETURN_IF_ERROR(Prepare());
   if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
   SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, RoundFourEdges(shards, all));
-  return dedup_internal::MembersToServe(records_, *schema_, shards, edges);
+  return dedup_internal::MembersToServe(records_, *schema_, shards, edges,
+                                        spec_ && spec_->review_on_conflict);
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(

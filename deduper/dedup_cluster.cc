@@ -205,7 +205,11 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   const double weak_below = spec ? spec->weak_link_threshold : 0;
   std::vector<uint8_t> repeat(n);
   for (uint32_t i = 0; i < n; ++i) repeat[i] = part[i] == Part::kRejected;
-  const ChainCuts cuts = CutChains(records, edges, repeat);
+  ChainCuts cuts = CutChains(records, edges, repeat);
+  // guardrails.on_conflict: review: nothing is cut; the cluster holding a
+  // kept-apart pair is held whole (below), each link recorded as held.
+  const bool hold_conflicts = spec && spec->review_on_conflict;
+  if (hold_conflicts) cuts.cut.assign(edges.size(), {});
   std::vector<bool> live(edges.size(), false);
   UnionFind clusters(n), strong(n);
   std::vector<bool> has_review(n, false);
@@ -223,9 +227,17 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
       strong.Union(ea, eb);
     }
   }
+  std::map<uint32_t, std::string> conflict;  // by root, on_conflict: review
   for (size_t e = 0; e < edges.size(); ++e) {
     if (live[e] && edges[e].band == Band::kReview) {
       has_review[clusters.Find(static_cast<uint32_t>(edges[e].a))] = true;
+    }
+    if (hold_conflicts && cuts.binding[e]) {
+      const MatchEdge& d = edges[e];
+      // The smallest reason, so that edge order (shards) does not matter.
+      std::string why = ConflictReason(records[d.a], records[d.b], d);
+      auto [it, added] = conflict.emplace(clusters.Find(static_cast<uint32_t>(d.a)), why);
+      if (!added && why < it->second) it->second = std::move(why);
     }
   }
 
@@ -282,7 +294,9 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     std::span<const uint32_t> cluster(members.data() + offset[r], size);
     if (!owned(cluster[0])) continue;  // another shard's
     std::string why;
-    if (has_review[r]) {
+    if (auto c = conflict.find(r); c != conflict.end()) {
+      why = c->second;
+    } else if (has_review[r]) {
       why = "a pair in the cluster is in the review band";
     } else if (spec && spec->fuzzy() && max_cluster > 0 && size > max_cluster) {
       why = "cluster of " + std::to_string(size) + " records is larger than max_cluster_size " +

@@ -116,16 +116,18 @@ class NamedClusters {
   std::vector<std::vector<uint32_t>> members_;  // by root
 };
 
-// Round 4 takes every shard's edges without the links the guardrails cut
-// (WithoutCutLinks, guardrails.h), computed once per round by the caller:
-// it is the same for the three steps below.
+// Round 4 takes every shard's edges as they came, the links the guardrails
+// cut included: each of the three steps below cuts them (WithoutCutLinks,
+// guardrails.h, with `on_conflict: review` holding instead of cutting), and
+// ResolveRouted records the cuts by name as one shard does.
 //
 // Round 4, what a shard serves (DedupShard::MembersFor): for each other
 // shard t, the first occurrence of each of its home `records` (canonical
 // order) in a cluster t owns.
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
                                                const Schema& schema, const ShardMap& shards,
-                                               const std::vector<NamedEdge>& edges);
+                                               const std::vector<NamedEdge>& edges,
+                                               bool review_on_conflict = false);
 
 // Round 4 of a multi-shard resolve on one shard: the universe it clusters
 // (its home records but the first occurrences in clusters owned elsewhere,

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "deduper/em_combine.h"
+
 namespace sluice::em {
 namespace {
 
@@ -133,9 +135,6 @@ std::vector<RuleFit> EstimateM(const DedupSpec& spec, const compare::PairCompare
     }
   }
   const std::vector<Comparison> start = cmps;
-  std::vector<std::vector<double>> sum(cmps.size());
-  std::vector<double> weight(cmps.size(), 0);
-  for (size_t c = 0; c < cmps.size(); ++c) sum[c].assign(cmps[c].levels, 0);
   std::vector<RuleFit> fits;
   for (size_t r = 0; r < patterns.size() && r < spec.blocking.size(); ++r) {
     std::vector<bool> active(cmps.size(), true);
@@ -145,19 +144,9 @@ std::vector<RuleFit> EstimateM(const DedupSpec& spec, const compare::PairCompare
     }
     RuleFit fit = FitRule(spec, comparer, patterns[r], active, comparisons);
     fit.rule = spec.blocking[r].name;
-    for (size_t c = 0; c < cmps.size(); ++c) {
-      if (fit.m[c].empty()) continue;
-      for (int l = 0; l < cmps[c].levels; ++l) sum[c][l] += fit.m[c][l] * fit.matches;
-      weight[c] += fit.matches;
-    }
     fits.push_back(std::move(fit));
   }
-  for (size_t c = 0; c < cmps.size(); ++c) {
-    Comparison& cmp = cmps[c];
-    cmp.m = start[c].m;
-    if (cmp.fixed_m || weight[c] <= 0) continue;
-    for (int l = 0; l < cmp.levels; ++l) cmp.m[l] = std::max(sum[c][l] / weight[c], 1e-6);
-  }
+  CombineRuleEstimates(fits, start, comparisons);
   return fits;
 }
 

@@ -26,6 +26,7 @@
 #include "deduper/compare_pass.h"
 #include "deduper/dedup.h"
 #include "deduper/dedup_internal.h"
+#include "deduper/em_combine.h"
 #include "deduper/em_estimate.h"
 #include "deduper/guest_rows.h"
 #include "deduper/shard_map.h"
@@ -174,7 +175,8 @@ void FuzzyMatcher::FillScoredEdge(uint64_t pattern, size_t a, double score, Matc
     const Comparison& cmp = comparisons_[c];
     const int l = LevelOf(pattern, c);
     const bool null = l == cmp.levels;
-    const double w = null ? 0.0 : cmp.weight[l];
+    const bool shared = !null && comparer_.CountedWithPartner(pattern, c);
+    const double w = null || shared ? 0.0 : cmp.weight[l];
     char buf[200];
     if (adjust[c] != 0) {
       // The label carries the adjustment (trace and review show it), the
@@ -182,8 +184,13 @@ void FuzzyMatcher::FillScoredEdge(uint64_t pattern, size_t a, double score, Matc
       std::snprintf(buf, sizeof buf, "%s%s=%s, term frequency %+.2f:%+.2f", c > 0 ? "; " : "",
                     cmp.spec->name.c_str(), cmp.labels[l].c_str(), adjust[c], w + adjust[c]);
     } else {
+      const std::string label =
+          null ? "null"
+               : cmp.labels[l] + (shared ? " (counted with " +
+                                               comparisons_[cmp.crosswise_partner].spec->name + ")"
+                                         : "");
       std::snprintf(buf, sizeof buf, "%s%s=%s:%+.2f", c > 0 ? "; " : "", cmp.spec->name.c_str(),
-                    null ? "null" : cmp.labels[l].c_str(), w);
+                    label.c_str(), w);
     }
     edge->detail += buf;
   }
@@ -391,6 +398,12 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
       tf_ = tf::Adjustment(
           tf_marked_, std::vector<tf::Counts>(
                           all.begin() + std::min(all.size(), spec_.blocking.size()), all.end()));
+    }
+    for (std::string& note : em::OutvotedRules(fits, comparisons_)) {
+      stats_.notes.push_back("EM estimate outvoted: " + std::move(note));
+    }
+    for (std::string& note : em::AgreeingLevelsAgainst(comparisons_)) {
+      stats_.notes.push_back("EM estimate: " + std::move(note));
     }
     for (const em::Problem& p : em::Diagnose(spec_, comparer_, comparisons_, all, fits)) {
       stats_.estimate_problems.push_back(p.ToString());

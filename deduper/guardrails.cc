@@ -5,6 +5,8 @@
 #include <numeric>
 #include <tuple>
 
+#include "deduper/dedup_internal.h"
+
 namespace sluice::dedup_internal {
 namespace {
 
@@ -116,7 +118,7 @@ ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchE
   return out;
 }
 
-std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges) {
+ChainCuts CutChainsByName(const std::vector<NamedEdge>& edges) {
   std::map<std::pair<std::string, std::string>, size_t> index;
   std::vector<Record> records;
   auto intern = [&](const SourceKey& k) {
@@ -135,13 +137,44 @@ std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges) {
     m.a = intern(e.a);
     m.b = intern(e.b);
   }
-  const ChainCuts cuts = CutChains(records, local);
+  return CutChains(records, local);
+}
+
+std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges,
+                                       bool review_on_conflict) {
+  if (review_on_conflict) return edges;
+  const ChainCuts cuts = CutChainsByName(edges);
   std::vector<NamedEdge> out;
   out.reserve(edges.size());
   for (size_t e = 0; e < edges.size(); ++e) {
     if (cuts.cut[e].empty()) out.push_back(edges[e]);
   }
   return out;
+}
+
+std::vector<v1::MatchDecision> SplitDecisions(
+    const std::vector<NamedEdge>& edges,
+    const std::function<bool(const SourceKey&)>& records_here) {
+  std::vector<v1::MatchDecision> out;
+  const ChainCuts cuts = CutChainsByName(edges);
+  for (size_t e = 0; e < edges.size(); ++e) {
+    const NamedEdge& n = edges[e];
+    const bool cut = !cuts.cut[e].empty();
+    if (!cut && !(cuts.binding[e] && n.edge.rule != "steward")) continue;
+    const bool swap = std::tie(n.b.source, n.b.key) < std::tie(n.a.source, n.a.key);
+    const SourceKey& a = swap ? n.b : n.a;
+    const SourceKey& b = swap ? n.a : n.b;
+    if (!records_here(a)) continue;
+    v1::MatchDecision& d = out.emplace_back(DistinctDecision(n.edge, a, b));
+    if (cut) d.set_outcome(cuts.cut[e]);
+  }
+  return out;
+}
+
+std::string ConflictReason(const Record& a, const Record& b, const MatchEdge& distinct) {
+  return "a decisive disagreement inside the cluster (guardrails.on_conflict: review): " + Name(a) +
+         " and " + Name(b) + " are kept apart by " + distinct.rule +
+         (distinct.detail.empty() ? "" : " (" + distinct.detail + ")");
 }
 
 }  // namespace sluice::dedup_internal

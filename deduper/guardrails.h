@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,8 +38,27 @@ struct ChainCuts {
 ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchEdge>& edges,
                     const std::vector<uint8_t>& ignore = {});
 
+// CutChains over `edges` by names (as on N shards): the same cuts on every
+// shard, since every shard has every edge. Per edge of `edges`.
+ChainCuts CutChainsByName(const std::vector<NamedEdge>& edges);
+
 // `edges` (by names, as on N shards) without the links CutChains cuts: what
-// every shard's Cluster() will join.
-std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges);
+// every shard's Cluster() will join. With guardrails.on_conflict: review
+// nothing is cut (the cluster is held whole instead): `edges` as they are.
+std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges,
+                                       bool review_on_conflict = false);
+
+// On N shards (ResolveRouted), the decisions a single shard's Cluster()
+// records for the chains it splits: each cut link (outcome: the cut's
+// reason) and each distinct pair whose records the links would have joined
+// (outcome "distinct"; not the steward's, recorded as before), by name,
+// oriented as one shard orients them (the smaller (source, key) first), for
+// the pairs whose first record `records_here` says this shard records.
+std::vector<v1::MatchDecision> SplitDecisions(
+    const std::vector<NamedEdge>& edges, const std::function<bool(const SourceKey&)>& records_here);
+
+// guardrails.on_conflict: review, why a cluster is held: records a and b
+// of the cluster are kept apart by the `distinct` edge (its rule and detail).
+std::string ConflictReason(const Record& a, const Record& b, const MatchEdge& distinct);
 
 }  // namespace sluice::dedup_internal

@@ -7,6 +7,7 @@
 
 #include "common/plan/alias_lines.h"
 #include "deduper/comparators.h"
+#include "deduper/compare_pass.h"
 
 namespace sluice::compare {
 
@@ -245,6 +246,21 @@ std::string PhoneKey(std::string_view raw) {
   }
   const size_t lead = nsn.find_first_not_of('0');
   return lead == std::string::npos ? digits : nsn.substr(lead);
+}
+
+void PairCrosswise(std::vector<Comparison>* comparisons) {
+  std::vector<Comparison>& cmps = *comparisons;
+  for (size_t c = 0; c < cmps.size(); ++c) {
+    if (cmps[c].spec->comparator != "name" || cmps[c].with_column == SIZE_MAX) continue;
+    cmps[c].crosswise_level = 3 + static_cast<int>(cmps[c].spec->thresholds.size());
+    for (size_t d = 0; d < c; ++d) {
+      if (cmps[d].crosswise_level >= 0 && cmps[d].column == cmps[c].with_column &&
+          cmps[d].with_column == cmps[c].column) {
+        cmps[c].crosswise_partner = static_cast<int>(d);
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace sluice::compare

@@ -14,6 +14,8 @@
 
 namespace sluice::compare {
 
+struct Comparison;  // compare_pass.h
+
 // Groups of given names and their short forms ("james", "jim", "jimmy").
 // Immutable once built; lookups are thread-safe.
 class NameAliases {
@@ -69,5 +71,11 @@ std::string PhoneKey(std::string_view raw);
 // order ("exact", "alias", "part", "jw>=0.92", "crosswise", "initial",
 // "else"); empty for the other comparators.
 std::vector<std::string> PersonLevelLabels(const DedupComparison& c);
+
+// Sets crosswise_level of every `name` comparison with a `with` field, and
+// crosswise_partner of the later one of two that name each other (first_name
+// with: last_name and last_name with: first_name): a swap of the two names
+// puts both at crosswise, one piece of evidence that Score counts once.
+void PairCrosswise(std::vector<compare::Comparison>* comparisons);
 
 }  // namespace sluice::compare

@@ -127,6 +127,25 @@ TEST(PlanDedup, ReportsEveryMistakeAtItsPath) {
   EXPECT_EQ(issues, want);
 }
 
+TEST(PlanDedup, GuardrailsOnConflict) {
+  const std::string base = R"y(    blocking: [{on: [last_name]}]
+    rules: [{when: "national_id exact"}]
+)y";
+  Plan plan;
+  EXPECT_TRUE(DedupIssues(base, &plan).empty());
+  EXPECT_FALSE(plan.dedup.at("hcp").review_on_conflict);  // split by default
+  EXPECT_TRUE(DedupIssues(base + "    guardrails: {on_conflict: review}\n", &plan).empty());
+  EXPECT_TRUE(plan.dedup.at("hcp").review_on_conflict);
+  EXPECT_TRUE(DedupIssues(base + "    guardrails: {on_conflict: split}\n", &plan).empty());
+  EXPECT_FALSE(plan.dedup.at("hcp").review_on_conflict);
+  EXPECT_EQ(
+      DedupIssues(base + "    guardrails: {on_conflict: hold}\n"),
+      (std::vector<std::string>{"dedup.hcp.guardrails.on_conflict: must be split or review"}));
+  const std::vector<std::string> unknown = DedupIssues(base + "    guardrails: {chains: cut}\n");
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_NE(unknown[0].find("dedup.hcp.guardrails"), std::string::npos) << unknown[0];
+}
+
 TEST(PlanDedup, ExactKeyStaysRequiredWithoutBlocking) {
   auto issues = DedupIssues("    survivorship: {source_priority: []}\n");
   ASSERT_EQ(issues.size(), 1u);
@@ -178,6 +197,48 @@ TEST(PlanDedup, ReadsAnAliasFileOrRefusesItAtItsPath) {
   EXPECT_EQ(DedupIssues(section + (dir / "nowhere.csv").string() + "\n"),
             (std::vector<std::string>{"dedup.hcp.aliases: cannot read alias file '" +
                                       (dir / "nowhere.csv").string() + "'"}));
+}
+
+// First and last names swapped: both `name` comparisons are at crosswise,
+// one swap counted once (by the one listed first; the test model has no
+// first_name, national_id stands in for it).
+TEST(PlanDedup, ASwapOfFirstAndLastNameCountsOnce) {
+  const std::string section = R"y(    blocking: [{on: [birth_date]}]
+    comparisons:
+      - {field: national_id, comparator: name, with: last_name, thresholds: [0.9]}
+      - {field: last_name, comparator: name, with: national_id, thresholds: [0.9]}
+    thresholds: {merge: 5}
+)y";
+  Plan plan;
+  ASSERT_TRUE(DedupIssues(section, &plan).empty());
+  Schema schema;
+  schema.fields.push_back({"national_id", FieldType::kString, 0, 0});
+  schema.fields.push_back({"last_name", FieldType::kString, 0, 0});
+  compare::PairComparer comparer;
+  ASSERT_TRUE(comparer.Init(plan.dedup.at("hcp"), schema).ok());
+  auto record = [](const char* first, const char* last) {
+    Record r;
+    r.values = {Value::Str(first), Value::Str(last)};
+    return r;
+  };
+  comparer.Prepare(schema, {record("Mafalda", "Canale"), record("Canale", "Mafalda"),
+                            record("Mafalda", "Rossi")});
+  std::vector<compare::Comparison>& cmps = comparer.comparisons();
+  ASSERT_EQ(cmps[0].crosswise_level, 4);
+  EXPECT_EQ(cmps[0].crosswise_partner, -1);
+  EXPECT_EQ(cmps[1].crosswise_partner, 0);
+  for (compare::Comparison& c : cmps) {
+    c.weight.assign(c.levels, 0);
+    c.weight[c.crosswise_level] = 10;
+    c.weight[0] = 3;
+  }
+  const uint64_t swapped = comparer.Pattern(0, 1);
+  EXPECT_EQ(comparer.LevelOf(swapped, 0), 4);
+  EXPECT_EQ(comparer.LevelOf(swapped, 1), 4);
+  EXPECT_FALSE(comparer.CountedWithPartner(swapped, 0));
+  EXPECT_TRUE(comparer.CountedWithPartner(swapped, 1));
+  EXPECT_DOUBLE_EQ(comparer.Score(swapped), 10);
+  EXPECT_DOUBLE_EQ(comparer.Score(comparer.Pattern(0, 2)), 3);  // first exact, last else
 }
 
 }  // namespace

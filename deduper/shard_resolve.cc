@@ -60,11 +60,12 @@ uint32_t NamedClusters::Find(const SourceKey& name) const {
 
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
                                                const Schema& schema, const ShardMap& shards,
-                                               const std::vector<NamedEdge>& edges) {
+                                               const std::vector<NamedEdge>& edges,
+                                               bool review_on_conflict) {
   std::map<uint32_t, RecordBatch> out;
   // The clusters every shard resolves: without the links the guardrails
   // cut (a record a cut link alone would have drawn in is not served).
-  const NamedClusters clusters(edges);
+  const NamedClusters clusters(WithoutCutLinks(edges, review_on_conflict));
   // The first occurrences of home records in clusters other shards own.
   std::vector<Record> members;
   std::vector<uint32_t> owners;
@@ -91,11 +92,15 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   return out;
 }
 
-Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges,
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges_in,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
-  // The links the guardrails cut join nothing on any shard (on N shards
-  // their decisions are not recorded): `edges` comes without them.
+  // The links the guardrails cut join nothing on any shard; their
+  // decisions, and those of the distinct pairs that cut them, are recorded
+  // by name below (SplitDecisions), as one shard records them.
+  const bool hold_conflicts = in.spec && in.spec->review_on_conflict;
+  std::vector<NamedEdge> kept = WithoutCutLinks(edges_in, hold_conflicts);
+  const std::vector<NamedEdge>& edges = kept;
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
   std::vector<Record>& records = in.records;
@@ -212,10 +217,17 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> e
     m.a = std::min(a->second, b->second);
     m.b = std::max(a->second, b->second);
   }
+  if (!hold_conflicts) {
+    std::vector<v1::MatchDecision> split =
+        SplitDecisions(edges_in, [&](const SourceKey& k) { return owner_of(k) == self; });
+    distinct.insert(distinct.end(), std::make_move_iterator(split.begin()),
+                    std::make_move_iterator(split.end()));
+  }
   all_clusters.reset();
-  std::vector<NamedEdge>().swap(edges);
+  std::vector<NamedEdge>().swap(kept);
+  std::vector<NamedEdge>().swap(edges_in);
   std::unordered_map<std::string, uint32_t>().swap(index);
-  if (u_records.empty()) return Resolution{};
+  if (u_records.empty() && distinct.empty()) return Resolution{};
   const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
                                 u_origins,  in.batches, in.survivorship, in.golden,
                                 ShardMap(), &owned,     in.judge};
@@ -233,7 +245,7 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> e
 
 Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
                                             const std::vector<v1::DedupBlocks>& blocks,
-                                            const std::vector<NamedEdge>& edges) {
+                                            const std::vector<NamedEdge>& edges_in) {
   const uint32_t n = shards.count();
   std::vector<int64_t> out(n, 0);
   std::vector<bool> seen(n, false);
@@ -253,6 +265,9 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
   // The clusters as every shard's Cluster() sees them: the same edges (a
   // named record is its key's first occurrence, never a rejected repeat),
   // so the same guardrails hold the same clusters for review.
+  const bool hold_conflicts = spec && spec->review_on_conflict;
+  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in, hold_conflicts);  // guardrails.h
+  const std::vector<NamedEdge>& edges = kept;
   const NamedClusters clusters(edges);
   std::vector<uint32_t> strong(clusters.size());
   std::iota(strong.begin(), strong.end(), 0u);
@@ -261,8 +276,17 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
     return x;
   };
   std::vector<bool> has_review(clusters.size(), false);
+  // on_conflict: review, clusters holding a pair a distinct edge keeps apart.
+  std::vector<bool> conflict(clusters.size(), false);
   const double weak_below = spec ? spec->weak_link_threshold : 0;
   for (const NamedEdge& e : edges) {
+    if (hold_conflicts && e.edge.band == Band::kDistinct && !(e.a == e.b)) {
+      const uint32_t a = clusters.Find(e.a), b = clusters.Find(e.b);
+      if (a != NamedClusters::kNone && b != NamedClusters::kNone &&
+          clusters.root(a) == clusters.root(b)) {
+        conflict[clusters.root(a)] = true;
+      }
+    }
     if (e.edge.band == Band::kDistinct || e.a == e.b) continue;
     const uint32_t a = clusters.Find(e.a), b = clusters.Find(e.b);
     if (e.edge.band == Band::kReview) has_review[clusters.root(a)] = true;
@@ -280,7 +304,8 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
     // ...and each cluster not held for review outputs its survivor.
     const std::vector<uint32_t>& members = clusters.Members(i);
     const int64_t size = static_cast<int64_t>(members.size());
-    bool held = has_review[i] || (spec && spec->fuzzy() && max_cluster > 0 && size > max_cluster);
+    bool held = has_review[i] || conflict[i] ||
+                (spec && spec->fuzzy() && max_cluster > 0 && size > max_cluster);
     if (!held && size >= 3) {
       const uint32_t first = find(members[0]);
       for (uint32_t m : members) held = held || find(m) != first;

@@ -228,6 +228,52 @@ TEST_F(ShardRoundsTest, OneTwoAndFourShardsDecideAsOne) {
   EXPECT_GT(oversize, 0u) << "the data should make an oversize block";
 }
 
+// A distinct rule (two different national ids) keeps apart records that
+// chains of scored merges (through records without an id) would join: on
+// N shards the chains are split as on one, and the split decisions (each
+// cut link, each distinct pair that cut one) are recorded as one shard
+// records them. With guardrails.on_conflict: review such a cluster is held
+// whole instead, with the reason, alike on 1, 2 and 4 shards.
+TEST_F(ShardRoundsTest, SplitChainsAndConflictsHeldAreRecordedAsOnOneShard) {
+  MatchRuleSpec other_id;
+  other_id.name = "other_id";
+  other_id.terms = {{"exact", "national_id", "", 0, true}};
+  other_id.decide = "distinct";
+  other_id.text = "not national_id exact";
+  plan_.dedup["person"].rules.push_back(other_id);
+  for (const bool review : {false, true}) {
+    SCOPED_TRACE(review ? "on_conflict: review" : "on_conflict: split");
+    plan_.dedup["person"].review_on_conflict = review;
+    const Outcome one = Single();
+    size_t split = 0, distinct = 0, held = 0;
+    for (const std::string& d : one.decisions) {
+      v1::MatchDecision decision;
+      decision.ParseFromString(d);
+      split += decision.outcome().rfind("split: ", 0) == 0;
+      distinct += decision.rule() == "other_id" && decision.outcome() == "distinct";
+      held += decision.outcome().find("a decisive disagreement inside the cluster") !=
+              std::string::npos;
+    }
+    if (review) {
+      EXPECT_EQ(split, 0u);
+      EXPECT_GT(held, 0u);
+    } else {
+      EXPECT_GT(split, 0u);
+      EXPECT_GT(distinct, 0u);
+      EXPECT_EQ(held, 0u);
+    }
+    for (uint32_t n : {2u, 4u}) {
+      SCOPED_TRACE(std::to_string(n) + " shards");
+      Rounds r = RunRounds(n, review ? "review" : "split");
+      Outcome o = Round4(r);
+      EXPECT_EQ(Joined(o.survivors), Joined(one.survivors));
+      EXPECT_EQ(o.fates, one.fates);
+      EXPECT_EQ(o.decisions, one.decisions);
+      EXPECT_EQ(o.review_items, one.review_items);
+    }
+  }
+}
+
 // Term frequencies are counted over every shard's home records and summed:
 // the adjusted weights, and so the decisions, are those of one shard.
 TEST_F(ShardRoundsTest, TermFrequenciesDecideAsOneOnOneTwoAndFourShards) {

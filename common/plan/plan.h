@@ -262,6 +262,10 @@ struct DedupSpec {
   // loads when the m/u estimate cannot be trusted; "warn" only notes it.
   bool halt_on_degenerate_estimate = true;
   int64_t max_cluster_size = 50;  // a larger cluster goes to review whole
+  // guardrails.on_conflict: a cluster whose links join two records a
+  // decisive disagreement keeps apart is split at its weakest link ("split",
+  // the default: false) or held for review whole ("review": true).
+  bool review_on_conflict = false;
   // aliases: FILE, groups of given names (deduper/data/aliases.csv's
   // format) added to the shipped table for the name comparator. The path
   // as resolved, and the file's text, read (and its lines checked) when the

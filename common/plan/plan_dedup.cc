@@ -430,10 +430,11 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
     const Entity* entity = ctx->FindEntity(spec.entity, path);
     const YAML::Node& node = kv.second;
     if (!ExpectMap(node, path, issues)) continue;
-    CheckKeys(node, path,
-              {"key", "survivorship", "blocking", "placeholders", "max_block_size", "rules",
-               "comparisons", "thresholds", "estimation", "max_cluster_size", "aliases"},
-              issues);
+    CheckKeys(
+        node, path,
+        {"key", "survivorship", "blocking", "placeholders", "max_block_size", "rules",
+         "comparisons", "thresholds", "estimation", "max_cluster_size", "aliases", "guardrails"},
+        issues);
     const bool fuzzy = Get(node, "blocking").IsDefined();
     if (auto keys = ReadTextList(node, "key", path, fuzzy ? Need::kOptional : Need::kRequired, true,
                                  issues)) {
@@ -472,6 +473,18 @@ void ParseDedup(const YAML::Node& root, PlanContext* ctx) {
     if (auto n = ReadInt(node, "max_cluster_size", path, Need::kOptional, issues)) {
       if (*n < 2) AddIssue(issues, Child(path, "max_cluster_size"), "must be at least 2");
       spec.max_cluster_size = *n;
+    }
+    if (YAML::Node guard = Get(node, "guardrails"); guard.IsDefined()) {
+      const std::string gpath = Child(path, "guardrails");
+      if (ExpectMap(guard, gpath, issues)) {
+        CheckKeys(guard, gpath, {"on_conflict"}, issues);
+        if (auto c = ReadText(guard, "on_conflict", gpath, Need::kOptional, issues)) {
+          if (*c != "split" && *c != "review") {
+            AddIssue(issues, Child(gpath, "on_conflict"), "must be split or review");
+          }
+          spec.review_on_conflict = *c == "review";
+        }
+      }
     }
     if (auto file = ReadText(node, "aliases", path, Need::kOptional, issues)) {
       ReadAliases(*file, ctx->plan->base_dir, Child(path, "aliases"), &spec, issues);
