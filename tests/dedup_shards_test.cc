@@ -131,7 +131,7 @@ Result Read(const std::string& dir) {
                       "ORDER BY a_source, a_key, b_source, b_key");
   r.fates = Query(audit,
                   "SELECT source, key, kind, stage, rule, reason, survivor_source, survivor_key "
-                  "FROM fates ORDER BY source, key, kind, stage, rule");
+                  "FROM all_fates ORDER BY source, key, kind, stage, rule");
   const std::string db = dir + "/target.db";
   r.target = TargetDigest(db);
   // Every source key to the source key of the row it landed in (its own or

@@ -41,7 +41,7 @@ std::string Outcome(const std::string& dir, const std::string& run_id) {
   }
   for (const auto& r : Query(dir + "/state/audit.db",
                              "SELECT entity, source, key, kind, stage, rule, survivor_source, "
-                             "survivor_key FROM fates WHERE run_id = '" +
+                             "survivor_key FROM all_fates WHERE run_id = '" +
                                  run_id + "' ORDER BY 1, 2, 3, 4, 5, 6")) {
     all += "fate|" + r + "\n";
   }

@@ -90,6 +90,11 @@ Status AuditStore::ForgetEntity(const std::string& run_id, int wave, const std::
     SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
     SLUICE_RETURN_IF_ERROR(st.Run());
   }
+  SLUICE_RETURN_IF_ERROR(ForgetLoadedPacks("run_id=? AND wave=? AND entity=?", [&](Statement& st) {
+    SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+    SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
+    return st.Bind(3, entity);
+  }));
   return tx.Commit();
 }
 

@@ -12,11 +12,12 @@ Result<std::vector<std::string>> AuditStore::KnownKeys(const std::string& entity
                                                        const std::string& run_id) {
   // A rolled-back run's rows are gone; a warning is no fate of its own.
   SLUICE_ASSIGN_OR_RETURN(auto st,
-                          db_->Prepare("SELECT f.key, f.kind, f.rule FROM fates AS f"
+                          db_->Prepare("SELECT f.key, f.kind, f.rule FROM all_fates AS f"
                                        " JOIN runs AS r ON r.run_id = f.run_id"
                                        " WHERE f.entity=?1 AND f.source=?2 AND f.run_id<>?3"
                                        " AND r.status<>'rolled_back' AND f.kind<>'warning'"
-                                       " AND f.stage<>'steward' ORDER BY r.started_ms, f.rowid"));
+                                       " AND f.stage<>'steward'"
+                                       " ORDER BY r.started_ms, f.seq, f.ord"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, entity));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, source));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, run_id));
@@ -61,7 +62,7 @@ Result<std::vector<std::string>> AuditStore::KeysWithFate(const std::string& run
                                                           const std::string& entity,
                                                           const std::string& source,
                                                           const std::vector<std::string>& keys) {
-  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT 1 FROM fates WHERE key=?1 AND entity=?2"
+  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT 1 FROM all_fates WHERE key=?1 AND entity=?2"
                                                 " AND source=?3 AND run_id=?4 LIMIT 1"));
   return KeysFound(st, {entity, source, run_id}, keys);
 }

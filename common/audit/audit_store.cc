@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/record.h"
 #include "common/core/stage.h"
 
@@ -60,6 +61,7 @@ Result<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& path, bo
   // Readers (the reconciler, the CLI) go through every fate of a run: read
   // the file through a memory map rather than a pread and copy per page.
   if (readonly) SLUICE_RETURN_IF_ERROR(store->db_->Exec("PRAGMA mmap_size=1073741824;"));
+  if (readonly) SLUICE_RETURN_IF_ERROR(store->InitLoadedReadOnly());
   if (!readonly) SLUICE_RETURN_IF_ERROR(store->Init());
   return store;
 }
@@ -84,6 +86,7 @@ Status AuditStore::Init() {
   SLUICE_RETURN_IF_ERROR(InitDifferences());
   SLUICE_RETURN_IF_ERROR(InitComparisons());
   SLUICE_RETURN_IF_ERROR(InitDelta());
+  SLUICE_RETURN_IF_ERROR(InitLoaded());
   SLUICE_ASSIGN_OR_RETURN(
       insert_fate_,
       db_->Prepare("INSERT INTO fates VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -149,11 +152,13 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
   SLUICE_RETURN_IF_ERROR(b.Bind(16, AsInt(n.in_checksum())));
   SLUICE_RETURN_IF_ERROR(b.Bind(17, AsInt(n.out_checksum())));
   SLUICE_RETURN_IF_ERROR(b.Run());
-  // One row per fate, the bulk of the store: the strings that every row
-  // shares (run, entity, batch) and the fate's own are bound without a copy,
-  // as they outlive the statement's step.
+  // One row per fate but the loaded ones, which go into a pack after them
+  // (audit_loaded.cc): the strings that every row shares (run, entity,
+  // batch) and the fate's own are bound without a copy, as they outlive the
+  // statement's step.
   Statement& s = insert_fate_;
   for (const auto& f : c.fates()) {
+    if (IsPackedLoad(f)) continue;
     SLUICE_RETURN_IF_ERROR(s.Reset());
     SLUICE_RETURN_IF_ERROR(s.BindView(1, run_id));
     SLUICE_RETURN_IF_ERROR(s.Bind(2, wave));
@@ -176,6 +181,7 @@ Status AuditStore::RecordCommit(const std::string& run_id, int wave, const v1::C
     SLUICE_RETURN_IF_ERROR(s.BindView(19, f.loaded_values()));
     SLUICE_RETURN_IF_ERROR(s.Run());
   }
+  SLUICE_RETURN_IF_ERROR(RecordLoadedPack(run_id, wave, c, batch));
   SLUICE_RETURN_IF_ERROR(RecordReviewItems(run_id, wave, c));
   SLUICE_RETURN_IF_ERROR(RecordLineage(run_id, c));
   SLUICE_RETURN_IF_ERROR(RecordMatchDecisions(run_id, wave, c));
@@ -191,6 +197,10 @@ Status AuditStore::DeleteBatchFates(const std::string& run_id, const std::string
     SLUICE_RETURN_IF_ERROR(st.Bind(2, batch));
     SLUICE_RETURN_IF_ERROR(st.Run());
   }
+  SLUICE_RETURN_IF_ERROR(ForgetLoadedPacks("run_id=? AND batch=?", [&](Statement& st) {
+    SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+    return st.Bind(2, batch);
+  }));
   return tx.Commit();
 }
 
@@ -348,7 +358,7 @@ Result<std::map<std::string, int64_t>> AuditStore::DecimalSums(const std::string
 
 Status AuditStore::ForEachFate(const std::string& run_id, int wave, const std::string& entity,
                                const std::function<void(const FateRow&)>& fn) {
-  return ForEachFateWhere("", run_id, wave, entity, fn);
+  return ForEachFateWhere("all_fates", " ORDER BY seq, ord", run_id, wave, entity, fn);
 }
 
 Status AuditStore::ForEachUnloadedFate(const std::string& run_id, int wave,
@@ -361,20 +371,24 @@ Status AuditStore::ForEachUnloadedFate(const std::string& run_id, int wave,
   // read every fate of the run for each rejected or held one (100,000
   // people, 13,073 held: minutes instead of 0.3 s).
   return ForEachFateWhere(
+      "fates",
       " AND (kind='rejected' OR kind='review' OR (kind='deleted_at_source' AND rule='propagate'))"
       " AND NOT EXISTS (SELECT 1 FROM fates AS other INDEXED BY fates_by_key"
       " WHERE other.entity = fates.entity AND other.source = fates.source"
       " AND other.key = fates.key AND other.run_id = fates.run_id AND other.wave = fates.wave"
-      " AND other.kind IN ('loaded', 'merged'))",
+      " AND other.kind IN ('loaded', 'merged'))"
+      " AND NOT EXISTS (SELECT 1 FROM loaded_keys AS k JOIN loaded_packs AS p ON p.pack = k.pack"
+      " WHERE k.entity = fates.entity AND k.source = fates.source AND k.key = fates.key"
+      " AND p.run_id = fates.run_id AND p.wave = fates.wave)",
       run_id, wave, entity, fn);
 }
 
-Status AuditStore::ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,
-                                    const std::string& entity,
+Status AuditStore::ForEachFateWhere(std::string_view table, std::string_view also,
+                                    const std::string& run_id, int wave, const std::string& entity,
                                     const std::function<void(const FateRow&)>& fn) {
   SLUICE_ASSIGN_OR_RETURN(
-      auto st, db_->Prepare("SELECT * FROM fates WHERE run_id=? AND wave=? AND entity=?" +
-                            std::string(also)));
+      auto st, db_->Prepare("SELECT * FROM " + std::string(table) +
+                            " WHERE run_id=? AND wave=? AND entity=?" + std::string(also)));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
@@ -426,6 +440,8 @@ Result<int64_t> StepFateSummaries(Statement& st, int64_t last,
   return last;
 }
 
+constexpr int64_t kPackPositions = int64_t{1} << 62;
+
 constexpr char kFateSummaryColumns[] =
     "SELECT source, key, kind, target_id, content_hash, rule, survivor_source, survivor_key,"
     " rowid, loaded_values FROM fates WHERE run_id=? AND wave=? AND entity=?";
@@ -439,22 +455,36 @@ Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
-  return StepFateSummaries(st, 0, fn).status();
+  SLUICE_RETURN_IF_ERROR(StepFateSummaries(st, 0, fn).status());
+  if (!packed_) return Status::Ok();
+  size_t rows = 0;
+  return ForEachLoadedSummaryAfter(run_id, wave, entity, 0, SIZE_MAX, &rows, fn).status();
 }
 
 Result<int64_t> AuditStore::ForEachFateSummaryAfter(
     const std::string& run_id, int wave, const std::string& entity, int64_t after, size_t limit,
     const std::function<void(const FateSummary&)>& fn) {
-  // fates_by_run(run_id, wave, entity) ends in the rowid: a page is a range
-  // scan of the index, however far into the entity it starts.
-  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kFateSummaryColumns) +
-                                                " AND rowid>? ORDER BY rowid LIMIT ?"));
-  SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
-  SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
-  SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
-  SLUICE_RETURN_IF_ERROR(st.Bind(4, after));
-  SLUICE_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(limit)));
-  return StepFateSummaries(st, after, fn);
+  // Positions below kPackPositions are rows of `fates`, above them packs.
+  size_t rows = 0;
+  if (after < kPackPositions) {
+    // fates_by_run(run_id, wave, entity) ends in the rowid: a page is a
+    // range scan of the index, however far into the entity it starts.
+    SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kFateSummaryColumns) +
+                                                  " AND rowid>? ORDER BY rowid LIMIT ?"));
+    SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
+    SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
+    SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
+    SLUICE_RETURN_IF_ERROR(st.Bind(4, after));
+    SLUICE_RETURN_IF_ERROR(st.Bind(5, static_cast<int64_t>(limit)));
+    SLUICE_ASSIGN_OR_RETURN(
+        after, StepFateSummaries(st, after, [&](const FateSummary& f) { ++rows, fn(f); }));
+    if (rows == limit || !packed_) return after;
+    after = kPackPositions;
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      int64_t pack,
+      ForEachLoadedSummaryAfter(run_id, wave, entity, after - kPackPositions, limit, &rows, fn));
+  return kPackPositions + pack;
 }
 
 Result<std::vector<FateRow>> AuditStore::FatesOf(const std::string& entity,
@@ -462,8 +492,8 @@ Result<std::vector<FateRow>> AuditStore::FatesOf(const std::string& entity,
                                                  const std::string& key) {
   SLUICE_ASSIGN_OR_RETURN(
       auto st,
-      db_->Prepare("SELECT f.* FROM fates f LEFT JOIN runs r ON r.run_id = f.run_id "
-                   "WHERE f.entity=? AND f.source=? AND f.key=? ORDER BY r.started_ms, f.rowid"));
+      db_->Prepare("SELECT f.* FROM all_fates f LEFT JOIN runs r ON r.run_id = f.run_id WHERE"
+                   " f.entity=? AND f.source=? AND f.key=? ORDER BY r.started_ms, f.seq, f.ord"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, entity));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, source));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, key));

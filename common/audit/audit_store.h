@@ -196,10 +196,13 @@ class AuditStore {
   // reading millions of fates.
   Status ForEachFateSummary(const std::string& run_id, int wave, const std::string& entity,
                             const std::function<void(const FateSummary&)>& fn);
-  // One page of the same: at most `limit` fates whose row comes after
-  // `after` (0: from the first), in row order; returns the last row's
-  // position, to pass as `after` for the next page (`after` itself when the
-  // page is empty). For sending them in bounded chunks (issue 22).
+  // One page of the same: the fates after position `after` (0: from the
+  // first), the entity's fate rows in row order and then its packed LOADED
+  // fates in the order they were recorded (issue 20); returns the last
+  // fate's position, to pass as `after` for the next page (`after` itself
+  // when the page is empty). For sending them in bounded chunks (issue 22):
+  // a page holds `limit` fates, or fewer when it is the last, or up to one
+  // loader commit's fates more (a pack is not split).
   Result<int64_t> ForEachFateSummaryAfter(const std::string& run_id, int wave,
                                           const std::string& entity, int64_t after, size_t limit,
                                           const std::function<void(const FateSummary&)>& fn);
@@ -463,14 +466,39 @@ class AuditStore {
   Status InitReview();        // creates the review and error-log tables
   Status InitMatches();       // audit_matches.cc
   Status InitDedupFigures();  // audit_dedup_figures.cc
-  // ForEachFate with `also` (" AND ...") added to its condition.
-  Status ForEachFateWhere(std::string_view also, const std::string& run_id, int wave,
-                          const std::string& entity, const std::function<void(const FateRow&)>& fn);
+  // The fates of `table` (fates, or the view all_fates) of a run's entity in
+  // a wave, with `also` (" AND ...", " ORDER BY ...") added to the query.
+  Status ForEachFateWhere(std::string_view table, std::string_view also, const std::string& run_id,
+                          int wave, const std::string& entity,
+                          const std::function<void(const FateRow&)>& fn);
   Status InitCoordinators();  // audit_coordinators.cc
+  // ---- packed LOADED fates (issue 20, common/audit/audit_loaded.cc) ----
+  Status InitLoaded();
+  // Read-only: a store written before packs gets a temporary `all_fates`
+  // view over `fates` alone, and `packed_` false.
+  Status InitLoadedReadOnly();
+  // Stores the commit's LOADED fates that IsPackedLoad() takes as one pack
+  // and a loaded_keys row each (in RecordCommit's transaction, after its
+  // fate rows).
+  Status RecordLoadedPack(const std::string& run_id, int wave, const v1::Commit& commit,
+                          const std::string& batch);
+  // Forgets the packs `where` selects (a condition on loaded_packs whose
+  // parameters `bind` binds) with their loaded_keys rows.
+  Status ForgetLoadedPacks(std::string_view where, const std::function<Status(Statement&)>& bind);
+  // The packed fates of a run's entity from the pack after `after` (0: the
+  // first), whole packs until `*rows` reaches `limit`, counted into `*rows`;
+  // returns the last pack read (`after` when none).
+  Result<int64_t> ForEachLoadedSummaryAfter(const std::string& run_id, int wave,
+                                            const std::string& entity, int64_t after, size_t limit,
+                                            size_t* rows,
+                                            const std::function<void(const FateSummary&)>& fn);
 
   std::unique_ptr<SqliteDb> db_;
   Statement insert_fate_;
   Statement insert_batch_;
+  Statement insert_pack_;
+  Statement insert_loaded_key_;
+  bool packed_ = true;  // the store has loaded_packs (InitLoadedReadOnly)
 };
 
 }  // namespace sluice

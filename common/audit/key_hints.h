@@ -28,7 +28,7 @@ struct KeyHints {
   std::vector<KeyLookalike> lookalikes;
 };
 
-// In the store `db` (its fates table): the entities when `entity` has no
+// In the store `db` (its fates and packed loaded keys): the entities when `entity` has no
 // fate, else the entity's sources when `source` has none, else the keys of
 // (entity, source) either side of `key` in key order and up to five fates
 // whose key is `key` but for ASCII case and surrounding spaces, or whose

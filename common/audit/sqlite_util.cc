@@ -96,6 +96,12 @@ Status Statement::Bind(int idx, std::string_view text) {
       "bind");
 }
 
+Status Statement::BindBlobView(int idx, std::string_view bytes) {
+  if (stmt_ == nullptr) return Check(SQLITE_MISUSE, "bind");
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  return Check(sqlite3_bind_blob64(stmt_, idx, data, bytes.size(), SQLITE_STATIC), "bind");
+}
+
 Status Statement::BindView(int idx, std::string_view text) {
   if (stmt_ == nullptr) return Check(SQLITE_MISUSE, "bind");
   // A null data pointer would bind NULL; an empty view must bind "".

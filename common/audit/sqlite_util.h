@@ -43,6 +43,8 @@ class Statement {
   // Binds without copying: `text` must stay valid until the next Step(),
   // Reset() or rebinding of `idx`. For hot loops.
   Status BindView(int idx, std::string_view text);
+  // Binds `bytes` as a BLOB without copying, under the same condition.
+  Status BindBlobView(int idx, std::string_view bytes);
 
   // Runs one step: true when a row is available, false when done.
   Result<bool> Step();
