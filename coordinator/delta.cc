@@ -35,12 +35,26 @@ Status Coordinator::LoadDeltaMarks() {
     marks.full = true;
   } else {
     SLUICE_ASSIGN_OR_RETURN(AuditStore::Marks all, audit_->MarksOf(plan_.name));
+    std::set<std::string> whole;  // deduplicated entities, read whole
     for (const Mapping& m : plan_.mappings) {
       const SourceSpec* s = plan_.FindSource(m.source);
       auto it = all.find({m.entity, m.source});
-      if (s != nullptr && !s->incremental_column.empty() && it != all.end()) {
-        marks.marks[it->first] = it->second;
+      if (s == nullptr || s->incremental_column.empty() || it == all.end()) continue;
+      // A delta record is matched only against the records its run reads
+      // (docs/incremental_dedup.md: matching against the loaded population
+      // is not built). Read above a mark, a new record duplicating a loaded
+      // person would get a row of its own: a deduplicated entity is read
+      // whole, so that its decisions are those of a full run.
+      if (plan_.dedup.count(m.entity)) {
+        whole.insert(m.entity);
+        continue;
       }
+      marks.marks[it->first] = it->second;
+    }
+    for (const std::string& entity : whole) {
+      LogInfo(EntityLog(entity), "delta: " + entity +
+                                     " is deduplicated: every row of its sources is read, so "
+                                     "that new records are matched against the whole population");
     }
   }
   if (options_.continue_run.empty()) {
@@ -146,13 +160,16 @@ Status Coordinator::RecordDeletions(const std::string& entity) {
       if (survivor.count(key)) {
         f->set_rule("report");
         f->set_reason(
-            "deleted at the source; survivor of merged records, so its row is kept: "
-            "handing the survivor role over needs a full run (sluice run --full)");
+            "deleted at the source; its row is kept: records are still merged into it "
+            "(this run did not decide them again)");
       } else {
         f->set_rule(DeletionsRule(s->deletions));
-        f->set_reason(s->deletions == SourceSpec::Deletions::kPropagate
+        f->set_reason(s->deletions != SourceSpec::Deletions::kPropagate
+                          ? "deleted at the source: its row stays in the target"
+                      : s->soft_delete_field.empty()
                           ? "deleted at the source: its row is removed from the target"
-                          : "deleted at the source: its row stays in the target");
+                          : "deleted at the source: its row is marked deleted (" +
+                                s->soft_delete_field + ")");
       }
     }
     commit.mutable_counts()->set_in(static_cast<uint64_t>(commit.fates_size()));

@@ -17,6 +17,14 @@ namespace sluice {
 // this run) and returns the `retire` commit: batch {run, entity, source
 // "retire"}, one fate per row removed (its kind, target_id = the row,
 // rule `row_retired`). An entity the model lacks is an error.
+// A record deleted at a source whose plan says `deletions: {mode:
+// propagate, soft_delete: FIELD}` keeps its row: FIELD is set to
+// `now_micros` (Target::SoftDeleteRows; rule `row_soft_deleted`), and a
+// target that cannot fails rather than remove the row.
+Result<v1::Commit> RetireUnloadedRows(const Plan& plan, const std::string& run_id,
+                                      const v1::ParentFates& fates, Target* target,
+                                      int64_t now_micros);
+// The same at the system clock's time.
 Result<v1::Commit> RetireUnloadedRows(const Plan& plan, const std::string& run_id,
                                       const v1::ParentFates& fates, Target* target);
 

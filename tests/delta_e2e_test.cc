@@ -215,6 +215,66 @@ TEST(DeltaRun, ReportedDeletionsKeepTheirRows) {
   EXPECT_EQ(TargetId(base.dir / "out/target.db", "hcp", "legacy", "P0010").empty(), false);
 }
 
+// deletions: {mode: propagate, soft_delete: deleted_at}: the rows of the
+// keys deleted at the source stay, marked; a rollback unmarks them; a key
+// that comes back at its source is loaded again, unmarked.
+TEST(DeltaRun, SoftDeletedRowsAreMarkedAndComeBack) {
+  ScratchDir dir("delta-soft");
+  WritePlan(dir.path(),
+            "  legacy:\n    kind: sqlite\n    path: legacy.db\n    table: people\n"
+            "    key: id\n    incremental: {column: upd}\n"
+            "    deletions: {mode: propagate, soft_delete: deleted_at}\n");
+  std::string plan = ReadFile(dir / "plan.yaml");
+  const std::string city = "        city: {type: string}\n";
+  plan.replace(plan.find(city), city.size(), city + "        deleted_at: {type: timestamp}\n");
+  WriteFile(dir / "plan.yaml", plan);
+  ExecSqlite(dir / "legacy.db", CreateSql());
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::string target = dir / "out/target.db";
+  const std::string before = TargetDigest(target);
+  ExecSqlite(dir / "legacy.db", kChangeSql);
+
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  ExpectBalanced(delta);
+  EXPECT_EQ(Sum(delta.json, "deleted_at_source"), 4u) << delta.out;
+  // Every row stays; the four deleted keys' rows are marked, no other.
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"),
+            std::vector<std::string>{std::to_string(kRows + 6)});
+  const std::string marked =
+      "SELECT x.key FROM hcp h JOIN sluice_xref x ON x.entity = 'hcp' AND x.target_id = "
+      "h.sluice_id WHERE h.deleted_at IS NOT NULL ORDER BY x.key";
+  EXPECT_EQ(Query(target, marked), (std::vector<std::string>{"P0010", "P0020", "P0030", "P0040"}));
+  const std::string run = LastRun(dir.path());
+  auto trace = Shell(Sluice() + " trace hcp legacy:P0030 --state-dir " + dir.path() + "/state");
+  EXPECT_NE(trace.out.find("marked deleted"), std::string::npos) << trace.out;
+
+  // Nothing new: nothing reported again, nothing marked again.
+  auto again = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  ExpectBalanced(again);
+  EXPECT_EQ(Sum(again.json, "deleted_at_source"), 0u) << again.out;
+
+  // Rolling the delta back unmarks the rows (and undoes its changes).
+  auto rollback = Shell(Sluice() + " rollback " + run + " --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(TargetDigest(target), before);
+  EXPECT_TRUE(Query(target, marked).empty());
+
+  // Marked again by the next run; then P0020 comes back at the source.
+  auto redo = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(redo.exit_code, 0) << redo.out << redo.err;
+  EXPECT_EQ(Query(target, marked).size(), 4u);
+  ExecSqlite(dir / "legacy.db",
+             "INSERT INTO people VALUES('P0020','Name 20','City 3','2026-03-01 00:00:00');");
+  auto back = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
+  ExpectBalanced(back);
+  EXPECT_EQ(Sum(back.json, "updated"), 1u) << back.out;
+  EXPECT_EQ(Query(target, marked), (std::vector<std::string>{"P0010", "P0030", "P0040"}));
+}
+
 // kill -9 of the extractor, or of the loader, in the middle of the delta
 // run: the worker is replaced, and the target is the one a clean run gives.
 class KilledInDelta : public ::testing::TestWithParam<const char*> {};

@@ -44,10 +44,15 @@ int LauncherPortBase() {
 }
 
 // deploy/k8s copied into `dir` with a key pair per role and the
-// quick-start plan, as deploy/README.md says, and rendered.
-std::vector<YAML::Node> Render(const ScratchDir& dir, int dedup_shards) {
+// quick-start plan, as deploy/README.md says, and rendered; or, with
+// `overlay` ("k8s-nightly"), that overlay of it.
+std::vector<YAML::Node> Render(const ScratchDir& dir, int dedup_shards,
+                               const std::string& overlay = "") {
   const std::string k8s = dir / "k8s";
   fs::copy(SourceDir() + "/deploy/k8s", k8s, fs::copy_options::recursive);
+  if (!overlay.empty()) {
+    fs::copy(SourceDir() + "/deploy/" + overlay, dir / overlay, fs::copy_options::recursive);
+  }
   for (const char* name : {"coordinator", "extractor", "transformer", "deduper", "validator",
                            "loader", "reconciler"}) {
     auto keys = GenerateCurveKeyPair();
@@ -64,7 +69,7 @@ std::vector<YAML::Node> Render(const ScratchDir& dir, int dedup_shards) {
                                "value: \"" + std::to_string(dedup_shards) + "\"");
     WriteFile(k8s + "/patches/dedup-shards.yaml", patch);
   }
-  auto rendered = Shell("kubectl kustomize " + k8s);
+  auto rendered = Shell("kubectl kustomize " + (overlay.empty() ? k8s : dir / overlay));
   EXPECT_EQ(rendered.exit_code, 0)
       << "kubectl kustomize (Debian: kubernetes-client): " << rendered.err;
   return YAML::LoadAll(rendered.out);
@@ -195,6 +200,42 @@ TEST(Kubernetes, OnePatchSetsTheDedupShardCount) {
     auto env = Env((*job)["spec"]["template"]["spec"]["containers"][0]);
     EXPECT_EQ(env["SLUICE_DEDUP_SHARDS"], std::to_string(shards));
   }
+}
+
+// deploy/k8s-nightly (issue 18): the base with its one-off Job replaced by
+// a CronJob running the plan every night, one at a time, on the base's
+// state volume (the audit store holds the high-water marks), with the
+// base's generated plan and Secrets and its dedup shard count.
+TEST(Kubernetes, TheNightlySyncIsACronJobOverTheBase) {
+  ScratchDir dir("k8s_nightly");
+  const std::vector<YAML::Node> docs = Render(dir, 2, "k8s-nightly");
+  ASSERT_FALSE(docs.empty());
+  EXPECT_EQ(Find(docs, "Job", "sluice-run"), nullptr);
+  const YAML::Node* cron = Find(docs, "CronJob", "sluice-sync");
+  const YAML::Node* set = Find(docs, "StatefulSet", "deduper");
+  ASSERT_TRUE(cron && set);
+  EXPECT_EQ((*cron)["spec"]["schedule"].as<std::string>(), "30 2 * * *");
+  EXPECT_EQ((*cron)["spec"]["concurrencyPolicy"].as<std::string>(), "Forbid");
+  const YAML::Node job = (*cron)["spec"]["jobTemplate"]["spec"];
+  EXPECT_EQ(job["backoffLimit"].as<int>(), 0);
+  const YAML::Node pod = job["template"]["spec"];
+  const YAML::Node c = pod["containers"][0];
+  EXPECT_EQ(c["args"][0].as<std::string>(), "run");
+  EXPECT_EQ(Env(c)["SLUICE_DEDUP_SHARDS"], std::to_string((*set)["spec"]["replicas"].as<int>()));
+  std::map<std::string, std::string> volumes;
+  for (const YAML::Node& v : pod["volumes"]) {
+    const std::string name = v["name"].as<std::string>();
+    if (v["configMap"]) volumes[name] = v["configMap"]["name"].as<std::string>();
+    if (v["secret"]) volumes[name] = v["secret"]["secretName"].as<std::string>();
+    if (v["persistentVolumeClaim"])
+      volumes[name] = v["persistentVolumeClaim"]["claimName"].as<std::string>();
+  }
+  // The generated names (hash suffixes), as the workers get them.
+  EXPECT_EQ(volumes["plan"].rfind("sluice-plan-", 0), 0u) << volumes["plan"];
+  EXPECT_EQ(volumes["secrets"].rfind("sluice-keys-", 0), 0u) << volumes["secrets"];
+  EXPECT_EQ(volumes["state"], "sluice-state");
+  EXPECT_NE(Find(docs, "PersistentVolumeClaim", "sluice-state"), nullptr);
+  EXPECT_EQ(c["envFrom"][0]["secretRef"]["name"].as<std::string>().rfind("sluice-dsn-", 0), 0u);
 }
 
 // deploy/docker/compose.yaml is sealed too (no Docker daemon here: read,

@@ -70,10 +70,21 @@ Result<std::vector<std::string>> AuditStore::KeysWithFate(const std::string& run
 Result<std::vector<std::string>> AuditStore::SurvivorsAmong(const std::string& entity,
                                                             const std::string& source,
                                                             const std::vector<std::string>& keys) {
+  // A survivor now: a member's latest fate (over the runs not rolled back,
+  // this one included) merges it into the key. A member decided again since
+  // (a run that deduplicated it without the key) no longer counts.
   SLUICE_ASSIGN_OR_RETURN(
-      auto st, db_->Prepare("SELECT 1 FROM fates AS f JOIN runs AS r ON r.run_id = f.run_id"
-                            " WHERE f.survivor_key=?1 AND f.entity=?2 AND f.kind='merged'"
-                            " AND f.survivor_source=?3 AND r.status<>'rolled_back' LIMIT 1"));
+      auto st,
+      db_->Prepare(
+          "SELECT 1 FROM fates AS f JOIN runs AS r ON r.run_id = f.run_id"
+          " WHERE f.survivor_key=?1 AND f.entity=?2 AND f.kind='merged'"
+          " AND f.survivor_source=?3 AND r.status<>'rolled_back'"
+          " AND NOT EXISTS (SELECT 1 FROM fates AS g INDEXED BY fates_by_key"
+          "  JOIN runs AS q ON q.run_id = g.run_id"
+          "  WHERE g.entity=f.entity AND g.source=f.source AND g.key=f.key"
+          "  AND q.status<>'rolled_back' AND g.kind<>'warning' AND g.stage<>'steward'"
+          "  AND (q.started_ms > r.started_ms OR (g.run_id = f.run_id AND g.rowid > f.rowid)))"
+          " LIMIT 1"));
   return KeysFound(st, {entity, source}, keys);
 }
 

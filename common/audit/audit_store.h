@@ -443,8 +443,10 @@ class AuditStore {
                                                 const std::string& entity,
                                                 const std::string& source,
                                                 const std::vector<std::string>& keys);
-  // Of `keys` of (entity, source), those some record was merged into (in a
-  // run not rolled back): survivors, whose rows hold golden records.
+  // Of `keys` of (entity, source), those some record is merged into now (its
+  // latest fate, over the runs not rolled back, this one included):
+  // survivors, whose rows hold golden records. A survivor whose members
+  // were decided again without it (issue 18: handed over) is not one.
   Result<std::vector<std::string>> SurvivorsAmong(const std::string& entity,
                                                   const std::string& source,
                                                   const std::vector<std::string>& keys);

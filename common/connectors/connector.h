@@ -133,6 +133,23 @@ class Target {
                                                      const std::vector<SourceKey>& keys) {
     return Status::FailedPrecondition("this target cannot retire rows");
   }
+  // Marks the rows of `keys` deleted instead of removing them (issue 18,
+  // `deletions: {mode: propagate, soft_delete: FIELD}`, docs/delta.md): sets
+  // `field` (a timestamp or date of the entity) to `at_micros`
+  // (microseconds since the epoch; a date takes its day) on each key's own
+  // row where it is NULL, and clears the cross-reference entry's content
+  // hash so that a record that comes back at its source is written again
+  // (the field with it). Row and entry before-images are kept as rollback
+  // data of `run_id`, all in one transaction. Keys without an own row, and
+  // rows already marked, are skipped. Returns the rows marked. Targets
+  // that cannot return FailedPrecondition.
+  virtual Result<std::vector<RetiredRow>> SoftDeleteRows(const std::string& run_id,
+                                                         const Entity& entity,
+                                                         const std::string& field,
+                                                         const std::vector<SourceKey>& keys,
+                                                         int64_t at_micros) {
+    return Status::FailedPrecondition("this target cannot mark rows deleted");
+  }
   // Restores the entity's rows and cross-reference entries to their state
   // before `run_id`, from the rollback data Load recorded in the same
   // transaction as each batch: rows the run inserted are deleted, rows it

@@ -80,8 +80,9 @@ struct SourceSpec {
   // target row (or sets `soft_delete_field`), kIgnore does not look.
   enum class Deletions { kReport, kPropagate, kIgnore };
   Deletions deletions = Deletions::kReport;
-  // propagate: the model field (a timestamp) set to the run's start instead
-  // of deleting the row; "" deletes it.
+  // propagate: the model field (an optional timestamp or date of every
+  // entity the source maps onto) that the loader sets, when it finds the
+  // row's record deleted, instead of deleting the row; "" deletes it.
   std::string soft_delete_field;
 
   // The option's value, or `fallback`.

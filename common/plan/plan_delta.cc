@@ -99,12 +99,6 @@ void CheckSoftDeletes(PlanContext* ctx) {
       } else if (field->required) {
         AddIssue(ctx->issues, path,
                  "field " + m.entity + "." + field->name + " must not be required");
-      } else {
-        // Refused rather than run as a hard delete: the loader cannot set
-        // the field yet (docs/delta.md, "Not done").
-        AddIssue(ctx->issues, path,
-                 "not supported yet: a propagated deletion removes the row; leave soft_delete "
-                 "out, or use deletions: report");
       }
     }
   }

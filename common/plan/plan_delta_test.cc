@@ -69,9 +69,16 @@ TEST_F(PlanDeltaTest, RefusesMistakesAtTheirPath) {
   EXPECT_EQ(IssueOf(", deletions: {mode: propagate, soft_delete: last_name}"),
             "sources.crm.deletions.soft_delete: field hcp.last_name must be a timestamp or a "
             "date");
-  EXPECT_EQ(IssueOf(", deletions: {mode: propagate, soft_delete: updated_at}"),
-            "sources.crm.deletions.soft_delete: not supported yet: a propagated deletion "
-            "removes the row; leave soft_delete out, or use deletions: report");
+}
+
+TEST_F(PlanDeltaTest, SoftDeleteNamesAnOptionalTimestamp) {
+  std::vector<PlanIssue> issues;
+  Plan plan = Parse(", deletions: {mode: propagate, soft_delete: updated_at}", &issues);
+  ASSERT_TRUE(issues.empty()) << Dump(issues);
+  const SourceSpec* crm = plan.FindSource("crm");
+  ASSERT_NE(crm, nullptr);
+  EXPECT_EQ(crm->deletions, SourceSpec::Deletions::kPropagate);
+  EXPECT_EQ(crm->soft_delete_field, "updated_at");
 }
 
 }  // namespace

@@ -95,6 +95,9 @@ Result<std::vector<int64_t>> LookupTargetIds(PgConn* conn, const PgEntity& e,
 // (op 'delete'); call before the merged keys' entries are repointed.
 Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_id,
                         const std::string& merged);
+// Copies `keys` into pg_temp.sluice_keys (ord, source, key) inside the
+// caller's open transaction (the table empties at commit).
+Status StagePgKeys(PgConn* conn, const std::vector<SourceKey>& keys);
 // Target::RetireRows inside the caller's open transaction: stages `keys` in
 // pg_temp.sluice_keys, deletes their own rows and entries (before-images
 // kept) and returns what it removed.
@@ -102,6 +105,15 @@ Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
                                              const std::string& run_id,
                                              const std::vector<SourceKey>& keys);
 Result<uint64_t> CountPgRows(PgConn* conn, const PgEntity& e);
+// postgres_soft_delete.cc (issue 18). Target::SoftDeleteRows inside the
+// caller's open transaction: `field` set to `at` (its text form) on the own
+// rows of `keys` where it is NULL, their entries' content hash cleared,
+// both before-images kept; returns the rows marked.
+Result<std::vector<RetiredRow>> SoftDeletePgRows(PgConn* conn, const PgEntity& e,
+                                                 const std::string& run_id,
+                                                 const std::string& field,
+                                                 const std::vector<SourceKey>& keys,
+                                                 const std::string& at);
 
 // Restores the entity to its state before `run_id` from sluice.rollback and
 // forgets the run's batches, inside the caller's open transaction.

@@ -71,11 +71,7 @@ Status RetireMergedRows(PgConn* conn, const PgEntity& e, const std::string& run_
       .status();
 }
 
-Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
-                                             const std::string& run_id,
-                                             const std::vector<SourceKey>& keys) {
-  std::vector<RetiredRow> out;
-  if (keys.empty()) return out;
+Status StagePgKeys(PgConn* conn, const std::vector<SourceKey>& keys) {
   std::string rows;
   for (size_t i = 0; i < keys.size(); ++i) {
     rows += std::to_string(i) + '\t';
@@ -84,7 +80,15 @@ Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
     AppendCopyText(keys[i].key, &rows);
     rows += '\n';
   }
-  SLUICE_RETURN_IF_ERROR(conn->CopyIn("COPY pg_temp.sluice_keys FROM STDIN", rows));
+  return conn->CopyIn("COPY pg_temp.sluice_keys FROM STDIN", rows);
+}
+
+Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
+                                             const std::string& run_id,
+                                             const std::vector<SourceKey>& keys) {
+  std::vector<RetiredRow> out;
+  if (keys.empty()) return out;
+  SLUICE_RETURN_IF_ERROR(StagePgKeys(conn, keys));
   const std::vector<std::string> params = {e.entity.name, run_id};
   const std::string own = OwnRowsOf(e, "pg_temp.sluice_keys", "");
   // Before-images: the entry, then the row (rollback restores both).

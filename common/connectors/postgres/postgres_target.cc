@@ -107,26 +107,27 @@ class PostgresTarget : public Target {
 
   Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
                                              const std::vector<SourceKey>& keys) override {
-    LogContext ctx;
-    ctx.run = run_id;
-    ctx.entity = entity.name;
-    ctx.stage = "load";
-    if (!entities_.count(entity.name)) {
-      SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
-    }
-    const PgEntity& e = entities_.at(entity.name);
-    auto out = Retrying(ctx, "retire rows", [&]() -> Result<std::vector<RetiredRow>> {
-      SLUICE_RETURN_IF_ERROR(conn_->Exec("BEGIN"));
-      SLUICE_ASSIGN_OR_RETURN(std::vector<RetiredRow> rows,
-                              RetirePgRows(conn_.get(), e, run_id, keys));
-      SLUICE_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
-      return rows;
+    return RowsInTransaction(run_id, entity, "retiring rows", [&](const PgEntity& e) {
+      return RetirePgRows(conn_.get(), e, run_id, keys);
     });
-    if (!out.ok()) {
-      return out.status().WithContext(spec_.yaml_path + ": retiring rows of entity '" +
-                                      entity.name + "'");
+  }
+
+  Result<std::vector<RetiredRow>> SoftDeleteRows(const std::string& run_id, const Entity& entity,
+                                                 const std::string& field,
+                                                 const std::vector<SourceKey>& keys,
+                                                 int64_t at_micros) override {
+    const ModelField* f = entity.Find(field);
+    if (f == nullptr || (f->type != FieldType::kTimestamp && f->type != FieldType::kDate)) {
+      return Status::InvalidArgument(spec_.yaml_path + ": entity '" + entity.name +
+                                     "' has no timestamp or date field '" + field + "'");
     }
-    return out;
+    // The timestamp's text; PostgreSQL casts it to the column's type (a
+    // date keeps the day).
+    const std::string at =
+        *FormatValue(FieldSpec{field, FieldType::kTimestamp}, Value::Int(at_micros));
+    return RowsInTransaction(run_id, entity, "marking rows deleted", [&](const PgEntity& e) {
+      return SoftDeletePgRows(conn_.get(), e, run_id, field, keys, at);
+    });
   }
 
   Result<uint64_t> CountRows(const Entity& entity) override {
@@ -187,6 +188,33 @@ class PostgresTarget : public Target {
   void DropConnection() {
     conn_.reset();
     staged_.clear();  // temporary tables die with the session
+  }
+
+  // Runs `body` on the entity's statements inside one transaction, retried
+  // as a whole (the row retirements of issues 18 and 23); `what` names it
+  // in errors ("retiring rows").
+  Result<std::vector<RetiredRow>> RowsInTransaction(
+      const std::string& run_id, const Entity& entity, const std::string& what,
+      const std::function<Result<std::vector<RetiredRow>>(const PgEntity&)>& body) {
+    LogContext ctx;
+    ctx.run = run_id;
+    ctx.entity = entity.name;
+    ctx.stage = "load";
+    if (!entities_.count(entity.name)) {
+      SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
+    }
+    const PgEntity& e = entities_.at(entity.name);
+    auto out = Retrying(ctx, what, [&]() -> Result<std::vector<RetiredRow>> {
+      SLUICE_RETURN_IF_ERROR(conn_->Exec("BEGIN"));
+      SLUICE_ASSIGN_OR_RETURN(std::vector<RetiredRow> rows, body(e));
+      SLUICE_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
+      return rows;
+    });
+    if (!out.ok()) {
+      return out.status().WithContext(spec_.yaml_path + ": " + what + " of entity '" +
+                                      entity.name + "'");
+    }
+    return out;
   }
 
   // Creates the temporary staging tables of `e` on this connection, outside

@@ -150,6 +150,11 @@ class SqliteTarget : public Target {
   // sqlite_target_retire.cc
   Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
                                              const std::vector<SourceKey>& keys) override;
+  // sqlite_target_soft_delete.cc
+  Result<std::vector<RetiredRow>> SoftDeleteRows(const std::string& run_id, const Entity& entity,
+                                                 const std::string& field,
+                                                 const std::vector<SourceKey>& keys,
+                                                 int64_t at_micros) override;
 
  private:
   Result<std::vector<RetiredRow>> RetireRowsOf(const std::string& run_id, const Entity& entity,

@@ -1,0 +1,233 @@
+// Issue 18 item 3, end to end with the real executables: a delta run of a
+// deduplicated entity matches its new records against the people earlier
+// runs loaded. A new record duplicating a loaded person merges into that
+// person's row; a new record duplicating nobody gets a row of its own; the
+// target is the one a full run on the changed sources gives.
+// (docs/delta.md#deduplicated-entities: such an entity is read whole.)
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/harness.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int kPeople = 40;
+
+void WritePlan(const std::string& dir) {
+  WriteFile(dir + "/plan.yaml", R"yaml(name: delta_dedup
+batch_size: 16
+model:
+  entities:
+    hcp:
+      fields:
+        national_id: {type: string}
+        name: {type: string, required: true}
+        city: {type: string}
+sources:
+  crm:
+    kind: sqlite
+    path: crm.db
+    table: people
+    key: id
+    incremental: {column: upd}
+    deletions: propagate
+  erp:
+    kind: sqlite
+    path: erp.db
+    table: people
+    key: id
+    incremental: {column: upd}
+mappings:
+  - entity: hcp
+    source: crm
+    fields: {national_id: nid, name: name, city: city}
+  - entity: hcp
+    source: erp
+    fields: {national_id: nid, name: name, city: city}
+dedup:
+  hcp:
+    key: national_id
+    survivorship:
+      source_priority: [crm, erp]
+      fields: {city: non_null}
+target: {kind: sqlite, path: out/target.db}
+waves:
+  - {name: people, entities: [hcp]}
+)yaml");
+}
+
+void ExecSqlite(const std::string& db, const std::string& sql) {
+  WriteFile(db + ".sql", sql);
+  auto r = Shell("sqlite3 -bail " + db + " < " + db + ".sql");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+}
+
+// crm holds kPeople people (city NULL for every fifth), erp 10 others.
+void CreateSources(const std::string& dir) {
+  std::string crm =
+      "CREATE TABLE people(id TEXT PRIMARY KEY, nid TEXT, name TEXT, city TEXT, "
+      "upd TEXT);";
+  for (int i = 0; i < kPeople; ++i) {
+    crm += "INSERT INTO people VALUES('C" + std::to_string(i) + "','N" + std::to_string(i) +
+           "','Crm " + std::to_string(i) + "'," +
+           (i % 5 == 0 ? std::string("NULL") : "'City " + std::to_string(i) + "'") +
+           ",'2026-01-01 00:00:" + (i < 10 ? "0" : "") + std::to_string(i) + "');";
+  }
+  std::string erp =
+      "CREATE TABLE people(id TEXT PRIMARY KEY, nid TEXT, name TEXT, city TEXT, "
+      "upd TEXT);";
+  for (int i = 0; i < 10; ++i) {
+    erp += "INSERT INTO people VALUES('E" + std::to_string(i) + "','X" + std::to_string(i) +
+           "','Erp " + std::to_string(i) + "','Town','2026-01-01 00:00:0" + std::to_string(i) +
+           "');";
+  }
+  ExecSqlite(dir + "/crm.db", crm);
+  ExecSqlite(dir + "/erp.db", erp);
+}
+
+// erp gains E20, the same person as crm's C10 (whose city it also has), and
+// E21, nobody loaded; crm changes C3's name.
+const char kErpChange[] =
+    "INSERT INTO people VALUES('E20','N10','Erp twin of 10','Erp city','2026-02-01 10:00:00'),"
+    "('E21','Y21','Erp 21','Town','2026-02-01 10:00:01');";
+const char kErpTwinOfNullCity[] =
+    "INSERT INTO people VALUES('E22','N15','Erp twin of 15','Filled','2026-02-01 10:00:02');";
+const char kCrmChange[] =
+    "UPDATE people SET name = 'Crm 3 (renamed)', upd = '2026-02-01 09:00:00' WHERE id = 'C3';";
+
+std::string Audit(const std::string& dir) { return dir + "/state/audit.db"; }
+
+// The fate of (source, key) in the latest run: "kind|survivor_source|survivor_key".
+std::string LatestFate(const std::string& dir, const std::string& source, const std::string& key) {
+  auto rows = Query(Audit(dir),
+                    "SELECT kind || '|' || ifnull(survivor_source,'') || '|' || "
+                    "ifnull(survivor_key,'') FROM fates WHERE source = '" +
+                        source + "' AND key = '" + key +
+                        "' AND kind != 'warning' ORDER BY rowid DESC LIMIT 1");
+  return rows.empty() ? "" : rows[0];
+}
+
+std::string FreshDigest(const std::string& extra_erp_sql) {
+  ScratchDir fresh("delta-dedup-fresh");
+  WritePlan(fresh.path());
+  CreateSources(fresh.path());
+  ExecSqlite(fresh / "erp.db", extra_erp_sql);
+  ExecSqlite(fresh / "crm.db", kCrmChange);
+  auto r = RunPlan(fresh.path(), "--quiet");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return TargetDigest(fresh / "out/target.db");
+}
+
+TEST(DeltaDedup, ANewRecordDuplicatingALoadedPersonMergesIntoThatPersonsRow) {
+  ScratchDir dir("delta-dedup");
+  WritePlan(dir.path());
+  CreateSources(dir.path());
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_EQ(Sum(first.json, "loaded"), static_cast<uint64_t>(kPeople + 10));
+  const std::string target = dir / "out/target.db";
+  const std::string c10 = TargetId(target, "hcp", "crm", "C10");
+  const std::string c15 = TargetId(target, "hcp", "crm", "C15");
+  ASSERT_FALSE(c10.empty());
+
+  ExecSqlite(dir / "erp.db", std::string(kErpChange) + kErpTwinOfNullCity);
+  ExecSqlite(dir / "crm.db", kCrmChange);
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_EQ(delta.json["status"], "completed");
+  EXPECT_EQ(Sum(delta.json, "merged"), 2u) << delta.out;  // E20 into C10, E22 into C15
+
+  // E20 merged into C10's row (the survivor by source priority); the row
+  // count grew by E21 only.
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E20"), "merged|crm|C10");
+  EXPECT_EQ(TargetId(target, "hcp", "erp", "E20"), c10);
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E21"), "loaded||");
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"),
+            std::vector<std::string>{std::to_string(kPeople + 10 + 1)});
+  // C15 had no city: its golden record takes E22's (non_null), in its row.
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E22"), "merged|crm|C15");
+  EXPECT_EQ(Query(target, "SELECT city FROM hcp WHERE sluice_id = " + c15),
+            std::vector<std::string>{"Filled"});
+  // The same target as one full run on the changed sources.
+  EXPECT_EQ(TargetDigest(target), FreshDigest(std::string(kErpChange) + kErpTwinOfNullCity));
+}
+
+TEST(DeltaDedup, NewRecordsDuplicatingNobodyGetRowsOfTheirOwn) {
+  ScratchDir dir("delta-dedup-none");
+  WritePlan(dir.path());
+  CreateSources(dir.path());
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::string erp_new =
+      "INSERT INTO people VALUES('E30','Y30','Erp 30','Town','2026-02-01 10:00:00'),"
+      "('E31','Y31','Erp 31','Town','2026-02-01 10:00:01');";
+  ExecSqlite(dir / "erp.db", erp_new);
+  ExecSqlite(dir / "crm.db", kCrmChange);
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_EQ(Sum(delta.json, "merged"), 0u) << delta.out;
+  EXPECT_EQ(Sum(delta.json, "inserted"), 2u) << delta.out;
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E30"), "loaded||");
+  EXPECT_EQ(Query(dir / "out/target.db", "SELECT count(*) FROM hcp"),
+            std::vector<std::string>{std::to_string(kPeople + 10 + 2)});
+  EXPECT_EQ(TargetDigest(dir / "out/target.db"), FreshDigest(erp_new));
+}
+
+// C10 survived a merge with E40; deleted at crm, it hands the survivor role
+// to E40, whose own values become the golden record in a row of its own,
+// and C10's row is removed (deletions: propagate).
+TEST(DeltaDedup, ADeletedSurvivorHandsItsRoleToTheNextMember) {
+  ScratchDir dir("delta-dedup-handover");
+  WritePlan(dir.path());
+  CreateSources(dir.path());
+  const std::string twin =
+      "INSERT INTO people VALUES('E40','N10','Erp twin of 10','Erp city','2026-01-01 00:00:40');";
+  ExecSqlite(dir / "erp.db", twin);
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E40"), "merged|crm|C10");
+  const std::string target = dir / "out/target.db";
+  const std::string c10 = TargetId(target, "hcp", "crm", "C10");
+
+  const std::string gone = "DELETE FROM people WHERE id = 'C10';";
+  ExecSqlite(dir / "crm.db", gone);
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_EQ(Sum(delta.json, "deleted_at_source"), 1u) << delta.out;
+  EXPECT_EQ(LatestFate(dir.path(), "crm", "C10"), "deleted_at_source||");
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E40"), "loaded||");
+  const std::string e40 = TargetId(target, "hcp", "erp", "E40");
+  EXPECT_NE(e40, c10);
+  EXPECT_TRUE(TargetId(target, "hcp", "crm", "C10").empty());
+  EXPECT_EQ(Query(target, "SELECT name || '|' || city FROM hcp WHERE sluice_id = " + e40),
+            std::vector<std::string>{"Erp twin of 10|Erp city"});
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp WHERE sluice_id = " + c10),
+            std::vector<std::string>{"0"});
+
+  ScratchDir fresh("delta-dedup-handover-fresh");
+  WritePlan(fresh.path());
+  CreateSources(fresh.path());
+  ExecSqlite(fresh / "erp.db", twin);
+  ExecSqlite(fresh / "crm.db", gone);
+  auto full = RunPlan(fresh.path(), "--quiet");
+  ASSERT_EQ(full.exit_code, 0) << full.out << full.err;
+  EXPECT_EQ(TargetDigest(target), TargetDigest(fresh / "out/target.db"));
+
+  // Rolling the delta back puts C10's row and its golden record back.
+  auto runs = Query(dir / "state/audit.db",
+                    "SELECT run_id FROM runs ORDER BY started_ms DESC, rowid DESC LIMIT 1");
+  ASSERT_FALSE(runs.empty());
+  const std::string before_digest = TargetDigest(target);
+  auto rollback =
+      Shell(BinDir() + "/sluice rollback " + runs[0] + " --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(TargetId(target, "hcp", "crm", "C10"), c10);
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"),
+            std::vector<std::string>{std::to_string(kPeople + 10)});
+  EXPECT_NE(TargetDigest(target), before_digest);
+}
+
+}  // namespace
+}  // namespace sluice::testing
