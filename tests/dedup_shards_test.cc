@@ -277,9 +277,10 @@ std::string Traces(const std::string& dir) {
   const std::string run_id = RunIdOf(dir);
   std::string all;
   for (const char* kind : {"merged", "review", "loaded"}) {
-    auto keys = Query(dir + "/state/audit.db", std::string("SELECT source || ':' || key FROM fates "
-                                                           "WHERE kind = '") +
-                                                   kind + "' ORDER BY source, key LIMIT 2");
+    auto keys =
+        Query(dir + "/state/audit.db", std::string("SELECT source || ':' || key FROM all_fates "
+                                                   "WHERE kind = '") +
+                                           kind + "' ORDER BY source, key LIMIT 2");
     for (const std::string& key : keys) {
       auto trace = Shell(BinDir() + "/sluice trace hcp " + key + " --state-dir " + dir + "/state");
       EXPECT_EQ(trace.exit_code, 0) << trace.err;

@@ -103,9 +103,9 @@ std::string Audit(const std::string& dir) { return dir + "/state/audit.db"; }
 std::string LatestFate(const std::string& dir, const std::string& source, const std::string& key) {
   auto rows = Query(Audit(dir),
                     "SELECT kind || '|' || ifnull(survivor_source,'') || '|' || "
-                    "ifnull(survivor_key,'') FROM fates WHERE source = '" +
+                    "ifnull(survivor_key,'') FROM all_fates WHERE source = '" +
                         source + "' AND key = '" + key +
-                        "' AND kind != 'warning' ORDER BY rowid DESC LIMIT 1");
+                        "' AND kind != 'warning' ORDER BY seq DESC, ord DESC LIMIT 1");
   return rows.empty() ? "" : rows[0];
 }
 

@@ -84,6 +84,14 @@ Result<std::vector<std::string>> AuditStore::SurvivorsAmong(const std::string& e
           "  WHERE g.entity=f.entity AND g.source=f.source AND g.key=f.key"
           "  AND q.status<>'rolled_back' AND g.kind<>'warning' AND g.stage<>'steward'"
           "  AND (q.started_ms > r.started_ms OR (g.run_id = f.run_id AND g.rowid > f.rowid)))"
+          // A later load of the member alone is in a pack (audit_loaded.cc).
+          " AND NOT EXISTS (SELECT 1 FROM loaded_keys AS k JOIN loaded_packs AS p ON p.pack = "
+          "k.pack"
+          "  JOIN runs AS q ON q.run_id = p.run_id"
+          "  WHERE k.entity=f.entity AND k.source=f.source AND k.key=f.key"
+          "  AND q.status<>'rolled_back'"
+          "  AND (q.started_ms > r.started_ms OR (p.run_id = f.run_id AND p.after_fate >= "
+          "f.rowid)))"
           " LIMIT 1"));
   return KeysFound(st, {entity, source}, keys);
 }
