@@ -356,6 +356,7 @@ Status Coordinator::Handle(ControlMessage& message) {
   holdings_.Heard(from, env);
   switch (env.body_case()) {
     case v1::Envelope::kHeartbeat: {
+      if (stall_watch_.AtWork(from, env.heartbeat().busy_ms())) last_progress_ = Now();
       v1::Envelope echo;
       echo.mutable_heartbeat()->set_sequence(env.heartbeat().sequence());
       const Worker* w = roster_.Find(from);

@@ -41,6 +41,7 @@
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
 #include "coordinator/source_pins.h"
+#include "coordinator/stall_watch.h"
 #include "coordinator/state_reserve.h"
 #include "coordinator/wave_scheduler.h"
 #include "coordinator/window.h"
@@ -350,7 +351,8 @@ class Coordinator {
   v1::ReviewDecisions review_decisions_;  // the plan's steward decisions (issue 6)
   RunClock window_clock_;  // the production window's (a test clock under SLUICE_TEST_CLOCK)
   Clock::TimePoint started_;
-  Clock::TimePoint last_progress_;
+  Clock::TimePoint last_progress_;  // a batch moved, or a worker was at work (stall_watch.h)
+  StallWatch stall_watch_{RosterOptions{}.heartbeat};
   Clock::TimePoint register_deadline_;
   // Issue 15 (supervision.cc).
   ProgressBook progress_;

@@ -1,6 +1,7 @@
 #include "common/runtime/worker.h"
 
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,13 @@ namespace {
 
 // How a Status says that the worker lost its coordinator (LostCoordinator).
 constexpr char kLostCoordinator[] = "lost the coordinator";
+
+// The process's CPU time in ms: its steps may run on threads of their own.
+uint64_t CpuMillis() {
+  timespec ts{};
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0;
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
 
 }  // namespace
 
@@ -224,7 +232,9 @@ class WorkerRuntime {
       in_hand_ = 0;
     }
     // Heartbeats come from their own thread and socket, so that a long
-    // resolution or reconciliation never makes a live worker look dead.
+    // resolution or reconciliation never makes a live worker look dead;
+    // they carry the process's CPU time, so that the coordinator tells a
+    // worker at work from a stuck one.
     heartbeat_ = std::jthread([this](std::stop_token stop) { SendHeartbeats(stop); });
     LogInfo(log_,
             "registered as " + options_.identity() + " (route " + route_ + ", data route " +
@@ -253,6 +263,7 @@ class WorkerRuntime {
     while (!stop.stop_requested()) {
       v1::Envelope hb;
       hb.mutable_heartbeat()->set_sequence(++seq);
+      hb.mutable_heartbeat()->set_busy_ms(CpuMillis());
       if (!(*channel)->Send(hb).ok()) return;
       clock_.SleepFor(options_.heartbeat, stop);
     }
@@ -356,6 +367,14 @@ class WorkerRuntime {
         }
       }
 
+      // Judged just after reading the control socket dry: a long step
+      // (a resolve of minutes) leaves the coordinator's messages queued,
+      // and they count once read, not as silence.
+      if (clock_.Now() - last_from_coordinator > options_.coordinator_timeout) {
+        return Status::Unavailable(kLostCoordinator + std::string(": coordinator silent for ") +
+                                   std::to_string(options_.coordinator_timeout.count()) + "s");
+      }
+
       if (producer_) SLUICE_RETURN_IF_ERROR(producer_->Pump().status());
 
       // Input, as long as our output queue has room.
@@ -414,11 +433,6 @@ class WorkerRuntime {
           more_to_produce = *more;
         }
         SLUICE_RETURN_IF_ERROR(Flush(out));
-      }
-
-      if (clock_.Now() - last_from_coordinator > options_.coordinator_timeout) {
-        return Status::Unavailable(kLostCoordinator + std::string(": coordinator silent for ") +
-                                   std::to_string(options_.coordinator_timeout.count()) + "s");
       }
     }
   }
