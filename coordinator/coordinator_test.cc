@@ -253,5 +253,37 @@ TEST_F(CoordinatorTest, NoProgressForTheStallTimeoutHaltsTheRun) {
       << coordinator_->summary().halt_reason;
 }
 
+// A worker at work on a long step (its heartbeats' CPU time grows) is
+// progress: the run halts only once nothing moves and nobody works
+// (stall_watch.h).
+TEST_F(CoordinatorTest, AWorkerAtWorkHoldsOffTheStallTimeout) {
+  RunOptions options;
+  options.stall_timeout = seconds(120);
+  options.worker_timeout = milliseconds(1000000);
+  Make(options);
+  StartRun();
+  uint64_t cpu_ms = 1000;
+  for (int s = 0; s < 200; ++s) {  // 200 s of one heartbeat a second, 300 ms of CPU each
+    clock_.Advance(seconds(1));
+    Heartbeat("extractor-0", cpu_ms += 300);
+    Step();
+    ASSERT_FALSE(coordinator_->done())
+        << "halted after " << s + 1 << " s: " << coordinator_->summary().halt_reason;
+  }
+  // Idle from now on: a few ms of polling per heartbeat is not work.
+  for (int s = 0; s < 119; ++s) {
+    clock_.Advance(seconds(1));
+    Heartbeat("extractor-0", cpu_ms += 2);
+    Step();
+  }
+  EXPECT_FALSE(coordinator_->done());
+  clock_.Advance(seconds(2));
+  Heartbeat("extractor-0", cpu_ms += 2);
+  Step();
+  ASSERT_TRUE(coordinator_->done());
+  EXPECT_NE(coordinator_->summary().halt_reason.find("no progress for 120s"), std::string::npos)
+      << coordinator_->summary().halt_reason;
+}
+
 }  // namespace
 }  // namespace sluice::coordination

@@ -70,9 +70,11 @@ class CoordinatorTest : public plan_testing::PlanTest {
     uint32_t pid = 100;
     for (const auto& [id, w] : coordinator_->roster().workers()) Register(id, pid++);
   }
-  void Heartbeat(const std::string& identity) {
+  // `busy_ms`: the CPU time of the worker's process (Heartbeat.busy_ms).
+  void Heartbeat(const std::string& identity, uint64_t busy_ms = 0) {
     v1::Envelope env;
     env.mutable_heartbeat()->set_sequence(1);
+    env.mutable_heartbeat()->set_busy_ms(busy_ms);
     Send(identity + "/hb", env);
   }
   void Commit(const std::string& from, const v1::Commit& c) {
