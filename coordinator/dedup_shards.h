@@ -107,7 +107,7 @@ class DedupShards {
   std::map<uint32_t, v1::DedupEdges> edges_;
   std::map<uint32_t, v1::Commit> resolved_;
   std::map<uint32_t, v1::Commit> arriving_;  // a shard's resolve parts so far
-  v1::DedupEdges all_edges_;  // relayed in round 4, kept for rebuilds
+  v1::DedupEdges all_edges_;                 // relayed in round 4, kept for rebuilds
   bool edges_sent_ = false;
   std::vector<v1::BatchId> outputs_;
   std::vector<uint32_t> output_shards_;  // parallel to outputs_

@@ -52,7 +52,7 @@ class DedupLogic : public StageLogic {
     uint64_t epoch;
   };
   std::deque<Pending> to_emit_;
-  uint64_t outputs_started_ = 0;  // output batches emitted (a test fault counts them)
+  uint64_t outputs_started_ = 0;       // output batches emitted (a test fault counts them)
   std::deque<ResolveWriter> sending_;  // resolutions whose parts are being sent
   uint64_t parts_sent_ = 0;            // resolve parts sent (a test fault counts them)
 

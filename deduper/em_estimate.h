@@ -47,8 +47,8 @@ void EstimateU(const LevelCounts& counts, std::vector<compare::Comparison>* comp
 // comparison's m is the median of the rules' estimates weighted by their
 // expected matches (em_combine.h), so a field blocked on by one rule is
 // estimated from the others (as Splink does), and one rule whose blocks hold
-// different people sharing its value cannot move it. EM stops when the proportion and every m move by
-// less than 1e-4 (as Splink), or after spec.em_iterations. `patterns` holds one entry per
+// different people sharing its value cannot move it. EM stops when the proportion and every m move
+// by less than 1e-4 (as Splink), or after spec.em_iterations. `patterns` holds one entry per
 // blocking rule (later entries are ignored).
 std::vector<RuleFit> EstimateM(const DedupSpec& spec, const compare::PairComparer& comparer,
                                const PatternCounts& patterns,

@@ -323,8 +323,8 @@ TEST(ParallelWave, TheWindowPausesEveryEntityInFlightAndResumeFinishesTheWave) {
   ASSERT_EQ(loads.size(), 1u);
   EXPECT_GE(std::stoi(loads[0]), 10);
   EXPECT_EQ(Query(dir / "out/target.db", "SELECT COUNT(*) FROM sluice_xref"),
-            Query(audit,
-                  "SELECT COUNT(*) FROM all_fates WHERE kind = 'loaded' AND run_id = '" + run_id + "'"))
+            Query(audit, "SELECT COUNT(*) FROM all_fates WHERE kind = 'loaded' AND run_id = '" +
+                             run_id + "'"))
       << "every row in the target has its LOADED fate";
   EXPECT_EQ(Query(audit, "SELECT COUNT(*) FROM ledger WHERE run_id = '" + run_id + "'"),
             std::vector<std::string>{"0"});

@@ -211,8 +211,8 @@ class PostgresTarget : public Target {
       return rows;
     });
     if (!out.ok()) {
-      return out.status().WithContext(spec_.yaml_path + ": " + what + " of entity '" +
-                                      entity.name + "'");
+      return out.status().WithContext(spec_.yaml_path + ": " + what + " of entity '" + entity.name +
+                                      "'");
     }
     return out;
   }
