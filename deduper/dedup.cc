@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <numeric>
 #include <optional>
 #include <unordered_set>
 
@@ -17,29 +15,10 @@
 #include "deduper/survivorship.h"
 
 namespace sluice {
-
-std::string ShardLogReplay::ToString() const {
-  std::string s =
-      "replayed " + std::to_string(batches) + " batches (" + std::to_string(records) + " records)";
-  if (truncated_bytes > 0) {
-    s += "; truncated a torn tail of " + std::to_string(truncated_bytes) + " bytes";
-  }
-  return s;
-}
-
 namespace {
 
 using dedup_internal::IngestedBatch;
 using dedup_internal::Origin;
-
-// Every shard's edges as round 4 takes them: the steward pairs that stand.
-// The links the guardrails cut are still there: each step of round 4 cuts
-// them itself, and records them as one shard does (guardrails.h).
-Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all) {
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
-  KeepStewardEdges(shards, &edges);
-  return edges;
-}
 
 class LoggedDedupShard : public DedupShard {
  public:
@@ -536,7 +515,8 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
   if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, RoundFourEdges(shards, all));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges,
+                          dedup_internal::RoundFourEdges(shards, all));
   return dedup_internal::MembersToServe(records_, *schema_, shards, edges,
                                         spec_ && spec_->review_on_conflict);
 }
@@ -547,7 +527,8 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, RoundFourEdges(shards, all));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges,
+                          dedup_internal::RoundFourEdges(shards, all));
   // Every shard's output, counted before resolving (even with no records
   // here: the others' counts are still needed).
   std::vector<uint64_t> outputs;

@@ -121,6 +121,10 @@ class NamedClusters {
 // guardrails.h, with `on_conflict: review` holding instead of cutting), and
 // ResolveRouted records the cuts by name as one shard does.
 //
+// Every shard's edges as round 4 takes them: the steward pairs that stand
+// (KeepStewardEdges), the links the guardrails cut still in.
+Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all);
+
 // Round 4, what a shard serves (DedupShard::MembersFor): for each other
 // shard t, the first occurrence of each of its home `records` (canonical
 // order) in a cluster t owns.

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "common/core/hash.h"
+#include "deduper/dedup.h"  // ShardLogReplay
 
 namespace sluice {
 namespace {
@@ -184,6 +185,15 @@ Status ShardLog::Append(std::string_view payload) {
   }
   size_ += frame.size();
   return Status::Ok();
+}
+
+std::string ShardLogReplay::ToString() const {
+  std::string s =
+      "replayed " + std::to_string(batches) + " batches (" + std::to_string(records) + " records)";
+  if (truncated_bytes > 0) {
+    s += "; truncated a torn tail of " + std::to_string(truncated_bytes) + " bytes";
+  }
+  return s;
 }
 
 }  // namespace sluice

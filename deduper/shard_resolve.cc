@@ -10,6 +10,7 @@
 
 #include "deduper/dedup_internal.h"
 #include "deduper/guardrails.h"
+#include "deduper/shard_rounds.h"
 
 namespace sluice::dedup_internal {
 namespace {
@@ -56,6 +57,12 @@ NamedClusters::NamedClusters(const std::vector<NamedEdge>& edges) {
 uint32_t NamedClusters::Find(const SourceKey& name) const {
   auto it = index_.find(NameKey(name.source, name.key));
   return it == index_.end() ? kNone : it->second;
+}
+
+Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges, EdgesFromProto(all));
+  KeepStewardEdges(shards, &edges);
+  return edges;
 }
 
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
