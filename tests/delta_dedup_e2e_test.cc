@@ -15,7 +15,15 @@ namespace {
 
 constexpr int kPeople = 40;
 
-void WritePlan(const std::string& dir) {
+// `review_rule`: two people of the same name and city are held for a
+// steward (blocked on the name), whatever their national ids.
+void WritePlan(const std::string& dir, bool review_rule = false) {
+  const std::string review = review_rule ? R"yaml(
+    blocking:
+      - {name: name, on: [name]}
+    rules:
+      - {name: same_name_and_city, when: "name exact and city exact", decide: review})yaml"
+                                         : "";
   WriteFile(dir + "/plan.yaml", R"yaml(name: delta_dedup
 batch_size: 16
 model:
@@ -48,7 +56,7 @@ mappings:
     fields: {national_id: nid, name: name, city: city}
 dedup:
   hcp:
-    key: national_id
+    key: national_id)yaml" + review + R"yaml(
     survivorship:
       source_priority: [crm, erp]
       fields: {city: non_null}
@@ -143,6 +151,14 @@ TEST(DeltaDedup, ANewRecordDuplicatingALoadedPersonMergesIntoThatPersonsRow) {
   // count grew by E21 only.
   EXPECT_EQ(LatestFate(dir.path(), "erp", "E20"), "merged|crm|C10");
   EXPECT_EQ(TargetId(target, "hcp", "erp", "E20"), c10);
+  // Its trace says so: the decision with C10 and the fate into C10's row.
+  auto trace =
+      Shell(BinDir() + "/sluice trace hcp erp:E20 --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  EXPECT_NE(trace.out.find("MATCH DECISION with crm:C10: merge by exact:national_id"),
+            std::string::npos)
+      << trace.out;
+  EXPECT_NE(trace.out.find("MERGED"), std::string::npos) << trace.out;
   EXPECT_EQ(LatestFate(dir.path(), "erp", "E21"), "loaded||");
   EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"),
             std::vector<std::string>{std::to_string(kPeople + 10 + 1)});
@@ -173,6 +189,78 @@ TEST(DeltaDedup, NewRecordsDuplicatingNobodyGetRowsOfTheirOwn) {
   EXPECT_EQ(Query(dir / "out/target.db", "SELECT count(*) FROM hcp"),
             std::vector<std::string>{std::to_string(kPeople + 10 + 2)});
   EXPECT_EQ(TargetDigest(dir / "out/target.db"), FreshDigest(erp_new));
+}
+
+// A merge a steward confirmed is never undone by a delta: C7 and E50 (same
+// name and city, different national ids) are held for review; the steward
+// says they are one person, and the next delta run merges E50 into C7's
+// row. Then E50 moves town at erp: no rule would pair them any more, yet the
+// delta run that reads the change keeps the merge, by the steward's link.
+TEST(DeltaDedup, AMergeAStewardConfirmedSurvivesADelta) {
+  ScratchDir dir("delta-dedup-steward");
+  WritePlan(dir.path(), /*review_rule=*/true);
+  CreateSources(dir.path());
+  ExecSqlite(dir / "erp.db",
+             "INSERT INTO people VALUES('E50','Z50','Crm 7','City 7','2026-01-01 00:00:50');");
+  const std::string state = " --state-dir " + dir.path() + "/state";
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_EQ(Sum(first.json, "review"), 2u) << first.out;
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E50"), "review||");
+
+  // The steward: the pair is one person.
+  const std::string csv = dir.path() + "/held.csv";
+  auto exp = Shell(BinDir() + "/sluice review export " + first.json["run_id"].get<std::string>() +
+                   " --out " + csv + state);
+  ASSERT_EQ(exp.exit_code, 0) << exp.out << exp.err;
+  std::string edited;
+  int pairs = 0;
+  std::string text = ReadFile(csv);
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(at, end - at);
+    at = end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("pair,", 0) == 0) {
+      ASSERT_EQ(line.substr(line.size() - 5), ",,,,,") << line;
+      line.resize(line.size() - 5);
+      line += ",match,,,dora,same person";
+      ++pairs;
+    }
+    edited += line + "\r\n";
+  }
+  ASSERT_EQ(pairs, 1) << text;
+  WriteFile(csv, edited);
+  auto imp = Shell(BinDir() + "/sluice review import " + csv + state);
+  ASSERT_EQ(imp.exit_code, 0) << imp.out << imp.err;
+
+  auto confirmed = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(confirmed.exit_code, 0) << confirmed.out << confirmed.err;
+  EXPECT_EQ(Sum(confirmed.json, "review"), 0u) << confirmed.out;
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E50"), "merged|crm|C7");
+  const std::string target = dir / "out/target.db";
+  const std::string c7 = TargetId(target, "hcp", "crm", "C7");
+  ASSERT_FALSE(c7.empty());
+  EXPECT_EQ(TargetId(target, "hcp", "erp", "E50"), c7);
+  const auto rows = Query(target, "SELECT count(*) FROM hcp");
+
+  // E50 moves town: only the steward's link holds the pair together now.
+  ExecSqlite(dir / "erp.db",
+             "UPDATE people SET city = 'Elsewhere', upd = '2026-02-01 10:00:00' "
+             "WHERE id = 'E50';");
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_EQ(delta.json["status"], "completed");
+  EXPECT_EQ(Sum(delta.json, "review"), 0u) << delta.out;
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E50"), "merged|crm|C7");
+  EXPECT_EQ(TargetId(target, "hcp", "erp", "E50"), c7);
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"), rows);
+  EXPECT_EQ(Query(target, "SELECT city FROM hcp WHERE sluice_id = " + c7),
+            std::vector<std::string>{"City 7"});  // crm first, and C7 has one
+  auto trace = Shell(BinDir() + "/sluice trace hcp erp:E50" + state);
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  EXPECT_NE(trace.out.find("merge by steward"), std::string::npos) << trace.out;
 }
 
 // C10 survived a merge with E40; deleted at crm, it hands the survivor role

@@ -376,5 +376,64 @@ TEST(DeltaRun, APostgresSourceIsReadAboveItsMarkInTheServer) {
   Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
 }
 
+// The marks of `soft_delete` on a PostgreSQL target (Target::SoftDeleteRows,
+// postgres_soft_delete.cc): the rows stay, the four deleted keys' are
+// marked, and a rollback of the delta unmarks them.
+std::string PsqlOut(const std::string& dsn, const std::string& sql) {
+  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
+  std::string out = r.exit_code == 0 ? r.out : "error: " + r.err;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+TEST(DeltaRun, SoftDeletedRowsAreMarkedOnAPostgresTarget) {
+  const std::string server = PgTestDsn();
+  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
+  const std::string name = "sluice_delta_soft_" + std::to_string(getpid());
+  ASSERT_EQ(Psql(server, "CREATE DATABASE " + name), "");
+  struct Drop {
+    std::string server, name;
+    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
+  } drop{server, name};
+  const auto at = server.find("dbname=");
+  const std::string dsn =
+      (at == std::string::npos ? server + " " : server.substr(0, at)) + "dbname=" + name;
+  ScratchDir dir("delta-soft-pg");
+  WritePlan(dir.path(),
+            "  legacy:\n    kind: sqlite\n    path: legacy.db\n    table: people\n"
+            "    key: id\n    incremental: {column: upd}\n"
+            "    deletions: {mode: propagate, soft_delete: deleted_at}\n");
+  std::string plan = ReadFile(dir / "plan.yaml");
+  const std::string city = "        city: {type: string}\n";
+  plan.replace(plan.find(city), city.size(), city + "        deleted_at: {type: timestamp}\n");
+  const std::string sqlite = "target: {kind: sqlite, path: out/target.db}";
+  plan.replace(plan.find(sqlite), sqlite.size(), "target: {kind: postgres, dsn: \"" + dsn + "\"}");
+  WriteFile(dir / "plan.yaml", plan);
+  ExecSqlite(dir / "legacy.db", CreateSql());
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::string rows = "SELECT md5(string_agg(t::text, '|' ORDER BY sluice_id)) FROM hcp t";
+  const std::string before = PsqlOut(dsn, rows);
+  ExecSqlite(dir / "legacy.db", kChangeSql);
+
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  ExpectBalanced(delta);
+  EXPECT_EQ(Sum(delta.json, "deleted_at_source"), 4u) << delta.out;
+  EXPECT_EQ(PsqlOut(dsn, "SELECT count(*) FROM hcp"), std::to_string(kRows + 6));
+  const std::string marked =
+      "SELECT string_agg(x.key, ',' ORDER BY x.key) FROM hcp h JOIN sluice.xref x ON x.entity ="
+      " 'hcp' AND x.target_id = h.sluice_id WHERE h.deleted_at IS NOT NULL";
+  EXPECT_EQ(PsqlOut(dsn, marked), "P0010,P0020,P0030,P0040");
+  auto trace = Shell(Sluice() + " trace hcp legacy:P0030 --state-dir " + dir.path() + "/state");
+  EXPECT_NE(trace.out.find("marked deleted"), std::string::npos) << trace.out;
+
+  auto rollback =
+      Shell(Sluice() + " rollback " + LastRun(dir.path()) + " --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(PsqlOut(dsn, marked), "");
+  EXPECT_EQ(PsqlOut(dsn, rows), before);
+}
+
 }  // namespace
 }  // namespace sluice::testing
