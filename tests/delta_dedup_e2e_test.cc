@@ -56,7 +56,8 @@ mappings:
     fields: {national_id: nid, name: name, city: city}
 dedup:
   hcp:
-    key: national_id)yaml" + review + R"yaml(
+    key: national_id)yaml" + review +
+                                    R"yaml(
     survivorship:
       source_priority: [crm, erp]
       fields: {city: non_null}
@@ -152,8 +153,7 @@ TEST(DeltaDedup, ANewRecordDuplicatingALoadedPersonMergesIntoThatPersonsRow) {
   EXPECT_EQ(LatestFate(dir.path(), "erp", "E20"), "merged|crm|C10");
   EXPECT_EQ(TargetId(target, "hcp", "erp", "E20"), c10);
   // Its trace says so: the decision with C10 and the fate into C10's row.
-  auto trace =
-      Shell(BinDir() + "/sluice trace hcp erp:E20 --state-dir " + dir.path() + "/state");
+  auto trace = Shell(BinDir() + "/sluice trace hcp erp:E20 --state-dir " + dir.path() + "/state");
   ASSERT_EQ(trace.exit_code, 0) << trace.err;
   EXPECT_NE(trace.out.find("MATCH DECISION with crm:C10: merge by exact:national_id"),
             std::string::npos)
@@ -189,6 +189,69 @@ TEST(DeltaDedup, NewRecordsDuplicatingNobodyGetRowsOfTheirOwn) {
   EXPECT_EQ(Query(dir / "out/target.db", "SELECT count(*) FROM hcp"),
             std::vector<std::string>{std::to_string(kPeople + 10 + 2)});
   EXPECT_EQ(TargetDigest(dir / "out/target.db"), FreshDigest(erp_new));
+}
+
+// A changed record that now matches another cluster moves, with its
+// decision recorded: E5 (alone) takes C12's national id at erp and merges
+// into C12's row, its own row retired; when it changes back it leaves the
+// cluster and gets a row of its own again. Each time the target is a full
+// run's on the changed sources, and a rollback restores the one before.
+TEST(DeltaDedup, AChangedRecordMovesToTheClusterItNowMatchesAndBack) {
+  ScratchDir dir("delta-dedup-move");
+  WritePlan(dir.path());
+  CreateSources(dir.path());
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::string target = dir / "out/target.db";
+  const std::string c12 = TargetId(target, "hcp", "crm", "C12");
+  const std::string e5 = TargetId(target, "hcp", "erp", "E5");
+  ASSERT_FALSE(c12.empty());
+  ASSERT_NE(e5, c12);
+
+  const std::string move =
+      "UPDATE people SET nid = 'N12', upd = '2026-02-01 10:00:00' WHERE id = 'E5';";
+  ExecSqlite(dir / "erp.db", move);
+  ExecSqlite(dir / "crm.db", kCrmChange);
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_EQ(delta.json["status"], "completed");
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E5"), "merged|crm|C12");
+  EXPECT_EQ(TargetId(target, "hcp", "erp", "E5"), c12);
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp WHERE sluice_id = " + e5),
+            std::vector<std::string>{"0"});  // its own row is retired
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"),
+            std::vector<std::string>{std::to_string(kPeople + 10 - 1)});
+  const std::string state = " --state-dir " + dir.path() + "/state";
+  auto trace = Shell(BinDir() + "/sluice trace hcp erp:E5" + state);
+  ASSERT_EQ(trace.exit_code, 0) << trace.err;
+  EXPECT_NE(trace.out.find("MATCH DECISION with crm:C12: merge by exact:national_id"),
+            std::string::npos)
+      << trace.out;
+  EXPECT_EQ(TargetDigest(target), FreshDigest(move));
+  const std::string moved = TargetDigest(target);
+
+  // Back to its own national id: it leaves C12's cluster.
+  const std::string back =
+      "UPDATE people SET nid = 'X5', upd = '2026-02-02 10:00:00' WHERE id = 'E5';";
+  ExecSqlite(dir / "erp.db", back);
+  auto split = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(split.exit_code, 0) << split.out << split.err;
+  EXPECT_EQ(LatestFate(dir.path(), "erp", "E5"), "loaded||");
+  const std::string own = TargetId(target, "hcp", "erp", "E5");
+  EXPECT_FALSE(own.empty());
+  EXPECT_NE(own, c12);
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM hcp"),
+            std::vector<std::string>{std::to_string(kPeople + 10)});
+  EXPECT_EQ(TargetDigest(target), FreshDigest(back));
+
+  // Rolling the last delta back puts E5 back into C12's row.
+  auto runs = Query(dir / "state/audit.db",
+                    "SELECT run_id FROM runs ORDER BY started_ms DESC, rowid DESC LIMIT 1");
+  ASSERT_FALSE(runs.empty());
+  auto rollback = Shell(BinDir() + "/sluice rollback " + runs[0] + state);
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(TargetId(target, "hcp", "erp", "E5"), c12);
+  EXPECT_EQ(TargetDigest(target), moved);
 }
 
 // A merge a steward confirmed is never undone by a delta: C7 and E50 (same

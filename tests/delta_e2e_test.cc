@@ -428,8 +428,8 @@ TEST(DeltaRun, SoftDeletedRowsAreMarkedOnAPostgresTarget) {
   auto trace = Shell(Sluice() + " trace hcp legacy:P0030 --state-dir " + dir.path() + "/state");
   EXPECT_NE(trace.out.find("marked deleted"), std::string::npos) << trace.out;
 
-  auto rollback =
-      Shell(Sluice() + " rollback " + LastRun(dir.path()) + " --state-dir " + dir.path() + "/state");
+  auto rollback = Shell(Sluice() + " rollback " + LastRun(dir.path()) + " --state-dir " +
+                        dir.path() + "/state");
   ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
   EXPECT_EQ(PsqlOut(dsn, marked), "");
   EXPECT_EQ(PsqlOut(dsn, rows), before);

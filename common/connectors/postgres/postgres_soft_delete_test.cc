@@ -57,8 +57,7 @@ TEST_F(PgTargetTest, SoftDeleteMarksOwnRowsOnceAndRollbackUnmarksThem) {
                    std::to_string(first->target_ids[1])),
             "2026-02-01 10:00:00+00");
   EXPECT_EQ(Scalar("SELECT count(*) FROM hcp WHERE deleted_at IS NULL"), "2") << "crm/1, crm/3";
-  EXPECT_EQ(Scalar("SELECT content_hash FROM sluice.xref WHERE source = 'crm' AND key = '2'"),
-            "0");
+  EXPECT_EQ(Scalar("SELECT content_hash FROM sluice.xref WHERE source = 'crm' AND key = '2'"), "0");
   EXPECT_EQ(Scalar("SELECT count(*) FROM hcp"), "3") << "the row stays";
   auto rows = target_->CountRows(hcp);
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
