@@ -133,6 +133,46 @@ TEST(CompareEndToEnd, ListsExactlyTheThreeRealDifferences) {
   EXPECT_EQ(fr.json["differences"][0]["key"], "FR003");
 }
 
+// The issue's own case: the target edited by hand, nothing else. A field of
+// a row changed (FR003's city), a row deleted (the visit V003) and a row
+// added: exactly those three differences, the field with both values.
+TEST(CompareEndToEnd, ListsExactlyTheThreeHandEditsOfTheTarget) {
+  ScratchDir dir("compare-hand");
+  Prepare(dir.path());
+  auto run = RunPlan(dir.path());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string db = dir.path() + "/out/target.db";
+  const std::string fr003 = TargetId(db, "hcp", "fr", "FR003");
+  const std::string v003 = TargetId(db, "interaction", "us_visits", "V003");
+  ASSERT_FALSE(fr003.empty());
+  ASSERT_FALSE(v003.empty());
+  Exec(db, "UPDATE hcp SET city = 'Roubaix' WHERE sluice_id = " + fr003);
+  Exec(db, "DELETE FROM interaction WHERE sluice_id = " + v003);
+  Exec(db,
+       "INSERT INTO hcp(sluice_id, national_id, last_name, first_name, city, country)"
+       " VALUES (9000, 'N99', 'Stray', 'Row', 'Oslo', 'NO')");
+
+  auto compare =
+      Sluice("compare " + dir.path() + "/plan.yaml --json --state-dir " + dir.path() + "/state");
+  EXPECT_EQ(compare.exit_code, 1) << compare.out << compare.err;
+  ASSERT_TRUE(compare.json.is_object()) << compare.out;
+  EXPECT_EQ(compare.json["verdict"], "different");
+  ASSERT_EQ(compare.json["differences"].size(), 3u) << compare.out;
+  std::vector<std::string> found;
+  for (const auto& d : compare.json["differences"]) {
+    found.push_back(d["entity"].get<std::string>() + "," + d["key"].get<std::string>() + "," +
+                    d["kind"].get<std::string>() + "," + d["field"].get<std::string>() + "," +
+                    d["source_value"].get<std::string>() + "," +
+                    d["target_value"].get<std::string>());
+  }
+  std::sort(found.begin(), found.end());
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[0], "hcp,FR003,RECORD_DIFF,city,Lille,Roubaix");
+  EXPECT_EQ(found[1].substr(0, found[1].find(",no source record")), "hcp,row 9000,MISSING_SOURCE,")
+      << found[1];
+  EXPECT_EQ(found[2].substr(0, found[2].find(",,")), "interaction,V003,MISSING_TARGET") << found[2];
+}
+
 // The output of psql for `sql`, trimmed.
 std::string Psql(const std::string& dsn, const std::string& sql) {
   auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
