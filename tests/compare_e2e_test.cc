@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "common/audit/sqlite_util.h"
-#include "common/connectors/postgres/pg_test_server.h"
 #include "tests/harness.h"
+#include "tests/pg_database.h"
 
 namespace sluice::testing {
 namespace {
@@ -173,27 +173,11 @@ TEST(CompareEndToEnd, ListsExactlyTheThreeHandEditsOfTheTarget) {
   EXPECT_EQ(found[2].substr(0, found[2].find(",,")), "interaction,V003,MISSING_TARGET") << found[2];
 }
 
-// The output of psql for `sql`, trimmed.
-std::string Psql(const std::string& dsn, const std::string& sql) {
-  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
-  std::string out = r.exit_code == 0 ? r.out : "error: " + r.err;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
 // The same on a PostgreSQL target: its entries and its rows without one.
 TEST(CompareEndToEnd, PostgresTargetToo) {
-  const std::string server = PgTestDsn();
-  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
-  const std::string name = "compare_" + std::to_string(getpid());
-  ASSERT_EQ(Psql(server, "CREATE DATABASE " + name), "");
-  struct Drop {
-    std::string server, name;
-    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
-  } drop{server, name};
-  const auto at = server.find("dbname=");
-  const std::string dsn =
-      (at == std::string::npos ? server + " " : server.substr(0, at)) + "dbname=" + name;
+  TestDatabase db("compare");
+  ASSERT_EQ(db.error, "");
+  const std::string& dsn = db.dsn;
   ScratchDir dir("compare-pg");
   Prepare(dir.path(), "{kind: postgres, dsn: \"" + dsn + "\", schema: mdm}");
   auto run = RunPlan(dir.path());
@@ -205,14 +189,16 @@ TEST(CompareEndToEnd, PostgresTargetToo) {
 
   Replace(dir.path() + "/data/fr.csv", "Pédiatrie;Lille", "Pédiatrie;Lyon");
   Replace(dir.path() + "/data/fr.csv", "Cardiologie;Paris", "Cardiologie;Pau");
-  ASSERT_EQ(Psql(dsn,
-                 "DELETE FROM mdm.interaction WHERE sluice_id = (SELECT target_id FROM sluice.xref"
-                 " WHERE entity = 'interaction' AND source = 'us_visits' AND key = 'V003')"),
-            "");
-  ASSERT_EQ(Psql(dsn,
-                 "INSERT INTO mdm.hcp(sluice_id, national_id, last_name, first_name, city, country)"
-                 " VALUES (900000, 'N99', 'Stray', 'Row', 'Oslo', 'NO')"),
-            "");
+  ASSERT_EQ(
+      PsqlOut(dsn,
+              "DELETE FROM mdm.interaction WHERE sluice_id = (SELECT target_id FROM sluice.xref"
+              " WHERE entity = 'interaction' AND source = 'us_visits' AND key = 'V003')"),
+      "");
+  ASSERT_EQ(
+      PsqlOut(dsn,
+              "INSERT INTO mdm.hcp(sluice_id, national_id, last_name, first_name, city, country)"
+              " VALUES (900000, 'N99', 'Stray', 'Row', 'Oslo', 'NO')"),
+      "");
   const std::string csv = dir.path() + "/compare.csv";
   auto compare = Sluice(args + " --csv " + csv);
   EXPECT_EQ(compare.exit_code, 1) << compare.out << compare.err;

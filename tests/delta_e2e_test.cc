@@ -6,14 +6,13 @@
 // halted midway loses nothing: the mark moves only once its wave reconciled.
 // SQLite and PostgreSQL sources.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <string>
 
 #include "common/audit/sqlite_util.h"
-#include "common/connectors/postgres/pg_test_server.h"
 #include "tests/harness.h"
+#include "tests/pg_database.h"
 
 namespace sluice::testing {
 namespace {
@@ -343,21 +342,14 @@ TEST(DeltaRun, AHaltedDeltaRunLosesNothingOnResume) {
 }
 
 // The same delta on a PostgreSQL source: the WHERE runs in the server.
-std::string Psql(const std::string& dsn, const std::string& sql) {
-  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
-  return r.exit_code == 0 ? "" : "error: " + r.err;
-}
-
 TEST(DeltaRun, APostgresSourceIsReadAboveItsMarkInTheServer) {
-  const std::string server = PgTestDsn();
-  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
-  const std::string name = "sluice_delta_" + std::to_string(getpid());
-  ASSERT_EQ(Psql(server, "CREATE DATABASE " + name), "");
-  const std::string dsn = server.substr(0, server.find("dbname=")) + " dbname=" + name;
+  TestDatabase db("sluice_delta");
+  ASSERT_EQ(db.error, "");
+  const std::string& dsn = db.dsn;
   // upd a real timestamp column: compared as timestamps by the server.
   std::string create = CreateSql();
   create.replace(create.find("upd TEXT"), 8, "upd timestamp");
-  ASSERT_EQ(Psql(dsn, create), "");
+  ASSERT_EQ(PsqlOut(dsn, create), "");
   ScratchDir dir("delta-pg");
   WritePlan(dir.path(), "  legacy:\n    kind: postgres\n    dsn: \"" + dsn +
                             "\"\n    table: people\n    key: id\n    incremental: {column: upd}\n"
@@ -365,7 +357,7 @@ TEST(DeltaRun, APostgresSourceIsReadAboveItsMarkInTheServer) {
   auto first = RunPlan(dir.path(), "--quiet");
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   EXPECT_EQ(Sum(first.json, "extracted"), static_cast<uint64_t>(kRows));
-  ASSERT_EQ(Psql(dsn, kChangeSql), "");
+  ASSERT_EQ(PsqlOut(dsn, kChangeSql), "");
   auto delta = RunPlan(dir.path(), "--quiet");
   ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
   ExpectBalanced(delta);
@@ -373,31 +365,15 @@ TEST(DeltaRun, APostgresSourceIsReadAboveItsMarkInTheServer) {
   EXPECT_EQ(Sum(delta.json, "skipped"), 0u) << delta.out;  // left out by the server's WHERE
   EXPECT_EQ(Sum(delta.json, "deleted_at_source"), 4u) << delta.out;
   EXPECT_EQ(TargetDigest(dir / "out/target.db"), FreshDigest());
-  Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
 }
 
 // The marks of `soft_delete` on a PostgreSQL target (Target::SoftDeleteRows,
 // postgres_soft_delete.cc): the rows stay, the four deleted keys' are
 // marked, and a rollback of the delta unmarks them.
-std::string PsqlOut(const std::string& dsn, const std::string& sql) {
-  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
-  std::string out = r.exit_code == 0 ? r.out : "error: " + r.err;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
 TEST(DeltaRun, SoftDeletedRowsAreMarkedOnAPostgresTarget) {
-  const std::string server = PgTestDsn();
-  ASSERT_FALSE(server.empty()) << kPgTestServerHelp;
-  const std::string name = "sluice_delta_soft_" + std::to_string(getpid());
-  ASSERT_EQ(Psql(server, "CREATE DATABASE " + name), "");
-  struct Drop {
-    std::string server, name;
-    ~Drop() { Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
-  } drop{server, name};
-  const auto at = server.find("dbname=");
-  const std::string dsn =
-      (at == std::string::npos ? server + " " : server.substr(0, at)) + "dbname=" + name;
+  TestDatabase db("sluice_delta_soft");
+  ASSERT_EQ(db.error, "");
+  const std::string& dsn = db.dsn;
   ScratchDir dir("delta-soft-pg");
   WritePlan(dir.path(),
             "  legacy:\n    kind: sqlite\n    path: legacy.db\n    table: people\n"
