@@ -1,6 +1,8 @@
 // Deletions at the source (issue 18, docs/delta.md): the keys the target
 // holds for a source, as the audit store's fates of earlier runs tell it,
 // and the deleted_at_source fates of a run.
+#include <string_view>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/audit/audit_store.h"
@@ -10,29 +12,66 @@ namespace sluice {
 Result<std::vector<std::string>> AuditStore::KnownKeys(const std::string& entity,
                                                        const std::string& source,
                                                        const std::string& run_id) {
-  // A rolled-back run's rows are gone; a warning is no fate of its own.
-  SLUICE_ASSIGN_OR_RETURN(auto st,
-                          db_->Prepare("SELECT f.key, f.kind, f.rule FROM all_fates AS f"
+  // Each key's latest fate over the runs not rolled back (a rolled-back
+  // run's rows are gone), this one left out; a warning or a steward's
+  // decision is no fate of its own. Read from `fates` and the loaded packs
+  // apart, each by its key index, and the latest kept per key here: through
+  // the `all_fates` view with an ORDER BY, SQLite materialised the view and
+  // sorted every fate of the source, seconds at 1M keys in the coordinator's
+  // loop (a --full re-run of 1M rows halted on "coordinator silent").
+  struct Latest {
+    int64_t started = 0, seq = 0, ord = 0;  // the all_fates order: run, seq, ord
+    bool holds = false;                     // the target holds the key after this fate
+  };
+  std::unordered_map<std::string, Latest> latest;
+  auto consider = [&](std::string_view key, const Latest& fate) {
+    auto [it, fresh] = latest.try_emplace(std::string(key), fate);
+    const Latest& was = it->second;
+    if (!fresh &&
+        std::tie(fate.started, fate.seq, fate.ord) > std::tie(was.started, was.seq, was.ord)) {
+      it->second = fate;
+    }
+  };
+  SLUICE_ASSIGN_OR_RETURN(auto rows,
+                          db_->Prepare("SELECT f.key, f.kind, f.rule, r.started_ms, f.rowid"
+                                       " FROM fates AS f"
                                        " JOIN runs AS r ON r.run_id = f.run_id"
                                        " WHERE f.entity=?1 AND f.source=?2 AND f.run_id<>?3"
                                        " AND r.status<>'rolled_back' AND f.kind<>'warning'"
-                                       " AND f.stage<>'steward'"
-                                       " ORDER BY r.started_ms, f.seq, f.ord"));
-  SLUICE_RETURN_IF_ERROR(st.Bind(1, entity));
-  SLUICE_RETURN_IF_ERROR(st.Bind(2, source));
-  SLUICE_RETURN_IF_ERROR(st.Bind(3, run_id));
-  std::unordered_map<std::string, bool> held;  // key -> the target holds it after its latest fate
+                                       " AND f.stage<>'steward'"));
+  SLUICE_RETURN_IF_ERROR(rows.Bind(1, entity));
+  SLUICE_RETURN_IF_ERROR(rows.Bind(2, source));
+  SLUICE_RETURN_IF_ERROR(rows.Bind(3, run_id));
   while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool row, st.Step());
+    SLUICE_ASSIGN_OR_RETURN(bool row, rows.Step());
     if (!row) break;
-    const std::string_view kind = st.ColumnText(1);
+    const std::string_view kind = rows.ColumnText(1);
     const bool holds = kind == "loaded" || kind == "merged" ||
-                       (kind == "deleted_at_source" && st.ColumnText(2) == "report");
-    held[std::string(st.ColumnText(0))] = holds;
+                       (kind == "deleted_at_source" && rows.ColumnText(2) == "report");
+    consider(rows.ColumnText(0), {rows.ColumnInt64(3), 2 * rows.ColumnInt64(4), 0, holds});
+  }
+  if (packed_) {
+    // Loaded fates packed per batch come after the fates rows before them
+    // (all_fates: seq 2 * after_fate + 1, then their order in the pack).
+    SLUICE_ASSIGN_OR_RETURN(
+        auto loaded, db_->Prepare("SELECT k.key, r.started_ms, p.after_fate, k.ord"
+                                  " FROM loaded_keys AS k JOIN loaded_packs AS p ON p.pack = k.pack"
+                                  " JOIN runs AS r ON r.run_id = p.run_id"
+                                  " WHERE k.entity=?1 AND k.source=?2 AND p.run_id<>?3"
+                                  " AND r.status<>'rolled_back'"));
+    SLUICE_RETURN_IF_ERROR(loaded.Bind(1, entity));
+    SLUICE_RETURN_IF_ERROR(loaded.Bind(2, source));
+    SLUICE_RETURN_IF_ERROR(loaded.Bind(3, run_id));
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, loaded.Step());
+      if (!row) break;
+      consider(loaded.ColumnText(0),
+               {loaded.ColumnInt64(1), 2 * loaded.ColumnInt64(2) + 1, loaded.ColumnInt64(3), true});
+    }
   }
   std::vector<std::string> out;
-  for (auto& [key, holds] : held) {
-    if (holds) out.push_back(key);
+  for (auto& [key, fate] : latest) {
+    if (fate.holds) out.push_back(key);
   }
   return out;
 }

@@ -132,5 +132,19 @@ TEST_F(AuditDeltaTest, KnownKeysFollowEachKeysLatestFate) {
   EXPECT_EQ(deleted, (std::vector<std::string>{"C:propagate", "D:report"}));
 }
 
+// Within one run, a loaded fate in a pack and a fate row follow the order
+// they were recorded in (all_fates: seq, then the pack's order).
+TEST_F(AuditDeltaTest, KnownKeysOrderPacksAndFateRowsWithinARun) {
+  Run("r1", 1);
+  Fates("r1", v1::FATE_REJECTED, {"Y"});
+  Fates("r1", v1::FATE_LOADED, {"W", "Y"});  // Y loaded after its rejection
+  Fates("r1", v1::FATE_REVIEW, {"W"});       // W held after its load
+  Run("r2", 2);
+  Fates("r2", v1::FATE_LOADED, {"V"});
+  Fates("r2", v1::FATE_REJECTED, {"Y"});
+  EXPECT_EQ(Known("r9"), (std::vector<std::string>{"V"}));
+  EXPECT_EQ(Known("r2"), (std::vector<std::string>{"Y"}));
+}
+
 }  // namespace
 }  // namespace sluice
