@@ -132,5 +132,28 @@ TEST_F(DeltaSourceTest, TheKeyScanSendsOnlyTheBucketsThatDiffer) {
   EXPECT_LT(scan->out_keys_size(), 3);  // the keys of that bucket only
 }
 
+// A key twice in the source (legacy keys need not be unique) counts once, as
+// the target holds it once: no bucket differs; a key of the target the
+// source lost is then the only one sent, with its bucket's source keys.
+TEST_F(DeltaSourceTest, AKeyTwiceInTheSourceCountsOnce) {
+  {
+    std::ofstream out(dir_ / "s.csv");
+    out << "id,upd\nk1,1\nk2,2\nk1,3\nk3,4\nk2,5\n";
+  }
+  KeyBuckets target(kKeyBuckets);
+  for (const char* k : {"k1", "k2", "k3"}) target.Add("crm", k);
+  v1::Lease lease;
+  lease.set_kind(v1::Lease::KIND_SCAN_KEYS);
+  lease.mutable_batch()->set_source("crm");
+  for (uint64_t s : target.sums()) lease.add_key_buckets(s);
+  auto source = OpenSource(spec_);
+  ASSERT_TRUE(source.ok());
+  auto scan = ScanKeys(**source, "crm", lease, 2);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->counts().in(), 5u);  // rows read
+  EXPECT_EQ(scan->differing_buckets_size(), 0);
+  EXPECT_EQ(scan->out_keys_size(), 0);
+}
+
 }  // namespace
 }  // namespace sluice

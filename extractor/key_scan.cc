@@ -1,7 +1,7 @@
 #include "extractor/key_scan.h"
 
-#include <map>
-#include <set>
+#include <algorithm>
+#include <vector>
 
 #include "common/core/key_buckets.h"
 #include "common/runtime/worker.h"
@@ -13,13 +13,14 @@ Result<v1::Commit> ScanKeys(Source& source, const std::string& source_name, cons
   const uint32_t n = static_cast<uint32_t>(lease.key_buckets_size());
   if (n == 0) return Status::InvalidArgument("a key scan needs key buckets");
   // The keys of every bucket are kept until the sums are known: only those
-  // of the buckets that differ are sent. The memory is the key set's. A key
+  // of the buckets that differ are sent. The memory is the key set's (kept
+  // in flat vectors, sorted once at the end, not in a node per key). A key
   // twice in the source (a legacy key need not be unique) counts once, as
   // in the target.
-  std::map<uint32_t, std::set<std::string>> keys;
+  std::vector<std::vector<std::string>> keys(n);
   uint64_t read = 0;
   auto add = [&](const std::string& key) {
-    keys[KeyBucketOf(KeyHash(source_name, key), n)].insert(key);
+    keys[KeyBucketOf(KeyHash(source_name, key), n)].push_back(key);
     ++read;
   };
   for (;;) {
@@ -32,14 +33,18 @@ Result<v1::Commit> ScanKeys(Source& source, const std::string& source_name, cons
       if (f.key().rfind("line:", 0) != 0) add(f.key());
     }
   }
+  for (std::vector<std::string>& bucket : keys) {
+    std::sort(bucket.begin(), bucket.end());
+    bucket.erase(std::unique(bucket.begin(), bucket.end()), bucket.end());
+  }
   v1::Commit commit;
   commit.set_stage(kScanKeysStage);
   *commit.mutable_batch() = lease.batch();
   commit.set_epoch(lease.epoch());
   commit.mutable_counts()->set_in(read);
   KeyBuckets buckets(n);
-  for (const auto& [b, set] : keys) {
-    for (const std::string& key : set) buckets.Add(source_name, key);
+  for (const std::vector<std::string>& bucket : keys) {
+    for (const std::string& key : bucket) buckets.Add(source_name, key);
   }
   for (uint32_t b = 0; b < n; ++b) {
     if (buckets.sums()[b] == lease.key_buckets(static_cast<int>(b))) continue;
