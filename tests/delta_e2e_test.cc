@@ -214,19 +214,28 @@ TEST(DeltaRun, ReportedDeletionsKeepTheirRows) {
   EXPECT_EQ(TargetId(base.dir / "out/target.db", "hcp", "legacy", "P0010").empty(), false);
 }
 
+// The plan with `deletions: {mode: propagate, soft_delete: deleted_at}`, a
+// timestamp `deleted_at` in the model and, when given, `target` in place of
+// the SQLite one.
+void WriteSoftDeletePlan(const std::string& dir, const std::string& target = "") {
+  WritePlan(dir,
+            "  legacy:\n    kind: sqlite\n    path: legacy.db\n    table: people\n"
+            "    key: id\n    incremental: {column: upd}\n"
+            "    deletions: {mode: propagate, soft_delete: deleted_at}\n");
+  std::string plan = ReadFile(dir + "/plan.yaml");
+  const std::string city = "        city: {type: string}\n";
+  plan.replace(plan.find(city), city.size(), city + "        deleted_at: {type: timestamp}\n");
+  const std::string sqlite = "target: {kind: sqlite, path: out/target.db}";
+  if (!target.empty()) plan.replace(plan.find(sqlite), sqlite.size(), "target: " + target);
+  WriteFile(dir + "/plan.yaml", plan);
+}
+
 // deletions: {mode: propagate, soft_delete: deleted_at}: the rows of the
 // keys deleted at the source stay, marked; a rollback unmarks them; a key
 // that comes back at its source is loaded again, unmarked.
 TEST(DeltaRun, SoftDeletedRowsAreMarkedAndComeBack) {
   ScratchDir dir("delta-soft");
-  WritePlan(dir.path(),
-            "  legacy:\n    kind: sqlite\n    path: legacy.db\n    table: people\n"
-            "    key: id\n    incremental: {column: upd}\n"
-            "    deletions: {mode: propagate, soft_delete: deleted_at}\n");
-  std::string plan = ReadFile(dir / "plan.yaml");
-  const std::string city = "        city: {type: string}\n";
-  plan.replace(plan.find(city), city.size(), city + "        deleted_at: {type: timestamp}\n");
-  WriteFile(dir / "plan.yaml", plan);
+  WriteSoftDeletePlan(dir.path());
   ExecSqlite(dir / "legacy.db", CreateSql());
   auto first = RunPlan(dir.path(), "--quiet");
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
@@ -375,16 +384,7 @@ TEST(DeltaRun, SoftDeletedRowsAreMarkedOnAPostgresTarget) {
   ASSERT_EQ(db.error, "");
   const std::string& dsn = db.dsn;
   ScratchDir dir("delta-soft-pg");
-  WritePlan(dir.path(),
-            "  legacy:\n    kind: sqlite\n    path: legacy.db\n    table: people\n"
-            "    key: id\n    incremental: {column: upd}\n"
-            "    deletions: {mode: propagate, soft_delete: deleted_at}\n");
-  std::string plan = ReadFile(dir / "plan.yaml");
-  const std::string city = "        city: {type: string}\n";
-  plan.replace(plan.find(city), city.size(), city + "        deleted_at: {type: timestamp}\n");
-  const std::string sqlite = "target: {kind: sqlite, path: out/target.db}";
-  plan.replace(plan.find(sqlite), sqlite.size(), "target: {kind: postgres, dsn: \"" + dsn + "\"}");
-  WriteFile(dir / "plan.yaml", plan);
+  WriteSoftDeletePlan(dir.path(), "{kind: postgres, dsn: \"" + dsn + "\"}");
   ExecSqlite(dir / "legacy.db", CreateSql());
   auto first = RunPlan(dir.path(), "--quiet");
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;

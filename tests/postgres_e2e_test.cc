@@ -13,6 +13,7 @@
 
 #include "common/connectors/postgres/pg_test_server.h"
 #include "tests/harness.h"
+#include "tests/pg_database.h"
 
 namespace sluice::testing {
 namespace {
@@ -27,45 +28,14 @@ void UsePostgresTarget(const std::string& dir, const std::string& target) {
   WriteFile(dir + "/plan.yaml", plan);
 }
 
-// One value from psql (first column of the first row), trimmed.
-std::string Psql(const std::string& dsn, const std::string& sql) {
-  auto r = Shell("psql -X -A -t -q -v ON_ERROR_STOP=1 \"" + dsn + "\" -c \"" + sql + "\"");
-  std::string out = r.exit_code == 0 ? r.out : "error: " + r.err;
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-// The DSN with its dbname replaced.
-std::string WithDatabase(const std::string& dsn, const std::string& db) {
-  auto at = dsn.find("dbname=");
-  std::string out = at == std::string::npos ? dsn + " " : dsn.substr(0, at);
-  return out + "dbname=" + db;
-}
-
-// A database of the test's own on the fixture server, dropped at the end:
-// `error` is empty when it was created, `dsn` connects to it.
-struct TestDatabase {
-  explicit TestDatabase(const std::string& prefix)
-      : server(PgTestDsn()), name(prefix + "_" + std::to_string(getpid())) {
-    if (server.empty()) {
-      error = kPgTestServerHelp;
-      return;
-    }
-    error = Psql(server, "CREATE DATABASE " + name);
-    dsn = WithDatabase(server, name);
-  }
-  ~TestDatabase() { Psql(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
-  std::string server, name, dsn, error;
-};
-
 // A digest of everything the target holds for the plan: the entity table and
 // sluice's cross-reference, in a fixed order.
 std::string TargetMd5(const std::string& dsn, const std::string& schema) {
-  return Psql(dsn,
-              "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY sluice_id), ''))"
-              " || '/' || (SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY entity,"
-              " source, key), '')) FROM sluice.xref x) FROM " +
-                  schema + ".hcp t");
+  return PsqlOut(dsn,
+                 "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY sluice_id), ''))"
+                 " || '/' || (SELECT md5(coalesce(string_agg(x::text, ',' ORDER BY entity,"
+                 " source, key), '')) FROM sluice.xref x) FROM " +
+                     schema + ".hcp t");
 }
 
 // `sluice plan check` opens a PostgreSQL source (a table, a query) and names
@@ -73,7 +43,7 @@ std::string TargetMd5(const std::string& dsn, const std::string& schema) {
 TEST(PostgresEndToEnd, PlanCheckNamesAColumnTheTableOrQueryLacks) {
   TestDatabase db("sluice_plan_check");
   ASSERT_EQ(db.error, "") << db.error;
-  ASSERT_EQ(Psql(db.dsn, "CREATE TABLE doctors (doc_id text PRIMARY KEY, full_name text)"), "");
+  ASSERT_EQ(PsqlOut(db.dsn, "CREATE TABLE doctors (doc_id text PRIMARY KEY, full_name text)"), "");
   ScratchDir dir("pg-plan-check");
   WriteFile(dir / "model.yaml", "entities:\n  hcp:\n    fields:\n      name: {type: string}\n");
   WriteFile(dir / "plan.yaml",
@@ -123,7 +93,7 @@ TEST(PostgresEndToEnd, ServerRestartedMidRunIsRetriedAndTheRunCompletes) {
   bool restarted = false;
   for (int i = 0; i < 600 && !restarted; ++i) {
     if (run.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) break;
-    std::string n = Psql(dsn, "SELECT count(*) FROM sluice.xref");
+    std::string n = PsqlOut(dsn, "SELECT count(*) FROM sluice.xref");
     if (n.find_first_not_of("0123456789") == std::string::npos && !n.empty() &&
         std::stoll(n) > 2000) {
       auto restart = Shell(SourceDir() + "/scripts/pg.sh restart " + pg);
@@ -143,7 +113,7 @@ TEST(PostgresEndToEnd, ServerRestartedMidRunIsRetriedAndTheRunCompletes) {
   const uint64_t loaded = Sum(r.json, "loaded");
   EXPECT_EQ(Sum(r.json, "extracted"),
             loaded + Sum(r.json, "merged") + Sum(r.json, "rejected") + Sum(r.json, "review"));
-  EXPECT_EQ(Psql(dsn, "SELECT count(*) FROM restart.hcp"), std::to_string(loaded));
+  EXPECT_EQ(PsqlOut(dsn, "SELECT count(*) FROM restart.hcp"), std::to_string(loaded));
   EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
 }
 
@@ -198,26 +168,26 @@ TEST(PostgresEndToEnd, ConsolidationChildrenPointAtTheirParentsAndSurvivors) {
     }
   }
   auto id = [&](const std::string& entity, const std::string& source, const std::string& key) {
-    return Psql(dsn, "SELECT target_id FROM sluice.xref WHERE entity = '" + entity +
-                         "' AND source = '" + source + "' AND key = '" + key + "'");
+    return PsqlOut(dsn, "SELECT target_id FROM sluice.xref WHERE entity = '" + entity +
+                            "' AND source = '" + source + "' AND key = '" + key + "'");
   };
   auto ref = [&](const std::string& source, const std::string& key) {
-    return Psql(dsn,
-                "SELECT i.hcp_ref FROM consolidated.interaction i JOIN sluice.xref x ON"
-                " x.entity = 'interaction' AND x.target_id = i.sluice_id WHERE x.source = '" +
-                    source + "' AND x.key = '" + key + "'");
+    return PsqlOut(dsn,
+                   "SELECT i.hcp_ref FROM consolidated.interaction i JOIN sluice.xref x ON"
+                   " x.entity = 'interaction' AND x.target_id = i.sluice_id WHERE x.source = '" +
+                       source + "' AND x.key = '" + key + "'");
   };
-  EXPECT_EQ(Psql(dsn, "SELECT count(*) FROM consolidated.hcp"), "11");
-  EXPECT_EQ(Psql(dsn, "SELECT count(*) FROM consolidated.interaction"), "8");
+  EXPECT_EQ(PsqlOut(dsn, "SELECT count(*) FROM consolidated.hcp"), "11");
+  EXPECT_EQ(PsqlOut(dsn, "SELECT count(*) FROM consolidated.interaction"), "8");
   const std::string fr001 = id("hcp", "fr", "FR001");
   ASSERT_FALSE(fr001.empty());
   EXPECT_EQ(id("hcp", "us", "US01"), fr001);  // merged into the French survivor
   EXPECT_EQ(ref("us_visits", "V001"), fr001);
   EXPECT_EQ(ref("us_visits", "V002"), id("hcp", "us", "US02"));
   EXPECT_EQ(ref("eu_calls", "C002"), id("hcp", "eu", "EU0002"));
-  EXPECT_EQ(Psql(dsn,
-                 "SELECT count(*) FROM consolidated.interaction WHERE hcp_ref::bigint NOT IN"
-                 " (SELECT sluice_id FROM consolidated.hcp)"),
+  EXPECT_EQ(PsqlOut(dsn,
+                    "SELECT count(*) FROM consolidated.interaction WHERE hcp_ref::bigint NOT IN"
+                    " (SELECT sluice_id FROM consolidated.hcp)"),
             "0");
 }
 
