@@ -146,5 +146,45 @@ TEST_F(AuditDeltaTest, KnownKeysOrderPacksAndFateRowsWithinARun) {
   EXPECT_EQ(Known("r2"), (std::vector<std::string>{"Y"}));
 }
 
+// A key deleted at its source that members' latest fates merge into is a
+// survivor (its row is kept); a member decided again since (here loaded on
+// its own) no longer makes it one. Found through fates_by_survivor.
+TEST_F(AuditDeltaTest, SurvivorsAmongFollowTheMembersLatestFates) {
+  // One fate of erp's `member` in `run_id`: merged into crm's `survivor`,
+  // or (no survivor) loaded on its own.
+  auto member = [&](const std::string& run_id, const std::string& key,
+                    const std::string& survivor) {
+    v1::Commit c;
+    c.set_stage(survivor.empty() ? "load" : "dedup_resolve");
+    c.mutable_batch()->set_run_id(run_id);
+    c.mutable_batch()->set_entity("hcp");
+    c.mutable_batch()->set_source(survivor.empty() ? "dedup/0" : "dedup/0/resolve");
+    v1::Fate* f = c.add_fates();
+    f->set_kind(survivor.empty() ? v1::FATE_LOADED : v1::FATE_MERGED);
+    f->set_source("erp");
+    f->set_key(key);
+    f->set_stage(survivor.empty() ? "load" : "dedup");
+    if (!survivor.empty()) {
+      f->set_survivor_source("crm");
+      f->set_survivor_key(survivor);
+    }
+    ASSERT_TRUE(store_->RecordCommit(run_id, 0, c).ok());
+  };
+  Run("r1", 1);
+  Fates("r1", v1::FATE_LOADED, {"S", "T"});
+  member("r1", "M1", "S");
+  member("r1", "M2", "S");
+  auto survivors = store_->SurvivorsAmong("hcp", "crm", {"S", "T", "U"});
+  ASSERT_TRUE(survivors.ok()) << survivors.status().ToString();
+  EXPECT_EQ(*survivors, std::vector<std::string>{"S"});
+  Run("r2", 2);
+  member("r2", "M1", "");  // loaded alone; M2 still merges into S
+  EXPECT_EQ(*store_->SurvivorsAmong("hcp", "crm", {"S"}), std::vector<std::string>{"S"});
+  Run("r3", 3);
+  member("r3", "M2", "T");  // merged elsewhere: S is no survivor any more
+  EXPECT_TRUE(store_->SurvivorsAmong("hcp", "crm", {"S"})->empty());
+  EXPECT_EQ(*store_->SurvivorsAmong("hcp", "crm", {"S", "T"}), std::vector<std::string>{"T"});
+}
+
 }  // namespace
 }  // namespace sluice

@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS fates(
   loaded_values BLOB);
 CREATE INDEX IF NOT EXISTS fates_by_key ON fates(entity, source, key);
 CREATE INDEX IF NOT EXISTS fates_by_run ON fates(run_id, wave, entity);
+-- The members merged into a key (SurvivorsAmong, per key deleted at its
+-- source) without reading every fate of the entity (issue 18).
+CREATE INDEX IF NOT EXISTS fates_by_survivor ON fates(entity, survivor_source, survivor_key)
+  WHERE kind = 'merged';
 CREATE TABLE IF NOT EXISTS ledger(
   run_id TEXT, wave INTEGER, entity TEXT, source TEXT, extracted INTEGER, merged INTEGER,
   rejected INTEGER, review INTEGER, loaded INTEGER, inserted INTEGER, updated INTEGER,
