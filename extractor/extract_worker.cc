@@ -34,6 +34,7 @@ Result<ExtractLogic::Opened> ExtractLogic::Open(const v1::Lease& lease) {
       lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
     spec.extract_above = lease.range().watermark_above();
   }
+  spec.keys_only = lease.kind() == v1::Lease::KIND_SCAN_KEYS;  // only the keys are compared
   auto source = OpenSource(spec);
   if (!source.ok()) return source.status().WithContext("source " + id.source());
   o.source = std::move(source).value();

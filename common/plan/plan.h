@@ -75,6 +75,10 @@ struct SourceSpec {
   // incremental column is above this value (the high-water mark of the last
   // reconciled run) are read; nullopt reads every row.
   std::optional<std::string> extract_above;
+  // Not from the plan: the extractor sets it for a key scan (issue 18,
+  // KIND_SCAN_KEYS). A database source then reads only the key column (its
+  // schema is that one field); other sources read their rows whole.
+  bool keys_only = false;
   // Keys an earlier run loaded that the source no longer holds (issue 18):
   // kReport records the fate deleted_at_source, kPropagate also removes the
   // target row (or sets `soft_delete_field`), kIgnore does not look.

@@ -92,10 +92,17 @@ class PostgresSource : public Source {
       where = std::string(" WHERE ") + kRowAlias + "." + PgQuoteIdent(column) + " > " +
               PgQuoteLiteral(*spec_.extract_above);
     }
-    ordered_ = std::string("SELECT * FROM ") + from + " AS " + kRowAlias + where + " ORDER BY " +
+    std::string columns = "*";
+    if (spec_.keys_only) {
+      // A key scan (issue 18): the key column alone, in any order of ties.
+      schema_.fields = {schema_.fields[static_cast<size_t>(key_index_)]};
+      key_index_ = 0;
+      columns = std::string(kRowAlias) + "." + PgQuoteIdent(key);
+    }
+    ordered_ = "SELECT " + columns + " FROM " + from + " AS " + kRowAlias + where + " ORDER BY " +
                kRowAlias + "." + PgQuoteIdent(key);
     SLUICE_ASSIGN_OR_RETURN(bool unique, KeyIsUnique(table, key));
-    if (!unique) {
+    if (!unique && !spec_.keys_only) {
       // Ties are broken by the other columns' text: the very text a record
       // carries, so rows tied on all of it are identical batches either way.
       // (The whole row's text, `row::text`, costs four times as much.)

@@ -57,7 +57,14 @@ class SqliteSource : public Source {
                                      (table.empty() ? "the query" : "table '" + table + "'") +
                                      " of " + spec_.path);
     }
+    std::string columns = "*";
     std::string order = QuoteIdentifier(key);
+    if (spec_.keys_only) {
+      // A key scan (issue 18): the key column alone, whatever the row holds.
+      schema_.fields = {schema_.fields[static_cast<size_t>(key_index_)]};
+      key_index_ = 0;
+      columns = QuoteIdentifier(key);
+    }
     for (size_t i = 0; i < schema_.fields.size(); ++i) {
       if (static_cast<int>(i) != key_index_) order += ", " + std::to_string(i + 1);
     }
@@ -69,7 +76,7 @@ class SqliteSource : public Source {
       const std::string& column = spec_.incremental_column;
       where = " WHERE " + QuoteIdentifier(column) + " > ?2";
     }
-    auto stmt = db_->Prepare("SELECT * FROM " + from + where + " ORDER BY " + order +
+    auto stmt = db_->Prepare("SELECT " + columns + " FROM " + from + where + " ORDER BY " + order +
                              " LIMIT -1 OFFSET ?1");
     if (!stmt.ok()) return stmt.status().WithContext(from_path);
     stmt_ = std::move(stmt).value();

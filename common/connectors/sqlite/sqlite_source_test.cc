@@ -46,6 +46,27 @@ class SqliteSourceTest : public ::testing::Test {
   std::string path_;
 };
 
+// A key scan (issue 18) reads the key column alone: the same keys in the
+// same order, the keyless row rejected the same way.
+TEST_F(SqliteSourceTest, KeysOnlyReadsTheKeyColumnAlone) {
+  SourceSpec spec = Spec({{"table", "the people"}, {"key", "id"}});
+  spec.keys_only = true;
+  auto src = OpenSqliteSource(spec);
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ASSERT_EQ((*src)->schema().fields.size(), 1u);
+  EXPECT_EQ((*src)->schema().fields[0].name, "id");
+  RecordBatch b;
+  std::vector<v1::Fate> rej;
+  ASSERT_TRUE(*(*src)->Next(100, &b, &rej));
+  ASSERT_EQ(rej.size(), 1u);
+  EXPECT_EQ(rej[0].key(), "line:1");
+  std::vector<std::string> keys;
+  for (const Record& r : b.records) keys.push_back(r.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  ASSERT_EQ(b.records[0].values.size(), 1u);
+  EXPECT_FALSE(*(*src)->Next(100, &b, &rej));
+}
+
 TEST_F(SqliteSourceTest, TableInKeyOrderWithNulls) {
   auto src = OpenSqliteSource(Spec({{"table", "the people"}, {"key", "id"}}));
   ASSERT_TRUE(src.ok()) << src.status().ToString();
