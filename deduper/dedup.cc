@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "common/core/hash.h"
 #include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/em_estimate.h"
@@ -306,6 +307,20 @@ class LoggedDedupShard : public DedupShard {
     compared_ = false;
   }
 
+  // Round 4's view of every edge (dedup_internal::RoundFour), computed by
+  // MembersFor and taken again by ResolveWith when given the same edges.
+  Result<std::shared_ptr<const dedup_internal::RoundFour>> RoundFourOf(const ShardMap& shards,
+                                                                       const v1::DedupEdges& all) {
+    const uint64_t digest =
+        Hash64(all.SerializeAsString()) ^ (uint64_t{shards.count()} << 32 | shards.self());
+    if (round_four_ && round_four_digest_ == digest) return round_four_;
+    round_four_.reset();
+    SLUICE_ASSIGN_OR_RETURN(round_four_, dedup_internal::PrepareRoundFour(
+                                             shards, all, spec_ && spec_->review_on_conflict));
+    round_four_digest_ = digest;
+    return round_four_;
+  }
+
   // Round 4 needs a shard's home records only: the members of the clusters
   // it owns that live elsewhere are served by their home shards
   // (MembersFor serves them all), so the copies the router sent here for
@@ -350,6 +365,8 @@ class LoggedDedupShard : public DedupShard {
   bool whole_homes_only_ = false;         // reloading for round 4
   bool homes_only_loaded_ = false;        // no guests held: comparing again reloads
   std::optional<MatchStats> kept_stats_;  // of rounds 2-3, across WholeHomes
+  std::shared_ptr<const dedup_internal::RoundFour> round_four_;  // RoundFourOf
+  uint64_t round_four_digest_ = 0;
   std::vector<IngestedBatch> batches_;
   std::unordered_set<std::string> batch_names_;
   size_t record_count_ = 0;
@@ -515,10 +532,8 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
   if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges,
-                          dedup_internal::RoundFourEdges(shards, all));
-  return dedup_internal::MembersToServe(records_, *schema_, shards, edges,
-                                        spec_ && spec_->review_on_conflict);
+  SLUICE_ASSIGN_OR_RETURN(auto four, RoundFourOf(shards, all));
+  return dedup_internal::MembersToServe(records_, *schema_, shards, *four);
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(
@@ -527,14 +542,15 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges,
-                          dedup_internal::RoundFourEdges(shards, all));
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const dedup_internal::RoundFour> four,
+                          RoundFourOf(shards, all));
+  round_four_.reset();  // `four` is the only reference: ResolveRouted lets it go
   // Every shard's output, counted before resolving (even with no records
   // here: the others' counts are still needed).
   std::vector<uint64_t> outputs;
   if (!blocks.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
-        outputs, dedup_internal::StreamOutputs(shards, spec_ ? &*spec_ : nullptr, blocks, edges));
+        outputs, dedup_internal::StreamOutputs(shards, spec_ ? &*spec_ : nullptr, blocks, *four));
   }
   Resolution out;
   // What rounds 2 and 3 built is not needed any more: its stats are kept,
@@ -549,7 +565,7 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
         entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
         batches_, survivorship_.get(),       golden_.get(), shards,   judge_.get()};
     SLUICE_ASSIGN_OR_RETURN(
-        out, dedup_internal::ResolveRouted(in, std::move(edges), fetch, id_template, batch_size));
+        out, dedup_internal::ResolveRouted(in, std::move(four), fetch, id_template, batch_size));
     // A shard rebuilding its resolution after a restart compared nothing.
     if (stats) out.stats = std::move(*stats);
     compared_ = false;

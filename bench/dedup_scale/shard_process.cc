@@ -161,18 +161,49 @@ uint64_t PeakRssKb() {
   return 0;
 }
 
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
 // With SLUICE_BENCH_RSS set, each shard prints its RSS and peak around
-// every command but ingest (stderr): where in the resolve memory goes.
+// every command but ingest (stderr), and the CPU time the command took
+// (ingest summed, printed before the first other command): where in the
+// resolve memory and CPU go.
 void TraceRss(const char* when, const std::string& command) {
-  if (std::getenv("SLUICE_BENCH_RSS") == nullptr || command == "ingest") return;
+  static double start = 0, ingest = 0;
+  static bool ingest_shown = false;
+  if (std::getenv("SLUICE_BENCH_RSS") == nullptr) return;
+  const bool before = std::strcmp(when, "before") == 0;
+  if (command == "ingest") {
+    if (before)
+      start = CpuSeconds();
+    else
+      ingest += CpuSeconds() - start;
+    return;
+  }
+  if (before && !ingest_shown) {
+    ingest_shown = true;
+    std::fprintf(stderr, "[shard pid %d] ingest: cpu %.2f s\n", static_cast<int>(getpid()), ingest);
+  }
+  std::string cpu;
+  if (before) {
+    start = CpuSeconds();
+  } else {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", cpu %.2f s", CpuSeconds() - start);
+    cpu = buf;
+  }
   std::ifstream status("/proc/self/status");
   std::string line, rss, peak;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) rss = line.substr(6);
     if (line.rfind("VmHWM:", 0) == 0) peak = line.substr(6);
   }
-  std::fprintf(stderr, "[shard pid %d] %s %s: rss%s, peak%s\n", static_cast<int>(getpid()), when,
-               command.c_str(), rss.c_str(), peak.c_str());
+  std::fprintf(stderr, "[shard pid %d] %s %s: rss%s, peak%s%s\n", static_cast<int>(getpid()), when,
+               command.c_str(), rss.c_str(), peak.c_str(), cpu.c_str());
 }
 
 // One command of the child's loop.
