@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "common/core/hash.h"
 #include "common/runtime/codec.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/em_estimate.h"
@@ -82,6 +83,8 @@ class LoggedDedupShard : public DedupShard {
       return Status::Internal("batch " + name + ": cannot serialize for the shard log");
     }
     SLUICE_RETURN_IF_ERROR(log_->Append(payload).WithContext("batch " + name));
+    // Guests dropped for want of a pair may pair with this batch's records.
+    if (guests_pruned_) handed_over_ = true;
     if (handed_over_) {
       // The next Resolve re-reads the whole log, this batch included.
       batch_names_.insert(std::move(name));
@@ -175,6 +178,7 @@ class LoggedDedupShard : public DedupShard {
         log_->ReadAll([this](std::string_view payload) { return ReplayFrame(payload); }));
     handed_over_ = false;
     compared_ = false;
+    guests_pruned_ = false;
     return Status::Ok();
   }
 
@@ -306,6 +310,59 @@ class LoggedDedupShard : public DedupShard {
     compared_ = false;
   }
 
+  // Once every batch is in (round 1, or round 2 of a replacement), lets go
+  // of the guests that share no block this shard owns with another record
+  // (guest::NeededForBlocks): most of them with blocks that hold one
+  // record. A batch ingested after this reads the log again first.
+  Status DropUnpairedGuests(const ShardMap& shards) {
+    if (guests_pruned_ || guests_.size() == 0 || records_.empty()) return Status::Ok();
+    guests_pruned_ = true;
+    const std::vector<uint8_t> need = guest::NeededForBlocks(records_, guest_of_, guests_, shards);
+    if (std::find(need.begin(), need.end(), 0) == need.end()) return Status::Ok();
+    ReleaseRounds();  // a matcher built on the records before (its rows move)
+    // The store first, in place (its rows are most of what goes), then the
+    // records.
+    std::vector<uint8_t> keep_row(guests_.size(), 0);
+    for (size_t i = 0; i < records_.size(); ++i) {
+      if (need[i] && guest_of_[i] != guest::kHome) keep_row[guest_of_[i]] = 1;
+    }
+    const std::vector<uint32_t> row_index = guests_.Keep(keep_row);
+    size_t kept = 0;
+    for (size_t i = 0; i < records_.size(); ++i) {
+      if (!need[i]) continue;
+      if (kept != i) {
+        records_[kept] = std::move(records_[i]);
+        origins_[kept] = origins_[i];
+      }
+      guest_of_[kept] = guest_of_[i] == guest::kHome ? guest::kHome : row_index[guest_of_[i]];
+      ++kept;
+    }
+    records_.resize(kept);
+    std::vector<Record>(std::make_move_iterator(records_.begin()),
+                        std::make_move_iterator(records_.end()))
+        .swap(records_);
+    origins_.resize(kept);
+    origins_.shrink_to_fit();
+    guest_of_.resize(kept);
+    guest_of_.shrink_to_fit();
+    ++generation_;
+    return PrepareRules();
+  }
+
+  // Round 4's view of every edge (dedup_internal::RoundFour), computed by
+  // MembersFor and taken again by ResolveWith when given the same edges.
+  Result<std::shared_ptr<const dedup_internal::RoundFour>> RoundFourOf(const ShardMap& shards,
+                                                                       const v1::DedupEdges& all) {
+    const uint64_t digest =
+        Hash64(all.SerializeAsString()) ^ (uint64_t{shards.count()} << 32 | shards.self());
+    if (round_four_ && round_four_digest_ == digest) return round_four_;
+    round_four_.reset();
+    SLUICE_ASSIGN_OR_RETURN(round_four_, dedup_internal::PrepareRoundFour(
+                                             shards, all, spec_ && spec_->review_on_conflict));
+    round_four_digest_ = digest;
+    return round_four_;
+  }
+
   // Round 4 needs a shard's home records only: the members of the clusters
   // it owns that live elsewhere are served by their home shards
   // (MembersFor serves them all), so the copies the router sent here for
@@ -350,6 +407,9 @@ class LoggedDedupShard : public DedupShard {
   bool whole_homes_only_ = false;         // reloading for round 4
   bool homes_only_loaded_ = false;        // no guests held: comparing again reloads
   std::optional<MatchStats> kept_stats_;  // of rounds 2-3, across WholeHomes
+  std::shared_ptr<const dedup_internal::RoundFour> round_four_;  // RoundFourOf
+  bool guests_pruned_ = false;  // DropUnpairedGuests ran since the last batch
+  uint64_t round_four_digest_ = 0;
   std::vector<IngestedBatch> batches_;
   std::unordered_set<std::string> batch_names_;
   size_t record_count_ = 0;
@@ -415,6 +475,7 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
 Result<v1::DedupBlocks> LoggedDedupShard::SummarizeBlocks(const ShardMap& shards) {
   if (homes_only_loaded_) handed_over_ = true;  // the guests are in the log
   SLUICE_RETURN_IF_ERROR(Prepare());
+  SLUICE_RETURN_IF_ERROR(DropUnpairedGuests(shards));
   v1::DedupBlocks out;
   out.set_shard(shards.self());
   const auto [n, checksum] = HomeFingerprint(shards);
@@ -456,6 +517,7 @@ Result<v1::DedupPatterns> LoggedDedupShard::ComparePairs(
     const ShardMap& shards, const std::vector<v1::DedupBlocks>& blocks) {
   if (homes_only_loaded_) handed_over_ = true;  // the guests are in the log
   SLUICE_RETURN_IF_ERROR(Prepare());
+  SLUICE_RETURN_IF_ERROR(DropUnpairedGuests(shards));
   v1::DedupPatterns out;
   out.set_shard(shards.self());
   const auto [n, checksum] = HomeFingerprint(shards);
@@ -515,10 +577,8 @@ Result<std::map<uint32_t, RecordBatch>> LoggedDedupShard::MembersFor(const Shard
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
   if (records_.empty()) return std::map<uint32_t, RecordBatch>{};
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges,
-                          dedup_internal::RoundFourEdges(shards, all));
-  return dedup_internal::MembersToServe(records_, *schema_, shards, edges,
-                                        spec_ && spec_->review_on_conflict);
+  SLUICE_ASSIGN_OR_RETURN(auto four, RoundFourOf(shards, all));
+  return dedup_internal::MembersToServe(records_, *schema_, shards, *four);
 }
 
 Result<Resolution> LoggedDedupShard::ResolveWith(
@@ -527,14 +587,15 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (batch_size == 0) return Status::InvalidArgument("dedup: batch size must be positive");
   SLUICE_RETURN_IF_ERROR(WholeHomes());
   SLUICE_RETURN_IF_ERROR(Prepare());
-  SLUICE_ASSIGN_OR_RETURN(std::vector<NamedEdge> edges,
-                          dedup_internal::RoundFourEdges(shards, all));
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const dedup_internal::RoundFour> four,
+                          RoundFourOf(shards, all));
+  round_four_.reset();  // `four` is the only reference: ResolveRouted lets it go
   // Every shard's output, counted before resolving (even with no records
   // here: the others' counts are still needed).
   std::vector<uint64_t> outputs;
   if (!blocks.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
-        outputs, dedup_internal::StreamOutputs(shards, spec_ ? &*spec_ : nullptr, blocks, edges));
+        outputs, dedup_internal::StreamOutputs(shards, spec_ ? &*spec_ : nullptr, blocks, *four));
   }
   Resolution out;
   // What rounds 2 and 3 built is not needed any more: its stats are kept,
@@ -549,7 +610,7 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
         entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
         batches_, survivorship_.get(),       golden_.get(), shards,   judge_.get()};
     SLUICE_ASSIGN_OR_RETURN(
-        out, dedup_internal::ResolveRouted(in, std::move(edges), fetch, id_template, batch_size));
+        out, dedup_internal::ResolveRouted(in, std::move(four), fetch, id_template, batch_size));
     // A shard rebuilding its resolution after a restart compared nothing.
     if (stats) out.stats = std::move(*stats);
     compared_ = false;

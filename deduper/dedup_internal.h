@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "common/core/record.h"
 #include "common/plan/plan.h"
 #include "deduper/dedup.h"
+#include "deduper/guardrails.h"
 #include "deduper/shard_map.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
@@ -117,21 +120,35 @@ class NamedClusters {
 };
 
 // Round 4 takes every shard's edges as they came, the links the guardrails
-// cut included: each of the three steps below cuts them (WithoutCutLinks,
-// guardrails.h, with `on_conflict: review` holding instead of cutting), and
-// ResolveRouted records the cuts by name as one shard does.
+// cut included: they are cut once (WithoutCutLinks, guardrails.h, with
+// `on_conflict: review` holding instead of cutting), and ResolveRouted
+// records the cuts by name as one shard does.
 //
 // Every shard's edges as round 4 takes them: the steward pairs that stand
 // (KeepStewardEdges), the links the guardrails cut still in.
 Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all);
+
+// What every step of round 4 (the members to serve, every shard's output
+// count, the resolve) derives from every shard's edges, computed once per
+// resolution (each step used to parse, cut and cluster every edge again:
+// O(E) per shard, three times over).
+struct RoundFour {
+  std::vector<NamedEdge> edges;           // RoundFourEdges
+  ChainCuts cuts;                         // per edge of `edges` (none cut with on_conflict: review)
+  std::vector<NamedEdge> kept;            // `edges` without the cut links: what Cluster() joins
+  std::optional<NamedClusters> clusters;  // of `kept`
+  bool review_on_conflict = false;
+};
+Result<std::shared_ptr<const RoundFour>> PrepareRoundFour(const ShardMap& shards,
+                                                          const v1::DedupEdges& all,
+                                                          bool review_on_conflict);
 
 // Round 4, what a shard serves (DedupShard::MembersFor): for each other
 // shard t, the first occurrence of each of its home `records` (canonical
 // order) in a cluster t owns.
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
                                                const Schema& schema, const ShardMap& shards,
-                                               const std::vector<NamedEdge>& edges,
-                                               bool review_on_conflict = false);
+                                               const RoundFour& four);
 
 // Round 4 of a multi-shard resolve on one shard: the universe it clusters
 // (its home records but the first occurrences in clusters owned elsewhere,
@@ -151,9 +168,10 @@ struct RoutedInput {
   const ShardMap& shards;
   EntityValidator* judge = nullptr;  // as in ClusterInput
 };
-// `edges` is taken (and let go of before clustering): every shard's edges
-// are much larger than the shard's own clusters'.
-Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges,
+// `four` is let go of before clustering (the caller keeps no other
+// reference): every shard's edges are much larger than the shard's own
+// clusters'.
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::shared_ptr<const RoundFour> four,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size);
 
@@ -166,6 +184,6 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> e
 // counts do not add up.
 Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
                                             const std::vector<v1::DedupBlocks>& blocks,
-                                            const std::vector<NamedEdge>& edges);
+                                            const RoundFour& four);
 
 }  // namespace sluice::dedup_internal

@@ -155,8 +155,13 @@ std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges,
 std::vector<v1::MatchDecision> SplitDecisions(
     const std::vector<NamedEdge>& edges,
     const std::function<bool(const SourceKey&)>& records_here) {
+  return SplitDecisions(edges, CutChainsByName(edges), records_here);
+}
+
+std::vector<v1::MatchDecision> SplitDecisions(
+    const std::vector<NamedEdge>& edges, const ChainCuts& cuts,
+    const std::function<bool(const SourceKey&)>& records_here) {
   std::vector<v1::MatchDecision> out;
-  const ChainCuts cuts = CutChainsByName(edges);
   for (size_t e = 0; e < edges.size(); ++e) {
     const NamedEdge& n = edges[e];
     const bool cut = !cuts.cut[e].empty();

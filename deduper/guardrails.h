@@ -56,6 +56,10 @@ std::vector<NamedEdge> WithoutCutLinks(const std::vector<NamedEdge>& edges,
 // the pairs whose first record `records_here` says this shard records.
 std::vector<v1::MatchDecision> SplitDecisions(
     const std::vector<NamedEdge>& edges, const std::function<bool(const SourceKey&)>& records_here);
+// The same with the cuts of `edges` known (CutChainsByName(edges)).
+std::vector<v1::MatchDecision> SplitDecisions(
+    const std::vector<NamedEdge>& edges, const ChainCuts& cuts,
+    const std::function<bool(const SourceKey&)>& records_here);
 
 // guardrails.on_conflict: review, why a cluster is held: records a and b
 // of the cluster are kept apart by the `distinct` edge (its rule and detail).

@@ -135,16 +135,100 @@ void Store::Clear() {
 uint32_t Store::Add(const Row& row, size_t rules) {
   rules_ = rules;
   for (size_t k = 0; k < rules; ++k) keys_.push_back(row.Key(k));
-  const size_t need = (row.folded.size() + 7) & ~size_t{7};
+  return PutFolded(row.folded);
+}
+
+uint32_t Store::PutFolded(std::string_view folded) {
+  const auto [chunk, offset] = Place(folded.size());
+  std::memcpy(chunks_[chunk].get() + offset, folded.data(), folded.size());
+  at_.push_back(static_cast<uint64_t>(chunk) << 32 | offset);
+  sizes_.push_back(static_cast<uint32_t>(folded.size()));
+  return static_cast<uint32_t>(sizes_.size() - 1);
+}
+
+std::pair<size_t, size_t> Store::Place(size_t bytes) {
+  const size_t need = (bytes + 7) & ~size_t{7};
   if (used_ + need > kChunk) {
     chunks_.push_back(std::make_unique<char[]>(std::max(kChunk, need)));
     used_ = 0;
   }
-  std::memcpy(chunks_.back().get() + used_, row.folded.data(), row.folded.size());
-  at_.push_back(static_cast<uint64_t>(chunks_.size() - 1) << 32 | used_);
-  sizes_.push_back(static_cast<uint32_t>(row.folded.size()));
   used_ += need;
-  return static_cast<uint32_t>(sizes_.size() - 1);
+  return {chunks_.size() - 1, used_ - need};
+}
+
+std::vector<uint32_t> Store::Keep(const std::vector<uint8_t>& keep) {
+  std::vector<uint32_t> index(sizes_.size(), kHome);
+  // Rows are rewritten in the same packing from the first chunk on: a
+  // row's new place is never after its old one, so memmove in place.
+  std::vector<std::unique_ptr<char[]>> chunks = std::move(chunks_);
+  chunks_.clear();
+  std::vector<const char*> bases;  // the old chunks, wherever they move
+  for (const auto& c : chunks) bases.push_back(c.get());
+  used_ = kChunk;
+  uint32_t kept = 0;
+  for (uint32_t g = 0; g < sizes_.size(); ++g) {
+    if (g >= keep.size() || !keep[g]) continue;
+    const size_t chunk = at_[g] >> 32;
+    const char* from = bases[chunk] + (at_[g] & 0xFFFFFFFF);
+    const size_t need = (sizes_[g] + 7) & ~size_t{7};
+    if (used_ + need > kChunk) {
+      // The next chunk, reused; a row larger than a chunk has one of its
+      // own, reused only when it is that row's.
+      const size_t next = chunks_.size();
+      chunks_.push_back(need > kChunk && next != chunk ? std::make_unique<char[]>(need)
+                                                       : std::move(chunks[next]));
+      used_ = 0;
+    }
+    std::memmove(chunks_.back().get() + used_, from, sizes_[g]);
+    std::memmove(keys_.data() + kept * rules_, keys_.data() + g * rules_,
+                 rules_ * sizeof(uint64_t));
+    at_[kept] = static_cast<uint64_t>(chunks_.size() - 1) << 32 | used_;
+    sizes_[kept] = sizes_[g];
+    used_ += need;
+    index[g] = kept++;
+  }
+  keys_.resize(kept * rules_);
+  keys_.shrink_to_fit();
+  at_.resize(kept);
+  at_.shrink_to_fit();
+  sizes_.resize(kept);
+  sizes_.shrink_to_fit();
+  return index;  // the chunks not reused are released here
+}
+
+std::vector<uint8_t> NeededForBlocks(const std::vector<Record>& records,
+                                     const std::vector<uint32_t>& guest_of, const Store& store,
+                                     const ShardMap& shards) {
+  const size_t n = records.size(), rules = store.rules();
+  std::vector<uint8_t> need(n, 1);
+  if (shards.single() || guest_of.size() != n) return need;
+  for (uint32_t g : guest_of) {
+    if (g == kHome) return need;
+  }
+  // Per rule, the keys of the blocks this shard owns, one per record
+  // holding it, sorted: a key listed twice is a block of two or more.
+  std::vector<std::vector<uint64_t>> owned(rules);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t r = 0; r < rules; ++r) {
+      const uint64_t k = store.Key(guest_of[i], r);
+      if (k != 0 && shards.OwnsBlock(k)) owned[r].push_back(k);
+    }
+  }
+  for (std::vector<uint64_t>& keys : owned) std::sort(keys.begin(), keys.end());
+  auto shared = [&](size_t r, uint64_t k) {
+    auto it = std::lower_bound(owned[r].begin(), owned[r].end(), k);
+    return it + 1 < owned[r].end() && it[1] == k;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (shards.HomeOf(records[i].source, records[i].key) == shards.self()) continue;
+    bool used = false;
+    for (size_t r = 0; r < rules && !used; ++r) {
+      const uint64_t k = store.Key(guest_of[i], r);
+      used = k != 0 && shards.OwnsBlock(k) && shared(r, k);
+    }
+    need[i] = used;
+  }
+  return need;
 }
 
 Result<std::vector<uint64_t>> Keys(const MatchInput& in, const BlockingRule& rule, size_t r,

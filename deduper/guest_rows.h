@@ -21,12 +21,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/core/record.h"
 #include "common/core/status.h"
 #include "deduper/compare_pass.h"
 #include "deduper/dedup.h"
+#include "deduper/shard_map.h"
 
 namespace sluice::guest {
 
@@ -73,12 +75,18 @@ class Store {
   uint32_t Add(const Row& row, size_t rules);
   size_t size() const { return sizes_.size(); }
   size_t rules() const { return rules_; }
+  // Keeps the guests `keep` marks (by index), in place, in their order, and
+  // releases the chunks left empty; returns each guest's new index (kHome
+  // for one let go). Rows move: nothing may point into the store.
+  std::vector<uint32_t> Keep(const std::vector<uint8_t>& keep);
   uint64_t Key(uint32_t g, size_t rule) const { return keys_[g * rules_ + rule]; }
   char* Folded(uint32_t g) const { return chunks_[at_[g] >> 32].get() + (at_[g] & 0xFFFFFFFF); }
   size_t FoldedSize(uint32_t g) const { return sizes_[g]; }
 
  private:
   static constexpr size_t kChunk = size_t{4} << 20;
+  uint32_t PutFolded(std::string_view folded);    // the row of the keys just added
+  std::pair<size_t, size_t> Place(size_t bytes);  // (chunk, offset) of the next row
   size_t rules_ = 0;
   std::vector<uint64_t> keys_;
   std::vector<std::unique_ptr<char[]>> chunks_;
@@ -90,6 +98,18 @@ class Store {
 // Per record of a shard, its index in the store when its keys and row were
 // given (a guest, or a home record with a home row), or kHome for none.
 constexpr uint32_t kHome = UINT32_MAX;
+
+// Which of the records a shard of N holds (`records`, with `guest_of` into
+// `store`) it needs for the blocks it owns: 1 for every home record, and
+// for a guest that shares the key of a block this shard owns with another
+// record it holds (every occurrence counted, as GroupBlocks counts a
+// block's size). A guest in none of them takes part in no candidate pair,
+// no oversize count and no u sample here: dropping it changes no decision
+// (docs/dedup.md#guest-rows). Every record is needed when one has no row
+// (its keys are not known here).
+std::vector<uint8_t> NeededForBlocks(const std::vector<Record>& records,
+                                     const std::vector<uint32_t>& guest_of, const Store& store,
+                                     const ShardMap& shards);
 
 // The matcher's side (fuzzy_matcher.cc). Keys gives the keys under blocking
 // rule `rule` (index `r`) of the records of `in`: the router's where given,

@@ -1,10 +1,13 @@
 // Guest rows (docs/dedup.md#guest-rows): a record folded by the router
 // compares exactly as the same record folded by the shard; the router sends
 // each record whole to its home only, and a guest row to the owner of each
-// other block it is in; damaged guest rows are refused.
+// other block it is in; damaged guest rows are refused; a shard lets go of
+// the guests no block of its own pairs.
 #include "deduper/guest_rows.h"
 
 #include <gtest/gtest.h>
+
+#include <array>
 
 #include "deduper/blocking.h"
 #include "deduper/compare_pass.h"
@@ -154,6 +157,64 @@ TEST(GuestRowsTest, DamagedGuestRowsAreRefused) {
   EXPECT_TRUE(guest::ForEach(home, 2, 2, [](const guest::Row& g) { EXPECT_TRUE(g.home); }).ok());
   EXPECT_EQ(guest::Count(home), 0u);
   EXPECT_EQ(guest::ForEach(home, 2, 1, [](const guest::Row&) {}).code(), StatusCode::kCorruption);
+}
+
+TEST(GuestRowsTest, AGuestNoBlockHerePairsIsLetGoInPlace) {
+  const ShardMap map(2, 0);
+  std::vector<uint64_t> mine, theirs;  // block keys shard 0 owns, shard 1 owns
+  for (uint64_t k = 1; mine.size() < 3 || theirs.size() < 1; ++k) {
+    (map.OwnsBlock(k) ? mine : theirs).push_back(k);
+  }
+  auto name = [&](uint32_t home, int from) {
+    Record r;
+    r.source = "crm";
+    for (int i = from;; ++i) {
+      r.key = "k" + std::to_string(i);
+      if (map.HomeOf(r.source, r.key) == home) return r;
+    }
+  };
+  // Guests A and B share block mine[0]; C is alone in mine[1] (its other
+  // block is shard 1's); D shares mine[2] with the home record H; E has no
+  // block here.
+  const uint64_t none = 0;
+  const std::vector<std::array<uint64_t, 2>> keys = {{mine[0], none},      {mine[0], none},
+                                                     {mine[1], theirs[0]}, {none, mine[2]},
+                                                     {none, theirs[0]},    {none, mine[2]}};
+  std::vector<Record> records;
+  for (int i = 0; i < 5; ++i) records.push_back(name(1, i * 100));
+  records.push_back(name(0, 0));
+  std::string bytes;
+  guest::Writer writer(&bytes, 2);
+  for (uint32_t i = 0; i < 5; ++i) {
+    writer.Add(records[i], i, keys[i].data(), "row" + std::to_string(i));
+  }
+  writer.AddHome(0, keys[5].data(), "row5");
+  guest::Store store;
+  std::vector<uint32_t> guest_of;
+  ASSERT_TRUE(guest::ForEach(bytes, 2, 1, [&](const guest::Row& row) {
+                guest_of.push_back(store.Add(row, 2));
+              }).ok());
+  ASSERT_EQ(store.size(), 6u);
+
+  const std::vector<uint8_t> need = guest::NeededForBlocks(records, guest_of, store, map);
+  EXPECT_EQ(need, (std::vector<uint8_t>{1, 1, 0, 1, 0, 1}));
+  // One shard, or a record without a row: every record is needed.
+  EXPECT_EQ(guest::NeededForBlocks(records, guest_of, store, ShardMap(1, 0)),
+            std::vector<uint8_t>(6, 1));
+  std::vector<uint32_t> some_whole = guest_of;
+  some_whole[5] = guest::kHome;
+  EXPECT_EQ(guest::NeededForBlocks(records, some_whole, store, map), std::vector<uint8_t>(6, 1));
+
+  const std::vector<uint32_t> index = store.Keep(need);
+  EXPECT_EQ(index, (std::vector<uint32_t>{0, 1, guest::kHome, 2, guest::kHome, 3}));
+  ASSERT_EQ(store.size(), 4u);
+  for (uint32_t i = 0; i < 6; ++i) {
+    if (index[i] == guest::kHome) continue;
+    const uint32_t g = index[i];
+    EXPECT_EQ(std::string(store.Folded(g), store.FoldedSize(g)), "row" + std::to_string(i));
+    EXPECT_EQ(store.Key(g, 0), keys[i][0]);
+    EXPECT_EQ(store.Key(g, 1), keys[i][1]);
+  }
 }
 
 }  // namespace

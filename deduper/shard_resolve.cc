@@ -65,14 +65,32 @@ Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::
   return edges;
 }
 
+Result<std::shared_ptr<const RoundFour>> PrepareRoundFour(const ShardMap& shards,
+                                                          const v1::DedupEdges& all,
+                                                          bool review_on_conflict) {
+  auto four = std::make_shared<RoundFour>();
+  SLUICE_ASSIGN_OR_RETURN(four->edges, RoundFourEdges(shards, all));
+  four->review_on_conflict = review_on_conflict;
+  if (review_on_conflict) {
+    four->kept = four->edges;
+  } else {
+    four->cuts = CutChainsByName(four->edges);
+    four->kept.reserve(four->edges.size());
+    for (size_t e = 0; e < four->edges.size(); ++e) {
+      if (four->cuts.cut[e].empty()) four->kept.push_back(four->edges[e]);
+    }
+  }
+  four->clusters.emplace(four->kept);
+  return std::shared_ptr<const RoundFour>(std::move(four));
+}
+
 std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& records,
                                                const Schema& schema, const ShardMap& shards,
-                                               const std::vector<NamedEdge>& edges,
-                                               bool review_on_conflict) {
+                                               const RoundFour& four) {
   std::map<uint32_t, RecordBatch> out;
   // The clusters every shard resolves: without the links the guardrails
   // cut (a record a cut link alone would have drawn in is not served).
-  const NamedClusters clusters(WithoutCutLinks(edges, review_on_conflict));
+  const NamedClusters& clusters = *four.clusters;
   // The first occurrences of home records in clusters other shards own.
   std::vector<Record> members;
   std::vector<uint32_t> owners;
@@ -99,22 +117,20 @@ std::map<uint32_t, RecordBatch> MembersToServe(const std::vector<Record>& record
   return out;
 }
 
-Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> edges_in,
+Result<Resolution> ResolveRouted(const RoutedInput& in, std::shared_ptr<const RoundFour> four,
                                  const DedupShard::MemberFetch& fetch,
                                  const v1::BatchId& id_template, size_t batch_size) {
   // The links the guardrails cut join nothing on any shard; their
   // decisions, and those of the distinct pairs that cut them, are recorded
   // by name below (SplitDecisions), as one shard records them.
-  const bool hold_conflicts = in.spec && in.spec->review_on_conflict;
-  std::vector<NamedEdge> kept = WithoutCutLinks(edges_in, hold_conflicts);
-  const std::vector<NamedEdge>& edges = kept;
+  const bool hold_conflicts = four->review_on_conflict;
+  const std::vector<NamedEdge>& edges = four->kept;
   const ShardMap& shards = in.shards;
   const uint32_t self = shards.self();
   std::vector<Record>& records = in.records;
   // Every shard's edges, and the clusters of them all, serve only to gather
   // the universe and its edges: released before Cluster (the round-4 peak).
-  std::optional<NamedClusters> all_clusters(std::in_place, edges);
-  const NamedClusters& clusters = *all_clusters;
+  const NamedClusters& clusters = *four->clusters;
   auto owner_of = [&](const SourceKey& k) {
     const uint32_t c = clusters.Find(k);
     return c == NamedClusters::kNone ? shards.HomeOf(k.source, k.key) : clusters.Owner(c, shards);
@@ -225,14 +241,12 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> e
     m.b = std::max(a->second, b->second);
   }
   if (!hold_conflicts) {
-    std::vector<v1::MatchDecision> split =
-        SplitDecisions(edges_in, [&](const SourceKey& k) { return owner_of(k) == self; });
+    std::vector<v1::MatchDecision> split = SplitDecisions(
+        four->edges, four->cuts, [&](const SourceKey& k) { return owner_of(k) == self; });
     distinct.insert(distinct.end(), std::make_move_iterator(split.begin()),
                     std::make_move_iterator(split.end()));
   }
-  all_clusters.reset();
-  std::vector<NamedEdge>().swap(kept);
-  std::vector<NamedEdge>().swap(edges_in);
+  four.reset();
   std::unordered_map<std::string, uint32_t>().swap(index);
   if (u_records.empty() && distinct.empty()) return Resolution{};
   const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
@@ -252,7 +266,7 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::vector<NamedEdge> e
 
 Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupSpec* spec,
                                             const std::vector<v1::DedupBlocks>& blocks,
-                                            const std::vector<NamedEdge>& edges_in) {
+                                            const RoundFour& four) {
   const uint32_t n = shards.count();
   std::vector<int64_t> out(n, 0);
   std::vector<bool> seen(n, false);
@@ -272,10 +286,9 @@ Result<std::vector<uint64_t>> StreamOutputs(const ShardMap& shards, const DedupS
   // The clusters as every shard's Cluster() sees them: the same edges (a
   // named record is its key's first occurrence, never a rejected repeat),
   // so the same guardrails hold the same clusters for review.
-  const bool hold_conflicts = spec && spec->review_on_conflict;
-  const std::vector<NamedEdge> kept = WithoutCutLinks(edges_in, hold_conflicts);  // guardrails.h
-  const std::vector<NamedEdge>& edges = kept;
-  const NamedClusters clusters(edges);
+  const bool hold_conflicts = four.review_on_conflict;
+  const std::vector<NamedEdge>& edges = four.kept;  // guardrails.h
+  const NamedClusters& clusters = *four.clusters;
   std::vector<uint32_t> strong(clusters.size());
   std::iota(strong.begin(), strong.end(), 0u);
   auto find = [&](uint32_t x) {

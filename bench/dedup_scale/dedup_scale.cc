@@ -228,14 +228,14 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
   };
   auto t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(
-      auto blocks, OnEach<v1::DedupBlocks>(
+      auto blocks, OnEach<std::string>(
                        procs, [&](uint32_t k) { return procs[k].SendSummarize(ShardMap(n, k)); },
                        [&](uint32_t k) { return procs[k].ReceiveBlocks(); }));
   timed(t);
   t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(
       auto patterns,
-      OnEach<v1::DedupPatterns>(
+      OnEach<std::string>(
           procs, [&](uint32_t k) { return procs[k].SendCompare(ShardMap(n, k), blocks); },
           [&](uint32_t k) { return procs[k].ReceivePatterns(); }));
   timed(t);
@@ -246,22 +246,23 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
           procs, [&](uint32_t k) { return procs[k].SendDecide(ShardMap(n, k), blocks, patterns); },
           [&](uint32_t k) { return procs[k].ReceiveEdges(); }));
   timed(t);
-  v1::DedupEdges all;
-  for (const auto& e : edges) all.mutable_edges()->MergeFrom(e.edges());
+  std::string all;  // every shard's edges, serialized once for every shard
+  {
+    v1::DedupEdges merged;
+    for (const auto& e : edges) merged.mutable_edges()->MergeFrom(e.edges());
+    std::vector<v1::DedupEdges>().swap(edges);
+    merged.SerializeToString(&all);
+  }
   t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(
       auto serve,
       (OnEach<std::map<uint32_t, std::string>>(
           procs, [&](uint32_t k) { return procs[k].SendMembersFor(ShardMap(n, k), all); },
-          [&](uint32_t k) { return procs[k].ReceiveMembers(); })));
+          [&](uint32_t k) { return procs[k].ReceiveMembers(&fig->fetched); })));
   timed(t);
   std::vector<std::map<uint32_t, std::string>> to(n);  // per shard: from peer -> batch
   for (uint32_t from = 0; from < n; ++from) {
-    for (auto& [k, batch] : serve[from]) {
-      v1::RecordBatch wire;
-      if (wire.ParseFromString(batch)) fig->fetched += wire.content_hashes_size();
-      to[k][from] = std::move(batch);
-    }
+    for (auto& [k, batch] : serve[from]) to[k][from] = std::move(batch);
   }
   t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(

@@ -44,21 +44,18 @@ bool ReadAll(int fd, char* data, size_t n) {
   return true;
 }
 
+// Written part by part: a round's messages (every shard's summaries,
+// counts and edges) go to every shard as they are, never copied into one
+// frame per shard.
 Status Send(int fd, const Parts& parts) {
-  std::string frame;
-  size_t total = 4;
-  for (const std::string& p : parts) total += 8 + p.size();
-  frame.reserve(total);
   const uint32_t count = static_cast<uint32_t>(parts.size());
-  frame.append(reinterpret_cast<const char*>(&count), 4);
-  for (const std::string& p : parts) {
-    const uint64_t len = p.size();
-    frame.append(reinterpret_cast<const char*>(&len), 8);
-    frame += p;
+  bool ok = WriteAll(fd, reinterpret_cast<const char*>(&count), 4);
+  for (size_t i = 0; ok && i < parts.size(); ++i) {
+    const uint64_t len = parts[i].size();
+    ok = WriteAll(fd, reinterpret_cast<const char*>(&len), 8) &&
+         WriteAll(fd, parts[i].data(), parts[i].size());
   }
-  if (!WriteAll(fd, frame.data(), frame.size())) {
-    return Status::IoError(std::string("shard pipe: write: ") + std::strerror(errno));
-  }
+  if (!ok) return Status::IoError(std::string("shard pipe: write: ") + std::strerror(errno));
   return Status::Ok();
 }
 
@@ -102,10 +99,9 @@ void PutMap(const ShardMap& map, Parts* parts) {
   parts->push_back(std::to_string(map.self()));
 }
 
-template <typename Proto>
-void PutAll(const std::vector<Proto>& all, Parts* parts) {
+void PutAll(const std::vector<std::string>& all, Parts* parts) {
   parts->push_back(std::to_string(all.size()));
-  for (const Proto& p : all) parts->push_back(Serialized(p));
+  for (const std::string& p : all) parts->push_back(p);
 }
 
 template <typename Proto>
@@ -161,18 +157,49 @@ uint64_t PeakRssKb() {
   return 0;
 }
 
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
 // With SLUICE_BENCH_RSS set, each shard prints its RSS and peak around
-// every command but ingest (stderr): where in the resolve memory goes.
+// every command but ingest (stderr), and the CPU time the command took
+// (ingest summed, printed before the first other command): where in the
+// resolve memory and CPU go.
 void TraceRss(const char* when, const std::string& command) {
-  if (std::getenv("SLUICE_BENCH_RSS") == nullptr || command == "ingest") return;
+  static double start = 0, ingest = 0;
+  static bool ingest_shown = false;
+  if (std::getenv("SLUICE_BENCH_RSS") == nullptr) return;
+  const bool before = std::strcmp(when, "before") == 0;
+  if (command == "ingest") {
+    if (before)
+      start = CpuSeconds();
+    else
+      ingest += CpuSeconds() - start;
+    return;
+  }
+  if (before && !ingest_shown) {
+    ingest_shown = true;
+    std::fprintf(stderr, "[shard pid %d] ingest: cpu %.2f s\n", static_cast<int>(getpid()), ingest);
+  }
+  std::string cpu;
+  if (before) {
+    start = CpuSeconds();
+  } else {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ", cpu %.2f s", CpuSeconds() - start);
+    cpu = buf;
+  }
   std::ifstream status("/proc/self/status");
   std::string line, rss, peak;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) rss = line.substr(6);
     if (line.rfind("VmHWM:", 0) == 0) peak = line.substr(6);
   }
-  std::fprintf(stderr, "[shard pid %d] %s %s: rss%s, peak%s\n", static_cast<int>(getpid()), when,
-               command.c_str(), rss.c_str(), peak.c_str());
+  std::fprintf(stderr, "[shard pid %d] %s %s: rss%s, peak%s%s\n", static_cast<int>(getpid()), when,
+               command.c_str(), rss.c_str(), peak.c_str(), cpu.c_str());
 }
 
 // One command of the child's loop.
@@ -215,7 +242,7 @@ Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
     for (const auto& [to, batch] : serve) {
       v1::RecordBatch wire;
       EncodeBatch(batch, &wire);
-      out.push_back(std::to_string(to));
+      out.push_back(std::to_string(to) + ' ' + std::to_string(batch.records.size()));
       out.push_back(Serialized(wire));
     }
     return out;
@@ -330,25 +357,27 @@ Status ShardProcess::SendSummarize(const ShardMap& map) {
   return Send(fd_, parts);
 }
 
-Result<v1::DedupBlocks> ShardProcess::ReceiveBlocks() {
+Result<std::string> ShardProcess::ReceiveBlocks() {
   SLUICE_ASSIGN_OR_RETURN(Parts parts, ReceiveReply(fd_));
-  return Parsed<v1::DedupBlocks>(parts.at(0));
+  if (parts.empty()) return Status::Internal("shard pipe: no DedupBlocks");
+  return std::move(parts[0]);
 }
 
-Status ShardProcess::SendCompare(const ShardMap& map, const std::vector<v1::DedupBlocks>& blocks) {
+Status ShardProcess::SendCompare(const ShardMap& map, const std::vector<std::string>& blocks) {
   Parts parts = {"compare"};
   PutMap(map, &parts);
   PutAll(blocks, &parts);
   return Send(fd_, parts);
 }
 
-Result<v1::DedupPatterns> ShardProcess::ReceivePatterns() {
+Result<std::string> ShardProcess::ReceivePatterns() {
   SLUICE_ASSIGN_OR_RETURN(Parts parts, ReceiveReply(fd_));
-  return Parsed<v1::DedupPatterns>(parts.at(0));
+  if (parts.empty()) return Status::Internal("shard pipe: no DedupPatterns");
+  return std::move(parts[0]);
 }
 
-Status ShardProcess::SendDecide(const ShardMap& map, const std::vector<v1::DedupBlocks>& blocks,
-                                const std::vector<v1::DedupPatterns>& patterns) {
+Status ShardProcess::SendDecide(const ShardMap& map, const std::vector<std::string>& blocks,
+                                const std::vector<std::string>& patterns) {
   Parts parts = {"decide"};
   PutMap(map, &parts);
   PutAll(blocks, &parts);
@@ -361,31 +390,36 @@ Result<v1::DedupEdges> ShardProcess::ReceiveEdges() {
   return Parsed<v1::DedupEdges>(parts.at(0));
 }
 
-Status ShardProcess::SendMembersFor(const ShardMap& map, const v1::DedupEdges& all) {
+Status ShardProcess::SendMembersFor(const ShardMap& map, const std::string& all) {
   Parts parts = {"members"};
   PutMap(map, &parts);
-  PutAll(std::vector<v1::DedupBlocks>{}, &parts);
-  parts.push_back(Serialized(all));
+  PutAll({}, &parts);
+  parts.push_back(all);
   return Send(fd_, parts);
 }
 
-Result<std::map<uint32_t, std::string>> ShardProcess::ReceiveMembers() {
+Result<std::map<uint32_t, std::string>> ShardProcess::ReceiveMembers(uint64_t* count) {
   SLUICE_ASSIGN_OR_RETURN(Parts parts, ReceiveReply(fd_));
   std::map<uint32_t, std::string> out;
   for (size_t i = 0; i + 1 < parts.size(); i += 2) {
-    out[static_cast<uint32_t>(std::stoul(parts[i]))] = std::move(parts[i + 1]);
+    unsigned to = 0;
+    unsigned long long records = 0;
+    if (std::sscanf(parts[i].c_str(), "%u %llu", &to, &records) != 2) {
+      return Status::Corruption("shard pipe: bad members header");
+    }
+    *count += records;
+    out[to] = std::move(parts[i + 1]);
   }
   return out;
 }
 
-Status ShardProcess::SendResolveWith(const ShardMap& map,
-                                     const std::vector<v1::DedupBlocks>& blocks,
-                                     const v1::DedupEdges& all,
+Status ShardProcess::SendResolveWith(const ShardMap& map, const std::vector<std::string>& blocks,
+                                     const std::string& all,
                                      const std::map<uint32_t, std::string>& members) {
   Parts parts = {"resolve_with"};
   PutMap(map, &parts);
   PutAll(blocks, &parts);
-  parts.push_back(Serialized(all));
+  parts.push_back(all);
   for (const auto& [from, batch] : members) {
     parts.push_back(std::to_string(from));
     parts.push_back(batch);

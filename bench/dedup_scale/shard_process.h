@@ -51,20 +51,24 @@ class ShardProcess {
   Status ReceiveAck();
   Status SendResolve();  // the single-shard resolve
   Result<ShardOutcome> ReceiveOutcome();
+  // The rounds' inputs go serialized (every shard's summaries, counts and
+  // edges): the relay serializes each once for every shard, as the
+  // coordinator relays what the shards sent.
   Status SendSummarize(const ShardMap& map);
-  Result<v1::DedupBlocks> ReceiveBlocks();
-  Status SendCompare(const ShardMap& map, const std::vector<v1::DedupBlocks>& blocks);
-  Result<v1::DedupPatterns> ReceivePatterns();
-  Status SendDecide(const ShardMap& map, const std::vector<v1::DedupBlocks>& blocks,
-                    const std::vector<v1::DedupPatterns>& patterns);
+  Result<std::string> ReceiveBlocks();  // a serialized v1::DedupBlocks
+  Status SendCompare(const ShardMap& map, const std::vector<std::string>& blocks);
+  Result<std::string> ReceivePatterns();  // a serialized v1::DedupPatterns
+  Status SendDecide(const ShardMap& map, const std::vector<std::string>& blocks,
+                    const std::vector<std::string>& patterns);
   Result<v1::DedupEdges> ReceiveEdges();
-  Status SendMembersFor(const ShardMap& map, const v1::DedupEdges& all);
-  // Per shard ordinal, the serialized v1::RecordBatch this shard serves it.
-  Result<std::map<uint32_t, std::string>> ReceiveMembers();
+  Status SendMembersFor(const ShardMap& map, const std::string& all);
+  // Per shard ordinal, the serialized v1::RecordBatch this shard serves it;
+  // adds the number of records served to `count`.
+  Result<std::map<uint32_t, std::string>> ReceiveMembers(uint64_t* count);
   // `members`: per peer ordinal, the serialized batch that peer serves this
   // shard. Answered by ReceiveOutcome.
-  Status SendResolveWith(const ShardMap& map, const std::vector<v1::DedupBlocks>& blocks,
-                         const v1::DedupEdges& all, const std::map<uint32_t, std::string>& members);
+  Status SendResolveWith(const ShardMap& map, const std::vector<std::string>& blocks,
+                         const std::string& all, const std::map<uint32_t, std::string>& members);
   // Ends the child, returns what it used, and reaps it.
   Result<ShardUsage> Finish();
 
