@@ -25,13 +25,6 @@ std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
   return buf;
 }
 
-bool Blocks(const BlockingRule& rule, const std::string& field) {
-  for (const BlockingPart& part : rule.parts) {
-    if (part.field == field) return true;
-  }
-  return false;
-}
-
 // EM over one rule's patterns with the comparisons in `active`, starting
 // from the m in `comparisons`, which it updates.
 RuleFit FitRule(const DedupSpec& spec, const compare::PairComparer& comparer,
@@ -91,6 +84,13 @@ RuleFit FitRule(const DedupSpec& spec, const compare::PairComparer& comparer,
 }
 
 }  // namespace
+
+bool Blocks(const BlockingRule& rule, const std::string& field) {
+  for (const BlockingPart& part : rule.parts) {
+    if (part.field == field) return true;
+  }
+  return false;
+}
 
 std::string Problem::ToString() const {
   std::string out;

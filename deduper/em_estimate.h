@@ -36,6 +36,10 @@ struct Problem {
   std::string ToString() const;
 };
 
+// Whether `rule` blocks on `field`: its EM leaves out the comparisons on it
+// (inside its blocks they agree by construction).
+bool Blocks(const BlockingRule& rule, const std::string& field);
+
 // u per level from the level counts of random pairs (add-one smoothing, so
 // that a level never seen keeps a finite weight). Comparisons with u given
 // keep it.

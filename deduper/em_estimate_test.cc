@@ -95,7 +95,9 @@ TEST(EmEstimateTest, TermFrequenciesWeighRareValuesMore) {
 
 // The histogram of match weights the run report draws: every scored pair
 // in the bin of its weight's floor, the merged ones at or above the merge
-// threshold's bin, with the thresholds of the plan.
+// threshold's bin, with the thresholds of the plan. (A pair above the merge
+// threshold may be distinct: its blocking rule's EM gives it less than even
+// odds; in these people, namesakes in one postcode born apart.)
 TEST(EmEstimateTest, EveryScoredPairIsInTheWeightHistogram) {
   std::vector<MatchEdge> edges;
   const DedupSpec spec = PersonSpec();
@@ -118,7 +120,6 @@ TEST(EmEstimateTest, EveryScoredPairIsInTheWeightHistogram) {
   ASSERT_GT(scored_merges, 0u);
   EXPECT_GE(binned, scored) << "the histogram also counts the distinct pairs";
   EXPECT_LE(binned, stats.comparisons);
-  EXPECT_LE(above_merge_bin, scored_merges);
   EXPECT_GE(at_or_above_merge_bin, scored_merges);
 }
 

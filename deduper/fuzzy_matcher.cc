@@ -95,6 +95,13 @@ class FuzzyMatcher : public Matcher {
   double ScorePair(uint64_t pattern, size_t a) const {
     return Score(pattern) + (tf_.empty() ? 0.0 : tf_.Of(comparer_, comparisons_, pattern, a));
   }
+  // The log2 odds that the pair of record `a`, scored `score` with
+  // `pattern`, is a match under the EM model of blocking rule r, the rule
+  // that found it: the prior odds of r's match proportion times the weights
+  // of the comparisons r's EM keeps (those on the fields r blocks on are
+  // left out: the prior already holds that agreement). NaN when r's EM saw
+  // no pair.
+  double RuleLogOdds(size_t r, uint64_t pattern, size_t a, double score) const;
 
   DedupSpec spec_;
   std::vector<ForcedPair> forced_;
@@ -113,6 +120,10 @@ class FuzzyMatcher : public Matcher {
   LevelCounts u_counts_;                     // per comparison, per level
   std::vector<size_t> tf_marked_;            // comparisons with term frequencies
   tf::Adjustment tf_;                        // from every shard's value counts
+  // Per blocking rule, from its EM: the log2 odds of its match proportion
+  // (NaN: no pair) and the comparisons it leaves out.
+  std::vector<double> rule_prior_;
+  std::vector<std::vector<bool>> rule_leaves_out_;
   // Round 1's blocking keys, for round 2 on the same records.
   std::vector<std::vector<uint64_t>> round1_keys_;
   uint64_t round1_generation_ = 0;
@@ -194,6 +205,20 @@ void FuzzyMatcher::FillScoredEdge(uint64_t pattern, size_t a, double score, Matc
     }
     edge->detail += buf;
   }
+}
+
+double FuzzyMatcher::RuleLogOdds(size_t r, uint64_t pattern, size_t a, double score) const {
+  if (r >= rule_prior_.size()) return std::nan("");
+  std::vector<double> adjust(comparisons_.size(), 0.0);
+  if (!tf_.empty()) tf_.Of(comparer_, comparisons_, pattern, a, &adjust);
+  double odds = rule_prior_[r] + score;
+  for (size_t c = 0; c < comparisons_.size(); ++c) {
+    if (!rule_leaves_out_[r][c]) continue;
+    const int l = LevelOf(pattern, c);
+    if (l == comparisons_[c].levels || comparer_.CountedWithPartner(pattern, c)) continue;
+    odds -= comparisons_[c].weight[l] + adjust[c];
+  }
+  return odds;
 }
 
 BlockKeys FuzzyMatcher::Oversize(const MatchInput& in) {
@@ -399,6 +424,16 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
           tf_marked_, std::vector<tf::Counts>(
                           all.begin() + std::min(all.size(), spec_.blocking.size()), all.end()));
     }
+    rule_prior_.assign(spec_.blocking.size(), std::nan(""));
+    rule_leaves_out_.assign(spec_.blocking.size(), std::vector<bool>(comparisons_.size()));
+    for (size_t r = 0; r < fits.size() && r < spec_.blocking.size(); ++r) {
+      if (fits[r].pairs == 0) continue;
+      const double p = std::clamp(fits[r].proportion, 1e-6, 1 - 1e-6);
+      rule_prior_[r] = std::log2(p / (1 - p));
+      for (size_t c = 0; c < comparisons_.size(); ++c) {
+        rule_leaves_out_[r][c] = em::Blocks(spec_.blocking[r], comparisons_[c].spec->field);
+      }
+    }
     for (std::string& note : em::OutvotedRules(fits, comparisons_)) {
       stats_.notes.push_back("EM estimate outvoted: " + std::move(note));
     }
@@ -413,7 +448,7 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
 
   // Pass 2: bands, in the same pair order.
   size_t next = 0;
-  auto emit = [&](uint32_t a, uint32_t b, uint64_t code) {
+  auto emit = [&](size_t rule, uint32_t a, uint32_t b, uint64_t code) {
     MatchEdge edge;
     edge.a = a;
     edge.b = b;
@@ -433,6 +468,14 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
                                                     : Band::kDistinct;
       const int d = comparer_.Decisive(code);
       if (d >= 0) edge.band = Band::kDistinct;  // handed on: the guardrails keep the two apart
+      // A score in the merge or review band that the EM of the rule that
+      // found the pair, prior included, still gives less than even odds:
+      // the fixed thresholds leave out how many non-matches that rule's
+      // blocks hold, which grows with the data (docs/dedup.md, "The odds
+      // of the blocking rule").
+      if (edge.band != Band::kDistinct && RuleLogOdds(rule, code, a, score) < 0) {
+        edge.band = Band::kDistinct;
+      }
       if (edge.band != Band::kDistinct || d >= 0) FillScoredEdge(code, a, score, &edge);
       if (d >= 0) edge.rule = "decisive:" + comparisons_[d].spec->name;
       edge.score = score;
@@ -453,10 +496,10 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
     // constraint for the cluster guardrails.
     if (edge.band != Band::kDistinct || !edge.rule.empty()) edges.push_back(std::move(edge));
   };
-  blocking::ForEachPair(keys, blocks, [&](size_t, uint32_t a, uint32_t b) {
+  blocking::ForEachPair(keys, blocks, [&](size_t r, uint32_t a, uint32_t b) {
     const uint64_t code = codes[next++];
     if (!forced_pairs_.empty() && forced_pairs_.count(static_cast<uint64_t>(a) << 32 | b)) return;
-    emit(a, b, code);
+    emit(r, a, b, code);
   });
   // The steward pairs this shard emits, blocked together or not (counted
   // by the home of the first record only).

@@ -144,10 +144,21 @@ int NameLevel(std::string_view a, std::string_view b, std::string_view a_with,
   const double first = thresholds.empty() ? 0.92 : thresholds[0];
   const double jw = similarity::JaroWinkler(a, b);
   if (t > 0 && jw >= first) return 3;
+  // Crosswise: one side of the swap as alike as the first threshold asks,
+  // the other at least as alike as the lowest level the straight comparison
+  // still counts (the last threshold, or an initial): "mimmo rossi" / "rossi
+  // m.", "zavalri giulia" / "gulia zavalri".
+  const double last = thresholds.empty() ? first : thresholds.back();
   auto alike = [&](std::string_view x, std::string_view y) {
     return x == y || aliases.Same(x, y) || IsPart(x, y) || similarity::JaroWinkler(x, y) >= first;
   };
-  if (!a_with.empty() && !b_with.empty() && alike(a, b_with) && alike(a_with, b)) return 3 + t;
+  auto near = [&](std::string_view x, std::string_view y) {
+    return IsInitial(x, y) || similarity::JaroWinkler(x, y) >= last;
+  };
+  if (!a_with.empty() && !b_with.empty()) {
+    const bool x = alike(a, b_with), y = alike(a_with, b);
+    if ((x && y) || (x && near(a_with, b)) || (y && near(a, b_with))) return 3 + t;
+  }
   for (int k = 1; k < t; ++k) {
     if (jw >= thresholds[k]) return 3 + k;
   }

@@ -39,8 +39,10 @@ class NameAliases {
 // part (the shorter name's words all in the longer one, in order, alike at
 // jw >= 0.9, or the longer one's leading particle: "delle" / "delle
 // monache", "saez" / "saenz montenegro"), 3 .. 2 + T similarity (jw >=
-// thresholds[k]), 3 + T crosswise (each side alike to the other record's
-// `with` field: "canale, mafalda" / "mafalda, canlae"), 4 + T initial ("j"
+// thresholds[k]), 3 + T crosswise (compared with the other record's `with`
+// field, one side alike at thresholds[0], an alias or a part, the other at
+// least at the last threshold or an initial: "canale, mafalda" / "mafalda,
+// canlae", "rossi, m." / "mimmo, rossi"), 4 + T initial ("j"
 // / "jean"), 5 + T else. `a_with`/`b_with` are empty when NULL or not given.
 int NameLevel(std::string_view a, std::string_view b, std::string_view a_with,
               std::string_view b_with, const std::vector<double>& thresholds,

@@ -38,6 +38,14 @@ TEST(NameLevel, SimilarityCrosswiseAndInitials) {
   // with a typo): the last names compared crosswise.
   EXPECT_EQ(Name("canale", "mafalda", "mafalda", "canlae"), 5);
   EXPECT_EQ(Name("canale", "mafalda", "mafalda", ""), 7);  // no other field: no crosswise
+  // One side of the swap exact, the other an initial or alike at the last
+  // threshold only (jw("giulia", "gulia") = 0.89): still a swap.
+  EXPECT_EQ(Name("mimmo", "rossi", "rossi", "m"), 5);
+  EXPECT_EQ(Name("rossi", "m", "mimmo", "rossi"), 5);  // seen from the last name
+  EXPECT_EQ(Name("zavalri", "gulia", "giulia", "zavalri"), 5);
+  // Both sides weak is no swap: neither an initial against a typo.
+  EXPECT_EQ(Name("m", "gulia", "giulia", "mimmo"), 7);
+  EXPECT_EQ(Name("pierre", "durand", "marc", "martin"), 7);
   EXPECT_EQ(Name("j", "jean"), 6);
   EXPECT_EQ(Name("j", "pierre"), 7);
 }

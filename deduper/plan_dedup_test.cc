@@ -9,6 +9,7 @@
 
 #include "common/plan/plan.h"
 #include "deduper/compare_pass.h"
+#include "deduper/person_compare.h"
 
 namespace sluice {
 namespace {
@@ -165,7 +166,7 @@ TEST(PlanDedup, ReadsAnAliasFileOrRefusesItAtItsPath) {
   const std::filesystem::path dir = ::testing::TempDir();
   const std::string good = (dir / "aliases_good.csv").string();
   const std::string bad = (dir / "aliases_bad.csv").string();
-  std::ofstream(good) << "# ours\nfr,guillaume,guigui\n";
+  std::ofstream(good) << "# ours\nfr,albert,bebert\n";  // not in the shipped table
   std::ofstream(bad) << "fr,guillaume,guigui\nfr guillaume\n";
   const std::string section = R"y(    blocking: [{on: [last_name]}]
     comparisons:
@@ -176,7 +177,8 @@ TEST(PlanDedup, ReadsAnAliasFileOrRefusesItAtItsPath) {
   EXPECT_TRUE(DedupIssues(section + good + "\n", &plan).empty());
   const DedupSpec& spec = plan.dedup.at("hcp");
   EXPECT_EQ(spec.aliases_path, good);
-  EXPECT_EQ(spec.aliases_text, "# ours\nfr,guillaume,guigui\n");
+  EXPECT_EQ(spec.aliases_text, "# ours\nfr,albert,bebert\n");
+  EXPECT_FALSE(compare::NameAliases::Default().Same("albert", "bebert"));
   Schema schema;
   schema.fields.push_back({"last_name", FieldType::kString, 0, 0});
   compare::PairComparer comparer;
@@ -186,7 +188,7 @@ TEST(PlanDedup, ReadsAnAliasFileOrRefusesItAtItsPath) {
     r.values.push_back(Value::Str(name));
     return r;
   };
-  comparer.Prepare(schema, {record("Guillaume"), record("Guigui"), record("Jim"), record("James")});
+  comparer.Prepare(schema, {record("Albert"), record("Bébert"), record("Jim"), record("James")});
   const compare::Comparison& c = comparer.comparisons()[0];
   EXPECT_EQ(comparer.Level(c, 0, 1), 1);  // alias, from the plan's file
   EXPECT_EQ(comparer.Level(c, 2, 3), 1);  // alias, from the shipped table
