@@ -48,9 +48,10 @@ Resolved MakeResolution() {
     r.ingested.records.push_back(Record{source, key, 0, 0, {}, {}});
     if (i < 10) {
       r.output.records.push_back(Record{source, key, 0, 0, {}, {}});
-      v1::GoldenRecord& g = r.res.golden.emplace_back();
+      v1::GoldenRecord g;
       g.set_source(source);
       g.set_key(key);
+      r.res.golden.push_back(g);
       continue;
     }
     const v1::FateKind kind = i < 30   ? v1::FATE_MERGED
@@ -58,17 +59,19 @@ Resolved MakeResolution() {
                                        : v1::FATE_REJECTED;
     r.res.fates.push_back(Fate(kind, source, key));
     if (kind == v1::FATE_REJECTED) continue;
-    v1::MatchDecision& d = r.res.decisions.emplace_back();
+    v1::MatchDecision d;  // Resolution holds its items packed
     d.set_a_source(source);
     d.set_a_key(key);
     d.set_b_source("crm");
     d.set_b_key("k0");
     d.set_rule("score");
+    r.res.decisions.push_back(d);
     if (kind == v1::FATE_REVIEW) {
-      v1::ReviewItem& item = r.res.review_items.emplace_back();
+      v1::ReviewItem item;
       item.set_kind("pair");
       item.set_source(source);
       item.set_key(key);
+      r.res.review_items.push_back(item);
     }
   }
   v1::Commit& c = r.head;
@@ -90,10 +93,10 @@ Resolved MakeResolution() {
 // The resolution whole, as one commit (what the deduper sent before parts).
 v1::Commit Whole(Resolved r) {
   v1::Commit c = r.head;
-  for (auto& f : r.res.fates) *c.add_fates() = f;
-  for (auto& d : r.res.decisions) *c.add_match_decisions() = d;
-  for (auto& item : r.res.review_items) *c.add_review_items() = item;
-  for (auto& g : r.res.golden) *c.add_golden_records() = g;
+  for (const auto& f : r.res.fates) *c.add_fates() = f;
+  for (const auto& d : r.res.decisions) *c.add_match_decisions() = d;
+  for (const auto& item : r.res.review_items) *c.add_review_items() = item;
+  for (const auto& g : r.res.golden) *c.add_golden_records() = g;
   return c;
 }
 

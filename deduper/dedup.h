@@ -15,6 +15,7 @@
 #include "common/core/record.h"
 #include "common/core/status.h"
 #include "common/plan/plan.h"
+#include "deduper/packed_messages.h"
 #include "deduper/shard_map.h"
 #include "sluice/v1/control.pb.h"
 
@@ -175,17 +176,18 @@ struct ShardLogReplay {
 
 struct Resolution {
   std::vector<RecordBatch> batches;  // survivors (and singletons), with merged keys
+  // Held serialized until sent (packed_messages.h), read back by value.
   // MERGED per merged record, REVIEW per held record, REJECTED per duplicate key.
-  std::vector<v1::Fate> fates;
+  PackedMessages<v1::Fate> fates;
   // Every merge and review decision on a pair, with its cluster and outcome.
-  std::vector<v1::MatchDecision> decisions;
+  PackedMessages<v1::MatchDecision> decisions;
   // Review-band pairs, the members of clusters held whole and the members
   // held by their own review rule (no member of their cluster passes
   // validation), for a steward.
-  std::vector<v1::ReviewItem> review_items;
+  PackedMessages<v1::ReviewItem> review_items;
   // Per merged cluster, its golden record's provenance, in (source, key)
   // order of the survivors.
-  std::vector<v1::GoldenRecord> golden;
+  PackedMessages<v1::GoldenRecord> golden;
   MatchStats stats;
   // Records this resolution accounts for: all of the shard's on a single
   // shard, its owned ones on N (out + fates, over every shard, is all).

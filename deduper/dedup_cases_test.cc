@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -330,11 +331,12 @@ TEST_P(DedupCaseTest, GivesExpectedSurvivorsAndFatesInAnyOrder) {
 
   // The golden records' provenance: the member and strategy of each field.
   for (const auto& [id, fields] : c.golden) {
-    const v1::GoldenRecord* found = nullptr;
+    // Read back by value (Resolution holds them packed).
+    std::optional<v1::GoldenRecord> found;
     for (const v1::GoldenRecord& g : res.golden) {
-      if (Id(g.source(), g.key()) == id) found = &g;
+      if (Id(g.source(), g.key()) == id) found = g;
     }
-    ASSERT_NE(found, nullptr) << "no golden record for " << id;
+    ASSERT_TRUE(found.has_value()) << "no golden record for " << id;
     for (const auto& [field, want] : fields) {
       std::string got = "(no such field)";
       for (const v1::GoldenField& f : found->fields()) {

@@ -168,7 +168,7 @@ v1::MatchDecision DistinctDecision(const MatchEdge& edge, const SourceKey& a, co
   return d;
 }
 
-Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>& edges,
+Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges,
                            const v1::BatchId& id_template, size_t batch_size) {
   const std::string& entity = in.entity;
   const DedupSpec* spec = in.spec;
@@ -334,12 +334,16 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     std::vector<uint32_t> ranked = survivorship->Rank(records, cluster);
     uint32_t s = kNone;
     for (uint32_t m : ranked) {
-      std::optional<v1::Fate> fate = in.judge->Judge(records[m], schema, &judged_items[m]);
+      // Kept only for a member that fails (a survivor's would be a map
+      // node per cluster, never read).
+      v1::ReviewItem item;
+      std::optional<v1::Fate> fate = in.judge->Judge(records[m], schema, &item);
       if (!fate) {
         s = m;
         break;
       }
       judged[m] = std::move(*fate);
+      judged_items[m] = std::move(item);
     }
     if (s != kNone) {
       for (uint32_t m : cluster) {
@@ -397,8 +401,10 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   }
 
   // Fates in record order, which is (source, key) order: a key's first
-  // occurrence, then its rejected repeats.
-  out.fates.reserve(fate_count);
+  // occurrence, then its rejected repeats. Each is filled in one message
+  // and packed (packed_messages.h).
+  (void)fate_count;
+  v1::Fate fate;
   struct MergeRule {
     std::string_view edge_rule;
     std::string reason, text;
@@ -408,8 +414,9 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     if (part[i] != Part::kRejected) first = i;
     if (!owned(i)) continue;
     if (part[i] == Part::kRejected) {
-      FillDuplicateKeyFate(records[i], records[first], batches[origins[first].batch],
-                           &out.fates.emplace_back());
+      fate.Clear();
+      FillDuplicateKeyFate(records[i], records[first], batches[origins[first].batch], &fate);
+      out.fates.push_back(fate);
     } else if (part[i] == Part::kMerged) {
       const Record& s = records[survivor_of[i]];
       const std::string_view edge_rule =
@@ -427,15 +434,19 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
         std::string text = std::string(edge_rule) + "; survivor by " + reason;
         rule = merge_rules.insert(merge_rules.end(), {edge_rule, reason, std::move(text)});
       }
-      FillMergedFate(records[i], s, rule->text, &out.fates.emplace_back());
+      fate.Clear();
+      FillMergedFate(records[i], s, rule->text, &fate);
+      out.fates.push_back(fate);
     } else if (part[i] == Part::kReview) {
-      FillReviewFate(records[i], cluster_of(i), records, why_held[root[i]],
-                     &out.fates.emplace_back());
+      fate.Clear();
+      FillReviewFate(records[i], cluster_of(i), records, why_held[root[i]], &fate);
+      out.fates.push_back(fate);
     } else if (part[i] == Part::kUnmerged) {
-      v1::Fate& f = out.fates.emplace_back(std::move(judged[i]));
+      v1::Fate& f = judged[i];
       f.set_stage(kStage);
       f.set_reason(f.reason() + "; not merged: " + why_unmerged[root[i]]);
       if (f.kind() == v1::FATE_REVIEW) judged_items[i].set_reasons(f.reason());
+      out.fates.push_back(f);
     }
   }
 
@@ -444,6 +455,8 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
   // The golden record of every merged cluster, and where each of its
   // fields came from (GoldenRecord, for the audit store and the trace).
   std::map<uint32_t, std::string> golden_fields;  // by survivor
+  std::vector<uint32_t> golden_of;                // the survivor of each golden record
+  v1::GoldenRecord g;
   for (uint32_t r = 0; r < n; ++r) {
     const uint32_t size = offset[r + 1] - offset[r];
     if (size < 2 || part[members[offset[r]]] == Part::kReview || !owned(members[offset[r]]) ||
@@ -466,7 +479,7 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
       accept = [&](const Record& g) { return !in.judge->Judge(g, schema, nullptr).has_value(); };
     }
     const std::vector<GoldenChoice> choices = golden->Build(records, ranked, accept);
-    v1::GoldenRecord& g = out.golden.emplace_back();
+    g.Clear();
     g.set_source(records[s].source);
     g.set_key(records[s].key);
     std::string text;
@@ -484,11 +497,29 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
       }
     }
     if (!text.empty()) golden_fields[s] = std::move(text);
+    out.golden.push_back(g);
+    golden_of.push_back(s);
   }
-  std::sort(out.golden.begin(), out.golden.end(),
-            [](const v1::GoldenRecord& x, const v1::GoldenRecord& y) {
-              return std::tie(x.source(), x.key()) < std::tie(y.source(), y.key());
-            });
+  // (source, key) order: items are sorted by the records they name, which
+  // compare as their names did.
+  auto name_less = [&](uint32_t x, uint32_t y) {
+    return std::tie(records[x].source, records[x].key) <
+           std::tie(records[y].source, records[y].key);
+  };
+  out.golden.StableSortFrom(
+      0, [&](uint32_t x, uint32_t y) { return name_less(golden_of[x], golden_of[y]); });
+  std::vector<uint32_t>().swap(golden_of);
+  // Decisions and pair review items by the names of their two records.
+  struct Named {
+    uint32_t a, b;
+  };
+  auto pair_less = [&](const Named& x, const Named& y) {
+    return std::tie(records[x.a].source, records[x.a].key, records[x.b].source, records[x.b].key) <
+           std::tie(records[y.a].source, records[y.a].key, records[y.b].source, records[y.b].key);
+  };
+  std::vector<Named> decision_of, item_of;
+  v1::MatchDecision decision;
+  v1::ReviewItem pair_item;
   for (size_t e = 0; e < edges.size(); ++e) {
     const MatchEdge& edge = edges[e];
     const bool forced_distinct =
@@ -496,10 +527,14 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     if (!live[e] && !forced_distinct && cuts.cut[e].empty()) continue;
     const uint32_t a = static_cast<uint32_t>(edge.a), b = static_cast<uint32_t>(edge.b);
     if (!owned(a)) continue;
-    v1::MatchDecision& d = out.decisions.emplace_back();
+    v1::MatchDecision& d = decision;
+    d.Clear();
     FillDecision(edge, records[a], records[b], &d);
+    decision_of.push_back({a, b});
     if (forced_distinct || !cuts.cut[e].empty()) {
       d.set_outcome(forced_distinct ? "distinct" : cuts.cut[e]);
+      out.decisions.push_back(d);
+      std::string().swap(edges[e].detail);  // recorded: let go of
       continue;
     }
     std::span<const uint32_t> cluster = cluster_of(a);
@@ -508,8 +543,10 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     if (part[a] == Part::kReview) {
       d.set_outcome("held_for_review: " + why_held[root[a]]);
       if (edge.band == Band::kReview) {
-        FillPairReviewItem(entity, schema, records[a], records[b], edge,
-                           &out.review_items.emplace_back());
+        pair_item.Clear();
+        FillPairReviewItem(entity, schema, records[a], records[b], edge, &pair_item);
+        out.review_items.push_back(pair_item);
+        item_of.push_back({a, b});
       }
     } else if (survivor_of[a] == kNone) {
       d.set_outcome("not merged: " + why_unmerged[root[a]]);
@@ -521,29 +558,29 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
       auto g = golden_fields.find(survivor_of[a]);
       if (g != golden_fields.end()) d.set_outcome("merged; golden record fields " + g->second);
     }
+    out.decisions.push_back(d);
+    std::string().swap(edges[e].detail);  // recorded: let go of
   }
   // In record order, whatever order the matcher found the pairs in.
-  std::sort(out.decisions.begin(), out.decisions.end(),
-            [](const v1::MatchDecision& x, const v1::MatchDecision& y) {
-              return std::tie(x.a_source(), x.a_key(), x.b_source(), x.b_key()) <
-                     std::tie(y.a_source(), y.a_key(), y.b_source(), y.b_key());
-            });
-  std::sort(out.review_items.begin(), out.review_items.end(),
-            [](const v1::ReviewItem& x, const v1::ReviewItem& y) {
-              return std::tie(x.source(), x.key(), x.other_source(), x.other_key()) <
-                     std::tie(y.source(), y.key(), y.other_source(), y.other_key());
-            });
+  out.decisions.StableSortFrom(
+      0, [&](uint32_t x, uint32_t y) { return pair_less(decision_of[x], decision_of[y]); });
+  out.review_items.StableSortFrom(
+      0, [&](uint32_t x, uint32_t y) { return pair_less(item_of[x], item_of[y]); });
+  std::vector<Named>().swap(decision_of);
+  std::vector<Named>().swap(item_of);
   for (uint32_t i = 0; i < n; ++i) {
     if (part[i] == Part::kUnmerged && owned(i) && judged_items.count(i) &&
         !judged_items[i].key().empty() && !judged_items[i].reasons().empty()) {
       // Held here by its own review rule, like a held cluster's members.
-      v1::ReviewItem& item = out.review_items.emplace_back(std::move(judged_items[i]));
+      v1::ReviewItem& item = judged_items[i];
       item.set_stage(kStage);
+      out.review_items.push_back(item);
       continue;
     }
     if (part[i] != Part::kReview || !owned(i)) continue;
     std::span<const uint32_t> cluster = cluster_of(i);
-    v1::ReviewItem& item = out.review_items.emplace_back();
+    v1::ReviewItem& item = pair_item;
+    item.Clear();
     item.set_kind("cluster");
     item.set_entity(entity);
     item.set_source(records[i].source);
@@ -554,6 +591,7 @@ Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>&
     item.set_reasons(why_held[root[i]]);
     item.set_suggestion(kReviewSuggestion);
     item.set_record_json(RecordJson(schema, records[i]));
+    out.review_items.push_back(item);
   }
 
   // (d) Survivors and singletons, in (source, key) order, cut into batches.

@@ -83,8 +83,9 @@ struct ClusterInput {
 // the guardrails, picks survivors and builds the golden records. On N
 // shards (ResolveRouted) it runs over the shard's universe with `owned`
 // set: fates, decisions, review items and output batches are those of the
-// owned records (Resolution::in of them).
-Result<Resolution> Cluster(const ClusterInput& in, const std::vector<MatchEdge>& edges,
+// owned records (Resolution::in of them). An edge's detail is let go of
+// once its decision is recorded.
+Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges,
                            const v1::BatchId& id_template, size_t batch_size);
 
 // The decision on a steward's distinct pair, recorded by names: on N shards

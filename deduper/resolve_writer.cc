@@ -8,12 +8,14 @@ namespace {
 // Moves items [*next, end) of `from` into `to` while the part has room:
 // `bytes` counts what the part holds (a field's tag and length included).
 template <typename T, typename Add>
-void Fill(std::vector<T>& from, size_t* next, size_t max_bytes, size_t* bytes, size_t* items,
-          Add add) {
+void Fill(const PackedMessages<T>& from, size_t* next, size_t max_bytes, size_t* bytes,
+          size_t* items, Add add) {
   while (*next < from.size()) {
-    const size_t size = from[*next].ByteSizeLong() + 6;
+    const std::string_view packed = from.bytes(*next);
+    const size_t size = packed.size() + 6;
     if (*items > 0 && *bytes + size > max_bytes) return;
-    *add() = std::move(from[(*next)++]);
+    add()->ParseFromArray(packed.data(), static_cast<int>(packed.size()));
+    ++*next;
     *bytes += size;
     ++*items;
   }
@@ -60,11 +62,11 @@ v1::Commit ResolveWriter::Next() {
   p->set_golden_records(golden_.size());
   *part.mutable_counts() = head_.counts();
   *part.mutable_match_summary() = head_.match_summary();
-  // Sent: what is left of the items (moved-from shells) goes.
-  fates_ = {};
-  decisions_ = {};
-  review_items_ = {};
-  golden_ = {};
+  // Sent: the packed items go.
+  fates_.clear();
+  decisions_.clear();
+  review_items_.clear();
+  golden_.clear();
   return part;
 }
 

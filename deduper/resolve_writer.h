@@ -37,10 +37,11 @@ class ResolveWriter {
 
  private:
   v1::Commit head_;
-  std::vector<v1::Fate> fates_;
-  std::vector<v1::MatchDecision> decisions_;
-  std::vector<v1::ReviewItem> review_items_;
-  std::vector<v1::GoldenRecord> golden_;
+  // Packed until sent: each item is parsed into the part that carries it.
+  PackedMessages<v1::Fate> fates_;
+  PackedMessages<v1::MatchDecision> decisions_;
+  PackedMessages<v1::ReviewItem> review_items_;
+  PackedMessages<v1::GoldenRecord> golden_;
   size_t max_bytes_;
   size_t fate_ = 0, decision_ = 0, review_item_ = 0, golden_record_ = 0;  // the next to send
   uint32_t index_ = 0;

@@ -2,6 +2,7 @@
 // clusters the same named edges, then resolves what it owns over a universe
 // of records it holds or fetches, with the single-shard Cluster().
 #include <algorithm>
+#include <array>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -254,12 +255,17 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::shared_ptr<const Ro
                                 ShardMap(), &owned,     in.judge};
   SLUICE_ASSIGN_OR_RETURN(Resolution out, Cluster(cluster_in, local, id_template, batch_size));
   if (!distinct.empty()) {
-    for (v1::MatchDecision& d : distinct) out.decisions.push_back(std::move(d));
-    std::sort(out.decisions.begin(), out.decisions.end(),
-              [](const v1::MatchDecision& x, const v1::MatchDecision& y) {
-                return std::tie(x.a_source(), x.a_key(), x.b_source(), x.b_key()) <
-                       std::tie(y.a_source(), y.a_key(), y.b_source(), y.b_key());
-              });
+    // The decisions are packed (packed_messages.h): sorted by their names.
+    std::vector<std::array<std::string, 4>> names;
+    names.reserve(out.decisions.size() + distinct.size());
+    for (const v1::MatchDecision& d : out.decisions) {
+      names.push_back({d.a_source(), d.a_key(), d.b_source(), d.b_key()});
+    }
+    for (const v1::MatchDecision& d : distinct) {
+      out.decisions.push_back(d);
+      names.push_back({d.a_source(), d.a_key(), d.b_source(), d.b_key()});
+    }
+    out.decisions.StableSortFrom(0, [&](uint32_t x, uint32_t y) { return names[x] < names[y]; });
   }
   return out;
 }
