@@ -1,0 +1,309 @@
+#include "deduper/logged_dedup_shard.h"
+
+#include <algorithm>
+
+#include "deduper/guardrails.h"
+
+namespace sluice::dedup_internal {
+
+Status LoggedDedupShard::Open(const std::string& log_path) {
+  ShardLog::Recovery recovery;
+  auto on_frame = [this](std::string_view payload) { return ReplayFrame(payload); };
+  SLUICE_ASSIGN_OR_RETURN(log_, ShardLog::Open(log_path, on_frame, &recovery));
+  replay_.batches = batches_.size();
+  replay_.records = record_count_;
+  replay_.truncated_bytes = recovery.truncated_bytes;
+  return Status::Ok();
+}
+
+Result<bool> LoggedDedupShard::Append(const RecordBatch& batch, const v1::RecordBatch& wire,
+                                      std::vector<Record>* records) {
+  std::string name = BatchName(batch.id);
+  if (batch_names_.count(name) > 0) return false;
+  SLUICE_RETURN_IF_ERROR(Check(batch, name));
+  std::string payload;
+  if (!wire.SerializeToString(&payload)) {
+    return Status::Internal("batch " + name + ": cannot serialize for the shard log");
+  }
+  SLUICE_RETURN_IF_ERROR(log_->Append(payload).WithContext("batch " + name));
+  // Guests dropped for want of a pair may pair with this batch's records.
+  if (guests_pruned_) handed_over_ = true;
+  if (handed_over_) {
+    // The next Resolve re-reads the whole log, this batch included.
+    batch_names_.insert(std::move(name));
+    record_count_ += batch.records.size();
+  } else {
+    Adopt(batch.id, std::move(name), batch.schema,
+          records != nullptr ? std::move(*records) : batch.records, batch.positions,
+          batch.guest_rows);
+  }
+  compared_ = false;
+  return true;
+}
+
+Status LoggedDedupShard::Check(const RecordBatch& batch, const std::string& name) const {
+  if (!batch.id.entity().empty() && batch.id.entity() != entity_) {
+    return Status::InvalidArgument("batch " + name + " is of entity " + batch.id.entity() +
+                                   ", this shard dedups " + entity_);
+  }
+  if (batch.records.empty() && batch.guest_rows.empty()) return Status::Ok();
+  if (schema_ && !(batch.schema == *schema_)) {
+    return Status::Corruption("batch " + name + ": schema differs from the one of entity " +
+                              entity_ + " in earlier batches");
+  }
+  for (const Record& r : batch.records) {
+    if (r.values.size() != batch.schema.fields.size()) {
+      return Status::InvalidArgument("batch " + name + ": record " + r.source + "/" + r.key +
+                                     " has " + std::to_string(r.values.size()) + " values for " +
+                                     std::to_string(batch.schema.fields.size()) + " fields");
+    }
+  }
+  if (record_count_ + guests_.size() + batch.records.size() > UINT32_MAX / 2) {
+    return Status::InvalidArgument("batch " + name + ": shard is full");
+  }
+  if (!batch.guest_rows.empty() && guest_rules_ == 0) {
+    return Status::InvalidArgument("batch " + name +
+                                   ": guest rows for a shard that does not "
+                                   "match fuzzily");
+  }
+  return guest::ForEach(batch.guest_rows, guest_rules_, batch.records.size(),
+                        [](const guest::Row&) {})
+      .WithContext("batch " + name);
+}
+
+Status LoggedDedupShard::ReplayFrame(std::string_view payload) {
+  v1::RecordBatch wire;
+  if (!wire.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return Status::Corruption("not a record batch");
+  }
+  SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(wire));
+  std::string name = BatchName(batch.id);
+  if (batch_names_.count(name) > 0) return Status::Ok();  // appended twice: keep one
+  Status st = Check(batch, name);
+  if (!st.ok()) return Status::Corruption(st.message());
+  if (whole_homes_only_) batch.guest_rows.clear();  // round 4: home records whole, no guests
+  Adopt(batch.id, std::move(name), batch.schema, std::move(batch.records), batch.positions,
+        batch.guest_rows);
+  return Status::Ok();
+}
+
+Status LoggedDedupShard::WholeHomes() {
+  if (!values_dropped_ && !handed_over_) return Status::Ok();
+  if (matcher_ && compared_) kept_stats_ = matcher_->stats();
+  whole_homes_only_ = true;
+  Status st = Reload();
+  whole_homes_only_ = false;
+  homes_only_loaded_ = st.ok();
+  return st;
+}
+
+Status LoggedDedupShard::Reload() {
+  ReleaseRounds();  // its comparer may point into guests_
+  values_dropped_ = false;
+  homes_only_loaded_ = false;
+  // Released, not cleared: round 4 reads back far fewer records (its
+  // home records) than rounds 1-3 held (with the guests).
+  std::vector<Record>().swap(records_);
+  std::vector<Origin>().swap(origins_);
+  std::vector<uint32_t>().swap(guest_of_);
+  guests_.Clear();
+  batches_.clear();
+  batch_names_.clear();
+  record_count_ = 0;
+  canonical_ = true;
+  SLUICE_RETURN_IF_ERROR(
+      log_->ReadAll([this](std::string_view payload) { return ReplayFrame(payload); }));
+  handed_over_ = false;
+  compared_ = false;
+  guests_pruned_ = false;
+  return Status::Ok();
+}
+
+void LoggedDedupShard::Adopt(const v1::BatchId& id, std::string name, const Schema& schema,
+                             std::vector<Record> records, const std::vector<uint32_t>& positions,
+                             std::string_view guest_rows) {
+  const uint32_t b = static_cast<uint32_t>(batches_.size());
+  batches_.push_back({id, name});
+  batch_names_.insert(std::move(name));
+  if (records.empty() && guest_rows.empty()) return;
+  if (!schema_) schema_ = schema;
+  record_count_ += records.size();
+  const size_t first = records_.size();
+  for (size_t i = 0; i < records.size(); ++i) {
+    records_.push_back(std::move(records[i]));
+    const bool routed = positions.size() == records.size();
+    origins_.push_back({b, routed ? positions[i] : static_cast<uint32_t>(i)});
+    guest_of_.push_back(guest::kHome);
+  }
+  // A guest is a record of its name only (no values) beside its row; a
+  // home row gives a home record's keys and row.
+  (void)guest::ForEach(guest_rows, guest_rules_, records.size(), [&](const guest::Row& row) {
+    if (row.home) {
+      guest_of_[first + row.index] = guests_.Add(row, guest_rules_);
+      // Its row is all rounds 1-3 read. (Swapped, not `= {}`, which keeps
+      // a vector's buffer: 480 bytes per record for this plan's ten fields.)
+      std::vector<Value>().swap(records_[first + row.index].values);
+      values_dropped_ = true;
+      return;
+    }
+    Record& r = records_.emplace_back();
+    r.source.assign(row.source);
+    r.key.assign(row.key);
+    origins_.push_back({b, row.position});
+    guest_of_.push_back(guests_.Add(row, guest_rules_));
+  });
+  canonical_ = false;
+  ++generation_;
+}
+
+Status LoggedDedupShard::Prepare() {
+  if (handed_over_) SLUICE_RETURN_IF_ERROR(Reload());
+  if (records_.empty()) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(PrepareRules());
+  Canonicalize();
+  return Status::Ok();
+}
+
+Status LoggedDedupShard::PrepareRules() {
+  if (!spec_ || matcher_) return Status::Ok();
+  const std::string path = spec_->yaml_path.empty() ? "dedup." + entity_ : spec_->yaml_path;
+  if (spec_->key_fields.empty() && !spec_->fuzzy()) {
+    return Status::InvalidArgument(path + ".key: empty");
+  }
+  for (const std::string& f : spec_->key_fields) {
+    if (schema_->IndexOf(f) < 0) {
+      return Status::InvalidArgument(path + ".key: no field " + f + " in entity " + entity_);
+    }
+  }
+  if (!spec_->most_recent_field.empty() && schema_->IndexOf(spec_->most_recent_field) < 0) {
+    return Status::InvalidArgument(path + ".most_recent_field: no field " +
+                                   spec_->most_recent_field + " in entity " + entity_);
+  }
+  if (spec_->fuzzy()) {
+    SLUICE_ASSIGN_OR_RETURN(matcher_, MakeFuzzyMatcher(*spec_, *schema_, forced_));
+  } else {
+    matcher_ = MakeExactKeyMatcher(*spec_, *schema_);
+  }
+  survivorship_ = MakePrioritySurvivorship(*spec_, *schema_);
+  golden_ = std::make_unique<GoldenRecordBuilder>(*spec_, *schema_);
+  return Status::Ok();
+}
+
+void LoggedDedupShard::Canonicalize() {
+  if (canonical_) return;
+  std::vector<uint32_t> perm = dedup_internal::CanonicalOrder(records_, origins_, batches_);
+  // In place, cycle by cycle: a second vector of records would double the
+  // shard's largest allocation at its peak.
+  for (size_t i = 0; i < perm.size(); ++i) {
+    if (perm[i] == i) continue;
+    Record record = std::move(records_[i]);
+    const Origin origin = origins_[i];
+    const uint32_t guest = guest_of_[i];
+    size_t j = i;
+    while (perm[j] != i) {
+      const size_t k = perm[j];
+      records_[j] = std::move(records_[k]);
+      origins_[j] = origins_[k];
+      guest_of_[j] = guest_of_[k];
+      perm[j] = static_cast<uint32_t>(j);
+      j = k;
+    }
+    records_[j] = std::move(record);
+    origins_[j] = origin;
+    guest_of_[j] = guest;
+    perm[j] = static_cast<uint32_t>(j);
+  }
+  canonical_ = true;
+  ++generation_;
+}
+
+Status LoggedDedupShard::DropUnpairedGuests(const ShardMap& shards) {
+  if (guests_pruned_ || guests_.size() == 0 || records_.empty()) return Status::Ok();
+  guests_pruned_ = true;
+  const std::vector<uint8_t> need = guest::NeededForBlocks(records_, guest_of_, guests_, shards);
+  if (std::find(need.begin(), need.end(), 0) == need.end()) return Status::Ok();
+  ReleaseRounds();  // a matcher built on the records before (its rows move)
+  // The store first, in place (its rows are most of what goes), then the
+  // records.
+  std::vector<uint8_t> keep_row(guests_.size(), 0);
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (need[i] && guest_of_[i] != guest::kHome) keep_row[guest_of_[i]] = 1;
+  }
+  const std::vector<uint32_t> row_index = guests_.Keep(keep_row);
+  size_t kept = 0;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (!need[i]) continue;
+    if (kept != i) {
+      records_[kept] = std::move(records_[i]);
+      origins_[kept] = origins_[i];
+    }
+    guest_of_[kept] = guest_of_[i] == guest::kHome ? guest::kHome : row_index[guest_of_[i]];
+    ++kept;
+  }
+  records_.resize(kept);
+  std::vector<Record>(std::make_move_iterator(records_.begin()),
+                      std::make_move_iterator(records_.end()))
+      .swap(records_);
+  origins_.resize(kept);
+  origins_.shrink_to_fit();
+  guest_of_.resize(kept);
+  guest_of_.shrink_to_fit();
+  ++generation_;
+  return PrepareRules();
+}
+
+Result<std::shared_ptr<const dedup_internal::RoundFour>> LoggedDedupShard::RoundFourOf(
+    const ShardMap& shards, const v1::DedupEdges& all) {
+  const uint64_t digest =
+      Hash64(all.SerializeAsString()) ^ (uint64_t{shards.count()} << 32 | shards.self());
+  if (round_four_ && round_four_digest_ == digest) return round_four_;
+  round_four_.reset();
+  SLUICE_ASSIGN_OR_RETURN(round_four_, dedup_internal::PrepareRoundFour(
+                                           shards, all, spec_ && spec_->review_on_conflict));
+  round_four_digest_ = digest;
+  return round_four_;
+}
+
+void LoggedDedupShard::DropGuests(const ShardMap& shards) {
+  if (shards.single() || records_.empty()) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (shards.HomeOf(records_[i].source, records_[i].key) != shards.self()) continue;
+    if (kept != i) {
+      records_[kept] = std::move(records_[i]);
+      origins_[kept] = origins_[i];
+    }
+    ++kept;
+  }
+  records_.resize(kept);
+  records_.shrink_to_fit();
+  origins_.resize(kept);
+  origins_.shrink_to_fit();
+  guest_of_.assign(kept, guest::kHome);
+  guest_of_.shrink_to_fit();
+  guests_.Clear();
+  ++generation_;
+  handed_over_ = true;  // any later round reads the whole log again first
+}
+
+std::vector<uint8_t> LoggedDedupShard::Repeats() const {
+  std::vector<uint8_t> skip(records_.size(), 0);
+  for (size_t i = 1; i < records_.size(); ++i) {
+    skip[i] =
+        records_[i].key == records_[i - 1].key && records_[i].source == records_[i - 1].source;
+  }
+  return skip;
+}
+
+std::pair<uint64_t, uint64_t> LoggedDedupShard::HomeFingerprint(const ShardMap& shards) const {
+  KeyChecksum sum;
+  uint64_t n = 0;
+  for (const Record& r : records_) {
+    if (shards.HomeOf(r.source, r.key) != shards.self()) continue;
+    sum.Add(r.source, r.key);
+    ++n;
+  }
+  return {n, sum.value()};
+}
+
+}  // namespace sluice::dedup_internal
