@@ -123,11 +123,20 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
 
   auto first = shards.OnCommit(Resolved(1, 7, {"b", "c", "d"}, {"x"}), &ledger);
   ASSERT_TRUE(first.status.ok()) << first.status.ToString();
-  EXPECT_FALSE(first.resolution.has_value());
+  EXPECT_FALSE(first.resolved);
   auto done = shards.OnCommit(Resolved(0, 7, {"a"}, {"w", "y"}), &ledger);
   ASSERT_TRUE(done.status.ok()) << done.status.ToString();
-  ASSERT_TRUE(done.resolution.has_value());
-  const v1::Commit& r = *done.resolution;
+  ASSERT_TRUE(done.resolved);
+  // Their resolutions as one (a single part here: they are small).
+  v1::Commit r;
+  ASSERT_TRUE(shards
+                  .EmitResolution([&](v1::Commit&& part) {
+                    r.MergeFrom(part);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_TRUE(r.resolve_part().last());
+  EXPECT_EQ(r.epoch(), 7u);
   EXPECT_EQ(r.batch().source(), "dedup/resolve");
   EXPECT_EQ(r.counts().in(), 7u);
   EXPECT_EQ(r.counts().out(), 4u);
@@ -203,7 +212,7 @@ TEST(DedupShardsTest, AShardResolutionThatDoesNotAddUpIsRefused) {
   auto step = shards.OnCommit(bad, &ledger);
   EXPECT_EQ(step.status.code(), StatusCode::kCorruption);
   EXPECT_NE(step.status.message().find("does not add up"), std::string::npos);
-  EXPECT_FALSE(step.resolution.has_value());
+  EXPECT_FALSE(step.resolved);
 }
 
 TEST(DedupShardsTest, RegisterReplyCarriesTheShardMap) {
