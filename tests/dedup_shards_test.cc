@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -380,6 +381,13 @@ TEST(ResolveParts, ADedupShardKilledBetweenPartsEndsAsWithoutTheKill) {
   ExpectSame(Read(crash.path()), Read(clean.path()), "dedup shard killed between parts");
 }
 
+// Traces without target ids: on N shards the shards' output batches reach
+// the loader in no fixed order, which numbers the rows.
+std::string TracesOfShards(const std::string& dir) {
+  static const std::regex kTargetId("target id:? [0-9]+");
+  return std::regex_replace(Traces(dir), kTargetId, "target id #");
+}
+
 // On two dedup shards, every shard's resolution in parts of one item each,
 // written aside by the coordinator as they arrive and merged into parts of
 // one item each (the fault cuts both): the same decisions, fates, target and traces as whole parts.
@@ -394,7 +402,7 @@ TEST(ResolveParts, OnTwoShardsOneItemPerPartGivesTheSameRunAsWholeParts) {
   ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
   ExpectReconciled(b);
   ExpectSame(Read(parts.path()), Read(whole.path()), "two shards, one item per part");
-  EXPECT_EQ(Traces(parts.path()), Traces(whole.path()));
+  EXPECT_EQ(TracesOfShards(parts.path()), TracesOfShards(whole.path()));
   // Nothing of the resolution waits in the state folder once recorded.
   EXPECT_FALSE(fs::exists(parts.path() + "/state/resolving/hcp"));
 }
@@ -445,7 +453,7 @@ TEST_P(KilledCoordinatorOnTwoShards, ResumesToTheSameRun) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   ASSERT_EQ(resumed.json["status"], "completed") << resumed.out;
   ExpectSame(Read(crash.path()), Read(clean.path()), "coordinator of two shards killed");
-  EXPECT_EQ(Traces(crash.path()), Traces(clean.path()));
+  EXPECT_EQ(TracesOfShards(crash.path()), TracesOfShards(clean.path()));
 }
 
 INSTANTIATE_TEST_SUITE_P(TwoShards, KilledCoordinatorOnTwoShards,
