@@ -46,7 +46,7 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
   edges_.clear();
   if (resolutions_) resolutions_->Clear();
   resolutions_ = std::make_unique<ShardResolutions>(spill_dir_, count_);
-  all_edges_.Clear();
+  all_edges_.clear();
   edges_sent_ = false;
   outputs_.clear();
   output_shards_.clear();
@@ -79,11 +79,11 @@ v1::Lease DedupShards::Round4() const {
   // Every shard's round-1 counts: each shard derives every shard's output
   // batch count from them (the loader's self-references need them all).
   for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
-  *lease.mutable_dedup_edges() = all_edges_;
+  lease.mutable_dedup_edges()->ParseFromString(all_edges_);
   return lease;
 }
 
-DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
+DedupShards::Step DedupShards::OnCommit(v1::Commit&& c, Ledger* ledger) {
   Step step;
   const uint32_t shard = c.dedup_shard();
   const std::optional<Stage> stage = StageNamed(c.stage());
@@ -106,15 +106,21 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   }
   if (stage == Stage::kDedupEdges) {
     if (patterns_.size() < count_ || edges_sent_) return step;
-    edges_[shard] = c.dedup_edges();
+    edges_[shard] = std::move(*c.mutable_dedup_edges());
     if (edges_.size() < count_) return step;
-    all_edges_.Clear();
-    for (const auto& [s, e] : edges_) {
-      for (const v1::DedupEdge& edge : e.edges()) *all_edges_.add_edges() = edge;
+    // Edges are the largest thing the coordinator relays (each with its
+    // comparisons' detail): moved, never copied but once per shard.
+    v1::Lease lease = RoundLease(id_, epoch_, 4);
+    for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
+    v1::DedupEdges& all = *lease.mutable_dedup_edges();
+    for (auto& [s, e] : edges_) {
+      for (v1::DedupEdge& edge : *e.mutable_edges()) *all.add_edges() = std::move(edge);
     }
     edges_.clear();
+    all_edges_ = all.SerializeAsString();
     edges_sent_ = true;
-    to_all(Round4());
+    for (uint32_t s = 0; s + 1 < count_; ++s) step.leases.emplace_back(Identity(s), lease);
+    step.leases.emplace_back(Identity(count_ - 1), std::move(lease));
     return step;
   }
   if (stage != Stage::kDedupResolve || !resolutions_ || resolutions_->AllResolved() ||

@@ -61,7 +61,8 @@ class DedupShards {
   // Commits of another epoch than the current resolve's are ignored. A
   // shard's resolution is written aside part by part as it arrives; once
   // whole, its digest is checked and kept in `ledger` under its own name.
-  Step OnCommit(const v1::Commit& commit, Ledger* ledger);
+  // The round's lists are moved out of `commit`.
+  Step OnCommit(v1::Commit&& commit, Ledger* ledger);
   // Once every shard has resolved: their resolutions combined into one, in
   // parts of bounded size (batch source "dedup/resolve"), passed to `take`
   // in order for the path one shard's takes; the parts written aside go
@@ -106,7 +107,7 @@ class DedupShards {
   v1::BatchId id_;
   v1::Lease Round2() const;  // every shard's block summary
   v1::Lease Round3() const;  // and every shard's pattern counts
-  v1::Lease Round4() const;  // every edge
+  v1::Lease Round4() const;  // every edge (all_edges_ parsed)
 
   std::map<uint32_t, v1::DedupBlocks> blocks_;
   std::map<uint32_t, v1::DedupPatterns> patterns_;
@@ -114,7 +115,9 @@ class DedupShards {
   std::string spill_dir_;
   size_t part_bytes_ = ShardResolutions::kPartBytes;
   std::unique_ptr<ShardResolutions> resolutions_;  // as they arrive
-  v1::DedupEdges all_edges_;                       // relayed in round 4, kept for rebuilds
+  // Every edge, relayed in round 4 and kept for rebuilds, serialized: a
+  // third of its parsed size, and parsed again only for a replacement.
+  std::string all_edges_;
   bool edges_sent_ = false;
   std::vector<v1::BatchId> outputs_;
   std::vector<uint32_t> output_shards_;  // parallel to outputs_

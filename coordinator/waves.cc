@@ -183,14 +183,15 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     // N dedup shards: relay each round; once all resolved, go on with
     // their combined resolution as one shard's.
     if (moved.epoch() != resolve_epoch || run->resolved) return Status::Ok();
-    DedupShards::Step step = run->shards->OnCommit(moved, &ledger_);
+    const std::string at = moved.stage();
+    DedupShards::Step step = run->shards->OnCommit(std::move(moved), &ledger_);
     if (!step.status.ok()) {
       Halt(step.status.message());
       return Status::Ok();
     }
     for (auto& [to, lease] : step.leases) leases_.Queue(std::move(to), std::move(lease));
     last_progress_ = Now();
-    MaybeDie(moved.stage());  // a test fault may kill it between a shard's parts
+    MaybeDie(at);  // a test fault may kill it between a shard's parts
     if (!step.resolved) return Status::Ok();
     // Their combined resolution, part by part, as one shard's.
     Status recorded = Status::Ok();
