@@ -37,6 +37,7 @@
 #include "coordinator/poison_batch.h"
 #include "coordinator/progress.h"
 #include "coordinator/reconcile_feed.h"
+#include "coordinator/resolution_merge.h"
 #include "coordinator/resolve_parts.h"
 #include "coordinator/roster.h"
 #include "coordinator/run_controller.h"
@@ -365,6 +366,10 @@ class Coordinator {
   Holdings holdings_;                                     // what each worker holds now
   std::optional<std::string> sigkill_at_;                 // test only
   std::optional<std::string> stall_at_;                   // test only
+  // The bound of a part of N dedup shards' combined resolution (the test
+  // fault `resolve_part_bytes=N`, the deduper's or the coordinator's, makes
+  // it small).
+  size_t resolve_part_bytes_ = ShardResolutions::kPartBytes;
   std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
   bool started_run_ = false;
   bool halted_ = false;

@@ -2,12 +2,9 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
-#include <tuple>
 
 #include "common/core/record.h"
 #include "common/core/stage.h"
-#include "coordinator/resolve_parts.h"
 #include "deduper/shard_map.h"
 
 namespace sluice::coordination {
@@ -24,8 +21,12 @@ v1::Lease RoundLease(const v1::BatchId& id, uint64_t epoch, uint32_t round) {
 
 }  // namespace
 
-DedupShards::DedupShards(uint32_t count, uint64_t batch_size)
-    : count_(count == 0 ? 1 : count), batch_size_(batch_size == 0 ? 1 : batch_size) {}
+DedupShards::DedupShards(uint32_t count, uint64_t batch_size, std::string spill_dir,
+                         size_t part_bytes)
+    : count_(count == 0 ? 1 : count),
+      batch_size_(batch_size == 0 ? 1 : batch_size),
+      spill_dir_(std::move(spill_dir)),
+      part_bytes_(part_bytes) {}
 
 void DedupShards::FillRegisterReply(v1::RegisterReply* reply) const {
   reply->set_dedup_shards(count_);
@@ -43,9 +44,9 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
   blocks_.clear();
   patterns_.clear();
   edges_.clear();
-  resolved_.clear();
-  arriving_.clear();
-  all_edges_.Clear();
+  if (resolutions_) resolutions_->Clear();
+  resolutions_ = std::make_unique<ShardResolutions>(spill_dir_, count_);
+  all_edges_.clear();
   edges_sent_ = false;
   outputs_.clear();
   output_shards_.clear();
@@ -78,11 +79,11 @@ v1::Lease DedupShards::Round4() const {
   // Every shard's round-1 counts: each shard derives every shard's output
   // batch count from them (the loader's self-references need them all).
   for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
-  *lease.mutable_dedup_edges() = all_edges_;
+  lease.mutable_dedup_edges()->ParseFromString(all_edges_);
   return lease;
 }
 
-DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
+DedupShards::Step DedupShards::OnCommit(v1::Commit&& c, Ledger* ledger) {
   Step step;
   const uint32_t shard = c.dedup_shard();
   const std::optional<Stage> stage = StageNamed(c.stage());
@@ -105,45 +106,53 @@ DedupShards::Step DedupShards::OnCommit(const v1::Commit& c, Ledger* ledger) {
   }
   if (stage == Stage::kDedupEdges) {
     if (patterns_.size() < count_ || edges_sent_) return step;
-    edges_[shard] = c.dedup_edges();
+    edges_[shard] = std::move(*c.mutable_dedup_edges());
     if (edges_.size() < count_) return step;
-    all_edges_.Clear();
-    for (const auto& [s, e] : edges_) {
-      for (const v1::DedupEdge& edge : e.edges()) *all_edges_.add_edges() = edge;
+    // Edges are the largest thing the coordinator relays (each with its
+    // comparisons' detail): moved, never copied but once per shard.
+    v1::Lease lease = RoundLease(id_, epoch_, 4);
+    for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
+    v1::DedupEdges& all = *lease.mutable_dedup_edges();
+    for (auto& [s, e] : edges_) {
+      for (v1::DedupEdge& edge : *e.mutable_edges()) *all.add_edges() = std::move(edge);
     }
     edges_.clear();
+    all_edges_ = all.SerializeAsString();
     edges_sent_ = true;
-    to_all(Round4());
+    for (uint32_t s = 0; s + 1 < count_; ++s) step.leases.emplace_back(Identity(s), lease);
+    step.leases.emplace_back(Identity(count_ - 1), std::move(lease));
     return step;
   }
-  if (stage != Stage::kDedupResolve || resolved_.size() == count_ || resolved_.count(shard)) {
+  if (stage != Stage::kDedupResolve || !resolutions_ || resolutions_->AllResolved() ||
+      resolutions_->Resolved(shard)) {
     return step;
   }
-  // A shard's resolution arrives in parts (resolve_parts.h), combined whole.
-  Result<bool> whole = AppendResolvePart(c, &arriving_[shard]);
+  // A shard's resolution arrives in parts (resolve_parts.h), written aside
+  // as they come; each shard accounts for the records it owns:
+  // in = out + fates.
+  Result<bool> whole = resolutions_->Take(shard, c);
   if (!whole.ok() || !*whole) {
     step.status = whole.status();
     return step;
   }
-  v1::Commit resolved = std::move(arriving_[shard]);
-  arriving_.erase(shard);
-  // Each shard accounts for the records it owns: in = out + fates.
-  step.status = ledger->Apply(resolved);
-  if (!step.status.ok()) return step;
-  resolved_[shard] = std::move(resolved);
-  if (resolved_.size() < count_) return step;
-  std::vector<v1::Commit> all;
+  step.status = ledger->ApplyResolution(BatchName(c.batch()), resolutions_->TakeDigest(shard));
+  if (!step.status.ok() || !resolutions_->AllResolved()) return step;
   outputs_.clear();
   output_shards_.clear();
-  for (const auto& [s, commit] : resolved_) {
-    all.push_back(commit);
-    AddOutputIds(s, commit, &outputs_);
+  for (uint32_t s = 0; s < count_; ++s) {
+    AddOutputIds(s, resolutions_->Counts(s).out(), &outputs_);
     output_shards_.resize(outputs_.size(), s);
   }
-  step.resolution = Combine(all);
-  step.resolution->mutable_batch()->set_source("dedup/resolve");
-  step.resolution->set_epoch(epoch_);
+  step.resolved = true;
   return step;
+}
+
+Status DedupShards::EmitResolution(const std::function<Status(v1::Commit&&)>& take) {
+  if (!resolutions_) return Status::FailedPrecondition("no dedup resolve under way");
+  SLUICE_RETURN_IF_ERROR(resolutions_->Emit("dedup/resolve", epoch_, part_bytes_, take));
+  // Recorded: what waited on disk goes; the counts stay for Redrive.
+  resolutions_->RemoveFiles();
+  return Status::Ok();
 }
 
 DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const {
@@ -164,14 +173,13 @@ DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId
     if (!edges_.count(shard)) leases.emplace_back(Identity(shard), Round3());
     return leases;
   }
-  auto done = resolved_.find(shard);
-  if (done == resolved_.end()) {
+  if (!Resolved(shard)) {
     leases.emplace_back(Identity(shard), Round4());
     return leases;
   }
   // It resolved, and may have died before emitting all its batches.
   if (auto rebuild = RebuildLease(shard, epoch_)) leases.emplace_back(Identity(shard), *rebuild);
-  if (resend != nullptr) AddOutputIds(shard, done->second, resend);
+  if (resend != nullptr) AddOutputIds(shard, resolutions_->Counts(shard).out(), resend);
   return leases;
 }
 
@@ -179,7 +187,7 @@ DedupShards::Leases DedupShards::MemberRoundAgain(uint32_t except) const {
   Leases leases;
   if (epoch_ == 0 || !edges_sent_) return leases;
   for (uint32_t s = 0; s < count_; ++s) {
-    if (s != except && !resolved_.count(s)) leases.emplace_back(Identity(s), Round4());
+    if (s != except && !Resolved(s)) leases.emplace_back(Identity(s), Round4());
   }
   return leases;
 }
@@ -189,9 +197,8 @@ void DedupShards::FillPeers(const std::vector<std::string>& endpoints, v1::Lease
   for (const std::string& e : endpoints) lease->add_dedup_peers(e);
 }
 
-void DedupShards::AddOutputIds(uint32_t shard, const v1::Commit& resolved,
-                               std::vector<v1::BatchId>* ids) const {
-  const uint64_t batches = (resolved.counts().out() + batch_size_ - 1) / batch_size_;
+void DedupShards::AddOutputIds(uint32_t shard, uint64_t out, std::vector<v1::BatchId>* ids) const {
+  const uint64_t batches = (out + batch_size_ - 1) / batch_size_;
   for (uint64_t seq = 0; seq < batches; ++seq) {
     v1::BatchId id = id_;
     id.set_source("dedup/" + std::to_string(shard));
@@ -206,84 +213,6 @@ std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoc
   lease.set_epoch(epoch);
   lease.set_dedup_rebuild(true);
   return lease;
-}
-
-v1::Commit DedupShards::Combine(const std::vector<v1::Commit>& shards) {
-  v1::Commit out;
-  if (shards.empty()) return out;
-  out.set_stage(std::string(StageName(Stage::kDedupResolve)));
-  *out.mutable_batch() = shards.front().batch();
-  out.set_epoch(shards.front().epoch());
-  v1::StageCounts& n = *out.mutable_counts();
-  KeyChecksum in_sum, out_sum;
-  std::vector<const v1::Fate*> fates;
-  std::vector<const v1::MatchDecision*> decisions;
-  std::vector<const v1::ReviewItem*> pairs, members;
-  std::vector<const v1::GoldenRecord*> golden;
-  v1::MatchSummary& summary = *out.mutable_match_summary();
-  std::set<std::string> notes;
-  std::map<int, uint64_t> bins;
-  for (const v1::Commit& c : shards) {
-    const v1::StageCounts& s = c.counts();
-    n.set_in(n.in() + s.in());
-    n.set_out(n.out() + s.out());
-    n.set_merged(n.merged() + s.merged());
-    n.set_rejected(n.rejected() + s.rejected());
-    n.set_review(n.review() + s.review());
-    in_sum.AddHash(s.in_checksum());
-    out_sum.AddHash(s.out_checksum());
-    for (const auto& f : c.fates()) fates.push_back(&f);
-    for (const auto& d : c.match_decisions()) decisions.push_back(&d);
-    for (const auto& g : c.golden_records()) golden.push_back(&g);
-    for (const auto& item : c.review_items()) {
-      (item.kind() == "pair" ? pairs : members).push_back(&item);
-    }
-    const v1::MatchSummary& m = c.match_summary();
-    summary.set_comparisons(summary.comparisons() + m.comparisons());
-    summary.set_merge_pairs(summary.merge_pairs() + m.merge_pairs());
-    summary.set_review_pairs(summary.review_pairs() + m.review_pairs());
-    summary.set_distinct_pairs(summary.distinct_pairs() + m.distinct_pairs());
-    for (const v1::WeightBin& bin : m.weight_bins()) bins[bin.floor()] += bin.pairs();
-    summary.set_merge_threshold(m.merge_threshold());
-    summary.set_review_threshold(m.review_threshold());
-    // Estimates are the same on every shard: each note once.
-    for (const std::string& note : m.notes()) {
-      if (notes.insert(note).second) summary.add_notes(note);
-    }
-  }
-  for (const auto& [floor, pairs] : bins) {
-    v1::WeightBin* bin = summary.add_weight_bins();
-    bin->set_floor(floor);
-    bin->set_pairs(pairs);
-  }
-  n.set_in_checksum(in_sum.value());
-  n.set_out_checksum(out_sum.value());
-  // The order one shard gives: fates by (source, key), a key's repeats
-  // after it (they share a home shard, so keep their shard's order).
-  std::stable_sort(fates.begin(), fates.end(), [](const v1::Fate* x, const v1::Fate* y) {
-    return std::tie(x->source(), x->key()) < std::tie(y->source(), y->key());
-  });
-  for (const v1::Fate* f : fates) *out.add_fates() = *f;
-  std::stable_sort(decisions.begin(), decisions.end(),
-                   [](const v1::MatchDecision* x, const v1::MatchDecision* y) {
-                     return std::tie(x->a_source(), x->a_key(), x->b_source(), x->b_key()) <
-                            std::tie(y->a_source(), y->a_key(), y->b_source(), y->b_key());
-                   });
-  for (const v1::MatchDecision* d : decisions) *out.add_match_decisions() = *d;
-  auto by_keys = [](const v1::ReviewItem* x, const v1::ReviewItem* y) {
-    return std::tie(x->source(), x->key(), x->other_source(), x->other_key()) <
-           std::tie(y->source(), y->key(), y->other_source(), y->other_key());
-  };
-  std::stable_sort(pairs.begin(), pairs.end(), by_keys);
-  std::stable_sort(members.begin(), members.end(), by_keys);
-  for (const v1::ReviewItem* item : pairs) *out.add_review_items() = *item;
-  for (const v1::ReviewItem* item : members) *out.add_review_items() = *item;
-  std::stable_sort(golden.begin(), golden.end(),
-                   [](const v1::GoldenRecord* x, const v1::GoldenRecord* y) {
-                     return std::tie(x->source(), x->key()) < std::tie(y->source(), y->key());
-                   });
-  for (const v1::GoldenRecord* g : golden) *out.add_golden_records() = *g;
-  return out;
 }
 
 }  // namespace sluice::coordination

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,6 +19,7 @@
 
 #include "common/core/status.h"
 #include "coordinator/ledger.h"
+#include "coordinator/resolution_merge.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice::coordination {
@@ -27,7 +30,11 @@ class DedupShards {
   using Leases = std::vector<std::pair<std::string, v1::Lease>>;
 
   DedupShards() = default;
-  DedupShards(uint32_t count, uint64_t batch_size);
+  // `spill_dir`: where the shards' resolutions wait until every shard has
+  // resolved (resolution_merge.h); `part_bytes`: the bound of a part of
+  // their combined resolution.
+  DedupShards(uint32_t count, uint64_t batch_size, std::string spill_dir = "",
+              size_t part_bytes = ShardResolutions::kPartBytes);
 
   uint32_t count() const { return count_; }
   bool multi() const { return count_ > 1; }
@@ -47,14 +54,20 @@ class DedupShards {
   struct Step {
     Status status;  // a shard's resolution that does not add up
     Leases leases;  // the next round, when every shard has reported
-    // Every shard resolved: their resolutions combined into one commit
-    // (batch source "dedup/resolve"), for the path one shard takes.
-    std::optional<v1::Commit> resolution;
+    // Every shard resolved: EmitResolution() gives their resolutions as one.
+    bool resolved = false;
   };
-  // Takes one shard's round commit. Commits of another epoch than the
-  // current resolve's are ignored. A shard's resolve commit is checked and
-  // kept in `ledger` under its own name ("dedup/<shard>/resolve").
-  Step OnCommit(const v1::Commit& commit, Ledger* ledger);
+  // Takes one shard's round commit, or one part of a shard's resolution.
+  // Commits of another epoch than the current resolve's are ignored. A
+  // shard's resolution is written aside part by part as it arrives; once
+  // whole, its digest is checked and kept in `ledger` under its own name.
+  // The round's lists are moved out of `commit`.
+  Step OnCommit(v1::Commit&& commit, Ledger* ledger);
+  // Once every shard has resolved: their resolutions combined into one, in
+  // parts of bounded size (batch source "dedup/resolve"), passed to `take`
+  // in order for the path one shard's takes; the parts written aside go
+  // once every part was taken. Stops at the first error of `take`.
+  Status EmitResolution(const std::function<Status(v1::Commit&&)>& take);
 
   // After the resolution: every output batch, shard by shard, each shard's
   // numbered 0..n-1.
@@ -69,7 +82,7 @@ class DedupShards {
   // rebuilt instead, and `resend` gets its output batches to emit again.
   Leases Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const;
   // Whether `shard` has committed its part of the current resolution.
-  bool Resolved(uint32_t shard) const { return resolved_.count(shard) > 0; }
+  bool Resolved(uint32_t shard) const { return resolutions_ && resolutions_->Resolved(shard); }
   // Round 4 again for every shard but `except` that has not resolved: a
   // dedup shard registered again (at a new member endpoint) while the
   // others may be waiting for its members. Empty outside round 4.
@@ -83,16 +96,10 @@ class DedupShards {
   // follow it. Empty before the resolution.
   std::optional<v1::Lease> RebuildLease(uint32_t shard, uint64_t epoch) const;
 
-  // The shards' resolve commits combined: counts summed, fates in (source,
-  // key) order, decisions and review items sorted as one shard sorts them,
-  // the match summaries summed (notes once each).
-  static v1::Commit Combine(const std::vector<v1::Commit>& shards);
-
  private:
-  // Appends the ids of the output batches `shard` emits for its resolve
-  // commit `resolved` ("dedup/<shard>", sequence 0..n-1).
-  void AddOutputIds(uint32_t shard, const v1::Commit& resolved,
-                    std::vector<v1::BatchId>* ids) const;
+  // Appends the ids of the output batches `shard` emits for its `out`
+  // survivors ("dedup/<shard>", sequence 0..n-1).
+  void AddOutputIds(uint32_t shard, uint64_t out, std::vector<v1::BatchId>* ids) const;
 
   uint32_t count_ = 1;
   uint64_t batch_size_ = 1;
@@ -100,14 +107,17 @@ class DedupShards {
   v1::BatchId id_;
   v1::Lease Round2() const;  // every shard's block summary
   v1::Lease Round3() const;  // and every shard's pattern counts
-  v1::Lease Round4() const;  // every edge
+  v1::Lease Round4() const;  // every edge (all_edges_ parsed)
 
   std::map<uint32_t, v1::DedupBlocks> blocks_;
   std::map<uint32_t, v1::DedupPatterns> patterns_;
   std::map<uint32_t, v1::DedupEdges> edges_;
-  std::map<uint32_t, v1::Commit> resolved_;
-  std::map<uint32_t, v1::Commit> arriving_;  // a shard's resolve parts so far
-  v1::DedupEdges all_edges_;                 // relayed in round 4, kept for rebuilds
+  std::string spill_dir_;
+  size_t part_bytes_ = ShardResolutions::kPartBytes;
+  std::unique_ptr<ShardResolutions> resolutions_;  // as they arrive
+  // Every edge, relayed in round 4 and kept for rebuilds, serialized: a
+  // third of its parsed size, and parsed again only for a replacement.
+  std::string all_edges_;
   bool edges_sent_ = false;
   std::vector<v1::BatchId> outputs_;
   std::vector<uint32_t> output_shards_;  // parallel to outputs_

@@ -75,7 +75,7 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   // Round 1: block summaries, relayed to every shard.
   v1::Commit b0 = RoundCommit("dedup_blocks", 0, 7);
   b0.mutable_dedup_blocks()->set_records(5);
-  EXPECT_TRUE(shards.OnCommit(b0, &ledger).leases.empty());
+  EXPECT_TRUE(shards.OnCommit(v1::Commit(b0), &ledger).leases.empty());
   EXPECT_TRUE(shards.OnCommit(RoundCommit("dedup_blocks", 1, 6), &ledger).leases.empty())
       << "a stale epoch must not count";
   auto round2 = shards.OnCommit(RoundCommit("dedup_blocks", 1, 7), &ledger);
@@ -87,7 +87,7 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   // Round 2: pattern counts, relayed with the summaries.
   v1::Commit p0 = RoundCommit("dedup_patterns", 0, 7);
   p0.mutable_dedup_patterns()->set_records(5);
-  EXPECT_TRUE(shards.OnCommit(p0, &ledger).leases.empty());
+  EXPECT_TRUE(shards.OnCommit(v1::Commit(p0), &ledger).leases.empty());
   auto round3 = shards.OnCommit(RoundCommit("dedup_patterns", 1, 7), &ledger);
   ASSERT_EQ(round3.leases.size(), 2u);
   EXPECT_EQ(round3.leases[1].second.dedup_round(), 3u);
@@ -101,8 +101,8 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   e1.mutable_dedup_edges()->add_edges()->set_a_key("a3");
   EXPECT_FALSE(shards.RebuildLease(1, 9).has_value());
   EXPECT_TRUE(shards.MemberRoundAgain(0).empty()) << "no round 4 before every edge is in";
-  EXPECT_TRUE(shards.OnCommit(e1, &ledger).leases.empty());
-  auto round4 = shards.OnCommit(e0, &ledger);
+  EXPECT_TRUE(shards.OnCommit(v1::Commit(e1), &ledger).leases.empty());
+  auto round4 = shards.OnCommit(v1::Commit(e0), &ledger);
   ASSERT_EQ(round4.leases.size(), 2u);
   EXPECT_EQ(round4.leases[1].second.dedup_round(), 4u);
   EXPECT_EQ(round4.leases[1].second.dedup_edges().edges_size(), 3);
@@ -123,11 +123,20 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
 
   auto first = shards.OnCommit(Resolved(1, 7, {"b", "c", "d"}, {"x"}), &ledger);
   ASSERT_TRUE(first.status.ok()) << first.status.ToString();
-  EXPECT_FALSE(first.resolution.has_value());
+  EXPECT_FALSE(first.resolved);
   auto done = shards.OnCommit(Resolved(0, 7, {"a"}, {"w", "y"}), &ledger);
   ASSERT_TRUE(done.status.ok()) << done.status.ToString();
-  ASSERT_TRUE(done.resolution.has_value());
-  const v1::Commit& r = *done.resolution;
+  ASSERT_TRUE(done.resolved);
+  // Their resolutions as one (a single part here: they are small).
+  v1::Commit r;
+  ASSERT_TRUE(shards
+                  .EmitResolution([&](v1::Commit&& part) {
+                    r.MergeFrom(part);
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_TRUE(r.resolve_part().last());
+  EXPECT_EQ(r.epoch(), 7u);
   EXPECT_EQ(r.batch().source(), "dedup/resolve");
   EXPECT_EQ(r.counts().in(), 7u);
   EXPECT_EQ(r.counts().out(), 4u);
@@ -200,10 +209,10 @@ TEST(DedupShardsTest, AShardResolutionThatDoesNotAddUpIsRefused) {
   shards.StartResolve(Entity(), 3);
   v1::Commit bad = Resolved(0, 3, {"a"}, {"b"});
   bad.mutable_counts()->set_in(3);  // one record unaccounted for
-  auto step = shards.OnCommit(bad, &ledger);
+  auto step = shards.OnCommit(v1::Commit(bad), &ledger);
   EXPECT_EQ(step.status.code(), StatusCode::kCorruption);
   EXPECT_NE(step.status.message().find("does not add up"), std::string::npos);
-  EXPECT_FALSE(step.resolution.has_value());
+  EXPECT_FALSE(step.resolved);
 }
 
 TEST(DedupShardsTest, RegisterReplyCarriesTheShardMap) {

@@ -1,6 +1,7 @@
 // Recovery from a dead worker, and the leases the coordinator sends. A dead
 // worker's work is leased again (under new epochs, lease_book.h) for every
 // entity in flight in the wave, each according to where that entity is.
+#include <filesystem>
 #include <set>
 
 #include "coordinator/coordinator.h"
@@ -157,7 +158,11 @@ void Coordinator::LeaseResolve(EntityRun& run) {
   if (dedup_shards_ > 1) {
     // Four rounds over the shards (dedup_shards.h); a resolve leased again
     // starts over on every shard.
-    run.shards.emplace(dedup_shards_, static_cast<uint64_t>(plan_.batch_size));
+    // The shards' resolutions wait in the state folder until all came.
+    run.shards.emplace(
+        dedup_shards_, static_cast<uint64_t>(plan_.batch_size),
+        (std::filesystem::path(plan_.state_dir) / "resolving" / run.entity).string(),
+        resolve_part_bytes_);
     for (auto& [identity, round] : run.shards->StartResolve(lease.batch(), lease.epoch())) {
       leases_.Queue(std::move(identity), std::move(round));
     }

@@ -50,29 +50,4 @@ Status ResolveParts::Take(const v1::Commit& part) {
   return Status::Ok();
 }
 
-Result<bool> AppendResolvePart(const v1::Commit& part, v1::Commit* whole) {
-  // A part 0 starts afresh: a replacement shard answers the round again.
-  if (IndexOf(part) == 0) whole->Clear();
-  // The parts taken so far are in `whole`: the next index is their count.
-  const uint32_t next = whole->has_resolve_part() ? whole->resolve_part().index() + 1 : 0;
-  if (IndexOf(part) != next) {
-    return Refused(part, "part " + std::to_string(IndexOf(part)) + " arrived where part " +
-                             std::to_string(next) + " was expected (a part was lost)");
-  }
-  // Repeated fields append in order; only the last part has counts and a
-  // summary to merge.
-  whole->MergeFrom(part);
-  if (!IsLast(part)) return false;
-  const v1::ResolvePart& p = whole->resolve_part();
-  if (part.has_resolve_part() &&
-      (p.parts() != next + 1 ||
-       p.match_decisions() != static_cast<uint64_t>(whole->match_decisions_size()) ||
-       p.review_items() != static_cast<uint64_t>(whole->review_items_size()) ||
-       p.golden_records() != static_cast<uint64_t>(whole->golden_records_size()))) {
-    return Refused(part, "its parts do not add up to the totals its last part announces");
-  }
-  whole->clear_resolve_part();  // whole now
-  return true;
-}
-
 }  // namespace sluice::coordination

@@ -41,10 +41,4 @@ class ResolveParts {
   ResolutionDigest digest_;
 };
 
-// Appends `part` to `whole` (a dedup shard's resolution on N shards, which
-// the coordinator combines whole, dedup_shards.h); `whole` starts empty, and
-// a part 0 empties it (a replacement shard answers the same round again).
-// Returns true once `part` was the last; the errors of ResolveParts::Take.
-Result<bool> AppendResolvePart(const v1::Commit& part, v1::Commit* whole);
-
 }  // namespace sluice::coordination

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "common/core/record.h"
 #include "common/runtime/worker.h"
+#include "coordinator/resolution_merge.h"
 #include "deduper/resolve_writer.h"
 
 namespace sluice::coordination {
@@ -197,21 +201,83 @@ TEST(ResolvePartsTest, ALostPartOrWrongTotalsAreCorruption) {
   }
 }
 
-TEST(ResolvePartsTest, PartsAppendBackIntoTheWholeCommit) {
-  const Resolved r = MakeResolution();
-  const v1::Commit whole = Whole(r);
+// Sorts a resolution's lists as a shard sends them.
+void SortAsAShard(Resolution* res) {
+  auto by_key = [](const auto& x, const auto& y) {
+    return std::tie(x.source(), x.key()) < std::tie(y.source(), y.key());
+  };
+  std::stable_sort(res->fates.begin(), res->fates.end(), by_key);
+  std::stable_sort(res->review_items.begin(), res->review_items.end(), by_key);
+  std::stable_sort(res->golden.begin(), res->golden.end(), by_key);
+  std::stable_sort(res->decisions.begin(), res->decisions.end(),
+                   [](const v1::MatchDecision& x, const v1::MatchDecision& y) {
+                     return std::tie(x.a_source(), x.a_key()) < std::tie(y.a_source(), y.a_key());
+                   });
+}
+
+// Shard `shard` of two's share of `r`: the items whose (first) key ends in
+// an even digit on shard 0, the others on shard 1; shard 0 has the counts.
+Resolved ShardOf(const Resolved& r, uint32_t shard) {
+  Resolved s;
+  s.head = r.head;
+  s.head.set_dedup_shard(shard);
+  if (shard != 0) {
+    s.head.clear_counts();
+    s.head.clear_match_summary();
+  }
+  auto mine = [&](const std::string& key) { return (key.back() - '0') % 2 == shard; };
+  for (const auto& f : r.res.fates)
+    if (mine(f.key())) s.res.fates.push_back(f);
+  for (const auto& d : r.res.decisions)
+    if (mine(d.a_key())) s.res.decisions.push_back(d);
+  for (const auto& item : r.res.review_items)
+    if (mine(item.key())) s.res.review_items.push_back(item);
+  for (const auto& g : r.res.golden)
+    if (mine(g.key())) s.res.golden.push_back(g);
+  return s;
+}
+
+// Two shards' resolutions, their parts interleaved as they reach the
+// coordinator, come out as the one resolution a single shard sends, in
+// parts of any size; a shard that starts again from part 0 is taken afresh.
+TEST(ResolvePartsTest, TwoShardsResolutionsMergeIntoOneInParts) {
+  Resolved r = MakeResolution();
+  SortAsAShard(&r.res);
+  v1::Commit whole = Whole(r);
+  whole.mutable_batch()->set_source("dedup/resolve");
+  whole.set_epoch(9);
   for (size_t bytes : {size_t{1}, size_t{64}, size_t{4096}, ResolveWriter::kPartBytes}) {
-    v1::Commit joined;
-    std::vector<v1::Commit> parts = Parts(r, bytes);
-    for (size_t i = 0; i < parts.size(); ++i) {
-      Result<bool> done = AppendResolvePart(parts[i], &joined);
-      ASSERT_TRUE(done.ok()) << done.status().ToString();
-      EXPECT_EQ(*done, i + 1 == parts.size());
+    ShardResolutions shards("", 2);
+    const std::vector<v1::Commit> parts0 = Parts(ShardOf(r, 0), bytes);
+    const std::vector<v1::Commit> parts1 = Parts(ShardOf(r, 1), bytes);
+    // Shard 1 sends a part, dies and its replacement starts over.
+    if (parts1.size() > 1) ASSERT_EQ(shards.Take(1, parts1[0]).ok(), true);
+    for (size_t i = 0; i < std::max(parts0.size(), parts1.size()); ++i) {
+      for (uint32_t s : {0u, 1u}) {
+        const std::vector<v1::Commit>& parts = s == 0 ? parts0 : parts1;
+        if (i >= parts.size()) continue;
+        Result<bool> last = shards.Take(s, parts[i]);
+        ASSERT_TRUE(last.ok()) << last.status().ToString();
+        EXPECT_EQ(*last, i + 1 == parts.size());
+      }
     }
+    ASSERT_TRUE(shards.AllResolved());
+    EXPECT_EQ(shards.Counts(0).out(), 10u);
+    EXPECT_EQ(shards.Take(0, parts0[0]).status().code(), StatusCode::kCorruption);
+    v1::Commit joined;
+    ResolveParts check("dedup/resolve", 9);
+    size_t parts = 0;
+    Status st = shards.Emit("dedup/resolve", 9, bytes, [&](v1::Commit&& part) {
+      ++parts;
+      SLUICE_RETURN_IF_ERROR(check.Take(part));
+      joined.MergeFrom(part);
+      return Status::Ok();
+    });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_TRUE(check.complete());
+    if (bytes == 1) EXPECT_EQ(parts, 72u);  // one item each
+    joined.clear_resolve_part();
     EXPECT_EQ(joined.SerializeAsString(), whole.SerializeAsString()) << bytes << " bytes a part";
-    // A part 0 again (a replacement shard) starts afresh.
-    ASSERT_TRUE(AppendResolvePart(parts[0], &joined).ok());
-    EXPECT_EQ(joined.fates_size(), parts[0].fates_size());
   }
 }
 

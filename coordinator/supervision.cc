@@ -43,6 +43,14 @@ Status Coordinator::RecordRun() {
       stall_at_ = faults.stall_at;
     }
   }
+  // Dedup shards' resolutions cut small (a test fault, the deduper's or its
+  // own): the coordinator cuts their merged resolution as small.
+  for (const char* role : {"deduper", "coordinator"}) {
+    auto fault = options_.faults.find(role);
+    if (fault == options_.faults.end()) continue;
+    Result<TestFaults> faults = ParseTestFaults(fault->second);
+    if (faults.ok() && faults->resolve_part_bytes) resolve_part_bytes_ = *faults->resolve_part_bytes;
+  }
   progress_ = ProgressBook(dedup_shards_);
   for (size_t w = 0; w < plan_.waves.size(); ++w) {
     for (const std::string& entity : plan_.waves[w].entities) {

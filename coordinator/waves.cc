@@ -183,15 +183,26 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     // N dedup shards: relay each round; once all resolved, go on with
     // their combined resolution as one shard's.
     if (moved.epoch() != resolve_epoch || run->resolved) return Status::Ok();
-    DedupShards::Step step = run->shards->OnCommit(moved, &ledger_);
+    const std::string at = moved.stage();
+    DedupShards::Step step = run->shards->OnCommit(std::move(moved), &ledger_);
     if (!step.status.ok()) {
       Halt(step.status.message());
       return Status::Ok();
     }
     for (auto& [to, lease] : step.leases) leases_.Queue(std::move(to), std::move(lease));
     last_progress_ = Now();
-    if (!step.resolution) return Status::Ok();
-    moved = std::move(*step.resolution);
+    MaybeDie(at);  // a test fault may kill it between a shard's parts
+    if (!step.resolved) return Status::Ok();
+    // Their combined resolution, part by part, as one shard's.
+    Status recorded = Status::Ok();
+    Status st = run->shards->EmitResolution([&](v1::Commit&& part) {
+      recorded = OnResolvePart(*run, part, resolve_epoch);
+      if (!recorded.ok()) return recorded;
+      return halted_ ? Status::Cancelled("halted") : Status::Ok();
+    });
+    if (!recorded.ok()) return recorded;  // the audit store failed
+    if (!st.ok() && st.code() != StatusCode::kCancelled) Halt(st.message());
+    return Status::Ok();
   }
   // A resolution (or one shard's, combined): recorded part by part.
   if (stage == Stage::kDedupResolve) return OnResolvePart(*run, moved, resolve_epoch);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -382,6 +383,84 @@ TEST(ResolveParts, ADedupShardKilledBetweenPartsEndsAsWithoutTheKill) {
   ExpectReconciled(b);
   ExpectSame(Read(crash.path()), Read(clean.path()), "dedup shard killed between parts");
 }
+
+// Traces without target ids: on N shards the shards' output batches reach
+// the loader in no fixed order, which numbers the rows.
+std::string TracesOfShards(const std::string& dir) {
+  static const std::regex kTargetId("target id:? [0-9]+");
+  return std::regex_replace(Traces(dir), kTargetId, "target id #");
+}
+
+// On two dedup shards, every shard's resolution in parts of one item each,
+// written aside by the coordinator as they arrive and merged into parts of
+// one item each (the fault cuts both): the same decisions, fates, target and traces as whole parts.
+TEST(ResolveParts, OnTwoShardsOneItemPerPartGivesTheSameRunAsWholeParts) {
+  ScratchDir whole("parts-2-whole");
+  ScratchDir parts("parts-2-one-each");
+  WritePlan(whole.path());
+  WritePlan(parts.path());
+  auto a = RunPlan(whole.path(), "--dedup-shards 2");
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = RunPlan(parts.path(), "--dedup-shards 2 --test-fault deduper:resolve_part_bytes=1");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  ExpectReconciled(b);
+  ExpectSame(Read(parts.path()), Read(whole.path()), "two shards, one item per part");
+  EXPECT_EQ(TracesOfShards(parts.path()), TracesOfShards(whole.path()));
+  // Nothing of the resolution waits in the state folder once recorded.
+  EXPECT_FALSE(fs::exists(parts.path() + "/state/resolving/hcp"));
+}
+
+// Items of the resolution the coordinator records: with one item a part,
+// how many parts the shards send together, and it merges again.
+uint64_t ResolutionItems(const std::string& dir) {
+  const std::string audit = dir + "/state/audit.db";
+  uint64_t n = 0;
+  for (const char* sql :
+       {"SELECT COUNT(*) FROM match_decisions", "SELECT COUNT(*) FROM golden_records",
+        "SELECT COUNT(*) FROM fates WHERE stage = 'dedup'",
+        "SELECT COUNT(*) FROM review_items WHERE stage = 'dedup'"}) {
+    n += std::stoull(Query(audit, sql).at(0));
+  }
+  return n;
+}
+
+// The coordinator of two dedup shards killed -9 mid-resolve, as the shards'
+// parts arrive (`early`) or as it records their merged parts (`late`):
+// `sluice resume` forgets what it recorded and ends as without the kill.
+class KilledCoordinatorOnTwoShards : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(KilledCoordinatorOnTwoShards, ResumesToTheSameRun) {
+  const bool late = std::string(GetParam()) == "late";
+  ScratchDir clean(std::string("parts-2-coord-clean-") + GetParam());
+  ScratchDir crash(std::string("parts-2-coord-killed-") + GetParam());
+  WritePlan(clean.path());
+  WritePlan(crash.path());
+  auto a = RunPlan(clean.path(), "--dedup-shards 2");
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  // The shards send `items` parts; then the coordinator records as many.
+  const uint64_t items = ResolutionItems(clean.path());
+  ASSERT_GT(items, 200u);
+  const uint64_t at = late ? items + items / 2 : 60;
+  auto killed = RunPlan(crash.path(),
+                        "--dedup-shards 2 --test-fault deduper:resolve_part_bytes=1 "
+                        "--test-fault coordinator:sigkill_at=dedup_resolve:" +
+                            std::to_string(at));
+  ASSERT_EQ(killed.exit_code, 128 + SIGKILL) << killed.out << killed.err;
+  const std::string run_id = RunIdOf(crash.path());
+  // Merged parts were recorded when it died late; none early.
+  EXPECT_EQ(Query(crash.path() + "/state/audit.db",
+                  "SELECT 1 FROM fates WHERE batch LIKE '%dedup/resolve%' LIMIT 1")
+                .empty(),
+            !late);
+  auto resumed = Resume(crash.path(), run_id);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  ASSERT_EQ(resumed.json["status"], "completed") << resumed.out;
+  ExpectSame(Read(crash.path()), Read(clean.path()), "coordinator of two shards killed");
+  EXPECT_EQ(TracesOfShards(crash.path()), TracesOfShards(clean.path()));
+}
+
+INSTANTIATE_TEST_SUITE_P(TwoShards, KilledCoordinatorOnTwoShards,
+                         ::testing::Values("early", "late"));
 
 }  // namespace resolve_parts
 

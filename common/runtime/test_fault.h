@@ -26,7 +26,8 @@ struct TestFaults {
   // survivor_check can be seen to fail.
   bool elect_invalid_survivors = false;
   // `resolve_part_bytes=N`: a dedup shard sends its resolution in parts of
-  // at most N bytes (at least one decision each; 1: one each), not 4 MiB.
+  // at most N bytes (at least one decision each; 1: one each), not 4 MiB;
+  // the coordinator cuts N shards' merged resolution as small.
   std::optional<uint64_t> resolve_part_bytes;
   // `sigkill_after_resolve_parts=N`: a dedup shard sends its resolution one
   // decision per part and kills itself -9 once it has sent N parts.

@@ -199,6 +199,7 @@ class CsvSource : public Source {
     out->records.resize(n_records);
     out->range.set_end_offset(file_->FileOffset(p - begin_));
     pos_ = p;
+    file_->Release(p - begin_);  // read: its pages go back (a mapped file)
     return true;
   }
 

@@ -69,6 +69,16 @@ CsvText::~CsvText() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void CsvText::Release(size_t pos) {
+  if (map_ == nullptr) return;
+  static const size_t kPage = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t end = std::min(pos, size_) / kPage * kPage;
+  // In steps of 64 MiB at least: one call per many batches.
+  if (end < released_ + (size_t{64} << 20)) return;
+  ::madvise(static_cast<char*>(map_) + released_, end - released_, MADV_DONTNEED);
+  released_ = end;
+}
+
 std::string_view CsvText::data() const {
   if (windowed_) return window_;
   if (map_ != nullptr) return {static_cast<const char*>(map_), size_};

@@ -37,6 +37,12 @@ class CsvText {
   // from there). Returns the position of `offset` in data().
   Result<size_t> Seek(uint64_t offset);
 
+  // Gives the pages of a mapped file before position `pos` of data() back to
+  // the system: read once, they would stay resident and count in the
+  // extractor's RSS up to the file's size (a later Seek reads them from the
+  // file again). Does nothing for a window or a copy.
+  void Release(size_t pos);
+
   // The byte offset in the file of position `pos` of data().
   uint64_t FileOffset(size_t pos) const;
   // The line breaks in bytes [from, to) of the file.
@@ -56,6 +62,7 @@ class CsvText {
   // A mapped UTF-8 file (or a pipe read whole).
   void* map_ = nullptr;
   size_t size_ = 0;
+  size_t released_ = 0;  // map_'s bytes [0, released_) given back
   std::string copy_;
   // The window of a converted file: window_ holds the text of file bytes
   // [window_offset_, read_offset_); bad_ its unconvertible bytes
