@@ -203,16 +203,21 @@ TEST(ResolvePartsTest, ALostPartOrWrongTotalsAreCorruption) {
 
 // Sorts a resolution's lists as a shard sends them.
 void SortAsAShard(Resolution* res) {
-  auto by_key = [](const auto& x, const auto& y) {
-    return std::tie(x.source(), x.key()) < std::tie(y.source(), y.key());
+  auto by_key = [](auto& list) {
+    list.StableSortFrom(0, [&](uint32_t i, uint32_t j) {
+      const auto x = list[i];
+      const auto y = list[j];
+      return std::tie(x.source(), x.key()) < std::tie(y.source(), y.key());
+    });
   };
-  std::stable_sort(res->fates.begin(), res->fates.end(), by_key);
-  std::stable_sort(res->review_items.begin(), res->review_items.end(), by_key);
-  std::stable_sort(res->golden.begin(), res->golden.end(), by_key);
-  std::stable_sort(res->decisions.begin(), res->decisions.end(),
-                   [](const v1::MatchDecision& x, const v1::MatchDecision& y) {
-                     return std::tie(x.a_source(), x.a_key()) < std::tie(y.a_source(), y.a_key());
-                   });
+  by_key(res->fates);
+  by_key(res->review_items);
+  by_key(res->golden);
+  res->decisions.StableSortFrom(0, [&](uint32_t i, uint32_t j) {
+    const v1::MatchDecision x = res->decisions[i];
+    const v1::MatchDecision y = res->decisions[j];
+    return std::tie(x.a_source(), x.a_key()) < std::tie(y.a_source(), y.a_key());
+  });
 }
 
 // Shard `shard` of two's share of `r`: the items whose (first) key ends in
@@ -225,7 +230,9 @@ Resolved ShardOf(const Resolved& r, uint32_t shard) {
     s.head.clear_counts();
     s.head.clear_match_summary();
   }
-  auto mine = [&](const std::string& key) { return (key.back() - '0') % 2 == shard; };
+  auto mine = [&](const std::string& key) {
+    return static_cast<uint32_t>(key.back() - '0') % 2 == shard;
+  };
   for (const auto& f : r.res.fates)
     if (mine(f.key())) s.res.fates.push_back(f);
   for (const auto& d : r.res.decisions)
@@ -251,7 +258,9 @@ TEST(ResolvePartsTest, TwoShardsResolutionsMergeIntoOneInParts) {
     const std::vector<v1::Commit> parts0 = Parts(ShardOf(r, 0), bytes);
     const std::vector<v1::Commit> parts1 = Parts(ShardOf(r, 1), bytes);
     // Shard 1 sends a part, dies and its replacement starts over.
-    if (parts1.size() > 1) ASSERT_EQ(shards.Take(1, parts1[0]).ok(), true);
+    if (parts1.size() > 1) {
+      ASSERT_EQ(shards.Take(1, parts1[0]).ok(), true);
+    }
     for (size_t i = 0; i < std::max(parts0.size(), parts1.size()); ++i) {
       for (uint32_t s : {0u, 1u}) {
         const std::vector<v1::Commit>& parts = s == 0 ? parts0 : parts1;
@@ -275,7 +284,9 @@ TEST(ResolvePartsTest, TwoShardsResolutionsMergeIntoOneInParts) {
     });
     ASSERT_TRUE(st.ok()) << st.ToString();
     EXPECT_TRUE(check.complete());
-    if (bytes == 1) EXPECT_EQ(parts, 72u);  // one item each
+    if (bytes == 1) {
+      EXPECT_EQ(parts, 72u);  // one item each
+    }
     joined.clear_resolve_part();
     EXPECT_EQ(joined.SerializeAsString(), whole.SerializeAsString()) << bytes << " bytes a part";
   }
