@@ -153,8 +153,10 @@ TEST(RemoteWorkers, ResumeOfARunBoundOnEveryInterfaceAsksWhereTheWorkersAre) {
 TEST(RemoteWorkers, OnlyTheSupervisorKeyMayAskForStatusOrHalt) {
   ScratchDir dir("remote_supervisor_key");
   // Long enough to outlast the refused asks (status and halt wait 3 s and
-  // 5 s for an answer) on a loaded machine.
-  PrepareSmall(dir.path(), 100000, 60000);
+  // 5 s for an answer) on a quiet machine too: 160,000 rows in batches of
+  // 50 took about 8 s there once jemalloc had huge pages (2026-12-07), and
+  // the run's own halt came too late.
+  PrepareSmall(dir.path(), 300000, 180000);
   RemoteRun run(dir);
   Background coordinator = run.StartCoordinator("");
   run.StartWorkers();
@@ -162,6 +164,13 @@ TEST(RemoteWorkers, OnlyTheSupervisorKeyMayAskForStatusOrHalt) {
       dir.path(), [](const nlohmann::json& s) { return s["status"] == "running" && Work(s) > 0; });
   ASSERT_FALSE(seen.empty());
   const std::string run_id = seen.back()["run_id"];
+  // The run's own supervisor key (left in its state dir) is answered, first
+  // (the refused asks below take 8 s).
+  const std::string as_supervisor =
+      " --coordinator " + run.endpoint() + " --state-dir " + dir / "state";
+  auto answered = Shell(Sluice("status " + run_id + " --json" + as_supervisor));
+  EXPECT_EQ(answered.exit_code, 0) << answered.err;
+  EXPECT_EQ(answered.json["run_id"], run_id);
   // Another state dir whose supervision keys for the run are a worker's
   // key pair: it reaches the coordinator sealed, as that worker would.
   ScratchDir thief("remote_supervisor_key_thief");
@@ -180,11 +189,6 @@ TEST(RemoteWorkers, OnlyTheSupervisorKeyMayAskForStatusOrHalt) {
   EXPECT_NE(halt.exit_code, 0) << halt.out;
 
   // The run's own supervisor key (left in its state dir) is answered.
-  const std::string as_supervisor =
-      " --coordinator " + run.endpoint() + " --state-dir " + dir / "state";
-  auto answered = Shell(Sluice("status " + run_id + " --json" + as_supervisor));
-  EXPECT_EQ(answered.exit_code, 0) << answered.err;
-  EXPECT_EQ(answered.json["run_id"], run_id);
   auto halted = Shell(Sluice("halt " + run_id + " --reason operator" + as_supervisor));
   EXPECT_EQ(halted.exit_code, 0) << halted.out << halted.err;
   const nlohmann::json summary = Ended(coordinator);
