@@ -237,7 +237,6 @@ BlockKeys FuzzyMatcher::Oversize(const MatchInput& in) {
 }
 
 Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
-  const Schema& schema = in.schema;
   const std::vector<Record>& records = in.records;
   stats_ = {};
   stats_.merge_threshold = spec_.merge_threshold;
