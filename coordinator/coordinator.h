@@ -370,7 +370,7 @@ class Coordinator {
   // fault `resolve_part_bytes=N`, the deduper's or the coordinator's, makes
   // it small).
   size_t resolve_part_bytes_ = ShardResolutions::kPartBytes;
-  std::map<std::string, uint64_t> commits_at_;            // stage -> commits recorded
+  std::map<std::string, uint64_t> commits_at_;  // stage -> commits recorded
   bool started_run_ = false;
   bool halted_ = false;
   bool paused_ = false;

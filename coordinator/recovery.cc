@@ -159,10 +159,9 @@ void Coordinator::LeaseResolve(EntityRun& run) {
     // Four rounds over the shards (dedup_shards.h); a resolve leased again
     // starts over on every shard.
     // The shards' resolutions wait in the state folder until all came.
-    run.shards.emplace(
-        dedup_shards_, static_cast<uint64_t>(plan_.batch_size),
-        (std::filesystem::path(plan_.state_dir) / "resolving" / run.entity).string(),
-        resolve_part_bytes_);
+    run.shards.emplace(dedup_shards_, static_cast<uint64_t>(plan_.batch_size),
+                       (std::filesystem::path(plan_.state_dir) / "resolving" / run.entity).string(),
+                       resolve_part_bytes_);
     for (auto& [identity, round] : run.shards->StartResolve(lease.batch(), lease.epoch())) {
       leases_.Queue(std::move(identity), std::move(round));
     }

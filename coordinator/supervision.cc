@@ -49,7 +49,8 @@ Status Coordinator::RecordRun() {
     auto fault = options_.faults.find(role);
     if (fault == options_.faults.end()) continue;
     Result<TestFaults> faults = ParseTestFaults(fault->second);
-    if (faults.ok() && faults->resolve_part_bytes) resolve_part_bytes_ = *faults->resolve_part_bytes;
+    if (faults.ok() && faults->resolve_part_bytes)
+      resolve_part_bytes_ = *faults->resolve_part_bytes;
   }
   progress_ = ProgressBook(dedup_shards_);
   for (size_t w = 0; w < plan_.waves.size(); ++w) {
