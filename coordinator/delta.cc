@@ -99,7 +99,7 @@ Status Coordinator::StartDeletionScans(const std::string& entity) {
     SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> known,
                             audit_->KnownKeys(entity, s->name, summary_.run_id));
     if (known.empty()) continue;  // nothing loaded before: nothing to lose
-    v1::Lease lease = delta_.BeginScan(waves_.IngestId(entity, s->name, 0), known);
+    v1::Lease lease = delta_.BeginScan(waves_.IngestId(entity, s->name, 0), std::move(known));
     lease.set_epoch(leases_.NextEpoch());
     delta_.Leased(lease);
     leases_.Queue("extractor", std::move(lease));
@@ -123,7 +123,8 @@ Status Coordinator::OnKeysScanned(const std::string& from, const v1::Commit& c) 
   LogInfo(EntityLog(c.batch().entity()),
           "deletions: " + c.batch().source() + " holds " + std::to_string(c.counts().in()) +
               " key(s); " + std::to_string(c.differing_buckets_size()) + " of " +
-              std::to_string(kKeyBuckets) + " key bucket(s) differ from the target's");
+              std::to_string(delta_.BucketsOf(c.batch().entity(), c.batch().source())) +
+              " key bucket(s) differ from the target's");
   last_progress_ = Now();
   return Status::Ok();
 }

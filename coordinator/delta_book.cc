@@ -1,7 +1,7 @@
 #include "coordinator/delta_book.h"
 
 #include <algorithm>
-#include <set>
+#include <string_view>
 
 #include "common/core/key_buckets.h"
 #include "common/core/record.h"
@@ -22,11 +22,14 @@ void DeltaBook::Fill(v1::Lease* lease) const {
   if (!mark.empty()) lease->mutable_range()->set_watermark_above(mark);
 }
 
-v1::Lease DeltaBook::BeginScan(v1::BatchId id, const std::vector<std::string>& known) {
+v1::Lease DeltaBook::BeginScan(v1::BatchId id, std::vector<std::string> known) {
   id.set_sequence(kScanSequence);
   Scan scan;
-  KeyBuckets buckets(kKeyBuckets);
-  for (const std::string& key : known) scan.known[buckets.Add(id.source(), key)].push_back(key);
+  scan.buckets = KeyBucketsFor(known.size());
+  KeyBuckets buckets(scan.buckets);
+  scan.known_bucket.reserve(known.size());
+  for (const std::string& key : known) scan.known_bucket.push_back(buckets.Add(id.source(), key));
+  scan.known = std::move(known);
   scan.lease.set_kind(v1::Lease::KIND_SCAN_KEYS);
   *scan.lease.mutable_batch() = id;
   for (uint64_t sum : buckets.sums()) scan.lease.add_key_buckets(sum);
@@ -57,24 +60,32 @@ bool DeltaBook::OnScanned(const v1::Commit& commit) {
     return false;
   }
   const std::string& source = commit.batch().source();
-  std::set<std::string> present;
+  // The source's keys in the buckets that differ, sorted: views into the
+  // commit, which outlives them.
+  std::vector<std::string_view> present;
+  present.reserve(static_cast<size_t>(commit.out_keys_size()));
   for (const std::string& joined : commit.out_keys()) {
     const size_t sep = joined.find('\x1f');
     if (sep != std::string::npos && joined.compare(0, sep, source) == 0) {
-      present.insert(joined.substr(sep + 1));
+      present.push_back(std::string_view(joined).substr(sep + 1));
     }
   }
+  std::sort(present.begin(), present.end());
+  std::vector<bool> differs(scan.buckets, false);
   for (uint32_t b : commit.differing_buckets()) {
-    auto known = scan.known.find(b);
-    if (known == scan.known.end()) continue;
-    for (const std::string& key : known->second) {
-      if (!present.count(key)) scan.deleted.push_back(key);
+    if (b < scan.buckets) differs[b] = true;
+  }
+  for (size_t i = 0; i < scan.known.size(); ++i) {
+    if (!differs[scan.known_bucket[i]]) continue;
+    if (!std::binary_search(present.begin(), present.end(), std::string_view(scan.known[i]))) {
+      scan.deleted.push_back(std::move(scan.known[i]));
     }
   }
   std::sort(scan.deleted.begin(), scan.deleted.end());
   scan.source_keys = commit.counts().in();
   scan.done = true;
-  scan.known.clear();
+  scan.known = {};
+  scan.known_bucket = {};
   return true;
 }
 
@@ -92,6 +103,11 @@ std::map<std::string, std::vector<std::string>> DeltaBook::Deleted(
     if (at.first == entity && scan.done) out[at.second] = scan.deleted;
   }
   return out;
+}
+
+uint32_t DeltaBook::BucketsOf(const std::string& entity, const std::string& source) const {
+  auto it = scans_.find({entity, source});
+  return it == scans_.end() ? 0 : it->second.buckets;
 }
 
 std::map<std::string, uint64_t> DeltaBook::SourceKeys(const std::string& entity) const {

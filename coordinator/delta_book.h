@@ -33,8 +33,9 @@ class DeltaBook {
   void Fill(v1::Lease* lease) const;
 
   // The scan lease (KIND_SCAN_KEYS, no epoch yet) of the source of `id`
-  // (run, wave, entity, source) against `known`, the keys the target holds.
-  v1::Lease BeginScan(v1::BatchId id, const std::vector<std::string>& known);
+  // (run, wave, entity, source) against `known`, the keys the target holds
+  // (kept until the answer), in KeyBucketsFor(known.size()) buckets.
+  v1::Lease BeginScan(v1::BatchId id, std::vector<std::string> known);
   // Records the epoch `lease` (from BeginScan or PendingScans) went out under.
   void Leased(const v1::Lease& lease);
   // The scans not answered yet, to lease again when an extractor died.
@@ -47,6 +48,8 @@ class DeltaBook {
   // By source, the keys of `entity` the target holds that its scan did not
   // find at the source, sorted.
   std::map<std::string, std::vector<std::string>> Deleted(const std::string& entity) const;
+  // The buckets the scan of (entity, source) compares; 0 when none.
+  uint32_t BucketsOf(const std::string& entity, const std::string& source) const;
   // The source's key count as scanned, by source.
   std::map<std::string, uint64_t> SourceKeys(const std::string& entity) const;
   // Forgets the scans of `entity` (it finished).
@@ -55,7 +58,11 @@ class DeltaBook {
  private:
   struct Scan {
     v1::Lease lease;
-    std::map<uint32_t, std::vector<std::string>> known;  // by bucket
+    // The keys the target holds and, in the same order, their buckets:
+    // flat, not a node or a vector per bucket (1M keys a night).
+    std::vector<std::string> known;
+    std::vector<uint32_t> known_bucket;
+    uint32_t buckets = 0;
     bool done = false;
     std::vector<std::string> deleted;
     uint64_t source_keys = 0;

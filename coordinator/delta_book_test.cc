@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/core/key_buckets.h"
 #include "common/runtime/worker.h"
 
@@ -88,6 +90,33 @@ TEST(DeltaBookTest, FindsTheKnownKeysTheSourceLost) {
   EXPECT_EQ(book.SourceKeys("hcp")["crm"], now.size());
   book.Forget("hcp");
   EXPECT_TRUE(book.Deleted("hcp").empty());
+}
+
+// A nightly 1% of a large source: the buckets grow with the known keys, so
+// that the keys sent back are a small part of the source, not all of it.
+TEST(DeltaBookTest, ALargeKeySetIsComparedInMoreBuckets) {
+  EXPECT_EQ(KeyBucketsFor(0), kKeyBuckets);
+  EXPECT_EQ(KeyBucketsFor(80000), 10000u);
+  EXPECT_EQ(KeyBucketsFor(uint64_t{1} << 40), kMaxKeyBuckets);
+  DeltaBook book;
+  std::vector<std::string> known;
+  for (int i = 0; i < 100000; ++i) known.push_back("K" + std::to_string(i));
+  v1::Lease lease = book.BeginScan(Id("hcp", "crm"), known);
+  EXPECT_EQ(lease.key_buckets_size(), 12500);
+  lease.set_epoch(1);
+  book.Leased(lease);
+  // 500 deleted, 500 inserted.
+  std::vector<std::string> now;
+  std::vector<std::string> deleted;
+  for (int i = 0; i < 100000; ++i) {
+    (i % 200 == 7 ? deleted : now).push_back("K" + std::to_string(i));
+  }
+  for (int i = 0; i < 500; ++i) now.push_back("N" + std::to_string(i));
+  v1::Commit answer = Answer(lease, now);
+  EXPECT_LT(answer.out_keys_size(), 10000);  // with 1,024 buckets: every key
+  ASSERT_TRUE(book.OnScanned(answer));
+  std::sort(deleted.begin(), deleted.end());
+  EXPECT_EQ(book.Deleted("hcp")["crm"], deleted);
 }
 
 TEST(DeltaBookTest, AScanIsLeasedAgainUntilAnswered) {

@@ -44,6 +44,9 @@ Status Coordinator::StartEntity(const std::string& entity) {
   for (const Mapping* m : plan_.MappingsFor(entity)) {
     leases_.LeaseStream(waves_.IngestId(entity, m->source, 0), v1::BatchRange());
   }
+  // The extraction goes out first: the extractor reads the delta while the
+  // scans' known keys are read from the audit store (a second at 1M keys).
+  SLUICE_RETURN_IF_ERROR(DispatchLeases());
   SLUICE_RETURN_IF_ERROR(StartDeletionScans(entity));  // delta.cc
   std::string alongside;
   for (const auto& [other, r] : waves_.runs()) {
