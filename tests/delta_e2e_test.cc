@@ -411,5 +411,51 @@ TEST(DeltaRun, SoftDeletedRowsAreMarkedOnAPostgresTarget) {
   EXPECT_EQ(PsqlOut(dsn, rows), before);
 }
 
+// deletions: propagate on a PostgreSQL target: the rows of the four keys
+// deleted at the source and their cross-reference entries are removed, with
+// their before-images in sluice.rollback, so that a rollback of the delta
+// restores the target the first run left, row for row.
+TEST(DeltaRun, PropagatedDeletionsOnAPostgresTargetRollBack) {
+  TestDatabase db("sluice_delta_hard");
+  ASSERT_EQ(db.error, "");
+  const std::string& dsn = db.dsn;
+  ScratchDir dir("delta-hard-pg");
+  WritePlan(dir.path(), SqliteSource("propagate"));
+  std::string plan = ReadFile(dir / "plan.yaml");
+  const std::string sqlite = "target: {kind: sqlite, path: out/target.db}";
+  plan.replace(plan.find(sqlite), sqlite.size(), "target: {kind: postgres, dsn: \"" + dsn + "\"}");
+  WriteFile(dir / "plan.yaml", plan);
+  ExecSqlite(dir / "legacy.db", CreateSql());
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  const std::string rows = "SELECT md5(string_agg(t::text, '|' ORDER BY sluice_id)) FROM hcp t";
+  const std::string xref =
+      "SELECT md5(string_agg(x.source || ':' || x.key || '=' || x.target_id, '|' ORDER BY x.key))"
+      " FROM sluice.xref x WHERE x.entity = 'hcp'";
+  const std::string rows_before = PsqlOut(dsn, rows);
+  const std::string xref_before = PsqlOut(dsn, xref);
+  ExecSqlite(dir / "legacy.db", kChangeSql);
+
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  ExpectBalanced(delta);
+  EXPECT_EQ(Sum(delta.json, "extracted"), 18u) << delta.out;
+  EXPECT_EQ(Sum(delta.json, "deleted_at_source"), 4u) << delta.out;
+  EXPECT_EQ(PsqlOut(dsn, "SELECT count(*) FROM hcp"), std::to_string(kRows + 6 - 4));
+  EXPECT_EQ(PsqlOut(dsn,
+                    "SELECT count(*) FROM sluice.xref WHERE entity = 'hcp' AND key IN "
+                    "('P0010','P0020','P0030','P0040')"),
+            "0");
+  auto trace = Shell(Sluice() + " trace hcp legacy:P0040 --state-dir " + dir.path() + "/state");
+  EXPECT_NE(trace.out.find("DELETED AT SOURCE"), std::string::npos) << trace.out;
+
+  auto rollback = Shell(Sluice() + " rollback " + LastRun(dir.path()) + " --state-dir " +
+                        dir.path() + "/state");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(PsqlOut(dsn, rows), rows_before);
+  EXPECT_EQ(PsqlOut(dsn, xref), xref_before);
+  EXPECT_EQ(PsqlOut(dsn, "SELECT count(*) FROM hcp"), std::to_string(kRows));
+}
+
 }  // namespace
 }  // namespace sluice::testing
