@@ -53,20 +53,40 @@ Result<std::vector<std::string>> AuditStore::KnownKeys(const std::string& entity
   if (packed_) {
     // Loaded fates packed per batch come after the fates rows before them
     // (all_fates: seq 2 * after_fate + 1, then their order in the pack).
+    // The entity's packs first (a few thousand), then its keys in one range
+    // of the key index: joining each key to its pack and run cost two index
+    // searches a key, most of the time at 1M keys.
+    struct Pack {
+      int64_t started = 0, seq = 0;
+    };
+    std::unordered_map<int64_t, Pack> packs;
+    int64_t fates = 0;
     SLUICE_ASSIGN_OR_RETURN(
-        auto loaded, db_->Prepare("SELECT k.key, r.started_ms, p.after_fate, k.ord"
-                                  " FROM loaded_keys AS k JOIN loaded_packs AS p ON p.pack = k.pack"
-                                  " JOIN runs AS r ON r.run_id = p.run_id"
-                                  " WHERE k.entity=?1 AND k.source=?2 AND p.run_id<>?3"
-                                  " AND r.status<>'rolled_back'"));
+        auto pack_rows, db_->Prepare("SELECT p.pack, r.started_ms, p.after_fate, p.fates"
+                                     " FROM loaded_packs AS p JOIN runs AS r ON r.run_id = p.run_id"
+                                     " WHERE p.entity=?1 AND p.run_id<>?2"
+                                     " AND r.status<>'rolled_back'"));
+    SLUICE_RETURN_IF_ERROR(pack_rows.Bind(1, entity));
+    SLUICE_RETURN_IF_ERROR(pack_rows.Bind(2, run_id));
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(bool row, pack_rows.Step());
+      if (!row) break;
+      packs[pack_rows.ColumnInt64(0)] = {pack_rows.ColumnInt64(1),
+                                         2 * pack_rows.ColumnInt64(2) + 1};
+      fates += pack_rows.ColumnInt64(3);
+    }
+    latest.reserve(latest.size() + static_cast<size_t>(fates));
+    SLUICE_ASSIGN_OR_RETURN(auto loaded, db_->Prepare("SELECT key, pack, ord FROM loaded_keys"
+                                                      " WHERE entity=?1 AND source=?2"));
     SLUICE_RETURN_IF_ERROR(loaded.Bind(1, entity));
     SLUICE_RETURN_IF_ERROR(loaded.Bind(2, source));
-    SLUICE_RETURN_IF_ERROR(loaded.Bind(3, run_id));
     while (true) {
       SLUICE_ASSIGN_OR_RETURN(bool row, loaded.Step());
       if (!row) break;
+      auto pack = packs.find(loaded.ColumnInt64(1));
+      if (pack == packs.end()) continue;  // this run's, or a rolled-back run's
       consider(loaded.ColumnText(0),
-               {loaded.ColumnInt64(1), 2 * loaded.ColumnInt64(2) + 1, loaded.ColumnInt64(3), true});
+               {pack->second.started, pack->second.seq, loaded.ColumnInt64(2), true});
     }
   }
   std::vector<std::string> out;
