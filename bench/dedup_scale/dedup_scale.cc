@@ -28,6 +28,7 @@
 #include "bench/dedup_scale/shard_process.h"
 #include "common/plan/plan.h"
 #include "deduper/dedup.h"
+#include "deduper/edge_routes.h"
 #include "deduper/guest_rows.h"
 #include "deduper/shard_route.h"
 
@@ -246,18 +247,21 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
           procs, [&](uint32_t k) { return procs[k].SendDecide(ShardMap(n, k), blocks, patterns); },
           [&](uint32_t k) { return procs[k].ReceiveEdges(); }));
   timed(t);
-  std::string all;  // every shard's edges, serialized once for every shard
+  // Every shard's edges, each shard its own view of them (the detail of
+  // its records' components only: deduper/edge_routes.h), serialized once.
+  std::vector<std::string> views(n);
   {
     v1::DedupEdges merged;
     for (const auto& e : edges) merged.mutable_edges()->MergeFrom(e.edges());
     std::vector<v1::DedupEdges>().swap(edges);
-    merged.SerializeToString(&all);
+    const EdgeRoutes routes(ShardMap(n, 0), merged);
+    for (uint32_t k = 0; k < n; ++k) routes.For(k).SerializeToString(&views[k]);
   }
   t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(
       auto serve,
       (OnEach<std::map<uint32_t, std::string>>(
-          procs, [&](uint32_t k) { return procs[k].SendMembersFor(ShardMap(n, k), all); },
+          procs, [&](uint32_t k) { return procs[k].SendMembersFor(ShardMap(n, k), views[k]); },
           [&](uint32_t k) { return procs[k].ReceiveMembers(&fig->fetched); })));
   timed(t);
   std::vector<std::map<uint32_t, std::string>> to(n);  // per shard: from peer -> batch
@@ -265,12 +269,13 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
     for (auto& [k, batch] : serve[from]) to[k][from] = std::move(batch);
   }
   t = std::chrono::steady_clock::now();
-  SLUICE_ASSIGN_OR_RETURN(
-      auto parts,
-      OnEach<ShardOutcome>(
-          procs,
-          [&](uint32_t k) { return procs[k].SendResolveWith(ShardMap(n, k), blocks, all, to[k]); },
-          [&](uint32_t k) { return procs[k].ReceiveOutcome(); }));
+  SLUICE_ASSIGN_OR_RETURN(auto parts, OnEach<ShardOutcome>(
+                                          procs,
+                                          [&](uint32_t k) {
+                                            return procs[k].SendResolveWith(ShardMap(n, k), blocks,
+                                                                            views[k], to[k]);
+                                          },
+                                          [&](uint32_t k) { return procs[k].ReceiveOutcome(); }));
   timed(t);
   ShardOutcome out;
   for (ShardOutcome& p : parts) {
