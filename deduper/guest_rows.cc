@@ -210,36 +210,30 @@ std::vector<uint8_t> NeededForBlocks(const std::vector<Record>& records,
   // is sequential instead of a cache miss per record.
   std::vector<uint32_t> record_of(store.size(), kHome);
   for (size_t i = 0; i < n; ++i) record_of[guest_of[i]] = static_cast<uint32_t>(i);
-  // Per rule, the keys of the blocks this shard owns, one per record
-  // holding it, sorted; then only those listed twice or more (blocks of
-  // two or more), far fewer: most blocks on an id, e-mail or phone hold one
-  // record.
-  std::vector<std::vector<uint64_t>> shared(rules);
-  for (size_t r = 0; r < rules; ++r) {
-    std::vector<uint64_t> owned;
-    for (uint32_t g = 0; g < store.size(); ++g) {
-      const uint64_t k = store.Key(g, r);
-      if (record_of[g] != kHome && k != 0 && shards.OwnsBlock(k)) owned.push_back(k);
-    }
-    std::sort(owned.begin(), owned.end());
-    for (size_t j = 0; j + 1 < owned.size(); ++j) {
-      if (owned[j + 1] != owned[j]) continue;
-      shared[r].push_back(owned[j]);
-      while (j + 1 < owned.size() && owned[j + 1] == owned[j]) ++j;
-    }
-  }
   for (size_t i = 0; i < n; ++i) {
     need[i] = shards.HomeOf(records[i].source, records[i].key) == shards.self();
   }
-  for (uint32_t g = 0; g < store.size(); ++g) {
-    const uint32_t i = record_of[g];
-    if (i == kHome || need[i]) continue;
-    for (size_t r = 0; r < rules; ++r) {
+  // Per rule, (key, record) of the blocks this shard owns, one per record
+  // holding it, sorted: the records of a run of two or more are in a block
+  // of two or more. (A lookup per record and rule in the sorted keys was a
+  // cache miss per halving.)
+  std::vector<std::pair<uint64_t, uint32_t>> owned;
+  for (size_t r = 0; r < rules; ++r) {
+    owned.clear();
+    for (uint32_t g = 0; g < store.size(); ++g) {
       const uint64_t k = store.Key(g, r);
-      if (k != 0 && std::binary_search(shared[r].begin(), shared[r].end(), k)) {
-        need[i] = 1;  // a shared key is an owned block's (only those are listed)
-        break;
+      if (record_of[g] != kHome && k != 0 && shards.OwnsBlock(k)) {
+        owned.emplace_back(k, record_of[g]);
       }
+    }
+    std::sort(owned.begin(), owned.end());
+    for (size_t j = 0; j < owned.size();) {
+      size_t end = j + 1;
+      while (end < owned.size() && owned[end].first == owned[j].first) ++end;
+      if (end - j >= 2) {
+        for (; j < end; ++j) need[owned[j].second] = 1;
+      }
+      j = end;
     }
   }
   return need;
