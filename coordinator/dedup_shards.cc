@@ -121,11 +121,12 @@ DedupShards::Step DedupShards::OnCommit(v1::Commit&& c, Ledger* ledger) {
     edges_.clear();
     all_edges_ = all.SerializeAsString();
     edges_sent_ = true;
-    const EdgeRoutes routes(ShardMap(count_, 0), all);
+    // Taken apart into the views: they are the only parsed copy.
+    std::vector<v1::DedupEdges> views = RouteEdges(ShardMap(count_, 0), std::move(all));
     for (uint32_t s = 0; s < count_; ++s) {
       v1::Lease lease = RoundLease(id_, epoch_, 4);
       for (const auto& [t, b] : blocks_) *lease.add_dedup_blocks() = b;
-      *lease.mutable_dedup_edges() = routes.For(s);
+      *lease.mutable_dedup_edges() = std::move(views[s]);
       step.leases.emplace_back(Identity(s), std::move(lease));
     }
     return step;

@@ -70,28 +70,31 @@ bool EdgeRoutes::Whole(int e, uint32_t shard) const {
   return std::binary_search(homes_[c].begin(), homes_[c].end(), shard);
 }
 
+void EdgeRoutes::CopyWithoutDetail(int e, v1::DedupEdge* out) const {
+  // Field by field: the detail is never copied.
+  const v1::DedupEdge& edge = all_.edges(e);
+  out->set_a(edge.a());
+  out->set_b(edge.b());
+  out->set_rule(edge.rule());
+  out->set_band(edge.band());
+  out->set_scored(edge.scored());
+  out->set_score(edge.score());
+  out->set_a_source(edge.a_source());
+  out->set_a_key(edge.a_key());
+  out->set_b_source(edge.b_source());
+  out->set_b_key(edge.b_key());
+}
+
 v1::DedupEdges EdgeRoutes::For(uint32_t shard) const {
   v1::DedupEdges out;
   out.set_shard(all_.shard());
   out.mutable_edges()->Reserve(all_.edges_size());
   for (int e = 0; e < all_.edges_size(); ++e) {
-    const v1::DedupEdge& edge = all_.edges(e);
     if (Whole(e, shard)) {
-      *out.add_edges() = edge;
-      continue;
+      *out.add_edges() = all_.edges(e);
+    } else {
+      CopyWithoutDetail(e, out.add_edges());
     }
-    // Field by field: the detail is never copied.
-    v1::DedupEdge* named = out.add_edges();
-    named->set_a(edge.a());
-    named->set_b(edge.b());
-    named->set_rule(edge.rule());
-    named->set_band(edge.band());
-    named->set_scored(edge.scored());
-    named->set_score(edge.score());
-    named->set_a_source(edge.a_source());
-    named->set_a_key(edge.a_key());
-    named->set_b_source(edge.b_source());
-    named->set_b_key(edge.b_key());
   }
   return out;
 }
@@ -101,6 +104,34 @@ std::vector<v1::DedupEdges> RouteEdges(const ShardMap& shards, const v1::DedupEd
   std::vector<v1::DedupEdges> out;
   out.reserve(shards.count());
   for (uint32_t s = 0; s < shards.count(); ++s) out.push_back(routes.For(s));
+  return out;
+}
+
+std::vector<v1::DedupEdges> RouteEdges(const ShardMap& shards, v1::DedupEdges&& all) {
+  const uint32_t n = shards.count();
+  std::vector<v1::DedupEdges> out(n);
+  const EdgeRoutes routes(shards, all);
+  for (v1::DedupEdges& view : out) {
+    view.set_shard(all.shard());
+    view.mutable_edges()->Reserve(all.edges_size());
+  }
+  for (int e = 0; e < all.edges_size(); ++e) {
+    uint32_t last = 0;  // the last view that takes it whole (there is one)
+    for (uint32_t s = 0; s < n; ++s) {
+      if (routes.Whole(e, s)) last = s;
+    }
+    for (uint32_t s = 0; s < n; ++s) {
+      if (s == last) continue;
+      if (routes.Whole(e, s)) {
+        *out[s].add_edges() = all.edges(e);
+      } else {
+        routes.CopyWithoutDetail(e, out[s].add_edges());
+      }
+    }
+    // Read no more: every view has edge e in `all`'s order.
+    *out[last].add_edges() = std::move(*all.mutable_edges(e));
+  }
+  all.Clear();
   return out;
 }
 

@@ -31,6 +31,8 @@ class EdgeRoutes {
   // What shard `shard` receives in round 4: every edge of `all`, in its
   // order, the ones it does not need whole without their detail.
   v1::DedupEdges For(uint32_t shard) const;
+  // Edge `e` of `all` without its detail, into `out`.
+  void CopyWithoutDetail(int e, v1::DedupEdge* out) const;
 
  private:
   const v1::DedupEdges& all_;
@@ -41,5 +43,9 @@ class EdgeRoutes {
 
 // Every shard's view (EdgeRoutes::For), index = shard ordinal.
 std::vector<v1::DedupEdges> RouteEdges(const ShardMap& shards, const v1::DedupEdges& all);
+// The same, taking `all` apart: each edge moves into the last view that
+// needs it whole and is copied into the others, so that the views are the
+// only copy (the coordinator's peak at round 4 is what it relays).
+std::vector<v1::DedupEdges> RouteEdges(const ShardMap& shards, v1::DedupEdges&& all);
 
 }  // namespace sluice

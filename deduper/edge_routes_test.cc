@@ -59,6 +59,12 @@ TEST(EdgeRoutesTest, DetailGoesOnlyToTheHomesOfTheComponentsRecords) {
   };
   const std::vector<v1::DedupEdges> views = RouteEdges(map, all);
   ASSERT_EQ(views.size(), 4u);
+  // Taking `all` apart gives the same views.
+  std::vector<v1::DedupEdges> moved = RouteEdges(map, v1::DedupEdges(all));
+  ASSERT_EQ(moved.size(), 4u);
+  for (uint32_t s = 0; s < 4; ++s) {
+    EXPECT_EQ(moved[s].SerializeAsString(), views[s].SerializeAsString()) << "shard " << s;
+  }
   for (uint32_t s = 0; s < 4; ++s) {
     SCOPED_TRACE("shard " + std::to_string(s));
     ASSERT_EQ(views[s].edges_size(), all.edges_size());
