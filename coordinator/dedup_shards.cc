@@ -5,6 +5,7 @@
 
 #include "common/core/record.h"
 #include "common/core/stage.h"
+#include "deduper/edge_routes.h"
 #include "deduper/shard_map.h"
 
 namespace sluice::coordination {
@@ -74,12 +75,14 @@ v1::Lease DedupShards::Round3() const {
   return lease;
 }
 
-v1::Lease DedupShards::Round4() const {
+v1::Lease DedupShards::Round4(uint32_t shard) const {
   v1::Lease lease = RoundLease(id_, epoch_, 4);
   // Every shard's round-1 counts: each shard derives every shard's output
   // batch count from them (the loader's self-references need them all).
   for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
-  lease.mutable_dedup_edges()->ParseFromString(all_edges_);
+  v1::DedupEdges all;
+  all.ParseFromString(all_edges_);
+  *lease.mutable_dedup_edges() = EdgeRoutes(ShardMap(count_, 0), all).For(shard);
   return lease;
 }
 
@@ -108,19 +111,24 @@ DedupShards::Step DedupShards::OnCommit(v1::Commit&& c, Ledger* ledger) {
     if (patterns_.size() < count_ || edges_sent_) return step;
     edges_[shard] = std::move(*c.mutable_dedup_edges());
     if (edges_.size() < count_) return step;
-    // Edges are the largest thing the coordinator relays (each with its
-    // comparisons' detail): moved, never copied but once per shard.
-    v1::Lease lease = RoundLease(id_, epoch_, 4);
-    for (const auto& [s, b] : blocks_) *lease.add_dedup_blocks() = b;
-    v1::DedupEdges& all = *lease.mutable_dedup_edges();
+    // Edges are the largest thing the coordinator relays: moved into one
+    // list, kept serialized for a replacement, and each shard sent its own
+    // view (edge_routes.h): every edge, the detail only where it is read.
+    v1::DedupEdges all;
     for (auto& [s, e] : edges_) {
       for (v1::DedupEdge& edge : *e.mutable_edges()) *all.add_edges() = std::move(edge);
     }
     edges_.clear();
     all_edges_ = all.SerializeAsString();
     edges_sent_ = true;
-    for (uint32_t s = 0; s + 1 < count_; ++s) step.leases.emplace_back(Identity(s), lease);
-    step.leases.emplace_back(Identity(count_ - 1), std::move(lease));
+    // Taken apart into the views: they are the only parsed copy.
+    std::vector<v1::DedupEdges> views = RouteEdges(ShardMap(count_, 0), std::move(all));
+    for (uint32_t s = 0; s < count_; ++s) {
+      v1::Lease lease = RoundLease(id_, epoch_, 4);
+      for (const auto& [t, b] : blocks_) *lease.add_dedup_blocks() = b;
+      *lease.mutable_dedup_edges() = std::move(views[s]);
+      step.leases.emplace_back(Identity(s), std::move(lease));
+    }
     return step;
   }
   if (stage != Stage::kDedupResolve || !resolutions_ || resolutions_->AllResolved() ||
@@ -174,7 +182,7 @@ DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId
     return leases;
   }
   if (!Resolved(shard)) {
-    leases.emplace_back(Identity(shard), Round4());
+    leases.emplace_back(Identity(shard), Round4(shard));
     return leases;
   }
   // It resolved, and may have died before emitting all its batches.
@@ -187,7 +195,7 @@ DedupShards::Leases DedupShards::MemberRoundAgain(uint32_t except) const {
   Leases leases;
   if (epoch_ == 0 || !edges_sent_) return leases;
   for (uint32_t s = 0; s < count_; ++s) {
-    if (s != except && !Resolved(s)) leases.emplace_back(Identity(s), Round4());
+    if (s != except && !Resolved(s)) leases.emplace_back(Identity(s), Round4(s));
   }
   return leases;
 }
@@ -209,7 +217,7 @@ void DedupShards::AddOutputIds(uint32_t shard, uint64_t out, std::vector<v1::Bat
 
 std::optional<v1::Lease> DedupShards::RebuildLease(uint32_t shard, uint64_t epoch) const {
   if (!edges_sent_ || shard >= count_) return std::nullopt;
-  v1::Lease lease = Round4();
+  v1::Lease lease = Round4(shard);
   lease.set_epoch(epoch);
   lease.set_dedup_rebuild(true);
   return lease;

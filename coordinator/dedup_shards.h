@@ -92,7 +92,7 @@ class DedupShards {
   static void FillPeers(const std::vector<std::string>& endpoints, v1::Lease* lease);
 
   // For a replacement of `shard` during output: round 4 again with every
-  // edge, which rebuilds its resolution without a commit; RESEND leases
+  // edge (as `shard` needs them), which rebuilds its resolution without a commit; RESEND leases
   // follow it. Empty before the resolution.
   std::optional<v1::Lease> RebuildLease(uint32_t shard, uint64_t epoch) const;
 
@@ -107,7 +107,8 @@ class DedupShards {
   v1::BatchId id_;
   v1::Lease Round2() const;  // every shard's block summary
   v1::Lease Round3() const;  // and every shard's pattern counts
-  v1::Lease Round4() const;  // every edge (all_edges_ parsed)
+  // Every edge (all_edges_ parsed), as `shard` needs them (edge_routes.h).
+  v1::Lease Round4(uint32_t shard) const;
 
   std::map<uint32_t, v1::DedupBlocks> blocks_;
   std::map<uint32_t, v1::DedupPatterns> patterns_;

@@ -4,6 +4,7 @@
 
 #include "common/core/hash.h"
 #include "common/core/record.h"
+#include "deduper/shard_map.h"
 
 namespace sluice::coordination {
 namespace {
@@ -161,6 +162,61 @@ TEST(DedupShardsTest, RelaysEachRoundOnceEveryShardReported) {
   EXPECT_EQ(BatchName(shards.outputs()[2]), "r/0/hcp/dedup/1/1");
   EXPECT_EQ(shards.OutputShard(2), 1u);
   EXPECT_TRUE(ledger.Totals({}, {}).empty());
+}
+
+// Round 4: every shard gets every edge, but the detail of an edge only
+// when a record its edges join is home there (deduper/edge_routes.h), in
+// the round's leases and in those that bring a replacement back.
+TEST(DedupShardsTest, EachShardGetsTheDetailOfItsOwnRecordsEdgesOnly) {
+  DedupShards shards(2, 2);
+  Ledger ledger;
+  shards.StartResolve(Entity(), 3);
+  for (uint32_t s : {0u, 1u}) shards.OnCommit(RoundCommit("dedup_blocks", s, 3), &ledger);
+  for (uint32_t s : {0u, 1u}) shards.OnCommit(RoundCommit("dedup_patterns", s, 3), &ledger);
+  // Two keys homed on each shard.
+  const ShardMap map(2, 0);
+  std::vector<std::vector<std::string>> homed(2);
+  for (int i = 0; homed[0].size() < 2 || homed[1].size() < 2; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    auto& keys = homed[map.HomeOf("crm", key)];
+    if (keys.size() < 2) keys.push_back(key);
+  }
+  DedupShards::Step step;
+  for (uint32_t s : {0u, 1u}) {
+    v1::Commit c = RoundCommit("dedup_edges", s, 3);
+    v1::DedupEdge* e = c.mutable_dedup_edges()->add_edges();
+    e->set_a_source("crm");
+    e->set_a_key(homed[s][0]);
+    e->set_b_source("crm");
+    e->set_b_key(homed[s][1]);
+    e->set_rule("scored");
+    e->set_detail("pair of shard " + std::to_string(s));
+    step = shards.OnCommit(std::move(c), &ledger);
+  }
+  auto details = [](const v1::Lease& lease) {
+    std::vector<std::string> out;
+    for (const v1::DedupEdge& e : lease.dedup_edges().edges()) {
+      EXPECT_FALSE(e.a_key().empty());
+      out.push_back(e.detail());
+    }
+    return out;
+  };
+  const std::vector<std::vector<std::string>> want = {{"pair of shard 0", ""},
+                                                      {"", "pair of shard 1"}};
+  ASSERT_EQ(step.leases.size(), 2u);
+  for (uint32_t s : {0u, 1u}) {
+    EXPECT_EQ(step.leases[s].first, DedupShards::Identity(s));
+    EXPECT_EQ(details(step.leases[s].second), want[s]);
+  }
+  auto round4 = shards.Redrive(1, nullptr);  // a replacement: its own view
+  ASSERT_EQ(round4.size(), 1u);
+  EXPECT_EQ(details(round4[0].second), want[1]);
+  auto again = shards.MemberRoundAgain(1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(details(again[0].second), want[0]);
+  auto rebuild = shards.RebuildLease(1, 3);
+  ASSERT_TRUE(rebuild.has_value());
+  EXPECT_EQ(details(*rebuild), want[1]);
 }
 
 // A shard that dies mid-resolve is brought back into the round it owes,

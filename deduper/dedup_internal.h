@@ -114,7 +114,10 @@ class NamedClusters {
   size_t size() const { return names_.size(); }
 
  private:
-  std::unordered_map<std::string, uint32_t> index_;  // "source\x1fkey"
+  // (KeyHash(source, key), name index), ascending: looked up for every
+  // record a shard holds in round 4, most of which no edge names, so a
+  // lookup compares hashes and reads a name only on a hash match.
+  std::vector<std::pair<uint64_t, uint32_t>> index_;
   std::vector<SourceKey> names_;
   std::vector<uint32_t> root_, first_;
   std::vector<std::vector<uint32_t>> members_;  // by root

@@ -205,28 +205,36 @@ std::vector<uint8_t> NeededForBlocks(const std::vector<Record>& records,
   for (uint32_t g : guest_of) {
     if (g == kHome) return need;
   }
-  // Per rule, the keys of the blocks this shard owns, one per record
-  // holding it, sorted: a key listed twice is a block of two or more.
-  std::vector<std::vector<uint64_t>> owned(rules);
+  // Read in the store's order (rows arrive batch by batch, records are in
+  // canonical order): the keys of a row are adjacent, so one pass over them
+  // is sequential instead of a cache miss per record.
+  std::vector<uint32_t> record_of(store.size(), kHome);
+  for (size_t i = 0; i < n; ++i) record_of[guest_of[i]] = static_cast<uint32_t>(i);
   for (size_t i = 0; i < n; ++i) {
-    for (size_t r = 0; r < rules; ++r) {
-      const uint64_t k = store.Key(guest_of[i], r);
-      if (k != 0 && shards.OwnsBlock(k)) owned[r].push_back(k);
-    }
+    need[i] = shards.HomeOf(records[i].source, records[i].key) == shards.self();
   }
-  for (std::vector<uint64_t>& keys : owned) std::sort(keys.begin(), keys.end());
-  auto shared = [&](size_t r, uint64_t k) {
-    auto it = std::lower_bound(owned[r].begin(), owned[r].end(), k);
-    return it + 1 < owned[r].end() && it[1] == k;
-  };
-  for (size_t i = 0; i < n; ++i) {
-    if (shards.HomeOf(records[i].source, records[i].key) == shards.self()) continue;
-    bool used = false;
-    for (size_t r = 0; r < rules && !used; ++r) {
-      const uint64_t k = store.Key(guest_of[i], r);
-      used = k != 0 && shards.OwnsBlock(k) && shared(r, k);
+  // Per rule, (key, record) of the blocks this shard owns, one per record
+  // holding it, sorted: the records of a run of two or more are in a block
+  // of two or more. (A lookup per record and rule in the sorted keys was a
+  // cache miss per halving.)
+  std::vector<std::pair<uint64_t, uint32_t>> owned;
+  for (size_t r = 0; r < rules; ++r) {
+    owned.clear();
+    for (uint32_t g = 0; g < store.size(); ++g) {
+      const uint64_t k = store.Key(g, r);
+      if (record_of[g] != kHome && k != 0 && shards.OwnsBlock(k)) {
+        owned.emplace_back(k, record_of[g]);
+      }
     }
-    need[i] = used;
+    std::sort(owned.begin(), owned.end());
+    for (size_t j = 0; j < owned.size();) {
+      size_t end = j + 1;
+      while (end < owned.size() && owned[end].first == owned[j].first) ++end;
+      if (end - j >= 2) {
+        for (; j < end; ++j) need[owned[j].second] = 1;
+      }
+      j = end;
+    }
   }
   return need;
 }

@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/core/hash.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/guardrails.h"
 #include "deduper/shard_rounds.h"
@@ -23,8 +24,9 @@ std::string NameKey(const std::string& source, const std::string& key) {
 }  // namespace
 
 NamedClusters::NamedClusters(const std::vector<NamedEdge>& edges) {
+  std::unordered_map<std::string, uint32_t> interned;  // "source\x1fkey"
   auto intern = [&](const SourceKey& k) {
-    auto [it, added] = index_.emplace(NameKey(k.source, k.key), names_.size());
+    auto [it, added] = interned.emplace(NameKey(k.source, k.key), names_.size());
     if (added) names_.push_back(k);
     return it->second;
   };
@@ -33,6 +35,12 @@ NamedClusters::NamedClusters(const std::vector<NamedEdge>& edges) {
     if (e.edge.band == Band::kDistinct || e.a == e.b) continue;
     links.emplace_back(intern(e.a), intern(e.b));
   }
+  std::unordered_map<std::string, uint32_t>().swap(interned);
+  index_.reserve(names_.size());
+  for (uint32_t i = 0; i < names_.size(); ++i) {
+    index_.emplace_back(KeyHash(names_[i].source, names_[i].key), i);
+  }
+  std::sort(index_.begin(), index_.end());
   std::vector<uint32_t> parent(names_.size());
   std::iota(parent.begin(), parent.end(), 0u);
   auto find = [&](uint32_t x) {
@@ -56,8 +64,12 @@ NamedClusters::NamedClusters(const std::vector<NamedEdge>& edges) {
 }
 
 uint32_t NamedClusters::Find(const SourceKey& name) const {
-  auto it = index_.find(NameKey(name.source, name.key));
-  return it == index_.end() ? kNone : it->second;
+  const uint64_t h = KeyHash(name.source, name.key);
+  auto it = std::lower_bound(index_.begin(), index_.end(), std::pair<uint64_t, uint32_t>{h, 0});
+  for (; it != index_.end() && it->first == h; ++it) {
+    if (names_[it->second] == name) return it->second;  // hashes may collide
+  }
+  return kNone;
 }
 
 Result<std::vector<NamedEdge>> RoundFourEdges(const ShardMap& shards, const v1::DedupEdges& all) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -14,6 +15,7 @@
 #include "common/runtime/codec.h"
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
+#include "deduper/edge_routes.h"
 #include "deduper/fuzzy_matcher.h"
 #include "deduper/shard_map.h"
 #include "deduper/shard_route.h"
@@ -129,12 +131,27 @@ class ShardRoundsTest : public ::testing::Test {
     return r;
   }
 
-  // Round 4: each shard serves, then resolves fetching from the others.
-  Outcome Round4(Rounds& r, uint64_t* fetched = nullptr) {
+  // Round 4: each shard serves, then resolves fetching from the others,
+  // each given its own view of the edges as the coordinator relays them
+  // (edge_routes.h); `without_detail` counts the edges each view strips,
+  // `tamper` (when set) changes the views first.
+  Outcome Round4(Rounds& r, uint64_t* fetched = nullptr,
+                 std::vector<size_t>* without_detail = nullptr,
+                 const std::function<void(v1::DedupEdges*)>& tamper = nullptr) {
     const uint32_t n = static_cast<uint32_t>(r.shards.size());
+    std::vector<v1::DedupEdges> views = RouteEdges(ShardMap(n, 0), r.edges);
+    for (v1::DedupEdges& view : views) {
+      EXPECT_EQ(view.edges_size(), r.edges.edges_size());
+      size_t stripped = 0;
+      for (int e = 0; e < view.edges_size(); ++e) {
+        stripped += view.edges(e).detail().empty() && !r.edges.edges(e).detail().empty();
+      }
+      if (without_detail) without_detail->push_back(stripped);
+      if (tamper) tamper(&view);
+    }
     std::vector<std::map<uint32_t, RecordBatch>> serve(n);
     for (uint32_t s = 0; s < n; ++s) {
-      auto m = r.shards[s]->MembersFor(r.maps[s], r.edges);
+      auto m = r.shards[s]->MembersFor(r.maps[s], views[s]);
       EXPECT_TRUE(m.ok()) << m.status().ToString();
       serve[s] = *m;
     }
@@ -150,7 +167,7 @@ class ShardRoundsTest : public ::testing::Test {
         return it->second.records;
       };
       // Batches of 5: a count off by a record shows in the batch counts.
-      auto res = r.shards[s]->ResolveWith(r.maps[s], r.blocks, r.edges, fetch, OutputId(s), 5);
+      auto res = r.shards[s]->ResolveWith(r.maps[s], r.blocks, views[s], fetch, OutputId(s), 5);
       EXPECT_TRUE(res.ok()) << res.status().ToString();
       if (!res.ok()) continue;
       Add(*res, &o);
@@ -212,9 +229,15 @@ TEST_F(ShardRoundsTest, OneTwoAndFourShardsDecideAsOne) {
       for (const auto& keys : b.oversize()) oversize += keys.keys_size();
     }
     uint64_t fetched = 0;
-    Outcome o = Round4(r, &fetched);
+    std::vector<size_t> without_detail;
+    Outcome o = Round4(r, &fetched, &without_detail);
     if (n > 1) {
       EXPECT_GT(fetched, 0u) << "a cluster spanning shards should need a fetch";
+      // Each shard reads the detail of the edges of its records' components
+      // only: the others reach it without.
+      for (size_t stripped : without_detail) EXPECT_GT(stripped, 0u);
+    } else {
+      EXPECT_EQ(without_detail, std::vector<size_t>{0});
     }
     EXPECT_EQ(o.in, one.in);
     EXPECT_EQ(o.comparisons, one.comparisons);  // each pair compared once in all
@@ -284,6 +307,19 @@ TEST_F(ShardRoundsTest, SplitChainsAndConflictsHeldAreRecordedAsOnOneShard) {
       EXPECT_EQ(o.review_items, one.review_items);
     }
   }
+}
+
+// The edges' routing is what the comparison above checks: a view that
+// lacks the detail of an edge its shard records (here, every shard's view
+// stripped of every detail) gives other decisions than one shard's.
+TEST_F(ShardRoundsTest, AnEdgeRoutedWithoutTheDetailItsShardNeedsShows) {
+  const Outcome one = Single();
+  Rounds r = RunRounds(2, "stripped");
+  Outcome o = Round4(r, nullptr, nullptr, [](v1::DedupEdges* view) {
+    for (v1::DedupEdge& e : *view->mutable_edges()) e.clear_detail();
+  });
+  EXPECT_EQ(o.fates, one.fates);          // the detail decides nothing...
+  EXPECT_NE(o.decisions, one.decisions);  // ...but is recorded
 }
 
 // Term frequencies are counted over every shard's home records and summed:

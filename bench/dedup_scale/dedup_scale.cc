@@ -28,6 +28,7 @@
 #include "bench/dedup_scale/shard_process.h"
 #include "common/plan/plan.h"
 #include "deduper/dedup.h"
+#include "deduper/edge_routes.h"
 #include "deduper/guest_rows.h"
 #include "deduper/shard_route.h"
 
@@ -203,7 +204,10 @@ struct RunFigures {
   std::vector<ShardUsage> usage;
   double relay_cpu_s = 0;  // the bench's own CPU time while routing and relaying
   uint64_t fetched = 0;    // members handed between shards in round 4
-  ShardOutcome outcome;    // summed over the shards
+  // Round 4's edges as relayed (each shard its view), and as they were
+  // relayed before (every edge whole to every shard), serialized bytes.
+  uint64_t edges_relayed = 0, edges_whole = 0;
+  ShardOutcome outcome;  // summed over the shards
   double WholeCpu() const {
     double cpu = relay_cpu_s;
     for (const ShardUsage& u : usage) cpu += u.cpu_seconds;
@@ -246,18 +250,25 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
           procs, [&](uint32_t k) { return procs[k].SendDecide(ShardMap(n, k), blocks, patterns); },
           [&](uint32_t k) { return procs[k].ReceiveEdges(); }));
   timed(t);
-  std::string all;  // every shard's edges, serialized once for every shard
+  // Every shard's edges, each shard its own view of them (the detail of
+  // its records' components only: deduper/edge_routes.h), serialized once.
+  std::vector<std::string> views(n);
   {
     v1::DedupEdges merged;
     for (const auto& e : edges) merged.mutable_edges()->MergeFrom(e.edges());
     std::vector<v1::DedupEdges>().swap(edges);
-    merged.SerializeToString(&all);
+    const EdgeRoutes routes(ShardMap(n, 0), merged);
+    for (uint32_t k = 0; k < n; ++k) {
+      routes.For(k).SerializeToString(&views[k]);
+      fig->edges_relayed += views[k].size();
+    }
+    fig->edges_whole = uint64_t{n} * merged.ByteSizeLong();
   }
   t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(
       auto serve,
       (OnEach<std::map<uint32_t, std::string>>(
-          procs, [&](uint32_t k) { return procs[k].SendMembersFor(ShardMap(n, k), all); },
+          procs, [&](uint32_t k) { return procs[k].SendMembersFor(ShardMap(n, k), views[k]); },
           [&](uint32_t k) { return procs[k].ReceiveMembers(&fig->fetched); })));
   timed(t);
   std::vector<std::map<uint32_t, std::string>> to(n);  // per shard: from peer -> batch
@@ -265,12 +276,13 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
     for (auto& [k, batch] : serve[from]) to[k][from] = std::move(batch);
   }
   t = std::chrono::steady_clock::now();
-  SLUICE_ASSIGN_OR_RETURN(
-      auto parts,
-      OnEach<ShardOutcome>(
-          procs,
-          [&](uint32_t k) { return procs[k].SendResolveWith(ShardMap(n, k), blocks, all, to[k]); },
-          [&](uint32_t k) { return procs[k].ReceiveOutcome(); }));
+  SLUICE_ASSIGN_OR_RETURN(auto parts, OnEach<ShardOutcome>(
+                                          procs,
+                                          [&](uint32_t k) {
+                                            return procs[k].SendResolveWith(ShardMap(n, k), blocks,
+                                                                            views[k], to[k]);
+                                          },
+                                          [&](uint32_t k) { return procs[k].ReceiveOutcome(); }));
   timed(t);
   ShardOutcome out;
   for (ShardOutcome& p : parts) {
@@ -533,6 +545,12 @@ int Main(int argc, char** argv) {
         "%llu members fetched\n",
         shares.c_str(), 100.0 * most / n, (unsigned long long)n, guests.c_str(),
         (unsigned long long)f.fetched);
+    if (f.shards > 1) {
+      std::printf(
+          "round-4 edges relayed: %.1f MB (each shard its view; every edge whole to every "
+          "shard: %.1f MB)\n",
+          f.edges_relayed / 1e6, f.edges_whole / 1e6);
+    }
     std::printf("peak RSS per shard (MiB): %s\n", rss.c_str());
     std::printf("CPU per shard (s): %s; shards %.2f s + routing/relay %.2f s = whole run %.2f s\n",
                 cpu.c_str(), shard_cpu, f.relay_cpu_s, f.WholeCpu());
