@@ -82,12 +82,20 @@ Result<SurvivorCheck> CheckSurvivors(const Entity& entity, const std::vector<Mer
     bool row = false;
     bool merged = false;
   };
+  // Looked up, not scanned: the merged keys and their survivors are a few
+  // of the table's entries (a second scan of the whole target was half the
+  // reconciler's CPU at 1M rows, 0.5% of them merged).
+  std::vector<SourceKey> keys;
+  keys.reserve(wanted.size());
+  for (const auto& [k, id] : wanted) {
+    const size_t cut = k.find('\x1f');
+    keys.push_back({k.substr(0, cut), k.substr(cut + 1)});
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::vector<TargetEntry> entries, target->LookupEntries(entity, keys));
   std::unordered_map<std::string, Entry> found;
-  SLUICE_RETURN_IF_ERROR(target->ScanRows(entity, [&](const TargetRow& row) {
-    std::string k = FateKey(row.source, row.key);
-    if (!wanted.count(k)) return;
-    found[std::move(k)] = {row.target_id, !row.values.empty(), row.merged};
-  }));
+  for (const TargetEntry& e : entries) {
+    found[FateKey(e.source, e.key)] = {e.target_id, e.row, e.merged};
+  }
 
   std::vector<std::string> failures;
   for (size_t i = 0; i < merged.size(); ++i) {

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,15 @@ struct TargetRow {
   bool merged = false;         // cross-reference entry of a merged key
 };
 
+// A cross-reference entry as Target::LookupEntries finds it.
+struct TargetEntry {
+  std::string source;
+  std::string key;
+  int64_t target_id = 0;
+  bool merged = false;  // the entry of a merged key (target_id is its survivor's row)
+  bool row = false;     // the row target_id names exists
+};
+
 // The stage of a loader's commit naming the rows it retired (loader/
 // retirement.h): not a ledger stage, it moves no record.
 inline constexpr char kRetireStage[] = "retire";
@@ -108,6 +118,22 @@ class Target {
   // points to (for merged keys, the survivor's row).
   virtual Status ScanRows(const Entity& entity,
                           const std::function<void(const TargetRow&)>& fn) = 0;
+  // The cross-reference entries of `keys` (those the cross-reference holds;
+  // order unspecified), each with whether the row it points to exists: what
+  // the reconciler's survivor check reads, a few keys of a large table. The
+  // default filters ScanRows; targets with an index on the cross-reference
+  // look the keys up instead.
+  virtual Result<std::vector<TargetEntry>> LookupEntries(const Entity& entity,
+                                                         const std::vector<SourceKey>& keys) {
+    std::set<SourceKey> wanted(keys.begin(), keys.end());
+    std::vector<TargetEntry> out;
+    Status st = ScanRows(entity, [&](const TargetRow& row) {
+      if (wanted.count(SourceKey{row.source, row.key}) == 0) return;
+      out.push_back({row.source, row.key, row.target_id, row.merged, !row.values.empty()});
+    });
+    if (!st.ok()) return st;
+    return out;
+  }
   // How many rows the entity's table holds, whatever points at them: the
   // reconciler checks that each has a cross-reference entry of its own
   // (issue 23). Targets that cannot count return FailedPrecondition.

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "common/connectors/postgres/pg_util.h"
 #include "common/connectors/postgres/postgres_load.h"
@@ -113,15 +114,16 @@ class PostgresTarget : public Target {
     });
   }
 
+  Result<std::vector<TargetEntry>> LookupEntries(const Entity& entity,
+                                                 const std::vector<SourceKey>& keys) override {
+    return ReconcileQuery(entity, "look up entries", [&](const PgEntity& e) {
+      return LookupPgXrefEntries(conn_.get(), e.table, entity.name, keys);
+    });
+  }
+
   Result<uint64_t> CountRows(const Entity& entity) override {
-    LogContext ctx;
-    ctx.entity = entity.name;
-    ctx.stage = "reconcile";
-    if (!entities_.count(entity.name)) {
-      SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
-    }
-    const PgEntity& e = entities_.at(entity.name);
-    return Retrying(ctx, "count rows", [&] { return CountPgRows(conn_.get(), e); });
+    return ReconcileQuery(entity, "count rows",
+                          [&](const PgEntity& e) { return CountPgRows(conn_.get(), e); });
   }
 
   Status Rollback(const std::string& run_id, const Entity& entity) override {
@@ -131,6 +133,21 @@ class PostgresTarget : public Target {
   }
 
  private:
+  // One read-only query of the reconciler's about the entity (prepared
+  // first when this connection has not met it), retried as Retrying does.
+  template <typename Fn>
+  auto ReconcileQuery(const Entity& entity, const std::string& what, Fn&& fn)
+      -> decltype(fn(std::declval<const PgEntity&>())) {
+    LogContext ctx;
+    ctx.entity = entity.name;
+    ctx.stage = "reconcile";
+    if (!entities_.count(entity.name)) {
+      SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
+    }
+    const PgEntity& e = entities_.at(entity.name);
+    return Retrying(ctx, what, [&] { return fn(e); });
+  }
+
   // Runs `fn` (one whole transaction) until it succeeds, fails for good or
   // runs out of attempts; reconnects first when the connection is gone.
   // Transient failures are logged and retried after a backoff with full

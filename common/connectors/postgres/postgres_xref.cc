@@ -1,5 +1,6 @@
 #include "common/connectors/postgres/postgres_xref.h"
 
+#include <algorithm>
 #include <map>
 
 namespace sluice {
@@ -39,6 +40,33 @@ Result<std::vector<int64_t>> ResolvePgXrefKeys(PgConn* conn, const std::string& 
     if (it != found.end()) ids[i] = it->second;
   }
   return ids;
+}
+
+Result<std::vector<TargetEntry>> LookupPgXrefEntries(PgConn* conn, const std::string& table,
+                                                     const std::string& entity,
+                                                     const std::vector<SourceKey>& keys) {
+  std::map<std::string, std::vector<std::string>> by_source;
+  for (const SourceKey& k : keys) by_source[k.source].push_back(k.key);
+  std::vector<TargetEntry> out;
+  constexpr size_t kKeysPerQuery = 10000;
+  for (const auto& [source, all] : by_source) {
+    for (size_t from = 0; from < all.size(); from += kKeysPerQuery) {
+      const std::vector<std::string> part(all.begin() + from,
+                                          all.begin() + std::min(all.size(), from + kKeysPerQuery));
+      SLUICE_ASSIGN_OR_RETURN(
+          PgResult r, conn->Query("SELECT x.key, x.target_id, x.kind, t.sluice_id IS NOT NULL"
+                                  " FROM sluice.xref x LEFT JOIN " +
+                                      table +
+                                      " t ON t.sluice_id = x.target_id WHERE x.entity = $1"
+                                      " AND x.source = $2 AND x.key = ANY($3::text[])",
+                                  {entity, source, TextArray(part)}));
+      for (int row = 0; row < r.rows(); ++row) {
+        out.push_back({source, std::string(r.Text(row, 0)), r.Int(row, 1),
+                       r.Text(row, 2) == "merged", r.Text(row, 3) == "t"});
+      }
+    }
+  }
+  return out;
 }
 
 Result<uint64_t> CountPgAppliedBatches(PgConn* conn, const std::string& run_id,

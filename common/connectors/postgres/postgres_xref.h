@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/connectors/connector.h"
 #include "common/connectors/postgres/pg_util.h"
 
 namespace sluice {
@@ -15,6 +16,13 @@ namespace sluice {
 Result<std::vector<int64_t>> ResolvePgXrefKeys(PgConn* conn, const std::string& entity,
                                                const std::string& source,
                                                const std::vector<std::string>& keys);
+
+// The entries of `keys` that the cross-reference of `entity` holds, each
+// with whether its row in `table` (quoted, schema-qualified) exists. One
+// statement per source and 10,000 keys.
+Result<std::vector<TargetEntry>> LookupPgXrefEntries(PgConn* conn, const std::string& table,
+                                                     const std::string& entity,
+                                                     const std::vector<SourceKey>& keys);
 
 // How many batches of `run_id` whose name starts with `prefix` sluice.batches
 // holds (applied and committed).

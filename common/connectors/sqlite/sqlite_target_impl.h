@@ -143,6 +143,8 @@ class SqliteTarget : public Target {
 
   Status ScanRows(const Entity& entity, const std::function<void(const TargetRow&)>& fn) override;
 
+  Result<std::vector<TargetEntry>> LookupEntries(const Entity& entity,
+                                                 const std::vector<SourceKey>& keys) override;
   Result<uint64_t> CountRows(const Entity& entity) override;
   Status ScanRowsWithoutEntry(const Entity& entity,
                               const std::function<void(const TargetRow&)>& fn) override;

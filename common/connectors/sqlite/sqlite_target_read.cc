@@ -164,6 +164,32 @@ Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const T
   return Status::Ok();
 }
 
+Result<std::vector<TargetEntry>> SqliteTarget::LookupEntries(const Entity& entity,
+                                                             const std::vector<SourceKey>& keys) {
+  SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  std::vector<TargetEntry> out;
+  if (keys.empty()) return out;
+  // One probe of the cross-reference's primary key per key: the survivor
+  // check asks for a few keys of the table, never worth a scan.
+  SLUICE_ASSIGN_OR_RETURN(Statement q,
+                          db_->Prepare("SELECT x.target_id, x.kind, t.sluice_id IS NOT NULL"
+                                       " FROM sluice_xref x LEFT JOIN " +
+                                       QuoteIdentifier(entity.name) +
+                                       " t ON t.sluice_id = x.target_id"
+                                       " WHERE x.entity = ?1 AND x.source = ?2 AND x.key = ?3"));
+  for (const SourceKey& k : keys) {
+    SLUICE_RETURN_IF_ERROR(q.Reset());  // clears the bindings too
+    SLUICE_RETURN_IF_ERROR(q.BindView(1, entity.name));
+    SLUICE_RETURN_IF_ERROR(q.BindView(2, k.source));
+    SLUICE_RETURN_IF_ERROR(q.BindView(3, k.key));
+    SLUICE_ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) continue;
+    out.push_back(
+        {k.source, k.key, q.ColumnInt64(0), q.ColumnText(1) == "merged", q.ColumnInt64(2) != 0});
+  }
+  return out;
+}
+
 Result<uint64_t> SqliteTarget::CountRows(const Entity& entity) {
   SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
   SLUICE_ASSIGN_OR_RETURN(Statement count,

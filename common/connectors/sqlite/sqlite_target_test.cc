@@ -224,6 +224,60 @@ TEST_F(SqliteTargetTest, MergedKeysPointAtTheSurvivor) {
   EXPECT_EQ(again->target_ids, out->target_ids);
 }
 
+// The survivor check's lookup (issue 20): the same entries as a filtered
+// scan, a missing key left out, a dangling entry without its row.
+TEST_F(SqliteTargetTest, LookupEntriesAnswersAsTheScanDoes) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"erp", "A-9"}};
+  auto out = (*target)->Load("run", hcp, Batch(0, {survivor, Rec("2", "bob", 2)}));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const std::vector<SourceKey> keys = {{"crm", "1"}, {"erp", "A-9"}, {"crm", "404"}, {"crm", "2"}};
+  auto by_key = [](std::vector<TargetEntry> entries) {
+    std::map<std::string, TargetEntry> m;
+    for (TargetEntry& e : entries) m[e.source + "/" + e.key] = std::move(e);
+    return m;
+  };
+  auto looked = (*target)->LookupEntries(hcp, keys);
+  ASSERT_TRUE(looked.ok()) << looked.status().ToString();
+  auto found = by_key(*looked);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_FALSE(found["crm/1"].merged);
+  EXPECT_TRUE(found["crm/1"].row);
+  EXPECT_EQ(found["crm/1"].target_id, out->target_ids[0]);
+  EXPECT_TRUE(found["erp/A-9"].merged);
+  EXPECT_TRUE(found["erp/A-9"].row);
+  EXPECT_EQ(found["erp/A-9"].target_id, out->target_ids[0]);
+  EXPECT_EQ(found.count("crm/404"), 0u);
+
+  // A row gone from under its entry.
+  {
+    auto db = SqliteDb::Open(spec_.path, /*readonly=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(
+        (*db)
+            ->Exec("DELETE FROM hcp WHERE sluice_id = " + std::to_string(out->target_ids[1]))
+            .ok());
+  }
+  looked = (*target)->LookupEntries(hcp, keys);
+  ASSERT_TRUE(looked.ok());
+  found = by_key(*looked);
+  EXPECT_FALSE(found["crm/2"].row);
+  EXPECT_TRUE(found["crm/1"].row);
+
+  auto scanned = (*target)->Target::LookupEntries(hcp, keys);
+  ASSERT_TRUE(scanned.ok());
+  auto want = by_key(*scanned);
+  ASSERT_EQ(want.size(), found.size());
+  for (const auto& [k, e] : want) {
+    EXPECT_EQ(found[k].target_id, e.target_id) << k;
+    EXPECT_EQ(found[k].merged, e.merged) << k;
+    EXPECT_EQ(found[k].row, e.row) << k;
+  }
+}
+
 TEST_F(SqliteTargetTest, AFormerlyMergedKeyLoadedOnItsOwnGetsItsOwnRow) {
   auto target = OpenSqliteTarget(spec_);
   ASSERT_TRUE(target.ok());
