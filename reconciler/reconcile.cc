@@ -8,6 +8,7 @@
 
 #include "common/core/hash.h"
 #include "common/core/value.h"
+#include "reconciler/target_ids.h"
 
 namespace sluice {
 namespace {
@@ -72,40 +73,6 @@ std::string Loaded(const Schema& schema, const KeyedFate& load) {
   return "content hash " + ShowHash(load.content_hash);
 }
 
-// The rows the target holds with an entry of their own, counted by target
-// id with a bit each (ids are the tables' dense row ids: half a MiB at four
-// million rows), so that two entries on one row do not hide a row without
-// an entry. An id out of the bitmap's range makes the count inexact.
-class OwnedRows {
- public:
-  static constexpr int64_t kMaxDenseId = int64_t{1} << 28;  // 32 MiB of bits at most
-
-  void Add(int64_t id) {
-    ++entries_;
-    if (id < 0 || id >= kMaxDenseId) {
-      exact_ = false;
-      return;
-    }
-    const size_t word = static_cast<size_t>(id >> 6);
-    if (word >= bits_.size()) {
-      bits_.resize(std::min<size_t>(kMaxDenseId >> 6, std::max(word + 1, bits_.size() * 2)));
-    }
-    const uint64_t bit = uint64_t{1} << (id & 63);
-    if ((bits_[word] & bit) == 0) {
-      bits_[word] |= bit;
-      ++distinct_;
-    }
-  }
-  bool exact() const { return exact_; }
-  // The rows counted: exact when exact(), else the entries.
-  uint64_t count() const { return exact_ ? distinct_ : entries_; }
-
- private:
-  std::vector<uint64_t> bits_;
-  uint64_t distinct_ = 0, entries_ = 0;
-  bool exact_ = true;
-};
-
 // The fates of one key in the sorted stream: its first LOADED fate (a
 // repeat is compared with it) and its last rejection or hold.
 struct KeyFates {
@@ -158,7 +125,7 @@ class RowMerge {
       taken_ = last_matched_ = last_unloaded_ = false;
     }
     if (row.merged) return;  // a merged key points at its survivor's row
-    if (!row.values.empty()) owned_.Add(row.target_id);  // an entry whose row exists
+    if (!row.values.empty()) owned_.Insert(row.target_id);  // an entry whose row exists
     if (taken_) {  // the key's second row: its fates were taken by the first
       if (last_matched_) {
         differences_.Add({row.source, row.key, kUnexpectedTarget, "", "1 row", "more than 1"});
@@ -354,7 +321,9 @@ class RowMerge {
       if (rows.status().code() == StatusCode::kFailedPrecondition) return Status::Ok();
       return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
     }
-    if (owned_.exact() && *rows <= owned_.count()) return Status::Ok();
+    // Distinct rows, not entries: two entries on one row must not hide a
+    // row that has none.
+    if (*rows <= owned_.size()) return Status::Ok();
     Status listed = target->ScanRowsWithoutEntry(entity, [&](const TargetRow& row) {
       differences_.Add({"", "row " + std::to_string(row.target_id), kUnexpectedTarget, "", "no row",
                         ShowRecord(schema_, row.values)});
@@ -362,10 +331,8 @@ class RowMerge {
     if (listed.code() != StatusCode::kFailedPrecondition) {
       return listed.WithContext("reconcile " + entity.name + ": rows without an entry");
     }
-    if (*rows > owned_.count()) {
-      differences_.Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned_.count()) + " rows",
-                        std::to_string(*rows) + " rows"});
-    }
+    differences_.Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned_.size()) + " rows",
+                      std::to_string(*rows) + " rows"});
     return Status::Ok();
   }
 
@@ -380,8 +347,8 @@ class RowMerge {
   std::vector<size_t> decimals_;
   // Wrapping sums: both sides wrap alike, so equality still means equality.
   std::vector<uint64_t> sums_;
-  OwnedRows owned_;
-  KeyedFate next_;  // the stream's next fate, when has_next_
+  TargetIdSet owned_;  // rows with an entry of their own
+  KeyedFate next_;     // the stream's next fate, when has_next_
   bool has_next_ = false;
   KeyFates group_;                      // the last key taken
   std::string last_source_, last_key_;  // of the last row
