@@ -205,6 +205,10 @@ Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const T
 
 Result<uint64_t> SqliteTarget::CountRows(const Entity& entity) {
   SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  // Counting reads every page of the table: through the page cache (bounded
+  // by cache_size), not the memory map a scan set, whose pages would all
+  // stay resident (issue 20 item 3: 850 MiB of a 4M-row target).
+  SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA mmap_size=0;"));
   SLUICE_ASSIGN_OR_RETURN(Statement count,
                           db_->Prepare("SELECT count(*) FROM " + QuoteIdentifier(entity.name)));
   SLUICE_ASSIGN_OR_RETURN(bool row, count.Step());
