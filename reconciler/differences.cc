@@ -1,6 +1,7 @@
 #include "reconciler/differences.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <tuple>
 
 namespace sluice {
@@ -35,6 +36,12 @@ std::vector<FieldDifference> DifferenceLog::Sample() const {
 
 std::string ShowValue(const FieldSpec& field, const Value& value) {
   return FormatValue(field, value).value_or("NULL");
+}
+
+std::string ShowHash(uint64_t hash) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash));
+  return buf;
 }
 
 std::string ShowRecord(const Schema& schema, const std::vector<Value>& values) {

@@ -62,6 +62,8 @@ class DifferenceLog {
 
 // A value as reports show it: FormatValue's text, "NULL" for NULL.
 std::string ShowValue(const FieldSpec& field, const Value& value);
+// A content hash or key checksum as reports show it: 16 hex digits.
+std::string ShowHash(uint64_t hash);
 // "name=value, ..." of every field: a whole record in one cell.
 std::string ShowRecord(const Schema& schema, const std::vector<Value>& values);
 

@@ -2,23 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string_view>
 
 #include "common/core/hash.h"
 #include "common/core/value.h"
+#include "reconciler/target_ids.h"
 
 namespace sluice {
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // "FATE_LOADED", "loaded" and "Loaded" all name the terminal kind "loaded";
 // anything else (warnings) is not a terminal fate and gives "".
@@ -35,67 +28,6 @@ V ValueOr(const std::map<std::string, V>& m, const std::string& key, V fallback)
   auto it = m.find(key);
   return it == m.end() ? fallback : it->second;
 }
-
-// Orders (source, key) pairs as the target's ORDER BY source, key does:
-// bytewise.
-int CompareKeys(std::string_view source_a, std::string_view key_a, std::string_view source_b,
-                std::string_view key_b) {
-  const int c = source_a.compare(source_b);
-  return c != 0 ? c : key_a.compare(key_b);
-}
-
-// Finds target rows among the sorted expected loads. Rows that come in the
-// same order cost a comparison or two each; a row out of order is found by
-// binary search, so any order gives the same answer.
-class ExpectedCursor {
- public:
-  static constexpr size_t kAbsent = static_cast<size_t>(-1);
-  explicit ExpectedCursor(const std::vector<const ExpectedLoad*>& loads) : loads_(loads) {}
-
-  // The index of (source, key) in the loads, or kAbsent.
-  size_t Find(std::string_view source, std::string_view key) {
-    auto less = [&](size_t i) { return Compare(i, source, key) < 0; };
-    const size_t size = loads_.size();
-    size_t at = next_;
-    if (next_ > 0 && !less(next_ - 1)) {
-      at = LowerBound(0, next_, less);  // out of order: behind the cursor
-    } else if (next_ < size && less(next_)) {
-      // Ahead of the cursor: gallop while the loads are less, then search
-      // the last stride. Everything up to `low` is less.
-      size_t low = next_, step = 1;
-      while (low + step < size && less(low + step)) {
-        low += step;
-        step *= 2;
-      }
-      at = LowerBound(low + 1, std::min(size, low + step), less);
-    }
-    if (at >= next_) next_ = at;
-    if (at == size || Compare(at, source, key) != 0) return kAbsent;
-    if (at == next_) ++next_;
-    return at;
-  }
-
- private:
-  int Compare(size_t i, std::string_view source, std::string_view key) const {
-    return CompareKeys(loads_[i]->source, loads_[i]->key, source, key);
-  }
-  // The first index in [low, high) whose load is not less(), or high.
-  template <typename Less>
-  static size_t LowerBound(size_t low, size_t high, const Less& less) {
-    while (low < high) {
-      const size_t mid = low + (high - low) / 2;
-      if (less(mid)) {
-        low = mid + 1;
-      } else {
-        high = mid;
-      }
-    }
-    return low;
-  }
-
-  const std::vector<const ExpectedLoad*>& loads_;
-  size_t next_ = 0;  // where the next row in order is expected
-};
 
 void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
   std::set<std::string> sources;
@@ -123,12 +55,12 @@ void BalanceSources(const ReconcileInput& input, EntityReconciliation* r) {
 
 // Whether the loader sent `load`'s values and they are the ones its content
 // hash was taken of.
-bool HasLoadedValues(const ExpectedLoad& load) {
+bool HasLoadedValues(const KeyedFate& load) {
   return !load.loaded_values.empty() && Hash64(load.loaded_values) == load.content_hash;
 }
 
 // The loaded values of `load`, when HasLoadedValues.
-std::optional<std::vector<Value>> LoadedValues(const Schema& schema, const ExpectedLoad& load) {
+std::optional<std::vector<Value>> LoadedValues(const Schema& schema, const KeyedFate& load) {
   if (!HasLoadedValues(load)) return std::nullopt;
   auto values = DecodeCanonical(schema, load.loaded_values);
   if (!values.ok()) return std::nullopt;
@@ -136,34 +68,337 @@ std::optional<std::vector<Value>> LoadedValues(const Schema& schema, const Expec
 }
 
 // What was loaded for a MISSING_TARGET: the values, else the content hash.
-std::string Loaded(const Schema& schema, const ExpectedLoad& load) {
+std::string Loaded(const Schema& schema, const KeyedFate& load) {
   if (auto values = LoadedValues(schema, load)) return ShowRecord(schema, *values);
-  return "content hash " + Hex(load.content_hash);
+  return "content hash " + ShowHash(load.content_hash);
 }
 
-// One UNEXPECTED_TARGET per row that no entry owns (key: its target id), or
-// one for them all when the target cannot list them.
-Status AddRowsWithoutEntry(const Entity& entity, const Schema& schema, uint64_t owned,
-                           uint64_t rows, Target* target, DifferenceLog* differences) {
-  Status listed = target->ScanRowsWithoutEntry(entity, [&](const TargetRow& row) {
-    differences->Add({"", "row " + std::to_string(row.target_id), kUnexpectedTarget, "", "no row",
-                      ShowRecord(schema, row.values)});
-  });
-  if (listed.code() != StatusCode::kFailedPrecondition) {
-    return listed.WithContext("reconcile " + entity.name + ": rows without an entry");
+// The fates of one key in the sorted stream: its first LOADED fate (a
+// repeat is compared with it) and its last rejection or hold.
+struct KeyFates {
+  std::string source, key;
+  bool has_load = false;
+  KeyedFate load;
+  std::string unloaded_kind, unloaded_rule;  // "" when none
+};
+
+// The merge of the sorted fates with the target's rows, both in (source,
+// key) order: each key's fates are read once, as the rows reach them, and
+// nothing of a key is kept once the rows have passed it.
+class RowMerge {
+ public:
+  RowMerge(const Entity& entity, const ReconcileInput& input, SortedFates* fates,
+           DifferenceLog* differences, std::map<std::string, RecordFate>* survivors,
+           EntityReconciliation* r)
+      : input_(input),
+        schema_(entity.ToSchema()),
+        fates_(fates),
+        differences_(*differences),
+        survivors_(survivors),
+        r_(*r),
+        segments_(schema_, input.segment_fields),
+        source_segments_(!segments_.empty()) {
+    for (size_t f = 0; f < schema_.fields.size(); ++f) {
+      if (schema_.fields[f].type == FieldType::kDecimal) decimals_.push_back(f);
+    }
+    sums_.assign(decimals_.size(), 0);
   }
-  differences->Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned) + " rows",
-                    std::to_string(rows) + " rows"});
-  return Status::Ok();
+
+  Status Start() {
+    SLUICE_ASSIGN_OR_RETURN(has_next_, fates_->Next(&next_));
+    return Status::Ok();
+  }
+
+  // One target row; the target hands them over in (source, key) order.
+  void OnRow(const TargetRow& row) {
+    if (!status_.ok()) return;
+    const int order = have_row_ ? CompareKeys(last_source_, last_key_, row.source, row.key) : -1;
+    if (order > 0) {
+      status_ = Status::Corruption("the target's rows are not in key order: " + row.source + "/" +
+                                   row.key + " after " + last_source_ + "/" + last_key_);
+      return;
+    }
+    if (order < 0) {
+      last_source_.assign(row.source);
+      last_key_.assign(row.key);
+      have_row_ = true;
+      taken_ = last_matched_ = last_unloaded_ = false;
+    }
+    if (row.merged) return;  // a merged key points at its survivor's row
+    if (!row.values.empty()) owned_.Insert(row.target_id);  // an entry whose row exists
+    if (taken_) {  // the key's second row: its fates were taken by the first
+      if (last_matched_) {
+        differences_.Add({row.source, row.key, kUnexpectedTarget, "", "1 row", "more than 1"});
+      } else if (last_unloaded_) {
+        Stale(row, group_);
+      }
+      return;
+    }
+    taken_ = true;
+    // The keys before this row have no row.
+    while (status_.ok() && has_next_ && CompareFateKeys(next_, row.source, row.key) < 0) {
+      if (TakeGroup(&group_)) Absent(group_);
+    }
+    if (!status_.ok()) return;
+    const bool ours = has_next_ && CompareFateKeys(next_, row.source, row.key) == 0;
+    if (!ours || !TakeGroup(&group_)) return;  // loaded by another run: not ours to judge
+    if (group_.has_load) {
+      last_matched_ = true;
+      Matched(group_, row);
+    } else if (!group_.unloaded_kind.empty()) {
+      // This run decided the record has no row (issue 23: a stale row may
+      // not outlive its fate).
+      last_unloaded_ = true;
+      Stale(row, group_);
+    }
+  }
+
+  // After the last row: the keys left have no row; then the checks over
+  // the whole entity.
+  Status Finish(const Entity& entity, Target* target) {
+    while (status_.ok() && has_next_) {
+      if (TakeGroup(&group_)) Absent(group_);
+    }
+    SLUICE_RETURN_IF_ERROR(status_);
+    SLUICE_RETURN_IF_ERROR(CheckOwnedRows(entity, target));
+    for (size_t d = 0; d < decimals_.size(); ++d) {
+      const FieldSpec& field = schema_.fields[decimals_[d]];
+      const int64_t want = ValueOr<int64_t>(input_.decimal_sums, field.name, 0);
+      const int64_t got = static_cast<int64_t>(sums_[d]);
+      r_.decimal_sums[field.name] = {want, got};
+      r_.decimal_scales[field.name] = field.scale;
+      if (want != got) {
+        differences_.Add({"*", "*", kSumMismatch, field.name, FormatDecimalUnits(want, field.scale),
+                          FormatDecimalUnits(got, field.scale)});
+      }
+    }
+    if (source_segments_) r_.segments = segments_.Rows();
+    return Status::Ok();
+  }
+
+  // Where the stream or the target failed.
+  const Status& status() const { return status_; }
+
+ private:
+  static int CompareKeys(std::string_view source_a, std::string_view key_a,
+                         std::string_view source_b, std::string_view key_b) {
+    const int c = source_a.compare(source_b);
+    return c != 0 ? c : key_a.compare(key_b);
+  }
+
+  // Reads every fate of the next key into `g`; false when the stream
+  // failed (status_ says why).
+  bool TakeGroup(KeyFates* g) {
+    g->source = next_.source;
+    g->key = next_.key;
+    g->has_load = false;
+    g->unloaded_kind.clear();
+    g->unloaded_rule.clear();
+    RecordFate* survivor = nullptr;
+    if (survivors_ != nullptr) {
+      auto it = survivors_->find(FateKey(g->source, g->key));
+      if (it != survivors_->end()) survivor = &it->second;
+    }
+    while (has_next_ && next_.source == g->source && next_.key == g->key) {
+      if (!next_.loaded()) {
+        g->unloaded_kind = next_.kind;
+        g->unloaded_rule = next_.rule;
+      } else if (!g->has_load) {
+        g->has_load = true;
+        std::swap(g->load, next_);
+      } else if (g->load.content_hash != next_.content_hash ||
+                 g->load.target_id != next_.target_id) {
+        // The audit store holds one LOADED fate per record; a repeat that
+        // disagrees with the first recorded is itself a difference.
+        differences_.Add(
+            {g->source, g->key, kRecordDiff, "(loaded fate)",
+             ShowHash(g->load.content_hash) + " id " + std::to_string(g->load.target_id),
+             ShowHash(next_.content_hash) + " id " + std::to_string(next_.target_id)});
+      }
+      auto more = fates_->Next(&next_);
+      if (!more.ok()) {
+        status_ = more.status();
+        has_next_ = false;
+        return false;
+      }
+      has_next_ = *more;
+    }
+    if (survivor != nullptr) {  // the chains' ends: a loaded fate before any other
+      if (g->has_load) {
+        survivor->kind = "loaded";
+        survivor->target_id = g->load.target_id;
+      } else if (!g->unloaded_kind.empty()) {
+        survivor->kind = g->unloaded_kind;
+        survivor->rule = g->unloaded_rule;
+      }
+    }
+    if (g->has_load) ++r_.expected_rows;
+    return true;
+  }
+
+  void Stale(const TargetRow& row, const KeyFates& g) {
+    differences_.Add({row.source, row.key, kUnexpectedTarget, "",
+                      "no row (" + g.unloaded_kind +
+                          (g.unloaded_rule.empty() ? "" : " by " + g.unloaded_rule) + ")",
+                      "row " + std::to_string(row.target_id)});
+  }
+
+  // The source side of a segment tally from the loaded values, while every
+  // load so far came with them.
+  void TallySource(const KeyedFate& load, const std::vector<Value>* row_values) {
+    if (!source_segments_) return;
+    if (!HasLoadedValues(load)) {
+      source_segments_ = false;
+      r_.segments_note = "no loaded values for " + load.source + "/" + load.key;
+      return;
+    }
+    // A row with the load's content hash holds the same values: no decode.
+    if (row_values != nullptr) {
+      segments_.AddSource(*row_values);
+    } else if (auto values = LoadedValues(schema_, load)) {
+      segments_.AddSource(*values);
+    }
+  }
+
+  void Absent(const KeyFates& g) {
+    if (!g.has_load) return;
+    differences_.Add({g.source, g.key, kMissingTarget, "", Loaded(schema_, g.load), "absent"});
+    TallySource(g.load, nullptr);
+  }
+
+  void Matched(const KeyFates& g, const TargetRow& row) {
+    const KeyedFate& want = g.load;
+    if (row.values.empty()) {  // the entry's row is gone
+      differences_.Add({row.source, row.key, kMissingTarget, "", Loaded(schema_, want),
+                        "no row " + std::to_string(row.target_id)});
+      TallySource(want, nullptr);
+      return;
+    }
+    if (row.values.size() != schema_.fields.size()) {
+      differences_.Add({row.source, row.key, kRecordDiff, "(fields)",
+                        std::to_string(schema_.fields.size()) + " fields",
+                        std::to_string(row.values.size()) + " fields"});
+      TallySource(want, nullptr);
+      return;
+    }
+    bool equal = true;
+    const uint64_t actual = ContentHash(schema_, row.values);
+    if (actual != want.content_hash) {
+      equal = false;
+      const uint64_t before = differences_.count();
+      if (auto loaded = LoadedValues(schema_, want)) {
+        AddRecordDiffs(schema_, row.source, row.key, *loaded, row.values, &differences_);
+      }
+      if (differences_.count() == before) {  // nothing to compare with
+        differences_.Add({row.source, row.key, kRecordDiff, "(content hash)",
+                          ShowHash(want.content_hash), ShowHash(actual)});
+      }
+    }
+    if (row.recorded_hash != want.content_hash) {
+      equal = false;
+      differences_.Add({row.source, row.key, kRecordDiff, "(cross-reference hash)",
+                        ShowHash(want.content_hash), ShowHash(row.recorded_hash)});
+    }
+    if (want.target_id != 0 && row.target_id != want.target_id) {
+      equal = false;
+      differences_.Add({row.source, row.key, kRecordDiff, "(target id)",
+                        std::to_string(want.target_id), std::to_string(row.target_id)});
+    }
+    if (equal) ++r_.matched_rows;
+    TallySource(want, actual == want.content_hash ? &row.values : nullptr);
+    if (source_segments_) segments_.AddTarget(row.values);
+    for (size_t d = 0; d < decimals_.size(); ++d) {
+      const Value& v = row.values[decimals_[d]];
+      if (!v.is_null) sums_[d] += static_cast<uint64_t>(v.i);
+    }
+  }
+
+  // The target holds no row that no record calls its own (issue 23: a
+  // record merged or rejected later would otherwise leave it behind).
+  Status CheckOwnedRows(const Entity& entity, Target* target) {
+    auto rows = target->CountRows(entity);
+    if (!rows.ok()) {
+      if (rows.status().code() == StatusCode::kFailedPrecondition) return Status::Ok();
+      return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
+    }
+    // Distinct rows, not entries: two entries on one row must not hide a
+    // row that has none.
+    if (*rows <= owned_.size()) return Status::Ok();
+    Status listed = target->ScanRowsWithoutEntry(entity, [&](const TargetRow& row) {
+      differences_.Add({"", "row " + std::to_string(row.target_id), kUnexpectedTarget, "", "no row",
+                        ShowRecord(schema_, row.values)});
+    });
+    if (listed.code() != StatusCode::kFailedPrecondition) {
+      return listed.WithContext("reconcile " + entity.name + ": rows without an entry");
+    }
+    differences_.Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned_.size()) + " rows",
+                      std::to_string(*rows) + " rows"});
+    return Status::Ok();
+  }
+
+  const ReconcileInput& input_;
+  const Schema schema_;
+  SortedFates* fates_;
+  DifferenceLog& differences_;
+  std::map<std::string, RecordFate>* survivors_;
+  EntityReconciliation& r_;
+  SegmentTally segments_;
+  bool source_segments_;
+  std::vector<size_t> decimals_;
+  // Wrapping sums: both sides wrap alike, so equality still means equality.
+  std::vector<uint64_t> sums_;
+  TargetIdSet owned_;  // rows with an entry of their own
+  KeyedFate next_;     // the stream's next fate, when has_next_
+  bool has_next_ = false;
+  KeyFates group_;                      // the last key taken
+  std::string last_source_, last_key_;  // of the last row
+  bool have_row_ = false;
+  bool taken_ = false;  // the last row's key had its fates taken
+  bool last_matched_ = false, last_unloaded_ = false;
+  Status status_;
+};
+
+// The survivors `merged` names, with no fate yet.
+std::map<std::string, RecordFate> NamedSurvivors(const std::vector<MergedLink>& merged) {
+  std::map<std::string, RecordFate> fates;
+  for (const MergedLink& link : merged) {
+    fates.emplace(FateKey(link.survivor_source, link.survivor_key), RecordFate{});
+  }
+  return fates;
 }
 
-// Per source: merged records and those that reach no loaded row.
-nlohmann::ordered_json SurvivorsJson(const SurvivorCheck& check) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const auto& [source, c] : check.by_source) {
-    out[source] = {{"merged", c.merged}, {"unresolved", c.unresolved}};
+// Finishes the survivors' fates: a merged fate before any other; a
+// survivor with no fate at all stays out (the check says so).
+void SettleSurvivors(const std::vector<MergedLink>& merged,
+                     std::map<std::string, RecordFate>* fates) {
+  for (const MergedLink& link : merged) {
+    auto it = fates->find(FateKey(link.source, link.key));
+    if (it == fates->end()) continue;
+    it->second.kind = "merged";
+    it->second.survivor_source = link.survivor_source;
+    it->second.survivor_key = link.survivor_key;
   }
-  return out;
+  for (auto it = fates->begin(); it != fates->end();) {
+    it = it->second.kind.empty() ? fates->erase(it) : std::next(it);
+  }
+}
+
+// `input`'s loaded and unloaded fates (the in-memory form) as a sorted
+// stream, held in memory.
+Result<std::unique_ptr<SortedFates>> SortInMemory(const ReconcileInput& input) {
+  auto fates = std::make_unique<SortedFates>(SortedFates::Options{"", SIZE_MAX});
+  for (const ExpectedLoad& load : input.loaded) {
+    SLUICE_RETURN_IF_ERROR(fates->Add({load.source, load.key, "loaded", "", load.content_hash,
+                                       load.target_id, load.loaded_values}));
+  }
+  for (const auto& [key, fate] : input.unloaded) {
+    const size_t cut = key.find('\x1f');
+    SLUICE_RETURN_IF_ERROR(
+        fates->Add({key.substr(0, cut), cut == std::string::npos ? "" : key.substr(cut + 1),
+                    fate.kind, fate.rule, 0, 0, ""}));
+  }
+  SLUICE_RETURN_IF_ERROR(fates->Finish());
+  return fates;
 }
 
 }  // namespace
@@ -174,193 +409,48 @@ void TakeDifferences(const DifferenceLog& log, EntityReconciliation* r) {
   r->differences = log.Sample();
 }
 
-Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
-                                             Target* target, DifferenceLog* log) {
+Result<EntityReconciliation> ReconcileSorted(const Entity& entity, const ReconcileInput& input,
+                                             SortedFates* fates, Target* target, DifferenceLog* log,
+                                             SurvivorCheck* survivors) {
   if (target == nullptr) return Status::InvalidArgument("reconcile " + entity.name + ": no target");
   EntityReconciliation r;
   r.entity = entity.name;
   BalanceSources(input, &r);
-
   DifferenceLog own_log;
   DifferenceLog& differences = log != nullptr ? *log : own_log;
-  const Schema schema = entity.ToSchema();
-  // The expected loads sorted by (source, key): the target hands its rows
-  // over in that order too, so matching them is a merge rather than a hash
-  // table of every key. The audit store holds one LOADED fate per record; a
-  // repeat that disagrees with the first recorded is itself a difference.
-  std::vector<const ExpectedLoad*> loads;
-  loads.reserve(input.loaded.size());
-  for (const ExpectedLoad& load : input.loaded) loads.push_back(&load);
-  auto before = [](const ExpectedLoad* a, const ExpectedLoad* b) {
-    return CompareKeys(a->source, a->key, b->source, b->key) < 0;
-  };
-  if (!std::is_sorted(loads.begin(), loads.end(), before)) {
-    std::stable_sort(loads.begin(), loads.end(), before);
-  }
-  size_t unique = 0;
-  for (const ExpectedLoad* load : loads) {
-    const ExpectedLoad* first = unique > 0 ? loads[unique - 1] : nullptr;
-    if (first == nullptr || CompareKeys(first->source, first->key, load->source, load->key) != 0) {
-      loads[unique++] = load;
-    } else if (first->content_hash != load->content_hash || first->target_id != load->target_id) {
-      differences.Add({load->source, load->key, kRecordDiff, "(loaded fate)",
-                       Hex(first->content_hash) + " id " + std::to_string(first->target_id),
-                       Hex(load->content_hash) + " id " + std::to_string(load->target_id)});
-    }
-  }
-  loads.resize(unique);
-  r.expected_rows = loads.size();
-
-  std::vector<size_t> decimals;
-  for (size_t f = 0; f < schema.fields.size(); ++f) {
-    if (schema.fields[f].type == FieldType::kDecimal) decimals.push_back(f);
-  }
-  // Wrapping sums: both sides wrap alike, so equality still means equality.
-  std::vector<uint64_t> sums(decimals.size(), 0);
-  std::vector<bool> seen(loads.size(), false);
-  ExpectedCursor cursor(loads);
-  SegmentTally segments(schema, input.segment_fields);
-  bool source_segments = !segments.empty();
-  for (size_t i = 0; source_segments && i < loads.size(); ++i) {
-    if (!HasLoadedValues(*loads[i])) {
-      source_segments = false;
-      r.segments_note = "no loaded values for " + loads[i]->source + "/" + loads[i]->key;
-    }
-  }
-  // The source side of a load whose row has its content hash is that row's
-  // values (the same encoding, hashed alike): decoded only for the others.
-  std::vector<bool> tallied(source_segments ? loads.size() : 0, false);
-
-  std::set<int64_t> own_rows;  // rows with a loaded entry of their own
-  Status scanned = target->ScanRows(entity, [&](const TargetRow& row) {
-    if (row.merged) return;  // a merged key points at its survivor's row
-    if (!row.values.empty()) own_rows.insert(row.target_id);  // an entry whose row exists
-    const size_t at = cursor.Find(row.source, row.key);
-    if (at == ExpectedCursor::kAbsent) {
-      // Loaded by another run: not ours to judge, unless this run decided
-      // the record has no row (issue 23: a stale row may not outlive its fate).
-      auto unloaded = input.unloaded.find(FateKey(row.source, row.key));
-      if (unloaded != input.unloaded.end()) {
-        differences.Add({row.source, row.key, kUnexpectedTarget, "",
-                         "no row (" + unloaded->second.kind +
-                             (unloaded->second.rule.empty() ? "" : " by " + unloaded->second.rule) +
-                             ")",
-                         "row " + std::to_string(row.target_id)});
-      }
-      return;
-    }
-    const ExpectedLoad& want = *loads[at];
-    if (seen[at]) {
-      differences.Add({row.source, row.key, kUnexpectedTarget, "", "1 row", "more than 1"});
-      return;
-    }
-    seen[at] = true;
-    if (row.values.empty()) {  // the entry's row is gone
-      differences.Add({row.source, row.key, kMissingTarget, "", Loaded(schema, want),
-                       "no row " + std::to_string(row.target_id)});
-      return;
-    }
-    if (row.values.size() != schema.fields.size()) {
-      differences.Add({row.source, row.key, kRecordDiff, "(fields)",
-                       std::to_string(schema.fields.size()) + " fields",
-                       std::to_string(row.values.size()) + " fields"});
-      return;
-    }
-    bool equal = true;
-    const uint64_t actual = ContentHash(schema, row.values);
-    if (actual != want.content_hash) {
-      equal = false;
-      const uint64_t before = differences.count();
-      if (auto loaded = LoadedValues(schema, want)) {
-        AddRecordDiffs(schema, row.source, row.key, *loaded, row.values, &differences);
-      }
-      if (differences.count() == before) {  // nothing to compare with
-        differences.Add({row.source, row.key, kRecordDiff, "(content hash)", Hex(want.content_hash),
-                         Hex(actual)});
-      }
-    }
-    if (row.recorded_hash != want.content_hash) {
-      equal = false;
-      differences.Add({row.source, row.key, kRecordDiff, "(cross-reference hash)",
-                       Hex(want.content_hash), Hex(row.recorded_hash)});
-    }
-    if (want.target_id != 0 && row.target_id != want.target_id) {
-      equal = false;
-      differences.Add({row.source, row.key, kRecordDiff, "(target id)",
-                       std::to_string(want.target_id), std::to_string(row.target_id)});
-    }
-    if (equal) ++r.matched_rows;
-    if (source_segments) {
-      segments.AddTarget(row.values);
-      if (actual == want.content_hash) {
-        segments.AddSource(row.values);
-        tallied[at] = true;
-      }
-    }
-    for (size_t d = 0; d < decimals.size(); ++d) {
-      const Value& v = row.values[decimals[d]];
-      if (!v.is_null) sums[d] += static_cast<uint64_t>(v.i);
-    }
-  });
+  std::map<std::string, RecordFate> survivor_fates;
+  if (survivors != nullptr) survivor_fates = NamedSurvivors(input.merged);
+  RowMerge merge(entity, input, fates, &differences,
+                 survivors != nullptr ? &survivor_fates : nullptr, &r);
+  SLUICE_RETURN_IF_ERROR(merge.Start().WithContext("reconcile " + entity.name + ": the fates"));
+  Status scanned = target->ScanRows(entity, [&](const TargetRow& row) { merge.OnRow(row); });
   SLUICE_RETURN_IF_ERROR(scanned.WithContext("reconcile " + entity.name + ": reading the target"));
-
-  // The target holds no row that no record calls its own (issue 23: a
-  // record merged or rejected later would otherwise leave it behind).
-  auto rows = target->CountRows(entity);
-  if (rows.ok() && *rows > own_rows.size()) {
-    SLUICE_RETURN_IF_ERROR(
-        AddRowsWithoutEntry(entity, schema, own_rows.size(), *rows, target, &differences));
-  } else if (!rows.ok() && rows.status().code() != StatusCode::kFailedPrecondition) {
-    return rows.status().WithContext("reconcile " + entity.name + ": counting the target's rows");
-  }
-  for (size_t i = 0; source_segments && i < loads.size(); ++i) {
-    if (tallied[i]) continue;
-    if (auto values = LoadedValues(schema, *loads[i])) segments.AddSource(*values);
-  }
-  for (size_t i = 0; i < loads.size(); ++i) {
-    if (!seen[i]) {
-      differences.Add({loads[i]->source, loads[i]->key, kMissingTarget, "",
-                       Loaded(schema, *loads[i]), "absent"});
-    }
-  }
-
-  for (size_t d = 0; d < decimals.size(); ++d) {
-    const FieldSpec& field = schema.fields[decimals[d]];
-    const int64_t want = ValueOr<int64_t>(input.decimal_sums, field.name, 0);
-    const int64_t got = static_cast<int64_t>(sums[d]);
-    r.decimal_sums[field.name] = {want, got};
-    r.decimal_scales[field.name] = field.scale;
-    if (want != got) {
-      differences.Add({"*", "*", kSumMismatch, field.name, FormatDecimalUnits(want, field.scale),
-                       FormatDecimalUnits(got, field.scale)});
-    }
-  }
+  SLUICE_RETURN_IF_ERROR(merge.Finish(entity, target).WithContext("reconcile " + entity.name));
   TakeDifferences(differences, &r);
-  if (source_segments) r.segments = segments.Rows();
-
   r.passed = r.difference_count == 0 && std::all_of(r.conservation.begin(), r.conservation.end(),
                                                     [](const auto& c) { return c.second; });
+  if (survivors != nullptr) {
+    SettleSurvivors(input.merged, &survivor_fates);
+    SLUICE_ASSIGN_OR_RETURN(*survivors,
+                            CheckSurvivors(entity, input.merged, survivor_fates, target));
+  }
   return r;
+}
+
+Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
+                                             Target* target, DifferenceLog* log) {
+  SLUICE_ASSIGN_OR_RETURN(auto fates, SortInMemory(input));
+  return ReconcileSorted(entity, input, fates.get(), target, log, nullptr);
 }
 
 Result<SurvivorCheck> CheckSurvivors(const Entity& entity, const ReconcileInput& input,
                                      Target* target) {
   if (input.merged.empty()) return SurvivorCheck{};
   // Only the records a chain can reach: every survivor named.
-  std::map<std::string, RecordFate> fates;
-  for (const MergedLink& link : input.merged) {
-    fates.emplace(FateKey(link.survivor_source, link.survivor_key), RecordFate{});
-  }
-  for (const MergedLink& link : input.merged) {
-    auto it = fates.find(FateKey(link.source, link.key));
-    if (it == fates.end()) continue;
-    it->second.kind = "merged";
-    it->second.survivor_source = link.survivor_source;
-    it->second.survivor_key = link.survivor_key;
-  }
+  std::map<std::string, RecordFate> fates = NamedSurvivors(input.merged);
   for (const ExpectedLoad& load : input.loaded) {
     auto it = fates.find(FateKey(load.source, load.key));
-    if (it == fates.end() || !it->second.kind.empty()) continue;
+    if (it == fates.end() || it->second.kind == "loaded") continue;
     it->second.kind = "loaded";
     it->second.target_id = load.target_id;
   }
@@ -368,97 +458,8 @@ Result<SurvivorCheck> CheckSurvivors(const Entity& entity, const ReconcileInput&
     auto it = fates.find(key);
     if (it != fates.end() && it->second.kind.empty()) it->second = fate;
   }
-  // A survivor with no fate at all stays out: the check says so.
-  for (auto it = fates.begin(); it != fates.end();) {
-    it = it->second.kind.empty() ? fates.erase(it) : std::next(it);
-  }
+  SettleSurvivors(input.merged, &fates);
   return CheckSurvivors(entity, input.merged, fates, target);
-}
-
-std::string ReconciliationJson(const std::string& run_id, int wave,
-                               const std::vector<EntityReconciliation>& entities) {
-  using Json = nlohmann::ordered_json;
-  bool passed = true;
-  Json list = Json::array();
-  for (const EntityReconciliation& e : entities) {
-    passed = passed && e.passed;
-    Json conservation = Json::object();
-    for (const auto& [source, ok] : e.conservation) conservation[source] = ok;
-    Json balances = Json::object();
-    for (const auto& [source, b] : e.balances) {
-      Json fates = Json::object();
-      for (const auto& [kind, n] : b.fates) fates[kind] = n;
-      balances[source] = {{"extracted", b.extracted},
-                          {"accounted", b.accounted},
-                          {"fates", fates},
-                          {"extracted_checksum", Hex(b.extracted_checksum)},
-                          {"fate_checksum", Hex(b.fate_checksum)}};
-    }
-    Json differences = Json::array();
-    for (const FieldDifference& d : e.differences) {
-      differences.push_back({{"source", d.source},
-                             {"key", d.key},
-                             {"failure", d.failure},
-                             {"field", d.field},
-                             {"expected", d.expected},
-                             {"actual", d.actual}});
-    }
-    Json sums = Json::object();
-    for (const auto& [field, pair] : e.decimal_sums) {
-      Json sum = {
-          {"expected", pair.first}, {"actual", pair.second}, {"equal", pair.first == pair.second}};
-      if (auto it = e.decimal_scales.find(field); it != e.decimal_scales.end()) {
-        sum["expected_text"] = FormatDecimalUnits(pair.first, it->second);
-        sum["actual_text"] = FormatDecimalUnits(pair.second, it->second);
-      }
-      sums[field] = sum;
-    }
-    Json segments = Json::array();
-    uint64_t segments_differing = 0;
-    for (const SegmentRow& row : e.segments) {
-      auto side = [&](const SegmentSide& s) {
-        Json sums = Json::object();
-        for (const auto& [field, units] : s.sums) {
-          auto scale = e.decimal_scales.find(field);
-          sums[field] =
-              FormatDecimalUnits(units, scale == e.decimal_scales.end() ? 0 : scale->second);
-        }
-        return Json{{"records", s.records}, {"sums", sums}};
-      };
-      segments_differing += row.differs() ? 1 : 0;
-      segments.push_back({{"field", row.field},
-                          {"value", row.value},
-                          {"source", side(row.source)},
-                          {"target", side(row.target)},
-                          {"differs", row.differs()}});
-    }
-    list.push_back({{"entity", e.entity},
-                    {"passed", e.passed},
-                    {"conservation", conservation},
-                    {"balances", balances},
-                    {"expected_rows", e.expected_rows},
-                    {"matched_rows", e.matched_rows},
-                    {"difference_count", e.difference_count},
-                    {"differences_by_failure", e.difference_counts},
-                    {"differences", differences},
-                    {"decimal_sums", sums},
-                    {"segments_differing", segments_differing},
-                    {"segments", segments},
-                    {"segments_note", e.segments_note},
-                    {"ri_check", e.ri.Verdict()},
-                    {"references", e.ri.references},
-                    {"unresolved_references", e.ri.unresolved},
-                    {"unresolved_by_field", e.ri.unresolved_by_field},
-                    {"unresolved_examples", e.ri.examples},
-                    {"survivor_check", e.survivors.Verdict()},
-                    {"survivors", SurvivorsJson(e.survivors)},
-                    {"unresolved_survivor_examples", e.survivors.examples}});
-  }
-  Json doc = {{"run_id", run_id},
-              {"wave", wave},
-              {"verdict", passed ? "PASS" : "FAIL"},
-              {"entities", list}};
-  return doc.dump(2);
 }
 
 }  // namespace sluice

@@ -13,6 +13,7 @@
 #include "reconciler/differences.h"
 #include "reconciler/ri_check.h"
 #include "reconciler/segments.h"
+#include "reconciler/sorted_fates.h"
 #include "reconciler/survivor_check.h"
 
 namespace sluice {
@@ -38,11 +39,15 @@ struct ReconcileInput {
   // ... and each terminal fate as recorded (kind per source key).
   std::map<std::string, std::map<std::string, uint64_t>> fate_counts;  // source -> kind -> n
   std::map<std::string, uint64_t> fate_checksum;  // source -> sum KeyHash over fates
-  std::vector<ExpectedLoad> loaded;               // every LOADED fate
   std::map<std::string, int64_t> decimal_sums;    // field -> expected sum of loaded units
-  std::vector<MergedLink> merged;                 // every MERGED fate
-  // Every REJECTED and REVIEW fate, by FateKey: where a survivor chain may
-  // end without a row.
+  // Every MERGED fate (kept whole: the survivor check follows chains to
+  // arbitrary keys; a share of the records, not all of them).
+  std::vector<MergedLink> merged;
+  // The in-memory form, for ReconcileEntity (the worker streams them
+  // through SortedFates instead and leaves these empty): every LOADED fate,
+  // and every REJECTED and REVIEW fate by FateKey (where a survivor chain
+  // may end without a row).
+  std::vector<ExpectedLoad> loaded;
   std::map<std::string, RecordFate> unloaded;
   // Issue 17: the fields compared segment by segment (SegmentFields).
   std::vector<std::string> segment_fields;
@@ -78,7 +83,10 @@ struct EntityReconciliation {
   SurvivorCheck survivors;  // every merged record reaches a loaded row (idem)
 };
 
-// Compares `input` with what `target` holds for `entity`: per source,
+// Compares `input` with what `target` holds for `entity` in one merge of
+// `fates` (input's LOADED, REJECTED and REVIEW fates, Finish()ed; read once)
+// with the target's rows, both in (source, key) order, so that memory does
+// not grow with the records (issue 20 item 3). Per source,
 // extracted == loaded + merged + rejected + review (counts and key
 // checksums; fate kinds are read case-insensitively, with or without the
 // "FATE_" prefix, and warnings are ignored); every expected load present in
@@ -86,8 +94,16 @@ struct EntityReconciliation {
 // the sums of every decimal field. Rows of other runs in the target are not
 // differences; rows no cross-reference entry owns are. Every difference
 // (differences.h) goes to `log` when given (the caller's sink sees them
-// all), and the result holds the log's sample and counts. Fails only when
-// the target cannot be read.
+// all), and the result holds the log's sample and counts. With
+// `survivors`, the survivor check (survivor_check.h) of input.merged too,
+// the chains' ends found in the same merge. Fails when the target or the
+// fates cannot be read, and (Corruption) when the target's ScanRows does
+// not hand its rows over in (source, key) order: an error, never a verdict.
+Result<EntityReconciliation> ReconcileSorted(const Entity& entity, const ReconcileInput& input,
+                                             SortedFates* fates, Target* target,
+                                             DifferenceLog* log = nullptr,
+                                             SurvivorCheck* survivors = nullptr);
+// The same for `input`'s in-memory form (input.loaded and input.unloaded).
 Result<EntityReconciliation> ReconcileEntity(const Entity& entity, const ReconcileInput& input,
                                              Target* target, DifferenceLog* log = nullptr);
 // Copies `log`'s counts and sample into `r` (after more checks added to it).

@@ -13,7 +13,9 @@
 namespace sluice {
 namespace {
 
-// A target held in memory: ScanRows hands over `rows` as they are.
+// A target held in memory: ScanRows hands over `rows` in (source, key)
+// order, as the SQLite and PostgreSQL targets do (or as they are, to test
+// a target that breaks that contract).
 class FakeTarget : public Target {
  public:
   Status Prepare(const Entity&) override { return Status::Ok(); }
@@ -22,7 +24,13 @@ class FakeTarget : public Target {
   }
   Status ScanRows(const Entity&, const std::function<void(const TargetRow&)>& fn) override {
     if (!scan_status.ok()) return scan_status;
-    for (const TargetRow& row : rows) fn(row);
+    std::vector<TargetRow> ordered = rows;
+    if (!as_given) {
+      std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+        return a.source != b.source ? a.source < b.source : a.key < b.key;
+      });
+    }
+    for (const TargetRow& row : ordered) fn(row);
     return Status::Ok();
   }
 
@@ -31,6 +39,7 @@ class FakeTarget : public Target {
     return *row_count;
   }
   std::vector<TargetRow> rows;
+  bool as_given = false;  // hand `rows` over unsorted
   Status scan_status;
   std::optional<uint64_t> row_count;  // CountRows; unset: a target that cannot count
 };
@@ -337,18 +346,30 @@ TEST_F(ReconcileTest, AnyOrderOfRowsAndFatesGivesTheSameReport) {
   auto by_key = [](const auto& a, const auto& b) {
     return a.source != b.source ? a.source < b.source : a.key < b.key;
   };
-  std::sort(target_.rows.begin(), target_.rows.end(), by_key);  // as the SQLite target does
   same(Reconcile());
   std::sort(input_.loaded.begin(), input_.loaded.end(), by_key);
   same(Reconcile());
-  std::reverse(target_.rows.begin(), target_.rows.end());
+  std::reverse(input_.loaded.begin(), input_.loaded.end());
   same(Reconcile());
   std::mt19937 rng(7);
   for (int round = 0; round < 3; ++round) {
-    std::shuffle(target_.rows.begin(), target_.rows.end(), rng);
+    std::shuffle(target_.rows.begin(), target_.rows.end(), rng);  // the target sorts them
     std::shuffle(input_.loaded.begin(), input_.loaded.end(), rng);
     same(Reconcile());
   }
+}
+
+// The merge reads the target's rows once, in key order: a target that
+// hands them over in another order fails the reconciliation (an error,
+// never a verdict) rather than reporting rows it passed as missing.
+TEST_F(ReconcileTest, TargetRowsOutOfKeyOrderAreAnErrorNotAVerdict) {
+  std::reverse(target_.rows.begin(), target_.rows.end());
+  target_.as_given = true;
+  auto r = ReconcileEntity(Hcp(), input_, &target_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(r.status().message().find("not in key order"), std::string::npos)
+      << r.status().ToString();
 }
 
 TEST_F(ReconcileTest, TargetRowSeenTwiceIsADifference) {

@@ -95,9 +95,13 @@ Status ReconcileLogic::OnInput(const v1::ReconcileInput& chunk, StageEmitter& ou
             (w.next_entity < entities.size() ? entities[w.next_entity] : std::string("none")) +
             " was due");
       }
-      w.input.emplace(w.run_id, w.wave, chunk.entity());
+      // Fates beyond the budget go to sorted runs in the reconciler's own
+      // state directory (issue 20 item 3).
+      SortedFates::Options spill;
+      if (!ctx_.state_dir.empty()) spill.spill_dir = ctx_.state_dir + "/reconcile";
+      w.input.emplace(w.run_id, w.wave, chunk.entity(), spill);
     }
-    w.input->Add(chunk);
+    SLUICE_RETURN_IF_ERROR(w.input->Add(chunk));
     if (chunk.entity_done()) SLUICE_RETURN_IF_ERROR(ReconcileArrived(out));
   }
   if (!chunk.wave_done()) {
@@ -123,7 +127,8 @@ Status ReconcileLogic::ReconcileArrived(StageEmitter& out) {
   received->set_entity(name);
   received->set_fates(w.input->fates());
   received->set_fates_checksum(w.input->fates_checksum());
-  ReconcileInput input = w.input->Finish();
+  SLUICE_ASSIGN_OR_RETURN(ReconcileInputBuilder::Finished finished, w.input->Finish());
+  ReconcileInput& input = finished.input;
   input.segment_fields = SegmentFields(ctx_.plan, *entity);
   w.input.reset();
   ++w.next_entity;
@@ -149,10 +154,13 @@ Status ReconcileLogic::ReconcileArrived(StageEmitter& out) {
     d->set_actual(f.actual);
     if (batch.reconcile_differences().differences_size() >= kDifferencesPerMessage) flush();
   });
-  SLUICE_ASSIGN_OR_RETURN(EntityReconciliation r,
-                          ReconcileEntity(*entity, input, w.target.get(), &log));
+  SurvivorCheck survivors;
+  SLUICE_ASSIGN_OR_RETURN(
+      EntityReconciliation r,
+      ReconcileSorted(*entity, input, finished.fates.get(), w.target.get(), &log, &survivors));
+  finished.fates.reset();  // its runs are gone with it
+  r.survivors = std::move(survivors);
   SLUICE_ASSIGN_OR_RETURN(r.ri, CheckReferences(ctx_.plan.model, *entity, w.target.get(), &log));
-  SLUICE_ASSIGN_OR_RETURN(r.survivors, CheckSurvivors(*entity, input, w.target.get()));
   flush();
   TakeDifferences(log, &r);
   r.passed = r.passed && r.ri.passed() && r.survivors.passed();

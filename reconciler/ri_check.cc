@@ -2,7 +2,8 @@
 
 #include <charconv>
 #include <set>
-#include <unordered_set>
+
+#include "reconciler/target_ids.h"
 
 namespace sluice {
 
@@ -23,14 +24,14 @@ Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity,
   check.checked = true;
   // The ids of every parent row (merged keys point at their survivor's row,
   // which is a row too).
-  std::map<std::string, std::unordered_set<int64_t>> ids;
+  std::map<std::string, TargetIdSet> ids;  // a bit per id: flat in the rows
   for (const std::string& name : parents) {
     const Entity* parent = model.Find(name);
     if (parent == nullptr) return Status::NotFound("ri_check: no entity '" + name + "'");
     SLUICE_RETURN_IF_ERROR(target->Prepare(*parent));
     auto& set = ids[name];
     SLUICE_RETURN_IF_ERROR(target->ScanRows(*parent, [&](const TargetRow& row) {
-      if (!row.merged) set.insert(row.target_id);
+      if (!row.merged) set.Insert(row.target_id);
     }));
   }
   SLUICE_RETURN_IF_ERROR(target->ScanRows(entity, [&](const TargetRow& row) {
@@ -43,7 +44,7 @@ Result<ReferenceCheck> CheckReferences(const Model& model, const Entity& entity,
       const ModelField& f = entity.fields[c];
       int64_t id = 0;
       auto [end, ec] = std::from_chars(v.s.data(), v.s.data() + v.s.size(), id);
-      if (ec == std::errc() && end == v.s.data() + v.s.size() && ids[f.references].count(id)) {
+      if (ec == std::errc() && end == v.s.data() + v.s.size() && ids[f.references].Contains(id)) {
         continue;
       }
       ++check.unresolved;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,12 @@ class TamperedTarget : public Target {
     return Status::Unavailable("read-only");
   }
   Status ScanRows(const Entity&, const std::function<void(const TargetRow&)>& fn) override {
-    for (const TargetRow& row : rows) fn(row);
+    // In (source, key) order, as the real targets hand them over.
+    std::vector<TargetRow> ordered = rows;
+    std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+      return a.source != b.source ? a.source < b.source : a.key < b.key;
+    });
+    for (const TargetRow& row : ordered) fn(row);
     return Status::Ok();
   }
   Result<uint64_t> CountRows(const Entity&) override {

@@ -1,6 +1,40 @@
+#include <sys/mman.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
+
 #include "common/connectors/sqlite/sqlite_target_impl.h"
 
 namespace sluice::sqlite_target {
+namespace {
+
+// Rows a scan reads between two ReleaseMappedPages.
+constexpr uint64_t kRowsPerRelease = 16384;
+
+// Gives back this process's pages of the memory map SQLite keeps of the
+// database file `path` (MAP_SHARED, read-only): they stay in the kernel's
+// page cache and fault back in without a read if touched again, but a scan
+// of the whole target no longer keeps every page of it in the scanning
+// process's resident set (issue 20 item 3: 950 MiB of a 4M-row target in
+// the reconciler, as CsvText::Release does for the extractor's CSV).
+void ReleaseMappedPages(std::string_view path) {
+  if (path.empty()) return;
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.size() <= path.size() ||
+        line.compare(line.size() - path.size(), path.size(), path) != 0 ||
+        line[line.size() - path.size() - 1] != ' ') {
+      continue;
+    }
+    uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &begin, &end) != 2) continue;
+    madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+}
+
+}  // namespace
 
 Status SqliteTarget::RollbackRun(const std::string& run_id, const Entity& entity) {
   SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
@@ -112,6 +146,9 @@ Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const T
   SLUICE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
   SLUICE_RETURN_IF_ERROR(s.Bind(1, entity.name));
   TargetRow row;
+  const char* file = sqlite3_db_filename(db_->raw(), "main");
+  const std::string path = file != nullptr ? file : "";
+  uint64_t rows = 0;
   constexpr int kFirstValue = 6;
   sqlite3_stmt* raw = s.raw();
   auto cell = [raw](int col) { return sqlite3_column_value(raw, col); };
@@ -160,7 +197,9 @@ Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const T
       }
     }
     fn(row);
+    if (++rows % kRowsPerRelease == 0) ReleaseMappedPages(path);
   }
+  ReleaseMappedPages(path);
   return Status::Ok();
 }
 
@@ -192,6 +231,10 @@ Result<std::vector<TargetEntry>> SqliteTarget::LookupEntries(const Entity& entit
 
 Result<uint64_t> SqliteTarget::CountRows(const Entity& entity) {
   SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  // Counting reads every page of the table: through the page cache (bounded
+  // by cache_size), not the memory map a scan set, whose pages would all
+  // stay resident (issue 20 item 3: 850 MiB of a 4M-row target).
+  SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA mmap_size=0;"));
   SLUICE_ASSIGN_OR_RETURN(Statement count,
                           db_->Prepare("SELECT count(*) FROM " + QuoteIdentifier(entity.name)));
   SLUICE_ASSIGN_OR_RETURN(bool row, count.Step());
