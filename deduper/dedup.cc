@@ -180,7 +180,8 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (!records_.empty()) {
     const dedup_internal::RoutedInput in{
         entity_,  spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
-        batches_, survivorship_.get(),       golden_.get(), shards,   judge_.get()};
+        batches_, survivorship_.get(),       golden_.get(), shards,   judge_.get(),
+        Spill()};
     SLUICE_ASSIGN_OR_RETURN(
         out, dedup_internal::ResolveRouted(in, std::move(four), fetch, id_template, batch_size));
     // A shard rebuilding its resolution after a restart compared nothing.

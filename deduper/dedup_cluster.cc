@@ -61,6 +61,12 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
   const ShardMap& shards = in.shards;
   Resolution out;
   if (records.empty()) return out;
+  // Written as made, read back when sent: held whole, a resolution of
+  // millions of records is as large as its records.
+  out.fates.SpillTo(in.spill);
+  out.decisions.SpillTo(in.spill);
+  out.review_items.SpillTo(in.spill);
+  out.golden.SpillTo(in.spill);
   if ((in.survivorship == nullptr || in.golden == nullptr) && !edges.empty()) {
     return Status::Internal("dedup: edges without survivorship rules");
   }

@@ -14,6 +14,7 @@
 #include "common/plan/plan.h"
 #include "deduper/dedup.h"
 #include "deduper/guardrails.h"
+#include "deduper/packed_spill.h"
 #include "deduper/shard_map.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
@@ -76,6 +77,9 @@ struct ClusterInput {
   // hold never survives (docs/dedup.md#clusters-and-validation). Null:
   // survivors are elected without it (no rules, or the test fault).
   EntityValidator* judge = nullptr;
+  // Where the resolution's packed messages go as they are made
+  // (packed_messages.h); null: held in memory.
+  std::shared_ptr<PackedSpill> spill = nullptr;
 };
 
 // Rejects repeated source keys, clusters the records over the merge and
@@ -170,7 +174,8 @@ struct RoutedInput {
   const SurvivorshipRule* survivorship;
   const GoldenRecordBuilder* golden;
   const ShardMap& shards;
-  EntityValidator* judge = nullptr;  // as in ClusterInput
+  EntityValidator* judge = nullptr;              // as in ClusterInput
+  std::shared_ptr<PackedSpill> spill = nullptr;  // as in ClusterInput
 };
 // `four` is let go of before clustering (the caller keeps no other
 // reference): every shard's edges are much larger than the shard's own

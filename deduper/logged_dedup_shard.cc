@@ -1,6 +1,7 @@
 #include "deduper/logged_dedup_shard.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "deduper/guardrails.h"
 
@@ -10,6 +11,8 @@ Status LoggedDedupShard::Open(const std::string& log_path) {
   ShardLog::Recovery recovery;
   auto on_frame = [this](std::string_view payload) { return ReplayFrame(payload); };
   SLUICE_ASSIGN_OR_RETURN(log_, ShardLog::Open(log_path, on_frame, &recovery));
+  spill_dir_ = std::filesystem::path(log_path).parent_path().string();
+  if (spill_dir_.empty()) spill_dir_ = ".";
   replay_.batches = batches_.size();
   replay_.records = record_count_;
   replay_.truncated_bytes = recovery.truncated_bytes;

@@ -92,9 +92,24 @@ class LoggedDedupShard : public DedupShard {
              std::string_view guest_rows);
 
   dedup_internal::ClusterInput ClusterInputFor(const ShardMap& shards) {
-    return {entity_,     spec_ ? &*spec_ : nullptr, *schema_,      records_, origins_,
-            batches_,    survivorship_.get(),       golden_.get(), shards,   nullptr,
-            judge_.get()};
+    return {entity_,
+            spec_ ? &*spec_ : nullptr,
+            *schema_,
+            records_,
+            origins_,
+            batches_,
+            survivorship_.get(),
+            golden_.get(),
+            shards,
+            nullptr,
+            judge_.get(),
+            Spill()};
+  }
+
+  // A new spill for a resolution's packed messages, in the log's folder
+  // (null when the log has none).
+  std::shared_ptr<PackedSpill> Spill() const {
+    return spill_dir_.empty() ? nullptr : std::make_shared<PackedSpill>(spill_dir_);
   }
 
   // Reads the records back if a resolution took them, canonical order.
@@ -145,6 +160,7 @@ class LoggedDedupShard : public DedupShard {
   std::string entity_;
   std::optional<DedupSpec> spec_;  // none: nothing merges
   std::unique_ptr<ShardLog> log_;
+  std::string spill_dir_;         // the log's folder: where a resolution spills
   std::optional<Schema> schema_;  // of the first non-empty batch
   std::vector<Record> records_;
   std::vector<Origin> origins_;  // parallel to records_

@@ -4,17 +4,25 @@
 // comparisons takes about 1.5 KB of heap in many small allocations, its
 // serialized form about 0.5 KB; a golden record 2.2 KB against 0.45 KB.
 // Items are read back by value (parsed); the order can be changed without
-// moving the bytes.
+// moving the bytes. Given a PackedSpill (SpillTo), every full chunk is
+// written there and let go of, and items are read back from the file: the
+// memory then holds one chunk and an index entry (12 bytes) per item. Not
+// thread-safe, reads included (they share a read buffer).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "deduper/packed_spill.h"
 
 namespace sluice {
 
@@ -24,11 +32,17 @@ class PackedMessages {
   size_t size() const { return index_.size(); }
   bool empty() const { return index_.empty(); }
 
+  // From now on, full chunks go to `spill` (shared by the lists of one
+  // resolution); null: everything stays in memory.
+  void SpillTo(std::shared_ptr<PackedSpill> spill) { spill_ = std::move(spill); }
+
   // Appends `m` serialized.
   void push_back(const T& m) {
     const size_t n = m.ByteSizeLong();
     if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < n) {
+      if (!chunks_.empty()) Spill(chunks_.size() - 1);
       chunks_.emplace_back().reserve(std::max(n, kChunk));
+      spilled_at_.push_back(kInMemory);
     }
     std::string& c = chunks_.back();
     const size_t at = c.size();
@@ -39,9 +53,26 @@ class PackedMessages {
   }
 
   // Item i serialized, and parsed.
+  // A spilled item's view is valid until the next read.
   std::string_view bytes(size_t i) const {
     const Item& it = index_[i];
-    return std::string_view(chunks_[it.chunk]).substr(it.offset, it.size);
+    if (spilled_at_[it.chunk] == kInMemory) {
+      return std::string_view(chunks_[it.chunk]).substr(it.offset, it.size);
+    }
+    const uint64_t at = spilled_at_[it.chunk] + it.offset;
+    if (at < read_at_ || at + it.size > read_at_ + read_.size()) {
+      // Read in order (as fates are), an item follows the last read: read
+      // ahead a window; out of order, the item alone.
+      const bool in_order = at == read_at_ + read_.size();
+      if (!spill_->Read(at, it.size, in_order ? std::max<size_t>(it.size, kReadAhead) : it.size,
+                        &read_)) {
+        std::fprintf(stderr, "packed messages: cannot read back %u bytes at %llu of the spill\n",
+                     it.size, static_cast<unsigned long long>(at));
+        std::abort();
+      }
+      read_at_ = at;
+    }
+    return std::string_view(read_).substr(at - read_at_, it.size);
   }
   T operator[](size_t i) const {
     T m;
@@ -69,7 +100,11 @@ class PackedMessages {
   // Lets go of every item and its memory.
   void clear() {
     std::vector<std::string>().swap(chunks_);
+    std::vector<uint64_t>().swap(spilled_at_);
     std::vector<Item>().swap(index_);
+    std::string().swap(read_);
+    read_at_ = 0;
+    spill_.reset();
   }
 
   class const_iterator {
@@ -92,11 +127,26 @@ class PackedMessages {
 
  private:
   static constexpr size_t kChunk = size_t{1} << 20;
+  static constexpr size_t kReadAhead = size_t{256} << 10;
+  static constexpr uint64_t kInMemory = UINT64_MAX;
   struct Item {
     uint32_t chunk, offset, size;
   };
+  // Writes chunk c to the spill, if any, and lets go of its memory; it
+  // stays in memory when the spill cannot take it.
+  void Spill(size_t c) {
+    if (!spill_ || spilled_at_[c] != kInMemory) return;
+    const uint64_t at = spill_->Append(chunks_[c]);
+    if (at == kInMemory) return;
+    spilled_at_[c] = at;
+    std::string().swap(chunks_[c]);
+  }
   std::vector<std::string> chunks_;
+  std::vector<uint64_t> spilled_at_;  // per chunk: its offset in the spill, or kInMemory
   std::vector<Item> index_;
+  std::shared_ptr<PackedSpill> spill_;
+  mutable std::string read_;  // spilled bytes read back, from read_at_
+  mutable uint64_t read_at_ = 0;
 };
 
 }  // namespace sluice
