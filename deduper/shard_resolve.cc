@@ -264,8 +264,7 @@ Result<Resolution> ResolveRouted(const RoutedInput& in, std::shared_ptr<const Ro
   if (u_records.empty() && distinct.empty()) return Resolution{};
   const ClusterInput cluster_in{in.entity,  in.spec,    in.schema,       u_records,
                                 u_origins,  in.batches, in.survivorship, in.golden,
-                                ShardMap(), &owned,     in.judge,
-                                in.spill};
+                                ShardMap(), &owned,     in.judge,        in.spill};
   SLUICE_ASSIGN_OR_RETURN(Resolution out, Cluster(cluster_in, local, id_template, batch_size));
   if (!distinct.empty()) {
     // The decisions are packed (packed_messages.h): sorted by their names.
