@@ -3,6 +3,7 @@
 // key order. Every record lost, added or duplicated must still fail the
 // entity, as it did when every fate was held.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -41,7 +42,10 @@ class ReconcileStreamTest : public testing::Test {
   static constexpr int kRecords = 3000;
 
   void SetUp() override {
-    dir_ = testing::TempDir() + "/reconcile_stream";
+    // One folder per test: ctest runs the tests of this file side by side.
+    dir_ = testing::TempDir() + "/reconcile_stream_" +
+           testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+           std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
     const Schema schema = Hcp().ToSchema();
     for (int i = 0; i < kRecords; ++i) {

@@ -1,6 +1,7 @@
 #include "reconciler/sorted_fates.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -34,7 +35,8 @@ std::vector<KeyedFate> ReadAll(SortedFates* fates) {
 class SortedFatesTest : public testing::TestWithParam<size_t> {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/sorted_fates_" + std::to_string(GetParam());
+    dir_ = testing::TempDir() + "/sorted_fates_" + std::to_string(GetParam()) + "_" +
+           std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
