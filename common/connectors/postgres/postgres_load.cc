@@ -434,10 +434,29 @@ Status ApplyRecords(PgConn* conn, const PgEntity& e, const std::string& run_id,
   if (!merged.empty()) SLUICE_RETURN_IF_ERROR(RetireMergedRows(conn, e, run_id, kMerged));
 
   // Then the writes: new rows and entries straight in with COPY, changes
-  // set-wise.
+  // set-wise. The new keys' entries are formatted while the server is
+  // still writing the rows (before the rows' COPY is ended).
+  std::string xref_rows;
+  auto format_entries = [&] {
+    if (!new_keys) return;
+    xref_rows.reserve(new_keys * 64);
+    std::string tail;  // kind and run, the same on every line
+    AppendCopyText(run_id, &tail);
+    tail = "\tloaded\t" + tail + "\n";
+    std::string entity;
+    AppendCopyText(e.entity.name, &entity);
+    for (const Step& s : steps) {
+      if (s.action != 'i' || s.had_xref) continue;
+      const Record& r = batch.records[s.ord];
+      xref_rows += entity + '\t';
+      AppendKey(r.source, r.key, &xref_rows);
+      xref_rows += '\t' + std::to_string(s.target_id) + '\t' +
+                   std::to_string(std::bit_cast<int64_t>(r.content_hash)) + tail;
+    }
+  };
   if (inserts) {
     // Sent in parts: the server parses one while the next is formatted.
-    constexpr size_t kPart = 256 << 10;
+    constexpr size_t kPart = 64 << 10;
     const std::string copy = "COPY " + e.table + "(sluice_id" + ColumnList(e) + ") FROM STDIN";
     SLUICE_RETURN_IF_ERROR(conn->CopyStart(copy));
     std::string rows;
@@ -453,6 +472,7 @@ Status ApplyRecords(PgConn* conn, const PgEntity& e, const std::string& run_id,
       }
     }
     if (sent.ok()) sent = conn->CopyPut(rows);
+    format_entries();
     SLUICE_RETURN_IF_ERROR(conn->CopyEnd(copy));
     SLUICE_RETURN_IF_ERROR(sent);
   }
@@ -467,25 +487,11 @@ Status ApplyRecords(PgConn* conn, const PgEntity& e, const std::string& run_id,
                                .status());
   }
   if (new_keys) {
-    std::string rows;
-    rows.reserve(new_keys * 64);
-    std::string tail;  // kind and run, the same on every line
-    AppendCopyText(run_id, &tail);
-    tail = "\tloaded\t" + tail + "\n";
-    std::string entity;
-    AppendCopyText(e.entity.name, &entity);
-    for (const Step& s : steps) {
-      if (s.action != 'i' || s.had_xref) continue;
-      const Record& r = batch.records[s.ord];
-      rows += entity + '\t';
-      AppendKey(r.source, r.key, &rows);
-      rows += '\t' + std::to_string(s.target_id) + '\t' +
-              std::to_string(std::bit_cast<int64_t>(r.content_hash)) + tail;
-    }
+    // (A new key is always an insert: its entries were formatted above.)
     SLUICE_RETURN_IF_ERROR(
         conn->CopyIn("COPY sluice.xref(entity, source, key, target_id, content_hash, kind,"
                      " run_id) FROM STDIN",
-                     rows));
+                     xref_rows));
   }
   if (changes) {
     SLUICE_RETURN_IF_ERROR(

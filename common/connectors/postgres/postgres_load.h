@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,11 @@ Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
                                              const std::string& run_id,
                                              const std::vector<SourceKey>& keys);
 Result<uint64_t> CountPgRows(PgConn* conn, const PgEntity& e);
+// postgres_scan.cc. ScanRows (or, with `strays`, ScanRowsWithoutEntry):
+// the entity's rows through one streamed COPY TO, in its own read-only
+// transaction. Rows already handed to `fn` are not taken back on failure.
+Status ScanPgRows(PgConn* conn, const PgEntity& e, bool strays,
+                  const std::function<void(const TargetRow&)>& fn);
 // postgres_soft_delete.cc (issue 18). Target::SoftDeleteRows inside the
 // caller's open transaction: `field` set to `at` (its text form) on the own
 // rows of `keys` where it is NULL, their entries' content hash cleared,

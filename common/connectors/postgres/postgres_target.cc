@@ -501,9 +501,9 @@ class PostgresTarget : public Target {
   std::set<std::string> staged_;  // staging tables on this connection ("" = shared ones)
 };
 
-// Reads the entity back through a cursor, a few thousand rows at a time, so
-// memory stays flat. Only connecting is retried: rows already handed to
-// `fn` cannot be taken back.
+// Reads the entity back (postgres_scan.cc), streamed, so memory stays flat.
+// Only connecting is retried: rows already handed to `fn` cannot be taken
+// back.
 Status PostgresTarget::Scan(const Entity& entity, bool strays,
                             const std::function<void(const TargetRow&)>& fn) {
   LogContext ctx;
@@ -513,55 +513,7 @@ Status PostgresTarget::Scan(const Entity& entity, bool strays,
     SLUICE_RETURN_IF_ERROR(Retrying(ctx, "prepare", [&] { return PrepareOnce(entity); }));
   }
   SLUICE_RETURN_IF_ERROR(Retrying(ctx, "connect", [] { return Status::Ok(); }));
-  const PgEntity& e = entities_.at(entity.name);
-  SLUICE_RETURN_IF_ERROR(
-      conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-                  " DECLARE sluice_scan NO SCROLL CURSOR FOR " +
-                  (strays ? e.stray_scan : e.scan)));
-  TargetRow row;
-  constexpr int kFirstValue = 6;
-  while (true) {
-    auto page = conn_->Query("FETCH 5000 FROM sluice_scan");
-    if (!page.ok()) {
-      conn_->RollbackQuietly();
-      return page.status();
-    }
-    if (page->rows() == 0) break;
-    for (int r = 0; r < page->rows(); ++r) {
-      row.source.assign(page->Text(r, 0));
-      row.key.assign(page->Text(r, 1));
-      row.target_id = page->Int(r, 2);
-      row.recorded_hash = static_cast<uint64_t>(page->Int(r, 3));
-      row.merged = page->Text(r, 4) == "merged";
-      row.values.clear();
-      if (page->IsNull(r, 5)) {  // a dangling entry: no values
-        fn(row);
-        continue;
-      }
-      for (size_t i = 0; i < e.schema.fields.size(); ++i) {
-        const FieldSpec& f = e.schema.fields[i];
-        int col = kFirstValue + static_cast<int>(i);
-        if (page->IsNull(r, col)) {
-          row.values.push_back(Value::Null());
-        } else if (f.type == FieldType::kDecimal) {
-          auto units = ParseDecimalUnits(page->Text(r, col), f.scale);
-          if (!units.ok()) {
-            conn_->RollbackQuietly();
-            return Status::Corruption("row " + std::to_string(row.target_id) + " field '" + f.name +
-                                      "': cannot read '" + std::string(page->Text(r, col)) +
-                                      "': " + units.status().message());
-          }
-          row.values.push_back(Value::Int(*units));
-        } else if (IsIntegral(f.type)) {
-          row.values.push_back(Value::Int(page->Int(r, col)));
-        } else {
-          row.values.push_back(Value::Str(std::string(page->Text(r, col))));
-        }
-      }
-      fn(row);
-    }
-  }
-  return conn_->Exec("CLOSE sluice_scan; COMMIT");
+  return ScanPgRows(conn_.get(), entities_.at(entity.name), strays, fn);
 }
 
 }  // namespace

@@ -269,8 +269,9 @@ TEST_F(PgTargetTest, EveryTypeRoundTripsThroughScanRows) {
     return r;
   };
   std::vector<Record> records = {
-      full("a", "tab\there\nnew line\\back\rslash 'q' \"dq\" zoë 日本", INT64_MAX, -12345678,
-           *CivilDays(1969, 12, 31), -1, 1),
+      // Every byte COPY TO escapes (\b \f \v too) read back as it was loaded.
+      full("a", "tab\there\nnew line\\back\rslash 'q' \"dq\" zoë 日本 \b\f\v\x01.", INT64_MAX,
+           -12345678, *CivilDays(1969, 12, 31), -1, 1),
       full("b", "", INT64_MIN, 5, *CivilDays(2020, 2, 29), 1582988700123456, 0),
       full("c", "\\N", 0, 0, *CivilDays(1, 1, 1), 0, 1),  // not NULL: the text \N
   };
