@@ -14,6 +14,8 @@
 
 #include "common/runtime/codec.h"
 #include "deduper/dedup.h"
+#include "deduper/guest_rows.h"
+#include "deduper/shard_preround.h"
 
 namespace sluice::bench {
 namespace {
@@ -225,6 +227,44 @@ Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
     SLUICE_ASSIGN_OR_RETURN(v1::DedupBlocks b, shard.SummarizeBlocks(map));
     return Parts{"OK", Serialized(b)};
   }
+  if (what == "claim") {
+    SLUICE_ASSIGN_OR_RETURN(auto claims, preround::ClaimBlocks(shard, map));
+    Parts out = {"OK"};
+    for (const v1::DedupKeyClaims& c : claims) {
+      out.push_back(std::to_string(c.owner()));
+      out.push_back(Serialized(c));
+    }
+    return out;
+  }
+  if (what == "want") {
+    SLUICE_ASSIGN_OR_RETURN(auto claims, TakeAll<v1::DedupKeyClaims>(cmd, &at));
+    SLUICE_ASSIGN_OR_RETURN(v1::DedupGuestWants w, preround::WantGuests(shard, map, claims));
+    return Parts{"OK", Serialized(w)};
+  }
+  if (what == "guests_for") {
+    SLUICE_ASSIGN_OR_RETURN(auto wants, TakeAll<v1::DedupGuestWants>(cmd, &at));
+    SLUICE_ASSIGN_OR_RETURN(auto by_owner, preround::GuestsFor(shard, map, wants));
+    Parts out = {"OK"};
+    for (const auto& [owner, rows] : by_owner) {
+      for (const RecordBatch& b : rows) {
+        v1::RecordBatch wire;
+        EncodeBatch(b, &wire);
+        out.push_back(std::to_string(owner) + ' ' + std::to_string(guest::Count(b.guest_rows)));
+        out.push_back(Serialized(wire));
+      }
+    }
+    return out;
+  }
+  if (what == "take_guests") {
+    SLUICE_ASSIGN_OR_RETURN(auto wires, TakeAll<v1::RecordBatch>(cmd, &at));
+    std::vector<RecordBatch> guests;
+    for (const v1::RecordBatch& wire : wires) {
+      SLUICE_ASSIGN_OR_RETURN(RecordBatch b, DecodeBatch(wire));
+      guests.push_back(std::move(b));
+    }
+    SLUICE_RETURN_IF_ERROR(preround::TakeGuests(shard, guests));
+    return Parts{"OK"};
+  }
   SLUICE_ASSIGN_OR_RETURN(auto blocks, TakeAll<v1::DedupBlocks>(cmd, &at));
   if (what == "compare") {
     SLUICE_ASSIGN_OR_RETURN(v1::DedupPatterns p, shard.ComparePairs(map, blocks));
@@ -426,6 +466,16 @@ Status ShardProcess::SendResolveWith(const ShardMap& map, const std::vector<std:
   }
   return Send(fd_, parts);
 }
+
+Status ShardProcess::SendPreRound(const std::string& what, const ShardMap& map,
+                                  const std::vector<std::string>& payload) {
+  Parts parts = {what};
+  PutMap(map, &parts);
+  PutAll(payload, &parts);
+  return Send(fd_, parts);
+}
+
+Result<std::vector<std::string>> ShardProcess::ReceiveParts() { return ReceiveReply(fd_); }
 
 Result<ShardUsage> ShardProcess::Finish() {
   SLUICE_RETURN_IF_ERROR(Send(fd_, {"finish"}));
