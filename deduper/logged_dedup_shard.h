@@ -58,7 +58,7 @@ class LoggedDedupShard : public DedupShard {
                                          const std::vector<v1::DedupKeyClaims>& claims);
   Result<std::map<uint32_t, std::vector<RecordBatch>>> GuestsFor(
       const ShardMap& shards, const std::vector<v1::DedupGuestWants>& wants);
-  Status TakeGuests(const std::vector<RecordBatch>& guests);
+  Status TakeGuests(std::vector<RecordBatch> guests);
   Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards,
                                          const std::vector<v1::DedupBlocks>& blocks) override;
   Result<v1::DedupEdges> DecidePairs(const ShardMap& shards,

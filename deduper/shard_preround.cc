@@ -165,7 +165,7 @@ Result<std::map<uint32_t, std::vector<RecordBatch>>> LoggedDedupShard::GuestsFor
   return out;
 }
 
-Status LoggedDedupShard::TakeGuests(const std::vector<RecordBatch>& guests) {
+Status LoggedDedupShard::TakeGuests(std::vector<RecordBatch> guests) {
   if (guests_taken_) handed_over_ = true;  // taken before: the log again, then these
   if (homes_only_loaded_) handed_over_ = true;
   SLUICE_RETURN_IF_ERROR(Prepare());
@@ -181,7 +181,7 @@ Status LoggedDedupShard::TakeGuests(const std::vector<RecordBatch>& guests) {
   ReleaseRounds();  // a comparer may point into the store
   std::unordered_map<std::string, uint32_t> index;
   for (uint32_t b = 0; b < batches_.size(); ++b) index.emplace(batches_[b].name, b);
-  for (const RecordBatch& batch : guests) {
+  for (RecordBatch& batch : guests) {
     std::string name = BatchName(batch.id);
     auto it = index.find(name);
     if (it == index.end()) {
@@ -198,6 +198,7 @@ Status LoggedDedupShard::TakeGuests(const std::vector<RecordBatch>& guests) {
       origins_.push_back({b, row.position});
       guest_of_.push_back(guests_.Add(row, guest_rules_));
     });
+    std::string().swap(batch.guest_rows);  // in the store now
   }
   guests_taken_ = true;
   guests_pruned_ = true;  // every row taken is in a block of two or more
@@ -240,9 +241,9 @@ Result<std::map<uint32_t, std::vector<RecordBatch>>> GuestsFor(
   return logged->GuestsFor(shards, wants);
 }
 
-Status TakeGuests(DedupShard& shard, const std::vector<RecordBatch>& guests) {
+Status TakeGuests(DedupShard& shard, std::vector<RecordBatch> guests) {
   SLUICE_ASSIGN_OR_RETURN(auto* logged, Logged(shard));
-  return logged->TakeGuests(guests);
+  return logged->TakeGuests(std::move(guests));
 }
 
 }  // namespace sluice::preround

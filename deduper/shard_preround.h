@@ -37,6 +37,7 @@ Result<std::map<uint32_t, std::vector<RecordBatch>>> GuestsFor(
 // Takes every guest row the other shards sent `shard`. They are not logged:
 // a replacement (or a batch ingested later, which makes the shard read its
 // log again) needs the pre-round again. Taking them twice keeps one copy.
-Status TakeGuests(DedupShard& shard, const std::vector<RecordBatch>& guests);
+// Each batch's rows are let go of as they are taken.
+Status TakeGuests(DedupShard& shard, std::vector<RecordBatch> guests);
 
 }  // namespace sluice::preround

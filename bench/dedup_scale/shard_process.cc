@@ -205,7 +205,7 @@ void TraceRss(const char* when, const std::string& command) {
 }
 
 // One command of the child's loop.
-Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
+Result<Parts> Serve(DedupShard& shard, Parts& cmd) {
   const std::string& what = cmd.at(0);
   size_t at = 1;
   v1::BatchId id;
@@ -245,24 +245,35 @@ Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
     SLUICE_ASSIGN_OR_RETURN(auto wants, TakeAll<v1::DedupGuestWants>(cmd, &at));
     SLUICE_ASSIGN_OR_RETURN(auto by_owner, preround::GuestsFor(shard, map, wants));
     Parts out = {"OK"};
-    for (const auto& [owner, rows] : by_owner) {
-      for (const RecordBatch& b : rows) {
+    // Each batch's rows moved into its wire form and let go of once
+    // serialized: one copy of the rows at a time beside the answer.
+    for (auto& [owner, rows] : by_owner) {
+      for (RecordBatch& b : rows) {
+        out.push_back(std::to_string(owner) + ' ' + std::to_string(guest::Count(b.guest_rows)));
+        std::string guest_rows = std::move(b.guest_rows);
         v1::RecordBatch wire;
         EncodeBatch(b, &wire);
-        out.push_back(std::to_string(owner) + ' ' + std::to_string(guest::Count(b.guest_rows)));
+        wire.set_guest_rows(std::move(guest_rows));
         out.push_back(Serialized(wire));
       }
+      std::vector<RecordBatch>().swap(rows);
     }
     return out;
   }
   if (what == "take_guests") {
-    SLUICE_ASSIGN_OR_RETURN(auto wires, TakeAll<v1::RecordBatch>(cmd, &at));
+    // Part by part, each let go of once decoded: one copy of the rows.
+    const size_t count = std::stoul(cmd.at(at++));
     std::vector<RecordBatch> guests;
-    for (const v1::RecordBatch& wire : wires) {
+    for (size_t i = 0; i < count; ++i, ++at) {
+      SLUICE_ASSIGN_OR_RETURN(v1::RecordBatch wire, Parsed<v1::RecordBatch>(cmd.at(at)));
+      std::string().swap(cmd[at]);
+      std::string rows = std::move(*wire.mutable_guest_rows());
+      wire.clear_guest_rows();
       SLUICE_ASSIGN_OR_RETURN(RecordBatch b, DecodeBatch(wire));
+      b.guest_rows = std::move(rows);
       guests.push_back(std::move(b));
     }
-    SLUICE_RETURN_IF_ERROR(preround::TakeGuests(shard, guests));
+    SLUICE_RETURN_IF_ERROR(preround::TakeGuests(shard, std::move(guests)));
     return Parts{"OK"};
   }
   SLUICE_ASSIGN_OR_RETURN(auto blocks, TakeAll<v1::DedupBlocks>(cmd, &at));
