@@ -121,6 +121,7 @@ Status LoggedDedupShard::Reload() {
   handed_over_ = false;
   compared_ = false;
   guests_pruned_ = false;
+  guests_taken_ = false;
   return Status::Ok();
 }
 

@@ -20,6 +20,7 @@
 #include "deduper/guest_rows.h"
 #include "deduper/shard_log.h"
 #include "deduper/survivorship.h"
+#include "sluice/v1/dedup_preround.pb.h"
 
 namespace sluice::dedup_internal {
 
@@ -51,6 +52,13 @@ class LoggedDedupShard : public DedupShard {
 
   size_t record_count() const override { return record_count_; }
   Result<v1::DedupBlocks> SummarizeBlocks(const ShardMap& shards) override;
+  // The pre-round (deduper/shard_preround.h).
+  Result<std::vector<v1::DedupKeyClaims>> ClaimBlocks(const ShardMap& shards);
+  Result<v1::DedupGuestWants> WantGuests(const ShardMap& shards,
+                                         const std::vector<v1::DedupKeyClaims>& claims);
+  Result<std::map<uint32_t, std::vector<RecordBatch>>> GuestsFor(
+      const ShardMap& shards, const std::vector<v1::DedupGuestWants>& wants);
+  Status TakeGuests(std::vector<RecordBatch> guests);
   Result<v1::DedupPatterns> ComparePairs(const ShardMap& shards,
                                          const std::vector<v1::DedupBlocks>& blocks) override;
   Result<v1::DedupEdges> DecidePairs(const ShardMap& shards,
@@ -145,6 +153,10 @@ class LoggedDedupShard : public DedupShard {
   // record. A batch ingested after this reads the log again first.
   Status DropUnpairedGuests(const ShardMap& shards);
 
+  // The pre-round's records: the log read again if a resolution or round 4
+  // took them, in canonical order; fails when a home record has no home row.
+  Status PrepareHomeRows(const ShardMap& shards);
+
   // Round 4's view of every edge (dedup_internal::RoundFour), computed by
   // MembersFor and taken again by ResolveWith when given the same edges.
   Result<std::shared_ptr<const dedup_internal::RoundFour>> RoundFourOf(const ShardMap& shards,
@@ -177,6 +189,7 @@ class LoggedDedupShard : public DedupShard {
   std::optional<MatchStats> kept_stats_;  // of rounds 2-3, across WholeHomes
   std::shared_ptr<const dedup_internal::RoundFour> round_four_;  // RoundFourOf
   bool guests_pruned_ = false;  // DropUnpairedGuests ran since the last batch
+  bool guests_taken_ = false;   // TakeGuests since the log was last read
   uint64_t round_four_digest_ = 0;
   std::vector<IngestedBatch> batches_;
   std::unordered_set<std::string> batch_names_;

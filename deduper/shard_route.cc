@@ -137,7 +137,7 @@ std::vector<RecordBatch> ShardRouter::Split(const RecordBatch& batch) const {
     writers[home].AddHome(static_cast<uint32_t>(parts[home].records.size()), row_keys.data(),
                           folded);
     whole(home, i);
-    if (!any) continue;
+    if (!any || guests_by_request_) continue;
     for (uint32_t s = 0; s < count; ++s) {
       if (to[s]) writers[s].Add(r, i, row_keys.data(), folded);
     }

@@ -42,12 +42,20 @@ class ShardRouter {
   // may receive an empty batch.
   std::vector<RecordBatch> Split(const RecordBatch& batch) const;
 
+  // Guests by request (docs/dedup.md#guests-by-request): Split gives each
+  // shard its home records and their home rows only; the rows a block owner
+  // needs travel in the pre-round (DedupShard::ClaimBlocks .. TakeGuests),
+  // only for blocks that hold two records or more. Off by default: the
+  // coordinator does not relay the pre-round yet.
+  void set_guests_by_request(bool on) { guests_by_request_ = on; }
+
  private:
   struct Folder;  // the comparer that folds guest rows (shard_route.cc)
   ShardMap shards_;
   Schema schema_;
   bool blocked_ = false;  // a spec: blocking keys route too
   bool fuzzy_ = false;
+  bool guests_by_request_ = false;
   DedupSpec spec_;
   std::vector<BlockingRule> rules_;       // fuzzy: the rules the matcher blocks on
   std::shared_ptr<const Folder> folder_;  // fuzzy on N > 1 shards

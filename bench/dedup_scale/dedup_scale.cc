@@ -72,6 +72,7 @@ Result<std::vector<Out>> OnEach(std::vector<ShardProcess>& procs, SendFn send, R
 // What one set of shards (one process each) did with the records.
 struct RunFigures {
   uint32_t shards = 0;
+  bool by_request = false;  // guest rows in the pre-round, not at ingest
   double ingest_s = 0, resolve_s = 0;
   std::string rounds;            // the wall time of each round, N > 1
   std::vector<uint64_t> held;    // records routed to each shard whole (its home records)
@@ -95,6 +96,48 @@ struct RunFigures {
   }
 };
 
+// The pre-round (docs/dedup.md#guests-by-request), relayed: the home
+// shards' key claims to the owners, the owners' wants to every shard, each
+// batch of guest rows to its owner (shard to shard in a run).
+Status PreRound(std::vector<ShardProcess>& procs, RunFigures* fig) {
+  const uint32_t n = static_cast<uint32_t>(procs.size());
+  using Parts = std::vector<std::string>;
+  auto send = [&](const char* what, const std::vector<Parts>& payload) {
+    return [&procs, n, what, p = &payload](uint32_t k) {
+      return procs[k].SendPreRound(what, ShardMap(n, k), (*p)[k]);
+    };
+  };
+  auto receive = [&](uint32_t k) { return procs[k].ReceiveParts(); };
+  const std::vector<Parts> none(n);
+  SLUICE_ASSIGN_OR_RETURN(auto claims, OnEach<Parts>(procs, send("claim", none), receive));
+  std::vector<Parts> to(n);
+  for (Parts& from : claims) {
+    for (size_t i = 0; i + 1 < from.size(); i += 2) {
+      to.at(std::stoul(from[i])).push_back(std::move(from[i + 1]));
+    }
+  }
+  std::vector<Parts>().swap(claims);
+  SLUICE_ASSIGN_OR_RETURN(auto wants, OnEach<Parts>(procs, send("want", to), receive));
+  Parts all;
+  for (Parts& w : wants) all.push_back(std::move(w.at(0)));
+  const std::vector<Parts> every(n, all);
+  SLUICE_ASSIGN_OR_RETURN(auto rows, OnEach<Parts>(procs, send("guests_for", every), receive));
+  std::vector<Parts>(n).swap(to);
+  for (Parts& from : rows) {
+    for (size_t i = 0; i + 1 < from.size(); i += 2) {
+      unsigned owner = 0;
+      unsigned long long count = 0;
+      if (std::sscanf(from[i].c_str(), "%u %llu", &owner, &count) != 2 || owner >= n) {
+        return Status::Corruption("shard pipe: bad guest rows header");
+      }
+      fig->guests[owner] += count;
+      to[owner].push_back(std::move(from[i + 1]));
+    }
+  }
+  std::vector<Parts>().swap(rows);
+  return OnEach<Parts>(procs, send("take_guests", to), receive).status();
+}
+
 // The four resolve rounds of N shards (docs/dedup.md#scale-out), relayed
 // here as the coordinator relays them; the members of clusters that span
 // shards are handed over as the member exchange does, serialized.
@@ -106,6 +149,9 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
     fig->rounds += took;
   };
   auto t = std::chrono::steady_clock::now();
+  if (fig->by_request) SLUICE_RETURN_IF_ERROR(PreRound(procs, fig));
+  timed(t);
+  t = std::chrono::steady_clock::now();
   SLUICE_ASSIGN_OR_RETURN(
       auto blocks, OnEach<std::string>(
                        procs, [&](uint32_t k) { return procs[k].SendSummarize(ShardMap(n, k)); },
@@ -184,15 +230,17 @@ Result<ShardOutcome> ResolveRounds(std::vector<ShardProcess>& procs, RunFigures*
 // (each record to its home and to the owner of each of its blocking keys),
 // in batches of 4096 (the shard log is synced per batch), then resolves.
 Result<RunFigures> RunOn(std::vector<ShardProcess>& procs, const Plan& plan,
-                         const std::vector<RecordBatch>& batches) {
+                         const std::vector<RecordBatch>& batches, bool by_request) {
   RunFigures fig;
   const uint32_t n = static_cast<uint32_t>(procs.size());
   fig.shards = n;
+  fig.by_request = by_request && n > 1;
   fig.held.assign(n, 0);
   fig.guests.assign(n, 0);
   const double cpu_start = CpuSeconds();
   SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
                           ShardRouter::Create(plan, "hcp", batches[0].schema, ShardMap(n, 0)));
+  router.set_guests_by_request(fig.by_request);
   const auto ingest_start = std::chrono::steady_clock::now();
   uint64_t seq = 0;
   for (const RecordBatch& b : batches) {
@@ -240,10 +288,13 @@ int Main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: sluice-bench-dedup-scale DEDUP_YAML [--records N] [--seed S] "
-                 "[--shards N]\n");
+                 "[--shards N] [--guests request|ingest]\n");
     return 2;
   }
   uint64_t n = 1000000, seed = 20261121;
+  // --guests request (default): guest rows in the pre-round, only where a
+  // block pairs them; --guests ingest: every guest row routed at ingest.
+  bool by_request = true;
   // --shards N (or a list, "2,4"): 1 shard, then N shards, each shard its
   // own process, on the same records (docs/dedup.md#scale-out).
   std::vector<uint32_t> counts = {1};
@@ -251,6 +302,7 @@ int Main(int argc, char** argv) {
     std::string flag = argv[i];
     if (flag == "--records") n = std::stoull(argv[i + 1]);
     if (flag == "--seed") seed = std::stoull(argv[i + 1]);
+    if (flag == "--guests") by_request = std::string(argv[i + 1]) != "ingest";
     if (flag == "--shards") {
       std::stringstream list(argv[i + 1]);
       for (std::string item; std::getline(list, item, ',');) {
@@ -349,7 +401,7 @@ int Main(int argc, char** argv) {
 
   std::vector<RunFigures> figures;
   for (std::vector<ShardProcess>& procs : runs) {
-    Result<RunFigures> fig = RunOn(procs, plan, batches);
+    Result<RunFigures> fig = RunOn(procs, plan, batches, by_request);
     if (!fig.ok()) {
       std::fprintf(stderr, "%s\n", fig.status().ToString().c_str());
       for (const std::string& log : logs) std::filesystem::remove(log);
@@ -385,8 +437,10 @@ int Main(int argc, char** argv) {
     }
     std::printf("== %u shard(s), one process each\n", f.shards);
     if (!f.rounds.empty()) {
-      std::printf("rounds (summaries, patterns, edges, members to serve, resolve): %s\n",
-                  f.rounds.c_str());
+      std::printf(
+          "guest rows %s; rounds (pre-round, summaries, patterns, edges, members to serve, "
+          "resolve): %s\n",
+          f.by_request ? "by request (pre-round)" : "at ingest", f.rounds.c_str());
     }
     std::printf(
         "ingest (routed, shard log fsync per batch) %.2f s; resolve %.2f s: %llu candidate "

@@ -14,6 +14,8 @@
 
 #include "common/runtime/codec.h"
 #include "deduper/dedup.h"
+#include "deduper/guest_rows.h"
+#include "deduper/shard_preround.h"
 
 namespace sluice::bench {
 namespace {
@@ -203,7 +205,7 @@ void TraceRss(const char* when, const std::string& command) {
 }
 
 // One command of the child's loop.
-Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
+Result<Parts> Serve(DedupShard& shard, Parts& cmd) {
   const std::string& what = cmd.at(0);
   size_t at = 1;
   v1::BatchId id;
@@ -224,6 +226,55 @@ Result<Parts> Serve(DedupShard& shard, const Parts& cmd) {
   if (what == "summarize") {
     SLUICE_ASSIGN_OR_RETURN(v1::DedupBlocks b, shard.SummarizeBlocks(map));
     return Parts{"OK", Serialized(b)};
+  }
+  if (what == "claim") {
+    SLUICE_ASSIGN_OR_RETURN(auto claims, preround::ClaimBlocks(shard, map));
+    Parts out = {"OK"};
+    for (const v1::DedupKeyClaims& c : claims) {
+      out.push_back(std::to_string(c.owner()));
+      out.push_back(Serialized(c));
+    }
+    return out;
+  }
+  if (what == "want") {
+    SLUICE_ASSIGN_OR_RETURN(auto claims, TakeAll<v1::DedupKeyClaims>(cmd, &at));
+    SLUICE_ASSIGN_OR_RETURN(v1::DedupGuestWants w, preround::WantGuests(shard, map, claims));
+    return Parts{"OK", Serialized(w)};
+  }
+  if (what == "guests_for") {
+    SLUICE_ASSIGN_OR_RETURN(auto wants, TakeAll<v1::DedupGuestWants>(cmd, &at));
+    SLUICE_ASSIGN_OR_RETURN(auto by_owner, preround::GuestsFor(shard, map, wants));
+    Parts out = {"OK"};
+    // Each batch's rows moved into its wire form and let go of once
+    // serialized: one copy of the rows at a time beside the answer.
+    for (auto& [owner, rows] : by_owner) {
+      for (RecordBatch& b : rows) {
+        out.push_back(std::to_string(owner) + ' ' + std::to_string(guest::Count(b.guest_rows)));
+        std::string guest_rows = std::move(b.guest_rows);
+        v1::RecordBatch wire;
+        EncodeBatch(b, &wire);
+        wire.set_guest_rows(std::move(guest_rows));
+        out.push_back(Serialized(wire));
+      }
+      std::vector<RecordBatch>().swap(rows);
+    }
+    return out;
+  }
+  if (what == "take_guests") {
+    // Part by part, each let go of once decoded: one copy of the rows.
+    const size_t count = std::stoul(cmd.at(at++));
+    std::vector<RecordBatch> guests;
+    for (size_t i = 0; i < count; ++i, ++at) {
+      SLUICE_ASSIGN_OR_RETURN(v1::RecordBatch wire, Parsed<v1::RecordBatch>(cmd.at(at)));
+      std::string().swap(cmd[at]);
+      std::string rows = std::move(*wire.mutable_guest_rows());
+      wire.clear_guest_rows();
+      SLUICE_ASSIGN_OR_RETURN(RecordBatch b, DecodeBatch(wire));
+      b.guest_rows = std::move(rows);
+      guests.push_back(std::move(b));
+    }
+    SLUICE_RETURN_IF_ERROR(preround::TakeGuests(shard, std::move(guests)));
+    return Parts{"OK"};
   }
   SLUICE_ASSIGN_OR_RETURN(auto blocks, TakeAll<v1::DedupBlocks>(cmd, &at));
   if (what == "compare") {
@@ -426,6 +477,16 @@ Status ShardProcess::SendResolveWith(const ShardMap& map, const std::vector<std:
   }
   return Send(fd_, parts);
 }
+
+Status ShardProcess::SendPreRound(const std::string& what, const ShardMap& map,
+                                  const std::vector<std::string>& payload) {
+  Parts parts = {what};
+  PutMap(map, &parts);
+  PutAll(payload, &parts);
+  return Send(fd_, parts);
+}
+
+Result<std::vector<std::string>> ShardProcess::ReceiveParts() { return ReceiveReply(fd_); }
 
 Result<ShardUsage> ShardProcess::Finish() {
   SLUICE_RETURN_IF_ERROR(Send(fd_, {"finish"}));

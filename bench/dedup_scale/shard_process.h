@@ -69,6 +69,16 @@ class ShardProcess {
   // shard. Answered by ReceiveOutcome.
   Status SendResolveWith(const ShardMap& map, const std::vector<std::string>& blocks,
                          const std::string& all, const std::map<uint32_t, std::string>& members);
+  // The pre-round (docs/dedup.md#guests-by-request), relayed as the rounds
+  // are: "claim" (answer: per owner, its ordinal and the serialized
+  // v1::DedupKeyClaims), "want" given the claims addressed to this shard
+  // (answer: a serialized v1::DedupGuestWants), "guests_for" given every
+  // shard's wants (answer: per batch of rows, "owner rows" and the
+  // serialized v1::RecordBatch), "take_guests" given the batches of rows
+  // addressed to this shard.
+  Status SendPreRound(const std::string& what, const ShardMap& map,
+                      const std::vector<std::string>& payload);
+  Result<std::vector<std::string>> ReceiveParts();
   // Ends the child, returns what it used, and reaps it.
   Result<ShardUsage> Finish();
 
