@@ -102,6 +102,13 @@ TEST_F(AuditLoadedTest, APackRoundTrips) {
   EXPECT_EQ(l.target_id, 1ll << 40);
   EXPECT_FALSE(r.Next(&l));
   EXPECT_FALSE(r.corrupt());
+  // MaxBytes bounds what Add appends (a pack is sized with it before it is filled).
+  LoadedPackWriter sized;
+  const std::string long_key(300, 'k'), long_values(70000, 'v');
+  const PackedLoad widest{"crm", long_key, -1, ~0ull, long_values};
+  sized.Reserve(LoadedPackWriter::MaxBytes(widest));
+  sized.Add(widest);
+  EXPECT_LE(sized.bytes().size(), LoadedPackWriter::MaxBytes(widest));
   LoadedPackReader cut(std::string_view(w.bytes()).substr(0, 6));
   EXPECT_FALSE(cut.Next(&l));
   EXPECT_TRUE(cut.corrupt());

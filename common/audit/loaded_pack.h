@@ -32,6 +32,12 @@ struct PackedLoad {
 class LoadedPackWriter {
  public:
   void Add(const PackedLoad& load);
+  // Room for `bytes` more bytes, so that adding grows the pack at most once.
+  void Reserve(size_t bytes) { bytes_.reserve(bytes_.size() + bytes); }
+  // The bytes Add takes for `load`, at most.
+  static size_t MaxBytes(const PackedLoad& load) {
+    return load.source.size() + load.key.size() + load.loaded_values.size() + 8 + 4 * 10;
+  }
   size_t fates() const { return fates_; }
   const std::string& bytes() const { return bytes_; }
 
