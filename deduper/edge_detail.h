@@ -1,7 +1,7 @@
 // The detail of a scored edge ("first_name=exact, term frequency
 // -1.20:+4.81; last_name=jw>=0.92:+6.10; ..."): each comparison's level and
 // weight. The fuzzy matcher keeps a scored edge's comparison pattern and
-// term-frequency adjustments, not its text (some 250 bytes an edge, and a
+// term-frequency adjustments, not its text (a heap string per edge, and a
 // run at 8M records holds millions of edges through clustering): the text
 // is written from them when a decision, a review item or a round-4 edge
 // asks for it (MatchEdge::Detail), by the writer the matcher leaves behind

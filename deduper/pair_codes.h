@@ -2,8 +2,8 @@
 // that decided a pair, or its comparison pattern: compare_pass.h), held
 // between the pass that compares them and the one that decides them.
 //
-// A run has few distinct codes (its rules, and the patterns that occur: a
-// few thousand where the pairs are counted in millions), so each pair holds
+// A run has far fewer distinct codes (its rules, and the patterns that
+// occur) than pairs, so each pair holds
 // the index of its code among the distinct ones: 2 bytes while there are at
 // most 65,536 of them, 4 bytes beyond (the indexes are widened once), where
 // the code itself took 8 (docs/dedup.md#one-shards-memory).
