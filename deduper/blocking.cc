@@ -7,6 +7,7 @@
 
 #include "common/core/hash.h"
 #include "deduper/comparators.h"
+#include "deduper/dedup_internal.h"
 #include "deduper/fuzzy_matcher.h"
 #include "deduper/metaphone.h"
 #include "deduper/person_compare.h"
@@ -137,6 +138,32 @@ Result<std::vector<uint64_t>> BlockingKeys(const BlockingRule& rule,
     keys[i] = h == 0 ? 1 : h;
   }
   return keys;
+}
+
+// Blocking as a run would do it, per rule, for `sluice dedup estimate`.
+Result<std::vector<BlockingEstimate>> EstimateBlocking(const DedupSpec& spec, const Schema& schema,
+                                                       const std::vector<Record>& records) {
+  std::vector<BlockingRule> rules =
+      spec.fuzzy() ? dedup_internal::FuzzyBlockingRules(spec) : spec.blocking;
+  std::vector<std::vector<uint64_t>> keys;
+  std::vector<blocking::Blocks> blocks;
+  std::vector<BlockingEstimate> out;
+  for (const BlockingRule& rule : rules) {
+    SLUICE_ASSIGN_OR_RETURN(auto k, BlockingKeys(rule, spec.placeholders, schema, records));
+    keys.push_back(std::move(k));
+    MatchStats::Rule rs;
+    BlockingEstimate& e = out.emplace_back();
+    e.rule = rule.name;
+    blocks.push_back(
+        blocking::GroupBlocks(&keys.back(), spec.max_block_size, &rs, &e.largest_block));
+    e.blocked = rs.blocked;
+    e.blocks = rs.blocks;
+    e.oversize_blocks = rs.oversize_blocks;
+    e.oversize_records = rs.oversize_records;
+  }
+  blocking::ForEachPair(blocking::KeyRows::Of(&keys), blocks,
+                        [&](size_t r, uint32_t, uint32_t) { ++out[r].pairs; });
+  return out;
 }
 
 namespace blocking {

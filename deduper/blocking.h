@@ -38,20 +38,38 @@ Blocks GroupBlocks(std::vector<uint64_t>* keys, int64_t max_block, MatchStats::R
 std::vector<uint64_t> OversizeKeys(const std::vector<uint64_t>& keys, int64_t max_block,
                                    const ShardMap& shards);
 
+// The blocking keys of every rule, record by record: record i's keys at
+// keys[i * rules, (i + 1) * rules). The "already paired" check reads one
+// cache line per record; the matcher holds its keys in this form only.
+struct KeyRows {
+  size_t rules = 0;
+  std::vector<uint64_t> keys;
+  uint64_t Key(size_t i, size_t r) const { return keys[i * rules + r]; }
+  // From keys per rule, per record; each rule's vector is let go of once
+  // copied (`per_rule` is left empty).
+  static KeyRows Of(std::vector<std::vector<uint64_t>>* per_rule) {
+    KeyRows out;
+    out.rules = per_rule->size();
+    const size_t n = out.rules ? (*per_rule)[0].size() : 0;
+    out.keys.resize(n * out.rules);
+    for (size_t r = 0; r < out.rules; ++r) {
+      const std::vector<uint64_t>& k = (*per_rule)[r];
+      for (size_t i = 0; i < n; ++i) out.keys[i * out.rules + r] = k[i];
+      std::vector<uint64_t>().swap((*per_rule)[r]);
+    }
+    std::vector<std::vector<uint64_t>>().swap(*per_rule);
+    return out;
+  }
+};
+
 // Calls fn(a, b) (a < b) for every candidate pair, each once: a pair that
 // an earlier rule blocks together is skipped by the later ones. With blocks
 // grouped for one shard of N, each pair is therefore given to exactly one
 // shard: the owner of its block under the first rule that pairs it.
 template <typename Fn>
-void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vector<Blocks>& blocks,
-                 Fn fn) {
-  // The keys of a record side by side: the "already paired" check reads one
-  // cache line per record.
-  const size_t rules = keys.size(), n = rules ? keys[0].size() : 0;
-  std::vector<uint64_t> row(n * rules);
-  for (size_t r = 0; r < rules; ++r) {
-    for (size_t i = 0; i < n; ++i) row[i * rules + r] = keys[r][i];
-  }
+void ForEachPair(const KeyRows& rows, const std::vector<Blocks>& blocks, Fn fn) {
+  const size_t rules = rows.rules;
+  const uint64_t* row = rows.keys.data();
   for (size_t r = 0; r < blocks.size(); ++r) {
     const Blocks& bl = blocks[r];
     size_t ahead = 0;  // members whose key rows have been prefetched
@@ -62,20 +80,28 @@ void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vect
       // key rows while this block is compared (a miss per pair otherwise).
       if (r > 0) {
         const size_t want = std::min<size_t>(bl.starts[b + 1] + 16, bl.members.size());
-        for (; ahead < want; ++ahead) __builtin_prefetch(row.data() + bl.members[ahead] * rules);
+        for (; ahead < want; ++ahead) __builtin_prefetch(row + bl.members[ahead] * rules);
       }
       for (size_t x = 0; x < size; ++x) {
         for (size_t y = x + 1; y < size; ++y) {
           const uint32_t a = m[x], c = m[y];
           bool seen = false;
-          const uint64_t* ka = row.data() + a * rules;
-          const uint64_t* kc = row.data() + c * rules;
+          const uint64_t* ka = row + a * rules;
+          const uint64_t* kc = row + c * rules;
           for (size_t e = 0; e < r && !seen; ++e) seen = ka[e] != 0 && ka[e] == kc[e];
           if (!seen) fn(r, a, c);
         }
       }
     }
   }
+}
+
+// The same over keys per rule (copied record by record for the walk).
+template <typename Fn>
+void ForEachPair(const std::vector<std::vector<uint64_t>>& keys, const std::vector<Blocks>& blocks,
+                 Fn fn) {
+  std::vector<std::vector<uint64_t>> copy = keys;
+  ForEachPair(KeyRows::Of(&copy), blocks, fn);
 }
 
 }  // namespace sluice::blocking

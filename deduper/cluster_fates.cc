@@ -70,10 +70,11 @@ void FillDecision(const MatchEdge& edge, const Record& a, const Record& b, v1::M
   d->set_band(BandName(edge.band));
   d->set_scored(edge.scored);
   d->set_score(edge.score);
-  d->set_detail(edge.detail);
+  const std::string detail = edge.Detail();
+  d->set_detail(detail);
   if (!edge.scored) return;
   // "first_name=jw>=0.92:+6.10; surname=exact:+8.31" back into parts.
-  std::string_view rest = edge.detail;
+  std::string_view rest = detail;
   while (!rest.empty()) {
     size_t end = rest.find("; ");
     std::string_view item = rest.substr(0, end);
@@ -101,8 +102,8 @@ void FillPairReviewItem(const std::string& entity, const Schema& schema, const R
   item->set_stage(kDedupStage);
   item->set_rule(edge.rule);
   item->set_reasons(edge.scored ? "match weight " + std::to_string(edge.score) +
-                                      " in the review band: " + edge.detail
-                                : "rule " + edge.rule + ": " + edge.detail);
+                                      " in the review band: " + edge.Detail()
+                                : "rule " + edge.rule + ": " + edge.Detail());
   item->set_suggestion(kReviewSuggestion);
   item->set_record_json(RecordJson(schema, a));
   item->set_other_record_json(RecordJson(schema, b));

@@ -533,9 +533,8 @@ uint64_t PairComparer::Code(uint32_t a, uint32_t b) const {
 }
 
 void PairComparer::CompareAll(
-    const std::vector<std::vector<uint64_t>>& keys, const std::vector<blocking::Blocks>& blocks,
-    MatchStats* stats, std::vector<uint64_t>* codes,
-    std::vector<std::unordered_map<uint64_t, uint64_t>>* pattern_counts) const {
+    const blocking::KeyRows& keys, const std::vector<blocking::Blocks>& blocks, MatchStats* stats,
+    PairCodes* codes, std::vector<std::unordered_map<uint64_t, uint64_t>>* pattern_counts) const {
   const auto compare_start = std::chrono::steady_clock::now();
   const double cpu_start = ThreadCpuSeconds();
   // Pairs are gathered in chunks and compared with the rows of the pairs
@@ -570,12 +569,12 @@ void PairComparer::CompareAll(
         // only would leave the later rules without the pairs that agree on
         // an earlier rule's fields (an exact national id among pairs found
         // by name would look like evidence against a match).
-        for (size_t r = p.rule; r < keys.size(); ++r) {
-          const uint64_t ka = keys[r][p.a];
-          if (r == p.rule || (ka != 0 && ka == keys[r][p.b])) ++(*pattern_counts)[r][code];
+        for (size_t r = p.rule; r < keys.rules; ++r) {
+          const uint64_t ka = keys.Key(p.a, r);
+          if (r == p.rule || (ka != 0 && ka == keys.Key(p.b, r))) ++(*pattern_counts)[r][code];
         }
       }
-      codes->push_back(code);
+      codes->Add(code);
     }
     chunk.clear();
   };

@@ -27,6 +27,7 @@
 #include "common/plan/plan.h"
 #include "deduper/blocking.h"
 #include "deduper/dedup.h"
+#include "deduper/pair_codes.h"
 #include "deduper/person_compare.h"
 
 namespace sluice::compare {
@@ -138,9 +139,8 @@ class PairComparer {
   // rule that blocks them together (not only the first).
   // Counts pairs in `stats` (comparisons, per rule) and times the pass
   // (stats->compare_seconds).
-  void CompareAll(const std::vector<std::vector<uint64_t>>& keys,
-                  const std::vector<blocking::Blocks>& blocks, MatchStats* stats,
-                  std::vector<uint64_t>* codes,
+  void CompareAll(const blocking::KeyRows& keys, const std::vector<blocking::Blocks>& blocks,
+                  MatchStats* stats, PairCodes* codes,
                   std::vector<std::unordered_map<uint64_t, uint64_t>>* pattern_counts) const;
 
   // The code of one pair: kRuleFlag | rule, or the comparison pattern.
@@ -148,6 +148,7 @@ class PairComparer {
   // The level of `cmp` for (a, b); cmp.levels when either side is NULL.
   int Level(const Comparison& cmp, size_t a, size_t b) const;
   uint64_t Pattern(size_t a, size_t b) const;
+  uint64_t Radix(size_t c) const { return radix_[c]; }  // of comparison c's level in a pattern
   int LevelOf(uint64_t pattern, size_t c) const {
     return static_cast<int>((pattern / radix_[c]) % (comparisons_[c].levels + 1));
   }

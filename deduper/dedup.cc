@@ -29,11 +29,32 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   // Repeats take no part in matching, as on N shards.
   MatchStats stats;
   if (matcher_) {
-    edges = matcher_->Match(*schema_, records_, Repeats());
+    // Once the matcher has its blocking keys and folded rows, the records'
+    // values wait in the log: the comparison pass holds the records by name
+    // (docs/dedup.md#one-shards-memory), and clustering reads them back.
+    bool dropped = false;
+    auto drop = [this, &dropped] {
+      for (Record& r : records_) std::vector<Value>().swap(r.values);
+      dropped = true;
+    };
+    edges = matcher_->Match(*schema_, records_, Repeats(), drop);
     stats = matcher_->stats();
     if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, stats.estimate_problems));
+    ReleaseRounds();  // the blocks, rows and pair codes: clustering needs the edges only
+    if (dropped) {
+      // The same records in the same canonical order: the edges' indexes
+      // still name them.
+      const size_t held = records_.size();
+      handed_over_ = true;
+      SLUICE_RETURN_IF_ERROR(Prepare());
+      if (records_.size() != held) {
+        return Status::Internal("dedup " + entity_ + ": read back " +
+                                std::to_string(records_.size()) + " records from the log, " +
+                                std::to_string(held) + " were matched");
+      }
+    }
   }
-  ReleaseRounds();  // the blocks, rows and pair codes: clustering needs the edges only
+  ReleaseRounds();
   SLUICE_ASSIGN_OR_RETURN(
       out, dedup_internal::Cluster(ClusterInputFor(ShardMap()), edges, id_template, batch_size));
   if (spec_) out.stats = std::move(stats);

@@ -5,6 +5,7 @@
 // touching ingestion, clustering or survivorship.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,6 +22,8 @@
 
 namespace sluice {
 
+class EdgeDetailWriter;  // edge_detail.h
+
 namespace guest {
 class Store;
 }  // namespace guest
@@ -36,15 +39,30 @@ struct MatchEdge {
   size_t a = 0;                                // indexes into the shard's records
   size_t b = 0;
   // When a or b is kAbsent: a steward's pair, emitted by the home shards of
-  // its records, which may hold only one of them.
-  SourceKey a_name, b_name;
+  // its records, which may hold only one of them; its two names (a's,
+  // then b's). Null for every other edge: held inline, the two names took
+  // 128 bytes of each of the millions of edges (and of every NamedEdge).
+  std::shared_ptr<const std::pair<SourceKey, SourceKey>> names;
   std::string rule;  // "exact:national_id", a rule's name, "fellegi_sunter"
   Band band = Band::kMerge;
   bool scored = false;  // decided by Fellegi-Sunter weights
   double score = 0;     // total match weight (log2), when scored
   // Each comparison's level and weight, "first_name=1(jw>=0.92):+6.10; ...",
-  // or the deterministic rule as written.
+  // or the deterministic rule as written: read it with Detail(). A scored
+  // edge from the fuzzy matcher holds no text here but its pattern and
+  // term-frequency adjustments, and the writer that turns them into the
+  // text (edge_detail.h): a quarter of the bytes.
   std::string detail;
+  static constexpr size_t kAdjusted = 4;  // more marked comparisons: the text is kept
+  std::shared_ptr<const EdgeDetailWriter> writer;
+  uint64_t pattern = 0;
+  std::array<double, kAdjusted> adjust{};  // per marked comparison (EdgeDetailWriter::marked)
+  std::string Detail() const;
+  // Once recorded: let go of the text (or what writes it).
+  void ReleaseDetail() {
+    std::string().swap(detail);
+    writer.reset();
+  }
 };
 
 // What a matcher did, for the operator and the audit store.
@@ -117,6 +135,12 @@ struct MatchInput {
   // empty), else guest::kHome. Null: every record is held whole.
   const std::vector<uint32_t>* guest_of = nullptr;
   const guest::Store* guests = nullptr;
+  // Called once by Compare when it has read all it reads of the records'
+  // values (blocking keys and folded rows), before the pairs are compared:
+  // the caller may then let go of the values (never of the names, nor of
+  // the records themselves), and must give them back before clustering
+  // (docs/dedup.md#one-shards-memory). Null: nobody is told.
+  std::function<void()> values_read = nullptr;
 };
 
 // Finds merge (and review) edges among a shard's records, in the phases of
@@ -128,8 +152,10 @@ class Matcher {
  public:
   virtual ~Matcher() = default;
   // All of it, on the one shard of the run.
+  // `values_read`: as MatchInput::values_read.
   std::vector<MatchEdge> Match(const Schema& schema, const std::vector<Record>& records,
-                               const std::vector<uint8_t>& skip = {});
+                               const std::vector<uint8_t>& skip = {},
+                               std::function<void()> values_read = nullptr);
   // Round 1: per blocking rule, the oversize blocks this shard owns. A
   // block's size counts every occurrence, repeats included: the owner cannot
   // yet tell which of them are repeats.

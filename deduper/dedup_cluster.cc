@@ -420,7 +420,7 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
     if (forced_distinct || !cuts.cut[e].empty()) {
       d.set_outcome(forced_distinct ? "distinct" : cuts.cut[e]);
       out.decisions.push_back(d);
-      std::string().swap(edges[e].detail);  // recorded: let go of
+      edges[e].ReleaseDetail();  // recorded: let go of
       continue;
     }
     std::span<const uint32_t> cluster = cluster_of(a);
@@ -445,7 +445,7 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
       if (g != golden_fields.end()) d.set_outcome("merged; golden record fields " + g->second);
     }
     out.decisions.push_back(d);
-    std::string().swap(edges[e].detail);  // recorded: let go of
+    edges[e].ReleaseDetail();  // recorded: let go of
   }
   // In record order, whatever order the matcher found the pairs in.
   out.decisions.StableSortFrom(

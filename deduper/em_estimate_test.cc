@@ -80,12 +80,13 @@ TEST(EmEstimateTest, TermFrequenciesWeighRareValuesMore) {
   double lowest = 1e9, highest = -1e9;
   for (const MatchEdge& e : edges) {
     const std::string tag = "last_name=exact, term frequency ";
-    const size_t at = e.detail.find(tag);
+    const std::string detail = e.Detail();
+    const size_t at = detail.find(tag);
     if (at == std::string::npos) {
-      EXPECT_EQ(e.detail.find("last_name=exact:"), std::string::npos) << e.detail;
+      EXPECT_EQ(detail.find("last_name=exact:"), std::string::npos) << detail;
       continue;
     }
-    const double adjust = std::stod(e.detail.substr(at + tag.size()));
+    const double adjust = std::stod(detail.substr(at + tag.size()));
     lowest = std::min(lowest, adjust);
     highest = std::max(highest, adjust);
   }

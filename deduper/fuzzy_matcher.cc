@@ -26,6 +26,7 @@
 #include "deduper/compare_pass.h"
 #include "deduper/dedup.h"
 #include "deduper/dedup_internal.h"
+#include "deduper/edge_detail.h"
 #include "deduper/em_combine.h"
 #include "deduper/em_estimate.h"
 #include "deduper/guest_rows.h"
@@ -113,13 +114,14 @@ class FuzzyMatcher : public Matcher {
   // Between Compare and Decide: the pairs of this shard, in pair order.
   ShardMap shards_;
   size_t n_ = 0;
-  std::vector<std::vector<uint64_t>> keys_;  // per blocking rule, per record
-  std::vector<blocking::Blocks> blocks_;     // this shard's blocks
-  std::vector<uint64_t> codes_;              // per compared pair: rule or pattern
-  PatternCounts patterns_;                   // per rule, sorted
-  LevelCounts u_counts_;                     // per comparison, per level
-  std::vector<size_t> tf_marked_;            // comparisons with term frequencies
-  tf::Adjustment tf_;                        // from every shard's value counts
+  blocking::KeyRows keys_;                          // per record, per blocking rule
+  std::vector<blocking::Blocks> blocks_;            // this shard's blocks
+  compare::PairCodes codes_;                        // per compared pair: rule or pattern
+  PatternCounts patterns_;                          // per rule, sorted
+  LevelCounts u_counts_;                            // per comparison, per level
+  std::vector<size_t> tf_marked_;                   // comparisons with term frequencies
+  tf::Adjustment tf_;                               // from every shard's value counts
+  std::shared_ptr<const EdgeDetailWriter> writer_;  // the weights, for the edges' detail
   // Per blocking rule, from its EM: the log2 odds of its match proportion
   // (NaN: no pair) and the comparisons it leaves out.
   std::vector<double> rule_prior_;
@@ -182,28 +184,22 @@ void FuzzyMatcher::FillScoredEdge(uint64_t pattern, size_t a, double score, Matc
   edge->rule = "fellegi_sunter";
   std::vector<double> adjust(comparisons_.size(), 0.0);
   if (!tf_.empty()) tf_.Of(comparer_, comparisons_, pattern, a, &adjust);
-  for (size_t c = 0; c < comparisons_.size(); ++c) {
-    const Comparison& cmp = comparisons_[c];
-    const int l = LevelOf(pattern, c);
-    const bool null = l == cmp.levels;
-    const bool shared = !null && comparer_.CountedWithPartner(pattern, c);
-    const double w = null || shared ? 0.0 : cmp.weight[l];
-    char buf[200];
-    if (adjust[c] != 0) {
-      // The label carries the adjustment (trace and review show it), the
-      // weight is the adjusted one.
-      std::snprintf(buf, sizeof buf, "%s%s=%s, term frequency %+.2f:%+.2f", c > 0 ? "; " : "",
-                    cmp.spec->name.c_str(), cmp.labels[l].c_str(), adjust[c], w + adjust[c]);
+  // The pattern and adjustments, written as text when asked (edge_detail.h).
+  const std::vector<size_t>& marked = writer_->marked();
+  bool kept = marked.size() <= MatchEdge::kAdjusted;
+  for (size_t c = 0, k = 0; c < adjust.size() && kept; ++c) {
+    if (k < marked.size() && marked[k] == c) {
+      edge->adjust[k++] = adjust[c];
     } else {
-      const std::string label =
-          null ? "null"
-               : cmp.labels[l] + (shared ? " (counted with " +
-                                               comparisons_[cmp.crosswise_partner].spec->name + ")"
-                                         : "");
-      std::snprintf(buf, sizeof buf, "%s%s=%s:%+.2f", c > 0 ? "; " : "", cmp.spec->name.c_str(),
-                    label.c_str(), w);
+      kept = adjust[c] == 0;
     }
-    edge->detail += buf;
+  }
+  if (kept) {
+    edge->writer = writer_;
+    edge->pattern = pattern;
+  } else {
+    edge->adjust = {};
+    edge->detail = writer_->Write(pattern, adjust);
   }
 }
 
@@ -244,16 +240,16 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
   shards_ = in.shards;
   const size_t n = records.size();
   n_ = n;
-  codes_.clear();
+  codes_.Release();
   forced_pairs_.clear();
   forced_edges_.clear();
   forced_echoes_.clear();
   SLUICE_RETURN_IF_ERROR(guest::PrepareRows(in, &comparer_));  // guests come folded
 
   // Blocking: keys per rule, blocks, oversize blocks left out.
-  std::vector<std::vector<uint64_t>>& keys = keys_;
+  std::vector<std::vector<uint64_t>> keys;  // per rule until the blocks are made
   std::vector<blocking::Blocks>& blocks = blocks_;
-  keys.clear();
+  keys_ = {};
   blocks.clear();
   for (size_t r = 0; r < spec_.blocking.size(); ++r) {
     const BlockingRule& rule = spec_.blocking[r];
@@ -317,8 +313,7 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
       MatchEdge& edge = (by_a ? forced_edges_ : forced_echoes_).emplace_back();
       edge.a = a;
       edge.b = b;
-      edge.a_name = first;
-      edge.b_name = second;
+      edge.names = std::make_shared<const std::pair<SourceKey, SourceKey>>(first, second);
       edge.band = f.link ? Band::kMerge : Band::kDistinct;
       edge.rule = "steward";
       edge.detail = std::string(f.link ? "match" : "distinct") + " decided by " +
@@ -326,13 +321,18 @@ Status FuzzyMatcher::Compare(const MatchInput& in, const BlockKeys& oversize) {
     }
   }
 
+  // The keys and rows are laid out: nothing below reads a record's values
+  // (the u sample, term frequencies and pairs read the rows, the names).
+  if (in.values_read) in.values_read();
+
   // Pass 1: compare every candidate pair once.
-  std::vector<uint64_t>& codes = codes_;
+  compare::PairCodes& codes = codes_;
   // Pattern counts per blocking rule: a comparison on a field a rule blocks
   // on always agrees inside that rule's blocks, so its m is learnt only
   // from the other rules' pairs.
   std::vector<std::unordered_map<uint64_t, uint64_t>> pattern_counts(blocks.size());
-  comparer_.CompareAll(keys, blocks, &stats_, &codes, &pattern_counts);
+  keys_ = blocking::KeyRows::Of(&keys);
+  comparer_.CompareAll(keys_, blocks, &stats_, &codes, &pattern_counts);
 
   patterns_.clear();
   for (const auto& counts : pattern_counts) {
@@ -368,18 +368,31 @@ TermValuesNeeded FuzzyMatcher::TermValues() const {
   if (tf_marked_.empty()) return out;
   out.first = spec_.blocking.size();  // where Compare puts the counts
   out.hashes.resize(tf_marked_.size());
+  // Sorted and made unique whenever a list doubles its distinct values:
+  // held whole, they were 8 bytes per agreeing pair and comparison (more
+  // than the pair codes), not per value.
+  std::vector<size_t> distinct(tf_marked_.size(), 0);
+  auto settle = [](std::vector<uint64_t>& h) {
+    std::sort(h.begin(), h.end());
+    h.erase(std::unique(h.begin(), h.end()), h.end());
+  };
   size_t next = 0;
   blocking::ForEachPair(keys_, blocks_, [&](size_t, uint32_t a, uint32_t) {
     const uint64_t code = codes_[next++];
     if (code & kRuleFlag) return;
     for (size_t k = 0; k < tf_marked_.size(); ++k) {
       if (LevelOf(code, tf_marked_[k]) != 0) continue;
-      out.hashes[k].push_back(comparer_.ValueHash(a, comparisons_[tf_marked_[k]].column));
+      std::vector<uint64_t>& h = out.hashes[k];
+      h.push_back(comparer_.ValueHash(a, comparisons_[tf_marked_[k]].column));
+      if (h.size() >= 2 * distinct[k] + 65536) {
+        settle(h);
+        distinct[k] = h.size();
+      }
     }
   });
   for (std::vector<uint64_t>& h : out.hashes) {
-    std::sort(h.begin(), h.end());
-    h.erase(std::unique(h.begin(), h.end()), h.end());
+    settle(h);
+    h.shrink_to_fit();
   }
   return out;
 }
@@ -389,9 +402,9 @@ TermValuesNeeded FuzzyMatcher::TermValues() const {
 std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const LevelCounts& u) {
   std::vector<MatchEdge> edges;
   const bool scoring = !comparisons_.empty();
-  const std::vector<std::vector<uint64_t>>& keys = keys_;
+  const blocking::KeyRows& keys = keys_;
   const std::vector<blocking::Blocks>& blocks = blocks_;
-  const std::vector<uint64_t>& codes = codes_;
+  const compare::PairCodes& codes = codes_;
   std::vector<em::RuleFit> fits;
   if (scoring) {
     em::EstimateU(u, &comparisons_);
@@ -423,6 +436,13 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
           tf_marked_, std::vector<tf::Counts>(
                           all.begin() + std::min(all.size(), spec_.blocking.size()), all.end()));
     }
+    std::vector<EdgeDetailWriter::Comparison> texts;
+    for (size_t c = 0; c < comparisons_.size(); ++c) {
+      const Comparison& cmp = comparisons_[c];
+      texts.push_back({cmp.spec->name, cmp.labels, cmp.weight, cmp.levels, comparer_.Radix(c),
+                       cmp.crosswise_level, cmp.crosswise_partner});
+    }
+    writer_ = std::make_shared<const EdgeDetailWriter>(std::move(texts), tf_marked_);
     rule_prior_.assign(spec_.blocking.size(), std::nan(""));
     rule_leaves_out_.assign(spec_.blocking.size(), std::vector<bool>(comparisons_.size()));
     for (size_t r = 0; r < fits.size() && r < spec_.blocking.size(); ++r) {
@@ -517,8 +537,8 @@ std::vector<MatchEdge> FuzzyMatcher::Decide(const PatternCounts& all, const Leve
                            std::to_string(r.pairs) + " new candidate pairs");
   }
   // What only this resolution needed.
-  std::vector<uint64_t>().swap(codes_);  // `= {}` would keep the buffers
-  std::vector<std::vector<uint64_t>>().swap(keys_);
+  codes_.Release();
+  keys_ = {};
   std::vector<blocking::Blocks>().swap(blocks_);
   return edges;
 }
@@ -559,30 +579,6 @@ Result<std::unique_ptr<Matcher>> MakeFuzzyMatcher(const DedupSpec& spec, const S
   auto m = std::make_unique<FuzzyMatcher>(spec, std::move(forced));
   SLUICE_RETURN_IF_ERROR(m->Init(schema));
   return std::unique_ptr<Matcher>(std::move(m));
-}
-
-Result<std::vector<BlockingEstimate>> EstimateBlocking(const DedupSpec& spec, const Schema& schema,
-                                                       const std::vector<Record>& records) {
-  std::vector<BlockingRule> rules =
-      spec.fuzzy() ? dedup_internal::FuzzyBlockingRules(spec) : spec.blocking;
-  std::vector<std::vector<uint64_t>> keys;
-  std::vector<blocking::Blocks> blocks;
-  std::vector<BlockingEstimate> out;
-  for (const BlockingRule& rule : rules) {
-    SLUICE_ASSIGN_OR_RETURN(auto k, BlockingKeys(rule, spec.placeholders, schema, records));
-    keys.push_back(std::move(k));
-    MatchStats::Rule rs;
-    BlockingEstimate& e = out.emplace_back();
-    e.rule = rule.name;
-    blocks.push_back(
-        blocking::GroupBlocks(&keys.back(), spec.max_block_size, &rs, &e.largest_block));
-    e.blocked = rs.blocked;
-    e.blocks = rs.blocks;
-    e.oversize_blocks = rs.oversize_blocks;
-    e.oversize_records = rs.oversize_records;
-  }
-  blocking::ForEachPair(keys, blocks, [&](size_t r, uint32_t, uint32_t) { ++out[r].pairs; });
-  return out;
 }
 
 }  // namespace sluice

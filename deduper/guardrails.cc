@@ -110,7 +110,7 @@ ChainCuts CutChains(const std::vector<Record>& records, const std::vector<MatchE
       const MatchEdge& why = edges[d];
       out.cut[e] = "split: the weakest link of a chain between " + Name(records[why.a]) + " and " +
                    Name(records[why.b]) + ", kept apart by " + why.rule +
-                   (why.detail.empty() ? "" : " (" + why.detail + ")");
+                   (why.Detail().empty() ? "" : " (" + why.Detail() + ")");
       continue;
     }
     groups.Union(a, b);
@@ -179,7 +179,7 @@ std::vector<v1::MatchDecision> SplitDecisions(
 std::string ConflictReason(const Record& a, const Record& b, const MatchEdge& distinct) {
   return "a decisive disagreement inside the cluster (guardrails.on_conflict: review): " + Name(a) +
          " and " + Name(b) + " are kept apart by " + distinct.rule +
-         (distinct.detail.empty() ? "" : " (" + distinct.detail + ")");
+         (distinct.Detail().empty() ? "" : " (" + distinct.Detail() + ")");
 }
 
 }  // namespace sluice::dedup_internal

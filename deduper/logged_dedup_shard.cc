@@ -108,9 +108,16 @@ Status LoggedDedupShard::Reload() {
   homes_only_loaded_ = false;
   // Released, not cleared: round 4 reads back far fewer records (its
   // home records) than rounds 1-3 held (with the guests).
+  // Reading everything back (not round 4's homes only), the count is
+  // known: reserved, the vectors do not grow by doubling (the records
+  // vector alone is 128 bytes a record, and a doubling holds both).
+  const size_t expect = whole_homes_only_ ? 0 : std::max(records_.size(), record_count_);
   std::vector<Record>().swap(records_);
   std::vector<Origin>().swap(origins_);
   std::vector<uint32_t>().swap(guest_of_);
+  records_.reserve(expect);
+  origins_.reserve(expect);
+  guest_of_.reserve(expect);
   guests_.Clear();
   batches_.clear();
   batch_names_.clear();

@@ -117,17 +117,17 @@ void EdgesToProto(const std::vector<MatchEdge>& edges, const std::vector<Record>
   out->mutable_edges()->Reserve(static_cast<int>(edges.size()));
   for (const MatchEdge& e : edges) {
     v1::DedupEdge* p = out->add_edges();
-    const bool a_named = e.a == MatchEdge::kAbsent;
-    p->set_a_source(a_named ? e.a_name.source : records[e.a].source);
-    p->set_a_key(a_named ? e.a_name.key : records[e.a].key);
-    const bool named = e.b == MatchEdge::kAbsent;
-    p->set_b_source(named ? e.b_name.source : records[e.b].source);
-    p->set_b_key(named ? e.b_name.key : records[e.b].key);
+    const bool a_named = e.a == MatchEdge::kAbsent && e.names;
+    p->set_a_source(a_named ? e.names->first.source : records[e.a].source);
+    p->set_a_key(a_named ? e.names->first.key : records[e.a].key);
+    const bool named = e.b == MatchEdge::kAbsent && e.names;
+    p->set_b_source(named ? e.names->second.source : records[e.b].source);
+    p->set_b_key(named ? e.names->second.key : records[e.b].key);
     p->set_rule(e.rule);
     p->set_band(static_cast<uint32_t>(e.band));
     p->set_scored(e.scored);
     p->set_score(e.score);
-    p->set_detail(e.detail);
+    p->set_detail(e.Detail());
   }
 }
 
@@ -182,9 +182,12 @@ void KeepStewardEdges(const ShardMap& shards, std::vector<NamedEdge>* edges) {
 
 // One shard: every phase here, no oversize block known beforehand.
 std::vector<MatchEdge> Matcher::Match(const Schema& schema, const std::vector<Record>& records,
-                                      const std::vector<uint8_t>& skip) {
+                                      const std::vector<uint8_t>& skip,
+                                      std::function<void()> values_read) {
   const ShardMap one;
-  if (!Compare({schema, records, skip, one, 0}, {}).ok()) return {};
+  MatchInput in{schema, records, skip, one, 0};
+  in.values_read = std::move(values_read);
+  if (!Compare(in, {}).ok()) return {};
   PatternCounts patterns = Patterns();
   KeepNeededTermValues(TermValues(), &patterns);
   return Decide(patterns, UCounts());

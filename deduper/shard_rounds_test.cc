@@ -249,8 +249,8 @@ TEST_F(ShardRoundsTest, TermFrequencyCountsAreCutToTheValuesThePairsLookUp) {
     EXPECT_EQ(a[i].b, b[i].b);
     EXPECT_EQ(a[i].band, b[i].band);
     EXPECT_EQ(a[i].score, b[i].score);
-    EXPECT_EQ(a[i].detail, b[i].detail);
-    adjusted += a[i].detail.find("term frequency") != std::string::npos;
+    EXPECT_EQ(a[i].Detail(), b[i].Detail());
+    adjusted += a[i].Detail().find("term frequency") != std::string::npos;
   }
   EXPECT_GT(adjusted, 10u);
 }

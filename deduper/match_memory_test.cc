@@ -1,0 +1,133 @@
+// What a single dedup shard holds while it matches
+// (docs/dedup.md#one-shards-memory): the pair codes by index, and the
+// records' values let go of once the matcher has read them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "deduper/dedup.h"
+#include "deduper/pair_codes.h"
+#include "deduper/shard_testing.h"
+
+namespace sluice {
+namespace {
+
+using compare::PairCodes;
+using namespace shard_testing;
+
+TEST(PairCodesTest, GivesBackEveryCodeInOrder) {
+  PairCodes codes;
+  const std::vector<uint64_t> in = {7, 7, 1ULL << 63 | 2, 7, 0, 123456789012345ULL, 0, 7};
+  for (uint64_t c : in) codes.Add(c);
+  ASSERT_EQ(codes.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(codes[i], in[i]) << i;
+  EXPECT_EQ(codes.distinct(), 4u);
+  EXPECT_EQ(codes.bytes_per_pair(), 2u);
+  codes.Release();
+  EXPECT_EQ(codes.size(), 0u);
+  codes.Add(0);  // a first code of 0 is a code, not "nothing yet"
+  ASSERT_EQ(codes.size(), 1u);
+  EXPECT_EQ(codes[0], 0u);
+}
+
+TEST(PairCodesTest, WidensPastSixtyFiveThousandDistinctCodes) {
+  PairCodes codes;
+  std::vector<uint64_t> in;
+  for (uint64_t i = 0; i < 70000; ++i) {
+    in.push_back(i * 2654435761ULL);
+    in.push_back(5);  // a repeated code between the new ones
+  }
+  for (size_t i = 0; i < in.size(); ++i) {
+    codes.Add(in[i]);
+    if (i == 1000) EXPECT_EQ(codes.bytes_per_pair(), 2u);
+  }
+  EXPECT_EQ(codes.bytes_per_pair(), 4u);
+  EXPECT_EQ(codes.distinct(), 70001u);
+  ASSERT_EQ(codes.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(codes[i], in[i]) << i;
+}
+
+std::string EdgeText(const MatchEdge& e) {
+  return std::to_string(e.a) + "-" + std::to_string(e.b) + " " + e.rule + " " +
+         std::to_string(static_cast<int>(e.band)) + " " + std::to_string(e.score) + " " +
+         e.Detail();
+}
+
+// The matcher reads no value after it says so: edges found with the values
+// wiped at that moment are the edges found with them kept.
+TEST(ValuesReadTest, MatchingWithTheValuesGoneFindsTheSameEdges) {
+  DedupSpec spec = PersonSpec();
+  spec.comparisons[1].term_frequency = true;  // term frequencies read the rows too
+  const std::vector<Record> people = People(600, 11);
+  auto kept = MakeFuzzyMatcher(spec, PersonSchema());
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  std::vector<std::string> want;
+  for (const MatchEdge& e : (*kept)->Match(PersonSchema(), people)) want.push_back(EdgeText(e));
+  ASSERT_GT(want.size(), 50u);
+
+  std::vector<Record> records = people;
+  int calls = 0;
+  auto wiped = MakeFuzzyMatcher(spec, PersonSchema());
+  ASSERT_TRUE(wiped.ok());
+  std::vector<std::string> got;
+  for (const MatchEdge& e : (*wiped)->Match(PersonSchema(), records, {}, [&] {
+         ++calls;
+         for (Record& r : records) std::vector<Value>().swap(r.values);
+       })) {
+    got.push_back(EdgeText(e));
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(records[0].values.empty());
+  EXPECT_EQ(got, want);
+}
+
+// One shard lets go of the values while it compares and reads them back from
+// its log for clustering: every output record is whole, and a second resolve
+// (the log read again from the start) gives the same resolution.
+TEST(ValuesReadTest, OneShardOutputsWholeRecordsReadBackFromItsLog) {
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "dedup_values_read";
+  std::filesystem::remove_all(dir);
+  Plan plan;
+  plan.dedup["person"] = PersonSpec();
+  auto shard = DedupShard::Create(plan, "person", (dir / "shard.log").string());
+  ASSERT_TRUE(shard.ok()) << shard.status().ToString();
+  std::vector<Record> people = People(400, 5);
+  std::vector<Record> crm, erp;
+  for (const Record& r : people) (r.source == "crm" ? crm : erp).push_back(r);
+  ASSERT_TRUE((*shard)->Ingest(Batch("crm", 0, crm)).ok());
+  ASSERT_TRUE((*shard)->Ingest(Batch("erp", 0, erp)).ok());
+  v1::BatchId id;
+  id.set_run_id("run-1");
+  id.set_entity("person");
+  id.set_source("dedup/0");
+  auto first = (*shard)->Resolve(id, 64);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  size_t out = 0, merged = 0;
+  for (const RecordBatch& b : first->batches) {
+    for (const Record& r : b.records) {
+      ++out;
+      merged += r.merged.size();
+      ASSERT_EQ(r.values.size(), PersonSchema().fields.size()) << r.source << ":" << r.key;
+    }
+  }
+  EXPECT_GT(merged, 20u);
+  size_t fates = 0;
+  for (const v1::Fate& f : first->fates) fates += !f.key().empty();
+  EXPECT_EQ(out + fates, people.size());  // merged, held or rejected: a fate
+  Outcome a, b;
+  Add(*first, &a);
+  auto again = (*shard)->Resolve(id, 64);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  Add(*again, &b);
+  Sort(&a);
+  Sort(&b);
+  EXPECT_EQ(a.survivors, b.survivors);
+  EXPECT_EQ(a.decisions, b.decisions);
+  EXPECT_EQ(a.fates, b.fates);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sluice
