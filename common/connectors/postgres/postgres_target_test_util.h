@@ -13,27 +13,13 @@
 #include "common/connectors/postgres/pg_test_server.h"
 #include "common/connectors/postgres/pg_util.h"
 #include "common/connectors/postgres/postgres_target.h"
+#include "common/connectors/target_testing.h"
 
 namespace sluice {
 namespace pgtest {
 
-inline ModelField Field(const std::string& name, FieldType type, int precision = 0, int scale = 0) {
-  ModelField f;
-  f.name = name;
-  f.type = type;
-  f.precision = precision;
-  f.scale = scale;
-  return f;
-}
-
-inline Entity Hcp() {
-  Entity e;
-  e.name = "hcp";
-  e.fields = {Field("name", FieldType::kString), Field("dob", FieldType::kDate),
-              Field("balance", FieldType::kDecimal, 12, 2), Field("active", FieldType::kBool),
-              Field("visits", FieldType::kInt)};
-  return e;
-}
+using target_testing::Field;
+using target_testing::Hcp;
 
 inline Record Rec(const std::string& key, const std::string& name, int64_t balance,
                   const std::string& source = "crm") {
