@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "common/audit/audit_population.h"
 #include "common/audit/audit_store.h"
 #include "common/core/log.h"
 #include "common/core/record.h"
@@ -281,8 +282,27 @@ class Coordinator {
   bool DeletionsScanned(const std::string& entity) const;
   // Records the deleted_at_source fates the scans of `entity` found.
   Status RecordDeletions(const std::string& entity);
-  // The mark and the rows skipped, in the entity's summary rows.
+  // The mark, the rows skipped and the residents read, in the entity's
+  // summary rows.
   void AddDeltaFigures(const std::string& entity);
+
+  // ---- incremental dedup (issue 18 item 3, residents.cc;
+  // docs/incremental_dedup.md) ----
+
+  // The population's blocks in the audit store (opened on first use).
+  Result<PopulationStore*> Population();
+  // Whether a delta run reads `entity` above its marks: "" yes, else why it
+  // reads it whole (logged).
+  Result<std::string> ReadWholeReason(const std::string& entity);
+  // Notes under which blocking the run takes `entity` in, and whether whole.
+  Status NotePopulationRun(const std::string& entity);
+  // Stores the population blocks of a dedup_ingest commit.
+  Status RecordPopulation(const v1::Commit& c);
+  // Once the delta of an entity read by its delta is ingested (and its
+  // deletion scans answered): leases the extraction of its residents by key.
+  // True while the entity must wait for them (or for the scans) before its
+  // resolve; false once nothing more is to be read.
+  Result<bool> LeaseResidents(EntityRun& run);
 
   // The coordinator's log context, naming `entity`.
   LogContext EntityLog(const std::string& entity) const {
@@ -349,7 +369,8 @@ class Coordinator {
   Launcher launcher_;
   LogContext log_;
   std::unique_ptr<AuditStore> audit_;
-  v1::ReviewDecisions review_decisions_;  // the plan's steward decisions (issue 6)
+  std::unique_ptr<PopulationStore> population_;  // residents.cc
+  v1::ReviewDecisions review_decisions_;         // the plan's steward decisions (issue 6)
   RunClock window_clock_;  // the production window's (a test clock under SLUICE_TEST_CLOCK)
   Clock::TimePoint started_;
   Clock::TimePoint last_progress_;  // a batch moved, or a worker was at work (stall_watch.h)

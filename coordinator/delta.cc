@@ -2,6 +2,7 @@
 // a run extracts above (fixed when it starts, raised when a wave
 // reconciles), and the deletion scans whose findings become
 // deleted_at_source fates before the entity finishes.
+#include <map>
 #include <set>
 
 #include "common/core/key_buckets.h"
@@ -35,26 +36,38 @@ Status Coordinator::LoadDeltaMarks() {
     marks.full = true;
   } else {
     SLUICE_ASSIGN_OR_RETURN(AuditStore::Marks all, audit_->MarksOf(plan_.name));
-    std::set<std::string> whole;  // deduplicated entities, read whole
+    std::map<std::string, std::string> whole;  // deduplicated entities read whole, and why
     for (const Mapping& m : plan_.mappings) {
       const SourceSpec* s = plan_.FindSource(m.source);
       auto it = all.find({m.entity, m.source});
       if (s == nullptr || s->incremental_column.empty() || it == all.end()) continue;
-      // A delta record is matched only against the records its run reads
-      // (docs/incremental_dedup.md: matching against the loaded population
-      // is not built). Read above a mark, a new record duplicating a loaded
-      // person would get a row of its own: a deduplicated entity is read
-      // whole, so that its decisions are those of a full run.
+      // A deduplicated entity read above its marks is resolved with the
+      // residents of its delta's blocks (residents.cc), when that gives a
+      // full run's decisions; else it is read whole.
       if (plan_.dedup.count(m.entity)) {
-        whole.insert(m.entity);
-        continue;
+        if (!whole.count(m.entity)) {
+          SLUICE_ASSIGN_OR_RETURN(std::string why, ReadWholeReason(m.entity));
+          if (!why.empty()) whole[m.entity] = why;
+        }
+        if (whole.count(m.entity)) continue;
       }
       marks.marks[it->first] = it->second;
     }
-    for (const std::string& entity : whole) {
-      LogInfo(EntityLog(entity), "delta: " + entity +
-                                     " is deduplicated: every row of its sources is read, so "
-                                     "that new records are matched against the whole population");
+    for (const auto& [entity, why] : whole) {
+      LogInfo(EntityLog(entity), "delta: " + entity + " is deduplicated and " + why +
+                                     ": every row of its sources is read, so that new records "
+                                     "are matched against the whole population");
+    }
+  }
+  // Deduplicated entities read above a mark match their delta against the
+  // residents of its blocks (a continued or resumed run: as its first part).
+  for (const auto& [at, mark] : marks.marks) {
+    if (plan_.dedup.count(at.first) && !delta_.IncrementalDedup(at.first)) {
+      delta_.SetIncrementalDedup(at.first);
+      LogInfo(EntityLog(at.first), "delta: " + at.first +
+                                       " is deduplicated: its delta is resolved with the "
+                                       "records of the blocks it touches and their clusters, "
+                                       "read by key (docs/incremental_dedup.md)");
     }
   }
   if (options_.continue_run.empty()) {
@@ -70,6 +83,10 @@ Status Coordinator::LoadDeltaMarks() {
 }
 
 Status Coordinator::RecordDeltaBatch(const v1::Commit& c) {
+  if (delta_.IsResidentBatch(c.batch())) {  // read by key: no mark, nothing skipped
+    delta_.ResidentsRead(c.batch().entity(), c.batch().source(), c.counts().out());
+    return Status::Ok();
+  }
   const SourceSpec* s = plan_.FindSource(c.batch().source());
   if (s == nullptr || s->incremental_column.empty()) return Status::Ok();
   return audit_->RecordDeltaBatch(summary_.run_id, waves_.wave(), c);
@@ -174,10 +191,23 @@ Status Coordinator::RecordDeletions(const std::string& entity) {
       }
     }
     commit.mutable_counts()->set_in(static_cast<uint64_t>(commit.fates_size()));
+    bool counted = false;
     for (EntitySourceSummary& row : summary_.rows) {
       if (row.wave == wave && row.entity == entity && row.source == source) {
         row.deleted = static_cast<uint64_t>(commit.fates_size());
+        counted = true;
       }
+    }
+    // A source with nothing above its mark (and no resident) extracted no
+    // batch, so the ledger gave it no row: its deletions get one.
+    if (!counted && commit.fates_size() > 0) {
+      EntitySourceSummary row;
+      row.entity = entity;
+      row.source = source;
+      row.wave = wave;
+      row.mark = delta_.MarkOf(entity, source);
+      row.deleted = static_cast<uint64_t>(commit.fates_size());
+      summary_.rows.push_back(std::move(row));
     }
     if (commit.fates_size() == 0) continue;
     SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, wave, commit));
@@ -194,6 +224,7 @@ void Coordinator::AddDeltaFigures(const std::string& entity) {
   for (EntitySourceSummary& row : summary_.rows) {
     if (row.wave != wave || row.entity != entity) continue;
     row.mark = delta_.MarkOf(entity, row.source);
+    row.residents = delta_.ResidentsOf(entity, row.source);
     auto d = audit_->DeltaExtractionOf(summary_.run_id, wave, entity, row.source);
     if (d.ok()) row.skipped = d->skipped;
   }

@@ -18,8 +18,43 @@ void DeltaBook::Fill(v1::Lease* lease) const {
       lease->kind() != v1::Lease::KIND_EXTRACT_BATCH) {
     return;
   }
+  // A stream's lease names its first batch in next_sequence (its batch's
+  // sequence is 0); a single batch's, in its batch.
+  const uint64_t first = lease->kind() == v1::Lease::KIND_EXTRACT_SOURCE
+                             ? lease->next_sequence()
+                             : lease->batch().sequence();
+  auto r = residents_.find({lease->batch().entity(), lease->batch().source()});
+  if (r != residents_.end() && first >= r->second.first) {
+    v1::BatchRange* range = lease->mutable_range();
+    range->clear_watermark_above();
+    range->mutable_resident_keys()->Assign(r->second.keys.begin(), r->second.keys.end());
+    return;
+  }
   const std::string mark = MarkOf(lease->batch().entity(), lease->batch().source());
   if (!mark.empty()) lease->mutable_range()->set_watermark_above(mark);
+}
+
+void DeltaBook::SetResidents(const std::string& entity, const std::string& source, uint64_t first,
+                             std::vector<std::string> keys) {
+  Residents& r = residents_[{entity, source}];
+  r.first = first;
+  r.keys = std::move(keys);
+}
+
+bool DeltaBook::IsResidentBatch(const v1::BatchId& id) const {
+  auto r = residents_.find({id.entity(), id.source()});
+  return r != residents_.end() && id.sequence() >= r->second.first;
+}
+
+void DeltaBook::ResidentsRead(const std::string& entity, const std::string& source,
+                              uint64_t records) {
+  auto r = residents_.find({entity, source});
+  if (r != residents_.end()) r->second.read += records;
+}
+
+uint64_t DeltaBook::ResidentsOf(const std::string& entity, const std::string& source) const {
+  auto r = residents_.find({entity, source});
+  return r == residents_.end() ? 0 : r->second.read;
 }
 
 v1::Lease DeltaBook::BeginScan(v1::BatchId id, std::vector<std::string> known) {
@@ -120,6 +155,7 @@ std::map<std::string, uint64_t> DeltaBook::SourceKeys(const std::string& entity)
 
 void DeltaBook::Forget(const std::string& entity) {
   std::erase_if(scans_, [&entity](const auto& kv) { return kv.first.first == entity; });
+  std::erase_if(residents_, [&entity](const auto& kv) { return kv.first.first == entity; });
 }
 
 }  // namespace sluice::coordination

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,7 +31,25 @@ class DeltaBook {
   std::string MarkOf(const std::string& entity, const std::string& source) const;
   // Adds the mark of its (entity, source) to an extraction lease, when the
   // run has one: a batch is read again under the mark it was read under.
+  // A lease of the residents' batches gets their key list instead.
   void Fill(v1::Lease* lease) const;
+
+  // ---- incremental dedup (issue 18 item 3, residents.cc) ----
+  // `entity` reads its delta and the residents of the delta's blocks.
+  void SetIncrementalDedup(const std::string& entity) { incremental_dedup_.insert(entity); }
+  bool IncrementalDedup(const std::string& entity) const {
+    return incremental_dedup_.count(entity) > 0;
+  }
+  // The residents of (entity, source) are extracted by `keys` (sorted) as
+  // the batches from sequence `first` on.
+  void SetResidents(const std::string& entity, const std::string& source, uint64_t first,
+                    std::vector<std::string> keys);
+  // Whether batch `id` is one of the residents' (else of the delta).
+  bool IsResidentBatch(const v1::BatchId& id) const;
+  // Counts `records` residents extracted from (entity, source).
+  void ResidentsRead(const std::string& entity, const std::string& source, uint64_t records);
+  // The residents extracted from (entity, source) so far.
+  uint64_t ResidentsOf(const std::string& entity, const std::string& source) const;
 
   // The scan lease (KIND_SCAN_KEYS, no epoch yet) of the source of `id`
   // (run, wave, entity, source) against `known`, the keys the target holds
@@ -52,7 +71,7 @@ class DeltaBook {
   uint32_t BucketsOf(const std::string& entity, const std::string& source) const;
   // The source's key count as scanned, by source.
   std::map<std::string, uint64_t> SourceKeys(const std::string& entity) const;
-  // Forgets the scans of `entity` (it finished).
+  // Forgets the scans and residents of `entity` (it finished).
   void Forget(const std::string& entity);
 
  private:
@@ -68,7 +87,14 @@ class DeltaBook {
     uint64_t source_keys = 0;
   };
   AuditStore::Marks marks_;
-  std::map<std::pair<std::string, std::string>, Scan> scans_;  // by (entity, source)
+  struct Residents {
+    uint64_t first = 0;  // the first batch sequence that reads them
+    std::vector<std::string> keys;
+    uint64_t read = 0;
+  };
+  std::set<std::string> incremental_dedup_;
+  std::map<std::pair<std::string, std::string>, Residents> residents_;  // by (entity, source)
+  std::map<std::pair<std::string, std::string>, Scan> scans_;           // by (entity, source)
 };
 
 }  // namespace sluice::coordination

@@ -45,6 +45,9 @@ struct EntityRun {
   // validation.<entity>.halt: the validators were told to release the
   // entity's held batches to the loader (validation_gate.cc).
   bool validation_released = false;
+  // Incremental dedup (issue 18 item 3, residents.cc): the residents of its
+  // delta's blocks were looked up (and their extraction leased, if any).
+  bool residents_leased = false;
   // Loaded and balanced, its ledger written: waiting for a loader to retire
   // the rows earlier runs loaded for the records this run rejected or held
   // (issue 23, retirement.cc).

@@ -91,6 +91,9 @@ struct EntitySourceSummary {
   std::string mark;
   uint64_t skipped = 0;
   uint64_t deleted = 0;
+  // Incremental dedup (issue 18 item 3): of `extracted`, the records read by
+  // key because the delta shares their blocks or clusters (residents).
+  uint64_t residents = 0;
 };
 
 struct RunSummary {

@@ -33,15 +33,22 @@ std::string ConservationText(const RunSummary& s) {
 }
 
 // Issue 18: per source of a delta run, the mark it was extracted above, the
-// rows left out and the keys found deleted at the source; "" when none.
+// rows left out, the residents read by key and the keys found deleted at the
+// source; "" when none.
 std::string DeltaText(const RunSummary& s) {
   std::string out;
   for (const auto& r : s.rows) {
-    if (r.mark.empty() && r.skipped == 0 && r.deleted == 0) continue;
+    if (r.mark.empty() && r.skipped == 0 && r.deleted == 0 && r.residents == 0) continue;
+    // Residents (issue 18 item 3): read by key, besides the changed rows.
+    const std::string residents =
+        r.residents == 0 ? ""
+                         : " (" + std::to_string(r.extracted - r.residents) + " changed, " +
+                               std::to_string(r.residents) + " residents of their blocks)";
     out += "delta " + r.entity + "/" + r.source + ": " +
            (r.mark.empty() ? std::string("read whole") : "above " + r.mark) + ", " +
-           std::to_string(r.extracted) + " extracted, " + std::to_string(r.skipped) + " skipped, " +
-           std::to_string(r.deleted) + " deleted at the source\n";
+           std::to_string(r.extracted) + " extracted" + residents + ", " +
+           std::to_string(r.skipped) + " skipped, " + std::to_string(r.deleted) +
+           " deleted at the source\n";
   }
   return out;
 }
@@ -158,7 +165,8 @@ std::string SummaryJson(const RunSummary& s) {
                              {"unresolved_survivors", r.unresolved_survivors},
                              {"mark", r.mark},
                              {"skipped", r.skipped},
-                             {"deleted_at_source", r.deleted}});
+                             {"deleted_at_source", r.deleted},
+                             {"residents", r.residents}});
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

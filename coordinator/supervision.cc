@@ -147,6 +147,8 @@ Status Coordinator::ResumeWave(int wave) {
       // recorded of them is forgotten first.
       SLUICE_RETURN_IF_ERROR(audit_->ForgetEntity(summary_.run_id, wave, entity));
       SLUICE_RETURN_IF_ERROR(audit_->ForgetDeltaBatches(summary_.run_id, wave, entity));
+      SLUICE_ASSIGN_OR_RETURN(PopulationStore * population, Population());  // residents.cc
+      SLUICE_RETURN_IF_ERROR(population->ForgetPopulation(summary_.run_id, wave, entity));
       continue;
     }
     KeepFinished(it->second, /*reconciled=*/false);

@@ -40,6 +40,7 @@ Status Coordinator::StartEntity(const std::string& entity) {
   // Before any of its batches can reach a loader: its parents without a row.
   SLUICE_RETURN_IF_ERROR(SendParentFates(entity));
   EntityRun& run = waves_.Start(entity);
+  SLUICE_RETURN_IF_ERROR(NotePopulationRun(entity));  // residents.cc
   progress_.SetPhase(entity, "ingest");
   for (const Mapping* m : plan_.MappingsFor(entity)) {
     leases_.LeaseStream(waves_.IngestId(entity, m->source, 0), v1::BatchRange());
@@ -73,6 +74,8 @@ Status Coordinator::Advance() {
 Status Coordinator::AdvanceEntity(EntityRun& run) {
   if (run.phase == Phase::kIngest) {
     if (!waves_.Ingested(run, ledger_)) return Status::Ok();
+    SLUICE_ASSIGN_OR_RETURN(bool residents, LeaseResidents(run));  // residents.cc
+    if (residents) return Status::Ok();
     run.phase = Phase::kResolve;
     progress_.SetPhase(run.entity, "resolve");
     LeaseResolve(run);
@@ -241,7 +244,8 @@ Status Coordinator::OnCommit(const std::string& from, v1::Commit&& moved) {
     return Status::Ok();
   }
   SLUICE_RETURN_IF_ERROR(audit_->RecordCommit(summary_.run_id, waves_.wave(), c));
-  if (stage == Stage::kExtract) SLUICE_RETURN_IF_ERROR(RecordDeltaBatch(c));  // delta.cc
+  if (stage == Stage::kExtract) SLUICE_RETURN_IF_ERROR(RecordDeltaBatch(c));      // delta.cc
+  if (stage == Stage::kDedupIngest) SLUICE_RETURN_IF_ERROR(RecordPopulation(c));  // residents.cc
   progress_.OnCommit(run->entity, c);
   poison_.Committed(from, c);
   MaybeDie(c.stage());

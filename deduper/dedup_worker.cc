@@ -4,8 +4,10 @@
 
 #include <filesystem>
 
+#include "common/plan/incremental_dedup.h"
 #include "common/runtime/codec.h"
 #include "common/runtime/endpoint.h"
+#include "deduper/population_blocks.h"
 #include "validator/validate.h"
 
 namespace sluice {
@@ -67,6 +69,12 @@ Status DedupLogic::OnWireBatch(const v1::RecordBatch& received, RecordBatch batc
   // Each shard's ingest is checked on its own (the ledger keys it by shard).
   v1::Commit c = MakeCommit(std::string(StageName(Stage::kDedupIngest)), batch, batch.records, {});
   c.set_dedup_shard(ctx_.shard);
+  // Incremental dedup (issue 18 item 3): the records' blocks, stored by the
+  // coordinator as the population a later delta run reads residents from.
+  auto spec = ctx_.plan.dedup.find(batch.id.entity());
+  if (spec != ctx_.plan.dedup.end() && IncrementalDedupBlocker(ctx_.plan, spec->first).empty()) {
+    SLUICE_RETURN_IF_ERROR(AddPopulationBlocks(spec->second, shards_, batch, &c));
+  }
   // Acknowledged only once the shard log is synced: a replay keeps one copy.
   SLUICE_RETURN_IF_ERROR(shard->IngestReceived(std::move(batch), received).status());
   out.Commit(std::move(c));

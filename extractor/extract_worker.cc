@@ -5,6 +5,7 @@
 #include "common/core/limits.h"
 #include "common/runtime/source_pin.h"
 #include "extractor/delta_source.h"
+#include "extractor/key_list_source.h"
 #include "extractor/key_scan.h"
 #include "extractor/pii_rejects.h"
 
@@ -30,15 +31,23 @@ Result<ExtractLogic::Opened> ExtractLogic::Open(const v1::Lease& lease) {
   // that a batch is read again under the mark it was first read under. A
   // key scan reads every row.
   SourceSpec spec = *o.spec;
-  if (!spec.incremental_column.empty() && !lease.range().watermark_above().empty() &&
+  // Incremental dedup (issue 18 item 3): residents are read by key, above
+  // the mark or not.
+  std::vector<std::string> resident_keys;
+  if (lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
+    resident_keys.assign(lease.range().resident_keys().begin(),
+                         lease.range().resident_keys().end());
+  }
+  const bool residents = !resident_keys.empty();
+  if (!residents && !spec.incremental_column.empty() && !lease.range().watermark_above().empty() &&
       lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
     spec.extract_above = lease.range().watermark_above();
   }
   spec.keys_only = lease.kind() == v1::Lease::KIND_SCAN_KEYS;  // only the keys are compared
-  auto source = OpenSource(spec);
+  auto source = residents ? OpenSourceByKeys(spec, resident_keys) : OpenSource(spec);
   if (!source.ok()) return source.status().WithContext("source " + id.source());
   o.source = std::move(source).value();
-  if (!spec.incremental_column.empty() && lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
+  if (!residents && !spec.incremental_column.empty() && lease.kind() != v1::Lease::KIND_SCAN_KEYS) {
     SLUICE_ASSIGN_OR_RETURN(o.source, DeltaSource::Wrap(spec, std::move(o.source)));
   }
   SLUICE_RETURN_IF_ERROR(CheckPin(o, "batch " + BatchName(id) + " is not extracted"));

@@ -3,11 +3,13 @@
 // runs loaded. A new record duplicating a loaded person merges into that
 // person's row; a new record duplicating nobody gets a row of its own; the
 // target is the one a full run on the changed sources gives.
-// (docs/delta.md#deduplicated-entities: such an entity is read whole.)
+// (docs/delta.md#deduplicated-entities: the delta is resolved with the
+// residents of its blocks and clusters, read by key.)
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "tests/delta_dedup_testing.h"
 #include "tests/harness.h"
 
 namespace sluice::testing {
@@ -67,12 +69,6 @@ waves:
 )yaml");
 }
 
-void ExecSqlite(const std::string& db, const std::string& sql) {
-  WriteFile(db + ".sql", sql);
-  auto r = Shell("sqlite3 -bail " + db + " < " + db + ".sql");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-}
-
 // crm holds kPeople people (city NULL for every fifth), erp 10 others.
 void CreateSources(const std::string& dir) {
   std::string crm =
@@ -105,18 +101,6 @@ const char kErpTwinOfNullCity[] =
     "INSERT INTO people VALUES('E22','N15','Erp twin of 15','Filled','2026-02-01 10:00:02');";
 const char kCrmChange[] =
     "UPDATE people SET name = 'Crm 3 (renamed)', upd = '2026-02-01 09:00:00' WHERE id = 'C3';";
-
-std::string Audit(const std::string& dir) { return dir + "/state/audit.db"; }
-
-// The fate of (source, key) in the latest run: "kind|survivor_source|survivor_key".
-std::string LatestFate(const std::string& dir, const std::string& source, const std::string& key) {
-  auto rows = Query(Audit(dir),
-                    "SELECT kind || '|' || ifnull(survivor_source,'') || '|' || "
-                    "ifnull(survivor_key,'') FROM all_fates WHERE source = '" +
-                        source + "' AND key = '" + key +
-                        "' AND kind != 'warning' ORDER BY seq DESC, ord DESC LIMIT 1");
-  return rows.empty() ? "" : rows[0];
-}
 
 std::string FreshDigest(const std::string& extra_erp_sql) {
   ScratchDir fresh("delta-dedup-fresh");

@@ -13,7 +13,9 @@
 // another process reads a batch identically while the data is unchanged.
 #include "common/connectors/postgres/postgres_source.h"
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include "common/connectors/incremental_column.h"
@@ -25,6 +27,7 @@ namespace {
 
 constexpr char kCursor[] = "sluice_source_rows";
 constexpr char kRowAlias[] = "sluice_source_row";
+constexpr char kKeysTable[] = "sluice_resident_keys";
 
 // Text forms that do not depend on the server's or the role's defaults.
 constexpr char kSessionSettings[] =
@@ -42,8 +45,9 @@ std::string QuoteTableName(const std::string& name) {
 
 class PostgresSource : public Source {
  public:
-  PostgresSource(SourceSpec spec, std::unique_ptr<PgConn> conn)
-      : spec_(std::move(spec)), conn_(std::move(conn)) {}
+  PostgresSource(SourceSpec spec, std::unique_ptr<PgConn> conn,
+                 std::optional<std::vector<std::string>> keys)
+      : spec_(std::move(spec)), conn_(std::move(conn)), keys_(std::move(keys)) {}
 
   // Opens the snapshot, reads the column names and declares the cursor.
   Status Init() {
@@ -52,8 +56,6 @@ class PostgresSource : public Source {
     std::string query = spec_.Option("query");
     const std::string key = spec_.Option("key");
     SLUICE_RETURN_IF_ERROR(conn_->Exec(kSessionSettings).WithContext(at + ".dsn"));
-    SLUICE_RETURN_IF_ERROR(
-        conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").WithContext(at + ".dsn"));
     std::string from;
     std::string from_path;
     if (!table.empty()) {
@@ -67,6 +69,13 @@ class PostgresSource : public Source {
       from = "(" + query + "\n)";  // a trailing -- comment must not hide the ')'
       from_path = at + ".query";
     }
+    // Residents (issue 18 item 3): the listed keys, in a temporary table of
+    // the key's own type, filled before the read-only snapshot begins.
+    if (keys_) {
+      SLUICE_RETURN_IF_ERROR(LoadKeys(from, key, *keys_).WithContext(at + ".key"));
+    }
+    SLUICE_RETURN_IF_ERROR(
+        conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").WithContext(at + ".dsn"));
     // Learn the columns first (no rows are read).
     auto probe = conn_->Query("SELECT * FROM " + from + " AS " + kRowAlias + " LIMIT 0");
     if (!probe.ok()) return probe.status().WithContext(from_path);
@@ -86,7 +95,10 @@ class PostgresSource : public Source {
     // Delta extraction (issue 18): only the rows above the mark, compared
     // in the column's own type (the literal takes it); NULL is never above.
     std::string where;
-    if (spec_.extract_above) {
+    if (keys_) {
+      where = std::string(" WHERE ") + kRowAlias + "." + PgQuoteIdent(key) + " IN (SELECT k FROM " +
+              kKeysTable + ")";
+    } else if (spec_.extract_above) {
       SLUICE_RETURN_IF_ERROR(CheckIncrementalColumn(spec_, schema_, table));
       const std::string& column = spec_.incremental_column;
       where = std::string(" WHERE ") + kRowAlias + "." + PgQuoteIdent(column) + " > " +
@@ -181,6 +193,25 @@ class PostgresSource : public Source {
     return found->rows() > 0;
   }
 
+  // Fills the temporary table kKeysTable (one column `k` of the type of the
+  // key column of `from`) with `keys`, 1,000 a statement.
+  Status LoadKeys(const std::string& from, const std::string& key,
+                  const std::vector<std::string>& keys) {
+    SLUICE_RETURN_IF_ERROR(conn_->Exec(std::string("DROP TABLE IF EXISTS ") + kKeysTable +
+                                       "; CREATE TEMP TABLE " + kKeysTable + " AS SELECT " +
+                                       kRowAlias + "." + PgQuoteIdent(key) + " AS k FROM " + from +
+                                       " AS " + kRowAlias + " LIMIT 0"));
+    for (size_t begin = 0; begin < keys.size(); begin += 1000) {
+      std::string sql = std::string("INSERT INTO ") + kKeysTable + " VALUES ";
+      const size_t end = std::min(keys.size(), begin + 1000);
+      for (size_t i = begin; i < end; ++i) {
+        sql += (i > begin ? ",(" : "(") + PgQuoteLiteral(keys[i]) + ")";
+      }
+      SLUICE_RETURN_IF_ERROR(conn_->Exec(sql));
+    }
+    return conn_->Exec(std::string("ANALYZE ") + kKeysTable);
+  }
+
   // Declares the cursor at `rank` (a number of rows to skip).
   Status Declare(uint64_t rank) {
     std::string sql = std::string("DECLARE ") + kCursor + " NO SCROLL CURSOR FOR " + ordered_;
@@ -223,6 +254,7 @@ class PostgresSource : public Source {
 
   SourceSpec spec_;
   std::unique_ptr<PgConn> conn_;
+  std::optional<std::vector<std::string>> keys_;  // residents: only these keys
   Schema schema_;
   std::string ordered_;  // the SELECT in the batches' order
   int key_index_ = -1;
@@ -230,9 +262,8 @@ class PostgresSource : public Source {
   bool done_ = false;  // the cursor gave its last row
 };
 
-}  // namespace
-
-Result<std::unique_ptr<Source>> OpenPostgresSource(const SourceSpec& spec) {
+Result<std::unique_ptr<Source>> Open(const SourceSpec& spec,
+                                     std::optional<std::vector<std::string>> keys) {
   const std::string& at = spec.yaml_path;
   if (spec.Option("dsn").empty()) {
     return Status::InvalidArgument(at + ".dsn: required (a libpq connection string)");
@@ -245,9 +276,20 @@ Result<std::unique_ptr<Source>> OpenPostgresSource(const SourceSpec& spec) {
   }
   auto conn = PgConn::Connect(spec.Option("dsn"));
   if (!conn.ok()) return conn.status().WithContext(at + ".dsn");
-  auto source = std::make_unique<PostgresSource>(spec, std::move(conn).value());
+  auto source = std::make_unique<PostgresSource>(spec, std::move(conn).value(), std::move(keys));
   SLUICE_RETURN_IF_ERROR(source->Init());
   return std::unique_ptr<Source>(std::move(source));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenPostgresSource(const SourceSpec& spec) {
+  return Open(spec, std::nullopt);
+}
+
+Result<std::unique_ptr<Source>> OpenPostgresSourceByKeys(const SourceSpec& spec,
+                                                         std::vector<std::string> keys) {
+  return Open(spec, std::move(keys));
 }
 
 }  // namespace sluice

@@ -1,4 +1,7 @@
 #pragma once
+#include <string>
+#include <vector>
+
 #include "common/connectors/connector.h"
 namespace sluice {
 // A PostgreSQL table (option `table`, optionally `schema.table`) or query
@@ -12,4 +15,10 @@ namespace sluice {
 // the YAML path of the culprit (`.dsn`, `.table`, `.query`, `.key`) and the
 // server's message; kUnavailable when the server cannot be reached.
 Result<std::unique_ptr<Source>> OpenPostgresSource(const SourceSpec& spec);
+// The same, reading only the rows whose key is one of `keys` (residents,
+// issue 18 item 3), through a temporary table of the key column's type
+// filled before the snapshot begins; `spec.extract_above` is not applied.
+// Batches are ranges of ranks among those rows.
+Result<std::unique_ptr<Source>> OpenPostgresSourceByKeys(const SourceSpec& spec,
+                                                         std::vector<std::string> keys);
 }  // namespace sluice

@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <optional>
 #include <set>
 
 #include "common/audit/sqlite_util.h"
@@ -18,8 +19,9 @@ namespace {
 
 class SqliteSource : public Source {
  public:
-  SqliteSource(SourceSpec spec, std::unique_ptr<SqliteDb> db)
-      : spec_(std::move(spec)), db_(std::move(db)) {}
+  SqliteSource(SourceSpec spec, std::unique_ptr<SqliteDb> db,
+               std::optional<std::vector<std::string>> keys)
+      : spec_(std::move(spec)), db_(std::move(db)), keys_(std::move(keys)) {}
 
   // Prepares the ordered query and reads the column names.
   Status Init() {
@@ -71,7 +73,13 @@ class SqliteSource : public Source {
     // Delta extraction (issue 18): only the rows above the mark; a row whose
     // column is NULL is read by full runs only.
     std::string where;
-    if (spec_.extract_above) {
+    if (keys_) {
+      // Residents (issue 18 item 3): the listed keys, through a temporary
+      // table (the connection's own schema, writable on a read-only file);
+      // an untyped column compares with the key in the key's affinity.
+      SLUICE_RETURN_IF_ERROR(LoadKeys(*keys_));
+      where = " WHERE " + QuoteIdentifier(key) + " IN (SELECT k FROM temp.sluice_keys)";
+    } else if (spec_.extract_above) {
       SLUICE_RETURN_IF_ERROR(CheckIncrementalColumn(spec_, schema_, table));
       const std::string& column = spec_.incremental_column;
       where = " WHERE " + QuoteIdentifier(column) + " > ?2";
@@ -133,10 +141,27 @@ class SqliteSource : public Source {
   Status Restart(uint64_t rank) {
     SLUICE_RETURN_IF_ERROR(stmt_.Reset());  // clears every binding, the mark's too
     SLUICE_RETURN_IF_ERROR(stmt_.Bind(1, static_cast<int64_t>(rank)));
-    if (spec_.extract_above) SLUICE_RETURN_IF_ERROR(BindMark(*spec_.extract_above));
+    if (spec_.extract_above && !keys_) {
+      SLUICE_RETURN_IF_ERROR(BindMark(*spec_.extract_above));
+    }
     rank_ = rank;
     done_ = false;
     return Status::Ok();
+  }
+
+  // Fills temp.sluice_keys with `keys`.
+  Status LoadKeys(const std::vector<std::string>& keys) {
+    SLUICE_RETURN_IF_ERROR(db_->Exec(
+        "DROP TABLE IF EXISTS temp.sluice_keys; CREATE TEMP TABLE sluice_keys(k PRIMARY KEY);"
+        " BEGIN"));
+    SLUICE_ASSIGN_OR_RETURN(Statement insert,
+                            db_->Prepare("INSERT OR IGNORE INTO temp.sluice_keys VALUES(?1)"));
+    for (const std::string& k : keys) {
+      SLUICE_RETURN_IF_ERROR(insert.Reset());
+      SLUICE_RETURN_IF_ERROR(insert.Bind(1, std::string_view(k)));
+      SLUICE_RETURN_IF_ERROR(insert.Run());
+    }
+    return db_->Exec("COMMIT");
   }
 
   // An integer mark compares as a number with an INTEGER column (a bound
@@ -166,6 +191,7 @@ class SqliteSource : public Source {
 
   SourceSpec spec_;
   std::unique_ptr<SqliteDb> db_;
+  std::optional<std::vector<std::string>> keys_;  // residents: only these keys
   Statement stmt_;
   Schema schema_;
   int key_index_ = -1;
@@ -173,9 +199,8 @@ class SqliteSource : public Source {
   bool done_ = false;
 };
 
-}  // namespace
-
-Result<std::unique_ptr<Source>> OpenSqliteSource(const SourceSpec& spec) {
+Result<std::unique_ptr<Source>> Open(const SourceSpec& spec,
+                                     std::optional<std::vector<std::string>> keys) {
   const std::string& at = spec.yaml_path;
   if (std::string problem = TableOrQueryProblem(spec.options); !problem.empty()) {
     return Status::InvalidArgument(at + ": " + problem);
@@ -185,9 +210,20 @@ Result<std::unique_ptr<Source>> OpenSqliteSource(const SourceSpec& spec) {
   }
   auto db = SqliteDb::Open(spec.path, /*readonly=*/true);
   if (!db.ok()) return db.status().WithContext(at + ".path");
-  auto source = std::make_unique<SqliteSource>(spec, std::move(db).value());
+  auto source = std::make_unique<SqliteSource>(spec, std::move(db).value(), std::move(keys));
   SLUICE_RETURN_IF_ERROR(source->Init());
   return std::unique_ptr<Source>(std::move(source));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenSqliteSource(const SourceSpec& spec) {
+  return Open(spec, std::nullopt);
+}
+
+Result<std::unique_ptr<Source>> OpenSqliteSourceByKeys(const SourceSpec& spec,
+                                                       std::vector<std::string> keys) {
+  return Open(spec, std::move(keys));
 }
 
 }  // namespace sluice
