@@ -364,5 +364,49 @@ TEST(DeltaDedup, ADeletedSurvivorHandsItsRoleToTheNextMember) {
   EXPECT_NE(TargetDigest(target), before_digest);
 }
 
+// C41 is C10 again (the same national id) and merges into C10's row. Deleted
+// at crm, C41 leaves: its entry goes, C10's row stays with C10's values, as a
+// full run on the changed sources has it; rollback puts the entry back.
+TEST(DeltaDedup, ADeletedMemberLeavesItsSurvivorsRow) {
+  ScratchDir dir("delta-dedup-member-gone");
+  WritePlan(dir.path());
+  CreateSources(dir.path());
+  ExecSqlite(dir / "crm.db",
+             "INSERT INTO people VALUES('C41','N10','Crm 10 again','City 41',"
+             "'2026-01-01 00:00:41');");
+  auto first = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ASSERT_EQ(LatestFate(dir.path(), "crm", "C41"), "merged|crm|C10");
+  const std::string target = dir / "out/target.db";
+  const std::string c10 = TargetId(target, "hcp", "crm", "C10");
+  ASSERT_EQ(TargetId(target, "hcp", "crm", "C41"), c10);
+
+  const std::string gone = "DELETE FROM people WHERE id = 'C41';";
+  ExecSqlite(dir / "crm.db", gone);
+  auto delta = RunPlan(dir.path(), "--quiet");
+  ASSERT_EQ(delta.exit_code, 0) << delta.out << delta.err;
+  EXPECT_EQ(Sum(delta.json, "deleted_at_source"), 1u) << delta.out;
+  EXPECT_EQ(LatestFate(dir.path(), "crm", "C41"), "deleted_at_source||");
+  EXPECT_TRUE(TargetId(target, "hcp", "crm", "C41").empty());
+  EXPECT_EQ(TargetId(target, "hcp", "crm", "C10"), c10);
+  EXPECT_EQ(Query(target, "SELECT count(*) FROM sluice_xref WHERE target_id = " + c10),
+            std::vector<std::string>{"1"});
+
+  ScratchDir fresh("delta-dedup-member-gone-fresh");
+  WritePlan(fresh.path());
+  CreateSources(fresh.path());
+  auto full = RunPlan(fresh.path(), "--quiet");
+  ASSERT_EQ(full.exit_code, 0) << full.out << full.err;
+  EXPECT_EQ(TargetDigest(target), TargetDigest(fresh / "out/target.db"));
+
+  auto rollback = Shell(BinDir() + "/sluice rollback " +
+                        Query(Audit(dir.path()),
+                              "SELECT run_id FROM runs ORDER BY started_ms "
+                              "DESC, rowid DESC LIMIT 1")[0] +
+                        " --state-dir " + dir.path() + "/state");
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.out << rollback.err;
+  EXPECT_EQ(TargetId(target, "hcp", "crm", "C41"), c10);
+}
+
 }  // namespace
 }  // namespace sluice::testing

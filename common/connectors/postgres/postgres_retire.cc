@@ -102,7 +102,7 @@ Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
       conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id, op, before)"
                   " SELECT $2, $1, x.target_id, 'xref_update', to_jsonb(x) FROM"
                   " pg_temp.sluice_keys k JOIN sluice.xref x ON x.entity = $1 AND"
-                  " x.source = k.source AND x.key = k.key WHERE x.kind = 'loaded'",
+                  " x.source = k.source AND x.key = k.key",
                   params)
           .status());
   SLUICE_RETURN_IF_ERROR(conn->Query("INSERT INTO sluice.rollback(run_id, entity, target_id, op,"
@@ -125,6 +125,14 @@ Result<std::vector<RetiredRow>> RetirePgRows(PgConn* conn, const PgEntity& e,
   for (int r = 0; r < gone.rows(); ++r) {
     out.push_back({std::string(gone.Text(r, 0)), std::string(gone.Text(r, 1)), gone.Int(r, 2)});
   }
+  // A merged entry points at its survivor's row, which stays (the survivor's
+  // own fate decides it): only the entry goes (its before-image is above), so
+  // that the record is no longer said to be in that row. No row is retired.
+  SLUICE_RETURN_IF_ERROR(
+      conn->Query("DELETE FROM sluice.xref x USING pg_temp.sluice_keys k WHERE x.entity = $1"
+                  " AND x.source = k.source AND x.key = k.key AND x.kind <> 'loaded'",
+                  {e.entity.name})
+          .status());
   return out;
 }
 

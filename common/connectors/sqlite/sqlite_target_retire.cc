@@ -28,12 +28,23 @@ Result<std::vector<RetiredRow>> SqliteTarget::RetireRowsOf(const std::string& ru
   SLUICE_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(db_.get()));
   for (const SourceKey& k : keys) {
     SLUICE_ASSIGN_OR_RETURN(XrefEntry e, Lookup(st, entity.name, k.source, k.key));
-    // Only a row of its own: a merged entry points at its survivor's row.
-    if (!e.found || e.merged) continue;
-    // The entry's before-image (a kind it never has, so that it is saved),
-    // then the row's; rollback restores the row, then the entry.
+    if (!e.found) continue;
+    // The entry's before-image (a kind it never has, so that it is saved);
+    // rollback restores it.
     SLUICE_RETURN_IF_ERROR(
         SaveXref(entity.name, run_id, XrefWrite{k.source, k.key, 0, 0, "retired", true}));
+    if (e.merged) {
+      // A merged entry points at its survivor's row, which stays (the
+      // survivor's own fate decides it): only the entry goes, so that the
+      // record is no longer said to be in that row. No row is retired.
+      SLUICE_RETURN_IF_ERROR(drop_entry.Reset());
+      SLUICE_RETURN_IF_ERROR(drop_entry.BindView(1, entity.name));
+      SLUICE_RETURN_IF_ERROR(drop_entry.BindView(2, k.source));
+      SLUICE_RETURN_IF_ERROR(drop_entry.BindView(3, k.key));
+      SLUICE_RETURN_IF_ERROR(drop_entry.Run());
+      continue;
+    }
+    // Then the row's before-image; rollback restores the row, then the entry.
     Statement& save = st->save_deleted;
     SLUICE_RETURN_IF_ERROR(save.Reset());
     SLUICE_RETURN_IF_ERROR(save.BindView(1, run_id));
