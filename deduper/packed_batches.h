@@ -56,21 +56,7 @@ class PackedBatches {
     records_ = 0;
   }
 
-  class const_iterator {
-   public:
-    const_iterator(const PackedBatches* p, size_t i) : p_(p), i_(i) {}
-    RecordBatch operator*() const { return (*p_)[i_]; }
-    const_iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
-    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
-
-   private:
-    const PackedBatches* p_;
-    size_t i_;
-  };
+  using const_iterator = ByValueIterator<PackedBatches, RecordBatch>;
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, size()}; }
 

@@ -132,6 +132,24 @@ class PackedBytes {
   mutable uint64_t read_at_ = 0;
 };
 
+// Reads a list's items by value (its operator[]), in order.
+template <typename List, typename T>
+class ByValueIterator {
+ public:
+  ByValueIterator(const List* p, size_t i) : p_(p), i_(i) {}
+  T operator*() const { return (*p_)[i_]; }
+  ByValueIterator& operator++() {
+    ++i_;
+    return *this;
+  }
+  bool operator!=(const ByValueIterator& o) const { return i_ != o.i_; }
+  bool operator==(const ByValueIterator& o) const { return i_ == o.i_; }
+
+ private:
+  const List* p_;
+  size_t i_;
+};
+
 template <typename T>
 class PackedMessages : public PackedBytes {
  public:
@@ -148,21 +166,7 @@ class PackedMessages : public PackedBytes {
     return m;
   }
 
-  class const_iterator {
-   public:
-    const_iterator(const PackedMessages* p, size_t i) : p_(p), i_(i) {}
-    T operator*() const { return (*p_)[i_]; }
-    const_iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
-    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
-
-   private:
-    const PackedMessages* p_;
-    size_t i_;
-  };
+  using const_iterator = ByValueIterator<PackedMessages, T>;
   const_iterator begin() const { return {this, 0}; }
   const_iterator end() const { return {this, size()}; }
 };
