@@ -29,24 +29,43 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   // Repeats take no part in matching, as on N shards.
   MatchStats stats;
   if (matcher_) {
-    // Once the matcher has its blocking keys and folded rows, the records'
-    // values wait in the log: the comparison pass holds the records by name
-    // (docs/dedup.md#one-shards-memory), and clustering reads them back.
+    // Held by name from ingest on (one shard, fuzzy matching): the keys and
+    // rows are the home rows folded at ingest and the values are packed
+    // (docs/dedup.md#one-shards-memory). Otherwise, once the matcher has
+    // its blocking keys and folded rows, the records' values wait in the
+    // log: the comparison pass holds the records by name, and clustering
+    // reads them back.
+    const bool packed = AllPacked();
     bool dropped = false;
     auto drop = [this, &dropped] {
       for (Record& r : records_) std::vector<Value>().swap(r.values);
       dropped = true;
     };
-    edges = matcher_->Match(*schema_, records_, Repeats(), drop);
+    const std::vector<uint8_t> skip = Repeats();
+    const ShardMap one;
+    MatchInput in = Input(skip, one);
+    in.generation = 0;  // nothing kept from a round 1
+    if (!packed) in.values_read = drop;
+    SLUICE_RETURN_IF_ERROR(matcher_->Compare(in, {}));
+    PatternCounts patterns = matcher_->Patterns();
+    KeepNeededTermValues(matcher_->TermValues(), &patterns);
+    edges = matcher_->Decide(patterns, matcher_->UCounts());
     stats = matcher_->stats();
     if (spec_) SLUICE_RETURN_IF_ERROR(em::Verdict(*spec_, stats.estimate_problems));
     ReleaseRounds();  // the blocks, rows and pair codes: clustering needs the edges only
+    if (packed) {
+      guests_.Clear();  // the home rows
+      std::fill(guest_of_.begin(), guest_of_.end(), guest::kHome);
+    }
     if (dropped) {
       // The same records in the same canonical order: the edges' indexes
       // still name them.
       const size_t held = records_.size();
       handed_over_ = true;
-      SLUICE_RETURN_IF_ERROR(Prepare());
+      keep_whole_ = true;
+      const Status st = Prepare();
+      keep_whole_ = false;
+      SLUICE_RETURN_IF_ERROR(st);
       if (records_.size() != held) {
         return Status::Internal("dedup " + entity_ + ": read back " +
                                 std::to_string(records_.size()) + " records from the log, " +
@@ -61,6 +80,9 @@ Result<Resolution> LoggedDedupShard::Resolve(const v1::BatchId& id_template, siz
   out.stream_batches = {out.batches.size()};
   std::vector<Record>().swap(records_);
   std::vector<Origin>().swap(origins_);
+  values_.Clear();
+  values_spilled_ = false;
+  std::vector<uint32_t>().swap(packed_of_);
   handed_over_ = true;
   return out;
 }
@@ -215,8 +237,7 @@ Result<Resolution> LoggedDedupShard::ResolveWith(
   if (outputs.empty()) return out;
   // A wrong count would make a loader decide orphans too soon (or never):
   // the shard's own count must be what it outputs.
-  uint64_t produced = 0;
-  for (const RecordBatch& b : out.batches) produced += b.records.size();
+  const uint64_t produced = out.batches.total_records();
   if (outputs[shards.self()] != produced) {
     return Status::Internal("dedup shard " + std::to_string(shards.self()) + " of " + entity_ +
                             ": counted " + std::to_string(outputs[shards.self()]) +

@@ -16,6 +16,7 @@
 #include "common/core/record.h"
 #include "common/core/status.h"
 #include "common/plan/plan.h"
+#include "deduper/packed_batches.h"
 #include "deduper/packed_messages.h"
 #include "deduper/shard_map.h"
 #include "sluice/v1/control.pb.h"
@@ -201,7 +202,9 @@ struct ShardLogReplay {
 };
 
 struct Resolution {
-  std::vector<RecordBatch> batches;  // survivors (and singletons), with merged keys
+  // Survivors (and singletons), with merged keys: held encoded until sent
+  // (packed_batches.h), read back by value.
+  PackedBatches batches;
   // Held serialized until sent (packed_messages.h), read back by value.
   // MERGED per merged record, REVIEW per held record, REJECTED per duplicate key.
   PackedMessages<v1::Fate> fates;

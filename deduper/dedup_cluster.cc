@@ -67,10 +67,27 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
   out.decisions.SpillTo(in.spill);
   out.review_items.SpillTo(in.spill);
   out.golden.SpillTo(in.spill);
+  out.batches.SpillTo(in.spill);
   if ((in.survivorship == nullptr || in.golden == nullptr) && !edges.empty()) {
     return Status::Internal("dedup: edges without survivorship rules");
   }
   const uint32_t n = static_cast<uint32_t>(records.size());
+  // A record held by name gets its values back where they are read.
+  auto unpack = [&](uint32_t i) -> Status {
+    if (in.values == nullptr || !records[i].values.empty() || i >= in.packed_of->size() ||
+        (*in.packed_of)[i] == PackedValues::kNone) {
+      return Status::Ok();
+    }
+    SLUICE_ASSIGN_OR_RETURN(records[i].values, in.values->Get(schema, (*in.packed_of)[i]));
+    return Status::Ok();
+  };
+  // Let go of again once read (when it can be decoded again).
+  auto release = [&](uint32_t i) {
+    if (in.values != nullptr && i < in.packed_of->size() &&
+        (*in.packed_of)[i] != PackedValues::kNone) {
+      std::vector<Value>().swap(records[i].values);
+    }
+  };
   std::vector<Part> part(n, Part::kSingleton);
 
   // (a) A source that repeats a primary key: the first occurrence goes on,
@@ -174,6 +191,76 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
   std::map<uint32_t, v1::Fate> judged;
   std::map<uint32_t, v1::ReviewItem> judged_items;
   const int64_t max_cluster = spec ? spec->max_cluster_size : 0;
+  // The golden record of every merged cluster, and where each of its
+  // fields came from (GoldenRecord, for the audit store and the trace),
+  // built as its survivor is chosen, while its members' values are held.
+  std::map<uint32_t, std::string> golden_fields;  // by survivor
+  std::vector<uint32_t> golden_of;                // the survivor of each golden record
+  v1::GoldenRecord g;
+  auto build_golden = [&](std::span<const uint32_t> cluster, uint32_t s) {
+    std::vector<uint32_t> ranked = {s};
+    if (!golden->trivial()) {
+      ranked = survivorship->Rank(records, cluster);
+      // The survivor first: validation may have passed over better-ranked members.
+      std::rotate(ranked.begin(), std::find(ranked.begin(), ranked.end(), s),
+                  std::find(ranked.begin(), ranked.end(), s) + 1);
+    }
+    // A value that would make the golden record fail validation is not
+    // taken: the survivor was elected because it passes.
+    GoldenRecordBuilder::Accept accept;
+    if (in.judge != nullptr) {
+      accept = [&](const Record& g) { return !in.judge->Judge(g, schema, nullptr).has_value(); };
+    }
+    const std::vector<GoldenChoice> choices = golden->Build(records, ranked, accept);
+    g.Clear();
+    g.set_source(records[s].source);
+    g.set_key(records[s].key);
+    std::string text;
+    for (size_t f = 0; f < choices.size(); ++f) {
+      const Record& from = records[choices[f].member];
+      v1::GoldenField* field = g.add_fields();
+      field->set_field(schema.fields[f].name);
+      field->set_member_source(from.source);
+      field->set_member_key(from.key);
+      field->set_strategy(choices[f].strategy);
+      field->set_note(choices[f].note);
+      if (choices[f].member != s) {
+        text += (text.empty() ? "" : ", ") + schema.fields[f].name + "<-" + from.source + ":" +
+                from.key;
+      }
+    }
+    if (!text.empty()) golden_fields[s] = std::move(text);
+    out.golden.push_back(g);
+    golden_of.push_back(s);
+  };
+  // Why each merged member lost to its survivor (interned: a handful of
+  // texts), found while the values are held.
+  constexpr uint32_t kNoReason = UINT32_MAX;
+  std::vector<uint32_t> reason_of(n, kNoReason);
+  std::vector<std::string> reason_texts;
+  std::map<std::string, uint32_t, std::less<>> reason_ids;
+  auto merge_into = [&](std::span<const uint32_t> cluster, uint32_t s) {
+    for (uint32_t m : cluster) {
+      survivor_of[m] = s;
+      part[m] = m == s ? Part::kSurvivor : Part::kMerged;
+      if (m == s) continue;
+      // A member ranked ahead of its survivor lost to it by validation.
+      auto passed_over = judged.find(m);
+      std::string reason = passed_over != judged.end()
+                               ? "validation (this record fails " + passed_over->second.rule() + ")"
+                               : std::string(survivorship->Reason(records[s], records[m]));
+      auto [it, added] =
+          reason_ids.emplace(std::move(reason), static_cast<uint32_t>(reason_texts.size()));
+      if (added) reason_texts.push_back(it->first);
+      reason_of[m] = it->second;
+    }
+    build_golden(cluster, s);
+    // The golden values overwrote the survivor's (Build): they are what
+    // it outputs, decoded again then.
+    if (in.values != nullptr && !golden->trivial() && (*in.packed_of)[s] != PackedValues::kNone) {
+      (*in.packed_of)[s] = in.values->Add(schema, records[s].values);
+    }
+  };
   for (uint32_t r = 0; r < n; ++r) {
     const uint32_t size = offset[r + 1] - offset[r];
     if (size < 2) continue;
@@ -205,12 +292,18 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
       fate_count += size;
       continue;
     }
-    if (in.judge == nullptr) {
-      const uint32_t s = survivorship->ChooseSurvivor(records, cluster);
-      for (uint32_t m : cluster) {
-        survivor_of[m] = s;
-        part[m] = m == s ? Part::kSurvivor : Part::kMerged;
+    // The members' values, for this cluster only (held by name: decoded
+    // here and let go of below).
+    for (uint32_t m : cluster) SLUICE_RETURN_IF_ERROR(unpack(m));
+    struct Release {
+      std::span<const uint32_t> cluster;
+      decltype(release)& fn;
+      ~Release() {
+        for (uint32_t m : cluster) fn(m);
       }
+    } let_go{cluster, release};
+    if (in.judge == nullptr) {
+      merge_into(cluster, survivorship->ChooseSurvivor(records, cluster));
       fate_count += size - 1;
       continue;
     }
@@ -232,10 +325,7 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
       judged_items[m] = std::move(item);
     }
     if (s != kNone) {
-      for (uint32_t m : cluster) {
-        survivor_of[m] = s;
-        part[m] = m == s ? Part::kSurvivor : Part::kMerged;
-      }
+      merge_into(cluster, s);
       fate_count += size - 1;
       continue;
     }
@@ -307,12 +397,7 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
       const Record& s = records[survivor_of[i]];
       const std::string_view edge_rule =
           rule_of[i] != kNoRule ? rule_texts[rule_of[i]] : std::string_view("linked");
-      // A member ranked ahead of its survivor lost to it by validation.
-      auto passed_over = judged.find(i);
-      const std::string reason =
-          passed_over != judged.end()
-              ? "validation (this record fails " + passed_over->second.rule() + ")"
-              : std::string(survivorship->Reason(s, records[i]));
+      const std::string& reason = reason_texts[reason_of[i]];
       auto rule = std::find_if(merge_rules.begin(), merge_rules.end(), [&](const MergeRule& m) {
         return m.reason == reason && m.edge_rule == edge_rule;
       });
@@ -336,56 +421,6 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
     }
   }
 
-  // The decisions on pairs, for the audit store, and the items a steward
-  // decides: review-band pairs, and every member of a cluster held whole.
-  // The golden record of every merged cluster, and where each of its
-  // fields came from (GoldenRecord, for the audit store and the trace).
-  std::map<uint32_t, std::string> golden_fields;  // by survivor
-  std::vector<uint32_t> golden_of;                // the survivor of each golden record
-  v1::GoldenRecord g;
-  for (uint32_t r = 0; r < n; ++r) {
-    const uint32_t size = offset[r + 1] - offset[r];
-    if (size < 2 || part[members[offset[r]]] == Part::kReview || !owned(members[offset[r]]) ||
-        survivor_of[members[offset[r]]] == kNone) {
-      continue;
-    }
-    std::span<const uint32_t> cluster(members.data() + offset[r], size);
-    const uint32_t s = survivor_of[cluster[0]];
-    std::vector<uint32_t> ranked = {s};
-    if (!golden->trivial()) {
-      ranked = survivorship->Rank(records, cluster);
-      // The survivor first: validation may have passed over better-ranked members.
-      std::rotate(ranked.begin(), std::find(ranked.begin(), ranked.end(), s),
-                  std::find(ranked.begin(), ranked.end(), s) + 1);
-    }
-    // A value that would make the golden record fail validation is not
-    // taken: the survivor was elected because it passes.
-    GoldenRecordBuilder::Accept accept;
-    if (in.judge != nullptr) {
-      accept = [&](const Record& g) { return !in.judge->Judge(g, schema, nullptr).has_value(); };
-    }
-    const std::vector<GoldenChoice> choices = golden->Build(records, ranked, accept);
-    g.Clear();
-    g.set_source(records[s].source);
-    g.set_key(records[s].key);
-    std::string text;
-    for (size_t f = 0; f < choices.size(); ++f) {
-      const Record& from = records[choices[f].member];
-      v1::GoldenField* field = g.add_fields();
-      field->set_field(schema.fields[f].name);
-      field->set_member_source(from.source);
-      field->set_member_key(from.key);
-      field->set_strategy(choices[f].strategy);
-      field->set_note(choices[f].note);
-      if (choices[f].member != s) {
-        text += (text.empty() ? "" : ", ") + schema.fields[f].name + "<-" + from.source + ":" +
-                from.key;
-      }
-    }
-    if (!text.empty()) golden_fields[s] = std::move(text);
-    out.golden.push_back(g);
-    golden_of.push_back(s);
-  }
   // (source, key) order: items are sorted by the records they name, which
   // compare as their names did.
   auto name_less = [&](uint32_t x, uint32_t y) {
@@ -395,6 +430,8 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
   out.golden.StableSortFrom(
       0, [&](uint32_t x, uint32_t y) { return name_less(golden_of[x], golden_of[y]); });
   std::vector<uint32_t>().swap(golden_of);
+  // The decisions on pairs, for the audit store, and the items a steward
+  // decides: review-band pairs, and every member of a cluster held whole.
   // Decisions and pair review items by the names of their two records.
   struct Named {
     uint32_t a, b;
@@ -430,7 +467,11 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
       d.set_outcome("held_for_review: " + why_held[root[a]]);
       if (edge.band == Band::kReview) {
         pair_item.Clear();
+        SLUICE_RETURN_IF_ERROR(unpack(a));
+        SLUICE_RETURN_IF_ERROR(unpack(b));
         FillPairReviewItem(entity, schema, records[a], records[b], edge, &pair_item);
+        release(a);
+        release(b);
         out.review_items.push_back(pair_item);
         item_of.push_back({a, b});
       }
@@ -476,12 +517,21 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
     item.set_rule("dedup_review");
     item.set_reasons(why_held[root[i]]);
     item.set_suggestion(kReviewSuggestion);
+    SLUICE_RETURN_IF_ERROR(unpack(i));
     item.set_record_json(RecordJson(schema, records[i]));
+    release(i);
     out.review_items.push_back(item);
   }
 
-  // (d) Survivors and singletons, in (source, key) order, cut into batches.
-  // The records move into the output: the shard keeps no second copy.
+  // (d) Survivors and singletons, in (source, key) order, cut into batches,
+  // each encoded as it is cut (packed_batches.h). The records move into the
+  // output: the shard keeps no second copy.
+  RecordBatch batch;
+  auto cut = [&] {
+    if (batch.records.empty()) return;
+    out.batches.push_back(batch);
+    std::vector<Record>().swap(batch.records);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     if (part[i] == Part::kRejected || part[i] == Part::kMerged || part[i] == Part::kReview ||
         part[i] == Part::kUnmerged || !owned(i)) {
@@ -497,17 +547,23 @@ Result<Resolution> Cluster(const ClusterInput& in, std::vector<MatchEdge>& edges
       std::sort(merged.begin(), merged.end());
       merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
     }
-    if (out.batches.empty() || out.batches.back().records.size() == batch_size) {
-      RecordBatch& b = out.batches.emplace_back();
-      b.id = id_template;
-      b.id.set_sequence(out.batches.size() - 1);
-      b.epoch = 0;
-      b.schema = schema;
-      b.records.reserve(std::min<size_t>(batch_size, n - i));
+    if (batch.records.size() == batch_size) cut();
+    if (batch.records.empty()) {
+      batch.id = id_template;
+      batch.id.set_sequence(out.batches.size());
+      batch.epoch = 0;
+      batch.schema = schema;
+      batch.records.reserve(std::min<size_t>(batch_size, n - i));
     }
-    Record& r = out.batches.back().records.emplace_back(std::move(records[i]));
+    SLUICE_RETURN_IF_ERROR(unpack(i));
+    if (records[i].values.size() != schema.fields.size()) {
+      return Status::Internal("dedup " + entity + ": output record " + records[i].source + ":" +
+                              records[i].key + " is not held whole");
+    }
+    Record& r = batch.records.emplace_back(std::move(records[i]));
     if (part[i] == Part::kSurvivor) r.merged = std::move(merged);
   }
+  cut();
   return out;
 }
 

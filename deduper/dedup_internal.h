@@ -15,6 +15,7 @@
 #include "deduper/dedup.h"
 #include "deduper/guardrails.h"
 #include "deduper/packed_spill.h"
+#include "deduper/packed_values.h"
 #include "deduper/shard_map.h"
 #include "deduper/shard_rounds.h"
 #include "deduper/survivorship.h"
@@ -80,6 +81,14 @@ struct ClusterInput {
   // Where the resolution's packed messages go as they are made
   // (packed_messages.h); null: held in memory.
   std::shared_ptr<PackedSpill> spill = nullptr;
+  // Records held by name (docs/dedup.md#one-shards-memory): a record with
+  // no values and packed_of[i] != PackedValues::kNone has them in `values`.
+  // Cluster decodes a cluster's members while it picks the survivor and
+  // builds the golden record, and lets go of them after; the members of
+  // review items while it fills them; the output as it cuts each batch. A survivor's golden values
+  // are packed again (appended). Null: every record is held whole.
+  PackedValues* values = nullptr;
+  std::vector<uint32_t>* packed_of = nullptr;
 };
 
 // Rejects repeated source keys, clusters the records over the merge and

@@ -290,7 +290,8 @@ TEST_F(DedupShardTest, MergedFateNamesSurvivorRuleAndLine) {
   EXPECT_EQ(f.rule(), "exact:national_id; survivor by source_priority");
   ASSERT_EQ(res.batches.size(), 1u);
   ASSERT_EQ(res.batches[0].records.size(), 1u);
-  const Record& survivor = res.batches[0].records[0];
+  const RecordBatch out = res.batches[0];  // decoded by value (packed_batches.h)
+  const Record& survivor = out.records[0];
   EXPECT_EQ(survivor.key, "a1");
   EXPECT_EQ(survivor.values[2].i, 1);  // keeps its own values
   ASSERT_EQ(survivor.merged.size(), 1u);

@@ -84,9 +84,9 @@ Status DedupLogic::OnWireBatch(const v1::RecordBatch& received, RecordBatch batc
 void DedupLogic::Schedule(const std::string& name, uint64_t epoch,
                           std::optional<uint64_t> only_sequence) {
   const Resolution& res = resolved_.at(name);
-  for (const RecordBatch& b : res.batches) {
-    if (only_sequence && b.id.sequence() != *only_sequence) continue;
-    to_emit_.push_back({name, static_cast<size_t>(&b - res.batches.data()), epoch});
+  for (size_t i = 0; i < res.batches.size(); ++i) {
+    if (only_sequence && res.batches.sequence(i) != *only_sequence) continue;
+    to_emit_.push_back({name, i, epoch});
   }
 }
 
@@ -115,7 +115,8 @@ Result<bool> DedupLogic::Produce(StageEmitter& out) {
     }
     Pending p = to_emit_.front();
     to_emit_.pop_front();
-    RecordBatch& b = resolved_.at(p.resolution).batches.at(p.index);
+    // Held encoded (packed_batches.h): decoded for this send only.
+    RecordBatch b = resolved_.at(p.resolution).batches[p.index];
     b.epoch = p.epoch;
     // The loader settles an entity's self-references once all are loaded.
     b.range.set_output_batches(resolved_.at(p.resolution).batches.size());
@@ -144,9 +145,9 @@ void DedupLogic::CommitResolution(const std::string& name, const v1::BatchId& id
   c.set_dedup_shard(ctx_.shard);
   KeyChecksum out_sum, fate_sum;
   uint64_t out_n = 0;
-  for (const auto& b : res.batches) {
-    out_n += b.records.size();
-    out_sum.AddHash(b.KeyChecksumValue());
+  for (size_t i = 0; i < res.batches.size(); ++i) {
+    out_n += res.batches.records(i);
+    out_sum.AddHash(res.batches.key_checksum(i));
   }
   auto* counts = c.mutable_counts();
   for (const auto& f : res.fates) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "deduper/compare_pass.h"
+#include "deduper/fuzzy_matcher.h"
 #include "deduper/guardrails.h"
 
 namespace sluice::dedup_internal {
@@ -119,6 +121,9 @@ Status LoggedDedupShard::Reload() {
   origins_.reserve(expect);
   guest_of_.reserve(expect);
   guests_.Clear();
+  values_.Clear();
+  values_spilled_ = false;
+  std::vector<uint32_t>().swap(packed_of_);
   batches_.clear();
   batch_names_.clear();
   record_count_ = 0;
@@ -142,11 +147,24 @@ void LoggedDedupShard::Adopt(const v1::BatchId& id, std::string name, const Sche
   if (!schema_) schema_ = schema;
   record_count_ += records.size();
   const size_t first = records_.size();
+  // No guest rows with the batch (one shard): folded here, held by name.
+  if (guest_rows.empty() && FoldHomeRows(schema, records)) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      records_.push_back(std::move(records[i]));
+      const bool routed = positions.size() == records.size();
+      origins_.push_back({b, routed ? positions[i] : static_cast<uint32_t>(i)});
+    }
+    canonical_ = false;
+    ++generation_;
+    return;
+  }
+  EvenPacked();
   for (size_t i = 0; i < records.size(); ++i) {
     records_.push_back(std::move(records[i]));
     const bool routed = positions.size() == records.size();
     origins_.push_back({b, routed ? positions[i] : static_cast<uint32_t>(i)});
     guest_of_.push_back(guest::kHome);
+    if (!packed_of_.empty()) packed_of_.push_back(PackedValues::kNone);
   }
   // A guest is a record of its name only (no values) beside its row; a
   // home row gives a home record's keys and row.
@@ -164,9 +182,76 @@ void LoggedDedupShard::Adopt(const v1::BatchId& id, std::string name, const Sche
     r.key.assign(row.key);
     origins_.push_back({b, row.position});
     guest_of_.push_back(guests_.Add(row, guest_rules_));
+    if (!packed_of_.empty()) packed_of_.push_back(PackedValues::kNone);
   });
   canonical_ = false;
   ++generation_;
+}
+
+struct LoggedDedupShard::HomeFolder {
+  DedupSpec spec;  // the matcher's (FuzzyMatcherSpec)
+  Schema schema;
+  std::vector<BlockingRule> rules;
+  compare::PairComparer comparer;  // points into spec and schema
+};
+
+bool LoggedDedupShard::FoldHomeRows(const Schema& schema, std::vector<Record>& records) {
+  if (keep_whole_ || whole_homes_only_ || guest_rules_ == 0 || !spec_ || records.empty()) {
+    return false;
+  }
+  if (!folder_ || !(folder_->schema == schema)) {
+    auto folder = std::make_shared<HomeFolder>();
+    folder->spec = FuzzyMatcherSpec(*spec_);
+    folder->schema = schema;
+    folder->rules = FuzzyBlockingRules(*spec_);
+    if (folder->rules.size() != guest_rules_ ||
+        !folder->comparer.Init(folder->spec, folder->schema).ok()) {
+      return false;
+    }
+    folder_ = std::move(folder);
+  }
+  std::vector<std::vector<uint64_t>> keys;
+  for (const BlockingRule& rule : folder_->rules) {
+    auto k = BlockingKeys(rule, folder_->spec.placeholders, schema, records);
+    if (!k.ok()) return false;
+    keys.push_back(std::move(*k));
+  }
+  // Every record already held gets kNone if it was held whole.
+  if (packed_of_.empty()) packed_of_.assign(records_.size(), PackedValues::kNone);
+  std::string row_keys(guest_rules_ * 8, '\0');
+  std::string folded;
+  for (size_t i = 0; i < records.size(); ++i) {
+    for (size_t r = 0; r < guest_rules_; ++r) {
+      for (int byte = 0; byte < 8; ++byte) {
+        row_keys[r * 8 + byte] = static_cast<char>((keys[r][i] >> (8 * byte)) & 0xff);
+      }
+    }
+    folded.clear();
+    folder_->comparer.FoldRow(records[i], &folded);
+    guest::Row row;
+    row.home = true;
+    row.index = static_cast<uint32_t>(i);
+    row.keys = row_keys.data();
+    row.folded = folded;
+    guest_of_.push_back(guests_.Add(row, guest_rules_));
+    packed_of_.push_back(values_.Add(schema, records[i].values));
+  }
+  // Past kHeldValues records, the values go to a spill in the log's folder:
+  // at 8M records they would be 1.2 GB (docs/dedup.md#one-shards-memory).
+  if (values_.size() >= kHeldValues && !values_spilled_ && !spill_dir_.empty()) {
+    values_.SpillTo(std::make_shared<PackedSpill>(spill_dir_));
+    values_spilled_ = true;
+  }
+  // The values wait in values_ (and the log) until clustering. (Swapped,
+  // not `= {}`, which keeps a vector's buffer.)
+  for (Record& r : records) std::vector<Value>().swap(r.values);
+  values_dropped_ = true;
+  return true;
+}
+
+bool LoggedDedupShard::AllPacked() const {
+  return !records_.empty() && packed_of_.size() == records_.size() &&
+         std::find(packed_of_.begin(), packed_of_.end(), PackedValues::kNone) == packed_of_.end();
 }
 
 Status LoggedDedupShard::Prepare() {
@@ -205,6 +290,8 @@ Status LoggedDedupShard::PrepareRules() {
 void LoggedDedupShard::Canonicalize() {
   if (canonical_) return;
   std::vector<uint32_t> perm = dedup_internal::CanonicalOrder(records_, origins_, batches_);
+  EvenPacked();
+  const bool packed = !packed_of_.empty();
   // In place, cycle by cycle: a second vector of records would double the
   // shard's largest allocation at its peak.
   for (size_t i = 0; i < perm.size(); ++i) {
@@ -212,18 +299,21 @@ void LoggedDedupShard::Canonicalize() {
     Record record = std::move(records_[i]);
     const Origin origin = origins_[i];
     const uint32_t guest = guest_of_[i];
+    const uint32_t values = packed ? packed_of_[i] : PackedValues::kNone;
     size_t j = i;
     while (perm[j] != i) {
       const size_t k = perm[j];
       records_[j] = std::move(records_[k]);
       origins_[j] = origins_[k];
       guest_of_[j] = guest_of_[k];
+      if (packed) packed_of_[j] = packed_of_[k];
       perm[j] = static_cast<uint32_t>(j);
       j = k;
     }
     records_[j] = std::move(record);
     origins_[j] = origin;
     guest_of_[j] = guest;
+    if (packed) packed_of_[j] = values;
     perm[j] = static_cast<uint32_t>(j);
   }
   canonical_ = true;
@@ -243,12 +333,14 @@ Status LoggedDedupShard::DropUnpairedGuests(const ShardMap& shards) {
     if (need[i] && guest_of_[i] != guest::kHome) keep_row[guest_of_[i]] = 1;
   }
   const std::vector<uint32_t> row_index = guests_.Keep(keep_row);
+  EvenPacked();
   size_t kept = 0;
   for (size_t i = 0; i < records_.size(); ++i) {
     if (!need[i]) continue;
     if (kept != i) {
       records_[kept] = std::move(records_[i]);
       origins_[kept] = origins_[i];
+      if (!packed_of_.empty()) packed_of_[kept] = packed_of_[i];
     }
     guest_of_[kept] = guest_of_[i] == guest::kHome ? guest::kHome : row_index[guest_of_[i]];
     ++kept;
@@ -261,6 +353,7 @@ Status LoggedDedupShard::DropUnpairedGuests(const ShardMap& shards) {
   origins_.shrink_to_fit();
   guest_of_.resize(kept);
   guest_of_.shrink_to_fit();
+  if (!packed_of_.empty()) packed_of_.resize(kept);
   ++generation_;
   return PrepareRules();
 }
@@ -279,12 +372,14 @@ Result<std::shared_ptr<const dedup_internal::RoundFour>> LoggedDedupShard::Round
 
 void LoggedDedupShard::DropGuests(const ShardMap& shards) {
   if (shards.single() || records_.empty()) return;
+  EvenPacked();
   size_t kept = 0;
   for (size_t i = 0; i < records_.size(); ++i) {
     if (shards.HomeOf(records_[i].source, records_[i].key) != shards.self()) continue;
     if (kept != i) {
       records_[kept] = std::move(records_[i]);
       origins_[kept] = origins_[i];
+      if (!packed_of_.empty()) packed_of_[kept] = packed_of_[i];
     }
     ++kept;
   }
@@ -292,6 +387,7 @@ void LoggedDedupShard::DropGuests(const ShardMap& shards) {
   records_.shrink_to_fit();
   origins_.resize(kept);
   origins_.shrink_to_fit();
+  if (!packed_of_.empty()) packed_of_.resize(kept);
   guest_of_.assign(kept, guest::kHome);
   guest_of_.shrink_to_fit();
   guests_.Clear();

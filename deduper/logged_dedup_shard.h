@@ -18,6 +18,7 @@
 #include "deduper/dedup.h"
 #include "deduper/dedup_internal.h"
 #include "deduper/guest_rows.h"
+#include "deduper/packed_values.h"
 #include "deduper/shard_log.h"
 #include "deduper/survivorship.h"
 #include "sluice/v1/dedup_preround.pb.h"
@@ -100,18 +101,37 @@ class LoggedDedupShard : public DedupShard {
              std::string_view guest_rows);
 
   dedup_internal::ClusterInput ClusterInputFor(const ShardMap& shards) {
-    return {entity_,
-            spec_ ? &*spec_ : nullptr,
-            *schema_,
-            records_,
-            origins_,
-            batches_,
-            survivorship_.get(),
-            golden_.get(),
-            shards,
-            nullptr,
-            judge_.get(),
-            Spill()};
+    dedup_internal::ClusterInput in{entity_,
+                                    spec_ ? &*spec_ : nullptr,
+                                    *schema_,
+                                    records_,
+                                    origins_,
+                                    batches_,
+                                    survivorship_.get(),
+                                    golden_.get(),
+                                    shards,
+                                    nullptr,
+                                    judge_.get(),
+                                    Spill()};
+    if (!packed_of_.empty()) {
+      in.values = &values_;
+      in.packed_of = &packed_of_;
+    }
+    return in;
+  }
+
+  // Whether every record's values are packed (held by name, folded at
+  // ingest: one shard, fuzzy matching).
+  bool AllPacked() const;
+  // The keys and folded row of each of `records` (a batch that came with
+  // no guest rows: one shard), as the router gives them on N shards, into
+  // guests_ from index `first` of records_ on, and their values into
+  // values_ (docs/dedup.md#one-shards-memory). False: not folded (not a
+  // fuzzy spec, or one that does not compile: the matcher reports it).
+  bool FoldHomeRows(const Schema& schema, std::vector<Record>& records);
+  // packed_of_ as long as records_ (kNone for the records added without).
+  void EvenPacked() {
+    if (!packed_of_.empty()) packed_of_.resize(records_.size(), PackedValues::kNone);
   }
 
   // A new spill for a resolution's packed messages, in the log's folder
@@ -176,6 +196,17 @@ class LoggedDedupShard : public DedupShard {
   std::optional<Schema> schema_;  // of the first non-empty batch
   std::vector<Record> records_;
   std::vector<Origin> origins_;  // parallel to records_
+  // One shard, fuzzy matching: records are held by name from ingest on,
+  // their keys and folded rows in guests_ as home rows, their values packed
+  // in values_ (packed_of_[i], parallel to records_ when not empty).
+  PackedValues values_;
+  std::vector<uint32_t> packed_of_;
+  struct HomeFolder;  // the comparer that folds home rows (logged_dedup_shard.cc)
+  std::shared_ptr<HomeFolder> folder_;
+  bool keep_whole_ = false;  // reading back whole: no home rows folded
+  // Values of the records past this many are spilled (FoldHomeRows).
+  static constexpr size_t kHeldValues = 2'000'000;
+  bool values_spilled_ = false;
   // Guests (guest_rows.h): per record its index in guests_, or kHome for a
   // record held whole; records_ holds a guest's name only.
   std::vector<uint32_t> guest_of_;

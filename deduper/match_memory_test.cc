@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -83,25 +84,41 @@ TEST(ValuesReadTest, MatchingWithTheValuesGoneFindsTheSameEdges) {
   EXPECT_EQ(got, want);
 }
 
+// A shard of the person entity under PersonSpec, its log in a fresh folder.
+Result<std::unique_ptr<DedupShard>> PersonShard(const std::filesystem::path& dir) {
+  std::filesystem::remove_all(dir);
+  Plan plan;
+  plan.dedup["person"] = PersonSpec();
+  return DedupShard::Create(plan, "person", (dir / "shard.log").string());
+}
+
+// The crm records of `people`, then the erp ones.
+std::pair<std::vector<Record>, std::vector<Record>> BySource(const std::vector<Record>& people) {
+  std::pair<std::vector<Record>, std::vector<Record>> out;
+  for (const Record& r : people) (r.source == "crm" ? out.first : out.second).push_back(r);
+  return out;
+}
+
+v1::BatchId ResolveId() {
+  v1::BatchId id;
+  id.set_run_id("run-1");
+  id.set_entity("person");
+  id.set_source("dedup/0");
+  return id;
+}
+
 // One shard lets go of the values while it compares and reads them back from
 // its log for clustering: every output record is whole, and a second resolve
 // (the log read again from the start) gives the same resolution.
 TEST(ValuesReadTest, OneShardOutputsWholeRecordsReadBackFromItsLog) {
   const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "dedup_values_read";
-  std::filesystem::remove_all(dir);
-  Plan plan;
-  plan.dedup["person"] = PersonSpec();
-  auto shard = DedupShard::Create(plan, "person", (dir / "shard.log").string());
+  auto shard = PersonShard(dir);
   ASSERT_TRUE(shard.ok()) << shard.status().ToString();
   std::vector<Record> people = People(400, 5);
-  std::vector<Record> crm, erp;
-  for (const Record& r : people) (r.source == "crm" ? crm : erp).push_back(r);
+  auto [crm, erp] = BySource(people);
   ASSERT_TRUE((*shard)->Ingest(Batch("crm", 0, crm)).ok());
   ASSERT_TRUE((*shard)->Ingest(Batch("erp", 0, erp)).ok());
-  v1::BatchId id;
-  id.set_run_id("run-1");
-  id.set_entity("person");
-  id.set_source("dedup/0");
+  const v1::BatchId id = ResolveId();
   auto first = (*shard)->Resolve(id, 64);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   size_t out = 0, merged = 0;
@@ -126,6 +143,54 @@ TEST(ValuesReadTest, OneShardOutputsWholeRecordsReadBackFromItsLog) {
   EXPECT_EQ(a.survivors, b.survivors);
   EXPECT_EQ(a.decisions, b.decisions);
   EXPECT_EQ(a.fates, b.fates);
+  std::filesystem::remove_all(dir);
+}
+
+// One shard holds its records by name from ingest on: their keys and folded
+// rows as home rows, their values packed. Every output record comes out with
+// the values it went in with, every record is accounted for once, and a
+// batch ingested after a resolve is in the next one.
+TEST(ValuesReadTest, OneShardHeldByNameOutputsTheValuesItTookIn) {
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / "dedup_by_name";
+  auto shard = PersonShard(dir);
+  ASSERT_TRUE(shard.ok()) << shard.status().ToString();
+  std::vector<Record> people = People(600, 11);
+  std::map<std::pair<std::string, std::string>, std::vector<Value>> taken;
+  for (const Record& r : people) taken[{r.source, r.key}] = r.values;
+  auto [crm, erp] = BySource(people);
+  const size_t half = erp.size() / 2;
+  std::vector<Record> late(erp.begin() + half, erp.end());
+  erp.resize(half);
+  ASSERT_TRUE((*shard)->Ingest(Batch("crm", 0, crm)).ok());
+  ASSERT_TRUE((*shard)->Ingest(Batch("erp", 0, erp)).ok());
+  const v1::BatchId id = ResolveId();
+  auto first = (*shard)->Resolve(id, 50);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE((*shard)->Ingest(Batch("erp", 1, late)).ok());
+  auto second = (*shard)->Resolve(id, 50);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  for (const Resolution* res : {&*first, &*second}) {
+    size_t out = 0, merged = 0;
+    for (size_t i = 0; i < res->batches.size(); ++i) {
+      const RecordBatch b = res->batches[i];
+      EXPECT_EQ(b.id.sequence(), i);
+      EXPECT_EQ(res->batches.sequence(i), i);
+      EXPECT_EQ(res->batches.records(i), b.records.size());
+      EXPECT_EQ(res->batches.key_checksum(i), b.KeyChecksumValue());
+      for (const Record& r : b.records) {
+        ++out;
+        merged += r.merged.size();
+        auto it = taken.find({r.source, r.key});
+        ASSERT_NE(it, taken.end()) << r.source << ":" << r.key;
+        EXPECT_EQ(r.values, it->second) << r.source << ":" << r.key;
+      }
+    }
+    EXPECT_EQ(out, res->batches.total_records());
+    EXPECT_GT(merged, 20u);
+    size_t fates = 0;
+    for (const v1::Fate& f : res->fates) fates += !f.key().empty();
+    EXPECT_EQ(out + fates, res == &*first ? crm.size() + erp.size() : people.size());
+  }
   std::filesystem::remove_all(dir);
 }
 

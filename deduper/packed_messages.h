@@ -26,8 +26,9 @@
 
 namespace sluice {
 
-template <typename T>
-class PackedMessages {
+// Items of bytes held back to back in 1 MiB chunks (PackedMessages' store,
+// and PackedValues' in packed_values.h).
+class PackedBytes {
  public:
   size_t size() const { return index_.size(); }
   bool empty() const { return index_.empty(); }
@@ -36,9 +37,9 @@ class PackedMessages {
   // resolution); null: everything stays in memory.
   void SpillTo(std::shared_ptr<PackedSpill> spill) { spill_ = std::move(spill); }
 
-  // Appends `m` serialized.
-  void push_back(const T& m) {
-    const size_t n = m.ByteSizeLong();
+  // Appends an item of `n` bytes, written by fill(char* at).
+  template <typename Fill>
+  void Append(size_t n, Fill fill) {
     if (chunks_.empty() || chunks_.back().capacity() - chunks_.back().size() < n) {
       if (!chunks_.empty()) Spill(chunks_.size() - 1);
       chunks_.emplace_back().reserve(std::max(n, kChunk));
@@ -47,12 +48,15 @@ class PackedMessages {
     std::string& c = chunks_.back();
     const size_t at = c.size();
     c.resize(at + n);
-    m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(c.data() + at));
+    fill(c.data() + at);
     index_.push_back({static_cast<uint32_t>(chunks_.size() - 1), static_cast<uint32_t>(at),
                       static_cast<uint32_t>(n)});
   }
+  void push_bytes(std::string_view b) {
+    Append(b.size(), [&](char* at) { std::copy(b.begin(), b.end(), at); });
+  }
 
-  // Item i serialized, and parsed.
+  // Item i's bytes.
   // A spilled item's view is valid until the next read.
   std::string_view bytes(size_t i) const {
     const Item& it = index_[i];
@@ -62,8 +66,11 @@ class PackedMessages {
     const uint64_t at = spilled_at_[it.chunk] + it.offset;
     if (at < read_at_ || at + it.size > read_at_ + read_.size()) {
       // Read in order (as fates are), an item follows the last read: read
-      // ahead a window; out of order, the item alone.
-      const bool in_order = at == read_at_ + read_.size();
+      // ahead a window; so does one a little past it (packed values read
+      // in canonical order skip other sources' records); out of order, the
+      // item alone.
+      const uint64_t end = read_at_ + read_.size();
+      const bool in_order = at >= end && at - end < kReadAhead;
       if (!spill_->Read(at, it.size, in_order ? std::max<size_t>(it.size, kReadAhead) : it.size,
                         &read_)) {
         std::fprintf(stderr, "packed messages: cannot read back %u bytes at %llu of the spill\n",
@@ -73,12 +80,6 @@ class PackedMessages {
       read_at_ = at;
     }
     return std::string_view(read_).substr(at - read_at_, it.size);
-  }
-  T operator[](size_t i) const {
-    T m;
-    const std::string_view b = bytes(i);
-    m.ParseFromArray(b.data(), static_cast<int>(b.size()));
-    return m;
   }
 
   // Reorders the items: item j is then the item `order[j]` was.
@@ -107,24 +108,6 @@ class PackedMessages {
     spill_.reset();
   }
 
-  class const_iterator {
-   public:
-    const_iterator(const PackedMessages* p, size_t i) : p_(p), i_(i) {}
-    T operator*() const { return (*p_)[i_]; }
-    const_iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    bool operator!=(const const_iterator& o) const { return i_ != o.i_; }
-    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
-
-   private:
-    const PackedMessages* p_;
-    size_t i_;
-  };
-  const_iterator begin() const { return {this, 0}; }
-  const_iterator end() const { return {this, size()}; }
-
  private:
   static constexpr size_t kChunk = size_t{1} << 20;
   static constexpr size_t kReadAhead = size_t{256} << 10;
@@ -147,6 +130,45 @@ class PackedMessages {
   std::shared_ptr<PackedSpill> spill_;
   mutable std::string read_;  // spilled bytes read back, from read_at_
   mutable uint64_t read_at_ = 0;
+};
+
+// Reads a list's items by value (its operator[]), in order.
+template <typename List, typename T>
+class ByValueIterator {
+ public:
+  ByValueIterator(const List* p, size_t i) : p_(p), i_(i) {}
+  T operator*() const { return (*p_)[i_]; }
+  ByValueIterator& operator++() {
+    ++i_;
+    return *this;
+  }
+  bool operator!=(const ByValueIterator& o) const { return i_ != o.i_; }
+  bool operator==(const ByValueIterator& o) const { return i_ == o.i_; }
+
+ private:
+  const List* p_;
+  size_t i_;
+};
+
+template <typename T>
+class PackedMessages : public PackedBytes {
+ public:
+  // Appends `m` serialized.
+  void push_back(const T& m) {
+    Append(m.ByteSizeLong(),
+           [&](char* at) { m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(at)); });
+  }
+  // Item i parsed.
+  T operator[](size_t i) const {
+    T m;
+    const std::string_view b = bytes(i);
+    m.ParseFromArray(b.data(), static_cast<int>(b.size()));
+    return m;
+  }
+
+  using const_iterator = ByValueIterator<PackedMessages, T>;
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, size()}; }
 };
 
 }  // namespace sluice
