@@ -26,37 +26,8 @@ void WritePlan(const std::string& dir, bool review_rule = false) {
     rules:
       - {name: same_name_and_city, when: "name exact and city exact", decide: review})yaml"
                                          : "";
-  WriteFile(dir + "/plan.yaml", R"yaml(name: delta_dedup
-batch_size: 16
-model:
-  entities:
-    hcp:
-      fields:
-        national_id: {type: string}
-        name: {type: string, required: true}
-        city: {type: string}
-sources:
-  crm:
-    kind: sqlite
-    path: crm.db
-    table: people
-    key: id
-    incremental: {column: upd}
-    deletions: propagate
-  erp:
-    kind: sqlite
-    path: erp.db
-    table: people
-    key: id
-    incremental: {column: upd}
-mappings:
-  - entity: hcp
-    source: crm
-    fields: {national_id: nid, name: name, city: city}
-  - entity: hcp
-    source: erp
-    fields: {national_id: nid, name: name, city: city}
-dedup:
+  WriteFile(dir + "/plan.yaml", DeltaDedupPlanHead("delta_dedup", R"yaml(
+    deletions: propagate)yaml") + R"yaml(dedup:
   hcp:
     key: national_id)yaml" + review +
                                     R"yaml(

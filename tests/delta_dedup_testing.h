@@ -31,4 +31,41 @@ inline std::string LatestFate(const std::string& dir, const std::string& source,
   return rows.empty() ? "" : rows[0];
 }
 
+// The plan of the delta-dedup tests up to its `dedup:` section: hcp
+// (national_id, name, city) from the SQLite tables `people` of crm.db and
+// erp.db, both read above `upd`; `crm_extra` adds lines to crm's source.
+inline std::string DeltaDedupPlanHead(const std::string& name, const std::string& crm_extra) {
+  return "name: " + name + R"yaml(
+batch_size: 16
+model:
+  entities:
+    hcp:
+      fields:
+        national_id: {type: string}
+        name: {type: string, required: true}
+        city: {type: string}
+sources:
+  crm:
+    kind: sqlite
+    path: crm.db
+    table: people
+    key: id
+    incremental: {column: upd})yaml" +
+         crm_extra + R"yaml(
+  erp:
+    kind: sqlite
+    path: erp.db
+    table: people
+    key: id
+    incremental: {column: upd}
+mappings:
+  - entity: hcp
+    source: crm
+    fields: {national_id: nid, name: name, city: city}
+  - entity: hcp
+    source: erp
+    fields: {national_id: nid, name: name, city: city}
+)yaml";
+}
+
 }  // namespace sluice::testing

@@ -22,36 +22,7 @@ const char* const kFirsts[5] = {"John", "Mary", "Peter", "Susan", "Tom"};
 
 // Blocked on the city; merged when the names are near and the city equal.
 void WritePlan(const std::string& dir) {
-  WriteFile(dir + "/plan.yaml", R"yaml(name: incremental_dedup
-batch_size: 16
-model:
-  entities:
-    hcp:
-      fields:
-        national_id: {type: string}
-        name: {type: string, required: true}
-        city: {type: string}
-sources:
-  crm:
-    kind: sqlite
-    path: crm.db
-    table: people
-    key: id
-    incremental: {column: upd}
-  erp:
-    kind: sqlite
-    path: erp.db
-    table: people
-    key: id
-    incremental: {column: upd}
-mappings:
-  - entity: hcp
-    source: crm
-    fields: {national_id: nid, name: name, city: city}
-  - entity: hcp
-    source: erp
-    fields: {national_id: nid, name: name, city: city}
-dedup:
+  WriteFile(dir + "/plan.yaml", DeltaDedupPlanHead("incremental_dedup", "") + R"yaml(dedup:
   hcp:
     key: national_id
     blocking:
