@@ -110,6 +110,9 @@ Status Coordinator::FinishEntity(EntityRun& run) {
   for (auto& row : balance.summary) summary_.rows.push_back(std::move(row));
   std::map<std::string, std::map<std::string, int64_t>> sums;
   sums[entity] = ledger_.DecimalSums(output);
+  // The population's blocks before the ledger: a written ledger marks the
+  // entity finished, which a resume does not take in again (residents.cc).
+  if (population_) SLUICE_RETURN_IF_ERROR(population_->Flush());
   SLUICE_RETURN_IF_ERROR(audit_->WriteLedger(balance.rows, sums));
   if (!balance.unbalanced.empty()) {
     Halt("conservation broken for " + entity + ": " + balance.unbalanced);

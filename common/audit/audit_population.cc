@@ -1,5 +1,6 @@
 #include "common/audit/audit_population.h"
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <set>
@@ -199,24 +200,35 @@ Status PopulationStore::RecordPopulationRun(const std::string& run_id, int wave,
 
 Status PopulationStore::RecordPopulation(const std::string& run_id, int wave,
                                          const v1::Commit& blocks) {
-  if (blocks.population_blocks_size() == 0) return Status::Ok();
   const std::string& entity = blocks.batch().entity();
+  for (const v1::PopulationBlock& b : blocks.population_blocks()) {
+    held_.push_back(
+        {entity, b.rule(), static_cast<int64_t>(b.block()), b.source(), b.key(), run_id, wave});
+  }
+  return held_.size() >= kFlushRows ? Flush() : Status::Ok();
+}
+
+Status PopulationStore::Flush() {
+  if (held_.empty()) return Status::Ok();
+  std::sort(held_.begin(), held_.end());
   SLUICE_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(db_.get()));
   SLUICE_ASSIGN_OR_RETURN(
       auto st,
       db_->Prepare("INSERT OR IGNORE INTO population_blocks VALUES(?1,?2,?3,?4,?5,?6,?7)"));
-  for (const v1::PopulationBlock& b : blocks.population_blocks()) {
+  for (const HeldBlock& b : held_) {
     SLUICE_RETURN_IF_ERROR(st.Reset());
-    SLUICE_RETURN_IF_ERROR(st.BindView(1, entity));
-    SLUICE_RETURN_IF_ERROR(st.BindView(2, b.rule()));
-    SLUICE_RETURN_IF_ERROR(st.Bind(3, static_cast<int64_t>(b.block())));
-    SLUICE_RETURN_IF_ERROR(st.BindView(4, b.source()));
-    SLUICE_RETURN_IF_ERROR(st.BindView(5, b.key()));
-    SLUICE_RETURN_IF_ERROR(st.BindView(6, run_id));
-    SLUICE_RETURN_IF_ERROR(st.Bind(7, wave));
+    SLUICE_RETURN_IF_ERROR(st.BindView(1, b.entity));
+    SLUICE_RETURN_IF_ERROR(st.BindView(2, b.rule));
+    SLUICE_RETURN_IF_ERROR(st.Bind(3, b.block));
+    SLUICE_RETURN_IF_ERROR(st.BindView(4, b.source));
+    SLUICE_RETURN_IF_ERROR(st.BindView(5, b.key));
+    SLUICE_RETURN_IF_ERROR(st.BindView(6, b.run_id));
+    SLUICE_RETURN_IF_ERROR(st.Bind(7, b.wave));
     SLUICE_RETURN_IF_ERROR(st.Run());
   }
-  return tx.Commit();
+  SLUICE_RETURN_IF_ERROR(tx.Commit());
+  std::vector<HeldBlock>().swap(held_);
+  return Status::Ok();
 }
 
 Result<bool> PopulationStore::HasPopulation(const std::string& entity, const std::string& spec,
@@ -230,6 +242,7 @@ Result<std::map<std::string, std::vector<std::string>>> PopulationStore::Residen
     const std::string& run_id, int wave, const std::string& entity, const std::string& spec,
     const std::map<std::string, std::vector<std::string>>& also,
     const std::vector<std::pair<std::string, std::string>>& held) {
+  SLUICE_RETURN_IF_ERROR(Flush());
   SLUICE_ASSIGN_OR_RETURN(Counted counted, CountedRuns(db_.get(), run_id, entity, spec));
   SLUICE_ASSIGN_OR_RETURN(PopulationReader reader,
                           PopulationReader::Open(db_.get(), entity, std::move(counted), packed_));
@@ -326,6 +339,7 @@ Result<std::map<std::string, std::vector<std::string>>> PopulationStore::Residen
 
 Status PopulationStore::ForgetPopulation(const std::string& run_id, int wave,
                                          const std::string& entity) {
+  SLUICE_RETURN_IF_ERROR(Flush());
   SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM population_blocks WHERE run_id=?1"
                                                 " AND wave=?2 AND entity=?3"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));

@@ -5,12 +5,15 @@
 // back, and only under the blocking they were made with; a record's blocks
 // are those of the latest run that counts and took it in. The store works on
 // a connection of its own to the audit store's file (the coordinator's, the
-// only writer; each write is a transaction of its own).
+// only writer). The blocks of ingest commits are held and written together
+// (Flush): one transaction per ingest commit rewrote most pages of the
+// blocks' B-trees each time (bench/README.md, "delta_sync --dedup").
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -32,8 +35,14 @@ class PopulationStore {
                              const std::string& spec, bool whole);
   // Stores the population blocks of a dedup_ingest commit as the run's (a row per record and rule;
   // a record without blocks has one of rule "", so that every record the run took in is known).
-  // Idempotent.
+  // Idempotent. Held until Flush, or until kFlushRows rows are held. The
+  // coordinator flushes before it reads the run's blocks (ResidentsOf does)
+  // and before an entity's ledger is written: a coordinator that dies with
+  // rows held left its entity unfinished, so a resume takes it in again.
   Status RecordPopulation(const std::string& run_id, int wave, const v1::Commit& commit);
+  // Writes the held blocks in one transaction, sorted by the table's key.
+  Status Flush();
+  static constexpr size_t kFlushRows = 250000;
   // Whether a run other than `run_id` that counts read `entity` whole under
   // `spec`: its population is complete, a delta run may read by key.
   Result<bool> HasPopulation(const std::string& entity, const std::string& spec,
@@ -57,8 +66,20 @@ class PopulationStore {
  private:
   explicit PopulationStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
 
+  struct HeldBlock {
+    std::string entity, rule;
+    int64_t block = 0;
+    std::string source, key, run_id;
+    int wave = 0;
+    bool operator<(const HeldBlock& o) const {
+      return std::tie(entity, rule, block, source, key, run_id) <
+             std::tie(o.entity, o.rule, o.block, o.source, o.key, o.run_id);
+    }
+  };
+
   std::unique_ptr<SqliteDb> db_;
-  bool packed_ = true;  // the store has loaded_packs (audit_loaded.cc)
+  std::vector<HeldBlock> held_;  // RecordPopulation, until Flush
+  bool packed_ = true;           // the store has loaded_packs (audit_loaded.cc)
 };
 
 }  // namespace sluice
