@@ -1,6 +1,7 @@
 #include "extractor/delta_source.h"
 
 #include "common/core/watermark.h"
+#include "extractor/stretch_read.h"
 
 namespace sluice {
 
@@ -32,27 +33,16 @@ uint64_t DeltaSource::Keep(RecordBatch* part, RecordBatch* out, std::string* hig
 
 Result<bool> DeltaSource::Next(size_t max_rows, RecordBatch* out, std::vector<v1::Fate>* rejects) {
   std::string high;
-  uint64_t skipped = 0;
-  bool any = false;
-  const size_t rejects_before = rejects->size();
-  size_t kept = 0;  // records and rejects passed on
-  while (kept < max_rows) {
-    RecordBatch part;
-    SLUICE_ASSIGN_OR_RETURN(bool got, inner_->Next(max_rows - kept, &part, rejects));
-    if (!got) break;
-    if (!any) {
-      out->schema = part.schema;
-      out->range = part.range;
-      any = true;
-    }
-    out->range.set_end_offset(part.range.end_offset());
-    skipped += Keep(&part, out, &high);
-    kept = out->records.size() + (rejects->size() - rejects_before);
-  }
+  SLUICE_ASSIGN_OR_RETURN(bool any,
+                          ReadStretch(*inner_, max_rows, out, rejects,
+                                      [&](RecordBatch& part, std::vector<v1::Fate>& part_rejects) {
+                                        for (v1::Fate& f : part_rejects)
+                                          rejects->push_back(std::move(f));
+                                        return Keep(&part, out, &high);
+                                      }));
   if (!any) return false;
   out->range.set_watermark_above(mark_.value_or(""));
   out->range.set_watermark_high(high);
-  out->range.set_skipped(skipped);
   return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/connectors/postgres/postgres_source.h"
 #include "common/connectors/sqlite/sqlite_source.h"
+#include "extractor/stretch_read.h"
 
 namespace sluice {
 
@@ -17,38 +18,25 @@ Result<std::unique_ptr<Source>> OpenSourceByKeys(const SourceSpec& spec,
 
 Result<bool> KeyListSource::Next(size_t max_rows, RecordBatch* out,
                                  std::vector<v1::Fate>* rejects) {
-  uint64_t skipped = 0;
-  bool any = false;
-  while (out->records.size() < max_rows) {
-    RecordBatch part;
-    std::vector<v1::Fate> part_rejects;
-    SLUICE_ASSIGN_OR_RETURN(bool got,
-                            inner_->Next(max_rows - out->records.size(), &part, &part_rejects));
-    if (!got) break;
-    if (!any) {
-      out->schema = part.schema;
-      out->range = part.range;
-      any = true;
-    }
-    out->range.set_end_offset(part.range.end_offset());
-    for (Record& r : part.records) {
-      if (keys_.count(r.key)) {
-        out->records.push_back(std::move(r));
-      } else {
-        ++skipped;
-      }
-    }
-    for (v1::Fate& f : part_rejects) {
-      if (keys_.count(f.key())) {
-        rejects->push_back(std::move(f));
-      } else {
-        ++skipped;
-      }
-    }
-  }
-  if (!any) return false;
-  out->range.set_skipped(skipped);
-  return true;
+  return ReadStretch(*inner_, max_rows, out, rejects,
+                     [&](RecordBatch& part, std::vector<v1::Fate>& part_rejects) {
+                       uint64_t skipped = 0;
+                       for (Record& r : part.records) {
+                         if (!keys_.count(r.key)) {
+                           ++skipped;
+                           continue;
+                         }
+                         out->records.push_back(std::move(r));
+                       }
+                       for (v1::Fate& f : part_rejects) {
+                         if (!keys_.count(f.key())) {
+                           ++skipped;
+                           continue;
+                         }
+                         rejects->push_back(std::move(f));
+                       }
+                       return skipped;
+                     });
 }
 
 }  // namespace sluice
