@@ -58,6 +58,10 @@ class PostgresTarget : public Target {
     return out;
   }
 
+  // Each connection is a transaction of its own; batches of one run touch
+  // disjoint keys. Not under a rate limit, which is per connection.
+  bool ConcurrentLoads() const override { return options_.max_rows_per_second <= 0; }
+
   // Issue 3's hook: reference lookups live in postgres_xref.cc.
   Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
                                            const std::vector<std::string>& keys) override {
