@@ -209,6 +209,10 @@ class PostgresTarget : public Target {
     }
     const PgEntity& e = entities_.at(entity.name);
     auto out = Retrying(ctx, what, [&]() -> Result<std::vector<RetiredRow>> {
+      // The keys are staged in pg_temp.sluice_keys: on a connection that has
+      // loaded nothing yet (the loader's main one, when its batches went
+      // through the pipelined loads' connections) it is created here.
+      SLUICE_RETURN_IF_ERROR(EnsureStaging(e));
       SLUICE_RETURN_IF_ERROR(conn_->Exec("BEGIN"));
       SLUICE_ASSIGN_OR_RETURN(std::vector<RetiredRow> rows, body(e));
       SLUICE_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
