@@ -60,81 +60,77 @@ RecordBatch Tagged(uint64_t tag) {
   return b;
 }
 
-std::unique_ptr<LoadPipeline> TwoSlots(Gate* gate) {
-  std::vector<std::unique_ptr<Target>> targets;
-  targets.push_back(std::make_unique<GatedTarget>(gate));
-  targets.push_back(std::make_unique<GatedTarget>(gate));
-  return std::make_unique<LoadPipeline>(std::move(targets));
-}
-
 std::vector<uint64_t> Tags(const std::vector<FinishedLoad>& done) {
   std::vector<uint64_t> tags;
   for (const auto& f : done) tags.push_back(f.batch.range.begin_offset());
   return tags;
 }
 
-TEST(LoadPipeline, TwoBatchesLoadAtOnceAndFinishInStartOrder) {
-  Gate gate;
-  auto pipeline = TwoSlots(&gate);
-  Entity hcp;
-  hcp.name = "hcp";
-  std::vector<FinishedLoad> done;
-  pipeline->Start("run", hcp, Tagged(1), &done);
-  pipeline->Start("run", hcp, Tagged(2), &done);
-  gate.AwaitRunning(2);  // both transactions open at once
-  EXPECT_TRUE(done.empty());
-  EXPECT_EQ(pipeline->in_flight(), 2u);
+// Two slots, both gated; batches of entity hcp started into `done_`.
+class LoadPipelineTest : public ::testing::Test {
+ protected:
+  LoadPipelineTest() {
+    hcp_.name = "hcp";
+    std::vector<std::unique_ptr<Target>> targets;
+    targets.push_back(std::make_unique<GatedTarget>(&gate_));
+    targets.push_back(std::make_unique<GatedTarget>(&gate_));
+    pipeline_ = std::make_unique<LoadPipeline>(std::move(targets));
+  }
+  void Start(uint64_t tag) { pipeline_->Start("run", hcp_, Tagged(tag), &done_); }
+
+  Gate gate_;
+  Entity hcp_;
+  std::unique_ptr<LoadPipeline> pipeline_;
+  std::vector<FinishedLoad> done_;
+};
+
+TEST_F(LoadPipelineTest, TwoBatchesLoadAtOnceAndFinishInStartOrder) {
+  Start(1);
+  Start(2);
+  gate_.AwaitRunning(2);  // both transactions open at once
+  EXPECT_TRUE(done_.empty());
+  EXPECT_EQ(pipeline_->in_flight(), 2u);
 
   // The second ends first; it is reported behind the first.
-  gate.Release(2);
-  pipeline->Collect(/*wait=*/false, &done);
-  EXPECT_TRUE(done.empty());
-  gate.Release(1);
-  pipeline->Collect(/*wait=*/true, &done);
-  ASSERT_EQ(Tags(done), (std::vector<uint64_t>{1, 2}));
-  for (const auto& f : done) {
+  gate_.Release(2);
+  pipeline_->Collect(/*wait=*/false, &done_);
+  EXPECT_TRUE(done_.empty());
+  gate_.Release(1);
+  pipeline_->Collect(/*wait=*/true, &done_);
+  ASSERT_EQ(Tags(done_), (std::vector<uint64_t>{1, 2}));
+  for (const auto& f : done_) {
     ASSERT_TRUE(f.outcome.ok());
     EXPECT_EQ(f.outcome->inserted, f.batch.range.begin_offset());
     EXPECT_EQ(f.entity, "hcp");
   }
-  EXPECT_EQ(pipeline->in_flight(), 0u);
+  EXPECT_EQ(pipeline_->in_flight(), 0u);
 }
 
-TEST(LoadPipeline, AFullPipelineHandsBackTheOldestBeforeStarting) {
-  Gate gate;
-  auto pipeline = TwoSlots(&gate);
-  Entity hcp;
-  hcp.name = "hcp";
-  std::vector<FinishedLoad> done;
-  pipeline->Start("run", hcp, Tagged(1), &done);
-  pipeline->Start("run", hcp, Tagged(2), &done);
-  gate.Release(1);
-  pipeline->Start("run", hcp, Tagged(3), &done);  // waits for 1, takes its slot
-  EXPECT_EQ(Tags(done), (std::vector<uint64_t>{1}));
-  EXPECT_EQ(pipeline->in_flight(), 2u);
-  gate.Release(2);
-  gate.Release(3);
-  done.clear();
-  pipeline->Collect(/*wait=*/true, &done);
-  EXPECT_EQ(Tags(done), (std::vector<uint64_t>{2, 3}));
-  EXPECT_LE(gate.most_running, 2);
+TEST_F(LoadPipelineTest, AFullPipelineHandsBackTheOldestBeforeStarting) {
+  Start(1);
+  Start(2);
+  gate_.Release(1);
+  Start(3);  // waits for 1, takes its slot
+  EXPECT_EQ(Tags(done_), (std::vector<uint64_t>{1}));
+  EXPECT_EQ(pipeline_->in_flight(), 2u);
+  gate_.Release(2);
+  gate_.Release(3);
+  done_.clear();
+  pipeline_->Collect(/*wait=*/true, &done_);
+  EXPECT_EQ(Tags(done_), (std::vector<uint64_t>{2, 3}));
+  EXPECT_LE(gate_.most_running, 2);
 }
 
-TEST(LoadPipeline, AFailedLoadComesBackWithItsBatch) {
-  Gate gate;
-  auto pipeline = TwoSlots(&gate);
-  Entity hcp;
-  hcp.name = "hcp";
-  std::vector<FinishedLoad> done;
-  pipeline->Start("run", hcp, Tagged(13), &done);
-  pipeline->Start("run", hcp, Tagged(14), &done);
-  gate.Release(13);
-  gate.Release(14);
-  pipeline->Collect(/*wait=*/true, &done);
-  ASSERT_EQ(Tags(done), (std::vector<uint64_t>{13, 14}));
-  EXPECT_FALSE(done[0].outcome.ok());
-  EXPECT_EQ(done[0].outcome.status().message(), "refused batch 13");
-  EXPECT_TRUE(done[1].outcome.ok());
+TEST_F(LoadPipelineTest, AFailedLoadComesBackWithItsBatch) {
+  Start(13);
+  Start(14);
+  gate_.Release(13);
+  gate_.Release(14);
+  pipeline_->Collect(/*wait=*/true, &done_);
+  ASSERT_EQ(Tags(done_), (std::vector<uint64_t>{13, 14}));
+  EXPECT_FALSE(done_[0].outcome.ok());
+  EXPECT_EQ(done_[0].outcome.status().message(), "refused batch 13");
+  EXPECT_TRUE(done_[1].outcome.ok());
 }
 
 }  // namespace
