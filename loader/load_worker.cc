@@ -12,6 +12,17 @@ namespace sluice {
 Status LoadLogic::Start(const WorkerContext& ctx) {
   ctx_ = ctx;
   SLUICE_ASSIGN_OR_RETURN(target_, OpenTarget(ctx_.plan.target));
+  if (target_->ConcurrentLoads()) {
+    // Two connections of their own: one batch's transaction runs on the
+    // server while the next one's rows are sent on the other.
+    constexpr int kPipelineDepth = 2;
+    std::vector<std::unique_ptr<Target>> targets;
+    for (int i = 0; i < kPipelineDepth; ++i) {
+      SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<Target> t, OpenTarget(ctx_.plan.target));
+      targets.push_back(std::move(t));
+    }
+    pipeline_ = std::make_unique<LoadPipeline>(std::move(targets));
+  }
   self_refs_ = std::make_unique<SelfReferences>(&ctx_.plan, ctx_.run_id, target_.get());
   return Status::Ok();
 }
@@ -74,8 +85,57 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
   return c;
 }
 
+bool LoadLogic::Pipelined(const Entity& entity) const {
+  if (pipeline_ == nullptr) return false;
+  for (const Entity& e : ctx_.plan.model.entities) {
+    for (const ModelField& f : e.fields) {
+      if (f.type != FieldType::kReference) continue;
+      if (e.name == entity.name || f.references == entity.name) return false;
+    }
+  }
+  return true;
+}
+
+Status LoadLogic::EmitLoads(std::vector<FinishedLoad> done, StageEmitter& out) {
+  Status first;
+  for (FinishedLoad& f : done) {
+    if (!f.outcome.ok()) {
+      if (first.ok()) first = f.outcome.status();
+      continue;
+    }
+    const Entity* entity = ctx_.plan.model.Find(f.entity);
+    if (entity == nullptr) return Status::Internal("entity " + f.entity + " left the model");
+    out.Commit(MakeLoadCommit(*entity, f.batch, *f.outcome));
+  }
+  return first;
+}
+
+Status LoadLogic::Drain(StageEmitter& out) {
+  if (pipeline_ == nullptr || pipeline_->in_flight() == 0) return Status::Ok();
+  std::vector<FinishedLoad> done;
+  pipeline_->Collect(/*wait=*/true, &done);
+  return EmitLoads(std::move(done), out);
+}
+
+Status LoadLogic::OnTick(StageEmitter& out) {
+  if (pipeline_ == nullptr || pipeline_->in_flight() == 0) return Status::Ok();
+  std::vector<FinishedLoad> done;
+  pipeline_->Collect(/*wait=*/false, &done);
+  return EmitLoads(std::move(done), out);
+}
+
+void LoadLogic::OnHalt(const std::string& reason) {
+  halted_ = true;
+  if (self_refs_) self_refs_->Clear();
+  // Nothing more is reported after a halt; a load that commits meanwhile is
+  // found applied (a replay) when the run resumes, or undone by rollback.
+  std::vector<FinishedLoad> dropped;
+  if (pipeline_) pipeline_->Collect(/*wait=*/true, &dropped);
+}
+
 Status LoadLogic::OnControl(const v1::Envelope& message, StageEmitter& out) {
   if (message.has_parent_fates() && message.parent_fates().run_id() == ctx_.run_id) {
+    SLUICE_RETURN_IF_ERROR(Drain(out));
     parents_.Set(message.parent_fates());
     // The same records' rows of earlier runs go (loader/retirement.h).
     SLUICE_ASSIGN_OR_RETURN(
@@ -104,6 +164,12 @@ Status LoadLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
     SLUICE_RETURN_IF_ERROR(target_->Prepare(*entity));
     prepared_.insert(entity->name);
   }
+  if (Pipelined(*entity)) {
+    std::vector<FinishedLoad> done;
+    pipeline_->Start(ctx_.run_id, *entity, std::move(batch), &done);
+    return EmitLoads(std::move(done), out);
+  }
+  SLUICE_RETURN_IF_ERROR(Drain(out));
   // Parents' target ids replace the children's source keys; orphans are
   // rejected or held here (or loaded with a NULL reference under a warning
   // rule) and the rest of the batch loads without them. Records referencing

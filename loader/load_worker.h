@@ -9,6 +9,7 @@
 #include "common/connectors/connector.h"
 #include "common/core/stage.h"
 #include "common/runtime/worker.h"
+#include "loader/load_pipeline.h"
 #include "loader/references.h"
 #include "loader/self_references.h"
 
@@ -22,10 +23,9 @@ class LoadLogic : public StageLogic {
   Status OnBatch(RecordBatch batch, StageEmitter& out) override;
   // ParentFates from the coordinator: the parents that have no row.
   Status OnControl(const v1::Envelope& message, StageEmitter& out) override;
-  void OnHalt(const std::string& reason) override {
-    halted_ = true;
-    if (self_refs_) self_refs_->Clear();
-  }
+  // The pipelined loads that have committed since the last turn.
+  Status OnTick(StageEmitter& out) override;
+  void OnHalt(const std::string& reason) override;
 
   // The commit for a loaded batch: LOADED fates with target ids and content
   // hashes, target rejections, and the sums of every decimal field.
@@ -36,8 +36,20 @@ class LoadLogic : public StageLogic {
                                    const std::vector<std::string>* parents = nullptr);
 
  private:
+  // Whether the entity's batches go through pipeline_: the target allows
+  // concurrent loads and the entity neither has references nor is
+  // referenced, so no batch's load reads what another batch in flight writes.
+  bool Pipelined(const Entity& entity) const;
+  // Commits of the finished loads; the first failure is returned after the
+  // others' commits are emitted.
+  Status EmitLoads(std::vector<FinishedLoad> done, StageEmitter& out);
+  // Waits for every pipelined load and emits their commits: before the main
+  // connection writes anything else.
+  Status Drain(StageEmitter& out);
+
   WorkerContext ctx_;
   std::unique_ptr<Target> target_;
+  std::unique_ptr<LoadPipeline> pipeline_;     // null: every batch on target_
   std::unique_ptr<SelfReferences> self_refs_;  // records waiting for their parent
   std::set<std::string> prepared_;
   ParentFates parents_;  // rejected and held parents, per parent entity

@@ -38,6 +38,49 @@ std::string TargetMd5(const std::string& dsn, const std::string& schema) {
                      schema + ".hcp t");
 }
 
+// What the target holds for the plan, without what differs between two
+// correct runs (row ids, run ids): every entry with the values of the row it
+// points at and the key of that row's own entry, in key order; then how many
+// rows the entity table holds.
+std::string TargetContent(const std::string& dsn, const std::string& schema) {
+  return PsqlOut(dsn,
+                 "SELECT md5(coalesce(string_agg(concat_ws(' ', x.source, x.key, x.kind,"
+                 " x.content_hash, o.source, o.key, (to_jsonb(t) - 'sluice_id')::text), ','"
+                 " ORDER BY x.source, x.key), '')) || '/' || (SELECT count(*) FROM " +
+                     schema + ".hcp) FROM sluice.xref x LEFT JOIN " + schema +
+                     ".hcp t ON t.sluice_id = x.target_id LEFT JOIN sluice.xref o ON"
+                     " o.entity = x.entity AND o.target_id = x.target_id AND o.kind = 'loaded'"
+                     " WHERE x.entity = 'hcp'");
+}
+
+// kill -9 of the loader while its pipelined loads (loader/load_pipeline.h)
+// have batches in flight: the transactions in flight roll back, the loader
+// is replaced, the batches are loaded again or found applied, and the
+// target is the one a clean run gives.
+TEST(PostgresEndToEnd, ALoaderKilledMidRunLeavesTheTargetOfACleanRun) {
+  TestDatabase killed_db("e2e_loader_kill");
+  ASSERT_EQ(killed_db.error, "") << killed_db.error;
+  TestDatabase clean_db("e2e_loader_clean");
+  ASSERT_EQ(clean_db.error, "") << clean_db.error;
+
+  ScratchDir killed_dir("pg-loader-kill"), clean_dir("pg-loader-clean");
+  PrepareQuickstart(killed_dir.path(), 3000, 1000, "batch_size: 250\n");
+  PrepareQuickstart(clean_dir.path(), 3000, 1000, "batch_size: 250\n");
+  UsePostgresTarget(killed_dir.path(), "{kind: postgres, dsn: \"" + killed_db.dsn + "\"}");
+  UsePostgresTarget(clean_dir.path(), "{kind: postgres, dsn: \"" + clean_db.dsn + "\"}");
+  auto killed = RunPlan(killed_dir.path(), "--test-fault loader:sigkill_after=5");
+  ASSERT_EQ(killed.exit_code, 0) << killed.out << killed.err;
+  EXPECT_GE(killed.json["restarts"].get<int>(), 1) << killed.out;
+  EXPECT_NE(killed.out.find("PASS"), std::string::npos) << killed.out;
+  auto clean = RunPlan(clean_dir.path());
+  ASSERT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_EQ(Sum(killed.json, "loaded"), Sum(clean.json, "loaded"));
+  EXPECT_EQ(Sum(killed.json, "merged"), Sum(clean.json, "merged"));
+  const std::string content = TargetContent(clean_db.dsn, "public");
+  ASSERT_GT(content.size(), 33u) << content;
+  EXPECT_EQ(TargetContent(killed_db.dsn, "public"), content);
+}
+
 // `sluice plan check` opens a PostgreSQL source (a table, a query) and names
 // a column it does not have at its YAML path, with the near name (issue 19).
 TEST(PostgresEndToEnd, PlanCheckNamesAColumnTheTableOrQueryLacks) {

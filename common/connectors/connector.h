@@ -98,6 +98,10 @@ class Target {
   // applied in `run_id`. Replaying a batch already applied changes nothing.
   virtual Result<LoadOutcome> Load(const std::string& run_id, const Entity& entity,
                                    const RecordBatch& batch) = 0;
+  // Whether several Targets opened on the same spec may each Load a batch of
+  // the same run at once (each its own transaction), for the loader's
+  // pipelined loads (loader/load_pipeline.h). False by default.
+  virtual bool ConcurrentLoads() const { return false; }
   // The target id of each of `keys` of (entity, source) in the
   // cross-reference: the record's own row, or its survivor's when it was
   // merged; 0 for a key the cross-reference does not hold. Used to rewrite

@@ -413,6 +413,12 @@ class WorkerRuntime {
         SLUICE_RETURN_IF_ERROR(consumer.Grant(1));
         break;
       }
+      if (!halted_) {
+        StageEmitter out;
+        Status st = logic_.OnTick(out);
+        if (!st.ok()) ReportError(st, nullptr, true);
+        SLUICE_RETURN_IF_ERROR(Flush(out));
+      }
       // A restarted producer has forgotten our credit: resynchronise with a
       // producer that has sent nothing for a while.
       for (size_t k = 0; k < consumers_.size(); ++k) {

@@ -117,6 +117,11 @@ class StageLogic {
   // ValidationRelease, ParentFates, ReconcileInput); Produce is called
   // afterwards.
   virtual Status OnControl(const v1::Envelope& message, StageEmitter& out) { return Status::Ok(); }
+  // Called on every turn of the worker's loop (at least every 50 ms) until
+  // the run halts: a stage that finishes batches in the background (the
+  // loader's pipelined loads) emits what has finished. An error is reported
+  // as fatal, without a batch.
+  virtual Status OnTick(StageEmitter& out) { return Status::Ok(); }
   // The run halted: drop input, produce nothing more.
   virtual void OnHalt(const std::string& reason) {}
 };

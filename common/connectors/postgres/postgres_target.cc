@@ -58,6 +58,10 @@ class PostgresTarget : public Target {
     return out;
   }
 
+  // Each connection is a transaction of its own; batches of one run touch
+  // disjoint keys. Not under a rate limit, which is per connection.
+  bool ConcurrentLoads() const override { return options_.max_rows_per_second <= 0; }
+
   // Issue 3's hook: reference lookups live in postgres_xref.cc.
   Result<std::vector<int64_t>> ResolveKeys(const std::string& entity, const std::string& source,
                                            const std::vector<std::string>& keys) override {
@@ -205,6 +209,10 @@ class PostgresTarget : public Target {
     }
     const PgEntity& e = entities_.at(entity.name);
     auto out = Retrying(ctx, what, [&]() -> Result<std::vector<RetiredRow>> {
+      // The keys are staged in pg_temp.sluice_keys: on a connection that has
+      // loaded nothing yet (the loader's main one, when its batches went
+      // through the pipelined loads' connections) it is created here.
+      SLUICE_RETURN_IF_ERROR(EnsureStaging(e));
       SLUICE_RETURN_IF_ERROR(conn_->Exec("BEGIN"));
       SLUICE_ASSIGN_OR_RETURN(std::vector<RetiredRow> rows, body(e));
       SLUICE_RETURN_IF_ERROR(conn_->Exec("COMMIT"));
