@@ -72,18 +72,19 @@ Result<bool> DedupLogic::TakeRows(const v1::Lease& lease, DedupShard* shard) {
   std::vector<RecordBatch> rows;
   for (uint32_t peer = 0; peer < shards_.count(); ++peer) {
     if (peer == ctx_.shard) continue;
-    if (peer >= static_cast<uint32_t>(lease.dedup_peers_size()) ||
-        lease.dedup_peers(peer).empty()) {
-      return Status::Unavailable("no member endpoint for dedup shard " + std::to_string(peer));
+    Result<std::vector<RecordBatch>> got =
+        Status::Unavailable("no member endpoint for dedup shard " + std::to_string(peer));
+    if (peer < static_cast<uint32_t>(lease.dedup_peers_size()) &&
+        !lease.dedup_peers(peer).empty()) {
+      v1::DedupMemberRequest request;
+      request.set_resolution(name + "/guests");
+      request.set_epoch(lease.epoch());
+      request.set_shard(ctx_.shard);
+      const std::string key = peer < static_cast<uint32_t>(lease.dedup_peer_keys_size())
+                                  ? lease.dedup_peer_keys(peer)
+                                  : "";
+      got = FetchGuests(lease.dedup_peers(peer), key, request, std::chrono::seconds(10));
     }
-    v1::DedupMemberRequest request;
-    request.set_resolution(name + "/guests");
-    request.set_epoch(lease.epoch());
-    request.set_shard(ctx_.shard);
-    const std::string key = peer < static_cast<uint32_t>(lease.dedup_peer_keys_size())
-                                ? lease.dedup_peer_keys(peer)
-                                : "";
-    auto got = FetchGuests(lease.dedup_peers(peer), key, request, std::chrono::seconds(10));
     if (!got.ok() && got.status().code() == StatusCode::kUnavailable) {
       // A peer died: the coordinator sends the rows again once its
       // replacement registered, with the replacement's endpoint.
