@@ -300,9 +300,9 @@ TEST(PreRound, TwoShardsTakeTheRowsThatPairAndDecideAsOne) {
   ScratchDir two("preround2");
   WritePlan(one.path());
   WritePlan(two.path());
-  auto a = RunPlan(one.path());
+  auto a = RunPlan(one.path(), "--log-level info");
   ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
-  auto b = RunPlan(two.path(), "--dedup-shards 2");
+  auto b = RunPlan(two.path(), "--dedup-shards 2 --log-level info");
   ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
   ExpectReconciled(b);
   ExpectSame(Read(two.path()), Read(one.path()), "2 shards with the pre-round");
