@@ -37,8 +37,14 @@ void DedupShards::FillRegisterReply(v1::RegisterReply* reply) const {
   reply->mutable_dedup_shard_map()->Assign(owners.begin(), owners.end());
 }
 
-DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t epoch) {
+DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t epoch,
+                                              bool preround) {
   epoch_ = epoch;
+  preround_ = preround && multi();
+  claimed_.clear();
+  want_leases_.clear();
+  wants_.clear();
+  took_rows_.clear();
   id_ = id;
   id_.set_source("");
   id_.set_sequence(0);
@@ -52,14 +58,70 @@ DedupShards::Leases DedupShards::StartResolve(const v1::BatchId& id, uint64_t ep
   outputs_.clear();
   output_shards_.clear();
   Leases leases;
-  for (uint32_t s = 0; s < count_; ++s) leases.emplace_back(Identity(s), RoundLease(id_, epoch, 1));
+  const uint32_t first = preround_ ? kClaimRound : 1;
+  for (uint32_t s = 0; s < count_; ++s) {
+    leases.emplace_back(Identity(s), RoundLease(id_, epoch, first));
+  }
   return leases;
 }
 
 bool DedupShards::IsRoundCommit(const v1::Commit& c) const {
   const std::optional<Stage> stage = StageNamed(c.stage());
-  return stage == Stage::kDedupBlocks || stage == Stage::kDedupPatterns ||
-         stage == Stage::kDedupEdges || (multi() && stage == Stage::kDedupResolve);
+  return stage == Stage::kDedupClaims || stage == Stage::kDedupWants ||
+         stage == Stage::kDedupGuests || stage == Stage::kDedupBlocks ||
+         stage == Stage::kDedupPatterns || stage == Stage::kDedupEdges ||
+         (multi() && stage == Stage::kDedupResolve);
+}
+
+v1::Lease DedupShards::RowsLease() const {
+  v1::Lease lease = RoundLease(id_, epoch_, kRowRound);
+  for (const auto& [s, w] : wants_) *lease.add_dedup_guest_wants() = w;
+  return lease;
+}
+
+void DedupShards::OnPreRound(uint32_t shard, v1::Commit& c, Step* step) {
+  const std::optional<Stage> stage = StageNamed(c.stage());
+  if (stage == Stage::kDedupClaims) {
+    if (ClaimsIn() || claimed_.count(shard)) return;
+    want_leases_.resize(count_, RoundLease(id_, epoch_, kWantRound));
+    for (v1::DedupKeyClaims& claim : *c.mutable_dedup_key_claims()) {
+      if (claim.shard() != shard || claim.owner() >= count_ || claim.owner() == shard) {
+        step->status = Status::Internal("dedup shard " + std::to_string(shard) +
+                                        " claimed keys as shard " + std::to_string(claim.shard()) +
+                                        " for shard " + std::to_string(claim.owner()));
+        return;
+      }
+      *want_leases_[claim.owner()].add_dedup_key_claims() = std::move(claim);
+    }
+    claimed_[shard] = true;
+    if (!ClaimsIn()) return;
+    // Each owner is given the claims on its blocks; the leases stay until
+    // every owner answered (a replacement is given its own again).
+    for (uint32_t s = 0; s < count_; ++s) step->leases.emplace_back(Identity(s), want_leases_[s]);
+    return;
+  }
+  if (stage == Stage::kDedupWants) {
+    if (!ClaimsIn() || WantsIn() || wants_.count(shard)) return;
+    if (c.dedup_guest_wants().owner() != shard) {
+      step->status =
+          Status::Internal("dedup shard " + std::to_string(shard) + " sent the wants of shard " +
+                           std::to_string(c.dedup_guest_wants().owner()));
+      return;
+    }
+    wants_[shard] = std::move(*c.mutable_dedup_guest_wants());
+    if (!WantsIn()) return;
+    std::vector<v1::Lease>().swap(want_leases_);  // the claims are answered
+    const v1::Lease rows = RowsLease();
+    for (uint32_t s = 0; s < count_; ++s) step->leases.emplace_back(Identity(s), rows);
+    return;
+  }
+  // Rows taken: round 1 once every shard has its rows.
+  if (!WantsIn() || PreRoundDone() || took_rows_.count(shard)) return;
+  took_rows_[shard] = true;
+  if (!PreRoundDone()) return;
+  for (uint32_t s = 0; s < count_; ++s) {
+    step->leases.emplace_back(Identity(s), RoundLease(id_, epoch_, 1));
+  }
 }
 
 v1::Lease DedupShards::Round2() const {
@@ -94,8 +156,13 @@ DedupShards::Step DedupShards::OnCommit(v1::Commit&& c, Ledger* ledger) {
   auto to_all = [&](const v1::Lease& lease) {
     for (uint32_t s = 0; s < count_; ++s) step.leases.emplace_back(Identity(s), lease);
   };
+  if (stage == Stage::kDedupClaims || stage == Stage::kDedupWants || stage == Stage::kDedupGuests) {
+    if (preround_) OnPreRound(shard, c, &step);
+    return step;
+  }
   if (stage == Stage::kDedupBlocks) {
-    if (blocks_.size() == count_) return step;  // round 2 already sent
+    // Round 2 already sent, or a summary made before every shard had its rows.
+    if (blocks_.size() == count_ || !PreRoundDone()) return step;
     blocks_[shard] = c.dedup_blocks();
     if (blocks_.size() == count_) to_all(Round2());
     return step;
@@ -169,6 +236,19 @@ DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId
   // A replacement redoes the earlier rounds from its log, then answers the
   // round it owes; a round it already answered is relayed to it with the
   // next one.
+  if (!PreRoundDone()) {
+    if (!ClaimsIn()) {
+      if (!claimed_.count(shard))
+        leases.emplace_back(Identity(shard), RoundLease(id_, epoch_, kClaimRound));
+    } else if (!WantsIn()) {
+      if (!wants_.count(shard)) leases.emplace_back(Identity(shard), want_leases_.at(shard));
+    } else {
+      leases.emplace_back(Identity(shard), RowsLease());  // its rows died with it
+    }
+    return leases;
+  }
+  // Rounds 1-3 compare: the rows it took first (round 4 needs none).
+  if (preround_ && !edges_sent_) leases.emplace_back(Identity(shard), RowsLease());
   if (blocks_.size() < count_) {
     if (!blocks_.count(shard)) leases.emplace_back(Identity(shard), RoundLease(id_, epoch_, 1));
     return leases;
@@ -193,6 +273,13 @@ DedupShards::Leases DedupShards::Redrive(uint32_t shard, std::vector<v1::BatchId
 
 DedupShards::Leases DedupShards::MemberRoundAgain(uint32_t except) const {
   Leases leases;
+  if (epoch_ != 0 && preround_ && WantsIn() && !PreRoundDone()) {
+    // They may be waiting for rows at its old endpoint.
+    for (uint32_t s = 0; s < count_; ++s) {
+      if (s != except && !took_rows_.count(s)) leases.emplace_back(Identity(s), RowsLease());
+    }
+    return leases;
+  }
   if (epoch_ == 0 || !edges_sent_) return leases;
   for (uint32_t s = 0; s < count_; ++s) {
     if (s != except && !Resolved(s)) leases.emplace_back(Identity(s), Round4(s));

@@ -20,6 +20,7 @@
 #include "common/core/status.h"
 #include "coordinator/ledger.h"
 #include "coordinator/resolution_merge.h"
+#include "deduper/shard_preround.h"
 #include "sluice/v1/control.pb.h"
 
 namespace sluice::coordination {
@@ -43,12 +44,21 @@ class DedupShards {
   // The shard count and the virtual shard map, for every worker.
   void FillRegisterReply(v1::RegisterReply* reply) const;
 
-  // Round 1 of a resolve of `id` (its source is ignored) under `epoch`, one
-  // lease per shard; forgets any earlier resolve.
-  Leases StartResolve(const v1::BatchId& id, uint64_t epoch);
+  // The pre-round's lease kinds (Lease.dedup_round; docs/dedup.md,
+  // "Guests by request"): claims, wants, rows.
+  static constexpr uint32_t kClaimRound = preround::kClaimRound;
+  static constexpr uint32_t kWantRound = preround::kWantRound;
+  static constexpr uint32_t kRowRound = preround::kRowRound;
 
-  // Whether `commit` is one of the rounds': dedup_blocks, dedup_patterns,
-  // dedup_edges, or a shard's dedup_resolve when there are several shards.
+  // A resolve of `id` (its source is ignored) under `epoch`, one lease per
+  // shard; forgets any earlier resolve. `preround` (a fuzzy spec: the
+  // transformers sent home rows only) starts with the pre-round's claims,
+  // else with round 1.
+  Leases StartResolve(const v1::BatchId& id, uint64_t epoch, bool preround = false);
+
+  // Whether `commit` is one of the rounds': dedup_claims, dedup_wants,
+  // dedup_guests, dedup_blocks, dedup_patterns, dedup_edges, or a shard's
+  // dedup_resolve when there are several shards.
   bool IsRoundCommit(const v1::Commit& commit) const;
 
   struct Step {
@@ -78,17 +88,26 @@ class DedupShards {
   // After dedup shard `shard` died before the resolution was complete: the
   // lease that brings its replacement back into the current round under the
   // same epoch (the other shards are not disturbed; a replacement redoes
-  // the earlier rounds from its log). A shard that had already resolved is
-  // rebuilt instead, and `resend` gets its output batches to emit again.
+  // the earlier rounds from its log). With the pre-round done and rounds
+  // 1-3 under way, a rows lease goes first: the guest rows it took died
+  // with it. A shard that had already resolved is rebuilt instead, and
+  // `resend` gets its output batches to emit again.
   Leases Redrive(uint32_t shard, std::vector<v1::BatchId>* resend) const;
   // Whether `shard` has committed its part of the current resolution.
   bool Resolved(uint32_t shard) const { return resolutions_ && resolutions_->Resolved(shard); }
   // Round 4 again for every shard but `except` that has not resolved: a
   // dedup shard registered again (at a new member endpoint) while the
-  // others may be waiting for its members. Empty outside round 4.
+  // others may be waiting for its members. In the pre-round's rows step,
+  // the rows lease again for every shard but `except` that has not taken
+  // its rows. Empty otherwise.
   Leases MemberRoundAgain(uint32_t except) const;
-  // Fills a round-4 lease's member endpoints, by shard ordinal, as they are
-  // when it is sent (a replacement's, once it registered).
+  // Whether `lease` needs the shards' member endpoints: round 4 and the
+  // pre-round's rows.
+  static bool NeedsPeers(const v1::Lease& lease) {
+    return lease.dedup_round() == 4 || lease.dedup_round() == kRowRound;
+  }
+  // Fills a round-4 or rows lease's member endpoints, by shard ordinal, as
+  // they are when it is sent (a replacement's, once it registered).
   static void FillPeers(const std::vector<std::string>& endpoints, v1::Lease* lease);
 
   // For a replacement of `shard` during output: round 4 again with every
@@ -105,6 +124,22 @@ class DedupShards {
   uint64_t batch_size_ = 1;
   uint64_t epoch_ = 0;
   v1::BatchId id_;
+  // The pre-round (preround_): claims by claimant (only that they came;
+  // their keys are in want_leases_), the wants lease of each owner with the
+  // claims addressed to it (kept until every owner answered, for a
+  // replacement), every owner's wants (kept for a replacement in rounds
+  // 1-3), the shards that took their rows.
+  bool preround_ = false;
+  std::map<uint32_t, bool> claimed_;
+  std::vector<v1::Lease> want_leases_;
+  std::map<uint32_t, v1::DedupGuestWants> wants_;
+  std::map<uint32_t, bool> took_rows_;
+  bool ClaimsIn() const { return claimed_.size() == count_; }
+  bool WantsIn() const { return wants_.size() == count_; }
+  bool PreRoundDone() const { return !preround_ || took_rows_.size() == count_; }
+  v1::Lease RowsLease() const;  // every owner's wants
+  // Takes one pre-round commit into `step`.
+  void OnPreRound(uint32_t shard, v1::Commit& commit, Step* step);
   v1::Lease Round2() const;  // every shard's block summary
   v1::Lease Round3() const;  // and every shard's pattern counts
   // Every edge (all_edges_ parsed), as `shard` needs them (edge_routes.h).

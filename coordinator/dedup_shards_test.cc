@@ -279,5 +279,95 @@ TEST(DedupShardsTest, RegisterReplyCarriesTheShardMap) {
   EXPECT_EQ(reply.dedup_shard_map(6), 2u);
 }
 
+// The pre-round of a fuzzy spec (docs/dedup.md#guests-by-request): claims
+// to their owner, every owner's wants to every shard, round 1 once every
+// shard took its rows; a replacement is brought back into the step it owes,
+// and in rounds 1-3 takes its rows again first.
+TEST(DedupShardsTest, RelaysThePreRoundBeforeRoundOne) {
+  DedupShards shards(2, 2);
+  Ledger ledger;
+  auto start = shards.StartResolve(Entity(), 4, /*preround=*/true);
+  ASSERT_EQ(start.size(), 2u);
+  EXPECT_EQ(start[0].second.dedup_round(), DedupShards::kClaimRound);
+  EXPECT_EQ(shards.Redrive(1, nullptr).at(0).second.dedup_round(), DedupShards::kClaimRound);
+  // Claims: shard s claims key 10 + s on the other's blocks.
+  auto claims = [](uint32_t s) {
+    v1::Commit c = RoundCommit("dedup_claims", s, 4);
+    v1::DedupKeyClaims* claim = c.add_dedup_key_claims();
+    claim->set_shard(s);
+    claim->set_owner(1 - s);
+    claim->add_rules()->add_keys(10 + s);
+    return c;
+  };
+  EXPECT_TRUE(shards.OnCommit(RoundCommit("dedup_blocks", 0, 4), &ledger).leases.empty())
+      << "no summary before the rows";
+  EXPECT_TRUE(shards.OnCommit(claims(0), &ledger).leases.empty());
+  EXPECT_TRUE(shards.Redrive(0, nullptr).empty()) << "claimed: the wants will reach it";
+  auto wants = shards.OnCommit(claims(1), &ledger);
+  ASSERT_EQ(wants.leases.size(), 2u);
+  for (uint32_t s : {0u, 1u}) {
+    const v1::Lease& lease = wants.leases[s].second;
+    EXPECT_EQ(lease.dedup_round(), DedupShards::kWantRound);
+    ASSERT_EQ(lease.dedup_key_claims_size(), 1);
+    EXPECT_EQ(lease.dedup_key_claims(0).owner(), s) << "each owner its own claims";
+    EXPECT_EQ(lease.dedup_key_claims(0).rules(0).keys(0), 10 + (1 - s));
+  }
+  // A replacement of shard 1 before it wanted: its claims again.
+  auto again = shards.Redrive(1, nullptr);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second.dedup_round(), DedupShards::kWantRound);
+  EXPECT_EQ(again[0].second.dedup_key_claims(0).rules(0).keys(0), 10u);
+  v1::Commit bad = RoundCommit("dedup_wants", 0, 4);
+  bad.mutable_dedup_guest_wants()->set_owner(1);
+  EXPECT_FALSE(shards.OnCommit(std::move(bad), &ledger).status.ok()) << "another's wants";
+  for (uint32_t s : {0u, 1u}) {
+    v1::Commit w = RoundCommit("dedup_wants", s, 4);
+    w.mutable_dedup_guest_wants()->set_owner(s);
+    w.mutable_dedup_guest_wants()->add_rules()->add_keys(20 + s);
+    wants = shards.OnCommit(std::move(w), &ledger);
+  }
+  ASSERT_EQ(wants.leases.size(), 2u);
+  const v1::Lease& rows = wants.leases[1].second;
+  EXPECT_EQ(rows.dedup_round(), DedupShards::kRowRound);
+  EXPECT_TRUE(DedupShards::NeedsPeers(rows));
+  ASSERT_EQ(rows.dedup_guest_wants_size(), 2);
+  EXPECT_EQ(rows.dedup_guest_wants(1).rules(0).keys(0), 21u);
+  // Shard 0 took its rows; shard 1 registers again: shard 0 is done, so
+  // nothing for it, and the replacement is given the rows lease.
+  EXPECT_TRUE(shards.OnCommit(RoundCommit("dedup_guests", 0, 4), &ledger).leases.empty());
+  EXPECT_TRUE(shards.MemberRoundAgain(1).empty());
+  auto back = shards.MemberRoundAgain(0);
+  ASSERT_EQ(back.size(), 1u) << "shard 1 may wait for shard 0's rows at its old endpoint";
+  EXPECT_EQ(back[0].second.dedup_round(), DedupShards::kRowRound);
+  EXPECT_EQ(shards.Redrive(1, nullptr).at(0).second.dedup_round(), DedupShards::kRowRound);
+  auto round1 = shards.OnCommit(RoundCommit("dedup_guests", 1, 4), &ledger);
+  ASSERT_EQ(round1.leases.size(), 2u);
+  EXPECT_EQ(round1.leases[0].second.dedup_round(), 1u);
+  // Rounds 1-3: a replacement takes its rows again, then the round.
+  auto r1 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r1.size(), 2u);
+  EXPECT_EQ(r1[0].second.dedup_round(), DedupShards::kRowRound);
+  EXPECT_EQ(r1[0].second.dedup_guest_wants_size(), 2);
+  EXPECT_EQ(r1[1].second.dedup_round(), 1u);
+  shards.OnCommit(RoundCommit("dedup_blocks", 1, 4), &ledger);
+  auto r2 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r2.size(), 1u) << "reported: round 2 reaches it with the others";
+  EXPECT_EQ(r2[0].second.dedup_round(), DedupShards::kRowRound);
+  shards.OnCommit(RoundCommit("dedup_blocks", 0, 4), &ledger);
+  shards.OnCommit(RoundCommit("dedup_patterns", 0, 4), &ledger);
+  auto r3 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r3.size(), 2u);
+  EXPECT_EQ(r3[0].second.dedup_round(), DedupShards::kRowRound);
+  EXPECT_EQ(r3[1].second.dedup_round(), 2u);
+  shards.OnCommit(RoundCommit("dedup_patterns", 1, 4), &ledger);
+  shards.OnCommit(RoundCommit("dedup_edges", 0, 4), &ledger);
+  shards.OnCommit(RoundCommit("dedup_edges", 1, 4), &ledger);
+  auto r4 = shards.Redrive(1, nullptr);
+  ASSERT_EQ(r4.size(), 1u) << "round 4 needs no rows";
+  EXPECT_EQ(r4[0].second.dedup_round(), 4u);
+  // Without a fuzzy spec the resolve starts at round 1.
+  EXPECT_EQ(shards.StartResolve(Entity(), 9).at(0).second.dedup_round(), 1u);
+}
+
 }  // namespace
 }  // namespace sluice::coordination

@@ -117,8 +117,8 @@ Status Coordinator::DispatchLeases() {
     delta_.Fill(env.mutable_lease());  // and above the run's mark (issue 18)
     NoteLease(identity, env.lease());
     poison_.Leased(identity, env.lease());
-    if (env.lease().dedup_round() == 4) {
-      // Where each dedup shard serves members now, not when leased.
+    if (DedupShards::NeedsPeers(env.lease())) {
+      // Where each dedup shard serves members (and rows) now, not when leased.
       DedupShards::FillPeers(roster_.MemberEndpoints(dedup_shards_), env.mutable_lease());
       if (keys_) {
         for (const std::string& key : roster_.MemberKeys(dedup_shards_)) {
@@ -162,7 +162,12 @@ void Coordinator::LeaseResolve(EntityRun& run) {
     run.shards.emplace(dedup_shards_, static_cast<uint64_t>(plan_.batch_size),
                        (std::filesystem::path(plan_.state_dir) / "resolving" / run.entity).string(),
                        resolve_part_bytes_);
-    for (auto& [identity, round] : run.shards->StartResolve(lease.batch(), lease.epoch())) {
+    // A fuzzy spec: the transformers sent each shard its home records and
+    // rows only; the pre-round brings the guest rows where they pair.
+    const auto spec = plan_.dedup.find(run.entity);
+    const bool preround = spec != plan_.dedup.end() && spec->second.fuzzy();
+    for (auto& [identity, round] :
+         run.shards->StartResolve(lease.batch(), lease.epoch(), preround)) {
       leases_.Queue(std::move(identity), std::move(round));
     }
     return;

@@ -196,7 +196,16 @@ Status DedupLogic::OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitt
   *c.mutable_batch() = id;
   c.set_epoch(lease.epoch());
   c.set_dedup_shard(ctx_.shard);
-  switch (lease.dedup_round()) {
+  const uint32_t round = lease.dedup_round();
+  if (round > 4) return PreRound(lease, shard, out);
+  if (round < 4 && AsksForGuests(lease.batch().entity()) &&
+      (!rows_epoch_.count(name) || rows_epoch_[name] != lease.epoch())) {
+    // Its pairs would miss the other shards' rows: never compare without.
+    return Status::FailedPrecondition("dedup shard " + std::to_string(ctx_.shard) + ": round " +
+                                      std::to_string(round) + " of " + name +
+                                      " before the pre-round's guest rows");
+  }
+  switch (round) {
     case 1: {
       SLUICE_ASSIGN_OR_RETURN(*c.mutable_dedup_blocks(), shard->SummarizeBlocks(shards_));
       c.set_stage(std::string(StageName(Stage::kDedupBlocks)));
@@ -293,6 +302,8 @@ Status DedupLogic::MemberRound(const v1::Lease& lease, DedupShard* shard, StageE
           : resolved_epoch_.count(name) && resolved_epoch_[name] == lease.epoch()) {
     return Status::Ok();  // still here, or round 4 again after this shard answered it
   }
+  // Round 4 needs no guest rows: every shard took its own.
+  if (members_) members_->WithdrawGuests(name);
   // What the others need of this shard first: they may be asking already.
   SLUICE_ASSIGN_OR_RETURN(auto serve, shard->MembersFor(shards_, lease.dedup_edges()));
   if (members_) members_->Publish(name, lease.epoch(), serve);

@@ -37,6 +37,14 @@ class DedupLogic : public StageLogic {
   Result<DedupShard*> ShardFor(const v1::BatchId& id);
   // RESOLVE rounds 1-4 of a multi-shard resolve.
   Status OnRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
+  // The pre-round before round 1 (shard_preround_worker.cc): claims, wants,
+  // rows (docs/dedup.md#guests-by-request).
+  Status PreRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
+  // The rows step: publish this shard's rows, fetch and take the others'.
+  // False when a peer did not answer (the coordinator leases it again).
+  Result<bool> TakeRows(const v1::Lease& lease, DedupShard* shard);
+  // Whether `entity` resolves with a pre-round: a fuzzy spec on N > 1 shards.
+  bool AsksForGuests(const std::string& entity) const;
   // Round 4: publish what other shards need of this one, fetch what this
   // one needs of them, cluster and commit (or, `rebuild`, only rebuild).
   Status MemberRound(const v1::Lease& lease, DedupShard* shard, StageEmitter& out);
@@ -61,6 +69,8 @@ class DedupLogic : public StageLogic {
   std::map<std::string, std::unique_ptr<DedupShard>> shards_by_name_;  // by wave/entity
   std::map<std::string, Resolution> resolved_;                         // kept for RESEND
   std::map<std::string, uint64_t> resolved_epoch_;  // the epoch each resolution answered
+  // The resolve epoch whose guest rows this process took, by resolution.
+  std::map<std::string, uint64_t> rows_epoch_;
   std::unique_ptr<MemberServer> members_;
   std::string member_endpoint_;  // as announced to the coordinator
   LogContext log_;

@@ -1,6 +1,7 @@
 #include "deduper/member_exchange.h"
 
 #include <algorithm>
+#include <functional>
 #include <thread>
 
 #include "common/runtime/codec.h"
@@ -31,6 +32,32 @@ void MemberServer::Publish(const std::string& resolution, uint64_t epoch,
   published_[resolution] = std::move(p);
 }
 
+void MemberServer::PublishGuests(const std::string& resolution, uint64_t epoch,
+                                 std::map<uint32_t, std::vector<RecordBatch>> by_owner) {
+  Published p;
+  p.epoch = epoch;
+  for (auto& [owner, batches] : by_owner) {
+    v1::DedupGuestReply reply;
+    reply.set_ready(true);
+    for (RecordBatch& b : batches) {
+      std::string rows = std::move(b.guest_rows);
+      b.guest_rows.clear();
+      v1::RecordBatch* wire = reply.add_batches();
+      EncodeBatch(b, wire);
+      wire->set_guest_rows(std::move(rows));
+    }
+    std::vector<RecordBatch>().swap(batches);
+    reply.SerializeToString(&p.encoded[owner]);
+  }
+  std::lock_guard lock(mu_);
+  guests_[resolution] = std::move(p);
+}
+
+void MemberServer::WithdrawGuests(const std::string& resolution) {
+  std::lock_guard lock(mu_);
+  guests_.erase(resolution);
+}
+
 uint64_t MemberServer::served() const {
   std::lock_guard lock(mu_);
   return served_;
@@ -39,27 +66,48 @@ uint64_t MemberServer::served() const {
 std::string MemberServer::Answer(const std::string& body) {
   v1::DedupMemberRequest request;
   v1::DedupMemberReply reply;
+  static constexpr std::string_view kGuests = "/guests";
   if (!request.ParseFromString(body)) {
     reply.set_error("not a member request");
-  } else {
+    return reply.SerializeAsString();
+  }
+  if (request.resolution().ends_with(kGuests)) {
+    const std::string resolution =
+        request.resolution().substr(0, request.resolution().size() - kGuests.size());
     std::lock_guard lock(mu_);
-    auto it = published_.find(request.resolution());
-    if (it != published_.end() && it->second.epoch == request.epoch()) {
-      reply.set_ready(true);
-      auto members = it->second.encoded.find(request.shard());
-      if (members != it->second.encoded.end() &&
-          !reply.mutable_members()->ParseFromString(members->second)) {
-        reply.set_error("published members do not parse");
-      }
-      ++served_;
+    auto it = guests_.find(resolution);
+    if (it == guests_.end() || it->second.epoch != request.epoch()) {
+      return v1::DedupGuestReply().SerializeAsString();  // not ready
     }
+    ++served_;
+    auto rows = it->second.encoded.find(request.shard());
+    if (rows != it->second.encoded.end()) return rows->second;
+    v1::DedupGuestReply none;
+    none.set_ready(true);
+    return none.SerializeAsString();
+  }
+  std::lock_guard lock(mu_);
+  auto it = published_.find(request.resolution());
+  if (it != published_.end() && it->second.epoch == request.epoch()) {
+    reply.set_ready(true);
+    auto members = it->second.encoded.find(request.shard());
+    if (members != it->second.encoded.end() &&
+        !reply.mutable_members()->ParseFromString(members->second)) {
+      reply.set_error("published members do not parse");
+    }
+    ++served_;
   }
   return reply.SerializeAsString();
 }
 
-Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std::string& server_key,
-                                         const v1::DedupMemberRequest& request,
-                                         std::chrono::milliseconds silence) {
+namespace {
+
+// Asks until `take` accepts an answer (true: ready, taken; false: not ready,
+// ask again); a peer silent for `silence` is Unavailable.
+Status AskUntilReady(
+    const std::string& endpoint, const std::string& server_key,
+    const v1::DedupMemberRequest& request, std::chrono::milliseconds silence,
+    const std::function<Result<bool>(const std::string& peer, std::string&)>& take) {
   using Clock = std::chrono::steady_clock;
   const std::string peer = "dedup shard at " + endpoint;
   const std::string body = request.SerializeAsString();
@@ -72,24 +120,16 @@ Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std:
       return Status::Unavailable(peer + ": " + sent.message());
     }
     // Answers to earlier (repeated) requests may queue up: any ready one
-    // will do, they are all the same published batch.
+    // will do, they are all the same.
     bool answered = false;
     for (;;) {
       auto msg = (*client)->Receive(std::chrono::milliseconds(500));
       if (!msg.ok()) return Status::Unavailable(peer + ": " + msg.status().message());
       if (!*msg) break;
       answered = true;
-      v1::DedupMemberReply reply;
-      if (!reply.ParseFromString(**msg)) {
-        return Status::Corruption(peer + ": member reply does not parse");
-      }
-      if (!reply.error().empty()) return Status::Corruption(peer + ": " + reply.error());
-      if (!reply.ready()) break;
-      if (!reply.has_members() || reply.members().columns_size() == 0) {
-        return std::vector<Record>{};
-      }
-      SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(reply.members()));
-      return std::move(batch.records);
+      SLUICE_ASSIGN_OR_RETURN(bool ready, take(peer, **msg));
+      if (ready) return Status::Ok();
+      break;
     }
     if (answered) {
       last_answer = Clock::now();
@@ -100,6 +140,60 @@ Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std:
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(500));
   }
+}
+
+}  // namespace
+
+Result<std::vector<RecordBatch>> FetchGuests(const std::string& endpoint,
+                                             const std::string& server_key,
+                                             const v1::DedupMemberRequest& request,
+                                             std::chrono::milliseconds silence) {
+  std::vector<RecordBatch> out;
+  SLUICE_RETURN_IF_ERROR(
+      AskUntilReady(endpoint, server_key, request, silence,
+                    [&](const std::string& peer, std::string& answer) -> Result<bool> {
+                      v1::DedupGuestReply reply;
+                      if (!reply.ParseFromString(answer)) {
+                        return Status::Corruption(peer + ": guest rows reply does not parse");
+                      }
+                      std::string().swap(answer);
+                      if (!reply.error().empty())
+                        return Status::Corruption(peer + ": " + reply.error());
+                      if (!reply.ready()) return false;
+                      // Batch by batch, each one's rows moved, not copied.
+                      for (v1::RecordBatch& wire : *reply.mutable_batches()) {
+                        std::string rows = std::move(*wire.mutable_guest_rows());
+                        wire.clear_guest_rows();
+                        SLUICE_ASSIGN_OR_RETURN(RecordBatch b, DecodeBatch(wire));
+                        b.guest_rows = std::move(rows);
+                        out.push_back(std::move(b));
+                      }
+                      return true;
+                    }));
+  return out;
+}
+
+Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std::string& server_key,
+                                         const v1::DedupMemberRequest& request,
+                                         std::chrono::milliseconds silence) {
+  std::vector<Record> out;
+  SLUICE_RETURN_IF_ERROR(
+      AskUntilReady(endpoint, server_key, request, silence,
+                    [&](const std::string& peer, std::string& answer) -> Result<bool> {
+                      v1::DedupMemberReply reply;
+                      if (!reply.ParseFromString(answer)) {
+                        return Status::Corruption(peer + ": member reply does not parse");
+                      }
+                      if (!reply.error().empty())
+                        return Status::Corruption(peer + ": " + reply.error());
+                      if (!reply.ready()) return false;
+                      if (reply.has_members() && reply.members().columns_size() != 0) {
+                        SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(reply.members()));
+                        out = std::move(batch.records);
+                      }
+                      return true;
+                    }));
+  return out;
 }
 
 std::string MemberBindFor(const std::string& data_bind) {

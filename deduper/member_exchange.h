@@ -23,6 +23,7 @@
 #include "common/core/status.h"
 #include "common/runtime/request_reply.h"
 #include "sluice/v1/control.pb.h"
+#include "sluice/v1/dedup_preround.pb.h"
 
 namespace sluice {
 
@@ -42,6 +43,16 @@ class MemberServer {
   // was published for that resolution before.
   void Publish(const std::string& resolution, uint64_t epoch,
                const std::map<uint32_t, RecordBatch>& by_shard);
+  // The pre-round's guest rows (docs/dedup.md#guests-by-request): from now
+  // on, requests of `epoch` for "<resolution>/guests" get
+  // `by_owner[asking shard]` (one batch of guest rows per transformer batch;
+  // no entry: none), as a DedupGuestReply. Replaces what was published for
+  // that resolution before; the rows are moved out of `by_owner`.
+  void PublishGuests(const std::string& resolution, uint64_t epoch,
+                     std::map<uint32_t, std::vector<RecordBatch>> by_owner);
+  // Stops serving the rows of `resolution` (round 4 needs none); requests
+  // for them are answered "not ready".
+  void WithdrawGuests(const std::string& resolution);
   // Requests answered so far (for tests and the log).
   uint64_t served() const;
 
@@ -55,6 +66,8 @@ class MemberServer {
   };
   mutable std::mutex mu_;
   std::map<std::string, Published> published_;  // by resolution
+  // The rows by resolution; encoded: the whole serialized DedupGuestReply.
+  std::map<std::string, Published> guests_;
   uint64_t served_ = 0;
   // Last: stopped first, while what Answer reads still exists.
   std::unique_ptr<RequestServer> server_;
@@ -70,6 +83,15 @@ class MemberServer {
 Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std::string& server_key,
                                          const v1::DedupMemberRequest& request,
                                          std::chrono::milliseconds silence);
+
+// Asks the shard at `endpoint` for the guest rows it serves for
+// `request.shard` (`request.resolution` is "<wave>-<entity>/guests"), until
+// it answers ready; as FetchMembers otherwise. One batch of rows per
+// transformer batch.
+Result<std::vector<RecordBatch>> FetchGuests(const std::string& endpoint,
+                                             const std::string& server_key,
+                                             const v1::DedupMemberRequest& request,
+                                             std::chrono::milliseconds silence);
 
 // The bind endpoint of a worker's member socket: the host (or ipc path) of
 // its data bind, on a port of its own.

@@ -19,6 +19,11 @@
 
 namespace sluice::preround {
 
+// The pre-round's steps, as Lease.dedup_round (rounds 1-4 follow).
+inline constexpr uint32_t kClaimRound = 11;
+inline constexpr uint32_t kWantRound = 12;
+inline constexpr uint32_t kRowRound = 13;
+
 // Per other shard, the blocking keys of `shard`'s home records in the blocks
 // it owns (per rule, every occurrence, ascending).
 Result<std::vector<v1::DedupKeyClaims>> ClaimBlocks(DedupShard& shard, const ShardMap& shards);

@@ -45,8 +45,10 @@ class ShardRouter {
   // Guests by request (docs/dedup.md#guests-by-request): Split gives each
   // shard its home records and their home rows only; the rows a block owner
   // needs travel in the pre-round (DedupShard::ClaimBlocks .. TakeGuests),
-  // only for blocks that hold two records or more. Off by default: the
-  // coordinator does not relay the pre-round yet.
+  // only for blocks that hold two records or more. Off by default (the
+  // in-process tests and `bench/dedup_scale --guests ingest` route guests
+  // at ingest); the transformer turns it on, and the coordinator relays the
+  // pre-round of a fuzzy spec on N > 1 shards.
   void set_guests_by_request(bool on) { guests_by_request_ = on; }
 
  private:

@@ -265,9 +265,57 @@ TEST_P(KilledDedupShard, RunCompletesAsWithoutTheKill) {
 // members (shard 0 may be fetching from it: it waits for the round again,
 // with the replacement's endpoint); or as it starts its 2nd output batch
 // (the replacement rebuilds its part from the relayed edges and resends).
+// With the pre-round (a fuzzy plan): shard 1 dies in its rows step with its
+// rows published (shard 0 may be fetching them: it waits for the rows lease
+// again, with the replacement's endpoint; the replacement asks again); or a
+// few leases after it (in rounds 1-3: the replacement takes its rows again
+// before it compares).
 INSTANTIATE_TEST_SUITE_P(Shard1, KilledDedupShard,
                          ::testing::Values("sigkill_after=6", "sigkill_after=11",
+                                           "sigkill_in_preround", "sigkill_after=14",
                                            "sigkill_in_round4", "sigkill_before_output=1"));
+
+// ---- guests by request (docs/dedup.md#guests-by-request) ----
+
+// The guest rows each shard took in the pre-round, from its log line
+// ("pre-round: took N guest row(s)"); -1 when it has none.
+std::vector<long> RowsTaken(const std::string& dir, int shards) {
+  std::vector<long> taken;
+  const std::regex took("pre-round: took ([0-9]+) guest row");
+  for (int s = 0; s < shards; ++s) {
+    const std::string log =
+        ReadFile(dir + "/state/logs/" + RunIdOf(dir) + "/deduper-" + std::to_string(s) + ".log");
+    std::smatch m;
+    taken.push_back(std::regex_search(log, m, took) ? std::stol(m[1]) : -1);
+  }
+  return taken;
+}
+
+// `sluice run` on 2 shards: the transformers send each shard its home
+// records and their rows only, the coordinator relays the pre-round, each
+// shard takes the rows of the other's records that pair with its blocks,
+// and the run decides and loads what one shard does.
+TEST(PreRound, TwoShardsTakeTheRowsThatPairAndDecideAsOne) {
+  ScratchDir one("preround1");
+  ScratchDir two("preround2");
+  WritePlan(one.path());
+  WritePlan(two.path());
+  auto a = RunPlan(one.path(), "--log-level info");
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  auto b = RunPlan(two.path(), "--dedup-shards 2 --log-level info");
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  ExpectReconciled(b);
+  ExpectSame(Read(two.path()), Read(one.path()), "2 shards with the pre-round");
+  EXPECT_EQ(RowsTaken(one.path(), 1), std::vector<long>{-1}) << "no pre-round on one shard";
+  // Each shard takes rows, fewer than the other shard's home records: only
+  // those in a block of two or more that it owns.
+  const std::vector<uint64_t> homes = Ingested(two.path(), 2);
+  const std::vector<long> taken = RowsTaken(two.path(), 2);
+  for (int s = 0; s < 2; ++s) {
+    EXPECT_GT(taken[s], 0) << "shard " << s;
+    EXPECT_LT(taken[s], static_cast<long>(homes[1 - s])) << "shard " << s;
+  }
+}
 
 // ---- a resolution sent in parts (issue 16 item 5; docs/dedup.md#resolution-parts) ----
 

@@ -59,6 +59,9 @@ Result<const ShardRouter*> TransformLogic::RouterFor(const std::string& entity,
     const ShardMap shards(ctx_.dedup_shard_map, ctx_.dedup_shards, 0);
     SLUICE_ASSIGN_OR_RETURN(ShardRouter router,
                             ShardRouter::Create(ctx_.plan, entity, schema, shards));
+    // Home records and their rows only: the coordinator relays the
+    // pre-round that sends guest rows where blocks pair (docs/dedup.md).
+    router.set_guests_by_request(true);
     it = routers_.emplace(entity, std::move(router)).first;
   }
   return &it->second;

@@ -9,10 +9,13 @@ using enum Stage;
 using enum BatchPhase;
 
 // The table, in pipeline order; indexed by the enum.
-constexpr std::array<StageInfo, 11> kStages = {{
+constexpr std::array<StageInfo, 14> kStages = {{
     {kExtract, "extract", "extractor", std::nullopt, kIngest, true},
     {kTransform, "transform", "transformer", kExtract, kIngest, false},
     {kDedupIngest, "dedup_ingest", "deduper", kTransform, kIngest, false},
+    {kDedupClaims, "dedup_claims", "deduper", std::nullopt, kWhole, true},
+    {kDedupWants, "dedup_wants", "deduper", std::nullopt, kWhole, true},
+    {kDedupGuests, "dedup_guests", "deduper", std::nullopt, kWhole, true},
     {kDedupBlocks, "dedup_blocks", "deduper", std::nullopt, kWhole, true},
     {kDedupPatterns, "dedup_patterns", "deduper", std::nullopt, kWhole, true},
     {kDedupEdges, "dedup_edges", "deduper", std::nullopt, kWhole, true},

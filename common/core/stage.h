@@ -22,6 +22,9 @@ enum class Stage : uint8_t {
   kExtract,        // extractor: source rows into raw batches
   kTransform,      // transformer: a raw batch mapped onto the canonical model
   kDedupIngest,    // deduper: a transformed batch appended to one shard's log
+  kDedupClaims,    // deduper on N > 1 shards, fuzzy: the pre-round's key claims
+  kDedupWants,     // the pre-round's wants: the blocks that pair across shards
+  kDedupGuests,    // the pre-round's guest rows taken
   kDedupBlocks,    // deduper on N > 1 shards: resolve round 1, block summaries
   kDedupPatterns,  // round 2: comparison pattern counts
   kDedupEdges,     // round 3: merge and review edges

@@ -23,10 +23,12 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   const std::string name = spec.substr(0, eq);
   const std::optional<std::string> value =
       eq == std::string::npos ? std::nullopt : std::optional(spec.substr(eq + 1));
-  if (name == "sigkill_in_round4" || name == "elect_invalid_survivors") {
+  if (name == "sigkill_in_round4" || name == "sigkill_in_preround" ||
+      name == "elect_invalid_survivors") {
     if (value) return Status::InvalidArgument("test fault '" + spec + "' takes no value");
-    (name == "sigkill_in_round4" ? faults.sigkill_in_round4 : faults.elect_invalid_survivors) =
-        true;
+    (name == "sigkill_in_round4"     ? faults.sigkill_in_round4
+     : name == "sigkill_in_preround" ? faults.sigkill_in_preround
+                                     : faults.elect_invalid_survivors) = true;
     return faults;
   }
   if (!value) return Status::InvalidArgument("test fault '" + spec + "' needs a value (NAME=V)");
@@ -53,7 +55,8 @@ Result<TestFaults> ParseTestFaults(const std::string& spec) {
   } else {
     return Status::InvalidArgument(
         "unknown test fault '" + name +
-        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, resolve_part_bytes=N, "
+        "' (sigkill_after=N, sigkill_before_output=N, sigkill_in_round4, sigkill_in_preround, "
+        "resolve_part_bytes=N, "
         "sigkill_after_resolve_parts=N, "
         "elect_invalid_survivors, drop_key=K, sigkill_at=WHEN, stall_at=WHEN, sigsegv_on_key=K)");
   }

@@ -21,6 +21,10 @@ struct TestFaults {
   // `sigkill_in_round4`: a dedup shard dies in round 4 of a resolve, once it
   // published its members.
   bool sigkill_in_round4 = false;
+  // `sigkill_in_preround`: a dedup shard dies in the pre-round's rows step
+  // (docs/dedup.md#guests-by-request), once it published its guest rows and
+  // before it took the others'.
+  bool sigkill_in_preround = false;
   // `elect_invalid_survivors`: a dedup shard elects survivors without asking
   // validation (as before issue 14), so that the reconciler's
   // survivor_check can be seen to fail.

@@ -29,6 +29,12 @@ TEST(TestFaultSpec, EachFaultSetsItsField) {
   auto round4 = ParseTestFaults("sigkill_in_round4");
   ASSERT_TRUE(round4.ok());
   EXPECT_TRUE(round4->sigkill_in_round4);
+  EXPECT_FALSE(round4->sigkill_in_preround);
+
+  auto preround = ParseTestFaults("sigkill_in_preround");
+  ASSERT_TRUE(preround.ok());
+  EXPECT_TRUE(preround->sigkill_in_preround);
+  EXPECT_FALSE(preround->sigkill_in_round4);
 
   auto invalid = ParseTestFaults("elect_invalid_survivors");
   ASSERT_TRUE(invalid.ok());
@@ -55,8 +61,9 @@ TEST(TestFaultSpec, AKeyMayHoldAnEqualsSign) {
 TEST(TestFaultSpec, MistakesAreInvalidArguments) {
   for (const char* spec :
        {"sigkill_afterr=5", "sigkill", "sigkill_after", "sigkill_after=", "sigkill_after=five",
-        "sigkill_after=5x", "sigkill_after=-1", "sigkill_in_round4=1", "elect_invalid_survivors=1",
-        "drop_key=", "drop_key", "=5", "stall_at=load", "stall_at=load:x", "stall_at"}) {
+        "sigkill_after=5x", "sigkill_after=-1", "sigkill_in_round4=1", "sigkill_in_preround=1",
+        "elect_invalid_survivors=1", "drop_key=", "drop_key", "=5", "stall_at=load",
+        "stall_at=load:x", "stall_at"}) {
     auto f = ParseTestFaults(spec);
     ASSERT_FALSE(f.ok()) << spec;
     EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument) << spec;
