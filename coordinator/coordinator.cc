@@ -349,14 +349,17 @@ Status Coordinator::Handle(ControlMessage& message) {
     }
     return Status::Ok();
   }
-  // Every commit is answered once handled, believed or not (a worker that
-  // waits for an answer must not wait for ever): its credit back.
-  if (!hb_socket && TakesCommitCredit(env)) ++commit_acks_[from];
   // Only what a registered worker sends is believed (admission.cc).
   if (Status believed = Believe(message, from, hb_socket); !believed.ok()) {
     LogRefused(message, believed);
     return Status::Ok();
   }
+  // Every believed commit is answered once handled, whether the ledger takes
+  // it or not (a worker that waits for an answer must not wait for ever):
+  // its credit back, to the very process (route) that sent it, so that a
+  // replaced process's late commit gives its successor nothing. A refused
+  // sender was given no credits to wait for.
+  if (TakesCommitCredit(env)) ++commit_acks_[sender];
   roster_.Seen(from, Now());
   holdings_.Heard(from, env);
   switch (env.body_case()) {

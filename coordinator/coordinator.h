@@ -378,7 +378,8 @@ class Coordinator {
   // it small).
   size_t resolve_part_bytes_ = ShardResolutions::kPartBytes;
   std::map<std::string, uint64_t> commits_at_;  // stage -> commits recorded
-  // Commits handled since the last CommitAck, by worker (issue 20 item 3).
+  // Commits handled since the last CommitAck, by sender route (issue 20
+  // item 3).
   std::map<std::string, uint32_t> commit_acks_;
   bool started_run_ = false;
   bool halted_ = false;

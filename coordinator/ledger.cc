@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/audit/loaded_pack.h"
+#include "common/core/hash.h"
 #include "common/core/record.h"
 #include "common/runtime/commit_keys.h"
 #include "common/runtime/worker.h"
@@ -216,8 +217,9 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
     if (w.rule == "inserted") ++t.inserted;
     if (w.rule == "updated") ++t.updated;
     if (w.rule == "unchanged") ++t.unchanged;
-    t.checksum.Add(w.load.source, w.load.key);
-    terminal_sum.Add(w.load.source, w.load.key);
+    const uint64_t h = KeyHash(w.load.source, w.load.key);
+    t.checksum.AddHash(h);
+    terminal_sum.AddHash(h);
     ++terminal;
   });
   if (!whole) {
