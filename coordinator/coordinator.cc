@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/runtime/commit_keys.h"
 #include "common/runtime/routing_id.h"
 #include "common/runtime/seal.h"
 #include "common/runtime/test_fault.h"
@@ -192,6 +193,7 @@ Status Coordinator::Step() {
     if (!more) break;
     SLUICE_RETURN_IF_ERROR(HandleExcusing(*more));
   }
+  SendCommitAcks();
   // Ctrl-C or SIGTERM of `sluice run`: a halt, as `sluice halt` asks.
   if (!halted_ && options_.interrupted != nullptr && options_.interrupted->load() != 0) {
     const int sig = options_.interrupted->load();
@@ -352,6 +354,12 @@ Status Coordinator::Handle(ControlMessage& message) {
     LogRefused(message, believed);
     return Status::Ok();
   }
+  // Every believed commit is answered once handled, whether the ledger takes
+  // it or not (a worker that waits for an answer must not wait for ever):
+  // its credit back, to the very process (route) that sent it, so that a
+  // replaced process's late commit gives its successor nothing. A refused
+  // sender was given no credits to wait for.
+  if (TakesCommitCredit(env)) ++commit_acks_[sender];
   roster_.Seen(from, Now());
   holdings_.Heard(from, env);
   switch (env.body_case()) {
@@ -397,6 +405,7 @@ Status Coordinator::Reply(const std::string& identity) {
   r->set_state_dir(plan_.state_dir);
   r->set_shard(w.ordinal);
   r->set_shard_count(w.role == "deduper" ? dedup_shards_ : 1);
+  r->set_commit_credits(kCommitCredits);
   DedupShards(dedup_shards_, 1).FillRegisterReply(r);
   *r->mutable_review_decisions() = review_decisions_;
   for (const Worker* up : roster_.Upstream(w.role)) {
@@ -476,6 +485,15 @@ Status Coordinator::StartRun() {
   last_progress_ = Now();
   SLUICE_RETURN_IF_ERROR(CarryPins());  // pin_check.cc
   return StartWave(options_.start_wave);
+}
+
+void Coordinator::SendCommitAcks() {
+  for (const auto& [identity, commits] : commit_acks_) {
+    v1::Envelope ack;
+    ack.mutable_commit_ack()->set_commits(commits);
+    (void)control_->Send(identity, ack);
+  }
+  commit_acks_.clear();
 }
 
 Status Coordinator::HandleExcusing(ControlMessage& message) {

@@ -109,6 +109,13 @@ class Coordinator {
   // Handle, and when it kept the coordinator from its channel for over a
   // second, the workers' silence meanwhile is excused (Roster::Excuse).
   Status HandleExcusing(ControlMessage& message);
+  // Answers the commits handled since the last call: a CommitAck to each
+  // worker that sent some (RegisterReply.commit_credits).
+  void SendCommitAcks();
+  // How many unanswered commits a worker may have out (issue 20 item 3): a
+  // few batches' worth, so that a coordinator that falls behind holds at
+  // most that many commits per worker in its inbound queue.
+  static constexpr uint32_t kCommitCredits = 8;
 
   // ---- registration and liveness (coordinator.cc) ----
 
@@ -392,6 +399,9 @@ class Coordinator {
   // it small).
   size_t resolve_part_bytes_ = ShardResolutions::kPartBytes;
   std::map<std::string, uint64_t> commits_at_;  // stage -> commits recorded
+  // Commits handled since the last CommitAck, by sender route (issue 20
+  // item 3).
+  std::map<std::string, uint32_t> commit_acks_;
   bool started_run_ = false;
   bool halted_ = false;
   bool paused_ = false;

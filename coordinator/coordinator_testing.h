@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/hash.h"
 #include "common/core/record.h"
 #include "common/plan/plan_test_util.h"
@@ -211,6 +212,16 @@ class CoordinatorTest : public plan_testing::PlanTest {
           if (f.kind() != v1::FATE_LOADED) continue;
           e.set_expected_rows(e.expected_rows() + 1);
           e.set_matched_rows(e.matched_rows() + 1);
+        }
+        for (const std::string& bytes : chunk.loaded_packs()) {  // LOADED fates by the pack
+          LoadedPackReader reader(bytes);
+          PackedLoad f;
+          while (reader.Next(&f)) {
+            e.set_fates(e.fates() + 1);
+            e.set_fates_checksum(e.fates_checksum() + KeyHash(f.source, f.key));
+            e.set_expected_rows(e.expected_rows() + 1);
+            e.set_matched_rows(e.matched_rows() + 1);
+          }
         }
         done = done || chunk.wave_done();
       }

@@ -205,5 +205,50 @@ TEST_F(CoordinatorTest, TheReconciliationInputFollowsTheReconcilersCredit) {
   EXPECT_EQ(chunks, 1);
 }
 
+// Issue 20 item 3: a worker may have RegisterReply.commit_credits commits
+// unanswered. Every commit believed is answered, once per drain of the
+// channel, to the route that sent it; an impostor's is not.
+TEST_F(CoordinatorTest, EveryBelievedCommitIsAnsweredToTheRouteThatSentIt) {
+  Make();
+  uint32_t pid = 100;
+  for (const auto& [id, w] : coordinator_->roster().workers()) {
+    v1::Envelope env;
+    env.mutable_register_()->set_role(w.role);
+    env.mutable_register_()->set_ordinal(w.ordinal);
+    env.mutable_register_()->set_pid(pid++);
+    channel_->Deliver(id + "@1", env, "key-of-" + id);
+  }
+  Step();
+  int replies = 0;
+  for (const auto& [to, env] : channel_->TakeSent()) {
+    if (!env.has_register_reply()) continue;
+    ++replies;
+    EXPECT_GT(env.register_reply().commit_credits(), 0u) << to;
+  }
+  EXPECT_EQ(replies, static_cast<int>(coordinator_->roster().workers().size()));
+  Step();
+  const v1::Lease stream = OnlyLease("extractor-0@1");
+  auto acks = [&] {
+    std::vector<std::pair<std::string, uint32_t>> out;
+    for (const auto& [to, env] : channel_->TakeSent()) {
+      if (env.has_commit_ack()) out.emplace_back(to, env.commit_ack().commits());
+    }
+    return out;
+  };
+  v1::Envelope commit;
+  *commit.mutable_commit() = Extract(0, stream.epoch());
+  channel_->Deliver("extractor-0@2", commit, "key-of-extractor-0");  // not its route
+  Step();
+  EXPECT_TRUE(acks().empty());
+  channel_->Deliver("extractor-0@1", commit, "key-of-extractor-0");
+  *commit.mutable_commit() = Extract(1, stream.epoch());
+  channel_->Deliver("extractor-0@1", commit, "key-of-extractor-0");
+  Step();
+  EXPECT_EQ(acks(), (std::vector<std::pair<std::string, uint32_t>>{{"extractor-0@1", 2}}));
+  EXPECT_TRUE(Has(Raw(0), Stage::kExtract));
+  Step();
+  EXPECT_TRUE(acks().empty()) << "answered twice";
+}
+
 }  // namespace
 }  // namespace sluice::coordination

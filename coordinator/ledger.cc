@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "common/audit/loaded_pack.h"
+#include "common/core/hash.h"
 #include "common/core/record.h"
+#include "common/runtime/commit_keys.h"
 #include "common/runtime/worker.h"
 #include "deduper/shard_map.h"
 
@@ -108,12 +111,17 @@ std::string Ledger::NameMissing(const StageEntry& upstream, const StageEntry& cu
     return shards.HomeOf(std::string_view(joined).substr(0, sep),
                          std::string_view(joined).substr(sep + 1)) == *home_shard;
   };
-  std::set<std::string> seen(current.commit->out_keys().begin(), current.commit->out_keys().end());
+  std::set<std::string> seen;
+  ForEachOutKey(*current.commit, [&](std::string_view k) { seen.emplace(k); });
   for (const auto& f : current.commit->fates()) {
     if (f.kind() != v1::FATE_WARNING) seen.insert(JoinKey(f.source(), f.key()));
   }
+  ForEachWireLoad(*current.commit, [&](const WireLoad& w) {
+    seen.insert(JoinKey(std::string(w.load.source), std::string(w.load.key)));
+  });
   std::vector<std::string> missing, extra;
-  const auto& up_keys = upstream.commit->out_keys();
+  std::vector<std::string> up_keys;
+  ForEachOutKey(*upstream.commit, [&](std::string_view k) { up_keys.emplace_back(k); });
   std::set<std::string> sent(up_keys.begin(), up_keys.end());
   for (const auto& k : up_keys) {
     if (!seen.count(k) && expected_here(k)) missing.push_back(Readable(k));
@@ -195,6 +203,29 @@ Status Ledger::Apply(std::shared_ptr<const v1::Commit> commit) {
     s.routes[r.shard()] = {r.records(), r.checksum()};
   uint64_t terminal = 0;
   KeyChecksum terminal_sum;
+  // A loader's plain LOADED fates, packed (loaded_pack.h): tallied as the
+  // fates below, without a string of their own.
+  FateTally* last_tally = nullptr;
+  std::string_view last_source;
+  const bool whole = ForEachWireLoad(c, [&](const WireLoad& w) {
+    if (last_tally == nullptr || w.load.source != last_source) {
+      last_tally = &s.fates[std::string(w.load.source)];
+      last_source = w.load.source;
+    }
+    FateTally& t = *last_tally;
+    ++t.loaded;
+    if (w.rule == "inserted") ++t.inserted;
+    if (w.rule == "updated") ++t.updated;
+    if (w.rule == "unchanged") ++t.unchanged;
+    const uint64_t h = KeyHash(w.load.source, w.load.key);
+    t.checksum.AddHash(h);
+    terminal_sum.AddHash(h);
+    ++terminal;
+  });
+  if (!whole) {
+    return Status::Corruption("batch " + batch + ": " + Label(key) +
+                              " sent damaged packed LOADED fates");
+  }
   for (const auto& f : c.fates()) {
     FateTally& t = s.fates[f.source()];
     switch (f.kind()) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/record.h"
 #include "common/runtime/worker.h"
 #include "deduper/shard_map.h"
@@ -72,6 +73,56 @@ TEST(LedgerTest, RecordMissingBetweenStagesIsNamed) {
   Status st = ledger.Apply(MakeCommit("dedup_ingest", arrived, arrived.records, {}));
   ASSERT_EQ(st.code(), StatusCode::kCorruption);
   EXPECT_NE(st.message().find("crm:b"), std::string::npos) << st.message();
+}
+
+// A load commit of `in` whose LOADED fates (keys `loaded`, the first
+// updated, the others inserted) are packed as the loader sends them.
+v1::Commit PackedLoad(const RecordBatch& in, const std::vector<std::string>& loaded,
+                      const std::vector<v1::Fate>& rejected = {}) {
+  v1::Commit c = MakeCommit("load", in, {}, rejected);
+  LoadedWireWriter wire(c.mutable_loaded_fates());
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    wire.Add("crm", loaded[i], static_cast<int64_t>(i + 1), 7, i == 0 ? "updated" : "inserted", "",
+             2, [](std::string* out) { out->append("v"); });
+  }
+  return c;
+}
+
+TEST(LedgerTest, PackedLoadedFatesAreTalliedAndCheckedAsFates) {
+  Ledger ledger;
+  RecordBatch in = Batch({"a", "b", "c"});
+  ASSERT_TRUE(ledger.Apply(MakeCommit("validate", in, in.records, {})).ok());
+  ASSERT_TRUE(ledger.Apply(PackedLoad(in, {"a", "b"}, {Rejected("c")})).ok());
+  auto totals = ledger.Totals({BatchName(in.id)}, {});
+  EXPECT_EQ(totals["crm"].fates.loaded, 2u);
+  EXPECT_EQ(totals["crm"].fates.updated, 1u);
+  EXPECT_EQ(totals["crm"].fates.inserted, 1u);
+  EXPECT_EQ(totals["crm"].fates.rejected, 1u);
+  KeyChecksum sum;
+  for (const char* k : {"a", "b", "c"}) sum.Add("crm", k);
+  EXPECT_EQ(totals["crm"].fates.checksum.value(), sum.value());
+}
+
+TEST(LedgerTest, APackedLoadThatLosesARecordOrIsDamagedIsCaught) {
+  RecordBatch in = Batch({"a", "b", "c"});
+  {
+    Ledger ledger;
+    ASSERT_TRUE(ledger.Apply(MakeCommit("validate", in, in.records, {})).ok());
+    Status st = ledger.Apply(PackedLoad(in, {"a", "c"}));
+    ASSERT_EQ(st.code(), StatusCode::kCorruption);
+    EXPECT_NE(st.message().find("took in 3 record(s) but accounted for 2"), std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find("missing key(s) 1: crm:b"), std::string::npos) << st.message();
+  }
+  {
+    Ledger ledger;
+    ASSERT_TRUE(ledger.Apply(MakeCommit("validate", in, in.records, {})).ok());
+    v1::Commit damaged = PackedLoad(in, {"a", "b", "c"});
+    damaged.mutable_loaded_fates()->pop_back();
+    Status st = ledger.Apply(damaged);
+    ASSERT_EQ(st.code(), StatusCode::kCorruption);
+    EXPECT_NE(st.message().find("damaged"), std::string::npos) << st.message();
+  }
 }
 
 // Dedup scale-out: every shard ingests every batch; each shard's ingest is

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/hash.h"
 
 namespace sluice::coordination {
@@ -63,9 +64,28 @@ Result<v1::ReconcileInput> ReconcileFeed::Next() {
   }
   size_t rows = 0;
   KeyChecksum checksum;
+  // A loader commit's packed LOADED fates go on as the store keeps them,
+  // one string each (issue 20); their keys are counted and summed here as
+  // the fates below are.
+  auto pack = [&](std::string_view bytes) -> Status {
+    LoadedPackReader reader(bytes);
+    PackedLoad load;
+    while (reader.Next(&load)) {
+      ++rows;  // a page's size counts its packs' fates (the store's limit)
+      checksum.Add(load.source, load.key);
+      ++sent.loaded;
+      ++sent.fates;
+    }
+    if (reader.corrupt()) {
+      return Status::Corruption("audit store: a loaded pack of " + entity + " is damaged");
+    }
+    chunk.add_loaded_packs(bytes.data(), bytes.size());
+    return Status::Ok();
+  };
   SLUICE_ASSIGN_OR_RETURN(
-      after_, audit_->ForEachFateSummaryAfter(
-                  run_id_, wave_, entity, after_, chunk_fates_, [&](const FateSummary& f) {
+      after_, audit_->ForEachFateOrPackAfter(
+                  run_id_, wave_, entity, after_, chunk_fates_,
+                  [&](const FateSummary& f) {
                     ++rows;
                     const v1::FateKind kind = KindOf(f.kind);
                     if (kind == v1::FATE_WARNING) return;
@@ -86,7 +106,8 @@ Result<v1::ReconcileInput> ReconcileFeed::Next() {
                     }
                     checksum.Add(f.source, f.key);
                     ++sent.fates;
-                  }));
+                  },
+                  pack));
   sent.checksum += checksum.value();
   if (rows < chunk_fates_) {  // the entity's last page
     chunk.set_entity_done(true);

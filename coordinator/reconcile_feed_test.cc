@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/hash.h"
 
 namespace sluice::coordination {
@@ -124,6 +125,61 @@ TEST_F(ReconcileFeedTest, AClaimMustMatchWhatWasSent) {
   EXPECT_TRUE(CheckReconcileClaims(feed, result).ok()) << "a failure is believed";
   hcp->set_expected_rows(4);
   EXPECT_FALSE(CheckReconcileClaims(feed, result).ok()) << "rows the ledger did not load";
+}
+
+TEST_F(ReconcileFeedTest, PackedLoadedFatesGoOnByThePack) {
+  // Two loader commits of 3 plainly LOADED fates each: the store keeps them
+  // in two packs, which the feed sends as they are (issue 20).
+  for (int b = 0; b < 2; ++b) {
+    v1::Commit c;
+    c.set_stage("load");
+    c.mutable_batch()->set_run_id("run-1");
+    c.mutable_batch()->set_entity("hcp");
+    c.mutable_batch()->set_source("dedup/0");
+    c.mutable_batch()->set_sequence(b + 1);
+    for (int i = 0; i < 3; ++i) {
+      v1::Fate* f = c.add_fates();
+      f->set_kind(v1::FATE_LOADED);
+      f->set_stage("load");
+      f->set_source("erp");
+      f->set_key("P" + std::to_string(b * 3 + i));
+      f->set_target_id(100 + b * 3 + i);
+      f->set_loaded_values("v");
+    }
+    ASSERT_TRUE(audit_->RecordCommit("run-1", 0, c).ok());
+  }
+  ReconcileFeed feed(audit_.get(), "run-1", 0, {"hcp"}, 7, /*chunk_fates=*/8);
+  feed.Grant(10);
+  std::vector<v1::ReconcileInput> chunks;
+  while (feed.CanSend()) chunks.push_back(*feed.Next());
+  ASSERT_TRUE(feed.done());
+  KeyChecksum checksum;
+  uint64_t digests = 0;
+  std::vector<std::string> packed;
+  for (const auto& chunk : chunks) {
+    for (const auto& f : chunk.fates()) {
+      checksum.Add(f.source(), f.key());
+      ++digests;
+      EXPECT_NE(f.source(), "erp") << "a packed fate sent as a digest";
+    }
+    for (const std::string& bytes : chunk.loaded_packs()) {
+      LoadedPackReader reader(bytes);
+      PackedLoad load;
+      while (reader.Next(&load)) {
+        checksum.Add(load.source, load.key);
+        packed.push_back(std::string(load.key) + "@" + std::to_string(load.target_id) + ":" +
+                         std::string(load.loaded_values));
+      }
+      EXPECT_FALSE(reader.corrupt());
+    }
+  }
+  EXPECT_EQ(digests, 6u);  // the fixture's rows
+  EXPECT_EQ(packed, (std::vector<std::string>{"P0@100:v", "P1@101:v", "P2@102:v", "P3@103:v",
+                                              "P4@104:v", "P5@105:v"}));
+  const ReconcileFeed::Sent& sent = feed.sent().at("hcp");
+  EXPECT_EQ(sent.fates, 12u);
+  EXPECT_EQ(sent.loaded, 11u);
+  EXPECT_EQ(sent.checksum, checksum.value());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <map>
 #include <string_view>
 
+#include "common/audit/loaded_pack.h"
 #include "loader/references.h"
 #include "loader/retirement.h"
 
@@ -45,28 +46,27 @@ v1::Commit LoadLogic::MakeLoadCommit(const Entity& entity, const RecordBatch& ba
     if (batch.schema.fields[col].type == FieldType::kDecimal) decimals.push_back(col);
   }
   std::vector<int64_t> sums(decimals.size(), 0);
-  auto* fates = c.mutable_fates();
-  fates->Reserve(static_cast<int>(outcome.rejects.size() + batch.records.size()));
+  // The LOADED fates go packed in one string (loaded_pack.h), not as a
+  // v1::Fate each: the coordinator stores them as a pack all the same.
+  std::string* packed = c.mutable_loaded_fates();
+  packed->reserve(batch.records.size() * 256);
+  LoadedWireWriter wire(packed);
   for (size_t i = 0; i < batch.records.size(); ++i) {
     const Record& r = batch.records[i];
     if (!refused.empty() && refused.count({r.source, r.key})) continue;
-    v1::Fate* f = fates->Add();
-    f->set_kind(v1::FATE_LOADED);
-    f->set_source(r.source);
-    f->set_key(r.key);
-    f->set_stage("load");
-    f->set_line(r.line);
-    f->set_target_id(i < outcome.target_ids.size() ? outcome.target_ids[i] : 0);
-    f->set_content_hash(r.content_hash);
-    // What was loaded, for the reconciler's field-level differences (issue 17).
-    EncodeCanonical(batch.schema, r.values, f->mutable_loaded_values());
-    if (parents != nullptr && i < parents->size()) f->set_value((*parents)[i]);
+    std::string_view rule;
     if (i < outcome.actions.size()) {
       char a = outcome.actions[i];
-      f->set_rule(a == LoadOutcome::kInserted  ? "inserted"
-                  : a == LoadOutcome::kUpdated ? "updated"
-                                               : "unchanged");
+      rule = a == LoadOutcome::kInserted  ? "inserted"
+             : a == LoadOutcome::kUpdated ? "updated"
+                                          : "unchanged";
     }
+    const std::string_view parent =
+        parents != nullptr && i < parents->size() ? std::string_view((*parents)[i]) : "";
+    // What was loaded, for the reconciler's field-level differences (issue 17).
+    wire.Add(r.source, r.key, i < outcome.target_ids.size() ? outcome.target_ids[i] : 0,
+             r.content_hash, rule, parent, r.line,
+             [&](std::string* out) { EncodeCanonical(batch.schema, r.values, out); });
     for (size_t d = 0; d < decimals.size(); ++d) {
       const Value& v = r.values[decimals[d]];
       if (!v.is_null) sums[d] += v.i;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "common/audit/loaded_pack.h"
 #include "common/plan/plan_test_util.h"
 #include "loader/load_worker.h"
 
@@ -120,7 +121,7 @@ class SelfReferenceTest : public ::testing::Test {
       const std::vector<v1::Commit>& commits) {
     std::map<std::string, std::vector<v1::Fate>> fates;
     for (const v1::Commit& c : commits) {
-      for (const v1::Fate& f : c.fates()) fates[f.key()].push_back(f);
+      for (const v1::Fate& f : AllFatesOf(c)) fates[f.key()].push_back(f);
     }
     return fates;
   }
@@ -174,7 +175,7 @@ TEST_F(SelfReferenceTest, ParentsLaterInTheLoadMergedParentsAndAnOrphan) {
   // Each commit balances: in = loaded + rejected, as the ledger checks.
   for (const v1::Commit& c : second) {
     uint64_t terminal = 0;
-    for (const auto& f : c.fates()) terminal += f.kind() != v1::FATE_WARNING;
+    for (const auto& f : AllFatesOf(c)) terminal += f.kind() != v1::FATE_WARNING;
     EXPECT_EQ(c.counts().in(), terminal) << c.batch().sequence();
     EXPECT_EQ(c.counts().rejected(), c.batch().sequence() == 1 ? 1u : 0u);
   }

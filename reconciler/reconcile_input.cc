@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/stage.h"
 
 namespace sluice {
@@ -40,6 +41,27 @@ Status ReconcileInputBuilder::Add(const v1::ReconcileInput& chunk) {
       fate.rule = f.rule();
     }
     SLUICE_RETURN_IF_ERROR(sorted_->Add(std::move(fate)));
+  }
+  // The LOADED fates the store keeps by the pack, sent as they are (issue 20).
+  for (const std::string& bytes : chunk.loaded_packs()) {
+    LoadedPackReader reader(bytes);
+    PackedLoad load;
+    while (reader.Next(&load)) {
+      ++fates_;
+      checksum_.Add(load.source, load.key);
+      std::string source(load.source);
+      by_source_[source].Add(load.source, load.key);
+      const char* kind = FateKindName(v1::FATE_LOADED);
+      ++in_.fate_counts[source][kind];
+      KeyedFate fate{std::move(source), std::string(load.key), kind, "", 0, 0, ""};
+      fate.content_hash = load.content_hash;
+      fate.target_id = load.target_id;
+      fate.loaded_values = std::string(load.loaded_values);
+      SLUICE_RETURN_IF_ERROR(sorted_->Add(std::move(fate)));
+    }
+    if (reader.corrupt()) {
+      return Status::Corruption("reconcile input of " + in_.entity + ": a loaded pack is damaged");
+    }
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/audit/loaded_pack.h"
 #include "common/core/hash.h"
 #include "reconciler/reconcile_input.h"
 #include "reconciler/tampered_target_testing.h"
@@ -86,8 +87,10 @@ class ReconcileStreamTest : public testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Sends the fates in `seed`'s order, 256 a chunk, to a builder that
-  // spills every 64 KiB, and reconciles.
-  Outcome Reconcile(unsigned seed = 1) {
+  // spills every 64 KiB, and reconciles. `packed`: each chunk's LOADED fates
+  // go in one loaded pack, as the coordinator sends what the audit store
+  // keeps by the pack (issue 20); `damage` cuts the last pack short.
+  Outcome Reconcile(unsigned seed = 1, bool packed = false, bool damage = false) {
     std::vector<v1::FateDigest> fates = fates_;
     std::mt19937 rng(seed);
     std::shuffle(fates.begin(), fates.end(), rng);
@@ -100,11 +103,30 @@ class ReconcileStreamTest : public testing::Test {
       row->set_extracted_checksum(extracted_checksum_[source].value());
     }
     (*chunk.mutable_decimal_sums())["revenue"] = revenue_;
+    LoadedPackWriter pack;
+    size_t in_chunk = 0;
     for (size_t i = 0; i < fates.size(); ++i) {
-      *chunk.add_fates() = fates[i];
-      if (chunk.fates_size() == 256 || i + 1 == fates.size()) {
-        EXPECT_TRUE(builder.Add(chunk).ok());
+      const v1::FateDigest& f = fates[i];
+      if (packed && f.kind() == v1::FATE_LOADED) {
+        pack.Add({f.source(), f.key(), f.target_id(), f.content_hash(), f.loaded_values()});
+      } else {
+        *chunk.add_fates() = f;
+      }
+      if (++in_chunk == 256 || i + 1 == fates.size()) {
+        if (pack.fates() > 0) {
+          std::string bytes = pack.bytes();
+          if (damage && i + 1 == fates.size()) bytes.pop_back();
+          chunk.add_loaded_packs(bytes);
+        }
+        Status added = builder.Add(chunk);
+        if (damage && i + 1 == fates.size()) {
+          EXPECT_EQ(added.code(), StatusCode::kCorruption) << added.ToString();
+          return {};
+        }
+        EXPECT_TRUE(added.ok()) << added.ToString();
         chunk.Clear();
+        pack = LoadedPackWriter();
+        in_chunk = 0;
       }
     }
     auto finished = builder.Finish();
@@ -158,6 +180,25 @@ TEST_F(ReconcileStreamTest, AConsistentWavePassesThroughSpilledRuns) {
   }
   EXPECT_TRUE(!std::filesystem::exists(dir_) || std::filesystem::is_empty(dir_));
 }
+
+TEST_F(ReconcileStreamTest, LoadedFatesSentByThePackReconcileAsDigestsDo) {
+  const Outcome digests = Reconcile(4);
+  const Outcome packs = Reconcile(4, /*packed=*/true);
+  EXPECT_TRUE(packs.r.passed);
+  EXPECT_EQ(packs.r.expected_rows, loaded_);
+  EXPECT_EQ(packs.r.matched_rows, digests.r.matched_rows);
+  EXPECT_EQ(packs.r.decimal_sums, digests.r.decimal_sums);
+  EXPECT_EQ(packs.survivors.merged, digests.survivors.merged);
+  ASSERT_EQ(packs.r.balances.size(), 2u);
+  for (const auto& [source, ok] : packs.r.conservation) EXPECT_TRUE(ok) << source;
+  // A row lost is found through packs as through digests.
+  target_.rows.erase(RowOf(Nth(v1::FATE_LOADED, 77)));
+  const Outcome lost = Reconcile(4, /*packed=*/true);
+  EXPECT_FALSE(lost.r.passed);
+  EXPECT_EQ(lost.r.difference_counts.at(kMissingTarget), 1u);
+}
+
+TEST_F(ReconcileStreamTest, ADamagedPackIsCorruption) { Reconcile(1, true, /*damage=*/true); }
 
 TEST_F(ReconcileStreamTest, ALostRowFails) {
   target_.rows.erase(RowOf(Nth(v1::FATE_LOADED, 1234)));

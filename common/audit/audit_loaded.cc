@@ -58,10 +58,13 @@ Status AuditStore::InitLoadedReadOnly() {
 
 Status AuditStore::RecordLoadedPack(const std::string& run_id, int wave, const v1::Commit& c,
                                     const std::string& batch) {
-  // Sized first: a pack of 4,000 records with their values is about 1 MB,
-  // and grown by doubling it is copied again at each step (filling packs
-  // was 8.7% of the coordinator's samples in a 200k profile).
-  size_t bytes = 0;
+  // The commit's plain LOADED fates: those among its fate messages (an
+  // older loader's), then those it carries packed (loaded_fates). Sized
+  // first: a pack of 4,000 records with their values is about 1 MB, and
+  // grown by doubling it is copied again at each step (filling packs was
+  // 8.7% of the coordinator's samples in a 200k profile). A wire fate takes
+  // at least as many bytes as its pack form (it also holds rule, value, line).
+  size_t bytes = c.loaded_fates().size();
   for (const auto& f : c.fates()) {
     if (IsPackedLoad(f))
       bytes += LoadedPackWriter::MaxBytes({f.source(), f.key(), 0, 0, f.loaded_values()});
@@ -71,6 +74,9 @@ Status AuditStore::RecordLoadedPack(const std::string& run_id, int wave, const v
   for (const auto& f : c.fates()) {
     if (!IsPackedLoad(f)) continue;
     pack.Add({f.source(), f.key(), f.target_id(), f.content_hash(), f.loaded_values()});
+  }
+  if (!ForEachWireLoad(c, [&](const WireLoad& w) { pack.Add(w.load); })) {
+    return Status::Corruption("audit store: the packed LOADED fates of " + batch + " are damaged");
   }
   if (pack.fates() == 0) return Status::Ok();
   Statement& p = insert_pack_;
@@ -85,22 +91,34 @@ Status AuditStore::RecordLoadedPack(const std::string& run_id, int wave, const v
   const int64_t id = db_->LastInsertRowid();
   Statement& k = insert_loaded_key_;
   int64_t ord = 0;
-  for (const auto& f : c.fates()) {
-    if (!IsPackedLoad(f)) continue;
+  auto key_row = [&](std::string_view source, std::string_view key, std::string_view rule,
+                     std::string_view value, uint64_t line, int64_t target_id,
+                     uint64_t content_hash) -> Status {
     SLUICE_RETURN_IF_ERROR(k.Reset());
     SLUICE_RETURN_IF_ERROR(k.BindView(1, c.batch().entity()));
-    SLUICE_RETURN_IF_ERROR(k.BindView(2, f.source()));
-    SLUICE_RETURN_IF_ERROR(k.BindView(3, f.key()));
+    SLUICE_RETURN_IF_ERROR(k.BindView(2, source));
+    SLUICE_RETURN_IF_ERROR(k.BindView(3, key));
     SLUICE_RETURN_IF_ERROR(k.Bind(4, id));
     SLUICE_RETURN_IF_ERROR(k.Bind(5, ord++));
-    SLUICE_RETURN_IF_ERROR(k.BindView(6, f.rule()));
-    SLUICE_RETURN_IF_ERROR(k.BindView(7, f.value()));
-    SLUICE_RETURN_IF_ERROR(k.Bind(8, static_cast<int64_t>(f.line())));
-    SLUICE_RETURN_IF_ERROR(k.Bind(9, f.target_id()));
-    SLUICE_RETURN_IF_ERROR(k.Bind(10, static_cast<int64_t>(f.content_hash())));
-    SLUICE_RETURN_IF_ERROR(k.Run());
+    SLUICE_RETURN_IF_ERROR(k.BindView(6, rule));
+    SLUICE_RETURN_IF_ERROR(k.BindView(7, value));
+    SLUICE_RETURN_IF_ERROR(k.Bind(8, static_cast<int64_t>(line)));
+    SLUICE_RETURN_IF_ERROR(k.Bind(9, target_id));
+    SLUICE_RETURN_IF_ERROR(k.Bind(10, static_cast<int64_t>(content_hash)));
+    return k.Run();
+  };
+  for (const auto& f : c.fates()) {
+    if (!IsPackedLoad(f)) continue;
+    SLUICE_RETURN_IF_ERROR(key_row(f.source(), f.key(), f.rule(), f.value(), f.line(),
+                                   f.target_id(), f.content_hash()));
   }
-  return Status::Ok();
+  Status st = Status::Ok();
+  ForEachWireLoad(c, [&](const WireLoad& w) {
+    if (!st.ok()) return;
+    st = key_row(w.load.source, w.load.key, w.rule, w.value, w.line, w.load.target_id,
+                 w.load.content_hash);
+  });
+  return st;
 }
 
 Status AuditStore::ForgetLoadedPacks(std::string_view where,
@@ -142,12 +160,13 @@ Status AuditStore::ForgetLoadedPacks(std::string_view where,
 
 Result<int64_t> AuditStore::ForEachLoadedSummaryAfter(
     const std::string& run_id, int wave, const std::string& entity, int64_t after, size_t limit,
-    size_t* rows, const std::function<void(const FateSummary&)>& fn) {
+    size_t* rows, const std::function<void(const FateSummary&)>& fn, const PackFn* whole) {
   // Whole packs, until `limit` fates are reached: a page may hold up to one
   // pack more than `limit`.
-  SLUICE_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT pack, digests FROM loaded_packs WHERE"
-                                                " run_id=? AND wave=? AND entity=? AND pack>?"
-                                                " ORDER BY pack"));
+  SLUICE_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("SELECT pack, digests, fates FROM loaded_packs WHERE"
+                                       " run_id=? AND wave=? AND entity=? AND pack>?"
+                                       " ORDER BY pack"));
   SLUICE_RETURN_IF_ERROR(st.Bind(1, run_id));
   SLUICE_RETURN_IF_ERROR(st.Bind(2, wave));
   SLUICE_RETURN_IF_ERROR(st.Bind(3, entity));
@@ -159,8 +178,13 @@ Result<int64_t> AuditStore::ForEachLoadedSummaryAfter(
     if (!row) break;
     after = st.ColumnInt64(0);
     const void* data = sqlite3_column_blob(st.raw(), 1);
-    LoadedPackReader reader(
-        std::string_view(static_cast<const char*>(data), sqlite3_column_bytes(st.raw(), 1)));
+    const std::string_view bytes(static_cast<const char*>(data), sqlite3_column_bytes(st.raw(), 1));
+    if (whole != nullptr) {
+      SLUICE_RETURN_IF_ERROR((*whole)(bytes));
+      *rows += static_cast<size_t>(st.ColumnInt64(2));
+      continue;
+    }
+    LoadedPackReader reader(bytes);
     PackedLoad load;
     while (reader.Next(&load)) {
       f.source = load.source;

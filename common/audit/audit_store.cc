@@ -468,6 +468,12 @@ Status AuditStore::ForEachFateSummary(const std::string& run_id, int wave,
 Result<int64_t> AuditStore::ForEachFateSummaryAfter(
     const std::string& run_id, int wave, const std::string& entity, int64_t after, size_t limit,
     const std::function<void(const FateSummary&)>& fn) {
+  return ForEachFateOrPackAfter(run_id, wave, entity, after, limit, fn, nullptr);
+}
+
+Result<int64_t> AuditStore::ForEachFateOrPackAfter(
+    const std::string& run_id, int wave, const std::string& entity, int64_t after, size_t limit,
+    const std::function<void(const FateSummary&)>& fn, const PackFn& pack) {
   // Positions below kPackPositions are rows of `fates`, above them packs.
   size_t rows = 0;
   if (after < kPackPositions) {
@@ -486,9 +492,9 @@ Result<int64_t> AuditStore::ForEachFateSummaryAfter(
     after = kPackPositions;
   }
   SLUICE_ASSIGN_OR_RETURN(
-      int64_t pack,
-      ForEachLoadedSummaryAfter(run_id, wave, entity, after - kPackPositions, limit, &rows, fn));
-  return kPackPositions + pack;
+      int64_t last, ForEachLoadedSummaryAfter(run_id, wave, entity, after - kPackPositions, limit,
+                                              &rows, fn, pack ? &pack : nullptr));
+  return kPackPositions + last;
 }
 
 Result<std::vector<FateRow>> AuditStore::FatesOf(const std::string& entity,

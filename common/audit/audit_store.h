@@ -206,6 +206,15 @@ class AuditStore {
   Result<int64_t> ForEachFateSummaryAfter(const std::string& run_id, int wave,
                                           const std::string& entity, int64_t after, size_t limit,
                                           const std::function<void(const FateSummary&)>& fn);
+  // As ForEachFateSummaryAfter, but each loader commit's packed LOADED fates
+  // come whole to `pack` (the bytes LoadedPackReader reads, valid during
+  // the call) instead of one by one to `fn`: the reconciler's feed sends
+  // them on as they are (issue 20). Pages are counted in fates alike.
+  using PackFn = std::function<Status(std::string_view pack)>;
+  Result<int64_t> ForEachFateOrPackAfter(const std::string& run_id, int wave,
+                                         const std::string& entity, int64_t after, size_t limit,
+                                         const std::function<void(const FateSummary&)>& fn,
+                                         const PackFn& pack);
   // Every fate ever recorded for (entity, source, key), oldest run first.
   Result<std::vector<FateRow>> FatesOf(const std::string& entity, const std::string& source,
                                        const std::string& key);
@@ -490,10 +499,13 @@ class AuditStore {
   // The packed fates of a run's entity from the pack after `after` (0: the
   // first), whole packs until `*rows` reaches `limit`, counted into `*rows`;
   // returns the last pack read (`after` when none).
+  // With `pack` set, each pack's bytes go to it whole instead (its fates
+  // counted into `*rows` all the same).
   Result<int64_t> ForEachLoadedSummaryAfter(const std::string& run_id, int wave,
                                             const std::string& entity, int64_t after, size_t limit,
                                             size_t* rows,
-                                            const std::function<void(const FateSummary&)>& fn);
+                                            const std::function<void(const FateSummary&)>& fn,
+                                            const PackFn* pack = nullptr);
 
   std::unique_ptr<SqliteDb> db_;
   Statement insert_fate_;

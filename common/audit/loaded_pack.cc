@@ -77,4 +77,73 @@ bool LoadedPackReader::Next(PackedLoad* load) {
   return true;
 }
 
+void LoadedWireWriter::AddHead(std::string_view source, std::string_view key, int64_t target_id,
+                               uint64_t content_hash, std::string_view rule, std::string_view value,
+                               uint64_t line) {
+  PutBytes(out_, source);
+  PutBytes(out_, key);
+  PutVarint(out_, static_cast<uint64_t>(target_id));
+  char hash[8];
+  std::memcpy(hash, &content_hash, sizeof hash);
+  out_->append(hash, sizeof hash);
+  PutBytes(out_, rule);
+  PutBytes(out_, value);
+  PutVarint(out_, line);
+  // The values' length goes in front of them once they are appended: a
+  // fixed 4 bytes, so that nothing moves (FinishValues).
+  out_->append(4, '\0');
+}
+
+void LoadedWireWriter::FinishValues(size_t at) {
+  const auto n = static_cast<uint32_t>(out_->size() - at);
+  std::memcpy(out_->data() + at - 4, &n, 4);
+}
+
+bool LoadedWireReader::Next(WireLoad* w) {
+  if (rest_.empty() || corrupt_) return false;
+  uint64_t target_id = 0;
+  uint32_t n = 0;
+  PackedLoad& load = w->load;
+  if (!GetBytes(&rest_, &load.source) || !GetBytes(&rest_, &load.key) ||
+      !GetVarint(&rest_, &target_id) || rest_.size() < 8) {
+    corrupt_ = true;
+    return false;
+  }
+  load.target_id = static_cast<int64_t>(target_id);
+  std::memcpy(&load.content_hash, rest_.data(), 8);
+  rest_.remove_prefix(8);
+  if (!GetBytes(&rest_, &w->rule) || !GetBytes(&rest_, &w->value) || !GetVarint(&rest_, &w->line) ||
+      rest_.size() < 4) {
+    corrupt_ = true;
+    return false;
+  }
+  std::memcpy(&n, rest_.data(), 4);
+  rest_.remove_prefix(4);
+  if (n > rest_.size()) {
+    corrupt_ = true;
+    return false;
+  }
+  load.loaded_values = rest_.substr(0, n);
+  rest_.remove_prefix(n);
+  return true;
+}
+
+std::vector<v1::Fate> AllFatesOf(const v1::Commit& commit) {
+  std::vector<v1::Fate> out(commit.fates().begin(), commit.fates().end());
+  ForEachWireLoad(commit, [&](const WireLoad& w) {
+    v1::Fate& f = out.emplace_back();
+    f.set_kind(v1::FATE_LOADED);
+    f.set_source(std::string(w.load.source));
+    f.set_key(std::string(w.load.key));
+    f.set_stage("load");
+    f.set_rule(std::string(w.rule));
+    f.set_value(std::string(w.value));
+    f.set_line(w.line);
+    f.set_target_id(w.load.target_id);
+    f.set_content_hash(w.load.content_hash);
+    f.set_loaded_values(std::string(w.load.loaded_values));
+  });
+  return out;
+}
+
 }  // namespace sluice

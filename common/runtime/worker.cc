@@ -17,6 +17,7 @@
 #include "common/core/redact.h"
 #include "common/runtime/announced_consumers.h"
 #include "common/runtime/codec.h"
+#include "common/runtime/commit_keys.h"
 #include "common/runtime/crash_trail.h"
 #include "common/runtime/endpoint.h"
 #include "common/runtime/routing_id.h"
@@ -60,51 +61,6 @@ Status StageLogic::OnBatch(RecordBatch batch, StageEmitter& out) {
 
 Status StageLogic::OnLease(const v1::Lease& lease, StageEmitter& out) {
   return Status::FailedPrecondition(stage() + " takes no leases");
-}
-
-std::string JoinKey(const std::string& source, const std::string& key) {
-  std::string s;
-  s.reserve(source.size() + key.size() + 1);
-  s.append(source).push_back('\x1f');
-  s.append(key);
-  return s;
-}
-
-v1::Commit MakeCommit(const std::string& stage, const RecordBatch& in,
-                      const std::vector<Record>& passed, const std::vector<v1::Fate>& fates) {
-  v1::Commit c;
-  c.set_stage(stage);
-  *c.mutable_batch() = in.id;
-  c.set_epoch(in.epoch);
-  *c.mutable_range() = in.range;
-  auto* counts = c.mutable_counts();
-  counts->set_in(in.records.size());
-  counts->set_in_checksum(in.KeyChecksumValue());
-  KeyChecksum out;
-  c.mutable_out_keys()->Reserve(static_cast<int>(passed.size()));
-  for (const auto& r : passed) {
-    out.Add(r.source, r.key);
-    c.add_out_keys(JoinKey(r.source, r.key));
-  }
-  counts->set_out(passed.size());
-  counts->set_out_checksum(out.value());
-  for (const auto& f : fates) {
-    switch (f.kind()) {
-      case v1::FATE_MERGED:
-        counts->set_merged(counts->merged() + 1);
-        break;
-      case v1::FATE_REJECTED:
-        counts->set_rejected(counts->rejected() + 1);
-        break;
-      case v1::FATE_REVIEW:
-        counts->set_review(counts->review() + 1);
-        break;
-      default:
-        break;
-    }
-    *c.add_fates() = f;
-  }
-  return c;
 }
 
 namespace {
@@ -206,6 +162,7 @@ class WorkerRuntime {
     ctx_.dedup_shards = std::max<uint32_t>(1, rr.dedup_shards());
     ctx_.dedup_shard_map.assign(rr.dedup_shard_map().begin(), rr.dedup_shard_map().end());
     ctx_.identity = options_.identity();
+    commit_credits_ = rr.commit_credits();
     std::vector<PlanIssue> issues;
     ctx_.plan = ParsePlan(rr.plan_yaml(), rr.base_dir(), &issues);
     if (!issues.empty()) return Status::InvalidArgument("plan: " + issues.front().ToString());
@@ -271,7 +228,10 @@ class WorkerRuntime {
 
   Status Flush(StageEmitter& out) {
     // Commits first: the ledger hears of a batch before its consumer does.
-    for (auto& m : out.messages()) SLUICE_RETURN_IF_ERROR(control_->Send(m));
+    for (auto& m : out.messages()) {
+      SLUICE_RETURN_IF_ERROR(control_->Send(m));
+      if (TakesCommitCredit(m)) ++commits_unacked_;
+    }
     out.messages().clear();
     if (!out.batches().empty() && !producer_)
       return Status::Internal(logic_.stage() + " emitted batches but has no downstream");
@@ -301,6 +261,16 @@ class WorkerRuntime {
     }
   }
 
+  // Whether no more input may be taken nor output produced for now: our
+  // output queue is full, or as many commits as the coordinator allows wait
+  // for its acknowledgement (RegisterReply.commit_credits, issue 20 item 3),
+  // so that a coordinator that falls behind slows the stages down instead
+  // of queueing their commits without bound.
+  bool OutputFull() const {
+    if (commit_credits_ > 0 && commits_unacked_ >= commit_credits_) return true;
+    return producer_ && producer_->queued() >= options_.max_queued;
+  }
+
   // Waits up to `timeout` for a control message or, unless our output is
   // full, an input batch: a poll of the sockets, or a sleep on the clock
   // when none is a socket (an in-memory control channel, no data).
@@ -311,7 +281,7 @@ class WorkerRuntime {
     }
     // While our output is full, input waits unread: leave it out of the
     // poll, or poll would return at once and spin.
-    bool output_full = producer_ && producer_->queued() >= options_.max_queued;
+    bool output_full = OutputFull();
     if (!output_full) {
       for (auto& c : consumers_) items.push_back({c->socket().handle(), 0, ZMQ_POLLIN, 0});
     }
@@ -327,8 +297,7 @@ class WorkerRuntime {
     auto last_from_coordinator = clock_.Now();
     bool more_to_produce = false;
     for (;;) {
-      bool busy =
-          more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued;
+      bool busy = more_to_produce && !halted_ && producer_ && !OutputFull();
       Wait(std::chrono::milliseconds(busy ? 0 : 50));
 
       // Control messages first: a halt must win over pending input.
@@ -356,6 +325,8 @@ class WorkerRuntime {
           more_to_produce = producer_ != nullptr;  // a lease may start production
         } else if (msg->has_peer_keys()) {
           AcceptPeers(msg->peer_keys());
+        } else if (msg->has_commit_ack()) {
+          commits_unacked_ -= std::min(commits_unacked_, msg->commit_ack().commits());
         } else if ((msg->has_validation_release() || msg->has_parent_fates() ||
                     msg->has_reconcile_input()) &&
                    !halted_) {
@@ -383,7 +354,7 @@ class WorkerRuntime {
         // control messages (a halt) are read between batches and no
         // upstream starves another.
         DataConsumer& consumer = *consumers_[(next_consumer_ + k) % consumers_.size()];
-        if (producer_ && producer_->queued() >= options_.max_queued) break;
+        if (OutputFull()) break;
         SLUICE_ASSIGN_OR_RETURN(auto pb, consumer.Receive(std::chrono::milliseconds(0)));
         if (!pb) continue;
         const size_t from = (next_consumer_ + k) % consumers_.size();
@@ -428,7 +399,7 @@ class WorkerRuntime {
         }
       }
 
-      if (more_to_produce && !halted_ && producer_ && producer_->queued() < options_.max_queued) {
+      if (more_to_produce && !halted_ && producer_ && !OutputFull()) {
         StageEmitter out;
         MaybeCrash();
         auto more = logic_.Produce(out);
@@ -464,6 +435,8 @@ class WorkerRuntime {
   size_t next_consumer_ = 0;
   uint32_t in_hand_ = 0;
   uint64_t batches_seen_ = 0;
+  uint32_t commit_credits_ = 0;   // 0: the coordinator does not acknowledge
+  uint32_t commits_unacked_ = 0;  // commits sent that no CommitAck answered yet
   bool halted_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/runtime/codec.h"
+#include "common/runtime/commit_keys.h"
 #include "common/runtime/transport.h"
 #include "common/runtime/worker.h"
 #include "common/runtime/worker_testing.h"
@@ -145,6 +146,76 @@ TEST_F(WorkerRuntimeTest, InputWaitsWhileTheOutputIsFull) {
     if (*b) got.push_back((*b)->id().sequence());
   }
   EXPECT_EQ(got, (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(stage_.batches(), (std::vector<uint64_t>{0, 1, 2, 3}));
+}
+
+TEST_F(WorkerRuntimeTest, InputWaitsForTheCoordinatorToTakeItsCommits) {
+  // Issue 20 item 3: at most `commit_credits` commits unanswered; the rest
+  // of the input waits unread until a CommitAck gives credits back.
+  options_.role = "transformer";
+  options_.credits = 4;
+  stage_.consumes_input = true;
+  stage_.produces_output = true;
+  stage_.commits_batches = true;
+  Upstream upstream;
+  auto reply = Reply();
+  reply.add_upstream_endpoints(upstream.endpoint());
+  reply.set_commit_credits(2);
+  coordinator_.AnswerRegistrations(reply);
+  Start();
+  auto first = upstream.NextCredit();  // registered: its first credit
+  ASSERT_TRUE(first);
+  auto down = [&] {
+    auto reg = coordinator_.Sent("transformer-0", v1::Envelope::kRegister);
+    EXPECT_EQ(reg.size(), 1u);
+    return DataConsumer::Create(reg[0].register_().data_endpoint(), "deduper-0", 0, "");
+  }();
+  ASSERT_TRUE(down.ok()) << down.status().ToString();
+  ASSERT_TRUE((*down)->Grant(10).ok());  // the output is never what holds it back
+  // The stage commits sent (not the "start" notices, which take no credit).
+  auto commits = [&] {
+    size_t n = 0;
+    for (const auto& e : coordinator_.Sent("transformer-0", v1::Envelope::kCommit))
+      n += TakesCommitCredit(e);
+    return n;
+  };
+  for (uint64_t seq = 0; seq < 4; ++seq) upstream.Send(WireBatch(seq));
+
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(upstream.NextCredit()) << i;
+  EXPECT_FALSE(upstream.NextCredit(milliseconds(300)));
+  EXPECT_EQ(stage_.batches(), (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(commits(), 2u);
+
+  // One commit answered: one more batch.
+  v1::Envelope ack;
+  ack.mutable_commit_ack()->set_commits(1);
+  coordinator_.Deliver("transformer-0", ack);
+  ASSERT_TRUE(upstream.NextCredit());
+  EXPECT_FALSE(upstream.NextCredit(milliseconds(300)));
+  EXPECT_EQ(stage_.batches(), (std::vector<uint64_t>{0, 1, 2}));
+
+  // Both others answered (an answer never gives more than was sent).
+  ack.mutable_commit_ack()->set_commits(5);
+  coordinator_.Deliver("transformer-0", ack);
+  ASSERT_TRUE(upstream.NextCredit());
+  EXPECT_EQ(stage_.batches(), (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(commits(), 4u);
+}
+
+TEST_F(WorkerRuntimeTest, NoCommitCreditsFromTheCoordinatorMeansNoLimit) {
+  // A coordinator that does not answer commits (commit_credits 0).
+  options_.role = "loader";
+  options_.credits = 4;
+  stage_.consumes_input = true;
+  stage_.commits_batches = true;
+  Upstream upstream;
+  auto reply = Reply();
+  reply.add_upstream_endpoints(upstream.endpoint());
+  coordinator_.AnswerRegistrations(reply);
+  Start();
+  ASSERT_TRUE(upstream.NextCredit());
+  for (uint64_t seq = 0; seq < 4; ++seq) upstream.Send(WireBatch(seq));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(upstream.NextCredit()) << i;
   EXPECT_EQ(stage_.batches(), (std::vector<uint64_t>{0, 1, 2, 3}));
 }
 

@@ -117,7 +117,8 @@ class TestStage : public StageLogic {
  public:
   bool consumes_input = false;
   bool produces_output = false;
-  Status start_status;  // what Start returns
+  bool commits_batches = false;  // a commit for every batch taken in
+  Status start_status;           // what Start returns
 
   std::string stage() const override { return "reconcile"; }
   bool consumes() const override { return consumes_input; }
@@ -151,6 +152,12 @@ class TestStage : public StageLogic {
       batches_.push_back(batch.id.sequence());
     }
     if (produces_output) out.Emit(0, batch);
+    if (commits_batches) {
+      v1::Commit c;
+      c.set_stage(stage());
+      *c.mutable_batch() = batch.id;
+      out.Commit(std::move(c));
+    }
     return Status::Ok();
   }
   void OnHalt(const std::string& reason) override {
