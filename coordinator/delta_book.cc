@@ -5,6 +5,7 @@
 
 #include "common/core/key_buckets.h"
 #include "common/core/record.h"
+#include "common/runtime/commit_keys.h"
 
 namespace sluice::coordination {
 
@@ -98,13 +99,13 @@ bool DeltaBook::OnScanned(const v1::Commit& commit) {
   // The source's keys in the buckets that differ, sorted: views into the
   // commit, which outlives them.
   std::vector<std::string_view> present;
-  present.reserve(static_cast<size_t>(commit.out_keys_size()));
-  for (const std::string& joined : commit.out_keys()) {
+  present.reserve(static_cast<size_t>(std::max<int64_t>(0, OutKeyCount(commit))));
+  ForEachOutKey(commit, [&](std::string_view joined) {
     const size_t sep = joined.find('\x1f');
-    if (sep != std::string::npos && joined.compare(0, sep, source) == 0) {
-      present.push_back(std::string_view(joined).substr(sep + 1));
+    if (sep != std::string_view::npos && joined.substr(0, sep) == source) {
+      present.push_back(joined.substr(sep + 1));
     }
-  }
+  });
   std::sort(present.begin(), present.end());
   std::vector<bool> differs(scan.buckets, false);
   for (uint32_t b : commit.differing_buckets()) {
