@@ -112,6 +112,16 @@ std::vector<RecordBatch> ShardRouter::Split(const RecordBatch& batch) const {
     }
     return parts;
   }
+  if (guests_by_request_) {
+    // Each record to its home only, unfolded: the shard computes its home
+    // rows itself as they arrive (LoggedDedupShard::FoldHomeRows, as one
+    // shard does), so the folding runs on N shards at once instead of in
+    // the one router before them, and the pre-round moves the guest rows.
+    for (uint32_t i = 0; i < batch.records.size(); ++i) {
+      whole(shards_.HomeOf(batch.records[i].source, batch.records[i].key), i);
+    }
+    return parts;
+  }
   // Guest rows and home rows: keys computed and fields folded once per
   // record, here.
   const std::vector<std::vector<uint64_t>> keys = Keys(batch.records);
@@ -137,7 +147,7 @@ std::vector<RecordBatch> ShardRouter::Split(const RecordBatch& batch) const {
     writers[home].AddHome(static_cast<uint32_t>(parts[home].records.size()), row_keys.data(),
                           folded);
     whole(home, i);
-    if (!any || guests_by_request_) continue;
+    if (!any) continue;
     for (uint32_t s = 0; s < count; ++s) {
       if (to[s]) writers[s].Add(r, i, row_keys.data(), folded);
     }

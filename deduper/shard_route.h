@@ -43,7 +43,8 @@ class ShardRouter {
   std::vector<RecordBatch> Split(const RecordBatch& batch) const;
 
   // Guests by request (docs/dedup.md#guests-by-request): Split gives each
-  // shard its home records and their home rows only; the rows a block owner
+  // shard its home records only, whole and unfolded (the shard folds its
+  // home rows as one shard does); the rows a block owner
   // needs travel in the pre-round (DedupShard::ClaimBlocks .. TakeGuests),
   // only for blocks that hold two records or more. Off by default (the
   // in-process tests and `bench/dedup_scale --guests ingest` route guests
