@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 
 #include "deduper/blocking.h"
@@ -126,6 +127,44 @@ TEST(GuestRowsTest, HomeRecordsWholeGuestRowsToTheOtherBlockOwners) {
     EXPECT_EQ(whole, batch.records.size()) << "each record whole on its home only";
     if (n == 1) EXPECT_EQ(guests, 0u);
     if (n > 1) EXPECT_GT(guests, 0u);
+  }
+}
+
+// Guests by request (the transformer's router): each record goes whole to
+// its home shard only, with no row at all: the shard folds its home rows
+// itself, as one shard does, and the pre-round moves the guest rows.
+TEST(GuestRowsTest, ByRequestEachRecordGoesHomeUnfolded) {
+  const Schema schema = PersonSchema();
+  Plan plan;
+  plan.dedup["person"] = PersonSpec();
+  RecordBatch batch;
+  batch.schema = schema;
+  batch.id.set_entity("person");
+  batch.records = People(400, 5);
+  for (uint32_t n : {2u, 4u}) {
+    SCOPED_TRACE(std::to_string(n) + " shards");
+    const ShardMap map(n, 0);
+    auto router = ShardRouter::Create(plan, "person", schema, map);
+    ASSERT_TRUE(router.ok()) << router.status().ToString();
+    router->set_guests_by_request(true);
+    const std::vector<RecordBatch> parts = router->Split(batch);
+    ASSERT_EQ(parts.size(), n);
+    std::vector<bool> seen(batch.records.size(), false);
+    for (uint32_t s = 0; s < n; ++s) {
+      EXPECT_TRUE(parts[s].guest_rows.empty()) << "shard " << s << " was sent rows";
+      ASSERT_EQ(parts[s].positions.size(), parts[s].records.size());
+      for (size_t j = 0; j < parts[s].records.size(); ++j) {
+        const uint32_t at = parts[s].positions[j];
+        const Record& r = parts[s].records[j];
+        EXPECT_EQ(map.HomeOf(r.source, r.key), s);
+        EXPECT_EQ(r.key, batch.records[at].key);
+        EXPECT_EQ(r.values.size(), schema.fields.size()) << "sent whole";
+        EXPECT_FALSE(seen[at]) << "sent twice";
+        seen[at] = true;
+      }
+    }
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), true),
+              static_cast<std::ptrdiff_t>(batch.records.size()));
   }
 }
 
