@@ -172,14 +172,9 @@ Result<std::unique_ptr<PopulationStore>> PopulationStore::Open(const std::string
   SLUICE_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path));
   std::unique_ptr<PopulationStore> store(new PopulationStore(std::move(db)));
   // As the audit store's own connection (audit_store.cc): the file is in WAL
-  // mode, so NORMAL syncs at checkpoints, not at every commit; the WAL is
-  // checkpointed every 64 MiB, as that connection does, not at SQLite's 4 MB
-  // (the flush of a delta's blocks, a few thousand pages at random in the
-  // B-trees, then copied them into the file and synced it at every flush:
-  // half of its COMMIT in a 1M delta run); the page cache holds the blocks'
-  // B-trees, which every ingest commit inserts into at random.
-  SLUICE_RETURN_IF_ERROR(store->db_->Exec(
-      "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=16384; PRAGMA cache_size=-65536;"));
+  // mode, so NORMAL syncs at checkpoints, not at every commit; the page cache
+  // holds the blocks' B-trees, which every ingest commit inserts into at random.
+  SLUICE_RETURN_IF_ERROR(store->db_->Exec("PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"));
   SLUICE_RETURN_IF_ERROR(store->db_->Exec(
       "CREATE TABLE IF NOT EXISTS population_blocks(entity TEXT, rule TEXT, block_key INTEGER,"
       " source TEXT, key TEXT, run_id TEXT, wave INTEGER,"

@@ -187,29 +187,42 @@ TEST_F(SqliteTargetTest, ALoadedRecordRejectedLaterIsRetired) {
 namespace sluice {
 namespace {
 
+// crm/1 with erp/A-9 merged into it.
+Record Survivor() {
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"erp", "A-9"}};
+  return survivor;
+}
+
+// The reads of the reconciler (issue 18): three rows loaded to read back.
+class SqliteTargetReadTest : public SqliteTargetTest {
+ protected:
+  // Loads `survivor`, crm/2 and crm/3 in run "run".
+  Result<LoadOutcome> LoadThree(Target* target, const Record& survivor) {
+    return target->Load("run", Hcp(), Batch(0, {survivor, Rec("2", "bob", 2), Rec("3", "cy", 3)}));
+  }
+  // Edits the target by hand.
+  void ByHand(const std::string& sql) {
+    auto db = SqliteDb::Open(spec_.path, /*readonly=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
+  }
+};
+
 // The reconciler's read by key (issue 18): for the keys asked, the same
 // rows as the scan in the same order (a merged entry with its survivor's
 // row, an entry whose row is gone without values); a key without an entry
 // skipped.
-TEST_F(SqliteTargetTest, ScanRowsOfKeysAnswersAsTheScanDoes) {
+TEST_F(SqliteTargetReadTest, ScanRowsOfKeysAnswersAsTheScanDoes) {
   auto target = OpenSqliteTarget(spec_);
   ASSERT_TRUE(target.ok());
   auto* reader = dynamic_cast<KeyedRowReader*>(target->get());
   ASSERT_NE(reader, nullptr);
   Entity hcp = Hcp();
-  Record survivor = Rec("1", "ann", 1);
-  survivor.merged = {{"erp", "A-9"}};
-  auto out =
-      (*target)->Load("run", hcp, Batch(0, {survivor, Rec("2", "bob", 2), Rec("3", "cy", 3)}));
+  const Record survivor = Survivor();
+  auto out = LoadThree(target->get(), survivor);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
-  {
-    auto db = SqliteDb::Open(spec_.path, /*readonly=*/false);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(
-        (*db)
-            ->Exec("DELETE FROM hcp WHERE sluice_id = " + std::to_string(out->target_ids[1]))
-            .ok());
-  }
+  ByHand("DELETE FROM hcp WHERE sluice_id = " + std::to_string(out->target_ids[1]));
   std::vector<TargetRow> scanned;
   ASSERT_TRUE((*target)
                   ->ScanRows(hcp,
@@ -243,14 +256,12 @@ TEST_F(SqliteTargetTest, ScanRowsOfKeysAnswersAsTheScanDoes) {
 // The rows no entry of their own points at (issue 17), listed by id: one
 // written by hand, one whose only entry is a merged key's; a row with its
 // own entry (merged keys pointing at it too) is not listed.
-TEST_F(SqliteTargetTest, ScanRowsWithoutEntryListsTheRowsNoEntryOwns) {
+TEST_F(SqliteTargetReadTest, ScanRowsWithoutEntryListsTheRowsNoEntryOwns) {
   auto target = OpenSqliteTarget(spec_);
   ASSERT_TRUE(target.ok());
   Entity hcp = Hcp();
-  Record survivor = Rec("1", "ann", 1);
-  survivor.merged = {{"erp", "A-9"}};
-  auto out =
-      (*target)->Load("run", hcp, Batch(0, {survivor, Rec("2", "bob", 2), Rec("3", "cy", 3)}));
+  const Record survivor = Survivor();
+  auto out = LoadThree(target->get(), survivor);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   std::vector<int64_t> listed;
   ASSERT_TRUE(
@@ -258,15 +269,9 @@ TEST_F(SqliteTargetTest, ScanRowsWithoutEntryListsTheRowsNoEntryOwns) {
           ->ScanRowsWithoutEntry(hcp, [&](const TargetRow& r) { listed.push_back(r.target_id); })
           .ok());
   EXPECT_TRUE(listed.empty());
-  {
-    auto db = SqliteDb::Open(spec_.path, /*readonly=*/false);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(
-        (*db)
-            ->Exec("INSERT INTO hcp(sluice_id, name, active, visits) VALUES(500, 'hand', 1, 7);"
-                   "UPDATE sluice_xref SET kind = 'merged' WHERE key = '3';")
-            .ok());
-  }
+  ByHand(
+      "INSERT INTO hcp(sluice_id, name, active, visits) VALUES(500, 'hand', 1, 7);"
+      "UPDATE sluice_xref SET kind = 'merged' WHERE key = '3';");
   std::vector<TargetRow> rows;
   ASSERT_TRUE(
       (*target)->ScanRowsWithoutEntry(hcp, [&](const TargetRow& r) { rows.push_back(r); }).ok());

@@ -34,6 +34,22 @@ void ReleaseMappedPages(std::string_view path) {
   }
 }
 
+// Runs `q` (?1 the entity, ?2 a key's source, ?3 the key) for each of `keys`,
+// calling `found(key)` on its row where it gives one.
+template <typename Found>
+Status ForEachKeyFound(Statement& q, const std::string& entity, const std::vector<SourceKey>& keys,
+                       Found found) {
+  for (const SourceKey& k : keys) {
+    SLUICE_RETURN_IF_ERROR(q.Reset());  // clears the bindings too
+    SLUICE_RETURN_IF_ERROR(q.BindView(1, entity));
+    SLUICE_RETURN_IF_ERROR(q.BindView(2, k.source));
+    SLUICE_RETURN_IF_ERROR(q.BindView(3, k.key));
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) SLUICE_RETURN_IF_ERROR(found(k));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status SqliteTarget::RollbackRun(const std::string& run_id, const Entity& entity) {
@@ -223,17 +239,11 @@ Status SqliteTarget::ScanRowsOfKeys(const Entity& entity, const std::vector<Sour
   // order: the rows come back in it without a sort.
   SLUICE_ASSIGN_OR_RETURN(Statement s, PrepareScan(entity, " AND x.source = ?2 AND x.key = ?3"));
   TargetRow row;
-  for (const SourceKey& k : keys) {
-    SLUICE_RETURN_IF_ERROR(s.Reset());  // clears the bindings too
-    SLUICE_RETURN_IF_ERROR(s.BindView(1, entity.name));
-    SLUICE_RETURN_IF_ERROR(s.BindView(2, k.source));
-    SLUICE_RETURN_IF_ERROR(s.BindView(3, k.key));
-    SLUICE_ASSIGN_OR_RETURN(bool found, s.Step());
-    if (!found) continue;
+  return ForEachKeyFound(s, entity.name, keys, [&](const SourceKey&) {
     SLUICE_RETURN_IF_ERROR(ReadScanned(s, schema, &row));
     fn(row);
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Result<uint64_t> SqliteTarget::RowsAtMost(const Entity& entity) {
@@ -259,16 +269,11 @@ Result<std::vector<TargetEntry>> SqliteTarget::LookupEntries(const Entity& entit
                                        QuoteIdentifier(entity.name) +
                                        " t ON t.sluice_id = x.target_id"
                                        " WHERE x.entity = ?1 AND x.source = ?2 AND x.key = ?3"));
-  for (const SourceKey& k : keys) {
-    SLUICE_RETURN_IF_ERROR(q.Reset());  // clears the bindings too
-    SLUICE_RETURN_IF_ERROR(q.BindView(1, entity.name));
-    SLUICE_RETURN_IF_ERROR(q.BindView(2, k.source));
-    SLUICE_RETURN_IF_ERROR(q.BindView(3, k.key));
-    SLUICE_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) continue;
+  SLUICE_RETURN_IF_ERROR(ForEachKeyFound(q, entity.name, keys, [&](const SourceKey& k) {
     out.push_back(
         {k.source, k.key, q.ColumnInt64(0), q.ColumnText(1) == "merged", q.ColumnInt64(2) != 0});
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 
