@@ -119,6 +119,7 @@ Status Coordinator::Start() {
       SLUICE_RETURN_IF_ERROR(StartLocal(identity));
     }
   }
+  SLUICE_RETURN_IF_ERROR(PrefetchKnownKeys());  // delta.cc: while the workers start
   register_deadline_ = Now() + options_.register_timeout;
   last_progress_ = Now();
   return Status::Ok();

@@ -284,6 +284,10 @@ class Coordinator {
   // Leases the deletion scan of each source of `entity` whose deletions are
   // not ignored and whose keys an earlier run loaded.
   Status StartDeletionScans(const std::string& entity);
+  // Reads the known keys of the start wave's entities that start with it
+  // (those referring to no other entity of the wave) while the workers
+  // start, for StartDeletionScans (about a second at 1M keys).
+  Status PrefetchKnownKeys();
   void RequeueDeletionScans();
   Status OnKeysScanned(const std::string& from, const v1::Commit& c);
   bool DeletionsScanned(const std::string& entity) const;
@@ -377,7 +381,10 @@ class Coordinator {
   LogContext log_;
   std::unique_ptr<AuditStore> audit_;
   std::unique_ptr<PopulationStore> population_;  // residents.cc
-  v1::ReviewDecisions review_decisions_;         // the plan's steward decisions (issue 6)
+  // Known keys read ahead by (entity, source) (PrefetchKnownKeys), until
+  // StartDeletionScans takes them.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> known_keys_;
+  v1::ReviewDecisions review_decisions_;  // the plan's steward decisions (issue 6)
   RunClock window_clock_;  // the production window's (a test clock under SLUICE_TEST_CLOCK)
   Clock::TimePoint started_;
   Clock::TimePoint last_progress_;  // a batch moved, or a worker was at work (stall_watch.h)

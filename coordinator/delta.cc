@@ -2,6 +2,7 @@
 // a run extracts above (fixed when it starts, raised when a wave
 // reconciles), and the deletion scans whose findings become
 // deleted_at_source fates before the entity finishes.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -109,12 +110,48 @@ Status Coordinator::RaiseDeltaMarks(int wave) {
   return Status::Ok();
 }
 
+Status Coordinator::PrefetchKnownKeys() {
+  // A continued run takes its first wave up where it stood: read at the
+  // entity's start, as before.
+  if (!options_.continue_run.empty() || options_.start_wave < 0 ||
+      static_cast<size_t>(options_.start_wave) >= plan_.waves.size()) {
+    return Status::Ok();
+  }
+  const std::vector<std::string>& entities = plan_.waves[options_.start_wave].entities;
+  for (const std::string& entity : entities) {
+    const Entity* e = plan_.model.Find(entity);
+    if (e == nullptr) continue;
+    // A child starts once its parents finished: its keys would wait in
+    // memory meanwhile, so they are read when it starts.
+    const bool child = std::any_of(e->fields.begin(), e->fields.end(), [&](const ModelField& f) {
+      return f.type == FieldType::kReference && f.references != entity &&
+             std::find(entities.begin(), entities.end(), f.references) != entities.end();
+    });
+    if (child) continue;
+    for (const Mapping* m : plan_.MappingsFor(entity)) {
+      const SourceSpec* s = plan_.FindSource(m->source);
+      if (s == nullptr || s->deletions == SourceSpec::Deletions::kIgnore) continue;
+      // Other runs' fates, which this run does not change: the keys read now
+      // are those the entity's start would read.
+      SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> known,
+                              audit_->KnownKeys(entity, s->name, summary_.run_id));
+      known_keys_[std::make_pair(entity, s->name)] = std::move(known);
+    }
+  }
+  return Status::Ok();
+}
+
 Status Coordinator::StartDeletionScans(const std::string& entity) {
   for (const Mapping* m : plan_.MappingsFor(entity)) {
     const SourceSpec* s = plan_.FindSource(m->source);
     if (s == nullptr || s->deletions == SourceSpec::Deletions::kIgnore) continue;
-    SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> known,
-                            audit_->KnownKeys(entity, s->name, summary_.run_id));
+    std::vector<std::string> known;
+    if (auto ahead = known_keys_.find({entity, s->name}); ahead != known_keys_.end()) {
+      known = std::move(ahead->second);
+      known_keys_.erase(ahead);
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(known, audit_->KnownKeys(entity, s->name, summary_.run_id));
+    }
     if (known.empty()) continue;  // nothing loaded before: nothing to lose
     v1::Lease lease = delta_.BeginScan(waves_.IngestId(entity, s->name, 0), std::move(known));
     lease.set_epoch(leases_.NextEpoch());

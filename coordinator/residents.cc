@@ -96,6 +96,10 @@ Result<bool> Coordinator::LeaseResidents(EntityRun& run) {
             "incremental dedup: no resident of " + run.entity + " shares a block with the delta");
   }
   if (leased) SLUICE_RETURN_IF_ERROR(DispatchLeases());
+  // The delta's blocks, held since its ingest (ResidentsOf read them from
+  // memory), are written now, while the residents are extracted, instead of
+  // before they are looked up: off the path from the delta to its resolve.
+  SLUICE_RETURN_IF_ERROR(population->Flush());
   return leased;
 }
 

@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "common/core/key_buckets.h"
 #include "extractor/key_scan.h"
@@ -153,6 +156,65 @@ TEST_F(DeltaSourceTest, AKeyTwiceInTheSourceCountsOnce) {
   EXPECT_EQ(scan->counts().in(), 5u);  // rows read
   EXPECT_EQ(scan->differing_buckets_size(), 0);
   EXPECT_EQ(scan->out_keys_size(), 0);
+}
+
+// The scan's answer does not depend on the order the source hands its keys
+// over in (in key order, repeats side by side, or shuffled): the same
+// differing buckets, and their keys bucket by bucket, each in key order.
+TEST_F(DeltaSourceTest, TheKeyScanAnswersAlikeInAnyOrder) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3000; ++i) keys.push_back("k" + std::to_string(100000 + i));
+  KeyBuckets target(kKeyBuckets);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i % 97 != 5) target.Add("crm", keys[i]);  // the source gained these
+  }
+  for (const char* gone : {"gone1", "gone2", "k999999"}) target.Add("crm", gone);
+  v1::Lease lease;
+  lease.set_kind(v1::Lease::KIND_SCAN_KEYS);
+  lease.mutable_batch()->set_source("crm");
+  for (uint64_t s : target.sums()) lease.add_key_buckets(s);
+  // What must come back: the source's keys in the buckets that differ.
+  KeyBuckets source_sums(kKeyBuckets);
+  for (const std::string& k : keys) source_sums.Add("crm", k);
+  std::vector<uint32_t> want_buckets;
+  for (uint32_t b = 0; b < kKeyBuckets; ++b) {
+    if (source_sums.sums()[b] != target.sums()[b]) want_buckets.push_back(b);
+  }
+  std::vector<std::string> want_keys;
+  for (uint32_t b : want_buckets) {
+    std::vector<std::string> in_bucket;
+    for (const std::string& k : keys) {
+      if (KeyBucketOf(KeyHash("crm", k), kKeyBuckets) == b) in_bucket.push_back("crm\x1f" + k);
+    }
+    std::sort(in_bucket.begin(), in_bucket.end());
+    want_keys.insert(want_keys.end(), in_bucket.begin(), in_bucket.end());
+  }
+  ASSERT_FALSE(want_keys.empty());
+  std::vector<std::string> shuffled = keys;
+  std::reverse(shuffled.begin(), shuffled.end());
+  std::swap(shuffled[10], shuffled[2000]);
+  std::vector<std::string> repeated;  // in order, each tenth key twice
+  for (size_t i = 0; i < keys.size(); ++i) {
+    repeated.push_back(keys[i]);
+    if (i % 10 == 0) repeated.push_back(keys[i]);
+  }
+  for (const auto& order : {keys, shuffled, repeated}) {
+    {
+      std::ofstream out(dir_ / "s.csv");
+      out << "id,upd\n";
+      for (const std::string& k : order) out << k << ",1\n";
+    }
+    auto source = OpenSource(spec_);
+    ASSERT_TRUE(source.ok());
+    auto scan = ScanKeys(**source, "crm", lease, 64);
+    ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+    EXPECT_EQ(scan->counts().in(), order.size());
+    EXPECT_EQ(
+        std::vector<uint32_t>(scan->differing_buckets().begin(), scan->differing_buckets().end()),
+        want_buckets);
+    EXPECT_EQ(std::vector<std::string>(scan->out_keys().begin(), scan->out_keys().end()),
+              want_keys);
+  }
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 #include <set>
 #include <string_view>
 
+#include "common/connectors/keyed_rows.h"
 #include "common/core/hash.h"
+#include "common/core/target_ids.h"
 #include "common/core/value.h"
-#include "reconciler/target_ids.h"
 
 namespace sluice {
 namespace {
@@ -154,13 +155,15 @@ class RowMerge {
   }
 
   // After the last row: the keys left have no row; then the checks over
-  // the whole entity.
-  Status Finish(const Entity& entity, Target* target) {
+  // the whole entity. `by_key`: the rows were read by the fates' keys, not
+  // all of them.
+  Status Finish(const Entity& entity, Target* target, bool by_key) {
     while (status_.ok() && has_next_) {
       if (TakeGroup(&group_)) Absent(group_);
     }
     SLUICE_RETURN_IF_ERROR(status_);
-    SLUICE_RETURN_IF_ERROR(CheckOwnedRows(entity, target));
+    SLUICE_RETURN_IF_ERROR(by_key ? ListRowsWithoutEntry(entity, target)
+                                  : CheckOwnedRows(entity, target));
     for (size_t d = 0; d < decimals_.size(); ++d) {
       const FieldSpec& field = schema_.fields[decimals_[d]];
       const int64_t want = ValueOr<int64_t>(input_.decimal_sums, field.name, 0);
@@ -324,16 +327,31 @@ class RowMerge {
     // Distinct rows, not entries: two entries on one row must not hide a
     // row that has none.
     if (*rows <= owned_.size()) return Status::Ok();
+    Status listed = ListStrays(entity, target);
+    if (listed.code() != StatusCode::kFailedPrecondition) return listed;
+    differences_.Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned_.size()) + " rows",
+                      std::to_string(*rows) + " rows"});
+    return Status::Ok();
+  }
+
+  // The same check when the rows were read by key (owned_ then holds the
+  // run's rows only): the target lists its rows without an entry, which are
+  // exactly those CheckOwnedRows finds, by an anti-join in the database.
+  Status ListRowsWithoutEntry(const Entity& entity, Target* target) {
+    Status listed = ListStrays(entity, target);
+    if (listed.code() != StatusCode::kFailedPrecondition) return listed;
+    return Status::FailedPrecondition("reconcile " + entity.name +
+                                      ": a target read by key must list its rows without an entry");
+  }
+
+  // Each row without an entry of its own, as a difference.
+  Status ListStrays(const Entity& entity, Target* target) {
     Status listed = target->ScanRowsWithoutEntry(entity, [&](const TargetRow& row) {
       differences_.Add({"", "row " + std::to_string(row.target_id), kUnexpectedTarget, "", "no row",
                         ShowRecord(schema_, row.values)});
     });
-    if (listed.code() != StatusCode::kFailedPrecondition) {
-      return listed.WithContext("reconcile " + entity.name + ": rows without an entry");
-    }
-    differences_.Add({"*", "*", kUnexpectedTarget, "", std::to_string(owned_.size()) + " rows",
-                      std::to_string(*rows) + " rows"});
-    return Status::Ok();
+    if (listed.code() == StatusCode::kFailedPrecondition) return listed;
+    return listed.WithContext("reconcile " + entity.name + ": rows without an entry");
   }
 
   const ReconcileInput& input_;
@@ -401,6 +419,38 @@ Result<std::unique_ptr<SortedFates>> SortInMemory(const ReconcileInput& input) {
   return fates;
 }
 
+// The target's reader by key when reading the fates' rows by key costs less
+// than scanning the table (a delta run decides few of its rows); nullptr to
+// scan. A probe costs about kProbeRows scanned rows; the fates are held in
+// memory meanwhile, so at most kMaxFatesByKey of them.
+constexpr uint64_t kProbeRows = 8;
+constexpr uint64_t kMaxFatesByKey = 100000;
+
+Result<KeyedRowReader*> ReaderByKey(const Entity& entity, const SortedFates& fates,
+                                    Target* target) {
+  auto* reader = dynamic_cast<KeyedRowReader*>(target);
+  if (reader == nullptr || fates.size() > kMaxFatesByKey) return nullptr;
+  SLUICE_ASSIGN_OR_RETURN(uint64_t rows, reader->RowsAtMost(entity));
+  return fates.size() * kProbeRows < rows ? reader : nullptr;
+}
+
+// Reads `fates` (Finish()ed) into a stream held in memory, in the same
+// order, and their keys into `keys` (sorted, without repeats).
+Result<std::unique_ptr<SortedFates>> HoldFates(SortedFates* fates, std::vector<SourceKey>* keys) {
+  auto held = std::make_unique<SortedFates>(SortedFates::Options{"", SIZE_MAX});
+  KeyedFate fate;
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool more, fates->Next(&fate));
+    if (!more) break;
+    if (keys->empty() || keys->back().source != fate.source || keys->back().key != fate.key) {
+      keys->push_back({fate.source, fate.key});
+    }
+    SLUICE_RETURN_IF_ERROR(held->Add(std::move(fate)));
+  }
+  SLUICE_RETURN_IF_ERROR(held->Finish());
+  return held;
+}
+
 }  // namespace
 
 void TakeDifferences(const DifferenceLog& log, EntityReconciliation* r) {
@@ -420,12 +470,22 @@ Result<EntityReconciliation> ReconcileSorted(const Entity& entity, const Reconci
   DifferenceLog& differences = log != nullptr ? *log : own_log;
   std::map<std::string, RecordFate> survivor_fates;
   if (survivors != nullptr) survivor_fates = NamedSurvivors(input.merged);
+  SLUICE_ASSIGN_OR_RETURN(KeyedRowReader * by_key, ReaderByKey(entity, *fates, target));
+  std::unique_ptr<SortedFates> held;
+  std::vector<SourceKey> keys;
+  if (by_key != nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(held, HoldFates(fates, &keys));
+    fates = held.get();
+  }
   RowMerge merge(entity, input, fates, &differences,
                  survivors != nullptr ? &survivor_fates : nullptr, &r);
   SLUICE_RETURN_IF_ERROR(merge.Start().WithContext("reconcile " + entity.name + ": the fates"));
-  Status scanned = target->ScanRows(entity, [&](const TargetRow& row) { merge.OnRow(row); });
+  auto on_row = [&](const TargetRow& row) { merge.OnRow(row); };
+  Status scanned = by_key != nullptr ? by_key->ScanRowsOfKeys(entity, keys, on_row)
+                                     : target->ScanRows(entity, on_row);
   SLUICE_RETURN_IF_ERROR(scanned.WithContext("reconcile " + entity.name + ": reading the target"));
-  SLUICE_RETURN_IF_ERROR(merge.Finish(entity, target).WithContext("reconcile " + entity.name));
+  SLUICE_RETURN_IF_ERROR(
+      merge.Finish(entity, target, by_key != nullptr).WithContext("reconcile " + entity.name));
   TakeDifferences(differences, &r);
   r.passed = r.difference_count == 0 && std::all_of(r.conservation.begin(), r.conservation.end(),
                                                     [](const auto& c) { return c.second; });

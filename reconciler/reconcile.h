@@ -96,7 +96,10 @@ struct EntityReconciliation {
 // (differences.h) goes to `log` when given (the caller's sink sees them
 // all), and the result holds the log's sample and counts. With
 // `survivors`, the survivor check (survivor_check.h) of input.merged too,
-// the chains' ends found in the same merge. Fails when the target or the
+// the chains' ends found in the same merge. A target that reads by key
+// (common/connectors/keyed_rows.h) is read only at the fates' keys when
+// that is cheaper than a scan (a delta run): the checks are the same, the
+// rows without an entry listed by the target instead of counted. Fails when the target or the
 // fates cannot be read, and (Corruption) when the target's ScanRows does
 // not hand its rows over in (source, key) order: an error, never a verdict.
 Result<EntityReconciliation> ReconcileSorted(const Entity& entity, const ReconcileInput& input,

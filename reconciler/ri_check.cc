@@ -3,7 +3,7 @@
 #include <charconv>
 #include <set>
 
-#include "reconciler/target_ids.h"
+#include "common/core/target_ids.h"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "reconciler/target_ids.h"
+#include "common/core/target_ids.h"
 
 #include <gtest/gtest.h>
 

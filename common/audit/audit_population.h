@@ -35,10 +35,11 @@ class PopulationStore {
                              const std::string& spec, bool whole);
   // Stores the population blocks of a dedup_ingest commit as the run's (a row per record and rule;
   // a record without blocks has one of rule "", so that every record the run took in is known).
-  // Idempotent. Held until Flush, or until kFlushRows rows are held. The
-  // coordinator flushes before it reads the run's blocks (ResidentsOf does)
-  // and before an entity's ledger is written: a coordinator that dies with
-  // rows held left its entity unfinished, so a resume takes it in again.
+  // Idempotent. Held until Flush, or until kFlushRows rows are held.
+  // ResidentsOf reads the run's held blocks where they are; the coordinator
+  // flushes once it has leased the residents, and before an entity's ledger
+  // is written: a coordinator that dies with rows held left its entity
+  // unfinished, so a resume takes it in again.
   Status RecordPopulation(const std::string& run_id, int wave, const v1::Commit& commit);
   // Writes the held blocks in one transaction, sorted by the table's key.
   Status Flush();
@@ -55,7 +56,9 @@ class PopulationStore {
   // (keys, by source, whose clusters must be decided again: deleted at the
   // source), and of the (source, key) of `held` whose latest fate is review
   // (a steward decided them since: they are read again and the decision
-  // applies). The delta's own keys and those of `also` are left out.
+  // applies). The delta's own keys and those of `also` are left out. The
+  // delta's blocks may still be held (they are not written by this); held
+  // blocks of any other run, wave or entity are written first.
   Result<std::map<std::string, std::vector<std::string>>> ResidentsOf(
       const std::string& run_id, int wave, const std::string& entity, const std::string& spec,
       const std::map<std::string, std::vector<std::string>>& also = {},

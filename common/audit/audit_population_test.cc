@@ -212,5 +212,37 @@ TEST_F(AuditPopulationTest, ARunTakenInAgainIsForgottenFirst) {
   EXPECT_EQ(ResidentsOf("r2"), Residents{});  // no delta: nothing to read
 }
 
+// The delta's blocks are looked up where they are, held or written: the
+// same residents either way, and ResidentsOf leaves them held for the
+// coordinator to write while the residents are read.
+TEST_F(AuditPopulationTest, TheDeltasHeldBlocksGiveTheResidentsItsWrittenOnesGive) {
+  Run("r1", 1);
+  Took("r1", "crm", "1", {100});
+  Took("r1", "crm", "2", {200});
+  Took("r1", "crm", "3", {300});
+  Merged("r1", "crm", "3", "crm", "2");
+  ASSERT_TRUE(pop_->Flush().ok());
+  Run("r2", 2, false);
+  Took("r2", "crm", "7", {200});  // new, in 2's block: 2 and its cluster
+  Took("r2", "crm", "1", {0});    // changed, blocked by no rule
+  auto written = [&] {
+    auto db = SqliteDb::Open((dir_ / "audit.db").string(), /*readonly=*/true);
+    EXPECT_TRUE(db.ok());
+    auto n = (*db)->Prepare("SELECT count(*) FROM population_blocks WHERE run_id = 'r2'");
+    EXPECT_TRUE(n.ok());
+    EXPECT_TRUE(*n->Step());
+    return n->ColumnInt64(0);
+  };
+  const Residents want{{"crm", {"2", "3"}}};
+  EXPECT_EQ(ResidentsOf("r2"), want);
+  EXPECT_EQ(written(), 0);  // still held
+  ASSERT_TRUE(pop_->Flush().ok());
+  EXPECT_EQ(written(), 2);
+  EXPECT_EQ(ResidentsOf("r2"), want);
+  // Part written (kFlushRows reached), part held: both count.
+  Took("r2", "crm", "8", {100});
+  EXPECT_EQ(ResidentsOf("r2"), (Residents{{"crm", {"2", "3"}}}));
+}
+
 }  // namespace
 }  // namespace sluice

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "common/audit/sqlite_util.h"
+#include "common/connectors/keyed_rows.h"
 #include "common/connectors/sqlite/sqlite_target.h"
 
 namespace sluice::sqlite_target {
@@ -121,7 +122,7 @@ inline std::string_view CellText(sqlite3_value* cell) {
 // left on device in the target PATH: ..."; any other status unchanged.
 Status TargetFault(const Status& st, const std::string& path);
 
-class SqliteTarget : public Target {
+class SqliteTarget : public Target, public KeyedRowReader {
  public:
   SqliteTarget(TargetSpec spec, std::unique_ptr<SqliteDb> db)
       : spec_(std::move(spec)), db_(std::move(db)) {}
@@ -148,6 +149,11 @@ class SqliteTarget : public Target {
   Result<uint64_t> CountRows(const Entity& entity) override;
   Status ScanRowsWithoutEntry(const Entity& entity,
                               const std::function<void(const TargetRow&)>& fn) override;
+  // KeyedRowReader (sqlite_target_read.cc): a probe of the cross-reference's
+  // primary key and of the row per key.
+  Status ScanRowsOfKeys(const Entity& entity, const std::vector<SourceKey>& keys,
+                        const std::function<void(const TargetRow&)>& fn) override;
+  Result<uint64_t> RowsAtMost(const Entity& entity) override;
 
   // sqlite_target_retire.cc
   Result<std::vector<RetiredRow>> RetireRows(const std::string& run_id, const Entity& entity,
@@ -230,6 +236,12 @@ class SqliteTarget : public Target {
   Status RollbackRun(const std::string& run_id, const Entity& entity);
 
   Status Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn);
+  // The statement Scan and ScanRowsOfKeys read through: every entry of the
+  // entity with its row's columns, the WHERE clause after `x.entity = ?1`
+  // being `more`.
+  Result<Statement> PrepareScan(const Entity& entity, const std::string& more);
+  // Reads the current row of a PrepareScan statement into `row`.
+  static Status ReadScanned(Statement& s, const Schema& schema, TargetRow* row);
 
   TargetSpec spec_;
   std::unique_ptr<SqliteDb> db_;

@@ -1,6 +1,7 @@
 // The SQLite target with merged, re-loaded and retired keys.
 #include <gtest/gtest.h>
 
+#include "common/connectors/keyed_rows.h"
 #include "common/connectors/sqlite/sqlite_target.h"
 #include "common/connectors/sqlite/sqlite_target_testing.h"
 
@@ -179,6 +180,109 @@ TEST_F(SqliteTargetTest, ALoadedRecordRejectedLaterIsRetired) {
 
 // Many records with distinct values of every type, some NULL: written with
 // multi-row statements and read back exactly.
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// crm/1 with erp/A-9 merged into it.
+Record Survivor() {
+  Record survivor = Rec("1", "ann", 1);
+  survivor.merged = {{"erp", "A-9"}};
+  return survivor;
+}
+
+// The reads of the reconciler (issue 18): three rows loaded to read back.
+class SqliteTargetReadTest : public SqliteTargetTest {
+ protected:
+  // Loads `survivor`, crm/2 and crm/3 in run "run".
+  Result<LoadOutcome> LoadThree(Target* target, const Record& survivor) {
+    return target->Load("run", Hcp(), Batch(0, {survivor, Rec("2", "bob", 2), Rec("3", "cy", 3)}));
+  }
+  // Edits the target by hand.
+  void ByHand(const std::string& sql) {
+    auto db = SqliteDb::Open(spec_.path, /*readonly=*/false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(sql).ok()) << sql;
+  }
+};
+
+// The reconciler's read by key (issue 18): for the keys asked, the same
+// rows as the scan in the same order (a merged entry with its survivor's
+// row, an entry whose row is gone without values); a key without an entry
+// skipped.
+TEST_F(SqliteTargetReadTest, ScanRowsOfKeysAnswersAsTheScanDoes) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  auto* reader = dynamic_cast<KeyedRowReader*>(target->get());
+  ASSERT_NE(reader, nullptr);
+  Entity hcp = Hcp();
+  const Record survivor = Survivor();
+  auto out = LoadThree(target->get(), survivor);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ByHand("DELETE FROM hcp WHERE sluice_id = " + std::to_string(out->target_ids[1]));
+  std::vector<TargetRow> scanned;
+  ASSERT_TRUE((*target)
+                  ->ScanRows(hcp,
+                             [&](const TargetRow& r) {
+                               if (r.key != "3") scanned.push_back(r);
+                             })
+                  .ok());
+  const std::vector<SourceKey> keys = {{"crm", "1"}, {"crm", "2"}, {"crm", "404"}, {"erp", "A-9"}};
+  std::vector<TargetRow> read;
+  ASSERT_TRUE(
+      reader->ScanRowsOfKeys(hcp, keys, [&](const TargetRow& r) { read.push_back(r); }).ok());
+  ASSERT_EQ(read.size(), 3u);
+  ASSERT_EQ(scanned.size(), 3u);
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].source, scanned[i].source) << i;
+    EXPECT_EQ(read[i].key, scanned[i].key) << i;
+    EXPECT_EQ(read[i].target_id, scanned[i].target_id) << i;
+    EXPECT_EQ(read[i].recorded_hash, scanned[i].recorded_hash) << i;
+    EXPECT_EQ(read[i].merged, scanned[i].merged) << i;
+    EXPECT_EQ(read[i].values, scanned[i].values) << i;
+  }
+  EXPECT_TRUE(read[1].values.empty());  // crm/2: its row is gone
+  EXPECT_TRUE(read[2].merged);          // erp/A-9 on crm/1's row
+  EXPECT_EQ(read[2].values, survivor.values);
+
+  auto at_most = reader->RowsAtMost(hcp);
+  ASSERT_TRUE(at_most.ok());
+  EXPECT_GE(*at_most, *(*target)->CountRows(hcp));
+}
+
+// The rows no entry of their own points at (issue 17), listed by id: one
+// written by hand, one whose only entry is a merged key's; a row with its
+// own entry (merged keys pointing at it too) is not listed.
+TEST_F(SqliteTargetReadTest, ScanRowsWithoutEntryListsTheRowsNoEntryOwns) {
+  auto target = OpenSqliteTarget(spec_);
+  ASSERT_TRUE(target.ok());
+  Entity hcp = Hcp();
+  const Record survivor = Survivor();
+  auto out = LoadThree(target->get(), survivor);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<int64_t> listed;
+  ASSERT_TRUE(
+      (*target)
+          ->ScanRowsWithoutEntry(hcp, [&](const TargetRow& r) { listed.push_back(r.target_id); })
+          .ok());
+  EXPECT_TRUE(listed.empty());
+  ByHand(
+      "INSERT INTO hcp(sluice_id, name, active, visits) VALUES(500, 'hand', 1, 7);"
+      "UPDATE sluice_xref SET kind = 'merged' WHERE key = '3';");
+  std::vector<TargetRow> rows;
+  ASSERT_TRUE(
+      (*target)->ScanRowsWithoutEntry(hcp, [&](const TargetRow& r) { rows.push_back(r); }).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].target_id, out->target_ids[2]);
+  EXPECT_EQ(rows[0].values[0], Value::Str("cy"));
+  EXPECT_EQ(rows[1].target_id, 500);
+  EXPECT_EQ(rows[1].values[0], Value::Str("hand"));
+  EXPECT_TRUE(rows[1].values[1].is_null);
+  EXPECT_EQ(rows[1].values[4], Value::Int(7));
+}
 
 }  // namespace
 }  // namespace sluice

@@ -34,6 +34,22 @@ void ReleaseMappedPages(std::string_view path) {
   }
 }
 
+// Runs `q` (?1 the entity, ?2 a key's source, ?3 the key) for each of `keys`,
+// calling `found(key)` on its row where it gives one.
+template <typename Found>
+Status ForEachKeyFound(Statement& q, const std::string& entity, const std::vector<SourceKey>& keys,
+                       Found found) {
+  for (const SourceKey& k : keys) {
+    SLUICE_RETURN_IF_ERROR(q.Reset());  // clears the bindings too
+    SLUICE_RETURN_IF_ERROR(q.BindView(1, entity));
+    SLUICE_RETURN_IF_ERROR(q.BindView(2, k.source));
+    SLUICE_RETURN_IF_ERROR(q.BindView(3, k.key));
+    SLUICE_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row) SLUICE_RETURN_IF_ERROR(found(k));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status SqliteTarget::RollbackRun(const std::string& run_id, const Entity& entity) {
@@ -132,6 +148,65 @@ Status SqliteTarget::RollbackRun(const std::string& run_id, const Entity& entity
   return tx.Commit();
 }
 
+Result<Statement> SqliteTarget::PrepareScan(const Entity& entity, const std::string& more) {
+  std::string sql = "SELECT x.source, x.key, x.target_id, x.content_hash, x.kind, t.sluice_id";
+  for (const auto& f : entity.fields) sql += ", t." + QuoteIdentifier(f.name);
+  sql += " FROM sluice_xref x LEFT JOIN " + QuoteIdentifier(entity.name) +
+         " t ON t.sluice_id = x.target_id WHERE x.entity = ?1" + more;
+  SLUICE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
+  SLUICE_RETURN_IF_ERROR(s.Bind(1, entity.name));
+  return s;
+}
+
+Status SqliteTarget::ReadScanned(Statement& s, const Schema& schema, TargetRow* out) {
+  constexpr int kFirstValue = 6;
+  sqlite3_stmt* raw = s.raw();
+  auto cell = [raw](int col) { return sqlite3_column_value(raw, col); };
+  TargetRow& row = *out;
+  row.source.assign(CellText(cell(0)));
+  row.key.assign(CellText(cell(1)));
+  row.target_id = sqlite3_value_int64(cell(2));
+  row.recorded_hash = std::bit_cast<uint64_t>(sqlite3_value_int64(cell(3)));
+  row.merged = CellText(cell(4)) == "merged";
+  // A missing target row (a dangling entry) comes back with no values.
+  // The values are overwritten in place: their strings keep their
+  // buffers from one row to the next.
+  if (sqlite3_value_type(cell(5)) == SQLITE_NULL) {
+    row.values.clear();
+    return Status::Ok();
+  }
+  row.values.resize(schema.fields.size());
+  for (size_t i = 0; i < schema.fields.size(); ++i) {
+    const FieldSpec& f = schema.fields[i];
+    sqlite3_value* value = cell(kFirstValue + static_cast<int>(i));
+    Value& v = row.values[i];
+    const int type = sqlite3_value_type(value);
+    v.is_null = type == SQLITE_NULL;
+    v.i = 0;
+    v.s.clear();
+    if (v.is_null) continue;
+    if ((f.type == FieldType::kInt || f.type == FieldType::kBool) && type == SQLITE_INTEGER) {
+      v.i = sqlite3_value_int64(value);
+      continue;
+    }
+    const std::string_view text = CellText(value);
+    if (IsIntegral(f.type)) {
+      auto parsed = ParseCanonical(f, text);
+      if (!parsed.ok()) {
+        return Status::Corruption("row " + std::to_string(row.target_id) + " field '" + f.name +
+                                  "': cannot read '" + std::string(text) +
+                                  "': " + parsed.status().message());
+      }
+      v.is_null = parsed->is_null;
+      v.i = parsed->i;
+      v.s.assign(parsed->s);
+    } else {
+      v.s.assign(text);
+    }
+  }
+  return Status::Ok();
+}
+
 Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const TargetRow&)>& fn) {
   SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
   // The scan reads every row and entry of the entity, jumping from the
@@ -139,68 +214,46 @@ Status SqliteTarget::Scan(const Entity& entity, const std::function<void(const T
   // and a copy per page (about a fifth of a reconciliation's CPU).
   SLUICE_RETURN_IF_ERROR(db_->Exec("PRAGMA mmap_size=4294967296;"));
   const Schema schema = entity.ToSchema();
-  std::string sql = "SELECT x.source, x.key, x.target_id, x.content_hash, x.kind, t.sluice_id";
-  for (const auto& f : schema.fields) sql += ", t." + QuoteIdentifier(f.name);
-  sql += " FROM sluice_xref x LEFT JOIN " + QuoteIdentifier(entity.name) +
-         " t ON t.sluice_id = x.target_id WHERE x.entity = ?1 ORDER BY x.source, x.key";
-  SLUICE_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
-  SLUICE_RETURN_IF_ERROR(s.Bind(1, entity.name));
+  SLUICE_ASSIGN_OR_RETURN(Statement s, PrepareScan(entity, " ORDER BY x.source, x.key"));
   TargetRow row;
   const char* file = sqlite3_db_filename(db_->raw(), "main");
   const std::string path = file != nullptr ? file : "";
   uint64_t rows = 0;
-  constexpr int kFirstValue = 6;
-  sqlite3_stmt* raw = s.raw();
-  auto cell = [raw](int col) { return sqlite3_column_value(raw, col); };
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool more, s.Step());
     if (!more) break;
-    row.source.assign(CellText(cell(0)));
-    row.key.assign(CellText(cell(1)));
-    row.target_id = sqlite3_value_int64(cell(2));
-    row.recorded_hash = std::bit_cast<uint64_t>(sqlite3_value_int64(cell(3)));
-    row.merged = CellText(cell(4)) == "merged";
-    // A missing target row (a dangling entry) comes back with no values.
-    // The values are overwritten in place: their strings keep their
-    // buffers from one row to the next.
-    if (sqlite3_value_type(cell(5)) == SQLITE_NULL) {
-      row.values.clear();
-    } else {
-      row.values.resize(schema.fields.size());
-      for (size_t i = 0; i < schema.fields.size(); ++i) {
-        const FieldSpec& f = schema.fields[i];
-        sqlite3_value* value = cell(kFirstValue + static_cast<int>(i));
-        Value& v = row.values[i];
-        const int type = sqlite3_value_type(value);
-        v.is_null = type == SQLITE_NULL;
-        v.i = 0;
-        v.s.clear();
-        if (v.is_null) continue;
-        if ((f.type == FieldType::kInt || f.type == FieldType::kBool) && type == SQLITE_INTEGER) {
-          v.i = sqlite3_value_int64(value);
-          continue;
-        }
-        const std::string_view text = CellText(value);
-        if (IsIntegral(f.type)) {
-          auto parsed = ParseCanonical(f, text);
-          if (!parsed.ok()) {
-            return Status::Corruption("row " + std::to_string(row.target_id) + " field '" + f.name +
-                                      "': cannot read '" + std::string(text) +
-                                      "': " + parsed.status().message());
-          }
-          v.is_null = parsed->is_null;
-          v.i = parsed->i;
-          v.s.assign(parsed->s);
-        } else {
-          v.s.assign(text);
-        }
-      }
-    }
+    SLUICE_RETURN_IF_ERROR(ReadScanned(s, schema, &row));
     fn(row);
     if (++rows % kRowsPerRelease == 0) ReleaseMappedPages(path);
   }
   ReleaseMappedPages(path);
   return Status::Ok();
+}
+
+Status SqliteTarget::ScanRowsOfKeys(const Entity& entity, const std::vector<SourceKey>& keys,
+                                    const std::function<void(const TargetRow&)>& fn) {
+  SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  if (keys.empty()) return Status::Ok();
+  const Schema schema = entity.ToSchema();
+  // One probe of the cross-reference's primary key per key, in the keys'
+  // order: the rows come back in it without a sort.
+  SLUICE_ASSIGN_OR_RETURN(Statement s, PrepareScan(entity, " AND x.source = ?2 AND x.key = ?3"));
+  TargetRow row;
+  return ForEachKeyFound(s, entity.name, keys, [&](const SourceKey&) {
+    SLUICE_RETURN_IF_ERROR(ReadScanned(s, schema, &row));
+    fn(row);
+    return Status::Ok();
+  });
+}
+
+Result<uint64_t> SqliteTarget::RowsAtMost(const Entity& entity) {
+  SLUICE_RETURN_IF_ERROR(PrepareEntity(entity));
+  // Rows have distinct ids from 1 (max_id hands out the next): the largest
+  // bounds their count, read from the table's B-tree edge.
+  Statement& max_id = entities_[entity.name]->max_id;
+  SLUICE_RETURN_IF_ERROR(max_id.Reset());
+  SLUICE_ASSIGN_OR_RETURN(bool row, max_id.Step());
+  return row ? static_cast<uint64_t>(std::max<int64_t>(max_id.ColumnInt64(0), 0)) : 0;
 }
 
 Result<std::vector<TargetEntry>> SqliteTarget::LookupEntries(const Entity& entity,
@@ -216,16 +269,11 @@ Result<std::vector<TargetEntry>> SqliteTarget::LookupEntries(const Entity& entit
                                        QuoteIdentifier(entity.name) +
                                        " t ON t.sluice_id = x.target_id"
                                        " WHERE x.entity = ?1 AND x.source = ?2 AND x.key = ?3"));
-  for (const SourceKey& k : keys) {
-    SLUICE_RETURN_IF_ERROR(q.Reset());  // clears the bindings too
-    SLUICE_RETURN_IF_ERROR(q.BindView(1, entity.name));
-    SLUICE_RETURN_IF_ERROR(q.BindView(2, k.source));
-    SLUICE_RETURN_IF_ERROR(q.BindView(3, k.key));
-    SLUICE_ASSIGN_OR_RETURN(bool found, q.Step());
-    if (!found) continue;
+  SLUICE_RETURN_IF_ERROR(ForEachKeyFound(q, entity.name, keys, [&](const SourceKey& k) {
     out.push_back(
         {k.source, k.key, q.ColumnInt64(0), q.ColumnText(1) == "merged", q.ColumnInt64(2) != 0});
-  }
+    return Status::Ok();
+  }));
   return out;
 }
 
