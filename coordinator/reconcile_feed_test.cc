@@ -9,6 +9,7 @@
 
 #include "common/audit/loaded_pack.h"
 #include "common/core/hash.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice::coordination {
 namespace {
@@ -16,10 +17,7 @@ namespace {
 class ReconcileFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-feed-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-feed-test");
     auto store = AuditStore::Open((dir_ / "audit.db").string());
     ASSERT_TRUE(store.ok());
     audit_ = std::move(*store);

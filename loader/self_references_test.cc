@@ -10,6 +10,7 @@
 #include <map>
 
 #include "common/audit/loaded_pack.h"
+#include "common/core/test_dir_testing.h"
 #include "common/plan/plan_test_util.h"
 #include "loader/load_worker.h"
 
@@ -19,11 +20,7 @@ namespace {
 class SelfReferenceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-selfref-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-selfref");
     plan_.model.entities.push_back(plan_testing::SelfReferencingHcp());
     SourceSpec crm;
     crm.name = "crm";

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/audit/audit_store.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice {
 namespace {
@@ -13,10 +14,7 @@ namespace {
 class AuditDeltaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-audit-delta-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-audit-delta");
     auto store = AuditStore::Open((dir_ / "audit.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);

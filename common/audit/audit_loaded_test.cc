@@ -9,6 +9,7 @@
 #include "common/audit/key_hints.h"
 #include "common/audit/loaded_pack.h"
 #include "common/core/record.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice {
 namespace {
@@ -16,11 +17,7 @@ namespace {
 class AuditLoadedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-audit-loaded-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-audit-loaded");
     path_ = (dir_ / "audit.db").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

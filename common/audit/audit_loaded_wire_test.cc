@@ -8,6 +8,7 @@
 #include "common/audit/audit_store.h"
 #include "common/audit/loaded_pack.h"
 #include "common/core/record.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice {
 namespace {
@@ -59,13 +60,7 @@ v1::Commit OnTheWire(const v1::Commit& c) {
 
 class AuditLoadedWireTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-audit-wire-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = testing_util::FreshTestDir("sluice-audit-wire"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::unique_ptr<AuditStore> Store(const std::string& name) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "common/audit/audit_store.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice {
 namespace {
@@ -17,10 +18,7 @@ using Residents = std::map<std::string, std::vector<std::string>>;
 class AuditPopulationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-audit-population-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-audit-population");
     auto store = AuditStore::Open((dir_ / "audit.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);

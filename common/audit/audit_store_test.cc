@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/core/record.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice {
 namespace {
@@ -16,11 +17,7 @@ namespace {
 class AuditStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice-audit-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-audit-test");
     path_ = (dir_ / "audit.db").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -13,6 +13,7 @@
 #include "common/audit/sqlite_util.h"
 #include "common/connectors/sqlite/sqlite_target.h"
 #include "common/connectors/target_testing.h"
+#include "common/core/test_dir_testing.h"
 
 namespace sluice {
 
@@ -58,10 +59,7 @@ inline std::string Checksum(const std::string& path) {
 class SqliteTargetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("sluice_sqltgt_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+    dir_ = testing_util::FreshTestDir("sluice-sqltgt");
     spec_.path = (dir_ / "sub" / "target.db").string();  // the folder is created
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
