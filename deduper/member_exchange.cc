@@ -102,12 +102,14 @@ std::string MemberServer::Answer(const std::string& body) {
 
 namespace {
 
-// Asks until `take` accepts an answer (true: ready, taken; false: not ready,
-// ask again); a peer silent for `silence` is Unavailable.
-Status AskUntilReady(
-    const std::string& endpoint, const std::string& server_key,
-    const v1::DedupMemberRequest& request, std::chrono::milliseconds silence,
-    const std::function<Result<bool>(const std::string& peer, std::string&)>& take) {
+// Asks until a peer answers with a `Reply` that is ready, and gives it to
+// `take`; an answer that does not parse or carries an error fails, one not
+// ready yet is asked again; a peer silent for `silence` is Unavailable.
+// `what` names the reply in errors.
+template <typename Reply>
+Status AskUntilReady(const std::string& endpoint, const std::string& server_key,
+                     const v1::DedupMemberRequest& request, std::chrono::milliseconds silence,
+                     const char* what, const std::function<Status(Reply&)>& take) {
   using Clock = std::chrono::steady_clock;
   const std::string peer = "dedup shard at " + endpoint;
   const std::string body = request.SerializeAsString();
@@ -127,8 +129,13 @@ Status AskUntilReady(
       if (!msg.ok()) return Status::Unavailable(peer + ": " + msg.status().message());
       if (!*msg) break;
       answered = true;
-      SLUICE_ASSIGN_OR_RETURN(bool ready, take(peer, **msg));
-      if (ready) return Status::Ok();
+      Reply reply;
+      if (!reply.ParseFromString(**msg)) {
+        return Status::Corruption(peer + ": " + what + " reply does not parse");
+      }
+      std::string().swap(**msg);  // the parsed reply holds it now
+      if (!reply.error().empty()) return Status::Corruption(peer + ": " + reply.error());
+      if (reply.ready()) return take(reply);
       break;
     }
     if (answered) {
@@ -149,27 +156,19 @@ Result<std::vector<RecordBatch>> FetchGuests(const std::string& endpoint,
                                              const v1::DedupMemberRequest& request,
                                              std::chrono::milliseconds silence) {
   std::vector<RecordBatch> out;
-  SLUICE_RETURN_IF_ERROR(
-      AskUntilReady(endpoint, server_key, request, silence,
-                    [&](const std::string& peer, std::string& answer) -> Result<bool> {
-                      v1::DedupGuestReply reply;
-                      if (!reply.ParseFromString(answer)) {
-                        return Status::Corruption(peer + ": guest rows reply does not parse");
-                      }
-                      std::string().swap(answer);
-                      if (!reply.error().empty())
-                        return Status::Corruption(peer + ": " + reply.error());
-                      if (!reply.ready()) return false;
-                      // Batch by batch, each one's rows moved, not copied.
-                      for (v1::RecordBatch& wire : *reply.mutable_batches()) {
-                        std::string rows = std::move(*wire.mutable_guest_rows());
-                        wire.clear_guest_rows();
-                        SLUICE_ASSIGN_OR_RETURN(RecordBatch b, DecodeBatch(wire));
-                        b.guest_rows = std::move(rows);
-                        out.push_back(std::move(b));
-                      }
-                      return true;
-                    }));
+  SLUICE_RETURN_IF_ERROR(AskUntilReady<v1::DedupGuestReply>(
+      endpoint, server_key, request, silence, "guest rows",
+      [&](v1::DedupGuestReply& reply) -> Status {
+        // Batch by batch, each one's rows moved, not copied.
+        for (v1::RecordBatch& wire : *reply.mutable_batches()) {
+          std::string rows = std::move(*wire.mutable_guest_rows());
+          wire.clear_guest_rows();
+          SLUICE_ASSIGN_OR_RETURN(RecordBatch b, DecodeBatch(wire));
+          b.guest_rows = std::move(rows);
+          out.push_back(std::move(b));
+        }
+        return Status::Ok();
+      }));
   return out;
 }
 
@@ -177,22 +176,14 @@ Result<std::vector<Record>> FetchMembers(const std::string& endpoint, const std:
                                          const v1::DedupMemberRequest& request,
                                          std::chrono::milliseconds silence) {
   std::vector<Record> out;
-  SLUICE_RETURN_IF_ERROR(
-      AskUntilReady(endpoint, server_key, request, silence,
-                    [&](const std::string& peer, std::string& answer) -> Result<bool> {
-                      v1::DedupMemberReply reply;
-                      if (!reply.ParseFromString(answer)) {
-                        return Status::Corruption(peer + ": member reply does not parse");
-                      }
-                      if (!reply.error().empty())
-                        return Status::Corruption(peer + ": " + reply.error());
-                      if (!reply.ready()) return false;
-                      if (reply.has_members() && reply.members().columns_size() != 0) {
-                        SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(reply.members()));
-                        out = std::move(batch.records);
-                      }
-                      return true;
-                    }));
+  SLUICE_RETURN_IF_ERROR(AskUntilReady<v1::DedupMemberReply>(
+      endpoint, server_key, request, silence, "member", [&](v1::DedupMemberReply& reply) -> Status {
+        if (reply.has_members() && reply.members().columns_size() != 0) {
+          SLUICE_ASSIGN_OR_RETURN(RecordBatch batch, DecodeBatch(reply.members()));
+          out = std::move(batch.records);
+        }
+        return Status::Ok();
+      }));
   return out;
 }
 
